@@ -1,0 +1,15 @@
+// Subcommands of the `wasmcloud` binary. Each Add*Command registers itself on `app` and,
+// when it runs, stores the process exit code in `*exit_code`:
+//   0 success, 1 the operation failed (guest error, claims do not verify, ...),
+//   2 bad arguments or unusable input (a module that does not load, a bad flag value).
+#pragma once
+
+namespace CLI {
+class App;
+}
+
+namespace wasmcloud::cli {
+
+void AddWapcCommand(CLI::App& app, int* exit_code);
+
+}  // namespace wasmcloud::cli

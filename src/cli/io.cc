@@ -1,0 +1,47 @@
+#include "cli/io.h"
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <iostream>
+
+namespace wasmcloud::cli {
+
+void PayloadOptions::Register(CLI::App& cmd) {
+  auto* t = cmd.add_option("--data", text, "payload as text");
+  auto* h = cmd.add_option("--data-hex", hex, "payload as hex digits");
+  auto* f = cmd.add_option("--data-file", file, "payload read from a file");
+  t->excludes(h)->excludes(f);
+  h->excludes(f);
+}
+
+Result<Bytes> PayloadOptions::Resolve() const {
+  if (text) return ToBytes(*text);
+  if (hex) {
+    auto b = HexDecode(*hex);
+    if (!b.ok()) return InvalidArgument("--data-hex: " + b.status().message());
+    return b;
+  }
+  if (file) {
+    auto b = ReadFile(*file);
+    if (!b.ok()) return InvalidArgument("--data-file: " + b.status().message());
+    return b;
+  }
+  return Bytes{};
+}
+
+void PrintPayload(ByteView data, bool hex) {
+  if (hex) {
+    std::string h = HexEncode(data);
+    h += '\n';
+    std::fwrite(h.data(), 1, h.size(), stdout);
+  } else {
+    std::fwrite(data.data(), 1, data.size(), stdout);
+  }
+  std::fflush(stdout);
+}
+
+void PrintError(std::string_view command, std::string_view message) {
+  std::cerr << "wasmcloud " << command << ": " << message << std::endl;
+}
+
+}  // namespace wasmcloud::cli

@@ -1,0 +1,34 @@
+// Small helpers shared by the subcommands: payload options and output.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "core/bytes.h"
+#include "core/status.h"
+
+namespace CLI {
+class App;
+}
+
+namespace wasmcloud::cli {
+
+// The mutually exclusive payload flags --data TEXT | --data-hex HEX | --data-file FILE.
+struct PayloadOptions {
+  std::optional<std::string> text;
+  std::optional<std::string> hex;
+  std::optional<std::string> file;
+
+  void Register(CLI::App& cmd);
+  // The bytes to send; empty when no flag was given. kInvalidArgument on bad hex or a
+  // file that cannot be read.
+  Result<Bytes> Resolve() const;
+};
+
+// Writes raw bytes to stdout, or lowercase hex and a newline when `hex`.
+void PrintPayload(ByteView data, bool hex);
+
+// "wasmcloud <command>: <message>" on stderr.
+void PrintError(std::string_view command, std::string_view message);
+
+}  // namespace wasmcloud::cli

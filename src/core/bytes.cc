@@ -1,0 +1,105 @@
+#include "core/bytes.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace wasmcloud {
+
+std::string HexEncode(ByteView data, bool upper) {
+  const char* digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
+  std::string out;
+  out.resize(data.size() * 2);
+  for (size_t i = 0; i < data.size(); ++i) {
+    out[2 * i] = digits[data[i] >> 4];
+    out[2 * i + 1] = digits[data[i] & 0xF];
+  }
+  return out;
+}
+
+namespace {
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+}  // namespace
+
+Result<Bytes> HexDecode(std::string_view text) {
+  if (text.size() % 2 != 0) {
+    return InvalidArgument("hex text has an odd number of digits (" +
+                           std::to_string(text.size()) + ")");
+  }
+  Bytes out(text.size() / 2);
+  for (size_t i = 0; i < out.size(); ++i) {
+    int hi = HexValue(text[2 * i]);
+    int lo = HexValue(text[2 * i + 1]);
+    if (hi < 0 || lo < 0) {
+      size_t at = hi < 0 ? 2 * i : 2 * i + 1;
+      return InvalidArgument("not a hex digit at offset " + std::to_string(at));
+    }
+    out[i] = static_cast<uint8_t>(hi << 4 | lo);
+  }
+  return out;
+}
+
+Result<Bytes> ReadFile(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    int err = errno;
+    std::string msg = "cannot open " + path + ": " + std::strerror(err);
+    return err == ENOENT ? NotFound(msg) : Unavailable(msg);
+  }
+  struct stat st {};
+  if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+    ::close(fd);
+    return InvalidArgument(path + " is a directory");
+  }
+  Bytes out;
+  if (st.st_size > 0) out.reserve(static_cast<size_t>(st.st_size));
+  uint8_t buf[65536];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      std::string msg = "cannot read " + path + ": " + std::strerror(errno);
+      ::close(fd);
+      return Unavailable(msg);
+    }
+    if (n == 0) break;
+    out.insert(out.end(), buf, buf + n);
+  }
+  ::close(fd);
+  return out;
+}
+
+Status WriteFile(const std::string& path, ByteView data, unsigned mode) {
+  std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  if (fd < 0) return Unavailable("cannot create " + tmp + ": " + std::strerror(errno));
+  size_t off = 0;
+  while (off < data.size()) {
+    ssize_t n = ::write(fd, data.data() + off, data.size() - off);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      std::string msg = "cannot write " + tmp + ": " + std::strerror(errno);
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      return Unavailable(msg);
+    }
+    off += static_cast<size_t>(n);
+  }
+  ::fchmod(fd, mode);
+  if (::close(fd) != 0 || ::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::string msg = "cannot write " + path + ": " + std::strerror(errno);
+    ::unlink(tmp.c_str());
+    return Unavailable(msg);
+  }
+  return Status::Ok();
+}
+
+}  // namespace wasmcloud

@@ -1,0 +1,35 @@
+// Byte buffers and hex text.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+
+namespace wasmcloud {
+
+using Bytes = std::vector<uint8_t>;
+using ByteView = std::span<const uint8_t>;
+
+inline ByteView AsBytes(std::string_view s) {
+  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
+}
+inline std::string_view AsChars(ByteView b) {
+  return {reinterpret_cast<const char*>(b.data()), b.size()};
+}
+inline Bytes ToBytes(std::string_view s) { return Bytes(s.begin(), s.end()); }
+
+// Lowercase hex unless `upper`.
+std::string HexEncode(ByteView data, bool upper = false);
+// Accepts either case; whitespace is not allowed. Errors name the offending offset.
+Result<Bytes> HexDecode(std::string_view text);
+
+// Reads a whole file. Errors: kNotFound when it does not exist, kUnavailable otherwise.
+Result<Bytes> ReadFile(const std::string& path);
+// Writes atomically (temporary file + rename) with the given permission bits.
+Status WriteFile(const std::string& path, ByteView data, unsigned mode = 0644);
+
+}  // namespace wasmcloud

@@ -1,0 +1,96 @@
+#include "support/run_command.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <stdexcept>
+
+extern char** environ;
+
+namespace wasmcloud::testing {
+
+CommandResult RunCommand(const std::vector<std::string>& argv, const std::string& stdin_data) {
+  int in[2], out[2], err[2];
+  if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC)) {
+    throw std::runtime_error("pipe failed");
+  }
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_adddup2(&fa, in[0], 0);
+  posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+  posix_spawn_file_actions_adddup2(&fa, err[1], 2);
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  pid_t pid;
+  int rc = posix_spawnp(&pid, args[0], &fa, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  close(in[0]);
+  close(out[1]);
+  close(err[1]);
+  CommandResult result;
+  if (rc != 0) {
+    close(in[1]);
+    close(out[0]);
+    close(err[0]);
+    result.err = "spawn failed: " + std::to_string(rc);
+    return result;
+  }
+  size_t written = 0;
+  if (stdin_data.empty()) {
+    close(in[1]);
+    in[1] = -1;
+  }
+  pollfd fds[3] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}, {in[1], POLLOUT, 0}};
+  int open_reads = 2;
+  while (open_reads > 0) {
+    int n = poll(fds, in[1] >= 0 ? 3 : 2, -1);
+    if (n < 0 && errno == EINTR) continue;
+    for (int i = 0; i < 2; ++i) {
+      if (fds[i].fd >= 0 && (fds[i].revents & (POLLIN | POLLHUP))) {
+        char buf[65536];
+        ssize_t r = read(fds[i].fd, buf, sizeof buf);
+        if (r <= 0) {
+          close(fds[i].fd);
+          fds[i].fd = -1;
+          --open_reads;
+        } else {
+          (i == 0 ? result.out : result.err).append(buf, static_cast<size_t>(r));
+        }
+      }
+    }
+    if (in[1] >= 0 && (fds[2].revents & (POLLOUT | POLLERR | POLLHUP))) {
+      ssize_t w = write(in[1], stdin_data.data() + written, stdin_data.size() - written);
+      if (w > 0) written += static_cast<size_t>(w);
+      if (w < 0 || written == stdin_data.size()) {
+        close(in[1]);
+        in[1] = -1;
+      }
+    }
+  }
+  if (in[1] >= 0) close(in[1]);
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return result;
+}
+
+std::string WasmcloudBinary() { return std::string(WC_BUILD_DIR) + "/wasmcloud"; }
+
+std::string FixturePath(const std::string& relative) {
+  return std::string(WC_SHARED_DIR) + "/fixtures/" + relative;
+}
+
+std::string MakeTempDir() {
+  char tmpl[] = "/tmp/wc_test_XXXXXX";
+  if (!mkdtemp(tmpl)) throw std::runtime_error("mkdtemp failed");
+  return tmpl;
+}
+
+}  // namespace wasmcloud::testing

@@ -1,0 +1,26 @@
+// Runs a program (the built `wasmcloud` binary, node, ...) as a child process and
+// collects its exit code, stdout and stderr. For tests only.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace wasmcloud::testing {
+
+struct CommandResult {
+  int exit_code = -1;  // the exit status, or 128+signal when killed by a signal
+  std::string out;
+  std::string err;
+};
+
+// argv[0] is looked up in PATH when it has no '/'. `stdin_data` is written to its stdin.
+CommandResult RunCommand(const std::vector<std::string>& argv, const std::string& stdin_data = "");
+
+// Path of the built `wasmcloud` binary.
+std::string WasmcloudBinary();
+// Path of a fixture: FixturePath("wc-host-0.18/echo.wasm") -> ../shared/fixtures/...
+std::string FixturePath(const std::string& relative);
+// A fresh temporary directory, removed by the caller (or left under /tmp).
+std::string MakeTempDir();
+
+}  // namespace wasmcloud::testing
