@@ -49,6 +49,15 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$libnode_version" ]; then
   rm -f "$libnode_dir"/*.deb
 fi
 
+# npm packages used by tests (the nkeys cross-check), kept inside the project.
+npm_dir="$root/.deps/npm"
+if [ ! -d "$npm_dir/node_modules/@nats-io/nkeys" ]; then
+  echo "setup: installing npm packages into .deps/npm"
+  mkdir -p "$npm_dir"
+  (cd "$npm_dir" && [ -f package.json ] || echo '{"name":"wasmcloud-host-test-deps","private":true}' > package.json)
+  npm install --prefix "$npm_dir" --no-audit --no-fund --loglevel=error @nats-io/nkeys@2.0.3 >/dev/null
+fi
+
 [ "${1:-}" = "--no-build" ] && exit 0
 
 build_dir="${WC_BUILD_DIR:-$root/build}"

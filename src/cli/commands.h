@@ -10,6 +10,6 @@ class App;
 
 namespace wasmcloud::cli {
 
-void AddWapcCommand(CLI::App& app, int* exit_code);
+
 
 }  // namespace wasmcloud::cli

@@ -1,0 +1,1 @@
+// Implementation in progress (see src/wasm/module_info.h).
