@@ -70,9 +70,7 @@ Status BinaryReader::ErrorAt(size_t offset, std::string_view message) const {
   return Malformed(std::move(m));
 }
 
-Status BinaryReader::ErrorHere(std::string_view message) const {
-  return ErrorAt(offset_, message);
-}
+Status BinaryReader::ErrorHere(std::string_view message) const { return ErrorAt(offset_, message); }
 
 Status BinaryReader::PastEnd(std::string_view what, size_t at) const {
   std::string m(what);
@@ -131,8 +129,7 @@ Result<uint32_t> BinaryReader::ReadCount(std::string_view what, size_t min_item_
   if (static_cast<uint64_t>(count) * min_item_size > left) {
     offset_ = start;
     return ErrorAt(start, std::string(what) + " " + std::to_string(count) + " is more than the " +
-                              std::to_string(left) + " bytes left in the " + scope_ +
-                              " can hold");
+                              std::to_string(left) + " bytes left in the " + scope_ + " can hold");
   }
   return count;
 }

@@ -31,30 +31,17 @@ enum SectionId : uint8_t {
 
 std::string_view SectionName(uint8_t id) {
   static constexpr std::array<std::string_view, 14> kNames = {
-      "custom", "type",    "import", "function", "table", "memory",     "global",
-      "export", "start",   "element", "code",    "data",  "data count", "tag"};
+      "custom", "type",  "import",  "function", "table", "memory",     "global",
+      "export", "start", "element", "code",     "data",  "data count", "tag"};
   return id < kNames.size() ? kNames[id] : "unknown";
 }
 
-// The position of a known section in the order the binary format requires. Data count
-// (12) and tag (13) were added later, so their ids do not follow that order.
+// The position of a known section in the order the binary format requires, by id; 0 for
+// custom sections. Data count (12) and tag (13) were added later, so their ids do not
+// follow that order.
 int SectionRank(uint8_t id) {
-  switch (id) {
-    case kTypeSection: return 1;
-    case kImportSection: return 2;
-    case kFunctionSection: return 3;
-    case kTableSection: return 4;
-    case kMemorySection: return 5;
-    case kTagSection: return 6;
-    case kGlobalSection: return 7;
-    case kExportSection: return 8;
-    case kStartSection: return 9;
-    case kElementSection: return 10;
-    case kDataCountSection: return 11;
-    case kCodeSection: return 12;
-    case kDataSection: return 13;
-    default: return 0;
-  }
+  static constexpr std::array<int, 14> kRanks = {0, 1, 2, 3, 4, 5, 7, 8, 9, 10, 12, 13, 11, 6};
+  return id < kRanks.size() ? kRanks[id] : 0;
 }
 
 // The largest number of 64 KiB pages a memory can have: 2^32 bytes for memory32,
@@ -68,21 +55,23 @@ std::string Hex2(uint8_t b) {
 }
 
 std::string_view KindPlural(ExternKind k) {
-  switch (k) {
-    case ExternKind::kFunction: return "functions";
-    case ExternKind::kTable: return "tables";
-    case ExternKind::kMemory: return "memories";
-    case ExternKind::kGlobal: return "globals";
-    case ExternKind::kTag: return "tags";
-  }
-  return "entries";
+  static constexpr std::array<std::string_view, 5> kPlurals = {"functions", "tables", "memories",
+                                                               "globals", "tags"};
+  const auto i = static_cast<size_t>(k);
+  return i < kPlurals.size() ? kPlurals[i] : "entries";
 }
 
 Result<ValType> ReadValType(BinaryReader& r, std::string_view what) {
   const size_t at = r.offset();
   WC_ASSIGN_OR_RETURN(uint8_t b, r.ReadByte(what));
   switch (b) {
-    case 0x7f: case 0x7e: case 0x7d: case 0x7c: case 0x7b: case 0x70: case 0x6f:
+    case 0x7f:
+    case 0x7e:
+    case 0x7d:
+    case 0x7c:
+    case 0x7b:
+    case 0x70:
+    case 0x6f:
       return static_cast<ValType>(b);
     default:
       return r.ErrorAt(at, std::string(what) + ": unknown value type " + Hex2(b));
@@ -164,11 +153,21 @@ class ModuleParser {
 uint64_t ModuleParser::IndexSpaceSize(ExternKind kind) const {
   uint64_t defined = 0;
   switch (kind) {
-    case ExternKind::kFunction: defined = info_.function_type_indices.size(); break;
-    case ExternKind::kTable: defined = defined_tables_; break;
-    case ExternKind::kMemory: defined = info_.memories.size(); break;
-    case ExternKind::kGlobal: defined = defined_globals_; break;
-    case ExternKind::kTag: defined = defined_tags_; break;
+    case ExternKind::kFunction:
+      defined = info_.function_type_indices.size();
+      break;
+    case ExternKind::kTable:
+      defined = defined_tables_;
+      break;
+    case ExternKind::kMemory:
+      defined = info_.memories.size();
+      break;
+    case ExternKind::kGlobal:
+      defined = defined_globals_;
+      break;
+    case ExternKind::kTag:
+      defined = defined_tags_;
+      break;
   }
   return imported_[static_cast<size_t>(kind)] + defined;
 }
@@ -340,14 +339,30 @@ Status ModuleParser::ParseCode(BinaryReader& r) {
 
 Status ModuleParser::ParseSection(uint8_t id, BinaryReader& r) {
   switch (id) {
-    case kTypeSection: WC_RETURN_IF_ERROR(ParseTypes(r)); break;
-    case kImportSection: WC_RETURN_IF_ERROR(ParseImports(r)); break;
-    case kFunctionSection: WC_RETURN_IF_ERROR(ParseFunctions(r)); break;
-    case kTableSection: WC_RETURN_IF_ERROR(ParseTables(r)); break;
-    case kMemorySection: WC_RETURN_IF_ERROR(ParseMemories(r)); break;
-    case kExportSection: WC_RETURN_IF_ERROR(ParseExports(r)); break;
-    case kStartSection: WC_RETURN_IF_ERROR(ParseStart(r)); break;
-    case kCodeSection: WC_RETURN_IF_ERROR(ParseCode(r)); break;
+    case kTypeSection:
+      WC_RETURN_IF_ERROR(ParseTypes(r));
+      break;
+    case kImportSection:
+      WC_RETURN_IF_ERROR(ParseImports(r));
+      break;
+    case kFunctionSection:
+      WC_RETURN_IF_ERROR(ParseFunctions(r));
+      break;
+    case kTableSection:
+      WC_RETURN_IF_ERROR(ParseTables(r));
+      break;
+    case kMemorySection:
+      WC_RETURN_IF_ERROR(ParseMemories(r));
+      break;
+    case kExportSection:
+      WC_RETURN_IF_ERROR(ParseExports(r));
+      break;
+    case kStartSection:
+      WC_RETURN_IF_ERROR(ParseStart(r));
+      break;
+    case kCodeSection:
+      WC_RETURN_IF_ERROR(ParseCode(r));
+      break;
     case kGlobalSection: {
       // Only the count, for the export index check; the smallest global is a value
       // type, a mutability byte and `end`. Initializers are the engine's business.
@@ -420,8 +435,8 @@ Result<ModuleInfo> ModuleParser::Parse() {
       const int rank = SectionRank(section.id);
       if (rank == last_rank) return Malformed("duplicate " + label + where);
       if (rank < last_rank) {
-        return Malformed(label + where + " comes after the " +
-                         std::string(SectionName(last_id)) + " section");
+        return Malformed(label + where + " comes after the " + std::string(SectionName(last_id)) +
+                         " section");
       }
       last_rank = rank;
       last_id = section.id;
@@ -434,10 +449,9 @@ Result<ModuleInfo> ModuleParser::Parse() {
   }
 
   if (info_.function_type_indices.size() != code_bodies_) {
-    return Malformed("the function section declares " +
-                     std::to_string(info_.function_type_indices.size()) +
-                     " functions but the code section has " + std::to_string(code_bodies_) +
-                     " bodies");
+    return Malformed(
+        "the function section declares " + std::to_string(info_.function_type_indices.size()) +
+        " functions but the code section has " + std::to_string(code_bodies_) + " bodies");
   }
   return std::move(info_);
 }
@@ -474,13 +488,20 @@ Bytes Splice(ByteView module, size_t begin, size_t end, ByteView replacement) {
 
 std::string_view ValTypeName(ValType t) {
   switch (t) {
-    case ValType::kI32: return "i32";
-    case ValType::kI64: return "i64";
-    case ValType::kF32: return "f32";
-    case ValType::kF64: return "f64";
-    case ValType::kV128: return "v128";
-    case ValType::kFuncRef: return "funcref";
-    case ValType::kExternRef: return "externref";
+    case ValType::kI32:
+      return "i32";
+    case ValType::kI64:
+      return "i64";
+    case ValType::kF32:
+      return "f32";
+    case ValType::kF64:
+      return "f64";
+    case ValType::kV128:
+      return "v128";
+    case ValType::kFuncRef:
+      return "funcref";
+    case ValType::kExternRef:
+      return "externref";
   }
   return "unknown";
 }
@@ -499,14 +520,10 @@ std::string FuncTypeToString(const FuncType& t) {
 }
 
 std::string_view ExternKindName(ExternKind k) {
-  switch (k) {
-    case ExternKind::kFunction: return "function";
-    case ExternKind::kTable: return "table";
-    case ExternKind::kMemory: return "memory";
-    case ExternKind::kGlobal: return "global";
-    case ExternKind::kTag: return "tag";
-  }
-  return "unknown";
+  static constexpr std::array<std::string_view, 5> kNames = {"function", "table", "memory",
+                                                             "global", "tag"};
+  const auto i = static_cast<size_t>(k);
+  return i < kNames.size() ? kNames[i] : "unknown";
 }
 
 const Export* ModuleInfo::FindExport(std::string_view name) const {

@@ -18,18 +18,18 @@ using wasmcloud::Code;
 using wasmcloud::Result;
 using namespace wasmcloud::wasm;
 
-#define FUZZ_CHECK(cond)                                                                   \
-  do {                                                                                     \
-    if (!(cond)) {                                                                         \
+#define FUZZ_CHECK(cond)                                                                  \
+  do {                                                                                    \
+    if (!(cond)) {                                                                        \
       std::fprintf(stderr, "property violated: %s (%s:%d)\n", #cond, __FILE__, __LINE__); \
-      std::abort();                                                                        \
-    }                                                                                      \
+      std::abort();                                                                       \
+    }                                                                                     \
   } while (0)
 
 Result<ModuleInfo> MustParse(ByteView module) {
   Result<ModuleInfo> info = InspectModule(module);
-  if (!info.ok()) std::fprintf(stderr, "edited module does not parse: %s\n",
-                               info.status().ToString().c_str());
+  if (!info.ok())
+    std::fprintf(stderr, "edited module does not parse: %s\n", info.status().ToString().c_str());
   FUZZ_CHECK(info.ok());
   return info;
 }
@@ -39,7 +39,8 @@ void CheckFraming(ByteView module, const ModuleInfo& info) {
   size_t next = 8;
   for (const Section& s : info.sections) {
     FUZZ_CHECK(s.offset == next);
-    FUZZ_CHECK(s.payload_offset > s.offset && s.payload_offset + s.payload_size == s.offset + s.size);
+    FUZZ_CHECK(s.payload_offset > s.offset &&
+               s.payload_offset + s.payload_size == s.offset + s.size);
     FUZZ_CHECK(s.content_offset >= s.payload_offset);
     FUZZ_CHECK(s.content_offset + s.content_size == s.payload_offset + s.payload_size);
     FUZZ_CHECK(s.id != 0 || s.content_offset > s.payload_offset);
@@ -110,8 +111,8 @@ void CheckCustomSectionEdits(ByteView module, const ModuleInfo& info) {
   FUZZ_CHECK(appended_info->sections.size() == info.sections.size() + 1);
   const Section& last = appended_info->sections.back();
   FUZZ_CHECK(last.name == kName);
-  FUZZ_CHECK(SameBytes(ByteView(*appended).subspan(last.content_offset, last.content_size),
-                       content));
+  FUZZ_CHECK(
+      SameBytes(ByteView(*appended).subspan(last.content_offset, last.content_size), content));
 }
 
 void CheckCapMemoryPages(ByteView module, const ModuleInfo& info) {
@@ -143,7 +144,8 @@ void CheckCapMemoryPages(ByteView module, const ModuleInfo& info) {
     const Section& b = capped_info->sections[i];
     FUZZ_CHECK(a.id == b.id);
     if (a.id == 5) continue;
-    FUZZ_CHECK(SameBytes(module.subspan(a.offset, a.size), ByteView(*capped).subspan(b.offset, b.size)));
+    FUZZ_CHECK(
+        SameBytes(module.subspan(a.offset, a.size), ByteView(*capped).subspan(b.offset, b.size)));
   }
   // Capping again changes nothing.
   Result<Bytes> again = CapMemoryPages(*capped, cap);

@@ -60,22 +60,33 @@ Bytes Module(std::initializer_list<Bytes> sections) {
 //   two bodies, and a custom section "jwt".
 const Bytes kTypeSec = Sec(1, {0x02, 0x60, 0x00, 0x00, 0x60, 0x02, 0x7f, 0x7f, 0x01, 0x7f});
 const Bytes kImportSec = Sec(2, Cat({{0x03},
-                                     Name("env"), Name("f"), {0x00, 0x01},
-                                     Name("env"), Name("t"), {0x01, 0x70, 0x01, 0x00, 0x01},
-                                     Name("env"), Name("g"), {0x03, 0x7f, 0x00}}));
+                                     Name("env"),
+                                     Name("f"),
+                                     {0x00, 0x01},
+                                     Name("env"),
+                                     Name("t"),
+                                     {0x01, 0x70, 0x01, 0x00, 0x01},
+                                     Name("env"),
+                                     Name("g"),
+                                     {0x03, 0x7f, 0x00}}));
 const Bytes kFunctionSec = Sec(3, {0x02, 0x00, 0x01});
 const Bytes kTableSec = Sec(4, {0x01, 0x70, 0x00, 0x01});
 const Bytes kMemorySec = Sec(5, {0x01, 0x00, 0x01});
 const Bytes kGlobalSec = Sec(6, {0x01, 0x7f, 0x01, 0x41, 0x00, 0x0b});
-const Bytes kExportSec = Sec(7, Cat({{0x03}, Name("run"), {0x00, 0x02}, Name("memory"),
-                                     {0x02, 0x00}, Name("g"), {0x03, 0x01}}));
+const Bytes kExportSec = Sec(7, Cat({{0x03},
+                                     Name("run"),
+                                     {0x00, 0x02},
+                                     Name("memory"),
+                                     {0x02, 0x00},
+                                     Name("g"),
+                                     {0x03, 0x01}}));
 const Bytes kStartSec = Sec(8, {0x01});
 const Bytes kCodeSec = Sec(10, {0x02, 0x02, 0x00, 0x0b,  // () -> ()
                                 0x07, 0x00, 0x20, 0x00, 0x20, 0x01, 0x6a, 0x0b});
 
 Bytes SmallModule() {
-  return Module({kTypeSec, kImportSec, kFunctionSec, kTableSec, kMemorySec, kGlobalSec,
-                 kExportSec, kStartSec, kCodeSec, Custom("jwt", "abc")});
+  return Module({kTypeSec, kImportSec, kFunctionSec, kTableSec, kMemorySec, kGlobalSec, kExportSec,
+                 kStartSec, kCodeSec, Custom("jwt", "abc")});
 }
 
 Bytes ReadFixture(const std::string& relative) {
@@ -178,8 +189,7 @@ TEST(ModuleInfoTest, EmptyModuleIsValid) {
 
 TEST(ModuleInfoTest, DecodesLimitsFlags) {
   // min only; min+max; shared with max; memory64 with a 64-bit minimum.
-  Bytes module = Module({Sec(5, Cat({{0x04, 0x00, 0x02, 0x01, 0x01, 0x03, 0x03, 0x01, 0x05,
-                                      0x04},
+  Bytes module = Module({Sec(5, Cat({{0x04, 0x00, 0x02, 0x01, 0x01, 0x03, 0x03, 0x01, 0x05, 0x04},
                                      Leb(uint64_t{1} << 40)}))});
   Result<ModuleInfo> info = InspectModule(module);
   ASSERT_TRUE(info.ok()) << info.status().ToString();
@@ -195,9 +205,9 @@ TEST(ModuleInfoTest, DecodesLimitsFlags) {
 }
 
 TEST(ModuleInfoTest, DecodesTagImportsAndTagSection) {
-  Bytes module = Module({kTypeSec, Sec(2, Cat({{0x01}, Name("m"), Name("e"), {0x04, 0x00, 0x00}})),
-                         Sec(13, {0x01, 0x00, 0x00}),
-                         Sec(7, Cat({{0x01}, Name("e1"), {0x04, 0x01}}))});
+  Bytes module =
+      Module({kTypeSec, Sec(2, Cat({{0x01}, Name("m"), Name("e"), {0x04, 0x00, 0x00}})),
+              Sec(13, {0x01, 0x00, 0x00}), Sec(7, Cat({{0x01}, Name("e1"), {0x04, 0x01}}))});
   Result<ModuleInfo> info = InspectModule(module);
   ASSERT_TRUE(info.ok()) << info.status().ToString();
   EXPECT_EQ(info->imports[0].kind, ExternKind::kTag);
@@ -308,8 +318,7 @@ TEST(ModuleInfoMalformedTest, HeaderErrors) {
   ExpectMalformed({0x00, 0x61, 0x73}, "too short");
   ExpectMalformed({0x7f, 0x45, 0x4c, 0x46, 0x01, 0x00, 0x00, 0x00}, "wrong magic");
   ExpectMalformed({0x00, 0x61, 0x73, 0x6d, 0x02, 0x00, 0x00, 0x00}, "unsupported version 2");
-  ExpectMalformed({0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x01},
-                  "unsupported version 16777217");
+  ExpectMalformed({0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x01}, "unsupported version 16777217");
 }
 
 // Every proper prefix of a valid module is an error, never a crash, except where the cut
@@ -376,8 +385,8 @@ TEST(ModuleInfoMalformedTest, Leb128Errors) {
   Result<ModuleInfo> info = InspectModule(Module({Sec(3, {0x80, 0x80, 0x00})}));
   ASSERT_TRUE(info.ok()) << info.status().ToString();
   // A 64-bit minimum of 11 bytes.
-  ExpectMalformed(Module({Sec(5, {0x01, 0x04, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80,
-                                  0x80, 0x80, 0x00})}),
+  ExpectMalformed(Module({Sec(5, {0x01, 0x04, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80,
+                                  0x80, 0x00})}),
                   "limits minimum: LEB128 is longer than 10 bytes");
 }
 
@@ -406,9 +415,10 @@ TEST(ModuleInfoMalformedTest, SectionOrder) {
   EXPECT_TRUE(InspectModule(Module({Sec(5, {0x00}), Sec(13, {0x00}), Sec(6, {0x00})})).ok());
   ExpectMalformed(Module({Sec(6, {0x00}), Sec(13, {0x00})}), "comes after the global section");
   // Custom sections may go anywhere, as often as they like.
-  EXPECT_TRUE(InspectModule(Module({Custom("a", ""), kTypeSec, Custom("a", ""), Sec(3, {0x01, 0x00}),
-                                    Custom("b", ""), Sec(10, {0x01, 0x02, 0x00, 0x0b})}))
-                  .ok());
+  EXPECT_TRUE(
+      InspectModule(Module({Custom("a", ""), kTypeSec, Custom("a", ""), Sec(3, {0x01, 0x00}),
+                            Custom("b", ""), Sec(10, {0x01, 0x02, 0x00, 0x0b})}))
+          .ok());
 }
 
 TEST(ModuleInfoMalformedTest, FunctionAndCodeCountsMustAgree) {
@@ -425,8 +435,7 @@ TEST(ModuleInfoMalformedTest, IndicesOutOfRange) {
                   "export section: entry 0: function index 0 is out of range (0 functions)");
   // Imports count first: one imported function, one defined, index 2 is out.
   ExpectMalformed(Module({kTypeSec, Sec(2, Cat({{0x01}, Name("m"), Name("f"), {0x00, 0x00}})),
-                          Sec(3, {0x01, 0x00}),
-                          Sec(7, Cat({{0x01}, Name("x"), {0x00, 0x02}})),
+                          Sec(3, {0x01, 0x00}), Sec(7, Cat({{0x01}, Name("x"), {0x00, 0x02}})),
                           Sec(10, {0x01, 0x02, 0x00, 0x0b})}),
                   "function index 2 is out of range (2 functions)");
   ExpectMalformed(Module({Sec(7, Cat({{0x01}, Name("m"), {0x02, 0x00}}))}),
@@ -450,9 +459,9 @@ TEST(ModuleInfoMalformedTest, EntryErrors) {
                   "global mutability 0x02 is not 0 or 1");
   ExpectMalformed(Module({Sec(2, Cat({{0x01}, Name("m"), Name("g"), {0x05, 0x00}}))}),
                   "unknown import kind 0x05");
-  ExpectMalformed(Module({kMemorySec, Sec(7, Cat({{0x02}, Name("m"), {0x02, 0x00}, Name("m"),
-                                                  {0x02, 0x00}}))}),
-                  "export section: entry 1: duplicate export name \"m\"");
+  ExpectMalformed(
+      Module({kMemorySec, Sec(7, Cat({{0x02}, Name("m"), {0x02, 0x00}, Name("m"), {0x02, 0x00}}))}),
+      "export section: entry 1: duplicate export name \"m\"");
   ExpectMalformed(Module({Sec(3, {0x00, 0x00})}),
                   "function section: 1 bytes left over after the last entry of the section");
 }
@@ -472,7 +481,8 @@ TEST(ModuleEditTest, SetCustomSectionAppendsWhenAbsent) {
 }
 
 TEST(ModuleEditTest, SetCustomSectionReplacesInPlace) {
-  Bytes module = Module({kTypeSec, Custom("jwt", "old"), Custom("name", "n"), Custom("jwt", "2nd")});
+  Bytes module =
+      Module({kTypeSec, Custom("jwt", "old"), Custom("name", "n"), Custom("jwt", "2nd")});
   Result<Bytes> out = SetCustomSection(module, "jwt", Bytes(300, 'x'));  // size LEB grows
   ASSERT_TRUE(out.ok()) << out.status().ToString();
   Result<ModuleInfo> info = InspectModule(*out);
