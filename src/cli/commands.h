@@ -10,6 +10,7 @@ class App;
 
 namespace wasmcloud::cli {
 
-
+void AddKeysCommand(CLI::App& app, int* exit_code);
+void AddClaimsCommand(CLI::App& app, int* exit_code);
 
 }  // namespace wasmcloud::cli

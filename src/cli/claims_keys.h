@@ -1,0 +1,39 @@
+// Where `keys` and `claims` get their keys: text given on the command line or in a file,
+// and the keys directory where `claims sign` keeps the keys it generates (as wash did).
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "core/status.h"
+#include "crypto/nkeys.h"
+
+namespace wasmcloud::cli {
+
+// $WASMCLOUD_KEYS_DIR, else $HOME/.wash/keys (wash's default, so keys made by either
+// tool are found by both).
+std::string DefaultKeysDir();
+
+// The key text of SEED_OR_FILE: the content of the file when a file by that name
+// exists, else the argument itself; surrounding whitespace removed. kInvalidArgument
+// when a file exists but cannot be read.
+Result<std::string> ReadKeyText(const std::string& seed_or_file);
+
+// wash's key file stem for a module name: lowercase, spaces to '_'. Characters that
+// cannot be part of one file name ('/', '\0', ...) also become '_', so a name can never
+// point outside the keys directory.
+std::string KeyFileStem(std::string_view module_name);
+
+struct StoredKey {
+  crypto::KeyPair key;
+  std::string path;
+  bool created = false;  // generated now (and written to `path`)
+};
+
+// The seed in `dir`/`file_name`, or a new key of `type` written there with mode 0600 (the
+// directory is created with mode 0700 when missing). An existing file of another key
+// type is an error (kInvalidArgument), not silently replaced.
+Result<StoredKey> LoadOrCreateKey(const std::string& dir, const std::string& file_name,
+                                  crypto::KeyType type);
+
+}  // namespace wasmcloud::cli

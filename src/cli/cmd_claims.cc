@@ -1,0 +1,314 @@
+// `wasmcloud claims sign` and `wasmcloud claims inspect`: wascap claims embedded in a
+// module. Exit codes: 0 ok, 1 the claims do not verify (the reason is printed),
+// 2 bad arguments or unusable input.
+#include <CLI/CLI.hpp>
+#include <iostream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+
+#include "cli/claims_keys.h"
+#include "cli/commands.h"
+#include "cli/io.h"
+#include "crypto/identity_error.h"
+#include "crypto/module_claims.h"
+#include "wasm/module_info.h"
+
+namespace wasmcloud::cli {
+namespace {
+
+using Json = nlohmann::ordered_json;
+constexpr int64_t kDay = 86400;
+
+template <typename T>
+Json OrNull(const std::optional<T>& v) {
+  return v ? Json(*v) : Json(nullptr);
+}
+
+// The flat JSON view of a module's claims, with the keys of fixtures_index.json.
+Json ClaimsJson(const crypto::ModuleIdentity& id) {
+  const crypto::ActorClaims& c = id.claims;
+  Json j = Json::object();
+  j["iss"] = c.iss;
+  j["sub"] = c.sub;
+  j["jti"] = c.jti;
+  j["iat"] = c.iat;
+  j["exp"] = OrNull(c.exp);
+  j["nbf"] = OrNull(c.nbf);
+  if (c.wascap) {
+    const crypto::ActorMetadata& m = *c.wascap;
+    j["name"] = OrNull(m.name);
+    j["hash"] = m.hash;
+    j["tags"] = OrNull(m.tags);
+    j["caps"] = OrNull(m.caps);
+    j["rev"] = OrNull(m.rev);
+    j["ver"] = OrNull(m.ver);
+    j["call_alias"] = OrNull(m.call_alias);
+    j["prov"] = m.prov;
+  }
+  j["module_hash"] = id.module_hash;
+  j["jwt"] = id.token;
+  return j;
+}
+
+std::string JoinOr(const std::optional<std::vector<std::string>>& v, const char* none) {
+  if (!v || v->empty()) return none;
+  std::string s;
+  for (const auto& e : *v) s += (s.empty() ? "" : ", ") + e;
+  return s;
+}
+
+void PrintClaimsText(const crypto::ModuleIdentity& id, const Status& verified) {
+  const crypto::ActorClaims& c = id.claims;
+  const crypto::ActorMetadata m = c.wascap.value_or(crypto::ActorMetadata{});
+  auto row = [](const char* label, const std::string& value) {
+    std::cout << "  " << label << std::string(14 - std::string(label).size(), ' ') << value
+              << "\n";
+  };
+  std::cout << m.name.value_or("Anonymous") << " - Module\n";
+  row("Account", c.iss);
+  row("Module", c.sub);
+  row("Issued", crypto::FormatUnixTime(c.iat));
+  row("Expires", c.exp ? crypto::FormatUnixTime(*c.exp) : "never");
+  row("Can Be Used", c.nbf ? crypto::FormatUnixTime(*c.nbf) : "immediately");
+  std::string version = m.ver.value_or("(none)");
+  if (m.rev) version += " (" + std::to_string(*m.rev) + ")";
+  row("Version", version);
+  row("Call Alias", m.call_alias.value_or("(not set)"));
+  row("Capabilities", JoinOr(m.caps, "(none)"));
+  row("Tags", JoinOr(m.tags, "(none)"));
+  row("Hash", m.hash);
+  row("Verified", verified.ok() ? "yes" : "NO: " + verified.message());
+  std::cout.flush();
+}
+
+// Reads a module and checks that it is one; prints the error and returns nullopt if not.
+std::optional<Bytes> ReadModule(std::string_view command, const std::string& path) {
+  auto bytes = ReadFile(path);
+  if (!bytes.ok()) {
+    PrintError(command, bytes.status().message());
+    return std::nullopt;
+  }
+  auto info = wasm::InspectModule(*bytes);
+  if (!info.ok()) {
+    PrintError(command, path + " is not a WebAssembly module: " + info.status().message());
+    return std::nullopt;
+  }
+  return std::move(bytes).value();
+}
+
+// --- inspect -------------------------------------------------------------------------------
+
+struct InspectOptions {
+  std::string module;
+  std::string output = "text";
+};
+
+int RunInspect(const InspectOptions& o) {
+  auto module = ReadModule("claims inspect", o.module);
+  if (!module) return 2;
+  auto id = crypto::ReadModuleIdentity(*module);
+  Status verified =
+      id.ok() ? crypto::VerifyModule(*module, crypto::VerifyOptions::ForActor()).status()
+              : id.status();
+  if (o.output == "json") {
+    Json j = id.ok() ? ClaimsJson(*id) : Json::object();
+    j["verified"] = verified.ok();
+    j["error"] = verified.ok() ? Json(nullptr) : Json(verified.message());
+    auto kind = crypto::IdentityErrorOf(verified);
+    j["error_kind"] = kind == crypto::IdentityError::kNone
+                          ? Json(nullptr)
+                          : Json(std::string(crypto::IdentityErrorPhrase(kind)));
+    std::cout << j.dump(-1, ' ', false, Json::error_handler_t::replace) << std::endl;
+  } else if (id.ok()) {
+    PrintClaimsText(*id, verified);
+  }
+  if (!verified.ok()) {
+    PrintError("claims inspect", o.module + ": " + verified.message());
+    return 1;
+  }
+  return 0;
+}
+
+// --- sign ----------------------------------------------------------------------------------
+
+struct SignOptions {
+  std::string module;
+  std::string destination;
+  std::string format = "text";
+  std::string name;
+  std::vector<std::string> caps;
+  std::vector<std::string> tags;
+  std::optional<int32_t> rev;
+  std::optional<std::string> ver;
+  std::optional<std::string> call_alias;
+  std::optional<int64_t> expires_in_days;
+  std::optional<int64_t> not_before_days;
+  std::optional<std::string> issuer;
+  std::optional<std::string> subject;
+  std::optional<std::string> keys_dir;
+};
+
+// The issuer: --issuer, else <keys dir>/<name>_account.nk (made when missing).
+Result<crypto::KeyPair> ResolveIssuer(const SignOptions& o) {
+  if (o.issuer) {
+    WC_ASSIGN_OR_RETURN(std::string text, ReadKeyText(*o.issuer));
+    auto kp = crypto::KeyPair::FromSeed(text);
+    if (!kp.ok()) return InvalidArgument("--issuer: " + kp.status().message());
+    if (kp->type() != crypto::KeyType::kAccount) {
+      return InvalidArgument("--issuer must be an account seed (SA...), this is a " +
+                             std::string(crypto::KeyTypeName(kp->type())) + " key");
+    }
+    return kp;
+  }
+  std::string dir = o.keys_dir.value_or(DefaultKeysDir());
+  WC_ASSIGN_OR_RETURN(StoredKey k, LoadOrCreateKey(dir, KeyFileStem(o.name) + "_account.nk",
+                                                   crypto::KeyType::kAccount));
+  if (k.created) {
+    std::cerr << "No issuer key was given or found; generated one in " << k.path
+              << " (it will be reused for this name)" << std::endl;
+  }
+  return std::move(k.key);
+}
+
+// The subject's public key: --subject (a seed or a public key), else
+// <keys dir>/<name>_module.nk (made when missing).
+Result<std::string> ResolveSubject(const SignOptions& o) {
+  if (o.subject) {
+    WC_ASSIGN_OR_RETURN(std::string text, ReadKeyText(*o.subject));
+    crypto::KeyType type;
+    std::string public_key;
+    if (text.size() == crypto::kSeedLength ||
+        (text.size() != crypto::kPublicKeyLength && !text.empty() && text[0] == 'S')) {
+      auto kp = crypto::KeyPair::FromSeed(text);
+      if (!kp.ok()) return InvalidArgument("--subject: " + kp.status().message());
+      type = kp->type();
+      public_key = kp->public_key_text();
+    } else {
+      auto pk = crypto::ParsePublicKey(text);
+      if (!pk.ok()) return InvalidArgument("--subject: " + pk.status().message());
+      type = pk->type;
+      public_key = pk->encoded;
+    }
+    if (type != crypto::KeyType::kModule) {
+      return InvalidArgument("--subject must be a module key (SM... or M...), this is a " +
+                             std::string(crypto::KeyTypeName(type)) + " key");
+    }
+    return public_key;
+  }
+  std::string dir = o.keys_dir.value_or(DefaultKeysDir());
+  WC_ASSIGN_OR_RETURN(StoredKey k, LoadOrCreateKey(dir, KeyFileStem(o.name) + "_module.nk",
+                                                   crypto::KeyType::kModule));
+  if (k.created) {
+    std::cerr << "No subject key was given or found; generated one in " << k.path
+              << " (it will be reused for this name)" << std::endl;
+  }
+  return k.key.public_key_text();
+}
+
+Result<std::optional<uint64_t>> DaysFromNow(const std::optional<int64_t>& days, int64_t now,
+                                            const char* flag) {
+  if (!days) return std::optional<uint64_t>();
+  if (*days > 1'000'000 || *days < -1'000'000) {
+    return InvalidArgument(std::string(flag) + " is out of range");
+  }
+  int64_t t = now + *days * kDay;
+  if (t < 0) return InvalidArgument(std::string(flag) + " points before 1970");
+  return std::optional<uint64_t>(static_cast<uint64_t>(t));
+}
+
+int RunSign(const SignOptions& o) {
+  auto module = ReadModule("claims sign", o.module);
+  if (!module) return 2;
+  auto fail = [](const Status& st) {
+    PrintError("claims sign", st.message());
+    return 2;
+  };
+  auto issuer = ResolveIssuer(o);
+  if (!issuer.ok()) return fail(issuer.status());
+  auto subject = ResolveSubject(o);
+  if (!subject.ok()) return fail(subject.status());
+
+  int64_t now = crypto::SystemUnixSeconds();
+  auto exp = DaysFromNow(o.expires_in_days, now, "--expires-in-days");
+  if (!exp.ok()) return fail(exp.status());
+  auto nbf = DaysFromNow(o.not_before_days, now, "--not-before-days");
+  if (!nbf.ok()) return fail(nbf.status());
+
+  crypto::ActorClaimsSpec spec;
+  spec.name = o.name;
+  spec.caps = o.caps;
+  spec.tags = o.tags;
+  spec.rev = o.rev;
+  spec.ver = o.ver;
+  spec.call_alias = o.call_alias;
+  spec.exp = *exp;
+  spec.nbf = *nbf;
+  crypto::ActorClaims claims =
+      crypto::NewActorClaims(spec, issuer->public_key_text(), *subject, static_cast<uint64_t>(now));
+  auto signed_module = crypto::SignModule(*module, claims, *issuer);
+  if (!signed_module.ok()) return fail(signed_module.status());
+  Status written = WriteFile(o.destination, *signed_module, 0644);
+  if (!written.ok()) return fail(written);
+
+  auto id = crypto::ReadModuleIdentity(*signed_module);
+  if (!id.ok()) {
+    PrintError("claims sign", "the signed module does not read back: " + id.status().message());
+    return 1;
+  }
+  if (o.format == "json") {
+    Json j = ClaimsJson(*id);
+    j["file"] = o.destination;
+    std::cout << j.dump(-1, ' ', false, Json::error_handler_t::replace) << std::endl;
+  } else {
+    std::cout << "Signed " << o.destination << " as " << id->claims.sub << " (issuer "
+              << id->claims.iss << ")\n";
+    std::cout << "  Capabilities  " << JoinOr(id->claims.wascap->caps, "(none)") << "\n"
+              << "  Hash          " << id->claims.wascap->hash << std::endl;
+  }
+  return 0;
+}
+
+}  // namespace
+
+void AddClaimsCommand(CLI::App& app, int* exit_code) {
+  CLI::App* claims = app.add_subcommand("claims", "Sign modules and inspect their claims (JWT)");
+  claims->require_subcommand(1);
+
+  auto so = std::make_shared<SignOptions>();
+  CLI::App* sign = claims->add_subcommand(
+      "sign", "Embed signed actor claims in a module (replacing any it carries)");
+  sign->add_option("MODULE", so->module, "the .wasm module to sign")->required();
+  sign->add_option("-o,--destination", so->destination, "where to write the signed module")
+      ->required();
+  sign->add_option("--format", so->format, "output format: text (default) or json")
+      ->check(CLI::IsMember({"text", "json"}));
+  sign->add_option("-n,--name", so->name, "the actor's name")->required();
+  sign->add_option("-c,--cap", so->caps, "a capability contract id the actor may use (repeat)");
+  sign->add_option("-t,--tag", so->tags, "a tag (repeat)");
+  sign->add_option("-r,--rev", so->rev, "revision number");
+  sign->add_option("-v,--ver", so->ver, "version text (such as 0.1.0)");
+  sign->add_option("-a,--call-alias", so->call_alias,
+                   "call alias (normalised: lowercase, ' ', '-', '.' become '_')");
+  sign->add_option("-x,--expires-in-days", so->expires_in_days,
+                   "claims expire this many days from now (default: never)");
+  sign->add_option("-b,--not-before-days", so->not_before_days,
+                   "claims are usable only this many days from now (default: at once)");
+  sign->add_option("-i,--issuer", so->issuer,
+                   "account seed or file (default: <keys dir>/<name>_account.nk, made if missing)");
+  sign->add_option("-s,--subject", so->subject,
+                   "module seed, module public key, or file (default: <keys dir>/<name>_module.nk)");
+  sign->add_option("--keys-dir", so->keys_dir,
+                   "where generated keys are kept (default: $WASMCLOUD_KEYS_DIR or ~/.wash/keys)");
+  sign->callback([so, exit_code] { *exit_code = RunSign(*so); });
+
+  auto io = std::make_shared<InspectOptions>();
+  CLI::App* inspect =
+      claims->add_subcommand("inspect", "Show a module's claims and whether they verify");
+  inspect->add_option("MODULE", io->module, "the .wasm module")->required();
+  inspect->add_option("-o,--output", io->output, "output format: text (default) or json")
+      ->check(CLI::IsMember({"text", "json"}));
+  inspect->callback([io, exit_code] { *exit_code = RunInspect(*io); });
+}
+
+}  // namespace wasmcloud::cli
