@@ -62,8 +62,7 @@ void PrintClaimsText(const crypto::ModuleIdentity& id, const Status& verified) {
   const crypto::ActorClaims& c = id.claims;
   const crypto::ActorMetadata m = c.wascap.value_or(crypto::ActorMetadata{});
   auto row = [](const char* label, const std::string& value) {
-    std::cout << "  " << label << std::string(14 - std::string(label).size(), ' ') << value
-              << "\n";
+    std::cout << "  " << label << std::string(14 - std::string(label).size(), ' ') << value << "\n";
   };
   std::cout << m.name.value_or("Anonymous") << " - Module\n";
   row("Account", c.iss);
@@ -108,9 +107,9 @@ int RunInspect(const InspectOptions& o) {
   auto module = ReadModule("claims inspect", o.module);
   if (!module) return 2;
   auto id = crypto::ReadModuleIdentity(*module);
-  Status verified =
-      id.ok() ? crypto::VerifyModule(*module, crypto::VerifyOptions::ForActor()).status()
-              : id.status();
+  Status verified = id.ok()
+                        ? crypto::VerifyModule(*module, crypto::VerifyOptions::ForActor()).status()
+                        : id.status();
   if (o.output == "json") {
     Json j = id.ok() ? ClaimsJson(*id) : Json::object();
     j["verified"] = verified.ok();
@@ -296,8 +295,9 @@ void AddClaimsCommand(CLI::App& app, int* exit_code) {
                    "claims are usable only this many days from now (default: at once)");
   sign->add_option("-i,--issuer", so->issuer,
                    "account seed or file (default: <keys dir>/<name>_account.nk, made if missing)");
-  sign->add_option("-s,--subject", so->subject,
-                   "module seed, module public key, or file (default: <keys dir>/<name>_module.nk)");
+  sign->add_option(
+      "-s,--subject", so->subject,
+      "module seed, module public key, or file (default: <keys dir>/<name>_module.nk)");
   sign->add_option("--keys-dir", so->keys_dir,
                    "where generated keys are kept (default: $WASMCLOUD_KEYS_DIR or ~/.wash/keys)");
   sign->callback([so, exit_code] { *exit_code = RunSign(*so); });

@@ -76,8 +76,7 @@ int RunInspect(const KeysOptions& o) {
               {"is_seed", is_seed}};
     std::cout << j.dump() << std::endl;
   } else {
-    std::cout << "Type: " << crypto::KeyTypeName(type) << " (" << crypto::PrefixChar(type)
-              << ")\n"
+    std::cout << "Type: " << crypto::KeyTypeName(type) << " (" << crypto::PrefixChar(type) << ")\n"
               << "Public Key: " << public_key << "\n"
               << "Seed: " << (is_seed ? "yes (can sign)" : "no (public key only)") << std::endl;
   }

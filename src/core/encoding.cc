@@ -135,8 +135,9 @@ Result<Bytes> Base32Decode(std::string_view text) {
       acc &= (1u << bits) - 1;
     }
   }
-  // Like the Go and JS nkeys decoders, leftover bits are ignored: a checksum over the
-  // decoded bytes follows in every nkey, so no second check is needed here.
+  // Leftover bits must be zero (as Rust nkeys' data-encoding requires), so that one byte
+  // string has exactly one text form; Go and JS nkeys ignore them.
+  if (acc != 0) return Malformed("base32 text has non-zero trailing bits in its last character");
   return out;
 }
 

@@ -14,7 +14,8 @@ namespace wasmcloud {
 std::string Base32Encode(ByteView data);
 // Decodes unpadded base32. Uppercase only: nkeys are case-sensitive text.
 // Errors (kMalformed): a character outside the alphabet ("not a base32 character 'x'
-// at offset N"), or a length that no byte string encodes to (1, 3 or 6 mod 8).
+// at offset N"), a length that no byte string encodes to (1, 3 or 6 mod 8), or non-zero
+// unused bits in the last character (so every byte string has one encoding).
 Result<Bytes> Base32Decode(std::string_view text);
 
 // base64url (RFC 4648 §5) without padding, as JWT segments are written.

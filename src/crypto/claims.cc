@@ -265,8 +265,8 @@ char32_t NextCodePoint(std::string_view s, size_t* i) {
 // Rust's char::is_whitespace (the Unicode White_Space property).
 bool IsUnicodeWhitespace(char32_t c) {
   return (c >= 0x09 && c <= 0x0d) || c == 0x20 || c == 0x85 || c == 0xa0 || c == 0x1680 ||
-         (c >= 0x2000 && c <= 0x200a) || c == 0x2028 || c == 0x2029 || c == 0x202f ||
-         c == 0x205f || c == 0x3000;
+         (c >= 0x2000 && c <= 0x200a) || c == 0x2028 || c == 0x2029 || c == 0x202f || c == 0x205f ||
+         c == 0x3000;
 }
 
 }  // namespace
@@ -363,8 +363,7 @@ ActorClaims NewActorClaims(const ActorClaimsSpec& spec, std::string issuer, std:
   return c;
 }
 
-std::string InvocationHash(std::string_view origin_url, std::string_view target_url,
-                           ByteView msg) {
+std::string InvocationHash(std::string_view origin_url, std::string_view target_url, ByteView msg) {
   crypto_hash_sha256_state st;
   EnsureSodium();
   crypto_hash_sha256_init(&st);

@@ -114,7 +114,6 @@ ActorClaims NewActorClaims(const ActorClaimsSpec& spec, std::string issuer, std:
 
 // HEXUPPER(SHA-256(origin_url ‖ target_url ‖ msg)): origin first, although the claims
 // list the target first (0.18 dispatch.rs).
-std::string InvocationHash(std::string_view origin_url, std::string_view target_url,
-                           ByteView msg);
+std::string InvocationHash(std::string_view origin_url, std::string_view target_url, ByteView msg);
 
 }  // namespace wasmcloud::crypto

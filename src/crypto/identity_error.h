@@ -12,21 +12,21 @@
 namespace wasmcloud::crypto {
 
 enum class IdentityError {
-  kNone = 0,              // the Status is ok, or not an identity error
+  kNone = 0,  // the Status is ok, or not an identity error
   // nkeys text
-  kBadLength,             // "bad length": not 56 (public key) / 58 (seed) characters
-  kBadAlphabet,           // "bad alphabet": a character outside base32 A-Z 2-7
-  kBadChecksum,           // "bad checksum": CRC-16 does not match
-  kBadPrefix,             // "bad prefix": unknown or wrong prefix byte
-  kBadSignatureLength,    // "bad signature length": not 64 bytes
+  kBadLength,           // "bad length": not 56 (public key) / 58 (seed) characters
+  kBadAlphabet,         // "bad alphabet": not base32 A-Z 2-7 (or non-zero unused bits)
+  kBadChecksum,         // "bad checksum": CRC-16 does not match
+  kBadPrefix,           // "bad prefix": unknown or wrong prefix byte
+  kBadSignatureLength,  // "bad signature length": not 64 bytes
   // claims
-  kNoJwtSection,          // "no jwt section": the module carries no token
-  kMalformedToken,        // "malformed token": not 3 base64url segments of JSON, bad header
-  kBadSignature,          // "bad signature": ed25519 check by the issuer key failed
-  kHashMismatch,          // "hash mismatch": wascap.hash is not the module's hash
-  kExpired,               // "expired": now > exp
-  kNotYetValid,           // "not yet valid": now < nbf
-  kWrongKeyType,          // "wrong key type": iss or sub is not of an accepted type
+  kNoJwtSection,    // "no jwt section": the module carries no token
+  kMalformedToken,  // "malformed token": not 3 base64url segments of JSON, bad header
+  kBadSignature,    // "bad signature": ed25519 check by the issuer key failed
+  kHashMismatch,    // "hash mismatch": wascap.hash is not the module's hash
+  kExpired,         // "expired": now > exp
+  kNotYetValid,     // "not yet valid": now < nbf
+  kWrongKeyType,    // "wrong key type": iss or sub is not of an accepted type
 };
 
 // The phrase that starts messages of that kind ("" for kNone).

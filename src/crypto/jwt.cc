@@ -8,9 +8,7 @@
 namespace wasmcloud::crypto {
 namespace {
 
-Status Bad(std::string detail) {
-  return IdentityStatus(IdentityError::kMalformedToken, detail);
-}
+Status Bad(std::string detail) { return IdentityStatus(IdentityError::kMalformedToken, detail); }
 
 }  // namespace
 
@@ -47,8 +45,7 @@ Status CheckJwtHeader(const Jwt& jwt) {
   auto typ = header.find("typ");
   auto alg = header.find("alg");
   if (typ == header.end() || !typ->is_string() || typ->get_ref<const std::string&>() != "jwt" ||
-      alg == header.end() || !alg->is_string() ||
-      alg->get_ref<const std::string&>() != "Ed25519") {
+      alg == header.end() || !alg->is_string() || alg->get_ref<const std::string&>() != "Ed25519") {
     std::string got = header.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     if (got.size() > 120) got = got.substr(0, 120) + "...";
     return Bad("header must be " + std::string(kJwtHeader) + ", got " + got);

@@ -62,9 +62,9 @@ Result<ModuleIdentity> VerifyModule(ByteView module, const VerifyOptions& option
   WC_ASSIGN_OR_RETURN(id.claims, VerifyActorToken(id.token, options));
   WC_ASSIGN_OR_RETURN(id.module_hash, ModuleHash(module));
   if (id.claims.wascap->hash != id.module_hash) {
-    return IdentityStatus(IdentityError::kHashMismatch,
-                          "the module's hash " + id.module_hash +
-                              " does not match the claims' hash " + id.claims.wascap->hash);
+    return IdentityStatus(IdentityError::kHashMismatch, "the module's hash " + id.module_hash +
+                                                            " does not match the claims' hash " +
+                                                            id.claims.wascap->hash);
   }
   return id;
 }

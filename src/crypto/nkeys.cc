@@ -24,9 +24,9 @@ struct TypeInfo {
 };
 
 constexpr TypeInfo kTypes[] = {
-    {KeyType::kAccount, 0, 'A', "account"},        {KeyType::kCluster, 2 << 3, 'C', "cluster"},
+    {KeyType::kAccount, 0, 'A', "account"},         {KeyType::kCluster, 2 << 3, 'C', "cluster"},
     {KeyType::kOperator, 14 << 3, 'O', "operator"}, {KeyType::kServer, 13 << 3, 'N', "server"},
-    {KeyType::kUser, 20 << 3, 'U', "user"},          {KeyType::kModule, 12 << 3, 'M', "module"},
+    {KeyType::kUser, 20 << 3, 'U', "user"},         {KeyType::kModule, 12 << 3, 'M', "module"},
     {KeyType::kService, 21 << 3, 'V', "service"},
 };
 
@@ -107,24 +107,23 @@ Result<KeyType> ParseKeyType(std::string_view text) {
 
 Status PublicKey::Verify(ByteView message, ByteView signature) const {
   if (signature.size() != kSignatureSize) {
-    return IdentityStatus(IdentityError::kBadSignatureLength,
-                          "signature is " + std::to_string(signature.size()) +
-                              " bytes, ed25519 signatures are 64");
+    return IdentityStatus(
+        IdentityError::kBadSignatureLength,
+        "signature is " + std::to_string(signature.size()) + " bytes, ed25519 signatures are 64");
   }
   EnsureSodium();
-  if (crypto_sign_verify_detached(signature.data(), message.data(), message.size(),
-                                  key.data()) != 0) {
-    return IdentityStatus(IdentityError::kBadSignature,
-                          "the signature was not made by " + encoded);
+  if (crypto_sign_verify_detached(signature.data(), message.data(), message.size(), key.data()) !=
+      0) {
+    return IdentityStatus(IdentityError::kBadSignature, "the signature was not made by " + encoded);
   }
   return Status::Ok();
 }
 
 Result<PublicKey> ParsePublicKey(std::string_view text) {
   if (text.size() != kPublicKeyLength) {
-    return IdentityStatus(IdentityError::kBadLength,
-                          "a public key has 56 characters, this one has " +
-                              std::to_string(text.size()));
+    return IdentityStatus(
+        IdentityError::kBadLength,
+        "a public key has 56 characters, this one has " + std::to_string(text.size()));
   }
   WC_ASSIGN_OR_RETURN(Bytes raw, DecodeChecked(text, "public key"));
   if (raw.size() != 33) {
@@ -135,9 +134,9 @@ Result<PublicKey> ParsePublicKey(std::string_view text) {
     std::string what = raw[0] == kSeedPrefix || (raw[0] & 0xf8) == kSeedPrefix
                            ? " (this is a seed, not a public key)"
                            : "";
-    return IdentityStatus(IdentityError::kBadPrefix,
-                          "prefix byte 0x" + HexEncode(ByteView(raw.data(), 1)) +
-                              " is not a public key type" + what);
+    return IdentityStatus(
+        IdentityError::kBadPrefix,
+        "prefix byte 0x" + HexEncode(ByteView(raw.data(), 1)) + " is not a public key type" + what);
   }
   PublicKey pk;
   pk.type = *type;
@@ -177,8 +176,8 @@ Result<KeyPair> KeyPair::FromRawSeed(KeyType type, ByteView raw_seed) {
 
 Result<KeyPair> KeyPair::FromSeed(std::string_view seed) {
   if (seed.size() != kSeedLength) {
-    return IdentityStatus(IdentityError::kBadLength, "a seed has 58 characters, this one has " +
-                                                         std::to_string(seed.size()));
+    return IdentityStatus(IdentityError::kBadLength,
+                          "a seed has 58 characters, this one has " + std::to_string(seed.size()));
   }
   WC_ASSIGN_OR_RETURN(Bytes raw, DecodeChecked(seed, "seed"));
   WipeOnExit wipe{raw};
@@ -186,14 +185,15 @@ Result<KeyPair> KeyPair::FromSeed(std::string_view seed) {
     return IdentityStatus(IdentityError::kBadLength, "seed does not hold 32 seed bytes");
   }
   if ((raw[0] & 0xf8) != kSeedPrefix) {
-    return IdentityStatus(IdentityError::kBadPrefix, "the text is not a seed (it must start with S)");
+    return IdentityStatus(IdentityError::kBadPrefix,
+                          "the text is not a seed (it must start with S)");
   }
   uint8_t type_prefix = static_cast<uint8_t>(((raw[0] & 0x07) << 5) | ((raw[1] & 0xf8) >> 3));
   auto type = TypeForPrefix(type_prefix);
   if (!type) {
-    return IdentityStatus(IdentityError::kBadPrefix, "seed type byte 0x" +
-                                                         HexEncode(ByteView(&type_prefix, 1)) +
-                                                         " is not a public key type");
+    return IdentityStatus(
+        IdentityError::kBadPrefix,
+        "seed type byte 0x" + HexEncode(ByteView(&type_prefix, 1)) + " is not a public key type");
   }
   return FromRawSeed(*type, ByteView(raw.data() + 2, 32));
 }

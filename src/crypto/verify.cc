@@ -34,10 +34,9 @@ Result<PublicKey> CheckKey(std::string_view role, const std::string& key,
   auto pk = ParsePublicKey(key);
   if (!pk.ok()) return pk.status().WithContext(std::string(role) + " " + key);
   if (!allowed.empty() && !Contains(allowed, pk->type)) {
-    return IdentityStatus(IdentityError::kWrongKeyType,
-                          std::string(role) + " " + key + " is a " +
-                              std::string(KeyTypeName(pk->type)) + " key, expected " +
-                              TypeList(allowed));
+    return IdentityStatus(IdentityError::kWrongKeyType, std::string(role) + " " + key + " is a " +
+                                                            std::string(KeyTypeName(pk->type)) +
+                                                            " key, expected " + TypeList(allowed));
   }
   return pk;
 }
@@ -61,9 +60,9 @@ Result<Claims<T>> Verify(std::string_view token, const VerifyOptions& options,
   Status sig = issuer.Verify(AsBytes(jwt.signing_input), jwt.signature);
   if (!sig.ok()) {
     if (IdentityErrorOf(sig) == IdentityError::kBadSignatureLength) return sig;
-    return IdentityStatus(IdentityError::kBadSignature,
-                          "claims token has invalid signature (not signed by issuer " +
-                              claims.iss + ")");
+    return IdentityStatus(
+        IdentityError::kBadSignature,
+        "claims token has invalid signature (not signed by issuer " + claims.iss + ")");
   }
   int64_t now = options.now ? options.now() : SystemUnixSeconds();
   if (claims.nbf && (now < 0 || static_cast<uint64_t>(now) < *claims.nbf)) {

@@ -61,8 +61,8 @@ TEST(ClaimsCliTest, InspectShowsTheFieldsOfEverySignedFixture) {
   }
   EXPECT_EQ(seen, 8);
 
-  auto text = RunCommand(
-      {WasmcloudBinary(), "claims", "inspect", FixturePath("wc-host-0.18/ponger.wasm")});
+  auto text =
+      RunCommand({WasmcloudBinary(), "claims", "inspect", FixturePath("wc-host-0.18/ponger.wasm")});
   ASSERT_EQ(text.exit_code, 0) << text.err;
   EXPECT_NE(text.out.find("ponger - Module"), std::string::npos) << text.out;
   EXPECT_NE(text.out.find("Call Alias    wasmcloud/examples/ponger"), std::string::npos);
@@ -139,8 +139,8 @@ TEST(ClaimsCliTest, TamperedCopiesFailEachWithItsOwnReason) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   // And claims not usable until tomorrow.
   r = RunCommand({WasmcloudBinary(), "claims", "sign", FixturePath("wc-host-0.18/echo.wasm"), "-o",
-                  dir + "/early.wasm", "--name", "Echo", "--keys-dir", keys,
-                  "--not-before-days", "1"});
+                  dir + "/early.wasm", "--name", "Echo", "--keys-dir", keys, "--not-before-days",
+                  "1"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
 
   const std::pair<const char*, const char*> cases[] = {
@@ -166,11 +166,34 @@ TEST(ClaimsCliTest, SignInspectVerifyRoundTripWithKeptKeys) {
   const std::string& dir = tmp.path;
   std::string keys = dir + "/keys";
   std::string out1 = dir + "/one.wasm", out2 = dir + "/two.wasm";
-  auto r = RunCommand({WasmcloudBinary(), "claims", "sign", FixturePath("wascap/loop.wasm"), "-o",
-                       out1, "--name", "Round Trip", "--cap", "wasmcloud:keyvalue", "--cap",
-                       "wasmcloud:httpserver", "--tag", "t1", "--tag", "t2", "--rev", "7", "--ver",
-                       "1.2.3", "--call-alias", "Round-Trip.Alias", "--expires-in-days", "30",
-                       "--keys-dir", keys, "--format", "json"});
+  auto r = RunCommand({WasmcloudBinary(),
+                       "claims",
+                       "sign",
+                       FixturePath("wascap/loop.wasm"),
+                       "-o",
+                       out1,
+                       "--name",
+                       "Round Trip",
+                       "--cap",
+                       "wasmcloud:keyvalue",
+                       "--cap",
+                       "wasmcloud:httpserver",
+                       "--tag",
+                       "t1",
+                       "--tag",
+                       "t2",
+                       "--rev",
+                       "7",
+                       "--ver",
+                       "1.2.3",
+                       "--call-alias",
+                       "Round-Trip.Alias",
+                       "--expires-in-days",
+                       "30",
+                       "--keys-dir",
+                       keys,
+                       "--format",
+                       "json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   json signed_out = json::parse(r.out);
   // Keys were generated and kept, readable only by the user, named after the module.
@@ -220,7 +243,8 @@ TEST(ClaimsCliTest, SignInspectVerifyRoundTripWithKeptKeys) {
   // Given keys: an issuer seed file and a subject public key.
   std::string issuer_file = dir + "/issuer.nk";
   ASSERT_TRUE(WriteFile(issuer_file,
-                        AsBytes("SAAIQLWWTNT3TKYDKBLPUDD6ARLUJRJCQP7LBF4B5QPVGGBMKOLJYKPO7A\n"), 0600)
+                        AsBytes("SAAIQLWWTNT3TKYDKBLPUDD6ARLUJRJCQP7LBF4B5QPVGGBMKOLJYKPO7A\n"),
+                        0600)
                   .ok());
   r = RunCommand({WasmcloudBinary(), "claims", "sign", FixturePath("wascap/loop.wasm"), "-o",
                   dir + "/given.wasm", "--name", "Given", "--issuer", issuer_file, "--subject",

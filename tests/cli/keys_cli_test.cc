@@ -20,10 +20,15 @@ using testing::RunCommand;
 using testing::WasmcloudBinary;
 
 TEST(KeysCliTest, GenPrintsASeedAndItsPublicKey) {
-  for (const auto& [type, letter] : std::vector<std::pair<std::string, char>>{
-           {"account", 'A'}, {"module", 'M'}, {"actor", 'M'}, {"service", 'V'},
-           {"provider", 'V'}, {"server", 'N'}, {"operator", 'O'}, {"cluster", 'C'},
-           {"user", 'U'}}) {
+  for (const auto& [type, letter] : std::vector<std::pair<std::string, char>>{{"account", 'A'},
+                                                                              {"module", 'M'},
+                                                                              {"actor", 'M'},
+                                                                              {"service", 'V'},
+                                                                              {"provider", 'V'},
+                                                                              {"server", 'N'},
+                                                                              {"operator", 'O'},
+                                                                              {"cluster", 'C'},
+                                                                              {"user", 'U'}}) {
     auto r = RunCommand({WasmcloudBinary(), "keys", "gen", type, "-o", "json"});
     ASSERT_EQ(r.exit_code, 0) << r.err;
     auto j = nlohmann::json::parse(r.out);
@@ -56,7 +61,8 @@ TEST(KeysCliTest, InspectKnownVectorsFromTextAndFile) {
   ScopedTempDir tmp;
   const std::string& dir = tmp.path;
   ASSERT_TRUE(WriteFile(dir + "/k.nk",
-                        AsBytes("SMAPHZGADKGXRX233E7V6QFRV2XLP5GMTFY7YH5FXUBSC33C5B4S4DSYSQ\n"), 0600)
+                        AsBytes("SMAPHZGADKGXRX233E7V6QFRV2XLP5GMTFY7YH5FXUBSC33C5B4S4DSYSQ\n"),
+                        0600)
                   .ok());
   r = RunCommand({WasmcloudBinary(), "keys", "inspect", dir + "/k.nk", "-o", "json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;

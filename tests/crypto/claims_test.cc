@@ -114,7 +114,8 @@ TEST(InvocationClaimsTest, SpecVector) {
   ASSERT_TRUE(host.ok());
   const std::string origin = "wasmbus://MBCFOPM6JW2APJLXJD3Z5O4CN7CPYJ2B4FTKLJUR5YR5MITIU7HD3WD5";
   const std::string target =
-      "wasmbus://wasmcloud/keyvalue/default/VAHNM37G4ARHZ3CYHB3L34M6TYQWQR6IZ4QVYC4NYZWTJCJ2LWP7S6Z2/"
+      "wasmbus://wasmcloud/keyvalue/default/"
+      "VAHNM37G4ARHZ3CYHB3L34M6TYQWQR6IZ4QVYC4NYZWTJCJ2LWP7S6Z2/"
       "Get";
   Bytes msg = *HexDecode("81a36b6579a7636f756e746572");
   InvocationClaims c;
@@ -141,11 +142,14 @@ TEST(InvocationClaimsTest, SpecVector) {
   EXPECT_EQ(back->sub, c.sub);
   EXPECT_EQ(back->wascap->origin_url, origin);
   // An actor key cannot issue invocations.
-  EXPECT_EQ(IdentityErrorOf(VerifyInvocationToken(*token, [] {
-              VerifyOptions o = VerifyOptions::ForInvocation();
-              o.issuer_types = {KeyType::kAccount};
-              return o;
-            }()).status()),
+  EXPECT_EQ(IdentityErrorOf(VerifyInvocationToken(*token,
+                                                  [] {
+                                                    VerifyOptions o =
+                                                        VerifyOptions::ForInvocation();
+                                                    o.issuer_types = {KeyType::kAccount};
+                                                    return o;
+                                                  }())
+                                .status()),
             IdentityError::kWrongKeyType);
 }
 
@@ -173,7 +177,9 @@ TEST(ClaimsTest, NewActorClaimsLikeWascap) {
 }
 
 TEST(ClaimsTest, MalformedTokensSayWhy) {
-  auto kind = [](std::string_view token) { return IdentityErrorOf(DecodeActorClaims(token).status()); };
+  auto kind = [](std::string_view token) {
+    return IdentityErrorOf(DecodeActorClaims(token).status());
+  };
   EXPECT_EQ(kind(""), IdentityError::kMalformedToken);
   EXPECT_EQ(kind("a.b"), IdentityError::kMalformedToken);
   EXPECT_EQ(kind("a.b.c.d"), IdentityError::kMalformedToken);
@@ -202,8 +208,7 @@ TEST(ClaimsTest, MalformedTokensSayWhy) {
                                   R"(","sub":"M","wascap":{"hash":""}})",
                               kp);
   std::string forged = other + token.substr(token.find('.'));
-  EXPECT_EQ(IdentityErrorOf(VerifyActorToken(forged, {}).status()),
-            IdentityError::kMalformedToken);
+  EXPECT_EQ(IdentityErrorOf(VerifyActorToken(forged, {}).status()), IdentityError::kMalformedToken);
 }
 
 TEST(VerifyTest, EachFailureHasItsOwnError) {

@@ -8,8 +8,12 @@ namespace {
 TEST(Base32Test, Rfc4648Vectors) {
   // RFC 4648 §10, without the padding.
   const std::pair<const char*, const char*> cases[] = {
-      {"", ""},           {"f", "MY"},           {"fo", "MZXQ"},
-      {"foo", "MZXW6"},   {"foob", "MZXW6YQ"},   {"fooba", "MZXW6YTB"},
+      {"", ""},
+      {"f", "MY"},
+      {"fo", "MZXQ"},
+      {"foo", "MZXW6"},
+      {"foob", "MZXW6YQ"},
+      {"fooba", "MZXW6YTB"},
       {"foobar", "MZXW6YTBOI"},
   };
   for (const auto& [plain, enc] : cases) {
@@ -25,11 +29,14 @@ TEST(Base32Test, RejectsBadText) {
   EXPECT_EQ(Base32Decode("mzxw6").status().message(), "not a base32 character 'm' at offset 0");
   EXPECT_EQ(Base32Decode("MZX").status().code(), Code::kMalformed);  // 3 mod 8
   EXPECT_EQ(Base32Decode("M").status().code(), Code::kMalformed);
+  EXPECT_EQ(Base32Decode("MZ").status().ok(), false);  // 'f' is "MY": 'Z' sets an unused bit
+  EXPECT_EQ(Base32Decode("MZ").status().message(),
+            "base32 text has non-zero trailing bits in its last character");
 }
 
 TEST(Base64UrlTest, Rfc4648VectorsAndUrlAlphabet) {
   const std::pair<const char*, const char*> cases[] = {
-      {"", ""},         {"f", "Zg"},         {"fo", "Zm8"},         {"foo", "Zm9v"},
+      {"", ""},           {"f", "Zg"},          {"fo", "Zm8"},          {"foo", "Zm9v"},
       {"foob", "Zm9vYg"}, {"fooba", "Zm9vYmE"}, {"foobar", "Zm9vYmFy"},
   };
   for (const auto& [plain, enc] : cases) {

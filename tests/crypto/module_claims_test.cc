@@ -61,7 +61,8 @@ TEST(ModuleClaimsTest, UnsignedModuleHasNoJwtSection) {
               "no jwt section: Unable to extract embedded token from WebAssembly module");
   }
   // Its hash is the plain SHA-256 of the file (the signed copy's claims agree).
-  EXPECT_EQ(*ModuleHash(module), "5C66140DB61ABE7000BAD7BBB7A1F896CE0C0A7879D8AA3C9CAB93DB0A0A1827");
+  EXPECT_EQ(*ModuleHash(module),
+            "5C66140DB61ABE7000BAD7BBB7A1F896CE0C0A7879D8AA3C9CAB93DB0A0A1827");
 }
 
 TEST(ModuleClaimsTest, NotAModule) {

@@ -43,7 +43,8 @@ TEST(NkeysCrossCheckTest, OurKeysVerifyWithTheirs) {
   for (KeyType t : kAllTypes) {
     KeyPair kp = KeyPair::Generate(t);
     Bytes sig = kp.Sign(AsBytes(message));
-    request["verify"].push_back({{"public_key", kp.public_key_text()}, {"sig_hex", HexEncode(sig)}});
+    request["verify"].push_back(
+        {{"public_key", kp.public_key_text()}, {"sig_hex", HexEncode(sig)}});
     // And one they must refuse: the same signature over another key.
     KeyPair other = KeyPair::Generate(t);
     request["verify"].push_back(

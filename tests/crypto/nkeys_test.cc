@@ -20,9 +20,9 @@ TEST(Crc16Test, XmodemCheckValue) { EXPECT_EQ(Crc16Xmodem(AsBytes("123456789")),
 
 TEST(KeyTypeTest, PrefixesAndNames) {
   const std::tuple<KeyType, uint8_t, char> cases[] = {
-      {KeyType::kAccount, 0, 'A'},        {KeyType::kCluster, 0x10, 'C'},
-      {KeyType::kOperator, 0x70, 'O'},    {KeyType::kServer, 0x68, 'N'},
-      {KeyType::kUser, 0xA0, 'U'},        {KeyType::kModule, 0x60, 'M'},
+      {KeyType::kAccount, 0, 'A'},     {KeyType::kCluster, 0x10, 'C'},
+      {KeyType::kOperator, 0x70, 'O'}, {KeyType::kServer, 0x68, 'N'},
+      {KeyType::kUser, 0xA0, 'U'},     {KeyType::kModule, 0x60, 'M'},
       {KeyType::kService, 0xA8, 'V'},
   };
   for (const auto& [type, byte, letter] : cases) {
@@ -103,7 +103,8 @@ TEST(NkeysVectorsTest, JsPrivateKeysAndSignatures) {
     EXPECT_EQ(IdentityErrorOf(pk->Verify(AsBytes(nonce + "x"), *want)),
               IdentityError::kBadSignature);
     if (e.contains("raw_seed_ascii")) {
-      auto raw = KeyPair::FromRawSeed(KeyType::kUser, AsBytes(e["raw_seed_ascii"].get<std::string>()));
+      auto raw =
+          KeyPair::FromRawSeed(KeyType::kUser, AsBytes(e["raw_seed_ascii"].get<std::string>()));
       ASSERT_TRUE(raw.ok());
       EXPECT_EQ(raw->EncodedSeed(), e["seed"].get<std::string>());
     }
@@ -148,6 +149,10 @@ TEST(NkeysTest, ErrorsSayWhatIsWrong) {
             "bad alphabet: seed: not a base32 character '1' at offset 10");
   auto short_seed = KeyPair::FromSeed(seed.substr(1));
   EXPECT_EQ(short_seed.status().message(), "bad length: a seed has 58 characters, this one has 57");
+  // A seed's last character carries 2 unused bits; setting them is an encoding error
+  // (Rust nkeys' CodecFailure), not a second spelling of the same seed.
+  std::string last_bits = seed.substr(0, 57) + "5";  // '4' = 11100, '5' = 11101
+  EXPECT_EQ(IdentityErrorOf(KeyPair::FromSeed(last_bits).status()), IdentityError::kBadAlphabet);
   // A public key where a seed is expected and the other way round.
   auto pub_as_seed = ParsePublicKey(seed.substr(0, 56));
   EXPECT_NE(IdentityErrorOf(pub_as_seed.status()), IdentityError::kNone);
