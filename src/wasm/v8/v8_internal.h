@@ -1,0 +1,106 @@
+// Types shared by the files of the V8 backend. Not for use outside wasm/v8.
+#pragma once
+
+#include <libplatform/libplatform.h>
+#include <v8.h>
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "wasm/engine.h"
+#include "wasm/watchdog.h"
+
+namespace wasmcloud::wasm::v8backend {
+
+// "<constructor name>: <message>" of a caught exception, e.g. "RuntimeError: unreachable".
+std::string ExceptionText(v8::Isolate* isolate, const v8::TryCatch& try_catch);
+
+inline v8::Local<v8::String> V8String(v8::Isolate* isolate, std::string_view s) {
+  return v8::String::NewFromUtf8(isolate, s.data(), v8::NewStringType::kNormal,
+                                 static_cast<int>(s.size()))
+      .ToLocalChecked();
+}
+
+class V8Engine;
+
+class V8Module final : public Module, public std::enable_shared_from_this<V8Module> {
+ public:
+  V8Module(ModuleInfo info, v8::CompiledWasmModule compiled)
+      : info_(std::move(info)), compiled_(std::move(compiled)), id_(next_id_.fetch_add(1)) {}
+  const ModuleInfo& info() const override { return info_; }
+  const v8::CompiledWasmModule& compiled() const { return compiled_; }
+  uint64_t id() const { return id_; }
+
+ private:
+  static inline std::atomic<uint64_t> next_id_{1};
+  ModuleInfo info_;
+  v8::CompiledWasmModule compiled_;
+  uint64_t id_;
+};
+
+class V8Instance;
+
+class V8Worker final : public Worker {
+ public:
+  V8Worker(std::shared_ptr<V8Engine> engine, v8::Isolate* isolate,
+           v8::ArrayBuffer::Allocator* allocator);
+  ~V8Worker() override;
+
+  Result<std::unique_ptr<Instance>> Instantiate(const Module& module,
+                                                std::span<const HostFunction> host_functions,
+                                                void* user_data) override;
+
+  v8::Isolate* isolate() const { return isolate_; }
+  v8::Local<v8::Context> context() const { return context_.Get(isolate_); }
+  Watchdog::Slot& slot() { return *slot_; }
+  const EngineConfig& config() const;
+  bool OnOwnerThread() const { return std::this_thread::get_id() == owner_; }
+  // Deadline for a call with these options, per the engine's default.
+  Watchdog::Clock::time_point DeadlineFor(const CallOptions& options) const;
+  void InstanceGone() { --live_instances_; }
+  v8::Local<v8::Function> instance_ctor() const { return instance_ctor_.Get(isolate_); }
+  // The module as an object of this isolate; FromCompiledModule once per module.
+  v8::MaybeLocal<v8::WasmModuleObject> ModuleObject(const V8Module& module);
+
+ private:
+  std::shared_ptr<V8Engine> engine_;
+  v8::Isolate* isolate_;
+  std::unique_ptr<v8::ArrayBuffer::Allocator> allocator_;
+  v8::Global<v8::Context> context_;
+  v8::Global<v8::Function> instance_ctor_;  // WebAssembly.Instance
+  std::shared_ptr<Watchdog::Slot> slot_;
+  std::thread::id owner_;
+  int live_instances_ = 0;
+  struct CachedModule {
+    std::weak_ptr<const V8Module> module;  // expired: the entry is swept on the next miss
+    v8::Global<v8::WasmModuleObject> object;
+  };
+  std::unordered_map<uint64_t, CachedModule> modules_;
+};
+
+class V8Engine final : public Engine, public std::enable_shared_from_this<V8Engine> {
+ public:
+  explicit V8Engine(const EngineConfig& config);
+  ~V8Engine() override;
+  Status Init();
+
+  Result<std::shared_ptr<const Module>> Compile(ByteView bytes) override;
+  Result<std::unique_ptr<Worker>> NewWorker() override;
+  const EngineConfig& config() const override { return config_; }
+  Watchdog& watchdog() { return watchdog_; }
+
+ private:
+  EngineConfig config_;
+  Watchdog watchdog_;
+  std::mutex compile_mu_;
+  std::unique_ptr<v8::ArrayBuffer::Allocator> compile_allocator_;
+  v8::Isolate* compile_isolate_ = nullptr;  // used under compile_mu_ with a v8::Locker
+  v8::Global<v8::Context> compile_context_;
+};
+
+}  // namespace wasmcloud::wasm::v8backend

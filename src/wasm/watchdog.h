@@ -1,0 +1,80 @@
+// Enforces call deadlines for engine contexts that can be interrupted from another
+// thread (V8's TerminateExecution). One thread serves every worker of an engine.
+//
+// The hot path (Enter/Leave, once per guest call) takes one uncontended mutex per
+// call and makes no system call in the steady state: the watchdog thread sleeps until
+// the earliest deadline it knows of and is woken only when a call's deadline is earlier
+// than that.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace wasmcloud::wasm {
+
+class Watchdog {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  // One per worker. `terminate` is called on the watchdog thread, with the slot's lock
+  // held, when the deadline of the running call has passed; it must be thread-safe and
+  // must not block (V8: Isolate::TerminateExecution).
+  class Slot {
+   public:
+    // Starts a (possibly nested) call with a deadline; Clock::time_point::max() = none.
+    void Enter(Clock::time_point deadline);
+    // Ends the innermost call. Returns true when the watchdog stopped the call stack
+    // (at any depth) since the outermost Enter; the termination must then be cancelled
+    // by the caller once it is back at depth 0 (see depth()).
+    bool Leave();
+    // Nesting depth after the last Enter/Leave.
+    int depth() const { return static_cast<int>(saved_.size()); }
+    // True once the watchdog has fired for the current call stack.
+    bool fired() const;
+
+   private:
+    friend class Watchdog;
+    explicit Slot(Watchdog* owner, std::function<void()> terminate)
+        : owner_(owner), terminate_(std::move(terminate)) {}
+    Watchdog* owner_;
+    std::function<void()> terminate_;
+    mutable std::mutex mu_;
+    Clock::time_point deadline_ = Clock::time_point::max();  // guarded by mu_
+    bool fired_ = false;                                      // guarded by mu_
+    std::vector<Clock::time_point> saved_;  // outer deadlines; worker thread only
+  };
+
+  Watchdog();
+  ~Watchdog();
+  Watchdog(const Watchdog&) = delete;
+  Watchdog& operator=(const Watchdog&) = delete;
+
+  std::shared_ptr<Slot> NewSlot(std::function<void()> terminate);
+  // Removes a slot; after this returns, its terminate function is never called again.
+  void RemoveSlot(const std::shared_ptr<Slot>& slot);
+
+  // How often the watchdog fired, for tests and metrics.
+  uint64_t fired_count() const { return fired_count_.load(); }
+
+ private:
+  void Run();
+  void Schedule(Clock::time_point deadline);
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<std::shared_ptr<Slot>> slots_;  // guarded by mu_
+  bool stop_ = false;                         // guarded by mu_
+  // When the watchdog thread will next wake up on its own; max() = only when woken.
+  std::atomic<int64_t> next_wake_ns_{INT64_MAX};
+  std::atomic<uint64_t> fired_count_{0};
+  std::thread thread_;
+};
+
+}  // namespace wasmcloud::wasm
