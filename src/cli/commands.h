@@ -10,6 +10,7 @@ class App;
 
 namespace wasmcloud::cli {
 
+void AddWapcCommand(CLI::App& app, int* exit_code);
 void AddKeysCommand(CLI::App& app, int* exit_code);
 void AddClaimsCommand(CLI::App& app, int* exit_code);
 

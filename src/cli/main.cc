@@ -10,6 +10,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", "wasmcloud 0.1.0");
   int exit_code = 0;
+  wasmcloud::cli::AddWapcCommand(app, &exit_code);
   wasmcloud::cli::AddKeysCommand(app, &exit_code);
   wasmcloud::cli::AddClaimsCommand(app, &exit_code);
   try {
