@@ -133,6 +133,24 @@ void BM_e_InstantiateCompiledUpstreamEcho(benchmark::State& state) {
 }
 BENCHMARK(BM_e_InstantiateCompiledUpstreamEcho)->Unit(benchmark::kMicrosecond);
 
+// (e) broken down: the engine's instantiation alone (no start functions), for the
+// upstream echo (17 pages of memory, data segments) and the C guest (2 pages).
+void InstantiateRaw(benchmark::State& state, const Bytes& bytes) {
+  auto module = *wapc::WapcModule::Load(BenchEngine(), bytes);
+  auto worker = std::move(*BenchEngine().NewWorker());
+  for (auto _ : state) {
+    auto i = worker->Instantiate(module->module(), wapc::HostFunctions());
+    if (!i.ok()) state.SkipWithError(i.status().message().c_str());
+    benchmark::DoNotOptimize(i);
+  }
+}
+void BM_e2_EngineInstantiateOnly_UpstreamEcho(benchmark::State& state) {
+  InstantiateRaw(state, UpstreamEcho());
+}
+BENCHMARK(BM_e2_EngineInstantiateOnly_UpstreamEcho)->Unit(benchmark::kMicrosecond);
+void BM_e3_EngineInstantiateOnly_CGuest(benchmark::State& state) { InstantiateRaw(state, CEcho()); }
+BENCHMARK(BM_e3_EngineInstantiateOnly_CGuest)->Unit(benchmark::kMicrosecond);
+
 // (f): the same module on `threads` workers, each calling for `duration`.
 double CallsPerSecond(int threads, std::chrono::milliseconds duration) {
   std::atomic<bool> go{false}, stop{false};
