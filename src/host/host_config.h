@@ -1,0 +1,79 @@
+// HostConfig: every setting of a host, one plain struct with documented defaults. Each
+// field maps to one `wasmcloud up` flag and one WASMCLOUD_* environment variable; the
+// mapping is the table of ConfigOptions() (host_config.cc), the only place it is written.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/log.h"
+#include "core/status.h"
+
+namespace wasmcloud::host {
+
+struct HostConfig {
+  // Seed ("SN...") of the host's key, or a path to a file holding it. Empty: a new key
+  // is generated at start. --host-seed, WASMCLOUD_HOST_SEED.
+  std::string host_seed;
+  // Worker threads (V8 isolates) that run actor calls. 0: one per core.
+  // --workers, WASMCLOUD_WORKERS.
+  unsigned workers = 0;
+  // Deadline of one actor invocation; the call fails after it and only that instance
+  // is replaced. --call-timeout-ms, WASMCLOUD_CALL_TIMEOUT_MS.
+  std::chrono::milliseconds call_timeout{10000};
+  // Cap on an actor's linear memory, in 64 KiB pages. --max-memory-pages,
+  // WASMCLOUD_MAX_MEMORY_PAGES.
+  uint64_t max_memory_pages = 16384;
+  // Issuers (account public keys, "A...") whose actors may start; empty: any issuer.
+  // --allowed-issuer (repeatable), WASMCLOUD_ALLOWED_ISSUERS (comma-separated).
+  std::vector<std::string> allowed_issuers;
+  // Accept actors whose claims use the key types the 0.18 host accepted (any issuer and
+  // subject type) instead of only an account issuing for a module.
+  // --lax-key-types, WASMCLOUD_LAX_KEY_TYPES.
+  bool lax_key_types = false;
+  // Live update of actors (§11). --allow-live-updates, WASMCLOUD_ALLOW_LIVE_UPDATES.
+  bool allow_live_updates = false;
+  // A live update may not change the actor's capability list unless this is off.
+  // --disable-strict-update-check (sets it false), WASMCLOUD_DISABLE_STRICT_UPDATE_CHECK.
+  bool strict_update_check = true;
+  // OCI (the OCI issue): references ending in :latest are refused unless this is set.
+  // --allow-oci-latest, WASMCLOUD_OCI_ALLOW_LATEST.
+  bool allow_oci_latest = false;
+  // OCI registries reachable over plain HTTP. --allowed-insecure (repeatable),
+  // WASMCLOUD_OCI_ALLOWED_INSECURE (comma-separated).
+  std::vector<std::string> allowed_insecure;
+  // Custom labels; keys starting with "hostcore." are refused.
+  // --label KEY=VALUE (repeatable), WASMCLOUD_LABELS (comma-separated KEY=VALUE).
+  std::map<std::string, std::string> labels;
+  // Log level of the host's log. --log-level, WASMCLOUD_LOG_LEVEL.
+  LogLevel log_level = LogLevel::kInfo;
+};
+
+// One setting of HostConfig as the command line and the environment name it.
+struct ConfigOption {
+  std::string_view flag;  // "--workers"
+  std::string_view env;   // "WASMCLOUD_WORKERS"
+  std::string_view value_name;  // "N"; empty for a switch (a flag without a value)
+  std::string_view help;
+  bool repeatable = false;  // a flag that may be given several times
+  // Applies one value (for a switch: "true"/"false"). For repeatable options each call
+  // adds one value; from the environment the text is split at commas first. Errors
+  // (kInvalidArgument) say what was expected.
+  Status (*apply)(HostConfig& config, std::string_view value);
+};
+
+// Every option, in the order `wasmcloud up --help` lists them.
+std::span<const ConfigOption> ConfigOptions();
+
+// Applies the WASMCLOUD_* variables found by `getenv` (an injectable lookup; empty
+// means ::getenv). Errors name the variable.
+Status ApplyEnvironment(HostConfig& config,
+                        const std::function<const char*(const char*)>& getenv = {});
+
+}  // namespace wasmcloud::host
