@@ -11,6 +11,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -66,6 +67,7 @@ struct Guest {
 void BM_a_WapcEcho100Bytes_CGuest(benchmark::State& state) {
   Guest g(CEcho());
   Bytes payload(100, 'x');
+  wasm::WorkerLock lock(*g.worker);  // as the host holds its worker across calls
   for (auto _ : state) {
     auto r = g.instance->Call("echo", payload);
     if (!r.ok() || r->size() != 100) state.SkipWithError("bad reply");
@@ -77,6 +79,7 @@ BENCHMARK(BM_a_WapcEcho100Bytes_CGuest);
 void BM_b_UpstreamEchoHealthRequest(benchmark::State& state) {
   Guest g(UpstreamEcho());
   Bytes request = *HexDecode("81ab706c616365686f6c646572c3");
+  wasm::WorkerLock lock(*g.worker);
   for (auto _ : state) {
     auto r = g.instance->Call("HealthRequest", request);
     if (!r.ok()) state.SkipWithError("bad reply");
@@ -85,25 +88,30 @@ void BM_b_UpstreamEchoHealthRequest(benchmark::State& state) {
 }
 BENCHMARK(BM_b_UpstreamEchoHealthRequest);
 
+// Arg 1: the worker is held across calls (as the host does); 0: every call locks it.
 void BM_c_RawEmptyExportCall(benchmark::State& state) {
   // The C echo guest has no empty export; wasm-ld's own one would do, but a module
   // written for it keeps the floor honest: (module (func (export "noop"))).
-  static const uint8_t kNoop[] = {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x04,
-                                  0x01, 0x60, 0x00, 0x00, 0x03, 0x02, 0x01, 0x00, 0x07, 0x08,
-                                  0x01, 0x04, 0x6e, 0x6f, 0x6f, 0x70, 0x00, 0x00, 0x0a, 0x04,
-                                  0x01, 0x02, 0x00, 0x0b};
+  static const uint8_t kNoop[] = {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01,
+                                  0x04, 0x01, 0x60, 0x00, 0x00, 0x03, 0x02, 0x01, 0x00,
+                                  0x07, 0x08, 0x01, 0x04, 0x6e, 0x6f, 0x6f, 0x70, 0x00,
+                                  0x00, 0x0a, 0x04, 0x01, 0x02, 0x00, 0x0b};
   auto module = *BenchEngine().Compile(ByteView(kNoop, sizeof kNoop));
   auto worker = std::move(*BenchEngine().NewWorker());
   auto instance = std::move(*worker->Instantiate(*module, {}));
   auto fn = *instance->FindFunction("noop");
   std::vector<wasm::Value> results;
-  for (auto _ : state) {
-    Status s = instance->Call(fn, {}, &results);
-    if (!s.ok()) state.SkipWithError(s.message().c_str());
+  {
+    std::optional<wasm::WorkerLock> lock;
+    if (state.range(0) == 1) lock.emplace(*worker);
+    for (auto _ : state) {
+      Status s = instance->Call(fn, {}, &results);
+      if (!s.ok()) state.SkipWithError(s.message().c_str());
+    }
   }
   instance.reset();
 }
-BENCHMARK(BM_c_RawEmptyExportCall);
+BENCHMARK(BM_c_RawEmptyExportCall)->ArgName("worker_held")->Arg(1)->Arg(0);
 
 void BM_d_CompileUpstreamEcho(benchmark::State& state) {
   // V8 reuses the compiled code of identical bytes process-wide, so each round
@@ -161,6 +169,7 @@ double CallsPerSecond(int threads, std::chrono::milliseconds duration) {
     pool.emplace_back([&, t] {
       Guest g(UpstreamEcho());
       Bytes request = *HexDecode("81ab706c616365686f6c646572c3");
+      wasm::WorkerLock lock(*g.worker);
       for (int i = 0; i < 2000; ++i) (void)g.instance->Call("HealthRequest", request);  // warm
       ready.fetch_add(1);
       while (!go.load()) std::this_thread::yield();

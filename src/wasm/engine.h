@@ -4,8 +4,10 @@
 //
 // Threads: an Engine is shared by every thread and is thread-safe. A Module is
 // compiled once and is immutable, so any worker may instantiate it. A Worker owns one
-// engine context (a V8 isolate) and is used only by the thread that created it; its
-// Instances live and are called on that thread, and must be destroyed before it.
+// engine context (a V8 isolate); it and its Instances may be used from any thread, but
+// by one thread at a time: each call locks the worker for its duration, and a caller
+// that makes many calls holds a WorkerLock across them (cheaper, and no other thread
+// can slip in between). Instances must be destroyed before their worker.
 #pragma once
 
 #include <chrono>
@@ -141,10 +143,14 @@ class Instance {
   virtual GuestMemory* memory() = 0;
 };
 
-// One engine context bound to one thread.
+// One engine context, used by one thread at a time.
 class Worker {
  public:
   virtual ~Worker() = default;
+  // Binds the worker to the calling thread until the matching Unlock; blocks while
+  // another thread holds it. Nests on the same thread. Prefer WorkerLock.
+  virtual void Lock() = 0;
+  virtual void Unlock() = 0;
   // Instantiates `module` with imports taken from `host_functions` by (module, name).
   // Errors (kFailedPrecondition) name the import that is missing or whose signature
   // differs, and say that the module imports a memory, table or global when it does.
@@ -152,6 +158,18 @@ class Worker {
   virtual Result<std::unique_ptr<Instance>> Instantiate(
       const Module& module, std::span<const HostFunction> host_functions,
       void* user_data = nullptr) = 0;
+};
+
+// Holds a worker for the calling thread for the lifetime of the object.
+class WorkerLock {
+ public:
+  explicit WorkerLock(Worker& worker) : worker_(worker) { worker_.Lock(); }
+  ~WorkerLock() { worker_.Unlock(); }
+  WorkerLock(const WorkerLock&) = delete;
+  WorkerLock& operator=(const WorkerLock&) = delete;
+
+ private:
+  Worker& worker_;
 };
 
 struct EngineConfig {

@@ -115,10 +115,8 @@ Result<std::unique_ptr<Worker>> V8Engine::NewWorker() {
 
 V8Worker::V8Worker(std::shared_ptr<V8Engine> engine, v8::Isolate* isolate,
                    v8::ArrayBuffer::Allocator* allocator)
-    : engine_(std::move(engine)),
-      isolate_(isolate),
-      allocator_(allocator),
-      owner_(std::this_thread::get_id()) {
+    : engine_(std::move(engine)), isolate_(isolate), allocator_(allocator) {
+  v8::Locker locker(isolate_);
   v8::Isolate::Scope isolate_scope(isolate_);
   v8::HandleScope handles(isolate_);
   v8::Local<v8::Context> context = v8::Context::New(isolate_);
@@ -128,8 +126,7 @@ V8Worker::V8Worker(std::shared_ptr<V8Engine> engine, v8::Isolate* isolate,
                 ->Get(context, V8String(isolate_, "WebAssembly"))
                 .ToLocalChecked()
                 .As<v8::Object>();
-  auto ctor =
-      wa->Get(context, V8String(isolate_, "Instance")).ToLocalChecked().As<v8::Function>();
+  auto ctor = wa->Get(context, V8String(isolate_, "Instance")).ToLocalChecked().As<v8::Function>();
   instance_ctor_.Reset(isolate_, ctor);
   v8::Isolate* iso = isolate_;
   slot_ = engine_->watchdog().NewSlot([iso] { iso->TerminateExecution(); });
@@ -144,12 +141,31 @@ V8Worker::~V8Worker() {
   }
   engine_->watchdog().RemoveSlot(slot_);
   {
+    v8::Locker locker(isolate_);
     v8::Isolate::Scope isolate_scope(isolate_);
     modules_.clear();
     instance_ctor_.Reset();
     context_.Reset();
   }
   isolate_->Dispose();
+}
+
+void V8Worker::Lock() {
+  if (holder_.load(std::memory_order_relaxed) == std::this_thread::get_id()) {
+    ++lock_depth_;
+    return;
+  }
+  lock_mu_.lock();
+  holder_.store(std::this_thread::get_id(), std::memory_order_relaxed);
+  lock_depth_ = 1;
+  locker_.emplace(isolate_);
+}
+
+void V8Worker::Unlock() {
+  if (--lock_depth_ > 0) return;
+  locker_.reset();
+  holder_.store(std::thread::id(), std::memory_order_relaxed);
+  lock_mu_.unlock();
 }
 
 const EngineConfig& V8Worker::config() const { return engine_->config(); }

@@ -53,10 +53,14 @@ bool ToWasm(v8::Local<v8::Context> context, v8::Local<v8::Value> v, ValType type
 
 v8::Local<v8::Value> ToV8(v8::Isolate* isolate, const Value& v) {
   switch (v.type) {
-    case ValType::kI32: return v8::Integer::New(isolate, v.i32);
-    case ValType::kI64: return v8::BigInt::New(isolate, v.i64);
-    case ValType::kF32: return v8::Number::New(isolate, v.f32);
-    default: return v8::Number::New(isolate, v.f64);
+    case ValType::kI32:
+      return v8::Integer::New(isolate, v.i32);
+    case ValType::kI64:
+      return v8::BigInt::New(isolate, v.i64);
+    case ValType::kF32:
+      return v8::Number::New(isolate, v.f32);
+    default:
+      return v8::Number::New(isolate, v.f64);
   }
 }
 
@@ -78,6 +82,7 @@ class V8Instance final : public Instance, public HostContext {
       : worker_(worker), module_(std::move(module)), user_data_(user_data) {}
 
   ~V8Instance() override {
+    v8::Locker locker(worker_->isolate());
     v8::Isolate::Scope isolate_scope(worker_->isolate());
     functions_.clear();
     exports_.Reset();
@@ -107,7 +112,7 @@ class V8Instance final : public Instance, public HostContext {
   v8::Global<v8::Object> instance_;
   v8::Global<v8::Object> exports_;
   std::vector<v8::Global<v8::Function>> functions_;  // FunctionRef::index -> export
-  std::vector<std::string> names_;                    // FunctionRef::index -> its name
+  std::vector<std::string> names_;                   // FunctionRef::index -> its name
   std::optional<V8GuestMemory> memory_;
   // The error of a host function that failed during the current call.
   std::optional<Status> host_error_;
@@ -130,8 +135,8 @@ void V8Instance::HostTrampoline(const v8::FunctionCallbackInfo<v8::Value>& info)
   }
   for (size_t i = 0; i < type.params.size(); ++i) {
     if (!ToWasm(context, info[static_cast<int>(i)], type.params[i], &args[i])) {
-      self->host_error_ = Internal("host function " + binding->function->name +
-                                   ": argument " + std::to_string(i) + " has the wrong type");
+      self->host_error_ = Internal("host function " + binding->function->name + ": argument " +
+                                   std::to_string(i) + " has the wrong type");
       isolate->ThrowException(v8::Exception::Error(V8String(isolate, "host function failed")));
       return;
     }
@@ -155,10 +160,18 @@ void V8Instance::HostTrampoline(const v8::FunctionCallbackInfo<v8::Value>& info)
   if (results.size() == 1) {
     const Value& r = results[0];
     switch (r.type) {
-      case ValType::kI32: info.GetReturnValue().Set(r.i32); break;
-      case ValType::kI64: info.GetReturnValue().Set(v8::BigInt::New(isolate, r.i64)); break;
-      case ValType::kF32: info.GetReturnValue().Set(static_cast<double>(r.f32)); break;
-      default: info.GetReturnValue().Set(r.f64); break;
+      case ValType::kI32:
+        info.GetReturnValue().Set(r.i32);
+        break;
+      case ValType::kI64:
+        info.GetReturnValue().Set(v8::BigInt::New(isolate, r.i64));
+        break;
+      case ValType::kF32:
+        info.GetReturnValue().Set(static_cast<double>(r.f32));
+        break;
+      default:
+        info.GetReturnValue().Set(r.f64);
+        break;
     }
   } else if (results.size() > 1) {
     v8::Local<v8::Array> array = v8::Array::New(isolate, static_cast<int>(results.size()));
@@ -218,10 +231,9 @@ Status V8Instance::Init(std::span<const HostFunction> host_functions) {
     }
     std::optional<FuncType> wanted = info.ImportedFunctionType(imp.module, imp.name);
     if (!wanted || *wanted != found->type) {
-      return FailedPrecondition(
-          "module imports function " + qualified + " with type " +
-          (wanted ? FuncTypeToString(*wanted) : std::string("?")) +
-          ", but the host provides " + FuncTypeToString(found->type));
+      return FailedPrecondition("module imports function " + qualified + " with type " +
+                                (wanted ? FuncTypeToString(*wanted) : std::string("?")) +
+                                ", but the host provides " + FuncTypeToString(found->type));
     }
     for (ValType t : found->type.params) {
       if (!IsNumberType(t)) return FailedPrecondition(qualified + ": unsupported parameter type");
@@ -281,10 +293,10 @@ Status V8Instance::Init(std::span<const HostFunction> host_functions) {
 }
 
 Result<FunctionRef> V8Instance::FindFunction(std::string_view name) {
-  if (!worker_->OnOwnerThread()) return FailedPrecondition("instance used off its worker thread");
   std::optional<FuncType> type = module_->info().ExportedFunctionType(name);
   if (!type) return NotFound("module exports no function named " + std::string(name));
   v8::Isolate* isolate = worker_->isolate();
+  v8::Locker locker(isolate);
   v8::Isolate::Scope isolate_scope(isolate);
   v8::HandleScope handles(isolate);
   v8::Local<v8::Context> context = worker_->context();
@@ -300,13 +312,13 @@ Result<FunctionRef> V8Instance::FindFunction(std::string_view name) {
 
 Status V8Instance::Call(const FunctionRef& fn, std::span<const Value> args,
                         std::vector<Value>* results, const CallOptions& options) {
-  if (!worker_->OnOwnerThread()) return FailedPrecondition("instance used off its worker thread");
   if (fn.index >= functions_.size()) return InvalidArgument("unknown function handle");
   if (args.size() != fn.type.params.size()) {
     return InvalidArgument(names_[fn.index] + " takes " + std::to_string(fn.type.params.size()) +
                            " arguments, not " + std::to_string(args.size()));
   }
   v8::Isolate* isolate = worker_->isolate();
+  v8::Locker locker(isolate);
   v8::Isolate::Scope isolate_scope(isolate);
   v8::HandleScope handles(isolate);
   v8::Local<v8::Context> context = worker_->context();
@@ -362,9 +374,9 @@ Status V8Instance::Call(const FunctionRef& fn, std::span<const Value> args,
 
 Result<std::unique_ptr<Instance>> V8Worker::Instantiate(
     const Module& module, std::span<const HostFunction> host_functions, void* user_data) {
-  if (!OnOwnerThread()) return FailedPrecondition("worker used off the thread that created it");
   const auto* v8module = dynamic_cast<const V8Module*>(&module);
   if (v8module == nullptr) return InvalidArgument("module was not compiled by the V8 engine");
+  v8::Locker locker(isolate_);
   v8::Isolate::Scope isolate_scope(isolate_);
   v8::HandleScope handles(isolate_);
   v8::Context::Scope context_scope(context());

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -55,11 +56,13 @@ class V8Worker final : public Worker {
                                                 std::span<const HostFunction> host_functions,
                                                 void* user_data) override;
 
+  void Lock() override;
+  void Unlock() override;
+
   v8::Isolate* isolate() const { return isolate_; }
   v8::Local<v8::Context> context() const { return context_.Get(isolate_); }
   Watchdog::Slot& slot() { return *slot_; }
   const EngineConfig& config() const;
-  bool OnOwnerThread() const { return std::this_thread::get_id() == owner_; }
   // Deadline for a call with these options, per the engine's default.
   Watchdog::Clock::time_point DeadlineFor(const CallOptions& options) const;
   void InstanceGone() { --live_instances_; }
@@ -74,7 +77,13 @@ class V8Worker final : public Worker {
   v8::Global<v8::Context> context_;
   v8::Global<v8::Function> instance_ctor_;  // WebAssembly.Instance
   std::shared_ptr<Watchdog::Slot> slot_;
-  std::thread::id owner_;
+  // Lock()/Unlock(): the thread that holds the worker, how deep, and its v8::Locker.
+  // Every entry point also takes a scoped v8::Locker, which is a cheap no-op when the
+  // calling thread already holds one.
+  std::mutex lock_mu_;
+  std::atomic<std::thread::id> holder_{};
+  int lock_depth_ = 0;                // only touched by the holder
+  std::optional<v8::Locker> locker_;  // only touched by the holder
   int live_instances_ = 0;
   struct CachedModule {
     std::weak_ptr<const V8Module> module;  // expired: the entry is swept on the next miss
