@@ -1,0 +1,166 @@
+#include "provider/logging.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+
+#include "core/log.h"
+#include "core/utf8.h"
+#include "wire/core.h"
+#include "wire/messaging.h"
+
+namespace wasmcloud::provider {
+namespace {
+
+// An actor's text longer than this is cut: one call should not be able to put megabytes
+// into a single log line.
+constexpr size_t kMaxTextBytes = 16 * 1024;
+
+// Levels as wasmcloud:logging names them. ParseLogLevel would also take "off", which is
+// not a level a line can have.
+bool ParseLineLevel(std::string_view text, LogLevel* out) {
+  LogLevel level;
+  if (!ParseLogLevel(text, &level) || level == LogLevel::kOff) return false;
+  *out = level;
+  return true;
+}
+
+void AppendHexEscape(std::string& out, uint8_t byte) {
+  char buf[5];
+  std::snprintf(buf, sizeof buf, "\\x%02x", byte);
+  out += buf;
+}
+
+// Length of the UTF-8 sequence that `lead` starts, or 0 when it cannot start one.
+size_t Utf8SequenceLength(uint8_t lead) {
+  if (lead >= 0xc2 && lead <= 0xdf) return 2;
+  if (lead >= 0xe0 && lead <= 0xef) return 3;
+  if (lead >= 0xf0 && lead <= 0xf4) return 4;
+  return 0;
+}
+
+// Appends `text` with every control character (C0, DEL, C1) and every byte that is not
+// part of well-formed UTF-8 escaped, so that the result is one printable line.
+void AppendEscaped(std::string& out, std::string_view text) {
+  size_t i = 0;
+  while (i < text.size()) {
+    auto c = static_cast<uint8_t>(text[i]);
+    if (c < 0x80) {
+      if (c == '\n') {
+        out += "\\n";
+      } else if (c == '\r') {
+        out += "\\r";
+      } else if (c == '\t') {
+        out += "\\t";
+      } else if (c < 0x20 || c == 0x7f) {
+        AppendHexEscape(out, c);
+      } else {
+        out += static_cast<char>(c);
+      }
+      ++i;
+      continue;
+    }
+    size_t n = Utf8SequenceLength(c);
+    if (n == 0 || i + n > text.size() || !IsValidUtf8(text.substr(i, n))) {
+      AppendHexEscape(out, c);
+      ++i;
+      continue;
+    }
+    if (n == 2 && c == 0xc2 && static_cast<uint8_t>(text[i + 1]) < 0xa0) {
+      // U+0080..U+009F, the C1 controls (U+009B is a terminal's CSI).
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(text[i + 1]) & 0xffu);
+      out += buf;
+    } else {
+      out.append(text.substr(i, n));
+    }
+    i += n;
+  }
+}
+
+std::string FormatLine(std::string_view actor, std::string_view target, std::string_view text) {
+  std::string line;
+  line.reserve(actor.size() + target.size() + std::min(text.size(), kMaxTextBytes) + 40);
+  line += '[';
+  AppendEscaped(line, actor);
+  line += "] ";
+  if (!target.empty()) {
+    AppendEscaped(line, target);
+    line += ": ";
+  }
+  if (text.size() > kMaxTextBytes) {
+    AppendEscaped(line, text.substr(0, kMaxTextBytes));
+    line += " [" + std::to_string(text.size() - kMaxTextBytes) + " more bytes cut]";
+  } else {
+    AppendEscaped(line, text);
+  }
+  return line;
+}
+
+class LoggingProvider final : public Provider {
+ public:
+  ProviderDescriptor Describe() const override {
+    return {std::string(kLoggingContractId), "wasmcloud Logging", "0.18"};
+  }
+
+  Status Start(ProviderHost* host) override {
+    if (host == nullptr) return InvalidArgument("the logging provider needs a host to log to");
+    std::unique_lock lock(mu_);
+    host_ = host;
+    return Status::Ok();
+  }
+
+  Status BindActor(std::string_view, const LinkValues&) override { return Status::Ok(); }
+  Status RemoveActor(std::string_view) override { return Status::Ok(); }
+
+  Result<Bytes> HandleCall(std::string_view actor, std::string_view operation,
+                           ByteView payload) override {
+    if (operation == "HealthRequest") {
+      return wire::Encode(wire::HealthResponse{.healthy = true, .message = ""});
+    }
+    if (operation != "WriteLog") {
+      return NotFound("bad dispatch: " + std::string(kLoggingContractId) + " has no operation \"" +
+                      std::string(operation) + "\"");
+    }
+    auto request = wire::DecodeWriteLog(payload);
+    if (!request.ok()) {
+      return request.status().WithContext("WriteLog: the payload is not a WriteLog");
+    }
+    LogLevel level;
+    if (!ParseLineLevel(request->level, &level)) {
+      std::string shown;
+      AppendEscaped(shown, request->level.substr(0, 64));
+      return InvalidArgument("WriteLog: level must be error, warn, info, debug or trace, got \"" +
+                             shown + "\"");
+    }
+    std::string line = FormatLine(actor, request->target, request->text);
+    {
+      // Shared: calls log in parallel; Stop waits for them (the host is only valid until
+      // Stop returns).
+      std::shared_lock lock(mu_);
+      if (host_ == nullptr) {
+        return FailedPrecondition("WriteLog: the logging provider is not running");
+      }
+      host_->Log(level, line);
+    }
+    // wasmcloud-logging 0.9.3 replied `Ok(vec![])`: no bytes at all (not msgpack nil).
+    return Bytes{};
+  }
+
+  void Stop() override {
+    std::unique_lock lock(mu_);
+    host_ = nullptr;
+  }
+
+ private:
+  std::shared_mutex mu_;
+  ProviderHost* host_ = nullptr;  // guarded by mu_; set by Start, cleared by Stop
+};
+
+}  // namespace
+
+std::shared_ptr<Provider> NewLoggingProvider() { return std::make_shared<LoggingProvider>(); }
+
+}  // namespace wasmcloud::provider
