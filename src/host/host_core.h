@@ -1,0 +1,139 @@
+// The host's state and its dispatcher. Internal to src/host: Host (host.h) is the
+// public face; host.cc has the lifecycle, actors, providers, links and manifests,
+// dispatch.cc the call paths.
+#pragma once
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "actor/actor.h"
+#include "crypto/nkeys.h"
+#include "host/host.h"
+#include "host/worker_pool.h"
+#include "provider/provider.h"
+
+namespace wasmcloud::host {
+
+class HostCore;
+
+// An empty or blank link name means "default" (0.18 normalize_link_name).
+std::string NormalizeLinkName(std::string_view link_name);
+
+// A running provider under (public key, link name).
+struct ProviderEntry {
+  std::string public_key;
+  std::string contract_id;
+  std::string link_name;
+  crypto::ProviderClaims claims;
+  std::shared_ptr<provider::Provider> provider;
+  std::optional<std::string> image_ref;
+  std::unique_ptr<provider::ProviderHost> host;  // what the provider sees of us
+  std::mutex control_mu;  // one of Start/BindActor/RemoveActor/Health/Stop at a time
+  std::string DisplayName() const;
+};
+
+using LinkKey = std::tuple<std::string, std::string, std::string>;  // actor, contract, link
+
+class HostCore : public std::enable_shared_from_this<HostCore> {
+ public:
+  explicit HostCore(HostConfig config) : config_(std::move(config)) {}
+  ~HostCore();
+
+  // --- lifecycle (host.cc) ---
+  Status Start();
+  Status Stop();
+  bool running() const { return state_.load() == State::kRunning; }
+  std::string id() const;
+  const HostConfig& config() const { return config_; }
+  void SetAuthorizer(std::shared_ptr<Authorizer> authorizer);
+  std::shared_ptr<Authorizer> authorizer() const;
+
+  // --- actors (host.cc) ---
+  Result<std::string> StartActor(ByteView module, std::optional<std::string> image_ref);
+  Status StopActor(std::string_view actor_ref);
+  Status UpdateActor(std::string_view actor_id, ByteView module,
+                     std::optional<std::string> image_ref);
+  std::vector<std::string> Actors() const;
+  Result<ActorIdentity> GetActorIdentity(std::string_view actor_id) const;
+  std::map<std::string, crypto::ActorClaims> ActorClaims() const;
+
+  // --- providers (host.cc) ---
+  Result<std::string> StartNativeCapability(NativeCapability capability);
+  Status StopProvider(std::string_view provider_id, std::string_view contract_id,
+                      std::string_view link_name);
+  std::vector<ProviderIdentity> Providers() const;
+  Result<ProviderIdentity> GetProviderIdentity(std::string_view provider_id,
+                                               std::string_view link_name) const;
+
+  // --- links, labels, manifests (host.cc) ---
+  Status SetLink(std::string_view actor, std::string_view contract_id, std::string_view link_name,
+                 std::string_view provider_id, LinkValues values);
+  Status RemoveLink(std::string_view actor, std::string_view contract_id,
+                    std::string_view link_name);
+  std::vector<LinkDefinition> LinkDefinitions() const;
+  Status ApplyManifest(const Manifest& manifest);
+  std::map<std::string, std::string> Labels() const;
+  std::map<std::string, std::string> OciReferences() const;
+
+  // --- calls (dispatch.cc) ---
+  // A call from outside (origin "system") by public key or call alias.
+  Result<Bytes> CallActor(std::string_view actor, std::string_view operation, ByteView payload);
+  // A call from a provider to an actor (by public key).
+  Result<Bytes> CallActorFromProvider(const ProviderEntry& origin, std::string_view actor,
+                                      std::string_view operation, ByteView payload);
+  // A guest's __host_call, made by `origin` (the running actor).
+  Result<Bytes> OnHostCall(const actor::ActorModule& origin, const wapc::HostCall& call);
+
+  // Runs `operation` on the actor's instance on the calling thread's worker, creating
+  // the instance when the worker has none of this generation (or a newer one). An empty
+  // operation only makes sure the instance exists.
+  Result<Bytes> Invoke(const std::shared_ptr<const actor::ActorModule>& module,
+                       std::string_view operation, ByteView payload);
+
+ private:
+  enum class State { kNew, kRunning, kStopped };
+
+  // The running version of an actor, or null. Takes the read lock.
+  std::shared_ptr<const actor::ActorModule> FindActor(std::string_view public_key) const;
+  // Public key for a key or a call alias; empty when neither.
+  std::string ResolveActor(std::string_view key_or_alias) const;
+  std::shared_ptr<ProviderEntry> FindProvider(std::string_view public_key,
+                                              std::string_view link_name) const;
+  // Creates the first instance on a worker (runs the start functions).
+  Status WarmUp(const std::shared_ptr<const actor::ActorModule>& module);
+  // BindActor to the provider of `link` when it runs and the actor's claims are known.
+  void EnforceLink(const LinkDefinition& link);
+  LinkValues BindValues(const LinkDefinition& link, const crypto::ActorClaims& claims) const;
+  Status StartBuiltins();
+  Status CheckRunning() const;
+  actor::LoadOptions LoadOptions() const;
+
+  HostConfig config_;
+  std::atomic<State> state_{State::kNew};
+  std::optional<crypto::KeyPair> key_;
+  std::string id_;
+  std::map<std::string, std::string> labels_;
+
+  std::shared_ptr<wasm::Engine> engine_;
+  std::unique_ptr<WorkerPool> pool_;
+
+  mutable std::shared_mutex mu_;  // guards everything below
+  std::shared_ptr<Authorizer> authorizer_;
+  std::map<std::string, std::shared_ptr<const actor::ActorModule>, std::less<>> actors_;
+  std::map<std::string, crypto::ActorClaims, std::less<>> claims_;  // grow-only
+  std::map<std::string, std::string, std::less<>> call_aliases_;    // alias -> public key
+  std::map<std::string, std::string, std::less<>> oci_refs_;        // ref -> public key
+  std::map<std::pair<std::string, std::string>, std::shared_ptr<ProviderEntry>> providers_;
+  std::map<LinkKey, LinkDefinition> links_;
+
+  std::mutex update_mu_;  // one live update or actor start at a time
+};
+
+}  // namespace wasmcloud::host

@@ -1,0 +1,103 @@
+// The host's workers: a fixed set of engine workers (V8 isolates) and, on each, the
+// instances of the actors that ran there. A call runs inline on the thread that makes
+// it: the thread leases a free worker (preferring the one it used last, whose caches
+// are warm), and a nested call (actor → actor, actor → provider → actor) made on a
+// thread that already holds a worker reuses it, so nesting never waits or deadlocks.
+// When every worker is leased, a caller waits for one: that bounds the calls running
+// at once to the number of workers.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "actor/actor.h"
+#include "core/status.h"
+#include "wapc/wapc.h"
+#include "wasm/engine.h"
+
+namespace wasmcloud::host {
+
+// One actor's instance on one worker.
+struct ActorInstance {
+  std::shared_ptr<const actor::ActorModule> module;
+  std::unique_ptr<wapc::HostCallbacks> callbacks;  // must outlive `instance`
+  std::unique_ptr<wapc::WapcInstance> instance;
+  bool busy = false;  // a call of this instance is on the stack (re-entrancy guard)
+};
+
+struct WorkerSlot {
+  size_t index = 0;
+  std::unique_ptr<wasm::Worker> worker;
+  // By actor public key. Only the thread that holds the slot touches it.
+  std::unordered_map<std::string, ActorInstance> instances;
+  bool leased = false;         // guarded by WorkerPool::mu_
+  bool sweep_pending = false;  // guarded by WorkerPool::mu_
+};
+
+class WorkerPool {
+ public:
+  // Decides whether an instance is still wanted (its actor runs this generation).
+  using KeepInstance = std::function<bool(const std::string& actor, uint64_t generation)>;
+
+  WorkerPool(std::shared_ptr<wasm::Engine> engine, KeepInstance keep);
+  ~WorkerPool();  // Shutdown() must have been called
+
+  Status Init(unsigned workers);
+  // Waits until no worker is leased, destroys every instance and worker. Leases asked
+  // for afterwards fail.
+  void Shutdown();
+
+  // A worker held by the calling thread (and its engine lock) until destroyed.
+  class Lease {
+   public:
+    Lease(Lease&&) = delete;
+    ~Lease();
+    WorkerSlot& slot() { return *slot_; }
+
+   private:
+    friend class WorkerPool;
+    Lease(WorkerPool* pool, WorkerSlot* slot, bool outer, const void* saved_pool,
+          WorkerSlot* saved_slot)
+        : pool_(pool),
+          slot_(slot),
+          outer_(outer),
+          saved_pool_(saved_pool),
+          saved_slot_(saved_slot) {}
+    WorkerPool* pool_;
+    WorkerSlot* slot_;
+    bool outer_;  // false: a nested lease on a slot this thread already held
+    const void* saved_pool_;
+    WorkerSlot* saved_slot_;
+  };
+
+  // The calling thread's worker (nested), or a free one; waits when all are leased.
+  // kUnavailable after Shutdown.
+  Result<std::unique_ptr<Lease>> Acquire();
+
+  // Throws away instances that are no longer wanted on every worker: now on the free
+  // ones, when they are released on the leased ones.
+  void SweepAll();
+
+  wasm::Engine& engine() { return *engine_; }
+  size_t size() const { return slots_.size(); }
+
+ private:
+  void Release(Lease& lease);
+  void Sweep(WorkerSlot& slot);
+
+  std::shared_ptr<wasm::Engine> engine_;
+  KeepInstance keep_;
+  std::mutex mu_;
+  std::condition_variable free_cv_;
+  std::vector<std::unique_ptr<WorkerSlot>> slots_;
+  size_t free_count_ = 0;   // guarded by mu_
+  bool shut_down_ = false;  // guarded by mu_
+};
+
+}  // namespace wasmcloud::host
