@@ -1,0 +1,273 @@
+// The configuration table: one ConfigOption per HostConfig field, its parsing and its
+// validation. The flag and variable names are written here and nowhere else;
+// docs/configuration.md is the same table for people.
+#include "host/host_config.h"
+
+#include <array>
+#include <charconv>
+#include <cstdlib>
+#include <string>
+
+#include "crypto/nkeys.h"
+
+namespace wasmcloud::host {
+namespace {
+
+// "got \"<text>\"" for messages, with the text cut to a readable length and control
+// characters escaped (values come from the command line and the environment).
+std::string Got(std::string_view text) {
+  constexpr size_t kShown = 80;
+  std::string out = "got \"";
+  for (char c : text.substr(0, kShown)) {
+    auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) {
+      static constexpr char kHex[] = "0123456789abcdef";
+      out += "\\x";
+      out += kHex[u >> 4];
+      out += kHex[u & 0xf];
+    } else {
+      out += c;
+    }
+  }
+  if (text.size() > kShown) out += "...";
+  out += '"';
+  return out;
+}
+
+char Lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (Lower(a[i]) != Lower(b[i])) return false;
+  }
+  return true;
+}
+
+std::string_view TrimSpace(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+// A whole number in [min, max]: decimal digits only (no sign, no spaces).
+bool ParseWholeNumber(std::string_view text, uint64_t min, uint64_t max, uint64_t* out) {
+  if (text.empty()) return false;
+  for (char c : text) {
+    if (c < '0' || c > '9') return false;
+  }
+  uint64_t v = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || end != text.data() + text.size()) return false;  // overflow
+  if (v < min || v > max) return false;
+  *out = v;
+  return true;
+}
+
+Status ParseSwitch(std::string_view text, bool* out) {
+  for (std::string_view yes : {"1", "true", "yes"}) {
+    if (EqualsIgnoreCase(text, yes)) {
+      *out = true;
+      return Status::Ok();
+    }
+  }
+  for (std::string_view no : {"0", "false", "no"}) {
+    if (EqualsIgnoreCase(text, no)) {
+      *out = false;
+      return Status::Ok();
+    }
+  }
+  return InvalidArgument("expected true or false (or 1/0, yes/no), " + Got(text));
+}
+
+constexpr uint64_t kMaxWorkers = 1024;
+constexpr uint64_t kMaxCallTimeoutMs = 24ull * 60 * 60 * 1000;  // one day
+constexpr uint64_t kMaxMemoryPages = 65536;                     // 4 GiB, all of wasm32
+
+Status ApplyHostSeed(HostConfig& config, std::string_view value) {
+  // The value may be a secret: no message below repeats it.
+  if (value.empty()) {
+    return InvalidArgument(
+        "expected a server seed (58 characters starting with SN) or the path of a file "
+        "holding one, got an empty value");
+  }
+  bool looks_like_seed = value.size() == crypto::kSeedLength && value[0] == 'S';
+  for (char c : value) {
+    if (!((c >= 'A' && c <= 'Z') || (c >= '2' && c <= '7'))) looks_like_seed = false;
+  }
+  if (looks_like_seed) {
+    auto key = crypto::KeyPair::FromSeed(value);
+    if (!key.ok()) {
+      return InvalidArgument("the value looks like a seed but is not a valid one (" +
+                             key.status().message() +
+                             "); a file with such a name can be given as ./NAME");
+    }
+    if (key->type() != crypto::KeyType::kServer) {
+      return InvalidArgument("expected a server seed (starting with SN), got a seed of type " +
+                             std::string(crypto::KeyTypeName(key->type())));
+    }
+  }
+  config.host_seed = std::string(value);
+  return Status::Ok();
+}
+
+Status ApplyWorkers(HostConfig& config, std::string_view value) {
+  uint64_t n;
+  if (!ParseWholeNumber(value, 0, kMaxWorkers, &n)) {
+    return InvalidArgument("expected a whole number from 0 to 1024 (0: one per core), " +
+                           Got(value));
+  }
+  config.workers = static_cast<unsigned>(n);
+  return Status::Ok();
+}
+
+Status ApplyCallTimeout(HostConfig& config, std::string_view value) {
+  uint64_t ms;
+  if (!ParseWholeNumber(value, 1, kMaxCallTimeoutMs, &ms)) {
+    return InvalidArgument(
+        "expected a whole number of milliseconds from 1 to 86400000 (one day), " + Got(value));
+  }
+  config.call_timeout = std::chrono::milliseconds(ms);
+  return Status::Ok();
+}
+
+Status ApplyMaxMemoryPages(HostConfig& config, std::string_view value) {
+  uint64_t pages;
+  if (!ParseWholeNumber(value, 1, kMaxMemoryPages, &pages)) {
+    return InvalidArgument("expected a whole number of 64 KiB pages from 1 to 65536, " +
+                           Got(value));
+  }
+  config.max_memory_pages = pages;
+  return Status::Ok();
+}
+
+Status ApplyAllowedIssuer(HostConfig& config, std::string_view value) {
+  auto key = crypto::ParsePublicKey(value);
+  if (!key.ok()) {
+    return InvalidArgument("expected an account public key (56 characters starting with A), " +
+                           Got(value) + ": " + key.status().message());
+  }
+  if (key->type != crypto::KeyType::kAccount) {
+    return InvalidArgument("expected an account public key (starting with A), " + Got(value) +
+                           ", a key of type " + std::string(crypto::KeyTypeName(key->type)));
+  }
+  for (const auto& issuer : config.allowed_issuers) {
+    if (issuer == value) return Status::Ok();
+  }
+  config.allowed_issuers.emplace_back(value);
+  return Status::Ok();
+}
+
+Status ApplyAllowedInsecure(HostConfig& config, std::string_view value) {
+  // Compared as-is with the registry part of an OCI reference ("localhost:5000").
+  bool ok = !value.empty();
+  for (char c : value) {
+    auto u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u == 0x7f || c == '/') ok = false;
+  }
+  if (!ok) {
+    return InvalidArgument("expected a registry host[:port] such as localhost:5000, " + Got(value));
+  }
+  for (const auto& registry : config.allowed_insecure) {
+    if (registry == value) return Status::Ok();
+  }
+  config.allowed_insecure.emplace_back(value);
+  return Status::Ok();
+}
+
+Status ApplyLabel(HostConfig& config, std::string_view value) {
+  size_t eq = value.find('=');
+  if (eq == std::string_view::npos || eq == 0) {
+    return InvalidArgument("expected KEY=VALUE with a non-empty KEY, " + Got(value));
+  }
+  std::string_view key = value.substr(0, eq);
+  if (key.starts_with("hostcore.")) {
+    return InvalidArgument("label keys starting with \"hostcore.\" are set by the host, " +
+                           Got(value));
+  }
+  // A later value for the same key wins, so that a flag overrides the environment.
+  config.labels[std::string(key)] = std::string(value.substr(eq + 1));
+  return Status::Ok();
+}
+
+Status ApplyLogLevel(HostConfig& config, std::string_view value) {
+  if (!ParseLogLevel(value, &config.log_level)) {
+    return InvalidArgument("expected one of trace, debug, info, warn, error, off, " + Got(value));
+  }
+  return Status::Ok();
+}
+
+// Switches: `field` is set to the value, or to its opposite when `inverted`.
+template <bool HostConfig::*field, bool inverted = false>
+Status ApplySwitch(HostConfig& config, std::string_view value) {
+  bool on;
+  WC_RETURN_IF_ERROR(ParseSwitch(value, &on));
+  config.*field = inverted ? !on : on;
+  return Status::Ok();
+}
+
+constexpr std::array<ConfigOption, 12> kOptions = {{
+    {"--host-seed", "WASMCLOUD_HOST_SEED", "SEED|FILE",
+     "Seed (SN...) of the host's key, or a file holding it; default: a new key at each start",
+     false, &ApplyHostSeed},
+    {"--workers", "WASMCLOUD_WORKERS", "N",
+     "Worker threads that run actor calls, 0 to 1024; default 0: one per core", false,
+     &ApplyWorkers},
+    {"--call-timeout-ms", "WASMCLOUD_CALL_TIMEOUT_MS", "MS",
+     "Deadline of one actor call in milliseconds; default 10000", false, &ApplyCallTimeout},
+    {"--max-memory-pages", "WASMCLOUD_MAX_MEMORY_PAGES", "N",
+     "Cap on an actor's linear memory in 64 KiB pages, 1 to 65536; default 16384 (1 GiB)", false,
+     &ApplyMaxMemoryPages},
+    {"--allowed-issuer", "WASMCLOUD_ALLOWED_ISSUERS", "ACCOUNT_KEY",
+     "Only start actors signed by this account (A...); repeatable; default: any issuer", true,
+     &ApplyAllowedIssuer},
+    {"--lax-key-types", "WASMCLOUD_LAX_KEY_TYPES", "",
+     "Accept actor claims with any issuer and subject key types, as 0.18 did", false,
+     &ApplySwitch<&HostConfig::lax_key_types>},
+    {"--allow-live-updates", "WASMCLOUD_ALLOW_LIVE_UPDATES", "",
+     "Allow live updates of running actors", false, &ApplySwitch<&HostConfig::allow_live_updates>},
+    {"--disable-strict-update-check", "WASMCLOUD_DISABLE_STRICT_UPDATE_CHECK", "",
+     "Let a live update change the actor's capabilities", false,
+     &ApplySwitch<&HostConfig::strict_update_check, /*inverted=*/true>},
+    {"--allow-oci-latest", "WASMCLOUD_OCI_ALLOW_LATEST", "",
+     "Allow OCI references ending in :latest", false, &ApplySwitch<&HostConfig::allow_oci_latest>},
+    {"--allowed-insecure", "WASMCLOUD_OCI_ALLOWED_INSECURE", "HOST[:PORT]",
+     "OCI registry to reach over plain HTTP; repeatable", true, &ApplyAllowedInsecure},
+    {"--label", "WASMCLOUD_LABELS", "KEY=VALUE",
+     "A host label (keys starting with hostcore. are refused); repeatable", true, &ApplyLabel},
+    {"--log-level", "WASMCLOUD_LOG_LEVEL", "LEVEL",
+     "Host log level: trace, debug, info, warn, error or off; default info", false, &ApplyLogLevel},
+}};
+
+}  // namespace
+
+std::span<const ConfigOption> ConfigOptions() { return kOptions; }
+
+Status ApplyEnvironment(HostConfig& config, const std::function<const char*(const char*)>& getenv) {
+  for (const ConfigOption& option : kOptions) {
+    // The names are literals of kOptions, so data() is NUL-terminated.
+    const char* raw = getenv ? getenv(option.env.data()) : std::getenv(option.env.data());
+    // An empty variable counts as unset (VAR= in a compose file or a shell).
+    if (raw == nullptr || *raw == '\0') continue;
+    std::string_view value(raw);
+    if (!option.repeatable) {
+      Status s = option.apply(config, value);
+      if (!s.ok()) return s.WithContext(option.env);
+      continue;
+    }
+    // A list: split at commas, spaces around items dropped, empty items skipped.
+    while (true) {
+      size_t comma = value.find(',');
+      std::string_view item = TrimSpace(value.substr(0, comma));
+      if (!item.empty()) {
+        Status s = option.apply(config, item);
+        if (!s.ok()) return s.WithContext(option.env);
+      }
+      if (comma == std::string_view::npos) break;
+      value.remove_prefix(comma + 1);
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace wasmcloud::host

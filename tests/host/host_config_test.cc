@@ -1,0 +1,441 @@
+#include "host/host_config.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "crypto/nkeys.h"
+
+namespace wasmcloud::host {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+constexpr std::string_view kAccount = "ACOJJN6WUP4ODD75XEBKKTCCUJJCY5ZKQ56XVKYK4BEJWGVAOOQHZMCW";
+constexpr std::string_view kAccount2 = "ABWB27PJPGIGRSYSZ55WGXZOWB3RDV3ESI2V2J5A4JUQLDP6NHM5YXAL";
+constexpr std::string_view kModule = "MBCFOPM6JW2APJLXJD3Z5O4CN7CPYJ2B4FTKLJUR5YR5MITIU7HD3WD5";
+
+const ConfigOption& Option(std::string_view flag) {
+  for (const ConfigOption& o : ConfigOptions()) {
+    if (o.flag == flag) return o;
+  }
+  ADD_FAILURE() << "no option " << flag;
+  static const ConfigOption kNone{};
+  return kNone;
+}
+
+Status Apply(HostConfig& config, std::string_view flag, std::string_view value) {
+  return Option(flag).apply(config, value);
+}
+
+// Applies one value to a default config and returns its error message ("" when ok).
+std::string ErrorOf(std::string_view flag, std::string_view value) {
+  HostConfig config;
+  Status s = Apply(config, flag, value);
+  if (s.ok()) return "";
+  EXPECT_EQ(s.code(), Code::kInvalidArgument) << flag << " " << value;
+  return s.message();
+}
+
+// The names of the HostConfig fields that differ between `a` and `b`.
+std::set<std::string> ChangedFields(const HostConfig& a, const HostConfig& b) {
+  // This binding stops compiling when HostConfig gains or loses a field: then this list,
+  // the option table and docs/configuration.md need the new field too.
+  [[maybe_unused]] const auto& [f1, f2, f3, f4, f5, f6, f7, f8, f9, f10, f11, f12] = a;
+  std::set<std::string> out;
+  if (a.host_seed != b.host_seed) out.insert("host_seed");
+  if (a.workers != b.workers) out.insert("workers");
+  if (a.call_timeout != b.call_timeout) out.insert("call_timeout");
+  if (a.max_memory_pages != b.max_memory_pages) out.insert("max_memory_pages");
+  if (a.allowed_issuers != b.allowed_issuers) out.insert("allowed_issuers");
+  if (a.lax_key_types != b.lax_key_types) out.insert("lax_key_types");
+  if (a.allow_live_updates != b.allow_live_updates) out.insert("allow_live_updates");
+  if (a.strict_update_check != b.strict_update_check) out.insert("strict_update_check");
+  if (a.allow_oci_latest != b.allow_oci_latest) out.insert("allow_oci_latest");
+  if (a.allowed_insecure != b.allowed_insecure) out.insert("allowed_insecure");
+  if (a.labels != b.labels) out.insert("labels");
+  if (a.log_level != b.log_level) out.insert("log_level");
+  return out;
+}
+
+// A lookup over a fixed environment, for ApplyEnvironment.
+struct FakeEnv {
+  std::map<std::string, std::string> vars;
+  std::vector<std::string> asked;
+  std::function<const char*(const char*)> Lookup() {
+    return [this](const char* name) -> const char* {
+      asked.emplace_back(name);
+      auto it = vars.find(name);
+      return it == vars.end() ? nullptr : it->second.c_str();
+    };
+  }
+};
+
+Status ApplyEnv(HostConfig& config, std::map<std::string, std::string> vars) {
+  FakeEnv env{std::move(vars), {}};
+  return ApplyEnvironment(config, env.Lookup());
+}
+
+TEST(ConfigOptionsTest, NamesAreTheOnesTheHeaderGives) {
+  struct Expected {
+    std::string_view flag, env;
+    bool is_switch, repeatable;
+  };
+  const std::vector<Expected> expected = {
+      {"--host-seed", "WASMCLOUD_HOST_SEED", false, false},
+      {"--workers", "WASMCLOUD_WORKERS", false, false},
+      {"--call-timeout-ms", "WASMCLOUD_CALL_TIMEOUT_MS", false, false},
+      {"--max-memory-pages", "WASMCLOUD_MAX_MEMORY_PAGES", false, false},
+      {"--allowed-issuer", "WASMCLOUD_ALLOWED_ISSUERS", false, true},
+      {"--lax-key-types", "WASMCLOUD_LAX_KEY_TYPES", true, false},
+      {"--allow-live-updates", "WASMCLOUD_ALLOW_LIVE_UPDATES", true, false},
+      {"--disable-strict-update-check", "WASMCLOUD_DISABLE_STRICT_UPDATE_CHECK", true, false},
+      {"--allow-oci-latest", "WASMCLOUD_OCI_ALLOW_LATEST", true, false},
+      {"--allowed-insecure", "WASMCLOUD_OCI_ALLOWED_INSECURE", false, true},
+      {"--label", "WASMCLOUD_LABELS", false, true},
+      {"--log-level", "WASMCLOUD_LOG_LEVEL", false, false},
+  };
+  auto options = ConfigOptions();
+  ASSERT_EQ(options.size(), expected.size());
+  for (size_t i = 0; i < expected.size(); ++i) {
+    SCOPED_TRACE(expected[i].flag);
+    EXPECT_EQ(options[i].flag, expected[i].flag);
+    EXPECT_EQ(options[i].env, expected[i].env);
+    EXPECT_EQ(options[i].value_name.empty(), expected[i].is_switch);
+    EXPECT_EQ(options[i].repeatable, expected[i].repeatable);
+    EXPECT_FALSE(options[i].help.empty());
+    EXPECT_NE(options[i].apply, nullptr);
+  }
+}
+
+TEST(ConfigOptionsTest, FlagAndEnvironmentNamesAreUnique) {
+  std::set<std::string_view> flags, envs;
+  for (const ConfigOption& o : ConfigOptions()) {
+    EXPECT_TRUE(o.flag.starts_with("--")) << o.flag;
+    EXPECT_TRUE(o.env.starts_with("WASMCLOUD_")) << o.env;
+    EXPECT_TRUE(flags.insert(o.flag).second) << o.flag;
+    EXPECT_TRUE(envs.insert(o.env).second) << o.env;
+  }
+}
+
+TEST(ConfigOptionsTest, DefaultsAreTheDocumentedOnes) {
+  HostConfig c;
+  EXPECT_EQ(c.host_seed, "");
+  EXPECT_EQ(c.workers, 0u);
+  EXPECT_EQ(c.call_timeout, std::chrono::milliseconds(10000));
+  EXPECT_EQ(c.max_memory_pages, 16384u);
+  EXPECT_TRUE(c.allowed_issuers.empty());
+  EXPECT_FALSE(c.lax_key_types);
+  EXPECT_FALSE(c.allow_live_updates);
+  EXPECT_TRUE(c.strict_update_check);
+  EXPECT_FALSE(c.allow_oci_latest);
+  EXPECT_TRUE(c.allowed_insecure.empty());
+  EXPECT_TRUE(c.labels.empty());
+  EXPECT_EQ(c.log_level, LogLevel::kInfo);
+}
+
+// A valid value for each option that differs from the default.
+const std::map<std::string_view, std::string> kSampleValues = {
+    {"--host-seed", "/etc/wasmcloud/host.seed"},
+    {"--workers", "8"},
+    {"--call-timeout-ms", "2500"},
+    {"--max-memory-pages", "256"},
+    {"--allowed-issuer", std::string(kAccount)},
+    {"--lax-key-types", "true"},
+    {"--allow-live-updates", "true"},
+    {"--disable-strict-update-check", "true"},
+    {"--allow-oci-latest", "true"},
+    {"--allowed-insecure", "localhost:5000"},
+    {"--label", "region=eu-west"},
+    {"--log-level", "debug"},
+};
+
+TEST(ConfigOptionsTest, EveryFieldIsReachableThroughExactlyOneOption) {
+  std::map<std::string, std::vector<std::string_view>> options_of_field;
+  for (const ConfigOption& o : ConfigOptions()) {
+    SCOPED_TRACE(o.flag);
+    auto sample = kSampleValues.find(o.flag);
+    ASSERT_NE(sample, kSampleValues.end());
+    HostConfig config;
+    ASSERT_TRUE(o.apply(config, sample->second).ok());
+    auto changed = ChangedFields(config, HostConfig{});
+    ASSERT_EQ(changed.size(), 1u);
+    options_of_field[*changed.begin()].push_back(o.flag);
+
+    // And the same through its environment variable.
+    HostConfig from_env;
+    ASSERT_TRUE(ApplyEnv(from_env, {{std::string(o.env), sample->second}}).ok());
+    EXPECT_TRUE(ChangedFields(from_env, config).empty());
+  }
+  EXPECT_EQ(options_of_field.size(), 12u);
+  for (const auto& [field, flags] : options_of_field) {
+    EXPECT_EQ(flags.size(), 1u) << field;
+  }
+}
+
+TEST(ConfigOptionsTest, SampleValuesLandInTheirFields) {
+  HostConfig c;
+  for (const auto& [flag, value] : kSampleValues) ASSERT_TRUE(Apply(c, flag, value).ok()) << flag;
+  EXPECT_EQ(c.host_seed, "/etc/wasmcloud/host.seed");
+  EXPECT_EQ(c.workers, 8u);
+  EXPECT_EQ(c.call_timeout, std::chrono::milliseconds(2500));
+  EXPECT_EQ(c.max_memory_pages, 256u);
+  EXPECT_EQ(c.allowed_issuers, std::vector<std::string>{std::string(kAccount)});
+  EXPECT_TRUE(c.lax_key_types);
+  EXPECT_TRUE(c.allow_live_updates);
+  EXPECT_FALSE(c.strict_update_check);
+  EXPECT_TRUE(c.allow_oci_latest);
+  EXPECT_EQ(c.allowed_insecure, std::vector<std::string>{"localhost:5000"});
+  EXPECT_EQ(c.labels, (std::map<std::string, std::string>{{"region", "eu-west"}}));
+  EXPECT_EQ(c.log_level, LogLevel::kDebug);
+}
+
+TEST(ConfigOptionsTest, SwitchesTakeTheUsualWordsInAnyCase) {
+  for (std::string_view on : {"1", "true", "TRUE", "yes", "Yes"}) {
+    HostConfig c;
+    ASSERT_TRUE(Apply(c, "--allow-live-updates", on).ok()) << on;
+    EXPECT_TRUE(c.allow_live_updates);
+    ASSERT_TRUE(Apply(c, "--disable-strict-update-check", on).ok());
+    EXPECT_FALSE(c.strict_update_check);
+  }
+  for (std::string_view off : {"0", "false", "False", "no", "NO"}) {
+    HostConfig c;
+    c.allow_live_updates = true;
+    c.strict_update_check = false;
+    ASSERT_TRUE(Apply(c, "--allow-live-updates", off).ok()) << off;
+    EXPECT_FALSE(c.allow_live_updates);
+    ASSERT_TRUE(Apply(c, "--disable-strict-update-check", off).ok());
+    EXPECT_TRUE(c.strict_update_check);
+  }
+  for (std::string_view bad : {"on", "", "2", "tru", " true"}) {
+    EXPECT_EQ(ErrorOf("--lax-key-types", bad),
+              "expected true or false (or 1/0, yes/no), got \"" + std::string(bad) + "\"");
+  }
+}
+
+TEST(ConfigOptionsTest, NumbersAreCheckedAgainstTheirRanges) {
+  HostConfig c;
+  ASSERT_TRUE(Apply(c, "--workers", "0").ok());
+  EXPECT_EQ(c.workers, 0u);
+  ASSERT_TRUE(Apply(c, "--workers", "1024").ok());
+  EXPECT_EQ(c.workers, 1024u);
+  for (std::string_view bad :
+       {"x", "", "-1", "1025", "+4", " 4", "4 ", "1e3", "99999999999999999999"}) {
+    EXPECT_EQ(ErrorOf("--workers", bad),
+              "expected a whole number from 0 to 1024 (0: one per core), got \"" +
+                  std::string(bad) + "\"");
+  }
+
+  ASSERT_TRUE(Apply(c, "--call-timeout-ms", "1").ok());
+  EXPECT_EQ(c.call_timeout, std::chrono::milliseconds(1));
+  ASSERT_TRUE(Apply(c, "--call-timeout-ms", "86400000").ok());
+  for (std::string_view bad : {"0", "86400001", "1.5", "10s"}) {
+    EXPECT_EQ(ErrorOf("--call-timeout-ms", bad),
+              "expected a whole number of milliseconds from 1 to 86400000 (one day), got \"" +
+                  std::string(bad) + "\"");
+  }
+
+  ASSERT_TRUE(Apply(c, "--max-memory-pages", "1").ok());
+  ASSERT_TRUE(Apply(c, "--max-memory-pages", "65536").ok());
+  EXPECT_EQ(c.max_memory_pages, 65536u);
+  for (std::string_view bad : {"0", "65537", "lots"}) {
+    EXPECT_EQ(ErrorOf("--max-memory-pages", bad),
+              "expected a whole number of 64 KiB pages from 1 to 65536, got \"" + std::string(bad) +
+                  "\"");
+  }
+}
+
+TEST(ConfigOptionsTest, LogLevel) {
+  HostConfig c;
+  ASSERT_TRUE(Apply(c, "--log-level", "WARN").ok());
+  EXPECT_EQ(c.log_level, LogLevel::kWarn);
+  ASSERT_TRUE(Apply(c, "--log-level", "off").ok());
+  EXPECT_EQ(c.log_level, LogLevel::kOff);
+  EXPECT_EQ(ErrorOf("--log-level", "loud"),
+            "expected one of trace, debug, info, warn, error, off, got \"loud\"");
+  // A failed value leaves the field alone.
+  EXPECT_FALSE(Apply(c, "--log-level", "verbose").ok());
+  EXPECT_EQ(c.log_level, LogLevel::kOff);
+}
+
+TEST(ConfigOptionsTest, Labels) {
+  HostConfig c;
+  ASSERT_TRUE(Apply(c, "--label", "zone=a=b").ok());
+  ASSERT_TRUE(Apply(c, "--label", "empty=").ok());
+  ASSERT_TRUE(Apply(c, "--label", "HOSTCORE_ok=1").ok());
+  ASSERT_TRUE(Apply(c, "--label", "zone=c").ok());  // a later value wins
+  EXPECT_EQ(c.labels, (std::map<std::string, std::string>{
+                          {"zone", "c"}, {"empty", ""}, {"HOSTCORE_ok", "1"}}));
+  EXPECT_EQ(ErrorOf("--label", "novalue"),
+            "expected KEY=VALUE with a non-empty KEY, got \"novalue\"");
+  EXPECT_EQ(ErrorOf("--label", "=v"), "expected KEY=VALUE with a non-empty KEY, got \"=v\"");
+  EXPECT_EQ(ErrorOf("--label", "hostcore.os=plan9"),
+            "label keys starting with \"hostcore.\" are set by the host, got "
+            "\"hostcore.os=plan9\"");
+}
+
+TEST(ConfigOptionsTest, AllowedIssuersMustBeAccountKeys) {
+  HostConfig c;
+  ASSERT_TRUE(Apply(c, "--allowed-issuer", kAccount).ok());
+  ASSERT_TRUE(Apply(c, "--allowed-issuer", kAccount2).ok());
+  ASSERT_TRUE(Apply(c, "--allowed-issuer", kAccount).ok());  // once is enough
+  EXPECT_EQ(c.allowed_issuers,
+            (std::vector<std::string>{std::string(kAccount), std::string(kAccount2)}));
+
+  EXPECT_EQ(ErrorOf("--allowed-issuer", kModule),
+            "expected an account public key (starting with A), got \"" + std::string(kModule) +
+                "\", a key of type module");
+  EXPECT_EQ(ErrorOf("--allowed-issuer", "ACME"),
+            "expected an account public key (56 characters starting with A), got \"ACME\": bad "
+            "length: a public key has 56 characters, this one has 4");
+  std::string bad_checksum(kAccount);
+  bad_checksum[10] = bad_checksum[10] == 'A' ? 'B' : 'A';
+  EXPECT_THAT(ErrorOf("--allowed-issuer", bad_checksum), HasSubstr("bad checksum"));
+}
+
+TEST(ConfigOptionsTest, AllowedInsecureRegistries) {
+  HostConfig c;
+  ASSERT_TRUE(Apply(c, "--allowed-insecure", "localhost:5000").ok());
+  ASSERT_TRUE(Apply(c, "--allowed-insecure", "registry.local").ok());
+  ASSERT_TRUE(Apply(c, "--allowed-insecure", "localhost:5000").ok());
+  EXPECT_EQ(c.allowed_insecure, (std::vector<std::string>{"localhost:5000", "registry.local"}));
+  for (std::string_view bad : {"", "http://localhost:5000", "a b"}) {
+    EXPECT_EQ(
+        ErrorOf("--allowed-insecure", bad),
+        "expected a registry host[:port] such as localhost:5000, got \"" + std::string(bad) + "\"");
+  }
+}
+
+TEST(ConfigOptionsTest, HostSeedIsASeedOrAPath) {
+  auto server = crypto::KeyPair::Generate(crypto::KeyType::kServer);
+  std::string seed = server.EncodedSeed();
+  HostConfig c;
+  ASSERT_TRUE(Apply(c, "--host-seed", seed).ok());
+  EXPECT_EQ(c.host_seed, seed);
+  for (std::string_view path : {"host.seed", "/run/secrets/wasmcloud", "./SN"}) {
+    ASSERT_TRUE(Apply(c, "--host-seed", path).ok()) << path;
+    EXPECT_EQ(c.host_seed, path);
+  }
+
+  std::string account_seed = crypto::KeyPair::Generate(crypto::KeyType::kAccount).EncodedSeed();
+  EXPECT_EQ(ErrorOf("--host-seed", account_seed),
+            "expected a server seed (starting with SN), got a seed of type account");
+
+  std::string broken = seed;
+  broken[20] = broken[20] == 'A' ? 'B' : 'A';
+  std::string message = ErrorOf("--host-seed", broken);
+  EXPECT_THAT(message, HasSubstr("looks like a seed but is not a valid one (bad checksum"));
+  // The secret is never repeated in a message.
+  EXPECT_THAT(message, Not(HasSubstr(broken.substr(2, 20))));
+  EXPECT_THAT(ErrorOf("--host-seed", account_seed), Not(HasSubstr(account_seed.substr(2, 20))));
+
+  EXPECT_EQ(ErrorOf("--host-seed", ""),
+            "expected a server seed (58 characters starting with SN) or the path of a file "
+            "holding one, got an empty value");
+}
+
+TEST(ApplyEnvironmentTest, ReadsEveryVariableAndNothingElse) {
+  FakeEnv env;
+  HostConfig c;
+  ASSERT_TRUE(ApplyEnvironment(c, env.Lookup()).ok());
+  EXPECT_TRUE(ChangedFields(c, HostConfig{}).empty());
+  std::set<std::string> asked(env.asked.begin(), env.asked.end());
+  std::set<std::string> names;
+  for (const ConfigOption& o : ConfigOptions()) names.insert(std::string(o.env));
+  EXPECT_EQ(asked, names);
+}
+
+TEST(ApplyEnvironmentTest, ListsAreSplitAtCommas) {
+  HostConfig c;
+  ASSERT_TRUE(ApplyEnv(c, {{"WASMCLOUD_ALLOWED_ISSUERS",
+                            std::string(kAccount) + ", " + std::string(kAccount2) + ",,"},
+                           {"WASMCLOUD_OCI_ALLOWED_INSECURE", "localhost:5000,registry.local"},
+                           {"WASMCLOUD_LABELS", "a=1, b=x=y ,c="}})
+                  .ok());
+  EXPECT_EQ(c.allowed_issuers,
+            (std::vector<std::string>{std::string(kAccount), std::string(kAccount2)}));
+  EXPECT_EQ(c.allowed_insecure, (std::vector<std::string>{"localhost:5000", "registry.local"}));
+  EXPECT_EQ(c.labels, (std::map<std::string, std::string>{{"a", "1"}, {"b", "x=y"}, {"c", ""}}));
+}
+
+TEST(ApplyEnvironmentTest, SingleValuesAreNotSplit) {
+  HostConfig c;
+  EXPECT_EQ(ApplyEnv(c, {{"WASMCLOUD_WORKERS", "1,2"}}).message(),
+            "WASMCLOUD_WORKERS: expected a whole number from 0 to 1024 (0: one per core), got "
+            "\"1,2\"");
+}
+
+TEST(ApplyEnvironmentTest, EmptyVariablesCountAsUnset) {
+  HostConfig c;
+  ASSERT_TRUE(ApplyEnv(c, {{"WASMCLOUD_WORKERS", ""},
+                           {"WASMCLOUD_HOST_SEED", ""},
+                           {"WASMCLOUD_LAX_KEY_TYPES", ""},
+                           {"WASMCLOUD_LABELS", ""}})
+                  .ok());
+  EXPECT_TRUE(ChangedFields(c, HostConfig{}).empty());
+}
+
+TEST(ApplyEnvironmentTest, ErrorsNameTheVariable) {
+  struct Case {
+    std::string var, value, message;
+  };
+  const std::vector<Case> cases = {
+      {"WASMCLOUD_WORKERS", "x",
+       "WASMCLOUD_WORKERS: expected a whole number from 0 to 1024 (0: one per core), got "
+       "\"x\""},
+      {"WASMCLOUD_CALL_TIMEOUT_MS", "0",
+       "WASMCLOUD_CALL_TIMEOUT_MS: expected a whole number of milliseconds from 1 to 86400000 "
+       "(one day), got \"0\""},
+      {"WASMCLOUD_MAX_MEMORY_PAGES", "70000",
+       "WASMCLOUD_MAX_MEMORY_PAGES: expected a whole number of 64 KiB pages from 1 to 65536, "
+       "got \"70000\""},
+      {"WASMCLOUD_LAX_KEY_TYPES", "on",
+       "WASMCLOUD_LAX_KEY_TYPES: expected true or false (or 1/0, yes/no), got \"on\""},
+      {"WASMCLOUD_LOG_LEVEL", "chatty",
+       "WASMCLOUD_LOG_LEVEL: expected one of trace, debug, info, warn, error, off, got "
+       "\"chatty\""},
+      {"WASMCLOUD_LABELS", "a=1,hostcore.arch=x",
+       "WASMCLOUD_LABELS: label keys starting with \"hostcore.\" are set by the host, got "
+       "\"hostcore.arch=x\""},
+      {"WASMCLOUD_ALLOWED_ISSUERS", std::string(kAccount) + "," + std::string(kModule),
+       "WASMCLOUD_ALLOWED_ISSUERS: expected an account public key (starting with A), got \"" +
+           std::string(kModule) + "\", a key of type module"},
+      {"WASMCLOUD_OCI_ALLOWED_INSECURE", "https://r",
+       "WASMCLOUD_OCI_ALLOWED_INSECURE: expected a registry host[:port] such as "
+       "localhost:5000, got \"https://r\""},
+  };
+  for (const Case& k : cases) {
+    HostConfig c;
+    Status s = ApplyEnv(c, {{k.var, k.value}});
+    ASSERT_FALSE(s.ok()) << k.var;
+    EXPECT_EQ(s.code(), Code::kInvalidArgument);
+    EXPECT_EQ(s.message(), k.message);
+  }
+}
+
+TEST(ApplyEnvironmentTest, ControlCharactersInValuesAreEscapedAndLongValuesCut) {
+  HostConfig c;
+  Status s = ApplyEnv(c, {{"WASMCLOUD_LOG_LEVEL", "a\nb\x1b" + std::string(100, 'z')}});
+  EXPECT_EQ(s.message(),
+            "WASMCLOUD_LOG_LEVEL: expected one of trace, debug, info, warn, error, "
+            "off, got \"a\\x0ab\\x1b" +
+                std::string(76, 'z') + "...\"");
+}
+
+TEST(ApplyEnvironmentTest, UsesTheProcessEnvironmentByDefault) {
+  ASSERT_EQ(setenv("WASMCLOUD_MAX_MEMORY_PAGES", "32", 1), 0);
+  HostConfig c;
+  Status s = ApplyEnvironment(c);
+  unsetenv("WASMCLOUD_MAX_MEMORY_PAGES");
+  ASSERT_TRUE(s.ok()) << s.message();
+  EXPECT_EQ(c.max_memory_pages, 32u);
+}
+
+}  // namespace
+}  // namespace wasmcloud::host
