@@ -2,6 +2,7 @@
 // links to apply to a host, written in YAML or JSON, with ${VAR} and ${VAR:default}
 // expansion. Parsing checks the whole document before anything is applied, so a bad
 // manifest changes nothing; every error says file, line, column and what was expected.
+// docs/manifest.md has the format, the rules and where they are stricter than 0.18.
 #pragma once
 
 #include <cstddef>
@@ -35,16 +36,17 @@ struct ManifestCapability {
 };
 
 struct ManifestLink {
-  std::string actor;        // actor public key (M...) or call alias
-  std::string contract_id;  // e.g. "wasmcloud:keyvalue"
-  std::string provider_id;  // provider public key (V...)
-  std::string link_name = "default";
-  std::map<std::string, std::string> values;
+  std::string actor;                  // actor public key (M..., checked; as 0.18, no call alias)
+  std::string contract_id;            // e.g. "wasmcloud:keyvalue"
+  std::string provider_id;            // provider public key (V..., checked)
+  std::string link_name = "default";  // also when written empty or blank
+  std::map<std::string, std::string> values;  // scalars as written: `PORT: 8080` is "8080"
   SourceLocation location;
 };
 
 struct Manifest {
-  std::string source;  // the file name (or "<text>")
+  std::string source;  // the file name (or "<text>" when ParseManifest got no source)
+  // hostcore.* keys are refused (the host sets them).
   std::map<std::string, std::string> labels;
   std::vector<ManifestActor> actors;
   std::vector<ManifestCapability> capabilities;
@@ -53,6 +55,11 @@ struct Manifest {
 
 enum class ManifestFormat { kYaml, kJson };
 
+// Collections nested deeper than this are refused before the parser descends further
+// (a manifest needs 4: top map, links, a link, its values), so that hostile input such
+// as "[[[[..." cannot exhaust the stack.
+inline constexpr size_t kManifestMaxNesting = 32;
+
 // The format a file name implies: .yaml/.yml (any case) or no extension → YAML;
 // anything else → JSON (as 0.18).
 ManifestFormat FormatForPath(std::string_view path);
@@ -60,21 +67,29 @@ ManifestFormat FormatForPath(std::string_view path);
 // Environment lookup for ${VAR} expansion: the value, or nullptr when unset.
 using EnvLookup = std::function<const char*(const char*)>;
 
-// Replaces ${VAR} and ${VAR:default} in `text`; a bare $VAR is left alone, and so is
-// ${VAR} when VAR is unset and there is no default (as envmnt does for 0.18).
+// Replaces ${VAR} and ${VAR:default} in `text` (VAR is [A-Za-z_][A-Za-z0-9_]*; the
+// default runs to the first '}' and may be empty; a set but empty VAR gives ""). A bare
+// $VAR is left alone, and so are ${VAR} when VAR is unset and there is no default, and
+// an unterminated "${VAR:..." (as envmnt does for 0.18). Values are inserted as they are
+// and not expanded again. `env` empty → the process environment.
 std::string ExpandEnvironment(std::string_view text, const EnvLookup& env);
 
 // Expands ${VAR} in `text` with `env` (the process environment when empty), then
-// parses it. `source` names the manifest in errors and
-// becomes Manifest::source; relative actor and capability paths are resolved against
-// `base_dir` when it is not empty. Errors are kMalformed "<source>:<line>:<col>: <what
-// was expected>".
+// parses it. `source` names the manifest in errors and becomes Manifest::source
+// ("<text>" when empty). A relative actor ref or capability image_ref becomes
+// base_dir/ref when `base_dir` is not empty and that is an existing file; otherwise it
+// is kept as written (an OCI reference, or a path for the host to try). An empty
+// document is an empty manifest. Errors are kMalformed "<source>:<line>:<col>: <what was
+// expected / found>", with the 1-based line and byte column of the text as written
+// (before expansion); the first error found is the one returned.
 Result<Manifest> ParseManifest(std::string_view text, ManifestFormat format,
                                std::string_view source, std::string_view base_dir = {},
                                const EnvLookup& env = {});
 
 // Reads, expands (with `env`, or the process environment when empty) and parses a
-// manifest file; relative paths in it are resolved against the file's directory.
+// manifest file (format by FormatForPath, source = `path` as given); relative paths in
+// it are resolved against the file's directory. A file that cannot be read gives
+// ReadFile's error, which names the path (kNotFound when it does not exist).
 Result<Manifest> LoadManifest(const std::string& path, const EnvLookup& env = {});
 
 }  // namespace wasmcloud::host
