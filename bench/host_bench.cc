@@ -1,0 +1,294 @@
+// Figures of the Host (src/host/host.h):
+//   (a) Host::CallActor latency of the upstream echo.wasm HealthRequest, and throughput
+//       on 1 and 2 calling threads (items/s)
+//   (b) the same call through a WapcInstance directly (as wapc_bench), for the overhead
+//       of the host (lookup, dispatch, worker hand-off) over the bare waPC call
+//   (c) StartActor of echo.wasm (claims check, compile, first instance): the same bytes
+//       again (V8 reuses compiled code of identical bytes) and a fresh copy each time
+//   (d) resident memory per idle actor, with 1,000 small actors started (each a copy of
+//       a 141-byte waPC module signed for its own subject key), printed as counters
+// Run: build/bench/host_bench
+#include <benchmark/benchmark.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/bytes.h"
+#include "core/log.h"
+#include "crypto/claims.h"
+#include "crypto/module_claims.h"
+#include "crypto/nkeys.h"
+#include "crypto/verify.h"
+#include "host/host.h"
+#include "wapc/wapc.h"
+#include "wasm/module_info.h"
+#include "wasm/v8/v8_engine.h"
+
+namespace wasmcloud {
+namespace {
+
+constexpr std::string_view kEchoKey = "MBCFOPM6JW2APJLXJD3Z5O4CN7CPYJ2B4FTKLJUR5YR5MITIU7HD3WD5";
+
+Bytes Load(const std::string& path) {
+  auto b = ReadFile(path);
+  if (!b.ok()) {
+    std::fprintf(stderr, "%s\n", b.status().message().c_str());
+    std::exit(1);
+  }
+  return *b;
+}
+
+const Bytes& UpstreamEcho() {
+  static Bytes b = Load(std::string(WC_SHARED_DIR) + "/fixtures/wc-host-0.18/echo.wasm");
+  return b;
+}
+
+const Bytes& HealthRequest() {
+  static Bytes b = *HexDecode("81ab706c616365686f6c646572c3");
+  return b;
+}
+
+host::HostConfig BenchConfig() {
+  host::HostConfig config;
+  config.workers = 2;
+  config.log_level = LogLevel::kWarn;
+  return config;
+}
+
+std::unique_ptr<host::Host> NewHost() {
+  auto h = std::make_unique<host::Host>(BenchConfig());
+  Status s = h->Start();
+  if (!s.ok()) {
+    std::fprintf(stderr, "host start: %s\n", s.message().c_str());
+    std::exit(1);
+  }
+  return h;
+}
+
+// One host with echo.wasm running, shared by the call benchmarks; main() stops it.
+std::unique_ptr<host::Host> g_call_host;
+host::Host& CallHost() {
+  static bool started = [] {
+    g_call_host = NewHost();
+    auto pk = g_call_host->StartActor(UpstreamEcho());
+    if (!pk.ok()) {
+      std::fprintf(stderr, "start echo: %s\n", pk.status().message().c_str());
+      std::exit(1);
+    }
+    return true;
+  }();
+  (void)started;
+  return *g_call_host;
+}
+
+// (a)
+void BM_a_HostCallActor_EchoHealthRequest(benchmark::State& state) {
+  host::Host& h = CallHost();
+  for (auto _ : state) {
+    auto r = h.CallActor(kEchoKey, "HealthRequest", HealthRequest());
+    if (!r.ok()) {
+      state.SkipWithError(r.status().message().c_str());
+      break;
+    }
+    benchmark::DoNotOptimize(r);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_a_HostCallActor_EchoHealthRequest)
+    ->Unit(benchmark::kMicrosecond)
+    ->UseRealTime()
+    ->Threads(1)
+    ->Threads(2);
+
+// (b): as wapc_bench: a worker and an instance on the calling thread.
+wasm::Engine& DirectEngine() {
+  static std::shared_ptr<wasm::Engine> engine = *wasm::CreateV8Engine();
+  return *engine;
+}
+
+class NullHost : public wapc::HostCallbacks {
+ public:
+  Result<Bytes> OnHostCall(const wapc::HostCall&) override { return Unavailable("none"); }
+  void OnConsoleLog(std::string_view) override {}
+};
+
+void BM_b_WapcInstanceDirect_EchoHealthRequest(benchmark::State& state) {
+  auto module = wapc::WapcModule::Load(DirectEngine(), UpstreamEcho());
+  auto worker = DirectEngine().NewWorker();
+  if (!module.ok() || !worker.ok()) {
+    state.SkipWithError("engine setup failed");
+    return;
+  }
+  NullHost callbacks;
+  auto instance = wapc::WapcInstance::Create(**worker, *module, &callbacks, "bench");
+  if (!instance.ok()) {
+    state.SkipWithError(instance.status().message().c_str());
+    return;
+  }
+  for (auto _ : state) {
+    auto r = (*instance)->Call("HealthRequest", HealthRequest());
+    if (!r.ok()) {
+      state.SkipWithError(r.status().message().c_str());
+      break;
+    }
+    benchmark::DoNotOptimize(r);
+  }
+  state.SetItemsProcessed(state.iterations());
+  instance->reset();
+}
+BENCHMARK(BM_b_WapcInstanceDirect_EchoHealthRequest)
+    ->Unit(benchmark::kMicrosecond)
+    ->UseRealTime()
+    ->Threads(1)
+    ->Threads(2);
+
+// (c) The same bytes each time: claims, instantiation and whatever compile work V8
+// does not reuse.
+void BM_c1_StartActor_EchoSameBytes(benchmark::State& state) {
+  auto h = NewHost();
+  for (auto _ : state) {
+    auto pk = h->StartActor(UpstreamEcho());
+    if (!pk.ok()) {
+      state.SkipWithError(pk.status().message().c_str());
+      break;
+    }
+    state.PauseTiming();
+    (void)h->StopActor(*pk);
+    state.ResumeTiming();
+  }
+}
+BENCHMARK(BM_c1_StartActor_EchoSameBytes)->Unit(benchmark::kMillisecond)->Iterations(20);
+
+// A copy of echo.wasm that no engine has seen: a custom section with `tag`, signed again
+// (new account, same subject and metadata) so that its hash holds.
+Result<Bytes> UniqueEcho(const std::string& tag, const crypto::KeyPair& account) {
+  WC_ASSIGN_OR_RETURN(auto identity, crypto::ReadModuleIdentity(UpstreamEcho()));
+  WC_ASSIGN_OR_RETURN(Bytes bare, crypto::StripModuleToken(UpstreamEcho()));
+  WC_ASSIGN_OR_RETURN(Bytes tagged, wasm::AppendCustomSection(bare, "bench", AsBytes(tag)));
+  crypto::ActorClaims claims = identity.claims;
+  claims.iss = account.public_key_text();
+  return crypto::SignModule(tagged, claims, account);
+}
+
+void BM_c2_StartActor_EchoFreshCompile(benchmark::State& state) {
+  auto h = NewHost();
+  crypto::KeyPair account = crypto::KeyPair::Generate(crypto::KeyType::kAccount);
+  uint64_t n = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    auto module = UniqueEcho("bench-" + std::to_string(n++), account);
+    if (!module.ok()) {
+      state.SkipWithError(module.status().message().c_str());
+      break;
+    }
+    state.ResumeTiming();
+    auto pk = h->StartActor(*module);
+    if (!pk.ok()) {
+      state.SkipWithError(pk.status().message().c_str());
+      break;
+    }
+    state.PauseTiming();
+    (void)h->StopActor(*pk);
+    state.ResumeTiming();
+  }
+}
+BENCHMARK(BM_c2_StartActor_EchoFreshCompile)->Unit(benchmark::kMillisecond)->Iterations(20);
+
+// (d) The waPC module of tests/host/test_providers.h (LoopEchoModule): answers any
+// operation with its payload; 1 page of memory.
+Bytes SmallActorModule() {
+  static const uint8_t kBytes[] = {
+      0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x0c, 0x02, 0x60, 0x02, 0x7f, 0x7f,
+      0x00, 0x60, 0x02, 0x7f, 0x7f, 0x01, 0x7f, 0x02, 0x30, 0x02, 0x04, 0x77, 0x61, 0x70, 0x63,
+      0x0f, 0x5f, 0x5f, 0x67, 0x75, 0x65, 0x73, 0x74, 0x5f, 0x72, 0x65, 0x71, 0x75, 0x65, 0x73,
+      0x74, 0x00, 0x00, 0x04, 0x77, 0x61, 0x70, 0x63, 0x10, 0x5f, 0x5f, 0x67, 0x75, 0x65, 0x73,
+      0x74, 0x5f, 0x72, 0x65, 0x73, 0x70, 0x6f, 0x6e, 0x73, 0x65, 0x00, 0x00, 0x03, 0x02, 0x01,
+      0x01, 0x05, 0x03, 0x01, 0x00, 0x01, 0x07, 0x19, 0x02, 0x06, 0x6d, 0x65, 0x6d, 0x6f, 0x72,
+      0x79, 0x02, 0x00, 0x0c, 0x5f, 0x5f, 0x67, 0x75, 0x65, 0x73, 0x74, 0x5f, 0x63, 0x61, 0x6c,
+      0x6c, 0x00, 0x02, 0x0a, 0x1f, 0x01, 0x1d, 0x00, 0x20, 0x01, 0x45, 0x04, 0x40, 0x03, 0x40,
+      0x0c, 0x00, 0x0b, 0x0b, 0x41, 0x00, 0x41, 0x80, 0x08, 0x10, 0x00, 0x41, 0x80, 0x08, 0x20,
+      0x01, 0x10, 0x01, 0x41, 0x01, 0x0b};
+  return Bytes(kBytes, kBytes + sizeof kBytes);
+}
+
+// VmRSS of this process in KiB (0 when /proc is not there).
+double RssKiB() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stod(line.substr(6));
+  }
+  return 0;
+}
+
+void BM_d_RssPerIdleActor(benchmark::State& state) {
+  const int n = static_cast<int>(state.range(0));
+  crypto::KeyPair account = crypto::KeyPair::Generate(crypto::KeyType::kAccount);
+  std::vector<Bytes> modules;
+  modules.reserve(n);
+  uint64_t now = static_cast<uint64_t>(crypto::SystemUnixSeconds());
+  for (int i = 0; i < n; ++i) {
+    crypto::ActorClaimsSpec spec;
+    spec.name = "idle " + std::to_string(i);
+    auto claims = crypto::NewActorClaims(
+        spec, account.public_key_text(),
+        crypto::KeyPair::Generate(crypto::KeyType::kModule).public_key_text(), now);
+    auto m = crypto::SignModule(SmallActorModule(), claims, account);
+    if (!m.ok()) {
+      state.SkipWithError(m.status().message().c_str());
+      return;
+    }
+    modules.push_back(std::move(*m));
+  }
+  for (auto _ : state) {
+    auto h = NewHost();
+    double before = RssKiB();
+    auto t0 = std::chrono::steady_clock::now();
+    std::vector<std::string> keys;
+    for (const auto& m : modules) {
+      auto pk = h->StartActor(m);
+      if (!pk.ok()) {
+        state.SkipWithError(pk.status().message().c_str());
+        return;
+      }
+      keys.push_back(*pk);
+    }
+    double start_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    double after_start = RssKiB();
+    for (const auto& k : keys) {
+      auto r = h->CallActor(k, "Echo", AsBytes("x"));
+      if (!r.ok()) {
+        state.SkipWithError(r.status().message().c_str());
+        return;
+      }
+    }
+    double after_call = RssKiB();
+    state.counters["actors"] = n;
+    state.counters["rss_before_MiB"] = before / 1024;
+    state.counters["rss_started_MiB"] = after_start / 1024;
+    state.counters["rss_called_MiB"] = after_call / 1024;
+    state.counters["KiB_per_idle_actor"] = (after_start - before) / n;
+    state.counters["KiB_per_actor_called"] = (after_call - before) / n;
+    state.counters["start_ms_per_actor"] = start_s * 1000 / n;
+    for (const auto& k : keys) (void)h->StopActor(k);
+    (void)h->Stop();
+  }
+}
+BENCHMARK(BM_d_RssPerIdleActor)->Arg(1000)->Iterations(1)->Unit(benchmark::kSecond);
+
+}  // namespace
+}  // namespace wasmcloud
+
+int main(int argc, char** argv) {
+  wasmcloud::SetLogLevel(wasmcloud::LogLevel::kWarn);
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  wasmcloud::g_call_host.reset();  // stop the shared host before static destructors run
+  return 0;
+}

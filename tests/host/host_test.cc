@@ -1,0 +1,1280 @@
+// Acceptance tests of the Host (src/host/host.h), written from the headers and the 0.18
+// fact sheet (../shared/spec/wasmcloud-0.18-protocol.md), independently of host.cc. Each
+// test runs the real upstream actors of ../shared/fixtures and checks what a user of the
+// API sees: replies byte for byte, error codes and the 0.18 wording of errors.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/bytes.h"
+#include "core/status.h"
+#include "crypto/claims.h"
+#include "crypto/module_claims.h"
+#include "crypto/nkeys.h"
+#include "crypto/verify.h"
+#include "host/host.h"
+#include "host/manifest.h"
+#include "host/test_providers.h"
+#include "support/run_command.h"
+#include "wasm/module_info.h"
+#include "wire/core.h"
+#include "wire/http.h"
+#include "wire/keyvalue.h"
+
+namespace wasmcloud::host {
+namespace {
+
+using nlohmann::json;
+using test::FakeKeyValueProvider;
+using test::KeyValueStore;
+using test::ProviderEvent;
+using test::RecordingAuthorizer;
+using test::WaitUntil;
+using ::testing::HasSubstr;
+using ::testing::Not;
+using ::testing::StartsWith;
+using wasmcloud::testing::FixturePath;
+using wasmcloud::testing::MakeTempDir;
+using wasmcloud::testing::RunCommand;
+using wasmcloud::testing::WasmcloudBinary;
+
+// Subjects and issuers of the fixtures (fixtures/README.md).
+constexpr std::string_view kEchoKey = "MBCFOPM6JW2APJLXJD3Z5O4CN7CPYJ2B4FTKLJUR5YR5MITIU7HD3WD5";
+constexpr std::string_view kEchoIssuer = "ACOJJN6WUP4ODD75XEBKKTCCUJJCY5ZKQ56XVKYK4BEJWGVAOOQHZMCW";
+constexpr std::string_view kKvCounterKey =
+    "MCFMFDWFHGKELOXPCNCDXKK5OFLHBVEWRAOXR5JSQUD2TOFRE3DFPM7E";
+constexpr std::string_view kPingerKey = "MB2ZOJXL67TBHKRPHX6EE3PUAX7QASN3SDX4ALNPO272HB42IBYUA6BV";
+constexpr std::string_view kPongerKey = "MAS242Z2N4ZNGKGC2KGLVHLC4FBCDPF634TR563XBTNW3VR5RX25253X";
+constexpr std::string_view kPongerAlias = "wasmcloud/examples/ponger";
+constexpr std::string_view kExtrasActorKey =
+    "MBBZT42WCIVIBI6XOQFBXJF3LCZTHFD5DU7NHBNCSX5II2RXJ5QKC5X6";
+constexpr std::string_view kEchoRevKey = "MDZKXB23KZOEWM7K47BNCX4IQXK7WZ3I3KL7UH6YVVWIUICAYLHCHHR6";
+
+constexpr std::string_view kHealthRequestHex = "81ab706c616365686f6c646572c3";
+constexpr std::string_view kHealthResponseHex = "82a76865616c746879c3a76d657373616765a0";
+constexpr std::string_view kNotFoundTail =
+    " was not found as an actor public key, an actor call alias, or as the contract ID in an "
+    "existing link from source actor ";
+
+Bytes Hex(std::string_view hex) {
+  auto b = HexDecode(hex);
+  EXPECT_TRUE(b.ok()) << hex;
+  return b.ok() ? *b : Bytes{};
+}
+
+// A fixture's bytes, read once.
+const Bytes& Fixture(const std::string& relative) {
+  static std::mutex mu;
+  static std::map<std::string, Bytes> cache;
+  std::lock_guard lock(mu);
+  auto it = cache.find(relative);
+  if (it == cache.end()) {
+    auto b = ReadFile(FixturePath(relative));
+    if (!b.ok()) ADD_FAILURE() << "fixture " << relative << ": " << b.status().message();
+    it = cache.emplace(relative, b.ok() ? *b : Bytes{}).first;
+  }
+  return it->second;
+}
+const Bytes& Actor(const std::string& name) { return Fixture("wc-host-0.18/" + name); }
+
+::testing::AssertionResult Ok(const Status& s) {
+  if (s.ok()) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << CodeName(s.code()) << ": " << s.message();
+}
+template <typename T>
+::testing::AssertionResult Ok(const Result<T>& r) {
+  return Ok(r.status());
+}
+
+std::unique_ptr<Host> StartHost(HostConfig config = {}) {
+  auto host = std::make_unique<Host>(std::move(config));
+  Status s = host->Start();
+  EXPECT_TRUE(s.ok()) << s.message();
+  return host;
+}
+
+// The body of an httpserver Response as text; fails the test when the call failed, the
+// reply does not decode or the status is not 200.
+std::string BodyOf(const Result<Bytes>& reply) {
+  if (!reply.ok()) {
+    ADD_FAILURE() << "call failed: " << CodeName(reply.status().code()) << ": "
+                  << reply.status().message();
+    return "";
+  }
+  auto r = wire::DecodeHttpResponse(*reply);
+  if (!r.ok()) {
+    ADD_FAILURE() << "reply is not an http Response: " << r.status().message();
+    return "";
+  }
+  EXPECT_EQ(r->status_code, 200u);
+  return std::string(AsChars(r->body));
+}
+
+bool HasLink(const std::vector<LinkDefinition>& links, const LinkDefinition& want) {
+  for (const auto& l : links) {
+    if (l == want) return true;
+  }
+  return false;
+}
+
+const ProviderIdentity* FindProvider(const std::vector<ProviderIdentity>& providers,
+                                     std::string_view public_key) {
+  for (const auto& p : providers) {
+    if (p.public_key == public_key) return &p;
+  }
+  return nullptr;
+}
+
+// ---------------------------------------------------------------------------------------
+// 1. Host basics
+
+TEST(HostBasicsTest, StartMakesAServerKeyAndStopIsIdempotent) {
+  Host host;
+  EXPECT_FALSE(host.running());
+  EXPECT_EQ(host.id(), "");
+  ASSERT_TRUE(Ok(host.Start()));
+  EXPECT_TRUE(host.running());
+  std::string id = host.id();
+  ASSERT_EQ(id.size(), 56u) << id;
+  EXPECT_EQ(id[0], 'N') << id;
+  auto key = crypto::ParsePublicKey(id);
+  ASSERT_TRUE(Ok(key));
+  EXPECT_EQ(key->type, crypto::KeyType::kServer);
+
+  EXPECT_EQ(host.Start().code(), Code::kFailedPrecondition);
+  EXPECT_TRUE(Ok(host.Stop()));
+  EXPECT_FALSE(host.running());
+  EXPECT_TRUE(Ok(host.Stop()));
+  // A host runs once.
+  EXPECT_EQ(host.Start().code(), Code::kFailedPrecondition);
+}
+
+TEST(HostBasicsTest, TwoHostsHaveDifferentKeys) {
+  auto a = StartHost();
+  auto b = StartHost();
+  EXPECT_NE(a->id(), b->id());
+}
+
+TEST(HostBasicsTest, ConfiguredSeedGivesThatKey) {
+  crypto::KeyPair key = crypto::KeyPair::Generate(crypto::KeyType::kServer);
+  HostConfig config;
+  config.host_seed = key.EncodedSeed();
+  auto host = StartHost(config);
+  EXPECT_EQ(host->id(), key.public_key_text());
+}
+
+TEST(HostBasicsTest, SeedFromFileGivesThatKey) {
+  crypto::KeyPair key = crypto::KeyPair::Generate(crypto::KeyType::kServer);
+  std::string dir = MakeTempDir();
+  std::string path = dir + "/host.nk";
+  ASSERT_TRUE(Ok(WriteFile(path, AsBytes(key.EncodedSeed() + "\n"), 0600)));
+  HostConfig config;
+  config.host_seed = path;
+  auto host = StartHost(config);
+  EXPECT_EQ(host->id(), key.public_key_text());
+  std::filesystem::remove_all(dir);
+}
+
+TEST(HostBasicsTest, LabelsHaveHostcoreKeysAndCustomLabels) {
+  HostConfig config;
+  config.labels = {{"region", "eu-west"}, {"tier", "gold"}};
+  auto host = StartHost(config);
+  auto labels = host->Labels();
+  EXPECT_EQ(labels["hostcore.os"], "linux");
+  EXPECT_EQ(labels["hostcore.osfamily"], "unix");
+#if defined(__x86_64__)
+  EXPECT_EQ(labels["hostcore.arch"], "x86_64");
+#elif defined(__aarch64__)
+  EXPECT_EQ(labels["hostcore.arch"], "aarch64");
+#else
+  EXPECT_FALSE(labels["hostcore.arch"].empty());
+#endif
+  EXPECT_EQ(labels["region"], "eu-west");
+  EXPECT_EQ(labels["tier"], "gold");
+  EXPECT_EQ(labels.size(), 5u);
+}
+
+TEST(HostBasicsTest, BuiltInProvidersAreListed) {
+  auto host = StartHost();
+  auto providers = host->Providers();
+  EXPECT_EQ(providers.size(), 2u);
+  const ProviderIdentity* extras = FindProvider(providers, kExtrasPublicKey);
+  ASSERT_NE(extras, nullptr);
+  EXPECT_EQ(extras->contract_id, kExtrasContract);
+  EXPECT_EQ(extras->link_name, "default");
+  EXPECT_EQ(extras->name, "wasmcloud Extras");
+  const ProviderIdentity* logging = FindProvider(providers, kLoggingPublicKey);
+  ASSERT_NE(logging, nullptr);
+  EXPECT_EQ(logging->contract_id, kLoggingContract);
+  EXPECT_EQ(logging->link_name, "default");
+
+  auto id = host->GetProviderIdentity(kExtrasPublicKey, "default");
+  ASSERT_TRUE(Ok(id));
+  EXPECT_EQ(id->contract_id, kExtrasContract);
+  EXPECT_EQ(host->GetProviderIdentity(kExtrasPublicKey, "other").status().code(), Code::kNotFound);
+  EXPECT_TRUE(host->Actors().empty());
+  EXPECT_TRUE(host->LinkDefinitions().empty());
+}
+
+// ---------------------------------------------------------------------------------------
+// 2. echo.wasm
+
+json Golden() {
+  const Bytes& text = Fixture("golden_invocations.json");
+  return json::parse(AsChars(text));
+}
+
+TEST(EchoTest, GoldenInvocationsGiveTheGoldenBytes) {
+  auto host = StartHost();
+  auto pk = host->StartActor(Actor("echo.wasm"));
+  ASSERT_TRUE(Ok(pk));
+  EXPECT_EQ(*pk, kEchoKey);
+
+  json echo;
+  const json golden = Golden();
+  for (const auto& c : golden["cases"]) {
+    if (c["fixture"] == "wc-host-0.18/echo.wasm") echo = c;
+  }
+  ASSERT_FALSE(echo.is_null());
+  ASSERT_GE(echo["invocations"].size(), 4u);
+  for (const auto& inv : echo["invocations"]) {
+    std::string op = inv["operation"];
+    SCOPED_TRACE(op + " " + inv["request_hex"].get<std::string>());
+    auto r = host->CallActor(*pk, op, Hex(inv["request_hex"].get<std::string>()));
+    const auto& expect = inv["expect"];
+    if (expect["guest_call_return"] == 1) {
+      ASSERT_TRUE(Ok(r));
+      EXPECT_EQ(HexEncode(*r), expect["response_hex"].get<std::string>());
+    } else {
+      ASSERT_FALSE(r.ok());
+      EXPECT_EQ(r.status().code(), Code::kGuestError);
+      EXPECT_EQ(r.status().message(), expect["guest_error"].get<std::string>());
+    }
+  }
+}
+
+TEST(EchoTest, HealthRequestAndUnknownOperation) {
+  auto host = StartHost();
+  ASSERT_TRUE(Ok(host->StartActor(Actor("echo.wasm"))));
+
+  auto r = host->CallActor(kEchoKey, "HealthRequest", wire::Encode(wire::HealthRequest{}));
+  ASSERT_TRUE(Ok(r));
+  EXPECT_EQ(HexEncode(*r), kHealthResponseHex);
+  auto health = wire::DecodeHealthResponse(*r);
+  ASSERT_TRUE(Ok(health));
+  EXPECT_TRUE(health->healthy);
+
+  auto bad = host->CallActor(kEchoKey, "Frobnicate", Hex("80"));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), Code::kGuestError);
+  EXPECT_EQ(bad.status().message(), "No handler registered for function \"Frobnicate\"");
+
+  // The instance is still fine after a guest error.
+  EXPECT_TRUE(Ok(host->CallActor(kEchoKey, "HealthRequest", Hex(kHealthRequestHex))));
+}
+
+TEST(EchoTest, HandleRequestEchoesTheRequestAsJson) {
+  auto host = StartHost();
+  ASSERT_TRUE(Ok(host->StartActor(Actor("echo.wasm"))));
+  std::string body =
+      BodyOf(host->CallActor(kEchoKey, "HandleRequest", test::HttpGet("", "", "NARF")));
+  EXPECT_EQ(body,
+            R"({"method":"GET","path":"","query_string":"","headers":{},"body":[78,65,82,70]})");
+  auto j = json::parse(
+      BodyOf(host->CallActor(kEchoKey, "HandleRequest", test::HttpGet("/foo", "test=kthxbye"))));
+  EXPECT_EQ(j["query_string"], "test=kthxbye");
+  EXPECT_EQ(j["path"], "/foo");
+}
+
+TEST(EchoTest, UnknownTargetsAreNotFound) {
+  auto host = StartHost();
+  ASSERT_TRUE(Ok(host->StartActor(Actor("echo.wasm"))));
+
+  // A well-formed actor key that does not run here.
+  auto missing = host->CallActor(kKvCounterKey, "HealthRequest", Hex(kHealthRequestHex));
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().code(), Code::kNotFound);
+  EXPECT_THAT(missing.status().message(), HasSubstr(std::string(kKvCounterKey)));
+
+  // Neither a key nor a call alias.
+  auto junk = host->CallActor("not-an-actor", "HealthRequest", Hex(kHealthRequestHex));
+  ASSERT_FALSE(junk.ok());
+  EXPECT_EQ(junk.status().code(), Code::kNotFound);
+  // The 0.18 sentence first; the host may add which name it was.
+  EXPECT_THAT(junk.status().message(),
+              StartsWith("Specified actor was not a public key or a known call alias."));
+}
+
+TEST(EchoTest, IdentityAndClaims) {
+  auto host = StartHost();
+  ASSERT_TRUE(Ok(host->StartActorFromFile(FixturePath("wc-host-0.18/echo.wasm"))));
+  EXPECT_EQ(host->Actors(), std::vector<std::string>{std::string(kEchoKey)});
+  auto id = host->GetActorIdentity(kEchoKey);
+  ASSERT_TRUE(Ok(id));
+  EXPECT_EQ(id->public_key, kEchoKey);
+  EXPECT_EQ(id->name, "Echo");
+  EXPECT_EQ(id->revision, 0);
+  EXPECT_EQ(id->version, "0.2.0");
+  EXPECT_EQ(id->call_alias, "");
+  EXPECT_FALSE(id->image_ref.has_value());
+  EXPECT_EQ(host->GetActorIdentity(kKvCounterKey).status().code(), Code::kNotFound);
+
+  // Claims are grow-only: still there after the actor stopped.
+  ASSERT_TRUE(Ok(host->StopActor(kEchoKey)));
+  auto claims = host->ActorClaims();
+  ASSERT_EQ(claims.count(std::string(kEchoKey)), 1u);
+  EXPECT_EQ(claims[std::string(kEchoKey)].iss, kEchoIssuer);
+  ASSERT_TRUE(claims[std::string(kEchoKey)].wascap.has_value());
+  EXPECT_EQ(claims[std::string(kEchoKey)].wascap->caps,
+            std::vector<std::string>{"wasmcloud:httpserver"});
+}
+
+TEST(EchoTest, OciIsNotSupportedYet) {
+  auto host = StartHost();
+  EXPECT_EQ(host->StartActorFromRegistry("wasmcloud.azurecr.io/echo:0.2.0").status().code(),
+            Code::kUnimplemented);
+  EXPECT_EQ(host->StartCapabilityFromRegistry("wasmcloud.azurecr.io/redis:0.10.0", "default")
+                .status()
+                .code(),
+            Code::kUnimplemented);
+}
+
+// ---------------------------------------------------------------------------------------
+// 3. kvcounter with an in-process keyvalue provider
+
+// The link values plus the five hidden values the host adds for kvcounter (§4.3).
+LinkValues KvCounterBindValues(LinkValues link_values) {
+  link_values["__wasmcloud_issuer"] = std::string(kEchoIssuer);  // same account as echo
+  link_values["__wasmcloud_capabilities"] = "wasmcloud:keyvalue,wasmcloud:httpserver";
+  link_values["__wasmcloud_name"] = "Key Value Counter";
+  link_values["__wasmcloud_expires"] = "0";
+  link_values["__wasmcloud_tags"] = "";
+  return link_values;
+}
+
+class KeyValueTest : public ::testing::Test {
+ protected:
+  void SetUp() override { host_ = StartHost(); }
+
+  std::shared_ptr<FakeKeyValueProvider> NewProvider() {
+    return std::make_shared<FakeKeyValueProvider>(store_);
+  }
+  Result<std::string> StartProvider(std::shared_ptr<FakeKeyValueProvider> provider) {
+    NativeCapability cap;
+    cap.provider = std::move(provider);
+    cap.claims = test::FakeProviderClaims(account_, service_);
+    return host_->StartNativeCapability(std::move(cap));
+  }
+  std::string ProviderKey() const { return service_.public_key_text(); }
+  Status Link(std::string_view actor, LinkValues values = {}) {
+    return host_->SetLink(actor, "wasmcloud:keyvalue", "default", ProviderKey(), values);
+  }
+  Result<Bytes> Count(std::string_view actor = kKvCounterKey) {
+    return host_->CallActor(actor, "HandleRequest", test::HttpGet("/counter"));
+  }
+  bool WaitForBind(const FakeKeyValueProvider& p, std::string_view actor, size_t binds = 1) {
+    return WaitUntil([&] {
+      size_t n = 0;
+      for (const auto& e : p.Events()) {
+        n += (e.kind == ProviderEvent::Kind::kBindActor && e.actor == actor) ? 1 : 0;
+      }
+      return n >= binds;
+    });
+  }
+
+  std::unique_ptr<Host> host_;
+  std::shared_ptr<KeyValueStore> store_ = std::make_shared<KeyValueStore>();
+  crypto::KeyPair account_ = crypto::KeyPair::Generate(crypto::KeyType::kAccount);
+  crypto::KeyPair service_ = crypto::KeyPair::Generate(crypto::KeyType::kService);
+};
+
+TEST_F(KeyValueTest, CountsThroughTheLinkedProvider) {
+  auto actor = host_->StartActor(Actor("kvcounter.wasm"));
+  ASSERT_TRUE(Ok(actor));
+  EXPECT_EQ(*actor, kKvCounterKey);
+  auto provider = NewProvider();
+  auto pk = StartProvider(provider);
+  ASSERT_TRUE(Ok(pk));
+  EXPECT_EQ(*pk, ProviderKey());
+  EXPECT_EQ(provider->Count(ProviderEvent::Kind::kStart), 1u);
+  EXPECT_NE(provider->host(), nullptr);
+
+  LinkValues values = {{"URL", "redis://127.0.0.1:6379/"}};
+  ASSERT_TRUE(Ok(Link(kKvCounterKey, values)));
+  ASSERT_TRUE(WaitForBind(*provider, kKvCounterKey));
+  EXPECT_EQ(provider->LastBind(kKvCounterKey), KvCounterBindValues(values));
+
+  EXPECT_EQ(BodyOf(Count()), R"({"counter":1})");
+  EXPECT_EQ(BodyOf(Count()), R"({"counter":2})");
+  EXPECT_EQ(BodyOf(Count()), R"({"counter":3})");
+
+  // What the provider saw: three Adds from kvcounter, key = path with '/' → ':'.
+  ASSERT_EQ(provider->CallCount("Add"), 3u);
+  for (const auto& e : provider->Events()) {
+    if (e.kind != ProviderEvent::Kind::kHandleCall) continue;
+    EXPECT_EQ(e.actor, kKvCounterKey);
+    EXPECT_EQ(HexEncode(e.payload), HexEncode(wire::Encode(wire::AddArgs{":counter", 1})));
+  }
+
+  EXPECT_TRUE(HasLink(host_->LinkDefinitions(), {std::string(kKvCounterKey), ProviderKey(),
+                                                 "wasmcloud:keyvalue", "default", values}));
+  const std::vector<ProviderIdentity> providers = host_->Providers();
+  const ProviderIdentity* listed = FindProvider(providers, ProviderKey());
+  ASSERT_NE(listed, nullptr);
+  EXPECT_EQ(listed->contract_id, "wasmcloud:keyvalue");
+  EXPECT_EQ(listed->link_name, "default");
+  EXPECT_EQ(listed->name, "Fake KV");
+  EXPECT_EQ(providers.size(), 3u);  // with the two built-in ones
+}
+
+TEST_F(KeyValueTest, ProviderWithoutClaimsGetsAServiceKey) {
+  NativeCapability cap;
+  auto provider = NewProvider();
+  cap.provider = provider;
+  cap.link_name = "";  // blank means "default"
+  auto pk = host_->StartNativeCapability(std::move(cap));
+  ASSERT_TRUE(Ok(pk));
+  auto key = crypto::ParsePublicKey(*pk);
+  ASSERT_TRUE(Ok(key));
+  EXPECT_EQ(key->type, crypto::KeyType::kService);
+  auto id = host_->GetProviderIdentity(*pk, "default");
+  ASSERT_TRUE(Ok(id));
+  EXPECT_EQ(id->contract_id, "wasmcloud:keyvalue");
+  EXPECT_EQ(id->name, "In-memory key-value store (test)");
+
+  ASSERT_TRUE(Ok(host_->StartActor(Actor("kvcounter.wasm"))));
+  ASSERT_TRUE(Ok(host_->SetLink(kKvCounterKey, "wasmcloud:keyvalue", "", *pk, {})));
+  EXPECT_EQ(BodyOf(Count()), R"({"counter":1})");
+}
+
+TEST_F(KeyValueTest, LinkSetBeforeActorStarts) {
+  auto provider = NewProvider();
+  ASSERT_TRUE(Ok(StartProvider(provider)));
+  ASSERT_TRUE(Ok(Link(kKvCounterKey)));
+  EXPECT_EQ(provider->Count(ProviderEvent::Kind::kBindActor), 0u);  // no such actor yet
+  ASSERT_TRUE(Ok(host_->StartActor(Actor("kvcounter.wasm"))));
+  ASSERT_TRUE(WaitForBind(*provider, kKvCounterKey));
+  EXPECT_EQ(provider->LastBind(kKvCounterKey), KvCounterBindValues({}));
+  EXPECT_EQ(BodyOf(Count()), R"({"counter":1})");
+}
+
+TEST_F(KeyValueTest, LinkSetBeforeProviderStarts) {
+  ASSERT_TRUE(Ok(host_->StartActor(Actor("kvcounter.wasm"))));
+  ASSERT_TRUE(Ok(Link(kKvCounterKey, {{"k", "v"}})));
+  auto provider = NewProvider();
+  ASSERT_TRUE(Ok(StartProvider(provider)));
+  ASSERT_TRUE(WaitForBind(*provider, kKvCounterKey));
+  EXPECT_EQ(provider->LastBind(kKvCounterKey), KvCounterBindValues({{"k", "v"}}));
+  EXPECT_EQ(BodyOf(Count()), R"({"counter":1})");
+}
+
+TEST_F(KeyValueTest, RemoveLinkSendsRemoveActorAndTheCallFails) {
+  ASSERT_TRUE(Ok(host_->StartActor(Actor("kvcounter.wasm"))));
+  auto provider = NewProvider();
+  ASSERT_TRUE(Ok(StartProvider(provider)));
+  ASSERT_TRUE(Ok(Link(kKvCounterKey)));
+  EXPECT_EQ(BodyOf(Count()), R"({"counter":1})");
+
+  ASSERT_TRUE(Ok(host_->RemoveLink(kKvCounterKey, "wasmcloud:keyvalue", "default")));
+  EXPECT_TRUE(WaitUntil([&] { return provider->Count(ProviderEvent::Kind::kRemoveActor) == 1; }));
+  for (const auto& e : provider->Events()) {
+    if (e.kind == ProviderEvent::Kind::kRemoveActor) {
+      EXPECT_EQ(e.actor, kKvCounterKey);
+    }
+  }
+  EXPECT_TRUE(host_->LinkDefinitions().empty());
+
+  auto r = Count();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Code::kGuestError);
+  EXPECT_EQ(r.status().message(), "Guest call failed: Host error: The target wasmcloud:keyvalue" +
+                                      std::string(kNotFoundTail) + std::string(kKvCounterKey));
+  EXPECT_EQ(provider->CallCount("Add"), 1u);
+
+  EXPECT_EQ(host_->RemoveLink(kKvCounterKey, "wasmcloud:keyvalue", "default").code(),
+            Code::kNotFound);
+}
+
+TEST_F(KeyValueTest, ProviderRestartBindsAgainAndCountingContinues) {
+  ASSERT_TRUE(Ok(host_->StartActor(Actor("kvcounter.wasm"))));
+  auto first = NewProvider();
+  ASSERT_TRUE(Ok(StartProvider(first)));
+  ASSERT_TRUE(Ok(Link(kKvCounterKey)));
+  ASSERT_TRUE(WaitForBind(*first, kKvCounterKey));
+  EXPECT_EQ(BodyOf(Count()), R"({"counter":1})");
+
+  ASSERT_TRUE(Ok(host_->StopProvider(ProviderKey(), "wasmcloud:keyvalue", "default")));
+  EXPECT_TRUE(WaitUntil([&] { return first->Count(ProviderEvent::Kind::kStop) == 1; }));
+  const std::vector<ProviderIdentity> while_stopped = host_->Providers();
+  EXPECT_EQ(FindProvider(while_stopped, ProviderKey()), nullptr);
+  EXPECT_TRUE(Ok(host_->StopProvider(ProviderKey(), "wasmcloud:keyvalue", "default")));
+  EXPECT_FALSE(Count().ok());  // the link stays, but nobody serves it
+  EXPECT_EQ(host_->LinkDefinitions().size(), 1u);
+
+  auto second = NewProvider();
+  ASSERT_TRUE(Ok(StartProvider(second)));
+  ASSERT_TRUE(WaitForBind(*second, kKvCounterKey));
+  EXPECT_EQ(second->LastBind(kKvCounterKey), KvCounterBindValues({}));
+  EXPECT_EQ(BodyOf(Count()), R"({"counter":2})");
+  EXPECT_EQ(first->CallCount("Add"), 1u);
+  EXPECT_EQ(second->CallCount("Add"), 1u);
+  EXPECT_EQ(first->Count(ProviderEvent::Kind::kStop), 1u);
+}
+
+TEST_F(KeyValueTest, ActorRestartBindsAgain) {
+  ASSERT_TRUE(Ok(host_->StartActor(Actor("kvcounter.wasm"))));
+  auto provider = NewProvider();
+  ASSERT_TRUE(Ok(StartProvider(provider)));
+  ASSERT_TRUE(Ok(Link(kKvCounterKey)));
+  ASSERT_TRUE(WaitForBind(*provider, kKvCounterKey, 1));
+  EXPECT_EQ(BodyOf(Count()), R"({"counter":1})");
+  ASSERT_TRUE(Ok(host_->StopActor(kKvCounterKey)));
+  ASSERT_TRUE(Ok(host_->StartActor(Actor("kvcounter.wasm"))));
+  EXPECT_TRUE(WaitForBind(*provider, kKvCounterKey, 2));
+  EXPECT_EQ(BodyOf(Count()), R"({"counter":2})");
+}
+
+TEST_F(KeyValueTest, HostStopStopsProviders) {
+  auto provider = NewProvider();
+  ASSERT_TRUE(Ok(StartProvider(provider)));
+  ASSERT_TRUE(Ok(host_->Stop()));
+  EXPECT_EQ(provider->Count(ProviderEvent::Kind::kStop), 1u);
+  EXPECT_EQ(provider->host(), nullptr);
+}
+
+TEST_F(KeyValueTest, ProviderCallsAnActor) {
+  ASSERT_TRUE(Ok(host_->StartActor(Actor("echo.wasm"))));
+  auto provider = NewProvider();
+  ASSERT_TRUE(Ok(StartProvider(provider)));
+  provider::ProviderHost* ph = provider->host();
+  ASSERT_NE(ph, nullptr);
+  // The request of golden_invocations.json's "NARF" case, as the httpserver provider
+  // would send it.
+  auto r = ph->CallActor(kEchoKey, "HandleRequest",
+                         Hex("85a66d6574686f64a3474554a470617468a0ab7175657279537472696e67a0a668"
+                             "656164657280a4626f6479c4044e415246"));
+  EXPECT_EQ(BodyOf(r),
+            R"({"method":"GET","path":"","query_string":"","headers":{},"body":[78,65,82,70]})");
+  auto missing = ph->CallActor(kPongerKey, "Ping", Hex("81a576616c75650b"));
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().code(), Code::kNotFound);
+  ph->Log(LogLevel::kInfo, "a line from the fake provider");
+}
+
+// ---------------------------------------------------------------------------------------
+// 4. Actor to actor through a call alias
+
+TEST(ActorToActorTest, PingerCallsPongerByItsCallAlias) {
+  auto host = StartHost();
+  ASSERT_TRUE(Ok(host->StartActor(Actor("pinger.wasm"))));
+
+  auto alone = host->CallActor(kPingerKey, "HandleRequest", test::HttpGet("/foobar"));
+  ASSERT_FALSE(alone.ok());
+  EXPECT_EQ(alone.status().code(), Code::kGuestError);
+  EXPECT_EQ(alone.status().message(),
+            "Guest call failed: Host error: The target wasmcloud/examples/ponger" +
+                std::string(kNotFoundTail) + std::string(kPingerKey));
+
+  auto ponger = host->StartActor(Actor("ponger.wasm"));
+  ASSERT_TRUE(Ok(ponger));
+  EXPECT_EQ(*ponger, kPongerKey);
+  auto id = host->GetActorIdentity(kPongerKey);
+  ASSERT_TRUE(Ok(id));
+  EXPECT_EQ(id->call_alias, kPongerAlias);
+
+  EXPECT_EQ(BodyOf(host->CallActor(kPingerKey, "HandleRequest", test::HttpGet("/foobar"))),
+            R"({"value":53})");
+
+  auto direct = host->CallActor(kPongerAlias, "Ping", Hex("81a576616c75650b"));  // {value: 11}
+  ASSERT_TRUE(Ok(direct));
+  EXPECT_EQ(HexEncode(*direct), "81a576616c756535");  // {value: 53}
+
+  auto wrong = host->CallActor(kPongerKey, "HandleRequest", test::HttpGet("/"));
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_EQ(wrong.status().message(), "No handler registered for function \"HandleRequest\"");
+}
+
+TEST(ActorToActorTest, AliasIsGoneWhenPongerStops) {
+  auto host = StartHost();
+  ASSERT_TRUE(Ok(host->StartActor(Actor("pinger.wasm"))));
+  ASSERT_TRUE(Ok(host->StartActor(Actor("ponger.wasm"))));
+  EXPECT_EQ(BodyOf(host->CallActor(kPingerKey, "HandleRequest", test::HttpGet("/"))),
+            R"({"value":53})");
+  ASSERT_TRUE(Ok(host->StopActor(kPongerKey)));
+  auto r = host->CallActor(kPingerKey, "HandleRequest", test::HttpGet("/"));
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.status().message(), StartsWith("Guest call failed: Host error: "));
+  auto direct = host->CallActor(kPongerAlias, "Ping", Hex("81a576616c75650b"));
+  ASSERT_FALSE(direct.ok());
+  EXPECT_EQ(direct.status().code(), Code::kNotFound);
+}
+
+// ---------------------------------------------------------------------------------------
+// 5. extras.wasm with the built-in extras provider
+
+TEST(ExtrasTest, GuidRandomAndSequenceFromTheBuiltInProvider) {
+  auto host = StartHost();
+  ASSERT_TRUE(Ok(host->StartActor(Actor("extras.wasm"))));
+
+  // Extras needs an explicit link, as in 0.18 (§4.1).
+  auto unlinked = host->CallActor(kExtrasActorKey, "HandleRequest", test::HttpGet("/"));
+  ASSERT_FALSE(unlinked.ok());
+  EXPECT_EQ(unlinked.status().message(),
+            "Guest call failed: Host error: The target wasmcloud:extras" +
+                std::string(kNotFoundTail) + std::string(kExtrasActorKey));
+
+  ASSERT_TRUE(
+      Ok(host->SetLink(kExtrasActorKey, "wasmcloud:extras", "default", kExtrasPublicKey, {})));
+  const std::regex uuid("^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$");
+  std::set<std::string> guids;
+  for (int i = 0; i < 3; ++i) {
+    SCOPED_TRACE("request " + std::to_string(i));
+    std::string body =
+        BodyOf(host->CallActor(kExtrasActorKey, "HandleRequest", test::HttpGet("/")));
+    json j = json::parse(body, nullptr, false);
+    ASSERT_FALSE(j.is_discarded()) << body;
+    EXPECT_EQ(j["sequence"], i) << body;
+    ASSERT_TRUE(j["guid"].is_string()) << body;
+    std::string guid = j["guid"];
+    EXPECT_TRUE(std::regex_match(guid, uuid)) << guid;
+    guids.insert(guid);
+    ASSERT_TRUE(j["random"].is_number_integer()) << body;
+    EXPECT_GE(j["random"].get<int64_t>(), 0);
+    EXPECT_LT(j["random"].get<int64_t>(), 100);
+  }
+  EXPECT_EQ(guids.size(), 3u);
+}
+
+// ---------------------------------------------------------------------------------------
+// 6. Live update
+
+// The "revision" of an echo_r0/echo_r1 HandleRequest reply; -1 when the call failed.
+int RevisionOf(const Result<Bytes>& reply) {
+  if (!reply.ok()) return -1;
+  auto r = wire::DecodeHttpResponse(*reply);
+  if (!r.ok()) return -1;
+  json j = json::parse(AsChars(r->body), nullptr, false);
+  if (j.is_discarded() || !j.contains("revision")) return -1;
+  return j["revision"].get<int>();
+}
+
+TEST(LiveUpdateTest, UpdateUnderLoadLosesNoCall) {
+  HostConfig config;
+  config.allow_live_updates = true;
+  auto host = StartHost(config);
+  auto pk = host->StartActor(Actor("echo_r0.wasm"));
+  ASSERT_TRUE(Ok(pk));
+  EXPECT_EQ(*pk, kEchoRevKey);
+  EXPECT_EQ(RevisionOf(host->CallActor(kEchoRevKey, "HandleRequest", test::HttpGet("/foo/bar"))),
+            0);
+
+  constexpr int kThreads = 4;
+  std::atomic<bool> stop{false};
+  std::atomic<bool> updated{false};
+  std::atomic<int64_t> calls{0}, failures{0}, stale_after_update{0};
+  std::vector<std::atomic<int64_t>> per_thread(kThreads);
+  std::vector<std::atomic<int64_t>> after_update(kThreads);
+  std::mutex mu;
+  std::string first_failure;
+  const Bytes health = Hex(kHealthRequestHex);
+  const Bytes request = test::HttpGet("/foo/bar", "test=kthxbye");
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int64_t i = 0; !stop.load(); ++i) {
+        bool was_updated = updated.load();
+        bool ok;
+        if (i % 2 == 0) {
+          auto r = host->CallActor(kEchoRevKey, "HealthRequest", health);
+          ok = r.ok() && HexEncode(*r) == kHealthResponseHex;
+          if (!ok) {
+            std::lock_guard lock(mu);
+            if (first_failure.empty()) {
+              first_failure =
+                  r.ok() ? "HealthRequest reply " + HexEncode(*r) : r.status().message();
+            }
+          }
+        } else {
+          auto r = host->CallActor(kEchoRevKey, "HandleRequest", request);
+          int rev = RevisionOf(r);
+          ok = rev == 0 || rev == 1;
+          if (!ok) {
+            std::lock_guard lock(mu);
+            if (first_failure.empty()) {
+              first_failure =
+                  r.ok() ? "HandleRequest reply " + HexEncode(*r) : r.status().message();
+            }
+          }
+          if (was_updated && rev == 0) stale_after_update.fetch_add(1);
+        }
+        calls.fetch_add(1);
+        if (!ok) failures.fetch_add(1);
+        per_thread[t].fetch_add(1);
+        if (was_updated) after_update[t].fetch_add(1);
+      }
+    });
+  }
+  auto all_reached = [&](std::vector<std::atomic<int64_t>>& counts, int64_t n) {
+    for (auto& c : counts) {
+      if (c.load() < n) return false;
+    }
+    return true;
+  };
+  bool warmed = WaitUntil([&] { return all_reached(per_thread, 200); }, std::chrono::seconds(60));
+  Status update = host->UpdateActor(kEchoRevKey, Actor("echo_r1.wasm"));
+  updated.store(true);
+  bool drained =
+      WaitUntil([&] { return all_reached(after_update, 200); }, std::chrono::seconds(60));
+  stop.store(true);
+  for (auto& th : threads) th.join();
+
+  EXPECT_TRUE(warmed);
+  EXPECT_TRUE(drained);
+  ASSERT_TRUE(Ok(update));
+  EXPECT_EQ(failures.load(), 0) << "of " << calls.load() << " calls; first: " << first_failure;
+  EXPECT_EQ(stale_after_update.load(), 0) << "revision 0 answered after UpdateActor returned";
+  std::printf("[          ] %lld calls during the live update, %lld failed\n",
+              static_cast<long long>(calls.load()), static_cast<long long>(failures.load()));
+
+  auto id = host->GetActorIdentity(kEchoRevKey);
+  ASSERT_TRUE(Ok(id));
+  EXPECT_EQ(id->revision, 1);
+  EXPECT_EQ(host->Actors().size(), 1u);
+  EXPECT_EQ(RevisionOf(host->CallActor(kEchoRevKey, "HandleRequest", test::HttpGet("/foo/bar"))),
+            1);
+}
+
+TEST(LiveUpdateTest, RefusedUpdates) {
+  HostConfig config;
+  config.allow_live_updates = true;
+  auto host = StartHost(config);
+  ASSERT_TRUE(Ok(host->StartActor(Actor("echo_r0.wasm"))));
+  // Another module with the same key is not a start but an update.
+  EXPECT_EQ(host->StartActor(Actor("echo_r1.wasm")).status().code(), Code::kAlreadyExists);
+
+  Status other = host->UpdateActor(kEchoRevKey, Actor("echo.wasm"));
+  ASSERT_FALSE(other.ok());
+  EXPECT_THAT(other.message(),
+              HasSubstr("Public keys of old actor and new actor do not match. Update denied."));
+  Status same = host->UpdateActor(kEchoRevKey, Actor("echo_r0.wasm"));
+  ASSERT_FALSE(same.ok());
+  EXPECT_THAT(same.message(),
+              HasSubstr("Cannot live update if the new module is not a higher revision number"));
+
+  ASSERT_TRUE(Ok(host->UpdateActor(kEchoRevKey, Actor("echo_r1.wasm"))));
+  Status again = host->UpdateActor(kEchoRevKey, Actor("echo_r1.wasm"));
+  ASSERT_FALSE(again.ok());
+  EXPECT_THAT(again.message(),
+              HasSubstr("Cannot live update if the new module is not a higher revision number"));
+  Status lower = host->UpdateActor(kEchoRevKey, Actor("echo_r0.wasm"));
+  ASSERT_FALSE(lower.ok());
+  EXPECT_THAT(lower.message(),
+              HasSubstr("Cannot live update if the new module is not a higher revision number"));
+  EXPECT_EQ(host->GetActorIdentity(kEchoRevKey)->revision, 1);
+  EXPECT_EQ(RevisionOf(host->CallActor(kEchoRevKey, "HandleRequest", test::HttpGet("/"))), 1);
+
+  EXPECT_FALSE(host->UpdateActor(kEchoKey, Actor("echo.wasm")).ok());  // not running
+}
+
+TEST(LiveUpdateTest, RefusedWithoutAllowLiveUpdates) {
+  auto host = StartHost();
+  ASSERT_TRUE(Ok(host->StartActor(Actor("echo_r0.wasm"))));
+  Status s = host->UpdateActor(kEchoRevKey, Actor("echo_r1.wasm"));
+  ASSERT_FALSE(s.ok());
+  EXPECT_THAT(s.message(), HasSubstr("Attempt to live update actor denied. Runtime updates for "
+                                     "this actor are not enabled"));
+  EXPECT_EQ(host->GetActorIdentity(kEchoRevKey)->revision, 0);
+  EXPECT_EQ(RevisionOf(host->CallActor(kEchoRevKey, "HandleRequest", test::HttpGet("/"))), 0);
+}
+
+// The same subject signed twice by one account, to exercise the capability check.
+Result<Bytes> SignWith(const crypto::KeyPair& account, const std::string& subject, int32_t rev,
+                       std::vector<std::string> caps) {
+  crypto::ActorClaimsSpec spec;
+  spec.name = "updatable";
+  spec.rev = rev;
+  spec.caps = std::move(caps);
+  auto claims = crypto::NewActorClaims(spec, account.public_key_text(), subject,
+                                       static_cast<uint64_t>(crypto::SystemUnixSeconds()));
+  return crypto::SignModule(test::LoopEchoModule(), claims, account);
+}
+
+TEST(LiveUpdateTest, StrictCheckRefusesOtherCapabilities) {
+  crypto::KeyPair account = crypto::KeyPair::Generate(crypto::KeyType::kAccount);
+  std::string subject = crypto::KeyPair::Generate(crypto::KeyType::kModule).public_key_text();
+  auto r0 = SignWith(account, subject, 0, {"wasmcloud:httpserver"});
+  auto r1 = SignWith(account, subject, 1, {"wasmcloud:httpserver", "wasmcloud:keyvalue"});
+  ASSERT_TRUE(Ok(r0));
+  ASSERT_TRUE(Ok(r1));
+
+  HostConfig strict;
+  strict.allow_live_updates = true;
+  auto host = StartHost(strict);
+  ASSERT_TRUE(Ok(host->StartActor(*r0)));
+  Status s = host->UpdateActor(subject, *r1);
+  ASSERT_FALSE(s.ok());
+  EXPECT_THAT(s.message(), HasSubstr("Strict claims checking does not allow live updated actors "
+                                     "to have different capability claims"));
+  EXPECT_EQ(host->GetActorIdentity(subject)->revision, 0);
+
+  HostConfig lax = strict;
+  lax.strict_update_check = false;
+  auto lax_host = StartHost(lax);
+  ASSERT_TRUE(Ok(lax_host->StartActor(*r0)));
+  EXPECT_TRUE(Ok(lax_host->UpdateActor(subject, *r1)));
+  EXPECT_EQ(lax_host->GetActorIdentity(subject)->revision, 1);
+  auto echoed = lax_host->CallActor(subject, "Echo", AsBytes("still here"));
+  ASSERT_TRUE(Ok(echoed));
+  EXPECT_EQ(AsChars(*echoed), "still here");
+}
+
+// ---------------------------------------------------------------------------------------
+// 7. The capability check
+
+TEST_F(KeyValueTest, ActorWithoutTheCapabilityIsDenied) {
+  std::string dir = MakeTempDir();
+  std::string out = dir + "/kv_http_only.wasm";
+  ASSERT_TRUE(std::filesystem::exists(WasmcloudBinary()))
+      << WasmcloudBinary() << " is missing: build the wasmcloud target";
+  auto signed_ = RunCommand({WasmcloudBinary(), "claims", "sign",
+                             FixturePath("wc-host-0.18/kvcounter.wasm"), "-o", out, "--name", "kv",
+                             "--cap", "wasmcloud:httpserver", "--keys-dir", dir + "/keys"});
+  ASSERT_EQ(signed_.exit_code, 0) << signed_.out << signed_.err;
+
+  auto pk = host_->StartActorFromFile(out);
+  ASSERT_TRUE(Ok(pk));
+  EXPECT_NE(*pk, kKvCounterKey);
+  auto provider = NewProvider();
+  ASSERT_TRUE(Ok(StartProvider(provider)));
+  ASSERT_TRUE(Ok(Link(*pk)));
+
+  auto r = Count(*pk);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Code::kGuestError);
+  // The 0.18 sentence first (golden_invocations.json has it alone); the host may add
+  // which actor and capability it was.
+  EXPECT_THAT(r.status().message(),
+              StartsWith("Guest call failed: Host error: Authorization denied - Actor does not "
+                         "have required claims"));
+  EXPECT_EQ(provider->CallCount("Add"), 0u);
+  std::filesystem::remove_all(dir);
+}
+
+// ---------------------------------------------------------------------------------------
+// 8. Refusals at start, and the authorizer
+
+TEST(StartRefusalTest, UnsignedModule) {
+  auto host = StartHost();
+  auto r = host->StartActor(Fixture("wascap/loop.wasm"));
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.status().message(),
+              HasSubstr("Unable to extract embedded token from WebAssembly module"));
+  EXPECT_TRUE(host->Actors().empty());
+}
+
+TEST(StartRefusalTest, ChangedCodeIsAHashMismatch) {
+  Bytes module = Actor("echo.wasm");
+  auto info = wasm::InspectModule(module);
+  ASSERT_TRUE(Ok(info));
+  size_t at = 0;
+  for (const auto& s : info->sections) {
+    if (s.id == 10) at = s.payload_offset + s.payload_size / 2;  // the code section
+  }
+  ASSERT_NE(at, 0u);
+  module[at] ^= 0x01;
+  auto host = StartHost();
+  auto r = host->StartActor(module);
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.status().message(), HasSubstr("hash mismatch"));
+  EXPECT_TRUE(host->Actors().empty());
+}
+
+TEST(StartRefusalTest, ForgedSignature) {
+  Bytes module = Actor("echo.wasm");
+  auto info = wasm::InspectModule(module);
+  ASSERT_TRUE(Ok(info));
+  const wasm::Section* jwt = info->FindCustomSection("jwt");
+  ASSERT_NE(jwt, nullptr);
+  std::string token(AsChars(ByteView(module).subspan(jwt->content_offset, jwt->content_size)));
+  size_t at = jwt->content_offset + token.rfind('.') + 20;
+  module[at] = module[at] == 'A' ? 'B' : 'A';
+  auto host = StartHost();
+  auto r = host->StartActor(module);
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.status().message(), HasSubstr("bad signature"));
+}
+
+// echo.wasm's claims with `edit` applied, signed again by a new account.
+Result<Bytes> ResignedEcho(const std::function<void(crypto::ActorClaims&)>& edit) {
+  WC_ASSIGN_OR_RETURN(auto identity, crypto::ReadModuleIdentity(Actor("echo.wasm")));
+  crypto::KeyPair account = crypto::KeyPair::Generate(crypto::KeyType::kAccount);
+  crypto::ActorClaims claims = identity.claims;
+  claims.iss = account.public_key_text();
+  claims.jti = crypto::NewTokenId();
+  edit(claims);
+  return crypto::SignModule(Actor("echo.wasm"), claims, account);
+}
+
+TEST(StartRefusalTest, ExpiredAndNotYetValidClaims) {
+  uint64_t now = static_cast<uint64_t>(crypto::SystemUnixSeconds());
+  auto expired = ResignedEcho([&](crypto::ActorClaims& c) { c.exp = now - 3600; });
+  auto early = ResignedEcho([&](crypto::ActorClaims& c) { c.nbf = now + 3600; });
+  auto fine = ResignedEcho([&](crypto::ActorClaims& c) { c.exp = now + 3600; });
+  ASSERT_TRUE(Ok(expired));
+  ASSERT_TRUE(Ok(early));
+  ASSERT_TRUE(Ok(fine));
+  auto host = StartHost();
+  auto r = host->StartActor(*expired);
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.status().message(), HasSubstr("expired"));
+  r = host->StartActor(*early);
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.status().message(), HasSubstr("not yet valid"));
+  EXPECT_TRUE(host->Actors().empty());
+  r = host->StartActor(*fine);
+  ASSERT_TRUE(Ok(r));
+  EXPECT_EQ(*r, kEchoKey);
+}
+
+TEST(StartRefusalTest, IssuerKeyTypeIsCheckedUnlessLax) {
+  crypto::KeyPair operator_key = crypto::KeyPair::Generate(crypto::KeyType::kOperator);
+  auto identity = crypto::ReadModuleIdentity(Actor("echo.wasm"));
+  ASSERT_TRUE(Ok(identity));
+  crypto::ActorClaims claims = identity->claims;
+  claims.iss = operator_key.public_key_text();
+  auto module = crypto::SignModule(Actor("echo.wasm"), claims, operator_key);
+  ASSERT_TRUE(Ok(module));
+
+  auto strict = StartHost();
+  auto r = strict->StartActor(*module);
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.status().message(), HasSubstr("wrong key type"));
+
+  HostConfig config;
+  config.lax_key_types = true;
+  auto lax = StartHost(config);
+  EXPECT_TRUE(Ok(lax->StartActor(*module)));
+}
+
+TEST(StartRefusalTest, AllowedIssuers) {
+  HostConfig other;
+  other.allowed_issuers = {crypto::KeyPair::Generate(crypto::KeyType::kAccount).public_key_text()};
+  auto host = StartHost(other);
+  auto r = host->StartActor(Actor("echo.wasm"));
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.status().message(), HasSubstr(std::string(kEchoIssuer)));
+  EXPECT_TRUE(host->Actors().empty());
+
+  HostConfig listed;
+  listed.allowed_issuers = {other.allowed_issuers[0], std::string(kEchoIssuer)};
+  auto host2 = StartHost(listed);
+  EXPECT_TRUE(Ok(host2->StartActor(Actor("echo.wasm"))));
+}
+
+TEST(AuthorizerTest, CanLoadFalseRefusesTheStart) {
+  auto host = StartHost();
+  auto authorizer = std::make_shared<RecordingAuthorizer>();
+  authorizer->allow_load = false;
+  host->SetAuthorizer(authorizer);
+  auto r = host->StartActor(Actor("echo.wasm"));
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.status().message(), HasSubstr("Permission denied starting actor"));
+  EXPECT_GE(authorizer->load_queries.load(), 1);
+  EXPECT_TRUE(host->Actors().empty());
+
+  authorizer->allow_load = true;
+  EXPECT_TRUE(Ok(host->StartActor(Actor("echo.wasm"))));
+}
+
+TEST_F(KeyValueTest, CanInvokeFalseFailsTheProviderCall) {
+  auto authorizer = std::make_shared<RecordingAuthorizer>();
+  authorizer->allow_invoke = false;
+  host_->SetAuthorizer(authorizer);
+  ASSERT_TRUE(Ok(host_->StartActor(Actor("kvcounter.wasm"))));
+  auto provider = NewProvider();
+  ASSERT_TRUE(Ok(StartProvider(provider)));
+  ASSERT_TRUE(Ok(Link(kKvCounterKey)));
+
+  auto r = Count();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Code::kGuestError);
+  EXPECT_EQ(r.status().message(),
+            "Guest call failed: Host error: Authorization denied - authorizer rejected invocation");
+  EXPECT_EQ(provider->CallCount("Add"), 0u);
+
+  // The authorizer was asked about exactly this call, after the host's own checks.
+  auto queries = authorizer->Queries();
+  ASSERT_EQ(queries.size(), 1u);
+  EXPECT_EQ(queries[0].actor, kKvCounterKey);
+  EXPECT_EQ(queries[0].target.kind, Entity::Kind::kCapability);
+  EXPECT_EQ(queries[0].target.id, ProviderKey());
+  EXPECT_EQ(queries[0].target.contract_id, "wasmcloud:keyvalue");
+  EXPECT_EQ(queries[0].target.link_name, "default");
+  EXPECT_EQ(queries[0].operation, "Add");
+
+  authorizer->allow_invoke = true;
+  EXPECT_EQ(BodyOf(Count()), R"({"counter":1})");
+}
+
+TEST(AuthorizerTest, CanInvokeAppliesToActorToActorCalls) {
+  auto host = StartHost();
+  auto authorizer = std::make_shared<RecordingAuthorizer>();
+  host->SetAuthorizer(authorizer);
+  ASSERT_TRUE(Ok(host->StartActor(Actor("pinger.wasm"))));
+  ASSERT_TRUE(Ok(host->StartActor(Actor("ponger.wasm"))));
+  EXPECT_EQ(BodyOf(host->CallActor(kPingerKey, "HandleRequest", test::HttpGet("/"))),
+            R"({"value":53})");
+  auto queries = authorizer->Queries();
+  ASSERT_EQ(queries.size(), 1u);
+  EXPECT_EQ(queries[0].actor, kPingerKey);
+  EXPECT_EQ(queries[0].target.kind, Entity::Kind::kActor);
+  EXPECT_EQ(queries[0].target.id, kPongerKey);
+  EXPECT_EQ(queries[0].operation, "Ping");
+
+  authorizer->allow_invoke = false;
+  auto r = host->CallActor(kPingerKey, "HandleRequest", test::HttpGet("/"));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message(),
+            "Guest call failed: Host error: Authorization denied - authorizer rejected invocation");
+  // Calls from the host itself ("system") are not actor-originated: not asked.
+  EXPECT_TRUE(Ok(host->CallActor(kPongerKey, "Ping", Hex("81a576616c75650b"))));
+}
+
+// ---------------------------------------------------------------------------------------
+// 9. Idempotence
+
+TEST(IdempotenceTest, StartAndStopTwice) {
+  auto host = StartHost();
+  auto a = host->StartActor(Actor("echo.wasm"));
+  auto b = host->StartActor(Actor("echo.wasm"));
+  ASSERT_TRUE(Ok(a));
+  ASSERT_TRUE(Ok(b));
+  EXPECT_EQ(*a, *b);
+  EXPECT_EQ(host->Actors(), std::vector<std::string>{std::string(kEchoKey)});
+
+  EXPECT_TRUE(Ok(host->StopActor(kEchoKey)));
+  EXPECT_TRUE(Ok(host->StopActor(kEchoKey)));
+  EXPECT_TRUE(Ok(host->StopActor(kPongerKey)));  // never started
+  EXPECT_TRUE(host->Actors().empty());
+
+  auto r = host->CallActor(kEchoKey, "HealthRequest", Hex(kHealthRequestHex));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Code::kNotFound);
+
+  // And it can start again.
+  ASSERT_TRUE(Ok(host->StartActor(Actor("echo.wasm"))));
+  EXPECT_TRUE(Ok(host->CallActor(kEchoKey, "HealthRequest", Hex(kHealthRequestHex))));
+}
+
+TEST(IdempotenceTest, ActorsAreListedSorted) {
+  auto host = StartHost();
+  for (const char* name : {"ponger.wasm", "echo.wasm", "pinger.wasm"}) {
+    ASSERT_TRUE(Ok(host->StartActor(Actor(name))));
+  }
+  std::vector<std::string> want = {std::string(kEchoKey), std::string(kPingerKey),
+                                   std::string(kPongerKey)};
+  std::sort(want.begin(), want.end());
+  EXPECT_EQ(host->Actors(), want);
+}
+
+TEST(IdempotenceTest, StopWithActorsAndProvidersRunning) {
+  auto host = StartHost();
+  ASSERT_TRUE(Ok(host->StartActor(Actor("echo.wasm"))));
+  ASSERT_TRUE(Ok(host->StartActor(Actor("extras.wasm"))));
+  ASSERT_TRUE(
+      Ok(host->SetLink(kExtrasActorKey, "wasmcloud:extras", "default", kExtrasPublicKey, {})));
+  EXPECT_TRUE(Ok(host->Stop()));
+  EXPECT_FALSE(host->running());
+  EXPECT_FALSE(host->CallActor(kEchoKey, "HealthRequest", Hex(kHealthRequestHex)).ok());
+}
+
+// ---------------------------------------------------------------------------------------
+// 10. Deadline
+
+TEST(DeadlineTest, RunawayCallIsStoppedAndTheHostKeepsServing) {
+  HostConfig config;
+  config.call_timeout = std::chrono::milliseconds(200);
+  auto host = StartHost(config);
+  auto looper = test::SignActor(test::LoopEchoModule());
+  ASSERT_TRUE(Ok(looper));
+  auto pk = host->StartActor(looper->module);
+  ASSERT_TRUE(Ok(pk));
+  EXPECT_EQ(*pk, looper->public_key);
+  ASSERT_TRUE(Ok(host->StartActor(Actor("echo.wasm"))));
+
+  auto started = std::chrono::steady_clock::now();
+  auto r = host->CallActor(*pk, "Spin", {});  // an empty payload loops forever
+  auto elapsed = std::chrono::steady_clock::now() - started;
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Code::kDeadlineExceeded) << r.status().message();
+  EXPECT_GE(elapsed, std::chrono::milliseconds(150));
+  EXPECT_LT(elapsed, std::chrono::seconds(5));
+
+  auto health = host->CallActor(kEchoKey, "HealthRequest", Hex(kHealthRequestHex));
+  ASSERT_TRUE(Ok(health));
+  EXPECT_EQ(HexEncode(*health), kHealthResponseHex);
+  // The looping actor's instance was replaced: it answers again.
+  auto echoed = host->CallActor(*pk, "Echo", AsBytes("hello"));
+  ASSERT_TRUE(Ok(echoed));
+  EXPECT_EQ(AsChars(*echoed), "hello");
+}
+
+TEST(DeadlineTest, RunawayCallsOnEveryWorkerAtOnce) {
+  HostConfig config;
+  config.call_timeout = std::chrono::milliseconds(200);
+  config.workers = 2;
+  auto host = StartHost(config);
+  auto looper = test::SignActor(test::LoopEchoModule());
+  ASSERT_TRUE(Ok(looper));
+  ASSERT_TRUE(Ok(host->StartActor(looper->module)));
+  std::vector<std::thread> threads;
+  std::atomic<int> deadlines{0};
+  for (int i = 0; i < 4; ++i) {
+    threads.emplace_back([&] {
+      auto r = host->CallActor(looper->public_key, "Spin", {});
+      if (!r.ok() && r.status().code() == Code::kDeadlineExceeded) deadlines.fetch_add(1);
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(deadlines.load(), 4);
+  auto echoed = host->CallActor(looper->public_key, "Echo", AsBytes("x"));
+  ASSERT_TRUE(Ok(echoed));
+  EXPECT_EQ(AsChars(*echoed), "x");
+}
+
+// ---------------------------------------------------------------------------------------
+// 11. Concurrency
+
+TEST(ConcurrencyTest, EightThreadsTenThousandCallsEach) {
+  auto host = StartHost();
+  ASSERT_TRUE(Ok(host->StartActor(Actor("echo.wasm"))));
+  constexpr int kThreads = 8;
+  constexpr int kCalls = 10000;
+  const Bytes request = Hex(kHealthRequestHex);
+  const Bytes want = Hex(kHealthResponseHex);
+  std::atomic<int64_t> good{0}, bad{0};
+  std::mutex mu;
+  std::string first_bad;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < kCalls; ++i) {
+        auto r = host->CallActor(kEchoKey, "HealthRequest", request);
+        if (r.ok() && *r == want) {
+          good.fetch_add(1);
+        } else {
+          bad.fetch_add(1);
+          std::lock_guard lock(mu);
+          if (first_bad.empty()) first_bad = r.ok() ? HexEncode(*r) : r.status().message();
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(good.load(), int64_t{kThreads} * kCalls);
+  EXPECT_EQ(bad.load(), 0) << first_bad;
+}
+
+TEST(ConcurrencyTest, CallsWhileActorsStartAndStop) {
+  auto host = StartHost();
+  ASSERT_TRUE(Ok(host->StartActor(Actor("echo.wasm"))));
+  std::atomic<bool> stop{false};
+  std::atomic<int64_t> bad{0}, calls{0};
+  std::thread caller([&] {
+    const Bytes request = Hex(kHealthRequestHex);
+    while (!stop.load()) {
+      auto r = host->CallActor(kEchoKey, "HealthRequest", request);
+      calls.fetch_add(1);
+      if (!r.ok() || HexEncode(*r) != kHealthResponseHex) bad.fetch_add(1);
+    }
+  });
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(Ok(host->StartActor(Actor("ponger.wasm"))));
+    auto r = host->CallActor(kPongerAlias, "Ping", Hex("81a576616c75650b"));
+    ASSERT_TRUE(Ok(r));
+    ASSERT_TRUE(Ok(host->StopActor(kPongerKey)));
+  }
+  stop.store(true);
+  caller.join();
+  EXPECT_GT(calls.load(), 0);
+  EXPECT_EQ(bad.load(), 0);
+}
+
+// ---------------------------------------------------------------------------------------
+// 12. Manifests
+
+TEST(ManifestTest, AppliesWhatItCanAndNamesWhatFailed) {
+  std::string dir = MakeTempDir();
+  Manifest m;
+  m.source = "demo.yaml";
+  m.labels = {{"region", "eu-west"}};
+  m.actors = {
+      {FixturePath("wc-host-0.18/echo.wasm"), {"demo.yaml", 4, 5}},
+      {dir + "/missing.wasm", {"demo.yaml", 5, 5}},
+      {FixturePath("wc-host-0.18/extras.wasm"), {"demo.yaml", 6, 5}},
+  };
+  m.capabilities = {{dir + "/missing_provider.par.gz", "default", {"demo.yaml", 8, 5}}};
+  ManifestLink link;
+  link.actor = std::string(kExtrasActorKey);
+  link.contract_id = "wasmcloud:extras";
+  link.provider_id = std::string(kExtrasPublicKey);
+  link.location = {"demo.yaml", 10, 5};
+  m.links = {link};
+
+  auto host = StartHost();
+  Status s = host->ApplyManifest(m);
+  EXPECT_FALSE(s.ok());
+  EXPECT_THAT(s.message(), HasSubstr("demo.yaml:5:5"));
+  EXPECT_THAT(s.message(), HasSubstr("missing.wasm"));
+  EXPECT_THAT(s.message(), HasSubstr("demo.yaml:8:5"));
+  EXPECT_THAT(s.message(), Not(HasSubstr("demo.yaml:4:5")));
+  EXPECT_THAT(s.message(), Not(HasSubstr("demo.yaml:10:5")));
+
+  std::vector<std::string> want = {std::string(kEchoKey), std::string(kExtrasActorKey)};
+  std::sort(want.begin(), want.end());
+  EXPECT_EQ(host->Actors(), want);
+  EXPECT_TRUE(HasLink(host->LinkDefinitions(), {std::string(kExtrasActorKey),
+                                                std::string(kExtrasPublicKey),
+                                                "wasmcloud:extras",
+                                                "default",
+                                                {}}));
+  auto labels = host->Labels();
+  EXPECT_EQ(labels["region"], "eu-west");
+  EXPECT_EQ(labels["hostcore.os"], "linux");
+
+  // The link works: extras answers through the built-in provider.
+  json j =
+      json::parse(BodyOf(host->CallActor(kExtrasActorKey, "HandleRequest", test::HttpGet("/"))),
+                  nullptr, false);
+  ASSERT_FALSE(j.is_discarded());
+  EXPECT_EQ(j["sequence"], 0);
+  std::filesystem::remove_all(dir);
+}
+
+TEST(ManifestTest, GoodManifestIsApplied) {
+  Manifest m;
+  m.source = "<text>";
+  m.actors = {{FixturePath("wc-host-0.18/pinger.wasm"), {"<text>", 1, 1}},
+              {FixturePath("wc-host-0.18/ponger.wasm"), {"<text>", 2, 1}}};
+  auto host = StartHost();
+  ASSERT_TRUE(Ok(host->ApplyManifest(m)));
+  EXPECT_EQ(host->Actors().size(), 2u);
+  EXPECT_EQ(BodyOf(host->CallActor(kPingerKey, "HandleRequest", test::HttpGet("/"))),
+            R"({"value":53})");
+}
+
+}  // namespace
+}  // namespace wasmcloud::host
