@@ -13,5 +13,7 @@ namespace wasmcloud::cli {
 void AddWapcCommand(CLI::App& app, int* exit_code);
 void AddKeysCommand(CLI::App& app, int* exit_code);
 void AddClaimsCommand(CLI::App& app, int* exit_code);
+void AddUpCommand(CLI::App& app, int* exit_code);
+void AddCallCommand(CLI::App& app, int* exit_code);
 
 }  // namespace wasmcloud::cli

@@ -10,6 +10,8 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", "wasmcloud 0.1.0");
   int exit_code = 0;
+  wasmcloud::cli::AddUpCommand(app, &exit_code);
+  wasmcloud::cli::AddCallCommand(app, &exit_code);
   wasmcloud::cli::AddWapcCommand(app, &exit_code);
   wasmcloud::cli::AddKeysCommand(app, &exit_code);
   wasmcloud::cli::AddClaimsCommand(app, &exit_code);

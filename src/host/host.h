@@ -66,10 +66,10 @@ class Authorizer {
 
 struct ActorIdentity {
   std::string public_key;
-  std::string name;       // claims name ("" when none)
-  int32_t revision = 0;   // claims rev (0 when none)
-  std::string version;    // claims ver ("" when none)
-  std::string call_alias;  // "" when none
+  std::string name;                      // claims name ("" when none)
+  int32_t revision = 0;                  // claims rev (0 when none)
+  std::string version;                   // claims ver ("" when none)
+  std::string call_alias;                // "" when none
   std::optional<std::string> image_ref;  // the OCI reference it was started from
 };
 
@@ -168,15 +168,13 @@ class Host {
   // A raw waPC call to an actor by public key or call alias, with origin "system".
   // Errors: kNotFound ("Specified actor was not a public key or a known call alias." /
   // not running), the guest's own error (kGuestError), kDeadlineExceeded, kTrap.
-  Result<Bytes> CallActor(std::string_view actor, std::string_view operation,
-                          ByteView payload);
+  Result<Bytes> CallActor(std::string_view actor, std::string_view operation, ByteView payload);
 
   // --- links ---
   // Defines (or replaces) the link (actor, contract id, link name) → provider. Works
   // before or after either side starts; when both run, the provider gets BindActor.
-  Status SetLink(std::string_view actor, std::string_view contract_id,
-                 std::string_view link_name, std::string_view provider_id,
-                 LinkValues values);
+  Status SetLink(std::string_view actor, std::string_view contract_id, std::string_view link_name,
+                 std::string_view provider_id, LinkValues values);
   // Removes a link; its provider, when running, gets RemoveActor. kNotFound when there
   // is no such link.
   Status RemoveLink(std::string_view actor, std::string_view contract_id,

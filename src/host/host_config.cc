@@ -243,29 +243,34 @@ constexpr std::array<ConfigOption, 12> kOptions = {{
 
 std::span<const ConfigOption> ConfigOptions() { return kOptions; }
 
+Status ApplyEnvironmentValue(const ConfigOption& option, HostConfig& config,
+                             std::string_view value) {
+  // An empty variable counts as unset (VAR= in a compose file or a shell).
+  if (value.empty()) return Status::Ok();
+  if (!option.repeatable) {
+    Status s = option.apply(config, value);
+    return s.ok() ? s : s.WithContext(option.env);
+  }
+  // A list: split at commas, spaces around items dropped, empty items skipped.
+  while (true) {
+    size_t comma = value.find(',');
+    std::string_view item = TrimSpace(value.substr(0, comma));
+    if (!item.empty()) {
+      Status s = option.apply(config, item);
+      if (!s.ok()) return s.WithContext(option.env);
+    }
+    if (comma == std::string_view::npos) break;
+    value.remove_prefix(comma + 1);
+  }
+  return Status::Ok();
+}
+
 Status ApplyEnvironment(HostConfig& config, const std::function<const char*(const char*)>& getenv) {
   for (const ConfigOption& option : kOptions) {
     // The names are literals of kOptions, so data() is NUL-terminated.
     const char* raw = getenv ? getenv(option.env.data()) : std::getenv(option.env.data());
-    // An empty variable counts as unset (VAR= in a compose file or a shell).
-    if (raw == nullptr || *raw == '\0') continue;
-    std::string_view value(raw);
-    if (!option.repeatable) {
-      Status s = option.apply(config, value);
-      if (!s.ok()) return s.WithContext(option.env);
-      continue;
-    }
-    // A list: split at commas, spaces around items dropped, empty items skipped.
-    while (true) {
-      size_t comma = value.find(',');
-      std::string_view item = TrimSpace(value.substr(0, comma));
-      if (!item.empty()) {
-        Status s = option.apply(config, item);
-        if (!s.ok()) return s.WithContext(option.env);
-      }
-      if (comma == std::string_view::npos) break;
-      value.remove_prefix(comma + 1);
-    }
+    if (raw == nullptr) continue;
+    WC_RETURN_IF_ERROR(ApplyEnvironmentValue(option, config, raw));
   }
   return Status::Ok();
 }

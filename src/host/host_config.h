@@ -57,8 +57,8 @@ struct HostConfig {
 
 // One setting of HostConfig as the command line and the environment name it.
 struct ConfigOption {
-  std::string_view flag;  // "--workers"
-  std::string_view env;   // "WASMCLOUD_WORKERS"
+  std::string_view flag;        // "--workers"
+  std::string_view env;         // "WASMCLOUD_WORKERS"
   std::string_view value_name;  // "N"; empty for a switch (a flag without a value)
   std::string_view help;
   bool repeatable = false;  // a flag that may be given several times
@@ -70,6 +70,12 @@ struct ConfigOption {
 
 // Every option, in the order `wasmcloud up --help` lists them.
 std::span<const ConfigOption> ConfigOptions();
+
+// Applies the text of `option`'s environment variable: nothing when empty, split at
+// commas (items trimmed, empty ones skipped) when the option is repeatable. Errors name
+// the variable. For callers that give flags precedence option by option (the CLI).
+Status ApplyEnvironmentValue(const ConfigOption& option, HostConfig& config,
+                             std::string_view value);
 
 // Applies the WASMCLOUD_* variables found by `getenv` (an injectable lookup; empty
 // means ::getenv). Errors name the variable.
