@@ -1,0 +1,213 @@
+// `wasmcloud call` and `wasmcloud up`: what a user sees on stdout, stderr and in the
+// exit code, with the upstream actors and manifests written by the test.
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+
+#include "support/run_command.h"
+
+namespace wasmcloud {
+namespace {
+
+using testing::FixturePath;
+using testing::RunCommand;
+using testing::WasmcloudBinary;
+
+constexpr char kEcho[] = "MBCFOPM6JW2APJLXJD3Z5O4CN7CPYJ2B4FTKLJUR5YR5MITIU7HD3WD5";
+constexpr char kHealthRequest[] = "81ab706c616365686f6c646572c3";
+constexpr char kHealthResponse[] = "82a76865616c746879c3a76d657373616765a0";
+
+struct ScopedTempDir {
+  std::string path = testing::MakeTempDir();
+  ~ScopedTempDir() { std::filesystem::remove_all(path); }
+  std::string Write(const std::string& name, const std::string& text) const {
+    std::string p = path + "/" + name;
+    std::ofstream(p) << text;
+    return p;
+  }
+};
+
+TEST(CallCliTest, CallsAnActorOfAManifestAndPrintsTheResponse) {
+  ScopedTempDir dir;
+  std::string manifest =
+      dir.Write("echo.yaml", "actors:\n  - " + FixturePath("wc-host-0.18/echo.wasm") + "\n");
+  auto r = RunCommand({WasmcloudBinary(), "call", "-m", manifest, kEcho, "HealthRequest",
+                       "--data-hex", kHealthRequest, "--hex"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, std::string(kHealthResponse) + "\n");
+}
+
+TEST(CallCliTest, CallsByCallAliasWithAManifestInJson) {
+  ScopedTempDir dir;
+  std::string manifest =
+      dir.Write("m.json", "{\"actors\": [\"" + FixturePath("wc-host-0.18/ponger.wasm") + "\"]}");
+  // Ping {value: 11} -> {value: 53}
+  auto r =
+      RunCommand({WasmcloudBinary(), "call", "--manifest", manifest, "wasmcloud/examples/ponger",
+                  "Ping", "--data-hex", "81a576616c75650b", "--hex"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "81a576616c756535\n");
+}
+
+TEST(CallCliTest, GuestErrorIsExitOneWithTheGuestsMessage) {
+  ScopedTempDir dir;
+  std::string manifest =
+      dir.Write("echo.yaml", "actors:\n  - " + FixturePath("wc-host-0.18/echo.wasm") + "\n");
+  auto r = RunCommand({WasmcloudBinary(), "call", "-m", manifest, kEcho, "Nope"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.out, "");
+  EXPECT_NE(r.err.find("No handler registered for function \"Nope\""), std::string::npos) << r.err;
+}
+
+TEST(CallCliTest, UnknownActorIsExitOne) {
+  ScopedTempDir dir;
+  std::string manifest = dir.Write("empty.yaml", "labels:\n  a: b\n");
+  auto r = RunCommand({WasmcloudBinary(), "call", "-m", manifest, "no-such-alias", "Op"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("Specified actor was not a public key or a known call alias."),
+            std::string::npos)
+      << r.err;
+}
+
+TEST(CallCliTest, BadManifestIsExitTwoWithLineAndColumn) {
+  ScopedTempDir dir;
+  std::string manifest = dir.Write("bad.yaml", "actors:\n  - a.wasm\nlinks:\n  - actor: x\n");
+  auto r = RunCommand({WasmcloudBinary(), "call", "-m", manifest, kEcho, "HealthRequest"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("bad.yaml:4:"), std::string::npos) << r.err;
+}
+
+TEST(CallCliTest, AManifestEntryThatFailsIsExitOneNamingIt) {
+  ScopedTempDir dir;
+  std::string manifest =
+      dir.Write("m.yaml", "actors:\n  - " + FixturePath("wascap/loop.wasm") + "\n  - " +
+                              FixturePath("wc-host-0.18/echo.wasm") + "\n");
+  auto r = RunCommand({WasmcloudBinary(), "call", "-m", manifest, kEcho, "HealthRequest"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("m.yaml:2:"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("no jwt section"), std::string::npos) << r.err;
+}
+
+TEST(CallCliTest, HostFlagsAreCheckedAndFallBackToTheEnvironment) {
+  ScopedTempDir dir;
+  std::string manifest =
+      dir.Write("echo.yaml", "actors:\n  - " + FixturePath("wc-host-0.18/echo.wasm") + "\n");
+  auto bad = RunCommand(
+      {WasmcloudBinary(), "call", "-m", manifest, kEcho, "HealthRequest", "--workers", "many"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("--workers"), std::string::npos) << bad.err;
+  // An issuer list without echo's issuer refuses it; the variable is the flag's fallback.
+  auto refused = RunCommand(
+      {"env", "WASMCLOUD_ALLOWED_ISSUERS=ABWB27PJPGIGRSYSZ55WGXZOWB3RDV3ESI2V2J5A4JUQLDP6NHM5YXAL",
+       WasmcloudBinary(), "call", "-m", manifest, kEcho, "HealthRequest"});
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_NE(refused.err.find("allowed issuers"), std::string::npos) << refused.err;
+}
+
+// A `wasmcloud up` child whose stderr (the log) is read line by line.
+class UpProcess {
+ public:
+  explicit UpProcess(const std::vector<std::string>& args) {
+    int fds[2];
+    EXPECT_EQ(pipe(fds), 0);
+    pid_ = fork();
+    if (pid_ == 0) {
+      dup2(fds[1], 2);
+      int devnull = open("/dev/null", O_WRONLY);
+      dup2(devnull, 1);
+      close(fds[0]);
+      setenv("WASMCLOUD_BUILD_DIR", WC_BUILD_DIR, 1);  // for examples/echo.yaml
+      std::vector<char*> argv;
+      std::string bin = WasmcloudBinary();
+      argv.push_back(bin.data());
+      std::vector<std::string> copy = args;
+      for (auto& a : copy) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      execv(bin.c_str(), argv.data());
+      _exit(127);
+    }
+    close(fds[1]);
+    fd_ = fds[0];
+  }
+  ~UpProcess() {
+    if (pid_ > 0) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+    if (fd_ >= 0) close(fd_);
+  }
+  // Reads the log until `text` appears or the process closes it; false on timeout.
+  bool WaitFor(const std::string& text, std::chrono::seconds timeout = std::chrono::seconds(60)) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (log_.find(text) == std::string::npos) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      deadline - std::chrono::steady_clock::now())
+                      .count();
+      if (left <= 0) return false;
+      pollfd p{fd_, POLLIN, 0};
+      if (poll(&p, 1, static_cast<int>(left)) <= 0) continue;
+      char buf[4096];
+      ssize_t n = read(fd_, buf, sizeof buf);
+      if (n <= 0) return log_.find(text) != std::string::npos;
+      log_.append(buf, static_cast<size_t>(n));
+    }
+    return true;
+  }
+  // Sends `sig` and waits for the exit; the exit code (128+signal when killed).
+  int Stop(int sig) {
+    kill(pid_, sig);
+    WaitFor("\x01 never printed", std::chrono::seconds(60));  // drains the log to EOF
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    pid_ = -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  }
+  const std::string& log() const { return log_; }
+
+ private:
+  pid_t pid_ = -1;
+  int fd_ = -1;
+  std::string log_;
+};
+
+TEST(UpCliTest, RunsUntilSigtermLogsWhatItStartedAndStopsCleanly) {
+  ScopedTempDir dir;
+  std::string manifest = dir.Write("m.yaml", "labels:\n  zone: test\nactors:\n  - " +
+                                                 FixturePath("wc-host-0.18/echo.wasm") + "\n  - " +
+                                                 FixturePath("wc-host-0.18/ponger.wasm") + "\n");
+  UpProcess up({"up", "--manifest", manifest, "--label", "team=core"});
+  ASSERT_TRUE(up.WaitFor("running until SIGINT or SIGTERM")) << up.log();
+  EXPECT_NE(up.log().find("(single-player mode)"), std::string::npos) << up.log();
+  EXPECT_NE(up.log().find("actor " + std::string(kEcho)), std::string::npos) << up.log();
+  EXPECT_NE(up.log().find("MAS242Z2N4ZNGKGC2KGLVHLC4FBCDPF634TR563XBTNW3VR5RX25253X"),
+            std::string::npos);
+  EXPECT_NE(up.log().find("wasmcloud:extras"), std::string::npos);
+  EXPECT_EQ(up.Stop(SIGTERM), 0) << up.log();
+  EXPECT_NE(up.log().find("received SIGTERM, stopping"), std::string::npos) << up.log();
+  EXPECT_NE(up.log().find("stopped"), std::string::npos) << up.log();
+}
+
+TEST(UpCliTest, SigintStopsItToo) {
+  UpProcess up({"up"});
+  ASSERT_TRUE(up.WaitFor("running until SIGINT or SIGTERM")) << up.log();
+  EXPECT_EQ(up.Stop(SIGINT), 0) << up.log();
+  EXPECT_NE(up.log().find("received SIGINT"), std::string::npos) << up.log();
+}
+
+TEST(UpCliTest, TheExampleManifestOfTheMainJobRuns) {
+  UpProcess up({"up", "--manifest", std::string(WC_SOURCE_DIR) + "/examples/echo.yaml"});
+  ASSERT_TRUE(up.WaitFor("running until SIGINT or SIGTERM")) << up.log();
+  EXPECT_NE(up.log().find("started actor Example echo"), std::string::npos) << up.log();
+  EXPECT_EQ(up.Stop(SIGTERM), 0) << up.log();
+}
+
+}  // namespace
+}  // namespace wasmcloud
