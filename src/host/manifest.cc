@@ -275,6 +275,11 @@ size_t MarkOffset(const YAML::Mark& mark, size_t end) {
   return std::min(static_cast<size_t>(mark.pos), end);
 }
 
+std::string TooDeep() {
+  return "nesting deeper than " + std::to_string(kManifestMaxNesting) +
+         " levels (a manifest needs 4)";
+}
+
 class TreeBuilder : public YAML::EventHandler {
  public:
   explicit TreeBuilder(std::string_view text) : text_(text) {}
@@ -363,8 +368,7 @@ class TreeBuilder : public YAML::EventHandler {
 
   void Open(const YAML::Mark& mark, Node::Kind kind, YAML::anchor_t anchor) {
     if (open_.size() >= kManifestMaxNesting) {
-      throw Failure{Offset(mark), "nesting deeper than " + std::to_string(kManifestMaxNesting) +
-                                      " levels (a manifest needs 4)"};
+      throw Failure{Offset(mark), TooDeep()};
     }
     Node n;
     n.offset = Offset(mark);
@@ -397,8 +401,48 @@ class TreeBuilder : public YAML::EventHandler {
   std::optional<Node> root_;
 };
 
+// A quick look at the flow brackets before yaml-cpp reads anything: yaml-cpp keeps every
+// token of an unclosed flow collection queued (about 240 bytes per "["), so "[[[[..." is
+// refused here, at the bracket that opens one level too many. A bracket, quote or '#'
+// counts where YAML can start a node or comment there (after a line break, space,
+// ':', ',', '[', '{', '-' or '?'), so "a[b" and "it's" in plain text are ignored. The
+// count can miss levels (after a tag or an anchor); TreeBuilder's limit is exact.
+void CheckFlowNesting(std::string_view text) {
+  size_t depth = 0;
+  char prev = '\n';  // the last character that is not a space or tab
+  bool after_space = true;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    bool node_start = std::string_view("\n:,[{-?").find(prev) != std::string_view::npos;
+    if (c == '#' && after_space) {
+      while (i + 1 < text.size() && text[i + 1] != '\n') ++i;
+    } else if (c == '"' && node_start) {
+      for (++i; i < text.size() && text[i] != '"'; ++i) {
+        if (text[i] == '\\') ++i;
+      }
+    } else if (c == '\'' && node_start) {
+      for (++i; i < text.size(); ++i) {
+        if (text[i] != '\'') continue;
+        if (i + 1 < text.size() && text[i + 1] == '\'') {
+          ++i;  // '' is a quote inside the string
+          continue;
+        }
+        break;
+      }
+    } else if (c == '[' || c == '{') {
+      if (!node_start) c = 'x';  // plain text: what follows does not start a node either
+      if (node_start && ++depth > kManifestMaxNesting) throw Failure{i, TooDeep()};
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+    after_space = c == ' ' || c == '\t' || c == '\n' || c == '\r';
+    if (c != ' ' && c != '\t' && c != '\r') prev = c;
+  }
+}
+
 // The document's root, or nullopt for an empty document.
 std::optional<Node> ReadYaml(const std::string& text) {
+  CheckFlowNesting(text);
   std::istringstream in(text);
   TreeBuilder builder(text);
   try {
@@ -478,8 +522,7 @@ class JsonReader {
 
   Node Container(size_t depth, bool is_map) {
     if (depth >= kManifestMaxNesting) {
-      Fail("nesting deeper than " + std::to_string(kManifestMaxNesting) +
-           " levels (a manifest needs 4)");
+      Fail(TooDeep());
     }
     Node n;
     n.offset = pos_;

@@ -661,11 +661,22 @@ TEST(ManifestErrors, HostileNestingIsRefusedBeforeTheParserRecurses) {
   std::string block;
   for (int i = 0; i < 20000; ++i) block += "- ";
   EXPECT_EQ(Error(Yaml(block + "x\n")), "demo.yaml:1:65: " + too_deep);
-  // Hostile sizes: refused just as fast. (While a flow collection is unclosed yaml-cpp
-  // also opens an implicit one-pair map per level, so the limit is met sooner.)
-  std::string hostile(100000, '[');
-  EXPECT_EQ(Error(Yaml(hostile)), "demo.yaml:1:17: " + too_deep);
+  // Hostile sizes are refused by a scan of the brackets before yaml-cpp reads anything.
+  std::string hostile(1000000, '[');
+  EXPECT_EQ(Error(Yaml(hostile)), "demo.yaml:1:33: " + too_deep);
   EXPECT_EQ(Error(Json(hostile)), "demo.json:1:33: " + too_deep);
+  // The scan does not see a bracket after an anchor; the parser's own limit does.
+  std::string anchored = "x: ";
+  for (int i = 0; i < 40; ++i) anchored += "&a [";
+  anchored += std::string(40, ']');
+  EXPECT_EQ(Error(Yaml(anchored)), "demo.yaml:1:128: " + too_deep);
+  // Brackets in quotes, comments and plain text are not nesting.
+  std::string many(40, '[');
+  auto m = Yaml("labels:\n  a: \"" + many + "\"\n  b: 'it''s " + many + "'\n  c: x" + many +
+                "\n  d: it's " + many + " # " + many + "\n");
+  ASSERT_TRUE(m.ok()) << m.status().message();
+  EXPECT_EQ(m->labels.at("b"), "it's " + many);
+  EXPECT_EQ(m->labels.at("d"), "it's " + many);
   // 32 levels are fine as far as nesting goes.
   EXPECT_EQ(Error(Yaml("labels: " + std::string(31, '[') + std::string(31, ']'))),
             "demo.yaml:1:9: labels: expected a map of label names to values, found a list");
