@@ -319,6 +319,7 @@ class TreeBuilder : public YAML::EventHandler {
     n.offset = Offset(mark);
     n.kind = Node::Kind::kScalar;
     n.text = value;
+    if (tag != "?") CheckClosingQuote(n.offset);
     if (tag == "?") {
       n.scalar_type = PlainScalarType(value);
     } else if (tag == "tag:yaml.org,2002:null") {
@@ -342,6 +343,32 @@ class TreeBuilder : public YAML::EventHandler {
 
  private:
   size_t Offset(const YAML::Mark& mark) const { return MarkOffset(mark, text_.size()); }
+
+  // yaml-cpp 0.7 ends a quoted scalar that is never closed at the end of the input
+  // without an error, so `a: "x` would swallow the rest of the manifest into a's value.
+  // The scalar's mark is its opening quote (after any anchor or tag): look for the end.
+  void CheckClosingQuote(size_t at) const {
+    while (at < text_.size() && (text_[at] == '&' || text_[at] == '!')) {
+      while (at < text_.size() && text_[at] != ' ' && text_[at] != '\t' && text_[at] != '\n') ++at;
+      while (at < text_.size() && (text_[at] == ' ' || text_[at] == '\t' || text_[at] == '\n')) {
+        ++at;
+      }
+    }
+    if (at >= text_.size() || (text_[at] != '"' && text_[at] != '\'')) return;  // not quoted
+    const char quote = text_[at];
+    for (size_t i = at + 1; i < text_.size(); ++i) {
+      if (quote == '"' && text_[i] == '\\') {
+        ++i;
+      } else if (text_[i] == quote) {
+        if (quote == '\'' && i + 1 < text_.size() && text_[i + 1] == '\'') {
+          ++i;  // '' is a quote inside a single-quoted string
+          continue;
+        }
+        return;
+      }
+    }
+    throw Failure{at, "YAML syntax error: this quoted string has no closing quote"};
+  }
 
   // yaml-cpp marks an empty node ("- " or "key:" with nothing after it) at the token
   // after it, often on a later line. The indicator before it ("-", ",", "[", ...) is

@@ -614,6 +614,18 @@ TEST(ManifestErrors, YamlSyntax) {
             "demo.yaml:2:7: YAML syntax error: end of sequence flow not found");
   EXPECT_EQ(Error(Yaml("labels:\n  a: b: c\n")),
             "demo.yaml:2:7: YAML syntax error: illegal map value");
+  // yaml-cpp 0.7 alone would take the rest of the file into the string.
+  EXPECT_EQ(Error(Yaml("labels:\n  a: \"x\n  b: y\nactors: [a]\n")),
+            "demo.yaml:2:6: YAML syntax error: this quoted string has no closing quote");
+  EXPECT_EQ(Error(Yaml("labels:\n  a: 'it''s\n")),
+            "demo.yaml:2:6: YAML syntax error: this quoted string has no closing quote");
+  EXPECT_EQ(Error(Yaml("labels:\n  a: &x !!str \"x\\\"\n")),
+            "demo.yaml:2:15: YAML syntax error: this quoted string has no closing quote");
+  auto quoted = Yaml("labels:\n  a: &x !!str \"x\\\" y\"\n  b: 'it''s'\n  c: |\n    say \"hi\n");
+  ASSERT_TRUE(quoted.ok()) << quoted.status().message();
+  EXPECT_EQ(quoted->labels.at("a"), "x\" y");
+  EXPECT_EQ(quoted->labels.at("b"), "it's");
+  EXPECT_EQ(quoted->labels.at("c"), "say \"hi\n");
   EXPECT_EQ(Error(Yaml("actors: [*nope]\n")),
             "demo.yaml:1:10: YAML syntax error: the referenced anchor is not defined");
 }
