@@ -59,27 +59,37 @@ struct ProviderEvent {
   Bytes payload;          // HandleCall
 };
 
-// wasmcloud:keyvalue in memory: Add, Get and Set on numbers. Records every call the
-// host makes, in order.
+// wasmcloud:keyvalue in memory: Add and Get on numbers. Records every call the host
+// makes, in order. The public members change its behaviour; set them before the provider
+// is started.
 class FakeKeyValueProvider : public provider::Provider {
  public:
   explicit FakeKeyValueProvider(
       std::shared_ptr<KeyValueStore> store = std::make_shared<KeyValueStore>())
       : store_(std::move(store)) {}
 
+  // Start and BindActor return these.
+  Status start_error;
+  Status bind_error;
+  // When set, HandleCall runs this before its own work; an error is returned as is.
+  std::function<Status(provider::ProviderHost* host, std::string_view actor,
+                       std::string_view operation)>
+      before_call;
+
   provider::ProviderDescriptor Describe() const override {
     return {"wasmcloud:keyvalue", "In-memory key-value store (test)", "0.1.0"};
   }
 
   Status Start(provider::ProviderHost* host) override {
-    host_.store(host);
     Record({ProviderEvent::Kind::kStart, {}, {}, {}, {}});
+    if (!start_error.ok()) return start_error;
+    host_.store(host);
     return Status::Ok();
   }
 
   Status BindActor(std::string_view actor, const LinkValues& values) override {
     Record({ProviderEvent::Kind::kBindActor, std::string(actor), values, {}, {}});
-    return Status::Ok();
+    return bind_error;
   }
 
   Status RemoveActor(std::string_view actor) override {
@@ -94,6 +104,10 @@ class FakeKeyValueProvider : public provider::Provider {
             {},
             std::string(operation),
             Bytes(payload.begin(), payload.end())});
+    if (before_call) {
+      Status s = before_call(host_.load(), actor, operation);
+      if (!s.ok()) return s;
+    }
     if (operation == "Add") {
       auto args = wire::DecodeAddArgs(payload);
       if (!args.ok()) return args.status();
