@@ -1561,5 +1561,51 @@ TEST(HostBasicsTest, CustomLabelsCannotReplaceHostcoreLabels) {
   }
 }
 
+TEST(HostBasicsTest, NothingRunsBeforeStartOrAfterStop) {
+  Host host;
+  EXPECT_FALSE(host.StartActor(Actor("echo.wasm")).ok());
+  EXPECT_FALSE(host.CallActor(kEchoKey, "HealthRequest", Hex(kHealthRequestHex)).ok());
+  ASSERT_TRUE(Ok(host.Start()));
+  ASSERT_TRUE(Ok(host.Stop()));
+  EXPECT_FALSE(host.StartActor(Actor("echo.wasm")).ok());
+  EXPECT_TRUE(host.Actors().empty());
+}
+
+TEST(StartRefusalTest, MemoryAboveTheCap) {
+  HostConfig config;
+  config.max_memory_pages = 16;  // echo.wasm asks for 17 pages at start
+  auto host = StartHost(config);
+  auto r = host->StartActor(Actor("echo.wasm"));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Code::kResourceExhausted) << r.status().message();
+  EXPECT_THAT(r.status().message(), HasSubstr("17"));
+  EXPECT_THAT(r.status().message(), HasSubstr("16"));
+  EXPECT_TRUE(host->Actors().empty());
+}
+
+TEST(LiveUpdateTest, ImageRefOfTheUpdateIsKept) {
+  HostConfig config;
+  config.allow_live_updates = true;
+  auto host = StartHost(config);
+  ASSERT_TRUE(Ok(host->StartActor(Actor("echo_r0.wasm"))));
+  ASSERT_TRUE(Ok(host->UpdateActor(kEchoRevKey, Actor("echo_r1.wasm"), "example.com/echo:0.2.1")));
+  auto id = host->GetActorIdentity(kEchoRevKey);
+  ASSERT_TRUE(Ok(id));
+  EXPECT_EQ(id->image_ref, std::optional<std::string>("example.com/echo:0.2.1"));
+}
+
+TEST_F(KeyValueTest, ProviderImageRefIsKept) {
+  NativeCapability cap;
+  cap.provider = NewProvider();
+  cap.claims = test::FakeProviderClaims(account_, service_);
+  cap.image_ref = "example.com/fake-kv:0.1.0";
+  ASSERT_TRUE(Ok(host_->StartNativeCapability(std::move(cap))));
+  auto id = host_->GetProviderIdentity(ProviderKey(), "default");
+  ASSERT_TRUE(Ok(id));
+  EXPECT_EQ(id->image_ref, std::optional<std::string>("example.com/fake-kv:0.1.0"));
+  EXPECT_EQ(id->revision, 1);
+  EXPECT_EQ(id->name, "Fake KV");
+}
+
 }  // namespace
 }  // namespace wasmcloud::host
