@@ -2,6 +2,7 @@
 // target resolution (§1.4), the capability check and the authorizer (§7.3, §10.1), and
 // the instance of an actor on the calling thread's worker.
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 
 #include "core/log.h"
@@ -39,7 +40,33 @@ bool LooksLikeActorKey(std::string_view s) {
   return s.size() == crypto::kPublicKeyLength && s[0] == 'M';
 }
 
+struct ActorLookupCache {
+  uint64_t host = 0;
+  uint64_t version = 0;
+  std::string key;
+  std::shared_ptr<const actor::ActorModule> module;
+};
+thread_local ActorLookupCache tls_actor_cache;
+
+std::atomic<uint64_t> next_instance_id{1};
+
 }  // namespace
+
+uint64_t HostCore::NextInstanceId() { return next_instance_id.fetch_add(1); }
+
+const std::shared_ptr<const actor::ActorModule>& HostCore::FindActorForOuterCall(
+    std::string_view key_or_alias) {
+  ActorLookupCache& c = tls_actor_cache;
+  // Read before the lookup: a change after it leaves the entry stale, never wrong.
+  uint64_t version = actors_version_.load(std::memory_order_acquire);
+  if (c.host == instance_id_ && c.version == version && c.key == key_or_alias) return c.module;
+  std::string pk = ResolveActor(key_or_alias);
+  c.module = pk.empty() ? nullptr : FindActor(pk);
+  c.host = instance_id_;
+  c.version = version;
+  c.key.assign(key_or_alias);
+  return c.module;
+}
 
 std::string HostCore::ResolveActor(std::string_view key_or_alias) const {
   if (LooksLikeActorKey(key_or_alias)) return std::string(key_or_alias);
@@ -100,6 +127,11 @@ Result<Bytes> HostCore::Invoke(const std::shared_ptr<const actor::ActorModule>& 
 Result<Bytes> HostCore::CallActor(std::string_view actor, std::string_view operation,
                                   ByteView payload) {
   WC_RETURN_IF_ERROR(CheckRunning());
+  if (operation.empty()) return InvalidArgument("the operation name is empty");
+  if (!pool_->HeldByThisThread()) {
+    const auto& cached = FindActorForOuterCall(actor);
+    if (cached) return Invoke(cached, operation, payload);
+  }
   std::string pk = ResolveActor(actor);
   if (pk.empty()) {
     return NotFound("Specified actor was not a public key or a known call alias. (\"" +
@@ -107,13 +139,16 @@ Result<Bytes> HostCore::CallActor(std::string_view actor, std::string_view opera
   }
   auto module = FindActor(pk);
   if (!module) return NotFound("actor " + pk + " is not running on this host");
-  if (operation.empty()) return InvalidArgument("the operation name is empty");
   return Invoke(module, operation, payload);
 }
 
 Result<Bytes> HostCore::CallActorFromProvider(const ProviderEntry& origin, std::string_view actor,
                                               std::string_view operation, ByteView payload) {
   WC_RETURN_IF_ERROR(CheckRunning());
+  if (!pool_->HeldByThisThread() && !operation.empty()) {
+    const auto& cached = FindActorForOuterCall(actor);
+    if (cached) return Invoke(cached, operation, payload);
+  }
   std::string pk = ResolveActor(actor);
   auto module = pk.empty() ? nullptr : FindActor(pk);
   if (!module) {

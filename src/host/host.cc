@@ -167,6 +167,7 @@ Status HostCore::Stop() {
     providers_.clear();
     actors_.clear();
     call_aliases_.clear();
+    actors_version_.fetch_add(1);
   }
   for (auto& p : providers) {
     std::lock_guard<std::mutex> control(p->control_mu);
@@ -236,6 +237,7 @@ Result<std::string> HostCore::StartActor(ByteView bytes, std::optional<std::stri
   {
     std::unique_lock lock(mu_);
     actors_[pk] = module;
+    actors_version_.fetch_add(1);
     claims_[pk] = module->claims;
     if (image_ref) oci_refs_[*image_ref] = pk;
     if (const auto& alias = module->metadata().call_alias; alias && !alias->empty()) {
@@ -266,6 +268,7 @@ Status HostCore::StopActor(std::string_view actor_ref) {
     if (it == actors_.end()) return Status::Ok();  // idempotent
     stopped = it->second;
     actors_.erase(it);
+    actors_version_.fetch_add(1);
     std::erase_if(call_aliases_, [&](const auto& e) { return e.second == pk; });
     std::erase_if(oci_refs_, [&](const auto& e) { return e.second == pk; });
   }
@@ -308,6 +311,7 @@ Status HostCore::UpdateActor(std::string_view actor_id, ByteView bytes,
   {
     std::unique_lock lock(mu_);
     actors_[next->public_key] = next;
+    actors_version_.fetch_add(1);
     claims_[next->public_key] = next->claims;
     if (image_ref) {
       std::erase_if(oci_refs_, [&](const auto& e) { return e.second == next->public_key; });

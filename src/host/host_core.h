@@ -100,6 +100,13 @@ class HostCore : public std::enable_shared_from_this<HostCore> {
  private:
   enum class State { kNew, kRunning, kStopped };
 
+  // The running version of `key_or_alias` for a call that is the outermost one on its
+  // thread; null when there is none. A thread-local cache, checked against
+  // actors_version_, spares the read lock and the reference count of the shared map on
+  // repeated calls (with two calling threads those shared cache lines cost more than the
+  // call itself). Nested calls must use FindActor.
+  const std::shared_ptr<const actor::ActorModule>& FindActorForOuterCall(
+      std::string_view key_or_alias);
   // The running version of an actor, or null. Takes the read lock.
   std::shared_ptr<const actor::ActorModule> FindActor(std::string_view public_key) const;
   // Public key for a key or a call alias; empty when neither.
@@ -123,6 +130,12 @@ class HostCore : public std::enable_shared_from_this<HostCore> {
 
   std::shared_ptr<wasm::Engine> engine_;
   std::unique_ptr<WorkerPool> pool_;
+
+  // Unique per HostCore in the process (a cache key that an address reused by a later
+  // host cannot alias), and bumped whenever actors_ or call_aliases_ change.
+  const uint64_t instance_id_ = NextInstanceId();
+  std::atomic<uint64_t> actors_version_{0};
+  static uint64_t NextInstanceId();
 
   mutable std::shared_mutex mu_;  // guards everything below
   std::shared_ptr<Authorizer> authorizer_;

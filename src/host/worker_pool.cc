@@ -23,17 +23,43 @@ Status WorkerPool::Init(unsigned workers) {
     slot->worker = std::move(*worker);
     slots_.push_back(std::move(slot));
   }
-  std::lock_guard<std::mutex> lock(mu_);
-  free_count_ = slots_.size();
   return Status::Ok();
 }
 
+WorkerSlot* WorkerPool::TryTake(size_t preferred) {
+  size_t n = slots_.size();
+  for (size_t k = 0; k < n; ++k) {
+    WorkerSlot* s = slots_[(preferred + k) % n].get();
+    bool expected = false;
+    if (!s->leased.load(std::memory_order_relaxed) &&
+        s->leased.compare_exchange_strong(expected, true)) {
+      return s;
+    }
+  }
+  return nullptr;
+}
+
+void WorkerPool::Give(WorkerSlot& slot) {
+  slot.leased.store(false);  // seq_cst: ordered before the load of waiters_
+  if (waiters_.load() > 0) {
+    std::lock_guard<std::mutex> lock(mu_);
+    free_cv_.notify_all();
+  }
+}
+
 void WorkerPool::Shutdown() {
+  if (shut_down_.exchange(true) && slots_.empty()) return;
   {
+    // Takes every slot, waiting for the leased ones to come back.
     std::unique_lock<std::mutex> lock(mu_);
-    if (shut_down_ && slots_.empty()) return;
-    shut_down_ = true;
-    free_cv_.wait(lock, [&] { return free_count_ == slots_.size(); });
+    waiters_.fetch_add(1);
+    for (auto& s : slots_) {
+      free_cv_.wait(lock, [&] {
+        bool expected = false;
+        return s->leased.compare_exchange_strong(expected, true);
+      });
+    }
+    waiters_.fetch_sub(1);
   }
   for (auto& slot : slots_) {
     {
@@ -42,9 +68,7 @@ void WorkerPool::Shutdown() {
     }
     slot->worker.reset();
   }
-  std::lock_guard<std::mutex> lock(mu_);
   slots_.clear();
-  free_count_ = 0;
 }
 
 Result<std::unique_ptr<WorkerPool::Lease>> WorkerPool::Acquire() {
@@ -52,24 +76,19 @@ Result<std::unique_ptr<WorkerPool::Lease>> WorkerPool::Acquire() {
     tls_slot->worker->Lock();
     return std::unique_ptr<Lease>(new Lease(this, tls_slot, false, nullptr, nullptr));
   }
-  WorkerSlot* slot = nullptr;
-  {
+  if (shut_down_.load()) return Unavailable("the host is stopping");
+  size_t preferred = tls_preferred_pool == this ? tls_preferred_index : 0;
+  WorkerSlot* slot = TryTake(preferred);
+  if (slot == nullptr) {
     std::unique_lock<std::mutex> lock(mu_);
-    free_cv_.wait(lock, [&] { return shut_down_ || free_count_ > 0; });
-    if (shut_down_) return Unavailable("the host is stopping");
-    if (tls_preferred_pool == this && tls_preferred_index < slots_.size() &&
-        !slots_[tls_preferred_index]->leased) {
-      slot = slots_[tls_preferred_index].get();
-    } else {
-      for (auto& s : slots_) {
-        if (!s->leased) {
-          slot = s.get();
-          break;
-        }
-      }
-    }
-    slot->leased = true;
-    --free_count_;
+    waiters_.fetch_add(1);  // seq_cst: ordered before the scans below
+    free_cv_.wait(lock,
+                  [&] { return shut_down_.load() || (slot = TryTake(preferred)) != nullptr; });
+    waiters_.fetch_sub(1);
+  }
+  if (shut_down_.load()) {
+    if (slot != nullptr) Give(*slot);
+    return Unavailable("the host is stopping");
   }
   slot->worker->Lock();
   auto lease = std::unique_ptr<Lease>(new Lease(this, slot, true, tls_pool, tls_slot));
@@ -80,6 +99,8 @@ Result<std::unique_ptr<WorkerPool::Lease>> WorkerPool::Acquire() {
   return lease;
 }
 
+bool WorkerPool::HeldByThisThread() const { return tls_pool == this && tls_slot != nullptr; }
+
 WorkerPool::Lease::~Lease() { pool_->Release(*this); }
 
 void WorkerPool::Release(Lease& lease) {
@@ -88,22 +109,13 @@ void WorkerPool::Release(Lease& lease) {
     slot.worker->Unlock();
     return;
   }
-  bool sweep;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    sweep = slot.sweep_pending;
-    slot.sweep_pending = false;
+  if (slot.sweep_pending.load(std::memory_order_relaxed) && slot.sweep_pending.exchange(false)) {
+    Sweep(slot);
   }
-  if (sweep) Sweep(slot);
   slot.worker->Unlock();
   tls_pool = lease.saved_pool_;
   tls_slot = lease.saved_slot_;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    slot.leased = false;
-    ++free_count_;
-  }
-  free_cv_.notify_one();
+  Give(slot);
 }
 
 void WorkerPool::Sweep(WorkerSlot& slot) {
@@ -114,27 +126,22 @@ void WorkerPool::Sweep(WorkerSlot& slot) {
 }
 
 void WorkerPool::SweepAll() {
+  if (shut_down_.load()) return;
   for (auto& s : slots_) {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (shut_down_) return;
-      if (s->leased) {
-        s->sweep_pending = true;
-        continue;
-      }
-      s->leased = true;
-      --free_count_;
+    bool expected = false;
+    if (!s->leased.compare_exchange_strong(expected, true)) {
+      // Its holder sweeps when it gives the slot back; if it did so just now, the slot
+      // is free again and is swept here after all.
+      s->sweep_pending.store(true);
+      expected = false;
+      if (!s->leased.compare_exchange_strong(expected, true)) continue;
+      s->sweep_pending.store(false);
     }
     {
       wasm::WorkerLock engine_lock(*s->worker);
       Sweep(*s);
     }
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      s->leased = false;
-      ++free_count_;
-    }
-    free_cv_.notify_one();
+    Give(*s);
   }
 }
 

@@ -7,6 +7,7 @@
 // at once to the number of workers.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -36,8 +37,8 @@ struct WorkerSlot {
   std::unique_ptr<wasm::Worker> worker;
   // By actor public key. Only the thread that holds the slot touches it.
   std::unordered_map<std::string, ActorInstance> instances;
-  bool leased = false;         // guarded by WorkerPool::mu_
-  bool sweep_pending = false;  // guarded by WorkerPool::mu_
+  std::atomic<bool> leased{false};
+  std::atomic<bool> sweep_pending{false};
 };
 
 class WorkerPool {
@@ -84,20 +85,31 @@ class WorkerPool {
   // ones, when they are released on the leased ones.
   void SweepAll();
 
+  // True when the calling thread holds a lease of this pool (it is inside a call).
+  bool HeldByThisThread() const;
+
   wasm::Engine& engine() { return *engine_; }
   size_t size() const { return slots_.size(); }
 
  private:
   void Release(Lease& lease);
   void Sweep(WorkerSlot& slot);
+  // Takes a free slot, preferring `preferred`; null when every slot is leased.
+  WorkerSlot* TryTake(size_t preferred);
+  // Frees a slot and wakes the waiters, if any.
+  void Give(WorkerSlot& slot);
 
   std::shared_ptr<wasm::Engine> engine_;
   KeepInstance keep_;
+  // The fast path (a free worker) takes no lock: a slot is taken with a compare-and-swap
+  // of its `leased` flag. Waiting for one uses mu_ and free_cv_; a releaser notifies only
+  // when `waiters_` says someone waits (both sides use sequentially consistent
+  // operations, so a wake-up cannot be lost).
   std::mutex mu_;
   std::condition_variable free_cv_;
-  std::vector<std::unique_ptr<WorkerSlot>> slots_;
-  size_t free_count_ = 0;   // guarded by mu_
-  bool shut_down_ = false;  // guarded by mu_
+  std::atomic<int> waiters_{0};
+  std::vector<std::unique_ptr<WorkerSlot>> slots_;  // fixed after Init
+  std::atomic<bool> shut_down_{false};
 };
 
 }  // namespace wasmcloud::host
