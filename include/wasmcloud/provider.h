@@ -1,0 +1,131 @@
+/* The capability provider C ABI of this host, version 1.
+ *
+ * A provider is a shared library (.so) that exports two functions:
+ *
+ *   uint32_t wasmcloud_provider_abi_version(void);
+ *     returns WASMCLOUD_PROVIDER_ABI_VERSION as the provider was built with it. The host
+ *     calls it first and refuses a library built for another version.
+ *
+ *   int wasmcloud_provider_create(const wc_host_api* host, wc_provider* out,
+ *                                 wc_buffer* error);
+ *     makes one provider instance. `host` stays valid until the instance's `destroy`
+ *     returns. On success returns WC_OK and fills `out`; on failure returns WC_ERROR and
+ *     may put a message in `error`.
+ *
+ * Everything crossing this boundary is plain C: no C++ exception may cross it (the C++
+ * helper in sdk/provider catches them), strings are NUL-terminated UTF-8, byte payloads
+ * are pointer + length. Memory is released by whoever allocated it: a wc_buffer carries
+ * its own `release` function, which the receiver calls once when done.
+ *
+ * Threads: handle_call may be called from several host threads at once and must be
+ * thread-safe. describe, bind_actor, remove_actor, health, stop and destroy are called
+ * one at a time. The host's call_actor and log may be called from any thread, including
+ * the provider's own, between create and the return of stop.
+ *
+ * Compatibility: a later minor change appends members to the end of wc_provider_vtable
+ * and wc_host_api and grows their struct_size; a change that breaks layout increments
+ * WASMCLOUD_PROVIDER_ABI_VERSION. */
+#ifndef WASMCLOUD_PROVIDER_H_
+#define WASMCLOUD_PROVIDER_H_
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define WASMCLOUD_PROVIDER_ABI_VERSION 1u
+
+#define WC_OK 0
+#define WC_ERROR 1
+
+#if defined(__GNUC__)
+#define WC_PROVIDER_EXPORT __attribute__((visibility("default")))
+#else
+#define WC_PROVIDER_EXPORT
+#endif
+
+/* Bytes owned by whoever filled the buffer. The receiver calls release(buffer) once
+ * when done with them (when release is not NULL). An empty buffer: data NULL, len 0. */
+typedef struct wc_buffer {
+  uint8_t* data;
+  size_t len;
+  void (*release)(struct wc_buffer* self);
+  void* opaque; /* for the releaser's use */
+} wc_buffer;
+
+typedef enum wc_log_level {
+  WC_LOG_TRACE = 0,
+  WC_LOG_DEBUG = 1,
+  WC_LOG_INFO = 2,
+  WC_LOG_WARN = 3,
+  WC_LOG_ERROR = 4
+} wc_log_level;
+
+/* One link value (key and value are NUL-terminated, valid during the call). */
+typedef struct wc_link_value {
+  const char* key;
+  const char* value;
+} wc_link_value;
+
+/* What a provider may call on the host. */
+typedef struct wc_host_api {
+  uint32_t abi_version; /* WASMCLOUD_PROVIDER_ABI_VERSION of the host */
+  uint32_t struct_size; /* sizeof(wc_host_api) of the host */
+  void* host_ctx;       /* pass it back to the functions below */
+  /* Calls `operation` on the actor with public key `actor` (origin: this provider).
+   * WC_OK: *response holds the actor's reply. WC_ERROR: *response holds the error
+   * message (UTF-8, not NUL-terminated). Either way the provider releases *response. */
+  int (*call_actor)(void* host_ctx, const char* actor, const char* operation,
+                    const uint8_t* payload, size_t payload_len, wc_buffer* response);
+  /* A line in the host's log. */
+  void (*log)(void* host_ctx, wc_log_level level, const char* message);
+} wc_host_api;
+
+typedef struct wc_provider_descriptor {
+  const char* contract_id; /* e.g. "wasmcloud:keyvalue"; valid until destroy */
+  const char* name;
+  const char* version;
+} wc_provider_descriptor;
+
+/* The provider's functions. `self` is wc_provider.instance. A function that fails
+ * returns WC_ERROR and may put a message (UTF-8) in its wc_buffer argument, which the
+ * host releases. */
+typedef struct wc_provider_vtable {
+  uint32_t abi_version; /* WASMCLOUD_PROVIDER_ABI_VERSION the provider was built with */
+  uint32_t struct_size; /* sizeof(wc_provider_vtable) */
+  void (*describe)(void* self, wc_provider_descriptor* out);
+  /* A link to `actor` exists; idempotent (sent again when either side restarts). */
+  int (*bind_actor)(void* self, const char* actor, const wc_link_value* values, size_t count,
+                    wc_buffer* error);
+  /* The link to `actor` was removed; idempotent. */
+  int (*remove_actor)(void* self, const char* actor, wc_buffer* error);
+  /* A call from an actor. WC_OK: *response is the reply. WC_ERROR: *response is the
+   * error message the actor receives. */
+  int (*handle_call)(void* self, const char* actor, const char* operation,
+                     const uint8_t* payload, size_t payload_len, wc_buffer* response);
+  /* WC_OK when healthy; WC_ERROR with a message when not. */
+  int (*health)(void* self, wc_buffer* message);
+  /* Stop serving: release resources, join threads. Nothing but destroy follows. */
+  void (*stop)(void* self);
+  /* Free the instance. */
+  void (*destroy)(void* self);
+} wc_provider_vtable;
+
+typedef struct wc_provider {
+  void* instance;
+  const wc_provider_vtable* vtable;
+} wc_provider;
+
+typedef uint32_t (*wc_provider_abi_version_fn)(void);
+typedef int (*wc_provider_create_fn)(const wc_host_api* host, wc_provider* out, wc_buffer* error);
+
+#define WC_PROVIDER_ABI_VERSION_SYMBOL "wasmcloud_provider_abi_version"
+#define WC_PROVIDER_CREATE_SYMBOL "wasmcloud_provider_create"
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* WASMCLOUD_PROVIDER_H_ */
