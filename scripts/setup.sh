@@ -12,6 +12,8 @@ packages=(
   build-essential cmake ninja-build pkg-config clang lld libclang-rt-14-dev
   libgtest-dev libgmock-dev libbenchmark-dev wabt
   libsodium-dev nlohmann-json3-dev libmsgpack-cxx-dev libcli11-dev libspdlog-dev libyaml-cpp-dev
+  libarchive-dev
+  libhiredis-dev redis-server
   libicu72 libuv1 libc-ares2 libnghttp2-14 libbrotli1 libssl3 zlib1g
 )
 missing=()

@@ -1,0 +1,199 @@
+#include "redis_server.h"
+
+#include <arpa/inet.h>
+#include <hiredis/hiredis.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "support/run_command.h"
+
+extern char** environ;
+
+namespace wasmcloud::keyvalue::testing {
+namespace {
+
+constexpr auto kStartTimeout = std::chrono::seconds(10);
+constexpr int kPortAttempts = 5;
+
+struct ContextFree {
+  void operator()(redisContext* c) const { redisFree(c); }
+};
+using Context = std::unique_ptr<redisContext, ContextFree>;
+struct ReplyFree {
+  void operator()(redisReply* r) const { freeReplyObject(r); }
+};
+using Reply = std::unique_ptr<redisReply, ReplyFree>;
+
+Context Connect(int port) {
+  timeval tv{0, 200 * 1000};
+  Context c(redisConnectWithTimeout("127.0.0.1", port, tv));
+  if (c == nullptr || c->err != 0) return nullptr;
+  redisSetTimeout(c.get(), timeval{5, 0});
+  return c;
+}
+
+Reply Run(redisContext* c, const std::vector<std::string>& args) {
+  std::vector<const char*> argv;
+  std::vector<size_t> lens;
+  for (const auto& a : args) {
+    argv.push_back(a.data());
+    lens.push_back(a.size());
+  }
+  return Reply(static_cast<redisReply*>(
+      redisCommandArgv(c, static_cast<int>(argv.size()), argv.data(), lens.data())));
+}
+
+std::string ReadLog(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+}  // namespace
+
+int FreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  socklen_t len = sizeof addr;
+  int port = -1;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+    port = ntohs(addr.sin_port);
+  }
+  close(fd);
+  return port;
+}
+
+std::string RedisServer::Binary() { return WC_REDIS_SERVER; }
+
+Result<std::unique_ptr<RedisServer>> RedisServer::Start(std::vector<std::string> extra_args) {
+  if (Binary().empty()) return NotFound("redis-server is not installed");
+  std::unique_ptr<RedisServer> server(
+      new RedisServer(wasmcloud::testing::MakeTempDir(), std::move(extra_args)));
+  auto pass = std::find(server->extra_args_.begin(), server->extra_args_.end(), "--requirepass");
+  if (pass != server->extra_args_.end() && pass + 1 != server->extra_args_.end()) {
+    server->password_ = *(pass + 1);
+  }
+  // Another process may take the port between FreePort and redis binding it: try again.
+  Status s;
+  for (int attempt = 0; attempt < kPortAttempts; ++attempt) {
+    server->port_ = FreePort();
+    s = server->Launch();
+    if (s.ok()) return server;
+  }
+  return s;
+}
+
+Status RedisServer::Launch() {
+  const std::string log = dir_ + "/redis.log";
+  std::vector<std::string> argv = {Binary(), "--port",       std::to_string(port_),
+                                   "--bind", "127.0.0.1",    "--save",
+                                   "",       "--appendonly", "no",
+                                   "--dir",  dir_,           "--logfile",
+                                   log,      "--daemonize",  "no"};
+  argv.insert(argv.end(), extra_args_.begin(), extra_args_.end());
+  std::vector<char*> args;
+  for (auto& a : argv) args.push_back(a.data());
+  args.push_back(nullptr);
+  if (int rc = posix_spawn(&pid_, args[0], nullptr, nullptr, args.data(), environ); rc != 0) {
+    pid_ = -1;
+    return Internal("cannot start " + Binary() + ": error " + std::to_string(rc));
+  }
+  const auto deadline = std::chrono::steady_clock::now() + kStartTimeout;
+  while (!Pings()) {
+    int status = 0;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      return Unavailable("redis-server exited at start on port " + std::to_string(port_) + ": " +
+                         ReadLog(log));
+    }
+    if (std::chrono::steady_clock::now() > deadline) {
+      Kill();
+      return DeadlineExceeded("redis-server did not answer PING on port " + std::to_string(port_) +
+                              ": " + ReadLog(log));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return Status::Ok();
+}
+
+bool RedisServer::Pings() const {
+  Context c = Connect(port_);
+  if (c == nullptr) return false;
+  Reply r = Run(c.get(), {"PING"});
+  return r != nullptr;  // NOAUTH is an answer too
+}
+
+RedisServer::~RedisServer() {
+  Kill();
+  std::error_code ec;
+  std::filesystem::remove_all(dir_, ec);
+}
+
+std::string RedisServer::Url(int db) const {
+  std::string url = "redis://127.0.0.1:" + std::to_string(port_);
+  if (db != 0) url += "/" + std::to_string(db);
+  return url;
+}
+
+void RedisServer::Kill() {
+  if (pid_ <= 0) return;
+  kill(pid_, SIGKILL);
+  int status = 0;
+  waitpid(pid_, &status, 0);
+  pid_ = -1;
+}
+
+Status RedisServer::Restart() {
+  Kill();
+  return Launch();
+}
+
+Result<std::string> RedisServer::Command(const std::vector<std::string>& args, int db,
+                                         bool sort) const {
+  Context c = Connect(port_);
+  if (c == nullptr) return Unavailable("cannot connect to the test redis-server");
+  if (!password_.empty()) Run(c.get(), {"AUTH", password_});
+  if (db != 0) Run(c.get(), {"SELECT", std::to_string(db)});
+  Reply r = Run(c.get(), args);
+  if (r == nullptr) return Unavailable(std::string("redis: ") + c->errstr);
+  switch (r->type) {
+    case REDIS_REPLY_STRING:
+    case REDIS_REPLY_STATUS:
+      return std::string(r->str, r->len);
+    case REDIS_REPLY_INTEGER:
+      return std::to_string(r->integer);
+    case REDIS_REPLY_NIL:
+      return std::string("(nil)");
+    case REDIS_REPLY_ERROR:
+      return FailedPrecondition(std::string(r->str, r->len));
+    case REDIS_REPLY_ARRAY: {
+      std::vector<std::string> items;
+      for (size_t i = 0; i < r->elements; ++i) {
+        items.emplace_back(r->element[i]->str, r->element[i]->len);
+      }
+      if (sort) std::sort(items.begin(), items.end());
+      std::string out;
+      for (size_t i = 0; i < items.size(); ++i) out += (i ? "\n" : "") + items[i];
+      return out;
+    }
+  }
+  return Internal("unknown reply type");
+}
+
+}  // namespace wasmcloud::keyvalue::testing
