@@ -14,13 +14,23 @@
  *
  * Everything crossing this boundary is plain C: no C++ exception may cross it (the C++
  * helper in sdk/provider catches them), strings are NUL-terminated UTF-8, byte payloads
- * are pointer + length. Memory is released by whoever allocated it: a wc_buffer carries
- * its own `release` function, which the receiver calls once when done.
+ * are pointer + length (the pointer may be NULL when the length is 0). Memory is released
+ * by whoever allocated it: a wc_buffer carries its own `release` function, which the
+ * receiver calls once when done. A wc_buffer* argument to be filled is passed zeroed
+ * (data NULL, len 0, release NULL); after the call the caller releases whatever it holds,
+ * whatever the return code.
  *
  * Threads: handle_call may be called from several host threads at once and must be
- * thread-safe. describe, bind_actor, remove_actor, health, stop and destroy are called
- * one at a time. The host's call_actor and log may be called from any thread, including
- * the provider's own, between create and the return of stop.
+ * thread-safe. describe, bind_actor, remove_actor, health and stop are called one at a
+ * time, but may run while handle_call calls are in flight on other threads. In
+ * particular stop may overlap handle_call: calls the host began before stop may still be
+ * running, or only just entering handle_call, while stop runs and shortly after it
+ * returns. stop should make running calls end soon and must not free what they use;
+ * such late calls may be answered with an error. The host starts no other call after
+ * stop, and calls destroy once every call has returned. The host's call_actor and log
+ * may be called from any thread, including the provider's own, between create and the
+ * return of stop; outside that window call_actor answers WC_ERROR (the host has not
+ * started the provider yet, or has stopped it).
  *
  * Compatibility: a later minor change appends members to the end of wc_provider_vtable
  * and wc_host_api and grows their struct_size; a change that breaks layout increments

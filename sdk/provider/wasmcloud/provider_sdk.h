@@ -22,6 +22,7 @@
 
 #include <wasmcloud/provider.h>
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -207,7 +208,8 @@ struct Instance {
   explicit Instance(const wc_host_api* api) : host(api) {}
   Host host;
   std::unique_ptr<Provider> provider;
-  Descriptor descriptor;  // describe's strings point into it until destroy
+  Descriptor descriptor;             // describe's strings point into it until destroy
+  std::atomic<bool> stopped{false};  // a call the host began just before stop is refused
 };
 
 inline Instance* Self(void* self) { return static_cast<Instance*>(self); }
@@ -236,6 +238,7 @@ inline int RemoveActor(void* self, const char* actor, wc_buffer* error) {
 inline int HandleCall(void* self, const char* actor, const char* operation, const uint8_t* payload,
                       size_t payload_len, wc_buffer* response) {
   return Guarded(response, [&] {
+    if (Self(self)->stopped.load()) throw Error("the provider is stopped");
     Bytes reply = Self(self)->provider->HandleCall(
         actor == nullptr ? "" : actor, operation == nullptr ? "" : operation, payload, payload_len);
     SetBytes(response, std::move(reply));
@@ -252,6 +255,7 @@ inline int Health(void* self, wc_buffer* message) {
 }
 
 inline void Stop(void* self) {
+  Self(self)->stopped.store(true);
   wc_buffer error{nullptr, 0, nullptr, nullptr};
   if (Guarded(&error, [&] { Self(self)->provider->Stop(); }) == WC_OK) return;
   // Stop cannot fail through the ABI; say so in the host's log.
