@@ -75,20 +75,14 @@ void GiveBytes(wc_buffer* out, Bytes bytes) {
   *out = wc_buffer{held->empty() ? nullptr : held->data(), held->size(), &ReleaseHeldBytes, held};
 }
 
+// A C caller may pass any int: no switch on the enum type itself.
 LogLevel ToLogLevel(wc_log_level level) {
-  switch (level) {
-    case WC_LOG_TRACE:
-      return LogLevel::kTrace;
-    case WC_LOG_DEBUG:
-      return LogLevel::kDebug;
-    case WC_LOG_INFO:
-      return LogLevel::kInfo;
-    case WC_LOG_WARN:
-      return LogLevel::kWarn;
-    case WC_LOG_ERROR:
-      return LogLevel::kError;
-  }
-  return static_cast<int>(level) < 0 ? LogLevel::kTrace : LogLevel::kError;
+  const int value = static_cast<int>(level);
+  if (value <= WC_LOG_TRACE) return LogLevel::kTrace;
+  if (value == WC_LOG_DEBUG) return LogLevel::kDebug;
+  if (value == WC_LOG_INFO) return LogLevel::kInfo;
+  if (value == WC_LOG_WARN) return LogLevel::kWarn;
+  return LogLevel::kError;
 }
 
 class HostBridge;
@@ -132,11 +126,14 @@ class HostBridge {
   class Forwarding {
    public:
     explicit Forwarding(HostBridge* bridge) : bridge_(bridge) {
+      tl_forwarding.push_back(bridge_);  // first: it may throw, the count below may not
       std::lock_guard lock(bridge_->mu_);
       host_ = bridge_->host_;
-      if (host_ == nullptr) return;
+      if (host_ == nullptr) {
+        tl_forwarding.pop_back();
+        return;
+      }
       ++bridge_->in_flight_;
-      tl_forwarding.push_back(bridge_);
     }
     ~Forwarding() {
       if (host_ == nullptr) return;
