@@ -336,6 +336,75 @@ TEST(NativeLibraryTest, TheLibraryIsClosedWhenTheLastInstanceGoes) {
 }
 
 // ---------------------------------------------------------------------------------------
+// A provider in plain C (no SDK): the host's side of the memory rules
+
+class CProviderTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    // Our own handle keeps the library loaded, so that its counters can be read.
+    handle_ = dlopen(WC_TEST_C_PROVIDER, RTLD_NOW | RTLD_LOCAL);
+    ASSERT_NE(handle_, nullptr) << dlerror();
+    released_ = static_cast<int*>(dlsym(handle_, "wc_test_c_released"));
+    live_ = static_cast<int*>(dlsym(handle_, "wc_test_c_live_instances"));
+    ASSERT_NE(released_, nullptr);
+    ASSERT_NE(live_, nullptr);
+    auto p = LoadNativeProvider(WC_TEST_C_PROVIDER, "test:c");
+    ASSERT_TRUE(Ok(p));
+    provider_ = *p;
+    EXPECT_EQ(*live_, 1);
+    ASSERT_TRUE(Ok(provider_->Start(&host_)));
+  }
+  void TearDown() override {
+    provider_.reset();
+    if (live_ != nullptr) {
+      EXPECT_EQ(*live_, 0);
+    }
+    if (handle_ != nullptr) dlclose(handle_);
+  }
+  Result<Bytes> Call(std::string_view op, std::string_view payload = "") {
+    return provider_->HandleCall(kActor, op, AsBytes(payload));
+  }
+
+  FakeHost host_;
+  void* handle_ = nullptr;
+  int* released_ = nullptr;
+  int* live_ = nullptr;
+  std::shared_ptr<Provider> provider_;
+};
+
+TEST_F(CProviderTest, TheHostReleasesEveryBufferItIsGiven) {
+  const int before = *released_;
+  // The provider answers only when its response buffer arrives zeroed.
+  EXPECT_EQ(Text(Call("Echo", "abc")), "abc");
+  EXPECT_EQ(*released_, before + 1);
+  EXPECT_EQ(Text(Call("Echo")), "");
+  EXPECT_EQ(*released_, before + 2);
+  // bind_actor succeeds but leaves a message: released all the same.
+  ASSERT_TRUE(Ok(provider_->BindActor(kActor, {{"a", "b"}})));
+  EXPECT_EQ(*released_, before + 3);
+  auto r = Call("Nope");
+  EXPECT_EQ(r.status().message(), "no operation Nope");
+  EXPECT_EQ(*released_, before + 4);
+  // An error without a message gets one.
+  EXPECT_EQ(Call("FailSilently").status().message(),
+            std::string(WC_TEST_C_PROVIDER) + ": handle_call failed without a message");
+  EXPECT_EQ(*released_, before + 4);
+}
+
+TEST_F(CProviderTest, CallsAndLogsThroughTheHostApi) {
+  EXPECT_EQ(Text(Call("Call", "hi")), "host said: FromC from host: hi");
+  auto r = provider_->HandleCall("MNOTFOUND", "Call", AsBytes("hi"));
+  EXPECT_EQ(r.status().message(), "host error: actor MNOTFOUND is not running on this host");
+  ASSERT_TRUE(Ok(Call("Log")));
+  auto lines = host_.lines();
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(lines[0].level, LogLevel::kError);
+  EXPECT_EQ(lines[0].message, "from C");
+  EXPECT_EQ(lines[1].level, LogLevel::kError);  // an unknown level counts as an error
+  EXPECT_EQ(lines[1].message, "odd level");
+}
+
+// ---------------------------------------------------------------------------------------
 // Libraries the host refuses
 
 TEST(NativeLibraryTest, MissingFile) {
