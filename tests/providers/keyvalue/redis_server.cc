@@ -135,8 +135,15 @@ Status RedisServer::Launch() {
 bool RedisServer::Pings() const {
   Context c = Connect(port_);
   if (c == nullptr) return false;
+  if (!password_.empty()) Run(c.get(), {"AUTH", password_});
   Reply r = Run(c.get(), {"PING"});
-  return r != nullptr;  // NOAUTH is an answer too
+  if (r == nullptr || r->type == REDIS_REPLY_ERROR) return false;
+  // Ours, not a server another test started on the same port a moment earlier (ours then
+  // exits, and Launch sees it).
+  Reply info = Run(c.get(), {"INFO", "server"});
+  if (info == nullptr || info->type != REDIS_REPLY_STRING) return false;
+  const std::string text(info->str, info->len);
+  return text.find("process_id:" + std::to_string(pid_) + "\r\n") != std::string::npos;
 }
 
 RedisServer::~RedisServer() {
