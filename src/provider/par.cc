@@ -101,8 +101,8 @@ bool IsGzip(ByteView data) { return data.size() >= 2 && data[0] == 0x1f && data[
 // Decompresses the whole gzip stream once, keeping nothing, to refuse an archive that
 // unpacks to more than `limit` bytes before the tar reader skips through it (a small
 // gzip of zeros can stand for gigabytes), and to report truncated or corrupt gzip data
-// as such rather than as a broken tar.
-Status CheckGzipStream(ByteView data, uint64_t limit) {
+// as such rather than as a broken tar. Returns the unpacked size.
+Result<uint64_t> CheckGzipStream(ByteView data, uint64_t limit) {
   ArchiveReader a(archive_read_new());
   if (!a) return Internal("libarchive: out of memory");
   archive_read_support_filter_gzip(a.get());
@@ -127,7 +127,7 @@ Status CheckGzipStream(ByteView data, uint64_t limit) {
                                " bytes, over the limit");
     }
   }
-  return Status::Ok();
+  return total;
 }
 
 // Reads the data of the current member into `out`, at most `limit` bytes.
@@ -295,8 +295,10 @@ Result<ProviderArchive> ReadProviderArchive(ByteView data, const ParLimits& limi
   const uint64_t stream_limit = limits.max_total_size + kTarOverhead;
   ProviderArchive par;
   par.compressed = IsGzip(data);
+  // How many bytes the tar has: no member can be larger, whatever its header says.
+  uint64_t tar_size = data.size();
   if (par.compressed) {
-    WC_RETURN_IF_ERROR(CheckGzipStream(data, stream_limit));
+    WC_ASSIGN_OR_RETURN(tar_size, CheckGzipStream(data, stream_limit));
   } else if (data.size() > stream_limit) {
     return ResourceExhausted("the archive is " + std::to_string(data.size()) +
                              " bytes, over the limit of " + std::to_string(stream_limit));
@@ -368,6 +370,12 @@ Result<ProviderArchive> ReadProviderArchive(ByteView data, const ParLimits& limi
       if (total + static_cast<uint64_t>(declared) > limits.max_total_size) {
         return ResourceExhausted("the archive's members add up to more than " +
                                  std::to_string(limits.max_total_size) + " bytes, over the limit");
+      }
+      // Refused before its buffer is allocated.
+      if (static_cast<uint64_t>(declared) > tar_size) {
+        return Malformed("member " + Quote(name) + " says it has " + std::to_string(declared) +
+                         " bytes, but the whole archive unpacks to " + std::to_string(tar_size) +
+                         ": truncated archive");
       }
     }
     Bytes content;

@@ -513,11 +513,19 @@ TEST_F(ParTest, TruncatedOrCorruptDataIsRefused) {
   Bytes tar = MakeTar({{"claims.jwt", Token({{"x86_64-linux", Hash(linux_lib_)}}, account_)},
                        {"x86_64-linux.bin", std::string(5000, 'x')}},
                       false);
+  // Cut inside the library: its header says 5000 bytes, the archive has fewer in all.
   Bytes cut(tar.begin(), tar.begin() + 3000);
   auto r = ReadProviderArchive(cut);
   EXPECT_EQ(r.status().code(), Code::kMalformed);
-  EXPECT_THAT(r.status().message(), HasSubstr("member \"x86_64-linux.bin\": "));
-  EXPECT_THAT(r.status().message(), HasSubstr("Truncated tar archive"));
+  EXPECT_EQ(r.status().message(),
+            "member \"x86_64-linux.bin\" says it has 5000 bytes, but the whole archive unpacks "
+            "to 3000: truncated archive");
+  // Cut after the library's data, before the end of the archive.
+  Bytes cut2(tar.begin(), tar.end() - 1024 - 200);
+  auto r2 = ReadProviderArchive(cut2);
+  EXPECT_EQ(r2.status().code(), Code::kMalformed);
+  EXPECT_THAT(r2.status().message(), HasSubstr("member \"x86_64-linux.bin\": "));
+  EXPECT_THAT(r2.status().message(), HasSubstr("Truncated tar archive"));
 
   // Not an archive at all.
   for (std::string junk : {std::string("hello, this is not a tar file at all"), std::string(),
