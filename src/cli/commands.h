@@ -15,5 +15,6 @@ void AddKeysCommand(CLI::App& app, int* exit_code);
 void AddClaimsCommand(CLI::App& app, int* exit_code);
 void AddUpCommand(CLI::App& app, int* exit_code);
 void AddCallCommand(CLI::App& app, int* exit_code);
+void AddParCommand(CLI::App& app, int* exit_code);
 
 }  // namespace wasmcloud::cli

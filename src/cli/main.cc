@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
   wasmcloud::cli::AddWapcCommand(app, &exit_code);
   wasmcloud::cli::AddKeysCommand(app, &exit_code);
   wasmcloud::cli::AddClaimsCommand(app, &exit_code);
+  wasmcloud::cli::AddParCommand(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
