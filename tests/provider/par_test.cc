@@ -401,7 +401,8 @@ TEST_F(ParTest, HashWithoutLibraryAndLibraryWithoutHash) {
   EXPECT_EQ(s.message(),
             "hash mismatch: the claims list a hash for target aarch64-linux but the archive has "
             "no aarch64-linux.bin");
-  auto extracted = ExtractForTarget(*par, "aarch64-linux", testing::MakeTempDir());
+  ScopedTempDir cache;
+  auto extracted = ExtractForTarget(*par, "aarch64-linux", cache.path);
   EXPECT_EQ(extracted.status().message(), "No binary found in archive for target aarch64-linux");
 
   // A library the claims do not list (0.18 panicked on the missing map entry).
