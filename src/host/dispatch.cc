@@ -128,7 +128,7 @@ Result<Bytes> HostCore::CallActor(std::string_view actor, std::string_view opera
                                   ByteView payload) {
   WC_RETURN_IF_ERROR(CheckRunning());
   if (operation.empty()) return InvalidArgument("the operation name is empty");
-  if (!pool_->HeldByThisThread()) {
+  if (!WorkerPool::ThreadInCall()) {
     const auto& cached = FindActorForOuterCall(actor);
     if (cached) return Invoke(cached, operation, payload);
   }
@@ -145,7 +145,7 @@ Result<Bytes> HostCore::CallActor(std::string_view actor, std::string_view opera
 Result<Bytes> HostCore::CallActorFromProvider(const ProviderEntry& origin, std::string_view actor,
                                               std::string_view operation, ByteView payload) {
   WC_RETURN_IF_ERROR(CheckRunning());
-  if (!pool_->HeldByThisThread() && !operation.empty()) {
+  if (!WorkerPool::ThreadInCall() && !operation.empty()) {
     const auto& cached = FindActorForOuterCall(actor);
     if (cached) return Invoke(cached, operation, payload);
   }

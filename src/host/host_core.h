@@ -104,7 +104,8 @@ class HostCore : public std::enable_shared_from_this<HostCore> {
   // thread; null when there is none. A thread-local cache, checked against
   // actors_version_, spares the read lock and the reference count of the shared map on
   // repeated calls (with two calling threads those shared cache lines cost more than the
-  // call itself). Nested calls must use FindActor.
+  // call itself). Only for a thread that is in no call of any host: the returned reference
+  // is to the cache entry, which a nested call would overwrite.
   const std::shared_ptr<const actor::ActorModule>& FindActorForOuterCall(
       std::string_view key_or_alias);
   // The running version of an actor, or null. Takes the read lock.

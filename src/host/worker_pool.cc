@@ -99,7 +99,7 @@ Result<std::unique_ptr<WorkerPool::Lease>> WorkerPool::Acquire() {
   return lease;
 }
 
-bool WorkerPool::HeldByThisThread() const { return tls_pool == this && tls_slot != nullptr; }
+bool WorkerPool::ThreadInCall() { return tls_pool != nullptr; }
 
 WorkerPool::Lease::~Lease() { pool_->Release(*this); }
 

@@ -85,8 +85,9 @@ class WorkerPool {
   // ones, when they are released on the leased ones.
   void SweepAll();
 
-  // True when the calling thread holds a lease of this pool (it is inside a call).
-  bool HeldByThisThread() const;
+  // True when the calling thread holds a lease of any pool (it is inside a call of some
+  // host).
+  static bool ThreadInCall();
 
   wasm::Engine& engine() { return *engine_; }
   size_t size() const { return slots_.size(); }
