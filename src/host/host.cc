@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdlib>
 #include <filesystem>
 #include <thread>
 
@@ -14,6 +15,8 @@
 #include "host/host_core.h"
 #include "provider/extras.h"
 #include "provider/logging.h"
+#include "provider/native_library.h"
+#include "provider/par.h"
 #include "wasm/v8/v8_engine.h"
 
 namespace wasmcloud::host {
@@ -465,6 +468,55 @@ Result<std::string> HostCore::StartNativeCapability(NativeCapability capability)
   return entry->public_key;
 }
 
+namespace {
+bool EndsWith(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+std::string ProviderCacheRoot() {
+  const char* tmp = std::getenv("TMPDIR");
+  return std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/wasmcloudcache";
+}
+}  // namespace
+
+Result<std::string> HostCore::StartCapabilityFromFile(const std::string& path,
+                                                      std::string_view link_name) {
+  WC_RETURN_IF_ERROR(CheckRunning());
+  NativeCapability capability;
+  capability.link_name = std::string(link_name);
+  if (EndsWith(path, ".par.gz") || EndsWith(path, ".par")) {
+    auto bytes = ReadFile(path);
+    if (!bytes.ok()) return bytes.status().WithContext("provider archive " + path);
+    auto archive = provider::ReadProviderArchive(*bytes);
+    if (!archive.ok()) return archive.status().WithContext("provider archive " + path);
+    crypto::VerifyOptions verify = crypto::VerifyOptions::ForProvider();
+    if (config_.lax_key_types) verify = crypto::VerifyOptions{};
+    WC_RETURN_IF_ERROR(
+        provider::VerifyProviderArchive(*archive, verify).WithContext("provider archive " + path));
+    std::string target = provider::NativeTarget();
+    auto library = provider::ExtractForTarget(*archive, target, ProviderCacheRoot());
+    if (!library.ok()) return library.status().WithContext("provider archive " + path);
+    auto loaded = provider::LoadNativeProvider(*library, archive->claims.wascap->capid);
+    if (!loaded.ok()) {
+      if (loaded.status().message().find("not a wasmcloud provider") != std::string::npos) {
+        return Status(loaded.status().code(),
+                      "provider archive " + path + ": its " + target +
+                          " library does not implement this host's provider C ABI (wasmcloud "
+                          "0.18 providers were Rust trait objects and cannot be loaded here; "
+                          "rebuild the provider with sdk/provider): " +
+                          loaded.status().message());
+      }
+      return loaded.status().WithContext("provider archive " + path);
+    }
+    capability.provider = std::move(*loaded);
+    capability.claims = archive->claims;
+  } else {
+    auto loaded = provider::LoadNativeProvider(path);
+    if (!loaded.ok()) return loaded.status();
+    capability.provider = std::move(*loaded);
+  }
+  return StartNativeCapability(std::move(capability));
+}
+
 Status HostCore::StopProvider(std::string_view provider_id, std::string_view contract_id,
                               std::string_view link_name) {
   WC_RETURN_IF_ERROR(CheckRunning());
@@ -692,9 +744,14 @@ Status HostCore::ApplyManifest(const Manifest& manifest) {
     }
   }
   for (const auto& c : manifest.capabilities) {
-    record(c.location, "capability " + c.image_ref,
-           Unimplemented("provider archives, libraries and OCI references are not supported yet "
-                         "(only in-process providers, through the API)"));
+    std::error_code ec;
+    if (std::filesystem::is_regular_file(c.image_ref, ec)) {
+      record(c.location, "capability " + c.image_ref,
+             StartCapabilityFromFile(c.image_ref, c.link_name).status());
+    } else {
+      record(c.location, "capability " + c.image_ref,
+             Unimplemented("not a file, and OCI registries are not supported yet"));
+    }
   }
   for (const auto& l : manifest.links) {
     record(l.location, "link " + l.actor + " → " + l.contract_id,
@@ -751,6 +808,10 @@ std::map<std::string, crypto::ActorClaims> Host::ActorClaims() const {
 
 Result<std::string> Host::StartNativeCapability(NativeCapability capability) {
   return core_->StartNativeCapability(std::move(capability));
+}
+Result<std::string> Host::StartCapabilityFromFile(const std::string& path,
+                                                  std::string_view link_name) {
+  return core_->StartCapabilityFromFile(path, link_name);
 }
 Result<std::string> Host::StartCapabilityFromRegistry(std::string_view oci_ref,
                                                       std::string_view link_name) {

@@ -152,6 +152,13 @@ class Host {
   // Starts an in-process provider under (its public key, link name) and binds it to
   // every link that names it. Returns the provider's public key.
   Result<std::string> StartNativeCapability(NativeCapability capability);
+  // Starts a provider from a file: a shared library built for this host's provider C ABI
+  // (`.so`, docs/providers.md; the host makes its claims) or a provider archive
+  // (`.par.gz` / `.par`, docs/par.md: signature and target hash verified, this platform's
+  // library unpacked into $TMPDIR/wasmcloudcache/<key>/<rev>/ and loaded with the
+  // archive's claims). Returns the provider's public key.
+  Result<std::string> StartCapabilityFromFile(const std::string& path,
+                                              std::string_view link_name = "default");
   // OCI: kUnimplemented until the OCI issue lands.
   Result<std::string> StartCapabilityFromRegistry(std::string_view oci_ref,
                                                   std::string_view link_name);

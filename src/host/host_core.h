@@ -66,6 +66,7 @@ class HostCore : public std::enable_shared_from_this<HostCore> {
 
   // --- providers (host.cc) ---
   Result<std::string> StartNativeCapability(NativeCapability capability);
+  Result<std::string> StartCapabilityFromFile(const std::string& path, std::string_view link_name);
   Status StopProvider(std::string_view provider_id, std::string_view contract_id,
                       std::string_view link_name);
   std::vector<ProviderIdentity> Providers() const;

@@ -112,6 +112,71 @@ TEST(CallCliTest, HostFlagsAreCheckedAndFallBackToTheEnvironment) {
   EXPECT_NE(refused.err.find("allowed issuers"), std::string::npos) << refused.err;
 }
 
+// kvcounter's HandleRequest for GET /foo (its key is ":foo").
+constexpr char kGetFoo[] =
+    "85a66d6574686f64a3474554a470617468a42f666f6fab7175657279537472696e67a0a668656164657280a4"
+    "626f6479c400";
+
+std::string KeyValueLibrary() {
+  return std::string(WC_BUILD_DIR) + "/providers/libwasmcloud_keyvalue.so";
+}
+
+TEST(CallCliTest, AProviderArchiveMadeByParCreateServesKvcounter) {
+  ScopedTempDir dir;
+  std::string par = dir.path + "/kv.par.gz";
+  auto created = RunCommand({WasmcloudBinary(), "par", "create", "--capid", "wasmcloud:keyvalue",
+                             "--name", "KV", "--vendor", "test", "--binary", KeyValueLibrary(),
+                             "-o", par, "--keys-dir", dir.path + "/keys", "--format", "json"});
+  ASSERT_EQ(created.exit_code, 0) << created.err;
+  auto inspected = RunCommand({WasmcloudBinary(), "par", "inspect", par, "-o", "json"});
+  ASSERT_EQ(inspected.exit_code, 0) << inspected.err;
+  std::string key_field = "\"sub\":\"";
+  size_t at = inspected.out.find(key_field);
+  ASSERT_NE(at, std::string::npos) << inspected.out;
+  std::string provider = inspected.out.substr(at + key_field.size(), 56);
+  std::string manifest = dir.Write(
+      "m.yaml", "actors:\n  - " + FixturePath("wc-host-0.18/kvcounter.wasm") +
+                    "\ncapabilities:\n  - image_ref: kv.par.gz\nlinks:\n"
+                    "  - actor: MCFMFDWFHGKELOXPCNCDXKK5OFLHBVEWRAOXR5JSQUD2TOFRE3DFPM7E\n"
+                    "    contract_id: wasmcloud:keyvalue\n    provider_id: " +
+                    provider + "\n");
+  // TMPDIR keeps the unpacked library in the test's directory.
+  auto r = RunCommand({"env", "TMPDIR=" + dir.path, WasmcloudBinary(), "call", "-m", manifest,
+                       "MCFMFDWFHGKELOXPCNCDXKK5OFLHBVEWRAOXR5JSQUD2TOFRE3DFPM7E", "HandleRequest",
+                       "--data-hex", kGetFoo});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("{\"counter\":1}"), std::string::npos) << r.out;
+  EXPECT_TRUE(
+      std::filesystem::exists(dir.path + "/wasmcloudcache/" + provider + "/0/x86_64-linux.so"));
+}
+
+TEST(CallCliTest, AProviderLibraryByPathServesKvcounter) {
+  ScopedTempDir dir;
+  // A library without claims gets a key from the host, so the link cannot name it in a
+  // manifest; the test only checks that it starts (and the call reaches the actor).
+  std::string manifest =
+      dir.Write("m.yaml", "actors:\n  - " + FixturePath("wc-host-0.18/echo.wasm") +
+                              "\ncapabilities:\n  - image_ref: " + KeyValueLibrary() + "\n");
+  auto r = RunCommand({WasmcloudBinary(), "call", "-m", manifest, kEcho, "HealthRequest",
+                       "--data-hex", kHealthRequest, "--hex"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, std::string(kHealthResponse) + "\n");
+}
+
+TEST(CallCliTest, UpstreamRustProviderArchivesAreRefusedWithAClearReason) {
+  ScopedTempDir dir;
+  std::string manifest = dir.Write(
+      "m.yaml",
+      "capabilities:\n  - image_ref: " + FixturePath("providers/libwascc_redis.par.gz") + "\n");
+  auto r = RunCommand(
+      {"env", "TMPDIR=" + dir.path, WasmcloudBinary(), "call", "-m", manifest, kEcho, "Op"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("m.yaml:2:5"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("does not implement this host's provider C ABI"), std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("Rust trait objects"), std::string::npos) << r.err;
+}
+
 // A `wasmcloud up` child whose stderr (the log) is read line by line.
 class UpProcess {
  public:
