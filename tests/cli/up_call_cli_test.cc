@@ -150,6 +150,15 @@ TEST(CallCliTest, AProviderArchiveMadeByParCreateServesKvcounter) {
       std::filesystem::exists(dir.path + "/wasmcloudcache/" + provider + "/0/x86_64-linux.so"));
 }
 
+TEST(CallCliTest, TheBuildPacksTheKeyValueProviderAsASignedArchive) {
+  auto r = RunCommand({WasmcloudBinary(), "par", "inspect",
+                       std::string(WC_BUILD_DIR) + "/providers/keyvalue.par.gz", "-o", "json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("\"capid\":\"wasmcloud:keyvalue\""), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\"verified\":true"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\"x86_64-linux\""), std::string::npos) << r.out;
+}
+
 TEST(CallCliTest, AProviderLibraryByPathServesKvcounter) {
   ScopedTempDir dir;
   // A library without claims gets a key from the host, so the link cannot name it in a
