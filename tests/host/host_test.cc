@@ -1534,19 +1534,25 @@ TEST(StopTest, HostStopWaitsForCallsInFlight) {
   auto actor = test::SignActor(test::LoopEchoModule());
   ASSERT_TRUE(Ok(actor));
   ASSERT_TRUE(Ok(host->StartActor(actor->module)));
-  std::atomic<bool> returned{false};
+  using Clock = std::chrono::steady_clock;
+  std::atomic<int64_t> call_started_ns{0};
   Result<Bytes> in_flight = Internal("not run");
   std::thread caller([&] {
+    call_started_ns = Clock::now().time_since_epoch().count();
     in_flight = host->CallActor(actor->public_key, "Spin", {});
-    returned = true;
   });
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  auto started = std::chrono::steady_clock::now();
+  // Gives the call time to reach the guest; it then spins until its 1 s deadline.
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
   ASSERT_TRUE(Ok(host->Stop()));
-  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5));
-  EXPECT_TRUE(returned.load()) << "Stop returned while a call was still running";
+  auto stopped = Clock::now();
   caller.join();
-  EXPECT_FALSE(in_flight.ok());
+  // Stop returned only once the spinning call had ended at its deadline (checked by time:
+  // the call's own return is not observable before Stop returns without racing with it).
+  auto since_call = stopped - Clock::time_point(Clock::duration(call_started_ns.load()));
+  EXPECT_GE(since_call, std::chrono::milliseconds(900)) << "Stop returned while a call was running";
+  EXPECT_LT(since_call, std::chrono::seconds(10));
+  ASSERT_FALSE(in_flight.ok());
+  EXPECT_EQ(in_flight.status().code(), Code::kDeadlineExceeded) << in_flight.status().message();
 }
 
 TEST(HostBasicsTest, CustomLabelsCannotReplaceHostcoreLabels) {
