@@ -28,10 +28,6 @@ timeval ToTimeval(std::chrono::milliseconds ms) {
   return tv;
 }
 
-bool StartsWith(std::string_view s, std::string_view prefix) {
-  return s.substr(0, prefix.size()) == prefix;
-}
-
 std::optional<int> ParseDecimal(std::string_view s, int max) {
   int v = 0;
   if (s.empty()) return std::nullopt;
@@ -62,7 +58,7 @@ Result<std::string> PercentDecode(std::string_view s) {
 
 // The error of a reply of type REDIS_REPLY_ERROR, as store.h documents the codes.
 Status ServerError(std::string_view text) {
-  if (StartsWith(text, "NOAUTH") || StartsWith(text, "WRONGPASS") || StartsWith(text, "NOPERM")) {
+  if (text.starts_with("NOAUTH") || text.starts_with("WRONGPASS") || text.starts_with("NOPERM")) {
     return PermissionDenied(std::string(text));
   }
   return FailedPrecondition(std::string(text));
@@ -98,8 +94,8 @@ Result<RedisAddress> ParseRedisUrl(std::string_view url) {
                            " (expected redis://[[user]:password@]host[:port][/db])");
   };
   constexpr std::string_view kScheme = "redis://";
-  if (StartsWith(url, "rediss://")) return bad("TLS (rediss://) is not supported");
-  if (!StartsWith(url, kScheme)) return bad("it does not start with redis://");
+  if (url.starts_with("rediss://")) return bad("TLS (rediss://) is not supported");
+  if (!url.starts_with(kScheme)) return bad("it does not start with redis://");
   std::string_view rest = url.substr(kScheme.size());
   if (rest.find_first_of("?#") != std::string_view::npos)
     return bad("query parameters are not supported");
@@ -130,7 +126,7 @@ Result<RedisAddress> ParseRedisUrl(std::string_view url) {
     }
   }
   std::string_view port;
-  if (StartsWith(authority, "[")) {
+  if (authority.starts_with("[")) {
     const size_t close = authority.find(']');
     if (close == std::string_view::npos) return bad("an IPv6 host lacks its ']'");
     a.host = std::string(authority.substr(1, close - 1));

@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <iostream>
 
 #include "core/bytes.h"
 
@@ -92,6 +93,75 @@ Result<StoredKey> LoadOrCreateKey(const std::string& dir, const std::string& fil
   std::fill(seed.begin(), seed.end(), '\0');
   WC_RETURN_IF_ERROR(written);
   return StoredKey{std::move(key), path, true};
+}
+
+Result<crypto::KeyPair> ResolveIssuer(const SigningKeyOptions& o) {
+  if (o.issuer) {
+    WC_ASSIGN_OR_RETURN(std::string text, ReadKeyText(*o.issuer));
+    auto kp = crypto::KeyPair::FromSeed(text);
+    if (!kp.ok()) return InvalidArgument("--issuer: " + kp.status().message());
+    if (kp->type() != crypto::KeyType::kAccount) {
+      return InvalidArgument("--issuer must be an account seed (SA...), this is a " +
+                             std::string(crypto::KeyTypeName(kp->type())) + " key");
+    }
+    return kp;
+  }
+  std::string dir = o.keys_dir.value_or(DefaultKeysDir());
+  WC_ASSIGN_OR_RETURN(StoredKey k, LoadOrCreateKey(dir, KeyFileStem(o.name) + "_account.nk",
+                                                   crypto::KeyType::kAccount));
+  if (k.created) {
+    std::cerr << "No issuer key was given or found; generated one in " << k.path
+              << " (it will be reused for this name)" << std::endl;
+  }
+  return std::move(k.key);
+}
+
+Result<std::string> ResolveSubject(const SigningKeyOptions& o, crypto::KeyType type) {
+  const std::string type_name(crypto::KeyTypeName(type));
+  if (o.subject) {
+    WC_ASSIGN_OR_RETURN(std::string text, ReadKeyText(*o.subject));
+    crypto::KeyType got;
+    std::string public_key;
+    if (text.size() == crypto::kSeedLength ||
+        (text.size() != crypto::kPublicKeyLength && !text.empty() && text[0] == 'S')) {
+      auto kp = crypto::KeyPair::FromSeed(text);
+      if (!kp.ok()) return InvalidArgument("--subject: " + kp.status().message());
+      got = kp->type();
+      public_key = kp->public_key_text();
+    } else {
+      auto pk = crypto::ParsePublicKey(text);
+      if (!pk.ok()) return InvalidArgument("--subject: " + pk.status().message());
+      got = pk->type;
+      public_key = pk->encoded;
+    }
+    if (got != type) {
+      const char letter = crypto::PrefixChar(type);
+      return InvalidArgument("--subject must be a " + type_name + " key (S" +
+                             std::string(1, letter) + "... or " + std::string(1, letter) +
+                             "...), this is a " + std::string(crypto::KeyTypeName(got)) + " key");
+    }
+    return public_key;
+  }
+  std::string dir = o.keys_dir.value_or(DefaultKeysDir());
+  WC_ASSIGN_OR_RETURN(StoredKey k,
+                      LoadOrCreateKey(dir, KeyFileStem(o.name) + "_" + type_name + ".nk", type));
+  if (k.created) {
+    std::cerr << "No subject key was given or found; generated one in " << k.path
+              << " (it will be reused for this name)" << std::endl;
+  }
+  return k.key.public_key_text();
+}
+
+Result<std::optional<uint64_t>> DaysFromNow(const std::optional<int64_t>& days, int64_t now,
+                                            const char* flag) {
+  constexpr int64_t kDay = 86400;
+  if (!days) return std::optional<uint64_t>();
+  if (*days > 1'000'000 || *days < -1'000'000) {
+    return InvalidArgument(std::string(flag) + " is out of range");
+  }
+  int64_t t = now + *days * kDay;
+  if (t < 0) return InvalidArgument(std::string(flag) + " points before 1970");
+  return std::optional<uint64_t>(static_cast<uint64_t>(t));
 }
 
 }  // namespace wasmcloud::cli

@@ -2,6 +2,8 @@
 // and the keys directory where `claims sign` keeps the keys it generates (as wash did).
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -35,5 +37,26 @@ struct StoredKey {
 // type is an error (kInvalidArgument), not silently replaced.
 Result<StoredKey> LoadOrCreateKey(const std::string& dir, const std::string& file_name,
                                   crypto::KeyType type);
+
+// Where the signing commands (`claims sign`, `par create`) get their keys.
+struct SigningKeyOptions {
+  std::string name;                     // the artefact's name: the key file stem
+  std::optional<std::string> issuer;    // --issuer SEED_OR_FILE
+  std::optional<std::string> subject;   // --subject SEED_OR_FILE (a seed or a public key)
+  std::optional<std::string> keys_dir;  // --keys-dir; default DefaultKeysDir()
+};
+
+// The issuer: --issuer (an account seed), else <keys dir>/<name>_account.nk (made when
+// missing, with a line on stderr saying so).
+Result<crypto::KeyPair> ResolveIssuer(const SigningKeyOptions& o);
+
+// The subject's public key, of `type` (module for actors, service for providers):
+// --subject, else <keys dir>/<name>_<type name>.nk (made when missing).
+Result<std::string> ResolveSubject(const SigningKeyOptions& o, crypto::KeyType type);
+
+// `now` plus `days` days, for --expires-in-days and --not-before-days (named by `flag`
+// in errors); none when `days` is not given.
+Result<std::optional<uint64_t>> DaysFromNow(const std::optional<int64_t>& days, int64_t now,
+                                            const char* flag);
 
 }  // namespace wasmcloud::cli

@@ -21,7 +21,6 @@ namespace wasmcloud::cli {
 namespace {
 
 using Json = nlohmann::ordered_json;
-constexpr int64_t kDay = 86400;
 constexpr uint64_t kTarOverhead = 1ull << 20;
 constexpr std::string_view kCreate = "par create";
 constexpr std::string_view kInspect = "par inspect";
@@ -224,73 +223,8 @@ struct CreateOptions {
   std::optional<std::string> keys_dir;
 };
 
-// The issuer: --issuer, else <keys dir>/<name>_account.nk (made when missing), as
-// `claims sign` does.
-Result<crypto::KeyPair> ResolveIssuer(const CreateOptions& o) {
-  if (o.issuer) {
-    WC_ASSIGN_OR_RETURN(std::string text, ReadKeyText(*o.issuer));
-    auto kp = crypto::KeyPair::FromSeed(text);
-    if (!kp.ok()) return InvalidArgument("--issuer: " + kp.status().message());
-    if (kp->type() != crypto::KeyType::kAccount) {
-      return InvalidArgument("--issuer must be an account seed (SA...), this is a " +
-                             std::string(crypto::KeyTypeName(kp->type())) + " key");
-    }
-    return kp;
-  }
-  std::string dir = o.keys_dir.value_or(DefaultKeysDir());
-  WC_ASSIGN_OR_RETURN(StoredKey k, LoadOrCreateKey(dir, KeyFileStem(o.name) + "_account.nk",
-                                                   crypto::KeyType::kAccount));
-  if (k.created) {
-    std::cerr << "No issuer key was given or found; generated one in " << k.path
-              << " (it will be reused for this name)" << std::endl;
-  }
-  return std::move(k.key);
-}
-
-// The subject's public key: --subject (a service seed or public key), else
-// <keys dir>/<name>_service.nk (made when missing).
-Result<std::string> ResolveSubject(const CreateOptions& o) {
-  if (o.subject) {
-    WC_ASSIGN_OR_RETURN(std::string text, ReadKeyText(*o.subject));
-    crypto::KeyType type;
-    std::string public_key;
-    if (text.size() == crypto::kSeedLength ||
-        (text.size() != crypto::kPublicKeyLength && !text.empty() && text[0] == 'S')) {
-      auto kp = crypto::KeyPair::FromSeed(text);
-      if (!kp.ok()) return InvalidArgument("--subject: " + kp.status().message());
-      type = kp->type();
-      public_key = kp->public_key_text();
-    } else {
-      auto pk = crypto::ParsePublicKey(text);
-      if (!pk.ok()) return InvalidArgument("--subject: " + pk.status().message());
-      type = pk->type;
-      public_key = pk->encoded;
-    }
-    if (type != crypto::KeyType::kService) {
-      return InvalidArgument("--subject must be a service key (SV... or V...), this is a " +
-                             std::string(crypto::KeyTypeName(type)) + " key");
-    }
-    return public_key;
-  }
-  std::string dir = o.keys_dir.value_or(DefaultKeysDir());
-  WC_ASSIGN_OR_RETURN(StoredKey k, LoadOrCreateKey(dir, KeyFileStem(o.name) + "_service.nk",
-                                                   crypto::KeyType::kService));
-  if (k.created) {
-    std::cerr << "No subject key was given or found; generated one in " << k.path
-              << " (it will be reused for this name)" << std::endl;
-  }
-  return k.key.public_key_text();
-}
-
-Result<std::optional<uint64_t>> DaysFromNow(const std::optional<int64_t>& days, int64_t now,
-                                            const char* flag) {
-  if (!days) return std::optional<uint64_t>();
-  if (*days > 1'000'000 || *days < -1'000'000) {
-    return InvalidArgument(std::string(flag) + " is out of range");
-  }
-  int64_t t = now + *days * kDay;
-  if (t < 0) return InvalidArgument(std::string(flag) + " points before 1970");
-  return std::optional<uint64_t>(static_cast<uint64_t>(t));
+SigningKeyOptions SigningKeys(const CreateOptions& o) {
+  return {o.name, o.issuer, o.subject, o.keys_dir};
 }
 
 int RunCreate(const CreateOptions& o) {
@@ -304,9 +238,9 @@ int RunCreate(const CreateOptions& o) {
   if (binary->size() > provider::ParLimits{}.max_member_size) {
     return fail(InvalidArgument(o.binary + " is over the size limit of a provider library"));
   }
-  auto issuer = ResolveIssuer(o);
+  auto issuer = ResolveIssuer(SigningKeys(o));
   if (!issuer.ok()) return fail(issuer.status());
-  auto subject = ResolveSubject(o);
+  auto subject = ResolveSubject(SigningKeys(o), crypto::KeyType::kService);
   if (!subject.ok()) return fail(subject.status());
 
   int64_t now = crypto::SystemUnixSeconds();

@@ -162,32 +162,51 @@ Result<Bytes> HostCore::CallActorFromProvider(const ProviderEntry& origin, std::
 Result<Bytes> HostCore::OnHostCall(const actor::ActorModule& origin, const wapc::HostCall& call) {
   const std::string link_name = NormalizeLinkName(call.binding);
   const std::string_view ns = call.ns;
-  std::shared_ptr<Authorizer> auth = authorizer();
 
-  // 1. and 2.: an actor, by public key or call alias.
-  std::string target_actor = ResolveActor(ns);
-  if (!target_actor.empty()) {
-    if (auth && !auth->CanInvoke(origin.claims, Entity::Actor(target_actor), call.operation)) {
-      return PermissionDenied("Authorization denied - authorizer rejected invocation");
-    }
-    auto module = FindActor(target_actor);
-    if (!module) return NotFound("actor " + target_actor + " is not running on this host");
-    return Invoke(module, call.operation, call.payload);
-  }
-
-  // 3.: a provider, through the origin's link for this contract and link name.
+  // One look at the tables per host call, under one read lock, copying only what outlives
+  // it: the target is (1) an actor public key, (2) a call alias, or (3) a provider through
+  // the origin's link for this contract and link name.
+  std::shared_ptr<Authorizer> auth;
+  std::string alias_target;
+  std::string_view target_actor;
+  std::shared_ptr<const actor::ActorModule> module;
+  bool linked = false;
   std::string provider_id;
   std::shared_ptr<ProviderEntry> entry;
   {
     std::shared_lock lock(mu_);
-    auto link = links_.find({origin.public_key, std::string(ns), link_name});
-    if (link != links_.end()) {
+    auth = authorizer_;
+    if (LooksLikeActorKey(ns)) {
+      target_actor = ns;
+    } else if (auto a = call_aliases_.find(ns); a != call_aliases_.end()) {
+      alias_target = a->second;
+      target_actor = alias_target;
+    }
+    if (!target_actor.empty()) {
+      if (auto m = actors_.find(target_actor); m != actors_.end()) module = m->second;
+    } else if (auto link =
+                   links_.find(std::tuple<std::string_view, std::string_view, std::string_view>(
+                       origin.public_key, ns, link_name));
+               link != links_.end()) {
+      linked = true;
       provider_id = link->second.provider_id;
-      auto p = providers_.find({provider_id, link_name});
+      auto p =
+          providers_.find(std::tuple<std::string_view, std::string_view>(provider_id, link_name));
       if (p != providers_.end()) entry = p->second;
     }
   }
-  if (provider_id.empty()) {
+
+  if (!target_actor.empty()) {
+    if (auth &&
+        !auth->CanInvoke(origin.claims, Entity::Actor(std::string(target_actor)), call.operation)) {
+      return PermissionDenied("Authorization denied - authorizer rejected invocation");
+    }
+    if (!module) {
+      return NotFound("actor " + std::string(target_actor) + " is not running on this host");
+    }
+    return Invoke(module, call.operation, call.payload);
+  }
+  if (!linked) {
     return NotFound("The target " + std::string(ns) +
                     " was not found as an actor public key, an actor call alias, or as the "
                     "contract ID in an existing link from source actor " +
@@ -207,13 +226,8 @@ Result<Bytes> HostCore::OnHostCall(const actor::ActorModule& origin, const wapc:
     return Unavailable("provider " + provider_id + " (link " + link_name + ") for " +
                        std::string(ns) + " is not running on this host");
   }
-  try {
-    return entry->provider->HandleCall(origin.public_key, call.operation, call.payload);
-  } catch (const std::exception& e) {
-    return Internal("provider " + entry->DisplayName() + " failed: " + e.what());
-  } catch (...) {
-    return Internal("provider " + entry->DisplayName() + " failed with an unknown exception");
-  }
+  return entry->Guard(
+      [&] { return entry->provider->HandleCall(origin.public_key, call.operation, call.payload); });
 }
 
 }  // namespace wasmcloud::host

@@ -80,6 +80,15 @@ std::string ProviderEntry::DisplayName() const {
   return name + " (" + public_key + ", link " + link_name + ")";
 }
 
+void ProviderEntry::StopGuarded() {
+  std::lock_guard<std::mutex> control(control_mu);
+  Status s = Guard([&] {
+    provider->Stop();
+    return Status::Ok();
+  });
+  if (!s.ok()) Log(LogLevel::kError, kLog, s.message());
+}
+
 // ---------------------------------------------------------------------------------
 // lifecycle
 
@@ -172,10 +181,7 @@ Status HostCore::Stop() {
     call_aliases_.clear();
     actors_version_.fetch_add(1);
   }
-  for (auto& p : providers) {
-    std::lock_guard<std::mutex> control(p->control_mu);
-    p->provider->Stop();
-  }
+  for (auto& p : providers) p->StopGuarded();
   // Waits for the calls in flight, then frees every instance and isolate.
   if (pool_) pool_->Shutdown();
   Log(LogLevel::kInfo, kLog, "host " + id_ + " stopped");
@@ -380,7 +386,7 @@ class ProviderHostImpl final : public provider::ProviderHost {
 std::shared_ptr<ProviderEntry> HostCore::FindProvider(std::string_view public_key,
                                                       std::string_view link_name) const {
   std::shared_lock lock(mu_);
-  auto it = providers_.find({std::string(public_key), std::string(link_name)});
+  auto it = providers_.find(std::tuple<std::string_view, std::string_view>(public_key, link_name));
   return it == providers_.end() ? nullptr : it->second;
 }
 
@@ -428,7 +434,7 @@ Result<std::string> HostCore::StartNativeCapability(NativeCapability capability)
   entry->contract_id = descriptor.contract_id;
   entry->host = std::make_unique<ProviderHostImpl>(weak_from_this(), entry.get());
 
-  std::pair<std::string, std::string> key{entry->public_key, entry->link_name};
+  ProviderKey key{entry->public_key, entry->link_name};
   {
     std::unique_lock lock(mu_);
     if (providers_.count(key) != 0) {
@@ -440,13 +446,7 @@ Result<std::string> HostCore::StartNativeCapability(NativeCapability capability)
   Status started;
   {
     std::lock_guard<std::mutex> control(entry->control_mu);
-    try {
-      started = entry->provider->Start(entry->host.get());
-    } catch (const std::exception& e) {
-      started = Internal(std::string("the provider threw: ") + e.what());
-    } catch (...) {
-      started = Internal("the provider threw");
-    }
+    started = entry->Guard([&] { return entry->provider->Start(entry->host.get()); });
   }
   if (!started.ok()) {
     std::unique_lock lock(mu_);
@@ -469,9 +469,6 @@ Result<std::string> HostCore::StartNativeCapability(NativeCapability capability)
 }
 
 namespace {
-bool EndsWith(std::string_view s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
-}
 std::string ProviderCacheRoot() {
   const char* tmp = std::getenv("TMPDIR");
   return std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/wasmcloudcache";
@@ -483,7 +480,7 @@ Result<std::string> HostCore::StartCapabilityFromFile(const std::string& path,
   WC_RETURN_IF_ERROR(CheckRunning());
   NativeCapability capability;
   capability.link_name = std::string(link_name);
-  if (EndsWith(path, ".par.gz") || EndsWith(path, ".par")) {
+  if (path.ends_with(".par.gz") || path.ends_with(".par")) {
     auto bytes = ReadFile(path);
     if (!bytes.ok()) return bytes.status().WithContext("provider archive " + path);
     auto archive = provider::ReadProviderArchive(*bytes);
@@ -532,14 +529,7 @@ Status HostCore::StopProvider(std::string_view provider_id, std::string_view con
     entry = it->second;
     providers_.erase(it);
   }
-  {
-    std::lock_guard<std::mutex> control(entry->control_mu);
-    try {
-      entry->provider->Stop();
-    } catch (...) {
-      Log(LogLevel::kError, kLog, "provider " + entry->DisplayName() + " threw from Stop");
-    }
-  }
+  entry->StopGuarded();
   Log(LogLevel::kInfo, kLog, "stopped provider " + entry->DisplayName());
   return Status::Ok();
 }
@@ -611,13 +601,8 @@ void HostCore::EnforceLink(const LinkDefinition& link) {
   Status s;
   {
     std::lock_guard<std::mutex> control(entry->control_mu);
-    try {
-      s = entry->provider->BindActor(link.actor_id, BindValues(link, claims));
-    } catch (const std::exception& e) {
-      s = Internal(std::string("threw: ") + e.what());
-    } catch (...) {
-      s = Internal("threw");
-    }
+    s = entry->Guard(
+        [&] { return entry->provider->BindActor(link.actor_id, BindValues(link, claims)); });
   }
   if (!s.ok()) {
     Log(LogLevel::kError, kLog,
@@ -676,12 +661,7 @@ Status HostCore::RemoveLink(std::string_view actor, std::string_view contract_id
   }
   if (entry) {
     std::lock_guard<std::mutex> control(entry->control_mu);
-    Status s;
-    try {
-      s = entry->provider->RemoveActor(link.actor_id);
-    } catch (...) {
-      s = Internal("threw");
-    }
+    Status s = entry->Guard([&] { return entry->provider->RemoveActor(link.actor_id); });
     if (!s.ok()) {
       Log(LogLevel::kWarn, kLog,
           "provider " + entry->DisplayName() + " failed to remove actor " + link.actor_id + ": " +

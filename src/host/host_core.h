@@ -37,9 +37,27 @@ struct ProviderEntry {
   std::unique_ptr<provider::ProviderHost> host;  // what the provider sees of us
   std::mutex control_mu;  // one of Start/BindActor/RemoveActor/Health/Stop at a time
   std::string DisplayName() const;
+
+  // Runs `call`, a call into the provider's own code returning Status or Result<T>; an
+  // exception that escapes it becomes kInternal "provider <name> threw: <what>", so no
+  // provider can unwind through the host.
+  template <typename Call>
+  auto Guard(Call&& call) const -> decltype(call()) {
+    try {
+      return call();
+    } catch (const std::exception& e) {
+      return Internal("provider " + DisplayName() + " threw: " + e.what());
+    } catch (...) {
+      return Internal("provider " + DisplayName() +
+                      " threw an exception that is not a std::exception");
+    }
+  }
+  // Stop, under control_mu and the guard; a failure is logged.
+  void StopGuarded();
 };
 
 using LinkKey = std::tuple<std::string, std::string, std::string>;  // actor, contract, link
+using ProviderKey = std::tuple<std::string, std::string>;           // public key, link
 
 class HostCore : public std::enable_shared_from_this<HostCore> {
  public:
@@ -145,8 +163,10 @@ class HostCore : public std::enable_shared_from_this<HostCore> {
   std::map<std::string, crypto::ActorClaims, std::less<>> claims_;  // grow-only
   std::map<std::string, std::string, std::less<>> call_aliases_;    // alias -> public key
   std::map<std::string, std::string, std::less<>> oci_refs_;        // ref -> public key
-  std::map<std::pair<std::string, std::string>, std::shared_ptr<ProviderEntry>> providers_;
-  std::map<LinkKey, LinkDefinition> links_;
+  // Transparent comparators: a guest's host call looks both up with string_views, without
+  // copying its keys.
+  std::map<ProviderKey, std::shared_ptr<ProviderEntry>, std::less<>> providers_;
+  std::map<LinkKey, LinkDefinition, std::less<>> links_;
 
   std::mutex update_mu_;  // one live update or actor start at a time
 };

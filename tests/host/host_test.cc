@@ -30,6 +30,7 @@
 #include "host/manifest.h"
 #include "host/test_providers.h"
 #include "support/run_command.h"
+#include "support/uuid.h"
 #include "wasm/module_info.h"
 #include "wire/core.h"
 #include "wire/http.h"
@@ -625,21 +626,6 @@ TEST(ActorToActorTest, AliasIsGoneWhenPongerStops) {
 // ---------------------------------------------------------------------------------------
 // 5. extras.wasm with the built-in extras provider
 
-// A random (version 4) UUID, hyphenated lowercase (no <regex>: GCC 12 warns inside it
-// under -O2 with sanitizers).
-bool IsUuidV4(std::string_view s) {
-  if (s.size() != 36) return false;
-  for (size_t i = 0; i < s.size(); ++i) {
-    char c = s[i];
-    if (i == 8 || i == 13 || i == 18 || i == 23) {
-      if (c != '-') return false;
-    } else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
-      return false;
-    }
-  }
-  return s[14] == '4' && (s[19] == '8' || s[19] == '9' || s[19] == 'a' || s[19] == 'b');
-}
-
 TEST(ExtrasTest, GuidRandomAndSequenceFromTheBuiltInProvider) {
   auto host = StartHost();
   ASSERT_TRUE(Ok(host->StartActor(Actor("extras.wasm"))));
@@ -663,7 +649,7 @@ TEST(ExtrasTest, GuidRandomAndSequenceFromTheBuiltInProvider) {
     EXPECT_EQ(j["sequence"], i) << body;
     ASSERT_TRUE(j["guid"].is_string()) << body;
     std::string guid = j["guid"];
-    EXPECT_TRUE(IsUuidV4(guid)) << guid;
+    EXPECT_TRUE(wasmcloud::testing::IsUuidV4(guid)) << guid;
     guids.insert(guid);
     ASSERT_TRUE(j["random"].is_number_integer()) << body;
     EXPECT_GE(j["random"].get<int64_t>(), 0);

@@ -7,14 +7,15 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <set>
-#include <string_view>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
 #include "core/bytes.h"
 #include "crypto/verify.h"
 #include "support/run_command.h"
+#include "support/uuid.h"
 #include "wire/core.h"
 #include "wire/extras.h"
 
@@ -126,30 +127,15 @@ TEST_F(ExtrasTest, ConcurrentSequenceGivesEachNumberOnce) {
   EXPECT_EQ(Sequence(kActorB), 0u);
 }
 
-// A random (version 4) UUID, hyphenated lowercase. (No <regex>: GCC 12 warns inside it
-// under -O2 with the sanitizers, and warnings are errors.)
-bool IsUuidV4(std::string_view s) {
-  if (s.size() != 36) return false;
-  for (size_t i = 0; i < s.size(); ++i) {
-    char c = s[i];
-    if (i == 8 || i == 13 || i == 18 || i == 23) {
-      if (c != '-') return false;
-    } else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
-      return false;
-    }
-  }
-  return s[14] == '4' && (s[19] == '8' || s[19] == '9' || s[19] == 'a' || s[19] == 'b');
-}
-
 TEST_F(ExtrasTest, GuidIsALowercaseUuidV4) {
-  EXPECT_FALSE(IsUuidV4("6f1c2a4e-1b2c-3d4e-8f00-123456789abc"));  // version 3
-  EXPECT_FALSE(IsUuidV4("6F1C2A4E-1B2C-4D4E-8F00-123456789ABC"));  // uppercase
+  EXPECT_FALSE(wasmcloud::testing::IsUuidV4("6f1c2a4e-1b2c-3d4e-8f00-123456789abc"));  // version 3
+  EXPECT_FALSE(wasmcloud::testing::IsUuidV4("6F1C2A4E-1B2C-4D4E-8F00-123456789ABC"));  // uppercase
   std::set<std::string> guids;
   for (int i = 0; i < 100; ++i) {
     auto r = Call(kActorA, "RequestGuid", {.guid = true});
     ASSERT_TRUE(r.ok()) << r.status().message();
     ASSERT_TRUE(r->guid.has_value());
-    EXPECT_TRUE(IsUuidV4(*r->guid)) << *r->guid;
+    EXPECT_TRUE(wasmcloud::testing::IsUuidV4(*r->guid)) << *r->guid;
     EXPECT_EQ(r->sequence_number, 0u);
     EXPECT_EQ(r->random_number, 0u);
     guids.insert(*r->guid);
