@@ -14,6 +14,7 @@ packages=(
   libsodium-dev nlohmann-json3-dev libmsgpack-cxx-dev libcli11-dev libspdlog-dev libyaml-cpp-dev
   libarchive-dev
   libhiredis-dev redis-server
+  libboost-dev libnats-dev nats-server libcurl4-openssl-dev wrk
   libicu72 libuv1 libc-ares2 libnghttp2-14 libbrotli1 libssl3 zlib1g
 )
 missing=()
