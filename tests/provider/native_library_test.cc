@@ -26,6 +26,7 @@
 
 #ifdef WC_TEST_WITH_HOST
 #include "host/host.h"
+#include "wire/core.h"
 #include "wire/http.h"
 #include "wire/keyvalue.h"
 #endif
@@ -501,10 +502,10 @@ template <typename T>
 }
 
 // The body of kvcounter's httpserver Response, or what went wrong.
-std::string CountBody(Host& host) {
+std::string CountBody(Host& host, const std::string& path = "/counter") {
   wire::HttpRequest request;
   request.method = "GET";
-  request.path = "/counter";
+  request.path = path;
   auto reply = host.CallActor(kKvCounterKey, "HandleRequest", wire::Encode(request));
   if (!reply.ok()) return "call failed: " + reply.status().message();
   auto response = wire::DecodeHttpResponse(*reply);
@@ -550,6 +551,41 @@ TEST_F(KvCounterTest, CountsThroughTheLibraryProvider) {
   ASSERT_TRUE(Ok(host_.StopProvider(provider_key_, "wasmcloud:keyvalue", "default")));
   EXPECT_NE(CountBody(host_), R"({"counter":4})");
   EXPECT_FALSE(provider::IsLoaded(WC_TEST_KV_PROVIDER));
+}
+
+// A provider that fails (throws a std::exception, or something else) in a call: the actor
+// gets the error as a host error and fails its own call with it; the host and the
+// provider keep serving.
+TEST_F(KvCounterTest, ProviderThatThrowsFailsTheCallAndTheHostKeepsServing) {
+  EXPECT_EQ(CountBody(host_), R"({"counter":1})");
+  const std::string failed = CountBody(host_, "/fail");
+  EXPECT_THAT(failed, ::testing::HasSubstr("call failed"));
+  EXPECT_THAT(failed, ::testing::HasSubstr("Host error"));
+  EXPECT_THAT(failed, ::testing::HasSubstr("backing store unavailable"));
+  const std::string odd = CountBody(host_, "/throw-int");
+  EXPECT_THAT(odd, ::testing::HasSubstr("call failed"));
+  EXPECT_THAT(odd, ::testing::HasSubstr("Host error"));
+  EXPECT_EQ(CountBody(host_), R"({"counter":2})");
+  // Failing calls on several threads at once do not disturb good ones either.
+  std::vector<std::thread> threads;
+  std::atomic<int> wrong{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 20; ++i) {
+        const bool fail = (i + t) % 2 == 0;
+        const std::string body = CountBody(host_, fail ? "/fail" : "/other");
+        if (fail != (body.find("backing store unavailable") != std::string::npos)) {
+          wrong.fetch_add(1);
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(wrong.load(), 0);
+  EXPECT_EQ(CountBody(host_, "/other"), R"({"counter":41})");
+  auto health =
+      host_.CallActor(kKvCounterKey, "HealthRequest", wire::Encode(wire::HealthRequest{}));
+  EXPECT_TRUE(Ok(health));
 }
 
 TEST_F(KvCounterTest, ConcurrentCallers) {
