@@ -692,6 +692,33 @@ std::map<std::string, std::string> HostCore::OciReferences() const {
   return {oci_refs_.begin(), oci_refs_.end()};
 }
 
+// A manifest link may name its actor by call alias (of an actor running here, such as one
+// the manifest started) and leave out the provider (the one this host runs for the
+// contract and link name).
+Status HostCore::ApplyManifestLink(const ManifestLink& l) {
+  std::string actor = ResolveActor(l.actor);
+  if (actor.empty()) {
+    return NotFound("no running actor has the call alias \"" + l.actor +
+                    "\" (a link names an actor by public key, or by the call alias of a "
+                    "running actor)");
+  }
+  std::string provider = l.provider_id;
+  if (provider.empty()) {
+    std::shared_lock lock(mu_);
+    for (const auto& [key, entry] : providers_) {
+      if (entry->contract_id == l.contract_id && entry->link_name == l.link_name) {
+        provider = entry->public_key;
+        break;
+      }
+    }
+    if (provider.empty()) {
+      return NotFound("no provider of " + l.contract_id + " with link name " + l.link_name +
+                      " runs in this host (start one, or give provider_id)");
+    }
+  }
+  return SetLink(actor, l.contract_id, l.link_name, provider, l.values);
+}
+
 Status HostCore::ApplyManifest(const Manifest& manifest) {
   WC_RETURN_IF_ERROR(CheckRunning());
   std::vector<std::string> failures;
@@ -734,8 +761,7 @@ Status HostCore::ApplyManifest(const Manifest& manifest) {
     }
   }
   for (const auto& l : manifest.links) {
-    record(l.location, "link " + l.actor + " → " + l.contract_id,
-           SetLink(l.actor, l.contract_id, l.link_name, l.provider_id, l.values));
+    record(l.location, "link " + l.actor + " → " + l.contract_id, ApplyManifestLink(l));
   }
   if (failures.empty()) {
     Log(LogLevel::kInfo, kLog,

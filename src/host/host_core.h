@@ -98,6 +98,7 @@ class HostCore : public std::enable_shared_from_this<HostCore> {
                     std::string_view link_name);
   std::vector<LinkDefinition> LinkDefinitions() const;
   Status ApplyManifest(const Manifest& manifest);
+  Status ApplyManifestLink(const ManifestLink& link);
   std::map<std::string, std::string> Labels() const;
   std::map<std::string, std::string> OciReferences() const;
 

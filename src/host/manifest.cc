@@ -957,6 +957,25 @@ class Checker {
     return Status::Ok();
   }
 
+  // 56 characters of the base32 alphabet keys are written in.
+  static bool LooksLikeKey(std::string_view text) {
+    if (text.size() != 56) return false;
+    for (char c : text) {
+      if (!((c >= 'A' && c <= 'Z') || (c >= '2' && c <= '7'))) return false;
+    }
+    return true;
+  }
+
+  // A call alias as written in claims: not blank, no whitespace or control characters.
+  static bool IsCallAlias(std::string_view text) {
+    if (text.empty()) return false;
+    for (char c : text) {
+      const auto u = static_cast<unsigned char>(c);
+      if (u <= 0x20 || u == 0x7f) return false;
+    }
+    return true;
+  }
+
   // A public key of `type` ("actor" M, "provider" V).
   Status Key(const Node& at, const std::string& path, const std::string& text, crypto::KeyType type,
              std::string_view role) const {
@@ -987,12 +1006,20 @@ class Checker {
       std::string path = "links[" + std::to_string(i) + "]";
       std::vector<std::pair<const Node*, const Node*>> f;
       WC_RETURN_IF_ERROR(Fields(entry, path, "a map with actor, contract_id and provider_id",
-                                {"actor", "contract_id", "provider_id", "link_name", "values"}, 3,
+                                {"actor", "contract_id", "provider_id", "link_name", "values"}, 2,
                                 f));
       ManifestLink link;
       WC_ASSIGN_OR_RETURN(link.actor, String(*f[0].second, path + ".actor", f[0].first));
-      WC_RETURN_IF_ERROR(
-          Key(*f[0].second, path + ".actor", link.actor, crypto::KeyType::kModule, "actor"));
+      // 56 characters of the key alphabet is meant as a key and must be a good one;
+      // anything else names an actor by its call alias.
+      if (LooksLikeKey(link.actor)) {
+        WC_RETURN_IF_ERROR(
+            Key(*f[0].second, path + ".actor", link.actor, crypto::KeyType::kModule, "actor"));
+      } else if (!IsCallAlias(link.actor)) {
+        return Error(*f[0].second, path + ".actor",
+                     "expected an actor public key (56 characters, M...) or call alias, found " +
+                         Quote(link.actor));
+      }
       WC_ASSIGN_OR_RETURN(link.contract_id,
                           String(*f[1].second, path + ".contract_id", f[1].first));
       if (IsBlank(link.contract_id)) {
@@ -1000,10 +1027,12 @@ class Checker {
                      "expected a contract id such as \"wasmcloud:keyvalue\", found " +
                          Quote(link.contract_id));
       }
-      WC_ASSIGN_OR_RETURN(link.provider_id,
-                          String(*f[2].second, path + ".provider_id", f[2].first));
-      WC_RETURN_IF_ERROR(Key(*f[2].second, path + ".provider_id", link.provider_id,
-                             crypto::KeyType::kService, "provider"));
+      if (f[2].second != nullptr) {  // without it: the host's provider of the contract
+        WC_ASSIGN_OR_RETURN(link.provider_id,
+                            String(*f[2].second, path + ".provider_id", f[2].first));
+        WC_RETURN_IF_ERROR(Key(*f[2].second, path + ".provider_id", link.provider_id,
+                               crypto::KeyType::kService, "provider"));
+      }
       WC_ASSIGN_OR_RETURN(link.link_name, LinkName(f[3], path));
       if (f[4].second != nullptr) {
         WC_RETURN_IF_ERROR(StringMap(*f[4].second, path + ".values", "a map of strings",

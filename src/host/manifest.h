@@ -36,9 +36,13 @@ struct ManifestCapability {
 };
 
 struct ManifestLink {
-  std::string actor;                  // actor public key (M..., checked; as 0.18, no call alias)
-  std::string contract_id;            // e.g. "wasmcloud:keyvalue"
-  std::string provider_id;            // provider public key (V..., checked)
+  // An actor public key (M..., checked) or the call alias of an actor (0.18 took keys
+  // only); the host resolves an alias when it applies the manifest.
+  std::string actor;
+  std::string contract_id;  // e.g. "wasmcloud:keyvalue"
+  // A provider public key (V..., checked), or empty when not written: the host links to
+  // the provider it runs for contract_id and link_name (0.18 required the key).
+  std::string provider_id;
   std::string link_name = "default";  // also when written empty or blank
   std::map<std::string, std::string> values;  // scalars as written: `PORT: 8080` is "8080"
   SourceLocation location;

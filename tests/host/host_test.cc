@@ -1277,6 +1277,50 @@ TEST(ManifestTest, GoodManifestIsApplied) {
             R"({"value":53})");
 }
 
+// A link may name its actor by call alias and leave out provider_id: the host resolves
+// both when it applies the manifest, and says which could not be resolved.
+TEST(ManifestTest, LinksByCallAliasAndWithoutProviderId) {
+  Manifest m;
+  m.source = "demo.yaml";
+  m.actors = {{FixturePath("wc-host-0.18/ponger.wasm"), {"demo.yaml", 2, 5}},
+              {FixturePath("wc-host-0.18/extras.wasm"), {"demo.yaml", 3, 5}}};
+  auto link = [](std::string actor, std::string contract, size_t line) {
+    ManifestLink l;
+    l.actor = std::move(actor);
+    l.contract_id = std::move(contract);
+    l.location = {"demo.yaml", line, 5};
+    return l;
+  };
+  m.links = {link(std::string(kPongerAlias), "wasmcloud:extras", 5),
+             link(std::string(kExtrasActorKey), "wasmcloud:extras", 8),
+             link("nobody/here", "wasmcloud:extras", 11),
+             link(std::string(kExtrasActorKey), "wasmcloud:nothing", 14)};
+  auto host = StartHost();
+  Status s = host->ApplyManifest(m);
+  EXPECT_FALSE(s.ok());
+  EXPECT_THAT(s.message(), HasSubstr("2 entries failed"));
+  EXPECT_THAT(s.message(),
+              HasSubstr("demo.yaml:11:5: link nobody/here → wasmcloud:extras: no running actor "
+                        "has the call alias \"nobody/here\""));
+  EXPECT_THAT(s.message(), HasSubstr("demo.yaml:14:5"));
+  EXPECT_THAT(s.message(), HasSubstr("no provider of wasmcloud:nothing with link name default"));
+  EXPECT_TRUE(HasLink(host->LinkDefinitions(), {std::string(kPongerKey),
+                                                std::string(kExtrasPublicKey),
+                                                "wasmcloud:extras",
+                                                "default",
+                                                {}}));
+  EXPECT_TRUE(HasLink(host->LinkDefinitions(), {std::string(kExtrasActorKey),
+                                                std::string(kExtrasPublicKey),
+                                                "wasmcloud:extras",
+                                                "default",
+                                                {}}));
+  json j =
+      json::parse(BodyOf(host->CallActor(kExtrasActorKey, "HandleRequest", test::HttpGet("/"))),
+                  nullptr, false);
+  ASSERT_FALSE(j.is_discarded());
+  EXPECT_EQ(j["sequence"], 0);
+}
+
 // ---------------------------------------------------------------------------------------
 // 13. Robustness: provider failures, re-entrant calls, races, stopping with calls in flight
 

@@ -533,7 +533,11 @@ links:
   - actor: )") + kBroker + R"(
     contract_id: wasmcloud:keyvalue
 )";
-  EXPECT_EQ(Error(Yaml(yaml)), "demo.yaml:7:5: links[0]: missing key \"provider_id\"");
+  EXPECT_EQ(Error(Yaml(yaml + "    provider_id:\n")),
+            "demo.yaml:9:5: links[0].provider_id: expected a string, found nothing (write \"\" "
+            "for an empty string)");
+  EXPECT_EQ(Error(Yaml(std::string("links:\n  - actor: ") + kBroker + "\n")),
+            "demo.yaml:2:5: links[0]: missing key \"contract_id\"");
   EXPECT_EQ(Error(Yaml("links:\n  - {}\n")), "demo.yaml:2:5: links[0]: missing key \"actor\"");
   EXPECT_EQ(Error(Yaml("capabilities:\n  - link_name: x\n")),
             "demo.yaml:2:5: capabilities[0]: missing key \"image_ref\"");
@@ -552,9 +556,13 @@ TEST(ManifestErrors, LinkKeys) {
     return "links:\n  - actor: " + actor + "\n    contract_id: wasmcloud:keyvalue\n" +
            "    provider_id: " + provider + "\n";
   };
-  EXPECT_EQ(Error(Yaml(link("echo", kNats))),
-            "demo.yaml:2:12: links[0].actor: \"echo\" is not an actor public key (56 characters, "
-            "M...): bad length: a public key has 56 characters, this one has 4");
+  // Not key-shaped: a call alias, which cannot be blank or hold spaces.
+  EXPECT_EQ(Error(Yaml(link("\"my echo\"", kNats))),
+            "demo.yaml:2:12: links[0].actor: expected an actor public key (56 characters, M...) "
+            "or call alias, found \"my echo\"");
+  EXPECT_EQ(Error(Yaml(link("\"\"", kNats))),
+            "demo.yaml:2:12: links[0].actor: expected an actor public key (56 characters, M...) "
+            "or call alias, found \"\"");
   std::string bad_checksum = kBroker;
   bad_checksum[10] = bad_checksum[10] == 'A' ? 'B' : 'A';
   EXPECT_EQ(Error(Yaml(link(bad_checksum, kNats))),
@@ -578,6 +586,20 @@ TEST(ManifestErrors, LinkKeys) {
                        "    provider_id: " + kNats + "\n")),
             "demo.yaml:3:5: links[0].contract_id: expected a string, found nothing (write \"\" for "
             "an empty string)");
+}
+
+// Beyond 0.18: a link may name its actor by call alias and leave out the provider's key
+// (the host resolves both when it applies the manifest).
+TEST(ManifestLinks, CallAliasAndNoProviderId) {
+  auto m = Yaml(
+      "links:\n  - actor: examples/kvcounter\n    contract_id: wasmcloud:httpserver\n"
+      "    values: {PORT: 8080}\n");
+  ASSERT_TRUE(m.ok()) << m.status().message();
+  ASSERT_EQ(m->links.size(), 1u);
+  EXPECT_EQ(m->links[0].actor, "examples/kvcounter");
+  EXPECT_EQ(m->links[0].provider_id, "");
+  EXPECT_EQ(m->links[0].link_name, "default");
+  EXPECT_EQ(m->links[0].values.at("PORT"), "8080");
 }
 
 TEST(ManifestErrors, EmptyReferences) {
