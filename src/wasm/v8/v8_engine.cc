@@ -32,6 +32,11 @@ v8::Platform* InitializeV8Once() {
     // docs/v8.md.
     const char kFlags[] = "--no-wasm-dynamic-tiering";
     v8::V8::SetFlagsFromString(kFlags, std::strlen(kFlags));
+    // For experiments and diagnosis only (docs/v8.md): more V8 flags, after ours.
+    if (const char* extra = std::getenv("WASMCLOUD_V8_FLAGS"); extra != nullptr && *extra) {
+      Log(LogLevel::kWarn, "wasm", std::string("extra V8 flags from WASMCLOUD_V8_FLAGS: ") + extra);
+      v8::V8::SetFlagsFromString(extra, std::strlen(extra));
+    }
     std::unique_ptr<v8::Platform> p = v8::platform::NewDefaultPlatform();
     v8::V8::InitializePlatform(p.get());
     if (kUseTrapHandler && !v8::V8::EnableWebAssemblyTrapHandler(true)) {
