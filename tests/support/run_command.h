@@ -22,5 +22,8 @@ std::string WasmcloudBinary();
 std::string FixturePath(const std::string& relative);
 // A fresh temporary directory, removed by the caller (or left under /tmp).
 std::string MakeTempDir();
+// A TCP port of 127.0.0.1 that was free a moment ago (bound to port 0, then closed), for
+// a server a test starts; -1 when none could be bound.
+int FreeLoopbackPort();
 
 }  // namespace wasmcloud::testing
