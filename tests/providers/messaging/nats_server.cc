@@ -1,0 +1,186 @@
+#include "nats_server.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "support/run_command.h"
+
+extern char** environ;
+
+namespace wasmcloud::messaging::testing {
+namespace {
+
+constexpr auto kStartTimeout = std::chrono::seconds(10);
+constexpr int kPortAttempts = 5;
+
+std::string ReadLog(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+int ConnectTo(int port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return -1;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// Reads until `text` has come (true) or `timeout` passed or the peer closed (false).
+bool ReadUntil(int fd, std::string_view text, std::chrono::milliseconds timeout, std::string* got) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  char buf[4096];
+  while (got->find(text) == std::string::npos) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    pollfd p{fd, POLLIN, 0};
+    if (poll(&p, 1, 50) <= 0) continue;
+    const ssize_t n = read(fd, buf, sizeof buf);
+    if (n <= 0) return false;
+    got->append(buf, static_cast<size_t>(n));
+  }
+  return true;
+}
+
+// The first line the server sends on a new connection (its INFO), or "" when nothing
+// listens or nothing came within 200 ms.
+std::string FirstLine(int port) {
+  const int fd = ConnectTo(port);
+  if (fd < 0) return "";
+  std::string line;
+  ReadUntil(fd, "\n", std::chrono::milliseconds(200), &line);
+  close(fd);
+  return line;
+}
+
+}  // namespace
+
+int FreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  socklen_t len = sizeof addr;
+  int port = -1;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+    port = ntohs(addr.sin_port);
+  }
+  close(fd);
+  return port;
+}
+
+std::string NatsServer::Binary() { return WC_NATS_SERVER; }
+
+Result<std::unique_ptr<NatsServer>> NatsServer::Start(std::vector<std::string> extra_args) {
+  if (Binary().empty()) return NotFound("nats-server is not installed");
+  static std::atomic<int> counter{0};
+  std::unique_ptr<NatsServer> server(
+      new NatsServer(wasmcloud::testing::MakeTempDir(), std::move(extra_args)));
+  server->name_ = "wc-test-" + std::to_string(getpid()) + "-" + std::to_string(++counter);
+  // Another process may take the port between FreePort and the server binding it.
+  Status s;
+  for (int attempt = 0; attempt < kPortAttempts; ++attempt) {
+    server->port_ = FreePort();
+    s = server->Launch();
+    if (s.ok()) return server;
+  }
+  return s;
+}
+
+Status NatsServer::Launch() {
+  const std::string log = dir_ + "/nats.log";
+  std::vector<std::string> argv = {Binary(),        "-a",  "127.0.0.1", "-p", std::to_string(port_),
+                                   "--server_name", name_, "-l",        log};
+  argv.insert(argv.end(), extra_args_.begin(), extra_args_.end());
+  std::vector<char*> args;
+  for (auto& a : argv) args.push_back(a.data());
+  args.push_back(nullptr);
+  if (int rc = posix_spawn(&pid_, args[0], nullptr, nullptr, args.data(), environ); rc != 0) {
+    pid_ = -1;
+    return Internal("cannot start " + Binary() + ": error " + std::to_string(rc));
+  }
+  const auto deadline = std::chrono::steady_clock::now() + kStartTimeout;
+  while (!Ready()) {
+    int status = 0;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      return Unavailable("nats-server exited at start on port " + std::to_string(port_) + ": " +
+                         ReadLog(log));
+    }
+    if (std::chrono::steady_clock::now() > deadline) {
+      Kill();
+      return DeadlineExceeded("nats-server did not answer on port " + std::to_string(port_) + ": " +
+                              ReadLog(log));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return Status::Ok();
+}
+
+bool NatsServer::Ready() const {
+  const std::string line = FirstLine(port_);
+  return line.starts_with("INFO ") &&
+         line.find("\"server_name\":\"" + name_ + "\"") != std::string::npos;
+}
+
+Status NatsServer::Publish(const std::string& subject, std::string_view body,
+                           const std::string& reply_to) const {
+  const int fd = ConnectTo(port_);
+  if (fd < 0) return Unavailable("cannot connect to the test nats-server");
+  std::string got;
+  std::string out = "CONNECT {\"verbose\":false,\"pedantic\":false}\r\nPUB " + subject + " " +
+                    (reply_to.empty() ? "" : reply_to + " ") + std::to_string(body.size()) +
+                    "\r\n" + std::string(body) + "\r\nPING\r\n";
+  bool ok = ReadUntil(fd, "\n", std::chrono::seconds(5), &got) &&
+            write(fd, out.data(), out.size()) == static_cast<ssize_t>(out.size()) &&
+            ReadUntil(fd, "PONG\r\n", std::chrono::seconds(5), &got);
+  close(fd);
+  if (!ok) return Unavailable("the test nats-server did not take the message: " + got);
+  if (got.find("-ERR") != std::string::npos) return Internal("nats-server: " + got);
+  return Status::Ok();
+}
+
+NatsServer::~NatsServer() {
+  Kill();
+  std::error_code ec;
+  std::filesystem::remove_all(dir_, ec);
+}
+
+std::string NatsServer::Url() const { return "nats://127.0.0.1:" + std::to_string(port_); }
+
+void NatsServer::Kill() {
+  if (pid_ <= 0) return;
+  kill(pid_, SIGKILL);
+  int status = 0;
+  waitpid(pid_, &status, 0);
+  pid_ = -1;
+}
+
+Status NatsServer::Restart() {
+  Kill();
+  return Launch();
+}
+
+}  // namespace wasmcloud::messaging::testing
