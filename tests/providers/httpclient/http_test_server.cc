@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <openssl/ssl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -9,7 +10,10 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <filesystem>
 #include <string_view>
+
+#include "support/run_command.h"
 
 namespace wasmcloud::httpclient::testing {
 namespace {
@@ -275,6 +279,76 @@ int UnusedPort() {
   }
   if (fd >= 0) close(fd);
   return port;
+}
+
+}  // namespace wasmcloud::httpclient::testing
+
+namespace wasmcloud::httpclient::testing {
+
+Result<std::unique_ptr<SelfSignedTlsServer>> SelfSignedTlsServer::Start() {
+  std::unique_ptr<SelfSignedTlsServer> server(new SelfSignedTlsServer());
+  server->dir_ = wasmcloud::testing::MakeTempDir();
+  const std::string cert = server->dir_ + "/cert.pem", key = server->dir_ + "/key.pem";
+  auto r = wasmcloud::testing::RunCommand(
+      {"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
+       "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key, "-out", cert});
+  if (r.exit_code != 0) return Internal("openssl req failed: " + r.err);
+  SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
+  server->ctx_ = ctx;
+  if (ctx == nullptr || SSL_CTX_use_certificate_file(ctx, cert.c_str(), SSL_FILETYPE_PEM) != 1 ||
+      SSL_CTX_use_PrivateKey_file(ctx, key.c_str(), SSL_FILETYPE_PEM) != 1) {
+    return Internal("cannot set up the TLS context");
+  }
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  server->listen_fd_ = fd;
+  if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+      listen(fd, 16) != 0 || getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    return Internal(std::string("TLS test server: ") + std::strerror(errno));
+  }
+  server->port_ = ntohs(addr.sin_port);
+  server->acceptor_ = std::thread([s = server.get()] { s->AcceptLoop(); });
+  return server;
+}
+
+SelfSignedTlsServer::~SelfSignedTlsServer() {
+  if (listen_fd_ >= 0) shutdown(listen_fd_, SHUT_RDWR);
+  if (acceptor_.joinable()) acceptor_.join();
+  if (listen_fd_ >= 0) close(listen_fd_);
+  SSL_CTX_free(static_cast<SSL_CTX*>(ctx_));
+  std::error_code ec;
+  if (!dir_.empty()) std::filesystem::remove_all(dir_, ec);
+}
+
+// One connection at a time: enough for the tests.
+void SelfSignedTlsServer::AcceptLoop() {
+  for (;;) {
+    int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+    if (fd < 0) {
+      if (errno == EINTR || errno == ECONNABORTED) continue;
+      return;
+    }
+    ++connections_;
+    SSL* ssl = SSL_new(static_cast<SSL_CTX*>(ctx_));
+    SSL_set_fd(ssl, fd);
+    if (SSL_accept(ssl) == 1) {
+      char buf[4096];
+      std::string request;
+      while (request.find("\r\n\r\n") == std::string::npos) {
+        int n = SSL_read(ssl, buf, sizeof buf);
+        if (n <= 0) break;
+        request.append(buf, static_cast<size_t>(n));
+      }
+      const std::string_view reply = "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\ntls";
+      SSL_write(ssl, reply.data(), static_cast<int>(reply.size()));
+      SSL_shutdown(ssl);
+    }
+    SSL_free(ssl);
+    close(fd);
+  }
 }
 
 }  // namespace wasmcloud::httpclient::testing

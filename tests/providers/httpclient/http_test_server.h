@@ -70,3 +70,31 @@ class TestHttpServer {
 int UnusedPort();
 
 }  // namespace wasmcloud::httpclient::testing
+
+namespace wasmcloud::httpclient::testing {
+
+// A TLS server on 127.0.0.1 (a port the kernel picks) whose certificate is self-signed
+// for 127.0.0.1 (made with the openssl command into a temporary directory): a client
+// that verifies certificates must refuse it. It completes handshakes that succeed and
+// answers each request with 200 "tls".
+class SelfSignedTlsServer {
+ public:
+  static Result<std::unique_ptr<SelfSignedTlsServer>> Start();
+  ~SelfSignedTlsServer();
+  int port() const { return port_; }
+  // Handshakes begun (TCP connections accepted).
+  size_t connection_count() const { return connections_.load(); }
+
+ private:
+  SelfSignedTlsServer() = default;
+  void AcceptLoop();
+
+  std::string dir_;
+  void* ctx_ = nullptr;  // SSL_CTX*
+  int listen_fd_ = -1;
+  int port_ = 0;
+  std::atomic<size_t> connections_{0};
+  std::thread acceptor_;
+};
+
+}  // namespace wasmcloud::httpclient::testing

@@ -177,6 +177,12 @@ TEST_F(HttpClientProviderTest, GetWithHeadersAndQuery) {
   EXPECT_FALSE(seen[0].HasHeader("content-length"));
   EXPECT_FALSE(seen[0].HasHeader("content-type"));
   EXPECT_TRUE(seen[0].body.empty());
+
+  // Without headers from the actor, only what HTTP/1.1 needs and curl's Accept go out.
+  ASSERT_TRUE(Ok(Request({"GET", server_->Url("/echo"), {}, {}})));
+  using Headers = std::vector<std::pair<std::string, std::string>>;
+  EXPECT_EQ(server_->Requests().back().headers,
+            (Headers{{"host", "127.0.0.1:" + std::to_string(server_->port())}, {"accept", "*/*"}}));
 }
 
 TEST_F(HttpClientProviderTest, TheReplyHasTheUpstreamResponseShape) {
@@ -325,10 +331,24 @@ TEST_F(HttpClientProviderTest, UnreachableAndUnresolvable) {
   // Long enough for a slow resolver to give its answer before the request times out.
   ASSERT_TRUE(Ok(Bind({{"TIMEOUT_MS", "30000"}})));
   const std::string url = "http://127.0.0.1:" + std::to_string(testing::UnusedPort()) + "/x";
-  EXPECT_THAT(GetError(url), StartsWith("Request: GET " + url + ": cannot connect ("));
+  const std::string refused = GetError(url);
+  EXPECT_THAT(refused, StartsWith("Request: GET " + url + ": cannot connect ("));
   // A name under .invalid never resolves (RFC 6761); the resolver answers at once.
   EXPECT_THAT(GetError("http://no-such-host.invalid/"),
               StartsWith("Request: GET http://no-such-host.invalid/: cannot resolve the host ("));
+}
+
+// https is TLS with the certificate verified against the system's CA bundle: a
+// self-signed certificate is refused.
+TEST_F(HttpClientProviderTest, HttpsVerifiesTheCertificate) {
+  auto tls = testing::SelfSignedTlsServer::Start();
+  ASSERT_TRUE(Ok(tls));
+  ASSERT_TRUE(Ok(Bind()));
+  const std::string url = "https://127.0.0.1:" + std::to_string((*tls)->port()) + "/";
+  const std::string message = GetError(url);
+  EXPECT_THAT(message, StartsWith("Request: GET " + url + ": "));
+  EXPECT_THAT(message, HasSubstr("self-signed certificate"));
+  EXPECT_EQ((*tls)->connection_count(), 1u);
 }
 
 TEST_F(HttpClientProviderTest, OnlyHttpAndHttpsUrls) {
