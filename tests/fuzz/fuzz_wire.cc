@@ -11,6 +11,7 @@
 #include "wire/core.h"
 #include "wire/extras.h"
 #include "wire/http.h"
+#include "wire/httpclient.h"
 #include "wire/keyvalue.h"
 #include "wire/messaging.h"
 
@@ -52,6 +53,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Check(in, DecodeGeneratorResult);
   Check(in, DecodeHttpRequest);
   Check(in, DecodeHttpResponse);
+  Check(in, DecodeHttpClientRequest);
   Check(in, DecodeKeyArgs);
   Check(in, DecodeKeyValueArgs);
   Check(in, DecodeKeysArgs);
