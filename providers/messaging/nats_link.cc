@@ -74,9 +74,15 @@ std::string NatsError(natsStatus status) {
   natsStatus last = NATS_OK;
   const char* text = nats_GetLastError(&last);
   std::string out = natsStatus_GetText(status);
-  if (text != nullptr && *text != '\0' && last == status && out != text) {
-    out += " (" + std::string(text) + ")";
+  if (text == nullptr || last != status) return out;
+  std::string_view detail = text;
+  // libnats prefixes where it failed: "(conn.c:2088): No server available for connection".
+  if (detail.starts_with('(')) {
+    if (const size_t end = detail.find("): "); end != std::string_view::npos) {
+      detail.remove_prefix(end + 3);
+    }
   }
+  if (!detail.empty() && detail != out) out += " (" + std::string(detail) + ")";
   return out;
 }
 
