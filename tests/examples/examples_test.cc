@@ -171,6 +171,12 @@ TEST_F(ExamplesTest, HelloGreetsTheNameFromTheQuery) {
   EXPECT_EQ(Body(hello, HttpGet("/greet", "name=Ada")), "Hello, Ada!");
   EXPECT_EQ(Body(hello, HttpGet("/", "lang=en&name=J%C3%BCrgen+M")), "Hello, J\xc3\xbcrgen M!");
   EXPECT_EQ(Body(hello, HttpGet("/", "name=")), "Hello, world!");
+  // A request larger than the module's initial memory (the arena grows it), many times.
+  const std::string long_name(200000, 'n');
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_EQ(Body(hello, HttpGet("/", "name=" + long_name, std::string(1 << 20, 'b'))),
+              "Hello, " + long_name + "!");
+  }
   // The whole reply, as a Response the httpserver provider decodes.
   auto reply = host_->CallActor(hello, "HandleRequest", HttpGet("/", "name=Bob"));
   ASSERT_TRUE(Ok(reply));
@@ -240,10 +246,9 @@ TEST_F(ExamplesTest, KvCounterAnswersByteForByteAsTheUpstreamActor) {
       *HexDecode("85a66d6574686f64a3474554a470617468a82f666f6f2f626172ab7175657279537472696e67"
                  "ac746573743d6b746878627965a668656164657280a4626f6479c42154686973206973206120"
                  "746573742e20446f206e6f7420626520616c61726d6564"),
-      HttpGet("/foo/bar"),
-      HttpGet("/"),
-      HttpGet(""),
-      HttpGet("/a//b/" + std::string(40, 'x')),
+      HttpGet("/foo/bar"), HttpGet("/"), HttpGet(""), HttpGet("/a//b/" + std::string(40, 'x')),
+      // Larger than the module's initial memory: the arena grows it.
+      HttpGet("/big/" + std::string(300000, 'k'), "", std::string(1 << 20, 'b')),
       HttpGet("/foo/bar")};
   for (const Bytes& request : requests) {
     auto a = host_->CallActor(ours, "HandleRequest", request);

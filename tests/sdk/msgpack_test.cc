@@ -154,7 +154,7 @@ template <typename SdkRead, typename HostRead>
 Verdicts Both(const std::string& hex, SdkRead sdk_read, HostRead host_read) {
   Bytes data = *HexDecode(hex);
   // An exact-size heap copy: a read past the end is a heap overflow under ASan.
-  std::unique_ptr<uint8_t[]> copy(new uint8_t[data.size() + 1]);
+  std::unique_ptr<uint8_t[]> copy(new uint8_t[data.size()]);
   std::copy(data.begin(), data.end(), copy.get());
   wc_mp_reader r;
   wc_mp_reader_init(&r, wc_bytes_of(copy.get(), static_cast<uint32_t>(data.size())));

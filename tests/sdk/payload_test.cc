@@ -363,7 +363,7 @@ std::vector<PayloadCodec> Codecs() {
 // Runs both decoders on `data`; they must agree on the verdict, the error text, and on
 // what a successful decode re-encodes to.
 void ExpectSameVerdict(const PayloadCodec& c, const Bytes& data) {
-  std::unique_ptr<uint8_t[]> copy(new uint8_t[data.size() + 1]);
+  std::unique_ptr<uint8_t[]> copy(new uint8_t[data.size()]);
   std::copy(data.begin(), data.end(), copy.get());
   wc_arena_reset();
   Bytes sdk_out, host_out;
