@@ -1,0 +1,138 @@
+#include "oci/cache.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <system_error>
+
+#include "crypto/sha256.h"
+#include "oci/reference.h"
+
+namespace wasmcloud::oci {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A reference as a file name: [A-Za-z0-9._-] kept, every other byte %XX. Long ones
+// (file names stop at 255 bytes) are named by their hash instead.
+std::string ReferenceFileName(const std::string& reference) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : reference) {
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+        c == '_' || c == '-') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  if (out.size() > 200 || out.front() == '.') {
+    return "hash-" + Sha256Digest(AsBytes(reference)).substr(7);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string Sha256Digest(ByteView data) {
+  crypto::Sha256Digest d = crypto::Sha256(data);
+  return "sha256:" + HexEncode(d);
+}
+
+Status WriteFileAtomically(const std::string& path, ByteView data) {
+  std::error_code ec;
+  fs::path target(path);
+  fs::create_directories(target.parent_path(), ec);
+  if (ec) {
+    return Unavailable("cannot create " + target.parent_path().string() + ": " + ec.message());
+  }
+  std::string tmpl = path + ".tmp.XXXXXX";
+  int fd = ::mkstemp(tmpl.data());
+  if (fd < 0)
+    return Unavailable("cannot create a file next to " + path + ": " + std::strerror(errno));
+  size_t off = 0;
+  while (off < data.size()) {
+    ssize_t n = ::write(fd, data.data() + off, data.size() - off);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      std::string msg = "cannot write " + tmpl + ": " + std::strerror(errno);
+      ::close(fd);
+      ::unlink(tmpl.c_str());
+      return Unavailable(msg);
+    }
+    off += static_cast<size_t>(n);
+  }
+  ::fchmod(fd, 0644);
+  if (::close(fd) != 0 || ::rename(tmpl.c_str(), path.c_str()) != 0) {
+    std::string msg = "cannot write " + path + ": " + std::strerror(errno);
+    ::unlink(tmpl.c_str());
+    return Unavailable(msg);
+  }
+  return Status::Ok();
+}
+
+std::string Cache::BlobPath(const std::string& digest) const {
+  // Only well-formed digests reach here; anything else gets a name that cannot exist.
+  if (!IsSha256Digest(digest)) return root_ + "/sha256/invalid";
+  return root_ + "/sha256/" + digest.substr(7);
+}
+
+std::optional<std::string> Cache::LookupReference(const std::string& reference) const {
+  auto text = ReadFile(root_ + "/refs/" + ReferenceFileName(reference));
+  if (!text.ok()) return std::nullopt;
+  std::string digest(AsChars(*text));
+  while (!digest.empty() && (digest.back() == '\n' || digest.back() == '\r')) digest.pop_back();
+  if (!IsSha256Digest(digest)) return std::nullopt;
+  return digest;
+}
+
+Status Cache::RecordReference(const std::string& reference, const std::string& digest) const {
+  return WriteFileAtomically(root_ + "/refs/" + ReferenceFileName(reference),
+                             AsBytes(digest + "\n"));
+}
+
+std::optional<Bytes> Cache::ReadBlob(const std::string& digest) const {
+  if (!IsSha256Digest(digest)) return std::nullopt;
+  std::string path = BlobPath(digest);
+  auto data = ReadFile(path);
+  if (!data.ok()) return std::nullopt;
+  if (Sha256Digest(*data) != digest) {
+    ::unlink(path.c_str());
+    return std::nullopt;
+  }
+  return std::move(*data);
+}
+
+Status Cache::WriteBlob(const std::string& digest, ByteView data) const {
+  if (!IsSha256Digest(digest)) return InvalidArgument("not a sha256 digest: " + digest);
+  return WriteFileAtomically(BlobPath(digest), data);
+}
+
+Result<Removed> RemoveDirectory(const std::string& dir) {
+  Removed removed;
+  std::error_code ec;
+  auto status = fs::symlink_status(dir, ec);
+  if (ec || !fs::exists(status)) return removed;
+  removed.existed = true;
+  if (fs::is_directory(status)) {
+    for (auto it = fs::recursive_directory_iterator(dir, ec);
+         !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+      if (it->is_regular_file(ec) && !it->is_symlink(ec)) {
+        ++removed.files;
+        removed.bytes += it->file_size(ec);
+      }
+    }
+  }
+  ec.clear();
+  fs::remove_all(dir, ec);
+  if (ec) return Unavailable("cannot remove " + dir + ": " + ec.message());
+  return removed;
+}
+
+}  // namespace wasmcloud::oci

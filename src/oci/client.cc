@@ -1,0 +1,608 @@
+#include "oci/client.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdlib>
+#include <memory>
+#include <utility>
+
+#include "core/encoding.h"
+#include "core/log.h"
+#include "oci/cache.h"
+#include "oci/credentials.h"
+#include "oci/http.h"
+
+namespace wasmcloud::oci {
+namespace {
+
+using Json = nlohmann::ordered_json;
+constexpr std::string_view kLog = "oci";
+constexpr std::string_view kEmptyConfig = "{}";
+
+std::string TmpDir() {
+  const char* tmp = std::getenv("TMPDIR");
+  return tmp != nullptr && *tmp != '\0' ? tmp : "/tmp";
+}
+
+// --- WWW-Authenticate -------------------------------------------------------------------
+
+struct Challenge {
+  std::string scheme;                         // lowercase: "bearer", "basic"
+  std::map<std::string, std::string> params;  // names lowercased
+};
+
+// `Bearer realm="https://a/token",service="reg",scope="repository:x:pull,push"`.
+Challenge ParseChallenge(std::string_view header) {
+  Challenge c;
+  size_t i = 0;
+  while (i < header.size() && header[i] == ' ') ++i;
+  while (i < header.size() && header[i] != ' ') {
+    c.scheme += static_cast<char>(std::tolower(static_cast<unsigned char>(header[i])));
+    ++i;
+  }
+  while (i < header.size()) {
+    while (i < header.size() && (header[i] == ' ' || header[i] == ',')) ++i;
+    std::string name;
+    while (i < header.size() && header[i] != '=' && header[i] != ',') {
+      if (header[i] != ' ') {
+        name += static_cast<char>(std::tolower(static_cast<unsigned char>(header[i])));
+      }
+      ++i;
+    }
+    if (i >= header.size() || header[i] != '=') continue;
+    ++i;
+    std::string value;
+    if (i < header.size() && header[i] == '"') {
+      ++i;
+      while (i < header.size() && header[i] != '"') {
+        if (header[i] == '\\' && i + 1 < header.size()) ++i;
+        value += header[i++];
+      }
+      ++i;  // the closing quote
+    } else {
+      while (i < header.size() && header[i] != ',') value += header[i++];
+      while (!value.empty() && value.back() == ' ') value.pop_back();
+    }
+    if (!name.empty()) c.params[name] = value;
+  }
+  return c;
+}
+
+// The registry's own words from an error body ({"errors":[{"code","message"}]}), or a
+// printable prefix of the body.
+std::string RegistryMessage(const HttpResponse& r) {
+  Json doc = Json::parse(r.body.begin(), r.body.end(), nullptr, false);
+  std::string out;
+  if (!doc.is_discarded() && doc.is_object()) {
+    auto errors = doc.find("errors");
+    if (errors != doc.end() && errors->is_array()) {
+      for (const auto& e : *errors) {
+        if (!e.is_object()) continue;
+        std::string code = e.value("code", "");
+        std::string message = e.contains("message") && e["message"].is_string()
+                                  ? e["message"].get<std::string>()
+                                  : "";
+        if (!out.empty()) out += "; ";
+        out += code.empty() ? message : (message.empty() ? code : code + ": " + message);
+      }
+    }
+    for (const char* key : {"details", "error", "message"}) {
+      if (out.empty() && doc.contains(key) && doc[key].is_string())
+        out = doc[key].get<std::string>();
+    }
+  }
+  if (out.empty()) {
+    for (uint8_t c : r.body) {
+      if (out.size() >= 200) break;
+      out += (c >= 0x20 && c < 0x7f) ? static_cast<char>(c) : ' ';
+    }
+    while (!out.empty() && out.back() == ' ') out.pop_back();
+  }
+  return out;
+}
+
+std::string StatusText(const HttpResponse& r) {
+  std::string s = "HTTP " + std::to_string(r.status);
+  std::string m = RegistryMessage(r);
+  if (!m.empty()) s += ": " + m;
+  return s;
+}
+
+// --- one registry conversation -----------------------------------------------------------
+
+// Talks to one registry for one repository: the /v2/ probe, the authentication it asks
+// for, then requests with the Authorization that works.
+class Registry {
+ public:
+  Registry(const ClientConfig& config, const Reference& ref, bool push, uint64_t* requests)
+      : config_(config),
+        ref_(ref),
+        push_(push),
+        requests_(requests),
+        http_(HttpOptions{config.connect_timeout, config.request_timeout, config.ca_file}) {
+    insecure_ = false;
+    for (const auto& host : config.allowed_insecure) {
+      if (host == ref.registry) insecure_ = true;
+    }
+    base_ = std::string(insecure_ ? "http://" : "https://") + ref.ApiHost();
+  }
+  ~Registry() { *requests_ += http_.requests(); }
+
+  const std::string& base() const { return base_; }
+  std::string RepoUrl() const { return base_ + "/v2/" + ref_.repository; }
+
+  // GET /v2/ and whatever authentication it asks for.
+  Status Authenticate() {
+    auto probe = Send(HttpRequest{"GET", base_ + "/v2/", {}, {}, 64 << 10}, false);
+    if (!probe.ok()) return probe.status();
+    if (probe->status == 200) return Status::Ok();
+    if (probe->status != 401) {
+      return Unavailable(ref_.registry + " does not answer as an OCI registry (GET " + base_ +
+                         "/v2/ gave " + StatusText(*probe) + ")");
+    }
+    Challenge challenge = ParseChallenge(probe->Header("www-authenticate"));
+    WC_ASSIGN_OR_RETURN(credentials_, CredentialsFor(config_, ref_.registry));
+    if (challenge.scheme == "bearer") return FetchToken(challenge);
+    if (challenge.scheme == "basic") {
+      if (!credentials_) {
+        return PermissionDenied("registry " + ref_.registry +
+                                " requires credentials (HTTP basic) and none were given: use "
+                                "--user/--password, OCI_REGISTRY_USER and OCI_REGISTRY_PASSWORD, "
+                                "or a credentials file");
+      }
+      authorization_ =
+          "Basic " + Base64Encode(AsBytes(credentials_->username + ":" + credentials_->password));
+      auto again = Send(HttpRequest{"GET", base_ + "/v2/", {}, {}, 64 << 10}, false);
+      if (!again.ok()) return again.status();
+      if (again->status == 401 || again->status == 403) {
+        return PermissionDenied("registry " + ref_.registry +
+                                " refused the credentials of user \"" + credentials_->username +
+                                "\" (" + StatusText(*again) + ")");
+      }
+      return Status::Ok();
+    }
+    return PermissionDenied("registry " + ref_.registry +
+                            " asks for an authentication scheme this client does not support (" +
+                            probe->Header("www-authenticate") + ")");
+  }
+
+  // Sends a request with the current authorization. A 401 carrying a Bearer challenge
+  // (a new scope) gets one new token and one retry.
+  Result<HttpResponse> Send(HttpRequest request, bool retry_on_challenge = true) {
+    if (!authorization_.empty()) request.headers.emplace_back("Authorization", authorization_);
+    auto r = http_.Perform(request);
+    if (!r.ok()) return Transport(r.status());
+    if (r->status == 401 && retry_on_challenge && bearer_) {
+      Challenge challenge = ParseChallenge(r->Header("www-authenticate"));
+      if (challenge.scheme == "bearer" && challenge.params.contains("scope")) {
+        WC_RETURN_IF_ERROR(FetchToken(challenge));
+        request.headers.back().second = authorization_;
+        r = http_.Perform(request);
+        if (!r.ok()) return Transport(r.status());
+      }
+    }
+    return r;
+  }
+
+  // An error for a response that is not what was expected.
+  Status Unexpected(const HttpResponse& r, const std::string& what) const {
+    std::string text = what + ": " + StatusText(r);
+    if (r.status == 401 || r.status == 403) {
+      return PermissionDenied("registry " + ref_.registry + " refused access to " + what + " (" +
+                              StatusText(r) + ")");
+    }
+    if (r.status == 404) return NotFound(text);
+    return Unavailable("registry " + ref_.registry + " failed " + text);
+  }
+
+ private:
+  Status Transport(const Status& s) const {
+    std::string hint;
+    if (!insecure_ && s.code() == Code::kUnavailable &&
+        (s.message().find("SSL") != std::string::npos ||
+         s.message().find("TLS") != std::string::npos ||
+         s.message().find("certificate") != std::string::npos)) {
+      hint = " (if " + ref_.registry + " serves plain HTTP, allow it with --allowed-insecure " +
+             ref_.registry + "; if its certificate is private, pass its CA)";
+    }
+    if (s.code() == Code::kDeadlineExceeded) {
+      return DeadlineExceeded("registry " + ref_.registry + " did not answer in time (" +
+                              s.message() + ")");
+    }
+    if (s.code() == Code::kResourceExhausted) return s;
+    return Unavailable("cannot reach registry " + ref_.registry + ": " + s.message() + hint);
+  }
+
+  Status FetchToken(const Challenge& challenge) {
+    bearer_ = true;
+    auto realm = challenge.params.find("realm");
+    if (realm == challenge.params.end() || realm->second.empty()) {
+      return Unavailable("registry " + ref_.registry + " asks for a bearer token without a realm");
+    }
+    std::string scope = "repository:" + ref_.repository + (push_ ? ":pull,push" : ":pull");
+    if (auto s = challenge.params.find("scope"); s != challenge.params.end()) scope = s->second;
+    std::string url = realm->second;
+    url += url.find('?') == std::string::npos ? '?' : '&';
+    url += "scope=" + UrlEscape(scope);
+    if (auto s = challenge.params.find("service"); s != challenge.params.end()) {
+      url += "&service=" + UrlEscape(s->second);
+    }
+    HttpRequest request{"GET", url, {}, {}, 1 << 20};
+    if (credentials_) {
+      // Basic credentials go only to an HTTPS realm, or an HTTP one allowed insecure.
+      bool https = realm->second.starts_with("https://");
+      bool allowed = false;
+      if (realm->second.starts_with("http://")) {
+        std::string host = realm->second.substr(7);
+        host = host.substr(0, host.find_first_of("/?"));
+        for (const auto& h : config_.allowed_insecure) allowed = allowed || h == host;
+      }
+      if (!https && !allowed) {
+        return PermissionDenied("registry " + ref_.registry + " sends credentials to " +
+                                realm->second +
+                                ", which is not HTTPS: refused (allow its host with "
+                                "--allowed-insecure to send them anyway)");
+      }
+      request.headers.emplace_back(
+          "Authorization",
+          "Basic " + Base64Encode(AsBytes(credentials_->username + ":" + credentials_->password)));
+    }
+    auto r = http_.Perform(request);
+    if (!r.ok()) {
+      return Unavailable("cannot get a token for " + ref_.registry + " from " + realm->second +
+                         ": " + r.status().message());
+    }
+    if (r->status == 401 || r->status == 403) {
+      return PermissionDenied(
+          "the token service of registry " + ref_.registry + " (" + realm->second + ") refused " +
+          (credentials_ ? "the credentials of user \"" + credentials_->username + "\""
+                        : std::string("anonymous access")) +
+          " (" + StatusText(*r) + ")");
+    }
+    if (r->status != 200) {
+      return Unavailable("the token service of registry " + ref_.registry +
+                         " failed: " + StatusText(*r));
+    }
+    Json doc = Json::parse(r->body.begin(), r->body.end(), nullptr, false);
+    std::string token;
+    if (!doc.is_discarded() && doc.is_object()) {
+      for (const char* key : {"token", "access_token"}) {
+        if (token.empty() && doc.contains(key) && doc[key].is_string()) token = doc[key];
+      }
+    }
+    if (token.empty()) {
+      return Unavailable("the token service of registry " + ref_.registry +
+                         " answered without a token");
+    }
+    authorization_ = "Bearer " + token;
+    return Status::Ok();
+  }
+
+  const ClientConfig& config_;
+  const Reference& ref_;
+  bool push_;
+  uint64_t* requests_;
+  HttpSession http_;
+  bool insecure_ = false;
+  bool bearer_ = false;
+  std::string base_;
+  std::string authorization_;
+  std::optional<Credentials> credentials_;
+};
+
+// --- manifests -----------------------------------------------------------------------------
+
+struct Layer {
+  std::string media_type;
+  std::string digest;
+  uint64_t size = 0;
+};
+
+Result<std::vector<Layer>> ParseManifest(ByteView body, const std::string& content_type,
+                                         const std::string& what, uint64_t max_total) {
+  Json doc = Json::parse(body.begin(), body.end(), nullptr, false);
+  if (doc.is_discarded() || !doc.is_object()) {
+    return Malformed("the manifest of " + what + " is not a JSON object");
+  }
+  std::string media_type = doc.contains("mediaType") && doc["mediaType"].is_string()
+                               ? doc["mediaType"].get<std::string>()
+                               : content_type.substr(0, content_type.find(';'));
+  if (media_type == kDockerManifestListMediaType || media_type == kOciIndexMediaType ||
+      doc.contains("manifests")) {
+    return Malformed(what + " is a manifest list (" + media_type +
+                     "), not one artefact: wasmCloud artefacts have a single manifest");
+  }
+  if (!doc.contains("schemaVersion") || doc["schemaVersion"] != 2) {
+    return Malformed("the manifest of " + what + " does not have schemaVersion 2");
+  }
+  auto layers = doc.find("layers");
+  if (layers == doc.end() || !layers->is_array() || layers->empty()) {
+    return Malformed("the manifest of " + what + " has no layers");
+  }
+  std::vector<Layer> out;
+  uint64_t total = 0;
+  for (const auto& l : *layers) {
+    if (!l.is_object() || !l.contains("mediaType") || !l["mediaType"].is_string() ||
+        !l.contains("digest") || !l["digest"].is_string() || !l.contains("size") ||
+        !l["size"].is_number_unsigned()) {
+      return Malformed("the manifest of " + what +
+                       " has a layer without a mediaType, digest or size");
+    }
+    Layer layer{l["mediaType"], l["digest"], l["size"]};
+    if (layer.media_type != kWasmLayerMediaType && layer.media_type != kProviderLayerMediaType &&
+        layer.media_type != kOciTarLayerMediaType) {
+      return Malformed("incompatible layer media type " + layer.media_type + " in " + what +
+                       " (accepted: " + std::string(kWasmLayerMediaType) + ", " +
+                       std::string(kProviderLayerMediaType) + ", " +
+                       std::string(kOciTarLayerMediaType) + ")");
+    }
+    if (!IsSha256Digest(layer.digest)) {
+      return Malformed("the manifest of " + what +
+                       " has a layer digest that is not sha256: " + layer.digest.substr(0, 100));
+    }
+    total += layer.size;
+    if (layer.size > max_total || total > max_total) {
+      return ResourceExhausted(what + " is larger than the limit of " + std::to_string(max_total) +
+                               " bytes");
+    }
+    out.push_back(std::move(layer));
+  }
+  return out;
+}
+
+Status LatestRefused(const Reference& ref, bool push) {
+  if (ref.tag != "latest") return Status::Ok();
+  std::string how = ref.implicit_tag ? " (a reference without a tag means :latest)" : "";
+  if (push) {
+    return InvalidArgument("Pushing images tagged 'latest' is refused unless allowed (" +
+                           ref.ToString() + how + "): use a version tag, or --allow-oci-latest");
+  }
+  return InvalidArgument(
+      "Fetching images tagged 'latest' is currently prohibited in this host. This option can "
+      "be overridden with --allow-oci-latest (" +
+      ref.ToString() + how + ")");
+}
+
+void Remember(const Cache* cache, const std::string& digest, ByteView data) {
+  if (cache == nullptr) return;
+  if (Status s = cache->WriteBlob(digest, data); !s.ok()) {
+    Log(LogLevel::kWarn, kLog, "not cached: " + s.message());
+  }
+}
+
+}  // namespace
+
+std::string_view ArtifactKindName(ArtifactKind kind) {
+  return kind == ArtifactKind::kActor ? "actor" : "provider";
+}
+
+Result<ArtifactKind> ArtifactKindOf(ByteView data) {
+  if (data.size() >= 4 && data[0] == 0 && data[1] == 'a' && data[2] == 's' && data[3] == 'm') {
+    return ArtifactKind::kActor;
+  }
+  if (data.size() >= 2 && data[0] == 0x1f && data[1] == 0x8b) return ArtifactKind::kProvider;
+  if (data.size() >= 262 && AsChars(data.subspan(257, 5)) == "ustar") {
+    return ArtifactKind::kProvider;
+  }
+  return InvalidArgument(
+      "neither a wasm module (actor) nor a provider archive (.par.gz): the content starts with "
+      "neither \\0asm nor the gzip or tar magic");
+}
+
+std::string DefaultCacheDir() { return TmpDir() + "/wasmcloud_ocicache"; }
+std::string DefaultProviderCacheDir() { return TmpDir() + "/wasmcloudcache"; }
+
+std::vector<std::string> AllowedInsecureFromEnv() {
+  std::vector<std::string> out;
+  const char* env = std::getenv("WASMCLOUD_OCI_ALLOWED_INSECURE");
+  if (env == nullptr) return out;
+  std::string_view list(env);
+  while (!list.empty()) {
+    size_t comma = list.find(',');
+    std::string_view item = list.substr(0, comma);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    if (!item.empty()) out.emplace_back(item);
+    if (comma == std::string_view::npos) break;
+    list.remove_prefix(comma + 1);
+  }
+  return out;
+}
+
+ClientConfig ClientConfig::FromEnvironment() {
+  ClientConfig c;
+  c.cache_dir = DefaultCacheDir();
+  c.allowed_insecure = AllowedInsecureFromEnv();
+  const char* user = std::getenv("OCI_REGISTRY_USER");
+  const char* password = std::getenv("OCI_REGISTRY_PASSWORD");
+  if (user != nullptr && password != nullptr) c.env_credentials = Credentials{user, password};
+  if (const char* file = std::getenv("WASMCLOUD_OCI_CREDENTIALS"); file != nullptr && *file) {
+    c.credentials_file = file;
+  }
+  return c;
+}
+
+Client::Client(ClientConfig config) : config_(std::move(config)) {}
+
+Result<PulledArtifact> Client::Pull(std::string_view ref) {
+  WC_ASSIGN_OR_RETURN(Reference parsed, ParseReference(ref));
+  return Pull(parsed);
+}
+
+Result<PulledArtifact> Client::Pull(const Reference& ref) {
+  if (!config_.allow_latest) WC_RETURN_IF_ERROR(LatestRefused(ref, false));
+  const std::string name = ref.ToString();
+  std::unique_ptr<Cache> cache;
+  if (!config_.cache_dir.empty()) cache = std::make_unique<Cache>(config_.cache_dir);
+
+  PulledArtifact out;
+  out.reference = name;
+  // 1. The cache: the digest given, or the one this reference resolved to before.
+  if (cache) {
+    std::optional<std::string> digest =
+        ref.digest.empty() ? cache->LookupReference(name) : std::optional(ref.digest);
+    std::optional<Bytes> manifest = digest ? cache->ReadBlob(*digest) : std::nullopt;
+    if (manifest) {
+      auto layers = ParseManifest(*manifest, "", name, config_.max_artifact_size);
+      bool complete = layers.ok();
+      Bytes data;
+      for (size_t i = 0; complete && i < layers->size(); ++i) {
+        auto blob = cache->ReadBlob((*layers)[i].digest);
+        complete = blob.has_value();
+        if (complete) data.insert(data.end(), blob->begin(), blob->end());
+      }
+      if (complete) {
+        out.data = std::move(data);
+        out.manifest_digest = *digest;
+        out.media_type = layers->front().media_type;
+        out.from_cache = true;
+        return out;
+      }
+    }
+  }
+
+  // 2. The registry.
+  Registry registry(config_, ref, false, &requests_);
+  WC_RETURN_IF_ERROR(registry.Authenticate());
+  HttpRequest get{"GET",
+                  registry.RepoUrl() + "/manifests/" + ref.TagOrDigest(),
+                  {{"Accept", std::string(kManifestAccept)}},
+                  {},
+                  config_.max_manifest_size};
+  auto response = registry.Send(get);
+  if (!response.ok()) {
+    if (response.status().code() == Code::kResourceExhausted) {
+      return ResourceExhausted("the manifest of " + name + " is too large (over " +
+                               std::to_string(config_.max_manifest_size) + " bytes)");
+    }
+    return response.status();
+  }
+  if (response->status != 200) {
+    if (response->status == 404) {
+      return NotFound(name + " was not found in the registry (" + StatusText(*response) + ")");
+    }
+    return registry.Unexpected(*response, "the manifest of " + name);
+  }
+  const Bytes& manifest = response->body;
+  out.manifest_digest = Sha256Digest(manifest);
+  if (!ref.digest.empty() && out.manifest_digest != ref.digest) {
+    return Unauthenticated("digest mismatch: the manifest of " + name + " has " +
+                           out.manifest_digest);
+  }
+  if (std::string claimed = response->Header("docker-content-digest");
+      IsSha256Digest(claimed) && claimed != out.manifest_digest) {
+    return Unauthenticated("digest mismatch: the registry says the manifest of " + name + " is " +
+                           claimed + " but its bytes hash to " + out.manifest_digest);
+  }
+  WC_ASSIGN_OR_RETURN(
+      std::vector<Layer> layers,
+      ParseManifest(manifest, response->Header("content-type"), name, config_.max_artifact_size));
+  out.media_type = layers.front().media_type;
+  for (const Layer& layer : layers) {
+    std::optional<Bytes> blob = cache ? cache->ReadBlob(layer.digest) : std::nullopt;
+    if (!blob) {
+      HttpRequest get_blob{
+          "GET", registry.RepoUrl() + "/blobs/" + layer.digest, {}, {}, layer.size + 1};
+      auto r = registry.Send(get_blob);
+      if (!r.ok()) {
+        if (r.status().code() == Code::kResourceExhausted) {
+          return Unauthenticated("size mismatch: blob " + layer.digest + " of " + name +
+                                 " is larger than the " + std::to_string(layer.size) +
+                                 " bytes its manifest says");
+        }
+        return r.status();
+      }
+      if (r->status != 200) return registry.Unexpected(*r, "blob " + layer.digest + " of " + name);
+      std::string got = Sha256Digest(r->body);
+      if (got != layer.digest) {
+        return Unauthenticated("digest mismatch: blob " + layer.digest + " of " + name + " has " +
+                               got + " (" + std::to_string(r->body.size()) +
+                               " bytes): the registry's copy is corrupt or was tampered with");
+      }
+      if (r->body.size() != layer.size) {
+        return Unauthenticated("size mismatch: blob " + layer.digest + " of " + name + " has " +
+                               std::to_string(r->body.size()) + " bytes, its manifest says " +
+                               std::to_string(layer.size));
+      }
+      Remember(cache.get(), layer.digest, r->body);
+      blob = std::move(r->body);
+    }
+    out.data.insert(out.data.end(), blob->begin(), blob->end());
+  }
+  Remember(cache.get(), out.manifest_digest, manifest);
+  if (cache) {
+    if (Status s = cache->RecordReference(name, out.manifest_digest); !s.ok()) {
+      Log(LogLevel::kWarn, kLog, "not cached: " + s.message());
+    }
+  }
+  return out;
+}
+
+Result<PushedArtifact> Client::Push(const Reference& ref, ByteView data) {
+  if (!ref.digest.empty()) {
+    return InvalidArgument("cannot push to " + ref.ToString() +
+                           ": a push needs a tag, not a digest (the digest is the result)");
+  }
+  if (!config_.allow_latest) WC_RETURN_IF_ERROR(LatestRefused(ref, true));
+  WC_ASSIGN_OR_RETURN(ArtifactKind kind, ArtifactKindOf(data));
+  const std::string name = ref.ToString();
+  PushedArtifact out;
+  out.kind = kind;
+  out.reference = name;
+  out.size = data.size();
+  out.layer_digest = Sha256Digest(data);
+  const std::string config_digest = Sha256Digest(AsBytes(kEmptyConfig));
+
+  Registry registry(config_, ref, true, &requests_);
+  WC_RETURN_IF_ERROR(registry.Authenticate());
+
+  auto upload = [&](const std::string& digest, ByteView blob) -> Status {
+    auto head = registry.Send(
+        HttpRequest{"HEAD", registry.RepoUrl() + "/blobs/" + digest, {}, {}, 64 << 10});
+    if (!head.ok()) return head.status();
+    if (head->status == 200) return Status::Ok();  // the registry has it already
+    auto start = registry.Send(
+        HttpRequest{"POST", registry.RepoUrl() + "/blobs/uploads/", {}, {}, 64 << 10});
+    if (!start.ok()) return start.status();
+    if (start->status != 202) return registry.Unexpected(*start, "starting an upload to " + name);
+    std::string location = start->Header("location");
+    if (location.empty()) {
+      return Unavailable("registry " + ref.registry + " started an upload without a Location");
+    }
+    if (location.front() == '/') location = registry.base() + location;
+    location += location.find('?') == std::string::npos ? '?' : '&';
+    location += "digest=" + UrlEscape(digest);
+    auto put = registry.Send(HttpRequest{
+        "PUT", location, {{"Content-Type", "application/octet-stream"}}, blob, 64 << 10});
+    if (!put.ok()) return put.status();
+    if (put->status != 201) return registry.Unexpected(*put, "uploading " + digest + " to " + name);
+    return Status::Ok();
+  };
+  WC_RETURN_IF_ERROR(upload(config_digest, AsBytes(kEmptyConfig)));
+  WC_RETURN_IF_ERROR(upload(out.layer_digest, data));
+
+  Json manifest = Json::object();
+  manifest["schemaVersion"] = 2;
+  manifest["mediaType"] = kOciManifestMediaType;
+  manifest["config"] = {{"mediaType", kind == ArtifactKind::kActor ? kActorConfigMediaType
+                                                                   : kProviderConfigMediaType},
+                        {"digest", config_digest},
+                        {"size", kEmptyConfig.size()}};
+  manifest["layers"] = Json::array(
+      {{{"mediaType", kind == ArtifactKind::kActor ? kWasmLayerMediaType : kProviderLayerMediaType},
+        {"digest", out.layer_digest},
+        {"size", data.size()},
+        {"annotations", {{std::string(kTitleAnnotation), out.layer_digest}}}}});
+  std::string text = manifest.dump();
+  out.manifest_digest = Sha256Digest(AsBytes(text));
+  auto put = registry.Send(HttpRequest{"PUT",
+                                       registry.RepoUrl() + "/manifests/" + ref.tag,
+                                       {{"Content-Type", std::string(kOciManifestMediaType)}},
+                                       AsBytes(text),
+                                       64 << 10});
+  if (!put.ok()) return put.status();
+  if (put->status != 201) return registry.Unexpected(*put, "the manifest of " + name);
+  return out;
+}
+
+}  // namespace wasmcloud::oci

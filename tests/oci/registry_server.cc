@@ -1,0 +1,273 @@
+#include "registry_server.h"
+
+#include <arpa/inet.h>
+#include <curl/curl.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "core/bytes.h"
+#include "support/run_command.h"
+
+extern char** environ;
+
+namespace wasmcloud::oci::testing {
+namespace {
+
+constexpr auto kStartTimeout = std::chrono::seconds(20);
+constexpr int kPortAttempts = 5;
+
+std::string ReadText(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+Status WriteText(const std::string& path, const std::string& text) {
+  return WriteFile(path, AsBytes(text), 0644);
+}
+
+Status Run(const std::vector<std::string>& argv) {
+  auto r = wasmcloud::testing::RunCommand(argv);
+  if (r.exit_code != 0) {
+    return Internal(argv[0] + " " + argv[1] + " failed (" + std::to_string(r.exit_code) +
+                    "): " + r.err);
+  }
+  return Status::Ok();
+}
+
+size_t Discard(char*, size_t size, size_t count, void*) { return size * count; }
+
+}  // namespace
+
+int FreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  int port = -1;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+    port = ntohs(addr.sin_port);
+  }
+  close(fd);
+  return port;
+}
+
+int ClosedPort(int* fd_out) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  int port = -1;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+    port = ntohs(addr.sin_port);
+  }
+  *fd_out = fd;
+  return port;
+}
+
+Result<TestPki> MakeTestPki(const std::string& dir) {
+  TestPki pki{dir + "/ca.crt", dir + "/server.crt", dir + "/server.key"};
+  const std::string ca_key = dir + "/ca.key";
+  const std::string csr = dir + "/server.csr";
+  const std::string ext = dir + "/server.ext";
+  WC_RETURN_IF_ERROR(Run({"openssl",
+                          "req",
+                          "-x509",
+                          "-newkey",
+                          "ec",
+                          "-pkeyopt",
+                          "ec_paramgen_curve:prime256v1",
+                          "-nodes",
+                          "-keyout",
+                          ca_key,
+                          "-out",
+                          pki.ca_cert,
+                          "-days",
+                          "2",
+                          "-subj",
+                          "/CN=wasmcloud test CA",
+                          "-addext",
+                          "basicConstraints=critical,CA:TRUE",
+                          "-addext",
+                          "keyUsage=critical,keyCertSign,cRLSign"}));
+  WC_RETURN_IF_ERROR(
+      Run({"openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+           "-keyout", pki.server_key, "-out", csr, "-subj", "/CN=127.0.0.1"}));
+  WC_RETURN_IF_ERROR(WriteText(ext,
+                               "basicConstraints=CA:FALSE\n"
+                               "keyUsage=digitalSignature\n"
+                               "extendedKeyUsage=serverAuth\n"
+                               "subjectAltName=IP:127.0.0.1,DNS:localhost\n"));
+  WC_RETURN_IF_ERROR(
+      Run({"openssl", "x509", "-req", "-in", csr, "-CA", pki.ca_cert, "-CAkey", ca_key,
+           "-CAcreateserial", "-out", pki.server_cert, "-days", "2", "-extfile", ext}));
+  return pki;
+}
+
+Result<std::unique_ptr<RegistryServer>> RegistryServer::Start(RegistryOptions options) {
+  if (access(Binary().c_str(), X_OK) != 0) return NotFound(Binary() + " is not installed");
+  std::unique_ptr<RegistryServer> server(
+      new RegistryServer(wasmcloud::testing::MakeTempDir(), std::move(options)));
+  if (!server->options_.htpasswd_user.empty()) {
+    auto r = wasmcloud::testing::RunCommand(
+        {"htpasswd", "-Bbn", server->options_.htpasswd_user, server->options_.htpasswd_password});
+    if (r.exit_code != 0) return Internal("htpasswd failed: " + r.err);
+    WC_RETURN_IF_ERROR(WriteText(server->dir_ + "/htpasswd", r.out));
+  }
+  // Another process may take the port between FreePort and the registry binding it.
+  Status s;
+  for (int attempt = 0; attempt < kPortAttempts; ++attempt) {
+    server->port_ = FreePort();
+    s = server->Launch();
+    if (s.ok()) return server;
+  }
+  return s;
+}
+
+Status RegistryServer::Launch() {
+  std::string config =
+      "version: 0.1\n"
+      "log:\n  level: warn\n  accesslog:\n    disabled: true\n"
+      "storage:\n  filesystem:\n    rootdirectory: " +
+      dir_ +
+      "/data\n  delete:\n    enabled: true\n"
+      "http:\n  addr: 127.0.0.1:" +
+      std::to_string(port_) + "\n  secret: wasmcloud-test-secret\n";
+  if (options_.tls) {
+    config += "  tls:\n    certificate: " + options_.pki.server_cert +
+              "\n    key: " + options_.pki.server_key + "\n";
+  }
+  if (!options_.htpasswd_user.empty()) {
+    config += "auth:\n  htpasswd:\n    realm: wasmcloud-test\n    path: " + dir_ + "/htpasswd\n";
+  } else if (!options_.token_realm.empty()) {
+    config += "auth:\n  token:\n    realm: " + options_.token_realm +
+              "\n    service: " + options_.token_service +
+              "\n    issuer: " + options_.token_issuer +
+              "\n    rootcertbundle: " + options_.token_cert + "\n";
+  }
+  const std::string config_path = dir_ + "/config.yml";
+  WC_RETURN_IF_ERROR(WriteText(config_path, config));
+  const std::string log = dir_ + "/registry.log";
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  posix_spawn_file_actions_adddup2(&fa, 1, 2);
+  std::vector<std::string> argv = {Binary(), "serve", config_path};
+  std::vector<char*> args;
+  for (auto& a : argv) args.push_back(a.data());
+  args.push_back(nullptr);
+  int rc = posix_spawn(&pid_, args[0], &fa, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  if (rc != 0) {
+    pid_ = -1;
+    return Internal("cannot start " + Binary() + ": error " + std::to_string(rc));
+  }
+  const auto deadline = std::chrono::steady_clock::now() + kStartTimeout;
+  while (!Answers()) {
+    int status = 0;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      return Unavailable("docker-registry exited at start on port " + std::to_string(port_) + ": " +
+                         ReadText(log));
+    }
+    if (std::chrono::steady_clock::now() > deadline) {
+      Stop();
+      return DeadlineExceeded("docker-registry did not answer /v2/ on port " +
+                              std::to_string(port_) + ": " + ReadText(log));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return Status::Ok();
+}
+
+// Any HTTP answer to /v2/ (200, or 401 with auth on) means the registry serves. Another
+// server that took the port first would make ours exit, which Launch sees.
+bool RegistryServer::Answers() const {
+  CURL* curl = curl_easy_init();
+  std::string url = std::string(options_.tls ? "https" : "http") +
+                    "://127.0.0.1:" + std::to_string(port_) + "/v2/";
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 1000L);
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &Discard);
+  if (options_.tls) curl_easy_setopt(curl, CURLOPT_CAINFO, options_.pki.ca_cert.c_str());
+  long status = 0;
+  if (curl_easy_perform(curl) == CURLE_OK) {
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+  }
+  curl_easy_cleanup(curl);
+  return status == 200 || status == 401;
+}
+
+std::string RegistryServer::BlobDataPath(const std::string& digest) const {
+  std::string hex = digest.substr(7);
+  return dir_ + "/data/docker/registry/v2/blobs/sha256/" + hex.substr(0, 2) + "/" + hex + "/data";
+}
+
+void RegistryServer::Stop() {
+  if (pid_ <= 0) return;
+  kill(pid_, SIGTERM);
+  int status = 0;
+  while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+  }
+  pid_ = -1;
+}
+
+RegistryServer::~RegistryServer() { Stop(); }
+
+namespace {
+
+int ListenOnLoopback(int backlog, int* port) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 && listen(fd, backlog) == 0 &&
+      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+    *port = ntohs(addr.sin_port);
+  }
+  return fd;
+}
+
+}  // namespace
+
+Blackhole::Blackhole() {
+  listen_fd_ = ListenOnLoopback(0, &port_);
+  // A backlog of 0 holds one connection; two more make sure it is full (each filler's
+  // handshake completes, or it stays pending, which is just as good).
+  for (int i = 0; i < 3; ++i) {
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(static_cast<uint16_t>(port_));
+    connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    fillers_.push_back(fd);
+  }
+}
+
+Blackhole::~Blackhole() {
+  for (int fd : fillers_) close(fd);
+  close(listen_fd_);
+}
+
+SilentServer::SilentServer() { listen_fd_ = ListenOnLoopback(16, &port_); }
+SilentServer::~SilentServer() { close(listen_fd_); }
+
+}  // namespace wasmcloud::oci::testing
