@@ -1,0 +1,83 @@
+#include "support/up_process.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+
+#include "support/run_command.h"
+
+namespace wasmcloud::testing {
+
+UpProcess::UpProcess(const std::vector<std::string>& args,
+                     const std::vector<std::pair<std::string, std::string>>& env) {
+  int fds[2];
+  if (pipe(fds) != 0) return;
+  // Everything the child needs is made before fork (only async-signal-safe calls after).
+  std::string bin = WasmcloudBinary();
+  std::vector<std::string> copy = args;
+  std::vector<char*> argv;
+  argv.push_back(bin.data());
+  for (auto& a : copy) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  std::vector<std::string> environment;
+  for (char** e = environ; *e != nullptr; ++e) environment.emplace_back(*e);
+  environment.push_back(std::string("WASMCLOUD_BUILD_DIR=") + WC_BUILD_DIR);
+  for (const auto& [name, value] : env) environment.push_back(name + "=" + value);
+  std::vector<char*> envp;
+  for (auto& e : environment) envp.push_back(e.data());
+  envp.push_back(nullptr);
+
+  pid_ = fork();
+  if (pid_ == 0) {
+    dup2(fds[1], 2);
+    int devnull = open("/dev/null", O_WRONLY);
+    dup2(devnull, 1);
+    close(fds[0]);
+    execve(bin.c_str(), argv.data(), envp.data());
+    _exit(127);
+  }
+  close(fds[1]);
+  fd_ = fds[0];
+}
+
+UpProcess::~UpProcess() {
+  if (pid_ > 0) {
+    kill(pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+  }
+  if (fd_ >= 0) close(fd_);
+}
+
+bool UpProcess::WaitFor(const std::string& text, std::chrono::seconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (log_.find(text) == std::string::npos) {
+    if (fd_ < 0) return false;
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    deadline - std::chrono::steady_clock::now())
+                    .count();
+    if (left <= 0) return false;
+    pollfd p{fd_, POLLIN, 0};
+    if (poll(&p, 1, static_cast<int>(left)) <= 0) continue;
+    char buf[4096];
+    ssize_t n = read(fd_, buf, sizeof buf);
+    if (n <= 0) return log_.find(text) != std::string::npos;
+    log_.append(buf, static_cast<size_t>(n));
+  }
+  return true;
+}
+
+int UpProcess::Stop(int sig) {
+  if (pid_ <= 0) return -1;
+  kill(pid_, sig);
+  WaitFor("\x01 never printed", std::chrono::seconds(60));  // drains the log to EOF
+  int status = 0;
+  waitpid(pid_, &status, 0);
+  pid_ = -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+}  // namespace wasmcloud::testing

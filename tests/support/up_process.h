@@ -1,0 +1,37 @@
+// A `wasmcloud up` child process for tests: started with arguments and extra environment
+// (WASMCLOUD_BUILD_DIR is set to the build tree, for the example manifests), its stderr
+// (the host's log) read as it comes, stopped with a signal. Killed by the destructor.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace wasmcloud::testing {
+
+class UpProcess {
+ public:
+  explicit UpProcess(const std::vector<std::string>& args,
+                     const std::vector<std::pair<std::string, std::string>>& env = {});
+  ~UpProcess();
+  UpProcess(const UpProcess&) = delete;
+  UpProcess& operator=(const UpProcess&) = delete;
+
+  // Reads the log until `text` appears; false when the process closed its log (exited)
+  // or `timeout` passed first.
+  bool WaitFor(const std::string& text, std::chrono::seconds timeout = std::chrono::seconds(60));
+  // Sends `sig`, reads the log to its end and waits for the exit: the exit code
+  // (128+signal when killed by one).
+  int Stop(int sig);
+  const std::string& log() const { return log_; }
+
+ private:
+  pid_t pid_ = -1;
+  int fd_ = -1;
+  std::string log_;
+};
+
+}  // namespace wasmcloud::testing
