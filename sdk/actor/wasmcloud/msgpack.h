@@ -13,9 +13,13 @@
 extern "C" {
 #endif
 
+// Error-path and multi-use helpers stay out of line: inlining them everywhere would
+// triple an actor's code size for no speed that matters.
+#define WC__OUTLINE static __attribute__((noinline, unused))
+
 // ---- writer ---------------------------------------------------------------------------
 
-static inline void wc__mp_be(wc_buf* b, uint8_t marker, uint64_t v, uint32_t bytes) {
+WC__OUTLINE void wc__mp_be(wc_buf* b, uint8_t marker, uint64_t v, uint32_t bytes) {
   uint8_t out[9];
   out[0] = marker;
   for (uint32_t i = 0; i < bytes; ++i) out[1 + i] = (uint8_t)(v >> (8 * (bytes - 1 - i)));
@@ -26,7 +30,7 @@ static inline void wc_mp_write_nil(wc_buf* b) { wc_buf_push(b, 0xc0); }
 static inline void wc_mp_write_bool(wc_buf* b, bool v) { wc_buf_push(b, v ? 0xc3 : 0xc2); }
 
 // Smallest unsigned form: fixint, u8, u16, u32, u64.
-static inline void wc_mp_write_uint(wc_buf* b, uint64_t v) {
+WC__OUTLINE void wc_mp_write_uint(wc_buf* b, uint64_t v) {
   if (v < 0x80) {
     wc_buf_push(b, (uint8_t)v);
   } else if (v <= 0xff) {
@@ -58,7 +62,7 @@ static inline void wc_mp_write_int(wc_buf* b, int64_t v) {
   }
 }
 
-static inline void wc_mp_write_str(wc_buf* b, wc_str s) {
+WC__OUTLINE void wc_mp_write_str(wc_buf* b, wc_str s) {
   if (s.len < 32) {
     wc_buf_push(b, (uint8_t)(0xa0 | s.len));
   } else if (s.len <= 0xff) {
@@ -129,15 +133,15 @@ static inline bool wc_mp_at_end(const wc_mp_reader* r) { return r->pos >= r->len
 static inline wc_str wc_mp_error(const wc_mp_reader* r) { return wc_cstr(r->error); }
 
 // Error text assembly into the fixed buffer (truncated, never overflowing).
-static inline void wc__mp_err_add(wc_mp_reader* r, const char* s, uint32_t n) {
+WC__OUTLINE void wc__mp_err_add(wc_mp_reader* r, const char* s, uint32_t n) {
   uint32_t at = wc_strlen(r->error);
   for (uint32_t i = 0; i < n && at + 1 < sizeof r->error; ++i) r->error[at++] = s[i];
   r->error[at] = 0;
 }
-static inline void wc__mp_err_c(wc_mp_reader* r, const char* s) {
+WC__OUTLINE void wc__mp_err_c(wc_mp_reader* r, const char* s) {
   wc__mp_err_add(r, s, wc_strlen(s));
 }
-static inline void wc__mp_err_n(wc_mp_reader* r, int64_t v) {
+WC__OUTLINE void wc__mp_err_n(wc_mp_reader* r, int64_t v) {
   char digits[21];
   uint32_t n = 0;
   uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
@@ -148,7 +152,7 @@ static inline void wc__mp_err_n(wc_mp_reader* r, int64_t v) {
   if (v < 0) digits[sizeof digits - 1 - n++] = '-';
   wc__mp_err_add(r, digits + sizeof digits - n, n);
 }
-static inline void wc__mp_err_u(wc_mp_reader* r, uint64_t v) {
+WC__OUTLINE void wc__mp_err_u(wc_mp_reader* r, uint64_t v) {
   char digits[20];
   uint32_t n = 0;
   do {
@@ -219,7 +223,7 @@ static inline bool wc_mp_peek_is(const wc_mp_reader* r, const char* type) {
 }
 
 // "expected <what>, found <type> at offset <n>"
-static inline bool wc__mp_expected(wc_mp_reader* r, const char* what) {
+WC__OUTLINE bool wc__mp_expected(wc_mp_reader* r, const char* what) {
   if (!wc__mp_fail_begin(r)) return false;
   wc__mp_err_c(r, "expected ");
   wc__mp_err_c(r, what);
@@ -231,7 +235,7 @@ static inline bool wc__mp_expected(wc_mp_reader* r, const char* what) {
 }
 
 // Reads a big-endian number of `bytes` bytes.
-static inline bool wc__mp_read_be(wc_mp_reader* r, uint32_t bytes, uint64_t* out) {
+WC__OUTLINE bool wc__mp_read_be(wc_mp_reader* r, uint32_t bytes, uint64_t* out) {
   if (r->failed) return false;
   if (wc_mp_remaining(r) < bytes) {
     wc__mp_fail_begin(r);
@@ -266,7 +270,7 @@ static inline bool wc_mp_read_bool(wc_mp_reader* r, bool* out) {
 }
 
 // Any integer encoding whose value fits an int64.
-static inline bool wc_mp_read_int(wc_mp_reader* r, int64_t* out) {
+WC__OUTLINE bool wc_mp_read_int(wc_mp_reader* r, int64_t* out) {
   if (r->failed) return false;
   if (!wc_mp_peek_is(r, "int")) return wc__mp_expected(r, "integer");
   uint32_t start = r->pos;
@@ -312,7 +316,7 @@ static inline bool wc_mp_read_int(wc_mp_reader* r, int64_t* out) {
 }
 
 // Any integer encoding whose value is >= 0.
-static inline bool wc_mp_read_uint(wc_mp_reader* r, uint64_t* out) {
+WC__OUTLINE bool wc_mp_read_uint(wc_mp_reader* r, uint64_t* out) {
   if (r->failed) return false;
   if (!wc_mp_peek_is(r, "int")) return wc__mp_expected(r, "integer");
   uint32_t start = r->pos;
@@ -336,7 +340,7 @@ static inline bool wc_mp_read_uint(wc_mp_reader* r, uint64_t* out) {
   return true;
 }
 
-static inline bool wc__mp_range(wc_mp_reader* r, int64_t v, uint32_t at, const char* type) {
+WC__OUTLINE bool wc__mp_range(wc_mp_reader* r, int64_t v, uint32_t at, const char* type) {
   wc__mp_fail_begin(r);
   wc__mp_err_c(r, "integer ");
   wc__mp_err_n(r, v);
@@ -375,7 +379,7 @@ static inline bool wc_mp_read_i32(wc_mp_reader* r, int32_t* out) {
 
 // Reads the length that follows a str8/16/32 or bin8/16/32 marker (`base8` is the
 // family's 8-bit marker) and checks the bytes are there.
-static inline bool wc__mp_sized(wc_mp_reader* r, uint32_t n, uint32_t start, const char* type) {
+WC__OUTLINE bool wc__mp_sized(wc_mp_reader* r, uint32_t n, uint32_t start, const char* type) {
   if (n <= wc_mp_remaining(r)) return true;
   r->pos = start;
   wc__mp_fail_begin(r);
@@ -391,7 +395,7 @@ static inline bool wc__mp_sized(wc_mp_reader* r, uint32_t n, uint32_t start, con
 }
 
 // A str, as a view into the input (no copy).
-static inline bool wc_mp_read_str(wc_mp_reader* r, wc_str* out) {
+WC__OUTLINE bool wc_mp_read_str(wc_mp_reader* r, wc_str* out) {
   if (r->failed) return false;
   if (wc_mp_at_end(r)) return wc__mp_expected(r, "str");
   uint32_t start = r->pos;
@@ -417,7 +421,7 @@ static inline bool wc_mp_read_array(wc_mp_reader* r, uint32_t* out);
 
 // bin8/16/32 as a view into the input, or an array of integers 0..255 (what serde_bytes
 // also accepts), copied into the arena.
-static inline bool wc_mp_read_bin(wc_mp_reader* r, wc_bytes* out) {
+WC__OUTLINE bool wc_mp_read_bin(wc_mp_reader* r, wc_bytes* out) {
   if (r->failed) return false;
   if (wc_mp_at_end(r)) return wc__mp_expected(r, "bin");
   uint32_t start = r->pos;
@@ -458,7 +462,7 @@ static inline bool wc_mp_read_bin(wc_mp_reader* r, wc_bytes* out) {
 
 // Map and array headers: the count is checked against the bytes left (an entry needs at
 // least one byte per key and per value).
-static inline bool wc__mp_read_header(wc_mp_reader* r, bool map, uint32_t* out) {
+WC__OUTLINE bool wc__mp_read_header(wc_mp_reader* r, bool map, uint32_t* out) {
   if (r->failed) return false;
   if (!wc_mp_peek_is(r, map ? "map" : "array")) return wc__mp_expected(r, map ? "map" : "array");
   uint32_t start = r->pos;
@@ -491,7 +495,7 @@ static inline bool wc_mp_read_array(wc_mp_reader* r, uint32_t* out) {
   return wc__mp_read_header(r, false, out);
 }
 
-static inline bool wc__mp_skip_bytes(wc_mp_reader* r, uint64_t n) {
+WC__OUTLINE bool wc__mp_skip_bytes(wc_mp_reader* r, uint64_t n) {
   if (n > wc_mp_remaining(r)) {
     wc__mp_fail_begin(r);
     wc__mp_err_c(r, "value at offset ");
@@ -648,7 +652,7 @@ static inline bool wc__mp_oom(wc_mp_reader* r) {
 }
 
 // Views into the input, arrays in the arena (sized after the count was checked).
-static inline bool wc_mp_read_str_map(wc_mp_reader* r, wc_str_map* out) {
+WC__OUTLINE bool wc_mp_read_str_map(wc_mp_reader* r, wc_str_map* out) {
   uint32_t n = 0;
   if (!wc_mp_read_map(r, &n)) return false;
   wc_str* keys = (wc_str*)wc_alloc((size_t)n * sizeof(wc_str));
@@ -711,7 +715,7 @@ static inline wc_field wc_field_of(const char* name, wc_field_type type, void* o
   return f;
 }
 
-static inline bool wc__mp_read_field_value(wc_mp_reader* r, wc_field* f) {
+WC__OUTLINE bool wc__mp_read_field_value(wc_mp_reader* r, wc_field* f) {
   switch (f->type) {
     case WC_FIELD_STR:
       return wc_mp_read_str(r, (wc_str*)f->out);
@@ -736,7 +740,7 @@ static inline bool wc__mp_read_field_value(wc_mp_reader* r, wc_field* f) {
 }
 
 // Prefixes the reader's error with `prefix` (keeps the original when it does not fit).
-static inline void wc__mp_err_prefix(wc_mp_reader* r, const char* a, const char* b, const char* c) {
+WC__OUTLINE void wc__mp_err_prefix(wc_mp_reader* r, const char* a, const char* b, const char* c) {
   char old[sizeof r->error];
   uint32_t n = wc_strlen(r->error);
   for (uint32_t i = 0; i <= n; ++i) old[i] = r->error[i];
@@ -765,8 +769,8 @@ static inline bool wc__mp_read_field(wc_mp_reader* r, wc_field* f) {
 // name (a bin key, or the field's index, is accepted too), unknown keys skipped whatever
 // their value, a duplicate or a missing required field an error; or an array of the
 // fields by position. On error the reader's message starts with "<type>: ".
-static inline bool wc_mp_read_struct(wc_mp_reader* r, const char* type, wc_field* fields,
-                                     uint32_t count) {
+WC__OUTLINE bool wc_mp_read_struct(wc_mp_reader* r, const char* type, wc_field* fields,
+                                   uint32_t count) {
   bool ok = true;
   if (wc_mp_peek_is(r, "array")) {
     uint32_t n = 0;
