@@ -203,7 +203,7 @@ class Registry {
          s.message().find("TLS") != std::string::npos ||
          s.message().find("certificate") != std::string::npos)) {
       hint = " (if " + ref_.registry + " serves plain HTTP, allow it with --allowed-insecure " +
-             ref_.registry + "; if its certificate is private, pass its CA)";
+             ref_.registry + "; if its certificate comes from a private CA, pass that CA with --ca-file)";
     }
     if (s.code() == Code::kDeadlineExceeded) {
       return DeadlineExceeded("registry " + ref_.registry + " did not answer in time (" +
