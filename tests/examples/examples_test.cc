@@ -347,5 +347,17 @@ TEST(ExamplesCliTest, WasmcloudCallRunsHelloFromItsManifest) {
       << nope.err;
 }
 
+TEST(ExamplesCliTest, TheSdkWorksFromCxxCompiledForWasm) {
+  const std::string module = std::string(WC_BUILD_DIR) + "/tests/sdk/cxx_actor.wasm";
+  auto r =
+      testing::RunCommand({testing::WasmcloudBinary(), "wapc", module, "Reverse", "--data", "abc"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "cba");
+  auto health = testing::RunCommand({testing::WasmcloudBinary(), "wapc", module, "HealthRequest",
+                                     "--data-hex", kHealthRequest, "--hex"});
+  ASSERT_EQ(health.exit_code, 0) << health.err;
+  EXPECT_EQ(health.out, std::string(kHealthy) + "\n");
+}
+
 }  // namespace
 }  // namespace wasmcloud::host
