@@ -127,8 +127,8 @@ struct PushedArtifact {
 //  - kUnauthenticated: a manifest or blob whose sha256 is not its digest, or whose size
 //    is not the manifest's;
 //  - kResourceExhausted: a manifest over max_manifest_size, layers over
-//    max_artifact_size;
-//  - kInternal: the cache cannot be written is NOT an error (logged and skipped).
+//    max_artifact_size.
+// A cache that cannot be written is not an error: it is logged (warn) and skipped.
 class Client {
  public:
   explicit Client(ClientConfig config);
