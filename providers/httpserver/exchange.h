@@ -1,0 +1,60 @@
+// The translation between HTTP and the actor's HandleRequest (spec §4.4), without any
+// networking: what the actor is given for a request, and what the client is answered for
+// the actor's reply or error. The statuses and texts are in docs/httpserver.md.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/bytes.h"
+#include "core/status.h"
+
+namespace wasmcloud::httpserver {
+
+// A request target split as 0.18 gave it to actors: the path without the query, the query
+// without its '?'. "/a/b?x=1" -> {"/a/b", "x=1"}; the absolute form
+// "http://host:80/a?x" -> {"/a", "x"} ("/" when it has no path); "*" -> {"*", ""}.
+struct Target {
+  std::string path;
+  std::string query;
+};
+Target SplitTarget(std::string_view target);
+
+// ASCII lowercase (header names as hyper reported them to 0.18 actors).
+std::string Lowercase(std::string_view text);
+
+// What the server answers.
+struct HttpReply {
+  unsigned status = 200;
+  std::vector<std::pair<std::string, std::string>> headers;
+  Bytes body;
+};
+
+// A text/plain reply of the server itself (errors).
+HttpReply TextReply(unsigned status, std::string_view text);
+
+// Whether the host's error for a call to the actor says that the actor (or the host) is
+// not there to answer, rather than that the actor failed: the host's own messages
+// "actor M… is not running on this host (call from …)", "the host is not running",
+// "the host is stopping", "call_actor: the host has stopped this provider", …
+// An actor's own error never starts like these (0.18 actors answer "Guest call failed: …").
+bool IsActorUnavailable(std::string_view host_message);
+
+// The reply for the outcome of HandleRequest:
+//   the actor's Response          -> its statusCode, header and body; a statusCode outside
+//                                    100..999 -> 500 "Malformed response from actor: …"
+//   a reply that does not decode  -> 500 "Malformed response from actor"
+//   IsActorUnavailable(error)     -> 503 "Actor unavailable: <host's message>"
+//   any other error               -> 500 "Failed to handle request: <host's message>"
+// The actor's Content-Length, Transfer-Encoding and Connection headers are dropped (the
+// server sets them), and so is any header whose name is not an HTTP token or whose value
+// holds CR, LF or NUL (they would let the actor forge the framing of the response).
+HttpReply ReplyFromActor(const Result<Bytes>& outcome);
+
+// Whether `name` may be sent as a header name / `value` as a header value.
+bool IsValidHeaderName(std::string_view name);
+bool IsValidHeaderValue(std::string_view value);
+
+}  // namespace wasmcloud::httpserver

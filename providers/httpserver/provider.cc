@@ -1,0 +1,87 @@
+// The wasmcloud:httpserver capability provider (libwasmcloud_httpserver.so), built on the
+// C++ provider SDK: each linked actor gets an HTTP listener at BindActor (link values PORT,
+// ADDRESS, ...), and each request becomes a HandleRequest call to that actor through the
+// host. See docs/httpserver.md.
+#include <wasmcloud/provider_sdk.h>
+
+#include <string>
+
+#include "httpserver/exchange.h"
+#include "httpserver/server.h"
+#include "httpserver/settings.h"
+#include "wire/core.h"
+#include "wire/http.h"
+
+namespace wasmcloud::httpserver {
+namespace {
+
+wc_log_level ToWcLevel(LogLevel level) {
+  switch (level) {
+    case LogLevel::kTrace:
+      return WC_LOG_TRACE;
+    case LogLevel::kDebug:
+      return WC_LOG_DEBUG;
+    case LogLevel::kInfo:
+      return WC_LOG_INFO;
+    case LogLevel::kWarn:
+      return WC_LOG_WARN;
+    default:
+      return WC_LOG_ERROR;
+  }
+}
+
+class HttpServerProvider final : public sdk::Provider {
+ public:
+  explicit HttpServerProvider(sdk::Host& host)
+      : sdk::Provider(host),
+        server_([this](const std::string& actor,
+                       wire::HttpRequest request) { return Serve(actor, request); },
+                [this](LogLevel level, const std::string& text) {
+                  this->host().Log(ToWcLevel(level), text);
+                }) {}
+
+  sdk::Descriptor Describe() const override {
+    return {"wasmcloud:httpserver", "HTTP server (Boost.Beast)", "0.1.0"};
+  }
+
+  // The host sends BindActor again when either side restarts: same values, nothing changes.
+  void BindActor(const std::string& actor, const sdk::LinkValues& values) override {
+    Result<ListenerSettings> settings = ParseLinkValues(values);
+    if (!settings.ok()) throw sdk::Error(settings.status().message());
+    Status s = server_.Bind(actor, *settings);
+    if (!s.ok()) throw sdk::Error(s.message());
+  }
+
+  void RemoveActor(const std::string& actor) override { server_.Remove(actor); }
+
+  // Actors call nothing on this contract; the host sends HealthRequest.
+  sdk::Bytes HandleCall(const std::string&, const std::string& operation, const uint8_t*,
+                        size_t) override {
+    if (operation == "HealthRequest") return wire::Encode(wire::HealthResponse{true, ""});
+    throw sdk::Error("wasmcloud:httpserver has no operation \"" + operation + "\"");
+  }
+
+  // Every listener drains and the threads are joined before this returns: the host
+  // unloads the library right after.
+  void Stop() override { server_.Stop(); }
+
+ private:
+  HttpReply Serve(const std::string& actor, const wire::HttpRequest& request) {
+    const Bytes payload = wire::Encode(request);
+    Result<Bytes> reply = [&]() -> Result<Bytes> {
+      try {
+        return host().CallActor(actor, "HandleRequest", payload);
+      } catch (const std::exception& e) {
+        return GuestError(e.what());
+      }
+    }();
+    return ReplyFromActor(reply);
+  }
+
+  HttpServer server_;
+};
+
+}  // namespace
+}  // namespace wasmcloud::httpserver
+
+WASMCLOUD_PROVIDER(wasmcloud::httpserver::HttpServerProvider)

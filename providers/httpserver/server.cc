@@ -1,0 +1,561 @@
+#include "httpserver/server.h"
+
+#include <algorithm>
+#include <atomic>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ip/v6_only.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <condition_variable>
+#include <exception>
+#include <optional>
+#include <unordered_map>
+
+namespace wasmcloud::httpserver {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = net::ip::tcp;
+
+struct HttpServer::Io {
+  explicit Io(unsigned threads) : ioc(static_cast<int>(threads)) {}
+  net::io_context ioc;
+  net::executor_work_guard<net::io_context::executor_type> guard{ioc.get_executor()};
+};
+
+namespace {
+
+// After an error response (400, 413, 431) the connection is closed, but first the rest of
+// what the client sends is read and dropped for at most this long: closing a socket with
+// unread data makes the kernel send a reset, which can make the client lose the response.
+constexpr auto kLingerTime = std::chrono::milliseconds(1000);
+constexpr char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
+
+const beast::error_category& HttpCategory() {
+  return http::make_error_code(http::error::bad_target).category();
+}
+
+class Session;
+
+std::string_view View(beast::string_view s) { return {s.data(), s.size()}; }
+
+}  // namespace
+
+// One actor's socket and its connections. Shared by the server (until Remove) and by each
+// of its sessions, so whichever ends last frees it.
+class HttpServer::Listener : public std::enable_shared_from_this<Listener> {
+ public:
+  Listener(net::io_context& ioc, std::string actor, const ListenerSettings& settings,
+           const RequestHandler* handler, const LogSink* log)
+      : ioc_(ioc),
+        actor_(std::move(actor)),
+        handler_(handler),
+        log_(log),
+        settings_(std::make_shared<const ListenerSettings>(settings)),
+        acceptor_(ioc),
+        retry_timer_(ioc) {}
+
+  Status Open() {
+    const ListenerSettings& s = *settings_;
+    auto fail = [&](const beast::error_code& ec) {
+      return Unavailable("cannot listen on " + s.Endpoint() + " for actor " + actor_ + ": " +
+                         ec.message());
+    };
+    beast::error_code ec;
+    const auto address = net::ip::make_address(s.address, ec);
+    if (ec) return fail(ec);
+    const tcp::endpoint endpoint(address, s.port);
+    std::lock_guard lock(acceptor_mu_);
+    if (acceptor_.open(endpoint.protocol(), ec); ec) return fail(ec);
+    // Lets a restarted listener take its port back from connections in TIME_WAIT; a port
+    // another socket listens on is still refused (Linux).
+    if (acceptor_.set_option(net::socket_base::reuse_address(true), ec); ec) return fail(ec);
+    if (address.is_v6()) acceptor_.set_option(net::ip::v6_only(false), ec);
+    if (acceptor_.bind(endpoint, ec); ec) return fail(ec);
+    if (acceptor_.listen(net::socket_base::max_listen_connections, ec); ec) return fail(ec);
+    port_ = acceptor_.local_endpoint(ec).port();
+    AcceptLocked();
+    return Status::Ok();
+  }
+
+  // Closes the socket (the port is free when this returns), stops new requests on kept-
+  // alive connections and closes those that wait for one.
+  void BeginDrain();
+  // Closes every connection now.
+  void CloseAll();
+  // Waits until no connection is left or `deadline` passes; true when none is left.
+  bool WaitForSessions(std::chrono::steady_clock::time_point deadline) {
+    std::unique_lock lock(sessions_mu_);
+    return sessions_cv_.wait_until(lock, deadline, [&] { return sessions_.empty(); });
+  }
+  size_t OpenConnections() const {
+    std::lock_guard lock(sessions_mu_);
+    return sessions_.size();
+  }
+
+  void Register(Session* session, std::weak_ptr<Session> weak) {
+    std::lock_guard lock(sessions_mu_);
+    sessions_.emplace(session, std::move(weak));
+  }
+  void Unregister(Session* session) {
+    std::lock_guard lock(sessions_mu_);
+    sessions_.erase(session);
+    if (sessions_.empty()) sessions_cv_.notify_all();
+  }
+
+  std::shared_ptr<const ListenerSettings> settings() const {
+    std::lock_guard lock(settings_mu_);
+    return settings_;
+  }
+  void set_settings(const ListenerSettings& s) {
+    std::lock_guard lock(settings_mu_);
+    settings_ = std::make_shared<const ListenerSettings>(s);
+  }
+  bool draining() const { return draining_.load(std::memory_order_acquire); }
+  uint16_t port() const { return port_; }
+  const std::string& actor() const { return actor_; }
+  const RequestHandler& handler() const { return *handler_; }
+  void Log(LogLevel level, const std::string& text) const {
+    if (*log_) (*log_)(level, text);
+  }
+
+ private:
+  std::vector<std::shared_ptr<Session>> LiveSessions();
+  void AcceptLocked() {
+    acceptor_.async_accept(net::make_strand(ioc_),
+                           beast::bind_front_handler(&Listener::OnAccept, shared_from_this()));
+  }
+  void OnAccept(beast::error_code ec, tcp::socket socket);
+
+  net::io_context& ioc_;
+  const std::string actor_;
+  const RequestHandler* const handler_;  // owned by the server, which outlives every thread
+  const LogSink* const log_;
+
+  mutable std::mutex settings_mu_;
+  std::shared_ptr<const ListenerSettings> settings_;
+
+  std::mutex acceptor_mu_;  // the acceptor is used from the accept handler and from Remove
+  tcp::acceptor acceptor_;
+  net::steady_timer retry_timer_;  // after an accept error such as EMFILE
+  bool closed_ = false;
+  uint16_t port_ = 0;
+  std::atomic<bool> draining_{false};
+
+  mutable std::mutex sessions_mu_;
+  std::condition_variable sessions_cv_;
+  std::unordered_map<Session*, std::weak_ptr<Session>> sessions_;
+};
+
+namespace {
+
+// One connection: reads a request, calls the handler (on this thread, blocking), writes the
+// response, and again while the connection is kept alive. Every step runs on the
+// connection's strand.
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket socket, std::shared_ptr<HttpServer::Listener> listener)
+      : stream_(std::move(socket)),
+        listener_(std::move(listener)),
+        settings_(listener_->settings()) {}
+  ~Session() { listener_->Unregister(this); }
+
+  void Start() {
+    net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+      self->listener_->Register(self.get(), self);
+      self->ReadRequest();
+    });
+  }
+
+  // From the listener's drain: a connection waiting for its next request is closed.
+  void CloseIfIdle() {
+    net::post(stream_.get_executor(), [self = shared_from_this()] {
+      if (self->state_ == State::kWaiting && !self->parser_->got_some() &&
+          self->buffer_.size() == 0) {
+        self->stream_.close();
+      }
+    });
+  }
+  void Close() {
+    net::post(stream_.get_executor(), [self = shared_from_this()] { self->stream_.close(); });
+  }
+
+ private:
+  enum class State { kWaiting, kReading, kHandling, kWriting, kClosing };
+
+  void ReadRequest() {
+    // A kept-alive connection gets no new request once the listener drains; a new one
+    // is still served its first (it was accepted before the socket closed).
+    if (listener_->draining() && served_ > 0 && buffer_.size() == 0) return Shutdown();
+    state_ = State::kWaiting;
+    parser_.emplace();
+    parser_->body_limit(settings_->max_body_bytes);
+    parser_->header_limit(static_cast<uint32_t>(settings_->max_header_bytes));
+    stream_.expires_after(settings_->read_timeout);
+    http::async_read_header(stream_, buffer_, *parser_,
+                            beast::bind_front_handler(&Session::OnHeader, shared_from_this()));
+  }
+
+  void OnHeader(beast::error_code ec, size_t) {
+    if (ec) return OnReadError(ec);
+    state_ = State::kReading;
+    if (parser_->is_done()) return Handle();
+    const auto& req = parser_->get();
+    auto expect = req.find(http::field::expect);
+    if (expect != req.end() && beast::iequals(expect->value(), "100-continue")) {
+      // The client waits for this before it sends the body (curl does for large bodies).
+      return net::async_write(stream_, net::buffer(kContinue, sizeof(kContinue) - 1),
+                              [self = shared_from_this()](beast::error_code ec, size_t) {
+                                if (ec) return self->End();
+                                self->ReadBody();
+                              });
+    }
+    ReadBody();
+  }
+
+  void ReadBody() {
+    http::async_read(stream_, buffer_, *parser_,
+                     beast::bind_front_handler(&Session::OnBody, shared_from_this()));
+  }
+
+  void OnBody(beast::error_code ec, size_t) {
+    if (ec) return OnReadError(ec);
+    Handle();
+  }
+
+  void OnReadError(const beast::error_code& ec) {
+    const ListenerSettings& s = *settings_;
+    if (ec == http::error::body_limit) {
+      return SendError(413, "Payload Too Large: the body is larger than " +
+                                std::to_string(s.max_body_bytes) + " bytes");
+    }
+    if (ec == http::error::header_limit) {
+      return SendError(431,
+                       "Request Header Fields Too Large: the request line and headers are "
+                       "larger than " +
+                           std::to_string(s.max_header_bytes) + " bytes");
+    }
+    if (ec.category() == HttpCategory() && ec != http::error::end_of_stream &&
+        ec != http::error::partial_message) {
+      return SendError(400, "Bad Request: " + ec.message());
+    }
+    // The client closed or reset the connection, the read timed out (the stream closed
+    // the socket) or the server closed it: nothing to answer.
+    if (ec == beast::error::timeout && parser_->got_some()) {
+      listener_->Log(LogLevel::kDebug, "a request to actor " + listener_->actor() +
+                                           " did not arrive within " +
+                                           std::to_string(s.read_timeout.count()) + " ms");
+    }
+    End();
+  }
+
+  void Handle() {
+    state_ = State::kHandling;
+    stream_.expires_never();
+    http::request<http::vector_body<uint8_t>> req = parser_->release();
+    wire::HttpRequest request;
+    request.method = std::string(req.method_string());
+    Target target = SplitTarget(View(req.target()));
+    request.path = std::move(target.path);
+    request.query_string = std::move(target.query);
+    for (const auto& field : req) {
+      request.header[Lowercase(View(field.name_string()))] = std::string(field.value());
+    }
+    request.body = std::move(req.body());
+    const bool keep_alive = req.keep_alive();
+    const bool head = req.method() == http::verb::head;
+    const unsigned version = req.version();
+
+    HttpReply reply;
+    try {
+      reply = listener_->handler()(listener_->actor(), std::move(request));
+    } catch (const std::exception& e) {
+      reply = TextReply(500, std::string("Failed to handle request: ") + e.what());
+    } catch (...) {
+      reply = TextReply(500, "Failed to handle request");
+    }
+    ++served_;
+    Respond(std::move(reply), keep_alive && !listener_->draining(), head, version);
+  }
+
+  void Respond(HttpReply reply, bool keep_alive, bool head, unsigned version) {
+    state_ = State::kWriting;
+    res_ = {};
+    res_.version(version == 10 ? 10 : 11);
+    const unsigned status = reply.status >= 100 && reply.status <= 999 ? reply.status : 500;
+    res_.result(status);
+    if (http::obsolete_reason(static_cast<http::status>(status)) == "<unknown-status>") {
+      res_.reason("Unknown");
+    }
+    for (auto& [name, value] : reply.headers) res_.insert(name, value);
+    const bool no_body = status < 200 || status == 204 || status == 304;
+    if (!no_body) {
+      res_.content_length(reply.body.size());
+      if (!head) res_.body() = std::move(reply.body);
+    }
+    res_.keep_alive(keep_alive);
+    stream_.expires_after(settings_->read_timeout);
+    http::async_write(stream_, res_,
+                      [self = shared_from_this(), keep_alive](beast::error_code ec, size_t) {
+                        if (ec) return self->End();
+                        if (!keep_alive) return self->Shutdown();
+                        self->ReadRequest();
+                      });
+  }
+
+  // A response of the server itself, then the connection is closed (what follows in the
+  // stream cannot be trusted to be the start of a request).
+  void SendError(unsigned status, const std::string& text) {
+    state_ = State::kWriting;
+    HttpReply reply = TextReply(status, text);
+    res_ = {};
+    res_.version(11);
+    res_.result(status);
+    for (auto& [name, value] : reply.headers) res_.insert(name, value);
+    res_.content_length(reply.body.size());
+    res_.body() = std::move(reply.body);
+    res_.keep_alive(false);
+    stream_.expires_after(settings_->read_timeout);
+    http::async_write(stream_, res_, [self = shared_from_this()](beast::error_code ec, size_t) {
+      if (ec) return self->End();
+      self->Linger();
+    });
+  }
+
+  // Half-closes, then reads and drops what the client still sends until it closes too or
+  // kLingerTime passes.
+  void Linger() {
+    state_ = State::kClosing;
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream_.expires_after(kLingerTime);
+    DrainInput();
+  }
+  void DrainInput() {
+    stream_.async_read_some(net::buffer(scratch_),
+                            [self = shared_from_this()](beast::error_code ec, size_t) {
+                              if (ec) return self->End();
+                              self->DrainInput();
+                            });
+  }
+
+  void Shutdown() {
+    state_ = State::kClosing;
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    End();
+  }
+  // Nothing more is started: the last handler's reference goes and the socket closes.
+  void End() {
+    state_ = State::kClosing;
+    stream_.close();
+  }
+
+  beast::tcp_stream stream_;
+  const std::shared_ptr<HttpServer::Listener> listener_;
+  const std::shared_ptr<const ListenerSettings> settings_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::vector_body<uint8_t>>> parser_;
+  http::response<http::vector_body<uint8_t>> res_;
+  State state_ = State::kWaiting;
+  uint64_t served_ = 0;
+  std::array<char, 16384> scratch_{};
+};
+
+}  // namespace
+
+void HttpServer::Listener::OnAccept(beast::error_code ec, tcp::socket socket) {
+  if (!ec) {
+    beast::error_code ignored;
+    socket.set_option(tcp::no_delay(true), ignored);
+    std::make_shared<Session>(std::move(socket), shared_from_this())->Start();
+  }
+  std::lock_guard lock(acceptor_mu_);
+  if (closed_) return;
+  if (!ec) return AcceptLocked();
+  // Out of descriptors or memory: try again a little later instead of spinning.
+  Log(LogLevel::kWarn, "accept on port " + std::to_string(port_) + " for actor " + actor_ +
+                           " failed: " + ec.message());
+  retry_timer_.expires_after(std::chrono::milliseconds(100));
+  retry_timer_.async_wait([self = shared_from_this()](beast::error_code wait_ec) {
+    std::lock_guard lock(self->acceptor_mu_);
+    if (!wait_ec && !self->closed_) self->AcceptLocked();
+  });
+}
+
+void HttpServer::Listener::BeginDrain() {
+  {
+    std::lock_guard lock(acceptor_mu_);
+    if (!closed_) {
+      closed_ = true;
+      beast::error_code ignored;
+      acceptor_.close(ignored);
+      retry_timer_.cancel();
+    }
+  }
+  draining_.store(true, std::memory_order_release);
+  for (const auto& session : LiveSessions()) session->CloseIfIdle();
+}
+
+void HttpServer::Listener::CloseAll() {
+  for (const auto& session : LiveSessions()) session->Close();
+}
+
+std::vector<std::shared_ptr<Session>> HttpServer::Listener::LiveSessions() {
+  // Taken under the lock, used and released outside it: the last reference to a session
+  // may go here, and its destructor takes the lock.
+  std::vector<std::shared_ptr<Session>> live;
+  std::lock_guard lock(sessions_mu_);
+  live.reserve(sessions_.size());
+  for (auto& [raw, weak] : sessions_) {
+    if (auto session = weak.lock()) live.push_back(std::move(session));
+  }
+  return live;
+}
+
+// ---------------------------------------------------------------------------------------
+
+namespace {
+unsigned DefaultThreads(unsigned wanted) {
+  if (wanted != 0) return wanted;
+  return std::max(2u, std::thread::hardware_concurrency());
+}
+}  // namespace
+
+HttpServer::HttpServer(RequestHandler handler, LogSink log, ServerOptions options)
+    : handler_(std::move(handler)),
+      log_(std::move(log)),
+      options_(options),
+      threads_(DefaultThreads(options.threads)),
+      io_(std::make_unique<Io>(threads_)) {}
+
+HttpServer::~HttpServer() { Stop(); }
+
+void HttpServer::StartThreadsLocked() {
+  if (!pool_.empty()) return;
+  for (unsigned i = 0; i < threads_; ++i) {
+    pool_.emplace_back([this, io = io_.get()] {
+      for (;;) {
+        try {
+          io->ioc.run();
+          return;
+        } catch (const std::exception& e) {  // a bug; keep the thread serving
+          if (log_) log_(LogLevel::kError, std::string("HTTP server thread: ") + e.what());
+        }
+      }
+    });
+  }
+}
+
+Status HttpServer::Bind(const std::string& actor, const ListenerSettings& settings) {
+  std::lock_guard control(control_mu_);
+  std::shared_ptr<Listener> old;
+  {
+    std::lock_guard lock(mu_);
+    if (stopped_) return FailedPrecondition("the HTTP server is stopped");
+    auto it = listeners_.find(actor);
+    if (it != listeners_.end()) old = it->second;
+  }
+  // The port asked for may be 0 (any) or the one the system chose for it.
+  if (old != nullptr && old->settings()->address == settings.address &&
+      (old->settings()->port == settings.port || old->port() == settings.port)) {
+    ListenerSettings kept = settings;
+    kept.port = old->settings()->port;
+    if (*old->settings() != kept) old->set_settings(kept);
+    return Status::Ok();
+  }
+  auto listener = std::make_shared<Listener>(io_->ioc, actor, settings, &handler_, &log_);
+  WC_RETURN_IF_ERROR(listener->Open());
+  {
+    std::lock_guard lock(mu_);
+    StartThreadsLocked();
+    listeners_[actor] = listener;
+  }
+  if (log_) {
+    ListenerSettings shown = settings;
+    shown.port = listener->port();
+    log_(LogLevel::kInfo,
+         "actor " + actor + " serves HTTP on " + shown.Endpoint() +
+             (old != nullptr ? " (moved from " + old->settings()->Endpoint() + ")" : ""));
+  }
+  if (old != nullptr) Drain({old});
+  return Status::Ok();
+}
+
+void HttpServer::Remove(const std::string& actor) {
+  std::lock_guard control(control_mu_);
+  std::shared_ptr<Listener> listener;
+  {
+    std::lock_guard lock(mu_);
+    auto it = listeners_.find(actor);
+    if (it == listeners_.end()) return;
+    listener = std::move(it->second);
+    listeners_.erase(it);
+  }
+  Drain({listener});
+  if (log_) log_(LogLevel::kInfo, "actor " + actor + " no longer serves HTTP");
+}
+
+void HttpServer::Drain(const std::vector<std::shared_ptr<Listener>>& listeners) {
+  for (const auto& l : listeners) l->BeginDrain();
+  const auto deadline = std::chrono::steady_clock::now() + options_.drain_timeout;
+  bool all_done = true;
+  for (const auto& l : listeners) all_done = l->WaitForSessions(deadline) && all_done;
+  if (all_done) return;
+  for (const auto& l : listeners) l->CloseAll();
+  // A connection whose handler is still in the host's call ends when that call returns
+  // (the host's call timeout bounds it); Stop joins the threads anyway.
+  const auto grace = std::chrono::steady_clock::now() + std::chrono::milliseconds(500);
+  for (const auto& l : listeners) {
+    if (!l->WaitForSessions(grace) && log_) {
+      log_(LogLevel::kWarn, "actor " + l->actor() + ": " + std::to_string(l->OpenConnections()) +
+                                " HTTP connection(s) still busy after " +
+                                std::to_string(options_.drain_timeout.count()) + " ms");
+    }
+  }
+}
+
+void HttpServer::Stop() {
+  std::lock_guard control(control_mu_);
+  std::vector<std::shared_ptr<Listener>> listeners;
+  std::vector<std::thread> pool;
+  {
+    std::lock_guard lock(mu_);
+    if (stopped_) return;
+    stopped_ = true;
+    for (auto& [actor, l] : listeners_) listeners.push_back(std::move(l));
+    listeners_.clear();
+    pool = std::move(pool_);
+  }
+  Drain(listeners);
+  listeners.clear();  // each goes with its last connection, while the io_context exists
+  io_->guard.reset();
+  io_->ioc.stop();
+  for (auto& t : pool) t.join();
+  // Handlers that never ran (and the connections they hold) go now, before the library
+  // that holds their code can be unloaded.
+  io_.reset();
+}
+
+std::optional<uint16_t> HttpServer::Port(const std::string& actor) const {
+  std::lock_guard lock(mu_);
+  auto it = listeners_.find(actor);
+  if (it == listeners_.end()) return std::nullopt;
+  return it->second->port();
+}
+
+size_t HttpServer::OpenConnections(const std::string& actor) const {
+  std::lock_guard lock(mu_);
+  auto it = listeners_.find(actor);
+  return it == listeners_.end() ? 0 : it->second->OpenConnections();
+}
+
+}  // namespace wasmcloud::httpserver

@@ -1,0 +1,93 @@
+// The HTTP/1.1 server behind the wasmcloud:httpserver provider (docs/httpserver.md): one
+// listener per linked actor, every request handed to a RequestHandler, all of them served
+// by one pool of threads (Boost.Asio/Beast; no Beast type in this header).
+//
+// Threads: the first Bind starts N = max(2, hardware_concurrency) threads (or
+// ServerOptions::threads) running one io_context; a handler runs on one of them and may
+// block (the call into the host does). Bind, Remove and Stop may be called from any thread
+// but those (they wait for connections to end).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/log.h"
+#include "core/status.h"
+#include "httpserver/exchange.h"
+#include "httpserver/settings.h"
+#include "wire/http.h"
+
+namespace wasmcloud::httpserver {
+
+// Answers one request of `actor`'s listener. Called on a server thread, from several at
+// once; must not throw (an exception becomes a 500).
+using RequestHandler = std::function<HttpReply(const std::string& actor, wire::HttpRequest)>;
+// Where the server's own log lines go (listeners opened and closed, errors).
+using LogSink = std::function<void(LogLevel, const std::string&)>;
+
+struct ServerOptions {
+  unsigned threads = 0;  // 0: max(2, hardware_concurrency)
+  // How long Remove and Stop let requests in flight finish before their connections are
+  // closed under them.
+  std::chrono::milliseconds drain_timeout{5000};
+};
+
+class HttpServer {
+ public:
+  HttpServer(RequestHandler handler, LogSink log, ServerOptions options = {});
+  ~HttpServer();  // Stop()
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // Makes `actor`'s listener match `settings`: opens it (kUnavailable with the endpoint and
+  // the system's reason, e.g. "cannot listen on 0.0.0.0:8080 for actor M…: Address already
+  // in use"); does nothing when it already runs with these settings; on another address
+  // or port, opens the new socket first, then closes the old listener as Remove does (a
+  // failure keeps the old one); with the same endpoint and other limits, the connections
+  // accepted from now on use the new limits. kFailedPrecondition after Stop.
+  Status Bind(const std::string& actor, const ListenerSettings& settings);
+  // Closes `actor`'s listener gracefully: no new connection is accepted (the port is closed
+  // when Remove returns), idle keep-alive connections are closed, requests in flight get
+  // their response (with Connection: close) for up to drain_timeout, then the remaining
+  // connections are closed. No-op for an actor without a listener.
+  void Remove(const std::string& actor);
+  // Remove for every listener at once, then joins the threads. Idempotent; Bind fails after.
+  void Stop();
+
+  // The local port of `actor`'s listener (the one chosen when its settings said 0).
+  std::optional<uint16_t> Port(const std::string& actor) const;
+  // Connections currently open on `actor`'s listener (0 when none).
+  size_t OpenConnections(const std::string& actor) const;
+  unsigned threads() const { return threads_; }
+
+  class Listener;  // server.cc
+
+ private:
+  void StartThreadsLocked();
+  // Closes the listeners' sockets and waits for their connections as Remove says.
+  void Drain(const std::vector<std::shared_ptr<Listener>>& listeners);
+
+  const RequestHandler handler_;
+  const LogSink log_;
+  const ServerOptions options_;
+  const unsigned threads_;
+
+  struct Io;  // the io_context and its work guard (server.cc)
+  std::unique_ptr<Io> io_;
+
+  std::mutex control_mu_;  // Bind, Remove and Stop, one at a time
+  mutable std::mutex mu_;  // the fields below
+  bool stopped_ = false;
+  std::vector<std::thread> pool_;
+  std::map<std::string, std::shared_ptr<Listener>> listeners_;  // by actor
+};
+
+}  // namespace wasmcloud::httpserver

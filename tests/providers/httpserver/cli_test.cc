@@ -1,0 +1,81 @@
+// The archive the build packs (build/providers/httpserver.par.gz) as a user meets it:
+// `wasmcloud par inspect` verifies it, and `wasmcloud up` with a manifest naming it serves
+// the upstream echo actor over HTTP until SIGTERM closes the port.
+#include <signal.h>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "http_client.h"
+#include "support/run_command.h"
+#include "support/up_process.h"
+
+namespace wasmcloud::httpserver {
+namespace {
+
+using ::testing::HasSubstr;
+using wasmcloud::testing::FixturePath;
+using wasmcloud::testing::RunCommand;
+using wasmcloud::testing::UpProcess;
+using wasmcloud::testing::WasmcloudBinary;
+
+const std::string kArchive = std::string(WC_BUILD_DIR) + "/providers/httpserver.par.gz";
+
+struct ScopedTempDir {
+  std::string path = wasmcloud::testing::MakeTempDir();
+  ~ScopedTempDir() { std::filesystem::remove_all(path); }
+};
+
+// The "sub" of the archive's claims: the provider's public key.
+std::string ProviderKey(const std::string& inspect_json) {
+  const std::string field = "\"sub\":\"";
+  size_t at = inspect_json.find(field);
+  return at == std::string::npos ? "" : inspect_json.substr(at + field.size(), 56);
+}
+
+TEST(HttpServerArchiveTest, TheBuildPacksASignedVerifiedArchive) {
+  auto r = RunCommand({WasmcloudBinary(), "par", "inspect", kArchive, "-o", "json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  EXPECT_THAT(r.out, HasSubstr("\"capid\":\"wasmcloud:httpserver\""));
+  EXPECT_THAT(r.out, HasSubstr("\"verified\":true"));
+  EXPECT_THAT(r.out, HasSubstr("\"x86_64-linux\""));
+  EXPECT_EQ(ProviderKey(r.out).substr(0, 1), "V");
+
+  auto text = RunCommand({WasmcloudBinary(), "par", "inspect", kArchive});
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_THAT(text.out, HasSubstr("wasmcloud HTTP server"));
+}
+
+TEST(HttpServerArchiveTest, UpServesEchoOverHttpUntilSigterm) {
+  auto inspected = RunCommand({WasmcloudBinary(), "par", "inspect", kArchive, "-o", "json"});
+  ASSERT_EQ(inspected.exit_code, 0) << inspected.err;
+  const std::string provider = ProviderKey(inspected.out);
+  ScopedTempDir dir;
+  const uint16_t port = testing::FreePort();
+  const std::string manifest = dir.path + "/echo.yaml";
+  std::ofstream(manifest)
+      << "actors:\n  - " << FixturePath("wc-host-0.18/echo.wasm")
+      << "\ncapabilities:\n  - image_ref: " << kArchive
+      << "\nlinks:\n  - actor: MBCFOPM6JW2APJLXJD3Z5O4CN7CPYJ2B4FTKLJUR5YR5MITIU7HD3WD5"
+      << "\n    contract_id: wasmcloud:httpserver\n    provider_id: " << provider
+      << "\n    values:\n      ADDRESS: 127.0.0.1\n      PORT: " << port << "\n";
+  // TMPDIR: the archive's library is unpacked under the test's directory.
+  UpProcess up({"up", "--manifest", manifest}, {{"TMPDIR", dir.path}});
+  ASSERT_TRUE(up.WaitFor("running until SIGINT or SIGTERM")) << up.log();
+  EXPECT_THAT(up.log(), HasSubstr("serves HTTP on 127.0.0.1:" + std::to_string(port)));
+
+  auto r = testing::Fetch(port, "GET", "/from/up?via=cli");
+  ASSERT_TRUE(r.ok()) << r.status().message() << "\n" << up.log();
+  EXPECT_EQ(r->status, 200);
+  EXPECT_THAT(r->body, HasSubstr(R"("path":"/from/up","query_string":"via=cli")"));
+
+  EXPECT_EQ(up.Stop(SIGTERM), 0) << up.log();
+  EXPECT_FALSE(testing::Accepts(port));
+}
+
+}  // namespace
+}  // namespace wasmcloud::httpserver

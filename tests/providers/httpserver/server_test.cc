@@ -1,0 +1,559 @@
+// The HTTP server on real sockets, with a recording handler in place of the host: what the
+// handler is given, what the client receives, keep-alive, limits (400, 413, 431, timeouts)
+// after which the server keeps serving, concurrency, rebinding, and graceful removal/stop.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <future>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "http_client.h"
+#include "httpserver/server.h"
+
+namespace wasmcloud::httpserver {
+namespace {
+
+using testing::Accepts;
+using testing::ClientResponse;
+using testing::Fetch;
+using testing::FormatRequest;
+using ::testing::HasSubstr;
+using testing::HttpConnection;
+using namespace std::chrono_literals;
+
+constexpr char kActor[] = "MACTORAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+constexpr char kOther[] = "MOTHERBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB";
+
+std::string Text(const Bytes& b) { return std::string(b.begin(), b.end()); }
+
+// Answers by path: /status/N -> N; /throw -> throws; /block -> waits for Release();
+// /sleep -> 1.5 s; anything else -> 200 with the request's parts in X- headers and its body.
+class RecordingHandler {
+ public:
+  HttpReply operator()(const std::string& actor, wire::HttpRequest request) {
+    {
+      std::lock_guard lock(mu_);
+      last_ = request;
+      last_actor_ = actor;
+      ++calls_;
+      if (request.path == "/block") ++blocked_;
+      cv_.notify_all();
+    }
+    if (request.path.starts_with("/status/")) {
+      HttpReply r;
+      r.status = static_cast<unsigned>(std::stoul(request.path.substr(8)));
+      r.body = {'s', 't'};
+      return r;
+    }
+    if (request.path == "/throw") throw std::runtime_error("boom");
+    if (request.path == "/block") {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [&] { return released_; });
+    }
+    if (request.path == "/sleep") std::this_thread::sleep_for(1500ms);
+    HttpReply r;
+    r.headers = {{"X-Method", request.method},
+                 {"X-Path", request.path},
+                 {"X-Query", request.query_string},
+                 {"Content-Type", "application/octet-stream"}};
+    r.body = std::move(request.body);
+    return r;
+  }
+
+  wire::HttpRequest last() {
+    std::lock_guard lock(mu_);
+    return last_;
+  }
+  std::string last_actor() {
+    std::lock_guard lock(mu_);
+    return last_actor_;
+  }
+  int calls() {
+    std::lock_guard lock(mu_);
+    return calls_;
+  }
+  bool WaitBlocked(int n) {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, 10s, [&] { return blocked_ >= n; });
+  }
+  void Release() {
+    std::lock_guard lock(mu_);
+    released_ = true;
+    cv_.notify_all();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  wire::HttpRequest last_;
+  std::string last_actor_;
+  int calls_ = 0;
+  int blocked_ = 0;
+  bool released_ = false;
+};
+
+class HttpServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override { MakeServer({}); }
+  void TearDown() override {
+    handler_->Release();
+    if (server_) server_->Stop();
+  }
+
+  void MakeServer(ServerOptions options) {
+    server_ = std::make_unique<HttpServer>(
+        [h = handler_](const std::string& actor, wire::HttpRequest r) {
+          return (*h)(actor, std::move(r));
+        },
+        [this](LogLevel, const std::string& line) {
+          std::lock_guard lock(log_mu_);
+          log_.push_back(line);
+        },
+        options);
+  }
+
+  static ListenerSettings Local(uint16_t port = 0) {
+    ListenerSettings s;
+    s.address = "127.0.0.1";
+    s.port = port;
+    return s;
+  }
+  uint16_t BindLocal(ListenerSettings s = Local(), const std::string& actor = kActor) {
+    Status st = server_->Bind(actor, s);
+    EXPECT_TRUE(st.ok()) << st.message();
+    auto port = server_->Port(actor);
+    EXPECT_TRUE(port.has_value());
+    return port.value_or(0);
+  }
+  std::vector<std::string> Log() {
+    std::lock_guard lock(log_mu_);
+    return log_;
+  }
+
+  std::shared_ptr<RecordingHandler> handler_ = std::make_shared<RecordingHandler>();
+  std::unique_ptr<HttpServer> server_;
+  std::mutex log_mu_;
+  std::vector<std::string> log_;
+};
+
+TEST_F(HttpServerTest, TheHandlerGetsTheRequestAsActorsSawIt) {
+  uint16_t port = BindLocal();
+  auto c = HttpConnection::Connect(port);
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  auto r = (*c)->RoundTrip(
+      "POST /p/q?x=1&y=two HTTP/1.1\r\nHost: test\r\nX-Dup: first\r\nX-DUP: last\r\n"
+      "Content-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello");
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->status, 200);
+  wire::HttpRequest got = handler_->last();
+  EXPECT_EQ(handler_->last_actor(), kActor);
+  EXPECT_EQ(got.method, "POST");
+  EXPECT_EQ(got.path, "/p/q");
+  EXPECT_EQ(got.query_string, "x=1&y=two");
+  EXPECT_EQ(got.header.at("x-dup"), "last");
+  EXPECT_EQ(got.header.at("content-type"), "text/plain");
+  EXPECT_EQ(got.header.at("host"), "test");
+  EXPECT_EQ(got.header.count("X-Dup"), 0u);
+  EXPECT_EQ(Text(got.body), "hello");
+
+  auto get = (*c)->RoundTrip("GET /plain HTTP/1.1\r\nHost: test\r\n\r\n");
+  ASSERT_TRUE(get.ok()) << get.status().message();
+  got = handler_->last();
+  EXPECT_EQ(got.method, "GET");
+  EXPECT_EQ(got.path, "/plain");
+  EXPECT_EQ(got.query_string, "");
+  EXPECT_TRUE(got.body.empty());
+}
+
+TEST_F(HttpServerTest, TheReplyBecomesTheResponseWithItsLength) {
+  uint16_t port = BindLocal();
+  auto r = Fetch(port, "PUT", "/data?k=v", "0123456789");
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->reason, "OK");
+  EXPECT_EQ(r->Header("x-method"), "PUT");
+  EXPECT_EQ(r->Header("x-path"), "/data");
+  EXPECT_EQ(r->Header("x-query"), "k=v");
+  EXPECT_EQ(r->Header("content-length"), "10");
+  EXPECT_EQ(r->body, "0123456789");
+
+  auto created = Fetch(port, "GET", "/status/201");
+  ASSERT_TRUE(created.ok());
+  EXPECT_EQ(created->status, 201);
+  EXPECT_EQ(created->body, "st");
+  auto odd = Fetch(port, "GET", "/status/799");
+  ASSERT_TRUE(odd.ok());
+  EXPECT_EQ(odd->status, 799);
+  EXPECT_EQ(odd->reason, "Unknown");
+  auto none = Fetch(port, "GET", "/status/204");
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(none->status, 204);
+  EXPECT_EQ(none->Header("content-length"), "");
+}
+
+TEST_F(HttpServerTest, HeadGetsTheLengthButNoBody) {
+  uint16_t port = BindLocal();
+  auto c = HttpConnection::Connect(port);
+  ASSERT_TRUE(c.ok());
+  auto head = (*c)->RoundTrip(FormatRequest("HEAD", "/x", {}, ""));
+  ASSERT_TRUE(head.ok()) << head.status().message();
+  EXPECT_EQ(head->Header("content-length"), "0");
+  // The connection is still in step: the next response is whole.
+  auto post = (*c)->RoundTrip(FormatRequest("POST", "/y", {}, "abc"));
+  ASSERT_TRUE(post.ok()) << post.status().message();
+  EXPECT_EQ(post->body, "abc");
+}
+
+TEST_F(HttpServerTest, KeepAliveServesManyRequestsOnOneConnection) {
+  uint16_t port = BindLocal();
+  auto c = HttpConnection::Connect(port);
+  ASSERT_TRUE(c.ok());
+  for (int i = 0; i < 20; ++i) {
+    auto r = (*c)->RoundTrip(FormatRequest("POST", "/n", {}, std::to_string(i)));
+    ASSERT_TRUE(r.ok()) << i << ": " << r.status().message();
+    EXPECT_EQ(r->body, std::to_string(i));
+    EXPECT_NE(r->Header("connection"), "close");
+  }
+  // Pipelined: three requests in one write, three responses in order.
+  ASSERT_TRUE((*c)->Send(FormatRequest("POST", "/a", {}, "A") +
+                         FormatRequest("POST", "/b", {}, "B") +
+                         FormatRequest("POST", "/c", {}, "C"))
+                  .ok());
+  for (const char* want : {"A", "B", "C"}) {
+    auto r = (*c)->Read();
+    ASSERT_TRUE(r.ok()) << r.status().message();
+    EXPECT_EQ(r->body, want);
+  }
+  EXPECT_EQ(server_->OpenConnections(kActor), 1u);
+}
+
+TEST_F(HttpServerTest, ConnectionCloseAndHttp10EndTheConnection) {
+  uint16_t port = BindLocal();
+  auto c = HttpConnection::Connect(port);
+  ASSERT_TRUE(c.ok());
+  auto r = (*c)->RoundTrip(FormatRequest("GET", "/bye", {{"Connection", "close"}}));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->Header("connection"), "close");
+  EXPECT_TRUE((*c)->ClosedByServer());
+
+  auto old = HttpConnection::Connect(port);
+  ASSERT_TRUE(old.ok());
+  auto r10 = (*old)->RoundTrip("GET /old HTTP/1.0\r\n\r\n");
+  ASSERT_TRUE(r10.ok()) << r10.status().message();
+  EXPECT_EQ(r10->status, 200);
+  EXPECT_TRUE((*old)->ClosedByServer());
+}
+
+TEST_F(HttpServerTest, AMalformedRequestIs400AndTheServerKeepsServing) {
+  uint16_t port = BindLocal();
+  for (std::string garbage :
+       {std::string("GARBAGE\r\n\r\n"),
+        std::string("GET / HTTP/1.1\r\nContent-Length: abc\r\n\r\n"),
+        std::string("GET / HTTP/1.1\r\nNo colon here\r\n\r\n"),
+        std::string("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n", 17)}) {
+    auto c = HttpConnection::Connect(port);
+    ASSERT_TRUE(c.ok());
+    auto r = (*c)->RoundTrip(garbage);
+    ASSERT_TRUE(r.ok()) << r.status().message();
+    EXPECT_EQ(r->status, 400);
+    EXPECT_THAT(r->body, HasSubstr("Bad Request: "));
+    EXPECT_EQ(r->Header("connection"), "close");
+    EXPECT_TRUE((*c)->ClosedByServer());
+  }
+  EXPECT_EQ(handler_->calls(), 0);
+  auto good = Fetch(port, "POST", "/after", "ok");
+  ASSERT_TRUE(good.ok()) << good.status().message();
+  EXPECT_EQ(good->body, "ok");
+}
+
+TEST_F(HttpServerTest, ABodyOverTheLimitIs413AndTheServerKeepsServing) {
+  ListenerSettings s = Local();
+  s.max_body_bytes = 1024;
+  uint16_t port = BindLocal(s);
+  {  // announced by Content-Length: refused before the body is read
+    auto c = HttpConnection::Connect(port);
+    ASSERT_TRUE(c.ok());
+    auto r = (*c)->RoundTrip("POST /big HTTP/1.1\r\nHost: t\r\nContent-Length: 100000\r\n\r\n" +
+                             std::string(60000, 'x'));
+    ASSERT_TRUE(r.ok()) << r.status().message();
+    EXPECT_EQ(r->status, 413);
+    EXPECT_EQ(r->body, "Payload Too Large: the body is larger than 1024 bytes");
+    EXPECT_TRUE((*c)->ClosedByServer());
+  }
+  {  // chunked: refused when the chunks pass the limit
+    auto c = HttpConnection::Connect(port);
+    ASSERT_TRUE(c.ok());
+    auto r = (*c)->RoundTrip(
+        "POST /big HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n400\r\n" +
+        std::string(1024, 'y') + "\r\n1\r\nz\r\n0\r\n\r\n");
+    ASSERT_TRUE(r.ok()) << r.status().message();
+    EXPECT_EQ(r->status, 413);
+  }
+  EXPECT_EQ(handler_->calls(), 0);
+  auto exact = Fetch(port, "POST", "/fits", std::string(1024, 'k'));
+  ASSERT_TRUE(exact.ok()) << exact.status().message();
+  EXPECT_EQ(exact->status, 200);
+  EXPECT_EQ(exact->body.size(), 1024u);
+  // A chunked body within the limit arrives whole.
+  auto c = HttpConnection::Connect(port);
+  ASSERT_TRUE(c.ok());
+  auto chunked = (*c)->RoundTrip(
+      "POST /c HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: "
+      "chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n");
+  ASSERT_TRUE(chunked.ok()) << chunked.status().message();
+  EXPECT_EQ(chunked->body, "abcde");
+}
+
+TEST_F(HttpServerTest, OversizedHeadersAre431AndTheServerKeepsServing) {
+  uint16_t port = BindLocal();  // 16 KiB by default
+  auto c = HttpConnection::Connect(port);
+  ASSERT_TRUE(c.ok());
+  auto r = (*c)->RoundTrip("GET / HTTP/1.1\r\nHost: t\r\nX-Big: " + std::string(20000, 'h') +
+                           "\r\n\r\n");
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->status, 431);
+  EXPECT_EQ(r->body,
+            "Request Header Fields Too Large: the request line and headers are larger than "
+            "16384 bytes");
+  EXPECT_TRUE((*c)->ClosedByServer());
+  auto good = Fetch(port, "GET", "/fine", "", {{"X-Medium", std::string(8000, 'm')}});
+  ASSERT_TRUE(good.ok()) << good.status().message();
+  EXPECT_EQ(good->status, 200);
+  EXPECT_EQ(handler_->last().header.at("x-medium").size(), 8000u);
+}
+
+TEST_F(HttpServerTest, ExpectContinueGetsAnInterimResponse) {
+  uint16_t port = BindLocal();
+  auto c = HttpConnection::Connect(port);
+  ASSERT_TRUE(c.ok());
+  ASSERT_TRUE((*c)->Send("POST /e HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\n"
+                         "Content-Length: 4\r\n\r\n")
+                  .ok());
+  auto interim = (*c)->Read(false, 5s);
+  ASSERT_TRUE(interim.ok()) << interim.status().message();
+  EXPECT_EQ(interim->status, 100);
+  ASSERT_TRUE((*c)->Send("body").ok());
+  auto r = (*c)->Read();
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->body, "body");
+}
+
+TEST_F(HttpServerTest, ASlowClientIsDisconnectedAfterTheReadTimeout) {
+  ListenerSettings s = Local();
+  s.read_timeout = 300ms;
+  uint16_t port = BindLocal(s);
+  auto slow = HttpConnection::Connect(port);
+  ASSERT_TRUE(slow.ok());
+  ASSERT_TRUE((*slow)->Send("GET /slow HTTP/1.1\r\nHost: t\r\n").ok());  // never finished
+  auto idle = HttpConnection::Connect(port);
+  ASSERT_TRUE(idle.ok());
+  ASSERT_TRUE((*idle)->RoundTrip(FormatRequest("GET", "/once")).ok());  // then kept idle
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_TRUE((*slow)->ClosedByServer(5s));
+  EXPECT_TRUE((*idle)->ClosedByServer(5s));
+  const auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_GE(took, 200ms);
+  EXPECT_LT(took, 3s);
+  auto good = Fetch(port, "GET", "/after");
+  ASSERT_TRUE(good.ok()) << good.status().message();
+  EXPECT_EQ(good->status, 200);
+}
+
+TEST_F(HttpServerTest, AHandlerThatThrowsIs500) {
+  uint16_t port = BindLocal();
+  auto r = Fetch(port, "GET", "/throw");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status, 500);
+  EXPECT_EQ(r->body, "Failed to handle request: boom");
+}
+
+TEST_F(HttpServerTest, ConcurrentClientsAreAllAnsweredCorrectly) {
+  uint16_t port = BindLocal();
+  constexpr int kThreads = 8;
+  constexpr int kPerThread = 50;
+  std::atomic<int> good{0};
+  std::vector<std::string> failures(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      // Half on one kept-alive connection, half on a new connection each.
+      auto kept = HttpConnection::Connect(port);
+      if (!kept.ok()) {
+        failures[t] = kept.status().message();
+        return;
+      }
+      for (int i = 0; i < kPerThread; ++i) {
+        const std::string body = "t" + std::to_string(t) + "-" + std::to_string(i);
+        const std::string request = FormatRequest("POST", "/c/" + body, {}, body);
+        Result<ClientResponse> r = i % 2 == 0 ? (*kept)->RoundTrip(request) : [&] {
+          auto c = HttpConnection::Connect(port);
+          return c.ok() ? (*c)->RoundTrip(request) : Result<ClientResponse>(c.status());
+        }();
+        if (!r.ok()) {
+          failures[t] = r.status().message();
+          return;
+        }
+        if (r->status == 200 && r->body == body && r->Header("x-path") == "/c/" + body) ++good;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  for (int t = 0; t < kThreads; ++t) EXPECT_EQ(failures[t], "") << "thread " << t;
+  EXPECT_EQ(good.load(), kThreads * kPerThread);
+  EXPECT_GE(server_->threads(), 2u);
+}
+
+TEST_F(HttpServerTest, ABusyPortFailsTheBindWithTheReason) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(listen(fd, 1), 0);
+  socklen_t len = sizeof addr;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  const uint16_t busy = ntohs(addr.sin_port);
+
+  Status s = server_->Bind(kActor, Local(busy));
+  close(fd);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.code(), Code::kUnavailable);
+  EXPECT_EQ(s.message(), "cannot listen on 127.0.0.1:" + std::to_string(busy) + " for actor " +
+                             kActor + ": Address already in use");
+  EXPECT_FALSE(server_->Port(kActor).has_value());
+
+  // Two actors cannot share a port either.
+  uint16_t port = BindLocal(Local(), kActor);
+  Status second = server_->Bind(kOther, Local(port));
+  EXPECT_THAT(second.message(), HasSubstr("Address already in use"));
+  ListenerSettings bad = Local();
+  bad.address = "300.1.1.1";
+  EXPECT_THAT(server_->Bind(kOther, bad).message(), HasSubstr("cannot listen on 300.1.1.1:0"));
+  EXPECT_TRUE(Fetch(port, "GET", "/still").ok());
+}
+
+TEST_F(HttpServerTest, BindingAgainWithTheSameValuesChangesNothing) {
+  uint16_t port = BindLocal();
+  auto c = HttpConnection::Connect(port);
+  ASSERT_TRUE(c.ok());
+  ASSERT_TRUE((*c)->RoundTrip(FormatRequest("GET", "/1")).ok());
+  ListenerSettings same = Local(port);
+  ASSERT_TRUE(server_->Bind(kActor, same).ok());
+  ASSERT_TRUE(server_->Bind(kActor, same).ok());
+  EXPECT_EQ(server_->Port(kActor), port);
+  auto r = (*c)->RoundTrip(FormatRequest("GET", "/2"));  // the connection lives on
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->status, 200);
+}
+
+TEST_F(HttpServerTest, BindingWithOtherValuesMovesOrUpdatesTheListener) {
+  uint16_t first = BindLocal();
+  const uint16_t second = testing::FreePort();
+  ASSERT_TRUE(server_->Bind(kActor, Local(second)).ok());
+  EXPECT_EQ(server_->Port(kActor), second);
+  EXPECT_FALSE(Accepts(first));
+  auto r = Fetch(second, "POST", "/moved", "m");
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->body, "m");
+  EXPECT_THAT(Log(), ::testing::Contains(HasSubstr("(moved from 127.0.0.1:")));
+
+  // Same endpoint, smaller body limit: new connections get it.
+  ListenerSettings limited = Local(second);
+  limited.max_body_bytes = 2;
+  ASSERT_TRUE(server_->Bind(kActor, limited).ok());
+  auto big = Fetch(second, "POST", "/b", "abc");
+  ASSERT_TRUE(big.ok()) << big.status().message();
+  EXPECT_EQ(big->status, 413);
+}
+
+TEST_F(HttpServerTest, RemoveClosesThePortAndLetsRequestsInFlightFinish) {
+  uint16_t port = BindLocal();
+  auto busy = HttpConnection::Connect(port);
+  auto idle = HttpConnection::Connect(port);
+  ASSERT_TRUE(busy.ok());
+  ASSERT_TRUE(idle.ok());
+  ASSERT_TRUE((*idle)->RoundTrip(FormatRequest("GET", "/first")).ok());
+  ASSERT_TRUE((*busy)->Send(FormatRequest("GET", "/block")).ok());
+  ASSERT_TRUE(handler_->WaitBlocked(1));
+
+  auto removed = std::async(std::launch::async, [&] { server_->Remove(kActor); });
+  EXPECT_TRUE((*idle)->ClosedByServer(3s));  // an idle kept-alive connection goes at once
+  const auto deadline = std::chrono::steady_clock::now() + 3s;
+  while (Accepts(port) && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(5ms);
+  }
+  EXPECT_FALSE(Accepts(port));
+  EXPECT_EQ(removed.wait_for(0s), std::future_status::timeout);  // waits for /block
+  handler_->Release();
+  auto r = (*busy)->Read();
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->Header("connection"), "close");
+  EXPECT_TRUE((*busy)->ClosedByServer());
+  EXPECT_EQ(removed.wait_for(5s), std::future_status::ready);
+  EXPECT_FALSE(server_->Port(kActor).has_value());
+  server_->Remove(kActor);  // again: nothing
+}
+
+TEST_F(HttpServerTest, RemoveClosesConnectionsStillBusyAfterTheDrainTimeout) {
+  server_->Stop();
+  MakeServer(ServerOptions{0, 200ms});
+  uint16_t port = BindLocal();
+  auto c = HttpConnection::Connect(port);
+  ASSERT_TRUE(c.ok());
+  ASSERT_TRUE((*c)->Send(FormatRequest("GET", "/sleep")).ok());  // 1.5 s in the handler
+  std::this_thread::sleep_for(100ms);
+  const auto start = std::chrono::steady_clock::now();
+  server_->Remove(kActor);
+  const auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_GE(took, 200ms);
+  EXPECT_LT(took, 1400ms);  // did not wait for the handler
+  EXPECT_THAT(Log(), ::testing::Contains(HasSubstr("HTTP connection(s) still busy after 200 ms")));
+  // The client is not left hanging: the response or the end of the connection comes.
+  auto r = (*c)->Read(false, 5s);
+  if (r.ok()) {
+    EXPECT_EQ(r->Header("connection"), "close");
+  } else {
+    EXPECT_EQ(r.status().code(), Code::kUnavailable) << r.status().message();
+  }
+}
+
+TEST_F(HttpServerTest, StopClosesEveryListenerAndRefusesNewBinds) {
+  uint16_t a = BindLocal(Local(), kActor);
+  uint16_t b = BindLocal(Local(), kOther);
+  auto idle = HttpConnection::Connect(a);
+  ASSERT_TRUE(idle.ok());
+  ASSERT_TRUE((*idle)->RoundTrip(FormatRequest("GET", "/x")).ok());
+  const auto start = std::chrono::steady_clock::now();
+  server_->Stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
+  EXPECT_FALSE(Accepts(a));
+  EXPECT_FALSE(Accepts(b));
+  EXPECT_TRUE((*idle)->ClosedByServer(1s));
+  Status s = server_->Bind(kActor, Local());
+  EXPECT_EQ(s.code(), Code::kFailedPrecondition);
+  EXPECT_EQ(s.message(), "the HTTP server is stopped");
+  server_->Stop();  // idempotent
+}
+
+TEST_F(HttpServerTest, IPv6LoopbackServesToo) {
+  ListenerSettings s;
+  s.address = "::1";
+  s.port = 0;
+  Status st = server_->Bind(kActor, s);
+  if (!st.ok() && st.message().find("Cannot assign") != std::string::npos) {
+    GTEST_SKIP() << "no IPv6 loopback here";
+  }
+  ASSERT_TRUE(st.ok()) << st.message();
+  EXPECT_GT(*server_->Port(kActor), 0);
+}
+
+}  // namespace
+}  // namespace wasmcloud::httpserver
