@@ -205,6 +205,10 @@ TEST_F(HttpServerTest, HeadGetsTheLengthButNoBody) {
   auto head = (*c)->RoundTrip(FormatRequest("HEAD", "/x", {}, ""));
   ASSERT_TRUE(head.ok()) << head.status().message();
   EXPECT_EQ(head->Header("content-length"), "0");
+  auto head_with_body = (*c)->RoundTrip(FormatRequest("HEAD", "/status/201", {}, ""));
+  ASSERT_TRUE(head_with_body.ok()) << head_with_body.status().message();
+  EXPECT_EQ(head_with_body->status, 201);
+  EXPECT_EQ(head_with_body->Header("content-length"), "2");  // the length of "st", not sent
   // The connection is still in step: the next response is whole.
   auto post = (*c)->RoundTrip(FormatRequest("POST", "/y", {}, "abc"));
   ASSERT_TRUE(post.ok()) << post.status().message();
