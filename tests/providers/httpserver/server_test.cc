@@ -34,7 +34,7 @@ constexpr char kOther[] = "MOTHERBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB
 std::string Text(const Bytes& b) { return std::string(b.begin(), b.end()); }
 
 // Answers by path: /status/N -> N; /throw -> throws; /block -> waits for Release();
-// /sleep -> 1.5 s; anything else -> 200 with the request's parts in X- headers and its body.
+// /sleep -> 3 s; anything else -> 200 with the request's parts in X- headers and its body.
 class RecordingHandler {
  public:
   HttpReply operator()(const std::string& actor, wire::HttpRequest request) {
@@ -57,7 +57,7 @@ class RecordingHandler {
       std::unique_lock lock(mu_);
       cv_.wait(lock, [&] { return released_; });
     }
-    if (request.path == "/sleep") std::this_thread::sleep_for(1500ms);
+    if (request.path == "/sleep") std::this_thread::sleep_for(3s);
     HttpReply r;
     r.headers = {{"X-Method", request.method},
                  {"X-Path", request.path},
@@ -512,13 +512,17 @@ TEST_F(HttpServerTest, RemoveClosesConnectionsStillBusyAfterTheDrainTimeout) {
   uint16_t port = BindLocal();
   auto c = HttpConnection::Connect(port);
   ASSERT_TRUE(c.ok());
-  ASSERT_TRUE((*c)->Send(FormatRequest("GET", "/sleep")).ok());  // 1.5 s in the handler
-  std::this_thread::sleep_for(100ms);
+  ASSERT_TRUE((*c)->Send(FormatRequest("GET", "/sleep")).ok());  // 3 s in the handler
+  const auto wait_end = std::chrono::steady_clock::now() + 10s;
+  while (handler_->calls() == 0 && std::chrono::steady_clock::now() < wait_end) {
+    std::this_thread::sleep_for(2ms);
+  }
+  ASSERT_EQ(handler_->calls(), 1);  // the request is in the handler
   const auto start = std::chrono::steady_clock::now();
   server_->Remove(kActor);
   const auto took = std::chrono::steady_clock::now() - start;
   EXPECT_GE(took, 200ms);
-  EXPECT_LT(took, 1400ms);  // did not wait for the handler
+  EXPECT_LT(took, 2s);  // did not wait for the handler (200 ms + 500 ms of grace)
   EXPECT_THAT(Log(), ::testing::Contains(HasSubstr("HTTP connection(s) still busy after 200 ms")));
   // The client is not left hanging: the response or the end of the connection comes.
   auto r = (*c)->Read(false, 5s);
