@@ -35,11 +35,13 @@ Result<std::vector<host::Manifest>> LoadManifests(const std::vector<std::string>
 void LogInventory(host::Host& host) {
   for (const auto& p : host.Providers()) {
     Log(LogLevel::kInfo, kLog,
-        "provider " + p.public_key + " " + p.contract_id + " (link " + p.link_name + ") " + p.name);
+        "provider " + p.public_key + " " + p.contract_id + " (link " + p.link_name + ") " + p.name +
+            (p.image_ref ? " from " + *p.image_ref : std::string()));
   }
   for (const auto& a : host.Actors()) {
     auto id = host.GetActorIdentity(a);
     std::string name = id.ok() ? id->name + " revision " + std::to_string(id->revision) : "";
+    if (id.ok() && id->image_ref) name += " from " + *id->image_ref;
     Log(LogLevel::kInfo, kLog, "actor " + a + " " + name);
   }
   for (const auto& l : host.LinkDefinitions()) {

@@ -3,6 +3,7 @@
 #include "host/host.h"
 
 #include <sys/utsname.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
@@ -13,6 +14,8 @@
 #include "core/bytes.h"
 #include "core/log.h"
 #include "host/host_core.h"
+#include "oci/client.h"
+#include "oci/reference.h"
 #include "provider/extras.h"
 #include "provider/logging.h"
 #include "provider/native_library.h"
@@ -31,6 +34,20 @@ std::string Join(const std::vector<std::string>& items, std::string_view sep) {
     out += items[i];
   }
   return out;
+}
+
+// A manifest entry that is meant as a file: an absolute or ./ ../ path, or a last
+// component without a tag or digest that has the extension of an actor, a provider
+// archive or a library (`echo.wasm`; an OCI reference would be `echo.wasm:0.1.0`).
+bool LooksLikeFilePath(std::string_view ref) {
+  if (ref.starts_with("/") || ref.starts_with("./") || ref.starts_with("../")) return true;
+  size_t slash = ref.rfind('/');
+  std::string_view last = slash == std::string_view::npos ? ref : ref.substr(slash + 1);
+  if (last.find_first_of(":@") != std::string_view::npos) return false;
+  for (std::string_view ext : {".wasm", ".par.gz", ".par", ".so"}) {
+    if (last.ends_with(ext)) return true;
+  }
+  return false;
 }
 
 std::map<std::string, std::string> CoreLabels() {
@@ -114,6 +131,14 @@ Status HostCore::Start() {
   };
   auto key = HostKey(config_.host_seed);
   if (!key.ok()) return fail(key.status());
+  if (!config_.oci_ca_file.empty()) {
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(config_.oci_ca_file, ec) ||
+        access(config_.oci_ca_file.c_str(), R_OK) != 0) {
+      return fail(InvalidArgument("OCI CA file " + config_.oci_ca_file +
+                                  " (--oci-ca-file) is not a readable file"));
+    }
+  }
   id_ = key->public_key_text();
   key_.emplace(std::move(*key));
 
@@ -230,7 +255,13 @@ Result<std::string> HostCore::StartActor(ByteView bytes, std::optional<std::stri
 
   std::lock_guard<std::mutex> serial(update_mu_);
   if (auto running = FindActor(pk)) {
-    if (running->module_hash == module->module_hash) return pk;  // idempotent
+    if (running->module_hash == module->module_hash) {  // idempotent
+      if (image_ref) {
+        std::unique_lock lock(mu_);
+        oci_refs_[*image_ref] = pk;
+      }
+      return pk;
+    }
     return AlreadyExists("Cannot start already running actor " + pk + " (revision " +
                          std::to_string(running->revision()) +
                          " is running; use a live update to replace it)");
@@ -272,7 +303,7 @@ Status HostCore::StopActor(std::string_view actor_ref) {
   {
     std::unique_lock lock(mu_);
     std::string pk(actor_ref);
-    if (auto ref = oci_refs_.find(actor_ref); ref != oci_refs_.end()) pk = ref->second;
+    if (std::string by_ref = ResolveOciReferenceLocked(actor_ref); !by_ref.empty()) pk = by_ref;
     auto it = actors_.find(pk);
     if (it == actors_.end()) return Status::Ok();  // idempotent
     stopped = it->second;
@@ -454,10 +485,12 @@ Result<std::string> HostCore::StartNativeCapability(NativeCapability capability)
     return started.WithContext("provider " + entry->public_key + " did not start");
   }
   Log(LogLevel::kInfo, kLog,
-      "started provider " + entry->DisplayName() + " for " + entry->contract_id);
+      "started provider " + entry->DisplayName() + " for " + entry->contract_id +
+          (entry->image_ref ? " from " + *entry->image_ref : std::string()));
   std::vector<LinkDefinition> to_bind;
   {
-    std::shared_lock lock(mu_);
+    std::unique_lock lock(mu_);
+    if (entry->image_ref) oci_refs_[*entry->image_ref] = entry->public_key;
     for (const auto& [k, link] : links_) {
       if (link.provider_id == entry->public_key && link.link_name == entry->link_name) {
         to_bind.push_back(link);
@@ -478,39 +511,49 @@ std::string ProviderCacheRoot() {
 Result<std::string> HostCore::StartCapabilityFromFile(const std::string& path,
                                                       std::string_view link_name) {
   WC_RETURN_IF_ERROR(CheckRunning());
-  NativeCapability capability;
-  capability.link_name = std::string(link_name);
   if (path.ends_with(".par.gz") || path.ends_with(".par")) {
     auto bytes = ReadFile(path);
     if (!bytes.ok()) return bytes.status().WithContext("provider archive " + path);
-    auto archive = provider::ReadProviderArchive(*bytes);
-    if (!archive.ok()) return archive.status().WithContext("provider archive " + path);
-    crypto::VerifyOptions verify = crypto::VerifyOptions::ForProvider();
-    if (config_.lax_key_types) verify = crypto::VerifyOptions{};
-    WC_RETURN_IF_ERROR(
-        provider::VerifyProviderArchive(*archive, verify).WithContext("provider archive " + path));
-    std::string target = provider::NativeTarget();
-    auto library = provider::ExtractForTarget(*archive, target, ProviderCacheRoot());
-    if (!library.ok()) return library.status().WithContext("provider archive " + path);
-    auto loaded = provider::LoadNativeProvider(*library, archive->claims.wascap->capid);
-    if (!loaded.ok()) {
-      if (loaded.status().message().find("not a wasmcloud provider") != std::string::npos) {
-        return Status(loaded.status().code(),
-                      "provider archive " + path + ": its " + target +
-                          " library does not implement this host's provider C ABI (wasmcloud "
-                          "0.18 providers were Rust trait objects and cannot be loaded here; "
-                          "rebuild the provider with sdk/provider): " +
-                          loaded.status().message());
-      }
-      return loaded.status().WithContext("provider archive " + path);
-    }
-    capability.provider = std::move(*loaded);
-    capability.claims = archive->claims;
-  } else {
-    auto loaded = provider::LoadNativeProvider(path);
-    if (!loaded.ok()) return loaded.status();
-    capability.provider = std::move(*loaded);
+    return StartCapabilityFromArchive(*bytes, path, link_name, std::nullopt);
   }
+  NativeCapability capability;
+  capability.link_name = std::string(link_name);
+  auto loaded = provider::LoadNativeProvider(path);
+  if (!loaded.ok()) return loaded.status();
+  capability.provider = std::move(*loaded);
+  return StartNativeCapability(std::move(capability));
+}
+
+Result<std::string> HostCore::StartCapabilityFromArchive(ByteView bytes, const std::string& source,
+                                                         std::string_view link_name,
+                                                         std::optional<std::string> image_ref) {
+  WC_RETURN_IF_ERROR(CheckRunning());
+  const std::string what = "provider archive " + source;
+  auto archive = provider::ReadProviderArchive(bytes);
+  if (!archive.ok()) return archive.status().WithContext(what);
+  crypto::VerifyOptions verify = crypto::VerifyOptions::ForProvider();
+  if (config_.lax_key_types) verify = crypto::VerifyOptions{};
+  WC_RETURN_IF_ERROR(provider::VerifyProviderArchive(*archive, verify).WithContext(what));
+  std::string target = provider::NativeTarget();
+  auto library = provider::ExtractForTarget(*archive, target, ProviderCacheRoot());
+  if (!library.ok()) return library.status().WithContext(what);
+  auto loaded = provider::LoadNativeProvider(*library, archive->claims.wascap->capid);
+  if (!loaded.ok()) {
+    if (loaded.status().message().find("not a wasmcloud provider") != std::string::npos) {
+      return Status(loaded.status().code(),
+                    what + ": its " + target +
+                        " library does not implement this host's provider C ABI (wasmcloud "
+                        "0.18 providers were Rust trait objects and cannot be loaded here; "
+                        "rebuild the provider with sdk/provider): " +
+                        loaded.status().message());
+    }
+    return loaded.status().WithContext(what);
+  }
+  NativeCapability capability;
+  capability.link_name = std::string(link_name);
+  capability.provider = std::move(*loaded);
+  capability.claims = archive->claims;
+  capability.image_ref = std::move(image_ref);
   return StartNativeCapability(std::move(capability));
 }
 
@@ -528,6 +571,13 @@ Status HostCore::StopProvider(std::string_view provider_id, std::string_view con
     }
     entry = it->second;
     providers_.erase(it);
+    // Its OCI reference goes when no other link name of the same provider runs on.
+    bool still_running = std::any_of(providers_.begin(), providers_.end(), [&](const auto& p) {
+      return p.second->public_key == entry->public_key;
+    });
+    if (!still_running) {
+      std::erase_if(oci_refs_, [&](const auto& e) { return e.second == entry->public_key; });
+    }
   }
   entry->StopGuarded();
   Log(LogLevel::kInfo, kLog, "stopped provider " + entry->DisplayName());
@@ -692,6 +742,73 @@ std::map<std::string, std::string> HostCore::OciReferences() const {
   return {oci_refs_.begin(), oci_refs_.end()};
 }
 
+std::string HostCore::ResolveOciReferenceLocked(std::string_view oci_ref) const {
+  if (auto it = oci_refs_.find(oci_ref); it != oci_refs_.end()) return it->second;
+  // The map holds canonical references; `redis:6` finds docker.io/library/redis:6.
+  auto parsed = oci::ParseReference(oci_ref);
+  if (!parsed.ok()) return {};
+  auto it = oci_refs_.find(parsed->ToString());
+  return it == oci_refs_.end() ? std::string() : it->second;
+}
+
+oci::ClientConfig HostCore::OciClientConfig() const {
+  // Credentials (OCI_REGISTRY_USER / OCI_REGISTRY_PASSWORD, WASMCLOUD_OCI_CREDENTIALS)
+  // come from the environment at each pull, as 0.18 read them; what the host's
+  // configuration says replaces the client's own reading of the environment.
+  oci::ClientConfig c = oci::ClientConfig::FromEnvironment();
+  c.allowed_insecure = config_.allowed_insecure;
+  c.allow_latest = config_.allow_oci_latest;
+  if (!config_.oci_ca_file.empty()) c.ca_file = config_.oci_ca_file;
+  if (!config_.oci_cache_dir.empty()) c.cache_dir = config_.oci_cache_dir;
+  return c;
+}
+
+Result<oci::PulledArtifact> HostCore::Pull(std::string_view oci_ref, oci::ArtifactKind kind) const {
+  const std::string what =
+      "cannot pull " + std::string(oci::ArtifactKindName(kind)) + " " + std::string(oci_ref);
+  // One client per pull: a client is not thread-safe, and pulls run on callers' threads.
+  oci::Client client(OciClientConfig());
+  auto pulled = client.Pull(oci_ref);
+  if (!pulled.ok()) {
+    // The client's TLS hint names the flag of the `reg` commands; the host's is another.
+    std::string message = pulled.status().message();
+    constexpr std::string_view kRegFlag = "with --ca-file)";
+    if (size_t at = message.find(kRegFlag); at != std::string::npos) {
+      message.replace(at, kRegFlag.size(), "with --oci-ca-file)");
+    }
+    return Status(pulled.status().code(), what + ": " + message);
+  }
+  auto actual = oci::ArtifactKindOf(pulled->data);
+  if (actual.ok() && *actual != kind) {
+    return InvalidArgument(what + ": it is " +
+                           (*actual == oci::ArtifactKind::kActor
+                                ? "an actor (a wasm module), not a provider archive"
+                                : "a provider archive, not an actor (a wasm module)"));
+  }
+  Log(LogLevel::kInfo, kLog,
+      "pulled " + std::string(oci::ArtifactKindName(kind)) + " " + pulled->reference + " (" +
+          pulled->manifest_digest + ", " + std::to_string(pulled->data.size()) + " bytes, " +
+          (pulled->from_cache ? "from the cache" : "from the registry") + ")");
+  return pulled;
+}
+
+Result<std::string> HostCore::StartActorFromRegistry(std::string_view oci_ref) {
+  WC_RETURN_IF_ERROR(CheckRunning());
+  auto pulled = Pull(oci_ref, oci::ArtifactKind::kActor);
+  if (!pulled.ok()) return pulled.status();
+  auto started = StartActor(pulled->data, pulled->reference);
+  if (!started.ok()) return started.status().WithContext(pulled->reference);
+  return started;
+}
+
+Result<std::string> HostCore::StartCapabilityFromRegistry(std::string_view oci_ref,
+                                                          std::string_view link_name) {
+  WC_RETURN_IF_ERROR(CheckRunning());
+  auto pulled = Pull(oci_ref, oci::ArtifactKind::kProvider);
+  if (!pulled.ok()) return pulled.status();
+  return StartCapabilityFromArchive(pulled->data, pulled->reference, link_name, pulled->reference);
+}
+
 // A manifest link may name its actor by call alias (of an actor running here, such as one
 // the manifest started) and leave out the provider (the one this host runs for the
 // contract and link name).
@@ -739,26 +856,32 @@ Status HostCore::ApplyManifest(const Manifest& manifest) {
       labels_[k] = v;
     }
   }
+  // An entry that names a regular file is that file; one that looks like a path but is no
+  // file is an error; anything else is an OCI reference, pulled.
   for (const auto& a : manifest.actors) {
     std::error_code ec;
+    Status s;
     if (std::filesystem::is_regular_file(a.ref, ec)) {
       auto bytes = ReadFile(a.ref);
-      Status s = bytes.ok() ? StartActor(*bytes, std::nullopt).status() : bytes.status();
-      record(a.location, "actor " + a.ref, s);
+      s = bytes.ok() ? StartActor(*bytes, std::nullopt).status() : bytes.status();
+    } else if (LooksLikeFilePath(a.ref)) {
+      s = NotFound("no such file (and a path is not an OCI reference)");
     } else {
-      record(a.location, "actor " + a.ref,
-             Unimplemented("not a file, and OCI registries are not supported yet"));
+      s = StartActorFromRegistry(a.ref).status();
     }
+    record(a.location, "actor " + a.ref, s);
   }
   for (const auto& c : manifest.capabilities) {
     std::error_code ec;
+    Status s;
     if (std::filesystem::is_regular_file(c.image_ref, ec)) {
-      record(c.location, "capability " + c.image_ref,
-             StartCapabilityFromFile(c.image_ref, c.link_name).status());
+      s = StartCapabilityFromFile(c.image_ref, c.link_name).status();
+    } else if (LooksLikeFilePath(c.image_ref)) {
+      s = NotFound("no such file (and a path is not an OCI reference)");
     } else {
-      record(c.location, "capability " + c.image_ref,
-             Unimplemented("not a file, and OCI registries are not supported yet"));
+      s = StartCapabilityFromRegistry(c.image_ref, c.link_name).status();
     }
+    record(c.location, "capability " + c.image_ref, s);
   }
   for (const auto& l : manifest.links) {
     record(l.location, "link " + l.actor + " → " + l.contract_id, ApplyManifestLink(l));
@@ -796,8 +919,7 @@ Result<std::string> Host::StartActorFromFile(const std::string& path) {
   return r;
 }
 Result<std::string> Host::StartActorFromRegistry(std::string_view oci_ref) {
-  return Unimplemented("OCI registries are not supported yet (cannot start " +
-                       std::string(oci_ref) + ")");
+  return core_->StartActorFromRegistry(oci_ref);
 }
 Status Host::StopActor(std::string_view actor_ref) { return core_->StopActor(actor_ref); }
 Status Host::UpdateActor(std::string_view actor_id, ByteView module,
@@ -821,9 +943,7 @@ Result<std::string> Host::StartCapabilityFromFile(const std::string& path,
 }
 Result<std::string> Host::StartCapabilityFromRegistry(std::string_view oci_ref,
                                                       std::string_view link_name) {
-  return Unimplemented("OCI registries are not supported yet (cannot start " +
-                       std::string(oci_ref) + " with link name " + NormalizeLinkName(link_name) +
-                       ")");
+  return core_->StartCapabilityFromRegistry(oci_ref, link_name);
 }
 Status Host::StopProvider(std::string_view provider_id, std::string_view contract_id,
                           std::string_view link_name) {

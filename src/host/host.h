@@ -132,14 +132,23 @@ class Host {
   // UpdateActor).
   Result<std::string> StartActor(ByteView module);
   Result<std::string> StartActorFromFile(const std::string& path);
-  // OCI: kUnimplemented "OCI registries are not supported yet" until the OCI issue lands.
+  // Pulls an actor from an OCI registry (the cache first: docs/oci.md) with the host's
+  // OCI settings (allowed-insecure registries, :latest, CA file, cache dir; credentials
+  // from OCI_REGISTRY_USER / OCI_REGISTRY_PASSWORD), then starts it as StartActor does.
+  // The canonical reference is recorded in OciReferences() and the actor's identity.
+  // Errors: "cannot pull actor <ref>: <the client's reason>" with the client's code
+  // (oci/client.h), or the start's own error prefixed with the reference. The pull holds
+  // none of the host's locks.
   Result<std::string> StartActorFromRegistry(std::string_view oci_ref);
-  // Stops an actor (public key or OCI reference). Calls in flight finish; new calls get
-  // kNotFound. Stopping an actor that is not running is not an error.
+  // Stops an actor: a public key, or an OCI reference it was started from (as written or
+  // in its canonical form). Calls in flight finish; new calls get kNotFound. Stopping an
+  // actor that is not running is not an error.
   Status StopActor(std::string_view actor_ref);
   // Live update (§11): needs allow_live_updates; same subject, higher revision, same
   // capabilities unless strict_update_check is off. Calls made during the update are
-  // served (by the old version until the new one is ready); none fails or is lost.
+  // served (by the old version until the new one is ready); none fails or is lost. With
+  // `image_ref`, that reference replaces the actor's old ones in OciReferences() and is
+  // the new version's identity image ref (0.18 update_actor(key, oci_ref, bytes)).
   Status UpdateActor(std::string_view actor_id, ByteView module,
                      std::optional<std::string> image_ref = std::nullopt);
   // Public keys of the running actors, sorted.
@@ -159,11 +168,16 @@ class Host {
   // archive's claims). Returns the provider's public key.
   Result<std::string> StartCapabilityFromFile(const std::string& path,
                                               std::string_view link_name = "default");
-  // OCI: kUnimplemented until the OCI issue lands.
+  // Pulls a provider archive from an OCI registry (cache first), then starts it as
+  // StartCapabilityFromFile does an archive (verified, unpacked, loaded); the canonical
+  // reference is recorded in OciReferences() and the provider's identity. Errors as
+  // StartActorFromRegistry ("cannot pull provider <ref>: ..."). A pulled actor is refused
+  // (kInvalidArgument), as is a provider archive given to StartActorFromRegistry.
   Result<std::string> StartCapabilityFromRegistry(std::string_view oci_ref,
                                                   std::string_view link_name);
   // Stops a provider (Stop is called on it). Links stay defined and are bound again when
-  // it returns. Idempotent.
+  // it returns. Its OCI reference is forgotten when no other link name of it runs.
+  // Idempotent.
   Status StopProvider(std::string_view provider_id, std::string_view contract_id,
                       std::string_view link_name);
   // Every running provider, the built-in ones included.
@@ -191,11 +205,15 @@ class Host {
   // --- manifests, labels, OCI ---
   // Applies labels, then actors, providers and links, in that order. Every entry is
   // tried; when some fail, the error lists each failure with its manifest location and
-  // says which entries were applied.
+  // says which entries were applied. An actor or capability entry that names a regular
+  // file is that file; one that looks like a path (/, ./, ../, or a name ending in .wasm,
+  // .par.gz, .par or .so) but is no file is kNotFound; any other is an OCI reference,
+  // pulled as StartActorFromRegistry / StartCapabilityFromRegistry do.
   Status ApplyManifest(const Manifest& manifest);
   // hostcore.os, hostcore.osfamily, hostcore.arch, plus custom labels (config, manifests).
   std::map<std::string, std::string> Labels() const;
-  // OCI reference → public key of what was started from a registry.
+  // Canonical OCI reference → public key of each running actor and provider started from
+  // a registry (or updated to a reference).
   std::map<std::string, std::string> OciReferences() const;
 
  private:

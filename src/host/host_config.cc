@@ -175,6 +175,20 @@ Status ApplyAllowedInsecure(HostConfig& config, std::string_view value) {
   return Status::Ok();
 }
 
+// A file or directory path: not empty, no control characters (it is read later, when the
+// host starts or pulls).
+template <std::string HostConfig::*field>
+Status ApplyPath(HostConfig& config, std::string_view value) {
+  bool ok = !value.empty();
+  for (char c : value) {
+    auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) ok = false;
+  }
+  if (!ok) return InvalidArgument("expected a path, " + Got(value));
+  config.*field = std::string(value);
+  return Status::Ok();
+}
+
 Status ApplyLabel(HostConfig& config, std::string_view value) {
   size_t eq = value.find('=');
   if (eq == std::string_view::npos || eq == 0) {
@@ -206,7 +220,7 @@ Status ApplySwitch(HostConfig& config, std::string_view value) {
   return Status::Ok();
 }
 
-constexpr std::array<ConfigOption, 12> kOptions = {{
+constexpr std::array<ConfigOption, 14> kOptions = {{
     {"--host-seed", "WASMCLOUD_HOST_SEED", "SEED|FILE",
      "Seed (SN...) of the host's key, or a file holding it; default: a new key at each start",
      false, &ApplyHostSeed},
@@ -233,6 +247,12 @@ constexpr std::array<ConfigOption, 12> kOptions = {{
      "Allow OCI references ending in :latest", false, &ApplySwitch<&HostConfig::allow_oci_latest>},
     {"--allowed-insecure", "WASMCLOUD_OCI_ALLOWED_INSECURE", "HOST[:PORT]",
      "OCI registry to reach over plain HTTP; repeatable", true, &ApplyAllowedInsecure},
+    {"--oci-ca-file", "WASMCLOUD_OCI_CA_FILE", "FILE",
+     "PEM CA certificates trusted for HTTPS OCI registries besides the system's", false,
+     &ApplyPath<&HostConfig::oci_ca_file>},
+    {"--oci-cache-dir", "WASMCLOUD_OCI_CACHE_DIR", "DIR",
+     "Cache of pulled OCI artefacts; default $TMPDIR/wasmcloud_ocicache", false,
+     &ApplyPath<&HostConfig::oci_cache_dir>},
     {"--label", "WASMCLOUD_LABELS", "KEY=VALUE",
      "A host label (keys starting with hostcore. are refused); repeatable", true, &ApplyLabel},
     {"--log-level", "WASMCLOUD_LOG_LEVEL", "LEVEL",

@@ -42,12 +42,20 @@ struct HostConfig {
   // A live update may not change the actor's capability list unless this is off.
   // --disable-strict-update-check (sets it false), WASMCLOUD_DISABLE_STRICT_UPDATE_CHECK.
   bool strict_update_check = true;
-  // OCI (the OCI issue): references ending in :latest are refused unless this is set.
+  // OCI references whose tag is "latest" (written, or implied by giving no tag) are
+  // refused unless this is set.
   // --allow-oci-latest, WASMCLOUD_OCI_ALLOW_LATEST.
   bool allow_oci_latest = false;
   // OCI registries reachable over plain HTTP. --allowed-insecure (repeatable),
   // WASMCLOUD_OCI_ALLOWED_INSECURE (comma-separated).
   std::vector<std::string> allowed_insecure;
+  // A PEM file of CA certificates trusted for HTTPS registries in addition to the
+  // system's (a registry with a private CA). Checked when the host starts.
+  // --oci-ca-file, WASMCLOUD_OCI_CA_FILE.
+  std::string oci_ca_file;
+  // The cache of pulled artefacts (blobs by digest, docs/oci.md#the-cache). Empty:
+  // $TMPDIR/wasmcloud_ocicache, 0.18's folder. --oci-cache-dir, WASMCLOUD_OCI_CACHE_DIR.
+  std::string oci_cache_dir;
   // Custom labels; keys starting with "hostcore." are refused.
   // --label KEY=VALUE (repeatable), WASMCLOUD_LABELS (comma-separated KEY=VALUE).
   std::map<std::string, std::string> labels;

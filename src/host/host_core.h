@@ -17,6 +17,7 @@
 #include "crypto/nkeys.h"
 #include "host/host.h"
 #include "host/worker_pool.h"
+#include "oci/client.h"
 #include "provider/provider.h"
 
 namespace wasmcloud::host {
@@ -85,6 +86,11 @@ class HostCore : public std::enable_shared_from_this<HostCore> {
   // --- providers (host.cc) ---
   Result<std::string> StartNativeCapability(NativeCapability capability);
   Result<std::string> StartCapabilityFromFile(const std::string& path, std::string_view link_name);
+  // A provider archive's bytes (`source` names it in errors: a path or a reference):
+  // verified, this platform's library unpacked into the provider cache and loaded.
+  Result<std::string> StartCapabilityFromArchive(ByteView bytes, const std::string& source,
+                                                 std::string_view link_name,
+                                                 std::optional<std::string> image_ref);
   Status StopProvider(std::string_view provider_id, std::string_view contract_id,
                       std::string_view link_name);
   std::vector<ProviderIdentity> Providers() const;
@@ -101,6 +107,19 @@ class HostCore : public std::enable_shared_from_this<HostCore> {
   Status ApplyManifestLink(const ManifestLink& link);
   std::map<std::string, std::string> Labels() const;
   std::map<std::string, std::string> OciReferences() const;
+
+  // --- OCI (host.cc) ---
+  // Pull, then start as from bytes; the canonical reference is recorded in OciReferences
+  // and the identity. The pull holds none of the host's locks.
+  Result<std::string> StartActorFromRegistry(std::string_view oci_ref);
+  Result<std::string> StartCapabilityFromRegistry(std::string_view oci_ref,
+                                                  std::string_view link_name);
+  // The OCI client settings: the environment's (credentials), then this host's
+  // configuration (allowed-insecure, :latest, CA file, cache dir).
+  oci::ClientConfig OciClientConfig() const;
+  // Pulls `oci_ref` (cache first) and checks it is an artefact of `kind`. Errors start
+  // with "cannot pull <actor|provider> <ref>: " and end with the client's reason.
+  Result<oci::PulledArtifact> Pull(std::string_view oci_ref, oci::ArtifactKind kind) const;
 
   // --- calls (dispatch.cc) ---
   // A call from outside (origin "system") by public key or call alias.
@@ -132,6 +151,9 @@ class HostCore : public std::enable_shared_from_this<HostCore> {
   std::shared_ptr<const actor::ActorModule> FindActor(std::string_view public_key) const;
   // Public key for a key or a call alias; empty when neither.
   std::string ResolveActor(std::string_view key_or_alias) const;
+  // The public key an OCI reference was started as (as written, or in its canonical
+  // form), or empty. Caller holds mu_.
+  std::string ResolveOciReferenceLocked(std::string_view oci_ref) const;
   std::shared_ptr<ProviderEntry> FindProvider(std::string_view public_key,
                                               std::string_view link_name) const;
   // Creates the first instance on a worker (runs the start functions).

@@ -47,7 +47,7 @@ std::string ErrorOf(std::string_view flag, std::string_view value) {
 std::set<std::string> ChangedFields(const HostConfig& a, const HostConfig& b) {
   // This binding stops compiling when HostConfig gains or loses a field: then this list,
   // the option table and docs/configuration.md need the new field too.
-  [[maybe_unused]] const auto& [f1, f2, f3, f4, f5, f6, f7, f8, f9, f10, f11, f12] = a;
+  [[maybe_unused]] const auto& [f1, f2, f3, f4, f5, f6, f7, f8, f9, f10, f11, f12, f13, f14] = a;
   std::set<std::string> out;
   if (a.host_seed != b.host_seed) out.insert("host_seed");
   if (a.workers != b.workers) out.insert("workers");
@@ -59,6 +59,8 @@ std::set<std::string> ChangedFields(const HostConfig& a, const HostConfig& b) {
   if (a.strict_update_check != b.strict_update_check) out.insert("strict_update_check");
   if (a.allow_oci_latest != b.allow_oci_latest) out.insert("allow_oci_latest");
   if (a.allowed_insecure != b.allowed_insecure) out.insert("allowed_insecure");
+  if (a.oci_ca_file != b.oci_ca_file) out.insert("oci_ca_file");
+  if (a.oci_cache_dir != b.oci_cache_dir) out.insert("oci_cache_dir");
   if (a.labels != b.labels) out.insert("labels");
   if (a.log_level != b.log_level) out.insert("log_level");
   return out;
@@ -98,6 +100,8 @@ TEST(ConfigOptionsTest, NamesAreTheOnesTheHeaderGives) {
       {"--disable-strict-update-check", "WASMCLOUD_DISABLE_STRICT_UPDATE_CHECK", true, false},
       {"--allow-oci-latest", "WASMCLOUD_OCI_ALLOW_LATEST", true, false},
       {"--allowed-insecure", "WASMCLOUD_OCI_ALLOWED_INSECURE", false, true},
+      {"--oci-ca-file", "WASMCLOUD_OCI_CA_FILE", false, false},
+      {"--oci-cache-dir", "WASMCLOUD_OCI_CACHE_DIR", false, false},
       {"--label", "WASMCLOUD_LABELS", false, true},
       {"--log-level", "WASMCLOUD_LOG_LEVEL", false, false},
   };
@@ -136,6 +140,8 @@ TEST(ConfigOptionsTest, DefaultsAreTheDocumentedOnes) {
   EXPECT_TRUE(c.strict_update_check);
   EXPECT_FALSE(c.allow_oci_latest);
   EXPECT_TRUE(c.allowed_insecure.empty());
+  EXPECT_EQ(c.oci_ca_file, "");
+  EXPECT_EQ(c.oci_cache_dir, "");
   EXPECT_TRUE(c.labels.empty());
   EXPECT_EQ(c.log_level, LogLevel::kInfo);
 }
@@ -152,6 +158,8 @@ const std::map<std::string_view, std::string> kSampleValues = {
     {"--disable-strict-update-check", "true"},
     {"--allow-oci-latest", "true"},
     {"--allowed-insecure", "localhost:5000"},
+    {"--oci-ca-file", "/etc/wasmcloud/registry-ca.pem"},
+    {"--oci-cache-dir", "/var/cache/wasmcloud/oci"},
     {"--label", "region=eu-west"},
     {"--log-level", "debug"},
 };
@@ -173,7 +181,7 @@ TEST(ConfigOptionsTest, EveryFieldIsReachableThroughExactlyOneOption) {
     ASSERT_TRUE(ApplyEnv(from_env, {{std::string(o.env), sample->second}}).ok());
     EXPECT_TRUE(ChangedFields(from_env, config).empty());
   }
-  EXPECT_EQ(options_of_field.size(), 12u);
+  EXPECT_EQ(options_of_field.size(), 14u);
   for (const auto& [field, flags] : options_of_field) {
     EXPECT_EQ(flags.size(), 1u) << field;
   }
@@ -192,6 +200,8 @@ TEST(ConfigOptionsTest, SampleValuesLandInTheirFields) {
   EXPECT_FALSE(c.strict_update_check);
   EXPECT_TRUE(c.allow_oci_latest);
   EXPECT_EQ(c.allowed_insecure, std::vector<std::string>{"localhost:5000"});
+  EXPECT_EQ(c.oci_ca_file, "/etc/wasmcloud/registry-ca.pem");
+  EXPECT_EQ(c.oci_cache_dir, "/var/cache/wasmcloud/oci");
   EXPECT_EQ(c.labels, (std::map<std::string, std::string>{{"region", "eu-west"}}));
   EXPECT_EQ(c.log_level, LogLevel::kDebug);
 }
@@ -309,6 +319,15 @@ TEST(ConfigOptionsTest, AllowedInsecureRegistries) {
     EXPECT_EQ(
         ErrorOf("--allowed-insecure", bad),
         "expected a registry host[:port] such as localhost:5000, got \"" + std::string(bad) + "\"");
+  }
+}
+
+TEST(ConfigOptionsTest, OciPathsAreNonEmptyWithoutControlCharacters) {
+  for (std::string_view flag : {"--oci-ca-file", "--oci-cache-dir"}) {
+    SCOPED_TRACE(flag);
+    EXPECT_EQ(ErrorOf(flag, ""), "expected a path, got \"\"");
+    EXPECT_EQ(ErrorOf(flag, "a\nb"), "expected a path, got \"a\\x0ab\"");
+    EXPECT_EQ(ErrorOf(flag, "relative/dir"), "");
   }
 }
 

@@ -343,14 +343,16 @@ TEST(EchoTest, IdentityAndClaims) {
             std::vector<std::string>{"wasmcloud:httpserver"});
 }
 
-TEST(EchoTest, OciIsNotSupportedYet) {
+// Registries themselves are tested in host_oci_test.cc (a real docker-registry); these
+// refusals come before any request.
+TEST(EchoTest, OciReferencesAreCheckedBeforeAnyRequest) {
   auto host = StartHost();
-  EXPECT_EQ(host->StartActorFromRegistry("wasmcloud.azurecr.io/echo:0.2.0").status().code(),
-            Code::kUnimplemented);
-  EXPECT_EQ(host->StartCapabilityFromRegistry("wasmcloud.azurecr.io/redis:0.10.0", "default")
-                .status()
-                .code(),
-            Code::kUnimplemented);
+  auto latest = host->StartActorFromRegistry("wasmcloud.azurecr.io/echo:latest");
+  EXPECT_EQ(latest.status().code(), Code::kInvalidArgument);
+  EXPECT_THAT(latest.status().message(), HasSubstr("--allow-oci-latest"));
+  auto bad = host->StartCapabilityFromRegistry("wasmcloud.azurecr.io/Redis:0.10.0", "default");
+  EXPECT_EQ(bad.status().code(), Code::kInvalidArgument);
+  EXPECT_THAT(bad.status().message(), HasSubstr("invalid OCI reference"));
 }
 
 // ---------------------------------------------------------------------------------------

@@ -1,0 +1,454 @@
+// The Host and OCI registries: actors and provider archives pushed by the test to a real
+// docker-registry on a free loopback port (tests/oci/registry_server.h), then started
+// from their references; the cache; live update to a new reference; manifests with
+// references; and each way a registry can refuse, as the caller sees it.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <future>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "core/bytes.h"
+#include "core/status.h"
+#include "host/host.h"
+#include "host/manifest.h"
+#include "host/test_providers.h"
+#include "oci/client.h"
+#include "oci/reference.h"
+#include "oci/registry_server.h"
+#include "support/run_command.h"
+#include "wire/http.h"
+
+namespace wasmcloud::host {
+namespace {
+
+using oci::testing::RegistryServer;
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+using wasmcloud::testing::FixturePath;
+using wasmcloud::testing::MakeTempDir;
+
+// Subjects of the fixtures (fixtures/README.md).
+constexpr std::string_view kEchoKey = "MBCFOPM6JW2APJLXJD3Z5O4CN7CPYJ2B4FTKLJUR5YR5MITIU7HD3WD5";
+constexpr std::string_view kKvCounterKey =
+    "MCFMFDWFHGKELOXPCNCDXKK5OFLHBVEWRAOXR5JSQUD2TOFRE3DFPM7E";
+constexpr std::string_view kEchoRevKey = "MDZKXB23KZOEWM7K47BNCX4IQXK7WZ3I3KL7UH6YVVWIUICAYLHCHHR6";
+constexpr std::string_view kHealthRequestHex = "81ab706c616365686f6c646572c3";
+constexpr std::string_view kHealthResponseHex = "82a76865616c746879c3a76d657373616765a0";
+
+Bytes ReadOrFail(const std::string& path) {
+  auto b = ReadFile(path);
+  EXPECT_TRUE(b.ok()) << path << ": " << b.status().message();
+  return b.ok() ? *b : Bytes{};
+}
+Bytes Fixture(const std::string& name) { return ReadOrFail(FixturePath("wc-host-0.18/" + name)); }
+// Our own provider archive, built by the keyvalue_par target.
+std::string KeyValueArchivePath() {
+  return std::string(WC_BUILD_DIR) + "/providers/keyvalue.par.gz";
+}
+
+::testing::AssertionResult Ok(const Status& s) {
+  if (s.ok()) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << CodeName(s.code()) << ": " << s.message();
+}
+template <typename T>
+::testing::AssertionResult Ok(const Result<T>& r) {
+  return Ok(r.status());
+}
+
+std::string HealthOf(Host& host, std::string_view actor) {
+  auto request = HexDecode(kHealthRequestHex);
+  auto reply = host.CallActor(actor, "HealthRequest", *request);
+  if (!reply.ok()) return "call failed: " + reply.status().message();
+  return HexEncode(*reply);
+}
+
+// The body of an httpserver reply, or what went wrong.
+std::string BodyOf(const Result<Bytes>& reply) {
+  if (!reply.ok()) return "call failed: " + reply.status().message();
+  auto r = wire::DecodeHttpResponse(*reply);
+  if (!r.ok()) return "bad reply: " + r.status().message();
+  return std::string(AsChars(r->body));
+}
+
+class HostOciTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = MakeTempDir();
+    auto r = RegistryServer::Start();
+    ASSERT_TRUE(r.ok()) << r.status().message();
+    registry_ = std::move(*r);
+  }
+  void TearDown() override {
+    hosts_.clear();  // stopped before the registry and the cache go
+    registry_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  // Pushes `data` to <registry>/<name_and_tag> as `reg push` does; returns the reference.
+  std::string Push(const std::string& name_and_tag, ByteView data) {
+    oci::ClientConfig config;
+    config.allowed_insecure = {registry_->host()};
+    config.allow_latest = true;
+    config.cache_dir.clear();  // the pusher keeps nothing
+    oci::Client client(config);
+    std::string ref = registry_->host() + "/" + name_and_tag;
+    auto parsed = oci::ParseReference(ref);
+    EXPECT_TRUE(parsed.ok()) << parsed.status().message();
+    if (!parsed.ok()) return ref;
+    auto pushed = client.Push(*parsed, data);
+    EXPECT_TRUE(pushed.ok()) << pushed.status().message();
+    return ref;
+  }
+
+  // A config that may use the test's plain-HTTP registry, with the test's own cache.
+  HostConfig Config(const std::string& cache = "cache") const {
+    HostConfig config;
+    config.workers = 2;
+    config.allowed_insecure = {registry_->host()};
+    config.oci_cache_dir = dir_ + "/" + cache;
+    return config;
+  }
+
+  Host& StartHost(HostConfig config) {
+    hosts_.push_back(std::make_unique<Host>(std::move(config)));
+    Status s = hosts_.back()->Start();
+    EXPECT_TRUE(s.ok()) << s.message();
+    return *hosts_.back();
+  }
+
+  std::string dir_;
+  std::unique_ptr<RegistryServer> registry_;
+  std::vector<std::unique_ptr<Host>> hosts_;
+};
+
+TEST_F(HostOciTest, StartsEchoFromTheRegistryServesCallsAndStopsByReference) {
+  const std::string ref = Push("wasmcloud/echo:0.2.0", Fixture("echo.wasm"));
+  Host& host = StartHost(Config());
+
+  auto started = host.StartActorFromRegistry(ref);
+  ASSERT_TRUE(Ok(started));
+  EXPECT_EQ(*started, kEchoKey);
+  EXPECT_EQ(HealthOf(host, kEchoKey), kHealthResponseHex);
+  EXPECT_EQ(BodyOf(host.CallActor(kEchoKey, "HandleRequest", test::HttpGet("", "", "NARF"))),
+            R"({"method":"GET","path":"","query_string":"","headers":{},"body":[78,65,82,70]})");
+
+  EXPECT_EQ(host.OciReferences(),
+            (std::map<std::string, std::string>{{ref, std::string(kEchoKey)}}));
+  auto identity = host.GetActorIdentity(kEchoKey);
+  ASSERT_TRUE(Ok(identity));
+  EXPECT_EQ(identity->image_ref, ref);
+  EXPECT_EQ(identity->name, "Echo");
+
+  // Starting the same reference again changes nothing.
+  auto again = host.StartActorFromRegistry(ref);
+  ASSERT_TRUE(Ok(again));
+  EXPECT_EQ(*again, kEchoKey);
+
+  ASSERT_TRUE(Ok(host.StopActor(ref)));
+  EXPECT_TRUE(host.Actors().empty());
+  EXPECT_TRUE(host.OciReferences().empty());
+  auto gone = host.CallActor(kEchoKey, "HealthRequest", *HexDecode(kHealthRequestHex));
+  EXPECT_EQ(gone.status().code(), Code::kNotFound);
+}
+
+TEST_F(HostOciTest, StopByTheReferenceAsWrittenOrCanonical) {
+  // OciReferences holds canonical references: a reference without a tag is recorded with
+  // its implicit ":latest", and StopActor finds it by either text.
+  const std::string latest = Push("echo:latest", Fixture("echo.wasm"));
+  const std::string untagged = registry_->host() + "/echo";
+  HostConfig config = Config();
+  config.allow_oci_latest = true;
+  Host& host = StartHost(config);
+  ASSERT_TRUE(Ok(host.StartActorFromRegistry(untagged)));
+  EXPECT_EQ(host.OciReferences(),
+            (std::map<std::string, std::string>{{latest, std::string(kEchoKey)}}));
+  EXPECT_EQ(host.GetActorIdentity(kEchoKey)->image_ref, latest);
+  ASSERT_TRUE(Ok(host.StopActor(untagged)));
+  EXPECT_TRUE(host.Actors().empty());
+  ASSERT_TRUE(Ok(host.StartActorFromRegistry(untagged)));
+  ASSERT_TRUE(Ok(host.StopActor(latest)));
+  EXPECT_TRUE(host.Actors().empty());
+
+  // A digest reference is its own canonical text.
+  oci::ClientConfig pull_config;
+  pull_config.allowed_insecure = {registry_->host()};
+  pull_config.allow_latest = true;
+  pull_config.cache_dir.clear();
+  auto pulled = oci::Client(pull_config).Pull(latest);
+  ASSERT_TRUE(Ok(pulled));
+  const std::string by_digest = registry_->host() + "/echo@" + pulled->manifest_digest;
+  ASSERT_TRUE(Ok(host.StartActorFromRegistry(by_digest)));
+  EXPECT_EQ(host.GetActorIdentity(kEchoKey)->image_ref, by_digest);
+  ASSERT_TRUE(Ok(host.StopActor(by_digest)));
+  EXPECT_TRUE(host.Actors().empty());
+}
+
+TEST_F(HostOciTest, StartsOurKeyValueArchiveFromTheRegistryAndKvcounterCounts) {
+  const std::string provider_ref =
+      Push("providers/keyvalue:0.1.0", ReadOrFail(KeyValueArchivePath()));
+  const std::string actor_ref = Push("kvcounter:0.2.0", Fixture("kvcounter.wasm"));
+  Host& host = StartHost(Config());
+
+  auto provider = host.StartCapabilityFromRegistry(provider_ref, "default");
+  ASSERT_TRUE(Ok(provider));
+  auto identity = host.GetProviderIdentity(*provider, "default");
+  ASSERT_TRUE(Ok(identity));
+  EXPECT_EQ(identity->contract_id, "wasmcloud:keyvalue");
+  EXPECT_EQ(identity->name, "wasmcloud key-value");
+  EXPECT_EQ(identity->image_ref, provider_ref);
+
+  auto actor = host.StartActorFromRegistry(actor_ref);
+  ASSERT_TRUE(Ok(actor));
+  EXPECT_EQ(*actor, kKvCounterKey);
+  EXPECT_EQ(host.OciReferences(),
+            (std::map<std::string, std::string>{{provider_ref, *provider}, {actor_ref, *actor}}));
+
+  ASSERT_TRUE(Ok(host.SetLink(*actor, "wasmcloud:keyvalue", "default", *provider, {})));
+  for (int expected = 1; expected <= 3; ++expected) {
+    EXPECT_EQ(BodyOf(host.CallActor(*actor, "HandleRequest", test::HttpGet("/counter"))),
+              R"({"counter":)" + std::to_string(expected) + "}");
+  }
+
+  // Stopping the provider forgets its reference.
+  ASSERT_TRUE(Ok(host.StopProvider(*provider, "wasmcloud:keyvalue", "default")));
+  EXPECT_EQ(host.OciReferences(), (std::map<std::string, std::string>{{actor_ref, *actor}}));
+}
+
+TEST_F(HostOciTest, TheCacheServesASecondHostWithTheRegistryStopped) {
+  const std::string actor_ref = Push("echo:0.2.0", Fixture("echo.wasm"));
+  const std::string provider_ref = Push("keyvalue:0.1.0", ReadOrFail(KeyValueArchivePath()));
+  {
+    Host& first = StartHost(Config());
+    ASSERT_TRUE(Ok(first.StartActorFromRegistry(actor_ref)));
+    ASSERT_TRUE(Ok(first.StartCapabilityFromRegistry(provider_ref, "default")));
+    ASSERT_TRUE(Ok(first.Stop()));
+  }
+  registry_->Stop();
+
+  // Same cache: no request is needed.
+  Host& second = StartHost(Config());
+  ASSERT_TRUE(Ok(second.StartActorFromRegistry(actor_ref)));
+  EXPECT_EQ(HealthOf(second, kEchoKey), kHealthResponseHex);
+  ASSERT_TRUE(Ok(second.StartCapabilityFromRegistry(provider_ref, "default")));
+
+  // An empty cache: the registry is gone, and the error says which reference and why.
+  Host& third = StartHost(Config("other-cache"));
+  auto r = third.StartActorFromRegistry(actor_ref);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Code::kUnavailable) << r.status().message();
+  EXPECT_THAT(r.status().message(), StartsWith("cannot pull actor " + actor_ref +
+                                               ": cannot reach registry " + registry_->host()));
+}
+
+TEST_F(HostOciTest, LatestIsRefusedWithTheReasonUnlessAllowed) {
+  const std::string latest = Push("echo:latest", Fixture("echo.wasm"));
+  const std::string implicit = registry_->host() + "/echo";
+  Host& host = StartHost(Config());
+  for (const std::string& ref : {latest, implicit}) {
+    SCOPED_TRACE(ref);
+    auto r = host.StartActorFromRegistry(ref);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.status().code(), Code::kInvalidArgument);
+    EXPECT_THAT(r.status().message(), StartsWith("cannot pull actor " + ref + ": "));
+    EXPECT_THAT(r.status().message(),
+                HasSubstr("Fetching images tagged 'latest' is currently prohibited in this host. "
+                          "This option can be overridden with --allow-oci-latest"));
+  }
+  EXPECT_TRUE(host.Actors().empty());
+
+  HostConfig allowed = Config();
+  allowed.allow_oci_latest = true;
+  Host& permissive = StartHost(allowed);
+  ASSERT_TRUE(Ok(permissive.StartActorFromRegistry(implicit)));
+  EXPECT_EQ(permissive.OciReferences(),
+            (std::map<std::string, std::string>{{latest, std::string(kEchoKey)}}));
+}
+
+TEST_F(HostOciTest, APlainHttpRegistryIsRefusedUnlessAllowedInsecure) {
+  const std::string ref = Push("echo:0.2.0", Fixture("echo.wasm"));
+  HostConfig config = Config();
+  config.allowed_insecure.clear();
+  Host& host = StartHost(config);
+  auto r = host.StartActorFromRegistry(ref);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Code::kUnavailable);
+  EXPECT_THAT(r.status().message(), StartsWith("cannot pull actor " + ref + ": "));
+  EXPECT_THAT(r.status().message(), HasSubstr("if " + registry_->host() +
+                                              " serves plain HTTP, allow it with "
+                                              "--allowed-insecure " +
+                                              registry_->host()));
+  // The hint names the host's flag for a private CA, not the `reg` commands' one.
+  EXPECT_THAT(r.status().message(), HasSubstr("pass that CA with --oci-ca-file)"));
+  auto p = host.StartCapabilityFromRegistry(ref, "default");
+  EXPECT_THAT(p.status().message(), StartsWith("cannot pull provider " + ref + ": "));
+}
+
+TEST_F(HostOciTest, UnreachableNotFoundAndWrongKindNameTheReference) {
+  int fd = -1;
+  const int closed = oci::testing::ClosedPort(&fd);
+  const std::string unreachable = "127.0.0.1:" + std::to_string(closed) + "/echo:0.2.0";
+  HostConfig config = Config();
+  config.allowed_insecure.push_back("127.0.0.1:" + std::to_string(closed));
+  Host& host = StartHost(config);
+
+  auto r = host.StartActorFromRegistry(unreachable);
+  EXPECT_EQ(r.status().code(), Code::kUnavailable);
+  EXPECT_THAT(r.status().message(),
+              StartsWith("cannot pull actor " + unreachable +
+                         ": cannot reach registry 127.0.0.1:" + std::to_string(closed)));
+  auto p = host.StartCapabilityFromRegistry(unreachable, "default");
+  EXPECT_EQ(p.status().code(), Code::kUnavailable);
+  EXPECT_THAT(p.status().message(), StartsWith("cannot pull provider " + unreachable + ": "));
+  close(fd);
+
+  const std::string missing = registry_->host() + "/nothing:1";
+  auto nf = host.StartActorFromRegistry(missing);
+  EXPECT_EQ(nf.status().code(), Code::kNotFound);
+  EXPECT_THAT(nf.status().message(), StartsWith("cannot pull actor " + missing + ": "));
+  EXPECT_THAT(nf.status().message(), HasSubstr("MANIFEST_UNKNOWN"));
+
+  auto bad = host.StartActorFromRegistry("127.0.0.1:5000/Echo:1");
+  EXPECT_EQ(bad.status().code(), Code::kInvalidArgument);
+  EXPECT_THAT(bad.status().message(), HasSubstr("invalid OCI reference \"127.0.0.1:5000/Echo:1\""));
+
+  // An actor is not a provider, and a provider archive is not an actor.
+  const std::string echo = Push("echo:0.2.0", Fixture("echo.wasm"));
+  const std::string kv = Push("keyvalue:0.1.0", ReadOrFail(KeyValueArchivePath()));
+  auto wrong_provider = host.StartCapabilityFromRegistry(echo, "default");
+  EXPECT_EQ(wrong_provider.status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(
+      wrong_provider.status().message(),
+      "cannot pull provider " + echo + ": it is an actor (a wasm module), not a provider archive");
+  auto wrong_actor = host.StartActorFromRegistry(kv);
+  EXPECT_EQ(wrong_actor.status().message(),
+            "cannot pull actor " + kv + ": it is a provider archive, not an actor (a wasm module)");
+  EXPECT_TRUE(host.Actors().empty());
+  EXPECT_TRUE(host.OciReferences().empty());
+}
+
+TEST_F(HostOciTest, APullHoldsNoLockOfTheHost) {
+  // A registry whose accept queue is full: the pull waits for the connect timeout (the
+  // client's default, 10 s). Meanwhile the host serves calls and starts other actors.
+  oci::testing::Blackhole blackhole;
+  const std::string hole = "127.0.0.1:" + std::to_string(blackhole.port());
+  const std::string echo_ref = Push("echo:0.2.0", Fixture("echo.wasm"));
+  HostConfig config = Config();
+  config.allowed_insecure.push_back(hole);
+  Host& host = StartHost(config);
+  ASSERT_TRUE(Ok(host.StartActorFromRegistry(echo_ref)));
+
+  std::atomic<bool> pulling{true};
+  auto stuck = std::async(std::launch::async, [&] {
+    auto r = host.StartActorFromRegistry(hole + "/ponger:1");
+    pulling = false;
+    return r;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // let the pull begin
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(HealthOf(host, kEchoKey), kHealthResponseHex);
+  ASSERT_TRUE(Ok(host.StartActor(Fixture("ponger.wasm"))));
+  ASSERT_TRUE(Ok(host.StopActor(echo_ref)));
+  EXPECT_EQ(host.Actors().size(), 1u);
+  EXPECT_TRUE(pulling.load()) << "the pull ended early; the test shows nothing";
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+
+  auto r = stuck.get();
+  EXPECT_EQ(r.status().code(), Code::kDeadlineExceeded) << r.status().message();
+  EXPECT_THAT(r.status().message(),
+              StartsWith("cannot pull actor " + hole + "/ponger:1: registry " + hole +
+                         " did not answer in time"));
+}
+
+TEST_F(HostOciTest, LiveUpdateToANewReference) {
+  const std::string r0 = Push("echo-rev:r0", Fixture("echo_r0.wasm"));
+  const std::string r1 = Push("echo-rev:r1", Fixture("echo_r1.wasm"));
+  HostConfig config = Config();
+  config.allow_live_updates = true;
+  Host& host = StartHost(config);
+  ASSERT_TRUE(Ok(host.StartActorFromRegistry(r0)));
+  EXPECT_THAT(BodyOf(host.CallActor(kEchoRevKey, "HandleRequest", test::HttpGet("/foo/bar"))),
+              StartsWith(R"({"revision":0,)"));
+
+  // The update as 0.18's update_actor(key, oci_ref, bytes) takes it: the bytes pulled
+  // from the new reference.
+  oci::ClientConfig pull_config;
+  pull_config.allowed_insecure = {registry_->host()};
+  pull_config.cache_dir = dir_ + "/cache";
+  auto next = oci::Client(pull_config).Pull(r1);
+  ASSERT_TRUE(Ok(next));
+  ASSERT_TRUE(Ok(host.UpdateActor(kEchoRevKey, next->data, r1)));
+
+  EXPECT_THAT(BodyOf(host.CallActor(kEchoRevKey, "HandleRequest", test::HttpGet("/foo/bar"))),
+              StartsWith(R"({"revision":1,)"));
+  auto identity = host.GetActorIdentity(kEchoRevKey);
+  ASSERT_TRUE(Ok(identity));
+  EXPECT_EQ(identity->revision, 1);
+  EXPECT_EQ(identity->image_ref, r1);
+  EXPECT_EQ(host.OciReferences(),
+            (std::map<std::string, std::string>{{r1, std::string(kEchoRevKey)}}));
+  // The old reference names nothing any more; the new one stops the actor.
+  ASSERT_TRUE(Ok(host.StopActor(r0)));
+  EXPECT_EQ(host.Actors().size(), 1u);
+  ASSERT_TRUE(Ok(host.StopActor(r1)));
+  EXPECT_TRUE(host.Actors().empty());
+}
+
+TEST_F(HostOciTest, AManifestWithReferencesStartsAndLinksThem) {
+  const std::string provider_ref = Push("keyvalue:0.1.0", ReadOrFail(KeyValueArchivePath()));
+  const std::string actor_ref = Push("kvcounter:0.2.0", Fixture("kvcounter.wasm"));
+  const std::string text = "actors:\n  - " + actor_ref +
+                           "\ncapabilities:\n  - image_ref: " + provider_ref +
+                           "\nlinks:\n  - actor: " + std::string(kKvCounterKey) +
+                           "\n    contract_id: wasmcloud:keyvalue\n";
+  auto manifest = ParseManifest(text, ManifestFormat::kYaml, "oci.yaml");
+  ASSERT_TRUE(Ok(manifest));
+  Host& host = StartHost(Config());
+  ASSERT_TRUE(Ok(host.ApplyManifest(*manifest)));
+  EXPECT_EQ(host.OciReferences().size(), 2u);
+  EXPECT_EQ(host.OciReferences().at(actor_ref), kKvCounterKey);
+  EXPECT_EQ(BodyOf(host.CallActor(kKvCounterKey, "HandleRequest", test::HttpGet("/m"))),
+            R"({"counter":1})");
+  EXPECT_EQ(BodyOf(host.CallActor(kKvCounterKey, "HandleRequest", test::HttpGet("/m"))),
+            R"({"counter":2})");
+}
+
+TEST_F(HostOciTest, AManifestSaysWhichEntriesFailedAndWhy) {
+  const std::string missing = registry_->host() + "/nothing:1";
+  const std::string text =
+      "actors:\n  - " + missing +
+      "\n  - no-such-dir/echo.wasm\ncapabilities:\n  - image_ref: " + registry_->host() +
+      "/echo:latest\n";
+  auto manifest = ParseManifest(text, ManifestFormat::kYaml, "bad.yaml");
+  ASSERT_TRUE(Ok(manifest));
+  Host& host = StartHost(Config());
+  Status s = host.ApplyManifest(*manifest);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.code(), Code::kNotFound);
+  EXPECT_THAT(s.message(), HasSubstr("bad.yaml:2:5: actor " + missing + ": cannot pull actor " +
+                                     missing + ": "));
+  EXPECT_THAT(s.message(), HasSubstr("bad.yaml:3:5: actor no-such-dir/echo.wasm: no such file"));
+  EXPECT_THAT(s.message(),
+              HasSubstr("capability " + registry_->host() + "/echo:latest: cannot pull provider " +
+                        registry_->host() + "/echo:latest: Fetching images tagged 'latest'"));
+}
+
+TEST_F(HostOciTest, AMissingCaFileIsRefusedAtStart) {
+  HostConfig config = Config();
+  config.oci_ca_file = dir_ + "/no-such-ca.pem";
+  Host host(config);
+  Status s = host.Start();
+  EXPECT_EQ(s.code(), Code::kInvalidArgument);
+  EXPECT_EQ(s.message(),
+            "OCI CA file " + config.oci_ca_file + " (--oci-ca-file) is not a readable file");
+}
+
+}  // namespace
+}  // namespace wasmcloud::host
