@@ -8,12 +8,16 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <future>
+#include <iostream>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "core/bytes.h"
 #include "core/status.h"
@@ -225,9 +229,16 @@ TEST_F(HostOciTest, StartsOurKeyValueArchiveFromTheRegistryAndKvcounterCounts) {
 TEST_F(HostOciTest, TheCacheServesASecondHostWithTheRegistryStopped) {
   const std::string actor_ref = Push("echo:0.2.0", Fixture("echo.wasm"));
   const std::string provider_ref = Push("keyvalue:0.1.0", ReadOrFail(KeyValueArchivePath()));
+  using Clock = std::chrono::steady_clock;
+  auto ms = [](Clock::duration d) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
+  };
+  Clock::duration from_registry{}, from_cache{};
   {
     Host& first = StartHost(Config());
+    auto start = Clock::now();
     ASSERT_TRUE(Ok(first.StartActorFromRegistry(actor_ref)));
+    from_registry = Clock::now() - start;
     ASSERT_TRUE(Ok(first.StartCapabilityFromRegistry(provider_ref, "default")));
     ASSERT_TRUE(Ok(first.Stop()));
   }
@@ -235,7 +246,11 @@ TEST_F(HostOciTest, TheCacheServesASecondHostWithTheRegistryStopped) {
 
   // Same cache: no request is needed.
   Host& second = StartHost(Config());
+  auto start = Clock::now();
   ASSERT_TRUE(Ok(second.StartActorFromRegistry(actor_ref)));
+  from_cache = Clock::now() - start;
+  std::cout << "echo.wasm started from the registry in " << ms(from_registry)
+            << " ms, from the cache in " << ms(from_cache) << " ms\n";
   EXPECT_EQ(HealthOf(second, kEchoKey), kHealthResponseHex);
   ASSERT_TRUE(Ok(second.StartCapabilityFromRegistry(provider_ref, "default")));
 
@@ -438,6 +453,107 @@ TEST_F(HostOciTest, AManifestSaysWhichEntriesFailedAndWhy) {
   EXPECT_THAT(s.message(),
               HasSubstr("capability " + registry_->host() + "/echo:latest: cannot pull provider " +
                         registry_->host() + "/echo:latest: Fetching images tagged 'latest'"));
+}
+
+TEST_F(HostOciTest, ConcurrentStartsOfOneReferenceAllSucceed) {
+  const std::string ref = Push("echo:0.2.0", Fixture("echo.wasm"));
+  Host& host = StartHost(Config());
+  std::vector<std::future<Result<std::string>>> starts;
+  for (int i = 0; i < 4; ++i) {
+    starts.push_back(
+        std::async(std::launch::async, [&] { return host.StartActorFromRegistry(ref); }));
+  }
+  for (auto& f : starts) {
+    auto r = f.get();
+    ASSERT_TRUE(Ok(r));
+    EXPECT_EQ(*r, kEchoKey);
+  }
+  EXPECT_EQ(host.Actors().size(), 1u);
+  EXPECT_EQ(HealthOf(host, kEchoKey), kHealthResponseHex);
+}
+
+// Sets an environment variable for one test, restoring it afterwards.
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const char* value) : name_(name) {
+    if (const char* old = std::getenv(name)) old_ = old;
+    if (value != nullptr) {
+      setenv(name, value, 1);
+    } else {
+      unsetenv(name);
+    }
+  }
+  ~ScopedEnv() {
+    if (old_) {
+      setenv(name_, old_->c_str(), 1);
+    } else {
+      unsetenv(name_);
+    }
+  }
+
+ private:
+  const char* name_;
+  std::optional<std::string> old_;
+};
+
+TEST(HostOciTlsTest, APrivateCaAndBasicCredentialsFromTheEnvironment) {
+  const std::string dir = MakeTempDir();
+  auto pki = oci::testing::MakeTestPki(dir);
+  ASSERT_TRUE(Ok(pki));
+  oci::testing::RegistryOptions options;
+  options.tls = true;
+  options.pki = *pki;
+  options.htpasswd_user = "robot";
+  options.htpasswd_password = "s3cret pass";
+  auto registry = RegistryServer::Start(options);
+  ASSERT_TRUE(Ok(registry));
+  const std::string ref = (*registry)->host() + "/echo:0.2.0";
+  {
+    oci::ClientConfig push;
+    push.ca_file = pki->ca_cert;
+    push.cache_dir.clear();
+    push.credentials[(*registry)->host()] = {"robot", "s3cret pass"};
+    auto parsed = oci::ParseReference(ref);
+    ASSERT_TRUE(Ok(parsed));
+    ASSERT_TRUE(Ok(oci::Client(push).Push(*parsed, Fixture("echo.wasm"))));
+  }
+  ScopedEnv no_user("OCI_REGISTRY_USER", nullptr);
+  ScopedEnv no_password("OCI_REGISTRY_PASSWORD", nullptr);
+  ScopedEnv no_file("WASMCLOUD_OCI_CREDENTIALS", nullptr);
+
+  HostConfig config;
+  config.workers = 1;
+  config.oci_ca_file = pki->ca_cert;
+  config.oci_cache_dir = dir + "/cache";
+  {
+    // Without the CA the certificate is not trusted, and the hint names the host's flag.
+    HostConfig no_ca = config;
+    no_ca.oci_ca_file.clear();
+    Host host(no_ca);
+    ASSERT_TRUE(Ok(host.Start()));
+    auto r = host.StartActorFromRegistry(ref);
+    EXPECT_EQ(r.status().code(), Code::kUnavailable) << r.status().message();
+    EXPECT_THAT(r.status().message(), StartsWith("cannot pull actor " + ref + ": "));
+    EXPECT_THAT(r.status().message(), HasSubstr("--oci-ca-file"));
+  }
+  Host host(config);
+  ASSERT_TRUE(Ok(host.Start()));
+  auto anonymous = host.StartActorFromRegistry(ref);
+  EXPECT_EQ(anonymous.status().code(), Code::kPermissionDenied);
+  EXPECT_THAT(anonymous.status().message(),
+              StartsWith("cannot pull actor " + ref + ": registry " + (*registry)->host() +
+                         " requires credentials"));
+  {
+    // As 0.18: OCI_REGISTRY_USER and OCI_REGISTRY_PASSWORD, read at the pull.
+    ScopedEnv user("OCI_REGISTRY_USER", "robot");
+    ScopedEnv password("OCI_REGISTRY_PASSWORD", "s3cret pass");
+    ASSERT_TRUE(Ok(host.StartActorFromRegistry(ref)));
+  }
+  EXPECT_EQ(HealthOf(host, kEchoKey), kHealthResponseHex);
+  EXPECT_EQ(host.GetActorIdentity(kEchoKey)->image_ref, ref);
+  ASSERT_TRUE(Ok(host.Stop()));
+  registry->reset();
+  std::filesystem::remove_all(dir);
 }
 
 TEST_F(HostOciTest, AMissingCaFileIsRefusedAtStart) {
