@@ -204,6 +204,7 @@ Status HostCore::Stop() {
     providers_.clear();
     actors_.clear();
     call_aliases_.clear();
+    oci_refs_.clear();  // nothing runs any more
     actors_version_.fetch_add(1);
   }
   for (auto& p : providers) p->StopGuarded();
