@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The project's main job: set up, build, and run a host in single-player mode from the
-# example manifest until Ctrl-C. Extra arguments go to `wasmcloud up`.
+# demo manifest until Ctrl-C: the example kvcounter on http://127.0.0.1:8080 (try
+# `curl localhost:8080/hits`). Extra arguments go to `wasmcloud up`.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 "$root/scripts/setup.sh"
 build_dir="${WC_BUILD_DIR:-$root/build}"
 export WASMCLOUD_BUILD_DIR="$build_dir"
-exec "$build_dir/wasmcloud" up --manifest "$root/examples/echo.yaml" "$@"
+exec "$build_dir/wasmcloud" up --manifest "$root/examples/demo.yaml" "$@"

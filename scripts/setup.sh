@@ -15,7 +15,7 @@ packages=(
   libarchive-dev
   libhiredis-dev redis-server
   libboost-dev libnats-dev nats-server libcurl4-openssl-dev wrk
-  docker-registry skopeo apache2-utils openssl
+  docker-registry skopeo apache2-utils openssl curl
   libicu72 libuv1 libc-ares2 libnghttp2-14 libbrotli1 libssl3 zlib1g
 )
 missing=()

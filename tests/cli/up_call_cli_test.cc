@@ -11,14 +11,19 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "support/run_command.h"
+#include "support/up_process.h"
 
 namespace wasmcloud {
 namespace {
 
 using testing::FixturePath;
 using testing::RunCommand;
+using testing::UpProcess;
 using testing::WasmcloudBinary;
 
 constexpr char kEcho[] = "MBCFOPM6JW2APJLXJD3Z5O4CN7CPYJ2B4FTKLJUR5YR5MITIU7HD3WD5";
@@ -186,72 +191,6 @@ TEST(CallCliTest, UpstreamRustProviderArchivesAreRefusedWithAClearReason) {
   EXPECT_NE(r.err.find("Rust trait objects"), std::string::npos) << r.err;
 }
 
-// A `wasmcloud up` child whose stderr (the log) is read line by line.
-class UpProcess {
- public:
-  explicit UpProcess(const std::vector<std::string>& args) {
-    int fds[2];
-    EXPECT_EQ(pipe(fds), 0);
-    pid_ = fork();
-    if (pid_ == 0) {
-      dup2(fds[1], 2);
-      int devnull = open("/dev/null", O_WRONLY);
-      dup2(devnull, 1);
-      close(fds[0]);
-      setenv("WASMCLOUD_BUILD_DIR", WC_BUILD_DIR, 1);  // for examples/echo.yaml
-      std::vector<char*> argv;
-      std::string bin = WasmcloudBinary();
-      argv.push_back(bin.data());
-      std::vector<std::string> copy = args;
-      for (auto& a : copy) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      execv(bin.c_str(), argv.data());
-      _exit(127);
-    }
-    close(fds[1]);
-    fd_ = fds[0];
-  }
-  ~UpProcess() {
-    if (pid_ > 0) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-    if (fd_ >= 0) close(fd_);
-  }
-  // Reads the log until `text` appears or the process closes it; false on timeout.
-  bool WaitFor(const std::string& text, std::chrono::seconds timeout = std::chrono::seconds(60)) {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (log_.find(text) == std::string::npos) {
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-                      deadline - std::chrono::steady_clock::now())
-                      .count();
-      if (left <= 0) return false;
-      pollfd p{fd_, POLLIN, 0};
-      if (poll(&p, 1, static_cast<int>(left)) <= 0) continue;
-      char buf[4096];
-      ssize_t n = read(fd_, buf, sizeof buf);
-      if (n <= 0) return log_.find(text) != std::string::npos;
-      log_.append(buf, static_cast<size_t>(n));
-    }
-    return true;
-  }
-  // Sends `sig` and waits for the exit; the exit code (128+signal when killed).
-  int Stop(int sig) {
-    kill(pid_, sig);
-    WaitFor("\x01 never printed", std::chrono::seconds(60));  // drains the log to EOF
-    int status = 0;
-    waitpid(pid_, &status, 0);
-    pid_ = -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  }
-  const std::string& log() const { return log_; }
-
- private:
-  pid_t pid_ = -1;
-  int fd_ = -1;
-  std::string log_;
-};
-
 TEST(UpCliTest, RunsUntilSigtermLogsWhatItStartedAndStopsCleanly) {
   ScopedTempDir dir;
   std::string manifest = dir.Write("m.yaml", "labels:\n  zone: test\nactors:\n  - " +
@@ -281,6 +220,31 @@ TEST(UpCliTest, TheExampleManifestOfTheMainJobRuns) {
   ASSERT_TRUE(up.WaitFor("running until SIGINT or SIGTERM")) << up.log();
   EXPECT_NE(up.log().find("started actor Example echo"), std::string::npos) << up.log();
   EXPECT_EQ(up.Stop(SIGTERM), 0) << up.log();
+}
+
+// The README's main job: examples/demo.yaml serves the example kvcounter over HTTP with
+// the first-party archives; each GET counts up (on a free port instead of 8080).
+TEST(UpCliTest, TheDemoManifestServesACounterOverHttp) {
+  const int port = testing::FreeLoopbackPort();
+  ASSERT_GT(port, 0);
+  UpProcess up({"up", "--manifest", std::string(WC_SOURCE_DIR) + "/examples/demo.yaml"},
+               {{"DEMO_PORT", std::to_string(port)}});
+  ASSERT_TRUE(up.WaitFor("running until SIGINT or SIGTERM")) << up.log();
+  EXPECT_EQ(up.log().find("failed"), std::string::npos) << up.log();
+  const std::string url = "http://127.0.0.1:" + std::to_string(port) + "/hits";
+  for (int i = 1; i <= 3; ++i) {
+    auto r = RunCommand({"curl", "-sS", "--max-time", "10", url});
+    ASSERT_EQ(r.exit_code, 0) << r.err << up.log();
+    EXPECT_EQ(r.out, "{\"counter\":" + std::to_string(i) + "}");
+  }
+  // Another path is another key.
+  auto other = RunCommand(
+      {"curl", "-sS", "--max-time", "10", "http://127.0.0.1:" + std::to_string(port) + "/other"});
+  EXPECT_EQ(other.out, "{\"counter\":1}");
+  EXPECT_EQ(up.Stop(SIGTERM), 0) << up.log();
+  // Stopped: the port no longer answers.
+  auto after = RunCommand({"curl", "-sS", "--max-time", "5", url});
+  EXPECT_NE(after.exit_code, 0);
 }
 
 }  // namespace
