@@ -11,9 +11,12 @@ build_dir="${WC_BUILD_DIR:-$root/build}"
 (cd "$build_dir" && ctest --output-on-failure -j2 --timeout 600)
 
 if [ "${SANITIZE:-1}" != "0" ]; then
-  # The layers that touch guest memory, threads and untrusted bytes. (The CLI tests
-  # need the ordinary build's example actor and are left to it.)
-  tests=(wasm_engine_test wapc_test wire_test manifest_test provider_test native_library_test host_test)
+  # The layers that touch guest memory, threads and untrusted bytes, and the providers'
+  # servers and clients. (The CLI tests need the ordinary build's example actor and are
+  # left to it.)
+  tests=(wasm_engine_test wapc_test wire_test manifest_test provider_test native_library_test host_test
+         httpserver_exchange_test httpserver_server_test messaging_provider_test
+         httpclient_provider_test actor_sdk_test oci_reference_test)
   asan_dir="${WC_ASAN_BUILD_DIR:-$root/build-asan}"
   if [ ! -f "$asan_dir/build.ninja" ]; then
     cmake -S "$root" -B "$asan_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWC_SANITIZE=ON \

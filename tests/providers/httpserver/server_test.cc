@@ -256,12 +256,14 @@ TEST_F(HttpServerTest, ConnectionCloseAndHttp10EndTheConnection) {
 }
 
 TEST_F(HttpServerTest, AMalformedRequestIs400AndTheServerKeepsServing) {
+  // The start of a TLS ClientHello sent to the plain-HTTP port (with NUL bytes in it).
+  static const char kTlsHello[] = "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n";
   uint16_t port = BindLocal();
   for (std::string garbage :
        {std::string("GARBAGE\r\n\r\n"),
         std::string("GET / HTTP/1.1\r\nContent-Length: abc\r\n\r\n"),
         std::string("GET / HTTP/1.1\r\nNo colon here\r\n\r\n"),
-        std::string("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n", 17)}) {
+        std::string(kTlsHello, sizeof kTlsHello - 1)}) {
     auto c = HttpConnection::Connect(port);
     ASSERT_TRUE(c.ok());
     auto r = (*c)->RoundTrip(garbage);
