@@ -12,6 +12,8 @@
 
 #include "core/status.h"
 
+#include "support/run_command.h"
+
 namespace wasmcloud::oci::testing {
 
 // Files made with the openssl command line: a CA, and a server certificate it signs for
@@ -67,8 +69,8 @@ class RegistryServer {
   pid_t pid_ = -1;
 };
 
-// A port of 127.0.0.1 that was free a moment ago (bound to port 0, then closed).
-int FreePort();
+// A port of 127.0.0.1 that was free a moment ago (tests/support).
+inline int FreePort() { return ::wasmcloud::testing::FreeLoopbackPort(); }
 // A port of 127.0.0.1 that nothing listens on (bound, never listened, kept by the
 // returned fd until closed): connections to it are refused.
 int ClosedPort(int* fd_out);

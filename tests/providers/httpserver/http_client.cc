@@ -212,14 +212,5 @@ Result<ClientResponse> Fetch(uint16_t port, std::string_view method, std::string
 
 bool Accepts(uint16_t port) { return HttpConnection::Connect(port, 2s).ok(); }
 
-uint16_t FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr = Loopback(0);
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
 
 }  // namespace wasmcloud::httpserver::testing

@@ -12,6 +12,8 @@
 
 #include "core/status.h"
 
+#include "support/run_command.h"
+
 namespace wasmcloud::httpserver::testing {
 
 using namespace std::chrono_literals;
@@ -73,7 +75,7 @@ Result<ClientResponse> Fetch(uint16_t port, std::string_view method, std::string
 // Whether something accepts connections on 127.0.0.1:port now.
 bool Accepts(uint16_t port);
 
-// A port of 127.0.0.1 that was free a moment ago (bound to port 0, then closed).
-uint16_t FreePort();
+// A port of 127.0.0.1 that was free a moment ago (tests/support).
+inline uint16_t FreePort() { return static_cast<uint16_t>(::wasmcloud::testing::FreeLoopbackPort()); }
 
 }  // namespace wasmcloud::httpserver::testing

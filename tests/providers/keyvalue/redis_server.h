@@ -10,6 +10,8 @@
 
 #include "core/status.h"
 
+#include "support/run_command.h"
+
 namespace wasmcloud::keyvalue::testing {
 
 class RedisServer {
@@ -52,7 +54,7 @@ class RedisServer {
   pid_t pid_ = -1;
 };
 
-// A port of 127.0.0.1 that was free a moment ago (bound to port 0, then closed).
-int FreePort();
+// A port of 127.0.0.1 that was free a moment ago (tests/support).
+inline int FreePort() { return ::wasmcloud::testing::FreeLoopbackPort(); }
 
 }  // namespace wasmcloud::keyvalue::testing

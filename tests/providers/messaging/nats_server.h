@@ -13,6 +13,8 @@
 
 #include "core/status.h"
 
+#include "support/run_command.h"
+
 namespace wasmcloud::messaging::testing {
 
 class NatsServer {
@@ -56,7 +58,7 @@ class NatsServer {
   pid_t pid_ = -1;
 };
 
-// A port of 127.0.0.1 that was free a moment ago (bound to port 0, then closed).
-int FreePort();
+// A port of 127.0.0.1 that was free a moment ago (tests/support).
+inline int FreePort() { return ::wasmcloud::testing::FreeLoopbackPort(); }
 
 }  // namespace wasmcloud::messaging::testing
