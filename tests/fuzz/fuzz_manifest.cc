@@ -83,8 +83,13 @@ void Check(std::string_view text, ManifestFormat format, std::string_view source
     FUZZ_CHECK(Within(c.location, source, lines, text.size()));
   }
   for (const auto& l : m->links) {
-    FUZZ_CHECK(l.actor.size() == 56 && l.actor[0] == 'M');
-    FUZZ_CHECK(l.provider_id.size() == 56 && l.provider_id[0] == 'V');
+    // An actor key (M...) or a call alias (not empty, no spaces or control characters);
+    // a provider key (V...) or nothing (the host's provider of the contract).
+    if (!(l.actor.size() == 56 && l.actor[0] == 'M')) {
+      FUZZ_CHECK(!l.actor.empty());
+      for (char c : l.actor) FUZZ_CHECK(static_cast<unsigned char>(c) > 0x20 && c != 0x7f);
+    }
+    FUZZ_CHECK(l.provider_id.empty() || (l.provider_id.size() == 56 && l.provider_id[0] == 'V'));
     FUZZ_CHECK(!l.contract_id.empty() && !l.link_name.empty());
     FUZZ_CHECK(Within(l.location, source, lines, text.size()));
   }
