@@ -1,4 +1,5 @@
 #include "httpclient/client.h"
+#include "core/text.h"
 
 #include <curl/curl.h>
 #include <dlfcn.h>
@@ -17,14 +18,6 @@ namespace wasmcloud::httpclient {
 namespace {
 
 // ---- link values ----
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
 
 Result<uint64_t> ParseInRange(const std::string& name, const std::string& text, uint64_t min,
                               uint64_t max, std::string_view unit) {
@@ -57,15 +50,6 @@ bool IsVisibleText(std::string_view v) {
     auto c = static_cast<unsigned char>(ch);
     return c == '\t' || (c >= 0x20 && c < 0x7f);
   });
-}
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() &&
-         (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) {
-    s.remove_suffix(1);
-  }
-  return s;
 }
 
 struct CurlUrlDeleter {
@@ -109,7 +93,7 @@ Result<UrlPtr> ParseUrl(const std::string& text) {
   if (rc != CURLUE_OK) {
     return InvalidArgument("bad URL \"" + text + "\": " + curl_url_strerror(rc));
   }
-  const std::string scheme = Lower(UrlPart(url.get(), CURLUPART_SCHEME));
+  const std::string scheme = AsciiLower(UrlPart(url.get(), CURLUPART_SCHEME));
   if (scheme != "http" && scheme != "https") {
     return PermissionDenied("refused URL \"" + text + "\": the scheme \"" + scheme +
                             "\" is not allowed (only http and https)");
@@ -141,7 +125,7 @@ Result<SlistPtr> HeaderList(const wire::StringMap& headers, bool has_body) {
     if (value.find_first_of(std::string_view("\r\n\0", 3)) != std::string::npos) {
       return InvalidArgument("the value of header " + name + " contains CR, LF or NUL");
     }
-    const std::string lower = Lower(name);
+    const std::string lower = AsciiLower(name);
     if (!seen.insert(lower).second) {
       return InvalidArgument("the header " + name + " is given twice (in different cases)");
     }
@@ -196,11 +180,11 @@ size_t OnHeader(char* data, size_t size, size_t count, void* user) {
   } else if (line.front() == ' ' || line.front() == '\t') {  // obsolete line folding
     if (!t->headers.empty()) {
       t->headers.back().second += " ";
-      t->headers.back().second += Trim(line);
+      t->headers.back().second += TrimAsciiSpace(line);
     }
   } else if (size_t colon = line.find(':'); colon != std::string_view::npos) {
-    t->headers.emplace_back(Lower(Trim(line.substr(0, colon))),
-                            std::string(Trim(line.substr(colon + 1))));
+    t->headers.emplace_back(AsciiLower(TrimAsciiSpace(line.substr(0, colon))),
+                            std::string(TrimAsciiSpace(line.substr(colon + 1))));
   }
   return n;
 }
@@ -263,7 +247,7 @@ Result<ClientSettings> ParseClientSettings(const std::map<std::string, std::stri
   std::map<std::string, std::string> by_name;  // lowercase name -> the name as given
   bool timeout_ms = false, timeout_s = false;
   for (const auto& [name, value] : values) {
-    const std::string key = Lower(name);
+    const std::string key = AsciiLower(name);
     if (key != "timeout_ms" && key != "timeout" && key != "max_redirects" &&
         key != "max_response_bytes") {
       continue;

@@ -1,13 +1,10 @@
 #include "httpserver/exchange.h"
+#include "core/text.h"
 
 #include "wire/http.h"
 
 namespace wasmcloud::httpserver {
 namespace {
-
-bool StartsWith(std::string_view text, std::string_view prefix) {
-  return text.substr(0, prefix.size()) == prefix;
-}
 
 bool IsTokenChar(char c) {
   if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
@@ -32,14 +29,6 @@ Target SplitTarget(std::string_view target) {
   return Target{std::string(target.substr(0, q)), std::string(target.substr(q + 1))};
 }
 
-std::string Lowercase(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
-
 bool IsValidHeaderName(std::string_view name) {
   if (name.empty()) return false;
   for (char c : name) {
@@ -61,10 +50,10 @@ HttpReply TextReply(unsigned status, std::string_view text) {
 }
 
 bool IsActorUnavailable(std::string_view m) {
-  return (StartsWith(m, "actor ") && m.find(" is not running on this host") != m.npos) ||
-         StartsWith(m, "Specified actor was not a public key or a known call alias") ||
-         StartsWith(m, "the host is not running") || StartsWith(m, "the host is stopping") ||
-         StartsWith(m, "the host is gone") || StartsWith(m, "call_actor: the host has");
+  return (m.starts_with("actor ") && m.find(" is not running on this host") != m.npos) ||
+         m.starts_with("Specified actor was not a public key or a known call alias") ||
+         m.starts_with("the host is not running") || m.starts_with("the host is stopping") ||
+         m.starts_with("the host is gone") || m.starts_with("call_actor: the host has");
 }
 
 HttpReply ReplyFromActor(const Result<Bytes>& outcome) {
@@ -86,7 +75,7 @@ HttpReply ReplyFromActor(const Result<Bytes>& outcome) {
   r.headers.reserve(response->header.size());
   for (auto& [name, value] : response->header) {
     if (!IsValidHeaderName(name) || !IsValidHeaderValue(value)) continue;
-    const std::string lower = Lowercase(name);
+    const std::string lower = AsciiLower(name);
     if (lower == "content-length" || lower == "transfer-encoding" || lower == "connection") {
       continue;
     }

@@ -22,9 +22,6 @@ struct Target {
 };
 Target SplitTarget(std::string_view target);
 
-// ASCII lowercase (header names as hyper reported them to 0.18 actors).
-std::string Lowercase(std::string_view text);
-
 // What the server answers.
 struct HttpReply {
   unsigned status = 200;

@@ -6,6 +6,7 @@
 
 #include <string>
 
+#include "common/log_level.h"
 #include "httpserver/exchange.h"
 #include "httpserver/server.h"
 #include "httpserver/settings.h"
@@ -15,20 +16,7 @@
 namespace wasmcloud::httpserver {
 namespace {
 
-wc_log_level ToWcLevel(LogLevel level) {
-  switch (level) {
-    case LogLevel::kTrace:
-      return WC_LOG_TRACE;
-    case LogLevel::kDebug:
-      return WC_LOG_DEBUG;
-    case LogLevel::kInfo:
-      return WC_LOG_INFO;
-    case LogLevel::kWarn:
-      return WC_LOG_WARN;
-    default:
-      return WC_LOG_ERROR;
-  }
-}
+using providers::ToWcLevel;
 
 class HttpServerProvider final : public sdk::Provider {
  public:

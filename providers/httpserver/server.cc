@@ -1,4 +1,5 @@
 #include "httpserver/server.h"
+#include "core/text.h"
 
 #include <algorithm>
 #include <atomic>
@@ -272,7 +273,7 @@ class Session : public std::enable_shared_from_this<Session> {
     request.path = std::move(target.path);
     request.query_string = std::move(target.query);
     for (const auto& field : req) {
-      request.header[Lowercase(View(field.name_string()))] = std::string(field.value());
+      request.header[AsciiLower(View(field.name_string()))] = std::string(field.value());
     }
     request.body = std::move(req.body());
     const bool keep_alive = req.keep_alive();

@@ -1,4 +1,5 @@
 #include "messaging/link_config.h"
+#include "core/text.h"
 
 #include <algorithm>
 #include <cctype>
@@ -6,18 +7,12 @@
 namespace wasmcloud::messaging {
 namespace {
 
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
-
 // The trimmed, non-empty entries of a comma-separated list.
 std::vector<std::string> SplitList(std::string_view list) {
   std::vector<std::string> out;
   while (true) {
     const size_t comma = list.find(',');
-    std::string_view entry = Trim(list.substr(0, comma));
+    std::string_view entry = TrimAsciiSpace(list.substr(0, comma));
     if (!entry.empty()) out.emplace_back(entry);
     if (comma == std::string_view::npos) break;
     list.remove_prefix(comma + 1);
@@ -34,15 +29,9 @@ bool HasBlankOrControl(std::string_view s) {
 
 std::string Quote(std::string_view s) { return "\"" + std::string(s) + "\""; }
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 std::string Value(const std::map<std::string, std::string>& values, const char* key) {
   auto it = values.find(key);
-  return it == values.end() ? std::string() : std::string(Trim(it->second));
+  return it == values.end() ? std::string() : std::string(TrimAsciiSpace(it->second));
 }
 
 }  // namespace
@@ -53,7 +42,7 @@ Status CheckServerUrl(std::string_view url) {
   };
   std::string_view rest = url;
   if (const size_t scheme_end = rest.find("://"); scheme_end != std::string_view::npos) {
-    const std::string scheme = Lower(rest.substr(0, scheme_end));
+    const std::string scheme = AsciiLower(rest.substr(0, scheme_end));
     if (scheme != "nats" && scheme != "tls") return bad("the scheme must be nats:// or tls://");
     rest.remove_prefix(scheme_end + 3);
   }
@@ -154,10 +143,10 @@ Result<LinkConfig> ParseLinkConfig(const std::map<std::string, std::string>& val
   for (const std::string& entry : SplitList(Value(values, kSubscriptionKey))) {
     SubscriptionSpec spec;
     const size_t bar = entry.find('|');
-    spec.subject = std::string(Trim(std::string_view(entry).substr(0, bar)));
+    spec.subject = std::string(TrimAsciiSpace(std::string_view(entry).substr(0, bar)));
     spec.queue = bar == std::string::npos
                      ? default_queue
-                     : std::string(Trim(std::string_view(entry).substr(bar + 1)));
+                     : std::string(TrimAsciiSpace(std::string_view(entry).substr(bar + 1)));
     WC_RETURN_IF_ERROR(CheckSubject(spec.subject, true, kSubscriptionKey));
     if (bar != std::string::npos && (spec.queue.empty() || HasBlankOrControl(spec.queue))) {
       return InvalidArgument(std::string(kSubscriptionKey) + " " + Quote(entry) +

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "common/log_level.h"
 #include "messaging/dispatch.h"
 #include "messaging/link_config.h"
 #include "messaging/nats_library.h"
@@ -21,20 +22,7 @@
 namespace wasmcloud::messaging {
 namespace {
 
-wc_log_level ToWcLevel(LogLevel level) {
-  switch (level) {
-    case LogLevel::kTrace:
-      return WC_LOG_TRACE;
-    case LogLevel::kDebug:
-      return WC_LOG_DEBUG;
-    case LogLevel::kInfo:
-      return WC_LOG_INFO;
-    case LogLevel::kWarn:
-      return WC_LOG_WARN;
-    default:
-      return WC_LOG_ERROR;
-  }
-}
+using providers::ToWcLevel;
 
 std::string Subjects(const LinkConfig& config) {
   if (config.subscriptions.empty()) return "no subjects";

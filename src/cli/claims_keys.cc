@@ -1,4 +1,5 @@
 #include "cli/claims_keys.h"
+#include "core/text.h"
 
 #include <sys/stat.h>
 
@@ -16,13 +17,6 @@ namespace {
 bool IsRegularFile(const std::string& path) {
   struct stat st {};
   return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
-}
-
-std::string Trim(std::string_view s) {
-  size_t b = 0, e = s.size();
-  while (b < e && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
-  while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1]))) --e;
-  return std::string(s.substr(b, e - b));
 }
 
 // mkdir -p with mode 0700 for the directories it creates.
@@ -52,11 +46,11 @@ Result<std::string> ReadKeyText(const std::string& seed_or_file) {
   if (IsRegularFile(seed_or_file)) {
     auto bytes = ReadFile(seed_or_file);
     if (!bytes.ok()) return InvalidArgument(bytes.status().message());
-    std::string text = Trim(AsChars(*bytes));
+    std::string text(TrimAsciiSpace(AsChars(*bytes)));
     std::fill(bytes->begin(), bytes->end(), 0);
     return text;
   }
-  return Trim(seed_or_file);
+  return std::string(TrimAsciiSpace(seed_or_file));
 }
 
 std::string KeyFileStem(std::string_view module_name) {

@@ -6,6 +6,7 @@
 // offset back through the expansions to the text as written, so "file:line:col" points
 // at what the user wrote (an offset inside an expanded value maps to its "${").
 #include "host/manifest.h"
+#include "core/text.h"
 
 #include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/exceptions.h>
@@ -1048,12 +1049,6 @@ class Checker {
   std::string_view base_dir_;
 };
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 }  // namespace
 
 std::string SourceLocation::ToString() const {
@@ -1064,7 +1059,7 @@ ManifestFormat FormatForPath(std::string_view path) {
   // As Rust's Path::extension: none (also for ".hidden") → YAML.
   std::string ext = std::filesystem::path(path).extension().string();
   if (ext.empty()) return ManifestFormat::kYaml;
-  ext = Lower(ext);
+  ext = AsciiLower(ext);
   return ext == ".yaml" || ext == ".yml" ? ManifestFormat::kYaml : ManifestFormat::kJson;
 }
 

@@ -18,6 +18,7 @@
 #include "provider/native_library.h"
 #include "provider/provider.h"
 #include "support/run_command.h"
+#include "support/status_assert.h"
 #include "wire/core.h"
 #include "wire/http.h"
 #include "wire/keyvalue.h"
@@ -33,14 +34,7 @@ constexpr char kHealthRequest[] = "81ab706c616365686f6c646572c3";
 constexpr char kHealthy[] = "82a76865616c746879c3a76d657373616765a0";
 constexpr char kUpstreamKvCounter[] = "MCFMFDWFHGKELOXPCNCDXKK5OFLHBVEWRAOXR5JSQUD2TOFRE3DFPM7E";
 
-::testing::AssertionResult Ok(const Status& s) {
-  if (s.ok()) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << CodeName(s.code()) << ": " << s.message();
-}
-template <typename T>
-::testing::AssertionResult Ok(const Result<T>& r) {
-  return Ok(r.status());
-}
+using wasmcloud::testing::Ok;
 
 std::string Example(const std::string& name) {
   return std::string(WC_BUILD_DIR) + "/examples/" + name + "_signed.wasm";

@@ -28,6 +28,7 @@
 #include "oci/reference.h"
 #include "oci/registry_server.h"
 #include "support/run_command.h"
+#include "support/status_assert.h"
 #include "wire/http.h"
 
 namespace wasmcloud::host {
@@ -58,14 +59,7 @@ std::string KeyValueArchivePath() {
   return std::string(WC_BUILD_DIR) + "/providers/keyvalue.par.gz";
 }
 
-::testing::AssertionResult Ok(const Status& s) {
-  if (s.ok()) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << CodeName(s.code()) << ": " << s.message();
-}
-template <typename T>
-::testing::AssertionResult Ok(const Result<T>& r) {
-  return Ok(r.status());
-}
+using wasmcloud::testing::Ok;
 
 std::string HealthOf(Host& host, std::string_view actor) {
   auto request = HexDecode(kHealthRequestHex);

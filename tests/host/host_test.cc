@@ -30,6 +30,7 @@
 #include "host/manifest.h"
 #include "host/test_providers.h"
 #include "support/run_command.h"
+#include "support/status_assert.h"
 #include "support/uuid.h"
 #include "wasm/module_info.h"
 #include "wire/core.h"
@@ -91,14 +92,7 @@ const Bytes& Fixture(const std::string& relative) {
 }
 const Bytes& Actor(const std::string& name) { return Fixture("wc-host-0.18/" + name); }
 
-::testing::AssertionResult Ok(const Status& s) {
-  if (s.ok()) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << CodeName(s.code()) << ": " << s.message();
-}
-template <typename T>
-::testing::AssertionResult Ok(const Result<T>& r) {
-  return Ok(r.status());
-}
+using wasmcloud::testing::Ok;
 
 std::unique_ptr<Host> StartHost(HostConfig config = {}) {
   auto host = std::make_unique<Host>(std::move(config));
@@ -1306,11 +1300,9 @@ TEST(ManifestTest, LinksByCallAliasAndWithoutProviderId) {
                         "has the call alias \"nobody/here\""));
   EXPECT_THAT(s.message(), HasSubstr("demo.yaml:14:5"));
   EXPECT_THAT(s.message(), HasSubstr("no provider of wasmcloud:nothing with link name default"));
-  EXPECT_TRUE(HasLink(host->LinkDefinitions(), {std::string(kPongerKey),
-                                                std::string(kExtrasPublicKey),
-                                                "wasmcloud:extras",
-                                                "default",
-                                                {}}));
+  EXPECT_TRUE(HasLink(
+      host->LinkDefinitions(),
+      {std::string(kPongerKey), std::string(kExtrasPublicKey), "wasmcloud:extras", "default", {}}));
   EXPECT_TRUE(HasLink(host->LinkDefinitions(), {std::string(kExtrasActorKey),
                                                 std::string(kExtrasPublicKey),
                                                 "wasmcloud:extras",

@@ -2,36 +2,22 @@
 
 #include <arpa/inet.h>
 #include <curl/curl.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
-#include <fstream>
-#include <sstream>
 #include <thread>
 
 #include "core/bytes.h"
 #include "support/run_command.h"
-
-extern char** environ;
+#include "support/server_process.h"
 
 namespace wasmcloud::oci::testing {
 namespace {
 
 constexpr auto kStartTimeout = std::chrono::seconds(20);
-constexpr int kPortAttempts = 5;
-
-std::string ReadText(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 Status WriteText(const std::string& path, const std::string& text) {
   return WriteFile(path, AsBytes(text), 0644);
@@ -49,7 +35,6 @@ Status Run(const std::vector<std::string>& argv) {
 size_t Discard(char*, size_t size, size_t count, void*) { return size * count; }
 
 }  // namespace
-
 
 int ClosedPort(int* fd_out) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -115,14 +100,9 @@ Result<std::unique_ptr<RegistryServer>> RegistryServer::Start(RegistryOptions op
     if (r.exit_code != 0) return Internal("htpasswd failed: " + r.err);
     WC_RETURN_IF_ERROR(WriteText(server->dir_ + "/htpasswd", r.out));
   }
-  // Another process may take the port between FreePort and the registry binding it.
-  Status s;
-  for (int attempt = 0; attempt < kPortAttempts; ++attempt) {
-    server->port_ = FreePort();
-    s = server->Launch();
-    if (s.ok()) return server;
-  }
-  return s;
+  WC_RETURN_IF_ERROR(
+      wasmcloud::testing::LaunchOnFreePort(&server->port_, [&] { return server->Launch(); }));
+  return server;
 }
 
 Status RegistryServer::Launch() {
@@ -149,36 +129,14 @@ Status RegistryServer::Launch() {
   const std::string config_path = dir_ + "/config.yml";
   WC_RETURN_IF_ERROR(WriteText(config_path, config));
   const std::string log = dir_ + "/registry.log";
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-  posix_spawn_file_actions_adddup2(&fa, 1, 2);
-  std::vector<std::string> argv = {Binary(), "serve", config_path};
-  std::vector<char*> args;
-  for (auto& a : argv) args.push_back(a.data());
-  args.push_back(nullptr);
-  int rc = posix_spawn(&pid_, args[0], &fa, nullptr, args.data(), environ);
-  posix_spawn_file_actions_destroy(&fa);
-  if (rc != 0) {
-    pid_ = -1;
-    return Internal("cannot start " + Binary() + ": error " + std::to_string(rc));
-  }
-  const auto deadline = std::chrono::steady_clock::now() + kStartTimeout;
-  while (!Answers()) {
-    int status = 0;
-    if (waitpid(pid_, &status, WNOHANG) == pid_) {
-      pid_ = -1;
-      return Unavailable("docker-registry exited at start on port " + std::to_string(port_) + ": " +
-                         ReadText(log));
-    }
-    if (std::chrono::steady_clock::now() > deadline) {
-      Stop();
-      return DeadlineExceeded("docker-registry did not answer /v2/ on port " +
-                              std::to_string(port_) + ": " + ReadText(log));
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return Status::Ok();
+  wasmcloud::testing::ServerLaunch launch;
+  launch.argv = {Binary(), "serve", config_path};
+  launch.output_file = log;
+  launch.log_file = log;
+  launch.ready = [this] { return Answers(); };
+  launch.timeout = kStartTimeout;
+  launch.ready_means = "answer /v2/";
+  return wasmcloud::testing::LaunchServer(launch, &pid_);
 }
 
 // Any HTTP answer to /v2/ (200, or 401 with auth on) means the registry serves. Another
@@ -205,14 +163,7 @@ std::string RegistryServer::BlobDataPath(const std::string& digest) const {
   return dir_ + "/data/docker/registry/v2/blobs/sha256/" + hex.substr(0, 2) + "/" + hex + "/data";
 }
 
-void RegistryServer::Stop() {
-  if (pid_ <= 0) return;
-  kill(pid_, SIGTERM);
-  int status = 0;
-  while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
-  }
-  pid_ = -1;
-}
+void RegistryServer::Stop() { wasmcloud::testing::StopServer(&pid_, SIGTERM); }
 
 RegistryServer::~RegistryServer() { Stop(); }
 

@@ -17,16 +17,10 @@
 #include "core/bytes.h"
 #include "core/encoding.h"
 #include "support/run_command.h"
+#include "support/server_process.h"
 
 namespace wasmcloud::oci::testing {
 namespace {
-
-std::string ReadText(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 std::string UrlDecode(std::string_view s) {
   std::string out;
@@ -93,7 +87,7 @@ Result<std::unique_ptr<TokenServer>> TokenServer::Start(const std::string& dir, 
                                            "2", "-subj", "/CN=wasmcloud test token issuer"});
   if (r.exit_code != 0) return Internal("openssl req failed: " + r.err);
   // x5c holds the certificate's DER in standard base64: the PEM body without its lines.
-  std::string pem = ReadText(s->cert_);
+  std::string pem = wasmcloud::testing::ReadTextFile(s->cert_);
   std::istringstream lines(pem);
   for (std::string line; std::getline(lines, line);) {
     if (!line.empty() && line.front() != '-') s->cert_der_b64_ += line;

@@ -23,6 +23,7 @@
 #include "core/log.h"
 #include "core/status.h"
 #include "support/run_command.h"
+#include "support/status_assert.h"
 
 #ifdef WC_TEST_WITH_HOST
 #include "host/host.h"
@@ -39,14 +40,7 @@ using ::testing::StartsWith;
 
 constexpr std::string_view kActor = "MBCFOPM6JW2APJLXJD3Z5O4CN7CPYJ2B4FTKLJUR5YR5MITIU7HD3WD5";
 
-::testing::AssertionResult Ok(const Status& s) {
-  if (s.ok()) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << CodeName(s.code()) << ": " << s.message();
-}
-template <typename T>
-::testing::AssertionResult Ok(const Result<T>& r) {
-  return Ok(r.status());
-}
+using wasmcloud::testing::Ok;
 
 std::string Text(const Result<Bytes>& r) {
   if (!r.ok()) return "error: " + r.status().message();
@@ -492,14 +486,7 @@ namespace {
 constexpr std::string_view kKvCounterKey =
     "MCFMFDWFHGKELOXPCNCDXKK5OFLHBVEWRAOXR5JSQUD2TOFRE3DFPM7E";
 
-::testing::AssertionResult Ok(const Status& s) {
-  if (s.ok()) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << CodeName(s.code()) << ": " << s.message();
-}
-template <typename T>
-::testing::AssertionResult Ok(const Result<T>& r) {
-  return Ok(r.status());
-}
+using wasmcloud::testing::Ok;
 
 // The body of kvcounter's httpserver Response, or what went wrong.
 std::string CountBody(Host& host, const std::string& path = "/counter") {

@@ -1,4 +1,5 @@
 #include "http_test_server.h"
+#include "core/text.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -17,19 +18,6 @@
 
 namespace wasmcloud::httpclient::testing {
 namespace {
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
 
 bool SendAll(int fd, std::string_view data) {
   while (!data.empty()) {
@@ -191,10 +179,10 @@ void TestHttpServer::Serve(int fd) {
           rest = e == std::string_view::npos ? std::string_view() : rest.substr(e + 2);
           size_t colon = line.find(':');
           if (colon == std::string_view::npos) continue;
-          std::string name = Lower(Trim(line.substr(0, colon)));
-          std::string value(Trim(line.substr(colon + 1)));
+          std::string name = AsciiLower(TrimAsciiSpace(line.substr(0, colon)));
+          std::string value(TrimAsciiSpace(line.substr(colon + 1)));
           if (name == "content-length") content_length = ParseSize(value);
-          if (name == "connection" && Lower(value) == "close") close_after = true;
+          if (name == "connection" && AsciiLower(value) == "close") close_after = true;
           req.headers.emplace_back(std::move(name), std::move(value));
         }
       }

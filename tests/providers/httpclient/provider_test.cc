@@ -24,7 +24,9 @@
 #include "http_test_server.h"
 #include "provider/native_library.h"
 #include "provider/provider.h"
+#include "support/log_recording_host.h"
 #include "support/run_command.h"
+#include "support/status_assert.h"
 #include "wire/core.h"
 #include "wire/httpclient.h"
 
@@ -49,33 +51,9 @@ const bool kNoProxy = [] {
   return true;
 }();
 
-::testing::AssertionResult Ok(const Status& s) {
-  if (s.ok()) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << CodeName(s.code()) << ": " << s.message();
-}
-template <typename T>
-::testing::AssertionResult Ok(const Result<T>& r) {
-  return Ok(r.status());
-}
+using wasmcloud::testing::Ok;
 
-class RecordingHost final : public provider::ProviderHost {
- public:
-  Result<Bytes> CallActor(std::string_view actor, std::string_view, ByteView) override {
-    return NotFound("no actor " + std::string(actor) + " in this test");
-  }
-  void Log(LogLevel, std::string_view message) override {
-    std::lock_guard lock(mu_);
-    lines_.emplace_back(message);
-  }
-  std::vector<std::string> Lines() {
-    std::lock_guard lock(mu_);
-    return lines_;
-  }
-
- private:
-  std::mutex mu_;
-  std::vector<std::string> lines_;
-};
+using RecordingHost = wasmcloud::testing::LogRecordingHost;
 
 Result<std::shared_ptr<provider::Provider>> Load() {
   return provider::LoadNativeProvider(kLibrary, std::string(kContract));

@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "core/text.h"
 #include "httpserver/exchange.h"
 #include "wire/http.h"
 
@@ -109,7 +110,7 @@ TEST(HeaderRulesTest, TokensAndSafeValues) {
   EXPECT_TRUE(IsValidHeaderValue("a b\tc"));
   EXPECT_FALSE(IsValidHeaderValue(std::string("a\0b", 3)));
   EXPECT_FALSE(IsValidHeaderValue("a\nb"));
-  EXPECT_EQ(Lowercase("Content-TYPE"), "content-type");
+  EXPECT_EQ(AsciiLower("Content-TYPE"), "content-type");
 }
 
 }  // namespace

@@ -1,4 +1,5 @@
 #include "http_client.h"
+#include "core/text.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -19,19 +20,6 @@ using Clock = std::chrono::steady_clock;
 int RemainingMs(Clock::time_point deadline) {
   auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
   return left.count() < 0 ? 0 : static_cast<int>(left.count());
-}
-
-std::string Lower(std::string s) {
-  for (char& c : s) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return s;
-}
-
-std::string Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return std::string(s);
 }
 
 sockaddr_in Loopback(uint16_t port) {
@@ -141,11 +129,11 @@ Result<ClientResponse> HttpConnection::Read(bool head, std::chrono::milliseconds
     if (colon == std::string_view::npos) {
       return Malformed("bad header line \"" + std::string(line) + "\"");
     }
-    std::string name = Lower(std::string(line.substr(0, colon)));
+    std::string name = AsciiLower(std::string(line.substr(0, colon)));
     if (r.headers.count(name) != 0) {
       return Malformed("header " + name + " is repeated (the server sent it twice)");
     }
-    r.headers[name] = Trim(line.substr(colon + 1));
+    r.headers[name] = std::string(TrimAsciiSpace(line.substr(colon + 1)));
   }
   buffer_.erase(0, end + 4);
   const bool no_body = head || r.status < 200 || r.status == 204 || r.status == 304;
@@ -211,6 +199,5 @@ Result<ClientResponse> Fetch(uint16_t port, std::string_view method, std::string
 }
 
 bool Accepts(uint16_t port) { return HttpConnection::Connect(port, 2s).ok(); }
-
 
 }  // namespace wasmcloud::httpserver::testing

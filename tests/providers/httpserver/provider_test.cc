@@ -18,7 +18,9 @@
 #include "http_client.h"
 #include "provider/native_library.h"
 #include "provider/provider.h"
+#include "support/log_recording_host.h"
 #include "support/run_command.h"
+#include "support/status_assert.h"
 #include "wire/core.h"
 #ifdef WC_KEYVALUE_PROVIDER
 #include "redis_server.h"
@@ -43,14 +45,7 @@ constexpr char kContract[] = "wasmcloud:httpserver";
 constexpr char kEcho[] = "MBCFOPM6JW2APJLXJD3Z5O4CN7CPYJ2B4FTKLJUR5YR5MITIU7HD3WD5";
 constexpr char kKvCounter[] = "MCFMFDWFHGKELOXPCNCDXKK5OFLHBVEWRAOXR5JSQUD2TOFRE3DFPM7E";
 
-::testing::AssertionResult Ok(const Status& s) {
-  if (s.ok()) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << CodeName(s.code()) << ": " << s.message();
-}
-template <typename T>
-::testing::AssertionResult Ok(const Result<T>& r) {
-  return Ok(r.status());
-}
+using wasmcloud::testing::Ok;
 
 bool WaitUntil(const std::function<bool()>& done, std::chrono::milliseconds timeout = 10s) {
   const auto end = std::chrono::steady_clock::now() + timeout;
@@ -63,24 +58,7 @@ bool WaitUntil(const std::function<bool()>& done, std::chrono::milliseconds time
 
 // --- The library on its own -----------------------------------------------------------
 
-class NoHost final : public provider::ProviderHost {
- public:
-  Result<Bytes> CallActor(std::string_view actor, std::string_view, ByteView) override {
-    return NotFound("actor " + std::string(actor) + " is not running on this host (test)");
-  }
-  void Log(LogLevel, std::string_view line) override {
-    std::lock_guard lock(mu_);
-    lines_.emplace_back(line);
-  }
-  std::vector<std::string> Lines() {
-    std::lock_guard lock(mu_);
-    return lines_;
-  }
-
- private:
-  std::mutex mu_;
-  std::vector<std::string> lines_;
-};
+using NoHost = wasmcloud::testing::LogRecordingHost;
 
 TEST(HttpServerLibraryTest, BadLinkValuesAndBusyPortsFailTheBindWithTheReason) {
   auto p = provider::LoadNativeProvider(kLibrary, kContract);

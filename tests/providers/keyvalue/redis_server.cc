@@ -4,27 +4,19 @@
 #include <hiredis/hiredis.h>
 #include <netinet/in.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
-#include <thread>
 
-#include "support/run_command.h"
-
-extern char** environ;
+#include "support/server_process.h"
 
 namespace wasmcloud::keyvalue::testing {
 namespace {
 
 constexpr auto kStartTimeout = std::chrono::seconds(10);
-constexpr int kPortAttempts = 5;
 
 struct ContextFree {
   void operator()(redisContext* c) const { redisFree(c); }
@@ -54,15 +46,7 @@ Reply Run(redisContext* c, const std::vector<std::string>& args) {
       redisCommandArgv(c, static_cast<int>(argv.size()), argv.data(), lens.data())));
 }
 
-std::string ReadLog(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 }  // namespace
-
 
 std::string RedisServer::Binary() { return WC_REDIS_SERVER; }
 
@@ -74,14 +58,9 @@ Result<std::unique_ptr<RedisServer>> RedisServer::Start(std::vector<std::string>
   if (pass != server->extra_args_.end() && pass + 1 != server->extra_args_.end()) {
     server->password_ = *(pass + 1);
   }
-  // Another process may take the port between FreePort and redis binding it: try again.
-  Status s;
-  for (int attempt = 0; attempt < kPortAttempts; ++attempt) {
-    server->port_ = FreePort();
-    s = server->Launch();
-    if (s.ok()) return server;
-  }
-  return s;
+  WC_RETURN_IF_ERROR(
+      wasmcloud::testing::LaunchOnFreePort(&server->port_, [&] { return server->Launch(); }));
+  return server;
 }
 
 Status RedisServer::Launch() {
@@ -92,29 +71,13 @@ Status RedisServer::Launch() {
                                    "--dir",  dir_,           "--logfile",
                                    log,      "--daemonize",  "no"};
   argv.insert(argv.end(), extra_args_.begin(), extra_args_.end());
-  std::vector<char*> args;
-  for (auto& a : argv) args.push_back(a.data());
-  args.push_back(nullptr);
-  if (int rc = posix_spawn(&pid_, args[0], nullptr, nullptr, args.data(), environ); rc != 0) {
-    pid_ = -1;
-    return Internal("cannot start " + Binary() + ": error " + std::to_string(rc));
-  }
-  const auto deadline = std::chrono::steady_clock::now() + kStartTimeout;
-  while (!Pings()) {
-    int status = 0;
-    if (waitpid(pid_, &status, WNOHANG) == pid_) {
-      pid_ = -1;
-      return Unavailable("redis-server exited at start on port " + std::to_string(port_) + ": " +
-                         ReadLog(log));
-    }
-    if (std::chrono::steady_clock::now() > deadline) {
-      Kill();
-      return DeadlineExceeded("redis-server did not answer PING on port " + std::to_string(port_) +
-                              ": " + ReadLog(log));
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  return Status::Ok();
+  wasmcloud::testing::ServerLaunch launch;
+  launch.argv = argv;
+  launch.log_file = log;
+  launch.ready = [this] { return Pings(); };
+  launch.timeout = kStartTimeout;
+  launch.ready_means = "answer PING";
+  return wasmcloud::testing::LaunchServer(launch, &pid_);
 }
 
 bool RedisServer::Pings() const {
@@ -143,13 +106,7 @@ std::string RedisServer::Url(int db) const {
   return url;
 }
 
-void RedisServer::Kill() {
-  if (pid_ <= 0) return;
-  kill(pid_, SIGKILL);
-  int status = 0;
-  waitpid(pid_, &status, 0);
-  pid_ = -1;
-}
+void RedisServer::Kill() { wasmcloud::testing::StopServer(&pid_, SIGKILL); }
 
 Status RedisServer::Restart() {
   Kill();

@@ -16,6 +16,7 @@
 
 #include "keyvalue/store.h"
 #include "redis_server.h"
+#include "support/status_assert.h"
 
 namespace wasmcloud::keyvalue {
 namespace {
@@ -27,14 +28,7 @@ using ::testing::HasSubstr;
 using testing::RedisServer;
 using ::testing::StartsWith;
 
-::testing::AssertionResult Ok(const Status& s) {
-  if (s.ok()) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << CodeName(s.code()) << ": " << s.message();
-}
-template <typename T>
-::testing::AssertionResult Ok(const Result<T>& r) {
-  return Ok(r.status());
-}
+using wasmcloud::testing::Ok;
 
 RedisAddress Address(const std::string& url) {
   auto a = ParseRedisUrl(url);

@@ -11,6 +11,7 @@
 
 #include "keyvalue/store.h"
 #include "redis_server.h"
+#include "support/status_assert.h"
 
 namespace wasmcloud::keyvalue {
 namespace {
@@ -23,14 +24,7 @@ using ::testing::StartsWith;
 using ::testing::UnorderedElementsAre;
 using Strings = std::vector<std::string>;
 
-::testing::AssertionResult Ok(const Status& s) {
-  if (s.ok()) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << CodeName(s.code()) << ": " << s.message();
-}
-template <typename T>
-::testing::AssertionResult Ok(const Result<T>& r) {
-  return Ok(r.status());
-}
+using wasmcloud::testing::Ok;
 
 constexpr std::string_view kWrongType =
     "WRONGTYPE Operation against a key holding the wrong kind of value";

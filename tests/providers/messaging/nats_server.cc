@@ -4,34 +4,20 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <thread>
 
-#include "support/run_command.h"
-
-extern char** environ;
+#include "support/server_process.h"
 
 namespace wasmcloud::messaging::testing {
 namespace {
 
 constexpr auto kStartTimeout = std::chrono::seconds(10);
-constexpr int kPortAttempts = 5;
-
-std::string ReadLog(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 int ConnectTo(int port) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -75,7 +61,6 @@ std::string FirstLine(int port) {
 
 }  // namespace
 
-
 std::string NatsServer::Binary() { return WC_NATS_SERVER; }
 
 Result<std::unique_ptr<NatsServer>> NatsServer::Start(std::vector<std::string> extra_args) {
@@ -84,14 +69,9 @@ Result<std::unique_ptr<NatsServer>> NatsServer::Start(std::vector<std::string> e
   std::unique_ptr<NatsServer> server(
       new NatsServer(wasmcloud::testing::MakeTempDir(), std::move(extra_args)));
   server->name_ = "wc-test-" + std::to_string(getpid()) + "-" + std::to_string(++counter);
-  // Another process may take the port between FreePort and the server binding it.
-  Status s;
-  for (int attempt = 0; attempt < kPortAttempts; ++attempt) {
-    server->port_ = FreePort();
-    s = server->Launch();
-    if (s.ok()) return server;
-  }
-  return s;
+  WC_RETURN_IF_ERROR(
+      wasmcloud::testing::LaunchOnFreePort(&server->port_, [&] { return server->Launch(); }));
+  return server;
 }
 
 Status NatsServer::Launch() {
@@ -99,29 +79,13 @@ Status NatsServer::Launch() {
   std::vector<std::string> argv = {Binary(),        "-a",  "127.0.0.1", "-p", std::to_string(port_),
                                    "--server_name", name_, "-l",        log};
   argv.insert(argv.end(), extra_args_.begin(), extra_args_.end());
-  std::vector<char*> args;
-  for (auto& a : argv) args.push_back(a.data());
-  args.push_back(nullptr);
-  if (int rc = posix_spawn(&pid_, args[0], nullptr, nullptr, args.data(), environ); rc != 0) {
-    pid_ = -1;
-    return Internal("cannot start " + Binary() + ": error " + std::to_string(rc));
-  }
-  const auto deadline = std::chrono::steady_clock::now() + kStartTimeout;
-  while (!Ready()) {
-    int status = 0;
-    if (waitpid(pid_, &status, WNOHANG) == pid_) {
-      pid_ = -1;
-      return Unavailable("nats-server exited at start on port " + std::to_string(port_) + ": " +
-                         ReadLog(log));
-    }
-    if (std::chrono::steady_clock::now() > deadline) {
-      Kill();
-      return DeadlineExceeded("nats-server did not answer on port " + std::to_string(port_) + ": " +
-                              ReadLog(log));
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  return Status::Ok();
+  wasmcloud::testing::ServerLaunch launch;
+  launch.argv = argv;
+  launch.log_file = log;
+  launch.ready = [this] { return Ready(); };
+  launch.timeout = kStartTimeout;
+  launch.ready_means = "answer with its INFO";
+  return wasmcloud::testing::LaunchServer(launch, &pid_);
 }
 
 bool NatsServer::Ready() const {
@@ -155,13 +119,7 @@ NatsServer::~NatsServer() {
 
 std::string NatsServer::Url() const { return "nats://127.0.0.1:" + std::to_string(port_); }
 
-void NatsServer::Kill() {
-  if (pid_ <= 0) return;
-  kill(pid_, SIGKILL);
-  int status = 0;
-  waitpid(pid_, &status, 0);
-  pid_ = -1;
-}
+void NatsServer::Kill() { wasmcloud::testing::StopServer(&pid_, SIGKILL); }
 
 Status NatsServer::Restart() {
   Kill();

@@ -23,6 +23,7 @@
 #include "provider/native_library.h"
 #include "provider/provider.h"
 #include "support/run_command.h"
+#include "support/status_assert.h"
 #include "wire/core.h"
 #include "wire/messaging.h"
 
@@ -53,14 +54,7 @@ const std::string kActorB = "MBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB
 const std::string kActorC = "MCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCC";
 constexpr auto kWait = std::chrono::seconds(10);
 
-::testing::AssertionResult Ok(const Status& s) {
-  if (s.ok()) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << CodeName(s.code()) << ": " << s.message();
-}
-template <typename T>
-::testing::AssertionResult Ok(const Result<T>& r) {
-  return Ok(r.status());
-}
+using wasmcloud::testing::Ok;
 
 bool WaitUntil(const std::function<bool()>& done, std::chrono::milliseconds timeout = kWait) {
   const auto end = std::chrono::steady_clock::now() + timeout;
