@@ -10,29 +10,44 @@ int64_t ToNs(Watchdog::Clock::time_point t) {
 }  // namespace
 
 void Watchdog::Slot::Enter(Clock::time_point deadline) {
-  Clock::time_point effective;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    saved_.push_back(deadline_);
-    if (saved_.size() == 1) fired_ = false;
+  int64_t wanted = deadline == Clock::time_point::max() ? INT64_MAX : ToNs(deadline);
+  int64_t effective;
+  if (saved_.empty()) {
+    // No call runs, so the watchdog does not write state_ now (its compare-exchange
+    // needs kInCall): plain stores suffice. The deadline is stored first, so a
+    // watchdog that sees the new call also sees its deadline.
+    ++calls_;
+    effective = wanted;
+    saved_.push_back(INT64_MAX);
+    deadline_ns_.store(effective, std::memory_order_relaxed);
+    state_.store((calls_ << 2) | kInCall, std::memory_order_release);
+  } else {
     // A nested call cannot outlive the call that contains it.
-    deadline_ = std::min(deadline_, deadline);
-    effective = deadline_;
+    int64_t outer = deadline_ns_.load(std::memory_order_relaxed);
+    saved_.push_back(outer);
+    effective = std::min(outer, wanted);
+    deadline_ns_.store(effective, std::memory_order_release);
   }
-  if (effective != Clock::time_point::max()) owner_->Schedule(effective);
+  if (effective != INT64_MAX) owner_->Schedule(effective);
 }
 
 bool Watchdog::Slot::Leave() {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (saved_.empty()) return fired_;
-  deadline_ = saved_.back();
+  if (saved_.empty()) return fired();
+  int64_t outer = saved_.back();
   saved_.pop_back();
-  return fired_;
+  deadline_ns_.store(outer, std::memory_order_relaxed);
+  if (!saved_.empty()) return fired();
+  // The outermost call ends: from here on the watchdog's compare-exchange fails.
+  uint64_t old = state_.exchange(calls_ << 2, std::memory_order_acq_rel);
+  if ((old & kFired) == 0) return false;
+  // It fired for this call and may still be inside `terminate`; once that returns, the
+  // caller can cancel the termination without a late one arriving after it.
+  while (terminating_.load(std::memory_order_acquire)) std::this_thread::yield();
+  return true;
 }
 
 bool Watchdog::Slot::fired() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return fired_;
+  return (state_.load(std::memory_order_acquire) & kFired) != 0;
 }
 
 Watchdog::Watchdog() : thread_([this] { Run(); }) {}
@@ -59,8 +74,7 @@ void Watchdog::RemoveSlot(const std::shared_ptr<Slot>& slot) {
   slots_.erase(std::remove(slots_.begin(), slots_.end(), slot), slots_.end());
 }
 
-void Watchdog::Schedule(Clock::time_point deadline) {
-  int64_t ns = ToNs(deadline);
+void Watchdog::Schedule(int64_t ns) {
   // Steady state: the watchdog already wakes up before this deadline; nothing to do.
   if (ns >= next_wake_ns_.load(std::memory_order_acquire)) return;
   {
@@ -80,15 +94,24 @@ void Watchdog::Run() {
     auto now = Clock::now();
     Clock::time_point next = Clock::time_point::max();
     for (const auto& slot : slots_) {
-      std::lock_guard<std::mutex> slot_lock(slot->mu_);
-      if (slot->deadline_ == Clock::time_point::max() || slot->fired_) continue;
-      if (slot->deadline_ <= now) {
-        slot->fired_ = true;
+      uint64_t state = slot->state_.load(std::memory_order_acquire);
+      if ((state & Slot::kInCall) == 0 || (state & Slot::kFired) != 0) continue;
+      int64_t deadline = slot->deadline_ns_.load(std::memory_order_acquire);
+      if (deadline == INT64_MAX) continue;
+      auto when = Clock::time_point(std::chrono::nanoseconds(deadline));
+      if (when > now) {
+        next = std::min(next, when);
+        continue;
+      }
+      // Raised before the compare-exchange, so the worker's Leave, which follows it in
+      // state_'s order when it succeeds, waits until `terminate` has returned.
+      slot->terminating_.store(true, std::memory_order_seq_cst);
+      if (slot->state_.compare_exchange_strong(state, state | Slot::kFired,
+                                               std::memory_order_seq_cst)) {
         fired_count_.fetch_add(1);
         slot->terminate_();
-      } else {
-        next = std::min(next, slot->deadline_);
       }
+      slot->terminating_.store(false, std::memory_order_release);
     }
     next_wake_ns_.store(ToNs(next), std::memory_order_release);
     if (next == Clock::time_point::max()) {

@@ -1,10 +1,11 @@
 // Enforces call deadlines for engine contexts that can be interrupted from another
 // thread (V8's TerminateExecution). One thread serves every worker of an engine.
 //
-// The hot path (Enter/Leave, once per guest call) takes one uncontended mutex per
-// call and makes no system call in the steady state: the watchdog thread sleeps until
-// the earliest deadline it knows of and is woken only when a call's deadline is earlier
-// than that.
+// The hot path (Enter/Leave, once per guest call) takes no lock and makes no system
+// call in the steady state: Enter is plain stores, the outermost Leave one atomic
+// exchange (its handshake with a watchdog that may be firing at that moment). The
+// watchdog thread sleeps until the earliest deadline it knows of and is woken only when
+// a call's deadline is earlier than that.
 #pragma once
 
 #include <atomic>
@@ -26,13 +27,16 @@ class Watchdog {
   // One per worker. `terminate` is called on the watchdog thread, with the slot's lock
   // held, when the deadline of the running call has passed; it must be thread-safe and
   // must not block (V8: Isolate::TerminateExecution).
-  class Slot {
+  // Cache-line aligned: the slots of two workers are written by two threads on every
+  // call and must not share a line.
+  class alignas(64) Slot {
    public:
     // Starts a (possibly nested) call with a deadline; Clock::time_point::max() = none.
     void Enter(Clock::time_point deadline);
     // Ends the innermost call. Returns true when the watchdog stopped the call stack
     // (at any depth) since the outermost Enter; the termination must then be cancelled
-    // by the caller once it is back at depth 0 (see depth()).
+    // by the caller once it is back at depth 0 (see depth()). When the outermost Leave
+    // returns, the watchdog is done with this call: it will not call `terminate` for it.
     bool Leave();
     // Nesting depth after the last Enter/Leave.
     int depth() const { return static_cast<int>(saved_.size()); }
@@ -43,12 +47,23 @@ class Watchdog {
     friend class Watchdog;
     explicit Slot(Watchdog* owner, std::function<void()> terminate)
         : owner_(owner), terminate_(std::move(terminate)) {}
+
+    // state_: the number of the outermost call (bits 2..63) and two flags. Only the
+    // worker writes it while no call runs; while one runs, the watchdog may set kFired
+    // with a compare-exchange that names the call, so it can never mark a later call.
+    static constexpr uint64_t kInCall = 1;
+    static constexpr uint64_t kFired = 2;
+
     Watchdog* owner_;
     std::function<void()> terminate_;
-    mutable std::mutex mu_;
-    Clock::time_point deadline_ = Clock::time_point::max();  // guarded by mu_
-    bool fired_ = false;                                      // guarded by mu_
-    std::vector<Clock::time_point> saved_;  // outer deadlines; worker thread only
+    std::atomic<uint64_t> state_{0};
+    // Effective deadline of the innermost call, in Clock nanoseconds; INT64_MAX = none.
+    std::atomic<int64_t> deadline_ns_{INT64_MAX};
+    // True while the watchdog is between marking a call fired and the end of its
+    // `terminate`: the outermost Leave of a fired call waits for it to become false.
+    std::atomic<bool> terminating_{false};
+    uint64_t calls_ = 0;          // worker thread only
+    std::vector<int64_t> saved_;  // outer deadlines; worker thread only
   };
 
   Watchdog();
@@ -65,7 +80,8 @@ class Watchdog {
 
  private:
   void Run();
-  void Schedule(Clock::time_point deadline);
+  // `deadline_ns`: Clock nanoseconds, as in Slot::deadline_ns_.
+  void Schedule(int64_t deadline_ns);
 
   std::mutex mu_;
   std::condition_variable cv_;

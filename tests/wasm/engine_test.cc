@@ -2,6 +2,8 @@
 // signatures, value types, guest memory bounds, deadlines.
 #include <gtest/gtest.h>
 
+#include "core/bytes.h"
+#include "support/run_command.h"
 #include "wasm/v8/v8_engine.h"
 
 namespace wasmcloud::wasm {
@@ -146,6 +148,19 @@ TEST(EngineTest, MemoryMinimumAboveTheCapIsRefused) {
   auto none = *CreateV8Engine(config);
   EXPECT_EQ(none->Compile(ByteView(kModule, sizeof kModule)).status().code(),
             Code::kResourceExhausted);
+}
+
+TEST(EngineTest, WaitsUntilTheBackgroundOptimisationOfAModuleIsDone) {
+  // A module no other test of this process compiles: V8 compiles its baseline code in
+  // Compile and its optimised code on helper threads afterwards.
+  auto bytes = ReadFile(testing::FixturePath("wc-host-0.18/extras.wasm"));
+  ASSERT_TRUE(bytes.ok()) << bytes.status().message();
+  uint64_t before = V8BackgroundTasksPosted();
+  auto module = TheEngine().Compile(*bytes);
+  ASSERT_TRUE(module.ok()) << module.status().message();
+  EXPECT_GT(V8BackgroundTasksPosted(), before) << "no work was handed to V8's helper threads";
+  Status idle = TheEngine().WaitForBackgroundWork(std::chrono::seconds(60));
+  EXPECT_TRUE(idle.ok()) << idle.message();
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 // first engine's flags hold for the life of the process; later engines share them.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 
 #include "core/status.h"
@@ -13,5 +14,9 @@
 namespace wasmcloud::wasm {
 
 Result<std::shared_ptr<Engine>> CreateV8Engine(const EngineConfig& config = {});
+
+// Tasks V8 has handed to its helper threads in this process so far (compilation,
+// mostly); 0 before the first engine is created.
+uint64_t V8BackgroundTasksPosted();
 
 }  // namespace wasmcloud::wasm

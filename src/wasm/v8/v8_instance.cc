@@ -103,7 +103,10 @@ class V8Instance final : public Instance, public HostContext {
  private:
   // Turns the outcome of a V8 call (empty result = exception or termination) into a
   // Status, and cancels a termination once the call stack is back at depth 0.
-  Status Finish(bool ok, bool fired, const v8::TryCatch& try_catch, std::string_view what);
+  // `what` + `name` say what ran ("call to " + the export, say); they are joined only
+  // when there is an error to report, so a successful call builds no string.
+  Status Finish(bool ok, bool fired, const v8::TryCatch& try_catch, std::string_view what,
+                std::string_view name = {});
 
   V8Worker* worker_;
   std::shared_ptr<const V8Module> module_;
@@ -182,8 +185,8 @@ void V8Instance::HostTrampoline(const v8::FunctionCallbackInfo<v8::Value>& info)
   }
 }
 
-Status V8Instance::Finish(bool ok, bool fired, const v8::TryCatch& try_catch,
-                          std::string_view what) {
+Status V8Instance::Finish(bool ok, bool fired, const v8::TryCatch& try_catch, std::string_view what,
+                          std::string_view name) {
   v8::Isolate* isolate = worker_->isolate();
   if (fired && worker_->slot().depth() == 0) {
     // Also when the call finished before the termination took hold: the request is
@@ -196,14 +199,16 @@ Status V8Instance::Finish(bool ok, bool fired, const v8::TryCatch& try_catch,
   }
   if (fired || try_catch.HasTerminated()) {
     host_error_.reset();
-    return DeadlineExceeded(std::string(what) + " was stopped: it ran past its deadline");
+    return DeadlineExceeded(std::string(what) + std::string(name) +
+                            " was stopped: it ran past its deadline");
   }
   if (host_error_) {
     Status s = std::move(*host_error_);
     host_error_.reset();
     return s;
   }
-  return Trap(std::string(what) + " trapped: " + ExceptionText(isolate, try_catch));
+  return Trap(std::string(what) + std::string(name) +
+              " trapped: " + ExceptionText(isolate, try_catch));
 }
 
 Status V8Instance::Init(std::span<const HostFunction> host_functions) {
@@ -347,7 +352,7 @@ Status V8Instance::Call(const FunctionRef& fn, std::span<const Value> args,
                 ->Call(context, v8::Undefined(isolate), static_cast<int>(args.size()), argv)
                 .ToLocal(&result);
   bool fired = worker_->slot().Leave();
-  WC_RETURN_IF_ERROR(Finish(ok, fired, try_catch, "call to " + names_[fn.index]));
+  WC_RETURN_IF_ERROR(Finish(ok, fired, try_catch, "call to ", names_[fn.index]));
 
   results->clear();
   if (fn.type.results.size() == 1) {

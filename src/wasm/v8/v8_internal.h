@@ -101,6 +101,7 @@ class V8Engine final : public Engine, public std::enable_shared_from_this<V8Engi
   Result<std::shared_ptr<const Module>> Compile(ByteView bytes) override;
   Result<std::unique_ptr<Worker>> NewWorker() override;
   const EngineConfig& config() const override { return config_; }
+  Status WaitForBackgroundWork(std::chrono::nanoseconds timeout) override;
   Watchdog& watchdog() { return watchdog_; }
 
  private:
