@@ -294,7 +294,7 @@ Result<std::string> HostCore::StartActor(ByteView bytes, std::optional<std::stri
   }
   Log(LogLevel::kInfo, kLog,
       "started actor " + module->DisplayName() + " revision " + std::to_string(module->revision()));
-  for (const auto& link : to_bind) EnforceLink(link);
+  for (const auto& link : to_bind) (void)EnforceLink(link);  // refusals are logged
   return pk;
 }
 
@@ -498,7 +498,7 @@ Result<std::string> HostCore::StartNativeCapability(NativeCapability capability)
       }
     }
   }
-  for (const auto& link : to_bind) EnforceLink(link);
+  for (const auto& link : to_bind) (void)EnforceLink(link);  // refusals are logged
   return entry->public_key;
 }
 
@@ -631,23 +631,24 @@ LinkValues HostCore::BindValues(const LinkDefinition& link,
   return values;
 }
 
-void HostCore::EnforceLink(const LinkDefinition& link) {
+Status HostCore::EnforceLink(const LinkDefinition& link) {
   std::shared_ptr<ProviderEntry> entry;
   crypto::ActorClaims claims;
   {
     std::shared_lock lock(mu_);
     auto c = claims_.find(link.actor_id);
-    if (c == claims_.end()) return;  // the actor has not been seen yet
+    if (c == claims_.end()) return Status::Ok();  // the actor has not been seen yet
     claims = c->second;
     auto p = providers_.find({link.provider_id, link.link_name});
-    if (p == providers_.end()) return;  // the provider is not running
+    if (p == providers_.end()) return Status::Ok();  // the provider is not running
     entry = p->second;
   }
   if (entry->contract_id != link.contract_id) {
-    Log(LogLevel::kWarn, kLog,
-        "link of actor " + link.actor_id + " names provider " + link.provider_id + " for " +
-            link.contract_id + ", but that provider implements " + entry->contract_id);
-    return;
+    Status mismatch = FailedPrecondition("the link of actor " + link.actor_id + " names provider " +
+                                         link.provider_id + " for " + link.contract_id +
+                                         ", but that provider implements " + entry->contract_id);
+    Log(LogLevel::kWarn, kLog, mismatch.message());
+    return mismatch;
   }
   Status s;
   {
@@ -656,12 +657,13 @@ void HostCore::EnforceLink(const LinkDefinition& link) {
         [&] { return entry->provider->BindActor(link.actor_id, BindValues(link, claims)); });
   }
   if (!s.ok()) {
-    Log(LogLevel::kError, kLog,
-        "provider " + entry->DisplayName() + " refused to bind actor " + link.actor_id + ": " +
-            s.message());
-  } else {
-    Log(LogLevel::kDebug, kLog, "bound actor " + link.actor_id + " to " + entry->DisplayName());
+    Status refused(s.code(), "provider " + entry->DisplayName() + " refused to bind actor " +
+                                 link.actor_id + ": " + s.message());
+    Log(LogLevel::kError, kLog, refused.message());
+    return refused;
   }
+  Log(LogLevel::kDebug, kLog, "bound actor " + link.actor_id + " to " + entry->DisplayName());
+  return Status::Ok();
 }
 
 Status HostCore::SetLink(std::string_view actor, std::string_view contract_id,
@@ -688,7 +690,15 @@ Status HostCore::SetLink(std::string_view actor, std::string_view contract_id,
   Log(LogLevel::kInfo, kLog,
       "link " + link.actor_id + " → " + link.contract_id + " (" + link.link_name + ") → " +
           link.provider_id);
-  EnforceLink(link);
+  // As in 0.18 the link stays when the provider refuses it (it is offered again when the
+  // provider or the actor starts again), but the caller learns of the refusal: a busy
+  // port, say, would otherwise show only in the log.
+  Status bound = EnforceLink(link);
+  if (!bound.ok()) {
+    return Status(bound.code(), "set_link: " + bound.message() +
+                                    " (the link is kept and offered again when the provider "
+                                    "or the actor starts again)");
+  }
   return Status::Ok();
 }
 

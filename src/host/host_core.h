@@ -159,7 +159,9 @@ class HostCore : public std::enable_shared_from_this<HostCore> {
   // Creates the first instance on a worker (runs the start functions).
   Status WarmUp(const std::shared_ptr<const actor::ActorModule>& module);
   // BindActor to the provider of `link` when it runs and the actor's claims are known.
-  void EnforceLink(const LinkDefinition& link);
+  // Ok when it bound or when there is nothing to bind yet; the provider's refusal (or a
+  // provider of another contract) otherwise, which is also logged.
+  Status EnforceLink(const LinkDefinition& link);
   LinkValues BindValues(const LinkDefinition& link, const crypto::ActorClaims& claims) const;
   Status StartBuiltins();
   Status CheckRunning() const;

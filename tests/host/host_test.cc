@@ -1368,10 +1368,26 @@ TEST_F(KeyValueTest, BindErrorKeepsTheLink) {
   auto provider = NewProvider();
   provider->bind_error = Internal("cannot bind");
   ASSERT_TRUE(Ok(StartProvider(provider)));
-  (void)Link(kKvCounterKey);  // ok or the bind error: either way the link stays
+  Status linked = Link(kKvCounterKey);
+  EXPECT_FALSE(linked.ok());
+  EXPECT_THAT(linked.message(), HasSubstr("refused to bind actor " + std::string(kKvCounterKey) +
+                                          ": cannot bind"));
+  EXPECT_THAT(linked.message(), HasSubstr("the link is kept"));
   ASSERT_TRUE(WaitForBind(*provider, kKvCounterKey));
   EXPECT_EQ(host_->LinkDefinitions().size(), 1u);
   EXPECT_EQ(BodyOf(Count()), R"({"counter":1})");
+}
+
+TEST_F(KeyValueTest, ALinkNamingAProviderOfAnotherContractSaysSo) {
+  ASSERT_TRUE(Ok(host_->StartActor(Actor("kvcounter.wasm"))));
+  auto provider = NewProvider();
+  ASSERT_TRUE(Ok(StartProvider(provider)));
+  Status s = host_->SetLink(kKvCounterKey, "wasmcloud:messaging", "default", ProviderKey(), {});
+  EXPECT_EQ(s.code(), Code::kFailedPrecondition) << s.message();
+  EXPECT_THAT(s.message(), HasSubstr("names provider " + ProviderKey() +
+                                     " for wasmcloud:messaging, but that provider implements "
+                                     "wasmcloud:keyvalue"));
+  EXPECT_EQ(provider->Count(ProviderEvent::Kind::kBindActor), 0u);
 }
 
 TEST_F(KeyValueTest, SetLinkAgainReplacesItsValues) {
