@@ -78,8 +78,10 @@ Result<Bytes> ReadFile(const std::string& path) {
 }
 
 Status WriteFile(const std::string& path, ByteView data, unsigned mode) {
-  std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  // A unique temporary name (not just the pid): two threads of one process may write the
+  // same path at once, and each must rename a whole file of its own into place.
+  std::string tmp = path + ".tmp.XXXXXX";
+  int fd = ::mkostemp(tmp.data(), O_CLOEXEC);
   if (fd < 0) return Unavailable("cannot create " + tmp + ": " + std::strerror(errno));
   size_t off = 0;
   while (off < data.size()) {

@@ -3,7 +3,12 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cstdlib>
+#include <filesystem>
+#include <thread>
+#include <vector>
 
 namespace wasmcloud {
 namespace {
@@ -33,6 +38,39 @@ TEST(FileTest, WriteThenReadWithMode) {
   Result<Bytes> missing = ReadFile(std::string(tmpl) + "/nope");
   EXPECT_EQ(missing.status().code(), Code::kNotFound);
   EXPECT_EQ(ReadFile(tmpl).status().code(), Code::kInvalidArgument);
+  std::system(("rm -rf " + std::string(tmpl)).c_str());
+}
+
+TEST(FileTest, ConcurrentWritersOfOnePathEachLeaveAWholeFile) {
+  char tmpl[] = "/tmp/wc_bytes_XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  const std::string path = std::string(tmpl) + "/f";
+  // Four threads of one process write the same path with contents of their own; every
+  // write succeeds and the file always holds exactly one writer's bytes.
+  constexpr int kThreads = 4, kWrites = 200;
+  std::vector<Bytes> contents;
+  for (int t = 0; t < kThreads; ++t) contents.emplace_back(4096 + t, static_cast<uint8_t>('a' + t));
+  std::atomic<int> failures{0};
+  std::vector<std::thread> writers;
+  for (int t = 0; t < kThreads; ++t) {
+    writers.emplace_back([&, t] {
+      for (int i = 0; i < kWrites; ++i) {
+        if (!WriteFile(path, contents[t], 0644).ok()) ++failures;
+      }
+    });
+  }
+  for (auto& w : writers) w.join();
+  EXPECT_EQ(failures.load(), 0);
+  Result<Bytes> last = ReadFile(path);
+  ASSERT_TRUE(last.ok());
+  EXPECT_NE(std::find(contents.begin(), contents.end(), *last), contents.end());
+  // No temporary file is left behind.
+  int entries = 0;
+  for (const auto& e : std::filesystem::directory_iterator(tmpl)) {
+    (void)e;
+    ++entries;
+  }
+  EXPECT_EQ(entries, 1);
   std::system(("rm -rf " + std::string(tmpl)).c_str());
 }
 
