@@ -1,0 +1,65 @@
+// Fuzz target for the HTTP server's own handling of untrusted bytes
+// (providers/httpserver/exchange.h):
+// - the actor's reply to HandleRequest (the guest writes it): whatever the bytes, the
+//   client gets a status from 100 to 999, and no header that could forge the framing of
+//   the response (a name that is not a token, a value with CR, LF or NUL,
+//   Content-Length, Transfer-Encoding or Connection);
+// - the host's error text for a failed call: 503 or 500, never anything else;
+// - a request target as Beast hands it over: split without crashing, and a target in
+//   origin form ("/...") comes back whole as path + "?" + query.
+// A violated property aborts.
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <string_view>
+
+#include "core/bytes.h"
+#include "core/status.h"
+#include "core/text.h"
+#include "httpserver/exchange.h"
+
+namespace {
+
+using namespace wasmcloud;
+using namespace wasmcloud::httpserver;
+
+#define FUZZ_CHECK(cond)                                                                  \
+  do {                                                                                    \
+    if (!(cond)) {                                                                        \
+      std::fprintf(stderr, "property violated: %s (%s:%d)\n", #cond, __FILE__, __LINE__); \
+      std::abort();                                                                       \
+    }                                                                                     \
+  } while (0)
+
+void CheckReply(const HttpReply& r) {
+  FUZZ_CHECK(r.status >= 100 && r.status <= 999);
+  for (const auto& [name, value] : r.headers) {
+    FUZZ_CHECK(IsValidHeaderName(name));
+    FUZZ_CHECK(IsValidHeaderValue(value));
+    const std::string lower = AsciiLower(name);
+    FUZZ_CHECK(lower != "content-length" && lower != "transfer-encoding" && lower != "connection");
+  }
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  ByteView in(data, size);
+  const std::string_view text(reinterpret_cast<const char*>(data), size);
+
+  CheckReply(ReplyFromActor(Result<Bytes>(Bytes(in.begin(), in.end()))));
+
+  HttpReply failed = ReplyFromActor(Result<Bytes>(Internal(std::string(text))));
+  CheckReply(failed);
+  FUZZ_CHECK(failed.status == 500 || failed.status == 503);
+
+  Target target = SplitTarget(text);
+  if (!text.empty() && text.front() == '/') {
+    const size_t q = text.find('?');
+    FUZZ_CHECK(target.path == text.substr(0, q));
+    FUZZ_CHECK(q == std::string_view::npos ? target.query.empty()
+                                           : target.query == text.substr(q + 1));
+  }
+  return 0;
+}
