@@ -148,7 +148,9 @@ class Worker {
  public:
   virtual ~Worker() = default;
   // Binds the worker to the calling thread until the matching Unlock; blocks while
-  // another thread holds it. Nests on the same thread. Prefer WorkerLock.
+  // another thread holds it. Nests on the same thread. A thread holding several workers
+  // must release them in the reverse order (the V8 backend aborts otherwise: its
+  // isolates stay entered while locked). Prefer WorkerLock, which does that.
   virtual void Lock() = 0;
   virtual void Unlock() = 0;
   // Instantiates `module` with imports taken from `host_functions` by (module, name).

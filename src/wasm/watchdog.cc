@@ -28,7 +28,15 @@ void Watchdog::Slot::Enter(Clock::time_point deadline) {
     effective = std::min(outer, wanted);
     deadline_ns_.store(effective, std::memory_order_release);
   }
-  if (effective != INT64_MAX) owner_->Schedule(effective);
+  if (effective != INT64_MAX) {
+    // Pairs with the fence in Run(): the store above and the watchdog's store of
+    // next_wake_ns_ = INT64_MAX at the start of a scan are each followed by a load of
+    // the other's variable, and without both fences both loads may see the old values
+    // (store buffering, allowed on x86 too). The scan would then miss this call and
+    // Schedule would take its fast path: a lost wake-up, and a runaway call never stopped.
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    owner_->Schedule(effective);
+  }
 }
 
 bool Watchdog::Slot::Leave() {
@@ -91,6 +99,7 @@ void Watchdog::Run() {
     // While this scan runs (mu_ held), every Schedule takes the slow path and waits for
     // mu_: a deadline set after the scan passed its slot is then never lost.
     next_wake_ns_.store(INT64_MAX, std::memory_order_release);
+    std::atomic_thread_fence(std::memory_order_seq_cst);  // see Slot::Enter
     auto now = Clock::now();
     Clock::time_point next = Clock::time_point::max();
     for (const auto& slot : slots_) {

@@ -2,8 +2,9 @@
 // thread (V8's TerminateExecution). One thread serves every worker of an engine.
 //
 // The hot path (Enter/Leave, once per guest call) takes no lock and makes no system
-// call in the steady state: Enter is plain stores, the outermost Leave one atomic
-// exchange (its handshake with a watchdog that may be firing at that moment). The
+// call in the steady state: Enter is plain stores and one fence (against a lost wake-up,
+// see Enter), the outermost Leave one atomic exchange (its handshake with a watchdog
+// that may be firing at that moment). The
 // watchdog thread sleeps until the earliest deadline it knows of and is woken only when
 // a call's deadline is earlier than that.
 #pragma once
@@ -24,9 +25,9 @@ class Watchdog {
  public:
   using Clock = std::chrono::steady_clock;
 
-  // One per worker. `terminate` is called on the watchdog thread, with the slot's lock
-  // held, when the deadline of the running call has passed; it must be thread-safe and
-  // must not block (V8: Isolate::TerminateExecution).
+  // One per worker. `terminate` is called on the watchdog thread, with the watchdog's
+  // lock held, when the deadline of the running call has passed; it must be thread-safe
+  // and must not block (V8: Isolate::TerminateExecution).
   // Cache-line aligned: the slots of two workers are written by two threads on every
   // call and must not share a line.
   class alignas(64) Slot {

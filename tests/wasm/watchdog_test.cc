@@ -66,6 +66,41 @@ TEST(WatchdogTest, FiresOnlyForARunningCallPastItsDeadline) {
   EXPECT_EQ(watchdog.fired_count(), static_cast<uint64_t>(overdue_calls));
 }
 
+TEST(WatchdogTest, TheLastLeaveWaitsUntilATerminationInProgressHasBeenIssued) {
+  // A slow `terminate` (V8's takes locks): the call that was stopped must not end, and
+  // its caller must not cancel the termination, before `terminate` has returned, or the
+  // termination would land on the next call.
+  Watchdog watchdog;
+  std::atomic<bool> terminated{false};
+  auto slot = watchdog.NewSlot([&] {
+    std::this_thread::sleep_for(50ms);
+    terminated.store(true);
+  });
+  slot->Enter(Clock::now() + 1ms);
+  ASSERT_TRUE(WaitUntilFired(*slot));  // marked fired: `terminate` has just begun
+  EXPECT_TRUE(slot->Leave());
+  EXPECT_TRUE(terminated.load()) << "Leave returned while terminate was still running";
+  watchdog.RemoveSlot(slot);
+}
+
+TEST(WatchdogTest, ACallStartedWhileTheWatchdogSleepsIndefinitelyIsStillStopped) {
+  // With no call in flight the watchdog sleeps with no timeout; the next call's deadline
+  // must wake it (repeated, so that a lost wake-up between a call's Enter and the
+  // watchdog's scan would show up as a call never stopped).
+  Watchdog watchdog;
+  auto slot = watchdog.NewSlot([] {});
+  for (int i = 0; i < 200; ++i) {
+    slot->Enter(Clock::now() + (i % 2 == 0 ? 100us : 10s));
+    if (i % 2 == 0) {
+      ASSERT_TRUE(WaitUntilFired(*slot)) << "call " << i << " was never stopped";
+      EXPECT_TRUE(slot->Leave());
+    } else {
+      EXPECT_FALSE(slot->Leave());
+    }
+  }
+  watchdog.RemoveSlot(slot);
+}
+
 TEST(WatchdogTest, ANestedCallCannotOutliveItsCaller) {
   Watchdog watchdog;
   std::atomic<int> terminations{0};

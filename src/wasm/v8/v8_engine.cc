@@ -186,6 +186,13 @@ void V8Worker::Lock() {
 
 void V8Worker::Unlock() {
   if (--lock_depth_ > 0) return;
+  if (v8::Isolate::GetCurrent() != isolate_) {
+    // Another worker locked after this one is still held: V8's per-thread record of the
+    // entered isolates would be corrupted by exiting this one first.
+    Log(LogLevel::kError, "wasm",
+        "worker locks released out of order on one thread (they must nest); aborting");
+    std::abort();
+  }
   isolate_->Exit();
   locker_.reset();
   holder_.store(std::thread::id(), std::memory_order_relaxed);

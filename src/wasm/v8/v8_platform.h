@@ -4,7 +4,9 @@
 // After Compile returns, V8 keeps optimising the module on helper threads, and calls
 // run the baseline (Liftoff) code until the optimised (TurboFan) code is in place
 // (docs/v8.md). Counting the helper tasks is the only signal of that V8 10.2 gives an
-// embedder: its public API has no "tier-up finished" event.
+// embedder: its public API has no "tier-up finished" event. libplatform functions that
+// need V8's own DefaultPlatform (PumpMessageLoop, RunIdleTasks) must not be given this
+// wrapper; the backend calls none of them.
 #pragma once
 
 #include <chrono>
@@ -68,11 +70,13 @@ class TrackingPlatform final : public v8::Platform {
  private:
   std::unique_ptr<v8::Task> Track(std::unique_ptr<v8::Task> task);
 
-  std::unique_ptr<v8::Platform> inner_;
   mutable std::mutex mu_;
   std::condition_variable idle_cv_;
   uint64_t outstanding_ = 0;  // guarded by mu_
   uint64_t posted_ = 0;       // guarded by mu_
+  // Last, so it is destroyed first: tasks it drops then still find mu_ (the platform is
+  // kept until the process exits, but this order keeps that from mattering).
+  std::unique_ptr<v8::Platform> inner_;
 };
 
 }  // namespace wasmcloud::wasm::v8backend
