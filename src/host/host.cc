@@ -771,6 +771,8 @@ oci::ClientConfig HostCore::OciClientConfig() const {
   c.allow_latest = config_.allow_oci_latest;
   if (!config_.oci_ca_file.empty()) c.ca_file = config_.oci_ca_file;
   if (!config_.oci_cache_dir.empty()) c.cache_dir = config_.oci_cache_dir;
+  c.connect_timeout = config_.oci_connect_timeout;
+  c.request_timeout = config_.oci_request_timeout;
   return c;
 }
 

@@ -131,6 +131,18 @@ Status ApplyCallTimeout(HostConfig& config, std::string_view value) {
   return Status::Ok();
 }
 
+// A whole number of milliseconds from 1 to one day into `field`.
+template <std::chrono::milliseconds HostConfig::*field>
+Status ApplyMilliseconds(HostConfig& config, std::string_view value) {
+  uint64_t ms;
+  if (!ParseWholeNumber(value, 1, kMaxCallTimeoutMs, &ms)) {
+    return InvalidArgument(
+        "expected a whole number of milliseconds from 1 to 86400000 (one day), " + Got(value));
+  }
+  config.*field = std::chrono::milliseconds(ms);
+  return Status::Ok();
+}
+
 Status ApplyMaxMemoryPages(HostConfig& config, std::string_view value) {
   uint64_t pages;
   if (!ParseWholeNumber(value, 1, kMaxMemoryPages, &pages)) {
@@ -220,7 +232,7 @@ Status ApplySwitch(HostConfig& config, std::string_view value) {
   return Status::Ok();
 }
 
-constexpr std::array<ConfigOption, 14> kOptions = {{
+constexpr std::array<ConfigOption, 16> kOptions = {{
     {"--host-seed", "WASMCLOUD_HOST_SEED", "SEED|FILE",
      "Seed (SN...) of the host's key, or a file holding it; default: a new key at each start",
      false, &ApplyHostSeed},
@@ -254,6 +266,12 @@ constexpr std::array<ConfigOption, 14> kOptions = {{
     {"--oci-cache-dir", "WASMCLOUD_OCI_CACHE_DIR", "DIR",
      "Cache of pulled OCI artefacts; default $TMPDIR/wasmcloud_ocicache", false,
      &ApplyPath<&HostConfig::oci_cache_dir>},
+    {"--oci-connect-timeout-ms", "WASMCLOUD_OCI_CONNECT_TIMEOUT_MS", "MS",
+     "Timeout of connecting to an OCI registry in milliseconds; default 10000", false,
+     &ApplyMilliseconds<&HostConfig::oci_connect_timeout>},
+    {"--oci-timeout-ms", "WASMCLOUD_OCI_TIMEOUT_MS", "MS",
+     "Timeout of each OCI registry request, start to end, in milliseconds; default 300000",
+     false, &ApplyMilliseconds<&HostConfig::oci_request_timeout>},
     {"--label", "WASMCLOUD_LABELS", "KEY=VALUE",
      "A host label (keys starting with hostcore. are refused); repeatable", true, &ApplyLabel},
     {"--log-level", "WASMCLOUD_LOG_LEVEL", "LEVEL",

@@ -56,6 +56,11 @@ struct HostConfig {
   // The cache of pulled artefacts (blobs by digest, docs/oci.md#the-cache). Empty:
   // $TMPDIR/wasmcloud_ocicache, 0.18's folder. --oci-cache-dir, WASMCLOUD_OCI_CACHE_DIR.
   std::string oci_cache_dir;
+  // Timeouts of registry requests: connecting, and each HTTP request from start to end
+  // (a large layer must fit in it). --oci-connect-timeout-ms,
+  // WASMCLOUD_OCI_CONNECT_TIMEOUT_MS; --oci-timeout-ms, WASMCLOUD_OCI_TIMEOUT_MS.
+  std::chrono::milliseconds oci_connect_timeout{10000};
+  std::chrono::milliseconds oci_request_timeout{300000};
   // Custom labels; keys starting with "hostcore." are refused.
   // --label KEY=VALUE (repeatable), WASMCLOUD_LABELS (comma-separated KEY=VALUE).
   std::map<std::string, std::string> labels;

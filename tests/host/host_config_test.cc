@@ -47,7 +47,8 @@ std::string ErrorOf(std::string_view flag, std::string_view value) {
 std::set<std::string> ChangedFields(const HostConfig& a, const HostConfig& b) {
   // This binding stops compiling when HostConfig gains or loses a field: then this list,
   // the option table and docs/configuration.md need the new field too.
-  [[maybe_unused]] const auto& [f1, f2, f3, f4, f5, f6, f7, f8, f9, f10, f11, f12, f13, f14] = a;
+  [[maybe_unused]] const auto& [f1, f2, f3, f4, f5, f6, f7, f8, f9, f10, f11, f12, f13, f14, f15,
+                                f16] = a;
   std::set<std::string> out;
   if (a.host_seed != b.host_seed) out.insert("host_seed");
   if (a.workers != b.workers) out.insert("workers");
@@ -61,6 +62,8 @@ std::set<std::string> ChangedFields(const HostConfig& a, const HostConfig& b) {
   if (a.allowed_insecure != b.allowed_insecure) out.insert("allowed_insecure");
   if (a.oci_ca_file != b.oci_ca_file) out.insert("oci_ca_file");
   if (a.oci_cache_dir != b.oci_cache_dir) out.insert("oci_cache_dir");
+  if (a.oci_connect_timeout != b.oci_connect_timeout) out.insert("oci_connect_timeout");
+  if (a.oci_request_timeout != b.oci_request_timeout) out.insert("oci_request_timeout");
   if (a.labels != b.labels) out.insert("labels");
   if (a.log_level != b.log_level) out.insert("log_level");
   return out;
@@ -102,6 +105,8 @@ TEST(ConfigOptionsTest, NamesAreTheOnesTheHeaderGives) {
       {"--allowed-insecure", "WASMCLOUD_OCI_ALLOWED_INSECURE", false, true},
       {"--oci-ca-file", "WASMCLOUD_OCI_CA_FILE", false, false},
       {"--oci-cache-dir", "WASMCLOUD_OCI_CACHE_DIR", false, false},
+      {"--oci-connect-timeout-ms", "WASMCLOUD_OCI_CONNECT_TIMEOUT_MS", false, false},
+      {"--oci-timeout-ms", "WASMCLOUD_OCI_TIMEOUT_MS", false, false},
       {"--label", "WASMCLOUD_LABELS", false, true},
       {"--log-level", "WASMCLOUD_LOG_LEVEL", false, false},
   };
@@ -160,6 +165,8 @@ const std::map<std::string_view, std::string> kSampleValues = {
     {"--allowed-insecure", "localhost:5000"},
     {"--oci-ca-file", "/etc/wasmcloud/registry-ca.pem"},
     {"--oci-cache-dir", "/var/cache/wasmcloud/oci"},
+    {"--oci-connect-timeout-ms", "1500"},
+    {"--oci-timeout-ms", "60000"},
     {"--label", "region=eu-west"},
     {"--log-level", "debug"},
 };
@@ -181,7 +188,7 @@ TEST(ConfigOptionsTest, EveryFieldIsReachableThroughExactlyOneOption) {
     ASSERT_TRUE(ApplyEnv(from_env, {{std::string(o.env), sample->second}}).ok());
     EXPECT_TRUE(ChangedFields(from_env, config).empty());
   }
-  EXPECT_EQ(options_of_field.size(), 14u);
+  EXPECT_EQ(options_of_field.size(), 16u);
   for (const auto& [field, flags] : options_of_field) {
     EXPECT_EQ(flags.size(), 1u) << field;
   }
@@ -202,6 +209,8 @@ TEST(ConfigOptionsTest, SampleValuesLandInTheirFields) {
   EXPECT_EQ(c.allowed_insecure, std::vector<std::string>{"localhost:5000"});
   EXPECT_EQ(c.oci_ca_file, "/etc/wasmcloud/registry-ca.pem");
   EXPECT_EQ(c.oci_cache_dir, "/var/cache/wasmcloud/oci");
+  EXPECT_EQ(c.oci_connect_timeout, std::chrono::milliseconds(1500));
+  EXPECT_EQ(c.oci_request_timeout, std::chrono::milliseconds(60000));
   EXPECT_EQ(c.labels, (std::map<std::string, std::string>{{"region", "eu-west"}}));
   EXPECT_EQ(c.log_level, LogLevel::kDebug);
 }
@@ -245,10 +254,12 @@ TEST(ConfigOptionsTest, NumbersAreCheckedAgainstTheirRanges) {
   ASSERT_TRUE(Apply(c, "--call-timeout-ms", "1").ok());
   EXPECT_EQ(c.call_timeout, std::chrono::milliseconds(1));
   ASSERT_TRUE(Apply(c, "--call-timeout-ms", "86400000").ok());
-  for (std::string_view bad : {"0", "86400001", "1.5", "10s"}) {
-    EXPECT_EQ(ErrorOf("--call-timeout-ms", bad),
-              "expected a whole number of milliseconds from 1 to 86400000 (one day), got \"" +
-                  std::string(bad) + "\"");
+  for (std::string_view flag : {"--call-timeout-ms", "--oci-connect-timeout-ms", "--oci-timeout-ms"}) {
+    for (std::string_view bad : {"0", "86400001", "1.5", "10s"}) {
+      EXPECT_EQ(ErrorOf(flag, bad),
+                "expected a whole number of milliseconds from 1 to 86400000 (one day), got \"" +
+                    std::string(bad) + "\"");
+    }
   }
 
   ASSERT_TRUE(Apply(c, "--max-memory-pages", "1").ok());

@@ -376,6 +376,24 @@ TEST_F(HostOciTest, APullHoldsNoLockOfTheHost) {
                          " did not answer in time"));
 }
 
+TEST_F(HostOciTest, TheHostsRegistryTimeoutIsTheClients) {
+  // --oci-timeout-ms reaches the client: a registry that accepts and never answers fails
+  // the start after 0.8 s, not after the client's default of 300 s.
+  oci::testing::SilentServer silent;
+  const std::string host_port = "127.0.0.1:" + std::to_string(silent.port());
+  HostConfig config = Config();
+  config.allowed_insecure.push_back(host_port);
+  config.oci_request_timeout = std::chrono::milliseconds(800);
+  Host& host = StartHost(config);
+  auto start = std::chrono::steady_clock::now();
+  auto r = host.StartActorFromRegistry(host_port + "/echo:1");
+  auto elapsed = std::chrono::steady_clock::now() - start;
+  EXPECT_EQ(r.status().code(), Code::kDeadlineExceeded) << r.status().message();
+  EXPECT_THAT(r.status().message(), HasSubstr("registry " + host_port + " did not answer in time"));
+  EXPECT_GE(elapsed, std::chrono::milliseconds(700));
+  EXPECT_LT(elapsed, std::chrono::milliseconds(2500));
+}
+
 TEST_F(HostOciTest, LiveUpdateToANewReference) {
   const std::string r0 = Push("echo-rev:r0", Fixture("echo_r0.wasm"));
   const std::string r1 = Push("echo-rev:r1", Fixture("echo_r1.wasm"));
