@@ -169,15 +169,17 @@ double ThreadCpuSeconds() {
 }
 
 struct Throughput {
-  double calls_per_second = 0;  // all threads, wall-clock time
-  // Each thread's calls per second of its own CPU time: how fast the core it ran on
+  double units_per_second = 0;  // all threads, wall-clock time (units: calls, for (f))
+  // Each thread's units per second of its own CPU time: how fast the core it ran on
   // went. On a VM the two vCPUs are not always equally fast.
   std::vector<double> per_thread_cpu_rate;
 };
 
-// (f): one compiled module on `threads` workers, each calling for `duration`.
-Throughput CallsPerSecond(const std::shared_ptr<const wapc::WapcModule>& module, int threads,
-                          std::chrono::milliseconds duration) {
+// The harness of (f) and of its references: on each of `threads` threads, `prepare()`
+// makes that thread's state and returns its step (a callable returning how many units of
+// work it did); once every thread is prepared, the steps run in a loop for `duration`.
+template <typename Prepare>
+Throughput UnitsPerSecond(int threads, std::chrono::milliseconds duration, Prepare prepare) {
   std::atomic<bool> go{false}, stop{false};
   std::atomic<int> ready{0};
   std::vector<uint64_t> counts(threads, 0);
@@ -185,18 +187,12 @@ Throughput CallsPerSecond(const std::shared_ptr<const wapc::WapcModule>& module,
   std::vector<std::thread> pool;
   for (int t = 0; t < threads; ++t) {
     pool.emplace_back([&, t] {
-      Guest g(module);
-      Bytes request = *HexDecode("81ab706c616365686f6c646572c3");
-      wasm::WorkerLock lock(*g.worker);
-      for (int i = 0; i < 2000; ++i) (void)g.instance->Call("HealthRequest", request);  // warm
+      auto step = prepare();
       ready.fetch_add(1);
       while (!go.load()) std::this_thread::yield();
       double cpu_start = ThreadCpuSeconds();
       uint64_t n = 0;
-      while (!stop.load(std::memory_order_relaxed)) {
-        for (int i = 0; i < 64; ++i) (void)g.instance->Call("HealthRequest", request);
-        n += 64;
-      }
+      while (!stop.load(std::memory_order_relaxed)) n += step();
       cpu[t] = ThreadCpuSeconds() - cpu_start;
       counts[t] = n;
     });
@@ -214,8 +210,32 @@ Throughput CallsPerSecond(const std::shared_ptr<const wapc::WapcModule>& module,
     total += counts[t];
     out.per_thread_cpu_rate.push_back(cpu[t] > 0 ? static_cast<double>(counts[t]) / cpu[t] : 0);
   }
-  out.calls_per_second = static_cast<double>(total) / secs;
+  out.units_per_second = static_cast<double>(total) / secs;
   return out;
+}
+
+// (f): one compiled module on `threads` workers, each calling for `duration`.
+Throughput CallsPerSecond(const std::shared_ptr<const wapc::WapcModule>& module, int threads,
+                          std::chrono::milliseconds duration) {
+  return UnitsPerSecond(threads, duration, [&] {
+    // The guest and the held worker live as long as the step.
+    struct Caller {
+      Guest guest;
+      wasm::WorkerLock lock;
+      Bytes request = *HexDecode("81ab706c616365686f6c646572c3");
+      explicit Caller(const std::shared_ptr<const wapc::WapcModule>& m)
+          : guest(m), lock(*guest.worker) {}
+    };
+    auto caller = std::make_shared<Caller>(module);
+    for (int i = 0; i < 2000; ++i) {
+      (void)caller->guest.instance->Call("HealthRequest", caller->request);  // warm
+    }
+    return [caller]() -> uint64_t {
+      for (int i = 0; i < 64; ++i)
+        (void)caller->guest.instance->Call("HealthRequest", caller->request);
+      return 64;
+    };
+  });
 }
 
 // The machine's own scaling, measured the same way with native code that shares
@@ -241,36 +261,24 @@ __attribute__((noinline)) uint64_t EightSums(const uint32_t* a, size_t n) {
 enum class NativeLoop { kSort, kSums };
 
 double NativeLoopsPerSecond(NativeLoop loop, int threads, std::chrono::milliseconds duration) {
-  std::atomic<bool> stop{false};
-  std::vector<uint64_t> counts(threads, 0);
-  std::vector<std::thread> pool;
-  for (int t = 0; t < threads; ++t) {
-    pool.emplace_back([&, t] {
-      std::vector<uint32_t> source(loop == NativeLoop::kSort ? 1000 : 2048), work;
-      uint32_t x = 12345;
-      for (auto& v : source) v = x = x * 1664525u + 1013904223u;
-      uint64_t n = 0;
-      while (!stop.load(std::memory_order_relaxed)) {
-        if (loop == NativeLoop::kSort) {
-          work = source;
-          std::sort(work.begin(), work.end());
-          benchmark::DoNotOptimize(work.data());
-        } else {
-          benchmark::DoNotOptimize(EightSums(source.data(), source.size()));
-        }
-        ++n;
-      }
-      counts[t] = n;
-    });
-  }
-  auto start = std::chrono::steady_clock::now();
-  std::this_thread::sleep_for(duration);
-  stop.store(true);
-  for (auto& th : pool) th.join();
-  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  uint64_t total = 0;
-  for (uint64_t c : counts) total += c;
-  return static_cast<double>(total) / secs;
+  return UnitsPerSecond(threads, duration,
+                        [loop] {
+                          std::vector<uint32_t> source(loop == NativeLoop::kSort ? 1000 : 2048);
+                          uint32_t x = 12345;
+                          for (auto& v : source) v = x = x * 1664525u + 1013904223u;
+                          return
+                              [loop, source, work = std::vector<uint32_t>()]() mutable -> uint64_t {
+                                if (loop == NativeLoop::kSort) {
+                                  work = source;
+                                  std::sort(work.begin(), work.end());
+                                  benchmark::DoNotOptimize(work.data());
+                                } else {
+                                  benchmark::DoNotOptimize(EightSums(source.data(), source.size()));
+                                }
+                                return 1;
+                              };
+                        })
+      .units_per_second;
 }
 
 // (f) measures steady state: V8 optimises a module on helper threads after Compile
@@ -317,7 +325,7 @@ int main(int argc, char** argv) {
     auto module = wasmcloud::SettledUpstreamEcho();
     auto r = wasmcloud::CallsPerSecond(module, threads, std::chrono::seconds(seconds));
     std::printf("%d worker thread(s), %d s: %.0f calls/s; per thread, calls per CPU-second:",
-                threads, seconds, r.calls_per_second);
+                threads, seconds, r.units_per_second);
     for (double rate : r.per_thread_cpu_rate) std::printf(" %.0f", rate);
     std::printf("\n");
     return 0;
@@ -332,9 +340,9 @@ int main(int argc, char** argv) {
   constexpr int kRounds = 5;
   std::vector<double> one, two, thread_rates;
   for (int round = 0; round < kRounds; ++round) {
-    one.push_back(wasmcloud::CallsPerSecond(module, 1, 1000ms).calls_per_second);
+    one.push_back(wasmcloud::CallsPerSecond(module, 1, 1000ms).units_per_second);
     auto r = wasmcloud::CallsPerSecond(module, 2, 1000ms);
-    two.push_back(r.calls_per_second);
+    two.push_back(r.units_per_second);
     thread_rates.insert(thread_rates.end(), r.per_thread_cpu_rate.begin(),
                         r.per_thread_cpu_rate.end());
   }

@@ -95,7 +95,14 @@ Status WriteFile(const std::string& path, ByteView data, unsigned mode) {
     }
     off += static_cast<size_t>(n);
   }
-  ::fchmod(fd, mode);
+  // The data reaches the disk before the rename makes it visible: after a crash the path
+  // holds the old file or the whole new one.
+  if (::fchmod(fd, mode) != 0 || ::fsync(fd) != 0) {
+    std::string msg = "cannot write " + tmp + ": " + std::strerror(errno);
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    return Unavailable(msg);
+  }
   if (::close(fd) != 0 || ::rename(tmp.c_str(), path.c_str()) != 0) {
     std::string msg = "cannot write " + path + ": " + std::strerror(errno);
     ::unlink(tmp.c_str());

@@ -29,7 +29,9 @@ Result<Bytes> HexDecode(std::string_view text);
 
 // Reads a whole file. Errors: kNotFound when it does not exist, kUnavailable otherwise.
 Result<Bytes> ReadFile(const std::string& path);
-// Writes atomically (temporary file + rename) with the given permission bits.
+// Writes atomically with the given permission bits: a temporary file of this call's own
+// next to `path` (concurrent writers of one path each leave a whole file), synced, then
+// renamed over `path`.
 Status WriteFile(const std::string& path, ByteView data, unsigned mode = 0644);
 
 }  // namespace wasmcloud

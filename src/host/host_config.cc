@@ -81,8 +81,8 @@ Status ParseSwitch(std::string_view text, bool* out) {
 }
 
 constexpr uint64_t kMaxWorkers = 1024;
-constexpr uint64_t kMaxCallTimeoutMs = 24ull * 60 * 60 * 1000;  // one day
-constexpr uint64_t kMaxMemoryPages = 65536;                     // 4 GiB, all of wasm32
+constexpr uint64_t kMaxMilliseconds = 24ull * 60 * 60 * 1000;  // one day: the cap of every timeout
+constexpr uint64_t kMaxMemoryPages = 65536;                    // 4 GiB, all of wasm32
 
 Status ApplyHostSeed(HostConfig& config, std::string_view value) {
   // The value may be a secret: no message below repeats it.
@@ -121,21 +121,11 @@ Status ApplyWorkers(HostConfig& config, std::string_view value) {
   return Status::Ok();
 }
 
-Status ApplyCallTimeout(HostConfig& config, std::string_view value) {
-  uint64_t ms;
-  if (!ParseWholeNumber(value, 1, kMaxCallTimeoutMs, &ms)) {
-    return InvalidArgument(
-        "expected a whole number of milliseconds from 1 to 86400000 (one day), " + Got(value));
-  }
-  config.call_timeout = std::chrono::milliseconds(ms);
-  return Status::Ok();
-}
-
 // A whole number of milliseconds from 1 to one day into `field`.
 template <std::chrono::milliseconds HostConfig::*field>
 Status ApplyMilliseconds(HostConfig& config, std::string_view value) {
   uint64_t ms;
-  if (!ParseWholeNumber(value, 1, kMaxCallTimeoutMs, &ms)) {
+  if (!ParseWholeNumber(value, 1, kMaxMilliseconds, &ms)) {
     return InvalidArgument(
         "expected a whole number of milliseconds from 1 to 86400000 (one day), " + Got(value));
   }
@@ -240,7 +230,8 @@ constexpr std::array<ConfigOption, 16> kOptions = {{
      "Worker threads that run actor calls, 0 to 1024; default 0: one per core", false,
      &ApplyWorkers},
     {"--call-timeout-ms", "WASMCLOUD_CALL_TIMEOUT_MS", "MS",
-     "Deadline of one actor call in milliseconds; default 10000", false, &ApplyCallTimeout},
+     "Deadline of one actor call in milliseconds; default 10000", false,
+     &ApplyMilliseconds<&HostConfig::call_timeout>},
     {"--max-memory-pages", "WASMCLOUD_MAX_MEMORY_PAGES", "N",
      "Cap on an actor's linear memory in 64 KiB pages, 1 to 65536; default 16384 (1 GiB)", false,
      &ApplyMaxMemoryPages},
@@ -270,8 +261,8 @@ constexpr std::array<ConfigOption, 16> kOptions = {{
      "Timeout of connecting to an OCI registry in milliseconds; default 10000", false,
      &ApplyMilliseconds<&HostConfig::oci_connect_timeout>},
     {"--oci-timeout-ms", "WASMCLOUD_OCI_TIMEOUT_MS", "MS",
-     "Timeout of each OCI registry request, start to end, in milliseconds; default 300000",
-     false, &ApplyMilliseconds<&HostConfig::oci_request_timeout>},
+     "Timeout of each OCI registry request, start to end, in milliseconds; default 300000", false,
+     &ApplyMilliseconds<&HostConfig::oci_request_timeout>},
     {"--label", "WASMCLOUD_LABELS", "KEY=VALUE",
      "A host label (keys starting with hostcore. are refused); repeatable", true, &ApplyLabel},
     {"--log-level", "WASMCLOUD_LOG_LEVEL", "LEVEL",

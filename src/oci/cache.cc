@@ -52,29 +52,7 @@ Status WriteFileAtomically(const std::string& path, ByteView data) {
   if (ec) {
     return Unavailable("cannot create " + target.parent_path().string() + ": " + ec.message());
   }
-  std::string tmpl = path + ".tmp.XXXXXX";
-  int fd = ::mkstemp(tmpl.data());
-  if (fd < 0)
-    return Unavailable("cannot create a file next to " + path + ": " + std::strerror(errno));
-  size_t off = 0;
-  while (off < data.size()) {
-    ssize_t n = ::write(fd, data.data() + off, data.size() - off);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      std::string msg = "cannot write " + tmpl + ": " + std::strerror(errno);
-      ::close(fd);
-      ::unlink(tmpl.c_str());
-      return Unavailable(msg);
-    }
-    off += static_cast<size_t>(n);
-  }
-  ::fchmod(fd, 0644);
-  if (::close(fd) != 0 || ::rename(tmpl.c_str(), path.c_str()) != 0) {
-    std::string msg = "cannot write " + path + ": " + std::strerror(errno);
-    ::unlink(tmpl.c_str());
-    return Unavailable(msg);
-  }
-  return Status::Ok();
+  return WriteFile(path, data, 0644);
 }
 
 std::string Cache::BlobPath(const std::string& digest) const {

@@ -48,8 +48,8 @@ class Cache {
 // "sha256:" + lowercase hex of the SHA-256 of `data`.
 std::string Sha256Digest(ByteView data);
 
-// Writes `data` to `path` atomically: a temporary file named uniquely (mkstemp) in the
-// same directory, then rename. Directories are made as needed.
+// Writes `data` to `path` atomically (core::WriteFile, mode 0644), making the
+// directories as needed.
 Status WriteFileAtomically(const std::string& path, ByteView data);
 
 // What RemoveDirectory removed.

@@ -220,44 +220,6 @@ bool SameFile(const std::string& path, size_t size, const crypto::Sha256Digest& 
   return bytes.ok() && crypto::Sha256(*bytes) == want;
 }
 
-// Writes `data` to a fresh temporary file next to `path`, with `mode`, then renames it
-// over `path`. Safe against concurrent writers of the same path (each has its own
-// temporary file; the last rename wins with a complete file).
-Status WriteAtomically(const std::string& dir, const std::string& path, ByteView data,
-                       mode_t mode) {
-  std::string tmpl = dir + "/.tmp-XXXXXX";
-  int fd = ::mkstemp(tmpl.data());
-  if (fd < 0) return Unavailable("cannot create a file in " + dir + ": " + std::strerror(errno));
-  auto fail = [&](const std::string& what) {
-    std::string msg = what + " " + path + ": " + std::strerror(errno);
-    ::close(fd);
-    ::unlink(tmpl.c_str());
-    return Unavailable(msg);
-  };
-  size_t off = 0;
-  while (off < data.size()) {
-    ssize_t n = ::write(fd, data.data() + off, data.size() - off);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return fail("cannot write");
-    }
-    off += static_cast<size_t>(n);
-  }
-  if (::fchmod(fd, mode) != 0) return fail("cannot set the mode of");
-  if (::fsync(fd) != 0) return fail("cannot write");
-  if (::close(fd) != 0) {
-    std::string msg = "cannot write " + path + ": " + std::strerror(errno);
-    ::unlink(tmpl.c_str());
-    return Unavailable(msg);
-  }
-  if (::rename(tmpl.c_str(), path.c_str()) != 0) {
-    std::string msg = "cannot write " + path + ": " + std::strerror(errno);
-    ::unlink(tmpl.c_str());
-    return Unavailable(msg);
-  }
-  return Status::Ok();
-}
-
 la_ssize_t AppendToBytes(archive*, void* client, const void* buffer, size_t length) {
   auto* out = static_cast<Bytes*>(client);
   const auto* p = static_cast<const uint8_t*>(buffer);
@@ -485,7 +447,9 @@ Result<std::string> ExtractForTarget(const ProviderArchive& archive, std::string
   WC_RETURN_IF_ERROR(MakeDirs(dir));
   const Bytes& library = it->second;
   if (SameFile(path, library.size(), crypto::Sha256(library))) return path;
-  WC_RETURN_IF_ERROR(WriteAtomically(dir, path, library, 0755));
+  // core::WriteFile: a temporary file of this writer's own, then rename, so concurrent
+  // loaders of one archive each leave a whole library.
+  WC_RETURN_IF_ERROR(WriteFile(path, library, 0755));
   return path;
 }
 

@@ -1,11 +1,8 @@
 // `wasmcloud call` and `wasmcloud up`: what a user sees on stdout, stderr and in the
 // exit code, with the upstream actors and manifests written by the test.
-#include <arpa/inet.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -252,16 +249,9 @@ TEST(UpCliTest, TheDemoManifestServesACounterOverHttp) {
 
 TEST(UpCliTest, APortInUseIsReportedAsTheManifestLinkThatFailed) {
   // Something else listens on the port the demo's HTTP server link asks for.
-  const int port = testing::FreeLoopbackPort();
-  ASSERT_GT(port, 0);
-  int busy = socket(AF_INET, SOCK_STREAM, 0);
+  int port = -1;
+  const int busy = testing::ListenOnLoopback(1, &port);
   ASSERT_GE(busy, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(bind(busy, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
-  ASSERT_EQ(listen(busy, 1), 0);
 
   UpProcess up({"up", "--manifest", std::string(WC_SOURCE_DIR) + "/examples/demo.yaml"},
                {{"DEMO_PORT", std::to_string(port)}});
@@ -269,8 +259,7 @@ TEST(UpCliTest, APortInUseIsReportedAsTheManifestLinkThatFailed) {
   // The manifest's result names the link, the provider's refusal and the address.
   EXPECT_NE(up.log().find("1 entry failed"), std::string::npos) << up.log();
   EXPECT_NE(up.log().find("refused to bind actor"), std::string::npos) << up.log();
-  EXPECT_NE(up.log().find("cannot listen on 127.0.0.1:" + std::to_string(port)),
-            std::string::npos)
+  EXPECT_NE(up.log().find("cannot listen on 127.0.0.1:" + std::to_string(port)), std::string::npos)
       << up.log();
   EXPECT_EQ(up.Stop(SIGTERM), 0) << up.log();
   close(busy);

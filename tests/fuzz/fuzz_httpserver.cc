@@ -17,20 +17,13 @@
 #include "core/bytes.h"
 #include "core/status.h"
 #include "core/text.h"
+#include "fuzz_check.h"
 #include "httpserver/exchange.h"
 
 namespace {
 
 using namespace wasmcloud;
 using namespace wasmcloud::httpserver;
-
-#define FUZZ_CHECK(cond)                                                                  \
-  do {                                                                                    \
-    if (!(cond)) {                                                                        \
-      std::fprintf(stderr, "property violated: %s (%s:%d)\n", #cond, __FILE__, __LINE__); \
-      std::abort();                                                                       \
-    }                                                                                     \
-  } while (0)
 
 void CheckReply(const HttpReply& r) {
   FUZZ_CHECK(r.status >= 100 && r.status <= 999);

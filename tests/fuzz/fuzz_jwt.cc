@@ -16,19 +16,12 @@
 #include "crypto/jwt.h"
 #include "crypto/nkeys.h"
 #include "crypto/verify.h"
+#include "fuzz_check.h"
 
 namespace {
 
 using namespace wasmcloud;
 using namespace wasmcloud::crypto;
-
-#define FUZZ_CHECK(cond)                                                                  \
-  do {                                                                                    \
-    if (!(cond)) {                                                                        \
-      std::fprintf(stderr, "property violated: %s (%s:%d)\n", #cond, __FILE__, __LINE__); \
-      std::abort();                                                                       \
-    }                                                                                     \
-  } while (0)
 
 // Every failure of the crypto layer is one of its documented kinds.
 void CheckClassified(const Status& st) {

@@ -12,20 +12,13 @@
 #include <string_view>
 
 #include "core/status.h"
+#include "fuzz_check.h"
 #include "host/manifest.h"
 
 namespace {
 
 using namespace wasmcloud;
 using namespace wasmcloud::host;
-
-#define FUZZ_CHECK(cond)                                                                  \
-  do {                                                                                    \
-    if (!(cond)) {                                                                        \
-      std::fprintf(stderr, "property violated: %s (%s:%d)\n", #cond, __FILE__, __LINE__); \
-      std::abort();                                                                       \
-    }                                                                                     \
-  } while (0)
 
 // A fixed environment, so that runs are reproducible: one short value, one that
 // changes the line count, one empty.

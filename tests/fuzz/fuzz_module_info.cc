@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <optional>
 
+#include "fuzz_check.h"
 #include "wasm/module_info.h"
 
 namespace {
@@ -17,14 +18,6 @@ using wasmcloud::ByteView;
 using wasmcloud::Code;
 using wasmcloud::Result;
 using namespace wasmcloud::wasm;
-
-#define FUZZ_CHECK(cond)                                                                  \
-  do {                                                                                    \
-    if (!(cond)) {                                                                        \
-      std::fprintf(stderr, "property violated: %s (%s:%d)\n", #cond, __FILE__, __LINE__); \
-      std::abort();                                                                       \
-    }                                                                                     \
-  } while (0)
 
 Result<ModuleInfo> MustParse(ByteView module) {
   Result<ModuleInfo> info = InspectModule(module);

@@ -11,19 +11,12 @@
 #include <string>
 #include <string_view>
 
+#include "fuzz_check.h"
 #include "oci/reference.h"
 
 namespace {
 
 using namespace wasmcloud;
-
-#define FUZZ_CHECK(cond)                                                                  \
-  do {                                                                                    \
-    if (!(cond)) {                                                                        \
-      std::fprintf(stderr, "property violated: %s (%s:%d)\n", #cond, __FILE__, __LINE__); \
-      std::abort();                                                                       \
-    }                                                                                     \
-  } while (0)
 
 bool SameFields(const oci::Reference& a, const oci::Reference& b) {
   return a.registry == b.registry && a.repository == b.repository && a.tag == b.tag &&

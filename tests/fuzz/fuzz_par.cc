@@ -15,19 +15,12 @@
 #include "core/status.h"
 #include "crypto/identity_error.h"
 #include "crypto/nkeys.h"
+#include "fuzz_check.h"
 #include "provider/par.h"
 
 namespace {
 
 using namespace wasmcloud;
-
-#define FUZZ_CHECK(cond)                                                                  \
-  do {                                                                                    \
-    if (!(cond)) {                                                                        \
-      std::fprintf(stderr, "property violated: %s (%s:%d)\n", #cond, __FILE__, __LINE__); \
-      std::abort();                                                                       \
-    }                                                                                     \
-  } while (0)
 
 const crypto::KeyPair& Issuer() {
   static const crypto::KeyPair* kp = [] {

@@ -8,6 +8,7 @@
 
 #include "core/bytes.h"
 #include "core/status.h"
+#include "fuzz_check.h"
 #include "wire/core.h"
 #include "wire/extras.h"
 #include "wire/http.h"
@@ -19,14 +20,6 @@ namespace {
 
 using namespace wasmcloud;
 using namespace wasmcloud::wire;
-
-#define FUZZ_CHECK(cond)                                                                  \
-  do {                                                                                    \
-    if (!(cond)) {                                                                        \
-      std::fprintf(stderr, "property violated: %s (%s:%d)\n", #cond, __FILE__, __LINE__); \
-      std::abort();                                                                       \
-    }                                                                                     \
-  } while (0)
 
 template <typename D>
 void Check(ByteView data, D decode) {

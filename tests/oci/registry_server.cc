@@ -167,25 +167,8 @@ void RegistryServer::Stop() { wasmcloud::testing::StopServer(&pid_, SIGTERM); }
 
 RegistryServer::~RegistryServer() { Stop(); }
 
-namespace {
-
-int ListenOnLoopback(int backlog, int* port) {
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 && listen(fd, backlog) == 0 &&
-      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-    *port = ntohs(addr.sin_port);
-  }
-  return fd;
-}
-
-}  // namespace
-
 Blackhole::Blackhole() {
-  listen_fd_ = ListenOnLoopback(0, &port_);
+  listen_fd_ = ::wasmcloud::testing::ListenOnLoopback(0, &port_);
   // A backlog of 0 holds one connection; two more make sure it is full (each filler's
   // handshake completes, or it stays pending, which is just as good).
   for (int i = 0; i < 3; ++i) {
@@ -204,7 +187,7 @@ Blackhole::~Blackhole() {
   close(listen_fd_);
 }
 
-SilentServer::SilentServer() { listen_fd_ = ListenOnLoopback(16, &port_); }
+SilentServer::SilentServer() { listen_fd_ = ::wasmcloud::testing::ListenOnLoopback(16, &port_); }
 SilentServer::~SilentServer() { close(listen_fd_); }
 
 }  // namespace wasmcloud::oci::testing

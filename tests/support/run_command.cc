@@ -100,21 +100,35 @@ std::string MakeTempDir() {
 
 namespace wasmcloud::testing {
 
-int FreeLoopbackPort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
+namespace {
+
+// Binds a TCP socket to 127.0.0.1 at a port the kernel chooses; listens when backlog >= 0.
+int BindLoopback(int backlog, int* port) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return -1;
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
   socklen_t len = sizeof addr;
-  int port = -1;
-  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
-      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-    port = ntohs(addr.sin_port);
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+      (backlog >= 0 && listen(fd, backlog) != 0) ||
+      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    close(fd);
+    return -1;
   }
-  close(fd);
+  *port = ntohs(addr.sin_port);
+  return fd;
+}
+
+}  // namespace
+
+int FreeLoopbackPort() {
+  int port = -1;
+  int fd = BindLoopback(-1, &port);
+  if (fd >= 0) close(fd);
   return port;
 }
+
+int ListenOnLoopback(int backlog, int* port) { return BindLoopback(backlog, port); }
 
 }  // namespace wasmcloud::testing

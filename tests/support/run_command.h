@@ -25,5 +25,8 @@ std::string MakeTempDir();
 // A TCP port of 127.0.0.1 that was free a moment ago (bound to port 0, then closed), for
 // a server a test starts; -1 when none could be bound.
 int FreeLoopbackPort();
+// A socket listening on 127.0.0.1 at a port the kernel chose (stored in *port), with
+// `backlog`; the caller closes it. -1 (and *port untouched) when it could not be made.
+int ListenOnLoopback(int backlog, int* port);
 
 }  // namespace wasmcloud::testing

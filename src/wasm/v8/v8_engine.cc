@@ -26,11 +26,12 @@ constexpr bool kUseTrapHandler = true;
 constexpr bool kUseTrapHandler = true;
 #endif
 
-// V8 can be initialised only once per process and never again after disposal, so the
-// platform lives until the process exits.
-// Set once V8 is initialised.
+// The platform once V8 is initialised, for V8BackgroundTasksPosted (which must not
+// initialise V8 itself).
 std::atomic<TrackingPlatform*> g_platform{nullptr};
 
+// V8 can be initialised only once per process and never again after disposal, so the
+// platform lives until the process exits.
 TrackingPlatform* InitializeV8Once() {
   static TrackingPlatform* platform = [] {
     // Shared tier-up counters make threads running one module ~4x slower; see
@@ -78,14 +79,13 @@ V8Engine::~V8Engine() {
 }
 
 Status V8Engine::WaitForBackgroundWork(std::chrono::nanoseconds timeout) {
-  TrackingPlatform* platform = g_platform.load();
-  if (platform == nullptr || platform->WaitIdle(timeout)) return Status::Ok();
+  if (platform_->WaitIdle(timeout)) return Status::Ok();
   return DeadlineExceeded("the engine's helper threads were still busy after " +
                           std::to_string(timeout.count() / 1000000) + " ms");
 }
 
 Status V8Engine::Init() {
-  InitializeV8Once();
+  platform_ = InitializeV8Once();
   compile_allocator_.reset(v8::ArrayBuffer::Allocator::NewDefaultAllocator());
   v8::Isolate::CreateParams params;
   params.array_buffer_allocator = compile_allocator_.get();
@@ -179,8 +179,8 @@ void V8Worker::Lock() {
   locker_.emplace(isolate_);
   // Entered for as long as the lock is held, so that the Isolate::Scope of every call
   // made under it takes V8's fast path (same isolate, same thread). Entering afresh
-  // takes a mutex inside V8 that two workers' threads were seen to contend on: about
-  // 10% of the time of two threads calling in a loop.
+  // takes a mutex inside V8 that two workers' threads were seen to contend on (a perf
+  // profile of `wapc_bench --scaling-only=2`: about 10% of their time).
   isolate_->Enter();
 }
 

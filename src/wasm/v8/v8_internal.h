@@ -28,6 +28,7 @@ inline v8::Local<v8::String> V8String(v8::Isolate* isolate, std::string_view s) 
 }
 
 class V8Engine;
+class TrackingPlatform;
 
 class V8Module final : public Module, public std::enable_shared_from_this<V8Module> {
  public:
@@ -111,6 +112,7 @@ class V8Engine final : public Engine, public std::enable_shared_from_this<V8Engi
   std::unique_ptr<v8::ArrayBuffer::Allocator> compile_allocator_;
   v8::Isolate* compile_isolate_ = nullptr;  // used under compile_mu_ with a v8::Locker
   v8::Global<v8::Context> compile_context_;
+  TrackingPlatform* platform_ = nullptr;  // the process's; set by Init
 };
 
 }  // namespace wasmcloud::wasm::v8backend
