@@ -7,13 +7,19 @@
 //       again (V8 reuses compiled code of identical bytes) and a fresh copy each time
 //   (d) resident memory per idle actor, with 1,000 small actors started (each a copy of
 //       a 141-byte waPC module signed for its own subject key), printed as counters
+//   (e) a guest's host call to a linked provider: upstream kvcounter HandleRequest, whose
+//       Add goes to an in-process keyvalue provider (a map behind a mutex)
+//   (f) a guest's host call to another actor by call alias: upstream pinger
+//       HandleRequest → ponger Ping
 // Run: build/bench/host_bench
 #include <benchmark/benchmark.h>
 
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -25,8 +31,11 @@
 #include "crypto/verify.h"
 #include "host/host.h"
 #include "wapc/wapc.h"
+#include "provider/provider.h"
 #include "wasm/module_info.h"
 #include "wasm/v8/v8_engine.h"
+#include "wire/http.h"
+#include "wire/keyvalue.h"
 
 namespace wasmcloud {
 namespace {
@@ -99,6 +108,97 @@ void BM_a_HostCallActor_EchoHealthRequest(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_a_HostCallActor_EchoHealthRequest)
+    ->Unit(benchmark::kMicrosecond)
+    ->UseRealTime()
+    ->Threads(1)
+    ->Threads(2);
+
+// (e) and (f): the host-call paths (resolution, authorization, the provider or the
+// other actor), with the HTTP request payload the upstream actors expect.
+const Bytes& GetRequest() {
+  static Bytes b = wire::Encode(wire::HttpRequest{"GET", "/bench", "", {}, {}});
+  return b;
+}
+
+class BenchKeyValue final : public provider::Provider {
+ public:
+  provider::ProviderDescriptor Describe() const override {
+    return {"wasmcloud:keyvalue", "bench keyvalue", "0"};
+  }
+  Status Start(provider::ProviderHost*) override { return Status::Ok(); }
+  Status BindActor(std::string_view, const provider::LinkValues&) override {
+    return Status::Ok();
+  }
+  Status RemoveActor(std::string_view) override { return Status::Ok(); }
+  Result<Bytes> HandleCall(std::string_view, std::string_view op, ByteView payload) override {
+    if (op != "Add") return Unimplemented(std::string(op));
+    WC_ASSIGN_OR_RETURN(auto args, wire::DecodeAddArgs(payload));
+    std::lock_guard<std::mutex> lock(mu_);
+    int32_t v = numbers_[args.key] += args.value;
+    return wire::Encode(wire::AddResponse{v});
+  }
+  void Stop() override {}
+
+ private:
+  std::mutex mu_;
+  std::map<std::string, int32_t> numbers_;
+};
+
+std::unique_ptr<host::Host> g_hostcall_host;
+host::Host& HostCallHost() {
+  static bool started = [] {
+    g_hostcall_host = NewHost();
+    host::Host& h = *g_hostcall_host;
+    auto fixture = [](const char* name) {
+      return Load(std::string(WC_SHARED_DIR) + "/fixtures/wc-host-0.18/" + name);
+    };
+    host::NativeCapability kv;
+    kv.provider = std::make_shared<BenchKeyValue>();
+    auto kv_pk = h.StartNativeCapability(std::move(kv));
+    auto counter = h.StartActor(fixture("kvcounter.wasm"));
+    auto pinger = h.StartActor(fixture("pinger.wasm"));
+    auto ponger = h.StartActor(fixture("ponger.wasm"));
+    if (!kv_pk.ok() || !counter.ok() || !pinger.ok() || !ponger.ok()) {
+      std::fprintf(stderr, "host-call bench setup failed\n");
+      std::exit(1);
+    }
+    Status s = h.SetLink(*counter, "wasmcloud:keyvalue", "default", *kv_pk, {});
+    if (!s.ok()) {
+      std::fprintf(stderr, "link: %s\n", s.message().c_str());
+      std::exit(1);
+    }
+    return true;
+  }();
+  (void)started;
+  return *g_hostcall_host;
+}
+
+void HostCallLoop(benchmark::State& state, std::string_view actor) {
+  host::Host& h = HostCallHost();
+  for (auto _ : state) {
+    auto r = h.CallActor(actor, "HandleRequest", GetRequest());
+    if (!r.ok()) {
+      state.SkipWithError(r.status().message().c_str());
+      break;
+    }
+    benchmark::DoNotOptimize(r);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+void BM_e_HostCall_KvCounterToProvider(benchmark::State& state) {
+  HostCallLoop(state, "MCFMFDWFHGKELOXPCNCDXKK5OFLHBVEWRAOXR5JSQUD2TOFRE3DFPM7E");
+}
+BENCHMARK(BM_e_HostCall_KvCounterToProvider)
+    ->Unit(benchmark::kMicrosecond)
+    ->UseRealTime()
+    ->Threads(1)
+    ->Threads(2);
+
+void BM_f_HostCall_PingerToPongerByAlias(benchmark::State& state) {
+  HostCallLoop(state, "MB2ZOJXL67TBHKRPHX6EE3PUAX7QASN3SDX4ALNPO272HB42IBYUA6BV");
+}
+BENCHMARK(BM_f_HostCall_PingerToPongerByAlias)
     ->Unit(benchmark::kMicrosecond)
     ->UseRealTime()
     ->Threads(1)
@@ -289,6 +389,7 @@ int main(int argc, char** argv) {
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
-  wasmcloud::g_call_host.reset();  // stop the shared host before static destructors run
+  wasmcloud::g_call_host.reset();  // stop the shared hosts before static destructors run
+  wasmcloud::g_hostcall_host.reset();
   return 0;
 }

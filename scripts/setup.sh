@@ -18,6 +18,7 @@ packages=(
   docker-registry skopeo apache2-utils openssl curl
   libicu72 libuv1 libc-ares2 libnghttp2-14 libbrotli1 libssl3 zlib1g
 )
+sudo_cmd=""; [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -25,33 +26,64 @@ done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
-  sudo_cmd=""; [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
   $sudo_cmd apt-get update -qq
   $sudo_cmd apt-get install -y -qq --no-install-recommends --no-upgrade "${missing[@]}" >/dev/null
 fi
 
 # V8 comes from Debian's libnode108 + libnode-dev, unpacked into .deps/libnode because
 # `apt-get install` of them conflicts with the preinstalled Node.js 20 (see docs/v8.md).
-libnode_version="18.20.4+dfsg-1~deb12u3"
+# The version is the one apt offers now (bookworm-security moves on and its old versions
+# disappear from the mirror; bookworm main keeps 18.20.4+dfsg-1~deb12u2); any Node 18
+# with V8 10.2 is accepted. The unpacked version is recorded in .deps/libnode/root/.version,
+# which the build reads (docs/v8.md).
 libnode_dir="$root/.deps/libnode"
 stamp="$libnode_dir/root/.version"
-if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$libnode_version" ]; then
-  echo "setup: fetching libnode108 and libnode-dev $libnode_version"
-  rm -rf "$libnode_dir"; mkdir -p "$libnode_dir/root"
-  (cd "$libnode_dir" && apt-get download -qq -o APT::Sandbox::User=root "libnode108=$libnode_version" "libnode-dev=$libnode_version" >/dev/null) || {
-    apt-get update -qq
-    (cd "$libnode_dir" && apt-get download -qq -o APT::Sandbox::User=root "libnode108=$libnode_version" "libnode-dev=$libnode_version")
-  }
-  for f in "$libnode_dir"/libnode108_*.deb "$libnode_dir"/libnode-dev_*.deb; do
-    got="$(dpkg-deb -f "$f" Version)"
-    [ "$got" = "$libnode_version" ] || { echo "setup: $f has version $got, expected $libnode_version" >&2; exit 1; }
-    dpkg -x "$f" "$libnode_dir/root"
+libnode_candidate() { apt-cache policy libnode108 2>/dev/null | awk '/Candidate:/ {print $2}'; }
+libnode_fetch() {  # $1 = version; unpacks into $libnode_dir/new/root, 0 on success
+  rm -rf "$libnode_dir/new"; mkdir -p "$libnode_dir/new/root"
+  (cd "$libnode_dir/new" && apt-get download -qq -o APT::Sandbox::User=root \
+      "libnode108=$1" "libnode-dev=$1" >/dev/null 2>&1) || return 1
+  for f in "$libnode_dir"/new/libnode108_*.deb "$libnode_dir"/new/libnode-dev_*.deb; do
+    [ "$(dpkg-deb -f "$f" Version)" = "$1" ] || return 1
+    dpkg -x "$f" "$libnode_dir/new/root"
   done
-  test -f "$libnode_dir/root/usr/include/node/v8.h"
-  test -f "$libnode_dir/root/usr/lib/x86_64-linux-gnu/libnode.so.108"
-  echo "$libnode_version" > "$stamp"
-  rm -f "$libnode_dir"/*.deb
+}
+libnode_check() {  # $1 = an unpacked root; Node 18 with V8 10.2, headers and library
+  local inc="$1/usr/include/node"
+  [ -f "$inc/v8.h" ] && [ -f "$1/usr/lib/x86_64-linux-gnu/libnode.so.108" ] &&
+    grep -Eq '^#define V8_MAJOR_VERSION 10$' "$inc/v8-version.h" &&
+    grep -Eq '^#define V8_MINOR_VERSION 2$' "$inc/v8-version.h" &&
+    grep -Eq '^#define NODE_MAJOR_VERSION 18$' "$inc/node_version.h"
+}
+want="$(libnode_candidate)"
+if [ -z "$want" ] || [ "$want" = "(none)" ]; then
+  $sudo_cmd apt-get update -qq || true
+  want="$(libnode_candidate)"
 fi
+have="$(cat "$stamp" 2>/dev/null || true)"
+if [ -n "$want" ] && [ "$want" != "(none)" ] && [ "$have" != "$want" ]; then
+  echo "setup: fetching libnode108 and libnode-dev $want"
+  if ! libnode_fetch "$want"; then
+    # The lists may name a version the mirror no longer has: refresh them and ask again.
+    $sudo_cmd apt-get update -qq || true
+    want="$(libnode_candidate)"
+    libnode_fetch "$want" || want=""
+  fi
+  if [ -n "$want" ] && libnode_check "$libnode_dir/new/root"; then
+    echo "$want" > "$libnode_dir/new/root/.version"
+    rm -rf "$libnode_dir/root"; mv "$libnode_dir/new/root" "$libnode_dir/root"
+  elif [ -n "$have" ] && libnode_check "$libnode_dir/root"; then
+    echo "setup: could not fetch libnode108 $want; keeping $have" >&2
+  else
+    echo "setup: cannot get libnode108/libnode-dev (Node 18, V8 10.2) from apt (candidate: ${want:-none})" >&2
+    exit 1
+  fi
+  rm -rf "$libnode_dir/new"
+fi
+libnode_check "$libnode_dir/root" || {
+  echo "setup: $libnode_dir/root does not hold Node 18 / V8 10.2 (rm -rf $libnode_dir and retry)" >&2
+  exit 1
+}
 
 # npm packages used by tests (the nkeys cross-check), kept inside the project.
 npm_dir="$root/.deps/npm"

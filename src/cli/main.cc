@@ -8,7 +8,7 @@
 int main(int argc, char** argv) {
   CLI::App app{"wasmcloud: a wasmCloud host and its tools"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "wasmcloud 0.1.0");
+  app.set_version_flag("--version", "wasmcloud 0.1.0 (V8 " WC_V8_VERSION " from Debian libnode108 " WC_LIBNODE_VERSION ")");
   int exit_code = 0;
   wasmcloud::cli::AddUpCommand(app, &exit_code);
   wasmcloud::cli::AddCallCommand(app, &exit_code);
