@@ -69,7 +69,7 @@ host::HostConfig BenchConfig() {
 }
 
 std::unique_ptr<host::Host> NewHost() {
-  auto h = std::make_unique<host::Host>(BenchConfig());
+  auto h = std::make_unique<host::Host>(BenchConfig(), wasm::CreateV8Engine);
   Status s = h->Start();
   if (!s.ok()) {
     std::fprintf(stderr, "host start: %s\n", s.message().c_str());

@@ -15,6 +15,7 @@
 #include "core/log.h"
 #include "host/host.h"
 #include "host/manifest.h"
+#include "wasm/v8/v8_engine.h"
 
 namespace wasmcloud::cli {
 namespace {
@@ -76,7 +77,7 @@ int RunUp(const UpOptions& o) {
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  host::Host host(*config);
+  host::Host host(*config, wasm::CreateV8Engine);
   if (Status s = host.Start(); !s.ok()) {
     PrintError("up", s.message());
     return 2;
@@ -122,7 +123,7 @@ int RunCall(const CallOptions& o) {
     PrintError("call", manifests.status().message());
     return 2;
   }
-  host::Host host(*config);
+  host::Host host(*config, wasm::CreateV8Engine);
   if (Status s = host.Start(); !s.ok()) {
     PrintError("call", s.message());
     return 2;

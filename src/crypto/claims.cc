@@ -2,6 +2,7 @@
 
 #include <sodium.h>
 
+#include <array>
 #include <limits>
 #include <nlohmann/json.hpp>
 
@@ -340,6 +341,23 @@ std::string NewTokenId() {
   std::string id;
   for (int i = 0; i < 22; ++i) id += kAlphabet[randombytes_uniform(62)];
   return id;
+}
+
+std::string NewUuidV4() {
+  EnsureSodium();
+  std::array<uint8_t, 16> b;
+  randombytes_buf(b.data(), b.size());
+  b[6] = static_cast<uint8_t>((b[6] & 0x0f) | 0x40);  // version 4
+  b[8] = static_cast<uint8_t>((b[8] & 0x3f) | 0x80);  // variant 10xx
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(36);
+  for (size_t i = 0; i < b.size(); ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) out += '-';
+    out += kHex[b[i] >> 4];
+    out += kHex[b[i] & 0x0f];
+  }
+  return out;
 }
 
 ActorClaims NewActorClaims(const ActorClaimsSpec& spec, std::string issuer, std::string subject,

@@ -93,6 +93,11 @@ std::string NormalizeCallAlias(std::string_view alias);
 // A fresh token id: 22 random characters of [0-9A-Za-z], the shape of wascap's nuid.
 std::string NewTokenId();
 
+// A random (version 4, RFC 4122 variant) UUID from libsodium's CSPRNG, written as
+// 8-4-4-4-12 lowercase hex: what Rust's `Uuid::new_v4()` displays (invocation ids,
+// wasmcloud:extras guids).
+std::string NewUuidV4();
+
 // What a new actor's claims say; NewActorClaims fills in the rest.
 struct ActorClaimsSpec {
   std::string name;

@@ -21,7 +21,15 @@
 #include "crypto/claims.h"
 #include "host/host_config.h"
 #include "host/manifest.h"
+#include "lattice/control.h"
+#include "lattice/entity.h"
+#include "lattice/events.h"
+#include "lattice/invocation_verifier.h"
+#include "lattice/kv_bucket.h"
+#include "lattice/link_definition.h"
+#include "lattice/transport.h"
 #include "provider/provider.h"
+#include "wasm/engine.h"
 
 namespace wasmcloud::host {
 
@@ -37,18 +45,8 @@ inline constexpr std::string_view kLoggingPublicKey =
     "VCCANMDC7KONJK435W6T7JFEEL7S3ZG6GUZMZ3FHTBZ32OZHJQR5MJWZ";
 inline constexpr std::string_view kLoggingContract = "wasmcloud:logging";
 
-// Where a call comes from or goes to (0.18 WasmCloudEntity).
-struct Entity {
-  enum class Kind { kActor, kCapability };
-  Kind kind = Kind::kActor;
-  std::string id;           // actor or provider public key; "system" for the host itself
-  std::string contract_id;  // capabilities only
-  std::string link_name;    // capabilities only
-  static Entity Actor(std::string id) { return {Kind::kActor, std::move(id), {}, {}}; }
-  static Entity Capability(std::string id, std::string contract_id, std::string link_name) {
-    return {Kind::kCapability, std::move(id), std::move(contract_id), std::move(link_name)};
-  }
-};
+// Where a call comes from or goes to (0.18 WasmCloudEntity): lattice/entity.h.
+using Entity = lattice::Entity;
 
 // A policy hook (0.18 Authorizer). It can only deny: the host's own checks (valid
 // claims, the capability in the actor's claims) run first.
@@ -58,8 +56,11 @@ class Authorizer {
   // Before an actor starts (also before a live update takes effect). False: "Permission
   // denied starting actor".
   virtual bool CanLoad(const crypto::ActorClaims& claims) = 0;
-  // Before every invocation whose origin is an actor. False: "Authorization denied -
-  // authorizer rejected invocation".
+  // Before every invocation whose origin is an actor: a guest's call to another actor or
+  // to a provider (on this host or, when it arrives here, from another one), and
+  // CallActor, whose origin is the host itself: then `claims.sub` is "system", `iss` the
+  // calling host's key, and there is no `wascap`. (Calls from providers are not checked,
+  // as in 0.18.) False: "Authorization denied - authorizer rejected invocation".
   virtual bool CanInvoke(const crypto::ActorClaims& claims, const Entity& target,
                          std::string_view operation) = 0;
 };
@@ -82,14 +83,7 @@ struct ProviderIdentity {
   std::optional<std::string> image_ref;
 };
 
-struct LinkDefinition {
-  std::string actor_id;
-  std::string provider_id;
-  std::string contract_id;
-  std::string link_name;
-  LinkValues values;
-  bool operator==(const LinkDefinition&) const = default;
-};
+using LinkDefinition = lattice::LinkDefinition;
 
 // A provider to run in this process (0.18 NativeCapability::from_instance).
 struct NativeCapability {
@@ -101,20 +95,55 @@ struct NativeCapability {
   std::optional<std::string> image_ref;
 };
 
+// How a host joins a lattice (docs/lattice.md). The default is single-player mode: a
+// private in-process lattice (a MemoryKvBucket of its own), no RPC transport, no events.
+// Hosts of one process form a lattice by sharing a MemoryTransport and a MemoryKvBucket.
+struct LatticeOptions {
+  // The lattice name (0.18 --nsprefix): subjects wasmbus.rpc.{name}.…, bucket
+  // LATTICEDATA_{name}. Rules: lattice::ValidateLatticeName.
+  std::string name = "default";
+  // Invocations to actors and providers that do not run on this host go out over it, and
+  // this host's actors and providers are served on it. Null: such calls fail with
+  // kNotFound / kUnavailable as in single-player mode.
+  std::shared_ptr<lattice::Transport> transport;
+  // Links, claims, OCI references and call aliases. Null: a private MemoryKvBucket.
+  std::shared_ptr<lattice::KvBucket> bucket;
+  // Where host, actor, provider and link events go. Null: nowhere.
+  std::shared_ptr<lattice::EventSink> events;
+  // Deadline of a call that goes to another host (lattice.md: 2 s).
+  std::chrono::milliseconds rpc_timeout{2000};
+  // Whose invocations this host accepts, and how old one may be without `exp`.
+  // (IssuerPolicy kLattice needs host heartbeats, which come with the NATS lattice: Start
+  // refuses it for now.)
+  lattice::IssuerPolicy invocation_issuers;
+  std::chrono::seconds invocation_max_age{60};
+  // Start waits this long for the lattice data (the bucket watch's initial values).
+  std::chrono::milliseconds ready_timeout{30000};
+  // Threads and queue of the executor that runs invocations arriving from the lattice.
+  unsigned inbound_threads = 4;
+  size_t inbound_queue = 1024;
+};
+
 class HostCore;
 
 class Host {
  public:
-  explicit Host(HostConfig config = {});
+  // `engine` makes the host's WebAssembly engine at Start (the CLI passes
+  // wasm::CreateV8Engine; tests may pass a fake).
+  Host(HostConfig config, wasm::EngineFactory engine, LatticeOptions lattice = {});
   ~Host();  // stops the host when it is running
   Host(const Host&) = delete;
   Host& operator=(const Host&) = delete;
 
-  // Starts the worker pool and the built-in providers, and makes the host key. Does not
-  // block. kFailedPrecondition when already running (or stopped: a host runs once).
+  // Makes the host key, the engine and the worker pool, joins the lattice (waits until
+  // the lattice data is in this host's mirror: a host that started sees every link,
+  // claim, alias and OCI reference, and has bound its providers), and starts the built-in
+  // providers. kFailedPrecondition when already running (or stopped: a host runs once);
+  // kDeadlineExceeded when the lattice data did not arrive within ready_timeout.
   Status Start();
-  // Stops every actor and provider (providers get Stop), waits for calls in flight, and
-  // stops the workers. Idempotent.
+  // Stops serving the lattice, stops every actor and provider (providers get Stop, also
+  // those stopping in the background), waits for calls in flight, and stops the
+  // workers. Lattice data stays (links are durable). Idempotent.
   Status Stop();
   bool running() const;
   // The host's public key: 56 characters, "N...". Empty before Start.
@@ -127,9 +156,11 @@ class Host {
   // --- actors ---
   // Verifies the module's claims (signature, hash, exp/nbf, key types, allowed issuers,
   // the authorizer's CanLoad), compiles it and creates a first instance (running
-  // `_start` / `wapc_init`). Returns the actor's public key. Starting the same module
-  // again is a no-op; another module with the same public key is kAlreadyExists (use
-  // UpdateActor).
+  // `_start` / `wapc_init`). Records its claims (and its call alias, when it is the first
+  // actor to claim it) in the lattice data, binds the providers of this host to its
+  // links, and serves it on the lattice. Returns the actor's public key. Starting the
+  // same module again is a no-op; another module with the same public key is
+  // kAlreadyExists (use UpdateActor).
   Result<std::string> StartActor(ByteView module);
   Result<std::string> StartActorFromFile(const std::string& path);
   // Pulls an actor from an OCI registry (the cache first: docs/oci.md) with the host's
@@ -140,21 +171,25 @@ class Host {
   // (oci/client.h), or the start's own error prefixed with the reference. The pull holds
   // none of the host's locks.
   Result<std::string> StartActorFromRegistry(std::string_view oci_ref);
-  // Stops an actor: a public key, or an OCI reference it was started from (as written or
-  // in its canonical form). Calls in flight finish; new calls get kNotFound. Stopping an
-  // actor that is not running is not an error.
+  // Stops an actor: a public key, or an OCI reference (as written or in its canonical
+  // form) that maps to it. Calls in flight finish; new calls get kNotFound. Stopping an
+  // actor that is not running is not an error. A stop and a live update of one actor
+  // are serialised: after both returned, the actor is stopped, never running again.
   Status StopActor(std::string_view actor_ref);
   // Live update (§11): needs allow_live_updates; same subject, higher revision, same
   // capabilities unless strict_update_check is off. Calls made during the update are
   // served (by the old version until the new one is ready); none fails or is lost. With
-  // `image_ref`, that reference replaces the actor's old ones in OciReferences() and is
-  // the new version's identity image ref (0.18 update_actor(key, oci_ref, bytes)).
+  // `image_ref` (a valid OCI reference, else kInvalidArgument; recorded in its canonical
+  // form), that reference maps to the actor in OciReferences() and is the new version's
+  // identity image ref (0.18 update_actor(key, oci_ref, bytes)); without, the version
+  // keeps the image ref of the one it replaces. kFailedPrecondition when the actor was
+  // stopped or updated by someone else while this update was being prepared.
   Status UpdateActor(std::string_view actor_id, ByteView module,
                      std::optional<std::string> image_ref = std::nullopt);
   // Public keys of the running actors, sorted.
   std::vector<std::string> Actors() const;
   Result<ActorIdentity> GetActorIdentity(std::string_view actor_id) const;
-  // Claims of every actor this host has seen, running or not (grow-only, as 0.18).
+  // Claims of every actor seen in the lattice, running or not (grow-only, as 0.18).
   std::map<std::string, crypto::ActorClaims> ActorClaims() const;
 
   // --- providers ---
@@ -175,9 +210,11 @@ class Host {
   // (kInvalidArgument), as is a provider archive given to StartActorFromRegistry.
   Result<std::string> StartCapabilityFromRegistry(std::string_view oci_ref,
                                                   std::string_view link_name);
-  // Stops a provider (Stop is called on it). Links stay defined and are bound again when
-  // it returns. Its OCI reference is forgotten when no other link name of it runs.
-  // Idempotent.
+  // Stops a provider given by public key or by an OCI reference that maps to one. New
+  // calls to it are refused at once and it is no longer listed; its Stop runs in the
+  // background (this call does not wait for it; Host::Stop does, and a new start of the
+  // same key and link name waits for it). Links stay defined and are bound again when it
+  // returns. Idempotent. kInvalidArgument when `contract_id` is given and differs.
   Status StopProvider(std::string_view provider_id, std::string_view contract_id,
                       std::string_view link_name);
   // Every running provider, the built-in ones included.
@@ -186,20 +223,29 @@ class Host {
                                                std::string_view link_name) const;
 
   // --- calls ---
-  // A raw waPC call to an actor by public key or call alias, with origin "system".
-  // Errors: kNotFound ("Specified actor was not a public key or a known call alias." /
-  // not running), the guest's own error (kGuestError), kDeadlineExceeded, kTrap.
+  // A raw waPC call to an actor by public key or call alias, with origin "system",
+  // checked by the authorizer's CanInvoke. An actor that does not run here is called on
+  // the lattice (when there is a transport). Errors: kNotFound ("Specified actor was not
+  // a public key or a known call alias." / not running here or on any host of the
+  // lattice), kPermissionDenied (the authorizer; a refusal by the remote host), the
+  // guest's own error (kGuestError; also any error text a remote host answered),
+  // kDeadlineExceeded, kTrap.
   Result<Bytes> CallActor(std::string_view actor, std::string_view operation, ByteView payload);
 
   // --- links ---
-  // Defines (or replaces) the link (actor, contract id, link name) → provider. Works
-  // before or after either side starts; when both run, the provider gets BindActor.
+  // Defines (or replaces) the link (actor, contract id, link name) → provider in the
+  // lattice data. The actor is a public key, or an OCI reference that maps to one. Works
+  // before or after either side starts; the host whose provider serves the link sends it
+  // BindActor once the actor's claims are known. Returns once this host applied the link;
+  // when the provider runs here and refuses the bind, its error (the link is kept and
+  // offered again when the provider or the actor starts again).
   Status SetLink(std::string_view actor, std::string_view contract_id, std::string_view link_name,
                  std::string_view provider_id, LinkValues values);
-  // Removes a link; its provider, when running, gets RemoveActor. kNotFound when there
-  // is no such link.
+  // Removes a link from the lattice data; its provider, wherever it runs, gets
+  // RemoveActor. kNotFound when there is no such link.
   Status RemoveLink(std::string_view actor, std::string_view contract_id,
                     std::string_view link_name);
+  // Every link of the lattice, by (actor, contract id, link name).
   std::vector<LinkDefinition> LinkDefinitions() const;
 
   // --- manifests, labels, OCI ---
@@ -212,9 +258,14 @@ class Host {
   Status ApplyManifest(const Manifest& manifest);
   // hostcore.os, hostcore.osfamily, hostcore.arch, plus custom labels (config, manifests).
   std::map<std::string, std::string> Labels() const;
-  // Canonical OCI reference → public key of each running actor and provider started from
-  // a registry (or updated to a reference).
+  // Canonical OCI reference → public key of every actor and provider started from a
+  // registry (or updated to a reference) on any host of the lattice, running or not
+  // (grow-only, as 0.18's lattice cache).
   std::map<std::string, std::string> OciReferences() const;
+
+  // What this host answers to the control interface (lattice/control.h). Valid while
+  // the Host lives.
+  lattice::ControlHandler& control();
 
  private:
   std::shared_ptr<HostCore> core_;

@@ -43,7 +43,7 @@ struct ManifestLink {
   // A provider public key (V..., checked), or empty when not written: the host links to
   // the provider it runs for contract_id and link_name (0.18 required the key).
   std::string provider_id;
-  std::string link_name = "default";  // also when written empty or blank
+  std::string link_name = "default";          // also when written empty or blank
   std::map<std::string, std::string> values;  // scalars as written: `PORT: 8080` is "8080"
   SourceLocation location;
 };

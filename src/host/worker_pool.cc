@@ -119,10 +119,15 @@ void WorkerPool::Release(Lease& lease) {
 }
 
 void WorkerPool::Sweep(WorkerSlot& slot) {
-  std::erase_if(slot.instances, [&](const auto& entry) {
-    const ActorInstance& inst = entry.second;
-    return !inst.busy && !keep_(entry.first, inst.module->generation);
-  });
+  for (auto it = slot.instances.begin(); it != slot.instances.end();) {
+    ActorInstance& inst = it->second;
+    if (!inst.busy && !keep_(it->first, inst.module->generation)) {
+      it = slot.instances.erase(it);
+      continue;
+    }
+    if (!inst.busy && inst.callbacks) inst.callbacks->ForgetRoutes();
+    ++it;
+  }
 }
 
 void WorkerPool::SweepAll() {

@@ -24,10 +24,18 @@
 
 namespace wasmcloud::host {
 
+// What an instance's guest calls reach (the host's dispatcher). Besides the waPC
+// callbacks it may cache what it resolved; a sweep asks it to forget, so that nothing it
+// cached (a stopped provider, an old actor version) outlives the sweep.
+class InstanceCallbacks : public wapc::HostCallbacks {
+ public:
+  virtual void ForgetRoutes() {}
+};
+
 // One actor's instance on one worker.
 struct ActorInstance {
   std::shared_ptr<const actor::ActorModule> module;
-  std::unique_ptr<wapc::HostCallbacks> callbacks;  // must outlive `instance`
+  std::unique_ptr<InstanceCallbacks> callbacks;  // must outlive `instance`
   std::unique_ptr<wapc::WapcInstance> instance;
   bool busy = false;  // a call of this instance is on the stack (re-entrancy guard)
 };
@@ -81,8 +89,9 @@ class WorkerPool {
   // kUnavailable after Shutdown.
   Result<std::unique_ptr<Lease>> Acquire();
 
-  // Throws away instances that are no longer wanted on every worker: now on the free
-  // ones, when they are released on the leased ones.
+  // Throws away instances that are no longer wanted on every worker, and makes the
+  // others forget their cached routes: now on the free workers, when they are released
+  // on the leased ones.
   void SweepAll();
 
   // True when the calling thread holds a lease of any pool (it is inside a call of some

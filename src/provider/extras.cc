@@ -2,12 +2,12 @@
 
 #include <sodium.h>
 
-#include <array>
 #include <cstdint>
 #include <mutex>
 #include <string>
 #include <unordered_map>
 
+#include "crypto/claims.h"
 #include "crypto/sodium_init.h"
 #include "wire/core.h"
 #include "wire/extras.h"
@@ -24,24 +24,6 @@ const std::string_view kExtrasJwt =
     "tD3rA1M7fpzyt5-bX1nevdKG4e8GNNjRfNP5Mdz0MHnoZ2R-Qs6APwp2m6PvM9T5-Q4_wBzb_ZpVUoTSi_2RAQ";
 
 namespace {
-
-// 16 random bytes with the version (4) and RFC 4122 variant bits set, written as
-// 8-4-4-4-12 lowercase hex (what Rust's uuid `Uuid::new_v4()` displays).
-std::string NewUuidV4() {
-  std::array<uint8_t, 16> b;
-  randombytes_buf(b.data(), b.size());
-  b[6] = static_cast<uint8_t>((b[6] & 0x0f) | 0x40);
-  b[8] = static_cast<uint8_t>((b[8] & 0x3f) | 0x80);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(36);
-  for (size_t i = 0; i < b.size(); ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) out += '-';
-    out += kHex[b[i] >> 4];
-    out += kHex[b[i] & 0x0f];
-  }
-  return out;
-}
 
 class ExtrasProvider final : public Provider {
  public:
@@ -75,7 +57,7 @@ class ExtrasProvider final : public Provider {
     }
     wire::GeneratorResult result;
     if (operation == "RequestGuid") {
-      result.guid = NewUuidV4();
+      result.guid = crypto::NewUuidV4();
     } else if (operation == "RequestRandom") {
       if (request->random) {
         WC_ASSIGN_OR_RETURN(result.random_number, RandomInRange(request->min, request->max));

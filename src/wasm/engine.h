@@ -199,4 +199,8 @@ class Engine {
   virtual Status WaitForBackgroundWork(std::chrono::nanoseconds timeout) = 0;
 };
 
+// Makes an engine; the host is given one (the CLI passes wasm::CreateV8Engine), so the
+// host core never depends on a particular engine and tests can give it a fake one.
+using EngineFactory = std::function<Result<std::shared_ptr<Engine>>(const EngineConfig& config)>;
+
 }  // namespace wasmcloud::wasm

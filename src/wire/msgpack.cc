@@ -523,6 +523,11 @@ void StructReader::StrArray(std::string_view name, std::vector<std::string>* out
   fields_.push_back({name, required, Into(out, [](Reader& r) { return ReadStrArray(r); })});
 }
 
+void StructReader::Custom(std::string_view name, std::function<Status(Reader&)> read,
+                          bool required) {
+  fields_.push_back({name, required, std::move(read)});
+}
+
 Status StructReader::ReadField(Field& f, Reader& r) {
   if (f.seen) return Malformed("duplicate field `" + std::string(f.name) + "`");
   f.seen = true;

@@ -114,6 +114,9 @@ class StructReader {
   void I64(std::string_view name, int64_t* out, bool required = true);
   void StrMap(std::string_view name, StringMap* out, bool required = true);
   void StrArray(std::string_view name, std::vector<std::string>* out, bool required = true);
+  // A field of any other type: `read` consumes exactly its value from the reader (and
+  // stores it where it wants); its error is reported with the field's name.
+  void Custom(std::string_view name, std::function<Status(Reader&)> read, bool required = true);
 
   Status Decode(ByteView data);
 

@@ -14,6 +14,7 @@
 
 #include "core/bytes.h"
 #include "host/host.h"
+#include "wasm/v8/v8_engine.h"
 #include "host/test_providers.h"
 #include "provider/native_library.h"
 #include "provider/provider.h"
@@ -104,7 +105,7 @@ class RecordingProvider final : public provider::Provider {
 class ExamplesTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    host_ = std::make_unique<Host>();
+    host_ = std::make_unique<Host>(HostConfig{}, wasm::CreateV8Engine);
     ASSERT_TRUE(Ok(host_->Start()));
   }
   void TearDown() override {

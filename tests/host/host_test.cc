@@ -27,6 +27,7 @@
 #include "crypto/nkeys.h"
 #include "crypto/verify.h"
 #include "host/host.h"
+#include "wasm/v8/v8_engine.h"
 #include "host/manifest.h"
 #include "host/test_providers.h"
 #include "support/run_command.h"
@@ -95,7 +96,7 @@ const Bytes& Actor(const std::string& name) { return Fixture("wc-host-0.18/" + n
 using wasmcloud::testing::Ok;
 
 std::unique_ptr<Host> StartHost(HostConfig config = {}) {
-  auto host = std::make_unique<Host>(std::move(config));
+  auto host = std::make_unique<Host>(std::move(config), wasm::CreateV8Engine);
   Status s = host->Start();
   EXPECT_TRUE(s.ok()) << s.message();
   return host;
@@ -137,7 +138,7 @@ const ProviderIdentity* FindProvider(const std::vector<ProviderIdentity>& provid
 // 1. Host basics
 
 TEST(HostBasicsTest, StartMakesAServerKeyAndStopIsIdempotent) {
-  Host host;
+  Host host({}, wasm::CreateV8Engine);
   EXPECT_FALSE(host.running());
   EXPECT_EQ(host.id(), "");
   ASSERT_TRUE(Ok(host.Start()));
@@ -619,6 +620,44 @@ TEST(ActorToActorTest, AliasIsGoneWhenPongerStops) {
   EXPECT_EQ(direct.status().code(), Code::kNotFound);
 }
 
+// The rule for call aliases: the first actor of the lattice to claim one owns it for good
+// (grow-only, as 0.18's lattice cache). A second claimant starts but never gets it, also
+// not when the owner stops; the owner serves it again when it returns.
+TEST(ActorToActorTest, TheFirstClaimantKeepsACallAlias) {
+  auto host = StartHost();
+  ASSERT_TRUE(Ok(host->StartActor(Actor("ponger.wasm"))));
+  crypto::ActorClaimsSpec spec;
+  spec.name = "another ponger";
+  spec.call_alias = std::string(kPongerAlias);
+  auto rival = test::SignActor(test::LoopEchoModule(), spec);  // answers its payload
+  ASSERT_TRUE(Ok(rival));
+  ASSERT_TRUE(Ok(host->StartActor(rival->module)));  // starts, with a warning
+  auto identity = host->GetActorIdentity(rival->public_key);
+  ASSERT_TRUE(Ok(identity));
+  EXPECT_EQ(identity->call_alias, kPongerAlias);  // what its claims say
+
+  const Bytes ping = Hex("81a576616c75650b");
+  auto pong = host->CallActor(kPongerAlias, "Ping", ping);
+  ASSERT_TRUE(Ok(pong));
+  EXPECT_EQ(HexEncode(*pong), "81a576616c756535");  // ponger's answer, not the echo
+
+  ASSERT_TRUE(Ok(host->StopActor(kPongerKey)));
+  auto gone = host->CallActor(kPongerAlias, "Ping", ping);
+  ASSERT_FALSE(gone.ok());
+  EXPECT_EQ(gone.status().code(), Code::kNotFound);
+  EXPECT_EQ(gone.status().message(),
+            "actor " + std::string(kPongerKey) + " is not running on this host");
+  // Restarting the rival does not hand it over either.
+  ASSERT_TRUE(Ok(host->StopActor(rival->public_key)));
+  ASSERT_TRUE(Ok(host->StartActor(rival->module)));
+  EXPECT_FALSE(host->CallActor(kPongerAlias, "Ping", ping).ok());
+
+  ASSERT_TRUE(Ok(host->StartActor(Actor("ponger.wasm"))));
+  pong = host->CallActor(kPongerAlias, "Ping", ping);
+  ASSERT_TRUE(Ok(pong));
+  EXPECT_EQ(HexEncode(*pong), "81a576616c756535");
+}
+
 // ---------------------------------------------------------------------------------------
 // 5. extras.wasm with the built-in extras provider
 
@@ -1014,8 +1053,9 @@ TEST_F(KeyValueTest, CanInvokeFalseFailsTheProviderCall) {
             "Guest call failed: Host error: Authorization denied - authorizer rejected invocation");
   EXPECT_EQ(provider->CallCount("Add"), 0u);
 
-  // The authorizer was asked about exactly this call, after the host's own checks.
-  auto queries = authorizer->Queries();
+  // The authorizer was asked about exactly this call, after the host's own checks (and
+  // about the CallActor that made kvcounter run, whose origin is the host: allowed).
+  auto queries = authorizer->ActorQueries();
   ASSERT_EQ(queries.size(), 1u);
   EXPECT_EQ(queries[0].actor, kKvCounterKey);
   EXPECT_EQ(queries[0].target.kind, Entity::Kind::kCapability);
@@ -1036,7 +1076,7 @@ TEST(AuthorizerTest, CanInvokeAppliesToActorToActorCalls) {
   ASSERT_TRUE(Ok(host->StartActor(Actor("ponger.wasm"))));
   EXPECT_EQ(BodyOf(host->CallActor(kPingerKey, "HandleRequest", test::HttpGet("/"))),
             R"({"value":53})");
-  auto queries = authorizer->Queries();
+  auto queries = authorizer->ActorQueries();
   ASSERT_EQ(queries.size(), 1u);
   EXPECT_EQ(queries[0].actor, kPingerKey);
   EXPECT_EQ(queries[0].target.kind, Entity::Kind::kActor);
@@ -1048,7 +1088,36 @@ TEST(AuthorizerTest, CanInvokeAppliesToActorToActorCalls) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().message(),
             "Guest call failed: Host error: Authorization denied - authorizer rejected invocation");
-  // Calls from the host itself ("system") are not actor-originated: not asked.
+  // A call from the host itself ("system") is allowed by this authorizer.
+  EXPECT_TRUE(Ok(host->CallActor(kPongerKey, "Ping", Hex("81a576616c75650b"))));
+}
+
+// The seed: call_actor goes through the authorizer. Its origin is the host: the claims
+// the authorizer sees have sub "system" and the host's key as issuer.
+TEST(AuthorizerTest, CallActorIsCheckedByTheAuthorizer) {
+  auto host = StartHost();
+  auto authorizer = std::make_shared<RecordingAuthorizer>();
+  host->SetAuthorizer(authorizer);
+  ASSERT_TRUE(Ok(host->StartActor(Actor("ponger.wasm"))));
+  auto pong = host->CallActor(kPongerKey, "Ping", Hex("81a576616c75650b"));
+  ASSERT_TRUE(Ok(pong));
+  EXPECT_EQ(HexEncode(*pong), "81a576616c756535");
+
+  authorizer->allow_system = false;
+  auto denied = host->CallActor("wasmcloud/examples/ponger", "Ping", Hex("81a576616c75650b"));
+  ASSERT_FALSE(denied.ok());
+  EXPECT_EQ(denied.status().code(), Code::kPermissionDenied);
+  EXPECT_EQ(denied.status().message(), "Authorization denied - authorizer rejected invocation");
+  auto queries = authorizer->Queries();
+  ASSERT_EQ(queries.size(), 2u);
+  for (const auto& q : queries) {
+    EXPECT_EQ(q.actor, "system");
+    EXPECT_EQ(q.issuer, host->id());
+    EXPECT_EQ(q.target, Entity::Actor(std::string(kPongerKey)));
+    EXPECT_EQ(q.operation, "Ping");
+  }
+  // Taking the authorizer away allows the call again.
+  host->SetAuthorizer(nullptr);
   EXPECT_TRUE(Ok(host->CallActor(kPongerKey, "Ping", Hex("81a576616c75650b"))));
 }
 
@@ -1296,7 +1365,7 @@ TEST(ManifestTest, LinksByCallAliasAndWithoutProviderId) {
   EXPECT_FALSE(s.ok());
   EXPECT_THAT(s.message(), HasSubstr("2 entries failed"));
   EXPECT_THAT(s.message(),
-              HasSubstr("demo.yaml:11:5: link nobody/here → wasmcloud:extras: no running actor "
+              HasSubstr("demo.yaml:11:5: link nobody/here → wasmcloud:extras: no actor "
                         "has the call alias \"nobody/here\""));
   EXPECT_THAT(s.message(), HasSubstr("demo.yaml:14:5"));
   EXPECT_THAT(s.message(), HasSubstr("no provider of wasmcloud:nothing with link name default"));
@@ -1598,7 +1667,7 @@ TEST(StopTest, HostStopWaitsForCallsInFlight) {
 TEST(HostBasicsTest, CustomLabelsCannotReplaceHostcoreLabels) {
   HostConfig config;
   config.labels = {{"hostcore.os", "plan9"}};
-  Host host(config);
+  Host host(config, wasm::CreateV8Engine);
   Status s = host.Start();
   if (s.ok()) {
     EXPECT_EQ(host.Labels()["hostcore.os"], "linux");
@@ -1608,7 +1677,7 @@ TEST(HostBasicsTest, CustomLabelsCannotReplaceHostcoreLabels) {
 }
 
 TEST(HostBasicsTest, NothingRunsBeforeStartOrAfterStop) {
-  Host host;
+  Host host({}, wasm::CreateV8Engine);
   EXPECT_FALSE(host.StartActor(Actor("echo.wasm")).ok());
   EXPECT_FALSE(host.CallActor(kEchoKey, "HealthRequest", Hex(kHealthRequestHex)).ok());
   ASSERT_TRUE(Ok(host.Start()));

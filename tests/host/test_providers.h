@@ -197,16 +197,18 @@ inline crypto::ProviderClaims FakeProviderClaims(const crypto::KeyPair& account,
 
 // What the test's Authorizer was asked.
 struct AuthorizerQuery {
-  std::string actor;  // claims.sub
+  std::string actor;  // claims.sub ("system" for a host's CallActor)
   Entity target;
   std::string operation;
+  std::string issuer;  // claims.iss (the calling host's key for "system")
 };
 
 // An Authorizer whose answers the test sets; records every CanInvoke.
 class RecordingAuthorizer : public Authorizer {
  public:
   std::atomic<bool> allow_load{true};
-  std::atomic<bool> allow_invoke{true};
+  std::atomic<bool> allow_invoke{true};  // calls whose origin is an actor
+  std::atomic<bool> allow_system{true};  // calls whose origin is a host ("system")
   std::atomic<int> load_queries{0};
 
   bool CanLoad(const crypto::ActorClaims&) override {
@@ -216,12 +218,20 @@ class RecordingAuthorizer : public Authorizer {
   bool CanInvoke(const crypto::ActorClaims& claims, const Entity& target,
                  std::string_view operation) override {
     std::lock_guard lock(mu_);
-    queries_.push_back({claims.sub, target, std::string(operation)});
-    return allow_invoke.load();
+    queries_.push_back({claims.sub, target, std::string(operation), claims.iss});
+    return claims.sub == "system" ? allow_system.load() : allow_invoke.load();
   }
   std::vector<AuthorizerQuery> Queries() const {
     std::lock_guard lock(mu_);
     return queries_;
+  }
+  // The queries about calls made by actors (not by a host's CallActor).
+  std::vector<AuthorizerQuery> ActorQueries() const {
+    std::vector<AuthorizerQuery> out;
+    for (const auto& q : Queries()) {
+      if (q.actor != "system") out.push_back(q);
+    }
+    return out;
   }
 
  private:

@@ -27,6 +27,7 @@
 
 #ifdef WC_TEST_WITH_HOST
 #include "host/host.h"
+#include "wasm/v8/v8_engine.h"
 #include "wire/core.h"
 #include "wire/http.h"
 #include "wire/keyvalue.h"
@@ -520,7 +521,7 @@ class KvCounterTest : public ::testing::Test {
         Ok(host_.SetLink(kKvCounterKey, "wasmcloud:keyvalue", "default", provider_key_, {})));
   }
 
-  Host host_;
+  Host host_{HostConfig{}, wasm::CreateV8Engine};
   std::string provider_key_;
 };
 
@@ -534,9 +535,14 @@ TEST_F(KvCounterTest, CountsThroughTheLibraryProvider) {
   EXPECT_EQ(identity->contract_id, "wasmcloud:keyvalue");
   EXPECT_EQ(identity->name, "In-memory key-value (test)");
 
-  // Stopped and let go by the host: the instance is destroyed and the library closed.
+  // Stopped and let go by the host: calls are refused at once; its Stop runs in the
+  // background, then the instance is destroyed and the library closed.
   ASSERT_TRUE(Ok(host_.StopProvider(provider_key_, "wasmcloud:keyvalue", "default")));
   EXPECT_NE(CountBody(host_), R"({"counter":4})");
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (provider::IsLoaded(WC_TEST_KV_PROVIDER) && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
   EXPECT_FALSE(provider::IsLoaded(WC_TEST_KV_PROVIDER));
 }
 

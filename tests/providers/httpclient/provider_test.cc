@@ -21,6 +21,7 @@
 
 #include "core/bytes.h"
 #include "host/host.h"
+#include "wasm/v8/v8_engine.h"
 #include "http_test_server.h"
 #include "provider/native_library.h"
 #include "provider/provider.h"
@@ -533,7 +534,7 @@ TEST(HttpClientArchiveTest, TheHostStartsTheSignedArchive) {
   const std::string dir = wasmcloud::testing::MakeTempDir();
   setenv("TMPDIR", dir.c_str(), 1);  // the host unpacks the library under $TMPDIR
   {
-    host::Host host;
+    host::Host host({}, wasm::CreateV8Engine);
     ASSERT_TRUE(Ok(host.Start()));
     auto key = host.StartCapabilityFromFile(WC_HTTPCLIENT_PAR);
     ASSERT_TRUE(Ok(key));

@@ -15,6 +15,7 @@
 
 #include "core/bytes.h"
 #include "host/host.h"
+#include "wasm/v8/v8_engine.h"
 #include "http_client.h"
 #include "provider/native_library.h"
 #include "provider/provider.h"
@@ -102,7 +103,7 @@ TEST(HttpServerLibraryTest, BadLinkValuesAndBusyPortsFailTheBindWithTheReason) {
 class HttpHostTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    host_ = std::make_unique<host::Host>();
+    host_ = std::make_unique<host::Host>(host::HostConfig{}, wasm::CreateV8Engine);
     ASSERT_TRUE(Ok(host_->Start()));
     auto echo =
         host_->StartActorFromFile(wasmcloud::testing::FixturePath("wc-host-0.18/echo.wasm"));

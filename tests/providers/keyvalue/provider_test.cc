@@ -15,6 +15,7 @@
 
 #include "core/bytes.h"
 #include "host/host.h"
+#include "wasm/v8/v8_engine.h"
 #include "provider/native_library.h"
 #include "provider/provider.h"
 #include "redis_server.h"
@@ -264,7 +265,7 @@ Bytes HttpGet(std::string path) {
 class KvCounterTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    host_ = std::make_unique<host::Host>();
+    host_ = std::make_unique<host::Host>(host::HostConfig{}, wasm::CreateV8Engine);
     ASSERT_TRUE(Ok(host_->Start()));
     auto module = ReadFile(wasmcloud::testing::FixturePath("wc-host-0.18/kvcounter.wasm"));
     ASSERT_TRUE(Ok(module));

@@ -19,6 +19,7 @@
 #include "core/bytes.h"
 #include "core/log.h"
 #include "host/host.h"
+#include "wasm/v8/v8_engine.h"
 #include "nats_server.h"
 #include "provider/native_library.h"
 #include "provider/provider.h"
@@ -621,7 +622,7 @@ TEST(MessagingOnHostTest, TheArchiveRunsOnTheHostAndDeliversToTheLinkedActor) {
   ASSERT_TRUE(Ok(module));
   for (int round = 0; round < 2; ++round) {
     LogCapture log;
-    host::Host host;
+    host::Host host({}, wasm::CreateV8Engine);
     ASSERT_TRUE(Ok(host.Start()));
     ASSERT_TRUE(Ok(host.StartActor(*module)));
     auto pk = host.StartCapabilityFromFile(kArchive);

@@ -1,0 +1,133 @@
+#include "host/artifacts.h"
+
+#include <cstdlib>
+
+#include "core/log.h"
+#include "oci/reference.h"
+#include "provider/native_library.h"
+#include "provider/par.h"
+
+namespace wasmcloud::host {
+namespace {
+
+constexpr std::string_view kLog = "host";
+
+std::string ProviderCacheRoot() {
+  const char* tmp = std::getenv("TMPDIR");
+  return std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/wasmcloudcache";
+}
+
+}  // namespace
+
+bool LooksLikeFilePath(std::string_view ref) {
+  if (ref.starts_with("/") || ref.starts_with("./") || ref.starts_with("../")) return true;
+  size_t slash = ref.rfind('/');
+  std::string_view last = slash == std::string_view::npos ? ref : ref.substr(slash + 1);
+  if (last.find_first_of(":@") != std::string_view::npos) return false;
+  for (std::string_view ext : {".wasm", ".par.gz", ".par", ".so"}) {
+    if (last.ends_with(ext)) return true;
+  }
+  return false;
+}
+
+oci::ClientConfig OciClientConfig(const HostConfig& config) {
+  // Credentials (OCI_REGISTRY_USER / OCI_REGISTRY_PASSWORD, WASMCLOUD_OCI_CREDENTIALS)
+  // come from the environment at each pull, as 0.18 read them; what the host's
+  // configuration says replaces the client's own reading of the environment.
+  oci::ClientConfig c = oci::ClientConfig::FromEnvironment();
+  c.allowed_insecure = config.allowed_insecure;
+  c.allow_latest = config.allow_oci_latest;
+  if (!config.oci_ca_file.empty()) c.ca_file = config.oci_ca_file;
+  if (!config.oci_cache_dir.empty()) c.cache_dir = config.oci_cache_dir;
+  c.connect_timeout = config.oci_connect_timeout;
+  c.request_timeout = config.oci_request_timeout;
+  return c;
+}
+
+Result<std::string> CanonicalReference(std::string_view oci_ref) {
+  auto parsed = oci::ParseReference(oci_ref);
+  if (!parsed.ok()) {
+    return InvalidArgument("\"" + std::string(oci_ref) +
+                           "\" is not an OCI reference: " + parsed.status().message());
+  }
+  return parsed->ToString();
+}
+
+Result<oci::PulledArtifact> PullArtifact(const HostConfig& config, std::string_view oci_ref,
+                                         oci::ArtifactKind kind) {
+  const std::string what =
+      "cannot pull " + std::string(oci::ArtifactKindName(kind)) + " " + std::string(oci_ref);
+  // One client per pull: a client is not thread-safe, and pulls run on callers' threads.
+  oci::Client client(OciClientConfig(config));
+  auto pulled = client.Pull(oci_ref);
+  if (!pulled.ok()) {
+    // The client's TLS hint names the flag of the `reg` commands; the host's is another.
+    std::string message = pulled.status().message();
+    constexpr std::string_view kRegFlag = "with --ca-file)";
+    if (size_t at = message.find(kRegFlag); at != std::string::npos) {
+      message.replace(at, kRegFlag.size(), "with --oci-ca-file)");
+    }
+    return Status(pulled.status().code(), what + ": " + message);
+  }
+  auto actual = oci::ArtifactKindOf(pulled->data);
+  if (actual.ok() && *actual != kind) {
+    return InvalidArgument(what + ": it is " +
+                           (*actual == oci::ArtifactKind::kActor
+                                ? "an actor (a wasm module), not a provider archive"
+                                : "a provider archive, not an actor (a wasm module)"));
+  }
+  Log(LogLevel::kInfo, kLog,
+      "pulled " + std::string(oci::ArtifactKindName(kind)) + " " + pulled->reference + " (" +
+          pulled->manifest_digest + ", " + std::to_string(pulled->data.size()) + " bytes, " +
+          (pulled->from_cache ? "from the cache" : "from the registry") + ")");
+  return pulled;
+}
+
+Result<NativeCapability> LoadProviderArchive(const HostConfig& config, ByteView bytes,
+                                             const std::string& source, std::string_view link_name,
+                                             std::optional<std::string> image_ref) {
+  const std::string what = "provider archive " + source;
+  auto archive = provider::ReadProviderArchive(bytes);
+  if (!archive.ok()) return archive.status().WithContext(what);
+  crypto::VerifyOptions verify = crypto::VerifyOptions::ForProvider();
+  if (config.lax_key_types) verify = crypto::VerifyOptions{};
+  WC_RETURN_IF_ERROR(provider::VerifyProviderArchive(*archive, verify).WithContext(what));
+  std::string target = provider::NativeTarget();
+  auto library = provider::ExtractForTarget(*archive, target, ProviderCacheRoot());
+  if (!library.ok()) return library.status().WithContext(what);
+  auto loaded = provider::LoadNativeProvider(*library, archive->claims.wascap->capid);
+  if (!loaded.ok()) {
+    if (loaded.status().message().find("not a wasmcloud provider") != std::string::npos) {
+      return Status(loaded.status().code(),
+                    what + ": its " + target +
+                        " library does not implement this host's provider C ABI (wasmcloud "
+                        "0.18 providers were Rust trait objects and cannot be loaded here; "
+                        "rebuild the provider with sdk/provider): " +
+                        loaded.status().message());
+    }
+    return loaded.status().WithContext(what);
+  }
+  NativeCapability capability;
+  capability.link_name = std::string(link_name);
+  capability.provider = std::move(*loaded);
+  capability.claims = archive->claims;
+  capability.image_ref = std::move(image_ref);
+  return capability;
+}
+
+Result<NativeCapability> LoadProviderFile(const HostConfig& config, const std::string& path,
+                                          std::string_view link_name) {
+  if (path.ends_with(".par.gz") || path.ends_with(".par")) {
+    auto bytes = ReadFile(path);
+    if (!bytes.ok()) return bytes.status().WithContext("provider archive " + path);
+    return LoadProviderArchive(config, *bytes, path, link_name, std::nullopt);
+  }
+  NativeCapability capability;
+  capability.link_name = std::string(link_name);
+  auto loaded = provider::LoadNativeProvider(path);
+  if (!loaded.ok()) return loaded.status();
+  capability.provider = std::move(*loaded);
+  return capability;
+}
+
+}  // namespace wasmcloud::host

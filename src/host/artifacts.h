@@ -1,0 +1,48 @@
+// Where actors and providers come from: OCI registries (pulled with the host's settings,
+// cache first), provider archives (verified, unpacked, loaded), provider libraries.
+// Stateless: each function works from the host's configuration alone and holds no lock.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/bytes.h"
+#include "core/status.h"
+#include "host/host.h"
+#include "host/host_config.h"
+#include "oci/client.h"
+
+namespace wasmcloud::host {
+
+// The OCI client settings: the environment's (credentials), then the host's
+// configuration (allowed-insecure, :latest, CA file, cache dir, timeouts).
+oci::ClientConfig OciClientConfig(const HostConfig& config);
+
+// Pulls `oci_ref` (cache first) and checks it is an artefact of `kind`. Errors start with
+// "cannot pull <actor|provider> <ref>: " and end with the client's reason.
+Result<oci::PulledArtifact> PullArtifact(const HostConfig& config, std::string_view oci_ref,
+                                         oci::ArtifactKind kind);
+
+// The canonical form of an OCI reference (oci::Reference::ToString); kInvalidArgument
+// naming the reference when it is not one.
+Result<std::string> CanonicalReference(std::string_view oci_ref);
+
+// A provider archive's bytes (`source` names it in errors: a path or a reference):
+// verified, this platform's library unpacked into the provider cache and loaded with the
+// archive's claims.
+Result<NativeCapability> LoadProviderArchive(const HostConfig& config, ByteView bytes,
+                                             const std::string& source, std::string_view link_name,
+                                             std::optional<std::string> image_ref);
+
+// A provider file: an archive (`.par.gz`, `.par`) or a library built for the provider C
+// ABI (claims made by the host when it starts).
+Result<NativeCapability> LoadProviderFile(const HostConfig& config, const std::string& path,
+                                          std::string_view link_name);
+
+// A manifest entry meant as a file: an absolute or ./ ../ path, or a last component
+// without a tag or digest that has the extension of an actor, a provider archive or a
+// library (`echo.wasm`; an OCI reference would be `echo.wasm:0.1.0`).
+bool LooksLikeFilePath(std::string_view ref);
+
+}  // namespace wasmcloud::host

@@ -1,0 +1,438 @@
+#include "host/dispatcher.h"
+
+#include <algorithm>
+
+#include "core/log.h"
+#include "crypto/verify.h"
+#include "lattice/subjects.h"
+
+namespace wasmcloud::host {
+namespace {
+
+constexpr std::string_view kLog = "host";
+
+bool LooksLikeActorKey(std::string_view s) {
+  return s.size() == crypto::kPublicKeyLength && s[0] == 'M';
+}
+
+crypto::ActorClaims SystemClaims(std::string host_id) {
+  crypto::ActorClaims c;
+  c.sub = std::string(lattice::kSystemId);
+  c.iss = std::move(host_id);
+  return c;
+}
+
+Route ErrorRoute(Status error, uint64_t version) {
+  Route r;
+  r.kind = Route::Kind::kError;
+  r.version = version;
+  r.error = std::move(error);
+  return r;
+}
+
+// What one actor instance's guest calls reach. Lives as long as the instance, on one
+// worker: its route cache is used by one thread at a time.
+class ActorCallbacks final : public InstanceCallbacks {
+ public:
+  ActorCallbacks(Dispatcher* dispatcher, const actor::ActorModule* module)
+      : dispatcher_(dispatcher),
+        module_(module),
+        log_component_("actor " + module->DisplayName()) {}
+  Result<Bytes> OnHostCall(const wapc::HostCall& call) override {
+    return dispatcher_->HostCall(*module_, routes_, call);
+  }
+  void OnConsoleLog(std::string_view message) override {
+    Log(LogLevel::kInfo, log_component_, message);
+  }
+  void ForgetRoutes() override { routes_.Clear(); }
+
+ private:
+  Dispatcher* dispatcher_;
+  const actor::ActorModule* module_;
+  std::string log_component_;
+  RouteCache routes_;
+};
+
+struct OuterRouteCache {
+  uint64_t dispatcher = 0;
+  uint64_t version = 0;
+  std::string key;
+  Route route;
+};
+thread_local OuterRouteCache tls_outer_route;
+
+std::atomic<uint64_t> next_dispatcher_id{1};
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------
+// RouteCache
+
+Route* RouteCache::Find(std::string_view binding, std::string_view ns, uint64_t version) {
+  for (auto& e : entries_) {
+    if (e.ns == ns && e.binding == binding) {
+      return e.route.version == version ? &e.route : nullptr;
+    }
+  }
+  return nullptr;
+}
+
+Route& RouteCache::Put(std::string_view binding, std::string_view ns, Route route) {
+  for (auto& e : entries_) {
+    if (e.ns == ns && e.binding == binding) {
+      e.route = std::move(route);
+      return e.route;
+    }
+  }
+  if (entries_.size() < kCapacity) {
+    entries_.push_back(Entry{std::string(binding), std::string(ns), std::move(route)});
+    return entries_.back().route;
+  }
+  Entry& victim = entries_[next_victim_];
+  next_victim_ = (next_victim_ + 1) % kCapacity;
+  victim = Entry{std::string(binding), std::string(ns), std::move(route)};
+  return victim.route;
+}
+
+// ---------------------------------------------------------------------------------
+// Dispatcher
+
+Dispatcher::Dispatcher(DispatcherOptions options, const crypto::KeyPair& host_key,
+                       ActorTable& actors, ProviderTable& providers,
+                       const lattice::LatticeStore& store, WorkerPool& pool,
+                       std::shared_ptr<lattice::RpcClient> rpc,
+                       std::atomic<uint64_t>& routing_version)
+    : options_(std::move(options)),
+      host_key_(host_key),
+      host_id_(host_key.public_key_text()),
+      system_claims_(SystemClaims(host_id_)),
+      actors_(actors),
+      providers_(providers),
+      store_(store),
+      pool_(pool),
+      rpc_(std::move(rpc)),
+      routing_version_(routing_version),
+      instance_id_(next_dispatcher_id.fetch_add(1)) {}
+
+void Dispatcher::SetAuthorizer(std::shared_ptr<Authorizer> authorizer) {
+  {
+    std::lock_guard<std::mutex> lock(authorizer_mu_);
+    authorizer_ = std::move(authorizer);
+  }
+  Invalidate();
+}
+
+std::shared_ptr<Authorizer> Dispatcher::authorizer() const {
+  std::lock_guard<std::mutex> lock(authorizer_mu_);
+  return authorizer_;
+}
+
+Route Dispatcher::ActorRoute(const std::string& public_key, uint64_t version) const {
+  Route r;
+  r.version = version;
+  r.target = lattice::Entity::Actor(public_key);
+  r.authorizer = authorizer();
+  if (ActorPtr module = actors_.Find(public_key)) {
+    r.kind = Route::Kind::kLocalActor;
+    r.actor = std::move(module);
+  } else if (rpc_) {
+    r.kind = Route::Kind::kRemote;
+    r.subject = lattice::RpcSubject(options_.lattice_name, r.target);
+  } else {
+    r.kind = Route::Kind::kError;
+    r.error = NotFound("actor " + public_key + " is not running on this host");
+  }
+  return r;
+}
+
+Route Dispatcher::ResolveActor(std::string_view key_or_alias, uint64_t version) const {
+  std::string pk =
+      LooksLikeActorKey(key_or_alias) ? std::string(key_or_alias) : store_.AliasOwner(key_or_alias);
+  if (pk.empty()) {
+    return ErrorRoute(NotFound("Specified actor was not a public key or a known call alias. (\"" +
+                               std::string(key_or_alias) + "\")"),
+                      version);
+  }
+  return ActorRoute(pk, version);
+}
+
+Route Dispatcher::ResolveHostCall(const actor::ActorModule& origin, std::string_view ns,
+                                  std::string_view link_name, uint64_t version) const {
+  // §1.4: an actor public key, else a call alias, else the contract id of a link of the
+  // calling actor.
+  if (LooksLikeActorKey(ns)) return ActorRoute(std::string(ns), version);
+  if (std::string owner = store_.AliasOwner(ns); !owner.empty()) return ActorRoute(owner, version);
+  auto link = store_.FindLink(origin.public_key, ns, link_name);
+  if (!link) {
+    return ErrorRoute(NotFound("The target " + std::string(ns) +
+                               " was not found as an actor public key, an actor call alias, or as "
+                               "the contract ID in an existing link from source actor " +
+                               origin.public_key),
+                      version);
+  }
+  if (!origin.HasCapability(ns)) {
+    return ErrorRoute(
+        PermissionDenied("Authorization denied - Actor does not have required claims (" +
+                         origin.public_key + " has no " + std::string(ns) +
+                         " capability in its claims)"),
+        version);
+  }
+  Route r;
+  r.version = version;
+  r.target =
+      lattice::Entity::Capability(link->provider_id, std::string(ns), std::string(link_name));
+  r.authorizer = authorizer();
+  if (ProviderPtr entry = providers_.Find(link->provider_id, link_name)) {
+    if (entry->contract_id != ns) {
+      r.kind = Route::Kind::kError;
+      r.error = FailedPrecondition("the link of actor " + origin.public_key + " names provider " +
+                                   link->provider_id + " for " + std::string(ns) +
+                                   ", but that provider implements " + entry->contract_id);
+      return r;
+    }
+    r.kind = Route::Kind::kLocalProvider;
+    r.provider = std::move(entry);
+  } else if (rpc_) {
+    r.kind = Route::Kind::kRemote;
+    r.subject = lattice::RpcSubject(options_.lattice_name, r.target);
+  } else {
+    r.kind = Route::Kind::kError;
+    r.error = Unavailable("provider " + link->provider_id + " (link " + std::string(link_name) +
+                          ") for " + std::string(ns) + " is not running on this host");
+  }
+  return r;
+}
+
+const Route& Dispatcher::OuterActorRoute(std::string_view key_or_alias) {
+  OuterRouteCache& c = tls_outer_route;
+  // Read before resolving: a change after it leaves the entry stale, never wrong.
+  uint64_t v = version();
+  if (c.dispatcher == instance_id_ && c.version == v && c.key == key_or_alias) return c.route;
+  c.route = ResolveActor(key_or_alias, v);
+  c.dispatcher = instance_id_;
+  c.version = v;
+  c.key.assign(key_or_alias);
+  return c.route;
+}
+
+Result<Bytes> Dispatcher::CallActor(std::string_view actor, std::string_view operation,
+                                    ByteView payload) {
+  if (operation.empty()) return InvalidArgument("the operation name is empty");
+  static const lattice::Entity kSystem = lattice::Entity::System();
+  if (!WorkerPool::ThreadInCall()) {
+    return Deliver(kSystem, &system_claims_, OuterActorRoute(actor), operation, payload);
+  }
+  return Deliver(kSystem, &system_claims_, ResolveActor(actor, version()), operation, payload);
+}
+
+Result<Bytes> Dispatcher::CallFromProvider(const ProviderEntry& origin, std::string_view actor,
+                                           std::string_view operation, ByteView payload) {
+  if (operation.empty()) return InvalidArgument("the operation name is empty");
+  lattice::Entity from =
+      lattice::Entity::Capability(origin.public_key, origin.contract_id, origin.link_name);
+  const bool outer = !WorkerPool::ThreadInCall();
+  Route nested;
+  const Route& route = outer ? OuterActorRoute(actor) : (nested = ResolveActor(actor, version()));
+  if (route.kind == Route::Kind::kError && route.error.code() == Code::kNotFound) {
+    return NotFound("actor " + std::string(actor) + " is not running on this host (call from " +
+                    origin.DisplayName() + ")");
+  }
+  return Deliver(from, nullptr, route, operation, payload);
+}
+
+Result<Bytes> Dispatcher::HostCall(const actor::ActorModule& origin, RouteCache& cache,
+                                   const wapc::HostCall& call) {
+  uint64_t v = version();
+  Route* route = cache.Find(call.binding, call.ns, v);
+  if (route == nullptr) {
+    const std::string link_name = NormalizeLinkName(call.binding);
+    route = &cache.Put(call.binding, call.ns, ResolveHostCall(origin, call.ns, link_name, v));
+  }
+  return Deliver(lattice::Entity::Actor(origin.public_key), &origin.claims, *route, call.operation,
+                 call.payload);
+}
+
+Result<Bytes> Dispatcher::Deliver(const lattice::Entity& origin,
+                                  const crypto::ActorClaims* origin_claims, const Route& route,
+                                  std::string_view operation, ByteView payload) {
+  if (route.kind == Route::Kind::kError) return route.error;
+  if (origin_claims != nullptr && route.authorizer &&
+      !route.authorizer->CanInvoke(*origin_claims, route.target, operation)) {
+    return PermissionDenied("Authorization denied - authorizer rejected invocation");
+  }
+  switch (route.kind) {
+    case Route::Kind::kLocalActor:
+      return Invoke(route.actor, operation, payload);
+    case Route::Kind::kLocalProvider: {
+      const ProviderPtr& entry = route.provider;
+      if (entry->stopping.load(std::memory_order_relaxed)) {
+        return Unavailable("provider " + entry->DisplayName() + " is stopping");
+      }
+      if (!entry->started.load(std::memory_order_acquire)) {
+        return Unavailable("provider " + entry->DisplayName() + " is starting");
+      }
+      return entry->Guard(
+          [&] { return entry->provider->HandleCall(origin.id, operation, payload); });
+    }
+    case Route::Kind::kRemote:
+      return DeliverRemote(origin, route, operation, payload);
+    case Route::Kind::kError:
+      break;
+  }
+  return route.error;
+}
+
+Result<Bytes> Dispatcher::DeliverRemote(const lattice::Entity& origin, const Route& route,
+                                        std::string_view operation, ByteView payload) {
+  const auto timeout = options_.rpc_timeout;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  // The signed deadline (whole seconds, rounded up): a receiver refuses the invocation
+  // once it has passed (plus its clock skew allowance), so a late delivery never runs.
+  const int64_t timeout_s =
+      std::max<int64_t>(1, std::chrono::ceil<std::chrono::seconds>(timeout).count());
+  lattice::SignOptions sign;
+  sign.exp = static_cast<uint64_t>(crypto::SystemUnixSeconds() + timeout_s);
+  auto inv = lattice::NewInvocation(host_key_, origin, route.target, std::string(operation),
+                                    Bytes(payload.begin(), payload.end()), sign);
+  if (!inv.ok()) return inv.status().WithContext("cannot sign the invocation");
+  auto response = rpc_->Call(*inv, route.subject, deadline);
+  if (!response.ok()) {
+    const Status& s = response.status();
+    if (lattice::IsNoResponders(s)) {
+      return NotFound(route.target.ToString() +
+                      " is not running on this host or any host of lattice " +
+                      options_.lattice_name + " (no responders within " +
+                      std::to_string(timeout.count()) + " ms)");
+    }
+    return s.WithContext("call to " + route.target.ToString() + " on the lattice");
+  }
+  if (response->error) {
+    const std::string& error = *response->error;
+    if (std::string_view(error).starts_with(lattice::kRefusedPrefix)) {
+      return PermissionDenied(error);
+    }
+    return GuestError(error);
+  }
+  return std::move(response->msg);
+}
+
+lattice::InvocationResponse Dispatcher::HandleInbound(const lattice::Invocation& inv) {
+  auto refuse = [&](const std::string& reason) {
+    return lattice::ErrorResponse(inv.id, std::string(lattice::kRefusedPrefix) + reason);
+  };
+  // Step 9 of lattice.md: authorization again, here. An actor origin needs claims known
+  // to the lattice (verified when they entered the store) listing a provider target's
+  // contract; the authorizer runs for actor and "system" origins; providers are not
+  // checked (0.18).
+  std::shared_ptr<Authorizer> auth = authorizer();
+  if (inv.origin.is_system()) {
+    if (auth && !auth->CanInvoke(SystemClaims(inv.host_id), inv.target, inv.operation)) {
+      return refuse("unauthorized: the authorizer rejected a call from the system of host " +
+                    inv.host_id);
+    }
+  } else if (inv.origin.is_actor()) {
+    auto record = store_.Claims(inv.origin.id);
+    if (!record) {
+      return refuse("unauthorized: no claims of actor " + inv.origin.id +
+                    " are known in this lattice");
+    }
+    const crypto::ActorClaims& claims = record->claims;
+    int64_t now = crypto::SystemUnixSeconds();
+    if (claims.exp && static_cast<int64_t>(*claims.exp) < now) {
+      return refuse("unauthorized: the claims of actor " + inv.origin.id + " expired at " +
+                    crypto::FormatUnixTime(*claims.exp));
+    }
+    if (inv.target.is_capability()) {
+      const auto& caps =
+          claims.wascap && claims.wascap->caps ? *claims.wascap->caps : std::vector<std::string>{};
+      if (std::find(caps.begin(), caps.end(), inv.target.contract_id) == caps.end()) {
+        return refuse("unauthorized: actor " + inv.origin.id + " does not have the capability " +
+                      inv.target.contract_id + " in its claims");
+      }
+    }
+    if (auth && !auth->CanInvoke(claims, inv.target, inv.operation)) {
+      return refuse("unauthorized: the authorizer rejected the invocation");
+    }
+  }
+
+  Result<Bytes> result = Status::Ok();
+  if (inv.target.is_actor()) {
+    ActorPtr module = actors_.Find(inv.target.id);
+    if (!module) {
+      return lattice::ErrorResponse(
+          inv.id, "actor " + inv.target.id + " is not running on host " + host_id_);
+    }
+    result = Invoke(module, inv.operation, inv.msg);
+  } else {
+    ProviderPtr entry = providers_.Find(inv.target.id, inv.target.link_name);
+    if (!entry || entry->stopping.load() || !entry->started.load()) {
+      return lattice::ErrorResponse(inv.id, "provider " + inv.target.id + " (link " +
+                                                inv.target.link_name + ") is not running on host " +
+                                                host_id_);
+    }
+    if (entry->contract_id != inv.target.contract_id) {
+      return refuse("provider " + inv.target.id + " implements " + entry->contract_id + ", not " +
+                    inv.target.contract_id);
+    }
+    result = entry->Guard(
+        [&] { return entry->provider->HandleCall(inv.origin.id, inv.operation, inv.msg); });
+  }
+  if (!result.ok()) return lattice::ErrorResponse(inv.id, result.status().message());
+  return lattice::SuccessResponse(inv, std::move(*result));
+}
+
+Status Dispatcher::WarmUp(const ActorPtr& module) {
+  auto r = Invoke(module, {}, {});
+  return r.ok() ? Status::Ok() : r.status();
+}
+
+Result<Bytes> Dispatcher::Invoke(const ActorPtr& module, std::string_view operation,
+                                 ByteView payload) {
+  WC_ASSIGN_OR_RETURN(auto lease, pool_.Acquire());
+  WorkerSlot& slot = lease->slot();
+  auto it = slot.instances.try_emplace(module->public_key).first;
+  ActorInstance& inst = it->second;
+  if (inst.instance && inst.module->generation < module->generation) {
+    if (inst.busy) {
+      return FailedPrecondition("actor " + module->public_key +
+                                " was updated while it was calling itself; try again");
+    }
+    inst.instance.reset();
+    inst.callbacks.reset();
+  }
+  if (!inst.instance) {
+    inst.module = module;
+    inst.callbacks = std::make_unique<ActorCallbacks>(this, module.get());
+    wasm::CallOptions init_options{options_.call_timeout};
+    auto created = wapc::WapcInstance::Create(*slot.worker, module->wapc, inst.callbacks.get(),
+                                              module->DisplayName(), init_options);
+    if (!created.ok()) {
+      slot.instances.erase(it);
+      return created.status();
+    }
+    inst.instance = std::move(*created);
+  }
+  if (operation.empty()) return Bytes{};
+  if (inst.busy) {
+    return FailedPrecondition(
+        "actor " + module->public_key +
+        " is already handling a call on this thread: re-entrant calls (an "
+        "actor calling itself, directly or through others) are not supported");
+  }
+  inst.busy = true;
+  Result<Bytes> result =
+      inst.instance->Call(operation, payload, wasm::CallOptions{options_.call_timeout});
+  inst.busy = false;
+  if (!inst.instance->healthy()) {
+    // A trap or a deadline may leave the guest's memory half-updated: this instance goes,
+    // the next call on this worker makes a new one, the others are not touched.
+    Log(LogLevel::kWarn, kLog,
+        "replacing the instance of " + module->DisplayName() +
+            " after: " + result.status().message());
+    inst.instance.reset();
+    inst.callbacks.reset();
+  }
+  return result;
+}
+
+}  // namespace wasmcloud::host

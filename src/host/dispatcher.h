@@ -1,0 +1,153 @@
+// The one call path of a host (docs/architecture.md, "One invocation, top to bottom").
+// Every call enters here: the embedder's CallActor, a provider calling an actor, a
+// guest's host call (to an actor or through a link to a provider), and invocations
+// arriving from the lattice. Each is resolved (local tables, then the lattice store),
+// authorized (claims, the authorizer), then delivered: on this host (an actor on a
+// worker, a provider's HandleCall) or, for a target that runs elsewhere, as a signed
+// Invocation over the lattice RPC client. Inbound invocations are only delivered here.
+//
+// Threads: any. Resolved routes are cached per actor instance (guest host calls) and per
+// thread (outer calls), tagged with the routing version that every change of the actor
+// and provider tables, the store's mirror and the authorizer bumps; a call takes no lock
+// on its way to the target.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/bytes.h"
+#include "core/status.h"
+#include "crypto/nkeys.h"
+#include "host/actor_table.h"
+#include "host/host.h"
+#include "host/provider_table.h"
+#include "host/worker_pool.h"
+#include "lattice/invocation.h"
+#include "lattice/lattice_store.h"
+#include "lattice/rpc_client.h"
+#include "wapc/wapc.h"
+
+namespace wasmcloud::host {
+
+// Where a call goes, as resolved at one routing version.
+struct Route {
+  enum class Kind { kError, kLocalActor, kLocalProvider, kRemote };
+  Kind kind = Kind::kError;
+  uint64_t version = 0;
+  Status error;  // kError: why there is no target (not found, no capability, …)
+  lattice::Entity target;
+  ActorPtr actor;                          // kLocalActor
+  ProviderPtr provider;                    // kLocalProvider
+  std::string subject;                     // kRemote
+  std::shared_ptr<Authorizer> authorizer;  // as set when resolved; null: allow
+};
+
+// The routes one actor instance's guest has resolved, by (binding, namespace). Used by
+// one thread at a time (the one holding the instance's worker), so it has no lock.
+class RouteCache {
+ public:
+  static constexpr size_t kCapacity = 16;
+  Route* Find(std::string_view binding, std::string_view ns, uint64_t version);
+  Route& Put(std::string_view binding, std::string_view ns, Route route);
+  void Clear() { entries_.clear(); }
+
+ private:
+  struct Entry {
+    std::string binding, ns;
+    Route route;
+  };
+  std::vector<Entry> entries_;
+  size_t next_victim_ = 0;
+};
+
+struct DispatcherOptions {
+  std::chrono::milliseconds call_timeout{10000};  // one actor invocation
+  std::chrono::milliseconds rpc_timeout{2000};    // a call to another host
+  std::string lattice_name = "default";
+};
+
+class Dispatcher final : public lattice::LatticeStoreListener {
+ public:
+  // `host_key` signs outbound invocations; `rpc` may be null (no lattice transport).
+  // `routing_version` is bumped by every change that can alter a route (the host wires
+  // the tables' change callbacks to it); the dispatcher bumps it on store changes and
+  // SetAuthorizer.
+  Dispatcher(DispatcherOptions options, const crypto::KeyPair& host_key, ActorTable& actors,
+             ProviderTable& providers, const lattice::LatticeStore& store, WorkerPool& pool,
+             std::shared_ptr<lattice::RpcClient> rpc, std::atomic<uint64_t>& routing_version);
+
+  // The embedder's call (origin "system"), by public key or call alias.
+  Result<Bytes> CallActor(std::string_view actor, std::string_view operation, ByteView payload);
+  // A provider's call to an actor (by public key or call alias); not authorized (0.18).
+  Result<Bytes> CallFromProvider(const ProviderEntry& origin, std::string_view actor,
+                                 std::string_view operation, ByteView payload);
+  // An invocation from the lattice that passed the verifier: authorized again here (the
+  // origin actor's claims from the store, the authorizer), then delivered on this host
+  // only. Refusals are "Invocation refused: …" responses.
+  lattice::InvocationResponse HandleInbound(const lattice::Invocation& inv);
+  // Makes the actor's first instance on a worker now (runs its start functions).
+  Status WarmUp(const ActorPtr& module);
+
+  void SetAuthorizer(std::shared_ptr<Authorizer> authorizer);
+  std::shared_ptr<Authorizer> authorizer() const;
+
+  // Store changes alter routes (links, aliases, claims).
+  void OnLinkPut(const lattice::LinkDefinition&,
+                 const std::optional<lattice::LinkDefinition>&) override {
+    Invalidate();
+  }
+  void OnLinkDeleted(const lattice::LinkDefinition&) override { Invalidate(); }
+  void OnClaims(const lattice::ClaimsRecord&) override { Invalidate(); }
+  void OnAlias(const std::string&, const std::string&) override { Invalidate(); }
+
+  // A guest's __host_call, made by `origin` (the running actor) through its instance's
+  // route cache.
+  Result<Bytes> HostCall(const actor::ActorModule& origin, RouteCache& cache,
+                         const wapc::HostCall& call);
+
+ private:
+  void Invalidate() { routing_version_.fetch_add(1, std::memory_order_acq_rel); }
+  uint64_t version() const { return routing_version_.load(std::memory_order_acquire); }
+
+  // Resolution.
+  Route ResolveActor(std::string_view key_or_alias, uint64_t version) const;
+  Route ResolveHostCall(const actor::ActorModule& origin, std::string_view ns,
+                        std::string_view link_name, uint64_t version) const;
+  Route ActorRoute(const std::string& public_key, uint64_t version) const;
+  // The route of an outer call (a thread in no call of any host), cached per thread. The
+  // reference is to the thread's cache entry: a nested call would overwrite it.
+  const Route& OuterActorRoute(std::string_view key_or_alias);
+
+  // Authorization of an actor (or "system") origin, then delivery.
+  Result<Bytes> Deliver(const lattice::Entity& origin, const crypto::ActorClaims* origin_claims,
+                        const Route& route, std::string_view operation, ByteView payload);
+  Result<Bytes> DeliverRemote(const lattice::Entity& origin, const Route& route,
+                              std::string_view operation, ByteView payload);
+  // Runs `operation` on the actor's instance on the calling thread's worker (creating it
+  // when that worker has none of this generation). An empty operation only makes sure
+  // the instance exists.
+  Result<Bytes> Invoke(const ActorPtr& module, std::string_view operation, ByteView payload);
+
+  const DispatcherOptions options_;
+  const crypto::KeyPair& host_key_;
+  const std::string host_id_;
+  const crypto::ActorClaims system_claims_;  // what the authorizer sees of origin "system"
+  ActorTable& actors_;
+  ProviderTable& providers_;
+  const lattice::LatticeStore& store_;
+  WorkerPool& pool_;
+  std::shared_ptr<lattice::RpcClient> rpc_;
+  std::atomic<uint64_t>& routing_version_;
+  const uint64_t instance_id_;  // unique per dispatcher in the process (thread caches)
+
+  mutable std::mutex authorizer_mu_;
+  std::shared_ptr<Authorizer> authorizer_;
+};
+
+}  // namespace wasmcloud::host

@@ -1,0 +1,210 @@
+// Actors: start (from bytes or a registry), stop, live update, identities, and what the
+// lattice data says about them (claims, call aliases, OCI references).
+#include "core/log.h"
+#include "host/artifacts.h"
+#include "host/host_core.h"
+
+namespace wasmcloud::host {
+namespace {
+constexpr std::string_view kLog = "host";
+
+bool LooksLikeActorKey(std::string_view s) {
+  return s.size() == crypto::kPublicKeyLength && s[0] == 'M';
+}
+}  // namespace
+
+std::string HostCore::ResolveOciRef(std::string_view oci_ref) const {
+  if (std::string pk = store_->ResolveOciRef(oci_ref); !pk.empty()) return pk;
+  // The map holds canonical references; `redis:6` finds docker.io/library/redis:6.
+  auto canonical = CanonicalReference(oci_ref);
+  return canonical.ok() ? store_->ResolveOciRef(*canonical) : std::string();
+}
+
+std::string HostCore::ResolveActorRef(std::string_view actor_ref) const {
+  if (LooksLikeActorKey(actor_ref)) return std::string(actor_ref);
+  return ResolveOciRef(actor_ref);
+}
+
+Status HostCore::Advertise(const actor::ActorModule& module) {
+  const std::string& pk = module.public_key;
+  WC_RETURN_IF_ERROR(store_->PutClaims(module.claims, module.token));
+  if (const auto& alias = module.metadata().call_alias; alias && !alias->empty()) {
+    // First claimant wins and keeps it, lattice-wide, for good (grow-only, as 0.18).
+    auto owner = store_->ClaimAlias(*alias, pk);
+    if (!owner.ok()) return owner.status();
+    if (*owner != pk) {
+      Log(LogLevel::kWarn, kLog,
+          "actor " + pk + " cannot claim call alias " + *alias + ": it belongs to " + *owner);
+    }
+  }
+  if (module.image_ref) WC_RETURN_IF_ERROR(store_->PutOciRef(*module.image_ref, pk));
+  return Status::Ok();
+}
+
+Result<std::string> HostCore::StartActor(ByteView bytes, std::optional<std::string> image_ref) {
+  WC_RETURN_IF_ERROR(CheckRunning());
+  auto loaded = actor::LoadActorModule(*engine_, bytes, LoadOptions(), image_ref);
+  if (!loaded.ok()) return loaded.status().WithContext("cannot start actor");
+  ActorPtr module = *loaded;
+  const std::string& pk = module->public_key;
+  {
+    std::lock_guard<std::mutex> lifecycle(lifecycle_mu_);
+    WC_RETURN_IF_ERROR(CheckRunning());
+    if (ActorPtr running = actors_.Find(pk)) {
+      if (running->module_hash != module->module_hash) {
+        return AlreadyExists("Cannot start already running actor " + pk + " (revision " +
+                             std::to_string(running->revision()) +
+                             " is running; use a live update to replace it)");
+      }
+      // The same module again: nothing to start; a reference it came from is recorded.
+      if (image_ref) WC_RETURN_IF_ERROR(store_->PutOciRef(*image_ref, pk));
+      return pk;
+    }
+    if (auto auth = dispatcher_->authorizer(); auth && !auth->CanLoad(module->claims)) {
+      return PermissionDenied("Permission denied starting actor. (the authorizer refused " +
+                              module->DisplayName() + ")");
+    }
+    if (Status s = dispatcher_->WarmUp(module); !s.ok()) {
+      return s.WithContext("cannot start actor " + pk + ": its start functions failed");
+    }
+    // The lattice learns of it before it is callable here, so that a call it makes at
+    // once (or one made to it) is authorized by every host.
+    if (Status s = Advertise(*module); !s.ok()) {
+      return s.WithContext("cannot start actor " + pk + ": the lattice data cannot record it");
+    }
+    actors_.Insert(module);
+  }
+  if (rpc_server_) {
+    if (Status s = rpc_server_->Serve(lattice::Entity::Actor(pk)); !s.ok()) {
+      Log(LogLevel::kError, kLog, s.message() + " (it serves calls made on this host only)");
+    }
+  }
+  binder_->BindActorLinks(pk);  // refusals are logged
+  Log(LogLevel::kInfo, kLog,
+      "started actor " + module->DisplayName() + " revision " + std::to_string(module->revision()));
+  nlohmann::json data = {{"public_key", pk},
+                         {"name", module->metadata().name.value_or("")},
+                         {"revision", module->revision()}};
+  if (module->image_ref) data["image_ref"] = *module->image_ref;
+  Publish(lattice::kActorStarted, std::move(data));
+  return pk;
+}
+
+Result<std::string> HostCore::StartActorFromRegistry(std::string_view oci_ref) {
+  WC_RETURN_IF_ERROR(CheckRunning());
+  auto pulled = PullArtifact(config_, oci_ref, oci::ArtifactKind::kActor);
+  if (!pulled.ok()) return pulled.status();
+  auto started = StartActor(pulled->data, pulled->reference);
+  if (!started.ok()) return started.status().WithContext(pulled->reference);
+  return started;
+}
+
+Status HostCore::StopActorRef(std::string_view actor_ref) {
+  WC_RETURN_IF_ERROR(CheckRunning());
+  ActorPtr stopped;
+  {
+    std::lock_guard<std::mutex> lifecycle(lifecycle_mu_);
+    std::string pk = ResolveActorRef(actor_ref);
+    if (pk.empty() || !actors_.Find(pk)) return Status::Ok();  // idempotent
+    // No new invocation from the lattice reaches it; calls in flight finish.
+    if (rpc_server_) rpc_server_->Unserve(lattice::Entity::Actor(pk));
+    stopped = actors_.Erase(pk);
+  }
+  if (!stopped) return Status::Ok();
+  pool_->SweepAll();
+  Log(LogLevel::kInfo, kLog, "stopped actor " + stopped->DisplayName());
+  Publish(lattice::kActorStopped, {{"public_key", stopped->public_key}});
+  return Status::Ok();
+}
+
+Status HostCore::UpdateActor(std::string_view actor_id, ByteView bytes,
+                             std::optional<std::string> image_ref) {
+  WC_RETURN_IF_ERROR(CheckRunning());
+  if (!config_.allow_live_updates) {
+    return FailedPrecondition(
+        "Attempt to live update actor denied. Runtime updates for this actor are not enabled "
+        "(start the host with --allow-live-updates)");
+  }
+  if (image_ref) {
+    auto canonical = CanonicalReference(*image_ref);
+    if (!canonical.ok()) return canonical.status().WithContext("cannot update actor");
+    image_ref = *canonical;
+  }
+  ActorPtr running = actors_.Find(actor_id);
+  if (!running) return NotFound("actor " + std::string(actor_id) + " is not running on this host");
+  // Without a new reference the new version keeps the old one's: it is still what
+  // OciReferences() maps to this actor (grow-only).
+  auto loaded = actor::LoadActorModule(*engine_, bytes, LoadOptions(),
+                                       image_ref ? image_ref : running->image_ref);
+  if (!loaded.ok()) return loaded.status().WithContext("cannot update actor");
+  ActorPtr next = *loaded;
+
+  std::lock_guard<std::mutex> lifecycle(lifecycle_mu_);
+  WC_RETURN_IF_ERROR(CheckRunning());
+  ActorPtr current = actors_.Find(actor_id);  // a stop or another update may have won
+  if (!current) {
+    return NotFound("actor " + std::string(actor_id) +
+                    " is not running on this host (it was stopped during the update)");
+  }
+  WC_RETURN_IF_ERROR(actor::CheckLiveUpdate(*current, *next, config_.strict_update_check));
+  if (auto auth = dispatcher_->authorizer(); auth && !auth->CanLoad(next->claims)) {
+    return PermissionDenied("Permission denied starting actor. (the authorizer refused " +
+                            next->DisplayName() + ")");
+  }
+  Log(LogLevel::kInfo, kLog,
+      "live update of actor " + next->DisplayName() + " from revision " +
+          std::to_string(current->revision()) + " to " + std::to_string(next->revision()));
+  // Instantiate before the switch: calls keep going to the old version meanwhile, and
+  // a module whose start functions fail never replaces a working one.
+  if (Status s = dispatcher_->WarmUp(next); !s.ok()) {
+    return s.WithContext("live update of " + next->public_key +
+                         " refused: its start functions failed");
+  }
+  if (Status s = Advertise(*next); !s.ok()) {
+    return s.WithContext("live update of " + next->public_key +
+                         " refused: the lattice data cannot record it");
+  }
+  if (!actors_.Replace(current, next)) {
+    return FailedPrecondition("actor " + next->public_key + " changed during the update");
+  }
+  pool_->SweepAll();
+  Log(LogLevel::kInfo, kLog,
+      "actor " + next->public_key + " now runs revision " + std::to_string(next->revision()));
+  nlohmann::json data = {{"public_key", next->public_key},
+                         {"old_revision", current->revision()},
+                         {"new_revision", next->revision()}};
+  if (next->image_ref) data["image_ref"] = *next->image_ref;
+  Publish(lattice::kActorUpdated, std::move(data));
+  return Status::Ok();
+}
+
+std::vector<std::string> HostCore::Actors() const {
+  std::vector<std::string> out;
+  for (const auto& m : actors_.All()) out.push_back(m->public_key);
+  return out;
+}
+
+Result<ActorIdentity> HostCore::GetActorIdentity(std::string_view actor_id) const {
+  ActorPtr m = actors_.Find(actor_id);
+  if (!m) return NotFound("actor " + std::string(actor_id) + " is not running on this host");
+  ActorIdentity id;
+  id.public_key = m->public_key;
+  id.name = m->metadata().name.value_or("");
+  id.revision = m->revision();
+  id.version = m->metadata().ver.value_or("");
+  id.call_alias = m->metadata().call_alias.value_or("");
+  id.image_ref = m->image_ref;
+  return id;
+}
+
+std::map<std::string, crypto::ActorClaims> HostCore::ActorClaims() const {
+  if (!store_) return {};
+  return store_->AllClaims();
+}
+
+std::map<std::string, std::string> HostCore::OciReferences() const {
+  if (!store_) return {};
+  return store_->OciRefs();
+}
+
+}  // namespace wasmcloud::host

@@ -1,0 +1,144 @@
+// What this host answers to the control interface (lattice/control.h), whatever
+// transport carries the question.
+#include "host/artifacts.h"
+#include "host/host_core.h"
+
+namespace wasmcloud::host {
+namespace {
+
+bool LabelsMatch(const std::map<std::string, std::string>& labels,
+                 const lattice::Constraints& constraints) {
+  for (const auto& [k, v] : constraints) {
+    auto it = labels.find(k);
+    if (it == labels.end() || it->second != v) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+lattice::HostSummary HostCore::Summary() {
+  lattice::HostSummary s;
+  s.id = id_;
+  if (state_.load() != State::kNew) {
+    s.uptime_seconds = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(
+                                                 std::chrono::steady_clock::now() - started_at_)
+                                                 .count());
+  }
+  return s;
+}
+
+lattice::HostInventory HostCore::Inventory() {
+  lattice::HostInventory inv;
+  inv.host_id = id_;
+  inv.labels = Labels();
+  for (const auto& m : actors_.All()) {
+    lattice::ActorDescription a;
+    a.id = m->public_key;
+    a.image_ref = m->image_ref;
+    if (auto name = m->metadata().name; name && !name->empty()) a.name = *name;
+    a.revision = m->revision();
+    inv.actors.push_back(std::move(a));
+  }
+  for (const auto& e : providers_.All()) {
+    lattice::ProviderDescription p;
+    p.id = e->public_key;
+    p.link_name = e->link_name;
+    p.contract_id = e->contract_id;
+    p.image_ref = e->image_ref;
+    if (e->claims.wascap && e->claims.wascap->name) p.name = *e->claims.wascap->name;
+    p.revision = e->claims.wascap ? e->claims.wascap->rev.value_or(0) : 0;
+    inv.providers.push_back(std::move(p));
+  }
+  return inv;
+}
+
+bool HostCore::QualifiesForActor(std::string_view actor_ref,
+                                 const lattice::Constraints& constraints) {
+  if (!running() || !LabelsMatch(Labels(), constraints)) return false;
+  std::string pk = ResolveActorRef(actor_ref);
+  return pk.empty() || !actors_.Find(pk);
+}
+
+bool HostCore::QualifiesForProvider(std::string_view provider_ref, std::string_view link_name,
+                                    const lattice::Constraints& constraints) {
+  if (!running() || !LabelsMatch(Labels(), constraints)) return false;
+  std::string pk(provider_ref);
+  if (!(pk.size() == crypto::kPublicKeyLength && pk[0] == 'V')) pk = ResolveOciRef(provider_ref);
+  return pk.empty() || !providers_.Find(pk, NormalizeLinkName(link_name));
+}
+
+Status HostCore::StartActor(std::string_view oci_ref) {
+  WC_RETURN_IF_ERROR(CheckRunning());
+  if (std::string pk = ResolveOciRef(oci_ref); !pk.empty() && actors_.Find(pk)) {
+    return AlreadyExists("Actor with image ref '" + std::string(oci_ref) +
+                         "' is already running on this host");
+  }
+  return StartActorFromRegistry(oci_ref).status();
+}
+
+Status HostCore::StopActor(std::string_view actor_ref) {
+  WC_RETURN_IF_ERROR(CheckRunning());
+  std::string pk = ResolveActorRef(actor_ref);
+  if (pk.empty() || !actors_.Find(pk)) {
+    return NotFound("Actor is either not running on this host or host controller unresponsive");
+  }
+  return StopActorRef(pk);
+}
+
+Status HostCore::UpdateActor(std::string_view actor_id, std::string_view new_oci_ref) {
+  WC_RETURN_IF_ERROR(CheckRunning());
+  if (!actors_.Find(actor_id)) {
+    return NotFound("actor " + std::string(actor_id) + " is not running on this host");
+  }
+  auto pulled = PullArtifact(config_, new_oci_ref, oci::ArtifactKind::kActor);
+  if (!pulled.ok()) return pulled.status();
+  return UpdateActor(actor_id, pulled->data, pulled->reference);
+}
+
+Status HostCore::StartProvider(std::string_view oci_ref, std::string_view link_name) {
+  WC_RETURN_IF_ERROR(CheckRunning());
+  if (std::string pk = ResolveOciRef(oci_ref);
+      !pk.empty() && providers_.Find(pk, NormalizeLinkName(link_name))) {
+    return AlreadyExists("Provider with image ref '" + std::string(oci_ref) + "' and link name " +
+                         NormalizeLinkName(link_name) + " is already running on this host");
+  }
+  return StartCapabilityFromRegistry(oci_ref, link_name).status();
+}
+
+Status HostCore::StopProvider(std::string_view provider_ref, std::string_view link_name,
+                              std::string_view contract_id) {
+  WC_RETURN_IF_ERROR(CheckRunning());
+  std::string pk(provider_ref);
+  if (!(pk.size() == crypto::kPublicKeyLength && pk[0] == 'V')) pk = ResolveOciRef(provider_ref);
+  if (pk.empty() || !providers_.Find(pk, NormalizeLinkName(link_name))) {
+    return NotFound("Provider " + std::string(provider_ref) + "/" + NormalizeLinkName(link_name) +
+                    " is not running on this host");
+  }
+  return StopProviderRef(pk, contract_id, link_name);
+}
+
+Status HostCore::PutLabel(std::string_view key, std::string_view value) {
+  if (key.empty()) return InvalidArgument("a label key cannot be empty");
+  if (key.starts_with("hostcore.")) {
+    return InvalidArgument("label " + std::string(key) +
+                           ": keys starting with hostcore. are reserved");
+  }
+  std::lock_guard<std::mutex> lock(labels_mu_);
+  labels_[std::string(key)] = std::string(value);
+  return Status::Ok();
+}
+
+Status HostCore::DeleteLabel(std::string_view key) {
+  if (key.starts_with("hostcore.")) {
+    return InvalidArgument("label " + std::string(key) +
+                           ": keys starting with hostcore. are reserved");
+  }
+  std::lock_guard<std::mutex> lock(labels_mu_);
+  if (labels_.erase(std::string(key)) == 0) {
+    return NotFound("no label " + std::string(key) + " on this host");
+  }
+  return Status::Ok();
+}
+
+}  // namespace wasmcloud::host

@@ -1,0 +1,357 @@
+// The host's lifecycle, labels and authorizer, and the Host facade.
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
+#include <thread>
+
+#include "core/bytes.h"
+#include "core/log.h"
+#include "host/host_core.h"
+#include "lattice/memory_kv_bucket.h"
+#include "lattice/subjects.h"
+#include "provider/extras.h"
+#include "provider/logging.h"
+
+namespace wasmcloud::host {
+namespace {
+
+constexpr std::string_view kLog = "host";
+
+std::map<std::string, std::string> CoreLabels() {
+  std::string os = "linux", arch = "unknown";
+  struct utsname u {};
+  if (uname(&u) == 0) {
+    os = u.sysname;
+    std::transform(os.begin(), os.end(), os.begin(),
+                   [](unsigned char c) { return std::tolower(c); });
+    std::string m = u.machine;
+    if (m == "x86_64" || m == "amd64")
+      arch = "x86_64";
+    else if (m == "aarch64" || m == "arm64")
+      arch = "aarch64";
+    else if (m.rfind("arm", 0) == 0)
+      arch = "arm";
+    else if (m == "i386" || m == "i686")
+      arch = "x86";
+    else
+      arch = m;
+  }
+  return {{"hostcore.os", os}, {"hostcore.osfamily", "unix"}, {"hostcore.arch", arch}};
+}
+
+Result<crypto::KeyPair> HostKey(const std::string& seed_or_path) {
+  if (seed_or_path.empty()) return crypto::KeyPair::Generate(crypto::KeyType::kServer);
+  std::string seed = seed_or_path;
+  if (!(seed.size() == crypto::kSeedLength && seed[0] == 'S')) {
+    auto text = ReadFile(seed_or_path);
+    if (!text.ok()) return text.status().WithContext("host seed file " + seed_or_path);
+    seed.assign(text->begin(), text->end());
+    while (!seed.empty() && std::isspace(static_cast<unsigned char>(seed.back()))) seed.pop_back();
+  }
+  auto key = crypto::KeyPair::FromSeed(seed);
+  if (!key.ok()) return key.status().WithContext("host seed");
+  if (key->type() != crypto::KeyType::kServer) {
+    return InvalidArgument("host seed: a host key must be a server key (\"SN...\"), not a " +
+                           std::string(crypto::KeyTypeName(key->type())) + " key");
+  }
+  return key;
+}
+
+int64_t UnixMillis() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+HostCore::HostCore(HostConfig config, wasm::EngineFactory engine, LatticeOptions lattice)
+    : config_(std::move(config)),
+      engine_factory_(std::move(engine)),
+      lattice_(std::move(lattice)),
+      actors_([this] { routing_version_.fetch_add(1, std::memory_order_acq_rel); }),
+      providers_([this] { routing_version_.fetch_add(1, std::memory_order_acq_rel); }) {}
+
+HostCore::~HostCore() { (void)Stop(); }
+
+Status HostCore::CheckRunning() const {
+  if (state_.load() != State::kRunning) return FailedPrecondition("the host is not running");
+  return Status::Ok();
+}
+
+std::string HostCore::id() const { return state_.load() == State::kNew ? std::string() : id_; }
+
+actor::LoadOptions HostCore::LoadOptions() const {
+  actor::LoadOptions options;
+  if (config_.lax_key_types) options.verify = crypto::VerifyOptions{};
+  options.allowed_issuers = config_.allowed_issuers;
+  return options;
+}
+
+void HostCore::Publish(const char* type, nlohmann::json data) {
+  if (!lattice_.events) return;
+  lattice::LatticeEvent event;
+  event.type = type;
+  event.host_id = id_;
+  event.time_ms = UnixMillis();
+  event.data = std::move(data);
+  lattice_.events->Publish(std::move(event));
+}
+
+Status HostCore::Start() {
+  State expected = State::kNew;
+  if (!state_.compare_exchange_strong(expected, State::kRunning)) {
+    return FailedPrecondition(expected == State::kRunning ? "the host is already running"
+                                                          : "a stopped host cannot start again");
+  }
+  started_at_ = std::chrono::steady_clock::now();
+  auto fail = [&](Status s) {
+    if (rpc_server_) rpc_server_->Stop();
+    if (store_) store_->Stop();
+    if (pool_) pool_->Shutdown();
+    state_ = State::kStopped;
+    return s;
+  };
+  if (!engine_factory_) return fail(InvalidArgument("no engine factory was given to the host"));
+  if (Status s = lattice::ValidateLatticeName(lattice_.name); !s.ok()) {
+    return fail(s.WithContext("lattice name"));
+  }
+  if (lattice_.invocation_issuers.kind == lattice::IssuerPolicy::Kind::kLattice) {
+    return fail(Unimplemented(
+        "invocation issuer policy \"lattice\" needs the hosts' heartbeats, which come with the "
+        "NATS lattice; use \"any\" or a list of host keys"));
+  }
+  auto key = HostKey(config_.host_seed);
+  if (!key.ok()) return fail(key.status());
+  if (!config_.oci_ca_file.empty()) {
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(config_.oci_ca_file, ec) ||
+        access(config_.oci_ca_file.c_str(), R_OK) != 0) {
+      return fail(InvalidArgument("OCI CA file " + config_.oci_ca_file +
+                                  " (--oci-ca-file) is not a readable file"));
+    }
+  }
+  id_ = key->public_key_text();
+  key_.emplace(std::move(*key));
+
+  {
+    std::lock_guard<std::mutex> lock(labels_mu_);
+    labels_ = CoreLabels();
+    for (const auto& [k, v] : config_.labels) {
+      if (k.rfind("hostcore.", 0) == 0) {
+        return fail(InvalidArgument("label " + k + ": keys starting with hostcore. are reserved"));
+      }
+      labels_.emplace(k, v);
+    }
+  }
+
+  wasm::EngineConfig engine_config;
+  engine_config.max_memory_pages = config_.max_memory_pages;
+  engine_config.default_call_timeout = config_.call_timeout;
+  auto engine = engine_factory_(engine_config);
+  if (!engine.ok()) return fail(engine.status());
+  engine_ = *engine;
+
+  unsigned workers = config_.workers;
+  if (workers == 0) workers = std::max(1u, std::thread::hardware_concurrency());
+  pool_ = std::make_unique<WorkerPool>(engine_, [this](const std::string& actor, uint64_t gen) {
+    return actors_.IsRunning(actor, gen);
+  });
+  if (Status s = pool_->Init(workers); !s.ok()) return fail(s);
+
+  // The lattice data: this host's mirror, then the components that follow it.
+  std::shared_ptr<lattice::KvBucket> bucket = lattice_.bucket;
+  if (!bucket) {
+    bucket = std::make_shared<lattice::MemoryKvBucket>(lattice::LatticeBucketName(lattice_.name));
+  }
+  lattice::LatticeStoreOptions store_options;
+  store_options.claims_verify = LoadOptions().verify;
+  store_ = std::make_unique<lattice::LatticeStore>(bucket, store_options);
+  binder_ = std::make_unique<LinkBinder>(*store_, providers_);
+  std::shared_ptr<lattice::RpcClient> rpc;
+  if (lattice_.transport) rpc = std::make_shared<lattice::RpcClient>(lattice_.transport);
+  DispatcherOptions dispatch_options;
+  dispatch_options.call_timeout = config_.call_timeout;
+  dispatch_options.rpc_timeout = lattice_.rpc_timeout;
+  dispatch_options.lattice_name = lattice_.name;
+  dispatcher_ = std::make_unique<Dispatcher>(dispatch_options, *key_, actors_, providers_, *store_,
+                                             *pool_, rpc, routing_version_);
+  {
+    std::lock_guard<std::mutex> lock(authorizer_mu_);
+    dispatcher_->SetAuthorizer(authorizer_);
+    dispatcher_ready_ = true;
+  }
+  store_->AddListener(dispatcher_.get());
+  store_->AddListener(binder_.get());
+  if (Status s = store_->Start(lattice_.ready_timeout); !s.ok()) {
+    return fail(
+        s.WithContext("cannot join lattice " + lattice_.name + " (bucket " + bucket->name() + ")"));
+  }
+  if (lattice_.transport) {
+    RpcServerOptions rpc_options;
+    rpc_options.lattice_name = lattice_.name;
+    rpc_options.threads = lattice_.inbound_threads;
+    rpc_options.max_queued = lattice_.inbound_queue;
+    rpc_options.verifier.issuers = lattice_.invocation_issuers;
+    rpc_options.verifier.max_age = lattice_.invocation_max_age;
+    rpc_options.verifier.max_bytes = lattice_.transport->MaxPayload();
+    rpc_server_ = std::make_unique<RpcServer>(lattice_.transport, rpc_options, *dispatcher_);
+  }
+  if (Status s = StartBuiltins(); !s.ok()) return fail(s);
+  Log(LogLevel::kInfo, kLog,
+      "host " + id_ + " started with " + std::to_string(workers) + " worker(s) in lattice " +
+          lattice_.name + (lattice_.transport ? "" : " (single-player: no lattice transport)"));
+  Publish(lattice::kHostStarted, {{"labels", Labels()}});
+  return Status::Ok();
+}
+
+Status HostCore::StartBuiltins() {
+  auto extras_claims = provider::ExtrasClaims();
+  if (!extras_claims.ok()) return extras_claims.status().WithContext("built-in extras provider");
+  NativeCapability extras;
+  extras.provider = provider::NewExtrasProvider();
+  extras.claims = std::move(*extras_claims);
+  if (auto r = StartNativeCapability(std::move(extras)); !r.ok()) return r.status();
+
+  crypto::ProviderClaims logging_claims;
+  logging_claims.iss = id_;
+  logging_claims.sub = std::string(kLoggingPublicKey);
+  logging_claims.jti = crypto::NewTokenId();
+  logging_claims.wascap = crypto::ProviderMetadata{};
+  logging_claims.wascap->name = "wasmcloud Logging (built-in)";
+  logging_claims.wascap->capid = std::string(kLoggingContract);
+  logging_claims.wascap->vendor = "wasmcloud";
+  NativeCapability logging;
+  logging.provider = provider::NewLoggingProvider();
+  logging.claims = std::move(logging_claims);
+  if (auto r = StartNativeCapability(std::move(logging)); !r.ok()) return r.status();
+  return Status::Ok();
+}
+
+Status HostCore::Stop() {
+  State expected = State::kRunning;
+  if (!state_.compare_exchange_strong(expected, State::kStopped)) return Status::Ok();
+  // No new invocations from the lattice; those already queued run to the end.
+  if (rpc_server_) rpc_server_->Stop();
+  {
+    std::lock_guard<std::mutex> lifecycle(lifecycle_mu_);
+    for (const auto& entry : providers_.BeginStopAll()) {
+      entry->StopGuarded();
+      providers_.DoneStopping(*entry);
+    }
+    actors_.Clear();
+  }
+  // Providers stopped by StopProvider may still be stopping.
+  provider_stops_.WaitAll();
+  if (store_) store_->Stop();
+  // Waits for the calls in flight, then frees every instance and isolate.
+  if (pool_) pool_->Shutdown();
+  Log(LogLevel::kInfo, kLog, "host " + id_ + " stopped");
+  Publish(lattice::kHostStopped, nlohmann::json::object());
+  return Status::Ok();
+}
+
+void HostCore::SetAuthorizer(std::shared_ptr<Authorizer> authorizer) {
+  std::lock_guard<std::mutex> lock(authorizer_mu_);
+  authorizer_ = authorizer;
+  if (dispatcher_ready_) dispatcher_->SetAuthorizer(std::move(authorizer));
+}
+
+std::map<std::string, std::string> HostCore::Labels() const {
+  std::lock_guard<std::mutex> lock(labels_mu_);
+  return labels_;
+}
+
+Result<Bytes> HostCore::CallActor(std::string_view actor, std::string_view operation,
+                                  ByteView payload) {
+  WC_RETURN_IF_ERROR(CheckRunning());
+  return dispatcher_->CallActor(actor, operation, payload);
+}
+
+Result<Bytes> HostCore::CallActorFromProvider(const ProviderEntry& origin, std::string_view actor,
+                                              std::string_view operation, ByteView payload) {
+  WC_RETURN_IF_ERROR(CheckRunning());
+  return dispatcher_->CallFromProvider(origin, actor, operation, payload);
+}
+
+// ---------------------------------------------------------------------------------
+// Host: the public face
+
+Host::Host(HostConfig config, wasm::EngineFactory engine, LatticeOptions lattice)
+    : core_(std::make_shared<HostCore>(std::move(config), std::move(engine), std::move(lattice))) {}
+Host::~Host() { (void)core_->Stop(); }
+Status Host::Start() { return core_->Start(); }
+Status Host::Stop() { return core_->Stop(); }
+bool Host::running() const { return core_->running(); }
+std::string Host::id() const { return core_->id(); }
+const HostConfig& Host::config() const { return core_->config(); }
+void Host::SetAuthorizer(std::shared_ptr<Authorizer> a) { core_->SetAuthorizer(std::move(a)); }
+
+Result<std::string> Host::StartActor(ByteView module) { return core_->StartActor(module, {}); }
+Result<std::string> Host::StartActorFromFile(const std::string& path) {
+  auto bytes = ReadFile(path);
+  if (!bytes.ok()) return bytes.status().WithContext("actor " + path);
+  auto r = core_->StartActor(*bytes, {});
+  if (!r.ok()) return r.status().WithContext(path);
+  return r;
+}
+Result<std::string> Host::StartActorFromRegistry(std::string_view oci_ref) {
+  return core_->StartActorFromRegistry(oci_ref);
+}
+Status Host::StopActor(std::string_view actor_ref) { return core_->StopActorRef(actor_ref); }
+Status Host::UpdateActor(std::string_view actor_id, ByteView module,
+                         std::optional<std::string> image_ref) {
+  return core_->UpdateActor(actor_id, module, std::move(image_ref));
+}
+std::vector<std::string> Host::Actors() const { return core_->Actors(); }
+Result<ActorIdentity> Host::GetActorIdentity(std::string_view actor_id) const {
+  return core_->GetActorIdentity(actor_id);
+}
+std::map<std::string, crypto::ActorClaims> Host::ActorClaims() const {
+  return core_->ActorClaims();
+}
+
+Result<std::string> Host::StartNativeCapability(NativeCapability capability) {
+  return core_->StartNativeCapability(std::move(capability));
+}
+Result<std::string> Host::StartCapabilityFromFile(const std::string& path,
+                                                  std::string_view link_name) {
+  return core_->StartCapabilityFromFile(path, link_name);
+}
+Result<std::string> Host::StartCapabilityFromRegistry(std::string_view oci_ref,
+                                                      std::string_view link_name) {
+  return core_->StartCapabilityFromRegistry(oci_ref, link_name);
+}
+Status Host::StopProvider(std::string_view provider_id, std::string_view contract_id,
+                          std::string_view link_name) {
+  return core_->StopProviderRef(provider_id, contract_id, link_name);
+}
+std::vector<ProviderIdentity> Host::Providers() const { return core_->Providers(); }
+Result<ProviderIdentity> Host::GetProviderIdentity(std::string_view provider_id,
+                                                   std::string_view link_name) const {
+  return core_->GetProviderIdentity(provider_id, link_name);
+}
+
+Result<Bytes> Host::CallActor(std::string_view actor, std::string_view operation,
+                              ByteView payload) {
+  return core_->CallActor(actor, operation, payload);
+}
+
+Status Host::SetLink(std::string_view actor, std::string_view contract_id,
+                     std::string_view link_name, std::string_view provider_id, LinkValues values) {
+  return core_->SetLink(actor, contract_id, link_name, provider_id, std::move(values));
+}
+Status Host::RemoveLink(std::string_view actor, std::string_view contract_id,
+                        std::string_view link_name) {
+  return core_->RemoveLink(actor, contract_id, link_name);
+}
+std::vector<LinkDefinition> Host::LinkDefinitions() const { return core_->LinkDefinitions(); }
+Status Host::ApplyManifest(const Manifest& manifest) { return core_->ApplyManifest(manifest); }
+std::map<std::string, std::string> Host::Labels() const { return core_->Labels(); }
+std::map<std::string, std::string> Host::OciReferences() const { return core_->OciReferences(); }
+lattice::ControlHandler& Host::control() { return *core_; }
+
+}  // namespace wasmcloud::host

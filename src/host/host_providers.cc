@@ -1,0 +1,202 @@
+// Providers: start (in-process, from a file, an archive or a registry), stop (in the
+// background), and what the host says about them.
+#include <algorithm>
+
+#include "core/log.h"
+#include "host/artifacts.h"
+#include "host/host_core.h"
+
+namespace wasmcloud::host {
+namespace {
+
+constexpr std::string_view kLog = "host";
+// How long a start waits for a provider of the same key and link name to finish stopping.
+constexpr std::chrono::seconds kStoppingWait{30};
+
+// What a provider sees of the host.
+class ProviderHostImpl final : public provider::ProviderHost {
+ public:
+  ProviderHostImpl(std::weak_ptr<HostCore> core, ProviderEntry* entry)
+      : core_(std::move(core)), entry_(entry) {}
+  Result<Bytes> CallActor(std::string_view actor, std::string_view operation,
+                          ByteView payload) override {
+    auto core = core_.lock();
+    if (!core) return Unavailable("the host is gone");
+    return core->CallActorFromProvider(*entry_, actor, operation, payload);
+  }
+  void Log(LogLevel level, std::string_view message) override {
+    wasmcloud::Log(level, "provider " + entry_->contract_id, message);
+  }
+
+ private:
+  std::weak_ptr<HostCore> core_;
+  ProviderEntry* entry_;
+};
+
+ProviderIdentity IdentityOf(const ProviderEntry& e) {
+  ProviderIdentity id;
+  id.public_key = e.public_key;
+  id.contract_id = e.contract_id;
+  id.link_name = e.link_name;
+  id.name = e.claims.wascap && e.claims.wascap->name ? *e.claims.wascap->name : "";
+  id.revision = e.claims.wascap ? e.claims.wascap->rev.value_or(0) : 0;
+  id.image_ref = e.image_ref;
+  return id;
+}
+
+}  // namespace
+
+Result<std::string> HostCore::StartNativeCapability(NativeCapability capability) {
+  WC_RETURN_IF_ERROR(CheckRunning());
+  if (!capability.provider) return InvalidArgument("start_native_capability: no provider given");
+  provider::ProviderDescriptor descriptor = capability.provider->Describe();
+  if (descriptor.contract_id.empty()) {
+    return InvalidArgument("provider " + descriptor.name + " declares no contract id");
+  }
+  auto entry = std::make_shared<ProviderEntry>();
+  entry->link_name = NormalizeLinkName(capability.link_name);
+  entry->provider = std::move(capability.provider);
+  entry->image_ref = std::move(capability.image_ref);
+  if (capability.claims) {
+    entry->claims = std::move(*capability.claims);
+    if (!entry->claims.wascap) {
+      return InvalidArgument("provider claims of " + entry->claims.sub +
+                             " have no wascap metadata");
+    }
+    if (entry->claims.wascap->capid != descriptor.contract_id) {
+      return InvalidArgument("provider " + entry->claims.sub + ": its claims say contract " +
+                             entry->claims.wascap->capid + " but the provider implements " +
+                             descriptor.contract_id);
+    }
+    auto key = crypto::ParsePublicKey(entry->claims.sub);
+    if (!key.ok() || key->type != crypto::KeyType::kService) {
+      return InvalidArgument("provider claims subject " + entry->claims.sub +
+                             " is not a service (\"V...\") public key");
+    }
+  } else {
+    // An in-process provider without claims: the host vouches for it with a new key.
+    crypto::KeyPair key = crypto::KeyPair::Generate(crypto::KeyType::kService);
+    entry->claims.iss = id_;
+    entry->claims.sub = key.public_key_text();
+    entry->claims.jti = crypto::NewTokenId();
+    entry->claims.iat = static_cast<uint64_t>(crypto::SystemUnixSeconds());
+    entry->claims.wascap = crypto::ProviderMetadata{};
+    entry->claims.wascap->name = descriptor.name;
+    entry->claims.wascap->capid = descriptor.contract_id;
+    entry->claims.wascap->vendor = "in-process";
+    entry->claims.wascap->ver = descriptor.version;
+  }
+  entry->public_key = entry->claims.sub;
+  entry->contract_id = descriptor.contract_id;
+  entry->host = std::make_unique<ProviderHostImpl>(weak_from_this(), entry.get());
+
+  // Reserved: calls to it wait for Start below (control_mu), as do binds.
+  WC_RETURN_IF_ERROR(providers_.Reserve(entry, kStoppingWait));
+  Status started;
+  {
+    std::lock_guard<std::mutex> control(entry->control_mu);
+    started = entry->Guard([&] { return entry->provider->Start(entry->host.get()); });
+  }
+  if (!started.ok()) {
+    providers_.Unreserve(*entry);
+    return started.WithContext("provider " + entry->public_key + " did not start");
+  }
+  entry->started.store(true);
+  Log(LogLevel::kInfo, kLog,
+      "started provider " + entry->DisplayName() + " for " + entry->contract_id +
+          (entry->image_ref ? " from " + *entry->image_ref : std::string()));
+  if (entry->image_ref) {
+    if (Status s = store_->PutOciRef(*entry->image_ref, entry->public_key); !s.ok()) {
+      Log(LogLevel::kWarn, kLog,
+          "cannot record OCI reference " + *entry->image_ref + " of provider " + entry->public_key +
+              ": " + s.message());
+    }
+  }
+  if (rpc_server_) {
+    lattice::Entity served =
+        lattice::Entity::Capability(entry->public_key, entry->contract_id, entry->link_name);
+    if (Status s = rpc_server_->Serve(served); !s.ok()) {
+      Log(LogLevel::kError, kLog, s.message() + " (it serves actors on this host only)");
+    }
+  }
+  binder_->BindProvider(entry);  // refusals are logged
+  nlohmann::json data = {{"public_key", entry->public_key},
+                         {"contract_id", entry->contract_id},
+                         {"link_name", entry->link_name}};
+  if (entry->image_ref) data["image_ref"] = *entry->image_ref;
+  Publish(lattice::kProviderStarted, std::move(data));
+  return entry->public_key;
+}
+
+Result<std::string> HostCore::StartCapabilityFromFile(const std::string& path,
+                                                      std::string_view link_name) {
+  WC_RETURN_IF_ERROR(CheckRunning());
+  WC_ASSIGN_OR_RETURN(NativeCapability capability, LoadProviderFile(config_, path, link_name));
+  return StartNativeCapability(std::move(capability));
+}
+
+Result<std::string> HostCore::StartCapabilityFromRegistry(std::string_view oci_ref,
+                                                          std::string_view link_name) {
+  WC_RETURN_IF_ERROR(CheckRunning());
+  auto pulled = PullArtifact(config_, oci_ref, oci::ArtifactKind::kProvider);
+  if (!pulled.ok()) return pulled.status();
+  WC_ASSIGN_OR_RETURN(
+      NativeCapability capability,
+      LoadProviderArchive(config_, pulled->data, pulled->reference, link_name, pulled->reference));
+  return StartNativeCapability(std::move(capability));
+}
+
+Status HostCore::StopProviderRef(std::string_view provider_ref, std::string_view contract_id,
+                                 std::string_view link_name) {
+  WC_RETURN_IF_ERROR(CheckRunning());
+  const std::string link = NormalizeLinkName(link_name);
+  std::string pk(provider_ref);
+  if (!(pk.size() == crypto::kPublicKeyLength && pk[0] == 'V')) {
+    pk = ResolveOciRef(provider_ref);
+    if (pk.empty()) return Status::Ok();  // names nothing that ever ran: nothing to stop
+  }
+  if (ProviderPtr running = providers_.Find(pk, link);
+      running && !contract_id.empty() && running->contract_id != contract_id) {
+    return InvalidArgument("provider " + pk + " implements " + running->contract_id + ", not " +
+                           std::string(contract_id));
+  }
+  ProviderPtr entry = providers_.BeginStop(pk, link);
+  if (!entry) return Status::Ok();  // idempotent
+  if (rpc_server_) {
+    rpc_server_->Unserve(
+        lattice::Entity::Capability(entry->public_key, entry->contract_id, entry->link_name));
+  }
+  // Routes cached by actor instances let go of it.
+  pool_->SweepAll();
+  Log(LogLevel::kInfo, kLog, "stopping provider " + entry->DisplayName());
+  nlohmann::json data = {{"public_key", entry->public_key},
+                         {"contract_id", entry->contract_id},
+                         {"link_name", entry->link_name}};
+  // New calls are refused from now on (entry->stopping); its Stop may take a while and
+  // runs in the background. Host::Stop waits for it.
+  provider_stops_.Run([this, entry, data = std::move(data)]() mutable {
+    entry->StopGuarded();
+    providers_.DoneStopping(*entry);
+    Log(LogLevel::kInfo, kLog, "stopped provider " + entry->DisplayName());
+    Publish(lattice::kProviderStopped, std::move(data));
+  });
+  return Status::Ok();
+}
+
+std::vector<ProviderIdentity> HostCore::Providers() const {
+  std::vector<ProviderIdentity> out;
+  for (const auto& entry : providers_.All()) out.push_back(IdentityOf(*entry));
+  return out;
+}
+
+Result<ProviderIdentity> HostCore::GetProviderIdentity(std::string_view provider_id,
+                                                       std::string_view link_name) const {
+  ProviderPtr entry = providers_.Find(provider_id, NormalizeLinkName(link_name));
+  if (!entry) {
+    return NotFound("provider " + std::string(provider_id) + " with link name " +
+                    NormalizeLinkName(link_name) + " is not running on this host");
+  }
+  return IdentityOf(*entry);
+}
+
+}  // namespace wasmcloud::host

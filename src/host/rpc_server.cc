@@ -1,0 +1,106 @@
+#include "host/rpc_server.h"
+
+#include "core/log.h"
+#include "lattice/subjects.h"
+
+namespace wasmcloud::host {
+namespace {
+constexpr std::string_view kLog = "lattice";
+}  // namespace
+
+RpcServer::RpcServer(std::shared_ptr<lattice::Transport> transport, RpcServerOptions options,
+                     Dispatcher& dispatcher)
+    : transport_(std::move(transport)),
+      options_(std::move(options)),
+      dispatcher_(dispatcher),
+      verifier_(options_.verifier),
+      executor_("wc-inbound", options_.threads, options_.max_queued) {}
+
+RpcServer::~RpcServer() { Stop(); }
+
+Status RpcServer::Serve(const lattice::Entity& entity) {
+  if (entity.is_capability()) {
+    Status token = lattice::ValidateSubjectToken(entity.link_name);
+    if (!token.ok()) {
+      return InvalidArgument("provider " + entity.id +
+                             " cannot be served on the lattice: link name \"" + entity.link_name +
+                             "\": " + token.message());
+    }
+  }
+  const std::string subject = lattice::RpcSubject(options_.lattice_name, entity);
+  std::lock_guard<std::mutex> lock(mu_);
+  if (stopped_) return FailedPrecondition("the host is stopping");
+  if (subscriptions_.count(subject) != 0) return Status::Ok();
+  auto sub = transport_->Subscribe(
+      subject, subject, [this, entity](lattice::Message m) { OnMessage(entity, std::move(m)); });
+  if (!sub.ok()) return sub.status().WithContext("cannot serve " + entity.ToString());
+  subscriptions_.emplace(subject, std::move(*sub));
+  return Status::Ok();
+}
+
+void RpcServer::Unserve(const lattice::Entity& entity) {
+  std::unique_ptr<lattice::Subscription> sub;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = subscriptions_.find(lattice::RpcSubject(options_.lattice_name, entity));
+    if (it == subscriptions_.end()) return;
+    sub = std::move(it->second);
+    subscriptions_.erase(it);
+  }
+  sub.reset();  // outside mu_: it waits for a handler that may be running
+}
+
+void RpcServer::Stop() {
+  std::map<std::string, std::unique_ptr<lattice::Subscription>> subs;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopped_ = true;
+    subs.swap(subscriptions_);
+  }
+  subs.clear();
+  executor_.Shutdown();
+}
+
+void RpcServer::OnMessage(const lattice::Entity& served, lattice::Message message) {
+  if (message.reply.empty()) {
+    Log(LogLevel::kDebug, kLog, "ignored a message without a reply subject on " + message.subject);
+    return;
+  }
+  // Never run an invocation on the transport's thread: it would hold up every other
+  // message of this subscription.
+  auto shared = std::make_shared<lattice::Message>(std::move(message));
+  bool queued = executor_.TrySubmit([this, served, shared] { Handle(served, *shared); });
+  if (!queued) {
+    auto decoded = lattice::DecodeInvocation(shared->data);
+    std::string id = decoded.ok() ? decoded->id : std::string();
+    Log(LogLevel::kWarn, kLog, "inbound invocations queue full; answering busy to " + id);
+    (void)transport_->Publish(
+        shared->reply,
+        lattice::Encode(lattice::ErrorResponse(
+            id, "host busy: too many invocations queued; the invocation was not run")));
+  }
+}
+
+void RpcServer::Handle(const lattice::Entity& served, const lattice::Message& message) {
+  lattice::InvocationResponse response;
+  auto verified = verifier_.Verify(message.data, served);
+  if (!verified.ok()) {
+    auto decoded = lattice::DecodeInvocation(message.data);
+    std::string id = decoded.ok() ? decoded->id : std::string();
+    std::string from = decoded.ok() ? " from host " + decoded->host_id : std::string();
+    Log(LogLevel::kWarn, kLog,
+        "refused invocation " + id + from + " to " + served.ToString() + ": " +
+            verified.status().message());
+    response = lattice::ErrorResponse(
+        id, std::string(lattice::kRefusedPrefix) + verified.status().message());
+  } else {
+    response = dispatcher_.HandleInbound(*verified);
+  }
+  Status sent = transport_->Publish(message.reply, lattice::Encode(response));
+  if (!sent.ok()) {
+    Log(LogLevel::kWarn, kLog,
+        "cannot send the response to invocation " + response.invocation_id + ": " + sent.message());
+  }
+}
+
+}  // namespace wasmcloud::host

@@ -1,0 +1,71 @@
+// What a host tells the lattice about itself: one event per state change, handed to an
+// EventSink. The NATS sink (src/nats/) publishes each as CloudEvents 1.0 on
+// wasmbus.evt.{ns}.{type} and as a 0.18 PublishedEvent on wasmbus.ctl.{ns}.events;
+// MemoryEventSink records them for tests and in-process lattices.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace wasmcloud::lattice {
+
+// Event types (the CloudEvents type is "com.wasmcloud.lattice." + type), each with the
+// members of its data.
+// data: {labels}
+inline constexpr const char* kHostStarted = "host_started";
+// data: {}
+inline constexpr const char* kHostStopped = "host_stopped";
+// data: {public_key, image_ref?, name, revision}
+inline constexpr const char* kActorStarted = "actor_started";
+// data: {public_key}
+inline constexpr const char* kActorStopped = "actor_stopped";
+// data: {public_key, old_revision, new_revision, image_ref?}
+inline constexpr const char* kActorUpdated = "actor_updated";
+// data: {public_key, contract_id, link_name, image_ref?}
+inline constexpr const char* kProviderStarted = "provider_started";
+// data: {public_key, contract_id, link_name}
+inline constexpr const char* kProviderStopped = "provider_stopped";
+// data: {id, actor_id, provider_id, contract_id, link_name, values}
+inline constexpr const char* kLinkdefSet = "linkdef_set";
+// data: {id, actor_id, provider_id, contract_id, link_name}
+inline constexpr const char* kLinkdefDeleted = "linkdef_deleted";
+
+struct LatticeEvent {
+  std::string type;
+  std::string host_id;  // the host the event is about (CloudEvents source)
+  int64_t time_ms = 0;  // Unix milliseconds
+  nlohmann::json data = nlohmann::json::object();
+};
+
+class EventSink {
+ public:
+  virtual ~EventSink() = default;
+  // Hands over one event. Must not block for long (a NATS sink queues it); never fails
+  // the host's operation: an event that cannot be sent is logged by the sink.
+  virtual void Publish(LatticeEvent event) = 0;
+};
+
+// Records every event; thread-safe.
+class MemoryEventSink final : public EventSink {
+ public:
+  void Publish(LatticeEvent event) override;
+  std::vector<LatticeEvent> Events() const;
+  // Waits until an event matching `match` was published (true), or `timeout` (false).
+  // `match` sees each event at most once, outside the sink's lock (it may call the sink).
+  bool WaitFor(const std::function<bool(const LatticeEvent&)>& match,
+               std::chrono::milliseconds timeout);
+
+ private:
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<LatticeEvent> events_;
+};
+
+}  // namespace wasmcloud::lattice

@@ -1,0 +1,149 @@
+// The lattice data (lattice.md, "Lattice data"): links, actor claims, OCI references and
+// call aliases, one key per fact in a KvBucket, with a local mirror fed only by the
+// bucket's watch. Every host of a lattice, the writer included, applies a change when its
+// watch brings it, so all hosts converge on the bucket's state and a late joiner needs
+// nothing from its peers.
+//
+// Keys and values (JSON):
+//   LINKDEF_{LinkId(actor, contract, link)}  LinkToJson (link_definition.h)
+//   CLAIMS_{actor pk}                         the decoded claims plus "jwt": the token, which
+//                                             readers verify again (the bucket is not trusted)
+//   REFMAP_{EncodeKeyPart(oci ref)}           {"oci_url","public_key"}
+//   ALIAS_{EncodeKeyPart(alias)}              {"alias","public_key"}, create-if-absent
+// Claims, OCI references and aliases are grow-only: this store never deletes them (a
+// delete someone else writes is applied to the mirror, without a listener call, so that
+// every host still converges on the bucket).
+//
+// Threads: reads may come from any thread and never touch the bucket. Listeners run on
+// the watch's thread, one change at a time, in revision order, after the mirror holds the
+// change and outside its lock.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <tuple>
+#include <vector>
+
+#include "core/status.h"
+#include "crypto/claims.h"
+#include "crypto/verify.h"
+#include "lattice/kv_bucket.h"
+#include "lattice/link_definition.h"
+
+namespace wasmcloud::lattice {
+
+// Actor claims as the store holds them: verified from the token stored beside them.
+struct ClaimsRecord {
+  crypto::ActorClaims claims;
+  std::string jwt;
+};
+
+// What a host does when the lattice data changes (the link binder, routing caches).
+class LatticeStoreListener {
+ public:
+  virtual ~LatticeStoreListener() = default;
+  // A link was put (new, or new values / provider: `previous` is the old definition).
+  virtual void OnLinkPut(const LinkDefinition& link,
+                         const std::optional<LinkDefinition>& previous) {
+    (void)link;
+    (void)previous;
+  }
+  virtual void OnLinkDeleted(const LinkDefinition& link) { (void)link; }
+  virtual void OnClaims(const ClaimsRecord& record) { (void)record; }
+  virtual void OnAlias(const std::string& alias, const std::string& public_key) {
+    (void)alias;
+    (void)public_key;
+  }
+  virtual void OnOciRef(const std::string& oci_ref, const std::string& public_key) {
+    (void)oci_ref;
+    (void)public_key;
+  }
+};
+
+// A text made into a valid part of a key: [A-Za-z0-9_/-] stay, every other byte becomes
+// "=XX" (uppercase hex), so that "127.0.0.1:5000/echo:0.1" → "127=2E0=2E0=2E1=3A5000/echo=3A0=2E1".
+// Injective; DecodeKeyPart reverses it (kMalformed on a bad escape).
+std::string EncodeKeyPart(std::string_view text);
+Result<std::string> DecodeKeyPart(std::string_view key_part);
+
+struct LatticeStoreOptions {
+  // How the tokens of CLAIMS_ values are verified (key types, issuers); expiry is not
+  // checked here (a stored claim outlives its actor; the dispatcher checks expiry when it
+  // authorizes).
+  crypto::VerifyOptions claims_verify = crypto::VerifyOptions::ForActor();
+  // How long a write waits for the watch to bring it back into the mirror.
+  std::chrono::milliseconds apply_timeout{5000};
+};
+
+class LatticeStore {
+ public:
+  LatticeStore(std::shared_ptr<KvBucket> bucket, LatticeStoreOptions options = {});
+  ~LatticeStore();  // Stop()
+
+  // Not owned; call before Start; each must outlive Stop().
+  void AddListener(LatticeStoreListener* listener);
+
+  // Starts the watch and returns once its initial values are in the mirror (listeners
+  // were called for each). kDeadlineExceeded after `timeout` (the watch goes on, and
+  // ready() becomes true when the values arrive); kUnavailable when the watch cannot
+  // start. Called once.
+  Status Start(std::chrono::milliseconds timeout);
+  // Stops the watch. The mirror stays readable. Idempotent.
+  void Stop();
+  // True once the watch's initial values are in the mirror.
+  bool ready() const;
+
+  // --- writes. Each returns once the bucket acknowledged it and this store's watch has
+  // applied it (listeners included): a caller reads its own write. Errors: kUnavailable
+  // "lattice data unavailable: …" (not written); kDeadlineExceeded "written, but …"
+  // (written; the watch did not bring it back within apply_timeout, or the store stopped
+  // meanwhile); kFailedPrecondition before Start or after Stop; kInvalidArgument for an
+  // empty or non-UTF-8 id, name or reference. Called from a listener, a write returns
+  // after the acknowledgement without waiting.
+  Status PutLink(const LinkDefinition& link);
+  // kNotFound when the mirror holds no such link; else the definition that was deleted.
+  Result<LinkDefinition> DeleteLink(std::string_view actor_id, std::string_view contract_id,
+                                    std::string_view link_name);
+  // Writes CLAIMS_{claims.sub} unless the mirror already holds this token. The token is
+  // first verified as every reader verifies it (its error when it does not verify or its
+  // subject is not claims.sub), so that nothing is written that readers would ignore.
+  Status PutClaims(const crypto::ActorClaims& claims, std::string_view token);
+  Status PutOciRef(std::string_view oci_ref, std::string_view public_key);
+  // Create-if-absent: returns the alias's owner, which is `public_key` when this call
+  // created it or it was already this key's, and another actor's key when it was taken.
+  Result<std::string> ClaimAlias(std::string_view alias, std::string_view public_key);
+
+  // --- reads, from the mirror.
+  std::optional<LinkDefinition> FindLink(std::string_view actor_id, std::string_view contract_id,
+                                         std::string_view link_name) const;
+  std::vector<LinkDefinition> Links() const;  // by (actor, contract, link name)
+  std::vector<LinkDefinition> LinksOfActor(std::string_view actor_id) const;
+  std::vector<LinkDefinition> LinksOfProvider(std::string_view provider_id,
+                                              std::string_view link_name) const;
+  std::optional<ClaimsRecord> Claims(std::string_view public_key) const;
+  std::map<std::string, crypto::ActorClaims> AllClaims() const;
+  // The actor that owns `alias`; empty when none.
+  std::string AliasOwner(std::string_view alias) const;
+  // The public key an OCI reference maps to, exactly as written; empty when none.
+  std::string ResolveOciRef(std::string_view oci_ref) const;
+  std::map<std::string, std::string> OciRefs() const;
+  // Grows with every change the mirror applies; caches of what they read compare it.
+  uint64_t version() const { return version_.load(std::memory_order_acquire); }
+
+ private:
+  struct State;
+  std::shared_ptr<State> state_;
+  std::atomic<uint64_t> version_{0};
+};
+
+}  // namespace wasmcloud::lattice

@@ -1,0 +1,39 @@
+// Every NATS subject and bucket name of the lattice protocol, in one place (lattice.md,
+// "Subjects"; spec §7.1). `ns` is the lattice name (--nsprefix, default "default").
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "core/status.h"
+#include "lattice/entity.h"
+
+namespace wasmcloud::lattice {
+
+inline constexpr std::string_view kDefaultLattice = "default";
+
+// A lattice name is non-empty, at most 128 bytes of letters, digits, '_' and '-' (it is a
+// subject token and part of the JetStream bucket name LATTICEDATA_{ns}), and is not "v1"
+// (it would collide with the v1 control subjects). kInvalidArgument saying which rule it
+// breaks.
+Status ValidateLatticeName(std::string_view ns);
+
+// wasmbus.rpc.{ns}.{actor pk}, or wasmbus.rpc.{ns}.{provider pk}.{link name} (the link
+// name as is, not lowercased). Also the queue group of its subscribers.
+std::string RpcSubject(std::string_view ns, const Entity& target);
+// Ok when `token` can be one token of a subject: non-empty, no '.', '*', '>', whitespace
+// or control character. (A provider whose link name is not one cannot be reached over
+// the lattice; the host says so when it starts.)
+Status ValidateSubjectToken(std::string_view token);
+// wasmbus.rpc.{ns}.links / .remlinks / .claims (0.18 publish-only subjects).
+std::string LinksSubject(std::string_view ns);
+std::string RemoveLinksSubject(std::string_view ns);
+std::string ClaimsSubject(std::string_view ns);
+// wasmbus.ctl.{ns}.events (0.18 PublishedEvent JSON) and wasmbus.evt.{ns}.{type}
+// (CloudEvents).
+std::string LegacyEventsSubject(std::string_view ns);
+std::string EventSubject(std::string_view ns, std::string_view type);
+// The lattice data bucket: LATTICEDATA_{ns}.
+std::string LatticeBucketName(std::string_view ns);
+
+}  // namespace wasmcloud::lattice

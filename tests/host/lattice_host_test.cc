@@ -1,0 +1,587 @@
+// Several hosts in one process on one in-process lattice (a shared MemoryTransport and
+// MemoryKvBucket): remote calls by key and call alias with the upstream actors' exact
+// bytes, links set on one host binding providers on another, late joiners, providers that
+// move between hosts, and invocations refused by the receiving host, each for its own
+// reason, with nothing executed.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <future>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/bytes.h"
+#include "core/encoding.h"
+#include "crypto/claims.h"
+#include "crypto/jwt.h"
+#include "crypto/nkeys.h"
+#include "host/host.h"
+#include "host/test_providers.h"
+#include "lattice/events.h"
+#include "lattice/invocation.h"
+#include "lattice/lattice_store.h"
+#include "lattice/memory_kv_bucket.h"
+#include "lattice/memory_transport.h"
+#include "lattice/subjects.h"
+#include "support/run_command.h"
+#include "support/status_assert.h"
+#include "wasm/v8/v8_engine.h"
+#include "wire/http.h"
+#include "wire/keyvalue.h"
+
+namespace wasmcloud::host {
+namespace {
+
+using test::FakeKeyValueProvider;
+using test::KeyValueStore;
+using test::ProviderEvent;
+using test::WaitUntil;
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+using wasmcloud::testing::Ok;
+
+constexpr std::string_view kEchoKey = "MBCFOPM6JW2APJLXJD3Z5O4CN7CPYJ2B4FTKLJUR5YR5MITIU7HD3WD5";
+constexpr std::string_view kKvCounterKey =
+    "MCFMFDWFHGKELOXPCNCDXKK5OFLHBVEWRAOXR5JSQUD2TOFRE3DFPM7E";
+constexpr std::string_view kPingerKey = "MB2ZOJXL67TBHKRPHX6EE3PUAX7QASN3SDX4ALNPO272HB42IBYUA6BV";
+constexpr std::string_view kPongerKey = "MAS242Z2N4ZNGKGC2KGLVHLC4FBCDPF634TR563XBTNW3VR5RX25253X";
+constexpr std::string_view kPongerAlias = "wasmcloud/examples/ponger";
+constexpr std::string_view kEchoIssuer = "ACOJJN6WUP4ODD75XEBKKTCCUJJCY5ZKQ56XVKYK4BEJWGVAOOQHZMCW";
+constexpr std::string_view kHealthRequestHex = "81ab706c616365686f6c646572c3";
+constexpr std::string_view kHealthResponseHex = "82a76865616c746879c3a76d657373616765a0";
+
+Bytes Hex(std::string_view hex) {
+  auto b = HexDecode(hex);
+  EXPECT_TRUE(b.ok()) << hex;
+  return b.ok() ? *b : Bytes{};
+}
+
+const Bytes& Actor(const std::string& name) {
+  static std::mutex mu;
+  static std::map<std::string, Bytes> cache;
+  std::lock_guard lock(mu);
+  auto it = cache.find(name);
+  if (it == cache.end()) {
+    auto b = ReadFile(testing::FixturePath("wc-host-0.18/" + name));
+    if (!b.ok()) ADD_FAILURE() << name << ": " << b.status().message();
+    it = cache.emplace(name, b.ok() ? *b : Bytes{}).first;
+  }
+  return it->second;
+}
+
+// The httpserver Response body of a reply, or what went wrong.
+std::string BodyOf(const Result<Bytes>& reply) {
+  if (!reply.ok()) return "call failed: " + reply.status().message();
+  auto r = wire::DecodeHttpResponse(*reply);
+  if (!r.ok()) return "not a Response: " + r.status().message();
+  return std::string(AsChars(r->body));
+}
+
+// Every host of the process shares one V8 engine (compiled code included).
+wasm::EngineFactory SharedEngine() {
+  static std::shared_ptr<wasm::Engine> engine = [] {
+    auto e = wasm::CreateV8Engine();
+    EXPECT_TRUE(e.ok());
+    return e.ok() ? *e : nullptr;
+  }();
+  return [](const wasm::EngineConfig&) -> Result<std::shared_ptr<wasm::Engine>> { return engine; };
+}
+
+LinkValues KvCounterBindValues(LinkValues link_values) {
+  link_values["__wasmcloud_issuer"] = std::string(kEchoIssuer);
+  link_values["__wasmcloud_capabilities"] = "wasmcloud:keyvalue,wasmcloud:httpserver";
+  link_values["__wasmcloud_name"] = "Key Value Counter";
+  link_values["__wasmcloud_expires"] = "0";
+  link_values["__wasmcloud_tags"] = "";
+  return link_values;
+}
+
+class LatticeTest : public ::testing::Test {
+ protected:
+  void TearDown() override {
+    for (auto& h : hosts_) (void)h->Stop();
+    hosts_.clear();
+    transport_->Close();
+  }
+
+  LatticeOptions Options() {
+    LatticeOptions o;
+    o.transport = transport_;
+    o.bucket = bucket_;
+    o.events = events_;
+    return o;
+  }
+  Host& AddHost(LatticeOptions options, HostConfig config = {}) {
+    if (config.workers == 0) config.workers = 2;
+    config.log_level = LogLevel::kWarn;
+    hosts_.push_back(std::make_unique<Host>(config, SharedEngine(), std::move(options)));
+    Status s = hosts_.back()->Start();
+    EXPECT_TRUE(s.ok()) << s.message();
+    return *hosts_.back();
+  }
+  Host& AddHost() { return AddHost(Options()); }
+
+  // The fake keyvalue provider under the test's fixed key, on `host`.
+  std::shared_ptr<FakeKeyValueProvider> StartKv(Host& host) {
+    auto provider = std::make_shared<FakeKeyValueProvider>(kv_data_);
+    NativeCapability cap;
+    cap.provider = provider;
+    cap.claims = test::FakeProviderClaims(account_, service_);
+    auto pk = host.StartNativeCapability(std::move(cap));
+    EXPECT_TRUE(Ok(pk));
+    return provider;
+  }
+  std::string KvKey() const { return service_.public_key_text(); }
+  lattice::Entity KvEntity() const {
+    return lattice::Entity::Capability(KvKey(), "wasmcloud:keyvalue", "default");
+  }
+
+  static bool WaitForEvent(const FakeKeyValueProvider& p, ProviderEvent::Kind kind,
+                           std::string_view actor, size_t n = 1) {
+    return WaitUntil([&] {
+      size_t seen = 0;
+      for (const auto& e : p.Events()) seen += (e.kind == kind && e.actor == actor) ? 1 : 0;
+      return seen >= n;
+    });
+  }
+
+  // Sends an invocation to `target`'s subject as a 0.18 client would, and returns the
+  // response (the transport's error fails the test).
+  lattice::InvocationResponse Send(const lattice::Entity& target, ByteView bytes) {
+    auto reply =
+        transport_->Request(lattice::RpcSubject("default", target), bytes, std::chrono::seconds(5));
+    EXPECT_TRUE(Ok(reply));
+    if (!reply.ok()) return {};
+    auto response = lattice::DecodeInvocationResponse(reply->data);
+    EXPECT_TRUE(Ok(response));
+    return response.ok() ? *response : lattice::InvocationResponse{};
+  }
+  // A signed invocation from a client with its own host key.
+  lattice::Invocation Signed(const lattice::Entity& origin, const lattice::Entity& target,
+                             std::string op, Bytes msg, lattice::SignOptions options = {}) {
+    if (!options.exp) options.exp = static_cast<uint64_t>(crypto::SystemUnixSeconds() + 5);
+    auto inv =
+        lattice::NewInvocation(client_key_, origin, target, std::move(op), std::move(msg), options);
+    EXPECT_TRUE(Ok(inv));
+    return inv.ok() ? *inv : lattice::Invocation{};
+  }
+
+  std::shared_ptr<lattice::MemoryTransport> transport_ =
+      std::make_shared<lattice::MemoryTransport>();
+  std::shared_ptr<lattice::MemoryKvBucket> bucket_ =
+      std::make_shared<lattice::MemoryKvBucket>("LATTICEDATA_default");
+  std::shared_ptr<lattice::MemoryEventSink> events_ = std::make_shared<lattice::MemoryEventSink>();
+  std::vector<std::unique_ptr<Host>> hosts_;
+  std::shared_ptr<KeyValueStore> kv_data_ = std::make_shared<KeyValueStore>();
+  crypto::KeyPair account_ = crypto::KeyPair::Generate(crypto::KeyType::kAccount);
+  crypto::KeyPair service_ = crypto::KeyPair::Generate(crypto::KeyType::kService);
+  crypto::KeyPair client_key_ = crypto::KeyPair::Generate(crypto::KeyType::kServer);
+};
+
+// ---------------------------------------------------------------------------------------
+// Calls across hosts
+
+TEST_F(LatticeTest, AnActorOnBIsCalledFromAByKeyAndByCallAlias) {
+  Host& a = AddHost();
+  Host& b = AddHost();
+  ASSERT_TRUE(Ok(b.StartActor(Actor("echo.wasm"))));
+  ASSERT_TRUE(Ok(b.StartActor(Actor("ponger.wasm"))));
+  EXPECT_TRUE(a.Actors().empty());
+
+  // Upstream echo's golden answers (fixtures README), through A.
+  auto health = a.CallActor(kEchoKey, "HealthRequest", Hex(kHealthRequestHex));
+  ASSERT_TRUE(Ok(health));
+  EXPECT_EQ(HexEncode(*health), kHealthResponseHex);
+  wire::HttpRequest narf{"GET", "", "", {}, ToBytes("NARF")};
+  EXPECT_EQ(BodyOf(a.CallActor(kEchoKey, "HandleRequest", wire::Encode(narf))),
+            R"({"method":"GET","path":"","query_string":"","headers":{},"body":[78,65,82,70]})");
+  // The guest's own error crosses the lattice as its text.
+  auto unknown = a.CallActor(kEchoKey, "Nope", Hex(kHealthRequestHex));
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.status().code(), Code::kGuestError);
+  EXPECT_THAT(unknown.status().message(),
+              HasSubstr(R"(No handler registered for function "Nope")"));
+
+  // Ponger by its call alias (claimed in the lattice data when it started on B).
+  auto pong = a.CallActor(kPongerAlias, "Ping", Hex("81a576616c75650b"));
+  ASSERT_TRUE(Ok(pong));
+  EXPECT_EQ(HexEncode(*pong), "81a576616c756535");
+}
+
+TEST_F(LatticeTest, PingerOnAReachesPongerOnBThroughItsCallAlias) {
+  LatticeOptions o = Options();
+  o.rpc_timeout = std::chrono::milliseconds(500);  // the call to a stopped ponger waits it out
+  Host& a = AddHost(o);
+  Host& b = AddHost();
+  ASSERT_TRUE(Ok(a.StartActor(Actor("pinger.wasm"))));
+  ASSERT_TRUE(Ok(b.StartActor(Actor("ponger.wasm"))));
+  EXPECT_EQ(BodyOf(a.CallActor(kPingerKey, "HandleRequest", test::HttpGet("/foobar"))),
+            R"({"value":53})");
+  // Stopped on B: the alias still names ponger (grow-only), which now runs nowhere.
+  ASSERT_TRUE(Ok(b.StopActor(kPongerKey)));
+  EXPECT_THAT(BodyOf(a.CallActor(kPingerKey, "HandleRequest", test::HttpGet("/foobar"))),
+              HasSubstr("is not running on this host or any host of lattice default"));
+  // Started on A itself, it is called locally.
+  ASSERT_TRUE(Ok(a.StartActor(Actor("ponger.wasm"))));
+  EXPECT_EQ(BodyOf(a.CallActor(kPingerKey, "HandleRequest", test::HttpGet("/foobar"))),
+            R"({"value":53})");
+}
+
+TEST_F(LatticeTest, ACallToAnActorThatRunsNowhereIsNotFoundAtTheDeadline) {
+  LatticeOptions o = Options();
+  o.rpc_timeout = std::chrono::milliseconds(300);
+  Host& a = AddHost(o);
+  const std::string nobody = crypto::KeyPair::Generate(crypto::KeyType::kModule).public_key_text();
+  auto t0 = std::chrono::steady_clock::now();
+  auto r = a.CallActor(nobody, "Ping", Hex("81a576616c75650b"));
+  auto elapsed = std::chrono::steady_clock::now() - t0;
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Code::kNotFound);
+  EXPECT_EQ(r.status().message(), "actor " + nobody +
+                                      " is not running on this host or any host of lattice "
+                                      "default (no responders within 300 ms)");
+  // "No responders" means it was not delivered: it was tried again until the deadline.
+  EXPECT_GE(elapsed, std::chrono::milliseconds(300));
+}
+
+// ---------------------------------------------------------------------------------------
+// Links across hosts
+
+TEST_F(LatticeTest, ALinkSetOnABindsAProviderOnBAndRemovingItOnBSendsRemoveActor) {
+  Host& a = AddHost();
+  Host& b = AddHost();
+  auto provider = StartKv(b);
+  ASSERT_TRUE(Ok(a.StartActor(Actor("kvcounter.wasm"))));
+  LinkValues values = {{"URL", "redis://127.0.0.1:6379/"}};
+  ASSERT_TRUE(Ok(a.SetLink(kKvCounterKey, "wasmcloud:keyvalue", "default", KvKey(), values)));
+  ASSERT_TRUE(WaitForEvent(*provider, ProviderEvent::Kind::kBindActor, kKvCounterKey));
+  EXPECT_EQ(provider->LastBind(kKvCounterKey), KvCounterBindValues(values));
+  // Both hosts list the link.
+  LinkDefinition link{std::string(kKvCounterKey), KvKey(), "wasmcloud:keyvalue", "default", values};
+  EXPECT_EQ(a.LinkDefinitions(), std::vector<LinkDefinition>{link});
+  EXPECT_TRUE(WaitUntil([&] { return b.LinkDefinitions() == std::vector<LinkDefinition>{link}; }));
+
+  // kvcounter on A counts in the provider on B: its host call crosses the lattice.
+  EXPECT_EQ(BodyOf(a.CallActor(kKvCounterKey, "HandleRequest", test::HttpGet("/counter"))),
+            R"({"counter":1})");
+  EXPECT_EQ(BodyOf(a.CallActor(kKvCounterKey, "HandleRequest", test::HttpGet("/counter"))),
+            R"({"counter":2})");
+  ASSERT_EQ(provider->CallCount("Add"), 2u);
+  for (const auto& e : provider->Events()) {
+    if (e.kind == ProviderEvent::Kind::kHandleCall) {
+      EXPECT_EQ(e.actor, kKvCounterKey);
+    }
+  }
+
+  ASSERT_TRUE(Ok(b.RemoveLink(kKvCounterKey, "wasmcloud:keyvalue", "default")));
+  EXPECT_TRUE(WaitForEvent(*provider, ProviderEvent::Kind::kRemoveActor, kKvCounterKey));
+  EXPECT_TRUE(WaitUntil([&] { return a.LinkDefinitions().empty(); }));
+  EXPECT_THAT(BodyOf(a.CallActor(kKvCounterKey, "HandleRequest", test::HttpGet("/counter"))),
+              HasSubstr("was not found as an actor public key, an actor call alias, or as the "
+                        "contract ID in an existing link"));
+  EXPECT_EQ(provider->CallCount("Add"), 2u);
+}
+
+TEST_F(LatticeTest, AProviderStoppedOnBAndStartedOnCIsBoundOnCAndServesThere) {
+  Host& a = AddHost();
+  Host& b = AddHost();
+  Host& c = AddHost();
+  auto on_b = StartKv(b);
+  ASSERT_TRUE(Ok(a.StartActor(Actor("kvcounter.wasm"))));
+  ASSERT_TRUE(Ok(a.SetLink(kKvCounterKey, "wasmcloud:keyvalue", "default", KvKey(), {})));
+  EXPECT_EQ(BodyOf(a.CallActor(kKvCounterKey, "HandleRequest", test::HttpGet("/n"))),
+            R"({"counter":1})");
+
+  ASSERT_TRUE(Ok(b.StopProvider(KvKey(), "wasmcloud:keyvalue", "default")));
+  ASSERT_TRUE(WaitUntil([&] { return on_b->Count(ProviderEvent::Kind::kStop) == 1; }));
+  auto on_c = StartKv(c);
+  // C binds its new provider to the link that names it (set on A long before).
+  ASSERT_TRUE(WaitForEvent(*on_c, ProviderEvent::Kind::kBindActor, kKvCounterKey));
+  EXPECT_EQ(on_c->LastBind(kKvCounterKey), KvCounterBindValues({}));
+  EXPECT_EQ(BodyOf(a.CallActor(kKvCounterKey, "HandleRequest", test::HttpGet("/n"))),
+            R"({"counter":2})");
+  EXPECT_EQ(on_c->CallCount("Add"), 1u);
+  EXPECT_EQ(on_b->CallCount("Add"), 1u);
+}
+
+// ---------------------------------------------------------------------------------------
+// A late joiner
+
+TEST_F(LatticeTest, ALateJoinerSeesEveryLinkClaimAliasAndReferenceAndBindsItsProviders) {
+  Host& a = AddHost();
+  ASSERT_TRUE(Ok(a.StartActor(Actor("kvcounter.wasm"))));
+  ASSERT_TRUE(Ok(a.StartActor(Actor("ponger.wasm"))));
+  ASSERT_TRUE(Ok(a.SetLink(kKvCounterKey, "wasmcloud:keyvalue", "default", KvKey(), {{"K", "V"}})));
+  // An OCI reference recorded by some other host of the lattice.
+  {
+    lattice::LatticeStore writer(bucket_);
+    ASSERT_TRUE(Ok(writer.Start(std::chrono::seconds(5))));
+    ASSERT_TRUE(Ok(writer.PutOciRef("registry.example/ponger:0.1.0", kPongerKey)));
+  }
+
+  // C is not ready (Start does not return) before its watch's initial values arrived.
+  bucket_->PauseWatches();
+  auto c_host = std::make_unique<Host>(HostConfig{}, SharedEngine(), Options());
+  auto started = std::async(std::launch::async, [&] { return c_host->Start(); });
+  EXPECT_EQ(started.wait_for(std::chrono::milliseconds(300)), std::future_status::timeout);
+  bucket_->ResumeWatches();
+  ASSERT_TRUE(Ok(started.get()));
+  Host& c = *c_host;
+  hosts_.push_back(std::move(c_host));
+
+  // Everything A wrote, without asking A.
+  LinkDefinition link{
+      std::string(kKvCounterKey), KvKey(), "wasmcloud:keyvalue", "default", {{"K", "V"}}};
+  EXPECT_EQ(c.LinkDefinitions(), std::vector<LinkDefinition>{link});
+  auto claims = c.ActorClaims();
+  EXPECT_EQ(claims.count(std::string(kKvCounterKey)), 1u);
+  EXPECT_EQ(claims.count(std::string(kPongerKey)), 1u);
+  EXPECT_EQ(c.OciReferences().at("registry.example/ponger:0.1.0"), kPongerKey);
+  auto pong = c.CallActor(kPongerAlias, "Ping", Hex("81a576616c75650b"));
+  ASSERT_TRUE(Ok(pong));
+  EXPECT_EQ(HexEncode(*pong), "81a576616c756535");
+  // Its provider is bound to the link at once, with the actor's claims from the data.
+  auto provider = StartKv(c);
+  ASSERT_TRUE(WaitForEvent(*provider, ProviderEvent::Kind::kBindActor, kKvCounterKey));
+  EXPECT_EQ(provider->LastBind(kKvCounterKey), KvCounterBindValues({{"K", "V"}}));
+  // And stopping an actor by a reference another host recorded works here too.
+  ASSERT_TRUE(Ok(c.StartActor(Actor("ponger.wasm"))));
+  ASSERT_TRUE(Ok(c.StopActor("registry.example/ponger:0.1.0")));
+  EXPECT_TRUE(c.Actors().empty());
+}
+
+TEST_F(LatticeTest, AHostWhoseLatticeDataDoesNotArriveDoesNotStart) {
+  bucket_->PauseWatches();
+  LatticeOptions o = Options();
+  o.ready_timeout = std::chrono::milliseconds(200);
+  Host host(HostConfig{}, SharedEngine(), o);
+  Status s = host.Start();
+  bucket_->ResumeWatches();
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.code(), Code::kDeadlineExceeded);
+  EXPECT_THAT(s.message(), StartsWith("cannot join lattice default (bucket LATTICEDATA_default)"));
+  EXPECT_FALSE(host.running());
+}
+
+TEST_F(LatticeTest, WhenTheLatticeDataIsUnavailableWritesFailAndCallsGoOn) {
+  Host& a = AddHost();
+  ASSERT_TRUE(Ok(a.StartActor(Actor("echo.wasm"))));
+  bucket_->SetUnavailable(true);
+  // Starting an actor needs its claims recorded: it fails and nothing starts.
+  auto ponger = a.StartActor(Actor("ponger.wasm"));
+  ASSERT_FALSE(ponger.ok());
+  EXPECT_EQ(ponger.status().code(), Code::kUnavailable);
+  EXPECT_THAT(ponger.status().message(), HasSubstr("lattice data unavailable"));
+  EXPECT_EQ(a.Actors(), std::vector<std::string>{std::string(kEchoKey)});
+  Status link = a.SetLink(kEchoKey, "wasmcloud:keyvalue", "default", KvKey(), {});
+  EXPECT_EQ(link.code(), Code::kUnavailable);
+  EXPECT_THAT(link.message(), HasSubstr("lattice data unavailable"));
+  // What runs keeps serving from the mirror.
+  auto health = a.CallActor(kEchoKey, "HealthRequest", Hex(kHealthRequestHex));
+  ASSERT_TRUE(Ok(health));
+  EXPECT_EQ(HexEncode(*health), kHealthResponseHex);
+  bucket_->SetUnavailable(false);
+  EXPECT_TRUE(Ok(a.StartActor(Actor("ponger.wasm"))));
+}
+
+// ---------------------------------------------------------------------------------------
+// Events and the control handler
+
+TEST_F(LatticeTest, HostsPublishEventsAndAnswerTheControlHandler) {
+  HostConfig config;
+  config.labels = {{"zone", "east"}};
+  Host& a = AddHost(Options(), config);
+  Host& b = AddHost();
+  ASSERT_TRUE(Ok(b.StartActor(Actor("echo.wasm"))));
+  ASSERT_TRUE(events_->WaitFor(
+      [&](const lattice::LatticeEvent& e) {
+        return e.type == lattice::kActorStarted && e.host_id == b.id() &&
+               e.data.value("public_key", "") == kEchoKey;
+      },
+      std::chrono::seconds(5)));
+
+  lattice::HostInventory inv = b.control().Inventory();
+  EXPECT_EQ(inv.host_id, b.id());
+  ASSERT_EQ(inv.actors.size(), 1u);
+  EXPECT_EQ(inv.actors[0].id, kEchoKey);
+  EXPECT_EQ(inv.actors[0].name, "Echo");
+  EXPECT_EQ(inv.providers.size(), 2u);  // the built-in ones
+  // Auctions: A has the label and does not run echo; B runs it; C-less constraints fail.
+  EXPECT_TRUE(a.control().QualifiesForActor(kEchoKey, {{"zone", "east"}}));
+  EXPECT_FALSE(b.control().QualifiesForActor(kEchoKey, {}));
+  EXPECT_FALSE(a.control().QualifiesForActor(kEchoKey, {{"zone", "west"}}));
+  // Commands: stop on B by key (0.18's answer when nothing runs there).
+  ASSERT_TRUE(Ok(b.control().StopActor(kEchoKey)));
+  EXPECT_EQ(a.control().StopActor(kEchoKey).message(),
+            "Actor is either not running on this host or host controller unresponsive");
+  ASSERT_TRUE(Ok(a.control().PutLabel("tier", "gold")));
+  EXPECT_EQ(a.Labels().at("tier"), "gold");
+  EXPECT_EQ(a.control().PutLabel("hostcore.os", "x").code(), Code::kInvalidArgument);
+}
+
+// ---------------------------------------------------------------------------------------
+// The receiver verifies every inbound invocation
+
+class InboundTest : public LatticeTest {
+ protected:
+  void SetUp() override {
+    LatticeOptions o = Options();
+    o.invocation_issuers = issuers_;
+    b_ = &AddHost(o);
+    provider_ = StartKv(*b_);
+    ASSERT_TRUE(Ok(b_->StartActor(Actor("kvcounter.wasm"))));
+    ASSERT_TRUE(Ok(b_->StartActor(Actor("echo.wasm"))));
+    ASSERT_TRUE(Ok(b_->SetLink(kKvCounterKey, "wasmcloud:keyvalue", "default", KvKey(), {})));
+  }
+
+  // kvcounter → the provider's Add, as host A would send it.
+  lattice::Invocation AddFromKvCounter(lattice::SignOptions options = {}) {
+    return Signed(lattice::Entity::Actor(std::string(kKvCounterKey)), KvEntity(), "Add",
+                  wire::Encode(wire::AddArgs{":x", 1}), options);
+  }
+  void ExpectRefused(const lattice::InvocationResponse& r, const std::string& reason_start) {
+    ASSERT_TRUE(r.error.has_value()) << "not refused";
+    EXPECT_THAT(*r.error, StartsWith("Invocation refused: " + reason_start));
+  }
+
+  lattice::IssuerPolicy issuers_;
+  Host* b_ = nullptr;
+  std::shared_ptr<FakeKeyValueProvider> provider_;
+};
+
+TEST_F(InboundTest, AValidInvocationRunsOnce) {
+  lattice::Invocation inv = AddFromKvCounter();
+  lattice::InvocationResponse r = Send(KvEntity(), lattice::Encode(inv));
+  ASSERT_FALSE(r.error.has_value()) << *r.error;
+  EXPECT_EQ(r.invocation_id, inv.id);
+  EXPECT_EQ(HexEncode(r.msg), HexEncode(wire::Encode(wire::AddResponse{1})));
+  EXPECT_EQ(provider_->CallCount("Add"), 1u);
+}
+
+TEST_F(InboundTest, AForgedInvocationIsRefusedAndNothingRuns) {
+  Bytes bytes = lattice::Encode(AddFromKvCounter());
+  // Flip a bit of the payload (the key ":x" becomes ":y"): the token's hash no longer
+  // covers it.
+  Bytes marker = ToBytes(":x");
+  auto at = std::search(bytes.begin(), bytes.end(), marker.begin(), marker.end());
+  ASSERT_NE(at, bytes.end());
+  at[1] ^= 0x01;
+  ExpectRefused(Send(KvEntity(), bytes), "hash mismatch");
+  EXPECT_EQ(provider_->CallCount("Add"), 0u);
+}
+
+TEST_F(InboundTest, AReAimedInvocationIsRefused) {
+  // A token made for echo, sent to kvcounter's subject.
+  lattice::Invocation inv =
+      Signed(lattice::Entity::System(), lattice::Entity::Actor(std::string(kEchoKey)),
+             "HandleRequest", test::HttpGet("/counter"));
+  ExpectRefused(Send(lattice::Entity::Actor(std::string(kKvCounterKey)), lattice::Encode(inv)),
+                "re-aimed");
+  EXPECT_EQ(provider_->CallCount("Add"), 0u);
+}
+
+TEST_F(InboundTest, AReplayedInvocationIsRefused) {
+  Bytes bytes = lattice::Encode(AddFromKvCounter());
+  lattice::InvocationResponse first = Send(KvEntity(), bytes);
+  ASSERT_FALSE(first.error.has_value()) << *first.error;
+  ExpectRefused(Send(KvEntity(), bytes), "replayed");
+  EXPECT_EQ(provider_->CallCount("Add"), 1u);
+}
+
+TEST_F(InboundTest, AnExpiredInvocationIsRefused) {
+  lattice::SignOptions o;
+  int64_t now = crypto::SystemUnixSeconds();
+  o.iat = static_cast<uint64_t>(now - 30);
+  o.exp = static_cast<uint64_t>(now - 10);
+  ExpectRefused(Send(KvEntity(), lattice::Encode(AddFromKvCounter(o))), "expired");
+  // A 0.18 sender (no exp) whose token is older than the maximum age.
+  lattice::SignOptions old;
+  old.iat = static_cast<uint64_t>(now - 120);
+  lattice::Invocation inv = AddFromKvCounter(old);
+  auto claims = crypto::DecodeInvocationClaims(inv.encoded_claims);
+  ASSERT_TRUE(Ok(claims));
+  claims->exp.reset();
+  inv.encoded_claims = crypto::SignJwt(crypto::ToJson(*claims), client_key_);
+  ExpectRefused(Send(KvEntity(), lattice::Encode(inv)), "too old");
+  EXPECT_EQ(provider_->CallCount("Add"), 0u);
+}
+
+TEST_F(InboundTest, AnAlgorithmOtherThanEd25519IsRefused) {
+  lattice::Invocation inv = AddFromKvCounter();
+  auto jwt = crypto::SplitJwt(inv.encoded_claims);
+  ASSERT_TRUE(Ok(jwt));
+  std::string input = Base64UrlEncode(AsBytes(R"({"typ":"jwt","alg":"HS256"})")) + "." +
+                      Base64UrlEncode(AsBytes(jwt->claims_json));
+  inv.encoded_claims = input + "." + Base64UrlEncode(client_key_.Sign(AsBytes(input)));
+  ExpectRefused(Send(KvEntity(), lattice::Encode(inv)), "wrong algorithm");
+  EXPECT_EQ(provider_->CallCount("Add"), 0u);
+}
+
+TEST_F(InboundTest, AnIssuerOtherThanTheSendingHostIsRefused) {
+  lattice::Invocation inv = AddFromKvCounter();
+  inv.host_id = crypto::KeyPair::Generate(crypto::KeyType::kServer).public_key_text();
+  ExpectRefused(Send(KvEntity(), lattice::Encode(inv)), "issuer mismatch");
+  EXPECT_EQ(provider_->CallCount("Add"), 0u);
+}
+
+TEST_F(InboundTest, AnActorWithoutTheContractInItsClaimsIsRefusedAtTheReceiver) {
+  // Echo's claims are in the lattice data, without wasmcloud:keyvalue: a sender that
+  // skipped the check (or a forger with a valid host key) is stopped here.
+  ExpectRefused(Send(KvEntity(), lattice::Encode(Signed(
+                                     lattice::Entity::Actor(std::string(kEchoKey)), KvEntity(),
+                                     "Add", wire::Encode(wire::AddArgs{":x", 1})))),
+                "unauthorized: actor " + std::string(kEchoKey) +
+                    " does not have the capability wasmcloud:keyvalue in its claims");
+  // An actor the lattice has never seen has no claims at all.
+  const std::string stranger =
+      crypto::KeyPair::Generate(crypto::KeyType::kModule).public_key_text();
+  ExpectRefused(
+      Send(KvEntity(), lattice::Encode(Signed(lattice::Entity::Actor(stranger), KvEntity(), "Add",
+                                              wire::Encode(wire::AddArgs{":x", 1})))),
+      "unauthorized: no claims of actor " + stranger + " are known in this lattice");
+  EXPECT_EQ(provider_->CallCount("Add"), 0u);
+}
+
+TEST_F(InboundTest, TheReceiversAuthorizerIsAsked) {
+  auto authorizer = std::make_shared<test::RecordingAuthorizer>();
+  authorizer->allow_invoke = false;
+  b_->SetAuthorizer(authorizer);
+  ExpectRefused(Send(KvEntity(), lattice::Encode(AddFromKvCounter())),
+                "unauthorized: the authorizer rejected the invocation");
+  EXPECT_EQ(provider_->CallCount("Add"), 0u);
+  auto queries = authorizer->Queries();
+  ASSERT_EQ(queries.size(), 1u);
+  EXPECT_EQ(queries[0].actor, kKvCounterKey);
+  EXPECT_EQ(queries[0].target, KvEntity());
+  EXPECT_EQ(queries[0].operation, "Add");
+}
+
+class TrustedIssuersTest : public InboundTest {
+ protected:
+  void SetUp() override {
+    issuers_.kind = lattice::IssuerPolicy::Kind::kList;
+    issuers_.keys = {trusted_.public_key_text()};
+    InboundTest::SetUp();
+  }
+  crypto::KeyPair trusted_ = crypto::KeyPair::Generate(crypto::KeyType::kServer);
+};
+
+TEST_F(TrustedIssuersTest, OnlyListedHostsAreServed) {
+  ExpectRefused(Send(KvEntity(), lattice::Encode(AddFromKvCounter())),
+                "untrusted issuer: host " + client_key_.public_key_text());
+  EXPECT_EQ(provider_->CallCount("Add"), 0u);
+  // A host started with the trusted key reaches kvcounter on B, whose Add runs.
+  HostConfig config;
+  config.host_seed = trusted_.EncodedSeed();
+  Host& a = AddHost(Options(), config);
+  EXPECT_EQ(BodyOf(a.CallActor(kKvCounterKey, "HandleRequest", test::HttpGet("/t"))),
+            R"({"counter":1})");
+  EXPECT_EQ(provider_->CallCount("Add"), 1u);
+}
+
+}  // namespace
+}  // namespace wasmcloud::host

@@ -1,0 +1,230 @@
+// MemoryKvBucket: both conformance suites over it, and its test hooks (paused watches,
+// an outage) with the LatticeStore on top.
+#include "lattice/memory_kv_bucket.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "lattice/kv_conformance.h"
+#include "lattice/lattice_store.h"
+#include "lattice/lattice_store_conformance.h"
+
+namespace wasmcloud::lattice {
+namespace {
+
+using std::chrono::milliseconds;
+
+// Every handle is the bucket itself: in one process, hosts share the object.
+class MemoryTestBucket final : public KvTestBucket {
+ public:
+  explicit MemoryTestBucket(const KvBucketSpec& spec)
+      : bucket_(std::make_shared<MemoryKvBucket>(
+            "LATTICEDATA_test", MemoryKvOptions{.max_value_size = spec.max_value_size})) {}
+  Result<std::shared_ptr<KvBucket>> Open() override { return std::shared_ptr<KvBucket>(bucket_); }
+
+ private:
+  std::shared_ptr<MemoryKvBucket> bucket_;
+};
+
+const KvImplementation kMemory{
+    "Memory", [](const KvBucketSpec& spec) -> Result<std::unique_ptr<KvTestBucket>> {
+      return std::unique_ptr<KvTestBucket>(std::make_unique<MemoryTestBucket>(spec));
+    }};
+
+INSTANTIATE_TEST_SUITE_P(Memory, KvConformance, ::testing::Values(kMemory), KvImplementationName);
+INSTANTIATE_TEST_SUITE_P(Memory, LatticeStoreConformance, ::testing::Values(kMemory),
+                         KvImplementationName);
+
+TEST(MemoryKvBucket, PausedWatchesQueueEventsInOrder) {
+  MemoryKvBucket bucket("b");
+  EXPECT_EQ(bucket.name(), "b");
+  KvEventRecorder rec;
+  auto watch = bucket.Watch(rec.Handler());
+  ASSERT_TRUE(watch.ok());
+  ASSERT_TRUE(rec.WaitForMarker(kKvWait));
+
+  bucket.PauseWatches();
+  auto r1 = bucket.Put("a", AsBytes("1"));
+  auto r2 = bucket.Delete("a");
+  auto r3 = bucket.Put("b", AsBytes("2"));
+  ASSERT_TRUE(r1.ok() && r2.ok() && r3.ok());  // writes still succeed
+  // A watch started while paused gets nothing either, not even its initial values.
+  KvEventRecorder late;
+  auto late_watch = bucket.Watch(late.Handler());
+  ASSERT_TRUE(late_watch.ok());
+  // Nothing may arrive; this bounded wait is the only way to see "nothing".
+  EXPECT_FALSE(rec.WaitForChanges(1, milliseconds(100)));
+  EXPECT_TRUE(late.Events().empty());
+
+  bucket.ResumeWatches();
+  ASSERT_TRUE(rec.WaitForChanges(3, kKvWait));
+  auto changes = rec.Changes();
+  ASSERT_EQ(changes.size(), 3u);
+  EXPECT_EQ(changes[0].revision, *r1);
+  EXPECT_EQ(changes[1].kind, KvEvent::Kind::kDelete);
+  EXPECT_EQ(changes[1].revision, *r2);
+  EXPECT_EQ(changes[2].revision, *r3);
+  ASSERT_TRUE(late.WaitForMarker(kKvWait));
+  auto initial = late.InitialValues();
+  ASSERT_EQ(initial.size(), 1u);
+  EXPECT_EQ(initial[0].key, "b");
+}
+
+TEST(MemoryKvBucket, AnOutageFailsCallsButKeepsWatches) {
+  MemoryKvBucket bucket("b");
+  KvEventRecorder rec;
+  auto watch = bucket.Watch(rec.Handler());
+  ASSERT_TRUE(watch.ok());
+  ASSERT_TRUE(bucket.Put("k", AsBytes("v")).ok());
+
+  bucket.SetUnavailable(true);
+  for (const Status& st :
+       {bucket.Put("k", AsBytes("w")).status(), bucket.Create("n", AsBytes("w")).status(),
+        bucket.Delete("k").status(), bucket.Get("k").status()}) {
+    EXPECT_EQ(st.code(), Code::kUnavailable);
+    EXPECT_EQ(st.message(), "lattice data unavailable");
+  }
+  // Watches may still start during the outage.
+  KvEventRecorder during;
+  auto during_watch = bucket.Watch(during.Handler());
+  ASSERT_TRUE(during_watch.ok());
+  ASSERT_TRUE(during.WaitForMarker(kKvWait));
+
+  bucket.SetUnavailable(false);
+  auto r = bucket.Put("k", AsBytes("after"));
+  ASSERT_TRUE(r.ok());
+  ASSERT_TRUE(rec.WaitForChanges(2, kKvWait));
+  ASSERT_TRUE(during.WaitForChanges(1, kKvWait));
+  EXPECT_EQ(rec.Changes()[1].revision, *r);
+  EXPECT_EQ(during.Changes()[0].revision, *r);
+  auto got = bucket.Get("k");
+  ASSERT_TRUE(got.ok() && got->has_value());
+  EXPECT_EQ(std::string(AsChars((*got)->value)), "after");
+}
+
+TEST(MemoryKvBucket, AWatchOutlivesItsBucketObject) {
+  KvEventRecorder rec;
+  std::unique_ptr<KvWatch> watch;
+  {
+    auto bucket = std::make_unique<MemoryKvBucket>("b");
+    ASSERT_TRUE(bucket->Put("k", AsBytes("v")).ok());
+    auto w = bucket->Watch(rec.Handler());
+    ASSERT_TRUE(w.ok());
+    watch = *std::move(w);
+  }
+  ASSERT_TRUE(rec.WaitForMarker(kKvWait));
+  EXPECT_EQ(rec.InitialValues().size(), 1u);
+  watch.reset();
+}
+
+TEST(MemoryKvBucket, AWatchNeedsAHandler) {
+  MemoryKvBucket bucket("b");
+  EXPECT_EQ(bucket.Watch(nullptr).status().code(), Code::kInvalidArgument);
+}
+
+TEST(MemoryLatticeStore, StartWithPausedWatchesTimesOutAndBecomesReady) {
+  auto bucket = std::make_shared<MemoryKvBucket>("LATTICEDATA_test");
+  {
+    LatticeStore writer(bucket);
+    ASSERT_TRUE(writer.Start(kKvWait).ok());
+    ASSERT_TRUE(writer.PutLink(MakeLink("Mold", "wasmcloud:httpserver", "default", "V")).ok());
+  }
+  bucket->PauseWatches();
+  StoreRecorder recorder;
+  LatticeStoreOptions options;
+  options.apply_timeout = milliseconds(100);
+  LatticeStore store(bucket, options);
+  store.AddListener(&recorder);
+  Status started = store.Start(milliseconds(100));
+  EXPECT_EQ(started.code(), Code::kDeadlineExceeded) << started.ToString();
+  EXPECT_FALSE(store.ready());
+
+  // A write goes in, but the watch cannot bring it back.
+  LinkDefinition link = MakeLink("Mnew", "wasmcloud:httpserver", "default", "V");
+  Status put = store.PutLink(link);
+  EXPECT_EQ(put.code(), Code::kDeadlineExceeded) << put.ToString();
+  EXPECT_EQ(put.message().rfind("written, but", 0), 0u) << put.message();
+  EXPECT_FALSE(store.FindLink("Mnew", "wasmcloud:httpserver", "default").has_value());
+  EXPECT_FALSE(store.ready());
+
+  bucket->ResumeWatches();
+  ASSERT_TRUE(recorder.WaitUntil([](const auto& calls) { return calls.size() >= 2; }));
+  // The initial value, the marker (ready) and then the write, in that order.
+  EXPECT_TRUE(store.ready());
+  auto calls = recorder.Calls();
+  ASSERT_EQ(calls.size(), 2u);
+  EXPECT_EQ(calls[0].link.actor_id, "Mold");
+  EXPECT_EQ(calls[1].link, link);
+  EXPECT_TRUE(store.FindLink("Mnew", "wasmcloud:httpserver", "default").has_value());
+}
+
+TEST(MemoryLatticeStore, WritesFailDuringAnOutageAndTheMirrorStays) {
+  auto bucket = std::make_shared<MemoryKvBucket>("LATTICEDATA_test");
+  StoreRecorder recorder;
+  LatticeStore store(bucket);
+  store.AddListener(&recorder);
+  ASSERT_TRUE(store.Start(kKvWait).ok());
+  LinkDefinition link = MakeLink("Mactor", "wasmcloud:keyvalue", "default", "Vredis");
+  ASSERT_TRUE(store.PutLink(link).ok());
+  TestActor actor;
+  crypto::ActorClaimsSpec spec;
+  spec.name = "down";
+  SignedClaims signed_claims = actor.Sign(spec);
+
+  bucket->SetUnavailable(true);
+  std::vector<Status> errors = {
+      store.PutLink(MakeLink("Mother", "wasmcloud:keyvalue", "default", "Vredis")),
+      store.DeleteLink("Mactor", "wasmcloud:keyvalue", "default").status(),
+      store.PutClaims(signed_claims.claims, signed_claims.token),
+      store.PutOciRef("registry/down:1", actor.public_key()),
+      store.ClaimAlias("down", actor.public_key()).status(),
+  };
+  for (const Status& st : errors) {
+    EXPECT_EQ(st.code(), Code::kUnavailable) << st.ToString();
+    EXPECT_EQ(st.message().rfind("lattice data unavailable: ", 0), 0u) << st.message();
+  }
+  // Reads keep coming from the mirror.
+  EXPECT_EQ(store.FindLink("Mactor", "wasmcloud:keyvalue", "default"), link);
+  EXPECT_TRUE(store.ready());
+
+  // Back: the same watch goes on.
+  bucket->SetUnavailable(false);
+  ASSERT_TRUE(store.PutClaims(signed_claims.claims, signed_claims.token).ok());
+  ASSERT_TRUE(store.DeleteLink("Mactor", "wasmcloud:keyvalue", "default").ok());
+  auto calls = recorder.Calls();
+  ASSERT_EQ(calls.size(), 3u);
+  EXPECT_EQ(calls[1].kind, StoreRecorder::Call::Kind::kClaims);
+  EXPECT_EQ(calls[2].kind, StoreRecorder::Call::Kind::kLinkDeleted);
+}
+
+TEST(MemoryLatticeStore, StopFromInsideAListener) {
+  auto bucket = std::make_shared<MemoryKvBucket>("LATTICEDATA_test");
+  struct Stopper : LatticeStoreListener {
+    LatticeStore* store = nullptr;
+    std::atomic<int> calls{0};
+    void OnLinkPut(const LinkDefinition&, const std::optional<LinkDefinition>&) override {
+      calls.fetch_add(1);
+      store->Stop();
+    }
+  };
+  Stopper stopper;
+  StoreRecorder after;  // added after the stopper: not called once it stopped the store
+  LatticeStore store(bucket);
+  stopper.store = &store;
+  store.AddListener(&stopper);
+  store.AddListener(&after);
+  ASSERT_TRUE(store.Start(kKvWait).ok());
+  Status put = store.PutLink(MakeLink("Mactor", "wasmcloud:httpserver", "default", "V"));
+  EXPECT_EQ(put.code(), Code::kDeadlineExceeded) << put.ToString();
+  EXPECT_EQ(stopper.calls.load(), 1);
+  EXPECT_EQ(after.size(), 0u);
+  EXPECT_TRUE(store.FindLink("Mactor", "wasmcloud:httpserver", "default").has_value());
+  EXPECT_EQ(store.PutLink(MakeLink("Mx", "c", "l", "V")).code(), Code::kFailedPrecondition);
+}
+
+}  // namespace
+}  // namespace wasmcloud::lattice

@@ -1,0 +1,102 @@
+// The worked Invocation of shared/spec/wasmcloud-0.18-protocol.md §12, as the spec gives
+// it (inputs and the bytes it computes), for the codec and verifier tests.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include <gtest/gtest.h>
+
+#include "core/bytes.h"
+#include "crypto/nkeys.h"
+#include "lattice/entity.h"
+
+namespace wasmcloud::lattice::spec {
+
+inline constexpr std::string_view kHostSeed =
+    "SNAAAAICAMCAKBQHBAEQUCYMBUHA6EARCIJRIFIWC4MBSGQ3DQOR4H2D5U";
+inline constexpr std::string_view kHostKey =
+    "NAB2CB576PHBBPQ5ODORRZ2LYCMWPZGWGCN2KDK7DXOIMZASKUY3RSWB";
+inline constexpr std::string_view kOriginActor =
+    "MBCFOPM6JW2APJLXJD3Z5O4CN7CPYJ2B4FTKLJUR5YR5MITIU7HD3WD5";
+inline constexpr std::string_view kTargetProvider =
+    "VAHNM37G4ARHZ3CYHB3L34M6TYQWQR6IZ4QVYC4NYZWTJCJ2LWP7S6Z2";
+inline constexpr std::string_view kOperation = "Get";
+inline constexpr std::string_view kMsgHex = "81a36b6579a7636f756e746572";  // Get{key:"counter"}
+inline constexpr std::string_view kId = "8b0b2b8e-6f3c-4d2a-9a51-1f2e3d4c5b6a";
+inline constexpr std::string_view kJti = "Zr6b4wq2kJ8h1Qm0aX9cD3";
+inline constexpr uint64_t kIat = 1620000000;
+
+inline constexpr std::string_view kOriginUrl =
+    "wasmbus://MBCFOPM6JW2APJLXJD3Z5O4CN7CPYJ2B4FTKLJUR5YR5MITIU7HD3WD5";
+inline constexpr std::string_view kTargetUrl =
+    "wasmbus://wasmcloud/keyvalue/default/"
+    "VAHNM37G4ARHZ3CYHB3L34M6TYQWQR6IZ4QVYC4NYZWTJCJ2LWP7S6Z2/Get";
+inline constexpr std::string_view kHash =
+    "F2832FA3D5BD92658708210F3DE80BD2B13C5BB7B999888990597410CD011E38";
+
+inline constexpr std::string_view kEncodedClaims =
+    "eyJ0eXAiOiJqd3QiLCJhbGciOiJFZDI1NTE5In0.eyJqdGkiOiJacjZiNHdxMmtKOGgxUW0wYVg5Y0QzIiwia"
+    "WF0IjoxNjIwMDAwMDAwLCJpc3MiOiJOQUIyQ0I1NzZQSEJCUFE1T0RPUlJaMkxZQ01XUFpHV0dDTjJLREs3RF"
+    "hPSU1aQVNLVVkzUlNXQiIsInN1YiI6IjhiMGIyYjhlLTZmM2MtNGQyYS05YTUxLTFmMmUzZDRjNWI2YSIsInd"
+    "hc2NhcCI6eyJ0YXJnZXRfdXJsIjoid2FzbWJ1czovL3dhc21jbG91ZC9rZXl2YWx1ZS9kZWZhdWx0L1ZBSE5N"
+    "MzdHNEFSSFozQ1lIQjNMMzRNNlRZUVdRUjZJWjRRVllDNE5ZWldUSkNKMkxXUDdTNloyL0dldCIsIm9yaWdpb"
+    "l91cmwiOiJ3YXNtYnVzOi8vTUJDRk9QTTZKVzJBUEpMWEpEM1o1TzRDTjdDUFlKMkI0RlRLTEpVUjVZUjVNSV"
+    "RJVTdIRDNXRDUiLCJoYXNoIjoiRjI4MzJGQTNENUJEOTI2NTg3MDgyMTBGM0RFODBCRDJCMTNDNUJCN0I5OTk"
+    "4ODg5OTA1OTc0MTBDRDAxMUUzOCJ9fQ.Xjd69uzy1fkWV_Pr4i84rICkdHIUjpkK8kxqaqQl7JLJuIJMi2Y2S"
+    "0XrjA2DcTb5bEA_FYx66xH6svmQvd6oAw";
+
+// The 1,061 bytes of the Invocation.
+inline constexpr std::string_view kInvocationHex =
+    "87a66f726967696e8100d9384d4243464f504d364a573241504a4c584a44335a354f34434e374350594a3242"
+    "3446544b4c4a5552355952354d4954495537484433574435a6746172676574810183a26964d9385641484e4d"
+    "333747344152485a3343594842334c33344d3654595157515236495a3451565943344e595a57544a434a324c"
+    "57503753365a32ab636f6e74726163745f6964b27761736d636c6f75643a6b657976616c7565a96c696e6b5f"
+    "6e616d65a764656661756c74a96f7065726174696f6ea3476574a36d73679dcc81cca36b6579cca7636f756e"
+    "746572a26964d92438623062326238652d366633632d346432612d396135312d316632653364346335623661"
+    "ae656e636f6465645f636c61696d73da02c965794a30655841694f694a71643351694c434a68624763694f69"
+    "4a465a4449314e544535496e302e65794a7164476b694f694a61636a5a694e4864784d6d744b4f4767785557"
+    "3077595667355930517a4969776961574630496a6f784e6a49774d4441774d4441774c434a7063334d694f69"
+    "4a4f51554979513049314e7a5a5153454a435546453154305250556c4a614d6b785a51303158554670485630"
+    "6444546a4a4c52457333524668505355316151564e4c56566b7a556c4e5851694973496e4e3159694936496a"
+    "68694d474979596a686c4c545a6d4d324d744e47517959533035595455784c54466d4d6d557a5a44526a4e57"
+    "493259534973496e646863324e686343493665794a3059584a6e5a58526664584a73496a6f696432467a6257"
+    "4a31637a6f764c3364686332316a624739315a4339725a586c32595778315a53396b5a575a68645778304c31"
+    "5a425345354e4d7a64484e45465353466f7a51316c49516a4e4d4d7a524e4e6c525a55566452556a5a4a576a"
+    "5252566c6c444e45355a576c6455536b4e4b4d6b7858554464544e6c6f794c30646c64434973496d39796157"
+    "6470626c3931636d77694f694a3359584e74596e567a4f69387654554a44526b395154545a4b567a4a425545"
+    "704d574570454d316f31547a5244546a644455466c4b4d6b4930526c524c54457056556a565a556a564e5356"
+    "524a5654644952444e58524455694c434a6f59584e6f496a6f69526a49344d7a4a4751544e454e554a454f54"
+    "49324e5467334d4467794d5442474d3052464f44424352444a434d544e444e554a434e3049354f546b344f44"
+    "67354f5441314f5463304d544244524441784d55557a4f434a3966512e586a643639757a7931666b57565f50"
+    "72346938347249436b644849556a706b4b386b78716171516c374a4c4a75494a4d69325932533058726a4132"
+    "44635462356245415f465978363678483673766d517664366f4177a7686f73745f6964d9384e414232434235"
+    "3736504842425051354f444f52525a324c59434d57505a475747434e324b444b3744584f494d5a41534b5559"
+    "3352535742";
+
+// The prefix of the InvocationResponse for GetResponse{value:"1",exists:true}: msg (a
+// 17-element array16), error nil, then the invocation id's str8 header.
+inline constexpr std::string_view kResponsePrefixHex =
+    "83a36d7367dc0011cc82cca576616c7565cca131cca6657869737473ccc3a56572726f72c0ad696e766f636174"
+    "696f6e5f6964d924";
+// GetResponse{value:"1",exists:true}: the response's msg.
+inline constexpr std::string_view kGetResponseHex = "82a576616c7565a131a6657869737473c3";
+
+inline Bytes Hex(std::string_view h) {
+  auto r = HexDecode(h);
+  EXPECT_TRUE(r.ok()) << r.status().ToString();
+  return r.ok() ? *r : Bytes{};
+}
+
+inline Entity Origin() { return Entity::Actor(std::string(kOriginActor)); }
+inline Entity Target() {
+  return Entity::Capability(std::string(kTargetProvider), "wasmcloud:keyvalue", "default");
+}
+
+inline crypto::KeyPair HostKey() {
+  auto kp = crypto::KeyPair::FromSeed(kHostSeed);
+  EXPECT_TRUE(kp.ok()) << kp.status().ToString();
+  return std::move(kp).value();
+}
+
+}  // namespace wasmcloud::lattice::spec
