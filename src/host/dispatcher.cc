@@ -106,6 +106,7 @@ Dispatcher::Dispatcher(DispatcherOptions options, const crypto::KeyPair& host_ke
       host_key_(host_key),
       host_id_(host_key.public_key_text()),
       system_claims_(SystemClaims(host_id_)),
+      system_entity_(lattice::Entity::System()),
       actors_(actors),
       providers_(providers),
       store_(store),
@@ -203,14 +204,19 @@ Route Dispatcher::ResolveHostCall(const actor::ActorModule& origin, std::string_
   return r;
 }
 
-const Route& Dispatcher::OuterActorRoute(std::string_view key_or_alias) {
+inline const Route& Dispatcher::OuterActorRoute(std::string_view key_or_alias) {
   OuterRouteCache& c = tls_outer_route;
   // Read before resolving: a change after it leaves the entry stale, never wrong.
   uint64_t v = version();
   if (c.dispatcher == instance_id_ && c.version == v && c.key == key_or_alias) return c.route;
-  c.route = ResolveActor(key_or_alias, v);
+  return RefreshOuterRoute(key_or_alias, v);
+}
+
+const Route& Dispatcher::RefreshOuterRoute(std::string_view key_or_alias, uint64_t version) {
+  OuterRouteCache& c = tls_outer_route;
+  c.route = ResolveActor(key_or_alias, version);
   c.dispatcher = instance_id_;
-  c.version = v;
+  c.version = version;
   c.key.assign(key_or_alias);
   return c.route;
 }
@@ -218,11 +224,16 @@ const Route& Dispatcher::OuterActorRoute(std::string_view key_or_alias) {
 Result<Bytes> Dispatcher::CallActor(std::string_view actor, std::string_view operation,
                                     ByteView payload) {
   if (operation.empty()) return InvalidArgument("the operation name is empty");
-  static const lattice::Entity kSystem = lattice::Entity::System();
   if (!WorkerPool::ThreadInCall()) {
-    return Deliver(kSystem, &system_claims_, OuterActorRoute(actor), operation, payload);
+    const Route& route = OuterActorRoute(actor);
+    // The common case, an actor of this host and no authorizer, without the detour.
+    if (route.kind == Route::Kind::kLocalActor && !route.authorizer) {
+      return Invoke(route.actor, operation, payload);
+    }
+    return Deliver(system_entity_, &system_claims_, route, operation, payload);
   }
-  return Deliver(kSystem, &system_claims_, ResolveActor(actor, version()), operation, payload);
+  return Deliver(system_entity_, &system_claims_, ResolveActor(actor, version()), operation,
+                 payload);
 }
 
 Result<Bytes> Dispatcher::CallFromProvider(const ProviderEntry& origin, std::string_view actor,

@@ -123,6 +123,7 @@ class Dispatcher final : public lattice::LatticeStoreListener {
   // The route of an outer call (a thread in no call of any host), cached per thread. The
   // reference is to the thread's cache entry: a nested call would overwrite it.
   const Route& OuterActorRoute(std::string_view key_or_alias);
+  const Route& RefreshOuterRoute(std::string_view key_or_alias, uint64_t version);
 
   // Authorization of an actor (or "system") origin, then delivery.
   Result<Bytes> Deliver(const lattice::Entity& origin, const crypto::ActorClaims* origin_claims,
@@ -138,6 +139,7 @@ class Dispatcher final : public lattice::LatticeStoreListener {
   const crypto::KeyPair& host_key_;
   const std::string host_id_;
   const crypto::ActorClaims system_claims_;  // what the authorizer sees of origin "system"
+  const lattice::Entity system_entity_;
   ActorTable& actors_;
   ProviderTable& providers_;
   const lattice::LatticeStore& store_;
