@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# The whole test suite from a fresh machine: set up, build, run every test (unit,
-# fixtures, CLI, fuzz corpora), then the tests of the risky layers again under ASan +
-# UBSan, then a short run of every fuzzer.
-#   SANITIZE=0      skips the ASan + UBSan run (build in build-asan/)
+# The whole test suite from a fresh machine: set up, build with g++ and run every test
+# (unit, fixtures, CLI, fuzz corpora); build with clang and ASan + UBSan and run every
+# test again; run the concurrency tests of the host and the lattice under
+# ThreadSanitizer; then a short run of every fuzzer.
+#   SANITIZE=0      skips the clang ASan + UBSan and the TSan runs (build-clang-asan/,
+#                   build-tsan/)
 #   FUZZ_SECONDS=N  seconds per fuzzer (default 15; 0 skips the fuzzing runs)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -11,24 +13,34 @@ build_dir="${WC_BUILD_DIR:-$root/build}"
 (cd "$build_dir" && ctest --output-on-failure -j2 --timeout 600)
 
 if [ "${SANITIZE:-1}" != "0" ]; then
-  # The layers that touch guest memory, threads and untrusted bytes, and the providers'
-  # servers and clients. (The CLI tests need the ordinary build's example actor and are
-  # left to it.)
-  tests=(wasm_engine_test wapc_test wire_test manifest_test provider_test native_library_test host_test
-         httpserver_exchange_test httpserver_server_test messaging_provider_test
-         httpclient_provider_test actor_sdk_test oci_reference_test)
-  asan_dir="${WC_ASAN_BUILD_DIR:-$root/build-asan}"
-  # -O1 -g1 (line tables only): half the compile time of -O2 -g on this tree's heaviest
-  # files, and reports still name files and lines.
-  cmake -S "$root" -B "$asan_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWC_SANITIZE=ON \
-    -DWC_BUILD_BENCH=OFF -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" \
+  # The whole suite again, built with the second compiler (clang 14) and with ASan +
+  # UBSan on every layer. -O1 -g1 (line tables only): half the compile time of -O2 -g,
+  # and reports still name files and lines.
+  asan_dir="${WC_ASAN_BUILD_DIR:-$root/build-clang-asan}"
+  CC=clang CXX=clang++ cmake -S "$root" -B "$asan_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DWC_SANITIZE=ON -DWC_BUILD_BENCH=OFF \
+    -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" \
     -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" >/dev/null
-  cmake --build "$asan_dir" --target "${tests[@]}" wasmcloud
-  export ASAN_OPTIONS="detect_leaks=0:abort_on_error=0" UBSAN_OPTIONS="print_stacktrace=1"
-  for t in "${tests[@]}"; do
-    bin="$(find "$asan_dir/tests" -type f -name "$t" | head -1)"
-    echo "sanitize: $t"
-    "$bin" --gtest_brief=1
+  cmake --build "$asan_dir"
+  echo "sanitize: the whole suite, clang + ASan + UBSan"
+  (cd "$asan_dir" && ASAN_OPTIONS="detect_leaks=0:abort_on_error=0" \
+    UBSAN_OPTIONS="print_stacktrace=1" ctest --output-on-failure -j2 --timeout 600)
+
+  # ThreadSanitizer (clang): the host, its worker pool and several hosts of one lattice
+  # with the fake engine (V8 cannot run under TSan), and the in-memory lattice.
+  tsan_dir="${WC_TSAN_BUILD_DIR:-$root/build-tsan}"
+  tsan_tests=(host_concurrency_test worker_pool_test memory_transport_test memory_kv_test)
+  CC=clang CXX=clang++ cmake -S "$root" -B "$tsan_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DWC_BUILD_BENCH=OFF \
+    -DCMAKE_C_FLAGS=-fsanitize=thread -DCMAKE_CXX_FLAGS=-fsanitize=thread \
+    -DCMAKE_EXE_LINKER_FLAGS=-fsanitize=thread -DCMAKE_SHARED_LINKER_FLAGS=-fsanitize=thread \
+    -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" \
+    -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" >/dev/null
+  cmake --build "$tsan_dir" --target "${tsan_tests[@]}"
+  for t in "${tsan_tests[@]}"; do
+    bin="$(find "$tsan_dir/tests" -type f -name "$t" | head -1)"
+    echo "tsan: $t"
+    TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" "$bin" --gtest_brief=1
   done
 fi
 

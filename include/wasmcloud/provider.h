@@ -65,13 +65,25 @@ typedef struct wc_buffer {
   void* opaque; /* for the releaser's use */
 } wc_buffer;
 
+/* A C caller may pass any int here (a provider's own level number, say): in C++ the
+ * enum has int as its fixed underlying type, so that every int is a valid value (without
+ * it, reading 42 as a wc_log_level is undefined behaviour in C++). The ABI is the same: a
+ * C enum is an int. */
+#ifdef __cplusplus
+enum wc_log_level : int {
+#else
 typedef enum wc_log_level {
+#endif
   WC_LOG_TRACE = 0,
   WC_LOG_DEBUG = 1,
   WC_LOG_INFO = 2,
   WC_LOG_WARN = 3,
   WC_LOG_ERROR = 4
+#ifdef __cplusplus
+};
+#else
 } wc_log_level;
+#endif
 
 /* One link value (key and value are NUL-terminated, valid during the call). */
 typedef struct wc_link_value {

@@ -338,8 +338,18 @@ std::string NewTokenId() {
   static constexpr char kAlphabet[] =
       "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
   EnsureSodium();
+  // One draw of random bytes for the whole id (each randombytes_uniform call is a
+  // getrandom system call); a byte counts when it is below 248 = 4 * 62, so that every
+  // character is equally likely.
   std::string id;
-  for (int i = 0; i < 22; ++i) id += kAlphabet[randombytes_uniform(62)];
+  id.reserve(22);
+  std::array<uint8_t, 32> pool;
+  while (id.size() < 22) {
+    randombytes_buf(pool.data(), pool.size());
+    for (uint8_t b : pool) {
+      if (b < 248 && id.size() < 22) id += kAlphabet[b % 62];
+    }
+  }
   return id;
 }
 

@@ -9,10 +9,7 @@ namespace wasmcloud::lattice {
 namespace {
 
 // `Vec<u8>` without serde_bytes: an array of integers (§0.1).
-void WriteByteArray(wire::Writer& w, ByteView bytes) {
-  w.ArrayHeader(static_cast<uint32_t>(bytes.size()));
-  for (uint8_t b : bytes) w.Uint(b);
-}
+void WriteByteArray(wire::Writer& w, ByteView bytes) { w.ByteArray(bytes); }
 
 std::function<Status(wire::Reader&)> EntityInto(Entity* out) {
   return [out](wire::Reader& r) -> Status {

@@ -12,6 +12,17 @@ void Writer::BigEndian(uint64_t v, int bytes) {
   for (int i = bytes - 1; i >= 0; --i) out_.push_back(static_cast<uint8_t>(v >> (8 * i)));
 }
 
+void Writer::ByteArray(ByteView bytes) {
+  ArrayHeader(static_cast<uint32_t>(bytes.size()));
+  size_t high = 0;
+  for (uint8_t b : bytes) high += b >> 7;
+  out_.reserve(out_.size() + bytes.size() + high);
+  for (uint8_t b : bytes) {
+    if (b >= 0x80) out_.push_back(0xcc);
+    out_.push_back(b);
+  }
+}
+
 void Writer::Uint(uint64_t v) {
   if (v < 0x80) {
     out_.push_back(static_cast<uint8_t>(v));
@@ -299,6 +310,18 @@ Result<Bytes> Reader::ReadBin() {
   Bytes b;
   b.reserve(n);  // bounded: n <= remaining()
   for (uint32_t i = 0; i < n; ++i) {
+    // The two forms rmp-serde writes, read in place; any other integer form the slow way.
+    uint8_t m = pos_ < data_.size() ? data_[pos_] : 0xc1;
+    if (m < 0x80) {
+      b.push_back(m);
+      ++pos_;
+      continue;
+    }
+    if (m == 0xcc && pos_ + 1 < data_.size()) {
+      b.push_back(data_[pos_ + 1]);
+      pos_ += 2;
+      continue;
+    }
     WC_ASSIGN_OR_RETURN(uint64_t v, ReadUint());
     if (v > 0xff) return Malformed("byte array element " + std::to_string(v) + " > 255");
     b.push_back(static_cast<uint8_t>(v));

@@ -32,6 +32,9 @@ class Writer {
   void Bin(ByteView b);
   void MapHeader(uint32_t n);
   void ArrayHeader(uint32_t n);
+  // `Vec<u8>` without serde_bytes: an array of integers, each byte a positive fixint or
+  // 0xcc nn (what rmp-serde writes for it; §0.1).
+  void ByteArray(ByteView bytes);
   // A map of str to str, in the map's (sorted) order.
   void StrMap(const StringMap& m);
   void StrArray(const std::vector<std::string>& v);
@@ -67,7 +70,8 @@ class Reader {
   // Any integer encoding whose value fits an int64.
   Result<int64_t> ReadInt();
   Result<std::string> ReadStr();
-  // bin8/16/32, or an array of integers 0..255 (what serde_bytes also accepts).
+  // bin8/16/32, or an array of integers 0..255 (what serde_bytes also accepts; the
+  // elements in any integer encoding).
   Result<Bytes> ReadBin();
   // Map and array headers; the count is checked against the bytes left.
   Result<uint32_t> ReadMapHeader();

@@ -212,7 +212,10 @@ TEST_F(HostOciTest, StartsOurKeyValueArchiveFromTheRegistryAndKvcounterCounts) {
   EXPECT_EQ(host.OciReferences(),
             (std::map<std::string, std::string>{{provider_ref, *provider}, {actor_ref, *actor}}));
 
-  ASSERT_TRUE(Ok(host.SetLink(*actor, "wasmcloud:keyvalue", "default", *provider, {})));
+  // The actor of a link may be named by the reference it was started from (the seed).
+  ASSERT_TRUE(Ok(host.SetLink(actor_ref, "wasmcloud:keyvalue", "default", *provider, {})));
+  ASSERT_EQ(host.LinkDefinitions().size(), 1u);
+  EXPECT_EQ(host.LinkDefinitions()[0].actor_id, *actor);
   for (int expected = 1; expected <= 3; ++expected) {
     EXPECT_EQ(BodyOf(host.CallActor(*actor, "HandleRequest", test::HttpGet("/counter"))),
               R"({"counter":)" + std::to_string(expected) + "}");

@@ -1703,10 +1703,36 @@ TEST(LiveUpdateTest, ImageRefOfTheUpdateIsKept) {
   config.allow_live_updates = true;
   auto host = StartHost(config);
   ASSERT_TRUE(Ok(host->StartActor(Actor("echo_r0.wasm"))));
+  // A reference that is not one is refused, and changes nothing.
+  Status bad = host->UpdateActor(kEchoRevKey, Actor("echo_r1.wasm"), "not a ref!");
+  EXPECT_EQ(bad.code(), Code::kInvalidArgument);
+  EXPECT_THAT(bad.message(), HasSubstr("\"not a ref!\" is not an OCI reference"));
+  EXPECT_EQ(host->GetActorIdentity(kEchoRevKey)->revision, 0);
+  EXPECT_TRUE(host->OciReferences().empty());
+
   ASSERT_TRUE(Ok(host->UpdateActor(kEchoRevKey, Actor("echo_r1.wasm"), "example.com/echo:0.2.1")));
   auto id = host->GetActorIdentity(kEchoRevKey);
   ASSERT_TRUE(Ok(id));
   EXPECT_EQ(id->image_ref, std::optional<std::string>("example.com/echo:0.2.1"));
+
+  // An update without a reference keeps the image ref, which OciReferences() still maps
+  // to the actor (the two agree).
+  auto identity = crypto::ReadModuleIdentity(Actor("echo_r1.wasm"));
+  ASSERT_TRUE(Ok(identity));
+  crypto::KeyPair account = crypto::KeyPair::Generate(crypto::KeyType::kAccount);
+  crypto::ActorClaims claims = identity->claims;
+  claims.iss = account.public_key_text();
+  claims.jti = crypto::NewTokenId();
+  claims.wascap->rev = 2;
+  auto r2 = crypto::SignModule(Actor("echo_r1.wasm"), claims, account);
+  ASSERT_TRUE(Ok(r2));
+  ASSERT_TRUE(Ok(host->UpdateActor(kEchoRevKey, *r2)));
+  id = host->GetActorIdentity(kEchoRevKey);
+  ASSERT_TRUE(Ok(id));
+  EXPECT_EQ(id->revision, 2);
+  EXPECT_EQ(id->image_ref, std::optional<std::string>("example.com/echo:0.2.1"));
+  EXPECT_EQ(host->OciReferences(), (std::map<std::string, std::string>{
+                                       {"example.com/echo:0.2.1", std::string(kEchoRevKey)}}));
 }
 
 TEST_F(KeyValueTest, ProviderImageRefIsKept) {
