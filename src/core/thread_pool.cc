@@ -5,6 +5,11 @@
 #include <algorithm>
 
 namespace wasmcloud {
+namespace {
+thread_local const ThreadPool* tls_pool = nullptr;
+}  // namespace
+
+bool ThreadPool::OnPoolThread() const { return tls_pool == this; }
 
 ThreadPool::ThreadPool(std::string name, unsigned threads, size_t max_queued)
     : max_queued_(std::max<size_t>(1, max_queued)) {
@@ -43,6 +48,7 @@ void ThreadPool::Shutdown() {
 }
 
 void ThreadPool::Run() {
+  tls_pool = this;
   for (;;) {
     std::function<void()> task;
     {

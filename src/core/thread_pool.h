@@ -29,6 +29,8 @@ class ThreadPool {
   // Runs the tasks already queued, then joins the threads; later submissions fail.
   // Idempotent. Must not be called from one of the pool's own threads.
   void Shutdown();
+  // True on the pool's own threads (a task that would wait for the pool to shut down).
+  bool OnPoolThread() const;
 
  private:
   void Run();

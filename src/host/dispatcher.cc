@@ -15,6 +15,10 @@ bool LooksLikeActorKey(std::string_view s) {
   return s.size() == crypto::kPublicKeyLength && s[0] == 'M';
 }
 
+// A contract id ("wasmcloud:keyvalue") is never resolved as a call alias: an actor that
+// claimed such an alias would otherwise take every actor's calls to that contract.
+bool MayBeCallAlias(std::string_view s) { return s.find(':') == std::string_view::npos; }
+
 crypto::ActorClaims SystemClaims(std::string host_id) {
   crypto::ActorClaims c;
   c.sub = std::string(lattice::kSystemId);
@@ -129,6 +133,12 @@ std::shared_ptr<Authorizer> Dispatcher::authorizer() const {
 }
 
 Route Dispatcher::ActorRoute(const std::string& public_key, uint64_t version) const {
+  // The key goes into a subject: it must be a real actor key (checksum included), not
+  // guest text that merely looks like one.
+  if (auto key = crypto::ParsePublicKey(public_key);
+      !key.ok() || key->type != crypto::KeyType::kModule) {
+    return ErrorRoute(NotFound("\"" + public_key + "\" is not a valid actor public key"), version);
+  }
   Route r;
   r.version = version;
   r.target = lattice::Entity::Actor(public_key);
@@ -162,7 +172,10 @@ Route Dispatcher::ResolveHostCall(const actor::ActorModule& origin, std::string_
   // §1.4: an actor public key, else a call alias, else the contract id of a link of the
   // calling actor.
   if (LooksLikeActorKey(ns)) return ActorRoute(std::string(ns), version);
-  if (std::string owner = store_.AliasOwner(ns); !owner.empty()) return ActorRoute(owner, version);
+  if (MayBeCallAlias(ns)) {
+    if (std::string owner = store_.AliasOwner(ns); !owner.empty())
+      return ActorRoute(owner, version);
+  }
   auto link = store_.FindLink(origin.public_key, ns, link_name);
   if (!link) {
     return ErrorRoute(NotFound("The target " + std::string(ns) +
@@ -331,6 +344,7 @@ lattice::InvocationResponse Dispatcher::HandleInbound(const lattice::Invocation&
   auto refuse = [&](const std::string& reason) {
     return lattice::ErrorResponse(inv.id, std::string(lattice::kRefusedPrefix) + reason);
   };
+  if (inv.operation.empty()) return refuse("malformed invocation: the operation is empty");
   // Step 9 of lattice.md: authorization again, here. An actor origin needs claims known
   // to the lattice (verified when they entered the store) listing a provider target's
   // contract; the authorizer runs for actor and "system" origins; providers are not
@@ -401,35 +415,39 @@ Result<Bytes> Dispatcher::Invoke(const ActorPtr& module, std::string_view operat
                                  ByteView payload) {
   WC_ASSIGN_OR_RETURN(auto lease, pool_.Acquire());
   WorkerSlot& slot = lease->slot();
-  auto it = slot.instances.try_emplace(module->public_key).first;
-  ActorInstance& inst = it->second;
-  if (inst.instance && inst.module->generation < module->generation) {
-    if (inst.busy) {
-      return FailedPrecondition("actor " + module->public_key +
-                                " was updated while it was calling itself; try again");
-    }
-    inst.instance.reset();
-    inst.callbacks.reset();
-  }
-  if (!inst.instance) {
-    inst.module = module;
-    inst.callbacks = std::make_unique<ActorCallbacks>(this, module.get());
-    wasm::CallOptions init_options{options_.call_timeout};
-    auto created = wapc::WapcInstance::Create(*slot.worker, module->wapc, inst.callbacks.get(),
-                                              module->DisplayName(), init_options);
-    if (!created.ok()) {
-      slot.instances.erase(it);
-      return created.status();
-    }
-    inst.instance = std::move(*created);
-  }
-  if (operation.empty()) return Bytes{};
+  // References to elements of an unordered_map stay valid when other keys are added (by
+  // nested calls to other actors); iterators do not, so only `inst` is kept.
+  ActorInstance& inst = slot.instances.try_emplace(module->public_key).first->second;
   if (inst.busy) {
+    // A call of this actor is on this thread's stack (or its instance is being made and
+    // its start functions called back into it): a waPC instance cannot be re-entered.
     return FailedPrecondition(
         "actor " + module->public_key +
         " is already handling a call on this thread: re-entrant calls (an "
         "actor calling itself, directly or through others) are not supported");
   }
+  // Another version than the one asked for (a live update, or a refused one that made an
+  // instance before it was refused): replaced.
+  if (inst.instance && inst.module->generation != module->generation) {
+    inst.instance.reset();
+    inst.callbacks.reset();
+  }
+  if (!inst.instance) {
+    auto callbacks = std::make_unique<ActorCallbacks>(this, module.get());
+    wasm::CallOptions init_options{options_.call_timeout};
+    inst.busy = true;  // its start functions may make host calls that come back here
+    auto created = wapc::WapcInstance::Create(*slot.worker, module->wapc, callbacks.get(),
+                                              module->DisplayName(), init_options);
+    inst.busy = false;
+    if (!created.ok()) {
+      slot.instances.erase(module->public_key);
+      return created.status();
+    }
+    inst.module = module;
+    inst.callbacks = std::move(callbacks);
+    inst.instance = std::move(*created);
+  }
+  if (operation.empty()) return Bytes{};
   inst.busy = true;
   Result<Bytes> result =
       inst.instance->Call(operation, payload, wasm::CallOptions{options_.call_timeout});

@@ -72,12 +72,12 @@ struct DispatcherOptions {
   std::string lattice_name = "default";
 };
 
-class Dispatcher final : public lattice::LatticeStoreListener {
+class Dispatcher final {
  public:
   // `host_key` signs outbound invocations; `rpc` may be null (no lattice transport).
-  // `routing_version` is bumped by every change that can alter a route (the host wires
-  // the tables' change callbacks to it); the dispatcher bumps it on store changes and
-  // SetAuthorizer.
+  // `routing_version` is bumped by every change of the actor and provider tables (the
+  // host wires their change callbacks to it) and by SetAuthorizer; a route is also stale
+  // once the store's mirror changed (its version()).
   Dispatcher(DispatcherOptions options, const crypto::KeyPair& host_key, ActorTable& actors,
              ProviderTable& providers, const lattice::LatticeStore& store, WorkerPool& pool,
              std::shared_ptr<lattice::RpcClient> rpc, std::atomic<uint64_t>& routing_version);
@@ -89,22 +89,14 @@ class Dispatcher final : public lattice::LatticeStoreListener {
                                  std::string_view operation, ByteView payload);
   // An invocation from the lattice that passed the verifier: authorized again here (the
   // origin actor's claims from the store, the authorizer), then delivered on this host
-  // only. Refusals are "Invocation refused: …" responses.
+  // only. Refusals are "Invocation refused: …" responses. An invocation whose origin is
+  // a provider is not checked (0.18: providers call actors without claims).
   lattice::InvocationResponse HandleInbound(const lattice::Invocation& inv);
   // Makes the actor's first instance on a worker now (runs its start functions).
   Status WarmUp(const ActorPtr& module);
 
   void SetAuthorizer(std::shared_ptr<Authorizer> authorizer);
   std::shared_ptr<Authorizer> authorizer() const;
-
-  // Store changes alter routes (links, aliases, claims).
-  void OnLinkPut(const lattice::LinkDefinition&,
-                 const std::optional<lattice::LinkDefinition>&) override {
-    Invalidate();
-  }
-  void OnLinkDeleted(const lattice::LinkDefinition&) override { Invalidate(); }
-  void OnClaims(const lattice::ClaimsRecord&) override { Invalidate(); }
-  void OnAlias(const std::string&, const std::string&) override { Invalidate(); }
 
   // A guest's __host_call, made by `origin` (the running actor) through its instance's
   // route cache.
@@ -113,7 +105,12 @@ class Dispatcher final : public lattice::LatticeStoreListener {
 
  private:
   void Invalidate() { routing_version_.fetch_add(1, std::memory_order_acq_rel); }
-  uint64_t version() const { return routing_version_.load(std::memory_order_acquire); }
+  // Grows with every change a route may depend on: the sum of two counters that only
+  // grow. Read before resolving, so that a change made meanwhile leaves the new entry
+  // stale, never wrong.
+  uint64_t version() const {
+    return routing_version_.load(std::memory_order_acquire) + store_.version();
+  }
 
   // Resolution.
   Route ResolveActor(std::string_view key_or_alias, uint64_t version) const;

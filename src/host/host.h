@@ -5,7 +5,8 @@
 // providers to actors.
 //
 // Thread-safety: every method may be called from any thread, including from inside a
-// provider's HandleCall or while calls are in flight.
+// provider's HandleCall or while calls are in flight (Stop excepted: not from inside a
+// call).
 #pragma once
 
 #include <cstdint>
@@ -143,7 +144,9 @@ class Host {
   Status Start();
   // Stops serving the lattice, stops every actor and provider (providers get Stop, also
   // those stopping in the background), waits for calls in flight, and stops the
-  // workers. Lattice data stays (links are durable). Idempotent.
+  // workers. Lattice data stays (links are durable). Idempotent. From inside a call of
+  // this host (a provider's HandleCall, a guest's host call, an inbound invocation) it
+  // would wait for itself: kFailedPrecondition, and the host keeps running.
   Status Stop();
   bool running() const;
   // The host's public key: 56 characters, "N...". Empty before Start.
@@ -238,7 +241,8 @@ class Host {
   // before or after either side starts; the host whose provider serves the link sends it
   // BindActor once the actor's claims are known. Returns once this host applied the link;
   // when the provider runs here and refuses the bind, its error (the link is kept and
-  // offered again when the provider or the actor starts again).
+  // offered again when the provider or the actor starts again, or SetLink is called
+  // again with it).
   Status SetLink(std::string_view actor, std::string_view contract_id, std::string_view link_name,
                  std::string_view provider_id, LinkValues values);
   // Removes a link from the lattice data; its provider, wherever it runs, gets

@@ -28,7 +28,14 @@ std::string HostCore::ResolveActorRef(std::string_view actor_ref) const {
 Status HostCore::Advertise(const actor::ActorModule& module) {
   const std::string& pk = module.public_key;
   WC_RETURN_IF_ERROR(store_->PutClaims(module.claims, module.token));
-  if (const auto& alias = module.metadata().call_alias; alias && !alias->empty()) {
+  if (const auto& alias = module.metadata().call_alias;
+      alias && alias->find(':') != std::string::npos) {
+    // Aliases resolve before links: one shaped like a contract id would take every
+    // actor's calls to that contract.
+    Log(LogLevel::kWarn, kLog,
+        "actor " + pk + " claims call alias " + *alias +
+            ", which looks like a contract id; it is not registered");
+  } else if (alias && !alias->empty()) {
     // First claimant wins and keeps it, lattice-wide, for good (grow-only, as 0.18).
     auto owner = store_->ClaimAlias(*alias, pk);
     if (!owner.ok()) return owner.status();
@@ -47,36 +54,48 @@ Result<std::string> HostCore::StartActor(ByteView bytes, std::optional<std::stri
   if (!loaded.ok()) return loaded.status().WithContext("cannot start actor");
   ActorPtr module = *loaded;
   const std::string& pk = module->public_key;
+  auto same_module_runs = [&]() -> std::optional<Result<std::string>> {
+    ActorPtr running = actors_.Find(pk);
+    if (!running) return std::nullopt;
+    if (running->module_hash != module->module_hash) {
+      return Result<std::string>(AlreadyExists("Cannot start already running actor " + pk +
+                                               " (revision " + std::to_string(running->revision()) +
+                                               " is running; use a live update to replace it)"));
+    }
+    // The same module again: nothing to start; a reference it came from is recorded.
+    if (image_ref) {
+      if (Status s = store_->PutOciRef(*image_ref, pk); !s.ok()) return Result<std::string>(s);
+    }
+    return Result<std::string>(pk);
+  };
+  if (auto done = same_module_runs()) return std::move(*done);
+  if (auto auth = dispatcher_->authorizer(); auth && !auth->CanLoad(module->claims)) {
+    return PermissionDenied("Permission denied starting actor. (the authorizer refused " +
+                            module->DisplayName() + ")");
+  }
+  // Neither the start functions nor the lattice data are waited for under
+  // lifecycle_mu_: they may take long, and a guest's start functions may call back into
+  // the host. An instance made here for a start that then fails is dropped by a sweep.
+  if (Status s = dispatcher_->WarmUp(module); !s.ok()) {
+    pool_->SweepAll();
+    return s.WithContext("cannot start actor " + pk + ": its start functions failed");
+  }
+  // The lattice learns of it before it is callable here, so that a call it makes at
+  // once (or one made to it) is authorized by every host.
+  if (Status s = Advertise(*module); !s.ok()) {
+    pool_->SweepAll();
+    return s.WithContext("cannot start actor " + pk + ": the lattice data cannot record it");
+  }
   {
     std::lock_guard<std::mutex> lifecycle(lifecycle_mu_);
     WC_RETURN_IF_ERROR(CheckRunning());
-    if (ActorPtr running = actors_.Find(pk)) {
-      if (running->module_hash != module->module_hash) {
-        return AlreadyExists("Cannot start already running actor " + pk + " (revision " +
-                             std::to_string(running->revision()) +
-                             " is running; use a live update to replace it)");
-      }
-      // The same module again: nothing to start; a reference it came from is recorded.
-      if (image_ref) WC_RETURN_IF_ERROR(store_->PutOciRef(*image_ref, pk));
-      return pk;
-    }
-    if (auto auth = dispatcher_->authorizer(); auth && !auth->CanLoad(module->claims)) {
-      return PermissionDenied("Permission denied starting actor. (the authorizer refused " +
-                              module->DisplayName() + ")");
-    }
-    if (Status s = dispatcher_->WarmUp(module); !s.ok()) {
-      return s.WithContext("cannot start actor " + pk + ": its start functions failed");
-    }
-    // The lattice learns of it before it is callable here, so that a call it makes at
-    // once (or one made to it) is authorized by every host.
-    if (Status s = Advertise(*module); !s.ok()) {
-      return s.WithContext("cannot start actor " + pk + ": the lattice data cannot record it");
-    }
+    if (auto done = same_module_runs()) return std::move(*done);  // a concurrent start won
     actors_.Insert(module);
-  }
-  if (rpc_server_) {
-    if (Status s = rpc_server_->Serve(lattice::Entity::Actor(pk)); !s.ok()) {
-      Log(LogLevel::kError, kLog, s.message() + " (it serves calls made on this host only)");
+    // Subscribed under the lock: a stop cannot come between and leave it subscribed.
+    if (rpc_server_) {
+      if (Status s = rpc_server_->Serve(lattice::Entity::Actor(pk)); !s.ok()) {
+        Log(LogLevel::kError, kLog, s.message() + " (it serves calls made on this host only)");
+      }
     }
   }
   binder_->BindActorLinks(pk);  // refusals are logged
@@ -138,40 +157,47 @@ Status HostCore::UpdateActor(std::string_view actor_id, ByteView bytes,
                                        image_ref ? image_ref : running->image_ref);
   if (!loaded.ok()) return loaded.status().WithContext("cannot update actor");
   ActorPtr next = *loaded;
-
-  std::lock_guard<std::mutex> lifecycle(lifecycle_mu_);
-  WC_RETURN_IF_ERROR(CheckRunning());
-  ActorPtr current = actors_.Find(actor_id);  // a stop or another update may have won
-  if (!current) {
-    return NotFound("actor " + std::string(actor_id) +
-                    " is not running on this host (it was stopped during the update)");
-  }
-  WC_RETURN_IF_ERROR(actor::CheckLiveUpdate(*current, *next, config_.strict_update_check));
+  WC_RETURN_IF_ERROR(actor::CheckLiveUpdate(*running, *next, config_.strict_update_check));
   if (auto auth = dispatcher_->authorizer(); auth && !auth->CanLoad(next->claims)) {
     return PermissionDenied("Permission denied starting actor. (the authorizer refused " +
                             next->DisplayName() + ")");
   }
   Log(LogLevel::kInfo, kLog,
       "live update of actor " + next->DisplayName() + " from revision " +
-          std::to_string(current->revision()) + " to " + std::to_string(next->revision()));
-  // Instantiate before the switch: calls keep going to the old version meanwhile, and
-  // a module whose start functions fail never replaces a working one.
+          std::to_string(running->revision()) + " to " + std::to_string(next->revision()));
+  // Instantiate before the switch: calls keep going to the old version meanwhile (the
+  // worker that made the new instance makes an old one again for them), and a module
+  // whose start functions fail never replaces a working one. Not under lifecycle_mu_:
+  // start functions may take long and may call back into the host.
   if (Status s = dispatcher_->WarmUp(next); !s.ok()) {
+    pool_->SweepAll();
     return s.WithContext("live update of " + next->public_key +
                          " refused: its start functions failed");
   }
   if (Status s = Advertise(*next); !s.ok()) {
+    pool_->SweepAll();
     return s.WithContext("live update of " + next->public_key +
                          " refused: the lattice data cannot record it");
   }
-  if (!actors_.Replace(current, next)) {
-    return FailedPrecondition("actor " + next->public_key + " changed during the update");
+  {
+    std::lock_guard<std::mutex> lifecycle(lifecycle_mu_);
+    // The switch, only from the version that was checked: a stop (or another update)
+    // that came first wins, and this update fails.
+    if (!actors_.Replace(running, next)) {
+      pool_->SweepAll();
+      if (!actors_.Find(actor_id)) {
+        return NotFound("actor " + std::string(actor_id) +
+                        " is not running on this host (it was stopped during the update)");
+      }
+      return FailedPrecondition("actor " + std::string(actor_id) +
+                                " was updated by someone else during this update; try again");
+    }
   }
   pool_->SweepAll();
   Log(LogLevel::kInfo, kLog,
       "actor " + next->public_key + " now runs revision " + std::to_string(next->revision()));
   nlohmann::json data = {{"public_key", next->public_key},
-                         {"old_revision", current->revision()},
+                         {"old_revision", running->revision()},
                          {"new_revision", next->revision()}};
   if (next->image_ref) data["image_ref"] = *next->image_ref;
   Publish(lattice::kActorUpdated, std::move(data));

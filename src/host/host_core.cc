@@ -78,8 +78,10 @@ HostCore::HostCore(HostConfig config, wasm::EngineFactory engine, LatticeOptions
 HostCore::~HostCore() { (void)Stop(); }
 
 Status HostCore::CheckRunning() const {
-  if (state_.load() != State::kRunning) return FailedPrecondition("the host is not running");
-  return Status::Ok();
+  State state = state_.load();
+  if (state == State::kRunning) return Status::Ok();
+  if (state == State::kStarting) return FailedPrecondition("the host is still starting");
+  return FailedPrecondition("the host is not running");
 }
 
 std::string HostCore::id() const { return state_.load() == State::kNew ? std::string() : id_; }
@@ -103,9 +105,9 @@ void HostCore::Publish(const char* type, nlohmann::json data) {
 
 Status HostCore::Start() {
   State expected = State::kNew;
-  if (!state_.compare_exchange_strong(expected, State::kRunning)) {
-    return FailedPrecondition(expected == State::kRunning ? "the host is already running"
-                                                          : "a stopped host cannot start again");
+  if (!state_.compare_exchange_strong(expected, State::kStarting)) {
+    return FailedPrecondition(expected == State::kStopped ? "a stopped host cannot start again"
+                                                          : "the host is already running");
   }
   started_at_ = std::chrono::steady_clock::now();
   auto fail = [&](Status s) {
@@ -118,6 +120,14 @@ Status HostCore::Start() {
   if (!engine_factory_) return fail(InvalidArgument("no engine factory was given to the host"));
   if (Status s = lattice::ValidateLatticeName(lattice_.name); !s.ok()) {
     return fail(s.WithContext("lattice name"));
+  }
+  if (lattice_.rpc_timeout > lattice_.invocation_max_age) {
+    // Our invocations carry exp = now + rpc_timeout; receivers refuse a token valid for
+    // longer than their maximum age.
+    return fail(InvalidArgument("the RPC timeout (" + std::to_string(lattice_.rpc_timeout.count()) +
+                                " ms) is longer than the invocation max age (" +
+                                std::to_string(lattice_.invocation_max_age.count()) +
+                                " s): receivers would refuse this host's invocations"));
   }
   if (lattice_.invocation_issuers.kind == lattice::IssuerPolicy::Kind::kLattice) {
     return fail(Unimplemented(
@@ -184,7 +194,6 @@ Status HostCore::Start() {
     dispatcher_->SetAuthorizer(authorizer_);
     dispatcher_ready_ = true;
   }
-  store_->AddListener(dispatcher_.get());
   store_->AddListener(binder_.get());
   if (Status s = store_->Start(lattice_.ready_timeout); !s.ok()) {
     return fail(
@@ -200,7 +209,13 @@ Status HostCore::Start() {
     rpc_options.verifier.max_bytes = lattice_.transport->MaxPayload();
     rpc_server_ = std::make_unique<RpcServer>(lattice_.transport, rpc_options, *dispatcher_);
   }
-  if (Status s = StartBuiltins(); !s.ok()) return fail(s);
+  // Every component exists: the API may be used from here on (the built-in providers are
+  // started through it).
+  state_ = State::kRunning;
+  if (Status s = StartBuiltins(); !s.ok()) {
+    (void)Stop();
+    return s;
+  }
   Log(LogLevel::kInfo, kLog,
       "host " + id_ + " started with " + std::to_string(workers) + " worker(s) in lattice " +
           lattice_.name + (lattice_.transport ? "" : " (single-player: no lattice transport)"));
@@ -232,16 +247,34 @@ Status HostCore::StartBuiltins() {
 }
 
 Status HostCore::Stop() {
+  // Stop waits for the calls in flight and the inbound executor: from inside one of them
+  // it would wait for itself.
+  if (WorkerPool::ThreadInCall() || (rpc_server_ && rpc_server_->OnExecutorThread())) {
+    if (running()) {
+      return FailedPrecondition(
+          "Stop cannot be called from inside a call of this host (it waits for the calls "
+          "in flight); call it from another thread");
+    }
+  }
   State expected = State::kRunning;
-  if (!state_.compare_exchange_strong(expected, State::kStopped)) return Status::Ok();
+  if (!state_.compare_exchange_strong(expected, State::kStopped)) {
+    return expected == State::kStarting ? FailedPrecondition("the host is still starting")
+                                        : Status::Ok();
+  }
   // No new invocations from the lattice; those already queued run to the end.
   if (rpc_server_) rpc_server_->Stop();
+  std::vector<ProviderPtr> providers;
+  {
+    // After this, no StopProvider is half done and no provider can be reserved.
+    std::lock_guard<std::mutex> stopping(stop_mu_);
+    providers = providers_.BeginStopAll();
+  }
+  for (const auto& entry : providers) {
+    entry->StopGuarded();
+    providers_.DoneStopping(*entry);
+  }
   {
     std::lock_guard<std::mutex> lifecycle(lifecycle_mu_);
-    for (const auto& entry : providers_.BeginStopAll()) {
-      entry->StopGuarded();
-      providers_.DoneStopping(*entry);
-    }
     actors_.Clear();
   }
   // Providers stopped by StopProvider may still be stopping.

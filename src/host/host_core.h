@@ -102,7 +102,8 @@ class HostCore : public std::enable_shared_from_this<HostCore>, public lattice::
                                       std::string_view operation, ByteView payload);
 
  private:
-  enum class State { kNew, kRunning, kStopped };
+  // kStarting: Start is making the components; nothing else may use them yet.
+  enum class State { kNew, kStarting, kRunning, kStopped };
 
   Status CheckRunning() const;
   actor::LoadOptions LoadOptions() const;
@@ -144,10 +145,14 @@ class HostCore : public std::enable_shared_from_this<HostCore>, public lattice::
   std::shared_ptr<Authorizer> authorizer_;
   bool dispatcher_ready_ = false;
 
-  // Actor start, live update and stop, one at a time (so that a stop and an update of
-  // one actor cannot interleave and bring a stopped actor back).
+  // The last step of an actor start, live update and stop (the table change and the
+  // lattice subscription), one at a time, so that a stop and an update of one actor
+  // cannot interleave and bring a stopped actor back. Never held while running a guest,
+  // calling a provider or writing to the bucket.
   std::mutex lifecycle_mu_;
-  // Provider stops running in the background; Stop() waits for them.
+  // Provider stops running in the background; Stop() waits for them. stop_mu_ orders a
+  // StopProvider (take out, hand to the background) against the host's Stop.
+  std::mutex stop_mu_;
   BackgroundTasks provider_stops_;
 };
 

@@ -52,6 +52,9 @@ Status HostCore::SetLink(std::string_view actor, std::string_view contract_id,
   // provider or the actor starts again), but the caller learns of the refusal: a busy
   // port, say, would otherwise show only in the log.
   Status bound = binder_->LastResult(link);
+  // The same link put again changes nothing in the data and binds nothing: after a
+  // refusal (a busy port, since freed), the caller's SetLink tries again here.
+  if (!bound.ok()) bound = binder_->Rebind(link);
   if (!bound.ok()) {
     return Status(bound.code(), "set_link: " + bound.message() +
                                     " (the link is kept and offered again when the provider "

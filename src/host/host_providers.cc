@@ -118,6 +118,9 @@ Result<std::string> HostCore::StartNativeCapability(NativeCapability capability)
     if (Status s = rpc_server_->Serve(served); !s.ok()) {
       Log(LogLevel::kError, kLog, s.message() + " (it serves actors on this host only)");
     }
+    // A StopProvider that came between Start and Serve found nothing to unsubscribe;
+    // it marked the entry first, so one of the two always sees the other.
+    if (entry->stopping.load()) rpc_server_->Unserve(served);
   }
   binder_->BindProvider(entry);  // refusals are logged
   nlohmann::json data = {{"public_key", entry->public_key},
@@ -160,6 +163,10 @@ Status HostCore::StopProviderRef(std::string_view provider_ref, std::string_view
     return InvalidArgument("provider " + pk + " implements " + running->contract_id + ", not " +
                            std::string(contract_id));
   }
+  // Taken out and handed to the background as one step with respect to Host::Stop, so
+  // that the host's stop always waits for this provider's.
+  std::lock_guard<std::mutex> stopping(stop_mu_);
+  WC_RETURN_IF_ERROR(CheckRunning());
   ProviderPtr entry = providers_.BeginStop(pk, link);
   if (!entry) return Status::Ok();  // idempotent
   if (rpc_server_) {

@@ -70,7 +70,8 @@ Status LinkBinder::EnforceLocked(const lattice::LinkDefinition& link) {
 void LinkBinder::RemoveLocked(const lattice::LinkDefinition& link) {
   results_.erase(lattice::LinkId(link.actor_id, link.contract_id, link.link_name));
   ProviderPtr entry = providers_.Find(link.provider_id, link.link_name);
-  if (!entry) return;
+  // Not started yet: it was never bound (BindProvider binds what exists once it is).
+  if (!entry || !entry->started.load()) return;
   std::lock_guard<std::mutex> control(entry->control_mu);
   if (entry->stopping.load()) return;
   Status s = entry->Guard([&] { return entry->provider->RemoveActor(link.actor_id); });
@@ -112,6 +113,11 @@ void LinkBinder::BindProvider(const ProviderPtr& entry) {
 void LinkBinder::BindActorLinks(std::string_view actor_id) {
   std::lock_guard<std::mutex> lock(mu_);
   for (const auto& link : store_.LinksOfActor(actor_id)) (void)EnforceLocked(link);
+}
+
+Status LinkBinder::Rebind(const lattice::LinkDefinition& link) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return EnforceLocked(link);
 }
 
 Status LinkBinder::LastResult(const lattice::LinkDefinition& link) const {

@@ -38,6 +38,10 @@ class LinkBinder final : public lattice::LatticeStoreListener {
   // (providers treat BindActor as idempotent; 0.18 re-bound on every start).
   void BindActorLinks(std::string_view actor_id);
 
+  // Binds `link` again now (when its provider runs here) and returns the outcome: an
+  // explicit SetLink after a refusal tries again even if the lattice data did not change.
+  Status Rebind(const lattice::LinkDefinition& link);
+
   // The outcome of the last bind of `link` on this host: Ok when it bound, or when its
   // provider does not run here or its actor's claims are not known yet; the provider's
   // refusal (or a contract mismatch) otherwise.

@@ -44,10 +44,12 @@ Status ProviderTable::Reserve(ProviderPtr entry, std::chrono::milliseconds wait)
   Key key{entry->public_key, entry->link_name};
   {
     std::unique_lock<std::mutex> lock(mu_);
-    if (!stopped_cv_.wait_for(lock, wait, [&] { return stopping_.count(key) == 0; })) {
+    if (closed_) return FailedPrecondition("the host is stopping");
+    if (!stopped_cv_.wait_for(lock, wait, [&] { return closed_ || stopping_.count(key) == 0; })) {
       return FailedPrecondition("provider " + entry->public_key + " with link name " +
                                 entry->link_name + " is still stopping; try again later");
     }
+    if (closed_) return FailedPrecondition("the host is stopping");
     if (!providers_.emplace(key, std::move(entry)).second) {
       return AlreadyExists("provider " + key.first + " is already running with link name " +
                            key.second);
@@ -85,6 +87,7 @@ std::vector<ProviderPtr> ProviderTable::BeginStopAll() {
   std::vector<ProviderPtr> out;
   {
     std::lock_guard<std::mutex> lock(mu_);
+    closed_ = true;
     for (auto& [key, entry] : providers_) {
       entry->stopping.store(true);
       stopping_.insert(key);

@@ -78,14 +78,15 @@ class ProviderTable {
   // Takes (key, link name) for a provider that is starting. When a provider with that key
   // and link name is still stopping, waits (up to `wait`) for its Stop to return first.
   // kAlreadyExists when one runs or starts there; kFailedPrecondition when the old one is
-  // still stopping after `wait`.
+  // still stopping after `wait`, or when the table is closed (the host is stopping).
   Status Reserve(ProviderPtr entry, std::chrono::milliseconds wait);
   // Gives up a reservation whose start failed (nothing was started: no Stop is due).
   void Unreserve(const ProviderEntry& entry);
   // Takes a running provider out of the table and marks it stopping; null when none
   // runs under that key and link name. The caller stops it, then calls DoneStopping.
   ProviderPtr BeginStop(std::string_view public_key, std::string_view link_name);
-  // Every running provider, marked stopping and taken out (host stop).
+  // Every running provider, marked stopping and taken out, and the table closed: a later
+  // Reserve fails (host stop).
   std::vector<ProviderPtr> BeginStopAll();
   void DoneStopping(const ProviderEntry& entry);
   // Every running provider, by (key, link name).
@@ -112,6 +113,7 @@ class ProviderTable {
   std::condition_variable stopped_cv_;
   std::map<Key, ProviderPtr, KeyLess> providers_;
   std::multiset<Key> stopping_;
+  bool closed_ = false;
 };
 
 }  // namespace wasmcloud::host

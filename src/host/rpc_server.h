@@ -39,6 +39,8 @@ class RpcServer {
   void Unserve(const lattice::Entity& entity);
   // Unsubscribes everything, then runs the invocations already queued. Idempotent.
   void Stop();
+  // True on a thread of the inbound executor (inside an invocation from the lattice).
+  bool OnExecutorThread() const { return executor_.OnPoolThread(); }
 
  private:
   void OnMessage(const lattice::Entity& served, lattice::Message message);

@@ -48,11 +48,16 @@ void WorkerPool::Give(WorkerSlot& slot) {
 }
 
 void WorkerPool::Shutdown() {
-  if (shut_down_.exchange(true) && slots_.empty()) return;
+  std::lock_guard<std::mutex> once(shutdown_mu_);
+  if (finished_) return;
+  shut_down_.store(true);
   {
-    // Takes every slot, waiting for the leased ones to come back.
+    // Takes every slot, waiting for the leased ones to come back. The slots stay taken
+    // (and in slots_: a racing Acquire or SweepAll may still be looking at them; they
+    // find none free).
     std::unique_lock<std::mutex> lock(mu_);
     waiters_.fetch_add(1);
+    free_cv_.notify_all();  // callers waiting for a worker see shut_down_ and leave
     for (auto& s : slots_) {
       free_cv_.wait(lock, [&] {
         bool expected = false;
@@ -68,7 +73,7 @@ void WorkerPool::Shutdown() {
     }
     slot->worker.reset();
   }
-  slots_.clear();
+  finished_ = true;
 }
 
 Result<std::unique_ptr<WorkerPool::Lease>> WorkerPool::Acquire() {

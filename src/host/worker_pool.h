@@ -59,7 +59,7 @@ class WorkerPool {
 
   Status Init(unsigned workers);
   // Waits until no worker is leased, destroys every instance and worker. Leases asked
-  // for afterwards fail.
+  // for afterwards fail. Idempotent; must not be called by a thread holding a lease.
   void Shutdown();
 
   // A worker held by the calling thread (and its engine lock) until destroyed.
@@ -118,8 +118,10 @@ class WorkerPool {
   std::mutex mu_;
   std::condition_variable free_cv_;
   std::atomic<int> waiters_{0};
-  std::vector<std::unique_ptr<WorkerSlot>> slots_;  // fixed after Init
+  std::vector<std::unique_ptr<WorkerSlot>> slots_;  // fixed after Init, never shrinks
   std::atomic<bool> shut_down_{false};
+  std::mutex shutdown_mu_;  // one Shutdown at a time
+  bool finished_ = false;   // guarded by shutdown_mu_
 };
 
 }  // namespace wasmcloud::host

@@ -12,6 +12,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <future>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <random>
@@ -27,6 +28,7 @@
 #include "lattice/memory_transport.h"
 #include "support/fake_engine.h"
 #include "support/status_assert.h"
+#include "wasm/module_info.h"
 #include "wire/keyvalue.h"
 
 namespace wasmcloud::host {
@@ -59,14 +61,23 @@ struct ActorKeys {
   crypto::KeyPair subject = crypto::KeyPair::Generate(crypto::KeyType::kModule);
   std::string key() const { return subject.public_key_text(); }
 
-  Bytes Module(int32_t revision, std::vector<std::string> caps = {}) const {
+  // The fake guest signed for this identity at `revision`; `sections` are custom
+  // sections for the fake engine ("fake-init", "fake-tag").
+  Bytes Module(int32_t revision, std::vector<std::string> caps = {},
+               std::map<std::string, std::string> sections = {}) const {
     crypto::ActorClaimsSpec spec;
     spec.name = "fake actor";
     spec.rev = revision;
     spec.caps = std::move(caps);
     auto claims = crypto::NewActorClaims(spec, account.public_key_text(), key(),
                                          static_cast<uint64_t>(crypto::SystemUnixSeconds()));
-    auto m = crypto::SignModule(test::LoopEchoModule(), claims, account);
+    Bytes code = test::LoopEchoModule();
+    for (const auto& [name, content] : sections) {
+      auto with = wasm::AppendCustomSection(code, name, AsBytes(content));
+      EXPECT_TRUE(Ok(with));
+      if (with.ok()) code = *with;
+    }
+    auto m = crypto::SignModule(code, claims, account);
     EXPECT_TRUE(Ok(m));
     return m.ok() ? *m : Bytes{};
   }
@@ -160,6 +171,143 @@ TEST_F(ConcurrencyTest, UpdatesStartsAndStopsWhileCallsRun) {
   auto identity = host->GetActorIdentity(busy.key());
   ASSERT_TRUE(Ok(identity));
   EXPECT_EQ(identity->revision, 30);
+}
+
+// A guest whose start function calls its own actor, while its instance is being made on a
+// second worker: the nested call is refused as re-entrant (it used to find the half-made
+// instance's entry and replace the callbacks the outer frames were running on).
+TEST_F(ConcurrencyTest, AStartFunctionCallingItsOwnActorIsRefusedAsReentrant) {
+  auto host = NewHost();  // two workers
+  ActorKeys actor;
+  const Bytes module = actor.Module(1, {}, {{"fake-init", "\n" + actor.key() + "\nEcho\nx"}});
+  ASSERT_TRUE(Ok(host->StartActor(module)));  // its first instance: not callable yet
+  // Hold the worker that has an instance, so that the next call makes one on the other.
+  auto holder = std::async(
+      std::launch::async, [&] { return Text(host->CallActor(actor.key(), "Wait", AsBytes("g"))); });
+  ASSERT_TRUE(WaitUntil([&] { return engine_->GetGate("g").waiting() == 1; }));
+  EXPECT_EQ(Text(host->CallActor(actor.key(), "Echo", AsBytes("hi"))), "hi");
+  engine_->GetGate("g").Open();
+  EXPECT_EQ(holder.get(), "opened");
+  auto inits = engine_->init_results();
+  ASSERT_EQ(inits.size(), 2u);
+  EXPECT_THAT(inits[0], HasSubstr("is not running on this host"));  // before it was listed
+  EXPECT_THAT(inits[1], HasSubstr("re-entrant calls"));
+}
+
+// A live update refused after the new version made an instance (here: the lattice data
+// cannot record it) leaves no worker running the new version.
+TEST_F(ConcurrencyTest, ARefusedLiveUpdateLeavesNoWorkerOnTheNewVersion) {
+  HostConfig config;
+  config.allow_live_updates = true;
+  auto bucket = std::make_shared<lattice::MemoryKvBucket>("LATTICEDATA_default");
+  LatticeOptions lattice;
+  lattice.bucket = bucket;
+  auto host = NewHost(config, lattice);
+  ActorKeys actor;
+  ASSERT_TRUE(Ok(host->StartActor(actor.Module(1, {}, {{"fake-tag", "one"}}))));
+  EXPECT_EQ(Text(host->CallActor(actor.key(), "Tag", AsBytes("x"))), "one");
+  bucket->SetUnavailable(true);
+  Status s = host->UpdateActor(actor.key(), actor.Module(2, {}, {{"fake-tag", "two"}}));
+  bucket->SetUnavailable(false);
+  ASSERT_EQ(s.code(), Code::kUnavailable) << s.message();
+  // This thread's worker is the one that made the new instance.
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(Text(host->CallActor(actor.key(), "Tag", AsBytes("x"))), "one");
+  }
+  std::thread other(
+      [&] { EXPECT_EQ(Text(host->CallActor(actor.key(), "Tag", AsBytes("x"))), "one"); });
+  other.join();
+}
+
+// A provider whose HandleCall uses the host API (here: starts and stops actors) while
+// another thread starts actors, on a host with one worker: neither waits for the other
+// (actor starts no longer run guests under the host's lifecycle lock).
+class HostCallingProvider final : public provider::Provider {
+ public:
+  explicit HostCallingProvider(std::function<Status()> action) : action_(std::move(action)) {}
+  provider::ProviderDescriptor Describe() const override {
+    return {"test:hostapi", "host api", "1"};
+  }
+  Status Start(provider::ProviderHost*) override { return Status::Ok(); }
+  Status BindActor(std::string_view, const provider::LinkValues&) override { return Status::Ok(); }
+  Status RemoveActor(std::string_view) override { return Status::Ok(); }
+  Result<Bytes> HandleCall(std::string_view, std::string_view, ByteView) override {
+    Status s = action_();
+    std::lock_guard<std::mutex> lock(mu_);
+    results_.push_back(s);
+    return Bytes{'o', 'k'};
+  }
+  void Stop() override {}
+  std::vector<Status> results() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return results_;
+  }
+
+ private:
+  std::function<Status()> action_;
+  mutable std::mutex mu_;
+  std::vector<Status> results_;
+};
+
+TEST_F(ConcurrencyTest, AProviderUsingTheHostApiAndActorStartsDoNotDeadlock) {
+  HostConfig config;
+  config.workers = 1;
+  auto host = NewHost(config);
+  ActorKeys caller, churn;
+  const Bytes churn_module = churn.Module(1);
+  crypto::KeyPair service = crypto::KeyPair::Generate(crypto::KeyType::kService);
+  auto provider =
+      std::make_shared<HostCallingProvider>([&] { return host->StopActor(churn.key()); });
+  NativeCapability cap;
+  cap.provider = provider;
+  cap.claims = test::FakeProviderClaims(crypto::KeyPair::Generate(crypto::KeyType::kAccount),
+                                        service, "test:hostapi");
+  ASSERT_TRUE(Ok(host->StartNativeCapability(cap)));
+  ASSERT_TRUE(Ok(host->StartActor(caller.Module(1, {"test:hostapi"}))));
+  ASSERT_TRUE(
+      Ok(host->SetLink(caller.key(), "test:hostapi", "default", service.public_key_text(), {})));
+  auto calls = std::async(std::launch::async, [&] {
+    int ok = 0;
+    for (int i = 0; i < 50; ++i) {
+      ok += Text(host->CallActor(caller.key(), "Call",
+                                 CallPayload("", "test:hostapi", "Go", ""))) == "ok";
+    }
+    return ok;
+  });
+  auto starts = std::async(std::launch::async, [&] {
+    int ok = 0;
+    for (int i = 0; i < 50; ++i) ok += host->StartActor(churn_module).ok();
+    return ok;
+  });
+  ASSERT_EQ(calls.wait_for(std::chrono::seconds(60)), std::future_status::ready) << "deadlock";
+  ASSERT_EQ(starts.wait_for(std::chrono::seconds(60)), std::future_status::ready) << "deadlock";
+  EXPECT_EQ(calls.get(), 50);
+  EXPECT_EQ(starts.get(), 50);
+  for (const Status& s : provider->results()) EXPECT_TRUE(Ok(s));
+}
+
+// Stop waits for the calls in flight: from inside one it would wait for itself, so it is
+// refused there, and the host keeps running.
+TEST_F(ConcurrencyTest, StopFromInsideAProviderCallIsRefused) {
+  auto host = NewHost();
+  ActorKeys caller;
+  crypto::KeyPair service = crypto::KeyPair::Generate(crypto::KeyType::kService);
+  auto provider = std::make_shared<HostCallingProvider>([&] { return host->Stop(); });
+  NativeCapability cap;
+  cap.provider = provider;
+  cap.claims = test::FakeProviderClaims(crypto::KeyPair::Generate(crypto::KeyType::kAccount),
+                                        service, "test:hostapi");
+  ASSERT_TRUE(Ok(host->StartNativeCapability(cap)));
+  ASSERT_TRUE(Ok(host->StartActor(caller.Module(1, {"test:hostapi"}))));
+  ASSERT_TRUE(
+      Ok(host->SetLink(caller.key(), "test:hostapi", "default", service.public_key_text(), {})));
+  EXPECT_EQ(Text(host->CallActor(caller.key(), "Call", CallPayload("", "test:hostapi", "Go", ""))),
+            "ok");
+  ASSERT_EQ(provider->results().size(), 1u);
+  EXPECT_EQ(provider->results()[0].code(), Code::kFailedPrecondition);
+  EXPECT_THAT(provider->results()[0].message(), HasSubstr("from inside a call of this host"));
+  EXPECT_TRUE(host->running());
+  EXPECT_TRUE(Ok(host->Stop()));
 }
 
 // ---------------------------------------------------------------------------------------

@@ -1447,6 +1447,41 @@ TEST_F(KeyValueTest, BindErrorKeepsTheLink) {
   EXPECT_EQ(BodyOf(Count()), R"({"counter":1})");
 }
 
+// The same link set again after a refusal (the port has been freed, say) is offered to
+// the provider again, although the lattice data does not change.
+TEST_F(KeyValueTest, SettingTheSameLinkAgainAfterARefusalBindsAgain) {
+  ASSERT_TRUE(Ok(host_->StartActor(Actor("kvcounter.wasm"))));
+  auto provider = NewProvider();
+  provider->bind_error = Internal("cannot bind");
+  ASSERT_TRUE(Ok(StartProvider(provider)));
+  EXPECT_FALSE(Link(kKvCounterKey, {{"PORT", "1"}}).ok());
+  const size_t binds = provider->Count(ProviderEvent::Kind::kBindActor);
+  provider->bind_error = Status::Ok();
+  EXPECT_TRUE(Ok(Link(kKvCounterKey, {{"PORT", "1"}})));
+  EXPECT_EQ(provider->Count(ProviderEvent::Kind::kBindActor), binds + 1);
+  // Once bound, setting it again unchanged binds nothing more (the data did not change).
+  EXPECT_TRUE(Ok(Link(kKvCounterKey, {{"PORT", "1"}})));
+  EXPECT_EQ(provider->Count(ProviderEvent::Kind::kBindActor), binds + 1);
+}
+
+// A call alias shaped like a contract id would take every actor's calls to that
+// contract (aliases resolve before links): such an alias is not registered.
+TEST_F(KeyValueTest, AnAliasThatLooksLikeAContractIdCannotHijackIt) {
+  crypto::ActorClaimsSpec spec;
+  spec.name = "hijacker";
+  spec.call_alias = "wasmcloud:keyvalue";
+  auto hijacker = test::SignActor(test::LoopEchoModule(), spec);
+  ASSERT_TRUE(Ok(hijacker));
+  ASSERT_TRUE(Ok(host_->StartActor(hijacker->module)));
+  ASSERT_TRUE(Ok(host_->StartActor(Actor("kvcounter.wasm"))));
+  auto provider = NewProvider();
+  ASSERT_TRUE(Ok(StartProvider(provider)));
+  ASSERT_TRUE(Ok(Link(kKvCounterKey)));
+  EXPECT_EQ(BodyOf(Count()), R"({"counter":1})");
+  EXPECT_EQ(provider->CallCount("Add"), 1u);
+  EXPECT_FALSE(host_->CallActor("wasmcloud:keyvalue", "Echo", AsBytes("x")).ok());
+}
+
 TEST_F(KeyValueTest, ALinkNamingAProviderOfAnotherContractSaysSo) {
   ASSERT_TRUE(Ok(host_->StartActor(Actor("kvcounter.wasm"))));
   auto provider = NewProvider();

@@ -231,6 +231,19 @@ TEST_F(LatticeTest, PingerOnAReachesPongerOnBThroughItsCallAlias) {
             R"({"value":53})");
 }
 
+// Every change of the lattice data reaches the routes cached by the hosts, also one no
+// host makes (an operator deleting an alias from the bucket).
+TEST_F(LatticeTest, AnAliasDeletedFromTheBucketNoLongerRoutes) {
+  Host& a = AddHost();
+  ASSERT_TRUE(Ok(a.StartActor(Actor("ponger.wasm"))));
+  const Bytes ping = Hex("81a576616c75650b");
+  ASSERT_TRUE(Ok(a.CallActor(kPongerAlias, "Ping", ping)));  // cached now
+  ASSERT_TRUE(Ok(bucket_->Delete("ALIAS_" + lattice::EncodeKeyPart(kPongerAlias))));
+  ASSERT_TRUE(WaitUntil([&] { return !a.CallActor(kPongerAlias, "Ping", ping).ok(); }));
+  EXPECT_EQ(a.CallActor(kPongerAlias, "Ping", ping).status().code(), Code::kNotFound);
+  EXPECT_TRUE(Ok(a.CallActor(kPongerKey, "Ping", ping)));
+}
+
 TEST_F(LatticeTest, ACallToAnActorThatRunsNowhereIsNotFoundAtTheDeadline) {
   LatticeOptions o = Options();
   o.rpc_timeout = std::chrono::milliseconds(300);
@@ -558,6 +571,13 @@ TEST_F(InboundTest, TheReceiversAuthorizerIsAsked) {
   EXPECT_EQ(queries[0].actor, kKvCounterKey);
   EXPECT_EQ(queries[0].target, KvEntity());
   EXPECT_EQ(queries[0].operation, "Add");
+}
+
+TEST_F(InboundTest, AnEmptyOperationIsRefused) {
+  lattice::Invocation inv =
+      Signed(lattice::Entity::System(), lattice::Entity::Actor(std::string(kEchoKey)), "", {});
+  ExpectRefused(Send(lattice::Entity::Actor(std::string(kEchoKey)), lattice::Encode(inv)),
+                "malformed invocation: the operation is empty");
 }
 
 class TrustedIssuersTest : public InboundTest {

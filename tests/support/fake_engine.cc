@@ -21,11 +21,13 @@ constexpr size_t kAreaSize = 256 << 10;
 
 class FakeModule final : public wasm::Module {
  public:
-  explicit FakeModule(wasm::ModuleInfo info) : info_(std::move(info)) {}
+  FakeModule(wasm::ModuleInfo info, Bytes code) : info_(std::move(info)), code_(std::move(code)) {}
   const wasm::ModuleInfo& info() const override { return info_; }
+  const Bytes& code() const { return code_; }
 
  private:
   wasm::ModuleInfo info_;
+  Bytes code_;
 };
 
 class FakeMemory final : public wasm::GuestMemory {
@@ -68,9 +70,9 @@ std::vector<std::string> Split(std::string_view text, char sep, size_t parts) {
 
 class FakeInstance final : public wasm::Instance {
  public:
-  FakeInstance(FakeEngine* engine, const wasm::ModuleInfo& info,
+  FakeInstance(FakeEngine* engine, const FakeModule& module,
                std::span<const HostFunction> host_functions, void* user_data)
-      : engine_(engine), info_(info), context_(&memory_, user_data) {
+      : engine_(engine), info_(module.info()), code_(module.code()), context_(&memory_, user_data) {
     for (const HostFunction& f : host_functions) {
       if (f.module == "wapc") functions_[f.name] = &f;
     }
@@ -133,6 +135,12 @@ class FakeInstance final : public wasm::Instance {
       Gate& gate = engine_->GetGate(std::string(msg.begin(), msg.end()));
       if (!gate.WaitOpen(std::chrono::seconds(30))) return Trap("fake guest: gate never opened");
       answer = ToBytes("opened");
+    } else if (op == "Tag") {
+      const wasm::Section* tag = info_.FindCustomSection("fake-tag");
+      answer = ToBytes(
+          tag ? std::string_view(reinterpret_cast<const char*>(code_.data() + tag->content_offset),
+                                 tag->content_size)
+              : std::string_view());
     } else if (op == "Fail") {
       ok = false;
       answer = ToBytes("failed on purpose");
@@ -150,6 +158,20 @@ class FakeInstance final : public wasm::Instance {
   }
 
   wasm::GuestMemory* memory() override { return &memory_; }
+
+  // The "fake-init" host call, made while instantiating; its outcome for the record.
+  std::string RunInit() {
+    const wasm::Section* init = info_.FindCustomSection("fake-init");
+    if (init == nullptr) return {};
+    std::string_view text(reinterpret_cast<const char*>(code_.data() + init->content_offset),
+                          init->content_size);
+    auto parts = Split(text, '\n', 4);
+    if (parts.size() != 4) return "error: bad fake-init section";
+    auto reply = HostCallFromGuest(parts[0], parts[1], parts[2], parts[3]);
+    if (!reply.ok()) return "error: " + reply.status().message();
+    std::string body(reply->second.begin(), reply->second.end());
+    return reply->first ? body : "error: " + body;
+  }
 
  private:
   static Bytes ToBytes(std::string_view s) { return Bytes(s.begin(), s.end()); }
@@ -193,6 +215,7 @@ class FakeInstance final : public wasm::Instance {
 
   FakeEngine* engine_;
   const wasm::ModuleInfo& info_;
+  const Bytes& code_;
   FakeMemory memory_;
   FakeContext context_;
   std::map<std::string, const HostFunction*, std::less<>> functions_;
@@ -214,8 +237,10 @@ class FakeWorker final : public wasm::Worker {
         return FailedPrecondition("missing import " + imp.module + "." + imp.name);
       }
     }
-    return std::unique_ptr<wasm::Instance>(
-        new FakeInstance(engine_, module.info(), host_functions, user_data));
+    auto instance = std::make_unique<FakeInstance>(engine_, static_cast<const FakeModule&>(module),
+                                                   host_functions, user_data);
+    if (std::string init = instance->RunInit(); !init.empty()) engine_->RecordInitResult(init);
+    return std::unique_ptr<wasm::Instance>(std::move(instance));
   }
 
  private:
@@ -244,7 +269,8 @@ bool Gate::WaitOpen(std::chrono::milliseconds timeout) {
 Result<std::shared_ptr<const wasm::Module>> FakeEngine::Compile(ByteView bytes) {
   auto info = wasm::InspectModule(bytes);
   if (!info.ok()) return Malformed(info.status().message());
-  return std::shared_ptr<const wasm::Module>(std::make_shared<FakeModule>(std::move(*info)));
+  return std::shared_ptr<const wasm::Module>(
+      std::make_shared<FakeModule>(std::move(*info), Bytes(bytes.begin(), bytes.end())));
 }
 
 Result<std::unique_ptr<wasm::Worker>> FakeEngine::NewWorker() {
@@ -256,6 +282,16 @@ Gate& FakeEngine::GetGate(const std::string& name) {
   auto& gate = gates_[name];
   if (!gate) gate = std::make_unique<Gate>();
   return *gate;
+}
+
+std::vector<std::string> FakeEngine::init_results() const {
+  std::lock_guard<std::mutex> lock(init_mu_);
+  return init_results_;
+}
+
+void FakeEngine::RecordInitResult(std::string r) {
+  std::lock_guard<std::mutex> lock(init_mu_);
+  init_results_.push_back(std::move(r));
 }
 
 wasm::EngineFactory FakeEngine::Factory() {

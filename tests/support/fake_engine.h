@@ -10,7 +10,13 @@
 //                   call and answers its response, or fails with "host error: <message>"
 //   Wait            payload = the name of a gate (FakeEngine::Gate): blocks until the gate
 //                   opens, then answers "opened"
+//   Tag             answers the content of the module's custom section "fake-tag" (to tell
+//                   versions of one actor apart)
 //   anything else   fails with `No handler registered for function "<op>"`
+//
+// A module with a custom section "fake-init" ("binding\nnamespace\noperation\npayload")
+// makes that host call while it is instantiated, as a guest's start function could; its
+// outcome is recorded (FakeEngine::init_results).
 //
 // Linear memory is 1 MiB; payloads up to 256 KiB. Deadlines are not enforced.
 #pragma once
@@ -21,6 +27,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "wasm/engine.h"
 
@@ -57,6 +64,10 @@ class FakeEngine final : public wasm::Engine, public std::enable_shared_from_thi
   uint64_t guest_calls() const { return guest_calls_.load(); }
   void CountGuestCall() { guest_calls_.fetch_add(1); }
 
+  // What the "fake-init" host calls answered, in order: the response, or "error: <text>".
+  std::vector<std::string> init_results() const;
+  void RecordInitResult(std::string r);
+
   // A factory for Host: every host gets this engine.
   wasm::EngineFactory Factory();
 
@@ -65,6 +76,8 @@ class FakeEngine final : public wasm::Engine, public std::enable_shared_from_thi
   std::mutex gates_mu_;
   std::map<std::string, std::unique_ptr<Gate>> gates_;
   std::atomic<uint64_t> guest_calls_{0};
+  mutable std::mutex init_mu_;
+  std::vector<std::string> init_results_;
 };
 
 }  // namespace wasmcloud::testing
