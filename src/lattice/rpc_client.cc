@@ -61,6 +61,8 @@ Result<InvocationResponse> RpcClient::Call(const Invocation& inv, std::string_vi
       return Malformed("RPC - failed to deserialize invocation response: " +
                        resp.status().message());
     }
+    // A receiver that could not read the invocation's id answers its error without one.
+    if (resp->invocation_id.empty() && resp->error) return resp;
     if (resp->invocation_id != inv.id) {
       return Malformed("RPC - invocation response is for invocation \"" + resp->invocation_id +
                        "\", not for the invocation sent (\"" + inv.id + "\")");

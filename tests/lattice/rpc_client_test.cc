@@ -219,6 +219,19 @@ TEST_F(RpcClientTest, ReplyToAnotherInvocationIsMalformed) {
   EXPECT_THAT(resp.status().message(), HasSubstr(inv.id));
 }
 
+// A receiver that could not even read the invocation (so not its id) answers an error
+// without an id: that error is the answer.
+TEST_F(RpcClientTest, AnErrorWithoutAnInvocationIdIsTheAnswer) {
+  auto sub = Serve([](const Invocation&) {
+    return ErrorResponse("", "Invocation refused: malformed invocation: …");
+  });
+  ASSERT_NE(sub, nullptr);
+  Result<InvocationResponse> resp =
+      client_.Call(MakeInvocation(), subject_, Clock::now() + kWaitLimit);
+  ASSERT_TRUE(resp.ok()) << resp.status().message();
+  EXPECT_EQ(resp->error, std::optional<std::string>("Invocation refused: malformed invocation: …"));
+}
+
 TEST_F(RpcClientTest, InvocationLargerThanTheTransportAcceptsIsResourceExhausted) {
   auto small = std::make_shared<RecordingTransport>(MemoryTransportOptions{.max_payload = 64});
   RpcClient client(small);
