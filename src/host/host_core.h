@@ -130,7 +130,7 @@ class HostCore : public std::enable_shared_from_this<HostCore>, public lattice::
   std::map<std::string, std::string> labels_;
 
   // Bumped by every change that can alter a route (Dispatcher).
-  std::atomic<uint64_t> routing_version_{0};
+  alignas(64) std::atomic<uint64_t> routing_version_{0};  // read by every call: a line of its own
   ActorTable actors_;
   ProviderTable providers_;
   std::shared_ptr<wasm::Engine> engine_;

@@ -143,7 +143,9 @@ class LatticeStore {
  private:
   struct State;
   std::shared_ptr<State> state_;
-  std::atomic<uint64_t> version_{0};
+  // On a cache line of its own: every call reads it, and a neighbour written by another
+  // thread would make each read a cache miss.
+  alignas(64) std::atomic<uint64_t> version_{0};
 };
 
 }  // namespace wasmcloud::lattice
