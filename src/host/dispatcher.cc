@@ -156,9 +156,18 @@ Route Dispatcher::ActorRoute(const std::string& public_key, uint64_t version) co
   return r;
 }
 
+std::string Dispatcher::AliasOwner(std::string_view alias) const {
+  if (std::string owner = store_.AliasOwner(alias); !owner.empty()) return owner;
+  // Not in the mirror: another host may have claimed it a moment ago. The answer is
+  // cached with the route until the mirror changes, so this read is rare.
+  auto fetched = store_.FetchAliasOwner(alias);
+  return fetched.ok() ? *fetched : std::string();
+}
+
 Route Dispatcher::ResolveActor(std::string_view key_or_alias, uint64_t version) const {
-  std::string pk =
-      LooksLikeActorKey(key_or_alias) ? std::string(key_or_alias) : store_.AliasOwner(key_or_alias);
+  std::string pk = LooksLikeActorKey(key_or_alias) ? std::string(key_or_alias)
+                   : MayBeCallAlias(key_or_alias)  ? AliasOwner(key_or_alias)
+                                                   : std::string();
   if (pk.empty()) {
     return ErrorRoute(NotFound("Specified actor was not a public key or a known call alias. (\"" +
                                std::string(key_or_alias) + "\")"),
@@ -173,8 +182,7 @@ Route Dispatcher::ResolveHostCall(const actor::ActorModule& origin, std::string_
   // calling actor.
   if (LooksLikeActorKey(ns)) return ActorRoute(std::string(ns), version);
   if (MayBeCallAlias(ns)) {
-    if (std::string owner = store_.AliasOwner(ns); !owner.empty())
-      return ActorRoute(owner, version);
+    if (std::string owner = AliasOwner(ns); !owner.empty()) return ActorRoute(owner, version);
   }
   auto link = store_.FindLink(origin.public_key, ns, link_name);
   if (!link) {
@@ -356,7 +364,13 @@ lattice::InvocationResponse Dispatcher::HandleInbound(const lattice::Invocation&
                     inv.host_id);
     }
   } else if (inv.origin.is_actor()) {
-    auto record = store_.Claims(inv.origin.id);
+    // The mirror first; a miss is read from the bucket (the origin may have started on
+    // its host a moment ago, before its claims reached this host's watch).
+    std::optional<lattice::ClaimsRecord> record = store_.Claims(inv.origin.id);
+    if (!record) {
+      auto fetched = store_.FetchClaims(inv.origin.id);
+      if (fetched.ok()) record = std::move(*fetched);
+    }
     if (!record) {
       return refuse("unauthorized: no claims of actor " + inv.origin.id +
                     " are known in this lattice");

@@ -113,6 +113,8 @@ class Dispatcher final {
   }
 
   // Resolution.
+  // The owner of a call alias: the mirror, else the bucket; empty when neither knows it.
+  std::string AliasOwner(std::string_view alias) const;
   Route ResolveActor(std::string_view key_or_alias, uint64_t version) const;
   Route ResolveHostCall(const actor::ActorModule& origin, std::string_view ns,
                         std::string_view link_name, uint64_t version) const;

@@ -148,17 +148,18 @@ bool ValidText(std::string_view what, std::string_view text, Status* error) {
   return true;
 }
 
-// The error of a failed bucket write of `key`.
-Status WriteError(const Status& status, std::string_view key) {
+// The error of a failed bucket write (or read) of `key`.
+Status WriteError(const Status& status, std::string_view key, std::string_view verb = "write") {
   if (status.code() == Code::kUnavailable) {
     std::string_view detail = status.message();
     if (StartsWith(detail, kUnavailablePrefix)) detail.remove_prefix(kUnavailablePrefix.size());
     if (StartsWith(detail, ": ")) detail.remove_prefix(2);
-    std::string message = std::string(kUnavailablePrefix) + ": could not write " + std::string(key);
+    std::string message = std::string(kUnavailablePrefix) + ": could not " + std::string(verb) +
+                          " " + std::string(key);
     if (!detail.empty()) message += ": " + std::string(detail);
     return Unavailable(std::move(message));
   }
-  return status.WithContext("writing " + std::string(key));
+  return status.WithContext((verb == "write" ? "writing " : "reading ") + std::string(key));
 }
 
 }  // namespace
@@ -663,6 +664,36 @@ Result<std::string> LatticeStore::ClaimAlias(std::string_view alias, std::string
   }
   return Unavailable(std::string(kUnavailablePrefix) + ": alias " + std::string(alias) +
                      " kept changing owners while it was claimed");
+}
+
+Result<std::optional<ClaimsRecord>> LatticeStore::FetchClaims(std::string_view public_key) const {
+  if (auto mirrored = Claims(public_key)) return mirrored;
+  std::string key = std::string(kClaimsPrefix) + std::string(public_key);
+  if (!ValidateKvKey(key).ok()) return std::optional<ClaimsRecord>();
+  Result<std::optional<KvEntry>> entry = state_->bucket->Get(key);
+  if (!entry.ok()) return WriteError(entry.status(), key, "read");
+  if (!entry->has_value()) return std::optional<ClaimsRecord>();
+  std::optional<Json> value = ParseObject(AsChars((*entry)->value));
+  std::optional<std::string> jwt = value ? StringMember(*value, "jwt") : std::nullopt;
+  if (!jwt) return std::optional<ClaimsRecord>();
+  Result<crypto::ActorClaims> verified =
+      VerifyStoredToken(*jwt, public_key, state_->options.claims_verify);
+  if (!verified.ok()) return std::optional<ClaimsRecord>();
+  return std::optional<ClaimsRecord>(ClaimsRecord{*std::move(verified), *std::move(jwt)});
+}
+
+Result<std::string> LatticeStore::FetchAliasOwner(std::string_view alias) const {
+  if (std::string owner = AliasOwner(alias); !owner.empty()) return owner;
+  std::string key = std::string(kAliasPrefix) + EncodeKeyPart(alias);
+  if (!ValidateKvKey(key).ok()) return std::string();
+  Result<std::optional<KvEntry>> entry = state_->bucket->Get(key);
+  if (!entry.ok()) return WriteError(entry.status(), key, "read");
+  if (!entry->has_value()) return std::string();
+  std::optional<Json> value = ParseObject(AsChars((*entry)->value));
+  std::optional<std::string> name = value ? StringMember(*value, "alias") : std::nullopt;
+  std::optional<std::string> owner = value ? StringMember(*value, "public_key") : std::nullopt;
+  if (!name || *name != alias || !owner) return std::string();
+  return *owner;
 }
 
 std::optional<LinkDefinition> LatticeStore::FindLink(std::string_view actor_id,

@@ -137,6 +137,14 @@ class LatticeStore {
   // The public key an OCI reference maps to, exactly as written; empty when none.
   std::string ResolveOciRef(std::string_view oci_ref) const;
   std::map<std::string, std::string> OciRefs() const;
+  // --- read-through, for a miss in the mirror that another host may have written a
+  // moment ago (its watch event has not arrived here yet). These read the bucket itself
+  // (one Get) and check what they read as the watch would; the mirror is not changed.
+  // nullopt / empty when the bucket has nothing valid either; kUnavailable when it
+  // cannot be read.
+  Result<std::optional<ClaimsRecord>> FetchClaims(std::string_view public_key) const;
+  Result<std::string> FetchAliasOwner(std::string_view alias) const;
+
   // Grows with every change the mirror applies; caches of what they read compare it.
   uint64_t version() const { return version_.load(std::memory_order_acquire); }
 

@@ -201,6 +201,52 @@ TEST(MemoryLatticeStore, WritesFailDuringAnOutageAndTheMirrorStays) {
   EXPECT_EQ(calls[2].kind, StoreRecorder::Call::Kind::kLinkDeleted);
 }
 
+// What another host wrote a moment ago, before this host's watch brought it: the
+// read-through finds it in the bucket (verified as the watch would), the mirror does not.
+TEST(MemoryLatticeStore, FetchReadsWhatTheMirrorDoesNotHaveYet) {
+  auto bucket = std::make_shared<MemoryKvBucket>("LATTICEDATA_test");
+  LatticeStore reader(bucket);
+  ASSERT_TRUE(reader.Start(kKvWait).ok());
+  TestActor actor;
+  crypto::ActorClaimsSpec spec;
+  spec.name = "fresh";
+  SignedClaims signed_claims = actor.Sign(spec);
+  bucket->PauseWatches();  // no watch brings anything until resumed
+  {
+    LatticeStoreOptions options;
+    options.apply_timeout = std::chrono::milliseconds(50);
+    LatticeStore writer(bucket, options);
+    bucket->ResumeWatches();  // the writer's Start needs its initial values
+    ASSERT_TRUE(writer.Start(kKvWait).ok());
+    bucket->PauseWatches();
+    EXPECT_EQ(writer.PutClaims(signed_claims.claims, signed_claims.token).code(),
+              Code::kDeadlineExceeded);  // written, not seen back in 50 ms
+    EXPECT_EQ(writer.ClaimAlias("fresh/alias", actor.public_key()).status().code(),
+              Code::kDeadlineExceeded);
+  }
+  EXPECT_FALSE(reader.Claims(actor.public_key()).has_value());
+  EXPECT_EQ(reader.AliasOwner("fresh/alias"), "");
+  auto claims = reader.FetchClaims(actor.public_key());
+  ASSERT_TRUE(claims.ok()) << claims.status().message();
+  ASSERT_TRUE(claims->has_value());
+  EXPECT_EQ((*claims)->claims.sub, actor.public_key());
+  EXPECT_EQ((*claims)->jwt, signed_claims.token);
+  auto owner = reader.FetchAliasOwner("fresh/alias");
+  ASSERT_TRUE(owner.ok());
+  EXPECT_EQ(*owner, actor.public_key());
+  // Nothing there: empty, not an error; a value that does not verify is not taken.
+  TestActor other;
+  EXPECT_FALSE(reader.FetchClaims(other.public_key())->has_value());
+  EXPECT_EQ(*reader.FetchAliasOwner("nobody"), "");
+  ASSERT_TRUE(
+      bucket->Put("CLAIMS_" + other.public_key(), AsBytes(std::string(R"({"jwt":"a.b.c"})"))).ok());
+  EXPECT_FALSE(reader.FetchClaims(other.public_key())->has_value());
+  bucket->SetUnavailable(true);
+  EXPECT_EQ(reader.FetchClaims(other.public_key()).status().code(), Code::kUnavailable);
+  bucket->SetUnavailable(false);
+  bucket->ResumeWatches();
+}
+
 TEST(MemoryLatticeStore, StopFromInsideAListener) {
   auto bucket = std::make_shared<MemoryKvBucket>("LATTICEDATA_test");
   struct Stopper : LatticeStoreListener {
