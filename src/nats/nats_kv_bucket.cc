@@ -1,0 +1,590 @@
+#include "nats/nats_kv_bucket.h"
+
+#include <nats/nats.h>
+
+#include <atomic>
+#include <climits>
+#include <condition_variable>
+#include <mutex>
+#include <system_error>
+#include <thread>
+#include <unordered_set>
+#include <utility>
+
+#include "core/log.h"
+
+namespace wasmcloud::nats {
+namespace {
+
+using lattice::KvEntry;
+using lattice::KvEvent;
+
+constexpr std::string_view kLog = "nats";
+constexpr const char* kOperationHeader = "KV-Operation";  // libnats' kvOpHeader
+constexpr const char* kDeleteOperation = "DEL";
+constexpr const char* kPurgeOperation = "PURGE";
+// JetStream keeps at most this many values per key (libnats' kvMaxHistory).
+constexpr int kMaxHistory = 64;
+// How often Create retries when the key's last entry is a delete marker that keeps being
+// replaced by another one while it tries.
+constexpr int kCreateAttempts = 8;
+// How long one kvWatcher_Next waits; the watch's thread just waits again (a stop wakes it).
+constexpr int64_t kWatchWaitMs = 60 * 1000;
+// No JetStream error (jsErrCode has no enumerator for it).
+constexpr jsErrCode kNoJsError = static_cast<jsErrCode>(0);
+
+const char* kJetStreamHint = "start nats-server with -js";
+
+// Bucket names as JetStream accepts them (libnats' validBucketName).
+bool ValidBucketName(std::string_view name) {
+  if (name.empty()) return false;
+  for (char c : name) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+// The connection is down or the server did not answer: nothing on our side is wrong.
+bool IsUnreachable(natsStatus s) {
+  switch (s) {
+    case NATS_TIMEOUT:
+    case NATS_NO_RESPONDERS:
+    case NATS_CONNECTION_CLOSED:
+    case NATS_CONNECTION_DISCONNECTED:
+    case NATS_NOT_YET_CONNECTED:
+    case NATS_IO_ERROR:
+    case NATS_STALE_CONNECTION:
+    case NATS_NO_SERVER:
+    case NATS_INSUFFICIENT_BUFFER:  // the reconnect buffer is full
+    case NATS_DRAINING:
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool IsLimit(jsErrCode code) {
+  switch (code) {
+    case JSStreamMessageExceedsMaximumErr:
+    case JSInsufficientResourcesErr:
+    case JSStorageResourcesExceededErr:
+    case JSMemoryResourcesExceededErr:
+    case JSStreamLimitsErr:
+      return true;
+    default:
+      return false;
+  }
+}
+
+std::string Servers(const NatsConnection& connection) {
+  std::string out;
+  for (const auto& s : connection.options().servers) out += (out.empty() ? "" : ",") + s;
+  return out;
+}
+
+// libnats' reason, with the JetStream error code when there is one.
+std::string Why(natsStatus s, jsErrCode code) {
+  std::string why = NatsError(s);
+  if (code != kNoJsError)
+    why += " (JetStream error " + std::to_string(static_cast<int>(code)) + ")";
+  return why;
+}
+
+// Owns a libnats object until the end of the scope.
+template <typename T, void (*Destroy)(T*)>
+struct Owned {
+  T* p = nullptr;
+  Owned() = default;
+  explicit Owned(T* t) : p(t) {}
+  ~Owned() { Reset(nullptr); }
+  void Reset(T* t) {
+    if (p != nullptr) Destroy(p);
+    p = t;
+  }
+  Owned(const Owned&) = delete;
+  Owned& operator=(const Owned&) = delete;
+};
+using OwnedMsg = Owned<natsMsg, natsMsg_Destroy>;
+using OwnedEntry = Owned<kvEntry, kvEntry_Destroy>;
+using OwnedPubAck = Owned<jsPubAck, jsPubAck_Destroy>;
+using OwnedStreamInfo = Owned<jsStreamInfo, jsStreamInfo_Destroy>;
+using OwnedAccountInfo = Owned<jsAccountInfo, jsAccountInfo_Destroy>;
+
+}  // namespace
+
+// The bound bucket: shared by the NatsKvBucket, its watches and their threads.
+struct NatsKvBucket::State {
+  State(std::shared_ptr<NatsConnection> c, std::string n, NatsKvOptions o)
+      : connection(std::move(c)), name(std::move(n)), options(std::move(o)) {}
+  ~State() {
+    if (kv != nullptr) kvStore_Destroy(kv);
+    if (js != nullptr) jsCtx_Destroy(js);
+  }
+  State(const State&) = delete;
+  State& operator=(const State&) = delete;
+
+  const std::shared_ptr<NatsConnection> connection;
+  const std::string name;
+  const NatsKvOptions options;
+  std::string stream;          // KV_{name}
+  std::string stream_subject;  // $KV.{name}. (keys follow)
+  std::string put_prefix;      // what writes are published to: the above, behind the
+                               // domain's API prefix when there is a domain (as libnats)
+  jsCtx* js = nullptr;
+  kvStore* kv = nullptr;
+  // The bucket's limit on a message (headers included); 0 when it has none (then the
+  // server's max_payload limits).
+  size_t max_message_size = 0;
+
+  std::string Where() const { return "bucket " + name + " at NATS " + Servers(*connection); }
+
+  // The error of a failed `what` ("writing k"), from libnats' status and JetStream's code.
+  Status Failure(natsStatus s, jsErrCode code, const std::string& what) const {
+    const std::string why = Why(s, code);
+    if (IsLimit(code) || s == NATS_MAX_PAYLOAD) {
+      return ResourceExhausted(what + " in " + Where() + ": " + why);
+    }
+    if (s == NATS_NO_RESPONDERS) {
+      return Unavailable(what + " in " + Where() +
+                         ": no JetStream stream answered (is JetStream enabled, and does the "
+                         "bucket exist?)");
+    }
+    if (code == JSNotEnabledErr || code == JSNotEnabledForAccountErr) {
+      return Unavailable(what + " in " + Where() + ": JetStream is not enabled (" + kJetStreamHint +
+                         ")");
+    }
+    if (code == JSStreamNotFoundErr) {
+      return Unavailable(what + " in " + Where() + ": the bucket does not exist any more");
+    }
+    if (IsUnreachable(s) || code == JSClusterNotAvailErr || code == JSClusterNotLeaderErr) {
+      return Unavailable(what + " in " + Where() + ": " + why);
+    }
+    return Internal(what + " in " + Where() + ": " + why);
+  }
+
+  // A request made while disconnected would wait in libnats' reconnect buffer and might be
+  // sent after it was reported as failed; fail it at once instead.
+  Status CheckConnected(const std::string& what) const {
+    if (connection->connected()) return Status::Ok();
+    return Unavailable(what + " in " + Where() + ": not connected to NATS");
+  }
+
+  Status CheckValue(std::string_view key, ByteView value) const {
+    size_t limit = connection->max_payload();
+    if (max_message_size != 0 && max_message_size < limit) limit = max_message_size;
+    if (value.size() <= limit) return Status::Ok();
+    return ResourceExhausted("value of " + std::to_string(value.size()) + " bytes for key " +
+                             std::string(key) + " is over the limit of " + Where() + " (" +
+                             std::to_string(limit) + " bytes)");
+  }
+
+  // Publishes one entry of `key` and returns its sequence once JetStream acknowledged it.
+  // `operation`: nullptr for a value, else the KV-Operation header (a marker).
+  Result<uint64_t> Publish(std::string_view key, ByteView value, const char* operation,
+                           const jsPubOptions& expect, jsErrCode* code,
+                           const std::string& what) const {
+    *code = kNoJsError;
+    const std::string subject = put_prefix + std::string(key);
+    natsMsg* raw = nullptr;
+    natsStatus s =
+        natsMsg_Create(&raw, subject.c_str(), nullptr, reinterpret_cast<const char*>(value.data()),
+                       static_cast<int>(value.size()));
+    OwnedMsg msg(raw);
+    if (s == NATS_OK && operation != nullptr) {
+      s = natsMsgHeader_Set(msg.p, kOperationHeader, operation);
+    }
+    if (s != NATS_OK) return Internal(what + ": cannot make the message: " + NatsError(s));
+    jsPubOptions po = expect;
+    po.MaxWait = options.timeout.count();
+    jsPubAck* ack_raw = nullptr;
+    s = js_PublishMsg(&ack_raw, js, msg.p, &po, code);
+    OwnedPubAck ack(ack_raw);
+    if (s != NATS_OK) return Failure(s, *code, what);
+    if (ack.p == nullptr || ack.p->Sequence == 0) {
+      return Internal(what + " in " + Where() + ": JetStream acknowledged without a sequence");
+    }
+    return ack.p->Sequence;
+  }
+
+  struct LastEntry {
+    uint64_t revision = 0;
+    bool deleted = false;  // a delete or purge marker
+    Bytes value;
+  };
+
+  // The last entry of `key`, markers included; nullopt when the key has none.
+  Result<std::optional<LastEntry>> Last(std::string_view key, const std::string& what) const {
+    const std::string subject = stream_subject + std::string(key);
+    natsMsg* raw = nullptr;
+    jsErrCode code = kNoJsError;
+    natsStatus s = js_GetLastMsg(&raw, js, stream.c_str(), subject.c_str(), nullptr, &code);
+    OwnedMsg msg(raw);
+    // (libnats says NATS_NOT_FOUND also when the stream itself is gone.)
+    if (code == JSStreamNotFoundErr) return Failure(s, code, what);
+    if (s == NATS_NOT_FOUND || code == JSNoMessageFoundErr) return std::optional<LastEntry>();
+    if (s != NATS_OK) return Failure(s, code, what);
+    if (msg.p == nullptr) return Internal(what + " in " + Where() + ": no message");
+    LastEntry entry;
+    entry.revision = natsMsg_GetSequence(msg.p);
+    const char* op = nullptr;
+    if (natsMsgHeader_Get(msg.p, kOperationHeader, &op) == NATS_OK && op != nullptr) {
+      entry.deleted =
+          std::string_view(op) == kDeleteOperation || std::string_view(op) == kPurgeOperation;
+    }
+    const char* data = natsMsg_GetData(msg.p);
+    int len = natsMsg_GetDataLength(msg.p);
+    if (!entry.deleted && data != nullptr && len > 0) {
+      entry.value.assign(reinterpret_cast<const uint8_t*>(data),
+                         reinterpret_cast<const uint8_t*>(data) + len);
+    }
+    return std::optional<LastEntry>(std::move(entry));
+  }
+};
+
+namespace {
+
+// One watch: its libnats watcher, its handler and the thread that connects them.
+struct WatchState {
+  WatchState(std::shared_ptr<const void> b, std::string w, lattice::KvWatchHandler h, kvWatcher* kw)
+      : bucket(std::move(b)), where(std::move(w)), handler(std::move(h)), watcher(kw) {}
+  ~WatchState() { kvWatcher_Destroy(watcher); }
+  WatchState(const WatchState&) = delete;
+  WatchState& operator=(const WatchState&) = delete;
+
+  // The bucket's state: the connection stays open while a watch lives, also when the
+  // NatsKvBucket object is gone.
+  const std::shared_ptr<const void> bucket;
+  const std::string where;  // for logs
+  const lattice::KvWatchHandler handler;
+  kvWatcher* const watcher;
+  std::atomic<bool> stopped{false};
+  // Wakes a thread that waits before retrying after an error.
+  std::mutex mu;
+  std::condition_variable cv;
+};
+
+// Turns one entry into the event to deliver; nullopt when there is nothing to deliver.
+// During the initial values, a delete marker is skipped (the key is simply absent),
+// unless its key was delivered earlier in this same phase: writes made while the initial
+// values are read may be counted among them (libnats counts from the first entry's
+// pending count), and after a reconnect the ordered consumer resumes by sequence, which
+// may bring older entries of a key before its delete.
+std::optional<KvEvent> ToEvent(kvEntry* e, bool initial,
+                               std::unordered_set<std::string>* initial_keys) {
+  const char* key = kvEntry_Key(e);
+  if (key == nullptr || *key == '\0') return std::nullopt;
+  KvEvent event;
+  event.key = key;
+  event.revision = kvEntry_Revision(e);
+  switch (kvEntry_Operation(e)) {
+    case kvOp_Put: {
+      event.kind = KvEvent::Kind::kPut;
+      const auto* data = static_cast<const uint8_t*>(kvEntry_Value(e));
+      int len = kvEntry_ValueLen(e);
+      if (data != nullptr && len > 0) event.value.assign(data, data + len);
+      if (initial) initial_keys->insert(event.key);
+      return event;
+    }
+    case kvOp_Delete:
+    case kvOp_Purge:
+      if (initial && initial_keys->erase(event.key) == 0) return std::nullopt;
+      event.kind = KvEvent::Kind::kDelete;
+      return event;
+    default:
+      return std::nullopt;
+  }
+}
+
+void RunWatch(const std::shared_ptr<WatchState>& w) {
+  bool initial = true;
+  std::unordered_set<std::string> initial_keys;
+  natsStatus last_error = NATS_OK;
+  while (!w->stopped.load(std::memory_order_acquire)) {
+    kvEntry* raw = nullptr;
+    natsStatus s = kvWatcher_Next(&raw, w->watcher, kWatchWaitMs);
+    OwnedEntry entry(raw);
+    if (s == NATS_TIMEOUT) continue;
+    if (s == NATS_ILLEGAL_STATE || s == NATS_CONNECTION_CLOSED || s == NATS_INVALID_SUBSCRIPTION) {
+      // Stopped by us, or the connection was closed: nothing more will come.
+      if (!w->stopped.load(std::memory_order_acquire)) {
+        Log(LogLevel::kWarn, kLog, "the watch of " + w->where + " ended: " + NatsError(s));
+      }
+      return;
+    }
+    if (s != NATS_OK) {
+      // A message that is not a key-value entry (libnats says why); the next one may be.
+      // The same error twice in a row waits a little, so that nothing spins.
+      Log(LogLevel::kWarn, kLog,
+          "the watch of " + w->where + " skipped an update: " + NatsError(s));
+      if (s == last_error) {
+        std::unique_lock lock(w->mu);
+        w->cv.wait_for(lock, std::chrono::milliseconds(100),
+                       [&] { return w->stopped.load(std::memory_order_acquire); });
+      }
+      last_error = s;
+      continue;
+    }
+    last_error = NATS_OK;
+    std::optional<KvEvent> event;
+    if (entry.p == nullptr) {
+      if (!initial) continue;  // libnats gives the marker once; be safe
+      initial = false;
+      initial_keys = {};
+      event.emplace();
+      event->kind = KvEvent::Kind::kInitialValuesDone;
+    } else {
+      event = ToEvent(entry.p, initial, &initial_keys);
+      if (!event) continue;
+    }
+    if (w->stopped.load(std::memory_order_acquire)) return;
+    w->handler(*event);
+  }
+}
+
+class NatsKvWatch final : public lattice::KvWatch {
+ public:
+  explicit NatsKvWatch(std::shared_ptr<WatchState> state) : state_(std::move(state)) {}
+
+  // Starts the thread; false when it cannot be started.
+  bool Start() {
+    try {
+      thread_ = std::thread([state = state_] { RunWatch(state); });
+      return true;
+    } catch (const std::system_error&) {
+      return false;
+    }
+  }
+
+  ~NatsKvWatch() override {
+    state_->stopped.store(true, std::memory_order_release);
+    kvWatcher_Stop(state_->watcher);  // wakes kvWatcher_Next
+    { std::lock_guard lock(state_->mu); }
+    state_->cv.notify_all();
+    if (!thread_.joinable()) return;
+    if (thread_.get_id() == std::this_thread::get_id()) {
+      // From inside the handler: the thread sees `stopped` when the handler returns and
+      // ends; it holds its own reference to the state.
+      thread_.detach();
+    } else {
+      thread_.join();
+    }
+  }
+
+ private:
+  std::shared_ptr<WatchState> state_;
+  std::thread thread_;
+};
+
+}  // namespace
+
+Result<std::shared_ptr<NatsKvBucket>> NatsKvBucket::Open(std::shared_ptr<NatsConnection> connection,
+                                                         std::string name, NatsKvOptions options) {
+  if (!connection || connection->raw() == nullptr) {
+    return InvalidArgument("bucket " + name + ": no NATS connection");
+  }
+  if (!ValidBucketName(name)) {
+    return InvalidArgument("invalid bucket name \"" + name +
+                           "\": use letters, digits, '_' and '-' only");
+  }
+  if (options.history < 1 || options.history > kMaxHistory) {
+    return InvalidArgument("bucket " + name + ": history " + std::to_string(options.history) +
+                           " is not within 1.." + std::to_string(kMaxHistory));
+  }
+  if (options.replicas < 1) {
+    return InvalidArgument("bucket " + name + ": replicas must be at least 1");
+  }
+  if (options.max_value_size == 0 || options.max_value_size > INT32_MAX) {
+    return InvalidArgument("bucket " + name + ": max value size " +
+                           std::to_string(options.max_value_size) + " is not within 1.." +
+                           std::to_string(INT32_MAX));
+  }
+  if (!options.domain.empty() && !ValidBucketName(options.domain)) {
+    return InvalidArgument("bucket " + name + ": invalid JetStream domain \"" + options.domain +
+                           "\": use letters, digits, '_' and '-' only");
+  }
+  if (options.timeout.count() <= 0) {
+    return InvalidArgument("bucket " + name + ": the timeout must be positive");
+  }
+  auto state = std::make_shared<State>(std::move(connection), std::move(name), options);
+  State& st = *state;
+  st.stream = "KV_" + st.name;
+  st.stream_subject = "$KV." + st.name + ".";
+  st.put_prefix = st.options.domain.empty()
+                      ? st.stream_subject
+                      : "$JS." + st.options.domain + ".API." + st.stream_subject;
+  const std::string servers = Servers(*st.connection);
+
+  jsOptions jo;
+  jsOptions_Init(&jo);
+  jo.Wait = st.options.timeout.count();
+  if (!st.options.domain.empty()) jo.Domain = st.options.domain.c_str();
+  natsStatus s = natsConnection_JetStream(&st.js, st.connection->raw(), &jo);
+  if (s != NATS_OK) {
+    st.js = nullptr;
+    return Internal("JetStream context for NATS at " + servers + ": " + NatsError(s));
+  }
+
+  // Ask JetStream first, so that a server without it gets a clear error.
+  {
+    const std::string domain =
+        st.options.domain.empty() ? "" : " (domain " + st.options.domain + ")";
+    if (!st.connection->connected()) {
+      return Unavailable("JetStream is not available at NATS " + servers + domain +
+                         ": not connected");
+    }
+    jsAccountInfo* raw = nullptr;
+    jsErrCode code = kNoJsError;
+    s = js_GetAccountInfo(&raw, st.js, nullptr, &code);
+    OwnedAccountInfo info(raw);
+    if (s == NATS_NO_RESPONDERS || code == JSNotEnabledErr || code == JSNotEnabledForAccountErr) {
+      if (!st.options.domain.empty()) {
+        return Unavailable("JetStream is not enabled on NATS at " + servers + " for domain " +
+                           st.options.domain + " (" + kJetStreamHint + ", and check the domain)");
+      }
+      return Unavailable("JetStream is not enabled on NATS at " + servers + " (" + kJetStreamHint +
+                         ")");
+    }
+    if (s != NATS_OK) {
+      return Unavailable("JetStream is not available at NATS " + servers + domain + ": " +
+                         Why(s, code) + " (is the server running, with -js? " + kJetStreamHint +
+                         ")");
+    }
+  }
+
+  // Bind the bucket, or create it.
+  auto info = [&](OwnedStreamInfo* out, jsErrCode* code) {
+    jsStreamInfo* raw = nullptr;
+    *code = kNoJsError;
+    natsStatus r = js_GetStreamInfo(&raw, st.js, st.stream.c_str(), nullptr, code);
+    out->Reset(raw);
+    return r;
+  };
+  OwnedStreamInfo si;
+  jsErrCode code = kNoJsError;
+  s = info(&si, &code);
+  if (s == NATS_NOT_FOUND || code == JSStreamNotFoundErr) {
+    kvConfig cfg;
+    kvConfig_Init(&cfg);
+    cfg.Bucket = st.name.c_str();
+    cfg.History = static_cast<uint8_t>(st.options.history);
+    cfg.Replicas = st.options.replicas;
+    cfg.MaxValueSize = static_cast<int32_t>(st.options.max_value_size);
+    cfg.StorageType = js_FileStorage;
+    kvStore* created = nullptr;
+    s = js_CreateKeyValue(&created, st.js, &cfg);
+    if (s == NATS_OK) st.kv = created;
+    // Read what is there now: the new bucket, or one that another host created meanwhile
+    // (with other settings, which js_CreateKeyValue refuses: then that one is bound).
+    const std::string why = s == NATS_OK ? "" : NatsError(s);
+    si.Reset(nullptr);
+    natsStatus bound = info(&si, &code);
+    if (s != NATS_OK && bound != NATS_OK) {
+      if (IsUnreachable(s)) return Unavailable("creating " + st.Where() + ": " + why);
+      return FailedPrecondition("creating " + st.Where() + ": JetStream refused it: " + why);
+    }
+    if (bound != NATS_OK) return st.Failure(bound, code, "reading the settings of the new bucket");
+  } else if (s != NATS_OK) {
+    return st.Failure(s, code, "binding");
+  }
+  if (si.p == nullptr || si.p->Config == nullptr) {
+    return Internal("binding " + st.Where() + ": JetStream sent no stream configuration");
+  }
+  if (si.p->Config->MaxMsgsPerSubject < 1) {
+    return FailedPrecondition("binding " + st.Where() + ": stream " + st.stream +
+                              " is not a key-value bucket (no per-key history)");
+  }
+  int32_t max_msg = si.p->Config->MaxMsgSize;
+  st.max_message_size = max_msg > 0 ? static_cast<size_t>(max_msg) : 0;
+  if (st.kv == nullptr) {
+    s = js_KeyValue(&st.kv, st.js, st.name.c_str());
+    if (s != NATS_OK) {
+      st.kv = nullptr;
+      return st.Failure(s, kNoJsError, "binding");
+    }
+  }
+  return std::shared_ptr<NatsKvBucket>(new NatsKvBucket(std::move(state)));
+}
+
+NatsKvBucket::~NatsKvBucket() = default;
+
+std::string NatsKvBucket::name() const { return state_->name; }
+
+Result<std::optional<lattice::KvEntry>> NatsKvBucket::Get(std::string_view key) {
+  WC_RETURN_IF_ERROR(lattice::ValidateKvKey(key));
+  const std::string what = "reading " + std::string(key);
+  WC_RETURN_IF_ERROR(state_->CheckConnected(what));
+  WC_ASSIGN_OR_RETURN(std::optional<State::LastEntry> last, state_->Last(key, what));
+  if (!last || last->deleted) return std::optional<KvEntry>();
+  return std::optional<KvEntry>(KvEntry{std::string(key), std::move(last->value), last->revision});
+}
+
+Result<uint64_t> NatsKvBucket::Put(std::string_view key, ByteView value) {
+  WC_RETURN_IF_ERROR(lattice::ValidateKvKey(key));
+  WC_RETURN_IF_ERROR(state_->CheckValue(key, value));
+  const std::string what = "writing " + std::string(key);
+  WC_RETURN_IF_ERROR(state_->CheckConnected(what));
+  jsPubOptions po;
+  jsPubOptions_Init(&po);
+  jsErrCode code = kNoJsError;
+  return state_->Publish(key, value, nullptr, po, &code, what);
+}
+
+Result<uint64_t> NatsKvBucket::Create(std::string_view key, ByteView value) {
+  WC_RETURN_IF_ERROR(lattice::ValidateKvKey(key));
+  WC_RETURN_IF_ERROR(state_->CheckValue(key, value));
+  const std::string what = "creating " + std::string(key);
+  WC_RETURN_IF_ERROR(state_->CheckConnected(what));
+  // First expect no entry at all; when the key's last entry is a delete marker, expect
+  // exactly that marker (the key may be created again after a delete).
+  jsPubOptions po;
+  jsPubOptions_Init(&po);
+  po.ExpectNoMessage = true;
+  for (int attempt = 0; attempt < kCreateAttempts; ++attempt) {
+    jsErrCode code = kNoJsError;
+    Result<uint64_t> rev = state_->Publish(key, value, nullptr, po, &code, what);
+    if (rev.ok() || code != JSStreamWrongLastSequenceErr) return rev;
+    WC_ASSIGN_OR_RETURN(std::optional<State::LastEntry> last, state_->Last(key, what));
+    if (last && !last->deleted) {
+      return AlreadyExists("key " + std::string(key) + " already exists in bucket " + state_->name +
+                           " (revision " + std::to_string(last->revision) + ")");
+    }
+    jsPubOptions_Init(&po);
+    if (last) {
+      po.ExpectLastSubjectSeq = last->revision;
+    } else {
+      po.ExpectNoMessage = true;  // its entries were purged meanwhile
+    }
+  }
+  return Unavailable(what + " in " + state_->Where() +
+                     ": the key kept changing while it was created; try again");
+}
+
+Result<uint64_t> NatsKvBucket::Delete(std::string_view key) {
+  WC_RETURN_IF_ERROR(lattice::ValidateKvKey(key));
+  const std::string what = "deleting " + std::string(key);
+  WC_RETURN_IF_ERROR(state_->CheckConnected(what));
+  // The marker kvStore_Delete would write, published here to learn its sequence.
+  jsPubOptions po;
+  jsPubOptions_Init(&po);
+  jsErrCode code = kNoJsError;
+  return state_->Publish(key, ByteView(), kDeleteOperation, po, &code, what);
+}
+
+Result<std::unique_ptr<lattice::KvWatch>> NatsKvBucket::Watch(lattice::KvWatchHandler handler) {
+  if (!handler) return InvalidArgument("watch of bucket " + state_->name + " without a handler");
+  const std::string what = "watching";
+  WC_RETURN_IF_ERROR(state_->CheckConnected(what));
+  kvWatcher* watcher = nullptr;
+  natsStatus s = kvStore_WatchAll(&watcher, state_->kv, nullptr);
+  if (s != NATS_OK) return state_->Failure(s, kNoJsError, what);
+  auto w = std::make_shared<WatchState>(state_, state_->Where(), std::move(handler), watcher);
+  auto watch = std::make_unique<NatsKvWatch>(std::move(w));
+  if (!watch->Start()) {
+    return ResourceExhausted("watching " + state_->Where() + ": cannot start a thread");
+  }
+  return std::unique_ptr<lattice::KvWatch>(std::move(watch));
+}
+
+}  // namespace wasmcloud::nats

@@ -1,0 +1,40 @@
+// lattice::Transport over a NATS connection (libnats 3.4.1). Subjects, wildcards and
+// queue groups are the server's; "no responders" comes from the server (NATS 2.2+
+// headers), so Request knows when a request was certainly not delivered.
+//
+// Threads: libnats delivers each subscription's messages on a thread of its own, one at a
+// time and in order; the handler runs there, so it must hand long work to an executor
+// (the host's RpcServer does). A subscription's destructor waits for a running handler
+// (unless called from inside it), as transport.h requires.
+#pragma once
+
+#include <memory>
+
+#include "lattice/transport.h"
+#include "nats/nats_connection.h"
+
+namespace wasmcloud::nats {
+
+class NatsTransport final : public lattice::Transport {
+ public:
+  explicit NatsTransport(std::shared_ptr<NatsConnection> connection);
+  ~NatsTransport() override;
+
+  Status Publish(std::string_view subject, ByteView data, std::string_view reply = {},
+                 const lattice::Headers& headers = {}) override;
+  Result<lattice::Message> Request(std::string_view subject, ByteView data,
+                                   std::chrono::milliseconds timeout,
+                                   const lattice::Headers& headers = {}) override;
+  Result<std::unique_ptr<lattice::Subscription>> Subscribe(std::string_view subject,
+                                                           std::string_view queue_group,
+                                                           lattice::MessageHandler handler) override;
+  Status Flush(std::chrono::milliseconds timeout) override;
+  size_t MaxPayload() const override;
+
+  const std::shared_ptr<NatsConnection>& connection() const { return connection_; }
+
+ private:
+  std::shared_ptr<NatsConnection> connection_;
+};
+
+}  // namespace wasmcloud::nats
