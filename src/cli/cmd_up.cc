@@ -1,9 +1,11 @@
-// `wasmcloud up [--manifest FILE]... [host options]`: runs a host in single-player mode
-// until SIGINT or SIGTERM, then stops everything and exits 0.
+// `wasmcloud up [--manifest FILE]... [host options]`: runs a host until SIGINT or SIGTERM,
+// then stops everything and exits 0; alone (single-player), or in a lattice over NATS
+// with --rpc-host (docs/lattice.md).
 //
 // `wasmcloud call --manifest FILE... ACTOR OPERATION [payload] [--hex]`: starts a host,
 // applies the manifests, makes one call_actor, prints the response as `wasmcloud wapc`
-// does, and stops.
+// does, and stops. With --rpc-host it joins the lattice first, so the actor may run on
+// another host.
 #include <signal.h>
 
 #include <CLI/CLI.hpp>
@@ -12,6 +14,7 @@
 #include "cli/commands.h"
 #include "cli/host_options.h"
 #include "cli/io.h"
+#include "cli/lattice_join.h"
 #include "core/log.h"
 #include "host/host.h"
 #include "host/manifest.h"
@@ -77,12 +80,17 @@ int RunUp(const UpOptions& o) {
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  host::Host host(*config, wasm::CreateV8Engine);
+  auto lattice = JoinLattice(*config);
+  if (!lattice.ok()) {
+    PrintError("up", lattice.status().message());
+    return 2;
+  }
+  host::Host host(*config, wasm::CreateV8Engine, lattice->options);
   if (Status s = host.Start(); !s.ok()) {
     PrintError("up", s.message());
     return 2;
   }
-  Log(LogLevel::kInfo, kLog, "host " + host.id() + " is up (single-player mode)");
+  Log(LogLevel::kInfo, kLog, "host " + host.id() + " is up (" + lattice->description + ")");
   for (const auto& m : *manifests) {
     if (Status s = host.ApplyManifest(m); !s.ok()) Log(LogLevel::kError, kLog, s.message());
   }
@@ -123,7 +131,12 @@ int RunCall(const CallOptions& o) {
     PrintError("call", manifests.status().message());
     return 2;
   }
-  host::Host host(*config, wasm::CreateV8Engine);
+  auto lattice = JoinLattice(*config);
+  if (!lattice.ok()) {
+    PrintError("call", lattice.status().message());
+    return 2;
+  }
+  host::Host host(*config, wasm::CreateV8Engine, lattice->options);
   if (Status s = host.Start(); !s.ok()) {
     PrintError("call", s.message());
     return 2;
@@ -148,7 +161,7 @@ int RunCall(const CallOptions& o) {
 void AddUpCommand(CLI::App& app, int* exit_code) {
   auto opts = std::make_shared<UpOptions>();
   CLI::App* cmd =
-      app.add_subcommand("up", "Run a host in single-player mode until SIGINT or SIGTERM");
+      app.add_subcommand("up", "Run a host (alone, or in a lattice with --rpc-host) until SIGINT or SIGTERM");
   cmd->add_option("-m,--manifest", opts->manifests, "manifest to apply after start (repeatable)")
       ->allow_extra_args(false)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);

@@ -45,6 +45,7 @@ Status HostCore::Advertise(const actor::ActorModule& module) {
     }
   }
   if (module.image_ref) WC_RETURN_IF_ERROR(store_->PutOciRef(*module.image_ref, pk));
+  if (legacy_) legacy_->PublishClaims(module.claims);  // for 0.18 peers and tools
   return Status::Ok();
 }
 

@@ -5,10 +5,14 @@
 
 #include <array>
 #include <charconv>
+#include <cctype>
 #include <cstdlib>
 #include <string>
 
+#include "core/bytes.h"
 #include "crypto/nkeys.h"
+#include "lattice/invocation_verifier.h"
+#include "lattice/subjects.h"
 
 namespace wasmcloud::host {
 namespace {
@@ -213,6 +217,68 @@ Status ApplyLogLevel(HostConfig& config, std::string_view value) {
   return Status::Ok();
 }
 
+Status ApplyRpcHost(HostConfig& config, std::string_view value) {
+  bool ok = !value.empty();
+  for (char c : value) {
+    auto u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u == 0x7f || c == '/' || c == '@') ok = false;
+  }
+  if (!ok) {
+    return InvalidArgument("expected a host name or address such as 127.0.0.1, " + Got(value));
+  }
+  config.rpc_host = std::string(value);
+  return Status::Ok();
+}
+
+Status ApplyRpcPort(HostConfig& config, std::string_view value) {
+  uint64_t port;
+  if (!ParseWholeNumber(value, 1, 65535, &port)) {
+    return InvalidArgument("expected a port from 1 to 65535, " + Got(value));
+  }
+  config.rpc_port = static_cast<uint16_t>(port);
+  return Status::Ok();
+}
+
+// A secret or the path of a file holding it: no message repeats the value.
+template <std::string HostConfig::*field>
+Status ApplySecret(HostConfig& config, std::string_view value) {
+  if (value.empty()) return InvalidArgument("expected a value or a file, got an empty one");
+  config.*field = std::string(value);
+  return Status::Ok();
+}
+
+Status ApplyLatticePrefix(HostConfig& config, std::string_view value) {
+  WC_RETURN_IF_ERROR(lattice::ValidateLatticeName(value));
+  config.lattice_prefix = std::string(value);
+  return Status::Ok();
+}
+
+Status ApplyInvocationIssuers(HostConfig& config, std::string_view value) {
+  auto policy = lattice::IssuerPolicy::Parse(value);
+  if (!policy.ok()) return policy.status();
+  config.invocation_issuers = std::string(value);
+  return Status::Ok();
+}
+
+Status ApplyLatticeReplicas(HostConfig& config, std::string_view value) {
+  uint64_t n;
+  if (!ParseWholeNumber(value, 1, 5, &n)) {
+    return InvalidArgument("expected a number of replicas from 1 to 5, " + Got(value));
+  }
+  config.lattice_replicas = static_cast<unsigned>(n);
+  return Status::Ok();
+}
+
+Status ApplyJsDomain(HostConfig& config, std::string_view value) {
+  for (char c : value) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '-';
+    if (!ok) return InvalidArgument("expected a JetStream domain (letters, digits, _ and -), " + Got(value));
+  }
+  config.js_domain = std::string(value);
+  return Status::Ok();
+}
+
 // Switches: `field` is set to the value, or to its opposite when `inverted`.
 template <bool HostConfig::*field, bool inverted = false>
 Status ApplySwitch(HostConfig& config, std::string_view value) {
@@ -222,7 +288,7 @@ Status ApplySwitch(HostConfig& config, std::string_view value) {
   return Status::Ok();
 }
 
-constexpr std::array<ConfigOption, 16> kOptions = {{
+constexpr std::array<ConfigOption, 26> kOptions = {{
     {"--host-seed", "WASMCLOUD_HOST_SEED", "SEED|FILE",
      "Seed (SN...) of the host's key, or a file holding it; default: a new key at each start",
      false, &ApplyHostSeed},
@@ -267,11 +333,57 @@ constexpr std::array<ConfigOption, 16> kOptions = {{
      "A host label (keys starting with hostcore. are refused); repeatable", true, &ApplyLabel},
     {"--log-level", "WASMCLOUD_LOG_LEVEL", "LEVEL",
      "Host log level: trace, debug, info, warn, error or off; default info", false, &ApplyLogLevel},
+    {"--rpc-host", "RPC_HOST", "HOST",
+     "NATS server of the lattice; without it the host runs alone (single-player)", false,
+     &ApplyRpcHost},
+    {"--rpc-port", "RPC_PORT", "PORT", "Port of the lattice's NATS server; default 4222", false,
+     &ApplyRpcPort},
+    {"--rpc-jwt", "RPC_JWT", "JWT|FILE",
+     "User JWT for the lattice's NATS connection, or a file holding it (with --rpc-seed)", false,
+     &ApplySecret<&HostConfig::rpc_jwt>},
+    {"--rpc-seed", "RPC_SEED", "SEED|FILE",
+     "Nkey seed for the lattice's NATS connection, or a file holding it", false,
+     &ApplySecret<&HostConfig::rpc_seed>},
+    {"--rpc-credsfile", "RPC_CREDS", "FILE",
+     "NATS .creds file for the lattice's NATS connection", false,
+     &ApplyPath<&HostConfig::rpc_credsfile>},
+    {"--nsprefix", "WASMCLOUD_LATTICE_PREFIX", "NAME",
+     "Lattice name (letters, digits, _ and -); default default", false, &ApplyLatticePrefix},
+    {"--rpc-timeout-ms", "WASMCLOUD_RPC_TIMEOUT_MS", "MS",
+     "Deadline of a call to another host in milliseconds; default 2000", false,
+     &ApplyMilliseconds<&HostConfig::rpc_timeout>},
+    {"--invocation-issuers", "WASMCLOUD_INVOCATION_ISSUERS", "any|KEY,...",
+     "Hosts whose invocations are accepted: any (default) or a list of host keys (N...)", false,
+     &ApplyInvocationIssuers},
+    {"--lattice-replicas", "WASMCLOUD_LATTICE_REPLICAS", "N",
+     "Replicas of the lattice data bucket when this host creates it, 1 to 5; default 1", false,
+     &ApplyLatticeReplicas},
+    {"--js-domain", "WASMCLOUD_JS_DOMAIN", "DOMAIN",
+     "JetStream domain of the lattice data (leaf nodes); default: the server's own", false,
+     &ApplyJsDomain},
 }};
 
 }  // namespace
 
 std::span<const ConfigOption> ConfigOptions() { return kOptions; }
+
+Result<crypto::KeyPair> LoadHostKey(const std::string& seed_or_path) {
+  if (seed_or_path.empty()) return crypto::KeyPair::Generate(crypto::KeyType::kServer);
+  std::string seed = seed_or_path;
+  if (!(seed.size() == crypto::kSeedLength && seed[0] == 'S')) {
+    auto text = ReadFile(seed_or_path);
+    if (!text.ok()) return text.status().WithContext("host seed file " + seed_or_path);
+    seed.assign(text->begin(), text->end());
+    while (!seed.empty() && std::isspace(static_cast<unsigned char>(seed.back()))) seed.pop_back();
+  }
+  auto key = crypto::KeyPair::FromSeed(seed);
+  if (!key.ok()) return key.status().WithContext("host seed");
+  if (key->type() != crypto::KeyType::kServer) {
+    return InvalidArgument("host seed: a host key must be a server key (\"SN...\"), not a " +
+                           std::string(crypto::KeyTypeName(key->type())) + " key");
+  }
+  return key;
+}
 
 Status ApplyEnvironmentValue(const ConfigOption& option, HostConfig& config,
                              std::string_view value) {

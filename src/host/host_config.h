@@ -14,6 +14,7 @@
 
 #include "core/log.h"
 #include "core/status.h"
+#include "crypto/nkeys.h"
 
 namespace wasmcloud::host {
 
@@ -66,6 +67,32 @@ struct HostConfig {
   std::map<std::string, std::string> labels;
   // Log level of the host's log. --log-level, WASMCLOUD_LOG_LEVEL.
   LogLevel log_level = LogLevel::kInfo;
+
+  // --- the lattice (docs/lattice.md); the 0.18 flag and variable names where it had them.
+  // NATS host of the lattice's RPC connection. Empty: single-player mode (no lattice).
+  // --rpc-host, RPC_HOST.
+  std::string rpc_host;
+  // Its port. --rpc-port, RPC_PORT.
+  uint16_t rpc_port = 4222;
+  // Credentials of the RPC connection: a user JWT (a file holding it, or the JWT itself)
+  // with its seed (a file or the seed itself), or a .creds file.
+  // --rpc-jwt, RPC_JWT; --rpc-seed, RPC_SEED; --rpc-credsfile, RPC_CREDS.
+  std::string rpc_jwt;
+  std::string rpc_seed;
+  std::string rpc_credsfile;
+  // The lattice name: subjects wasmbus.rpc.{name}.…, bucket LATTICEDATA_{name}.
+  // --nsprefix, WASMCLOUD_LATTICE_PREFIX.
+  std::string lattice_prefix = "default";
+  // Deadline of a call to another host. --rpc-timeout-ms, WASMCLOUD_RPC_TIMEOUT_MS.
+  std::chrono::milliseconds rpc_timeout{2000};
+  // Whose invocations this host accepts: "any", or a comma-separated list of host keys.
+  // --invocation-issuers, WASMCLOUD_INVOCATION_ISSUERS.
+  std::string invocation_issuers = "any";
+  // Replicas of the lattice data bucket when this host creates it.
+  // --lattice-replicas, WASMCLOUD_LATTICE_REPLICAS.
+  unsigned lattice_replicas = 1;
+  // The JetStream domain of the lattice data (leaf nodes). --js-domain, WASMCLOUD_JS_DOMAIN.
+  std::string js_domain;
 };
 
 // One setting of HostConfig as the command line and the environment name it.
@@ -89,6 +116,11 @@ std::span<const ConfigOption> ConfigOptions();
 // the variable. For callers that give flags precedence option by option (the CLI).
 Status ApplyEnvironmentValue(const ConfigOption& option, HostConfig& config,
                              std::string_view value);
+
+// The host's key from `host_seed`: a server seed ("SN…"), or the path of a file holding
+// one; empty: a new key. Errors name the file or say what kind of key it is (never the
+// seed itself).
+Result<crypto::KeyPair> LoadHostKey(const std::string& seed_or_path);
 
 // Applies the WASMCLOUD_* variables found by `getenv` (an injectable lookup; empty
 // means ::getenv). Errors name the variable.

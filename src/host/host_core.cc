@@ -42,24 +42,6 @@ std::map<std::string, std::string> CoreLabels() {
   return {{"hostcore.os", os}, {"hostcore.osfamily", "unix"}, {"hostcore.arch", arch}};
 }
 
-Result<crypto::KeyPair> HostKey(const std::string& seed_or_path) {
-  if (seed_or_path.empty()) return crypto::KeyPair::Generate(crypto::KeyType::kServer);
-  std::string seed = seed_or_path;
-  if (!(seed.size() == crypto::kSeedLength && seed[0] == 'S')) {
-    auto text = ReadFile(seed_or_path);
-    if (!text.ok()) return text.status().WithContext("host seed file " + seed_or_path);
-    seed.assign(text->begin(), text->end());
-    while (!seed.empty() && std::isspace(static_cast<unsigned char>(seed.back()))) seed.pop_back();
-  }
-  auto key = crypto::KeyPair::FromSeed(seed);
-  if (!key.ok()) return key.status().WithContext("host seed");
-  if (key->type() != crypto::KeyType::kServer) {
-    return InvalidArgument("host seed: a host key must be a server key (\"SN...\"), not a " +
-                           std::string(crypto::KeyTypeName(key->type())) + " key");
-  }
-  return key;
-}
-
 int64_t UnixMillis() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
@@ -111,6 +93,7 @@ Status HostCore::Start() {
   }
   started_at_ = std::chrono::steady_clock::now();
   auto fail = [&](Status s) {
+    if (legacy_) legacy_->Stop();
     if (rpc_server_) rpc_server_->Stop();
     if (store_) store_->Stop();
     if (pool_) pool_->Shutdown();
@@ -134,7 +117,7 @@ Status HostCore::Start() {
         "invocation issuer policy \"lattice\" needs the hosts' heartbeats, which come with the "
         "NATS lattice; use \"any\" or a list of host keys"));
   }
-  auto key = HostKey(config_.host_seed);
+  auto key = LoadHostKey(config_.host_seed);
   if (!key.ok()) return fail(key.status());
   if (!config_.oci_ca_file.empty()) {
     std::error_code ec;
@@ -208,6 +191,10 @@ Status HostCore::Start() {
     rpc_options.verifier.max_age = lattice_.invocation_max_age;
     rpc_options.verifier.max_bytes = lattice_.transport->MaxPayload();
     rpc_server_ = std::make_unique<RpcServer>(lattice_.transport, rpc_options, *dispatcher_);
+    legacy_ = std::make_unique<LegacySubjects>(lattice_.transport, lattice_.name, *store_);
+    if (Status s = legacy_->Start(); !s.ok()) {
+      return fail(s.WithContext("cannot subscribe to the 0.18 link subjects"));
+    }
   }
   // Every component exists: the API may be used from here on (the built-in providers are
   // started through it).
@@ -263,6 +250,7 @@ Status HostCore::Stop() {
   }
   // No new invocations from the lattice; those already queued run to the end.
   if (rpc_server_) rpc_server_->Stop();
+  if (legacy_) legacy_->Stop();
   std::vector<ProviderPtr> providers;
   {
     // After this, no StopProvider is half done and no provider can be reserved.

@@ -24,6 +24,7 @@
 #include "host/actor_table.h"
 #include "host/dispatcher.h"
 #include "host/host.h"
+#include "host/legacy_subjects.h"
 #include "host/link_binder.h"
 #include "host/provider_table.h"
 #include "host/rpc_server.h"
@@ -138,7 +139,8 @@ class HostCore : public std::enable_shared_from_this<HostCore>, public lattice::
   std::unique_ptr<lattice::LatticeStore> store_;
   std::unique_ptr<LinkBinder> binder_;
   std::unique_ptr<Dispatcher> dispatcher_;
-  std::unique_ptr<RpcServer> rpc_server_;  // null without a transport
+  std::unique_ptr<RpcServer> rpc_server_;        // null without a transport
+  std::unique_ptr<LegacySubjects> legacy_;       // null without a transport
   // The authorizer as last set (also before Start), and whether the dispatcher exists to
   // take it.
   std::mutex authorizer_mu_;

@@ -48,6 +48,7 @@ Status HostCore::SetLink(std::string_view actor, std::string_view contract_id,
       "link " + link.actor_id + " → " + link.contract_id + " (" + link.link_name + ") → " +
           link.provider_id);
   Publish(lattice::kLinkdefSet, LinkJson(link, true));
+  if (legacy_) legacy_->PublishLink(link);
   // As in 0.18 the link stays when the provider refuses it (it is offered again when the
   // provider or the actor starts again), but the caller learns of the refusal: a busy
   // port, say, would otherwise show only in the log.
@@ -80,6 +81,7 @@ Status HostCore::RemoveLink(std::string_view actor, std::string_view contract_id
   }
   Log(LogLevel::kInfo, kLog, "removed link " + removed->actor_id + " → " + removed->contract_id);
   Publish(lattice::kLinkdefDeleted, LinkJson(*removed, false));
+  if (legacy_) legacy_->PublishRemoveLink(*removed);
   return Status::Ok();
 }
 

@@ -682,6 +682,21 @@ Result<std::optional<ClaimsRecord>> LatticeStore::FetchClaims(std::string_view p
   return std::optional<ClaimsRecord>(ClaimsRecord{*std::move(verified), *std::move(jwt)});
 }
 
+Result<std::optional<LinkDefinition>> LatticeStore::FetchLink(std::string_view actor_id,
+                                                             std::string_view contract_id,
+                                                             std::string_view link_name) const {
+  std::string key = std::string(kLinkPrefix) + LinkId(actor_id, contract_id, link_name);
+  Result<std::optional<KvEntry>> entry = state_->bucket->Get(key);
+  if (!entry.ok()) return WriteError(entry.status(), key, "read");
+  if (!entry->has_value()) return std::optional<LinkDefinition>();
+  auto link = LinkFromJson(AsChars((*entry)->value));
+  if (!link.ok() || link->actor_id != actor_id || link->contract_id != contract_id ||
+      link->link_name != link_name) {
+    return std::optional<LinkDefinition>();
+  }
+  return std::optional<LinkDefinition>(*std::move(link));
+}
+
 Result<std::string> LatticeStore::FetchAliasOwner(std::string_view alias) const {
   if (std::string owner = AliasOwner(alias); !owner.empty()) return owner;
   std::string key = std::string(kAliasPrefix) + EncodeKeyPart(alias);

@@ -144,6 +144,9 @@ class LatticeStore {
   // cannot be read.
   Result<std::optional<ClaimsRecord>> FetchClaims(std::string_view public_key) const;
   Result<std::string> FetchAliasOwner(std::string_view alias) const;
+  Result<std::optional<LinkDefinition>> FetchLink(std::string_view actor_id,
+                                                  std::string_view contract_id,
+                                                  std::string_view link_name) const;
 
   // Grows with every change the mirror applies; caches of what they read compare it.
   uint64_t version() const { return version_.load(std::memory_order_acquire); }

@@ -198,7 +198,7 @@ TEST(UpCliTest, RunsUntilSigtermLogsWhatItStartedAndStopsCleanly) {
                                                  FixturePath("wc-host-0.18/ponger.wasm") + "\n");
   UpProcess up({"up", "--manifest", manifest, "--label", "team=core"});
   ASSERT_TRUE(up.WaitFor("running until SIGINT or SIGTERM")) << up.log();
-  EXPECT_NE(up.log().find("(single-player mode)"), std::string::npos) << up.log();
+  EXPECT_NE(up.log().find("is up (single-player)"), std::string::npos) << up.log();
   EXPECT_NE(up.log().find("actor " + std::string(kEcho)), std::string::npos) << up.log();
   EXPECT_NE(up.log().find("MAS242Z2N4ZNGKGC2KGLVHLC4FBCDPF634TR563XBTNW3VR5RX25253X"),
             std::string::npos);

@@ -48,7 +48,7 @@ std::set<std::string> ChangedFields(const HostConfig& a, const HostConfig& b) {
   // This binding stops compiling when HostConfig gains or loses a field: then this list,
   // the option table and docs/configuration.md need the new field too.
   [[maybe_unused]] const auto& [f1, f2, f3, f4, f5, f6, f7, f8, f9, f10, f11, f12, f13, f14, f15,
-                                f16] = a;
+                                f16, f17, f18, f19, f20, f21, f22, f23, f24, f25, f26] = a;
   std::set<std::string> out;
   if (a.host_seed != b.host_seed) out.insert("host_seed");
   if (a.workers != b.workers) out.insert("workers");
@@ -66,6 +66,16 @@ std::set<std::string> ChangedFields(const HostConfig& a, const HostConfig& b) {
   if (a.oci_request_timeout != b.oci_request_timeout) out.insert("oci_request_timeout");
   if (a.labels != b.labels) out.insert("labels");
   if (a.log_level != b.log_level) out.insert("log_level");
+  if (a.rpc_host != b.rpc_host) out.insert("rpc_host");
+  if (a.rpc_port != b.rpc_port) out.insert("rpc_port");
+  if (a.rpc_jwt != b.rpc_jwt) out.insert("rpc_jwt");
+  if (a.rpc_seed != b.rpc_seed) out.insert("rpc_seed");
+  if (a.rpc_credsfile != b.rpc_credsfile) out.insert("rpc_credsfile");
+  if (a.lattice_prefix != b.lattice_prefix) out.insert("lattice_prefix");
+  if (a.rpc_timeout != b.rpc_timeout) out.insert("rpc_timeout");
+  if (a.invocation_issuers != b.invocation_issuers) out.insert("invocation_issuers");
+  if (a.lattice_replicas != b.lattice_replicas) out.insert("lattice_replicas");
+  if (a.js_domain != b.js_domain) out.insert("js_domain");
   return out;
 }
 
@@ -109,6 +119,16 @@ TEST(ConfigOptionsTest, NamesAreTheOnesTheHeaderGives) {
       {"--oci-timeout-ms", "WASMCLOUD_OCI_TIMEOUT_MS", false, false},
       {"--label", "WASMCLOUD_LABELS", false, true},
       {"--log-level", "WASMCLOUD_LOG_LEVEL", false, false},
+      {"--rpc-host", "RPC_HOST", false, false},
+      {"--rpc-port", "RPC_PORT", false, false},
+      {"--rpc-jwt", "RPC_JWT", false, false},
+      {"--rpc-seed", "RPC_SEED", false, false},
+      {"--rpc-credsfile", "RPC_CREDS", false, false},
+      {"--nsprefix", "WASMCLOUD_LATTICE_PREFIX", false, false},
+      {"--rpc-timeout-ms", "WASMCLOUD_RPC_TIMEOUT_MS", false, false},
+      {"--invocation-issuers", "WASMCLOUD_INVOCATION_ISSUERS", false, false},
+      {"--lattice-replicas", "WASMCLOUD_LATTICE_REPLICAS", false, false},
+      {"--js-domain", "WASMCLOUD_JS_DOMAIN", false, false},
   };
   auto options = ConfigOptions();
   ASSERT_EQ(options.size(), expected.size());
@@ -127,7 +147,8 @@ TEST(ConfigOptionsTest, FlagAndEnvironmentNamesAreUnique) {
   std::set<std::string_view> flags, envs;
   for (const ConfigOption& o : ConfigOptions()) {
     EXPECT_TRUE(o.flag.starts_with("--")) << o.flag;
-    EXPECT_TRUE(o.env.starts_with("WASMCLOUD_")) << o.env;
+    // WASMCLOUD_*, or the names 0.18 read for the lattice's NATS connection (spec §8.2).
+    EXPECT_TRUE(o.env.starts_with("WASMCLOUD_") || o.env.starts_with("RPC_")) << o.env;
     EXPECT_TRUE(flags.insert(o.flag).second) << o.flag;
     EXPECT_TRUE(envs.insert(o.env).second) << o.env;
   }
@@ -149,6 +170,13 @@ TEST(ConfigOptionsTest, DefaultsAreTheDocumentedOnes) {
   EXPECT_EQ(c.oci_cache_dir, "");
   EXPECT_TRUE(c.labels.empty());
   EXPECT_EQ(c.log_level, LogLevel::kInfo);
+  EXPECT_EQ(c.rpc_host, "");
+  EXPECT_EQ(c.rpc_port, 4222);
+  EXPECT_EQ(c.lattice_prefix, "default");
+  EXPECT_EQ(c.rpc_timeout, std::chrono::milliseconds(2000));
+  EXPECT_EQ(c.invocation_issuers, "any");
+  EXPECT_EQ(c.lattice_replicas, 1u);
+  EXPECT_EQ(c.js_domain, "");
 }
 
 // A valid value for each option that differs from the default.
@@ -169,6 +197,16 @@ const std::map<std::string_view, std::string> kSampleValues = {
     {"--oci-timeout-ms", "60000"},
     {"--label", "region=eu-west"},
     {"--log-level", "debug"},
+    {"--rpc-host", "127.0.0.1"},
+    {"--rpc-port", "4333"},
+    {"--rpc-jwt", "/etc/wasmcloud/user.jwt"},
+    {"--rpc-seed", "/etc/wasmcloud/user.nk"},
+    {"--rpc-credsfile", "/etc/wasmcloud/lattice.creds"},
+    {"--nsprefix", "prod-1"},
+    {"--rpc-timeout-ms", "5000"},
+    {"--invocation-issuers", "NAB2CB576PHBBPQ5ODORRZ2LYCMWPZGWGCN2KDK7DXOIMZASKUY3RSWB"},
+    {"--lattice-replicas", "3"},
+    {"--js-domain", "leaf"},
 };
 
 TEST(ConfigOptionsTest, EveryFieldIsReachableThroughExactlyOneOption) {
@@ -188,7 +226,7 @@ TEST(ConfigOptionsTest, EveryFieldIsReachableThroughExactlyOneOption) {
     ASSERT_TRUE(ApplyEnv(from_env, {{std::string(o.env), sample->second}}).ok());
     EXPECT_TRUE(ChangedFields(from_env, config).empty());
   }
-  EXPECT_EQ(options_of_field.size(), 16u);
+  EXPECT_EQ(options_of_field.size(), 26u);
   for (const auto& [field, flags] : options_of_field) {
     EXPECT_EQ(flags.size(), 1u) << field;
   }

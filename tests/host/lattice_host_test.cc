@@ -9,10 +9,13 @@
 #include <chrono>
 #include <future>
 #include <map>
+#include <mutex>
 #include <memory>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "core/bytes.h"
 #include "core/encoding.h"
@@ -22,6 +25,7 @@
 #include "host/host.h"
 #include "host/test_providers.h"
 #include "lattice/events.h"
+#include "lattice/link_definition.h"
 #include "lattice/invocation.h"
 #include "lattice/lattice_store.h"
 #include "lattice/memory_kv_bucket.h"
@@ -319,6 +323,76 @@ TEST_F(LatticeTest, AProviderStoppedOnBAndStartedOnCIsBoundOnCAndServesThere) {
             R"({"counter":2})");
   EXPECT_EQ(on_c->CallCount("Add"), 1u);
   EXPECT_EQ(on_b->CallCount("Add"), 1u);
+}
+
+// A 0.18 client advertises links by publishing a msgpack LinkDefinition on
+// wasmbus.rpc.{ns}.links and removes them on .remlinks; the hosts record them in the
+// lattice data and bind / unbind as for their own. Links and claims a host originates
+// are published there for 0.18 peers.
+TEST_F(LatticeTest, LinksAdvertisedOnTheLegacySubjectsAreRecordedAndOursArePublished) {
+  Host& a = AddHost();
+  Host& b = AddHost();
+  auto provider = StartKv(b);
+  std::vector<lattice::Message> published;
+  std::mutex mu;
+  auto watch = [&](const std::string& subject) {
+    auto sub = transport_->Subscribe(subject, "", [&](lattice::Message m) {
+      std::lock_guard<std::mutex> lock(mu);
+      published.push_back(std::move(m));
+    });
+    EXPECT_TRUE(Ok(sub));
+    return sub.ok() ? std::move(*sub) : nullptr;
+  };
+  auto claims_sub = watch(lattice::ClaimsSubject("default"));
+  ASSERT_TRUE(Ok(a.StartActor(Actor("kvcounter.wasm"))));
+  // Our claims went out for 0.18 peers (the decoded claims, msgpack).
+  ASSERT_TRUE(WaitUntil([&] {
+    std::lock_guard<std::mutex> lock(mu);
+    return !published.empty();
+  }));
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    auto claims = nlohmann::json::from_msgpack(published[0].data, true, false);
+    ASSERT_FALSE(claims.is_discarded());
+    EXPECT_EQ(claims.value("sub", ""), kKvCounterKey);
+    EXPECT_EQ(claims["wascap"].value("name", ""), "Key Value Counter");
+  }
+
+  LinkDefinition link{std::string(kKvCounterKey), KvKey(), "wasmcloud:keyvalue", "default",
+                      {{"FROM", "0.18"}}};
+  ASSERT_TRUE(Ok(transport_->Publish(lattice::LinksSubject("default"),
+                                     lattice::EncodeLinkDefinition(link))));
+  ASSERT_TRUE(WaitForEvent(*provider, ProviderEvent::Kind::kBindActor, kKvCounterKey));
+  EXPECT_EQ(provider->LastBind(kKvCounterKey), KvCounterBindValues({{"FROM", "0.18"}}));
+  EXPECT_TRUE(WaitUntil([&] { return a.LinkDefinitions() == std::vector<LinkDefinition>{link}; }));
+  EXPECT_EQ(BodyOf(a.CallActor(kKvCounterKey, "HandleRequest", test::HttpGet("/n"))),
+            R"({"counter":1})");
+  // Every host received it; the ones that found it already in the data wrote nothing
+  // (two that look at the same moment may both write it: binds are idempotent).
+  EXPECT_LE(provider->Count(ProviderEvent::Kind::kBindActor), 2u);
+
+  LinkDefinition removal{std::string(kKvCounterKey), "", "wasmcloud:keyvalue", "default", {}};
+  ASSERT_TRUE(Ok(transport_->Publish(lattice::RemoveLinksSubject("default"),
+                                     lattice::EncodeLinkDefinition(removal))));
+  ASSERT_TRUE(WaitForEvent(*provider, ProviderEvent::Kind::kRemoveActor, kKvCounterKey));
+  EXPECT_TRUE(WaitUntil([&] { return a.LinkDefinitions().empty() && b.LinkDefinitions().empty(); }));
+
+  // A link set through the API goes out on .links for 0.18 peers.
+  auto links_sub = watch(lattice::LinksSubject("default"));
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    published.clear();
+  }
+  ASSERT_TRUE(Ok(a.SetLink(kKvCounterKey, "wasmcloud:keyvalue", "default", KvKey(), {})));
+  ASSERT_TRUE(WaitUntil([&] {
+    std::lock_guard<std::mutex> lock(mu);
+    return !published.empty();
+  }));
+  std::lock_guard<std::mutex> lock(mu);
+  auto sent = lattice::DecodeLinkDefinition(published[0].data);
+  ASSERT_TRUE(Ok(sent));
+  EXPECT_EQ(*sent, (LinkDefinition{std::string(kKvCounterKey), KvKey(), "wasmcloud:keyvalue",
+                                   "default", {}}));
 }
 
 // ---------------------------------------------------------------------------------------

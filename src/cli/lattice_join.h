@@ -1,0 +1,27 @@
+// What `wasmcloud up` and `wasmcloud call` give a host to join a lattice over NATS
+// (--rpc-host and the options beside it, docs/configuration.md): the connection, the
+// transport and the lattice data bucket. Without --rpc-host: nothing (single-player).
+#pragma once
+
+#include <memory>
+
+#include "core/status.h"
+#include "host/host.h"
+#include "host/host_config.h"
+#include "nats/nats_connection.h"
+
+namespace wasmcloud::cli {
+
+struct JoinedLattice {
+  std::shared_ptr<nats::NatsConnection> rpc;  // null in single-player mode
+  host::LatticeOptions options;
+  std::string description;  // "lattice default on nats://127.0.0.1:4222", or "single-player"
+};
+
+// Connects (within a bounded time) and binds or creates the lattice data bucket. The
+// connection is named after the host's key, so `config.host_seed` is set to a new seed
+// when it was empty. Errors: the server cannot be reached, refuses the credentials, or
+// has no JetStream; each says which and how to fix it.
+Result<JoinedLattice> JoinLattice(host::HostConfig& config);
+
+}  // namespace wasmcloud::cli

@@ -1,0 +1,199 @@
+// Separate `wasmcloud up` processes joined into one lattice through a real nats-server
+// with JetStream (started by the test on a free port, store in a temporary directory):
+// an actor on host B answers a call made through another host, pinger reaches ponger on
+// another host by its call alias, a link set on host A binds the keyvalue provider on
+// host B and kvcounter on A counts there over HTTP, a host started late sees the link,
+// the provider moved from B to C is bound on C, and lattices with other names on the
+// same server see none of it.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/bytes.h"
+#include "providers/messaging/nats_server.h"
+#include "support/run_command.h"
+#include "support/up_process.h"
+#include "wire/http.h"
+
+namespace wasmcloud {
+namespace {
+
+using messaging::testing::NatsServer;
+using testing::FixturePath;
+using testing::RunCommand;
+using testing::UpProcess;
+using testing::WasmcloudBinary;
+
+constexpr char kEcho[] = "MBCFOPM6JW2APJLXJD3Z5O4CN7CPYJ2B4FTKLJUR5YR5MITIU7HD3WD5";
+constexpr char kKvCounter[] = "MCFMFDWFHGKELOXPCNCDXKK5OFLHBVEWRAOXR5JSQUD2TOFRE3DFPM7E";
+constexpr char kPinger[] = "MB2ZOJXL67TBHKRPHX6EE3PUAX7QASN3SDX4ALNPO272HB42IBYUA6BV";
+constexpr char kHealthRequest[] = "81ab706c616365686f6c646572c3";
+constexpr char kHealthResponse[] = "82a76865616c746879c3a76d657373616765a0";
+
+class LatticeCliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (NatsServer::Binary().empty()) GTEST_SKIP() << "no nats-server";
+    auto server = NatsServer::Start({"-js", "-sd", dir_ + "/js"});
+    ASSERT_TRUE(server.ok()) << server.status().message();
+    server_ = std::move(*server);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  std::vector<std::string> Lattice(const std::string& name = "default") const {
+    return {"--rpc-host", "127.0.0.1", "--rpc-port", std::to_string(server_->port()),
+            "--nsprefix", name};
+  }
+  std::string Write(const std::string& name, const std::string& text) const {
+    std::string p = dir_ + "/" + name;
+    std::ofstream(p) << text;
+    return p;
+  }
+  // `wasmcloud up` with a manifest, in the lattice; returns once it runs.
+  std::unique_ptr<UpProcess> Up(const std::string& manifest_text, const std::string& lattice = "default") {
+    std::vector<std::string> args = {"up", "--manifest",
+                                     Write("m" + std::to_string(++manifests_) + ".yaml", manifest_text)};
+    for (const auto& a : Lattice(lattice)) args.push_back(a);
+    auto up = std::make_unique<UpProcess>(args);
+    EXPECT_TRUE(up->WaitFor("running until SIGINT or SIGTERM")) << up->log();
+    return up;
+  }
+  // `wasmcloud call` through a host of its own in the lattice (with `manifest_text`).
+  testing::CommandResult Call(const std::string& manifest_text, const std::string& actor,
+                              const std::string& op, const std::string& hex,
+                              const std::string& lattice = "default") {
+    std::vector<std::string> args = {WasmcloudBinary(), "call", "--manifest",
+                                     Write("c" + std::to_string(++manifests_) + ".yaml", manifest_text),
+                                     actor, op, "--data-hex", hex, "--hex"};
+    for (const auto& a : Lattice(lattice)) args.push_back(a);
+    return RunCommand(args);
+  }
+
+  std::string dir_ = testing::MakeTempDir();
+  std::unique_ptr<NatsServer> server_;
+  int manifests_ = 0;
+};
+
+std::string HttpGetHex(const std::string& path) {
+  wire::HttpRequest r;
+  r.method = "GET";
+  r.path = path;
+  return HexEncode(wire::Encode(r));
+}
+
+// The body of an httpserver Response given as hex.
+std::string BodyOfHex(const std::string& hex_line) {
+  std::string hex = hex_line;
+  while (!hex.empty() && (hex.back() == '\n' || hex.back() == '\r')) hex.pop_back();
+  auto bytes = HexDecode(hex);
+  if (!bytes.ok()) return "not hex: " + hex_line;
+  auto r = wire::DecodeHttpResponse(*bytes);
+  if (!r.ok()) return "not a Response: " + r.status().message();
+  return std::string(AsChars(r->body));
+}
+
+TEST_F(LatticeCliTest, ActorsOnAnotherHostAnswerByKeyAndByCallAlias) {
+  auto b = Up("actors:\n  - " + FixturePath("wc-host-0.18/echo.wasm") + "\n  - " +
+              FixturePath("wc-host-0.18/ponger.wasm") + "\n");
+  // The calling host runs nothing of its own: echo answers from host B, byte for byte.
+  auto health = Call("actors: []\n", kEcho, "HealthRequest", kHealthRequest);
+  ASSERT_EQ(health.exit_code, 0) << health.err << b->log();
+  EXPECT_EQ(health.out, std::string(kHealthResponse) + "\n");
+  wire::HttpRequest narf;
+  narf.method = "GET";
+  narf.body = ToBytes("NARF");
+  auto echoed = Call("actors: []\n", kEcho, "HandleRequest", HexEncode(wire::Encode(narf)));
+  ASSERT_EQ(echoed.exit_code, 0) << echoed.err;
+  EXPECT_EQ(BodyOfHex(echoed.out),
+            R"({"method":"GET","path":"","query_string":"","headers":{},"body":[78,65,82,70]})");
+  // Pinger runs in the calling host; ponger, which it calls by alias, on B.
+  auto pinged = Call("actors:\n  - " + FixturePath("wc-host-0.18/pinger.wasm") + "\n", kPinger,
+                     "HandleRequest", HttpGetHex("/foobar"));
+  ASSERT_EQ(pinged.exit_code, 0) << pinged.err;
+  EXPECT_EQ(BodyOfHex(pinged.out), R"({"value":53})");
+  // Another lattice on the same server sees none of it.
+  auto other = Call("actors: []\n", kEcho, "HealthRequest", kHealthRequest, "other");
+  EXPECT_EQ(other.exit_code, 1) << other.out;
+  EXPECT_NE(other.err.find("not running on this host or any host of lattice other"),
+            std::string::npos)
+      << other.err;
+  EXPECT_EQ(b->Stop(SIGTERM), 0) << b->log();
+}
+
+TEST_F(LatticeCliTest, ALinkSetOnABindsTheProviderOnBAndMovesWithIt) {
+  const std::string build = WC_BUILD_DIR;
+  auto inspect = RunCommand({WasmcloudBinary(), "par", "inspect",
+                             build + "/providers/keyvalue.par.gz", "-o", "json"});
+  ASSERT_EQ(inspect.exit_code, 0) << inspect.err;
+  const std::string provider = nlohmann::json::parse(inspect.out).value("sub", "");
+  ASSERT_EQ(provider.size(), 56u);
+  const int port = testing::FreeLoopbackPort();
+  ASSERT_GT(port, 0);
+
+  // B runs the keyvalue provider (in memory); A runs kvcounter behind an HTTP server and
+  // links kvcounter to B's provider.
+  auto b = Up("capabilities:\n  - image_ref: " + build + "/providers/keyvalue.par.gz\n");
+  auto a = Up("actors:\n  - " + FixturePath("wc-host-0.18/kvcounter.wasm") +
+              "\ncapabilities:\n  - image_ref: " + build + "/providers/httpserver.par.gz\n" +
+              "links:\n  - actor: " + kKvCounter +
+              "\n    contract_id: wasmcloud:httpserver\n    values:\n      ADDRESS: 127.0.0.1\n"
+              "      PORT: \"" +
+              std::to_string(port) + "\"\n  - actor: " + kKvCounter +
+              "\n    contract_id: wasmcloud:keyvalue\n    provider_id: " + provider + "\n");
+  EXPECT_EQ(a->log().find("failed"), std::string::npos) << a->log();
+  const std::string url = "http://127.0.0.1:" + std::to_string(port) + "/counter";
+  for (int i = 1; i <= 3; ++i) {
+    auto r = RunCommand({"curl", "-sS", "--max-time", "10", url});
+    ASSERT_EQ(r.exit_code, 0) << r.err << a->log() << b->log();
+    EXPECT_EQ(r.out, "{\"counter\":" + std::to_string(i) + "}") << a->log() << b->log();
+  }
+
+  // A host that joins late sees the link (it logs the lattice's links at start).
+  auto c = Up("actors: []\n");
+  EXPECT_NE(c->log().find("link " + std::string(kKvCounter) + " -> wasmcloud:keyvalue (default) -> " +
+                          provider),
+            std::string::npos)
+      << c->log();
+
+  // The provider stops on B and starts on C: C binds it to the link and it counts there
+  // (a new in-memory store: from 1 again).
+  EXPECT_EQ(b->Stop(SIGTERM), 0) << b->log();
+  auto c2 = Up("capabilities:\n  - image_ref: " + build + "/providers/keyvalue.par.gz\n");
+  auto r = RunCommand({"curl", "-sS", "--max-time", "10", url});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "{\"counter\":1}") << a->log() << c2->log();
+  EXPECT_EQ(a->Stop(SIGTERM), 0) << a->log();
+  EXPECT_EQ(c->Stop(SIGTERM), 0);
+  EXPECT_EQ(c2->Stop(SIGTERM), 0) << c2->log();
+}
+
+TEST_F(LatticeCliTest, NoServerOrNoJetStreamIsAClearError) {
+  // A port nothing listens on.
+  const int port = testing::FreeLoopbackPort();
+  auto r = RunCommand({WasmcloudBinary(), "call", "--manifest", Write("e.yaml", "actors: []\n"),
+                       kEcho, "HealthRequest", "--data-hex", kHealthRequest, "--rpc-host",
+                       "127.0.0.1", "--rpc-port", std::to_string(port)});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("cannot join lattice default (is nats-server running at nats://127.0.0.1:" +
+                       std::to_string(port) + "?)"),
+            std::string::npos)
+      << r.err;
+  // A server without JetStream.
+  auto plain = NatsServer::Start();
+  ASSERT_TRUE(plain.ok());
+  auto nojs = RunCommand({WasmcloudBinary(), "call", "--manifest", Write("e2.yaml", "actors: []\n"),
+                          kEcho, "HealthRequest", "--data-hex", kHealthRequest, "--rpc-host",
+                          "127.0.0.1", "--rpc-port", std::to_string((*plain)->port())});
+  EXPECT_EQ(nojs.exit_code, 2);
+  EXPECT_NE(nojs.err.find("JetStream"), std::string::npos) << nojs.err;
+}
+
+}  // namespace
+}  // namespace wasmcloud
