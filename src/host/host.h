@@ -109,8 +109,15 @@ struct LatticeOptions {
   std::shared_ptr<lattice::Transport> transport;
   // Links, claims, OCI references and call aliases. Null: a private MemoryKvBucket.
   std::shared_ptr<lattice::KvBucket> bucket;
-  // Where host, actor, provider and link events go. Null: nowhere.
+  // Where host, actor, provider and link events go (also, with a transport, published on
+  // the lattice's event subjects). Null: only the lattice's subjects, if any.
   std::shared_ptr<lattice::EventSink> events;
+  // The control interface (0.18 subjects) and the event subjects are served on this one
+  // (0.18 --control-host / --control-*). Null: on `transport`.
+  std::shared_ptr<lattice::Transport> control_transport;
+  // How often the heartbeat event goes out (0.18 HEARTBEAT_INTERVAL_S: 30 s); the first one
+  // interval after Start. Zero: no heartbeat. Only with a transport.
+  std::chrono::milliseconds heartbeat_interval{30000};
   // Deadline of a call that goes to another host (lattice.md: 2 s).
   std::chrono::milliseconds rpc_timeout{2000};
   // Whose invocations this host accepts, and how old one may be without `exp`.

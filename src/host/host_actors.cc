@@ -163,6 +163,9 @@ Status HostCore::UpdateActor(std::string_view actor_id, ByteView bytes,
     return PermissionDenied("Permission denied starting actor. (the authorizer refused " +
                             next->DisplayName() + ")");
   }
+  Publish(lattice::kActorUpdateBegan, {{"public_key", next->public_key},
+                                       {"old_revision", running->revision()},
+                                       {"new_revision", next->revision()}});
   Log(LogLevel::kInfo, kLog,
       "live update of actor " + next->DisplayName() + " from revision " +
           std::to_string(running->revision()) + " to " + std::to_string(next->revision()));

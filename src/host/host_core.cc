@@ -14,6 +14,7 @@
 #include "lattice/subjects.h"
 #include "provider/extras.h"
 #include "provider/logging.h"
+#include "wire/core.h"
 
 namespace wasmcloud::host {
 namespace {
@@ -76,12 +77,20 @@ actor::LoadOptions HostCore::LoadOptions() const {
 }
 
 void HostCore::Publish(const char* type, nlohmann::json data) {
-  if (!lattice_.events) return;
+  if (!lattice_.events && !event_publisher_) return;
   lattice::LatticeEvent event;
   event.type = type;
   event.host_id = id_;
   event.time_ms = UnixMillis();
   event.data = std::move(data);
+  if (event_publisher_) {
+    if (lattice_.events) {
+      event_publisher_->Publish(event);
+    } else {
+      event_publisher_->Publish(std::move(event));
+      return;
+    }
+  }
   lattice_.events->Publish(std::move(event));
 }
 
@@ -93,6 +102,8 @@ Status HostCore::Start() {
   }
   started_at_ = std::chrono::steady_clock::now();
   auto fail = [&](Status s) {
+    if (heartbeat_) heartbeat_->Stop();
+    if (control_server_) control_server_->Stop();
     if (legacy_) legacy_->Stop();
     if (rpc_server_) rpc_server_->Stop();
     if (store_) store_->Stop();
@@ -195,6 +206,17 @@ Status HostCore::Start() {
     if (Status s = legacy_->Start(); !s.ok()) {
       return fail(s.WithContext("cannot subscribe to the 0.18 link subjects"));
     }
+    std::shared_ptr<lattice::Transport> control =
+        lattice_.control_transport ? lattice_.control_transport : lattice_.transport;
+    event_publisher_ = std::make_shared<EventPublisher>(control, lattice_.name);
+    ControlServerOptions control_options;
+    control_options.lattice_name = lattice_.name;
+    control_options.host_id = id_;
+    control_options.live_updates = config_.allow_live_updates;
+    control_server_ = std::make_unique<ControlServer>(control, control_options, *this, *store_);
+    if (Status s = control_server_->Start(); !s.ok()) {
+      return fail(s.WithContext("cannot serve the control interface"));
+    }
   }
   // Every component exists: the API may be used from here on (the built-in providers are
   // started through it).
@@ -207,6 +229,14 @@ Status HostCore::Start() {
       "host " + id_ + " started with " + std::to_string(workers) + " worker(s) in lattice " +
           lattice_.name + (lattice_.transport ? "" : " (single-player: no lattice transport)"));
   Publish(lattice::kHostStarted, {{"labels", Labels()}});
+  if (lattice_.transport && lattice_.heartbeat_interval.count() > 0) {
+    HeartbeatOptions beat;
+    beat.interval = lattice_.heartbeat_interval;
+    heartbeat_ = std::make_unique<Heartbeat>(
+        beat, [this] { return HealthChecks(); },
+        [this](nlohmann::json health) { PublishHeartbeat(std::move(health)); });
+    heartbeat_->Start();
+  }
   return Status::Ok();
 }
 
@@ -248,6 +278,10 @@ Status HostCore::Stop() {
     return expected == State::kStarting ? FailedPrecondition("the host is still starting")
                                         : Status::Ok();
   }
+  // No new control commands (those running in the background end: the host is no
+  // longer running), no heartbeat.
+  if (control_server_) control_server_->Stop();
+  if (heartbeat_) heartbeat_->Stop();
   // No new invocations from the lattice; those already queued run to the end.
   if (rpc_server_) rpc_server_->Stop();
   if (legacy_) legacy_->Stop();
@@ -272,7 +306,71 @@ Status HostCore::Stop() {
   if (pool_) pool_->Shutdown();
   Log(LogLevel::kInfo, kLog, "host " + id_ + " stopped");
   Publish(lattice::kHostStopped, nlohmann::json::object());
+  if (event_publisher_) event_publisher_->Stop();  // sends what is queued, HostStopped last
   return Status::Ok();
+}
+
+std::vector<HealthCheck> HostCore::HealthChecks() {
+  std::vector<HealthCheck> checks;
+  std::weak_ptr<HostCore> weak = weak_from_this();
+  for (const auto& m : actors_.All()) {
+    checks.push_back({m->public_key, [weak, pk = m->public_key]() -> Status {
+                        auto self = weak.lock();
+                        if (!self) return Unavailable("the host stopped");
+                        auto r = self->CallActor(pk, "HealthRequest",
+                                                 wire::Encode(wire::HealthRequest{true}));
+                        if (!r.ok()) return Unavailable(std::string(kNoHealthResponse) + ": " +
+                                                        r.status().message());
+                        auto h = wire::DecodeHealthResponse(*r);
+                        if (!h.ok()) {
+                          return Malformed(
+                              "Failed to de-serialize health check response from target");
+                        }
+                        if (!h->healthy) return Unavailable(h->message);
+                        return Status::Ok();
+                      }});
+  }
+  for (const auto& e : providers_.All()) {
+    checks.push_back({e->public_key, [e]() -> Status {
+                        std::lock_guard<std::mutex> lock(e->control_mu);
+                        return e->Guard([&] { return e->provider->Health(); });
+                      }});
+  }
+  return checks;
+}
+
+void HostCore::PublishHeartbeat(nlohmann::json health) {
+  lattice::HostInventory inv = Inventory();
+  nlohmann::json actors = nlohmann::json::array();
+  for (const auto& a : inv.actors) {
+    nlohmann::json x = {{"id", a.id}, {"revision", a.revision}};
+    if (a.image_ref) x["image_ref"] = *a.image_ref;
+    if (a.name) x["name"] = *a.name;
+    actors.push_back(std::move(x));
+  }
+  nlohmann::json providers = nlohmann::json::array();
+  for (const auto& p : inv.providers) {
+    nlohmann::json x = {{"id", p.id},
+                        {"contract_id", p.contract_id},
+                        {"link_name", p.link_name},
+                        {"revision", p.revision}};
+    if (p.image_ref) x["image_ref"] = *p.image_ref;
+    if (p.name) x["name"] = *p.name;
+    providers.push_back(std::move(x));
+  }
+  nlohmann::json claims = nlohmann::json::array();
+  if (store_) {
+    for (const auto& [pk, c] : store_->AllClaims()) {
+      auto j = nlohmann::json::parse(crypto::ToJson(c), nullptr, false);
+      if (!j.is_discarded()) claims.push_back(std::move(j));
+    }
+  }
+  Publish(lattice::kHostHeartbeat, {{"uptime_seconds", Summary().uptime_seconds},
+                                    {"labels", inv.labels},
+                                    {"actors", std::move(actors)},
+                                    {"providers", std::move(providers)},
+                                    {"claims", std::move(claims)},
+                                    {"entities", std::move(health)}});
 }
 
 void HostCore::SetAuthorizer(std::shared_ptr<Authorizer> authorizer) {

@@ -22,7 +22,10 @@
 #include "core/thread_pool.h"
 #include "crypto/nkeys.h"
 #include "host/actor_table.h"
+#include "host/control_server.h"
 #include "host/dispatcher.h"
+#include "host/event_publisher.h"
+#include "host/heartbeat.h"
 #include "host/host.h"
 #include "host/legacy_subjects.h"
 #include "host/link_binder.h"
@@ -117,6 +120,9 @@ class HostCore : public std::enable_shared_from_this<HostCore>, public lattice::
   // Records a started or updated actor in the lattice data (claims, alias, OCI ref).
   Status Advertise(const actor::ActorModule& module);
   void Publish(const char* type, nlohmann::json data);
+  // The health checks of every local actor and provider, and the heartbeat event.
+  std::vector<HealthCheck> HealthChecks();
+  void PublishHeartbeat(nlohmann::json health);
   Status ApplyManifestLink(const ManifestLink& link);
 
   const HostConfig config_;
@@ -141,6 +147,9 @@ class HostCore : public std::enable_shared_from_this<HostCore>, public lattice::
   std::unique_ptr<Dispatcher> dispatcher_;
   std::unique_ptr<RpcServer> rpc_server_;        // null without a transport
   std::unique_ptr<LegacySubjects> legacy_;       // null without a transport
+  std::shared_ptr<EventPublisher> event_publisher_;  // null without a transport
+  std::unique_ptr<ControlServer> control_server_;    // null without a transport
+  std::unique_ptr<Heartbeat> heartbeat_;             // null without a transport or interval
   // The authorizer as last set (also before Start), and whether the dispatcher exists to
   // take it.
   std::mutex authorizer_mu_;

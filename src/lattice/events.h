@@ -26,7 +26,9 @@ inline constexpr const char* kHostStopped = "host_stopped";
 inline constexpr const char* kActorStarted = "actor_started";
 // data: {public_key}
 inline constexpr const char* kActorStopped = "actor_stopped";
-// data: {public_key, old_revision, new_revision, image_ref?}
+// data: {public_key, old_revision, new_revision} (a live update starts: 0.18 ActorUpdateBegan)
+inline constexpr const char* kActorUpdateBegan = "actor_update_began";
+// data: {public_key, old_revision, new_revision, image_ref?} (done: ActorUpdateCompleted)
 inline constexpr const char* kActorUpdated = "actor_updated";
 // data: {public_key, contract_id, link_name, image_ref?}
 inline constexpr const char* kProviderStarted = "provider_started";
@@ -36,6 +38,10 @@ inline constexpr const char* kProviderStopped = "provider_stopped";
 inline constexpr const char* kLinkdefSet = "linkdef_set";
 // data: {id, actor_id, provider_id, contract_id, link_name}
 inline constexpr const char* kLinkdefDeleted = "linkdef_deleted";
+// data: {uptime_seconds, labels, actors: [{id, image_ref?, name?, revision}], providers:
+// [{id, contract_id, link_name, image_ref?, name?, revision}], claims: [claims JSON of
+// every actor in the lattice data], entities: {pk: "Running" | {"Unhealthy": message}}}
+inline constexpr const char* kHostHeartbeat = "host_heartbeat";
 
 struct LatticeEvent {
   std::string type;

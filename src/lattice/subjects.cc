@@ -79,6 +79,12 @@ std::string EventSubject(std::string_view ns, std::string_view type) {
   return "wasmbus.evt." + std::string(ns) + "." + std::string(type);
 }
 
+std::string ControlSubject(std::string_view ns, std::string_view suffix) {
+  return "wasmbus.ctl." + std::string(ns) + "." + std::string(suffix);
+}
+
+std::string ControlQueueGroup(std::string_view ns) { return "wasmbus.ctl." + std::string(ns); }
+
 std::string LatticeBucketName(std::string_view ns) { return "LATTICEDATA_" + std::string(ns); }
 
 }  // namespace wasmcloud::lattice

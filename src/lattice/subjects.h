@@ -33,6 +33,12 @@ std::string ClaimsSubject(std::string_view ns);
 // (CloudEvents).
 std::string LegacyEventsSubject(std::string_view ns);
 std::string EventSubject(std::string_view ns, std::string_view type);
+// The 0.18 control interface (spec §7.5): wasmbus.ctl.{ns}.{suffix}, e.g. "get.hosts",
+// "cmd.{host}.la". ControlQueueGroup is the queue group of get.links and get.claims (one
+// host answers), "wasmbus.ctl.{ns}".
+std::string ControlSubject(std::string_view ns, std::string_view suffix);
+std::string ControlQueueGroup(std::string_view ns);
+
 // The lattice data bucket: LATTICEDATA_{ns}.
 std::string LatticeBucketName(std::string_view ns);
 

@@ -1,0 +1,70 @@
+// The 0.18 control interface on a lattice transport (spec §7.5, lattice.md "Subjects"):
+// wasmbus.ctl.{ns}.get.hosts, get.{host}.inv, get.links, get.claims (the last two in
+// queue group wasmbus.ctl.{ns}: one host answers), cmd.{host}.{la,sa,lp,sp,upd},
+// auction.actor and auction.provider. JSON in and out (lattice/control_json.h); the
+// answers come from a ControlHandler (the host) and the lattice data.
+//
+// Threads: each message is handed from the transport's thread to this server's pool
+// (2 threads, bounded queue; when full, a command is answered "host busy" and a query is
+// dropped). `la`, `lp` and `upd` are acknowledged as 0.18 did, before the registry is
+// asked, and run afterwards as background tasks; their outcome is logged (and the host's
+// events say what started). Stop waits for those tasks.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "core/thread_pool.h"
+#include "lattice/control.h"
+#include "lattice/lattice_store.h"
+#include "lattice/transport.h"
+
+namespace wasmcloud::host {
+
+struct ControlServerOptions {
+  std::string lattice_name = "default";
+  std::string host_id;
+  // Whether `upd` can succeed here (--allow-live-updates): without it, the ack says
+  // accepted=false instead of accepting an update that would fail.
+  bool live_updates = false;
+  unsigned threads = 2;
+  size_t max_queued = 256;
+};
+
+class ControlServer {
+ public:
+  ControlServer(std::shared_ptr<lattice::Transport> transport, ControlServerOptions options,
+                lattice::ControlHandler& handler, const lattice::LatticeStore& store);
+  ~ControlServer();  // Stop()
+
+  // Subscribes to every subject, and returns once the server has them (Flush).
+  Status Start();
+  // Unsubscribes, finishes the messages already received, waits for the commands running
+  // in the background. Idempotent; not from one of this server's threads.
+  void Stop();
+
+ private:
+  enum class Kind { kHosts, kInventory, kLinks, kClaims, kCommand, kActorAuction,
+                    kProviderAuction };
+  void OnMessage(Kind kind, lattice::Message message);
+  void Handle(Kind kind, const lattice::Message& message);
+  void HandleCommand(const lattice::Message& message);
+  void Reply(const lattice::Message& request, const std::string& json);
+  // Runs `task` after the ack, on a thread of its own; Stop waits for it.
+  void RunInBackground(std::function<void()> task);
+
+  std::shared_ptr<lattice::Transport> transport_;
+  const ControlServerOptions options_;
+  lattice::ControlHandler& handler_;
+  const lattice::LatticeStore& store_;
+  ThreadPool executor_;
+  BackgroundTasks commands_;
+  std::mutex mu_;
+  std::vector<std::unique_ptr<lattice::Subscription>> subscriptions_;
+  bool stopped_ = false;
+};
+
+}  // namespace wasmcloud::host

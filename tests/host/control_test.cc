@@ -1,0 +1,409 @@
+// The 0.18 control interface, events and heartbeat of hosts on an in-process lattice (a
+// shared MemoryTransport), seen as a 0.18 client sees them: JSON requests on
+// wasmbus.ctl.{ns}.*, JSON replies, PublishedEvents on wasmbus.ctl.{ns}.events and
+// CloudEvents on wasmbus.evt.{ns}.{type}. (The same over NATS, from a client written in
+// another language: tests/cli/ctl018_client_test.)
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/bytes.h"
+#include "crypto/nkeys.h"
+#include "host/host.h"
+#include "host/test_providers.h"
+#include "lattice/control_json.h"
+#include "lattice/memory_kv_bucket.h"
+#include "lattice/memory_transport.h"
+#include "lattice/subjects.h"
+#include "support/run_command.h"
+#include "support/status_assert.h"
+#include "wasm/v8/v8_engine.h"
+
+namespace wasmcloud::host {
+namespace {
+
+using ::testing::HasSubstr;
+using wasmcloud::testing::Ok;
+using Json = nlohmann::json;
+
+constexpr std::string_view kEchoKey = "MBCFOPM6JW2APJLXJD3Z5O4CN7CPYJ2B4FTKLJUR5YR5MITIU7HD3WD5";
+
+const Bytes& Echo() {
+  static Bytes bytes = [] {
+    auto b = ReadFile(testing::FixturePath("wc-host-0.18/echo.wasm"));
+    EXPECT_TRUE(b.ok());
+    return b.ok() ? *b : Bytes{};
+  }();
+  return bytes;
+}
+
+wasm::EngineFactory SharedEngine() {
+  static std::shared_ptr<wasm::Engine> engine = [] {
+    auto e = wasm::CreateV8Engine();
+    EXPECT_TRUE(e.ok());
+    return e.ok() ? *e : nullptr;
+  }();
+  return [](const wasm::EngineConfig&) -> Result<std::shared_ptr<wasm::Engine>> { return engine; };
+}
+
+// Every message on a subject (wildcards allowed), as JSON.
+class Listener {
+ public:
+  Listener(lattice::Transport& t, const std::string& subject) {
+    auto sub = t.Subscribe(subject, "", [this](lattice::Message m) {
+      std::lock_guard lock(mu_);
+      messages_.push_back({m.subject, Json::parse(AsChars(m.data), nullptr, false)});
+      cv_.notify_all();
+    });
+    EXPECT_TRUE(Ok(sub));
+    if (sub.ok()) sub_ = std::move(*sub);
+  }
+  // Waits for a message whose JSON matches; returns it (null JSON after 10 s).
+  std::pair<std::string, Json> WaitFor(const std::function<bool(const std::string&, const Json&)>& match) {
+    std::unique_lock lock(mu_);
+    std::pair<std::string, Json> found{"", Json()};
+    cv_.wait_for(lock, std::chrono::seconds(10), [&] {
+      for (const auto& [s, j] : messages_) {
+        if (match(s, j)) {
+          found = {s, j};
+          return true;
+        }
+      }
+      return false;
+    });
+    return found;
+  }
+  std::vector<std::pair<std::string, Json>> All() {
+    std::lock_guard lock(mu_);
+    return messages_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<std::pair<std::string, Json>> messages_;
+  std::unique_ptr<lattice::Subscription> sub_;
+};
+
+class ControlTest : public ::testing::Test {
+ protected:
+  void TearDown() override {
+    for (auto& h : hosts_) (void)h->Stop();
+    hosts_.clear();
+    transport_->Close();
+  }
+
+  Host& AddHost(HostConfig config = {}, std::string lattice = "default",
+                std::chrono::milliseconds heartbeat = std::chrono::milliseconds(30000)) {
+    config.workers = 2;
+    config.log_level = LogLevel::kWarn;
+    LatticeOptions o;
+    o.name = lattice;
+    o.transport = transport_;
+    o.bucket = bucket(lattice);
+    o.heartbeat_interval = heartbeat;
+    hosts_.push_back(std::make_unique<Host>(config, SharedEngine(), std::move(o)));
+    Status s = hosts_.back()->Start();
+    EXPECT_TRUE(s.ok()) << s.message();
+    return *hosts_.back();
+  }
+  std::shared_ptr<lattice::MemoryKvBucket> bucket(const std::string& lattice) {
+    auto& b = buckets_[lattice];
+    if (!b) b = std::make_shared<lattice::MemoryKvBucket>(lattice::LatticeBucketName(lattice));
+    return b;
+  }
+
+  // One request, one reply, as JSON (null when none came).
+  Json Ask(const std::string& suffix, const std::string& body = "",
+           const std::string& lattice = "default") {
+    auto reply = transport_->Request(lattice::ControlSubject(lattice, suffix), AsBytes(body),
+                                     std::chrono::seconds(5));
+    if (!reply.ok()) return Json();
+    return Json::parse(AsChars(reply->data), nullptr, false);
+  }
+  // Scatter-gather: every reply that arrives within `window`.
+  std::vector<Json> Gather(const std::string& suffix, const std::string& body = "",
+                           const std::string& lattice = "default",
+                           std::chrono::milliseconds window = std::chrono::milliseconds(500)) {
+    const std::string inbox = "_INBOX.test." + std::to_string(++inbox_);
+    auto replies = std::make_shared<Listener>(*transport_, inbox);
+    EXPECT_TRUE(Ok(transport_->Publish(lattice::ControlSubject(lattice, suffix), AsBytes(body),
+                                       inbox)));
+    std::this_thread::sleep_for(window);  // the window of a scatter-gather, as clients use
+    std::vector<Json> out;
+    for (auto& [s, j] : replies->All()) out.push_back(j);
+    return out;
+  }
+
+  std::shared_ptr<lattice::MemoryTransport> transport_ =
+      std::make_shared<lattice::MemoryTransport>();
+  std::map<std::string, std::shared_ptr<lattice::MemoryKvBucket>> buckets_;
+  std::vector<std::unique_ptr<Host>> hosts_;
+  int inbox_ = 0;
+};
+
+TEST_F(ControlTest, EveryHostAnswersGetHostsAndEachItsOwnInventory) {
+  HostConfig labelled;
+  labelled.labels = {{"zone", "eu"}};
+  Host& a = AddHost(labelled);
+  Host& b = AddHost();
+  AddHost({}, "other");  // another lattice: never answers
+  ASSERT_TRUE(Ok(b.StartActor(Echo())));
+
+  std::vector<Json> hosts = Gather("get.hosts");
+  std::set<std::string> ids;
+  for (const Json& h : hosts) {
+    ASSERT_TRUE(h.is_object()) << h;
+    EXPECT_TRUE(h["uptime"].is_number_unsigned()) << h;
+    EXPECT_EQ(h.size(), 2u) << h;
+    ids.insert(h["id"].get<std::string>());
+  }
+  EXPECT_EQ(ids, (std::set<std::string>{a.id(), b.id()}));
+
+  Json inv = Ask("get." + b.id() + ".inv");
+  ASSERT_TRUE(inv.is_object()) << inv;
+  EXPECT_EQ(inv["host_id"], b.id());
+  EXPECT_EQ(inv["labels"]["hostcore.osfamily"], "unix");
+  ASSERT_EQ(inv["actors"].size(), 1u) << inv;
+  EXPECT_EQ(inv["actors"][0]["id"], kEchoKey);
+  EXPECT_TRUE(inv["actors"][0]["name"].is_string());
+  EXPECT_TRUE(inv["actors"][0]["revision"].is_number());
+  EXPECT_FALSE(inv["actors"][0].contains("image_ref")) << "None fields are left out, as 0.18";
+  bool extras = false;
+  for (const Json& p : inv["providers"]) {
+    extras |= p["id"] == std::string(kExtrasPublicKey) && p["link_name"] == "default";
+  }
+  EXPECT_TRUE(extras) << inv;
+  Json inv_a = Ask("get." + a.id() + ".inv");
+  EXPECT_EQ(inv_a["labels"]["zone"], "eu");
+  EXPECT_TRUE(inv_a["actors"].empty());
+}
+
+TEST_F(ControlTest, LinksAndClaimsComeFromTheLatticeDataOnceAcrossHosts) {
+  Host& a = AddHost();
+  Host& b = AddHost();
+  ASSERT_TRUE(Ok(b.StartActor(Echo())));
+  const std::string provider =
+      crypto::KeyPair::Generate(crypto::KeyType::kService).public_key_text();
+  ASSERT_TRUE(Ok(a.SetLink(kEchoKey, "wasmcloud:keyvalue", "", provider, {{"URL", "x"}})));
+
+  std::vector<Json> links = Gather("get.links");
+  ASSERT_EQ(links.size(), 1u) << "one host of the queue group answers";
+  ASSERT_EQ(links[0]["links"].size(), 1u) << links[0];
+  const Json& l = links[0]["links"][0];
+  EXPECT_EQ(l.dump(), Json::parse(R"({"actor_id":")" + std::string(kEchoKey) +
+                                  R"(","provider_id":")" + provider +
+                                  R"(","link_name":"default","contract_id":"wasmcloud:keyvalue","values":{"URL":"x"}})")
+                          .dump());
+
+  std::vector<Json> claims = Gather("get.claims");
+  ASSERT_EQ(claims.size(), 1u);
+  ASSERT_EQ(claims[0]["claims"].size(), 1u) << claims[0];
+  const Json& v = claims[0]["claims"][0]["values"];
+  EXPECT_EQ(v["sub"], kEchoKey);
+  EXPECT_EQ(v["caps"], "wasmcloud:httpserver");
+  EXPECT_TRUE(v["rev"].is_string());
+  EXPECT_TRUE(v["version"].is_string());
+  EXPECT_TRUE(v["iss"].get<std::string>().starts_with("A"));
+}
+
+TEST_F(ControlTest, StopCommandsAnswerAs018) {
+  Host& b = AddHost();
+  ASSERT_TRUE(Ok(b.StartActor(Echo())));
+  const std::string cmd = "cmd." + b.id() + ".";
+
+  Json ack = Ask(cmd + "sa", R"({"host_id":")" + b.id() + R"(","actor_ref":")" +
+                                 std::string(kEchoKey) + R"("})");
+  EXPECT_EQ(ack, Json::parse(R"({"failure":null})"));
+  EXPECT_TRUE(b.Actors().empty());
+  ack = Ask(cmd + "sa", R"({"host_id":")" + b.id() + R"(","actor_ref":")" + std::string(kEchoKey) +
+                            R"(","count":1})");
+  EXPECT_EQ(ack["failure"],
+            "Actor is either not running on this host or host controller unresponsive");
+
+  ack = Ask(cmd + "sp", R"({"host_id":")" + b.id() + R"(","provider_ref":")" +
+                            std::string(kExtrasPublicKey) +
+                            R"(","link_name":"default","contract_id":"wasmcloud:extras"})");
+  EXPECT_EQ(ack, Json::parse(R"({"failure":null})"));
+  ack = Ask(cmd + "sp", R"({"host_id":")" + b.id() + R"(","provider_ref":")" +
+                            std::string(kExtrasPublicKey) +
+                            R"(","link_name":"default","contract_id":"wasmcloud:extras"})");
+  EXPECT_EQ(ack["failure"], "Provider " + std::string(kExtrasPublicKey) +
+                                "/default is not running on this host");
+
+  // Bad requests get a failure that says what is wrong, never silence or a crash.
+  ack = Ask(cmd + "sa", "{not json");
+  EXPECT_THAT(ack["failure"].get<std::string>(), HasSubstr("not valid JSON"));
+  ack = Ask(cmd + "sa", R"({"actor_ref":7})");
+  EXPECT_THAT(ack["failure"].get<std::string>(), HasSubstr("\"actor_ref\" is not a string"));
+  ack = Ask(cmd + "la", "[]");
+  EXPECT_THAT(ack["failure"].get<std::string>(), HasSubstr("not a JSON object"));
+  EXPECT_EQ(ack["host_id"], b.id());
+}
+
+TEST_F(ControlTest, StartAndUpdateCommandsAreAcknowledgedFirst) {
+  HostConfig live;
+  live.allow_live_updates = true;
+  Host& a = AddHost();
+  Host& b = AddHost(live);
+  ASSERT_TRUE(Ok(a.StartActor(Echo())));
+  ASSERT_TRUE(Ok(b.StartActor(Echo())));
+
+  // Already running here: refused at once, with 0.18's text.
+  Json ack = Ask("cmd." + a.id() + ".la",
+                 R"({"actor_ref":")" + std::string(kEchoKey) + R"(","host_id":")" + a.id() + "\"}");
+  EXPECT_EQ(ack["failure"],
+            "Actor with image ref '" + std::string(kEchoKey) + "' is already running on this host");
+  EXPECT_EQ(ack["actor_ref"], kEchoKey);
+
+  // Not running: acknowledged before the registry is asked (none listens here), then the
+  // start fails in the background and nothing starts.
+  const std::string ref = "127.0.0.1:1/nothing/here:0.1.0";
+  ack = Ask("cmd." + a.id() + ".la", R"({"actor_ref":")" + ref + R"(","host_id":")" + a.id() + "\"}");
+  EXPECT_EQ(ack, Json::parse(R"({"host_id":")" + a.id() + R"(","actor_ref":")" + ref +
+                             R"(","failure":null})"));
+
+  // upd: only where the actor runs and live updates are allowed.
+  const std::string upd = R"({"host_id":"x","actor_id":")" + std::string(kEchoKey) +
+                          R"(","new_actor_ref":")" + ref + "\"}";
+  EXPECT_EQ(Ask("cmd." + a.id() + ".upd", upd), Json::parse(R"({"accepted":false})"))
+      << "live updates are off on A";
+  EXPECT_EQ(Ask("cmd." + b.id() + ".upd", upd), Json::parse(R"({"accepted":true})"));
+  EXPECT_EQ(Ask("cmd." + b.id() + ".upd", R"({"host_id":"x","actor_id":"MNOTRUNNING","new_actor_ref":"r:1"})"),
+            Json::parse(R"({"accepted":false})"));
+  // Stopping the hosts waits for the commands still running in the background.
+  ASSERT_TRUE(Ok(a.Stop()));
+  ASSERT_TRUE(Ok(b.Stop()));
+}
+
+TEST_F(ControlTest, OnlyQualifyingHostsAnswerAuctions) {
+  HostConfig eu, us;
+  eu.labels = {{"zone", "eu"}};
+  us.labels = {{"zone", "us"}};
+  Host& a = AddHost(eu);
+  Host& b = AddHost(us);
+  ASSERT_TRUE(Ok(b.StartActor(Echo())));
+
+  std::vector<Json> bids =
+      Gather("auction.actor", R"({"actor_ref":")" + std::string(kEchoKey) + R"(","constraints":{}})");
+  ASSERT_EQ(bids.size(), 1u) << "B runs echo: only A bids";
+  EXPECT_EQ(bids[0]["host_id"], a.id());
+  EXPECT_EQ(bids[0]["actor_ref"], kEchoKey);
+  EXPECT_EQ(bids[0]["constraints"], Json::object());
+
+  bids = Gather("auction.actor", R"({"actor_ref":"some/ref:1","constraints":{"zone":"us"}})");
+  ASSERT_EQ(bids.size(), 1u);
+  EXPECT_EQ(bids[0]["host_id"], b.id());
+  EXPECT_EQ(bids[0]["constraints"]["zone"], "us");
+  EXPECT_TRUE(Gather("auction.actor", R"({"actor_ref":"x:1","constraints":{"zone":"EU"}})").empty())
+      << "labels compare exactly";
+  EXPECT_TRUE(Gather("auction.actor", R"({"constraints":{}})").empty()) << "malformed: no bid";
+
+  bids = Gather("auction.provider",
+                R"({"provider_ref":")" + std::string(kExtrasPublicKey) +
+                    R"(","link_name":"other","constraints":{"zone":"eu"}})");
+  ASSERT_EQ(bids.size(), 1u);
+  EXPECT_EQ(bids[0], Json::parse(R"({"provider_ref":")" + std::string(kExtrasPublicKey) +
+                                 R"(","link_name":"other","host_id":")" + a.id() + "\"}"));
+  EXPECT_TRUE(Gather("auction.provider", R"({"provider_ref":")" + std::string(kExtrasPublicKey) +
+                                             R"(","link_name":"default","constraints":{}})")
+                  .empty())
+      << "extras runs under default on every host";
+}
+
+TEST_F(ControlTest, EventsArePublishedIn018AndCloudEventsForm) {
+  Listener legacy(*transport_, "wasmbus.ctl.default.events");
+  Listener cloud(*transport_, "wasmbus.evt.default.>");
+  Listener other(*transport_, "wasmbus.ctl.other.events");
+  HostConfig live;
+  live.allow_live_updates = true;
+  Host& a = AddHost(live);
+  auto started = legacy.WaitFor([&](auto&, const Json& j) { return j.value("event", Json()) == "HostStarted"; });
+  EXPECT_EQ(started.second["header"]["host_origin"], a.id());
+  EXPECT_TRUE(started.second["header"]["timestamp"].is_number_unsigned());
+
+  ASSERT_TRUE(Ok(a.StartActor(Echo())));
+  auto actor = legacy.WaitFor([](auto&, const Json& j) {
+    return j.contains("event") && j["event"].is_object() && j["event"].contains("ActorStarted");
+  });
+  EXPECT_EQ(actor.second["event"], Json::parse(R"({"ActorStarted":{"actor":")" +
+                                               std::string(kEchoKey) + R"(","image_ref":null}})"));
+  auto ce = cloud.WaitFor([](const std::string& s, const Json&) {
+    return s == "wasmbus.evt.default.actor_started";
+  });
+  EXPECT_EQ(ce.second["specversion"], "1.0");
+  EXPECT_EQ(ce.second["type"], "com.wasmcloud.lattice.actor_started");
+  EXPECT_EQ(ce.second["source"], a.id());
+  EXPECT_EQ(ce.second["data"]["public_key"], kEchoKey);
+  EXPECT_EQ(ce.second["id"].get<std::string>().size(), 36u);
+  EXPECT_TRUE(ce.second["time"].get<std::string>().ends_with("Z"));
+
+  // A live update (upstream echo_r0 → echo_r1): began, then completed.
+  constexpr std::string_view kEchoRevKey = "MDZKXB23KZOEWM7K47BNCX4IQXK7WZ3I3KL7UH6YVVWIUICAYLHCHHR6";
+  auto r0 = ReadFile(testing::FixturePath("wc-host-0.18/echo_r0.wasm"));
+  auto r1 = ReadFile(testing::FixturePath("wc-host-0.18/echo_r1.wasm"));
+  ASSERT_TRUE(Ok(r0));
+  ASSERT_TRUE(Ok(r1));
+  ASSERT_TRUE(Ok(a.StartActor(*r0)));
+  ASSERT_TRUE(Ok(a.UpdateActor(kEchoRevKey, *r1)));
+  auto began = legacy.WaitFor([](auto&, const Json& j) {
+    return j.contains("event") && j["event"].is_object() && j["event"].contains("ActorUpdateBegan");
+  });
+  EXPECT_EQ(began.second["event"]["ActorUpdateBegan"],
+            Json::parse(R"({"actor":")" + std::string(kEchoRevKey) +
+                        R"(","old_revision":0,"new_revision":1})"));
+  auto done = legacy.WaitFor([](auto&, const Json& j) {
+    return j.contains("event") && j["event"].is_object() &&
+           j["event"].contains("ActorUpdateCompleted");
+  });
+  EXPECT_EQ(done.second["event"]["ActorUpdateCompleted"]["new_revision"], 1);
+
+  ASSERT_TRUE(Ok(a.StopProvider(std::string(kExtrasPublicKey), "wasmcloud:extras", "default")));
+  auto stopped = legacy.WaitFor([](auto&, const Json& j) {
+    return j.contains("event") && j["event"].is_object() && j["event"].contains("ProviderStopped");
+  });
+  EXPECT_EQ(stopped.second["event"]["ProviderStopped"]["provider_id"], kExtrasPublicKey);
+  EXPECT_EQ(stopped.second["event"]["ProviderStopped"]["link_name"], "default");
+
+  ASSERT_TRUE(Ok(a.Stop()));
+  // Stop returns after its events were sent.
+  bool host_stopped = false;
+  for (auto& [s, j] : legacy.All()) host_stopped |= j.value("event", Json()) == "HostStopped";
+  EXPECT_TRUE(host_stopped);
+  EXPECT_TRUE(other.All().empty()) << "nothing reaches another lattice";
+}
+
+TEST_F(ControlTest, TheHeartbeatReportsEachEntitysHealth) {
+  Listener legacy(*transport_, "wasmbus.ctl.default.events");
+  Listener cloud(*transport_, "wasmbus.evt.default.host_heartbeat");
+  Host& a = AddHost({}, "default", std::chrono::milliseconds(200));
+  ASSERT_TRUE(Ok(a.StartActor(Echo())));
+  auto beat = legacy.WaitFor([&](auto&, const Json& j) {
+    return j.contains("event") && j["event"].is_object() && j["event"].contains("Heartbeat") &&
+           j["event"]["Heartbeat"]["entities"].contains(std::string(kEchoKey));
+  });
+  ASSERT_TRUE(beat.second.is_object()) << "no heartbeat with echo";
+  const Json& hb = beat.second["event"]["Heartbeat"];
+  EXPECT_EQ(hb["entities"][std::string(kEchoKey)], "Running");
+  EXPECT_EQ(hb["entities"][std::string(kExtrasPublicKey)], "Running");
+  bool echo_claims = false;
+  for (const Json& c : hb["claims"]) echo_claims |= c["sub"] == kEchoKey;
+  EXPECT_TRUE(echo_claims) << hb;
+  auto ce = cloud.WaitFor([](auto&, const Json& j) { return !j["data"]["actors"].empty(); });
+  EXPECT_EQ(ce.second["data"]["actors"][0]["id"], kEchoKey);
+  EXPECT_TRUE(ce.second["data"]["uptime_seconds"].is_number());
+}
+
+}  // namespace
+}  // namespace wasmcloud::host
