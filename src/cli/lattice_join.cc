@@ -41,37 +41,64 @@ Result<JoinedLattice> JoinLattice(host::HostConfig& config) {
   if (config.host_seed.empty()) config.host_seed = key.EncodedSeed();
 
   const std::string url = "nats://" + config.rpc_host + ":" + std::to_string(config.rpc_port);
-  nats::NatsConnectionOptions o;
-  o.servers = {url};
-  o.name = "wasmcloud:" + key.public_key_text() + ":rpc";
-  o.send_asap = true;  // it answers invocations: replies go out at once
-  o.connect_timeout = std::chrono::seconds(10);
-  o.credentials_file = config.rpc_credsfile;
-  if (!config.rpc_jwt.empty() && config.rpc_seed.empty()) {
-    return InvalidArgument("--rpc-jwt needs --rpc-seed (the seed that signs for the JWT's user)");
-  }
-  if (!config.rpc_seed.empty()) {
-    WC_ASSIGN_OR_RETURN(o.seed, ValueOrFile(config.rpc_seed, "--rpc-seed"));
-  }
-  if (!config.rpc_jwt.empty()) {
-    WC_ASSIGN_OR_RETURN(o.jwt, ValueOrFile(config.rpc_jwt, "--rpc-jwt"));
-  }
-  auto connection = nats::NatsConnection::Connect(o);
-  if (!connection.ok()) {
-    return connection.status().WithContext("cannot join lattice " + config.lattice_prefix +
-                                           " (is nats-server running at " + url + "?)");
-  }
+  auto connect = [&](const std::string& server, const std::string& role, const std::string& creds,
+                     const std::string& jwt, const std::string& seed,
+                     const std::string& flags) -> Result<std::shared_ptr<nats::NatsConnection>> {
+    nats::NatsConnectionOptions o;
+    o.servers = {server};
+    o.name = "wasmcloud:" + key.public_key_text() + ":" + role;
+    o.send_asap = true;  // it answers requests: replies go out at once
+    o.connect_timeout = std::chrono::seconds(10);
+    o.credentials_file = creds;
+    if (!jwt.empty() && seed.empty()) {
+      return InvalidArgument("--" + flags + "-jwt needs --" + flags +
+                             "-seed (the seed that signs for the JWT's user)");
+    }
+    if (!seed.empty()) {
+      WC_ASSIGN_OR_RETURN(o.seed, ValueOrFile(seed, "--" + flags + "-seed"));
+    }
+    if (!jwt.empty()) {
+      WC_ASSIGN_OR_RETURN(o.jwt, ValueOrFile(jwt, "--" + flags + "-jwt"));
+    }
+    auto c = nats::NatsConnection::Connect(o);
+    if (!c.ok()) {
+      return c.status().WithContext("cannot join lattice " + config.lattice_prefix +
+                                    " (is nats-server running at " + server + "?)");
+    }
+    return *c;
+  };
+  WC_ASSIGN_OR_RETURN(std::shared_ptr<nats::NatsConnection> rpc,
+                      connect(url, "rpc", config.rpc_credsfile, config.rpc_jwt, config.rpc_seed,
+                              "rpc"));
+  // The control connection: its own server and credentials when given, else the RPC ones.
+  const std::string control_url =
+      "nats://" + (config.control_host.empty() ? config.rpc_host : config.control_host) + ":" +
+      std::to_string(config.control_port == 0 ? config.rpc_port : config.control_port);
+  const bool own_credentials = !config.control_credsfile.empty() || !config.control_jwt.empty() ||
+                               !config.control_seed.empty();
+  WC_ASSIGN_OR_RETURN(
+      std::shared_ptr<nats::NatsConnection> control,
+      own_credentials
+          ? connect(control_url, "ctl", config.control_credsfile, config.control_jwt,
+                    config.control_seed, "control")
+          : connect(control_url, "ctl", config.rpc_credsfile, config.rpc_jwt, config.rpc_seed,
+                    "rpc"));
   nats::NatsKvOptions kv;
   kv.replicas = static_cast<int>(config.lattice_replicas);
   kv.domain = config.js_domain;
-  auto bucket = nats::NatsKvBucket::Open(*connection, lattice::LatticeBucketName(config.lattice_prefix), kv);
+  auto bucket =
+      nats::NatsKvBucket::Open(rpc, lattice::LatticeBucketName(config.lattice_prefix), kv);
   if (!bucket.ok()) {
     return bucket.status().WithContext("cannot join lattice " + config.lattice_prefix);
   }
-  joined.rpc = *connection;
-  joined.options.transport = std::make_shared<nats::NatsTransport>(joined.rpc);
+  joined.rpc = rpc;
+  joined.control = control;
+  joined.options.transport = std::make_shared<nats::NatsTransport>(rpc);
+  joined.options.control_transport = std::make_shared<nats::NatsTransport>(control);
   joined.options.bucket = *bucket;
-  joined.description = "lattice " + config.lattice_prefix + " on " + url;
+  joined.options.heartbeat_interval = config.heartbeat_interval;
+  joined.description = "lattice " + config.lattice_prefix + " on " + url +
+                       (control_url == url ? "" : ", control on " + control_url);
   return joined;
 }
 

@@ -13,13 +13,16 @@
 namespace wasmcloud::cli {
 
 struct JoinedLattice {
-  std::shared_ptr<nats::NatsConnection> rpc;  // null in single-player mode
+  std::shared_ptr<nats::NatsConnection> rpc;      // null in single-player mode
+  std::shared_ptr<nats::NatsConnection> control;  // the control interface's and events'
   host::LatticeOptions options;
   std::string description;  // "lattice default on nats://127.0.0.1:4222", or "single-player"
 };
 
-// Connects (within a bounded time) and binds or creates the lattice data bucket. The
-// connection is named after the host's key, so `config.host_seed` is set to a new seed
+// Connects (within a bounded time) the RPC connection ("wasmcloud:{key}:rpc") and the
+// control connection ("wasmcloud:{key}:ctl", to --control-host/--control-port with the
+// --control-* credentials, each defaulting to the RPC one's), and binds or creates the
+// lattice data bucket. The connections are named after the host's key, so `config.host_seed` is set to a new seed
 // when it was empty. Errors: the server cannot be reached, refuses the credentials, or
 // has no JetStream; each says which and how to fix it.
 Result<JoinedLattice> JoinLattice(host::HostConfig& config);

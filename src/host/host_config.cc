@@ -217,7 +217,8 @@ Status ApplyLogLevel(HostConfig& config, std::string_view value) {
   return Status::Ok();
 }
 
-Status ApplyRpcHost(HostConfig& config, std::string_view value) {
+template <std::string HostConfig::*field>
+Status ApplyNatsHost(HostConfig& config, std::string_view value) {
   bool ok = !value.empty();
   for (char c : value) {
     auto u = static_cast<unsigned char>(c);
@@ -226,16 +227,27 @@ Status ApplyRpcHost(HostConfig& config, std::string_view value) {
   if (!ok) {
     return InvalidArgument("expected a host name or address such as 127.0.0.1, " + Got(value));
   }
-  config.rpc_host = std::string(value);
+  config.*field = std::string(value);
   return Status::Ok();
 }
 
-Status ApplyRpcPort(HostConfig& config, std::string_view value) {
+template <uint16_t HostConfig::*field>
+Status ApplyPort(HostConfig& config, std::string_view value) {
   uint64_t port;
   if (!ParseWholeNumber(value, 1, 65535, &port)) {
     return InvalidArgument("expected a port from 1 to 65535, " + Got(value));
   }
-  config.rpc_port = static_cast<uint16_t>(port);
+  config.*field = static_cast<uint16_t>(port);
+  return Status::Ok();
+}
+
+Status ApplyHeartbeatInterval(HostConfig& config, std::string_view value) {
+  uint64_t seconds;
+  if (!ParseWholeNumber(value, 0, 86400, &seconds)) {
+    return InvalidArgument("expected a number of seconds from 0 (no heartbeat) to 86400, " +
+                           Got(value));
+  }
+  config.heartbeat_interval = std::chrono::seconds(seconds);
   return Status::Ok();
 }
 
@@ -288,7 +300,7 @@ Status ApplySwitch(HostConfig& config, std::string_view value) {
   return Status::Ok();
 }
 
-constexpr std::array<ConfigOption, 26> kOptions = {{
+constexpr std::array<ConfigOption, 32> kOptions = {{
     {"--host-seed", "WASMCLOUD_HOST_SEED", "SEED|FILE",
      "Seed (SN...) of the host's key, or a file holding it; default: a new key at each start",
      false, &ApplyHostSeed},
@@ -335,9 +347,9 @@ constexpr std::array<ConfigOption, 26> kOptions = {{
      "Host log level: trace, debug, info, warn, error or off; default info", false, &ApplyLogLevel},
     {"--rpc-host", "RPC_HOST", "HOST",
      "NATS server of the lattice; without it the host runs alone (single-player)", false,
-     &ApplyRpcHost},
+     &ApplyNatsHost<&HostConfig::rpc_host>},
     {"--rpc-port", "RPC_PORT", "PORT", "Port of the lattice's NATS server; default 4222", false,
-     &ApplyRpcPort},
+     &ApplyPort<&HostConfig::rpc_port>},
     {"--rpc-jwt", "RPC_JWT", "JWT|FILE",
      "User JWT for the lattice's NATS connection, or a file holding it (with --rpc-seed)", false,
      &ApplySecret<&HostConfig::rpc_jwt>},
@@ -361,6 +373,24 @@ constexpr std::array<ConfigOption, 26> kOptions = {{
     {"--js-domain", "WASMCLOUD_JS_DOMAIN", "DOMAIN",
      "JetStream domain of the lattice data (leaf nodes); default: the server's own", false,
      &ApplyJsDomain},
+    {"--control-host", "CONTROL_HOST", "HOST",
+     "NATS server of the control interface's connection; default: the --rpc-host server", false,
+     &ApplyNatsHost<&HostConfig::control_host>},
+    {"--control-port", "CONTROL_PORT", "PORT",
+     "Port of the control interface's NATS server; default: --rpc-port", false,
+     &ApplyPort<&HostConfig::control_port>},
+    {"--control-jwt", "CONTROL_JWT", "JWT|FILE",
+     "User JWT for the control connection, or a file holding it (with --control-seed)", false,
+     &ApplySecret<&HostConfig::control_jwt>},
+    {"--control-seed", "CONTROL_SEED", "SEED|FILE",
+     "Nkey seed for the control connection, or a file holding it", false,
+     &ApplySecret<&HostConfig::control_seed>},
+    {"--control-credsfile", "CONTROL_CREDS", "FILE",
+     "NATS .creds file for the control connection; default: the RPC connection's credentials",
+     false, &ApplyPath<&HostConfig::control_credsfile>},
+    {"--heartbeat-interval", "HEARTBEAT_INTERVAL_S", "SECONDS",
+     "Seconds between heartbeat events in a lattice, 0 for none; default 30", false,
+     &ApplyHeartbeatInterval},
 }};
 
 }  // namespace

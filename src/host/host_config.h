@@ -93,6 +93,19 @@ struct HostConfig {
   unsigned lattice_replicas = 1;
   // The JetStream domain of the lattice data (leaf nodes). --js-domain, WASMCLOUD_JS_DOMAIN.
   std::string js_domain;
+  // The control interface's own NATS connection (0.18 parsed these and ignored them; they
+  // are honoured here). Empty host: the RPC server; port 0: the RPC port; no control
+  // credentials: the RPC ones. --control-host, CONTROL_HOST; --control-port,
+  // CONTROL_PORT; --control-jwt, CONTROL_JWT; --control-seed, CONTROL_SEED;
+  // --control-credsfile, CONTROL_CREDS.
+  std::string control_host;
+  uint16_t control_port = 0;
+  std::string control_jwt;
+  std::string control_seed;
+  std::string control_credsfile;
+  // How often the heartbeat event goes out; 0: never. --heartbeat-interval SECONDS,
+  // HEARTBEAT_INTERVAL_S (0.18's variable).
+  std::chrono::seconds heartbeat_interval{30};
 };
 
 // One setting of HostConfig as the command line and the environment name it.

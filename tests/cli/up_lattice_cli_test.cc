@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/bytes.h"
+#include "nats/nats_transport.h"
 #include "providers/messaging/nats_server.h"
 #include "support/run_command.h"
 #include "support/up_process.h"
@@ -172,6 +173,38 @@ TEST_F(LatticeCliTest, ALinkSetOnABindsTheProviderOnBAndMovesWithIt) {
   EXPECT_EQ(a->Stop(SIGTERM), 0) << a->log();
   EXPECT_EQ(c->Stop(SIGTERM), 0);
   EXPECT_EQ(c2->Stop(SIGTERM), 0) << c2->log();
+}
+
+// 0.18 parsed --control-host/--control-port and used the RPC server anyway; here the
+// control interface is served on the control server only.
+TEST_F(LatticeCliTest, TheControlInterfaceIsServedOnItsOwnServerWhenGiven) {
+  auto control = NatsServer::Start();
+  ASSERT_TRUE(control.ok()) << control.status().message();
+  std::vector<std::string> args = {"up", "--manifest", Write("ctl.yaml", "actors: []\n"),
+                                   "--control-host", "127.0.0.1", "--control-port",
+                                   std::to_string((*control)->port())};
+  for (const auto& a : Lattice()) args.push_back(a);
+  UpProcess up(args);
+  ASSERT_TRUE(up.WaitFor("running until SIGINT or SIGTERM")) << up.log();
+  EXPECT_NE(up.log().find(", control on nats://127.0.0.1:" + std::to_string((*control)->port())),
+            std::string::npos)
+      << up.log();
+
+  auto ask = [](int port) -> Result<lattice::Message> {
+    nats::NatsConnectionOptions o;
+    o.servers = {"nats://127.0.0.1:" + std::to_string(port)};
+    o.name = "test-client";
+    WC_ASSIGN_OR_RETURN(auto connection, nats::NatsConnection::Connect(o));
+    nats::NatsTransport t(connection);
+    return t.Request("wasmbus.ctl.default.get.hosts", {}, std::chrono::seconds(3));
+  };
+  auto on_control = ask((*control)->port());
+  ASSERT_TRUE(on_control.ok()) << on_control.status().message();
+  auto host = nlohmann::json::parse(AsChars(on_control->data), nullptr, false);
+  ASSERT_TRUE(host.is_object()) << AsChars(on_control->data);
+  EXPECT_TRUE(host["id"].get<std::string>().starts_with("N")) << host;
+  auto on_rpc = ask(server_->port());
+  EXPECT_EQ(on_rpc.status().code(), Code::kNotFound) << "nobody serves control on the RPC server";
 }
 
 TEST_F(LatticeCliTest, NoServerOrNoJetStreamIsAClearError) {

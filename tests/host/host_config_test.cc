@@ -48,7 +48,8 @@ std::set<std::string> ChangedFields(const HostConfig& a, const HostConfig& b) {
   // This binding stops compiling when HostConfig gains or loses a field: then this list,
   // the option table and docs/configuration.md need the new field too.
   [[maybe_unused]] const auto& [f1, f2, f3, f4, f5, f6, f7, f8, f9, f10, f11, f12, f13, f14, f15,
-                                f16, f17, f18, f19, f20, f21, f22, f23, f24, f25, f26] = a;
+                                f16, f17, f18, f19, f20, f21, f22, f23, f24, f25, f26, f27, f28, f29,
+                                f30, f31, f32] = a;
   std::set<std::string> out;
   if (a.host_seed != b.host_seed) out.insert("host_seed");
   if (a.workers != b.workers) out.insert("workers");
@@ -76,6 +77,12 @@ std::set<std::string> ChangedFields(const HostConfig& a, const HostConfig& b) {
   if (a.invocation_issuers != b.invocation_issuers) out.insert("invocation_issuers");
   if (a.lattice_replicas != b.lattice_replicas) out.insert("lattice_replicas");
   if (a.js_domain != b.js_domain) out.insert("js_domain");
+  if (a.control_host != b.control_host) out.insert("control_host");
+  if (a.control_port != b.control_port) out.insert("control_port");
+  if (a.control_jwt != b.control_jwt) out.insert("control_jwt");
+  if (a.control_seed != b.control_seed) out.insert("control_seed");
+  if (a.control_credsfile != b.control_credsfile) out.insert("control_credsfile");
+  if (a.heartbeat_interval != b.heartbeat_interval) out.insert("heartbeat_interval");
   return out;
 }
 
@@ -129,6 +136,12 @@ TEST(ConfigOptionsTest, NamesAreTheOnesTheHeaderGives) {
       {"--invocation-issuers", "WASMCLOUD_INVOCATION_ISSUERS", false, false},
       {"--lattice-replicas", "WASMCLOUD_LATTICE_REPLICAS", false, false},
       {"--js-domain", "WASMCLOUD_JS_DOMAIN", false, false},
+      {"--control-host", "CONTROL_HOST", false, false},
+      {"--control-port", "CONTROL_PORT", false, false},
+      {"--control-jwt", "CONTROL_JWT", false, false},
+      {"--control-seed", "CONTROL_SEED", false, false},
+      {"--control-credsfile", "CONTROL_CREDS", false, false},
+      {"--heartbeat-interval", "HEARTBEAT_INTERVAL_S", false, false},
   };
   auto options = ConfigOptions();
   ASSERT_EQ(options.size(), expected.size());
@@ -147,8 +160,11 @@ TEST(ConfigOptionsTest, FlagAndEnvironmentNamesAreUnique) {
   std::set<std::string_view> flags, envs;
   for (const ConfigOption& o : ConfigOptions()) {
     EXPECT_TRUE(o.flag.starts_with("--")) << o.flag;
-    // WASMCLOUD_*, or the names 0.18 read for the lattice's NATS connection (spec §8.2).
-    EXPECT_TRUE(o.env.starts_with("WASMCLOUD_") || o.env.starts_with("RPC_")) << o.env;
+    // WASMCLOUD_*, or the names 0.18 read for the lattice's NATS connections and the
+    // heartbeat (spec §7.7, §8.2).
+    EXPECT_TRUE(o.env.starts_with("WASMCLOUD_") || o.env.starts_with("RPC_") ||
+                o.env.starts_with("CONTROL_") || o.env == "HEARTBEAT_INTERVAL_S")
+        << o.env;
     EXPECT_TRUE(flags.insert(o.flag).second) << o.flag;
     EXPECT_TRUE(envs.insert(o.env).second) << o.env;
   }
@@ -177,6 +193,9 @@ TEST(ConfigOptionsTest, DefaultsAreTheDocumentedOnes) {
   EXPECT_EQ(c.invocation_issuers, "any");
   EXPECT_EQ(c.lattice_replicas, 1u);
   EXPECT_EQ(c.js_domain, "");
+  EXPECT_EQ(c.control_host, "");
+  EXPECT_EQ(c.control_port, 0);
+  EXPECT_EQ(c.heartbeat_interval, std::chrono::seconds(30));
 }
 
 // A valid value for each option that differs from the default.
@@ -207,6 +226,12 @@ const std::map<std::string_view, std::string> kSampleValues = {
     {"--invocation-issuers", "NAB2CB576PHBBPQ5ODORRZ2LYCMWPZGWGCN2KDK7DXOIMZASKUY3RSWB"},
     {"--lattice-replicas", "3"},
     {"--js-domain", "leaf"},
+    {"--control-host", "ctl.example"},
+    {"--control-port", "4223"},
+    {"--control-jwt", "/etc/wasmcloud/ctl.jwt"},
+    {"--control-seed", "/etc/wasmcloud/ctl.nk"},
+    {"--control-credsfile", "/etc/wasmcloud/ctl.creds"},
+    {"--heartbeat-interval", "5"},
 };
 
 TEST(ConfigOptionsTest, EveryFieldIsReachableThroughExactlyOneOption) {
@@ -226,7 +251,7 @@ TEST(ConfigOptionsTest, EveryFieldIsReachableThroughExactlyOneOption) {
     ASSERT_TRUE(ApplyEnv(from_env, {{std::string(o.env), sample->second}}).ok());
     EXPECT_TRUE(ChangedFields(from_env, config).empty());
   }
-  EXPECT_EQ(options_of_field.size(), 26u);
+  EXPECT_EQ(options_of_field.size(), 32u);
   for (const auto& [field, flags] : options_of_field) {
     EXPECT_EQ(flags.size(), 1u) << field;
   }
@@ -251,6 +276,10 @@ TEST(ConfigOptionsTest, SampleValuesLandInTheirFields) {
   EXPECT_EQ(c.oci_request_timeout, std::chrono::milliseconds(60000));
   EXPECT_EQ(c.labels, (std::map<std::string, std::string>{{"region", "eu-west"}}));
   EXPECT_EQ(c.log_level, LogLevel::kDebug);
+  EXPECT_EQ(c.control_host, "ctl.example");
+  EXPECT_EQ(c.control_port, 4223);
+  EXPECT_EQ(c.control_credsfile, "/etc/wasmcloud/ctl.creds");
+  EXPECT_EQ(c.heartbeat_interval, std::chrono::seconds(5));
 }
 
 TEST(ConfigOptionsTest, SwitchesTakeTheUsualWordsInAnyCase) {
@@ -278,6 +307,14 @@ TEST(ConfigOptionsTest, SwitchesTakeTheUsualWordsInAnyCase) {
 
 TEST(ConfigOptionsTest, NumbersAreCheckedAgainstTheirRanges) {
   HostConfig c;
+  ASSERT_TRUE(Apply(c, "--heartbeat-interval", "0").ok());
+  EXPECT_EQ(c.heartbeat_interval, std::chrono::seconds(0));
+  for (std::string_view bad : {"-1", "86401", "1.5", "30s"}) {
+    EXPECT_EQ(ErrorOf("--heartbeat-interval", bad),
+              "expected a number of seconds from 0 (no heartbeat) to 86400, got \"" +
+                  std::string(bad) + "\"");
+  }
+  EXPECT_EQ(ErrorOf("--control-port", "0"), "expected a port from 1 to 65535, got \"0\"");
   ASSERT_TRUE(Apply(c, "--workers", "0").ok());
   EXPECT_EQ(c.workers, 0u);
   ASSERT_TRUE(Apply(c, "--workers", "1024").ok());
