@@ -350,6 +350,9 @@ Result<Bytes> Dispatcher::DeliverRemote(const lattice::Entity& origin, const Rou
 
 lattice::InvocationResponse Dispatcher::HandleInbound(const lattice::Invocation& inv) {
   auto refuse = [&](const std::string& reason) {
+    Log(LogLevel::kWarn, "lattice",
+        "refused invocation " + inv.id + " from host " + inv.host_id + " to " +
+            inv.target.ToString() + ": " + reason);
     return lattice::ErrorResponse(inv.id, std::string(lattice::kRefusedPrefix) + reason);
   };
   if (inv.operation.empty()) return refuse("malformed invocation: the operation is empty");

@@ -141,6 +141,9 @@ class FakeInstance final : public wasm::Instance {
           tag ? std::string_view(reinterpret_cast<const char*>(code_.data() + tag->content_offset),
                                  tag->content_size)
               : std::string_view());
+    } else if (op == "Record") {
+      engine_->Record(std::string(msg.begin(), msg.end()));
+      answer = msg;
     } else if (op == "Fail") {
       ok = false;
       answer = ToBytes("failed on purpose");
@@ -292,6 +295,16 @@ std::vector<std::string> FakeEngine::init_results() const {
 void FakeEngine::RecordInitResult(std::string r) {
   std::lock_guard<std::mutex> lock(init_mu_);
   init_results_.push_back(std::move(r));
+}
+
+std::vector<std::string> FakeEngine::recorded() const {
+  std::lock_guard<std::mutex> lock(recorded_mu_);
+  return recorded_;
+}
+
+void FakeEngine::Record(std::string payload) {
+  std::lock_guard<std::mutex> lock(recorded_mu_);
+  recorded_.push_back(std::move(payload));
 }
 
 wasm::EngineFactory FakeEngine::Factory() {

@@ -12,6 +12,8 @@
 //                   opens, then answers "opened"
 //   Tag             answers the content of the module's custom section "fake-tag" (to tell
 //                   versions of one actor apart)
+//   Record          records its payload (FakeEngine::recorded(), every run, in order, all
+//                   instances) and answers it: tests that count executions
 //   anything else   fails with `No handler registered for function "<op>"`
 //
 // A module with a custom section "fake-init" ("binding\nnamespace\noperation\npayload")
@@ -68,6 +70,10 @@ class FakeEngine final : public wasm::Engine, public std::enable_shared_from_thi
   std::vector<std::string> init_results() const;
   void RecordInitResult(std::string r);
 
+  // The payloads of every "Record" run so far, in the order they ran (all instances).
+  std::vector<std::string> recorded() const;
+  void Record(std::string payload);
+
   // A factory for Host: every host gets this engine.
   wasm::EngineFactory Factory();
 
@@ -78,6 +84,8 @@ class FakeEngine final : public wasm::Engine, public std::enable_shared_from_thi
   std::atomic<uint64_t> guest_calls_{0};
   mutable std::mutex init_mu_;
   std::vector<std::string> init_results_;
+  mutable std::mutex recorded_mu_;
+  std::vector<std::string> recorded_;
 };
 
 }  // namespace wasmcloud::testing
