@@ -364,8 +364,9 @@ constexpr std::array<ConfigOption, 32> kOptions = {{
     {"--rpc-timeout-ms", "WASMCLOUD_RPC_TIMEOUT_MS", "MS",
      "Deadline of a call to another host in milliseconds; default 2000", false,
      &ApplyMilliseconds<&HostConfig::rpc_timeout>},
-    {"--invocation-issuers", "WASMCLOUD_INVOCATION_ISSUERS", "any|KEY,...",
-     "Hosts whose invocations are accepted: any (default) or a list of host keys (N...)", false,
+    {"--invocation-issuers", "WASMCLOUD_INVOCATION_ISSUERS", "any|lattice|KEY,...",
+     "Hosts whose invocations are accepted: any (default), lattice (hosts seen in the "
+     "lattice) or a list of host keys (N...)", false,
      &ApplyInvocationIssuers},
     {"--lattice-replicas", "WASMCLOUD_LATTICE_REPLICAS", "N",
      "Replicas of the lattice data bucket when this host creates it, 1 to 5; default 1", false,

@@ -102,6 +102,7 @@ Status HostCore::Start() {
   }
   started_at_ = std::chrono::steady_clock::now();
   auto fail = [&](Status s) {
+    if (lattice_hosts_) lattice_hosts_->Stop();
     if (heartbeat_) heartbeat_->Stop();
     if (control_server_) control_server_->Stop();
     if (legacy_) legacy_->Stop();
@@ -123,10 +124,11 @@ Status HostCore::Start() {
                                 std::to_string(lattice_.invocation_max_age.count()) +
                                 " s): receivers would refuse this host's invocations"));
   }
-  if (lattice_.invocation_issuers.kind == lattice::IssuerPolicy::Kind::kLattice) {
-    return fail(Unimplemented(
-        "invocation issuer policy \"lattice\" needs the hosts' heartbeats, which come with the "
-        "NATS lattice; use \"any\" or a list of host keys"));
+  if (lattice_.invocation_issuers.kind == lattice::IssuerPolicy::Kind::kLattice &&
+      !lattice_.transport) {
+    return fail(InvalidArgument(
+        "invocation issuer policy \"lattice\" needs a lattice (a transport): the hosts of the "
+        "lattice are learnt from its events"));
   }
   auto key = LoadHostKey(config_.host_seed);
   if (!key.ok()) return fail(key.status());
@@ -199,6 +201,14 @@ Status HostCore::Start() {
     rpc_options.threads = lattice_.inbound_threads;
     rpc_options.max_queued = lattice_.inbound_queue;
     rpc_options.verifier.issuers = lattice_.invocation_issuers;
+    std::shared_ptr<lattice::Transport> control =
+        lattice_.control_transport ? lattice_.control_transport : lattice_.transport;
+    if (rpc_options.verifier.issuers.kind == lattice::IssuerPolicy::Kind::kLattice) {
+      lattice_hosts_ = std::make_shared<LatticeHosts>(control, lattice_.name, id_);
+      if (Status s = lattice_hosts_->Start(); !s.ok()) return fail(s);
+      rpc_options.verifier.issuers.is_lattice_host =
+          [hosts = lattice_hosts_](std::string_view key) { return hosts->Known(key); };
+    }
     rpc_options.verifier.max_age = lattice_.invocation_max_age;
     rpc_options.verifier.max_bytes = lattice_.transport->MaxPayload();
     rpc_server_ = std::make_unique<RpcServer>(lattice_.transport, rpc_options, *dispatcher_);
@@ -206,8 +216,6 @@ Status HostCore::Start() {
     if (Status s = legacy_->Start(); !s.ok()) {
       return fail(s.WithContext("cannot subscribe to the 0.18 link subjects"));
     }
-    std::shared_ptr<lattice::Transport> control =
-        lattice_.control_transport ? lattice_.control_transport : lattice_.transport;
     event_publisher_ = std::make_shared<EventPublisher>(control, lattice_.name);
     ControlServerOptions control_options;
     control_options.lattice_name = lattice_.name;
@@ -302,6 +310,7 @@ Status HostCore::Stop() {
   // Providers stopped by StopProvider may still be stopping.
   provider_stops_.WaitAll();
   if (store_) store_->Stop();
+  if (lattice_hosts_) lattice_hosts_->Stop();
   // Waits for the calls in flight, then frees every instance and isolate.
   if (pool_) pool_->Shutdown();
   Log(LogLevel::kInfo, kLog, "host " + id_ + " stopped");

@@ -26,6 +26,7 @@
 #include "host/dispatcher.h"
 #include "host/event_publisher.h"
 #include "host/heartbeat.h"
+#include "host/lattice_hosts.h"
 #include "host/host.h"
 #include "host/legacy_subjects.h"
 #include "host/link_binder.h"
@@ -150,6 +151,7 @@ class HostCore : public std::enable_shared_from_this<HostCore>, public lattice::
   std::shared_ptr<EventPublisher> event_publisher_;  // null without a transport
   std::unique_ptr<ControlServer> control_server_;    // null without a transport
   std::unique_ptr<Heartbeat> heartbeat_;             // null without a transport or interval
+  std::shared_ptr<LatticeHosts> lattice_hosts_;      // with the issuer policy "lattice" only
   // The authorizer as last set (also before Start), and whether the dispatcher exists to
   // take it.
   std::mutex authorizer_mu_;

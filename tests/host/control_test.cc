@@ -19,10 +19,13 @@
 #include <nlohmann/json.hpp>
 
 #include "core/bytes.h"
+#include "crypto/claims.h"
 #include "crypto/nkeys.h"
+#include "crypto/verify.h"
 #include "host/host.h"
 #include "host/test_providers.h"
 #include "lattice/control_json.h"
+#include "lattice/invocation.h"
 #include "lattice/memory_kv_bucket.h"
 #include "lattice/memory_transport.h"
 #include "lattice/subjects.h"
@@ -105,7 +108,8 @@ class ControlTest : public ::testing::Test {
   }
 
   Host& AddHost(HostConfig config = {}, std::string lattice = "default",
-                std::chrono::milliseconds heartbeat = std::chrono::milliseconds(30000)) {
+                std::chrono::milliseconds heartbeat = std::chrono::milliseconds(30000),
+                lattice::IssuerPolicy issuers = {}) {
     config.workers = 2;
     config.log_level = LogLevel::kWarn;
     LatticeOptions o;
@@ -113,6 +117,7 @@ class ControlTest : public ::testing::Test {
     o.transport = transport_;
     o.bucket = bucket(lattice);
     o.heartbeat_interval = heartbeat;
+    o.invocation_issuers = std::move(issuers);
     hosts_.push_back(std::make_unique<Host>(config, SharedEngine(), std::move(o)));
     Status s = hosts_.back()->Start();
     EXPECT_TRUE(s.ok()) << s.message();
@@ -403,6 +408,50 @@ TEST_F(ControlTest, TheHeartbeatReportsEachEntitysHealth) {
   auto ce = cloud.WaitFor([](auto&, const Json& j) { return !j["data"]["actors"].empty(); });
   EXPECT_EQ(ce.second["data"]["actors"][0]["id"], kEchoKey);
   EXPECT_TRUE(ce.second["data"]["uptime_seconds"].is_number());
+}
+
+// Issuer policy "lattice": only hosts seen in the lattice (their events, or their answer
+// to get.hosts at start) may sign the invocations a host runs.
+TEST_F(ControlTest, TheLatticeIssuerPolicyAcceptsOnlyHostsOfTheLattice) {
+  Host& before = AddHost();
+  auto policy = lattice::IssuerPolicy::Parse("lattice");
+  ASSERT_TRUE(Ok(policy));
+  Host& strict = AddHost({}, "default", std::chrono::milliseconds(30000), *policy);
+  ASSERT_TRUE(Ok(strict.StartActor(Echo())));
+  Host& after = AddHost();
+  const Bytes health = {0x81, 0xab, 'p', 'l', 'a', 'c', 'e', 'h', 'o', 'l', 'd', 'e', 'r', 0xc3};
+  // Both hosts become known (answers and events arrive on the transport's threads).
+  for (Host* h : {&before, &after}) {
+    Result<Bytes> r = Internal("not called");
+    for (int i = 0; i < 200 && !r.ok(); ++i) {
+      r = h->CallActor(kEchoKey, "HealthRequest", health);
+      if (!r.ok()) std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    }
+    EXPECT_TRUE(Ok(r)) << "host " << h->id();
+  }
+  // A signer that never joined (what a 0.18 client is) is refused.
+  crypto::KeyPair stranger = crypto::KeyPair::Generate(crypto::KeyType::kServer);
+  lattice::SignOptions sign;
+  sign.exp = static_cast<uint64_t>(crypto::SystemUnixSeconds() + 5);
+  auto inv = lattice::NewInvocation(stranger, lattice::Entity::System(),
+                                    lattice::Entity::Actor(std::string(kEchoKey)), "HealthRequest",
+                                    health, sign);
+  ASSERT_TRUE(Ok(inv));
+  auto reply = transport_->Request(
+      lattice::RpcSubject("default", lattice::Entity::Actor(std::string(kEchoKey))),
+      lattice::Encode(*inv), std::chrono::seconds(5));
+  ASSERT_TRUE(Ok(reply));
+  auto response = lattice::DecodeInvocationResponse(reply->data);
+  ASSERT_TRUE(Ok(response));
+  ASSERT_TRUE(response->error.has_value());
+  EXPECT_THAT(*response->error, HasSubstr("Invocation refused: untrusted issuer: host " +
+                                          stranger.public_key_text()));
+  // Without a lattice the policy cannot work: a clear error.
+  HostConfig config;
+  LatticeOptions alone;
+  alone.invocation_issuers = *policy;
+  Host single(config, SharedEngine(), alone);
+  EXPECT_THAT(single.Start().message(), HasSubstr("needs a lattice"));
 }
 
 }  // namespace
