@@ -85,13 +85,23 @@ libnode_check "$libnode_dir/root" || {
   exit 1
 }
 
-# npm packages used by tests (the nkeys cross-check), kept inside the project.
+# npm packages used by tests (the nkeys cross-check; the 0.18 control client of
+# tests/cli/ctl018_client.mjs), pinned, kept inside the project. Each is checked for its
+# exact version, so a fresh machine (or one that has only some of them) gets all of them.
 npm_dir="$root/.deps/npm"
-if [ ! -d "$npm_dir/node_modules/@nats-io/nkeys" ]; then
-  echo "setup: installing npm packages into .deps/npm"
+npm_packages=(@nats-io/nkeys@2.0.3 nats@2.29.3 @msgpack/msgpack@3.1.3)
+npm_missing=()
+for spec in "${npm_packages[@]}"; do
+  name="${spec%@*}"; version="${spec##*@}"
+  have_version="$(node -p 'require(process.argv[1]).version' \
+      "$npm_dir/node_modules/$name/package.json" 2>/dev/null || true)"
+  [ "$have_version" = "$version" ] || npm_missing+=("$spec")
+done
+if [ ${#npm_missing[@]} -gt 0 ]; then
+  echo "setup: installing npm packages into .deps/npm (${npm_missing[*]})"
   mkdir -p "$npm_dir"
-  (cd "$npm_dir" && [ -f package.json ] || echo '{"name":"wasmcloud-host-test-deps","private":true}' > package.json)
-  npm install --prefix "$npm_dir" --no-audit --no-fund --loglevel=error @nats-io/nkeys@2.0.3 >/dev/null
+  [ -f "$npm_dir/package.json" ] || echo '{"name":"wasmcloud-host-test-deps","private":true}' > "$npm_dir/package.json"
+  npm install --prefix "$npm_dir" --no-audit --no-fund --loglevel=error --save-exact "${npm_packages[@]}" >/dev/null
 fi
 
 [ "${1:-}" = "--no-build" ] && exit 0

@@ -215,7 +215,7 @@ void ControlServer::HandleCommand(const lattice::Message& m) {
     if (!h.QualifiesForProvider(cmd->provider_ref, cmd->link_name, {})) {
       Reply(m, cj::StartProviderAck(options_.host_id, cmd->provider_ref,
                                     "Provider with image ref '" + cmd->provider_ref +
-                                        "' is already running on this host"));
+                                        "' is already running on this host."));
       return;
     }
     Reply(m, cj::StartProviderAck(options_.host_id, cmd->provider_ref, std::nullopt));

@@ -28,6 +28,31 @@ Json UpdateBody(const nlohmann::json& data) {
   return body;
 }
 
+// `fields` first in that order, then any other member (as `from` has them).
+Json Ordered(const nlohmann::json& from, std::initializer_list<const char*> fields) {
+  Json out = Json::object();
+  for (const char* f : fields) {
+    auto it = from.find(f);
+    if (it != from.end()) out[f] = Json::parse(it->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  }
+  for (const auto& [k, v] : from.items()) {
+    if (!out.contains(k)) out[k] = Json::parse(v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  }
+  return out;
+}
+
+// Claims<Actor> in wascap 0.6's field order (the heartbeat's data holds them as a sorted
+// JSON object).
+Json WascapOrder(const nlohmann::json& claims) {
+  if (!claims.is_object()) return Json::parse(claims.dump());
+  Json out = Ordered(claims, {"exp", "jti", "iat", "iss", "sub", "nbf", "wascap"});
+  if (claims.contains("wascap") && claims["wascap"].is_object()) {
+    out["wascap"] = Ordered(claims["wascap"],
+                            {"name", "hash", "tags", "caps", "rev", "ver", "call_alias", "prov"});
+  }
+  return out;
+}
+
 std::optional<Json> LegacyEvent(const LatticeEvent& e) {
   const std::string& t = e.type;
   if (t == kHostStarted) return Json("HostStarted");
@@ -60,7 +85,11 @@ std::optional<Json> LegacyEvent(const LatticeEvent& e) {
     body["provider_id"] = Member(e.data, "public_key", "");
   } else if (t == kHostHeartbeat) {
     variant = "Heartbeat";
-    body["claims"] = Member(e.data, "claims", Json::array());
+    Json claims = Json::array();
+    if (e.data.is_object() && e.data.contains("claims") && e.data["claims"].is_array()) {
+      for (const auto& c : e.data["claims"]) claims.push_back(WascapOrder(c));
+    }
+    body["claims"] = std::move(claims);
     body["entities"] = Member(e.data, "entities", Json::object());
   } else {
     return std::nullopt;

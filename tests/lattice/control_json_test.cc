@@ -91,6 +91,12 @@ TEST(EventJsonTest, EventsIn018FormAndAsCloudEvents) {
   e.data = {{"public_key", "VP"}, {"contract_id", "c"}, {"link_name", "default"}};
   EXPECT_EQ(ToPublishedEvent(e),
             R"({"event":{"ProviderStopped":{"contract_id":"c","link_name":"default","provider_id":"VP"}},"header":{"host_origin":"NHOST","timestamp":1764892800}})");
+  // Heartbeat claims in wascap's field order, whatever order the event's data has them in.
+  e.type = kHostHeartbeat;
+  e.data = nlohmann::json::parse(
+      R"({"claims":[{"iat":1,"iss":"A","jti":"j","sub":"M","wascap":{"caps":["c"],"hash":"H","name":"N","prov":false,"rev":1,"tags":[]}}],"entities":{"M":"Running"}})");
+  EXPECT_EQ(ToPublishedEvent(e),
+            R"({"event":{"Heartbeat":{"claims":[{"jti":"j","iat":1,"iss":"A","sub":"M","wascap":{"name":"N","hash":"H","tags":[],"caps":["c"],"rev":1,"prov":false}}],"entities":{"M":"Running"}}},"header":{"host_origin":"NHOST","timestamp":1764892800}})");
   e.type = kLinkdefSet;  // 0.18 had no link events
   EXPECT_FALSE(ToPublishedEvent(e).has_value());
 }
