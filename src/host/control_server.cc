@@ -181,7 +181,8 @@ void ControlServer::HandleCommand(const lattice::Message& m) {
   if (op == "la") {
     auto cmd = cj::ParseStartActor(m.data);
     if (!cmd.ok()) {
-      Reply(m, cj::StartActorAck(options_.host_id, "", cmd.status().message()));
+      Reply(m, cj::StartActorAck(options_.host_id, "",
+                                 "Bad StartActor command received: " + cmd.status().message()));
       return;
     }
     // 0.18: refused at once when it already runs here; else acknowledged, then fetched.
@@ -202,14 +203,17 @@ void ControlServer::HandleCommand(const lattice::Message& m) {
   } else if (op == "sa") {
     auto cmd = cj::ParseStopActor(m.data);
     if (!cmd.ok()) {
-      Reply(m, cj::StopActorAck(cmd.status().message()));
+      Reply(m, cj::StopActorAck("Failed to deserialize stop actor command: " +
+                                cmd.status().message()));
       return;
     }
     Reply(m, cj::StopActorAck(FailureOf(h.StopActor(cmd->actor_ref))));
   } else if (op == "lp") {
     auto cmd = cj::ParseStartProvider(m.data);
     if (!cmd.ok()) {
-      Reply(m, cj::StartProviderAck(options_.host_id, "", cmd.status().message()));
+      Reply(m, cj::StartProviderAck(options_.host_id, "",
+                                    "Bad StartProvider command received: " +
+                                        cmd.status().message()));
       return;
     }
     if (!h.QualifiesForProvider(cmd->provider_ref, cmd->link_name, {})) {
@@ -229,7 +233,8 @@ void ControlServer::HandleCommand(const lattice::Message& m) {
   } else if (op == "sp") {
     auto cmd = cj::ParseStopProvider(m.data);
     if (!cmd.ok()) {
-      Reply(m, cj::StopProviderAck(cmd.status().message()));
+      Reply(m, cj::StopProviderAck("Failed to deserialize stop provider command: " +
+                                   cmd.status().message()));
       return;
     }
     Reply(m, cj::StopProviderAck(
