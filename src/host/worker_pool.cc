@@ -76,7 +76,7 @@ void WorkerPool::Shutdown() {
   finished_ = true;
 }
 
-Result<std::unique_ptr<WorkerPool::Lease>> WorkerPool::Acquire() {
+Result<std::unique_ptr<WorkerPool::Lease>> WorkerPool::Acquire(std::chrono::milliseconds max_wait) {
   if (tls_pool == this && tls_slot != nullptr) {
     tls_slot->worker->Lock();
     return std::unique_ptr<Lease>(new Lease(this, tls_slot, false, nullptr, nullptr));
@@ -87,9 +87,19 @@ Result<std::unique_ptr<WorkerPool::Lease>> WorkerPool::Acquire() {
   if (slot == nullptr) {
     std::unique_lock<std::mutex> lock(mu_);
     waiters_.fetch_add(1);  // seq_cst: ordered before the scans below
-    free_cv_.wait(lock,
-                  [&] { return shut_down_.load() || (slot = TryTake(preferred)) != nullptr; });
+    auto ready = [&] { return shut_down_.load() || (slot = TryTake(preferred)) != nullptr; };
+    if (max_wait == std::chrono::milliseconds::max()) {
+      free_cv_.wait(lock, ready);
+    } else {
+      free_cv_.wait_for(lock, max_wait, ready);
+    }
     waiters_.fetch_sub(1);
+    if (slot == nullptr && !shut_down_.load()) {
+      return ResourceExhausted("host overloaded: no worker was free within " +
+                               std::to_string(max_wait.count()) + " ms (all " +
+                               std::to_string(slots_.size()) +
+                               " are busy); the call was not run");
+    }
   }
   if (shut_down_.load()) {
     if (slot != nullptr) Give(*slot);

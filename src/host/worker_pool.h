@@ -8,6 +8,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -85,9 +86,13 @@ class WorkerPool {
     WorkerSlot* saved_slot_;
   };
 
-  // The calling thread's worker (nested), or a free one; waits when all are leased.
-  // kUnavailable after Shutdown.
-  Result<std::unique_ptr<Lease>> Acquire();
+  // The calling thread's worker (nested), or a free one; waits up to `max_wait` when all
+  // are leased, then fails with kResourceExhausted "host overloaded: …" (the call is not
+  // run). The bound also ends a wait that could never end: a provider's thread calling
+  // an actor back while every worker waits for that provider. kUnavailable after
+  // Shutdown.
+  Result<std::unique_ptr<Lease>> Acquire(
+      std::chrono::milliseconds max_wait = std::chrono::milliseconds::max());
 
   // Throws away instances that are no longer wanted on every worker, and makes the
   // others forget their cached routes: now on the free workers, when they are released

@@ -286,6 +286,69 @@ TEST_F(ConcurrencyTest, AProviderUsingTheHostApiAndActorStartsDoNotDeadlock) {
   for (const Status& s : provider->results()) EXPECT_TRUE(Ok(s));
 }
 
+// Waiting for a worker is bounded by the call's deadline: a full pool answers "host
+// overloaded" instead of queueing the call for ever.
+TEST_F(ConcurrencyTest, AFullPoolAnswersHostOverloadedWithinTheCallDeadline) {
+  HostConfig config;
+  config.workers = 1;
+  config.call_timeout = std::chrono::milliseconds(300);
+  auto host = NewHost(config);
+  ActorKeys actor;
+  ASSERT_TRUE(Ok(host->StartActor(actor.Module(1))));
+  auto& gate = engine_->GetGate("busy");
+  auto holder = std::async(std::launch::async,
+                           [&] { return Text(host->CallActor(actor.key(), "Wait", AsBytes("busy"))); });
+  ASSERT_TRUE(WaitUntil([&] { return gate.waiting() == 1; }));
+  auto start = std::chrono::steady_clock::now();
+  auto refused = host->CallActor(actor.key(), "Echo", AsBytes("x"));
+  auto waited = std::chrono::steady_clock::now() - start;
+  EXPECT_EQ(refused.status().code(), Code::kResourceExhausted);
+  EXPECT_THAT(refused.status().message(),
+              HasSubstr("host overloaded: no worker was free within 300 ms (all 1 are busy); "
+                        "the call was not run"));
+  EXPECT_GE(waited, std::chrono::milliseconds(300));
+  EXPECT_LT(waited, std::chrono::seconds(10));
+  gate.Open();
+  EXPECT_EQ(holder.get(), "opened");
+  EXPECT_EQ(Text(host->CallActor(actor.key(), "Echo", AsBytes("x"))), "x") << "the pool is free again";
+}
+
+// A provider that calls an actor back from a thread of its own while the calling actor
+// waits for it, with every worker taken: the callback cannot get a worker, and used to
+// wait for ever (the whole host stalled). Now it fails after the call deadline, the
+// provider answers, and the host goes on.
+TEST_F(ConcurrencyTest, AProviderCallingBackFromItsOwnThreadCannotStallTheHost) {
+  HostConfig config;
+  config.workers = 1;
+  config.call_timeout = std::chrono::milliseconds(300);
+  auto host = NewHost(config);
+  ActorKeys caller, other;
+  crypto::KeyPair service = crypto::KeyPair::Generate(crypto::KeyType::kService);
+  auto provider = std::make_shared<HostCallingProvider>([&] {
+    Status s;
+    std::thread callback([&] { s = host->CallActor(other.key(), "Echo", AsBytes("cb")).status(); });
+    callback.join();
+    return s;
+  });
+  NativeCapability cap;
+  cap.provider = provider;
+  cap.claims = test::FakeProviderClaims(crypto::KeyPair::Generate(crypto::KeyType::kAccount),
+                                        service, "test:hostapi");
+  ASSERT_TRUE(Ok(host->StartNativeCapability(cap)));
+  ASSERT_TRUE(Ok(host->StartActor(caller.Module(1, {"test:hostapi"}))));
+  ASSERT_TRUE(Ok(host->StartActor(other.Module(1))));
+  ASSERT_TRUE(
+      Ok(host->SetLink(caller.key(), "test:hostapi", "default", service.public_key_text(), {})));
+  auto call = std::async(std::launch::async, [&] {
+    return Text(host->CallActor(caller.key(), "Call", CallPayload("", "test:hostapi", "Go", "")));
+  });
+  ASSERT_EQ(call.wait_for(std::chrono::seconds(30)), std::future_status::ready) << "stalled";
+  EXPECT_EQ(call.get(), "ok");
+  ASSERT_EQ(provider->results().size(), 1u);
+  EXPECT_THAT(provider->results()[0].message(), HasSubstr("host overloaded"));
+  EXPECT_EQ(Text(host->CallActor(other.key(), "Echo", AsBytes("y"))), "y");
+}
+
 // Stop waits for the calls in flight: from inside one it would wait for itself, so it is
 // refused there, and the host keeps running.
 TEST_F(ConcurrencyTest, StopFromInsideAProviderCallIsRefused) {
