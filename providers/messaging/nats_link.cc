@@ -1,18 +1,14 @@
 #include "messaging/nats_link.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
+#include <chrono>
 #include <climits>
-#include <cstdio>
-#include <cstdlib>
-#include <filesystem>
 
 #include "core/bytes.h"
 
 namespace wasmcloud::messaging {
 namespace {
+
+using nats::NatsReason;
 
 // How long a delivery thread waits for a message before it looks at closed_ again; a
 // closed subscription wakes it at once, so this is only a safety net.
@@ -45,46 +41,7 @@ const void* PayloadData(ByteView body) {
   return body.empty() ? static_cast<const void*>("") : body.data();
 }
 
-// The chained credentials file libnats reads at every (re)connect: it keeps the seed
-// inside libnats, where a credentials callback would make libnats' threads call into
-// this library (docs/messaging.md).
-Result<std::string> WriteCredentialsFile(const std::string& jwt, const std::string& seed) {
-  std::error_code ec;
-  std::filesystem::path dir = std::filesystem::temp_directory_path(ec);
-  if (ec) dir = "/tmp";
-  std::string path = (dir / "wasmcloud-messaging-XXXXXX.creds").string();
-  const int fd = mkstemps(path.data(), 6);  // mode 0600
-  if (fd < 0) return Internal("cannot create a credentials file in " + dir.string());
-  const std::string text = "-----BEGIN NATS USER JWT-----\n" + jwt +
-                           "\n------END NATS USER JWT------\n\n"
-                           "-----BEGIN USER NKEY SEED-----\n" +
-                           seed + "\n------END USER NKEY SEED------\n";
-  const bool written = write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
-  close(fd);
-  if (!written) {
-    unlink(path.c_str());
-    return Internal("cannot write the credentials file " + path);
-  }
-  return path;
-}
-
 }  // namespace
-
-std::string NatsError(natsStatus status) {
-  natsStatus last = NATS_OK;
-  const char* text = nats_GetLastError(&last);
-  std::string out = natsStatus_GetText(status);
-  if (text == nullptr || last != status) return out;
-  std::string_view detail = text;
-  // libnats prefixes where it failed: "(conn.c:2088): No server available for connection".
-  if (detail.starts_with('(')) {
-    if (const size_t end = detail.find("): "); end != std::string_view::npos) {
-      detail.remove_prefix(end + 3);
-    }
-  }
-  if (!detail.empty() && detail != out) out += " (" + std::string(detail) + ")";
-  return out;
-}
 
 NatsLink::NatsLink(LinkConfig config, Deliver deliver, Logger log)
     : config_(std::move(config)), deliver_(std::move(deliver)), log_(std::move(log)) {}
@@ -99,40 +56,17 @@ Result<std::unique_ptr<NatsLink>> NatsLink::Open(const LinkConfig& config, const
 }
 
 Status NatsLink::Connect(const std::string& name) {
-  natsOptions* opts = nullptr;
-  natsStatus s = natsOptions_Create(&opts);
-  if (s != NATS_OK) return Internal("libnats: cannot create options: " + NatsError(s));
-  std::vector<const char*> servers;
-  for (const auto& url : config_.servers) servers.push_back(url.c_str());
-  s = natsOptions_SetServers(opts, servers.data(), static_cast<int>(servers.size()));
-  if (s == NATS_OK) s = natsOptions_SetName(opts, name.c_str());
-  if (s == NATS_OK) s = natsOptions_SetTimeout(opts, kConnectTimeoutMs);
-  if (s == NATS_OK) s = natsOptions_SetMaxReconnect(opts, -1);  // a server back later heals
-  if (s == NATS_OK) s = natsOptions_SetReconnectWait(opts, kReconnectWaitMs);
-  if (s == NATS_OK) s = natsOptions_SetFailRequestsOnDisconnect(opts, true);
-  if (s == NATS_OK && !config_.jwt.empty()) {
-    auto file = WriteCredentialsFile(config_.jwt, config_.seed);
-    if (!file.ok()) {
-      natsOptions_Destroy(opts);
-      return file.status();
-    }
-    credentials_file_ = *file;
-    s = natsOptions_SetUserCredentialsFromFiles(opts, credentials_file_.c_str(), nullptr);
-  }
-  if (s != NATS_OK) {
-    const std::string why = NatsError(s);
-    natsOptions_Destroy(opts);
-    return InvalidArgument("cannot use the NATS servers " + Where() + ": " + why);
-  }
-  s = natsConnection_Connect(&connection_, opts);
-  natsOptions_Destroy(opts);
-  if (s == NATS_OK) return Status::Ok();
-  const std::string why = NatsError(s);
-  connection_ = nullptr;
-  if (s == NATS_CONNECTION_AUTH_FAILED || s == NATS_NOT_PERMITTED) {
-    return Unauthenticated("NATS at " + Where() + " refused the connection: " + why);
-  }
-  return Unavailable("cannot connect to NATS at " + Where() + ": " + why);
+  nats::NatsConnectionOptions options;
+  options.servers = config_.servers;
+  options.name = name;
+  options.jwt = config_.jwt;
+  options.seed = config_.seed;
+  options.connect_timeout = std::chrono::milliseconds(kConnectTimeoutMs);
+  options.reconnect_wait = std::chrono::milliseconds(kReconnectWaitMs);
+  // This library may be unloaded: libnats must never call into it (nats_link.h).
+  options.callbacks = false;
+  WC_ASSIGN_OR_RETURN(connection_, nats::NatsConnection::Connect(std::move(options)));
+  return Status::Ok();
 }
 
 Status NatsLink::Subscribe() {
@@ -141,12 +75,12 @@ Status NatsLink::Subscribe() {
     sub->spec = spec;
     natsStatus s =
         spec.queue.empty()
-            ? natsConnection_SubscribeSync(&sub->handle, connection_, spec.subject.c_str())
-            : natsConnection_QueueSubscribeSync(&sub->handle, connection_, spec.subject.c_str(),
-                                                spec.queue.c_str());
+            ? natsConnection_SubscribeSync(&sub->handle, connection_->raw(), spec.subject.c_str())
+            : natsConnection_QueueSubscribeSync(&sub->handle, connection_->raw(),
+                                                spec.subject.c_str(), spec.queue.c_str());
     if (s != NATS_OK) {
       return InvalidArgument("cannot subscribe to \"" + spec.subject + "\" on NATS at " + Where() +
-                             ": " + NatsError(s));
+                             ": " + NatsReason(s));
     }
     Subscription* raw = sub.get();
     subscriptions_.push_back(std::move(sub));
@@ -155,10 +89,10 @@ Status NatsLink::Subscribe() {
   // The server has the subscriptions once a PING round trip is done: a message
   // published right after Open returns is delivered.
   if (!subscriptions_.empty()) {
-    natsStatus s = natsConnection_FlushTimeout(connection_, kFlushTimeoutMs);
+    natsStatus s = natsConnection_FlushTimeout(connection_->raw(), kFlushTimeoutMs);
     if (s != NATS_OK) {
       return Unavailable("NATS at " + Where() +
-                         " did not confirm the subscriptions: " + NatsError(s));
+                         " did not confirm the subscriptions: " + NatsReason(s));
     }
   }
   return Status::Ok();
@@ -190,12 +124,12 @@ Status NatsLink::CheckConnected(std::string_view what) const {
   if (closed_->load() || connection_ == nullptr) {
     return Unavailable(std::string(what) + ": the connection to NATS at " + Where() + " is closed");
   }
-  const natsConnStatus state = natsConnection_Status(connection_);
+  const natsConnStatus state = natsConnection_Status(connection_->raw());
   if (state == NATS_CONN_STATUS_CONNECTED) return Status::Ok();
   std::string message =
       std::string(what) + ": not connected to NATS at " + Where() + ": it is " + StateName(state);
   const char* last = nullptr;
-  if (natsConnection_GetLastError(connection_, &last) != NATS_OK && last != nullptr &&
+  if (natsConnection_GetLastError(connection_->raw(), &last) != NATS_OK && last != nullptr &&
       *last != '\0') {
     message += " (last error: " + std::string(last) + ")";
   }
@@ -209,16 +143,17 @@ Status NatsLink::Publish(const std::string& subject, const std::string& reply_to
   const int len = PayloadLength(body);
   if (len < 0) return InvalidArgument(what + ": the body is larger than 2 GiB");
   WC_RETURN_IF_ERROR(CheckConnected(what));
+  natsConnection* nc = connection_->raw();
   natsStatus s = reply_to.empty()
-                     ? natsConnection_Publish(connection_, subject.c_str(), PayloadData(body), len)
-                     : natsConnection_PublishRequest(connection_, subject.c_str(), reply_to.c_str(),
+                     ? natsConnection_Publish(nc, subject.c_str(), PayloadData(body), len)
+                     : natsConnection_PublishRequest(nc, subject.c_str(), reply_to.c_str(),
                                                      PayloadData(body), len);
   if (s == NATS_OK) return Status::Ok();
   if (s == NATS_MAX_PAYLOAD) {
     return InvalidArgument(what + ": the body of " + std::to_string(body.size()) +
-                           " bytes is larger than the server allows: " + NatsError(s));
+                           " bytes is larger than the server allows: " + NatsReason(s));
   }
-  return Unavailable(what + " failed on NATS at " + Where() + ": " + NatsError(s));
+  return Unavailable(what + " failed on NATS at " + Where() + ": " + NatsReason(s));
 }
 
 Result<wire::BrokerMessage> NatsLink::Request(const std::string& subject, ByteView body,
@@ -234,8 +169,8 @@ Result<wire::BrokerMessage> NatsLink::Request(const std::string& subject, ByteVi
   if (len < 0) return InvalidArgument(what + ": the body is larger than 2 GiB");
   WC_RETURN_IF_ERROR(CheckConnected(what));
   natsMsg* reply = nullptr;
-  natsStatus s = natsConnection_Request(&reply, connection_, subject.c_str(), PayloadData(body),
-                                        len, timeout_ms);
+  natsStatus s = natsConnection_Request(&reply, connection_->raw(), subject.c_str(),
+                                        PayloadData(body), len, timeout_ms);
   switch (s) {
     case NATS_OK:
       break;
@@ -245,9 +180,9 @@ Result<wire::BrokerMessage> NatsLink::Request(const std::string& subject, ByteVi
       return Unavailable(what + ": no responders (nobody subscribes to the subject)");
     case NATS_MAX_PAYLOAD:
       return InvalidArgument(what + ": the body of " + std::to_string(body.size()) +
-                             " bytes is larger than the server allows: " + NatsError(s));
+                             " bytes is larger than the server allows: " + NatsReason(s));
     default:
-      return Unavailable(what + " failed on NATS at " + Where() + ": " + NatsError(s));
+      return Unavailable(what + " failed on NATS at " + Where() + ": " + NatsReason(s));
   }
   wire::BrokerMessage out;
   out.subject = natsMsg_GetSubject(reply);
@@ -275,19 +210,14 @@ void NatsLink::Close() {
       sub->thread.join();
     }
   }
-  if (connection_ != nullptr) {
-    if (natsConnection_Status(connection_) == NATS_CONN_STATUS_CONNECTED) {
-      natsConnection_FlushTimeout(connection_, kFlushTimeoutMs);  // what was published
-    }
-    natsConnection_Close(connection_);
-  }
+  // Flushes what was published (up to 1 s), then closes.
+  if (connection_ != nullptr) connection_->Close();
 }
 
 NatsLink::~NatsLink() {
   Close();
   for (auto& sub : subscriptions_) natsSubscription_Destroy(sub->handle);
-  natsConnection_Destroy(connection_);
-  if (!credentials_file_.empty()) unlink(credentials_file_.c_str());
+  connection_.reset();  // destroys the connection and removes its .creds file
 }
 
 }  // namespace wasmcloud::messaging

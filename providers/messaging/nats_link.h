@@ -1,10 +1,15 @@
-// One actor's link to NATS: a libnats connection, a subscription per subject of the
-// link, and one delivery thread per subscription that hands each message, in order, to
-// a callback (the provider calls the actor's HandleMessage there).
+// One actor's link to NATS: a connection (src/nats/nats_connection.h's NatsConnection,
+// the host's own connection wrapper), a subscription per subject of the link, and one
+// delivery thread per subscription that hands each message, in order, to a callback
+// (the provider calls the actor's HandleMessage there).
 //
-// No libnats callback is ever registered: libnats' own threads never run this code, so
-// once Close has returned nothing of this library runs on their behalf (the provider's
-// .so may then be unloaded; see nats_library.h for libnats itself).
+// No libnats callback is ever registered: the connection is made with
+// NatsConnectionOptions::callbacks false (no connection-event, retry or credentials
+// callbacks; CLIENT_JWT/CLIENT_SEED go to libnats as a .creds file), and messages are
+// taken with natsSubscription_NextMsg on this link's own threads. So libnats' threads
+// never run this code, and once the link is destroyed nothing of this library runs on
+// their behalf (the provider's .so may then be unloaded; see nats_library.h for libnats
+// itself).
 #pragma once
 
 #include <nats/nats.h>
@@ -20,6 +25,7 @@
 #include "core/log.h"
 #include "core/status.h"
 #include "messaging/link_config.h"
+#include "nats/nats_connection.h"
 #include "wire/messaging.h"
 
 namespace wasmcloud::messaging {
@@ -32,11 +38,12 @@ class NatsLink {
   using Logger = std::function<void(LogLevel level, const std::string& line)>;
 
   // Connects to the servers of `config` (at most kConnectTimeoutMs per server; the
-  // connection reconnects by itself afterwards) and subscribes to every subject.
-  // `name` is the connection name the server shows (e.g. the actor's key).
-  // kUnavailable when no server accepts the connection ("cannot connect to NATS at
-  // <servers>: <why>"), kUnauthenticated when the server refuses the credentials,
-  // kInvalidArgument when a subscription is refused.
+  // connection reconnects by itself afterwards, every kReconnectWaitMs) and subscribes
+  // to every subject. `name` is the connection name the server shows (e.g. the actor's
+  // key). kUnavailable when no server accepts the connection ("cannot connect to NATS at
+  // <servers>: <why>"), kUnauthenticated when the server refuses the credentials ("NATS
+  // at <servers> refused the credentials: <why>"), kInvalidArgument when a subscription
+  // is refused or CLIENT_SEED is not a usable seed. Passwords show as "***".
   static Result<std::unique_ptr<NatsLink>> Open(const LinkConfig& config, const std::string& name,
                                                 Deliver deliver, Logger log);
   ~NatsLink();  // Close(), then frees the connection
@@ -90,15 +97,10 @@ class NatsLink {
   const LinkConfig config_;
   const Deliver deliver_;
   const Logger log_;
-  natsConnection* connection_ = nullptr;
+  std::shared_ptr<nats::NatsConnection> connection_;  // set once Open connected
   std::vector<std::unique_ptr<Subscription>> subscriptions_;
-  std::string credentials_file_;  // CLIENT_JWT + CLIENT_SEED as a chained .creds file
   std::mutex close_mu_;
   const std::shared_ptr<std::atomic<bool>> closed_ = std::make_shared<std::atomic<bool>>(false);
 };
-
-// The text of a libnats status plus the library's last error on this thread, e.g.
-// "No server available for connection".
-std::string NatsError(natsStatus status);
 
 }  // namespace wasmcloud::messaging

@@ -2,8 +2,11 @@
 
 #include <nats/nats.h>
 
+#include <unistd.h>
+
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <thread>
 
 #include "core/log.h"
@@ -13,10 +16,51 @@ namespace {
 
 constexpr std::string_view kLog = "nats";
 
-std::string Join(const std::vector<std::string>& items) {
+// `url` with the password of its user:password@ part, or the whole token of token@,
+// replaced by "***" (as providers/messaging/link_config.h's RedactUrl).
+std::string RedactUrl(std::string_view url) {
+  const size_t scheme_end = url.find("://");
+  const size_t start = scheme_end == std::string_view::npos ? 0 : scheme_end + 3;
+  const size_t end = std::min(url.find('/', start), url.size());
+  const size_t at = url.substr(0, end).rfind('@');
+  if (at == std::string_view::npos || at < start) return std::string(url);
+  const size_t colon = url.find(':', start);
+  if (colon == std::string_view::npos || colon > at) {  // a token (or a user without password)
+    return std::string(url.substr(0, start)) + "***" + std::string(url.substr(at));
+  }
+  return std::string(url.substr(0, colon + 1)) + "***" + std::string(url.substr(at));
+}
+
+// The servers joined with ",", passwords and tokens redacted: for messages and logs.
+std::string ServerList(const std::vector<std::string>& servers) {
   std::string out;
-  for (const auto& s : items) out += (out.empty() ? "" : ",") + s;
+  for (const auto& s : servers) out += (out.empty() ? "" : ",") + RedactUrl(s);
   return out;
+}
+
+bool HasBlankOrControl(std::string_view text) {
+  for (unsigned char c : text) {
+    if (c <= ' ' || c == 0x7f) return true;
+  }
+  return false;
+}
+
+// Writes `text` to a new file of mode 0600 in $TMPDIR (or /tmp) named
+// wasmcloud-nats-XXXXXX<suffix>, and returns its path.
+Result<std::string> WriteSecretFile(const std::string& text, const std::string& suffix) {
+  std::error_code ec;
+  std::filesystem::path dir = std::filesystem::temp_directory_path(ec);
+  if (ec) dir = "/tmp";
+  std::string path = (dir / ("wasmcloud-nats-XXXXXX" + suffix)).string();
+  const int fd = mkstemps(path.data(), static_cast<int>(suffix.size()));  // mode 0600
+  if (fd < 0) return Internal("cannot create a NATS credentials file in " + dir.string());
+  const bool written = write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  close(fd);
+  if (!written) {
+    unlink(path.c_str());
+    return Internal("cannot write the NATS credentials file " + path);
+  }
+  return path;
 }
 
 // A malloc'ed copy, which libnats frees.
@@ -158,7 +202,7 @@ void NatsConnection::Callbacks::OnError(natsConnection* nc, natsSubscription* /*
 
 NatsConnection::NatsConnection(NatsConnectionOptions options)
     : options_(std::move(options)), callbacks_(std::make_shared<Callbacks>()) {
-  callbacks_->servers = Join(options_.servers);
+  callbacks_->servers = ServerList(options_.servers);
   callbacks_->on_event = options_.on_event;
 }
 
@@ -173,24 +217,46 @@ std::string NatsError(int status) {
   return text;
 }
 
+std::string NatsReason(int status) {
+  std::string out = natsStatus_GetText(static_cast<natsStatus>(status));
+  natsStatus last = NATS_OK;
+  const char* text = nats_GetLastError(&last);
+  if (text == nullptr || last != status) return out;
+  std::string_view detail = text;
+  // libnats prefixes where it failed: "(conn.c:2088): No server available for connection".
+  if (detail.starts_with('(')) {
+    if (const size_t end = detail.find("): "); end != std::string_view::npos) {
+      detail.remove_prefix(end + 3);
+    }
+  }
+  if (!detail.empty() && detail != out) out += " (" + std::string(detail) + ")";
+  return out;
+}
+
 Result<std::shared_ptr<NatsConnection>> NatsConnection::Connect(NatsConnectionOptions options) {
   if (options.servers.empty()) return InvalidArgument("no NATS server given");
+  if (!options.callbacks && options.on_event) {
+    return InvalidArgument("NATS connection options: on_event needs callbacks");
+  }
   std::shared_ptr<NatsConnection> self(new NatsConnection(std::move(options)));
   const NatsConnectionOptions& o = self->options_;
-  const std::string where = Join(o.servers);
+  const std::string where = ServerList(o.servers);
 
   // The closure of the connection callbacks: libnats owns it once the connection exists
-  // (Callbacks::OnClosed deletes it).
-  auto closure = std::make_unique<Callbacks::Ref>(self->callbacks_);
+  // (Callbacks::OnClosed deletes it). None without callbacks.
+  auto closure = o.callbacks ? std::make_unique<Callbacks::Ref>(self->callbacks_) : nullptr;
   natsOptions* opts = nullptr;
   if (natsOptions_Create(&opts) != NATS_OK) return Internal("libnats: cannot make options");
   std::vector<const char*> servers;
   for (const auto& s : o.servers) servers.push_back(s.c_str());
   natsStatus s = natsOptions_SetServers(opts, servers.data(), static_cast<int>(servers.size()));
   if (s == NATS_OK && !o.name.empty()) s = natsOptions_SetName(opts, o.name.c_str());
-  // One attempt may take this long; the whole of Connect is bounded below.
+  // One attempt may take this long; with callbacks, the whole of Connect is bounded
+  // below. Without, there is one attempt per server.
   if (s == NATS_OK) {
-    s = natsOptions_SetTimeout(opts, std::min<int64_t>(o.connect_timeout.count(), 2000));
+    s = natsOptions_SetTimeout(opts, o.callbacks
+                                         ? std::min<int64_t>(o.connect_timeout.count(), 2000)
+                                         : o.connect_timeout.count());
   }
   if (s == NATS_OK) s = natsOptions_SetMaxReconnect(opts, -1);
   if (s == NATS_OK) s = natsOptions_SetReconnectWait(opts, o.reconnect_wait.count());
@@ -202,22 +268,24 @@ Result<std::shared_ptr<NatsConnection>> NatsConnection::Connect(NatsConnectionOp
   if (s == NATS_OK) s = natsOptions_SetPingInterval(opts, o.ping_interval.count());
   if (s == NATS_OK) s = natsOptions_SetMaxPingsOut(opts, o.max_pings_out);
   if (s == NATS_OK) s = natsOptions_SetSendAsap(opts, o.send_asap);
-  if (s == NATS_OK) {
-    s = natsOptions_SetRetryOnFailedConnect(opts, true, &Callbacks::OnConnected, closure.get());
+  if (o.callbacks) {
+    if (s == NATS_OK) {
+      s = natsOptions_SetRetryOnFailedConnect(opts, true, &Callbacks::OnConnected, closure.get());
+    }
+    if (s == NATS_OK) {
+      s = natsOptions_SetDisconnectedCB(opts, &Callbacks::OnDisconnected, closure.get());
+    }
+    if (s == NATS_OK) {
+      s = natsOptions_SetReconnectedCB(opts, &Callbacks::OnReconnected, closure.get());
+    }
+    if (s == NATS_OK) s = natsOptions_SetClosedCB(opts, &Callbacks::OnClosed, closure.get());
+    if (s == NATS_OK) s = natsOptions_SetErrorHandler(opts, &Callbacks::OnError, closure.get());
   }
-  if (s == NATS_OK) {
-    s = natsOptions_SetDisconnectedCB(opts, &Callbacks::OnDisconnected, closure.get());
-  }
-  if (s == NATS_OK) {
-    s = natsOptions_SetReconnectedCB(opts, &Callbacks::OnReconnected, closure.get());
-  }
-  if (s == NATS_OK) s = natsOptions_SetClosedCB(opts, &Callbacks::OnClosed, closure.get());
-  if (s == NATS_OK) s = natsOptions_SetErrorHandler(opts, &Callbacks::OnError, closure.get());
   if (s == NATS_OK && !o.credentials_file.empty()) {
     s = natsOptions_SetUserCredentialsFromFiles(opts, o.credentials_file.c_str(), nullptr);
     if (s != NATS_OK) {
       natsOptions_Destroy(opts);
-      return InvalidArgument("NATS credentials file " + o.credentials_file + ": " + NatsError(s));
+      return InvalidArgument("NATS credentials file " + o.credentials_file + ": " + NatsReason(s));
     }
   }
   if (s == NATS_OK && !o.seed.empty()) {
@@ -226,26 +294,51 @@ Result<std::shared_ptr<NatsConnection>> NatsConnection::Connect(NatsConnectionOp
       natsOptions_Destroy(opts);
       return InvalidArgument("NATS seed: " + key.status().message());
     }
-    self->nkey_ = std::make_unique<crypto::KeyPair>(std::move(*key));
-    if (!o.jwt.empty()) {
-      s = natsOptions_SetUserCredentialsCallbacks(opts, &UserJwt, &self->options_.jwt, &SignNonce,
-                                                  self->nkey_.get());
+    if (o.callbacks) {
+      self->nkey_ = std::make_unique<crypto::KeyPair>(std::move(*key));
+      if (!o.jwt.empty()) {
+        s = natsOptions_SetUserCredentialsCallbacks(opts, &UserJwt, &self->options_.jwt, &SignNonce,
+                                                    self->nkey_.get());
+      } else {
+        s = natsOptions_SetNKey(opts, self->nkey_->public_key_text().c_str(), &SignNonce,
+                                self->nkey_.get());
+      }
     } else {
-      s = natsOptions_SetNKey(opts, self->nkey_->public_key_text().c_str(), &SignNonce,
-                              self->nkey_.get());
+      // Files libnats reads and signs with by itself (see NatsConnectionOptions::callbacks).
+      if (!o.jwt.empty() && HasBlankOrControl(o.jwt)) {
+        natsOptions_Destroy(opts);
+        return InvalidArgument("NATS JWT: it contains a blank or a control character");
+      }
+      const std::string seed_section =
+          "-----BEGIN USER NKEY SEED-----\n" + o.seed + "\n------END USER NKEY SEED------\n";
+      auto file = o.jwt.empty()
+                      ? WriteSecretFile(seed_section, ".nk")
+                      : WriteSecretFile("-----BEGIN NATS USER JWT-----\n" + o.jwt +
+                                            "\n------END NATS USER JWT------\n\n" + seed_section,
+                                        ".creds");
+      if (!file.ok()) {
+        natsOptions_Destroy(opts);
+        return file.status();
+      }
+      self->secret_file_ = *file;  // removed by the destructor, also when Connect fails
+      s = o.jwt.empty()
+              ? natsOptions_SetNKeyFromSeed(opts, key->public_key_text().c_str(),
+                                            self->secret_file_.c_str())
+              : natsOptions_SetUserCredentialsFromFiles(opts, self->secret_file_.c_str(), nullptr);
     }
   }
   if (s != NATS_OK) {
+    const std::string why = NatsReason(s);
     natsOptions_Destroy(opts);
-    return InvalidArgument("NATS options: " + NatsError(s));
+    return InvalidArgument("NATS options: " + why);
   }
   s = natsConnection_Connect(&self->connection_, opts);
   natsOptions_Destroy(opts);
   // A connection that failed here made no callback and will make none: the closure stays
   // ours. Otherwise its closed callback frees it.
-  if (s == NATS_OK || s == NATS_NOT_YET_CONNECTED) closure.release();
+  if (closure != nullptr && (s == NATS_OK || s == NATS_NOT_YET_CONNECTED)) closure.release();
   if (s != NATS_OK && s != NATS_NOT_YET_CONNECTED) {
-    std::string why = NatsError(s);
+    std::string why = NatsReason(s);
     if (self->connection_ != nullptr) {
       natsConnection_Destroy(self->connection_);
       self->connection_ = nullptr;
@@ -268,7 +361,9 @@ Result<std::shared_ptr<NatsConnection>> NatsConnection::Connect(NatsConnectionOp
                          std::to_string(o.connect_timeout.count()) + " ms");
     }
   }
-  Log(LogLevel::kInfo, kLog, "connected to " + where + (o.name.empty() ? "" : " as " + o.name));
+  if (o.callbacks) {
+    Log(LogLevel::kInfo, kLog, "connected to " + where + (o.name.empty() ? "" : " as " + o.name));
+  }
   return self;
 }
 
@@ -276,6 +371,7 @@ NatsConnection::~NatsConnection() {
   Close();
   callbacks_->Detach();
   if (connection_ != nullptr) natsConnection_Destroy(connection_);
+  if (!secret_file_.empty()) unlink(secret_file_.c_str());
 }
 
 bool NatsConnection::connected() const {

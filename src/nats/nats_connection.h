@@ -5,6 +5,10 @@
 // that report disconnects, reconnects, closes and errors. The NATS implementations of the
 // lattice interfaces (nats_transport.h, nats_kv_bucket.h) share one of these.
 //
+// The messaging provider (providers/messaging/nats_link.h) opens its connections with
+// this class too, with `callbacks` false (see NatsConnectionOptions::callbacks): it runs
+// in a library the host unloads, and libnats must then never call its code.
+//
 // Thread-safety: every method may be called from any thread.
 #pragma once
 
@@ -38,7 +42,8 @@ struct NatsConnectionOptions {
   // Shown by the server (connz) and in logs, e.g. "wasmcloud:N…:rpc".
   std::string name;
   // Credentials, at most one way: a creds file (JWT + seed), or a JWT and a seed given
-  // as text, or an nkey seed alone ("SU…"), or user/password in the server URL.
+  // as text, or an nkey seed alone ("SU…"), or user/password in the server URL (shown
+  // as "***" in messages and log lines).
   std::string credentials_file;
   std::string jwt;
   std::string seed;
@@ -46,7 +51,7 @@ struct NatsConnectionOptions {
   // takes ~0.2 ms on loopback instead of ~1 ms).
   bool send_asap = false;
   // How long Connect keeps trying to reach a server (a server still starting is retried)
-  // before it fails.
+  // before it fails. Without `callbacks`: how long one attempt on one server may take.
   std::chrono::milliseconds connect_timeout{5000};
   std::chrono::milliseconds reconnect_wait{250};
   std::chrono::milliseconds reconnect_jitter{100};
@@ -56,21 +61,46 @@ struct NatsConnectionOptions {
   // connection's blocking methods. Never called once the connection's destructor
   // returned (it waits for a call in progress, unless it runs inside that call).
   std::function<void(const NatsConnectionEvent&)> on_event;
+
+  // false: libnats never calls code of the library this class is linked into, for a
+  // connection made in a library the process may unload (a provider's .so: the host
+  // dlcloses it after Stop). libnats runs callbacks on threads of its own, and the
+  // closed callback may come after the NatsConnection is destroyed: once the library is
+  // unmapped, any of them would jump into unmapped code. (libnats itself must stay
+  // loaded too: providers/messaging/nats_library.h.) So, without callbacks:
+  // - no connection-event callbacks: on_event must be empty (kInvalidArgument
+  //   otherwise), and disconnects, reconnects and errors are neither reported nor
+  //   logged; the caller looks at connected() and at what its calls return;
+  // - no retry of a failed first connect (its callback): Connect tries each server once,
+  //   each attempt bounded by connect_timeout, and fails with kUnavailable when none
+  //   answers. Once connected, libnats reconnects by itself as usual;
+  // - no credentials callbacks: `jwt` + `seed` are written to a chained .creds file, a
+  //   `seed` alone to a seed file (natsOptions_SetNKeyFromSeed, with its public key),
+  //   both mode 0600 in $TMPDIR, which libnats reads itself at every (re)connect and
+  //   which are removed when the NatsConnection is destroyed (libnats 3.4.1 has no
+  //   natsOptions_SetUserCredentialsFromMemory). `credentials_file` works as usual;
+  // - nothing is logged (in such a library, wasmcloud's log facade is a copy of its own,
+  //   not the host's sink): errors are in the Status Connect returns.
+  // Once the destructor has returned, libnats holds nothing of this library (its own
+  // threads may run a moment longer, in libnats' code only).
+  bool callbacks = true;
 };
 
 class NatsConnection {
  public:
   // Connects, waiting up to options.connect_timeout for the server. Errors:
   // kUnavailable "cannot connect to NATS at <servers>: <libnats' reason>" (none answered
-  // in time), kInvalidArgument for unusable options (no server, a bad credentials file),
-  // kUnauthenticated when the server refused the credentials.
+  // in time), kInvalidArgument for unusable options (no server, a bad credentials file
+  // or seed), kUnauthenticated "NATS at <servers> refused the credentials: <reason>".
+  // <servers> has passwords and tokens replaced by "***"; <reason> is NatsReason's.
   static Result<std::shared_ptr<NatsConnection>> Connect(NatsConnectionOptions options);
   ~NatsConnection();  // Close()
   NatsConnection(const NatsConnection&) = delete;
   NatsConnection& operator=(const NatsConnection&) = delete;
 
-  // The libnats handle, for the lattice implementations in this folder. Valid until
-  // the object is destroyed.
+  // The libnats handle, for the lattice implementations in this folder and the
+  // messaging provider's subscriptions, requests and publishes. Valid until the object
+  // is destroyed.
   __natsConnection* raw() const { return connection_; }
   bool connected() const;
   // The server's max_payload (bytes); 1 MiB when not connected yet.
@@ -94,9 +124,17 @@ class NatsConnection {
   std::mutex mu_;
   bool closed_ = false;                    // guarded by mu_
   std::unique_ptr<crypto::KeyPair> nkey_;  // signs the server's nonce (jwt + seed, or seed)
+  // Without callbacks: the .creds or seed file written for libnats; removed by the
+  // destructor, after the connection is destroyed.
+  std::string secret_file_;
 };
 
 // "NATS_TIMEOUT: <libnats' last error text>", for messages. (status is a natsStatus.)
 std::string NatsError(int status);
+
+// libnats' text of `status`, plus its last error on this thread when that says more,
+// without libnats' source location: "No server available for connection",
+// "Authentication Violation (Authorization Violation)". (status is a natsStatus.)
+std::string NatsReason(int status);
 
 }  // namespace wasmcloud::nats

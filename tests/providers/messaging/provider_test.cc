@@ -8,6 +8,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -20,6 +21,7 @@
 #include "core/log.h"
 #include "host/host.h"
 #include "wasm/v8/v8_engine.h"
+#include "nats_auth.h"
 #include "nats_server.h"
 #include "provider/native_library.h"
 #include "provider/provider.h"
@@ -434,9 +436,49 @@ TEST_F(MessagingProviderTest, UserAndPasswordInTheUrl) {
   Status wrong = Bind(kActorB, {{"URL", "nats://app:wrong@" + hostport}});
   ASSERT_FALSE(wrong.ok());
   EXPECT_EQ(wrong.message(), "NATS at nats://app:***@" + hostport +
-                                 " refused the connection: Authentication Violation "
+                                 " refused the credentials: Authentication Violation "
                                  "(Authorization Violation)");
   for (const auto& line : host_.Lines()) EXPECT_THAT(line, Not(HasSubstr("s3cret")));
+}
+
+// CLIENT_JWT/CLIENT_SEED against a server in operator mode (an operator, an account and
+// its users, made like `nsc` makes them): they reach libnats as a .creds file, with no
+// callback into the provider.
+TEST_F(MessagingProviderTest, ClientJwtAndSeedOnAnOperatorModeServer) {
+  testing::NatsOperatorAuth auth;
+  const std::string dir = wasmcloud::testing::MakeTempDir();
+  auto args = auth.ServerArgs(dir);
+  ASSERT_TRUE(Ok(args));
+  auto secured = NatsServer::Start(*args);
+  ASSERT_TRUE(Ok(secured));
+  const std::string url = (*secured)->Url();
+  const auto a = auth.User("actor-a");
+  const auto b = auth.User("actor-b");
+  ASSERT_TRUE(Ok(Bind(
+      kActorA,
+      {{"URL", url}, {"SUBSCRIPTION", "jobs"}, {"CLIENT_JWT", a.jwt}, {"CLIENT_SEED", a.seed}})));
+  ASSERT_TRUE(Ok(Bind(kActorB, {{"URL", url}, {"CLIENT_JWT", b.jwt}, {"CLIENT_SEED", b.seed}})));
+  ASSERT_TRUE(Ok(Publish(kActorB, {"jobs", "", ToBytes("from b")})));
+  const std::vector<Delivery> got = host_.WaitFor(1);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].actor, kActorA);
+  EXPECT_EQ(Text(got[0].message.body), "from b");
+
+  const auto stranger = auth.Stranger("not-of-this-account");
+  Status refused =
+      Bind(kActorC, {{"URL", url}, {"CLIENT_JWT", stranger.jwt}, {"CLIENT_SEED", stranger.seed}});
+  EXPECT_EQ(refused.message(), "NATS at " + url +
+                                   " refused the credentials: Authentication Violation "
+                                   "(Authorization Violation)");
+  Status bad_seed = Bind(kActorC, {{"URL", url}, {"CLIENT_JWT", a.jwt}, {"CLIENT_SEED", "SUAAA"}});
+  EXPECT_THAT(bad_seed.message(), StartsWith("NATS seed: "));
+  for (const auto& line : host_.Lines()) {
+    EXPECT_THAT(line, Not(HasSubstr(a.seed)));
+    EXPECT_THAT(line, Not(HasSubstr(b.seed)));
+  }
+  EXPECT_TRUE(Ok(provider_->RemoveActor(kActorA)));
+  EXPECT_TRUE(Ok(provider_->RemoveActor(kActorB)));
+  std::filesystem::remove_all(dir);
 }
 
 TEST_F(MessagingProviderTest, RebindingWithTheSameValuesKeepsTheLinkAndNewValuesReplaceIt) {
