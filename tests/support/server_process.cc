@@ -2,7 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -33,18 +33,29 @@ Status LaunchServer(const ServerLaunch& launch, pid_t* pid) {
   std::vector<char*> args;
   for (auto& a : argv) args.push_back(a.data());
   args.push_back(nullptr);
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  if (!launch.output_file.empty()) {
-    posix_spawn_file_actions_addopen(&fa, 1, launch.output_file.c_str(),
-                                     O_WRONLY | O_CREAT | O_APPEND, 0644);
-    posix_spawn_file_actions_adddup2(&fa, 1, 2);
+  // fork + exec rather than posix_spawn, for PR_SET_PDEATHSIG: a test killed by a
+  // timeout (or a crash) takes its servers with it instead of leaving them running. (The
+  // signal follows the thread that forked: servers are started from the test's thread.)
+  const pid_t parent = getpid();
+  const char* output = launch.output_file.empty() ? nullptr : launch.output_file.c_str();
+  *pid = fork();
+  if (*pid == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(126);  // the parent is already gone
+    if (output != nullptr) {
+      int fd = open(output, O_WRONLY | O_CREAT | O_APPEND, 0644);
+      if (fd >= 0) {
+        dup2(fd, 1);
+        dup2(fd, 2);
+        close(fd);
+      }
+    }
+    execve(args[0], args.data(), environ);
+    _exit(127);
   }
-  const int rc = posix_spawn(pid, args[0], &fa, nullptr, args.data(), environ);
-  posix_spawn_file_actions_destroy(&fa);
-  if (rc != 0) {
+  if (*pid < 0) {
     *pid = -1;
-    return Internal("cannot start " + launch.argv[0] + ": error " + std::to_string(rc));
+    return Internal("cannot start " + launch.argv[0] + ": fork failed");
   }
   const auto deadline = std::chrono::steady_clock::now() + launch.timeout;
   while (!launch.ready()) {

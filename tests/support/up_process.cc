@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -31,8 +32,12 @@ UpProcess::UpProcess(const std::vector<std::string>& args,
   for (auto& e : environment) envp.push_back(e.data());
   envp.push_back(nullptr);
 
+  const pid_t parent = getpid();
   pid_ = fork();
   if (pid_ == 0) {
+    // A test killed by a timeout takes its hosts with it.
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(126);
     dup2(fds[1], 2);
     int devnull = open("/dev/null", O_WRONLY);
     dup2(devnull, 1);
