@@ -119,7 +119,8 @@ class Registry {
         ref_(ref),
         push_(push),
         requests_(requests),
-        http_(HttpOptions{config.connect_timeout, config.request_timeout, config.ca_file}) {
+        http_(HttpOptions{config.connect_timeout, config.request_timeout, config.ca_file,
+                          config.stall_timeout}) {
     insecure_ = false;
     for (const auto& host : config.allowed_insecure) {
       if (host == ref.registry) insecure_ = true;

@@ -78,6 +78,7 @@ struct ClientConfig {
   std::string ca_file;
   std::chrono::milliseconds connect_timeout{10000};
   std::chrono::milliseconds request_timeout{300000};  // each HTTP request, start to end
+  std::chrono::milliseconds stall_timeout{30000};     // nothing received for this long: fail
   // The cache; empty for none. Default: DefaultCacheDir().
   std::string cache_dir;
   uint64_t max_manifest_size = 4u << 20;

@@ -102,6 +102,10 @@ Result<HttpResponse> HttpSession::Perform(const HttpRequest& request) {
   curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
                    static_cast<long>(options_.connect_timeout.count()));
   curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.request_timeout.count()));
+  // Less than 1 byte/s for stall_timeout: the registry stopped answering.
+  curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
+  curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME,
+                   std::max(1L, static_cast<long>((options_.stall_timeout.count() + 999) / 1000)));
   curl_easy_setopt(curl, CURLOPT_USERAGENT, "wasmcloud-cpp-oci/0.18");
   if (!options_.ca_file.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, options_.ca_file.c_str());
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &WriteBody);

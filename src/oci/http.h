@@ -36,6 +36,10 @@ struct HttpOptions {
   std::chrono::milliseconds connect_timeout{10000};
   std::chrono::milliseconds request_timeout{300000};
   std::string ca_file;  // PEM bundle used in addition to the system's CA directory
+  // A request during which nothing arrives for this long fails (a registry that accepts
+  // connections and never answers), however long request_timeout is. Whole seconds
+  // (curl's granularity), at least 1.
+  std::chrono::milliseconds stall_timeout{30000};
 };
 
 class HttpSession {

@@ -327,6 +327,26 @@ TEST_F(RegistryTest, ARegistryThatNeverAnswersFailsWithinTheRequestTimeout) {
   EXPECT_LT(elapsed, std::chrono::milliseconds(2500));
 }
 
+// Whatever the request timeout (300 s by default, for large layers), a registry that
+// sends nothing for stall_timeout (30 s by default) fails the pull.
+TEST_F(RegistryTest, ARegistryThatStopsAnsweringFailsAfterTheStallTimeout) {
+  testing::SilentServer silent;
+  const std::string host = "127.0.0.1:" + std::to_string(silent.port());
+  ClientConfig config;
+  config.cache_dir = dir_ + "/cache";
+  config.allowed_insecure = {host};
+  EXPECT_EQ(config.stall_timeout, std::chrono::seconds(30));
+  config.stall_timeout = std::chrono::milliseconds(1000);
+  Client client(config);
+  auto start = std::chrono::steady_clock::now();
+  auto pulled = client.Pull(host + "/echo:1");
+  auto elapsed = std::chrono::steady_clock::now() - start;
+  ASSERT_FALSE(pulled.ok());
+  EXPECT_EQ(pulled.status().code(), Code::kDeadlineExceeded) << pulled.status().message();
+  EXPECT_GE(elapsed, std::chrono::milliseconds(900));
+  EXPECT_LT(elapsed, std::chrono::seconds(10)) << "not the 300 s request timeout";
+}
+
 TEST_F(RegistryTest, ManifestTooLarge) {
   auto registry = StartRegistry();
   ASSERT_NE(registry, nullptr);
