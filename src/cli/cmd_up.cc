@@ -7,7 +7,12 @@
 // does, and stops. With --rpc-host it joins the lattice first, so the actor may run on
 // another host.
 #include <signal.h>
+#include <unistd.h>
 
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
 #include <CLI/CLI.hpp>
 #include <iostream>
 
@@ -55,6 +60,54 @@ void LogInventory(host::Host& host) {
   }
 }
 
+const char* SignalName(int sig) { return sig == SIGINT ? "SIGINT" : "SIGTERM"; }
+
+// SIGINT and SIGTERM, taken by a thread of their own from the first moment: the first
+// asks for a stop, which `up` acts on as soon as the step it is in ends (joining the
+// lattice, starting, applying a manifest: none of them can be cut short safely); a
+// second ends the process at once (exit code 128 + signal).
+class SignalWatch {
+ public:
+  explicit SignalWatch(const sigset_t& set) : set_(set), thread_([this] { Run(); }) {}
+  // The thread waits in sigwait until the process exits.
+  ~SignalWatch() { thread_.detach(); }
+  bool requested() const { return first_.load() != 0; }
+  // Waits for the first signal; returns it.
+  int Wait() {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [&] { return first_.load() != 0; });
+    return first_.load();
+  }
+
+ private:
+  void Run() {
+    for (;;) {
+      int sig = 0;
+      if (sigwait(&set_, &sig) != 0) continue;
+      if (first_.load() == 0) {
+        Log(LogLevel::kInfo, kLog,
+            std::string("received ") + SignalName(sig) +
+                ", stopping (send it again to exit at once)");
+        {
+          std::lock_guard<std::mutex> lock(mu_);
+          first_.store(sig);
+        }
+        cv_.notify_all();
+      } else {
+        Log(LogLevel::kWarn, kLog,
+            std::string("received ") + SignalName(sig) + " again: exiting at once");
+        _exit(128 + sig);
+      }
+    }
+  }
+
+  sigset_t set_;
+  std::atomic<int> first_{0};
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::thread thread_;
+};
+
 struct UpOptions {
   HostOptions host;
   std::vector<std::string> manifests;
@@ -79,12 +132,14 @@ int RunUp(const UpOptions& o) {
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  SignalWatch watch(signals);
 
   auto lattice = JoinLattice(*config);
   if (!lattice.ok()) {
     PrintError("up", lattice.status().message());
     return 2;
   }
+  if (watch.requested()) return 0;
   host::Host host(*config, wasm::CreateV8Engine, lattice->options);
   if (Status s = host.Start(); !s.ok()) {
     PrintError("up", s.message());
@@ -92,14 +147,14 @@ int RunUp(const UpOptions& o) {
   }
   Log(LogLevel::kInfo, kLog, "host " + host.id() + " is up (" + lattice->description + ")");
   for (const auto& m : *manifests) {
+    if (watch.requested()) break;  // the rest of the manifests are not applied
     if (Status s = host.ApplyManifest(m); !s.ok()) Log(LogLevel::kError, kLog, s.message());
   }
-  LogInventory(host);
-  Log(LogLevel::kInfo, kLog, "running until SIGINT or SIGTERM");
-  int sig = 0;
-  sigwait(&signals, &sig);
-  Log(LogLevel::kInfo, kLog,
-      std::string("received ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") + ", stopping");
+  if (!watch.requested()) {
+    LogInventory(host);
+    Log(LogLevel::kInfo, kLog, "running until SIGINT or SIGTERM");
+  }
+  watch.Wait();
   (void)host.Stop();
   return 0;
 }

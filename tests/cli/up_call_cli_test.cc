@@ -215,6 +215,45 @@ TEST(UpCliTest, SigintStopsItToo) {
   EXPECT_NE(up.log().find("received SIGINT"), std::string::npos) << up.log();
 }
 
+// Signals work from the first moment: during a manifest that hangs on a registry that
+// never answers, the first SIGTERM stops `up` once that step ends (nothing after it is
+// applied), and a second one ends it at once.
+TEST(UpCliTest, ASecondSignalStopsAtOnceAndTheFirstIsHonouredAfterStartUp) {
+  int port = 0;
+  int silent = testing::ListenOnLoopback(16, &port);  // accepts, never answers
+  ASSERT_GE(silent, 0);
+  ScopedTempDir dir;
+  const std::string registry = "127.0.0.1:" + std::to_string(port);
+  std::string manifest =
+      dir.Write("m.yaml", "actors:\n  - " + registry + "/hangs:0.1.0\n");
+  std::string later = dir.Write("later.yaml", "actors:\n  - " +
+                                                  FixturePath("wc-host-0.18/echo.wasm") + "\n");
+  {
+    UpProcess up({"up", "--manifest", manifest, "--allowed-insecure", registry});
+    ASSERT_TRUE(up.WaitFor("is up (single-player)")) << up.log();
+    up.Signal(SIGTERM);
+    ASSERT_TRUE(up.WaitFor("send it again to exit at once")) << up.log();
+    auto start = std::chrono::steady_clock::now();
+    up.Signal(SIGTERM);
+    EXPECT_EQ(up.Wait(), 128 + SIGTERM) << up.log();
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+    EXPECT_NE(up.log().find("received SIGTERM again: exiting at once"), std::string::npos)
+        << up.log();
+  }
+  {
+    UpProcess up({"up", "--manifest", manifest, "--manifest", later, "--allowed-insecure",
+                  registry, "--oci-timeout-ms", "2000"});
+    ASSERT_TRUE(up.WaitFor("is up (single-player)")) << up.log();
+    up.Signal(SIGINT);
+    // The pull fails after its timeout; then `up` stops without applying `later`.
+    EXPECT_EQ(up.Wait(), 0) << up.log();
+    EXPECT_NE(up.log().find("received SIGINT, stopping"), std::string::npos) << up.log();
+    EXPECT_EQ(up.log().find("started actor"), std::string::npos) << up.log();
+    EXPECT_EQ(up.log().find("running until"), std::string::npos) << up.log();
+  }
+  close(silent);
+}
+
 TEST(UpCliTest, TheExampleManifestOfTheMainJobRuns) {
   UpProcess up({"up", "--manifest", std::string(WC_SOURCE_DIR) + "/examples/echo.yaml"});
   ASSERT_TRUE(up.WaitFor("running until SIGINT or SIGTERM")) << up.log();

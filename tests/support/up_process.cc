@@ -76,8 +76,16 @@ bool UpProcess::WaitFor(const std::string& text, std::chrono::seconds timeout) {
 }
 
 int UpProcess::Stop(int sig) {
+  Signal(sig);
+  return Wait();
+}
+
+void UpProcess::Signal(int sig) {
+  if (pid_ > 0) kill(pid_, sig);
+}
+
+int UpProcess::Wait() {
   if (pid_ <= 0) return -1;
-  kill(pid_, sig);
   WaitFor("\x01 never printed", std::chrono::seconds(60));  // drains the log to EOF
   int status = 0;
   waitpid(pid_, &status, 0);

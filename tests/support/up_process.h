@@ -26,6 +26,11 @@ class UpProcess {
   // Sends `sig`, reads the log to its end and waits for the exit: the exit code
   // (128+signal when killed by one).
   int Stop(int sig);
+  // Sends `sig` and returns at once.
+  void Signal(int sig);
+  // Reads the log to its end and waits for the exit: the exit code (128+signal when
+  // killed by one).
+  int Wait();
   const std::string& log() const { return log_; }
 
  private:
