@@ -191,6 +191,7 @@ Status HostCore::Start() {
     dispatcher_ready_ = true;
   }
   store_->AddListener(binder_.get());
+  store_->AddListener(&data_health_);
   if (Status s = store_->Start(lattice_.ready_timeout); !s.ok()) {
     return fail(
         s.WithContext("cannot join lattice " + lattice_.name + " (bucket " + bucket->name() + ")"));
@@ -317,6 +318,11 @@ Status HostCore::Stop() {
   Publish(lattice::kHostStopped, nlohmann::json::object());
   if (event_publisher_) event_publisher_->Stop();  // sends what is queued, HostStopped last
   return Status::Ok();
+}
+
+void HostCore::DataHealth::OnDegraded(bool degraded, const std::string& why) {
+  host.Publish(degraded ? lattice::kLatticeDataDegraded : lattice::kLatticeDataRestored,
+               {{"reason", why}});
 }
 
 std::vector<HealthCheck> HostCore::HealthChecks() {

@@ -145,6 +145,13 @@ class HostCore : public std::enable_shared_from_this<HostCore>, public lattice::
   std::unique_ptr<WorkerPool> pool_;
   std::unique_ptr<lattice::LatticeStore> store_;
   std::unique_ptr<LinkBinder> binder_;
+  // Turns the store's degraded/restored changes into events.
+  struct DataHealth final : lattice::LatticeStoreListener {
+    explicit DataHealth(HostCore& h) : host(h) {}
+    void OnDegraded(bool degraded, const std::string& why) override;
+    HostCore& host;
+  };
+  DataHealth data_health_{*this};
   std::unique_ptr<Dispatcher> dispatcher_;
   std::unique_ptr<RpcServer> rpc_server_;        // null without a transport
   std::unique_ptr<LegacySubjects> legacy_;       // null without a transport

@@ -42,6 +42,10 @@ inline constexpr const char* kLinkdefDeleted = "linkdef_deleted";
 // [{id, contract_id, link_name, image_ref?, name?, revision}], claims: [claims JSON of
 // every actor in the lattice data], entities: {pk: "Running" | {"Unhealthy": message}}}
 inline constexpr const char* kHostHeartbeat = "host_heartbeat";
+// data: {reason} (the lattice data bucket was lost; served from this host's mirror)
+inline constexpr const char* kLatticeDataDegraded = "lattice_data_degraded";
+// data: {reason} (the bucket is back and re-filled)
+inline constexpr const char* kLatticeDataRestored = "lattice_data_restored";
 
 struct LatticeEvent {
   std::string type;

@@ -31,6 +31,12 @@ struct KvEvent {
     // Every value the bucket held when the watch started has been delivered (there may
     // have been none); what follows are changes made after that.
     kInitialValuesDone,
+    // A restarted watch: the bucket was lost (JetStream: its stream was deleted) and
+    // exists again, emptied, or partly re-filled by other clients. Revisions start over.
+    // What follows are the values it holds now, as initial values, then
+    // kInitialValuesDone again, then its changes. (A reader that kept what it had read,
+    // a mirror, may put back what the bucket no longer has, with Create.)
+    kRestarted,
   };
   Kind kind = Kind::kPut;
   std::string key;
@@ -68,9 +74,13 @@ class KvBucket {
 
   // Watches every key: the handler gets, on a transport thread, one at a time and in
   // revision order, a kPut for each key's current value, then kInitialValuesDone, then
-  // every kPut and kDelete made afterwards. Errors for writes: kInvalidArgument for a bad
-  // key, kResourceExhausted for a value over the bucket's limit, kUnavailable when the
-  // bucket cannot be reached.
+  // every kPut and kDelete made afterwards. When the bucket is lost and comes back (an
+  // implementation that can lose it recreates it), the watch restarts: kRestarted, then
+  // the initial values again and kInitialValuesDone, then changes, with revisions started
+  // over. Errors for writes: kInvalidArgument for a bad key, kResourceExhausted for a
+  // value over the bucket's limit, kUnavailable when the bucket cannot be reached (also a
+  // write that found the bucket lost: it is not retried; the next one goes to the
+  // recreated bucket).
   virtual Result<std::unique_ptr<KvWatch>> Watch(KvWatchHandler handler) = 0;
 };
 

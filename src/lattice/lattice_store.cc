@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <exception>
 #include <limits>
+#include <set>
 #include <utility>
 
 #include <nlohmann/json.hpp>
@@ -136,6 +137,20 @@ Result<crypto::ActorClaims> VerifyStoredToken(std::string_view token, std::strin
   return claims;
 }
 
+// The CLAIMS_ value of verified claims: their JSON plus "jwt": the token that carries
+// them; nullopt when the claims do not encode as a JSON object.
+std::optional<std::string> ClaimsValue(const crypto::ActorClaims& claims, std::string_view token) {
+  std::optional<Json> value = ParseObject(crypto::ToJson(claims));
+  if (!value) return std::nullopt;
+  (*value)["jwt"] = std::string(token);
+  return value->dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+// How long re-filling a lost bucket waits before it writes a key again that it could not
+// write for want of the bucket (doubling).
+constexpr std::chrono::milliseconds kRefillBackoffMin{250};
+constexpr std::chrono::milliseconds kRefillBackoffMax{5000};
+
 bool ValidText(std::string_view what, std::string_view text, Status* error) {
   if (text.empty()) {
     *error = InvalidArgument(std::string(what) + " is empty");
@@ -240,6 +255,12 @@ struct LatticeStore::State {
   int running_handlers = 0;                      // guarded by mu: OnEvent calls in progress
   std::atomic<bool> ready{false};
   std::atomic<bool> stopped{false};
+  // From a restarted watch (the bucket was lost) until the bucket was re-filled.
+  std::atomic<bool> degraded{false};
+  // Between kRestarted and kInitialValuesDone, and the keys delivered meanwhile: what the
+  // bucket holds again. Touched by the watch's handler only.
+  bool restarting = false;
+  std::set<std::string, std::less<>> restart_keys;
 
   // --- the watch side.
 
@@ -268,14 +289,133 @@ struct LatticeStore::State {
   }
 
   void Handle(const KvEvent& event) {
+    if (event.kind == KvEvent::Kind::kRestarted) {
+      BeginRestart();
+      return;
+    }
     if (event.kind == KvEvent::Kind::kInitialValuesDone) {
+      if (restarting) {
+        restarting = false;
+        Refill();
+      }
       std::lock_guard lock(mu);
       ready.store(true, std::memory_order_release);
       return;
     }
+    if (restarting && event.kind == KvEvent::Kind::kPut) restart_keys.insert(event.key);
     if (std::optional<Change> change = Apply(event)) {
       version->fetch_add(1, std::memory_order_acq_rel);
       Notify(*change);
+    }
+  }
+
+  // --- a lost bucket.
+
+  // The watch restarted: the bucket was lost and is there again, emptied or partly
+  // re-filled by other hosts, with revisions started over. The mirror stays as it is:
+  // the initial values that follow are applied to it as usual (a newer value another
+  // host put back wins), and what they lack is put back at their end (Refill).
+  void BeginRestart() {
+    {
+      std::lock_guard lock(mu);
+      applied_revision = 0;  // the new stream's revisions start over
+    }
+    restarting = true;
+    restart_keys.clear();
+    const std::string why = "bucket " + bucket->name() +
+                            " was lost; it is there again, and this host re-fills it from its "
+                            "mirror";
+    Warn("lattice data: " + why + " (reads are served from the mirror meanwhile)");
+    SetDegraded(true, why);
+  }
+
+  // Every mirror entry the restarted watch did not deliver, as this host writes it.
+  std::vector<std::pair<std::string, std::string>> MissingEntries() const {
+    std::vector<std::pair<std::string, std::string>> out;
+    auto missing = [&](const std::string& key) { return restart_keys.count(key) == 0; };
+    std::shared_lock lock(mirror_mu);
+    for (const auto& [pk, record] : claims) {
+      std::string key = std::string(kClaimsPrefix) + pk;
+      if (!missing(key)) continue;
+      if (std::optional<std::string> value = ClaimsValue(record.claims, record.jwt)) {
+        out.emplace_back(std::move(key), *std::move(value));
+      }
+    }
+    for (const auto& [ref, pk] : oci_refs) {
+      std::string key = std::string(kRefPrefix) + EncodeKeyPart(ref);
+      if (missing(key)) out.emplace_back(std::move(key), NameToKeyJson("oci_url", ref, pk));
+    }
+    for (const auto& [alias, pk] : aliases) {
+      std::string key = std::string(kAliasPrefix) + EncodeKeyPart(alias);
+      if (missing(key)) out.emplace_back(std::move(key), NameToKeyJson("alias", alias, pk));
+    }
+    for (const auto& [key, link_key] : link_keys) {
+      if (missing(key)) out.emplace_back(key, LinkToJson(links.at(link_key)));
+    }
+    return out;
+  }
+
+  // Waits `delay`; false when the store was stopped meanwhile.
+  bool Pause(std::chrono::milliseconds delay) {
+    std::unique_lock lock(mu);
+    return !cv.wait_for(lock, delay, [&] { return phase == Phase::kStopped; });
+  }
+
+  // At the end of a restarted watch's initial values: puts back every mirror entry the
+  // bucket no longer has, create-if-absent, so that a value another host wrote meanwhile
+  // wins (it comes through the watch). A key that cannot be written for want of the
+  // bucket is written again, with backoff, until it goes in or the store stops; the
+  // watch's events wait meanwhile.
+  void Refill() {
+    const std::vector<std::pair<std::string, std::string>> entries = MissingEntries();
+    size_t written = 0;
+    size_t taken = 0;
+    size_t failed = 0;
+    for (const auto& [key, value] : entries) {
+      for (std::chrono::milliseconds backoff = kRefillBackoffMin;;
+           backoff = std::min(backoff * 2, kRefillBackoffMax)) {
+        Result<uint64_t> rev = bucket->Create(key, AsBytes(value));
+        if (rev.ok()) {
+          ++written;
+          break;
+        }
+        if (rev.status().code() == Code::kAlreadyExists) {
+          ++taken;
+          break;
+        }
+        if (rev.status().code() != Code::kUnavailable) {
+          Warn("lattice data: could not put " + key + " back into bucket " + bucket->name() +
+               ": " + rev.status().message());
+          ++failed;
+          break;
+        }
+        Warn("lattice data: could not put " + key + " back into bucket " + bucket->name() +
+             " yet (" + rev.status().message() + "); trying again in " +
+             std::to_string(backoff.count()) + " ms");
+        if (!Pause(backoff)) return;
+      }
+    }
+    std::string summary = "bucket " + bucket->name() + " was lost; re-filled " +
+                          std::to_string(written) + " keys from this host's mirror";
+    if (taken > 0) {
+      summary += " (" + std::to_string(taken) +
+                 " more were there already, written by another host meanwhile: those stay)";
+    }
+    if (failed > 0) summary += "; " + std::to_string(failed) + " could not be written (above)";
+    Log(LogLevel::kWarn, kLogComponent, "lattice data: " + summary);
+    SetDegraded(false, summary);
+  }
+
+  void SetDegraded(bool now, const std::string& why) {
+    if (degraded.exchange(now, std::memory_order_acq_rel) == now) return;
+    std::vector<LatticeStoreListener*> targets;
+    {
+      std::lock_guard lock(mu);
+      targets = listeners;
+    }
+    for (LatticeStoreListener* l : targets) {
+      if (stopped.load(std::memory_order_acquire)) return;
+      l->OnDegraded(now, why);
     }
   }
 
@@ -563,6 +703,10 @@ void LatticeStore::Stop() {
 
 bool LatticeStore::ready() const { return state_->ready.load(std::memory_order_acquire); }
 
+bool LatticeStore::degraded() const {
+  return state_->degraded.load(std::memory_order_acquire);
+}
+
 Status LatticeStore::PutLink(const LinkDefinition& link) {
   Status invalid;
   if (!ValidText("the link's actor id", link.actor_id, &invalid) ||
@@ -611,11 +755,10 @@ Status LatticeStore::PutClaims(const crypto::ActorClaims& claims, std::string_vi
     if (it != state_->claims.end() && it->second.jwt == token) return Status::Ok();
   }
   // The decoded claims of the token itself (the same as `claims` for an honest caller).
-  std::optional<Json> value = ParseObject(crypto::ToJson(*verified));
+  std::optional<std::string> value = ClaimsValue(*verified, token);
   if (!value) return Internal("claims of " + claims.sub + " do not encode as a JSON object");
-  (*value)["jwt"] = std::string(token);
   std::string key = std::string(kClaimsPrefix) + claims.sub;
-  return state_->Put(key, value->dump(-1, ' ', false, Json::error_handler_t::replace)).status();
+  return state_->Put(key, *value).status();
 }
 
 Status LatticeStore::PutOciRef(std::string_view oci_ref, std::string_view public_key) {

@@ -14,6 +14,18 @@
 // delete someone else writes is applied to the mirror, without a listener call, so that
 // every host still converges on the bucket).
 //
+// A lost bucket (lattice.md, "Faults"): when the watch restarts (KvEvent::kRestarted: the
+// bucket was lost and is there again, emptied), the store keeps serving from its mirror
+// and is degraded(); it applies the restarted initial values as usual (a newer value that
+// another host put back wins) and drops nothing for being absent from them. At their
+// kInitialValuesDone it puts back every mirror entry the bucket no longer has, with
+// Create (create-if-absent: a value another host wrote meanwhile is not clobbered; a key
+// it cannot write for want of the bucket is written again, with backoff, until it goes
+// in), logs "bucket B was lost; re-filled N keys from this host's mirror", and is no
+// longer degraded. Writes made while the bucket was gone failed with "lattice data
+// unavailable: …" and were not retried. (A key another host deleted in the new bucket
+// before the re-fill is put back: a marker counts as absent.)
+//
 // Threads: reads may come from any thread and never touch the bucket. Listeners run on
 // the watch's thread, one change at a time, in revision order, after the mirror holds the
 // change and outside its lock.
@@ -68,6 +80,12 @@ class LatticeStoreListener {
     (void)oci_ref;
     (void)public_key;
   }
+  // degraded() changed: true when the bucket was lost and is being re-filled from the
+  // mirror, false once it was; `why` says what happened, for an event or a log.
+  virtual void OnDegraded(bool degraded, const std::string& why) {
+    (void)degraded;
+    (void)why;
+  }
 };
 
 // A text made into a valid part of a key: [A-Za-z0-9_/-] stay, every other byte becomes
@@ -102,6 +120,10 @@ class LatticeStore {
   void Stop();
   // True once the watch's initial values are in the mirror.
   bool ready() const;
+  // True from the moment the watch found the bucket lost (and there again) until this
+  // store has re-filled it from its mirror; reads are served from the mirror meanwhile.
+  // (A NATS disconnect is not seen here: the connection reports that.)
+  bool degraded() const;
 
   // --- writes. Each returns once the bucket acknowledged it and this store's watch has
   // applied it (listeners included): a caller reads its own write. Errors: kUnavailable

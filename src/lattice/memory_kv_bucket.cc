@@ -216,4 +216,16 @@ void MemoryKvBucket::SetUnavailable(bool unavailable) {
   state_->unavailable = unavailable;
 }
 
+void MemoryKvBucket::LoseAndRecreate() {
+  std::lock_guard lock(state_->mu);
+  state_->values.clear();
+  state_->revision = 0;
+  KvEvent restarted;
+  restarted.kind = KvEvent::Kind::kRestarted;
+  state_->Broadcast(restarted);
+  KvEvent done;
+  done.kind = KvEvent::Kind::kInitialValuesDone;
+  state_->Broadcast(done);
+}
+
 }  // namespace wasmcloud::lattice

@@ -38,6 +38,10 @@ class MemoryKvBucket final : public KvBucket {
   // While unavailable, every call but Watch fails with kUnavailable "lattice data
   // unavailable" (a JetStream outage); existing watches stay.
   void SetUnavailable(bool unavailable);
+  // Loses the bucket and brings it back empty, as a JetStream bucket whose stream was
+  // deleted and created again: every value is gone, revisions start over, and every
+  // watch restarts (kRestarted, no initial values, kInitialValuesDone, then changes).
+  void LoseAndRecreate();
 
  private:
   struct State;

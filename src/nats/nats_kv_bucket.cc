@@ -2,6 +2,7 @@
 
 #include <nats/nats.h>
 
+#include <algorithm>
 #include <atomic>
 #include <climits>
 #include <condition_variable>
@@ -10,6 +11,7 @@
 #include <thread>
 #include <unordered_set>
 #include <utility>
+#include <vector>
 
 #include "core/log.h"
 
@@ -28,8 +30,12 @@ constexpr int kMaxHistory = 64;
 // How often Create retries when the key's last entry is a delete marker that keeps being
 // replaced by another one while it tries.
 constexpr int kCreateAttempts = 8;
-// How long one kvWatcher_Next waits; the watch's thread just waits again (a stop wakes it).
+// How long one kvWatcher_Next waits at most; the watch's thread just waits again (a stop
+// wakes it), or checks the bucket's stream first when that is due.
 constexpr int64_t kWatchWaitMs = 60 * 1000;
+// How long a watch that cannot start over waits before it tries again (doubling).
+constexpr std::chrono::milliseconds kRestartBackoffMin{250};
+constexpr std::chrono::milliseconds kRestartBackoffMax{5000};
 // No JetStream error (jsErrCode has no enumerator for it).
 constexpr jsErrCode kNoJsError = static_cast<jsErrCode>(0);
 
@@ -112,18 +118,18 @@ using OwnedPubAck = Owned<jsPubAck, jsPubAck_Destroy>;
 using OwnedStreamInfo = Owned<jsStreamInfo, jsStreamInfo_Destroy>;
 using OwnedAccountInfo = Owned<jsAccountInfo, jsAccountInfo_Destroy>;
 
-}  // namespace
+struct WatchState;
 
 // The bound bucket: shared by the NatsKvBucket, its watches and their threads.
-struct NatsKvBucket::State {
-  State(std::shared_ptr<NatsConnection> c, std::string n, NatsKvOptions o)
+struct BucketState {
+  BucketState(std::shared_ptr<NatsConnection> c, std::string n, NatsKvOptions o)
       : connection(std::move(c)), name(std::move(n)), options(std::move(o)) {}
-  ~State() {
+  ~BucketState() {
     if (kv != nullptr) kvStore_Destroy(kv);
     if (js != nullptr) jsCtx_Destroy(js);
   }
-  State(const State&) = delete;
-  State& operator=(const State&) = delete;
+  BucketState(const BucketState&) = delete;
+  BucketState& operator=(const BucketState&) = delete;
 
   const std::shared_ptr<NatsConnection> connection;
   const std::string name;
@@ -133,10 +139,19 @@ struct NatsKvBucket::State {
   std::string put_prefix;      // what writes are published to: the above, behind the
                                // domain's API prefix when there is a domain (as libnats)
   jsCtx* js = nullptr;
-  kvStore* kv = nullptr;
+  kvStore* kv = nullptr;  // names only: stays valid when the stream is created again
   // The bucket's limit on a message (headers included); 0 when it has none (then the
   // server's max_payload limits).
-  size_t max_message_size = 0;
+  std::atomic<size_t> max_message_size{0};
+
+  // Which stream this handle uses: KV_{name}'s creation time, which identifies it (a
+  // server restart keeps it; a stream deleted and created again has a new one), and how
+  // many times it was found replaced. Watches restart when `generation` moves.
+  std::mutex bind_mu;
+  int64_t created = 0;  // guarded by bind_mu
+  std::atomic<uint64_t> generation{0};
+  std::mutex watches_mu;
+  std::vector<std::weak_ptr<WatchState>> watches;  // guarded by watches_mu
 
   std::string Where() const { return "bucket " + name + " at NATS " + Servers(*connection); }
 
@@ -173,7 +188,8 @@ struct NatsKvBucket::State {
 
   Status CheckValue(std::string_view key, ByteView value) const {
     size_t limit = connection->max_payload();
-    if (max_message_size != 0 && max_message_size < limit) limit = max_message_size;
+    const size_t bucket_limit = max_message_size.load(std::memory_order_relaxed);
+    if (bucket_limit != 0 && bucket_limit < limit) limit = bucket_limit;
     if (value.size() <= limit) return Status::Ok();
     return ResourceExhausted("value of " + std::to_string(value.size()) + " bytes for key " +
                              std::string(key) + " is over the limit of " + Where() + " (" +
@@ -183,9 +199,9 @@ struct NatsKvBucket::State {
   // Publishes one entry of `key` and returns its sequence once JetStream acknowledged it.
   // `operation`: nullptr for a value, else the KV-Operation header (a marker).
   Result<uint64_t> Publish(std::string_view key, ByteView value, const char* operation,
-                           const jsPubOptions& expect, jsErrCode* code,
-                           const std::string& what) const {
+                           const jsPubOptions& expect, jsErrCode* code, const std::string& what) {
     *code = kNoJsError;
+    const uint64_t used = generation.load(std::memory_order_acquire);
     const std::string subject = put_prefix + std::string(key);
     natsMsg* raw = nullptr;
     natsStatus s =
@@ -201,6 +217,10 @@ struct NatsKvBucket::State {
     jsPubAck* ack_raw = nullptr;
     s = js_PublishMsg(&ack_raw, js, msg.p, &po, code);
     OwnedPubAck ack(ack_raw);
+    // No stream took it: the bucket may have been lost.
+    if (s == NATS_NO_RESPONDERS || *code == JSStreamNotFoundErr) {
+      return Lost(what, Failure(s, *code, what), used);
+    }
     if (s != NATS_OK) return Failure(s, *code, what);
     if (ack.p == nullptr || ack.p->Sequence == 0) {
       return Internal(what + " in " + Where() + ": JetStream acknowledged without a sequence");
@@ -215,14 +235,15 @@ struct NatsKvBucket::State {
   };
 
   // The last entry of `key`, markers included; nullopt when the key has none.
-  Result<std::optional<LastEntry>> Last(std::string_view key, const std::string& what) const {
+  Result<std::optional<LastEntry>> Last(std::string_view key, const std::string& what) {
+    const uint64_t used = generation.load(std::memory_order_acquire);
     const std::string subject = stream_subject + std::string(key);
     natsMsg* raw = nullptr;
     jsErrCode code = kNoJsError;
     natsStatus s = js_GetLastMsg(&raw, js, stream.c_str(), subject.c_str(), nullptr, &code);
     OwnedMsg msg(raw);
     // (libnats says NATS_NOT_FOUND also when the stream itself is gone.)
-    if (code == JSStreamNotFoundErr) return Failure(s, code, what);
+    if (code == JSStreamNotFoundErr) return Lost(what, Failure(s, code, what), used);
     if (s == NATS_NOT_FOUND || code == JSNoMessageFoundErr) return std::optional<LastEntry>();
     if (s != NATS_OK) return Failure(s, code, what);
     if (msg.p == nullptr) return Internal(what + " in " + Where() + ": no message");
@@ -241,29 +262,169 @@ struct NatsKvBucket::State {
     }
     return std::optional<LastEntry>(std::move(entry));
   }
-};
 
-namespace {
+  // KV_{name}'s info: NATS_NOT_FOUND (or JSStreamNotFoundErr) when it does not exist.
+  natsStatus StreamInfo(OwnedStreamInfo* out, jsErrCode* code) const {
+    jsStreamInfo* raw = nullptr;
+    *code = kNoJsError;
+    natsStatus s = js_GetStreamInfo(&raw, js, stream.c_str(), nullptr, code);
+    out->Reset(raw);
+    return s;
+  }
+
+  static bool StreamMissing(natsStatus s, jsErrCode code) {
+    return s == NATS_NOT_FOUND || code == JSStreamNotFoundErr;
+  }
+
+  // Takes `si` as the stream this handle uses. bind_mu held.
+  Status Adopt(const OwnedStreamInfo& si) {
+    if (si.p == nullptr || si.p->Config == nullptr) {
+      return Internal("binding " + Where() + ": JetStream sent no stream configuration");
+    }
+    if (si.p->Config->MaxMsgsPerSubject < 1) {
+      return FailedPrecondition("binding " + Where() + ": stream " + stream +
+                                " is not a key-value bucket (no per-key history)");
+    }
+    int32_t max_msg = si.p->Config->MaxMsgSize;
+    max_message_size.store(max_msg > 0 ? static_cast<size_t>(max_msg) : 0,
+                           std::memory_order_relaxed);
+    created = si.p->Created;
+    return Status::Ok();
+  }
+
+  // Binds the bucket, creating it with `options` when it does not exist: Open, and again
+  // when it was lost. Another client may create it first (with other settings, which
+  // js_CreateKeyValue refuses): then that one is bound as it is. bind_mu held.
+  Status BindOrCreate() {
+    OwnedStreamInfo si;
+    jsErrCode code = kNoJsError;
+    natsStatus s = StreamInfo(&si, &code);
+    if (StreamMissing(s, code)) {
+      kvConfig cfg;
+      kvConfig_Init(&cfg);
+      cfg.Bucket = name.c_str();
+      cfg.History = static_cast<uint8_t>(options.history);
+      cfg.Replicas = options.replicas;
+      cfg.MaxValueSize = static_cast<int32_t>(options.max_value_size);
+      cfg.StorageType = js_FileStorage;
+      kvStore* made = nullptr;
+      s = js_CreateKeyValue(&made, js, &cfg);
+      if (s == NATS_OK) {
+        if (kv == nullptr) {
+          kv = made;
+        } else {
+          kvStore_Destroy(made);  // the same names as the handle this state has
+        }
+      }
+      // Read what is there now: the new bucket, or one that another client created meanwhile.
+      const std::string why = s == NATS_OK ? "" : NatsError(s);
+      natsStatus bound = StreamInfo(&si, &code);
+      if (s != NATS_OK && bound != NATS_OK) {
+        if (IsUnreachable(s)) return Unavailable("creating " + Where() + ": " + why);
+        return FailedPrecondition("creating " + Where() + ": JetStream refused it: " + why);
+      }
+      if (bound != NATS_OK) return Failure(bound, code, "reading the settings of the new bucket");
+    } else if (s != NATS_OK) {
+      return Failure(s, code, "binding");
+    }
+    return Adopt(si);
+  }
+
+  // Checks that KV_{name} is still the stream this handle uses. When it is gone, creates
+  // the bucket again (BindOrCreate); when another client did that already, takes that one.
+  // Either way `generation` moves and the watches start over. True when it moved; an
+  // error when JetStream cannot tell (not connected, JetStream down).
+  Result<bool> Ensure(const std::string& cause) {
+    std::lock_guard lock(bind_mu);
+    WC_RETURN_IF_ERROR(CheckConnected("checking"));
+    OwnedStreamInfo si;
+    jsErrCode code = kNoJsError;
+    natsStatus s = StreamInfo(&si, &code);
+    if (s == NATS_OK) {
+      if (si.p != nullptr && si.p->Created == created) return false;
+      WC_RETURN_IF_ERROR(Adopt(si));
+      Log(LogLevel::kWarn, kLog,
+          Where() + " was lost and has been created again by another client (noticed by " +
+              cause + "); its watches start over");
+    } else if (StreamMissing(s, code)) {
+      Log(LogLevel::kWarn, kLog,
+          Where() + " was lost (" + cause + ": its stream " + stream +
+              " does not exist); creating it again with the settings it was opened with");
+      Status made = BindOrCreate();
+      if (!made.ok()) {
+        Log(LogLevel::kError, kLog, "cannot create " + Where() + " again: " + made.message());
+        return made;
+      }
+      Log(LogLevel::kWarn, kLog, "created " + Where() + " again; its watches start over");
+    } else {
+      return Failure(s, code, "checking");
+    }
+    generation.fetch_add(1, std::memory_order_acq_rel);
+    WakeWatches();
+    return true;
+  }
+
+  // The error of a call (`failure`) that found no stream while this handle used
+  // generation `used`: checks the stream, creating the bucket again when it is gone. The
+  // call is not retried; when the bucket was lost, its error says so.
+  Status Lost(const std::string& what, Status failure, uint64_t used) {
+    (void)Ensure(what + " finding no stream");
+    if (generation.load(std::memory_order_acquire) == used) return failure;
+    return Unavailable(what + " in " + Where() + ": the bucket was lost (its stream " + stream +
+                       " was deleted) and has been created again, empty: not done, try again");
+  }
+
+  // Interrupts every watch whose watcher reads an older stream (defined below).
+  void WakeWatches();
+};
 
 // One watch: its libnats watcher, its handler and the thread that connects them.
 struct WatchState {
-  WatchState(std::shared_ptr<const void> b, std::string w, lattice::KvWatchHandler h, kvWatcher* kw)
-      : bucket(std::move(b)), where(std::move(w)), handler(std::move(h)), watcher(kw) {}
-  ~WatchState() { kvWatcher_Destroy(watcher); }
+  WatchState(std::shared_ptr<BucketState> b, lattice::KvWatchHandler h, kvWatcher* kw,
+             uint64_t g)
+      : bucket(std::move(b)), handler(std::move(h)), watcher(kw), generation(g) {}
+  ~WatchState() {
+    if (watcher != nullptr) kvWatcher_Destroy(watcher);
+  }
   WatchState(const WatchState&) = delete;
   WatchState& operator=(const WatchState&) = delete;
 
+  // Stops kvWatcher_Next when the watcher reads an older stream than `current`.
+  void InterruptIfOlder(uint64_t current) {
+    std::lock_guard lock(mu);
+    if (generation != current && watcher != nullptr) kvWatcher_Stop(watcher);
+    cv.notify_all();
+  }
+
   // The bucket's state: the connection stays open while a watch lives, also when the
   // NatsKvBucket object is gone.
-  const std::shared_ptr<const void> bucket;
-  const std::string where;  // for logs
+  const std::shared_ptr<BucketState> bucket;
   const lattice::KvWatchHandler handler;
-  kvWatcher* const watcher;
   std::atomic<bool> stopped{false};
-  // Wakes a thread that waits before retrying after an error.
+  // Guards the two below against other threads; only the watch's thread replaces them
+  // (and reads them without the lock). Also wakes a thread that waits before retrying.
   std::mutex mu;
   std::condition_variable cv;
+  kvWatcher* watcher;
+  uint64_t generation;  // the bucket's generation the watcher reads
 };
+
+void BucketState::WakeWatches() {
+  const uint64_t current = generation.load(std::memory_order_acquire);
+  std::vector<std::shared_ptr<WatchState>> live;
+  {
+    std::lock_guard lock(watches_mu);
+    for (auto it = watches.begin(); it != watches.end();) {
+      if (std::shared_ptr<WatchState> w = it->lock()) {
+        live.push_back(std::move(w));
+        ++it;
+      } else {
+        it = watches.erase(it);
+      }
+    }
+  }
+  for (const auto& w : live) w->InterruptIfOlder(current);
+}
 
 // Turns one entry into the event to deliver; nullopt when there is nothing to deliver.
 // During the initial values, a delete marker is skipped (the key is simply absent),
@@ -297,32 +458,109 @@ std::optional<KvEvent> ToEvent(kvEntry* e, bool initial,
   }
 }
 
-void RunWatch(const std::shared_ptr<WatchState>& w) {
+// Waits `delay` on the watch's condition; false when the watch was stopped.
+bool Pause(WatchState& w, std::chrono::milliseconds delay) {
+  std::unique_lock lock(w.mu);
+  return !w.cv.wait_for(lock, delay, [&] { return w.stopped.load(std::memory_order_acquire); });
+}
+
+// Replaces the watch's watcher by a new one on the bucket's current stream (trying again,
+// with backoff, until it can); false when the watch was stopped meanwhile.
+bool StartOver(WatchState& w) {
+  BucketState& b = *w.bucket;
+  std::chrono::milliseconds backoff = kRestartBackoffMin;
+  for (;;) {
+    if (w.stopped.load(std::memory_order_acquire)) return false;
+    const uint64_t current = b.generation.load(std::memory_order_acquire);
+    Status failed = b.CheckConnected("watching");
+    kvWatcher* fresh = nullptr;
+    if (failed.ok()) {
+      natsStatus s = kvStore_WatchAll(&fresh, b.kv, nullptr);
+      if (s != NATS_OK) {
+        fresh = nullptr;
+        failed = b.Failure(s, kNoJsError, "watching");
+      }
+    }
+    if (fresh != nullptr) {
+      kvWatcher* old = nullptr;
+      {
+        std::lock_guard lock(w.mu);
+        if (w.stopped.load(std::memory_order_acquire)) {
+          old = fresh;
+        } else {
+          old = w.watcher;
+          w.watcher = fresh;
+          w.generation = current;
+        }
+      }
+      kvWatcher_Destroy(old);
+      if (old == fresh) return false;
+      Log(LogLevel::kInfo, kLog, "the watch of " + b.Where() + " started over");
+      return true;
+    }
+    Log(LogLevel::kWarn, kLog,
+        "the watch of " + b.Where() + " cannot start over: " + failed.message() +
+            "; trying again in " + std::to_string(backoff.count()) + " ms");
+    (void)b.Ensure("a watch starting over");  // the bucket may be gone again
+    if (!Pause(w, backoff)) return false;
+    backoff = std::min(backoff * 2, kRestartBackoffMax);
+  }
+}
+
+void RunWatch(const std::shared_ptr<WatchState>& ws) {
+  WatchState& w = *ws;
+  BucketState& b = *w.bucket;
+  using Clock = std::chrono::steady_clock;
   bool initial = true;
   std::unordered_set<std::string> initial_keys;
   natsStatus last_error = NATS_OK;
-  while (!w->stopped.load(std::memory_order_acquire)) {
+  Clock::time_point next_check = Clock::now() + b.options.check_interval;
+  while (!w.stopped.load(std::memory_order_acquire)) {
+    if (b.generation.load(std::memory_order_acquire) != w.generation) {
+      // The stream was replaced (the bucket was lost): read the new one from its start.
+      if (!StartOver(w)) return;
+      initial = true;
+      initial_keys = {};
+      last_error = NATS_OK;
+      KvEvent restarted;
+      restarted.kind = KvEvent::Kind::kRestarted;
+      if (w.stopped.load(std::memory_order_acquire)) return;
+      w.handler(restarted);
+      continue;
+    }
+    Clock::time_point now = Clock::now();
+    if (now >= next_check) {
+      // Is KV_{name} still the stream this watch reads? Nothing else tells: the watcher
+      // just goes quiet when its stream is deleted. (Creates the bucket again when it is
+      // gone; an error means JetStream cannot tell now.)
+      Result<bool> checked = b.Ensure("a watch's check");
+      if (!checked.ok()) {
+        Log(LogLevel::kDebug, kLog, "the watch of " + b.Where() + " could not check its stream: " +
+                                        checked.status().message());
+      }
+      next_check = Clock::now() + b.options.check_interval;
+      continue;
+    }
+    const int64_t until_check =
+        std::chrono::duration_cast<std::chrono::milliseconds>(next_check - now).count() + 1;
     kvEntry* raw = nullptr;
-    natsStatus s = kvWatcher_Next(&raw, w->watcher, kWatchWaitMs);
+    natsStatus s = kvWatcher_Next(&raw, w.watcher, std::min(kWatchWaitMs, until_check));
     OwnedEntry entry(raw);
     if (s == NATS_TIMEOUT) continue;
     if (s == NATS_ILLEGAL_STATE || s == NATS_CONNECTION_CLOSED || s == NATS_INVALID_SUBSCRIPTION) {
-      // Stopped by us, or the connection was closed: nothing more will come.
-      if (!w->stopped.load(std::memory_order_acquire)) {
-        Log(LogLevel::kWarn, kLog, "the watch of " + w->where + " ended: " + NatsError(s));
-      }
+      if (w.stopped.load(std::memory_order_acquire)) return;
+      // Interrupted to start over on a new stream.
+      if (b.generation.load(std::memory_order_acquire) != w.generation) continue;
+      // The connection was closed: nothing more will come.
+      Log(LogLevel::kWarn, kLog, "the watch of " + b.Where() + " ended: " + NatsError(s));
       return;
     }
     if (s != NATS_OK) {
       // A message that is not a key-value entry (libnats says why); the next one may be.
       // The same error twice in a row waits a little, so that nothing spins.
       Log(LogLevel::kWarn, kLog,
-          "the watch of " + w->where + " skipped an update: " + NatsError(s));
-      if (s == last_error) {
-        std::unique_lock lock(w->mu);
-        w->cv.wait_for(lock, std::chrono::milliseconds(100),
-                       [&] { return w->stopped.load(std::memory_order_acquire); });
-      }
+          "the watch of " + b.Where() + " skipped an update: " + NatsError(s));
+      if (s == last_error && !Pause(w, std::chrono::milliseconds(100))) return;
       last_error = s;
       continue;
     }
@@ -338,8 +576,8 @@ void RunWatch(const std::shared_ptr<WatchState>& w) {
       event = ToEvent(entry.p, initial, &initial_keys);
       if (!event) continue;
     }
-    if (w->stopped.load(std::memory_order_acquire)) return;
-    w->handler(*event);
+    if (w.stopped.load(std::memory_order_acquire)) return;
+    w.handler(*event);
   }
 }
 
@@ -359,8 +597,10 @@ class NatsKvWatch final : public lattice::KvWatch {
 
   ~NatsKvWatch() override {
     state_->stopped.store(true, std::memory_order_release);
-    kvWatcher_Stop(state_->watcher);  // wakes kvWatcher_Next
-    { std::lock_guard lock(state_->mu); }
+    {
+      std::lock_guard lock(state_->mu);
+      kvWatcher_Stop(state_->watcher);  // wakes kvWatcher_Next
+    }
     state_->cv.notify_all();
     if (!thread_.joinable()) return;
     if (thread_.get_id() == std::this_thread::get_id()) {
@@ -378,6 +618,10 @@ class NatsKvWatch final : public lattice::KvWatch {
 };
 
 }  // namespace
+
+struct NatsKvBucket::State : BucketState {
+  using BucketState::BucketState;
+};
 
 Result<std::shared_ptr<NatsKvBucket>> NatsKvBucket::Open(std::shared_ptr<NatsConnection> connection,
                                                          std::string name, NatsKvOptions options) {
@@ -406,6 +650,9 @@ Result<std::shared_ptr<NatsKvBucket>> NatsKvBucket::Open(std::shared_ptr<NatsCon
   }
   if (options.timeout.count() <= 0) {
     return InvalidArgument("bucket " + name + ": the timeout must be positive");
+  }
+  if (options.check_interval.count() <= 0) {
+    return InvalidArgument("bucket " + name + ": the check interval must be positive");
   }
   auto state = std::make_shared<State>(std::move(connection), std::move(name), options);
   State& st = *state;
@@ -454,49 +701,10 @@ Result<std::shared_ptr<NatsKvBucket>> NatsKvBucket::Open(std::shared_ptr<NatsCon
   }
 
   // Bind the bucket, or create it.
-  auto info = [&](OwnedStreamInfo* out, jsErrCode* code) {
-    jsStreamInfo* raw = nullptr;
-    *code = kNoJsError;
-    natsStatus r = js_GetStreamInfo(&raw, st.js, st.stream.c_str(), nullptr, code);
-    out->Reset(raw);
-    return r;
-  };
-  OwnedStreamInfo si;
-  jsErrCode code = kNoJsError;
-  s = info(&si, &code);
-  if (s == NATS_NOT_FOUND || code == JSStreamNotFoundErr) {
-    kvConfig cfg;
-    kvConfig_Init(&cfg);
-    cfg.Bucket = st.name.c_str();
-    cfg.History = static_cast<uint8_t>(st.options.history);
-    cfg.Replicas = st.options.replicas;
-    cfg.MaxValueSize = static_cast<int32_t>(st.options.max_value_size);
-    cfg.StorageType = js_FileStorage;
-    kvStore* created = nullptr;
-    s = js_CreateKeyValue(&created, st.js, &cfg);
-    if (s == NATS_OK) st.kv = created;
-    // Read what is there now: the new bucket, or one that another host created meanwhile
-    // (with other settings, which js_CreateKeyValue refuses: then that one is bound).
-    const std::string why = s == NATS_OK ? "" : NatsError(s);
-    si.Reset(nullptr);
-    natsStatus bound = info(&si, &code);
-    if (s != NATS_OK && bound != NATS_OK) {
-      if (IsUnreachable(s)) return Unavailable("creating " + st.Where() + ": " + why);
-      return FailedPrecondition("creating " + st.Where() + ": JetStream refused it: " + why);
-    }
-    if (bound != NATS_OK) return st.Failure(bound, code, "reading the settings of the new bucket");
-  } else if (s != NATS_OK) {
-    return st.Failure(s, code, "binding");
+  {
+    std::lock_guard lock(st.bind_mu);
+    WC_RETURN_IF_ERROR(st.BindOrCreate());
   }
-  if (si.p == nullptr || si.p->Config == nullptr) {
-    return Internal("binding " + st.Where() + ": JetStream sent no stream configuration");
-  }
-  if (si.p->Config->MaxMsgsPerSubject < 1) {
-    return FailedPrecondition("binding " + st.Where() + ": stream " + st.stream +
-                              " is not a key-value bucket (no per-key history)");
-  }
-  int32_t max_msg = si.p->Config->MaxMsgSize;
-  st.max_message_size = max_msg > 0 ? static_cast<size_t>(max_msg) : 0;
   if (st.kv == nullptr) {
     s = js_KeyValue(&st.kv, st.js, st.name.c_str());
     if (s != NATS_OK) {
@@ -576,10 +784,24 @@ Result<std::unique_ptr<lattice::KvWatch>> NatsKvBucket::Watch(lattice::KvWatchHa
   if (!handler) return InvalidArgument("watch of bucket " + state_->name + " without a handler");
   const std::string what = "watching";
   WC_RETURN_IF_ERROR(state_->CheckConnected(what));
+  uint64_t used = state_->generation.load(std::memory_order_acquire);
   kvWatcher* watcher = nullptr;
   natsStatus s = kvStore_WatchAll(&watcher, state_->kv, nullptr);
-  if (s != NATS_OK) return state_->Failure(s, kNoJsError, what);
-  auto w = std::make_shared<WatchState>(state_, state_->Where(), std::move(handler), watcher);
+  if (s != NATS_OK) {
+    Status failure = state_->Failure(s, kNoJsError, what);
+    // The bucket may have been lost: then it is created again, and watched.
+    (void)state_->Ensure("a watch finding no stream");
+    if (state_->generation.load(std::memory_order_acquire) == used) return failure;
+    used = state_->generation.load(std::memory_order_acquire);
+    watcher = nullptr;
+    s = kvStore_WatchAll(&watcher, state_->kv, nullptr);
+    if (s != NATS_OK) return state_->Failure(s, kNoJsError, what);
+  }
+  auto w = std::make_shared<WatchState>(state_, std::move(handler), watcher, used);
+  {
+    std::lock_guard lock(state_->watches_mu);
+    state_->watches.push_back(w);
+  }
   auto watch = std::make_unique<NatsKvWatch>(std::move(w));
   if (!watch->Start()) {
     return ResourceExhausted("watching " + state_->Where() + ": cannot start a thread");

@@ -2,9 +2,22 @@
 // created when missing, on a JetStream-enabled server; revisions are the stream's
 // sequence numbers; writes return after the JetStream acknowledgement.
 //
+// A lost bucket (its stream KV_{name} deleted) comes back. A handle knows the stream it
+// uses by its creation time. A write or read that finds no stream, and every watch every
+// `check_interval`, check it: when the stream is gone the handle creates the bucket again
+// with the settings it was opened with (bind-or-create, as Open: another host may create
+// it first); when another client did, it takes that one. Either way every watch of the
+// handle starts over on the new stream: kRestarted, its initial values (what others put
+// back meanwhile), kInitialValuesDone, then changes (libnats' own watcher would resume
+// at the old sequence and skip what the new stream holds below it). The write or read
+// that found the bucket gone fails (kUnavailable, "the bucket was lost …"); it is not
+// retried, and the next one goes to the recreated bucket. Putting the data back is the
+// reader's part (lattice::LatticeStore re-fills it from its mirror).
+//
 // Threads: each watch reads its watcher on a thread of its own and calls the handler
 // there, one event at a time, in revision order; the initial values are the puts of the
-// keys that exist (delete markers among them are skipped), then kInitialValuesDone.
+// keys that exist (delete markers among them are skipped), then kInitialValuesDone. The
+// same thread checks the stream and starts the watch over.
 #pragma once
 
 #include <chrono>
@@ -26,6 +39,10 @@ struct NatsKvOptions {
   std::string domain;
   // How long a JetStream API call (bind, create, get, put) may take.
   std::chrono::milliseconds timeout{5000};
+  // How often each watch asks JetStream whether the bucket's stream is still the one it
+  // reads (one stream-info request): the longest a lost bucket goes unnoticed by a host
+  // that neither writes nor reads it.
+  std::chrono::milliseconds check_interval{5000};
 };
 
 class NatsKvBucket final : public lattice::KvBucket {

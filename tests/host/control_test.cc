@@ -454,5 +454,26 @@ TEST_F(ControlTest, TheLatticeIssuerPolicyAcceptsOnlyHostsOfTheLattice) {
   EXPECT_THAT(single.Start().message(), HasSubstr("needs a lattice"));
 }
 
+// A lost lattice data bucket: the host says so (degraded), re-fills it from its mirror,
+// and says so again (restored).
+TEST_F(ControlTest, ALostBucketIsReportedDegradedThenRestoredAndRefilled) {
+  Listener cloud(*transport_, "wasmbus.evt.default.>");
+  Host& a = AddHost();
+  ASSERT_TRUE(Ok(a.StartActor(Echo())));
+  bucket("default")->LoseAndRecreate();
+  auto degraded = cloud.WaitFor([](const std::string& s, const Json&) {
+    return s == "wasmbus.evt.default.lattice_data_degraded";
+  });
+  EXPECT_EQ(degraded.second["source"], a.id());
+  EXPECT_FALSE(degraded.second["data"]["reason"].get<std::string>().empty());
+  auto restored = cloud.WaitFor([](const std::string& s, const Json&) {
+    return s == "wasmbus.evt.default.lattice_data_restored";
+  });
+  EXPECT_EQ(restored.second["source"], a.id());
+  auto claims = bucket("default")->Get("CLAIMS_" + std::string(kEchoKey));
+  ASSERT_TRUE(Ok(claims));
+  EXPECT_TRUE(claims->has_value()) << "the claims are back in the bucket";
+}
+
 }  // namespace
 }  // namespace wasmcloud::host

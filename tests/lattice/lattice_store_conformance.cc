@@ -93,6 +93,26 @@ bool StoreRecorder::WaitForCall(const std::function<bool(const Call&)>& match,
       timeout);
 }
 
+// --- DegradedRecorder
+
+void DegradedRecorder::OnDegraded(bool degraded, const std::string& why) {
+  {
+    std::lock_guard lock(mu_);
+    calls_.emplace_back(degraded, why);
+  }
+  cv_.notify_all();
+}
+
+std::vector<std::pair<bool, std::string>> DegradedRecorder::Calls() const {
+  std::lock_guard lock(mu_);
+  return calls_;
+}
+
+bool DegradedRecorder::WaitFor(size_t count, std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mu_);
+  return cv_.wait_for(lock, timeout, [&] { return calls_.size() >= count; });
+}
+
 // --- helpers
 
 SignedClaims TestActor::Sign(const crypto::ActorClaimsSpec& spec) const {

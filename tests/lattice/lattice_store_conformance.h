@@ -22,6 +22,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -68,6 +69,20 @@ class StoreRecorder : public LatticeStoreListener {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::vector<Call> calls_;
+};
+
+// Records OnDegraded calls (a lost bucket), in order, and waits for them.
+class DegradedRecorder : public LatticeStoreListener {
+ public:
+  void OnDegraded(bool degraded, const std::string& why) override;
+  std::vector<std::pair<bool, std::string>> Calls() const;
+  // True once `count` calls came; false when `timeout` passes first.
+  bool WaitFor(size_t count, std::chrono::milliseconds timeout = kKvWait);
+
+ private:
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<std::pair<bool, std::string>> calls_;
 };
 
 // One host's lattice data: a store on its own handle of the case's bucket, and its

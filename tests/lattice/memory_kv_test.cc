@@ -1,13 +1,19 @@
 // MemoryKvBucket: both conformance suites over it, and its test hooks (paused watches,
-// an outage) with the LatticeStore on top.
+// an outage, a lost bucket) with the LatticeStore on top.
 #include "lattice/memory_kv_bucket.h"
 
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "lattice/kv_conformance.h"
 #include "lattice/lattice_store.h"
@@ -245,6 +251,110 @@ TEST(MemoryLatticeStore, FetchReadsWhatTheMirrorDoesNotHaveYet) {
   EXPECT_EQ(reader.FetchClaims(other.public_key()).status().code(), Code::kUnavailable);
   bucket->SetUnavailable(false);
   bucket->ResumeWatches();
+}
+
+std::string Owner(KvBucket& bucket, const std::string& key) {
+  auto entry = bucket.Get(key);
+  if (!entry.ok() || !entry->has_value()) return "";
+  auto j = nlohmann::json::parse(std::string(AsChars((*entry)->value)), nullptr, false);
+  return j.is_object() && j.contains("public_key") ? j["public_key"].get<std::string>() : "";
+}
+
+// The bucket lost and there again, empty: the store keeps answering from its mirror,
+// takes what another host wrote meanwhile (its values win), puts back the rest with
+// create-if-absent, and a store started afterwards sees everything.
+TEST(MemoryLatticeStore, ALostBucketIsRefilledFromTheMirror) {
+  auto bucket = std::make_shared<MemoryKvBucket>("LATTICEDATA_test");
+  StoreRecorder recorder;
+  DegradedRecorder degraded;
+  LatticeStoreOptions options;
+  options.apply_timeout = milliseconds(100);
+  LatticeStore store(bucket, options);
+  store.AddListener(&recorder);
+  store.AddListener(&degraded);
+  ASSERT_TRUE(store.Start(kKvWait).ok());
+  TestActor actor;
+  TestActor other;
+  crypto::ActorClaimsSpec spec;
+  spec.name = "echo";
+  SignedClaims signed_claims = actor.Sign(spec);
+  const LinkDefinition l1 = MakeLink("Mone", "wasmcloud:httpserver", "default", "Vhttp");
+  const LinkDefinition l2 = MakeLink("Mtwo", "wasmcloud:keyvalue", "default", "Vredis");
+  const LinkDefinition l2b = MakeLink("Mtwo", "wasmcloud:keyvalue", "default", "Vredis", {{"url", "b"}});
+  ASSERT_TRUE(store.PutLink(l1).ok());
+  ASSERT_TRUE(store.PutLink(l2).ok());
+  ASSERT_TRUE(store.PutClaims(signed_claims.claims, signed_claims.token).ok());
+  ASSERT_TRUE(store.PutOciRef("registry/echo:1", actor.public_key()).ok());
+  ASSERT_TRUE(*store.ClaimAlias("echo", actor.public_key()) == actor.public_key());
+  ASSERT_TRUE(*store.ClaimAlias("shared", actor.public_key()) == actor.public_key());
+  // More revisions than the new bucket will reach here (not lattice data: ignored).
+  uint64_t last = 0;
+  for (int i = 0; i < 20; ++i) last = *bucket->Put("padding", AsBytes(std::to_string(i)));
+  ASSERT_TRUE(store.PutOciRef("registry/sync:1", actor.public_key()).ok());  // past `last`
+  const size_t calls_before = recorder.size();
+  EXPECT_FALSE(store.degraded());
+  EXPECT_GT(last, 20u);
+
+  // Lost; before this store's watch hears of it, another host writes into the new bucket.
+  bucket->PauseWatches();
+  bucket->LoseAndRecreate();
+  EXPECT_FALSE(bucket->Get("ALIAS_echo")->has_value());
+  const std::string shared_by_other = R"({"alias":"shared","public_key":")" + other.public_key() + "\"}";
+  ASSERT_TRUE(bucket->Create("ALIAS_shared", AsBytes(shared_by_other)).ok());
+  ASSERT_TRUE(bucket->Put("LINKDEF_" + LinkId("Mtwo", "wasmcloud:keyvalue", "default"),
+                          AsBytes(LinkToJson(l2b)))
+                  .ok());
+  // Reads keep coming from the mirror.
+  EXPECT_EQ(store.AliasOwner("echo"), actor.public_key());
+  EXPECT_EQ(store.FindLink("Mone", "wasmcloud:httpserver", "default"), l1);
+  bucket->ResumeWatches();
+
+  ASSERT_TRUE(degraded.WaitFor(2));
+  auto transitions = degraded.Calls();
+  ASSERT_EQ(transitions.size(), 2u);
+  EXPECT_TRUE(transitions[0].first);
+  EXPECT_FALSE(transitions[1].first);
+  EXPECT_NE(transitions[1].second.find("was lost; re-filled 5 keys"), std::string::npos)
+      << transitions[1].second;
+  EXPECT_FALSE(store.degraded());
+  // What this host had is back in the bucket; what the other host wrote stayed.
+  EXPECT_EQ(Owner(*bucket, "ALIAS_echo"), actor.public_key());
+  EXPECT_EQ(Owner(*bucket, "ALIAS_shared"), other.public_key());
+  EXPECT_EQ(Owner(*bucket, "REFMAP_registry/echo=3A1"), actor.public_key());
+  EXPECT_TRUE(bucket->Get("CLAIMS_" + actor.public_key())->has_value());
+  auto stored_l2 = bucket->Get("LINKDEF_" + LinkId("Mtwo", "wasmcloud:keyvalue", "default"));
+  ASSERT_TRUE(stored_l2.ok() && stored_l2->has_value());
+  EXPECT_EQ(*LinkFromJson(AsChars((*stored_l2)->value)), l2b);
+  // The mirror took the other host's values (the listeners were told), dropped nothing.
+  ASSERT_TRUE(recorder.WaitUntil([&](const auto& c) { return c.size() >= calls_before + 2; }));
+  EXPECT_EQ(store.AliasOwner("shared"), other.public_key());
+  EXPECT_EQ(store.FindLink("Mtwo", "wasmcloud:keyvalue", "default"), l2b);
+  EXPECT_EQ(store.AliasOwner("echo"), actor.public_key());
+  EXPECT_TRUE(store.Claims(actor.public_key()).has_value());
+  auto calls = recorder.Calls();
+  ASSERT_EQ(calls.size(), calls_before + 2);
+  EXPECT_EQ(calls[calls_before].kind, StoreRecorder::Call::Kind::kAlias);
+  EXPECT_EQ(calls[calls_before + 1].kind, StoreRecorder::Call::Kind::kLinkPut);
+
+  // Revisions started over: a write still waits for this store's watch to apply it (its
+  // revision is below those the old bucket had reached).
+  const LinkDefinition l3 = MakeLink("Mthree", "wasmcloud:keyvalue", "default", "Vredis");
+  bucket->PauseWatches();
+  Status unseen = store.PutLink(l3);
+  EXPECT_EQ(unseen.code(), Code::kDeadlineExceeded) << unseen.ToString();
+  EXPECT_FALSE(store.FindLink("Mthree", "wasmcloud:keyvalue", "default").has_value());
+  bucket->ResumeWatches();
+  ASSERT_TRUE(recorder.WaitForCall([&](const StoreRecorder::Call& c) { return c.link == l3; }));
+  EXPECT_EQ(store.FindLink("Mthree", "wasmcloud:keyvalue", "default"), l3);
+
+  LatticeStore late(bucket);
+  ASSERT_TRUE(late.Start(kKvWait).ok());
+  EXPECT_EQ(late.Links(), (std::vector<LinkDefinition>{l1, l3, l2b}));
+  EXPECT_EQ(late.AliasOwner("echo"), actor.public_key());
+  EXPECT_EQ(late.AliasOwner("shared"), other.public_key());
+  EXPECT_EQ(late.ResolveOciRef("registry/echo:1"), actor.public_key());
+  ASSERT_TRUE(late.Claims(actor.public_key()).has_value());
+  EXPECT_EQ(late.Claims(actor.public_key())->jwt, signed_claims.token);
 }
 
 TEST(MemoryLatticeStore, StopFromInsideAListener) {

@@ -1,15 +1,18 @@
 // NatsKvBucket: both lattice conformance suites over JetStream key-value (one nats-server
 // -js for the whole binary, a fresh bucket per case, every handle on a connection of its
 // own), and what only JetStream has: a server without JetStream, binding an existing
-// bucket, a server killed and restarted under a watch and under a LatticeStore.
+// bucket, a server killed and restarted under a watch and under a LatticeStore, a bucket
+// lost (its stream deleted) under a handle, a watch and a LatticeStore.
 #include "nats/nats_kv_bucket.h"
 
 #include <gtest/gtest.h>
 #include <nats/nats.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -19,6 +22,8 @@
 #include <thread>
 #include <utility>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "lattice/kv_conformance.h"
 #include "lattice/lattice_store.h"
@@ -177,6 +182,13 @@ bool Eventually(const std::function<bool()>& attempt, milliseconds timeout = kRe
     if (std::chrono::steady_clock::now() >= deadline) return false;
     std::this_thread::sleep_for(milliseconds(20));
   }
+}
+
+// A watch checks its stream this often in some tests (5 s by default).
+NatsKvOptions FastChecks() {
+  NatsKvOptions options;
+  options.check_interval = milliseconds(100);
+  return options;
 }
 
 TEST(NatsKvBucket, OpenWithoutJetStreamIsUnavailable) {
@@ -407,7 +419,8 @@ TEST(NatsKvBucket, AWatchKeepsDeliveringAcrossAServerRestart) {
   ASSERT_TRUE(Ok(writer_connection));
   auto writer = NatsKvBucket::Open(*writer_connection, name);
   ASSERT_TRUE(Ok(writer));
-  auto watcher = OpenOn(url, name);
+  // Checking its stream often: a restarted server keeps it (no loss, no restart).
+  auto watcher = OpenOn(url, name, FastChecks());
   ASSERT_TRUE(Ok(watcher));
 
   auto r1 = (*writer)->Put("before", AsBytes("1"));
@@ -447,6 +460,7 @@ TEST(NatsKvBucket, AWatchKeepsDeliveringAcrossAServerRestart) {
   // The same watch: no initial values again, nothing lost or repeated, in order.
   auto changes = rec.Changes();
   ASSERT_EQ(changes.size(), 4u);
+  EXPECT_EQ(rec.Events().size(), 6u);  // no kRestarted either
   EXPECT_EQ(changes[0].revision, *r2);
   EXPECT_EQ(changes[1].key, "after");
   EXPECT_EQ(changes[1].revision, *r3);
@@ -487,11 +501,13 @@ TEST(NatsKvBucket, ALatticeStoreSurvivesAServerRestart) {
   const std::string name = "LATTICEDATA_" + UniqueBucketName();
   auto connection = Connect(url, "host-a");
   ASSERT_TRUE(Ok(connection));
-  auto bucket = NatsKvBucket::Open(*connection, name);
+  auto bucket = NatsKvBucket::Open(*connection, name, FastChecks());
   ASSERT_TRUE(Ok(bucket));
   lattice::StoreRecorder recorder;
+  lattice::DegradedRecorder degraded;
   lattice::LatticeStore store(*bucket);
   store.AddListener(&recorder);
+  store.AddListener(&degraded);
   ASSERT_TRUE(Ok(store.Start(kKvWait)));
   const auto l1 = lattice::MakeLink("Mone", "wasmcloud:httpserver", "default", "Vhttp");
   const auto l2 = lattice::MakeLink("Mtwo", "wasmcloud:keyvalue", "default", "Vredis");
@@ -531,7 +547,328 @@ TEST(NatsKvBucket, ALatticeStoreSurvivesAServerRestart) {
     if (c.kind == lattice::StoreRecorder::Call::Kind::kLinkPut) ++puts;
   }
   EXPECT_EQ(puts, 3u);
+  // A restart is not a loss: the bucket was never created again nor re-filled.
+  EXPECT_TRUE(degraded.Calls().empty());
+  EXPECT_FALSE(store.degraded());
   other.Stop();
+  store.Stop();
+}
+
+// --- a lost bucket: its stream deleted under the hosts that use it.
+
+// Deletes the stream of `bucket` (and so the bucket) through a connection of its own.
+Status DeleteStream(const std::string& url, const std::string& bucket) {
+  WC_ASSIGN_OR_RETURN(std::shared_ptr<NatsConnection> connection, Connect(url, "kv-test-deleter"));
+  jsCtx* js = nullptr;
+  if (natsConnection_JetStream(&js, connection->raw(), nullptr) != NATS_OK) {
+    return Internal("no JetStream context");
+  }
+  jsErrCode code = static_cast<jsErrCode>(0);
+  natsStatus s = js_DeleteStream(js, ("KV_" + bucket).c_str(), nullptr, &code);
+  jsCtx_Destroy(js);
+  if (s != NATS_OK) return Internal("deleting stream KV_" + bucket + ": " + NatsError(s));
+  return Status::Ok();
+}
+
+// The per-key history and the message size limit of the stream of `bucket`; {-1, -1}
+// when it cannot be read.
+std::pair<int64_t, int32_t> StreamLimits(const std::string& url, const std::string& bucket) {
+  std::pair<int64_t, int32_t> limits{-1, -1};
+  auto connection = Connect(url, "kv-test-info");
+  if (!connection.ok()) return limits;
+  jsCtx* js = nullptr;
+  if (natsConnection_JetStream(&js, (*connection)->raw(), nullptr) != NATS_OK) return limits;
+  jsStreamInfo* info = nullptr;
+  if (js_GetStreamInfo(&info, js, ("KV_" + bucket).c_str(), nullptr, nullptr) == NATS_OK) {
+    limits = {info->Config->MaxMsgsPerSubject, info->Config->MaxMsgSize};
+    jsStreamInfo_Destroy(info);
+  }
+  jsCtx_Destroy(js);
+  return limits;
+}
+
+bool Contains(const Status& status, const std::string& text) {
+  return status.message().find(text) != std::string::npos;
+}
+
+// The handle whose read or write finds the bucket gone creates it again, with the
+// settings it was opened with; that call fails (it is not retried), the next one works.
+// Another handle, which noticed nothing, writes into the new bucket.
+TEST(NatsKvBucket, AReadOrWriteThatFindsItsBucketLostCreatesItAgain) {
+  SKIP_WITHOUT_SERVER();
+  auto url = SharedServerUrl();
+  ASSERT_TRUE(Ok(url));
+  const std::string name = UniqueBucketName();
+  NatsKvOptions options;
+  options.history = 7;
+  options.max_value_size = 1000;
+  auto a = OpenOn(*url, name, options);
+  auto b = OpenOn(*url, name);
+  ASSERT_TRUE(Ok(a) && Ok(b));
+  ASSERT_TRUE(Ok((*a)->Put("k", AsBytes("1"))));
+  ASSERT_TRUE(Ok((*a)->Put("k", AsBytes("2"))));
+
+  ASSERT_TRUE(Ok(DeleteStream(*url, name)));
+  auto lost_read = (*a)->Get("k");
+  EXPECT_EQ(lost_read.status().code(), Code::kUnavailable) << lost_read.status().ToString();
+  EXPECT_TRUE(Contains(lost_read.status(), "the bucket was lost")) << lost_read.status().message();
+  auto after = (*a)->Get("k");
+  ASSERT_TRUE(Ok(after));
+  EXPECT_FALSE(after->has_value());
+  // Created with the settings `a` was opened with.
+  EXPECT_EQ(StreamLimits(*url, name), (std::pair<int64_t, int32_t>{7, 1000}));
+  // b noticed nothing: the stream is there. Revisions started over.
+  auto first = (*b)->Put("other", AsBytes("x"));
+  ASSERT_TRUE(Ok(first));
+  EXPECT_EQ(*first, 1u);
+
+  ASSERT_TRUE(Ok(DeleteStream(*url, name)));
+  auto lost_write = (*b)->Create("c", AsBytes("x"));
+  EXPECT_EQ(lost_write.status().code(), Code::kUnavailable) << lost_write.status().ToString();
+  EXPECT_TRUE(Contains(lost_write.status(), "the bucket was lost")) << lost_write.status().message();
+  EXPECT_FALSE((*a)->Get("c")->has_value());  // not retried
+  auto created = (*b)->Create("c", AsBytes("x"));
+  ASSERT_TRUE(Ok(created));
+  EXPECT_EQ(*created, 1u);
+  // b created it this time, with its own settings.
+  EXPECT_EQ(StreamLimits(*url, name), (std::pair<int64_t, int32_t>{5, 1024 * 1024}));
+  DeleteBucket(*url, name);
+}
+
+// A watch whose bucket is lost notices (its periodic check), creates the bucket again,
+// and starts over: kRestarted, the initial values (none), kInitialValuesDone, then what
+// is written into the new bucket, with revisions started over.
+TEST(NatsKvBucket, AWatchStartsOverWhenItsBucketIsLost) {
+  SKIP_WITHOUT_SERVER();
+  auto url = SharedServerUrl();
+  ASSERT_TRUE(Ok(url));
+  const std::string name = UniqueBucketName();
+  auto watcher = OpenOn(*url, name, FastChecks());
+  auto writer = OpenOn(*url, name);
+  ASSERT_TRUE(Ok(watcher) && Ok(writer));
+  ASSERT_TRUE(Ok((*writer)->Put("a", AsBytes("1"))));
+  ASSERT_TRUE(Ok((*writer)->Put("b", AsBytes("2"))));
+  KvEventRecorder rec;
+  auto watch = (*watcher)->Watch(rec.Handler());
+  ASSERT_TRUE(Ok(watch));
+  ASSERT_TRUE(rec.WaitForMarker(kKvWait));
+  EXPECT_EQ(rec.InitialValues().size(), 2u);
+
+  ASSERT_TRUE(Ok(DeleteStream(*url, name)));
+  auto markers = [](const std::vector<KvEvent>& events) {
+    return std::count_if(events.begin(), events.end(), [](const KvEvent& e) {
+      return e.kind == KvEvent::Kind::kInitialValuesDone;
+    });
+  };
+  ASSERT_TRUE(rec.WaitUntil([&](const auto& events) { return markers(events) == 2; }, kKvWait));
+  // The writer noticed nothing: the bucket is there again.
+  auto c = (*writer)->Put("c", AsBytes("3"));
+  ASSERT_TRUE(Ok(c));
+  EXPECT_EQ(*c, 1u);
+  ASSERT_TRUE(rec.WaitUntil([&](const auto& events) { return events.size() == 6; }, kKvWait));
+  auto events = rec.Events();
+  ASSERT_EQ(events.size(), 6u);
+  EXPECT_EQ(events[3].kind, KvEvent::Kind::kRestarted);
+  EXPECT_EQ(events[4].kind, KvEvent::Kind::kInitialValuesDone);
+  EXPECT_EQ(events[5].kind, KvEvent::Kind::kPut);
+  EXPECT_EQ(events[5].key, "c");
+  EXPECT_EQ(events[5].revision, *c);
+  EXPECT_FALSE((*writer)->Get("a")->has_value());
+  watch->reset();
+  DeleteBucket(*url, name);
+}
+
+// Holds a store's watch thread inside a listener call (a put of a link of `actor`) while
+// armed, until released: that store notices nothing meanwhile (no event, no check of its
+// stream), so that the tests can act between a loss and its refill.
+class WatchGate : public lattice::LatticeStoreListener {
+ public:
+  void Arm(std::string actor) {
+    std::lock_guard lock(mu_);
+    actor_ = std::move(actor);
+    entered_ = false;
+    released_ = false;
+  }
+  void OnLinkPut(const lattice::LinkDefinition& link,
+                 const std::optional<lattice::LinkDefinition>&) override {
+    std::unique_lock lock(mu_);
+    if (actor_.empty() || link.actor_id != actor_) return;
+    entered_ = true;
+    cv_.notify_all();
+    cv_.wait_for(lock, kRestartWait, [&] { return released_; });  // bounded, whatever the test does
+    actor_.clear();
+  }
+  bool WaitEntered() {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, kKvWait, [&] { return entered_; });
+  }
+  void Release() {
+    {
+      std::lock_guard lock(mu_);
+      released_ = true;
+    }
+    cv_.notify_all();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::string actor_;
+  bool entered_ = false;
+  bool released_ = false;
+};
+
+std::string LinkKey(const lattice::LinkDefinition& link) {
+  return "LINKDEF_" + lattice::LinkId(link.actor_id, link.contract_id, link.link_name);
+}
+
+// The value of `key` read through `bucket`, "" when absent or unreadable.
+std::string ValueOf(KvBucket& bucket, const std::string& key) {
+  auto entry = bucket.Get(key);
+  if (!entry.ok() || !entry->has_value()) return "";
+  return Text((*entry)->value);
+}
+
+std::string OwnerIn(const std::string& value) {
+  auto j = nlohmann::json::parse(value, nullptr, false);
+  if (!j.is_object() || !j.contains("public_key") || !j["public_key"].is_string()) return "";
+  return j["public_key"].get<std::string>();
+}
+
+// The stream deleted under a LatticeStore with links, claims, an OCI reference and aliases
+// in it, twice: first another host notices (its write fails and it creates the bucket
+// again) and writes before this store's refill; then this store's own write notices.
+// Each time the store keeps answering from its mirror, is degraded until it re-filled the
+// bucket, never clobbers what the other host wrote, and a store started afterwards sees
+// everything.
+TEST(NatsKvBucket, ALostLatticeBucketComesBackFromTheMirror) {
+  SKIP_WITHOUT_SERVER();
+  auto server = JetStreamServer::Start();
+  ASSERT_TRUE(Ok(server));
+  const std::string url = (*server)->Url();
+  const std::string name = "LATTICEDATA_" + UniqueBucketName();
+  auto connection = Connect(url, "host-a");
+  ASSERT_TRUE(Ok(connection));
+  auto bucket = NatsKvBucket::Open(*connection, name, FastChecks());
+  ASSERT_TRUE(Ok(bucket));
+  WatchGate gate;
+  lattice::DegradedRecorder degraded;
+  lattice::StoreRecorder recorder;
+  lattice::LatticeStore store(*bucket);
+  store.AddListener(&gate);
+  store.AddListener(&degraded);
+  store.AddListener(&recorder);
+  ASSERT_TRUE(Ok(store.Start(kKvWait)));
+
+  lattice::TestActor actor;
+  lattice::TestActor other;
+  crypto::ActorClaimsSpec spec;
+  spec.name = "echo";
+  lattice::SignedClaims claims = actor.Sign(spec);
+  using lattice::MakeLink;
+  const auto l1 = MakeLink("Mone", "wasmcloud:httpserver", "default", "Vhttp");
+  const auto l2 = MakeLink("Mtwo", "wasmcloud:keyvalue", "default", "Vredis");
+  const auto l2b = MakeLink("Mtwo", "wasmcloud:keyvalue", "default", "Vredis", {{"url", "b"}});
+  const auto l3 = MakeLink("Mthree", "wasmcloud:keyvalue", "default", "Vredis");
+  const auto l4 = MakeLink("Mfour", "wasmcloud:keyvalue", "default", "Vredis");
+  const auto gate1 = MakeLink("Mgate", "wasmcloud:keyvalue", "default", "Vredis", {{"round", "1"}});
+  const auto gate2 = MakeLink("Mgate", "wasmcloud:keyvalue", "default", "Vredis", {{"round", "2"}});
+  ASSERT_TRUE(Ok(store.PutLink(l1)));
+  ASSERT_TRUE(Ok(store.PutLink(l2)));
+  ASSERT_TRUE(Ok(store.PutClaims(claims.claims, claims.token)));
+  ASSERT_TRUE(Ok(store.PutOciRef("registry/echo:1", actor.public_key())));
+  auto echo = store.ClaimAlias("echo", actor.public_key());
+  auto shared = store.ClaimAlias("shared", actor.public_key());
+  ASSERT_TRUE(Ok(echo) && Ok(shared));
+  ASSERT_EQ(*echo, actor.public_key());
+  ASSERT_EQ(*shared, actor.public_key());
+  EXPECT_FALSE(store.degraded());
+  auto other_host = OpenOn(url, name, FastChecks());  // another host, on its own connection
+  auto reader = OpenOn(url, name);
+  ASSERT_TRUE(Ok(other_host) && Ok(reader));
+
+  // 1. Lost while this store's watch is held: the other host notices first.
+  gate.Arm("Mgate");
+  ASSERT_TRUE(Ok((*other_host)->Put(LinkKey(gate1), AsBytes(lattice::LinkToJson(gate1)))));
+  ASSERT_TRUE(gate.WaitEntered());
+  ASSERT_TRUE(Ok(DeleteStream(url, name)));
+  const std::string shared_by_other = R"({"alias":"shared","public_key":")" + other.public_key() + "\"}";
+  auto lost = (*other_host)->Create("ALIAS_shared", AsBytes(shared_by_other));
+  EXPECT_EQ(lost.status().code(), Code::kUnavailable) << lost.status().ToString();
+  EXPECT_TRUE(Contains(lost.status(), "the bucket was lost")) << lost.status().message();
+  // Written between the loss and this store's refill.
+  ASSERT_TRUE(Ok((*other_host)->Create("ALIAS_shared", AsBytes(shared_by_other))));
+  ASSERT_TRUE(Ok((*other_host)->Put(LinkKey(l2), AsBytes(lattice::LinkToJson(l2b)))));
+  // The store keeps answering from its mirror.
+  EXPECT_EQ(store.AliasOwner("echo"), actor.public_key());
+  EXPECT_EQ(store.FindLink("Mone", "wasmcloud:httpserver", "default"), l1);
+  EXPECT_TRUE(store.ready());
+  gate.Release();
+
+  // Its watch finds the stream replaced, starts over, and the store re-fills the bucket.
+  ASSERT_TRUE(degraded.WaitFor(2));
+  auto transitions = degraded.Calls();
+  ASSERT_EQ(transitions.size(), 2u);
+  EXPECT_TRUE(transitions[0].first);
+  EXPECT_FALSE(transitions[1].first);
+  // claims, reference, alias echo, l1 and the gate link; not what the other host wrote
+  EXPECT_NE(transitions[1].second.find("was lost; re-filled 5 keys"), std::string::npos)
+      << transitions[1].second;
+  EXPECT_FALSE(store.degraded());
+  // Back in the bucket, read on another connection; the other host's values stayed.
+  EXPECT_EQ(OwnerIn(ValueOf(**reader, "ALIAS_echo")), actor.public_key());
+  EXPECT_EQ(OwnerIn(ValueOf(**reader, "ALIAS_shared")), other.public_key());
+  EXPECT_EQ(OwnerIn(ValueOf(**reader, "REFMAP_registry/echo=3A1")), actor.public_key());
+  auto stored_claims = nlohmann::json::parse(ValueOf(**reader, "CLAIMS_" + actor.public_key()),
+                                             nullptr, false);
+  ASSERT_TRUE(stored_claims.is_object());
+  EXPECT_EQ(stored_claims.value("jwt", ""), claims.token);
+  auto stored_l1 = lattice::LinkFromJson(ValueOf(**reader, LinkKey(l1)));
+  auto stored_l2 = lattice::LinkFromJson(ValueOf(**reader, LinkKey(l2)));
+  ASSERT_TRUE(Ok(stored_l1) && Ok(stored_l2));
+  EXPECT_EQ(*stored_l1, l1);
+  EXPECT_EQ(*stored_l2, l2b);
+  // The mirror took the other host's values.
+  EXPECT_EQ(store.AliasOwner("shared"), other.public_key());
+  EXPECT_EQ(store.FindLink("Mtwo", "wasmcloud:keyvalue", "default"), l2b);
+  // Revisions started over: a write still returns once this store's watch brought it.
+  ASSERT_TRUE(Ok(store.PutLink(l3)));
+  EXPECT_EQ(store.FindLink("Mthree", "wasmcloud:keyvalue", "default"), l3);
+
+  // 2. Lost again while the watch is held: this store's own write notices. It fails, is
+  // not retried, and the bucket is created again and re-filled; the next write goes in.
+  gate.Arm("Mgate");
+  ASSERT_TRUE(Ok((*other_host)->Put(LinkKey(gate2), AsBytes(lattice::LinkToJson(gate2)))));
+  ASSERT_TRUE(gate.WaitEntered());
+  ASSERT_TRUE(Ok(DeleteStream(url, name)));
+  Status failed = store.PutLink(l4);
+  EXPECT_EQ(failed.code(), Code::kUnavailable) << failed.ToString();
+  EXPECT_EQ(failed.message().rfind("lattice data unavailable: ", 0), 0u) << failed.message();
+  EXPECT_TRUE(Contains(failed, "the bucket was lost")) << failed.message();
+  gate.Release();
+  ASSERT_TRUE(degraded.WaitFor(4));
+  transitions = degraded.Calls();
+  ASSERT_EQ(transitions.size(), 4u);
+  EXPECT_NE(transitions[3].second.find("was lost; re-filled 8 keys"), std::string::npos)
+      << transitions[3].second;
+  EXPECT_EQ(ValueOf(**reader, LinkKey(l4)), "");  // the failed write left nothing
+  EXPECT_EQ(OwnerIn(ValueOf(**reader, "ALIAS_shared")), other.public_key());
+  ASSERT_TRUE(Ok(store.PutLink(l4)));
+
+  // A host started now sees everything.
+  auto late_bucket = OpenOn(url, name);
+  ASSERT_TRUE(Ok(late_bucket));
+  lattice::LatticeStore late(*late_bucket);
+  ASSERT_TRUE(Ok(late.Start(kKvWait)));
+  EXPECT_EQ(late.Links(), (std::vector<lattice::LinkDefinition>{l4, gate2, l1, l3, l2b}));
+  EXPECT_EQ(store.Links(), late.Links());
+  EXPECT_EQ(late.AliasOwner("echo"), actor.public_key());
+  EXPECT_EQ(late.AliasOwner("shared"), other.public_key());
+  EXPECT_EQ(late.ResolveOciRef("registry/echo:1"), actor.public_key());
+  auto late_claims = late.Claims(actor.public_key());
+  ASSERT_TRUE(late_claims.has_value());
+  EXPECT_EQ(late_claims->jwt, claims.token);
+  late.Stop();
   store.Stop();
 }
 
