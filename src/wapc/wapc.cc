@@ -233,6 +233,7 @@ Result<std::unique_ptr<WapcInstance>> WapcInstance::Create(
     wasm::Worker& worker, std::shared_ptr<const WapcModule> module, HostCallbacks* callbacks,
     std::string name, const wasm::CallOptions& init_options) {
   std::unique_ptr<WapcInstance> self(new WapcInstance(module, callbacks, std::move(name)));
+  self->worker_ = &worker;
   WC_ASSIGN_OR_RETURN(self->instance_,
                       worker.Instantiate(module->module(), HostFunctions(), self.get()));
   WC_ASSIGN_OR_RETURN(self->guest_call_, self->instance_->FindFunction("__guest_call"));
@@ -251,6 +252,9 @@ Result<std::unique_ptr<WapcInstance>> WapcInstance::Create(
 
 Result<Bytes> WapcInstance::Call(std::string_view operation, ByteView payload,
                                  const wasm::CallOptions& options) {
+  // Held before `in_call_` is looked at: another thread's call waits here for this one
+  // to end, instead of being taken for a re-entry.
+  wasm::WorkerLock worker_lock(*worker_);
   if (in_call_) {
     return FailedPrecondition("instance " + name_ + " is already running a call");
   }

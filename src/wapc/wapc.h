@@ -55,8 +55,10 @@ class WapcModule {
   std::shared_ptr<const wasm::Module> module_;
 };
 
-// One instance of a waPC module on one worker. Not thread-safe: use it on the worker's
-// thread, one call at a time.
+// One instance of a waPC module on one worker. A call holds the worker for its
+// duration (the lock nests when the caller already holds it), so calls from several
+// threads run one after the other; a call made from inside a call of the same instance
+// (re-entry) fails.
 class WapcInstance {
  public:
   // Instantiates and runs `_start` then `wapc_init`, each only if exported; a trap or a
@@ -86,6 +88,7 @@ class WapcInstance {
       : module_(std::move(module)), callbacks_(callbacks), name_(std::move(name)) {}
 
   std::shared_ptr<const WapcModule> module_;
+  wasm::Worker* worker_ = nullptr;
   std::unique_ptr<wasm::Instance> instance_;
   HostCallbacks* callbacks_;
   std::string name_;
