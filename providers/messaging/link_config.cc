@@ -110,24 +110,7 @@ Status CheckSubject(std::string_view subject, bool wildcards, std::string_view w
   return Status::Ok();
 }
 
-std::string RedactUrl(std::string_view url) {
-  const size_t scheme_end = url.find("://");
-  const size_t start = scheme_end == std::string_view::npos ? 0 : scheme_end + 3;
-  const size_t end = std::min(url.find('/', start), url.size());
-  const size_t at = url.substr(0, end).rfind('@');
-  if (at == std::string_view::npos || at < start) return std::string(url);
-  const size_t colon = url.find(':', start);
-  if (colon == std::string_view::npos || colon > at) {  // a token (or a user without password)
-    return std::string(url.substr(0, start)) + "***" + std::string(url.substr(at));
-  }
-  return std::string(url.substr(0, colon + 1)) + "***" + std::string(url.substr(at));
-}
-
-std::string ServerList(const LinkConfig& config) {
-  std::string out;
-  for (const auto& s : config.servers) out += (out.empty() ? "" : ",") + RedactUrl(s);
-  return out;
-}
+std::string ServerList(const LinkConfig& config) { return nats::ServerList(config.servers); }
 
 Result<LinkConfig> ParseLinkConfig(const std::map<std::string, std::string>& values) {
   LinkConfig config;

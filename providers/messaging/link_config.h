@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "nats/nats_connection.h"
 
 namespace wasmcloud::messaging {
 
@@ -57,8 +58,8 @@ Status CheckServerUrl(std::string_view url);
 Status CheckSubject(std::string_view subject, bool wildcards, std::string_view what);
 
 // `url` with the password of its user:password@ part, or the whole token of token@,
-// replaced by "***", for logs and error messages.
-std::string RedactUrl(std::string_view url);
+// replaced by "***", for logs and error messages (the lattice connection's own).
+using nats::RedactUrl;
 
 // The servers of `config` joined with ",", passwords redacted.
 std::string ServerList(const LinkConfig& config);

@@ -113,10 +113,6 @@ void ControlServer::Reply(const lattice::Message& request, const std::string& js
   }
 }
 
-void ControlServer::RunInBackground(std::function<void()> task) {
-  commands_.Run(std::move(task));
-}
-
 void ControlServer::Handle(Kind kind, const lattice::Message& m) {
   switch (kind) {
     case Kind::kHosts:
@@ -194,7 +190,7 @@ void ControlServer::HandleCommand(const lattice::Message& m) {
     }
     Reply(m, cj::StartActorAck(options_.host_id, cmd->actor_ref, std::nullopt));
     Log(LogLevel::kInfo, kLog, "starting actor " + cmd->actor_ref + " (control command)");
-    RunInBackground([&h, ref = cmd->actor_ref] {
+    commands_.Run([&h, ref = cmd->actor_ref] {
       if (Status s = h.StartActor(ref); !s.ok()) {
         Log(LogLevel::kError, kLog, "cannot start actor " + ref + " (control command): " +
                                         s.message());
@@ -224,7 +220,7 @@ void ControlServer::HandleCommand(const lattice::Message& m) {
     }
     Reply(m, cj::StartProviderAck(options_.host_id, cmd->provider_ref, std::nullopt));
     Log(LogLevel::kInfo, kLog, "starting provider " + cmd->provider_ref + " (control command)");
-    RunInBackground([&h, ref = cmd->provider_ref, link = cmd->link_name] {
+    commands_.Run([&h, ref = cmd->provider_ref, link = cmd->link_name] {
       if (Status s = h.StartProvider(ref, link); !s.ok()) {
         Log(LogLevel::kError, kLog, "cannot start provider " + ref + " (control command): " +
                                         s.message());
@@ -258,7 +254,7 @@ void ControlServer::HandleCommand(const lattice::Message& m) {
       return;
     }
     Reply(m, cj::UpdateActorAck(true));
-    RunInBackground([&h, id = cmd->actor_id, ref = cmd->new_actor_ref] {
+    commands_.Run([&h, id = cmd->actor_id, ref = cmd->new_actor_ref] {
       if (Status s = h.UpdateActor(id, ref); !s.ok()) {
         Log(LogLevel::kError, kLog, "live update of actor " + id + " to " + ref +
                                         " failed (control command): " + s.message());

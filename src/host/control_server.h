@@ -53,15 +53,13 @@ class ControlServer {
   void Handle(Kind kind, const lattice::Message& message);
   void HandleCommand(const lattice::Message& message);
   void Reply(const lattice::Message& request, const std::string& json);
-  // Runs `task` after the ack, on a thread of its own; Stop waits for it.
-  void RunInBackground(std::function<void()> task);
 
   std::shared_ptr<lattice::Transport> transport_;
   const ControlServerOptions options_;
   lattice::ControlHandler& handler_;
   const lattice::LatticeStore& store_;
   ThreadPool executor_;
-  BackgroundTasks commands_;
+  BackgroundTasks commands_;  // la, lp and upd after their ack; Stop waits for them
   std::mutex mu_;
   std::vector<std::unique_ptr<lattice::Subscription>> subscriptions_;
   bool stopped_ = false;

@@ -430,10 +430,11 @@ Status Dispatcher::WarmUp(const ActorPtr& module) {
 
 Result<Bytes> Dispatcher::Invoke(const ActorPtr& module, std::string_view operation,
                                  ByteView payload) {
-  // A call that cannot get a worker within its own deadline fails instead of waiting
-  // for ever (all workers busy, or waiting for a provider that calls back from its own
-  // thread).
-  WC_ASSIGN_OR_RETURN(auto lease, pool_.Acquire(options_.call_timeout));
+  // A call that cannot get a worker fails instead of waiting for ever (all workers busy,
+  // or waiting for a provider that calls back from its own thread). It may wait for as
+  // long as two calls can run: a call queued behind one that runs to its deadline still
+  // gets its turn (a bound of one deadline would race with that call's end).
+  WC_ASSIGN_OR_RETURN(auto lease, pool_.Acquire(2 * options_.call_timeout));
   WorkerSlot& slot = lease->slot();
   // References to elements of an unordered_map stay valid when other keys are added (by
   // nested calls to other actors); iterators do not, so only `inst` is kept.

@@ -57,21 +57,20 @@ nlohmann::json Heartbeat::CheckAll(std::vector<HealthCheck> checks) {
   };
   auto results = std::make_shared<Results>();
   results->done.resize(checks.size());
-  std::vector<bool> submitted(checks.size(), false);
   for (size_t i = 0; i < checks.size(); ++i) {
     {
       std::lock_guard lock(results->mu);
       ++results->pending;
     }
     auto check = checks[i].check;
-    submitted[i] = checker_.TrySubmit([results, i, check] {
+    bool queued = checker_.TrySubmit([results, i, check] {
       Status s = check ? check() : Status::Ok();
       std::lock_guard lock(results->mu);
       results->done[i] = std::move(s);
       --results->pending;
       results->cv.notify_all();
     });
-    if (!submitted[i]) {
+    if (!queued) {  // the pool is full of checks that did not answer: this one is unanswered
       std::lock_guard lock(results->mu);
       --results->pending;
     }

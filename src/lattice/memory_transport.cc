@@ -13,46 +13,10 @@
 #include <utility>
 #include <vector>
 
+#include "lattice/subjects.h"
+
 namespace wasmcloud::lattice {
 namespace {
-
-bool IsSpaceOrControl(char c) {
-  auto u = static_cast<unsigned char>(c);
-  return u <= 0x20 || u == 0x7f;
-}
-
-// Checks `subject` as transport.h says and splits it into tokens. Wildcards ('*' as a
-// whole token, '>' as the whole last token) only when `wildcards`. A '*' or '>' inside a
-// token is refused too: NATS would take it literally, which is never what a lattice
-// subject means.
-Status SplitSubject(std::string_view subject, bool wildcards,
-                    std::vector<std::string_view>* tokens) {
-  auto bad = [&](std::string_view why) {
-    return InvalidArgument("invalid subject \"" + std::string(subject) + "\": " + std::string(why));
-  };
-  if (subject.empty()) return InvalidArgument("invalid subject: empty");
-  tokens->clear();
-  size_t start = 0;
-  for (;;) {
-    size_t dot = subject.find('.', start);
-    std::string_view token =
-        subject.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
-    if (token.empty()) return bad("empty token");
-    if (std::any_of(token.begin(), token.end(), IsSpaceOrControl)) {
-      return bad("whitespace or control character");
-    }
-    bool is_wildcard = token == "*" || token == ">";
-    if (!is_wildcard && token.find_first_of("*>") != std::string_view::npos) {
-      return bad("'*' and '>' must be whole tokens");
-    }
-    if (is_wildcard && !wildcards) return bad("wildcards are not allowed here");
-    tokens->push_back(token);
-    if (dot == std::string_view::npos) break;
-    if (token == ">") return bad("'>' must be the last token");
-    start = dot + 1;
-  }
-  return Status::Ok();
-}
 
 // True when the subscription `pattern` (wildcards allowed) covers `subject` (none).
 bool Matches(const std::vector<std::string>& pattern,
@@ -315,11 +279,11 @@ void MemoryTransport::Close() {
 Status MemoryTransport::Publish(std::string_view subject, ByteView data, std::string_view reply,
                                 const Headers& headers) {
   std::vector<std::string_view> tokens;
-  WC_RETURN_IF_ERROR(SplitSubject(subject, /*wildcards=*/false, &tokens));
+  WC_RETURN_IF_ERROR(ValidateSubject(subject, /*wildcards=*/false, &tokens));
   if (!reply.empty()) {
     std::vector<std::string_view> reply_tokens;
     WC_RETURN_IF_ERROR(
-        SplitSubject(reply, /*wildcards=*/false, &reply_tokens).WithContext("reply subject"));
+        ValidateSubject(reply, /*wildcards=*/false, &reply_tokens).WithContext("reply subject"));
   }
   if (data.size() > state_->options.max_payload) {
     return ResourceExhausted("message of " + std::to_string(data.size()) +
@@ -338,7 +302,7 @@ Result<Message> MemoryTransport::Request(std::string_view subject, ByteView data
                                          std::chrono::milliseconds timeout,
                                          const Headers& headers) {
   std::vector<std::string_view> tokens;
-  WC_RETURN_IF_ERROR(SplitSubject(subject, /*wildcards=*/false, &tokens));
+  WC_RETURN_IF_ERROR(ValidateSubject(subject, /*wildcards=*/false, &tokens));
   if (data.size() > state_->options.max_payload) {
     return ResourceExhausted("request of " + std::to_string(data.size()) +
                              " bytes exceeds the maximum payload of " +
@@ -367,11 +331,8 @@ Result<std::unique_ptr<Subscription>> MemoryTransport::Subscribe(std::string_vie
                                                                  std::string_view queue_group,
                                                                  MessageHandler handler) {
   std::vector<std::string_view> tokens;
-  WC_RETURN_IF_ERROR(SplitSubject(subject, /*wildcards=*/true, &tokens));
-  if (std::any_of(queue_group.begin(), queue_group.end(), IsSpaceOrControl)) {
-    return InvalidArgument("invalid queue group \"" + std::string(queue_group) +
-                           "\": whitespace or control character");
-  }
+  WC_RETURN_IF_ERROR(ValidateSubject(subject, /*wildcards=*/true, &tokens));
+  WC_RETURN_IF_ERROR(ValidateQueueGroup(queue_group));
   if (!handler) return InvalidArgument("subscription to " + std::string(subject) + ": no handler");
   auto sub = std::make_shared<SubState>();
   sub->subject = std::string(subject);

@@ -1,5 +1,7 @@
 #include "lattice/subjects.h"
 
+#include <algorithm>
+
 namespace wasmcloud::lattice {
 namespace {
 
@@ -50,6 +52,52 @@ Status ValidateLatticeName(std::string_view ns) {
   }
   if (problem.empty()) return Status::Ok();
   return InvalidArgument("lattice name \"" + std::string(ns) + "\" " + problem);
+}
+
+namespace {
+
+bool IsSpaceOrControl(char c) {
+  auto u = static_cast<unsigned char>(c);
+  return u <= 0x20 || u == 0x7f;
+}
+
+}  // namespace
+
+Status ValidateSubject(std::string_view subject, bool wildcards,
+                       std::vector<std::string_view>* tokens) {
+  auto bad = [&](std::string_view why) {
+    return InvalidArgument("invalid subject \"" + std::string(subject) + "\": " + std::string(why));
+  };
+  if (subject.empty()) return InvalidArgument("invalid subject: empty");
+  if (tokens != nullptr) tokens->clear();
+  size_t start = 0;
+  for (;;) {
+    size_t dot = subject.find('.', start);
+    std::string_view token =
+        subject.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
+    if (token.empty()) return bad("empty token");
+    if (std::any_of(token.begin(), token.end(), IsSpaceOrControl)) {
+      return bad("whitespace or control character");
+    }
+    bool is_wildcard = token == "*" || token == ">";
+    if (!is_wildcard && token.find_first_of("*>") != std::string_view::npos) {
+      return bad("'*' and '>' must be whole tokens");
+    }
+    if (is_wildcard && !wildcards) return bad("wildcards are not allowed here");
+    if (tokens != nullptr) tokens->push_back(token);
+    if (dot == std::string_view::npos) break;
+    if (token == ">") return bad("'>' must be the last token");
+    start = dot + 1;
+  }
+  return Status::Ok();
+}
+
+Status ValidateQueueGroup(std::string_view queue_group) {
+  if (std::any_of(queue_group.begin(), queue_group.end(), IsSpaceOrControl)) {
+    return InvalidArgument("invalid queue group \"" + std::string(queue_group) +
+                           "\": whitespace or control character");
+  }
+  return Status::Ok();
 }
 
 Status ValidateSubjectToken(std::string_view token) {

@@ -4,6 +4,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/status.h"
 #include "lattice/entity.h"
@@ -25,6 +26,16 @@ std::string RpcSubject(std::string_view ns, const Entity& target);
 // or control character. (A provider whose link name is not one cannot be reached over
 // the lattice; the host says so when it starts.)
 Status ValidateSubjectToken(std::string_view token);
+// A subject as Transport (transport.h) accepts it: non-empty tokens without whitespace
+// or control characters; '*' (a whole token) and '>' (the whole last token) only when
+// `wildcards`; a '*' or '>' inside a token is refused too (NATS would take it literally,
+// which is never what a lattice subject means). kInvalidArgument naming the rule. When
+// `tokens` is given it receives the tokens (views into `subject`). Both transports use it.
+Status ValidateSubject(std::string_view subject, bool wildcards,
+                       std::vector<std::string_view>* tokens = nullptr);
+// A queue group: any text without whitespace or control characters (empty: none).
+Status ValidateQueueGroup(std::string_view queue_group);
+
 // wasmbus.rpc.{ns}.links / .remlinks / .claims (0.18 publish-only subjects).
 std::string LinksSubject(std::string_view ns);
 std::string RemoveLinksSubject(std::string_view ns);

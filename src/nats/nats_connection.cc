@@ -16,8 +16,8 @@ namespace {
 
 constexpr std::string_view kLog = "nats";
 
-// `url` with the password of its user:password@ part, or the whole token of token@,
-// replaced by "***" (as providers/messaging/link_config.h's RedactUrl).
+}  // namespace
+
 std::string RedactUrl(std::string_view url) {
   const size_t scheme_end = url.find("://");
   const size_t start = scheme_end == std::string_view::npos ? 0 : scheme_end + 3;
@@ -31,12 +31,13 @@ std::string RedactUrl(std::string_view url) {
   return std::string(url.substr(0, colon + 1)) + "***" + std::string(url.substr(at));
 }
 
-// The servers joined with ",", passwords and tokens redacted: for messages and logs.
 std::string ServerList(const std::vector<std::string>& servers) {
   std::string out;
   for (const auto& s : servers) out += (out.empty() ? "" : ",") + RedactUrl(s);
   return out;
 }
+
+namespace {
 
 bool HasBlankOrControl(std::string_view text) {
   for (unsigned char c : text) {

@@ -19,6 +19,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/status.h"
@@ -128,6 +129,12 @@ class NatsConnection {
   // destructor, after the connection is destroyed.
   std::string secret_file_;
 };
+
+// `url` with the password of its user:password@ part, or the whole token of token@,
+// replaced by "***", for logs and error messages.
+std::string RedactUrl(std::string_view url);
+// The servers joined with ",", each redacted.
+std::string ServerList(const std::vector<std::string>& servers);
 
 // "NATS_TIMEOUT: <libnats' last error text>", for messages. (status is a natsStatus.)
 std::string NatsError(int status);

@@ -84,10 +84,9 @@ bool IsLimit(jsErrCode code) {
   }
 }
 
+// Passwords and tokens redacted.
 std::string Servers(const NatsConnection& connection) {
-  std::string out;
-  for (const auto& s : connection.options().servers) out += (out.empty() ? "" : ",") + s;
-  return out;
+  return ServerList(connection.options().servers);
 }
 
 // libnats' reason, with the JetStream error code when there is one.

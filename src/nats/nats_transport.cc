@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "core/log.h"
+#include "lattice/subjects.h"
 
 namespace wasmcloud::nats {
 namespace {
@@ -34,39 +35,6 @@ struct MsgDeleter {
   void operator()(natsMsg* m) const { natsMsg_Destroy(m); }
 };
 using MsgPtr = std::unique_ptr<natsMsg, MsgDeleter>;
-
-bool IsSpaceOrControl(char c) {
-  auto u = static_cast<unsigned char>(c);
-  return u <= 0x20 || u == 0x7f;
-}
-
-// Checks `subject` as transport.h says (the same rules as MemoryTransport): tokens are
-// non-empty, without whitespace or control characters; '*' and '>' only as whole tokens,
-// '>' only last, and both only when `wildcards`.
-Status CheckSubject(std::string_view subject, bool wildcards) {
-  auto bad = [&](std::string_view why) {
-    return InvalidArgument("invalid subject \"" + std::string(subject) + "\": " + std::string(why));
-  };
-  if (subject.empty()) return InvalidArgument("invalid subject: empty");
-  size_t start = 0;
-  for (;;) {
-    size_t dot = subject.find('.', start);
-    std::string_view token =
-        subject.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
-    if (token.empty()) return bad("empty token");
-    if (std::any_of(token.begin(), token.end(), IsSpaceOrControl)) {
-      return bad("whitespace or control character");
-    }
-    bool is_wildcard = token == "*" || token == ">";
-    if (!is_wildcard && token.find_first_of("*>") != std::string_view::npos) {
-      return bad("'*' and '>' must be whole tokens");
-    }
-    if (is_wildcard && !wildcards) return bad("wildcards are not allowed here");
-    if (dot == std::string_view::npos) return Status::Ok();
-    if (token == ">") return bad("'>' must be the last token");
-    start = dot + 1;
-  }
-}
 
 // Header names are printable ASCII without ':'; values have no line break or NUL (either
 // would let a value forge protocol lines or other headers; libnats does not check).
@@ -313,9 +281,9 @@ Status CheckConnected(natsConnection* nc, const std::string& what) {
 
 Status NatsTransport::Publish(std::string_view subject, ByteView data, std::string_view reply,
                               const lattice::Headers& headers) {
-  WC_RETURN_IF_ERROR(CheckSubject(subject, /*wildcards=*/false));
+  WC_RETURN_IF_ERROR(lattice::ValidateSubject(subject, /*wildcards=*/false));
   if (!reply.empty()) {
-    WC_RETURN_IF_ERROR(CheckSubject(reply, /*wildcards=*/false).WithContext("reply subject"));
+    WC_RETURN_IF_ERROR(lattice::ValidateSubject(reply, /*wildcards=*/false).WithContext("reply subject"));
   }
   WC_RETURN_IF_ERROR(CheckHeaders(headers));
   const std::string subj(subject);
@@ -342,7 +310,7 @@ Status NatsTransport::Publish(std::string_view subject, ByteView data, std::stri
 Result<lattice::Message> NatsTransport::Request(std::string_view subject, ByteView data,
                                                 milliseconds timeout,
                                                 const lattice::Headers& headers) {
-  WC_RETURN_IF_ERROR(CheckSubject(subject, /*wildcards=*/false));
+  WC_RETURN_IF_ERROR(lattice::ValidateSubject(subject, /*wildcards=*/false));
   WC_RETURN_IF_ERROR(CheckHeaders(headers));
   const std::string subj(subject);
   if (size_t max = MaxPayload(); data.size() > max) {
@@ -379,11 +347,8 @@ Result<lattice::Message> NatsTransport::Request(std::string_view subject, ByteVi
 
 Result<std::unique_ptr<lattice::Subscription>> NatsTransport::Subscribe(
     std::string_view subject, std::string_view queue_group, lattice::MessageHandler handler) {
-  WC_RETURN_IF_ERROR(CheckSubject(subject, /*wildcards=*/true));
-  if (std::any_of(queue_group.begin(), queue_group.end(), IsSpaceOrControl)) {
-    return InvalidArgument("invalid queue group \"" + std::string(queue_group) +
-                           "\": whitespace or control character");
-  }
+  WC_RETURN_IF_ERROR(lattice::ValidateSubject(subject, /*wildcards=*/true));
+  WC_RETURN_IF_ERROR(lattice::ValidateQueueGroup(queue_group));
   if (!handler) return InvalidArgument("subscription to " + std::string(subject) + ": no handler");
   natsConnection* nc = connection_ ? connection_->raw() : nullptr;
   // While reconnecting, libnats subscribes when the connection is back.
