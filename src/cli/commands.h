@@ -16,6 +16,8 @@ void AddClaimsCommand(CLI::App& app, int* exit_code);
 void AddUpCommand(CLI::App& app, int* exit_code);
 void AddCallCommand(CLI::App& app, int* exit_code);
 void AddParCommand(CLI::App& app, int* exit_code);
+// The hidden `provider-host` child of a provider run in its own process.
+void AddProviderHostCommand(CLI::App& app, int* exit_code);
 // `reg push`, `reg pull` and `drain` (cmd_reg.cc; built when src/oci is).
 void AddRegCommands(CLI::App& app, int* exit_code);
 

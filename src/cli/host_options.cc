@@ -1,7 +1,9 @@
 #include "cli/host_options.h"
 
 #include <CLI/CLI.hpp>
+
 #include <cstdlib>
+#include <filesystem>
 
 namespace wasmcloud::cli {
 
@@ -50,6 +52,12 @@ Result<host::HostConfig> HostOptions::Resolve() const {
     }
     const char* env = std::getenv(std::string(option.env).c_str());
     if (env != nullptr) WC_RETURN_IF_ERROR(host::ApplyEnvironmentValue(option, config, env));
+  }
+  // Providers that run in a child process run in this binary's `provider-host`.
+  if (config.provider_host_exe.empty()) {
+    std::error_code ec;
+    auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+    if (!ec) config.provider_host_exe = self.string();
   }
   return config;
 }

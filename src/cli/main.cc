@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   wasmcloud::cli::AddKeysCommand(app, &exit_code);
   wasmcloud::cli::AddClaimsCommand(app, &exit_code);
   wasmcloud::cli::AddParCommand(app, &exit_code);
+  wasmcloud::cli::AddProviderHostCommand(app, &exit_code);
 #ifdef WC_WITH_OCI
   wasmcloud::cli::AddRegCommands(app, &exit_code);
 #endif

@@ -6,6 +6,7 @@
 #include "oci/reference.h"
 #include "provider/native_library.h"
 #include "provider/par.h"
+#include "provider/process_provider.h"
 
 namespace wasmcloud::host {
 namespace {
@@ -83,9 +84,50 @@ Result<oci::PulledArtifact> PullArtifact(const HostConfig& config, std::string_v
   return pulled;
 }
 
+namespace {
+
+// The vendor this project's build writes in the claims of the archives it packs
+// (cmake/Provider.cmake).
+constexpr std::string_view kFirstPartyVendor = "wasmcloud-cpp";
+
+// A provider library, in process or in a supervised child process.
+Result<std::shared_ptr<provider::Provider>> LoadLibrary(
+    const HostConfig& config, const std::string& library, std::optional<std::string> contract,
+    const std::string& source, ProviderIsolation isolation, bool first_party) {
+  if (isolation == ProviderIsolation::kAuto) isolation = config.provider_isolation;
+  bool in_process;
+  switch (isolation) {
+    case ProviderIsolation::kInProcess: in_process = true; break;
+    case ProviderIsolation::kProcess:
+      if (config.provider_host_exe.empty()) {
+        return FailedPrecondition(source +
+                                  ": cannot run the provider in a process of its own: this "
+                                  "host has no provider-host executable "
+                                  "(HostConfig::provider_host_exe)");
+      }
+      in_process = false;
+      break;
+    case ProviderIsolation::kAuto:
+    default: in_process = first_party || config.provider_host_exe.empty(); break;
+  }
+  if (in_process) return provider::LoadNativeProvider(library, std::move(contract));
+  provider::ProcessProviderOptions o;
+  o.executable = config.provider_host_exe;
+  o.library = library;
+  o.contract = std::move(contract);
+  o.display = source;
+  o.log_level = config.log_level;
+  o.call_timeout = config.call_timeout;
+  Log(LogLevel::kDebug, "host", source + ": running the provider in a child process");
+  return provider::LaunchProviderProcess(std::move(o));
+}
+
+}  // namespace
+
 Result<NativeCapability> LoadProviderArchive(const HostConfig& config, ByteView bytes,
                                              const std::string& source, std::string_view link_name,
-                                             std::optional<std::string> image_ref) {
+                                             std::optional<std::string> image_ref,
+                                             ProviderIsolation isolation) {
   const std::string what = "provider archive " + source;
   auto archive = provider::ReadProviderArchive(bytes);
   if (!archive.ok()) return archive.status().WithContext(what);
@@ -95,7 +137,9 @@ Result<NativeCapability> LoadProviderArchive(const HostConfig& config, ByteView 
   std::string target = provider::NativeTarget();
   auto library = provider::ExtractForTarget(*archive, target, ProviderCacheRoot());
   if (!library.ok()) return library.status().WithContext(what);
-  auto loaded = provider::LoadNativeProvider(*library, archive->claims.wascap->capid);
+  const bool first_party = archive->claims.wascap->vendor == kFirstPartyVendor;
+  auto loaded = LoadLibrary(config, *library, archive->claims.wascap->capid, source, isolation,
+                            first_party);
   if (!loaded.ok()) {
     if (loaded.status().message().find("not a wasmcloud provider") != std::string::npos) {
       return Status(loaded.status().code(),
@@ -116,15 +160,16 @@ Result<NativeCapability> LoadProviderArchive(const HostConfig& config, ByteView 
 }
 
 Result<NativeCapability> LoadProviderFile(const HostConfig& config, const std::string& path,
-                                          std::string_view link_name) {
+                                          std::string_view link_name,
+                                          ProviderIsolation isolation) {
   if (path.ends_with(".par.gz") || path.ends_with(".par")) {
     auto bytes = ReadFile(path);
     if (!bytes.ok()) return bytes.status().WithContext("provider archive " + path);
-    return LoadProviderArchive(config, *bytes, path, link_name, std::nullopt);
+    return LoadProviderArchive(config, *bytes, path, link_name, std::nullopt, isolation);
   }
   NativeCapability capability;
   capability.link_name = std::string(link_name);
-  auto loaded = provider::LoadNativeProvider(path);
+  auto loaded = LoadLibrary(config, path, std::nullopt, path, isolation, false);
   if (!loaded.ok()) return loaded.status();
   capability.provider = std::move(*loaded);
   return capability;

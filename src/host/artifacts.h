@@ -31,14 +31,20 @@ Result<std::string> CanonicalReference(std::string_view oci_ref);
 // A provider archive's bytes (`source` names it in errors: a path or a reference):
 // verified, this platform's library unpacked into the provider cache and loaded with the
 // archive's claims.
+//
+// The library runs in process or in a supervised child process as `isolation` says
+// (kAuto: as config.provider_isolation says; its kAuto: first-party archives, whose
+// claims name the vendor "wasmcloud-cpp", in process, everything else in a child).
 Result<NativeCapability> LoadProviderArchive(const HostConfig& config, ByteView bytes,
                                              const std::string& source, std::string_view link_name,
-                                             std::optional<std::string> image_ref);
+                                             std::optional<std::string> image_ref,
+                                             ProviderIsolation isolation = ProviderIsolation::kAuto);
 
 // A provider file: an archive (`.par.gz`, `.par`) or a library built for the provider C
 // ABI (claims made by the host when it starts).
 Result<NativeCapability> LoadProviderFile(const HostConfig& config, const std::string& path,
-                                          std::string_view link_name);
+                                          std::string_view link_name,
+                                          ProviderIsolation isolation = ProviderIsolation::kAuto);
 
 // A manifest entry meant as a file: an absolute or ./ ../ path, or a last component
 // without a tag or digest that has the extension of an actor, a provider archive or a

@@ -211,15 +211,20 @@ class Host {
   // (`.par.gz` / `.par`, docs/par.md: signature and target hash verified, this platform's
   // library unpacked into $TMPDIR/wasmcloudcache/<key>/<rev>/ and loaded with the
   // archive's claims). Returns the provider's public key.
-  Result<std::string> StartCapabilityFromFile(const std::string& path,
-                                              std::string_view link_name = "default");
+  //
+  // `isolation` chooses where a library runs (kAuto: as HostConfig::provider_isolation
+  // says); a provider in a child process is supervised (docs/providers.md).
+  Result<std::string> StartCapabilityFromFile(
+      const std::string& path, std::string_view link_name = "default",
+      ProviderIsolation isolation = ProviderIsolation::kAuto);
   // Pulls a provider archive from an OCI registry (cache first), then starts it as
   // StartCapabilityFromFile does an archive (verified, unpacked, loaded); the canonical
   // reference is recorded in OciReferences() and the provider's identity. Errors as
   // StartActorFromRegistry ("cannot pull provider <ref>: ..."). A pulled actor is refused
   // (kInvalidArgument), as is a provider archive given to StartActorFromRegistry.
-  Result<std::string> StartCapabilityFromRegistry(std::string_view oci_ref,
-                                                  std::string_view link_name);
+  Result<std::string> StartCapabilityFromRegistry(
+      std::string_view oci_ref, std::string_view link_name,
+      ProviderIsolation isolation = ProviderIsolation::kAuto);
   // Stops a provider given by public key or by an OCI reference that maps to one. New
   // calls to it are refused at once and it is no longer listed; its Stop runs in the
   // background (this call does not wait for it; Host::Stop does, and a new start of the

@@ -15,6 +15,25 @@
 #include "lattice/subjects.h"
 
 namespace wasmcloud::host {
+
+std::string_view ProviderIsolationName(ProviderIsolation isolation) {
+  switch (isolation) {
+    case ProviderIsolation::kAuto: return "auto";
+    case ProviderIsolation::kProcess: return "process";
+    case ProviderIsolation::kInProcess: return "in-process";
+  }
+  return "auto";
+}
+
+Result<ProviderIsolation> ParseProviderIsolation(std::string_view text) {
+  for (auto i : {ProviderIsolation::kAuto, ProviderIsolation::kProcess,
+                 ProviderIsolation::kInProcess}) {
+    if (text == ProviderIsolationName(i)) return i;
+  }
+  return InvalidArgument("expected auto, process or in-process, got \"" + std::string(text) +
+                         "\"");
+}
+
 namespace {
 
 // "got \"<text>\"" for messages, with the text cut to a readable length and control
@@ -265,6 +284,11 @@ Status ApplyLatticePrefix(HostConfig& config, std::string_view value) {
   return Status::Ok();
 }
 
+Status ApplyProviderIsolation(HostConfig& config, std::string_view value) {
+  WC_ASSIGN_OR_RETURN(config.provider_isolation, ParseProviderIsolation(value));
+  return Status::Ok();
+}
+
 Status ApplyInvocationIssuers(HostConfig& config, std::string_view value) {
   auto policy = lattice::IssuerPolicy::Parse(value);
   if (!policy.ok()) return policy.status();
@@ -300,7 +324,7 @@ Status ApplySwitch(HostConfig& config, std::string_view value) {
   return Status::Ok();
 }
 
-constexpr std::array<ConfigOption, 32> kOptions = {{
+constexpr std::array<ConfigOption, 34> kOptions = {{
     {"--host-seed", "WASMCLOUD_HOST_SEED", "SEED|FILE",
      "Seed (SN...) of the host's key, or a file holding it; default: a new key at each start",
      false, &ApplyHostSeed},
@@ -392,6 +416,13 @@ constexpr std::array<ConfigOption, 32> kOptions = {{
     {"--heartbeat-interval", "HEARTBEAT_INTERVAL_S", "SECONDS",
      "Seconds between heartbeat events in a lattice, 0 for none; default 30", false,
      &ApplyHeartbeatInterval},
+    {"--provider-isolation", "WASMCLOUD_PROVIDER_ISOLATION", "MODE",
+     "Where providers run: auto (first-party archives in process, others in a supervised "
+     "child process; default), process or in-process",
+     false, &ApplyProviderIsolation},
+    {"--provider-host-exe", "WASMCLOUD_PROVIDER_HOST_EXE", "PATH",
+     "The wasmcloud binary that runs providers in child processes; default: this one", false,
+     &ApplyPath<&HostConfig::provider_host_exe>},
 }};
 
 }  // namespace

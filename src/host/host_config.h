@@ -18,6 +18,15 @@
 
 namespace wasmcloud::host {
 
+// Where a provider library runs (docs/providers.md#isolation-providers-in-a-child-process-
+// supervised): kAuto runs first-party archives (vendor "wasmcloud-cpp") in process and
+// every other provider in a supervised child process.
+enum class ProviderIsolation { kAuto, kProcess, kInProcess };
+// "auto", "process", "in-process".
+std::string_view ProviderIsolationName(ProviderIsolation isolation);
+// Parses those names; kInvalidArgument saying what was expected.
+Result<ProviderIsolation> ParseProviderIsolation(std::string_view text);
+
 struct HostConfig {
   // Seed ("SN...") of the host's key, or a path to a file holding it. Empty: a new key
   // is generated at start. --host-seed, WASMCLOUD_HOST_SEED.
@@ -106,6 +115,16 @@ struct HostConfig {
   // How often the heartbeat event goes out; 0: never. --heartbeat-interval SECONDS,
   // HEARTBEAT_INTERVAL_S (0.18's variable).
   std::chrono::seconds heartbeat_interval{30};
+
+  // --- providers
+  // Where providers run unless a manifest entry says: auto, process or in-process.
+  // --provider-isolation, WASMCLOUD_PROVIDER_ISOLATION.
+  ProviderIsolation provider_isolation = ProviderIsolation::kAuto;
+  // The wasmcloud binary that runs a provider in a child process (`provider-host`).
+  // `wasmcloud up` uses its own executable when none is given. Empty (a program embedding
+  // the host that sets nothing): every provider runs in process, and asking for a process
+  // is an error. --provider-host-exe, WASMCLOUD_PROVIDER_HOST_EXE.
+  std::string provider_host_exe;
 };
 
 // One setting of HostConfig as the command line and the environment name it.

@@ -103,7 +103,7 @@ Status HostCore::StartProvider(std::string_view oci_ref, std::string_view link_n
     return AlreadyExists("Provider with image ref '" + std::string(oci_ref) + "' and link name " +
                          NormalizeLinkName(link_name) + " is already running on this host");
   }
-  return StartCapabilityFromRegistry(oci_ref, link_name).status();
+  return StartCapabilityFromRegistry(oci_ref, link_name, ProviderIsolation::kAuto).status();
 }
 
 Status HostCore::StopProvider(std::string_view provider_ref, std::string_view link_name,

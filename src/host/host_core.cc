@@ -452,12 +452,14 @@ Result<std::string> Host::StartNativeCapability(NativeCapability capability) {
   return core_->StartNativeCapability(std::move(capability));
 }
 Result<std::string> Host::StartCapabilityFromFile(const std::string& path,
-                                                  std::string_view link_name) {
-  return core_->StartCapabilityFromFile(path, link_name);
+                                                  std::string_view link_name,
+                                                  ProviderIsolation isolation) {
+  return core_->StartCapabilityFromFile(path, link_name, isolation);
 }
 Result<std::string> Host::StartCapabilityFromRegistry(std::string_view oci_ref,
-                                                      std::string_view link_name) {
-  return core_->StartCapabilityFromRegistry(oci_ref, link_name);
+                                                      std::string_view link_name,
+                                                      ProviderIsolation isolation) {
+  return core_->StartCapabilityFromRegistry(oci_ref, link_name, isolation);
 }
 Status Host::StopProvider(std::string_view provider_id, std::string_view contract_id,
                           std::string_view link_name) {

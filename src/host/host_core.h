@@ -66,9 +66,11 @@ class HostCore : public std::enable_shared_from_this<HostCore>, public lattice::
 
   // --- providers (host_providers.cc) ---
   Result<std::string> StartNativeCapability(NativeCapability capability);
-  Result<std::string> StartCapabilityFromFile(const std::string& path, std::string_view link_name);
+  Result<std::string> StartCapabilityFromFile(const std::string& path, std::string_view link_name,
+                                              ProviderIsolation isolation);
   Result<std::string> StartCapabilityFromRegistry(std::string_view oci_ref,
-                                                  std::string_view link_name);
+                                                  std::string_view link_name,
+                                                  ProviderIsolation isolation);
   Status StopProviderRef(std::string_view provider_ref, std::string_view contract_id,
                          std::string_view link_name);
   std::vector<ProviderIdentity> Providers() const;
@@ -103,6 +105,8 @@ class HostCore : public std::enable_shared_from_this<HostCore>, public lattice::
   Status DeleteLabel(std::string_view key) override;
 
   // What a provider's host calls (ProviderHost::CallActor) reach.
+  // An event about this host's entities (also used by provider supervision).
+  void PublishEvent(const char* type, nlohmann::json data) { Publish(type, std::move(data)); }
   Result<Bytes> CallActorFromProvider(const ProviderEntry& origin, std::string_view actor,
                                       std::string_view operation, ByteView payload);
 

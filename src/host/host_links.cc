@@ -154,12 +154,17 @@ Status HostCore::ApplyManifest(const Manifest& manifest) {
   for (const auto& c : manifest.capabilities) {
     std::error_code ec;
     Status s;
+    ProviderIsolation isolation = ProviderIsolation::kAuto;
+    if (!c.isolation.empty()) {
+      auto parsed = ParseProviderIsolation(c.isolation);  // checked by the parser
+      if (parsed.ok()) isolation = *parsed;
+    }
     if (std::filesystem::is_regular_file(c.image_ref, ec)) {
-      s = StartCapabilityFromFile(c.image_ref, c.link_name).status();
+      s = StartCapabilityFromFile(c.image_ref, c.link_name, isolation).status();
     } else if (LooksLikeFilePath(c.image_ref)) {
       s = NotFound("no such file (and a path is not an OCI reference)");
     } else {
-      s = StartCapabilityFromRegistry(c.image_ref, c.link_name).status();
+      s = StartCapabilityFromRegistry(c.image_ref, c.link_name, isolation).status();
     }
     record(c.location, "capability " + c.image_ref, s);
   }

@@ -25,7 +25,18 @@ class ProviderHostImpl final : public provider::ProviderHost {
     return core->CallActorFromProvider(*entry_, actor, operation, payload);
   }
   void Log(LogLevel level, std::string_view message) override {
-    wasmcloud::Log(level, "provider " + entry_->contract_id, message);
+    wasmcloud::Log(level, "provider " + entry_->DisplayName(), message);
+  }
+  void OnSupervision(Supervision what, std::string_view detail) override {
+    auto core = core_.lock();
+    if (!core) return;
+    const char* type = what == Supervision::kCrashed     ? lattice::kProviderCrashed
+                       : what == Supervision::kRestarted ? lattice::kProviderRestarted
+                                                         : lattice::kProviderGivenUp;
+    core->PublishEvent(type, {{"public_key", entry_->public_key},
+                         {"contract_id", entry_->contract_id},
+                         {"link_name", entry_->link_name},
+                         {"reason", std::string(detail)}});
   }
 
  private:
@@ -132,20 +143,24 @@ Result<std::string> HostCore::StartNativeCapability(NativeCapability capability)
 }
 
 Result<std::string> HostCore::StartCapabilityFromFile(const std::string& path,
-                                                      std::string_view link_name) {
+                                                      std::string_view link_name,
+                                                      ProviderIsolation isolation) {
   WC_RETURN_IF_ERROR(CheckRunning());
-  WC_ASSIGN_OR_RETURN(NativeCapability capability, LoadProviderFile(config_, path, link_name));
+  WC_ASSIGN_OR_RETURN(NativeCapability capability,
+                      LoadProviderFile(config_, path, link_name, isolation));
   return StartNativeCapability(std::move(capability));
 }
 
 Result<std::string> HostCore::StartCapabilityFromRegistry(std::string_view oci_ref,
-                                                          std::string_view link_name) {
+                                                          std::string_view link_name,
+                                                          ProviderIsolation isolation) {
   WC_RETURN_IF_ERROR(CheckRunning());
   auto pulled = PullArtifact(config_, oci_ref, oci::ArtifactKind::kProvider);
   if (!pulled.ok()) return pulled.status();
   WC_ASSIGN_OR_RETURN(
       NativeCapability capability,
-      LoadProviderArchive(config_, pulled->data, pulled->reference, link_name, pulled->reference));
+      LoadProviderArchive(config_, pulled->data, pulled->reference, link_name, pulled->reference,
+                          isolation));
   return StartNativeCapability(std::move(capability));
 }
 

@@ -943,7 +943,7 @@ class Checker {
       std::string path = "capabilities[" + std::to_string(i) + "]";
       std::vector<std::pair<const Node*, const Node*>> f;
       WC_RETURN_IF_ERROR(Fields(entry, path, "a map with image_ref and link_name",
-                                {"image_ref", "link_name"}, 1, f));
+                                {"image_ref", "link_name", "isolation"}, 1, f));
       ManifestCapability cap;
       WC_ASSIGN_OR_RETURN(std::string ref, String(*f[0].second, path + ".image_ref", f[0].first));
       if (IsBlank(ref)) {
@@ -952,6 +952,14 @@ class Checker {
       }
       cap.image_ref = Resolve(ref);
       WC_ASSIGN_OR_RETURN(cap.link_name, LinkName(f[1], path));
+      if (f[2].second != nullptr && f[2].second->kind != Node::Kind::kNull) {
+        WC_ASSIGN_OR_RETURN(cap.isolation,
+                            String(*f[2].second, path + ".isolation", f[2].first));
+        if (cap.isolation != "process" && cap.isolation != "in-process") {
+          return Error(*f[2].second, path + ".isolation",
+                       "expected process or in-process, found " + Quote(cap.isolation));
+        }
+      }
       cap.location = Where(entry);
       out.push_back(std::move(cap));
     }

@@ -33,6 +33,9 @@ struct ManifestCapability {
   std::string image_ref;  // a path to a provider .so / .par.gz, or an OCI reference
   std::string link_name = "default";
   SourceLocation location;
+  // Where its library runs: "process", "in-process", or empty (the host's
+  // --provider-isolation). Checked by the parser.
+  std::string isolation;
 };
 
 struct ManifestLink {

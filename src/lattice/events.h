@@ -34,6 +34,12 @@ inline constexpr const char* kActorUpdated = "actor_updated";
 inline constexpr const char* kProviderStarted = "provider_started";
 // data: {public_key, contract_id, link_name}
 inline constexpr const char* kProviderStopped = "provider_stopped";
+// A provider in a child process crashed (or was killed, stuck) and will be restarted;
+// was restarted with its links bound again; crashed too often and was given up on.
+// data: public_key, contract_id, link_name, reason. CloudEvents only (0.18 had none).
+inline constexpr const char* kProviderCrashed = "provider_crashed";
+inline constexpr const char* kProviderRestarted = "provider_restarted";
+inline constexpr const char* kProviderGivenUp = "provider_given_up";
 // data: {id, actor_id, provider_id, contract_id, link_name, values}
 inline constexpr const char* kLinkdefSet = "linkdef_set";
 // data: {id, actor_id, provider_id, contract_id, link_name}

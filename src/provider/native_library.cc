@@ -8,6 +8,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstddef>
+#include <exception>
 #include <mutex>
 #include <utility>
 #include <vector>
@@ -414,7 +415,18 @@ Result<std::shared_ptr<Provider>> LoadNativeProvider(const std::string& path,
   auto bridge = std::make_unique<HostBridge>(path);
   wc_provider instance{nullptr, nullptr};
   ProviderBuffer error;
-  if (create(bridge->api(), &instance, error.get()) != WC_OK) {
+  // No exception may cross the ABI; one that does (a C++ provider without the SDK) is
+  // this provider's failure, not the host's.
+  int created;
+  try {
+    created = create(bridge->api(), &instance, error.get());
+  } catch (const std::exception& e) {
+    return Unavailable(path + ": wasmcloud_provider_create threw: " + e.what());
+  } catch (...) {
+    return Unavailable(path + ": wasmcloud_provider_create threw an exception that is not a "
+                       "std::exception");
+  }
+  if (created != WC_OK) {
     std::string message = error.text();
     return Unavailable(path + ": wasmcloud_provider_create failed" +
                        (message.empty() ? std::string() : ": " + message));

@@ -42,6 +42,13 @@ class ProviderHost {
                                   ByteView payload) = 0;
   // A line in the host's log, tagged with the provider's name.
   virtual void Log(LogLevel level, std::string_view message) = 0;
+
+  // Supervision of a provider run in a child process (process_provider.h): it crashed
+  // (and will be restarted), it was restarted (links bound again), or the host gave up on
+  // it. `detail` says how, in words. Called from the supervisor's thread; the default
+  // does nothing.
+  enum class Supervision { kCrashed, kRestarted, kGivenUp };
+  virtual void OnSupervision(Supervision /*what*/, std::string_view /*detail*/) {}
 };
 
 class Provider {

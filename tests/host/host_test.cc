@@ -1294,7 +1294,7 @@ TEST(ManifestTest, AppliesWhatItCanAndNamesWhatFailed) {
       {dir + "/missing.wasm", {"demo.yaml", 5, 5}},
       {FixturePath("wc-host-0.18/extras.wasm"), {"demo.yaml", 6, 5}},
   };
-  m.capabilities = {{dir + "/missing_provider.par.gz", "default", {"demo.yaml", 8, 5}}};
+  m.capabilities = {{dir + "/missing_provider.par.gz", "default", {"demo.yaml", 8, 5}, ""}};
   ManifestLink link;
   link.actor = std::string(kExtrasActorKey);
   link.contract_id = "wasmcloud:extras";

@@ -542,8 +542,11 @@ links:
   EXPECT_EQ(Error(Yaml("capabilities:\n  - link_name: x\n")),
             "demo.yaml:2:5: capabilities[0]: missing key \"image_ref\"");
   EXPECT_EQ(Error(Yaml("capabilities:\n  - image_ref: a\n    linkname: x\n")),
-            "demo.yaml:3:5: capabilities[0]: unknown key \"linkname\" (expected image_ref or "
-            "link_name)");
+            "demo.yaml:3:5: capabilities[0]: unknown key \"linkname\" (expected image_ref, "
+            "link_name or isolation)");
+  EXPECT_EQ(Error(Yaml("capabilities:\n  - image_ref: a\n    isolation: sandbox\n")),
+            "demo.yaml:3:16: capabilities[0].isolation: expected process or in-process, found "
+            "\"sandbox\"");
   EXPECT_EQ(Error(Yaml(std::string("links:\n  - actor: ") + kBroker + "\n    value: {}\n")),
             "demo.yaml:3:5: links[0]: unknown key \"value\" (expected actor, contract_id, "
             "provider_id, link_name or values)");

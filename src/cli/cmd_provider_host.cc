@@ -1,0 +1,40 @@
+// `wasmcloud provider-host`: the child process a host runs a provider in
+// (docs/providers.md#isolation-providers-in-a-child-process-supervised). Not for people:
+// the host starts it with the socket on --fd; it is hidden from --help.
+#include <CLI/CLI.hpp>
+
+#include <string>
+
+#include "cli/commands.h"
+#include "core/log.h"
+#include "provider/process_child.h"
+
+namespace wasmcloud::cli {
+
+void AddProviderHostCommand(CLI::App& app, int* exit_code) {
+  auto* cmd = app.add_subcommand("provider-host",
+                                 "Serve one provider library to the host that started this "
+                                 "process (internal)");
+  cmd->group("");  // hidden
+  struct Args {
+    int fd = 3;
+    std::string library;
+    std::string contract;
+    std::string log_level = "info";
+  };
+  auto args = std::make_shared<Args>();
+  cmd->add_option("--fd", args->fd, "The socket to the host")->required();
+  cmd->add_option("--library", args->library, "The provider library")->required();
+  cmd->add_option("--contract", args->contract, "The contract it must implement");
+  cmd->add_option("--log-level", args->log_level, "Log level");
+  cmd->callback([args, exit_code] {
+    provider::ProviderChildOptions o;
+    o.fd = args->fd;
+    o.library = args->library;
+    if (!args->contract.empty()) o.contract = args->contract;
+    if (!ParseLogLevel(args->log_level, &o.log_level)) o.log_level = LogLevel::kInfo;
+    *exit_code = provider::RunProviderChild(o);
+  });
+}
+
+}  // namespace wasmcloud::cli

@@ -1,0 +1,254 @@
+#include "provider/process_child.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "core/thread_pool.h"
+#include "provider/native_library.h"
+#include "provider/process_protocol.h"
+
+namespace wasmcloud::provider {
+namespace {
+
+using proc::Message;
+using proc::Type;
+
+// Calls at once in the child; beyond them calls queue (the host bounds each one).
+constexpr unsigned kCallThreads = 8;
+constexpr size_t kMaxQueuedCalls = 4096;
+
+class Channel {
+ public:
+  explicit Channel(int fd) : fd_(fd) {}
+  Status Send(const Message& m) {
+    std::lock_guard lock(write_mu_);
+    return proc::WriteFrame(fd_, m);
+  }
+  int fd() const { return fd_; }
+
+ private:
+  const int fd_;
+  std::mutex write_mu_;
+};
+
+// The host as the provider in this child sees it: call_actor becomes a frame to the host
+// and a wait for its answer; log lines become frames.
+class ChildHost final : public ProviderHost {
+ public:
+  explicit ChildHost(Channel* channel) : channel_(channel) {}
+
+  Result<Bytes> CallActor(std::string_view actor, std::string_view operation,
+                          ByteView payload) override {
+    auto slot = std::make_shared<Slot>();
+    uint64_t id;
+    {
+      std::lock_guard lock(mu_);
+      if (closed_) return Unavailable("call_actor: the host is gone");
+      id = next_id_++;
+      pending_[id] = slot;
+    }
+    Message m;
+    m.type = Type::kCallActor;
+    m.id = id;
+    m.a = std::string(actor);
+    m.b = std::string(operation);
+    m.payload.assign(payload.begin(), payload.end());
+    if (Status s = channel_->Send(m); !s.ok()) {
+      std::lock_guard lock(mu_);
+      pending_.erase(id);
+      return Unavailable("call_actor: " + s.message());
+    }
+    std::unique_lock lock(mu_);
+    slot->cv.wait(lock, [&] { return slot->done || closed_; });
+    pending_.erase(id);
+    if (!slot->done) return Unavailable("call_actor: the host is gone");
+    if (slot->ok) return std::move(slot->reply);
+    return Status(proc::CodeFromWire(slot->code), AsString(slot->reply));
+  }
+
+  void Log(LogLevel level, std::string_view message) override {
+    Message m;
+    m.type = Type::kLog;
+    m.level = static_cast<int64_t>(level);
+    m.payload = ToBytes(message);
+    (void)channel_->Send(m);
+  }
+
+  void Answer(Message m) {
+    std::lock_guard lock(mu_);
+    auto it = pending_.find(m.id);
+    if (it == pending_.end()) return;
+    it->second->done = true;
+    it->second->ok = m.ok;
+    it->second->code = m.level;
+    it->second->reply = std::move(m.payload);
+    it->second->cv.notify_all();
+  }
+
+  void Close() {
+    std::lock_guard lock(mu_);
+    closed_ = true;
+    for (auto& [id, slot] : pending_) slot->cv.notify_all();
+  }
+
+ private:
+  struct Slot {
+    std::condition_variable cv;
+    bool done = false;
+    bool ok = false;
+    int64_t code = 0;
+    Bytes reply;
+  };
+  static std::string AsString(const Bytes& b) { return std::string(b.begin(), b.end()); }
+
+  Channel* channel_;
+  std::mutex mu_;
+  std::map<uint64_t, std::shared_ptr<Slot>> pending_;
+  uint64_t next_id_ = 1;
+  bool closed_ = false;
+};
+
+Message Reply(uint64_t id, const Status& status) {
+  Message m;
+  m.type = Type::kReply;
+  m.id = id;
+  m.ok = status.ok();
+  m.level = static_cast<int64_t>(status.code());
+  if (!status.ok()) m.payload = ToBytes(status.message());
+  return m;
+}
+
+}  // namespace
+
+int RunProviderChild(const ProviderChildOptions& options) {
+  // Die with the host. Not PR_SET_PDEATHSIG: it fires when the host *thread* that
+  // spawned us ends (a supervisor restarting us, a background task), not the host. The
+  // host's end of the channel closes when it dies (EOF below), and a thread here
+  // watches for being orphaned in case the main thread is slow to see it.
+  const pid_t parent = ::getppid();
+  std::thread([parent] {
+    while (::getppid() == parent) std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    ::_exit(0);
+  }).detach();
+  ::signal(SIGPIPE, SIG_IGN);
+  // SIGINT from a terminal reaches the whole process group: the host decides when the
+  // child stops (it sends stop, then closes the channel).
+  ::signal(SIGINT, SIG_IGN);
+  Channel channel(options.fd);
+  SetLogLevel(options.log_level);
+  SetLogSink([&channel](LogLevel level, std::string_view component, std::string_view msg) {
+    Message m;
+    m.type = Type::kLog;
+    m.level = static_cast<int64_t>(level);
+    m.a = std::string(component);
+    m.payload = ToBytes(msg);
+    (void)channel.Send(m);
+  });
+
+  auto loaded = LoadNativeProvider(options.library, options.contract);
+  if (!loaded.ok()) {
+    Message m;
+    m.type = Type::kLoadFailed;
+    m.level = static_cast<int64_t>(loaded.status().code());
+    m.payload = ToBytes(loaded.status().message());
+    (void)channel.Send(m);
+    return 1;
+  }
+  std::shared_ptr<Provider> provider = *loaded;
+  {
+    ProviderDescriptor d = provider->Describe();
+    Message hello;
+    hello.type = Type::kHello;
+    hello.a = d.contract_id;
+    hello.b = d.name;
+    hello.c = d.version;
+    if (!channel.Send(hello).ok()) return 2;
+  }
+
+  ChildHost host(&channel);
+  std::atomic<bool> stopped{false};
+  int exit_code = 0;
+  {
+    ThreadPool calls("prov-call", kCallThreads, kMaxQueuedCalls);
+    ThreadPool control("prov-ctl", 1, 1024);
+    for (;;) {
+      auto frame = proc::ReadFrame(channel.fd());
+      if (!frame.ok()) {
+        if (frame.status().message() != "closed") exit_code = 2;
+        break;
+      }
+      Message m = std::move(*frame);
+      switch (m.type) {
+        case Type::kCall: {
+          auto task = [&, m = std::move(m)]() {
+            Message r;
+            r.type = Type::kReply;
+            r.id = m.id;
+            auto reply = provider->HandleCall(m.a, m.b, m.payload);
+            if (reply.ok()) {
+              r.payload = std::move(*reply);
+            } else {
+              r = Reply(m.id, reply.status());
+            }
+            (void)channel.Send(r);
+          };
+          if (!calls.TrySubmit(std::move(task))) {
+            (void)channel.Send(Reply(m.id, Unavailable("the provider process has too many calls "
+                                                       "queued")));
+          }
+          break;
+        }
+        case Type::kActorReply:
+          host.Answer(std::move(m));
+          break;
+        case Type::kStart:
+        case Type::kBind:
+        case Type::kRemove:
+        case Type::kHealth:
+        case Type::kStop: {
+          auto task = [&, m = std::move(m)]() {
+            Status s;
+            switch (m.type) {
+              case Type::kStart: s = provider->Start(&host); break;
+              case Type::kBind: s = provider->BindActor(m.a, m.values); break;
+              case Type::kRemove: s = provider->RemoveActor(m.a); break;
+              case Type::kHealth: s = provider->Health(); break;
+              default:
+                if (!stopped.exchange(true)) provider->Stop();
+                break;
+            }
+            (void)channel.Send(Reply(m.id, s));
+          };
+          if (!control.TrySubmit(std::move(task))) {
+            (void)channel.Send(Reply(m.id, Unavailable("the provider process is busy")));
+          }
+          break;
+        }
+        default:
+          Log(LogLevel::kWarn, "provider-host",
+              "unexpected " + std::string(proc::TypeName(m.type)) + " frame from the host");
+          break;
+      }
+    }
+    // The host closed the channel: after a stop, end cleanly; otherwise the host is gone
+    // (or gave up on us): end at once, without running provider code that may hang.
+    if (!stopped.load()) ::_exit(exit_code);
+    host.Close();
+    calls.Shutdown();
+    control.Shutdown();
+  }
+  SetLogSink({});
+  // The library is closed when `provider` goes; a provider whose threads outlive its
+  // stop would crash the process then, which only this child would see.
+  provider.reset();
+  return exit_code;
+}
+
+}  // namespace wasmcloud::provider

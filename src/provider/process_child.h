@@ -1,0 +1,25 @@
+// The child's side of a provider run in its own process: `wasmcloud provider-host`
+// (docs/providers.md#isolation-providers-in-a-child-process-supervised).
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "core/log.h"
+
+namespace wasmcloud::provider {
+
+struct ProviderChildOptions {
+  int fd = 3;                             // the host's end of the socket pair
+  std::string library;                    // the .so to load (C ABI of include/wasmcloud/provider.h)
+  std::optional<std::string> contract;    // checked against the provider's when given
+  LogLevel log_level = LogLevel::kInfo;
+};
+
+// Loads the library, says hello (or why it could not load) and serves the host's frames
+// until the host stops it or goes away. Installs a log sink that sends this process's log
+// lines to the host. Returns the process exit code: 0 after a stop or when the host is
+// gone, 1 when the library could not be loaded, 2 for a broken channel.
+int RunProviderChild(const ProviderChildOptions& options);
+
+}  // namespace wasmcloud::provider

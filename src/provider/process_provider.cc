@@ -1,0 +1,869 @@
+#include "provider/process_provider.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "core/thread_pool.h"
+#include "provider/process_protocol.h"
+
+extern char** environ;
+
+namespace wasmcloud::provider {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using proc::Message;
+using proc::Type;
+
+// The provider's calls back into the host (call_actor) that may run at once.
+constexpr unsigned kCallbackThreads = 4;
+constexpr size_t kMaxQueuedCallbacks = 1024;
+// How long a child that closed its channel (or was told to stop) may take to exit.
+constexpr auto kExitWait = std::chrono::seconds(2);
+// A line of the child's stdout/stderr longer than this is cut.
+constexpr size_t kMaxOutputLine = 4096;
+
+std::string Ms(std::chrono::milliseconds d) { return std::to_string(d.count()) + " ms"; }
+
+// One child process and the threads that read from it.
+struct Child {
+  pid_t pid = -1;
+  int fd = -1;       // the socket to the child
+  int out_fd = -1;   // its stdout
+  int err_fd = -1;   // its stderr
+  uint64_t generation = 0;
+  std::mutex write_mu;
+  std::thread reader;
+  std::thread output;
+  // Guarded by ProcessProvider::mu_.
+  bool channel_closed = false;
+  std::optional<Message> hello;  // kHello or kLoadFailed
+  std::string killed_because;    // why the host killed it, when it did
+  bool reaped = false;
+  int wait_status = 0;
+  // Set once the child was reaped: the output reader stops when the pipes are quiet
+  // (a grandchild may hold them open).
+  std::atomic<bool> ended{false};
+
+  Status Send(const Message& m) {
+    std::lock_guard lock(write_mu);
+    return proc::WriteFrame(fd, m);
+  }
+  ~Child() {
+    for (int f : {fd, out_fd, err_fd}) {
+      if (f >= 0) ::close(f);
+    }
+  }
+};
+using ChildPtr = std::shared_ptr<Child>;
+
+// A request sent to a child, waiting for its reply.
+struct Pending {
+  std::condition_variable cv;
+  uint64_t generation = 0;
+  Type type = Type::kCall;
+  bool done = false;
+  Message reply;
+  std::optional<Status> failed;  // the child ended (or the provider stopped) first
+  bool abandoned = false;        // the caller gave up at its deadline
+  Clock::time_point kill_at{};
+};
+
+std::string SignalName(int sig) {
+  const char* abbrev = sigabbrev_np(sig);
+  return abbrev != nullptr ? std::string("SIG") + abbrev : std::to_string(sig);
+}
+
+Result<pid_t> Spawn(const ProcessProviderOptions& o, int child_fd, int out_fd, int err_fd) {
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_adddup2(&fa, out_fd, 1);
+  posix_spawn_file_actions_adddup2(&fa, err_fd, 2);
+  posix_spawn_file_actions_adddup2(&fa, child_fd, 3);
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  // The host blocks SIGINT/SIGTERM in its threads (one thread waits for them): the child
+  // starts with no signal blocked and the default actions.
+  sigset_t none;
+  sigemptyset(&none);
+  posix_spawnattr_setsigmask(&attr, &none);
+  sigset_t defaults;
+  sigemptyset(&defaults);
+  for (int sig : {SIGINT, SIGTERM, SIGPIPE, SIGHUP, SIGQUIT}) sigaddset(&defaults, sig);
+  posix_spawnattr_setsigdefault(&attr, &defaults);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+
+  std::vector<std::string> args = {o.executable, "provider-host", "--fd", "3",
+                                   "--library", o.library, "--log-level",
+                                   std::string(LogLevelName(o.log_level))};
+  if (o.contract) {
+    args.push_back("--contract");
+    args.push_back(*o.contract);
+  }
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid = -1;
+  int rc = posix_spawn(&pid, o.executable.c_str(), &fa, &attr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  posix_spawnattr_destroy(&attr);
+  if (rc != 0) {
+    return Unavailable("cannot start the provider process " + o.executable + ": " +
+                       strerror(rc));
+  }
+  return pid;
+}
+
+class ProcessProvider final : public Provider,
+                              public std::enable_shared_from_this<ProcessProvider> {
+ public:
+  explicit ProcessProvider(ProcessProviderOptions options) : o_(std::move(options)) {}
+
+  ~ProcessProvider() override {
+    Stop();
+    if (supervisor_.joinable()) supervisor_.join();
+  }
+
+  // Spawns the first child and waits for its hello.
+  Status Launch() {
+    auto child = SpawnChild();
+    if (!child.ok()) return child.status();
+    auto hello = AwaitHello(*child);
+    if (!hello.ok()) {
+      Discard(*child);
+      return hello.status();
+    }
+    descriptor_ = *hello;
+    {
+      std::lock_guard lock(mu_);
+      current_ = *child;
+      state_ = State::kUp;
+    }
+    supervisor_ = std::thread([this] { Supervise(); });
+    return Status::Ok();
+  }
+
+  ProviderDescriptor Describe() const override { return descriptor_; }
+
+  Status Start(ProviderHost* host) override {
+    if (host == nullptr) return InvalidArgument(Name() + ": Start needs a host");
+    ChildPtr child;
+    {
+      std::lock_guard lock(mu_);
+      if (state_ == State::kStopped) return FailedPrecondition(Name() + " has been stopped");
+      if (host_ != nullptr) return FailedPrecondition(Name() + " is already started");
+      host_ = host;
+      callbacks_ = std::make_unique<ThreadPool>("prov-cb", kCallbackThreads, kMaxQueuedCallbacks);
+      WC_ASSIGN_OR_RETURN(child, UsableLocked(true));
+    }
+    Message m;
+    m.type = Type::kStart;
+    auto reply = Request(child, std::move(m), o_.control_timeout, false);
+    return reply.status();
+  }
+
+  Status BindActor(std::string_view actor, const LinkValues& values) override {
+    ChildPtr child;
+    {
+      std::lock_guard lock(mu_);
+      if (state_ == State::kStopped) return FailedPrecondition(Name() + " has been stopped");
+      binds_[std::string(actor)] = values;
+      // Bound when the child is back (a restart binds every link again).
+      if (state_ == State::kRestarting) return Status::Ok();
+      WC_ASSIGN_OR_RETURN(child, UsableLocked(true));
+    }
+    Message m;
+    m.type = Type::kBind;
+    m.a = std::string(actor);
+    m.values = values;
+    return Request(child, std::move(m), o_.control_timeout, false).status();
+  }
+
+  Status RemoveActor(std::string_view actor) override {
+    ChildPtr child;
+    {
+      std::lock_guard lock(mu_);
+      if (state_ == State::kStopped) return FailedPrecondition(Name() + " has been stopped");
+      binds_.erase(std::string(actor));
+      if (state_ == State::kRestarting) return Status::Ok();
+      WC_ASSIGN_OR_RETURN(child, UsableLocked(true));
+    }
+    Message m;
+    m.type = Type::kRemove;
+    m.a = std::string(actor);
+    return Request(child, std::move(m), o_.control_timeout, false).status();
+  }
+
+  Result<Bytes> HandleCall(std::string_view actor, std::string_view operation,
+                           ByteView payload) override {
+    ChildPtr child;
+    {
+      std::lock_guard lock(mu_);
+      WC_ASSIGN_OR_RETURN(child, UsableLocked());
+    }
+    Message m;
+    m.type = Type::kCall;
+    m.a = std::string(actor);
+    m.b = std::string(operation);
+    m.payload.assign(payload.begin(), payload.end());
+    WC_ASSIGN_OR_RETURN(Message reply, Request(child, std::move(m), o_.call_timeout, false));
+    return std::move(reply.payload);
+  }
+
+  Status Health() override {
+    ChildPtr child;
+    {
+      std::lock_guard lock(mu_);
+      WC_ASSIGN_OR_RETURN(child, UsableLocked());
+    }
+    Message m;
+    m.type = Type::kHealth;
+    return Request(child, std::move(m), o_.health_timeout, false).status();
+  }
+
+  void Stop() override {
+    ChildPtr child;
+    bool was_up;
+    std::unique_ptr<ThreadPool> callbacks;
+    {
+      std::lock_guard lock(mu_);
+      if (stop_requested_) return;
+      stop_requested_ = true;
+      was_up = state_ == State::kUp && host_ != nullptr;
+      state_ = State::kStopped;
+      cv_.notify_all();
+    }
+    // The supervisor ends (killing a child it was restarting); then the last child is
+    // asked to stop, and made to.
+    if (supervisor_.joinable() && supervisor_.get_id() != std::this_thread::get_id()) {
+      supervisor_.join();
+    }
+    {
+      std::lock_guard lock(mu_);
+      child = current_;
+    }
+    if (child) {
+      bool alive;
+      {
+        std::lock_guard lock(mu_);
+        alive = !child->channel_closed;
+      }
+      if (alive && was_up) {
+        Message m;
+        m.type = Type::kStop;
+        auto r = Request(child, std::move(m), o_.control_timeout, false);
+        if (!r.ok()) LogLine(LogLevel::kWarn, "stop: " + r.status().message() + "; killing it");
+      }
+      ::shutdown(child->fd, SHUT_RDWR);  // the child's read ends: it exits
+      Reap(child, kExitWait);
+      Discard(child);
+    }
+    {
+      std::lock_guard lock(mu_);
+      FailPendingLocked(0, FailedPrecondition(Name() + " is stopped"));
+      callbacks = std::move(callbacks_);
+    }
+    // call_actor requests still running use the host, which is valid until we return.
+    if (callbacks) callbacks->Shutdown();
+    {
+      std::lock_guard lock(mu_);
+      host_ = nullptr;
+    }
+  }
+
+ private:
+  enum class State { kStarting, kUp, kRestarting, kGivenUp, kStopped };
+
+  std::string Name() const {
+    std::string name = descriptor_.name.empty() ? o_.display : descriptor_.name;
+    return "provider " + name;
+  }
+
+  // Log lines about this provider: through the host (which names it with its key) once
+  // started, to the process log before.
+  void LogLine(LogLevel level, const std::string& text) {
+    ProviderHost* host;
+    {
+      std::lock_guard lock(mu_);
+      host = host_;
+    }
+    if (host != nullptr) {
+      host->Log(level, text);
+    } else {
+      Log(level, "provider " + o_.display, text);
+    }
+  }
+
+  // The child to send to, or why there is none. Under mu_. A child being restarted
+  // takes start/bind/remove (`control`), not calls, until it is up.
+  Result<ChildPtr> UsableLocked(bool control = false) const {
+    switch (state_) {
+      case State::kUp:
+        return current_;
+      case State::kStarting:
+        if (control) return current_;
+        return Unavailable(Name() + " is restarting after a crash (" + last_crash_ + ")");
+      case State::kRestarting:
+        return Unavailable(Name() + " is restarting after a crash (" + last_crash_ + ")");
+      case State::kGivenUp:
+        return Unavailable(given_up_);
+      case State::kStopped:
+        break;
+    }
+    return FailedPrecondition(Name() + " is stopped");
+  }
+
+  Result<ChildPtr> SpawnChild() {
+    int sv[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+      return Unavailable(std::string("cannot create the provider channel: ") + strerror(errno));
+    }
+    int out[2], err[2];
+    if (::pipe2(out, O_CLOEXEC) != 0) {
+      ::close(sv[0]);
+      ::close(sv[1]);
+      return Unavailable(std::string("cannot create a pipe: ") + strerror(errno));
+    }
+    if (::pipe2(err, O_CLOEXEC) != 0) {
+      for (int f : {sv[0], sv[1], out[0], out[1]}) ::close(f);
+      return Unavailable(std::string("cannot create a pipe: ") + strerror(errno));
+    }
+    // A child that stops reading cannot block a sender for long.
+    timeval send_timeout{5, 0};
+    ::setsockopt(sv[0], SOL_SOCKET, SO_SNDTIMEO, &send_timeout, sizeof send_timeout);
+    auto child = std::make_shared<Child>();
+    child->fd = sv[0];
+    child->out_fd = out[0];
+    child->err_fd = err[0];
+    auto pid = Spawn(o_, sv[1], out[1], err[1]);
+    for (int f : {sv[1], out[1], err[1]}) ::close(f);
+    if (!pid.ok()) return pid.status();
+    child->pid = *pid;
+    {
+      std::lock_guard lock(mu_);
+      child->generation = ++generation_;
+    }
+    child->reader = std::thread([this, child] { ReadChild(child); });
+    child->output = std::thread([this, child] { ReadOutput(child); });
+    return child;
+  }
+
+  // The child's descriptor once it said hello, or why it did not.
+  Result<ProviderDescriptor> AwaitHello(const ChildPtr& child) {
+    std::unique_lock lock(mu_);
+    const bool answered = cv_.wait_for(lock, o_.load_timeout, [&] {
+      return child->hello.has_value() || child->channel_closed || stop_requested_;
+    });
+    if (child->hello && child->hello->type == Type::kHello) {
+      const Message& h = *child->hello;
+      if (h.a.empty()) return InvalidArgument(o_.library + ": the provider declares no contract id");
+      return ProviderDescriptor{h.a, h.b, h.c};
+    }
+    if (child->hello) {  // kLoadFailed: the loader's own error
+      return Status(proc::CodeFromWire(child->hello->level),
+                    std::string(AsChars(child->hello->payload)));
+    }
+    const bool stopped = stop_requested_;
+    lock.unlock();
+    if (stopped) {
+      Kill(child, "the provider was stopped while it loaded");
+      return FailedPrecondition(Name() + " is stopped");
+    }
+    if (!answered) {
+      Kill(child, "it did not load within " + Ms(o_.load_timeout));
+      return Unavailable(o_.display + ": the provider process did not load within " +
+                         Ms(o_.load_timeout));
+    }
+    Reap(child, kExitWait);
+    return Unavailable(o_.display + ": the provider process crashed while loading: " +
+                       DescribeExitStatus(child->wait_status));
+  }
+
+  // Sends `m` to `child` and waits for the reply until `timeout`. With `abort_on_stop`,
+  // a stop ends the wait (the supervisor's restart steps).
+  Result<Message> Request(const ChildPtr& child, Message m, std::chrono::milliseconds timeout,
+                          bool abort_on_stop) {
+    auto p = std::make_shared<Pending>();
+    p->generation = child->generation;
+    p->type = m.type;
+    {
+      std::lock_guard lock(mu_);
+      if (child->channel_closed) return Unavailable(Name() + " is not running (its process ended)");
+      m.id = next_id_++;
+      pending_[m.id] = p;
+    }
+    const uint64_t id = m.id;
+    const Type type = m.type;
+    if (Status s = child->Send(m); !s.ok()) {
+      // A frame may be half written: the channel cannot be used any more.
+      Kill(child, "its channel did not take a request (" + s.message() + ")");
+      std::lock_guard lock(mu_);
+      pending_.erase(id);
+      if (p->failed) return *p->failed;
+      return Unavailable(Name() + " is not running (its process ended)");
+    }
+    std::unique_lock lock(mu_);
+    // A child that ended is reported by the supervisor (with how it ended); during a stop
+    // there is none, and the wait ends at once.
+    const bool finished = p->cv.wait_for(lock, timeout, [&] {
+      return p->done || p->failed.has_value() || (abort_on_stop && stop_requested_) ||
+             (stop_requested_ && child->channel_closed);
+    });
+    if (p->done) {
+      pending_.erase(id);
+      if (p->reply.ok) return std::move(p->reply);
+      return Status(proc::CodeFromWire(p->reply.level), std::string(AsChars(p->reply.payload)));
+    }
+    if (p->failed) {
+      pending_.erase(id);
+      return *p->failed;
+    }
+    if (finished) {  // stopped
+      pending_.erase(id);
+      return FailedPrecondition(Name() + " is stopped");
+    }
+    // Abandoned: if the child has not answered within the grace period, it is killed.
+    p->abandoned = true;
+    p->kill_at = Clock::now() + o_.kill_grace;
+    cv_.notify_all();
+    return DeadlineExceeded(Name() + " did not answer " + std::string(proc::TypeName(type)) +
+                            " within " + Ms(timeout));
+  }
+
+  // The reader of one child's frames; ends at the end of the channel.
+  void ReadChild(ChildPtr child) {
+    for (;;) {
+      auto frame = proc::ReadFrame(child->fd);
+      if (!frame.ok()) {
+        if (frame.status().code() == Code::kInvalidArgument) {
+          Kill(child, "it sent a bad frame (" + frame.status().message() + ")");
+        }
+        break;
+      }
+      Message m = std::move(*frame);
+      switch (m.type) {
+        case Type::kHello:
+        case Type::kLoadFailed: {
+          std::lock_guard lock(mu_);
+          if (!child->hello) child->hello = std::move(m);
+          cv_.notify_all();
+          break;
+        }
+        case Type::kReply: {
+          std::lock_guard lock(mu_);
+          auto it = pending_.find(m.id);
+          if (it == pending_.end() || it->second->generation != child->generation) break;
+          if (it->second->abandoned) {
+            pending_.erase(it);
+            cv_.notify_all();
+            break;
+          }
+          it->second->done = true;
+          it->second->reply = std::move(m);
+          it->second->cv.notify_all();
+          break;
+        }
+        case Type::kCallActor:
+          CallActorFor(child, std::move(m));
+          break;
+        case Type::kLog: {
+          const int64_t lv = std::clamp<int64_t>(m.level, 0, static_cast<int64_t>(LogLevel::kError));
+          std::string text(AsChars(m.payload));
+          if (!m.a.empty() && m.a != "provider " + o_.library) text = "[" + m.a + "] " + text;
+          LogLine(static_cast<LogLevel>(lv), text);
+          break;
+        }
+        default:
+          Kill(child, "it sent an unexpected " + std::string(proc::TypeName(m.type)) + " frame");
+          break;
+      }
+    }
+    std::lock_guard lock(mu_);
+    child->channel_closed = true;
+    for (auto& [id, p] : pending_) {
+      if (p->generation == child->generation) p->cv.notify_all();
+    }
+    cv_.notify_all();
+  }
+
+  // A call from the provider to an actor: run on the callback pool (never on the reader,
+  // which must stay free to read the replies such a call may wait for).
+  void CallActorFor(const ChildPtr& child, Message m) {
+    auto answer = [child](uint64_t id, const Status& status, Bytes reply) {
+      Message r;
+      r.type = Type::kActorReply;
+      r.id = id;
+      r.ok = status.ok();
+      r.level = static_cast<int64_t>(status.code());
+      r.payload = status.ok() ? std::move(reply) : ToBytes(status.message());
+      (void)child->Send(r);
+    };
+    const uint64_t id = m.id;
+    Status refused;
+    {
+      std::lock_guard lock(mu_);
+      if (host_ == nullptr || !callbacks_) {
+        refused = FailedPrecondition(stop_requested_
+                                         ? "call_actor: the host has stopped this provider"
+                                         : "call_actor: the host has not started this provider");
+      } else {
+        ProviderHost* host = host_;
+        if (!callbacks_->TrySubmit([host, answer, m = std::move(m)]() {
+              auto r = host->CallActor(m.a, m.b, m.payload);
+              if (r.ok()) {
+                answer(m.id, Status::Ok(), std::move(*r));
+              } else {
+                answer(m.id, r.status(), {});
+              }
+            })) {
+          refused =
+              Unavailable("call_actor: the host has too many calls from this provider queued");
+        }
+      }
+    }
+    if (!refused.ok()) answer(id, refused, {});
+  }
+
+  // The child's stdout and stderr, line by line, into the host's log.
+  void ReadOutput(ChildPtr child) {
+    struct Stream {
+      int fd;
+      const char* name;
+      std::string line;
+      bool open = true;
+    };
+    Stream streams[2] = {{child->out_fd, "stdout", {}}, {child->err_fd, "stderr", {}}};
+    auto flush = [&](Stream& s) {
+      if (!s.line.empty()) LogLine(LogLevel::kInfo, std::string(s.name) + ": " + s.line);
+      s.line.clear();
+    };
+    while (streams[0].open || streams[1].open) {
+      pollfd fds[2];
+      nfds_t n = 0;
+      Stream* which[2];
+      for (auto& s : streams) {
+        if (!s.open) continue;
+        fds[n] = {s.fd, POLLIN, 0};
+        which[n++] = &s;
+      }
+      const int ready = ::poll(fds, n, 100);
+      if (ready < 0) {
+        if (errno == EINTR) continue;
+        break;
+      }
+      if (ready == 0) {
+        if (child->ended.load()) break;
+        continue;
+      }
+      for (nfds_t i = 0; i < n; ++i) {
+        if (fds[i].revents == 0) continue;
+        Stream& s = *which[i];
+        char buf[4096];
+        ssize_t got = ::read(s.fd, buf, sizeof buf);
+        if (got < 0 && errno == EINTR) continue;
+        if (got <= 0) {
+          flush(s);
+          s.open = false;
+          continue;
+        }
+        for (ssize_t k = 0; k < got; ++k) {
+          if (buf[k] == '\n') {
+            flush(s);
+          } else if (s.line.size() < kMaxOutputLine) {
+            s.line.push_back(buf[k]);
+          }
+        }
+      }
+    }  for (auto& s : streams) flush(s);
+  }
+
+  void Kill(const ChildPtr& child, const std::string& because) {
+    {
+      std::lock_guard lock(mu_);
+      if (child->reaped || !child->killed_because.empty()) return;
+      child->killed_because = because;
+    }
+    LogLine(LogLevel::kError, "killing its process " + std::to_string(child->pid) + ": " + because);
+    ::kill(child->pid, SIGKILL);
+  }
+
+  // Waits for the child to exit, at most `wait`, then kills it and waits.
+  void Reap(const ChildPtr& child, std::chrono::milliseconds wait) {
+    {
+      std::lock_guard lock(mu_);
+      if (child->reaped) return;
+    }
+    int status = 0;
+    const auto until = Clock::now() + wait;
+    pid_t got = 0;
+    for (;;) {
+      got = ::waitpid(child->pid, &status, WNOHANG);
+      if (got != 0 || Clock::now() >= until) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    if (got == 0) {
+      ::kill(child->pid, SIGKILL);
+      while ((got = ::waitpid(child->pid, &status, 0)) < 0 && errno == EINTR) {
+      }
+    }
+    std::lock_guard lock(mu_);
+    child->reaped = true;
+    child->wait_status = status;
+    child->ended.store(true);
+  }
+
+  // Joins a child's threads (it has ended or is being made to); closes its fds.
+  void Discard(const ChildPtr& child) {
+    ::shutdown(child->fd, SHUT_RDWR);
+    if (!child->reaped) Reap(child, kExitWait);
+    if (child->reader.joinable()) child->reader.join();
+    if (child->output.joinable()) child->output.join();
+  }
+
+  // Under mu_: fails the requests to generation `generation` (0: all).
+  void FailPendingLocked(uint64_t generation, const Status& why) {
+    for (auto it = pending_.begin(); it != pending_.end();) {
+      auto& p = it->second;
+      if (generation != 0 && p->generation != generation) {
+        ++it;
+        continue;
+      }
+      if (p->abandoned) {
+        it = pending_.erase(it);
+        continue;
+      }
+      if (!p->done && !p->failed) {
+        p->failed = why;
+        p->cv.notify_all();
+      }
+      ++it;
+    }
+  }
+
+  void Notify(ProviderHost::Supervision what, const std::string& detail) {
+    ProviderHost* host;
+    {
+      std::lock_guard lock(mu_);
+      host = host_;
+    }
+    if (host != nullptr) host->OnSupervision(what, detail);
+  }
+
+  // The supervisor: notices a child that ended (or is stuck), restarts it.
+  void Supervise() {
+    std::unique_lock lock(mu_);
+    while (!stop_requested_) {
+      ChildPtr child = current_;
+      // A request abandoned at its deadline and still unanswered after the grace period.
+      Clock::time_point next_kill = Clock::time_point::max();
+      std::string stuck;
+      for (auto& [id, p] : pending_) {
+        if (!p->abandoned || p->generation != child->generation) continue;
+        if (p->kill_at <= Clock::now()) {
+          stuck = std::string(proc::TypeName(p->type)) + " was still running " +
+                  Ms(o_.kill_grace) + " after its deadline";
+        }
+        next_kill = std::min(next_kill, p->kill_at);
+      }
+      if (!stuck.empty() && child->killed_because.empty() && !child->channel_closed) {
+        lock.unlock();
+        Kill(child, stuck);
+        lock.lock();
+        continue;
+      }
+      if (!child->channel_closed) {
+        if (next_kill == Clock::time_point::max()) {
+          cv_.wait(lock);
+        } else {
+          cv_.wait_until(lock, next_kill);
+        }
+        continue;
+      }
+      // The child ended.
+      lock.unlock();
+      Discard(child);
+      lock.lock();
+      if (stop_requested_) break;
+      HandleCrashLocked(lock, child);
+    }
+  }
+
+  // Under mu_ (released while waiting and restarting).
+  void HandleCrashLocked(std::unique_lock<std::mutex>& lock, const ChildPtr& child) {
+    std::string how = DescribeExitStatus(child->wait_status);
+    if (!child->killed_because.empty()) how += " (the host killed it: " + child->killed_because + ")";
+    last_crash_ = how;
+    size_t in_flight = 0;
+    for (auto& [id, p] : pending_) {
+      if (p->generation == child->generation && !p->abandoned && !p->done && !p->failed) ++in_flight;
+    }
+    FailPendingLocked(child->generation,
+                      Unavailable(Name() + " crashed (" + how + ") before answering"));
+    const auto now = Clock::now();
+    crashes_.push_back(now);
+    while (!crashes_.empty() && crashes_.front() < now - o_.crash_window) crashes_.pop_front();
+    const size_t n = crashes_.size();
+    if (n > o_.max_crashes) {
+      state_ = State::kGivenUp;
+      given_up_ = Name() + " was given up on: it crashed " + std::to_string(n) + " times within " +
+                  Ms(o_.crash_window) + " (last: " + how + "); stop and start it again";
+      lock.unlock();
+      LogLine(LogLevel::kError, "process " + std::to_string(child->pid) + " " + how + "; " +
+                                    given_up_.substr(Name().size() + 1));
+      Notify(ProviderHost::Supervision::kGivenUp, given_up_);
+      lock.lock();
+      cv_.wait(lock, [&] { return stop_requested_; });
+      return;
+    }
+    state_ = State::kRestarting;
+    auto delay = o_.restart_backoff * (1u << std::min<size_t>(n - 1, 16));
+    delay = std::min<std::chrono::milliseconds>(delay, o_.max_backoff);
+    lock.unlock();
+    const std::string what = "process " + std::to_string(child->pid) + " " + how + "; " +
+                             std::to_string(in_flight) + " call(s) in flight failed; restarting in " +
+                             Ms(delay) + " (crash " + std::to_string(n) + " of at most " +
+                             std::to_string(o_.max_crashes) + " within " + Ms(o_.crash_window) + ")";
+    LogLine(LogLevel::kError, what);
+    Notify(ProviderHost::Supervision::kCrashed, how);
+    lock.lock();
+    if (cv_.wait_for(lock, delay, [&] { return stop_requested_; })) return;
+    lock.unlock();
+    Restart();
+    lock.lock();
+  }
+
+  // Spawns a new child, starts it and binds every link again. A failure counts as a
+  // crash (the supervisor sees the new child end).
+  void Restart() {
+    auto spawned = SpawnChild();
+    if (!spawned.ok()) {
+      // No process: record a pseudo-child that ended, so the loop counts a crash.
+      LogLine(LogLevel::kError, "restart failed: " + spawned.status().message());
+      auto dead = std::make_shared<Child>();
+      dead->channel_closed = true;
+      dead->reaped = true;
+      dead->ended.store(true);
+      dead->killed_because = "it could not be spawned";
+      std::lock_guard lock(mu_);
+      dead->generation = ++generation_;
+      current_ = dead;
+      return;
+    }
+    ChildPtr child = *spawned;
+    {
+      std::lock_guard lock(mu_);
+      current_ = child;
+    }
+    auto fail = [&](const std::string& why) {
+      LogLine(LogLevel::kError, "restart failed: " + why);
+      Kill(child, "its restart failed");
+    };
+    auto hello = AwaitHello(child);
+    if (!hello.ok()) return fail(hello.status().message());
+    if (hello->contract_id != descriptor_.contract_id) {
+      return fail("it now implements " + hello->contract_id + ", not " + descriptor_.contract_id);
+    }
+    bool started;
+    std::map<std::string, LinkValues> binds;
+    {
+      std::lock_guard lock(mu_);
+      if (stop_requested_) return;
+      started = host_ != nullptr;
+      state_ = State::kStarting;
+    }
+    if (started) {
+      Message m;
+      m.type = Type::kStart;
+      auto r = Request(child, std::move(m), o_.control_timeout, true);
+      if (!r.ok()) return fail("start: " + r.status().message());
+    }
+    // Links bound while the child was starting are bound again by the loop below or by
+    // BindActor itself (state kStarting sends to the new child): binding is idempotent.
+    {
+      std::lock_guard lock(mu_);
+      binds = binds_;
+    }
+    size_t bound = 0;
+    for (const auto& [actor, values] : binds) {
+      Message m;
+      m.type = Type::kBind;
+      m.a = actor;
+      m.values = values;
+      auto r = Request(child, std::move(m), o_.control_timeout, true);
+      if (r.ok()) {
+        ++bound;
+      } else {
+        LogLine(LogLevel::kWarn, "bind_actor " + actor + " after the restart: " + r.status().message());
+      }
+    }
+    {
+      std::lock_guard lock(mu_);
+      if (stop_requested_ || child->channel_closed) return;
+      state_ = State::kUp;
+    }
+    const std::string detail = "process " + std::to_string(child->pid) + ", " +
+                               std::to_string(bound) + " of " + std::to_string(binds.size()) +
+                               " link(s) bound again";
+    LogLine(LogLevel::kInfo, "restarted: " + detail);
+    Notify(ProviderHost::Supervision::kRestarted, detail);
+  }
+
+  const ProcessProviderOptions o_;
+  ProviderDescriptor descriptor_;
+  std::thread supervisor_;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;  // hello, child ended, abandoned requests, stop
+  State state_ = State::kStarting;
+  bool stop_requested_ = false;
+  ChildPtr current_;
+  uint64_t generation_ = 0;
+  uint64_t next_id_ = 1;
+  std::map<uint64_t, std::shared_ptr<Pending>> pending_;
+  std::map<std::string, LinkValues> binds_;
+  ProviderHost* host_ = nullptr;
+  std::unique_ptr<ThreadPool> callbacks_;
+  std::deque<Clock::time_point> crashes_;
+  std::string last_crash_;
+  std::string given_up_;
+};
+
+}  // namespace
+
+std::string DescribeExitStatus(int wait_status) {
+  if (WIFSIGNALED(wait_status)) {
+    const int sig = WTERMSIG(wait_status);
+    return "killed by signal " + std::to_string(sig) + " (" + SignalName(sig) + ")";
+  }
+  if (WIFEXITED(wait_status)) return "exited with status " + std::to_string(WEXITSTATUS(wait_status));
+  return "ended (wait status " + std::to_string(wait_status) + ")";
+}
+
+Result<std::shared_ptr<Provider>> LaunchProviderProcess(ProcessProviderOptions options) {
+  if (options.executable.empty()) {
+    return InvalidArgument(options.library + ": no provider-host executable to run it in a process");
+  }
+  if (options.display.empty()) options.display = options.library;
+  auto provider = std::make_shared<ProcessProvider>(std::move(options));
+  WC_RETURN_IF_ERROR(provider->Launch());
+  return std::shared_ptr<Provider>(std::move(provider));
+}
+
+}  // namespace wasmcloud::provider

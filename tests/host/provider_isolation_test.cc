@@ -1,0 +1,172 @@
+// The host with a misbehaving provider in a child process (tests/provider/data/
+// chaos_provider.c, contract wasmcloud:keyvalue, standing in for kvcounter's store): a
+// crash or a call that blocks forever does not take the host down or stall another
+// actor; the crash is logged once naming the provider and its key, published as events,
+// and the provider is back, its link bound again, within seconds.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/bytes.h"
+#include "core/log.h"
+#include "host/host.h"
+#include "host/test_providers.h"
+#include "lattice/events.h"
+#include "support/run_command.h"
+#include "support/status_assert.h"
+#include "wasm/v8/v8_engine.h"
+#include "wire/http.h"
+
+namespace wasmcloud::host {
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+using wasmcloud::testing::FixturePath;
+using wasmcloud::testing::Ok;
+
+constexpr std::string_view kKvCounterKey = "MCFMFDWFHGKELOXPCNCDXKK5OFLHBVEWRAOXR5JSQUD2TOFRE3DFPM7E";
+constexpr std::string_view kEchoKey = "MBCFOPM6JW2APJLXJD3Z5O4CN7CPYJ2B4FTKLJUR5YR5MITIU7HD3WD5";
+
+class LogCapture {
+ public:
+  LogCapture() {
+    SetLogSink([this](LogLevel level, std::string_view component, std::string_view msg) {
+      std::lock_guard lock(mu_);
+      lines_.push_back(std::string(LogLevelName(level)) + " [" + std::string(component) + "] " +
+                       std::string(msg));
+    });
+  }
+  ~LogCapture() { SetLogSink({}); }
+  size_t Count(std::string_view a, std::string_view b = "") const {
+    std::lock_guard lock(mu_);
+    size_t n = 0;
+    for (const auto& l : lines_) {
+      n += (l.find(a) != std::string::npos && l.find(b) != std::string::npos) ? 1 : 0;
+    }
+    return n;
+  }
+  std::string All() const {
+    std::lock_guard lock(mu_);
+    std::string out;
+    for (const auto& l : lines_) out += l + "\n";
+    return out;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::vector<std::string> lines_;
+};
+
+template <typename Pred>
+bool Eventually(Pred pred, std::chrono::milliseconds limit = 10000ms) {
+  const auto until = Clock::now() + limit;
+  while (Clock::now() < until) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(20ms);
+  }
+  return pred();
+}
+
+class ProviderIsolationTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    HostConfig config;
+    config.provider_host_exe = WC_TEST_WASMCLOUD;
+    config.call_timeout = 1500ms;
+    LatticeOptions lattice;
+    lattice.events = events_;
+    host_ = std::make_unique<Host>(std::move(config), wasm::CreateV8Engine, std::move(lattice));
+    ASSERT_TRUE(Ok(host_->Start()));
+    for (const char* actor : {"kvcounter.wasm", "echo.wasm"}) {
+      ASSERT_TRUE(Ok(host_->StartActorFromFile(FixturePath(std::string("wc-host-0.18/") + actor))));
+    }
+    // A bare .so, isolation not given: with a provider-host executable, a child process.
+    auto pk = host_->StartCapabilityFromFile(WC_TEST_CHAOS);
+    ASSERT_TRUE(Ok(pk));
+    provider_key_ = *pk;
+    ASSERT_TRUE(Ok(host_->SetLink(kKvCounterKey, "wasmcloud:keyvalue", "default", provider_key_, {})));
+  }
+  void TearDown() override {
+    if (host_) (void)host_->Stop();
+  }
+
+  // kvcounter's answer to GET `path`: the HTTP status and body, or the call's error.
+  std::string Get(std::string_view path) {
+    auto reply = host_->CallActor(kKvCounterKey, "HandleRequest", test::HttpGet(std::string(path)));
+    if (!reply.ok()) return "error: " + reply.status().message();
+    auto r = wire::DecodeHttpResponse(*reply);
+    if (!r.ok()) return "not a Response: " + r.status().message();
+    return std::to_string(r->status_code) + " " + std::string(AsChars(r->body));
+  }
+  // The echo actor answers, and how long it took.
+  std::chrono::milliseconds EchoLatency() {
+    const auto t0 = Clock::now();
+    auto reply = host_->CallActor(kEchoKey, "HandleRequest", test::HttpGet("/x"));
+    EXPECT_TRUE(reply.ok()) << reply.status().message();
+    return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0);
+  }
+  bool HasEvent(std::string_view type) {
+    for (const auto& e : events_->Events()) {
+      if (e.type == type && e.data.value("public_key", "") == provider_key_) return true;
+    }
+    return false;
+  }
+
+  LogCapture log_;
+  std::shared_ptr<lattice::MemoryEventSink> events_ = std::make_shared<lattice::MemoryEventSink>();
+  std::unique_ptr<Host> host_;
+  std::string provider_key_;
+};
+
+TEST_F(ProviderIsolationTest, ACrashingProviderDoesNotTakeTheHostDown) {
+  ASSERT_EQ(Get("/counter"), R"(200 {"counter":1})");
+  const std::string crashed = Get("/segv");
+  EXPECT_EQ(crashed.find("200"), std::string::npos) << crashed;
+  // The host is up: other actors answer at their normal latency.
+  EXPECT_LT(EchoLatency(), 500ms);
+  // The provider is back (a new process: its count starts again) with its link bound.
+  ASSERT_TRUE(Eventually([&] { return Get("/counter") == R"(200 {"counter":1})"; })) << log_.All();
+  EXPECT_TRUE(Eventually([&] { return HasEvent("provider_crashed") && HasEvent("provider_restarted"); }));
+  // Logged once, naming the provider and its key.
+  EXPECT_EQ(log_.Count("ERROR [provider Chaos (" + provider_key_ + ", link default)] process",
+                       "restarting in"),
+            1u)
+      << log_.All();
+}
+
+TEST_F(ProviderIsolationTest, AProviderCallThatNeverReturnsIsBounded) {
+  ASSERT_EQ(Get("/counter"), R"(200 {"counter":1})");
+  std::string blocked;
+  const auto t0 = Clock::now();
+  std::thread caller([&] { blocked = Get("/block"); });
+  // While it blocks, the other actor answers normally.
+  std::this_thread::sleep_for(100ms);
+  for (int i = 0; i < 10; ++i) EXPECT_LT(EchoLatency(), 500ms);
+  caller.join();
+  EXPECT_LT(Clock::now() - t0, 4s);
+  EXPECT_EQ(blocked.find("200"), std::string::npos) << blocked;
+  // The stuck child is killed after the grace period and replaced.
+  ASSERT_TRUE(Eventually([&] { return log_.Count("handle_call was still running") >= 1; }))
+      << log_.All();
+  ASSERT_TRUE(Eventually([&] { return Get("/counter") == R"(200 {"counter":1})"; })) << log_.All();
+}
+
+TEST_F(ProviderIsolationTest, ProcessIsolationNeedsAnExecutable) {
+  Host host(HostConfig{}, wasm::CreateV8Engine);
+  ASSERT_TRUE(Ok(host.Start()));
+  auto pk = host.StartCapabilityFromFile(WC_TEST_CHAOS, "default", ProviderIsolation::kProcess);
+  ASSERT_FALSE(pk.ok());
+  EXPECT_EQ(pk.status().code(), Code::kFailedPrecondition);
+  EXPECT_NE(pk.status().message().find("no provider-host executable"), std::string::npos)
+      << pk.status().message();
+  (void)host.Stop();
+}
+
+}  // namespace
+}  // namespace wasmcloud::host

@@ -1,0 +1,402 @@
+// Providers in a child process (provider/process_provider.h), supervised: a misbehaving
+// provider written against the C ABI (data/chaos_provider.c) crashes, blocks and calls
+// back in every way the fault-boundary issue lists; the test process (the "host") stays
+// up, each case is logged once naming the provider, and the provider comes back.
+#include "provider/process_provider.h"
+
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/log.h"
+
+namespace wasmcloud::provider {
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kAsan = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr bool kAsan = true;
+#else
+constexpr bool kAsan = false;
+#endif
+#else
+constexpr bool kAsan = false;
+#endif
+
+constexpr const char* kActor = "MACTORAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+
+// Log lines of the whole process, for the "logged once, naming the provider" checks.
+class LogCapture {
+ public:
+  LogCapture() {
+    SetLogSink([this](LogLevel level, std::string_view component, std::string_view msg) {
+      std::lock_guard lock(mu_);
+      lines_.push_back(std::string(LogLevelName(level)) + " [" + std::string(component) + "] " +
+                       std::string(msg));
+    });
+  }
+  ~LogCapture() { SetLogSink({}); }
+  size_t Count(std::string_view needle) const {
+    std::lock_guard lock(mu_);
+    size_t n = 0;
+    for (const auto& l : lines_) n += l.find(needle) != std::string::npos ? 1 : 0;
+    return n;
+  }
+  std::string All() const {
+    std::lock_guard lock(mu_);
+    std::string out;
+    for (const auto& l : lines_) out += l + "\n";
+    return out;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::vector<std::string> lines_;
+};
+
+// The host as the provider sees it: answers "pong" to call_actor, records the
+// supervision events, and logs under "provider Chaos" (as the real host names it).
+class TestHost final : public ProviderHost {
+ public:
+  Result<Bytes> CallActor(std::string_view actor, std::string_view operation,
+                          ByteView payload) override {
+    calls_.fetch_add(1);
+    return ToBytes("pong from " + std::string(actor) + " to " + std::string(operation) + "(" +
+                   std::string(AsChars(payload)) + ")");
+  }
+  void Log(LogLevel level, std::string_view message) override {
+    wasmcloud::Log(level, "provider Chaos", message);
+  }
+  void OnSupervision(Supervision what, std::string_view detail) override {
+    std::lock_guard lock(mu_);
+    events_.push_back(std::string(what == Supervision::kCrashed     ? "crashed: "
+                                  : what == Supervision::kRestarted ? "restarted: "
+                                                                    : "given up: ") +
+                      std::string(detail));
+  }
+  std::vector<std::string> Events() const {
+    std::lock_guard lock(mu_);
+    return events_;
+  }
+  int calls() const { return calls_.load(); }
+
+ private:
+  mutable std::mutex mu_;
+  std::vector<std::string> events_;
+  std::atomic<int> calls_{0};
+};
+
+ProcessProviderOptions Options(const char* library) {
+  ProcessProviderOptions o;
+  o.executable = WC_TEST_WASMCLOUD;
+  o.library = library;
+  o.display = "chaos";
+  o.call_timeout = 2000ms;
+  o.restart_backoff = 20ms;
+  o.kill_grace = 300ms;
+  return o;
+}
+
+Result<Bytes> Call(Provider& p, std::string_view what) {
+  return p.HandleCall(kActor, "Add", ToBytes(what));
+}
+
+std::string Text(const Result<Bytes>& r) {
+  return r.ok() ? std::string(AsChars(*r)) : "error: " + r.status().message();
+}
+
+// Polls until `pred` or 10 s.
+template <typename Pred>
+bool Eventually(Pred pred, std::chrono::milliseconds limit = 10000ms) {
+  const auto until = Clock::now() + limit;
+  while (Clock::now() < until) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(10ms);
+  }
+  return pred();
+}
+
+class ProcessProviderTest : public ::testing::Test {
+ protected:
+  void Launch(ProcessProviderOptions o = Options(WC_TEST_CHAOS)) {
+    auto p = LaunchProviderProcess(std::move(o));
+    ASSERT_TRUE(p.ok()) << p.status().message();
+    provider_ = *p;
+    ASSERT_TRUE(provider_->Start(&host_).ok());
+    ASSERT_TRUE(provider_->BindActor(kActor, {{"URL", "x"}}).ok());
+  }
+  void TearDown() override {
+    if (provider_) provider_->Stop();
+    provider_.reset();
+  }
+  // Back and serving: a normal call answers, and the link was bound again.
+  bool ServingAgain() {
+    return Eventually([&] { return Text(Call(*provider_, "bound")) == kActor; });
+  }
+  std::string Pid() { return Text(Call(*provider_, "pid")); }
+
+  LogCapture log_;
+  TestHost host_;
+  std::shared_ptr<Provider> provider_;
+};
+
+TEST_F(ProcessProviderTest, ServesCallsFromAnotherProcess) {
+  Launch();
+  EXPECT_EQ(provider_->Describe().contract_id, "wasmcloud:keyvalue");
+  EXPECT_EQ(provider_->Describe().name, "Chaos");
+  const std::string pid = Pid();
+  EXPECT_NE(pid, std::to_string(::getpid()));
+  auto r = Call(*provider_, "count");
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(HexEncode(*r), "81a576616c756501");  // {"value": 1}
+  EXPECT_EQ(Text(Call(*provider_, "bound")), kActor);
+  EXPECT_TRUE(provider_->Health().ok());
+  // The provider calls the actor back from a thread of its own.
+  EXPECT_EQ(Text(Call(*provider_, "callback")), std::string("pong from ") + kActor + " to Ping(ping)");
+  // Its stdout and stderr reach the log, prefixed.
+  EXPECT_EQ(Text(Call(*provider_, "print")), "printed");
+  EXPECT_TRUE(Eventually([&] {
+    return log_.Count("[provider Chaos] stdout: chaos says hello on stdout") == 1 &&
+           log_.Count("[provider Chaos] stderr: chaos says hello on stderr") == 1;
+  })) << log_.All();
+}
+
+struct CrashCase {
+  const char* word;
+  const char* how;  // what the log and the error say
+};
+
+class CrashTest : public ProcessProviderTest, public ::testing::WithParamInterface<CrashCase> {};
+
+TEST_P(CrashTest, CrashIsLoggedOnceAndTheProviderComesBack) {
+  Launch();
+  const std::string before = Pid();
+  auto r = Call(*provider_, GetParam().word);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Code::kUnavailable) << r.status().message();
+  EXPECT_NE(r.status().message().find("provider Chaos crashed ("), std::string::npos)
+      << r.status().message();
+  const bool signal_case = std::string_view(GetParam().how).find("signal") != std::string::npos;
+  if (!(kAsan && signal_case && std::string_view(GetParam().how).find("SIGSEGV") != std::string::npos)) {
+    EXPECT_NE(r.status().message().find(GetParam().how), std::string::npos) << r.status().message();
+  }
+  ASSERT_TRUE(ServingAgain()) << log_.All();
+  EXPECT_NE(Pid(), before);
+  EXPECT_EQ(log_.Count("ERROR [provider Chaos] process " + before), 1u) << log_.All();
+  EXPECT_EQ(log_.Count("restarting in"), 1u) << log_.All();
+  EXPECT_EQ(log_.Count("INFO [provider Chaos] restarted: process"), 1u) << log_.All();
+  auto events = host_.Events();
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].rfind("crashed: ", 0), 0u);
+  EXPECT_EQ(events[1].rfind("restarted: ", 0), 0u);
+  EXPECT_NE(events[1].find("1 of 1 link(s) bound again"), std::string::npos) << events[1];
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Chaos, CrashTest,
+    ::testing::Values(CrashCase{"segv", "killed by signal 11 (SIGSEGV)"},
+                      CrashCase{"abort", "killed by signal 6 (SIGABRT)"},
+                      CrashCase{"exit", "exited with status 3"},
+                      CrashCase{"badbuf", "killed by signal 11 (SIGSEGV)"}),
+    [](const auto& info) { return std::string(info.param.word); });
+
+TEST_F(ProcessProviderTest, StrayThreadCrashAfterTheReply) {
+  Launch();
+  const std::string before = Pid();
+  EXPECT_EQ(Text(Call(*provider_, "stray")), "ok");
+  ASSERT_TRUE(Eventually([&] { return log_.Count("ERROR [provider Chaos] process " + before) == 1; }))
+      << log_.All();
+  ASSERT_TRUE(ServingAgain()) << log_.All();
+  EXPECT_NE(Pid(), before);
+}
+
+TEST_F(ProcessProviderTest, BlockedCallTimesOutOthersGoOnAndTheChildIsReplaced) {
+  Launch();
+  const std::string before = Pid();
+  const auto t0 = Clock::now();
+  std::thread blocked([&] {
+    auto r = Call(*provider_, "block");
+    EXPECT_EQ(r.status().code(), Code::kDeadlineExceeded) << r.status().message();
+    EXPECT_NE(r.status().message().find("did not answer handle_call within 2000 ms"),
+              std::string::npos)
+        << r.status().message();
+  });
+  // While one call blocks, others are answered at once.
+  for (int i = 0; i < 20; ++i) {
+    const auto c0 = Clock::now();
+    ASSERT_TRUE(Call(*provider_, "count").ok());
+    EXPECT_LT(Clock::now() - c0, 500ms);
+  }
+  blocked.join();
+  EXPECT_LT(Clock::now() - t0, 2800ms);
+  // Past the grace period the stuck child is killed and a new one serves.
+  ASSERT_TRUE(Eventually([&] { return log_.Count("handle_call was still running") >= 1; }))
+      << log_.All();
+  ASSERT_TRUE(ServingAgain()) << log_.All();
+  EXPECT_NE(Pid(), before);
+}
+
+TEST_F(ProcessProviderTest, GivenUpAfterTooManyCrashes) {
+  auto o = Options(WC_TEST_CHAOS);
+  o.max_crashes = 2;
+  Launch(o);
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(Eventually([&] {
+      auto r = Call(*provider_, "abort");
+      return r.status().message().find("crashed") != std::string::npos;
+    })) << i;
+  }
+  ASSERT_TRUE(Eventually([&] {
+    auto r = Call(*provider_, "count");
+    return !r.ok() && r.status().message().find("was given up on") != std::string::npos;
+  })) << log_.All();
+  auto r = Call(*provider_, "count");
+  EXPECT_EQ(r.status().code(), Code::kUnavailable);
+  EXPECT_NE(r.status().message().find("crashed 3 times within 60000 ms"), std::string::npos)
+      << r.status().message();
+  EXPECT_TRUE(Eventually([&] {
+    return log_.Count("was given up on") == 1 && !host_.Events().empty() &&
+           host_.Events().back().rfind("given up: ", 0) == 0;
+  })) << log_.All();
+  auto events = host_.Events();
+  ASSERT_FALSE(events.empty());
+  EXPECT_EQ(events.back().rfind("given up: ", 0), 0u);
+}
+
+TEST_F(ProcessProviderTest, CallsDuringTheRestartFailClearly) {
+  auto o = Options(WC_TEST_CHAOS);
+  o.restart_backoff = 1000ms;
+  Launch(o);
+  ASSERT_FALSE(Call(*provider_, "segv").ok());
+  auto r = Call(*provider_, "count");
+  EXPECT_EQ(r.status().code(), Code::kUnavailable);
+  EXPECT_NE(r.status().message().find("is restarting after a crash"), std::string::npos)
+      << r.status().message();
+  ASSERT_TRUE(ServingAgain());
+}
+
+TEST_F(ProcessProviderTest, CreateThatBlocksIsBounded) {
+  auto o = Options(WC_TEST_CHAOS_BLOCK_CREATE);
+  o.load_timeout = 500ms;
+  const auto t0 = Clock::now();
+  auto p = LaunchProviderProcess(o);
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.status().code(), Code::kUnavailable);
+  EXPECT_NE(p.status().message().find("did not load within 500 ms"), std::string::npos)
+      << p.status().message();
+  EXPECT_LT(Clock::now() - t0, 3s);
+}
+
+TEST_F(ProcessProviderTest, CreateThatAbortsIsAnError) {
+  auto p = LaunchProviderProcess(Options(WC_TEST_CHAOS_ABORT_CREATE));
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.status().code(), Code::kUnavailable);
+  EXPECT_NE(p.status().message().find("crashed while loading: killed by signal 6 (SIGABRT)"),
+            std::string::npos)
+      << p.status().message();
+}
+
+TEST_F(ProcessProviderTest, CreateThatThrowsIsAnError) {
+  auto p = LaunchProviderProcess(Options(WC_TEST_THROW_CREATE));
+  ASSERT_FALSE(p.ok());
+  EXPECT_NE(p.status().message().find("wasmcloud_provider_create threw: chaos: thrown from create"),
+            std::string::npos)
+      << p.status().message();
+}
+
+TEST_F(ProcessProviderTest, LoadErrorsOfTheChildAreReported) {
+  auto missing = LaunchProviderProcess(Options("/nonexistent/libnothing.so"));
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().code(), Code::kNotFound);
+  EXPECT_NE(missing.status().message().find("/nonexistent/libnothing.so: no such file"),
+            std::string::npos)
+      << missing.status().message();
+  auto o = Options(WC_TEST_C_PROVIDER);
+  o.contract = "wasmcloud:keyvalue";
+  auto wrong = LaunchProviderProcess(o);
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_EQ(wrong.status().code(), Code::kInvalidArgument);
+  EXPECT_NE(wrong.status().message().find("contract id test:c, expected wasmcloud:keyvalue"),
+            std::string::npos)
+      << wrong.status().message();
+  o.executable = "/nonexistent/wasmcloud";
+  auto no_exe = LaunchProviderProcess(o);
+  ASSERT_FALSE(no_exe.ok());
+  EXPECT_EQ(no_exe.status().code(), Code::kUnavailable);
+}
+
+TEST_F(ProcessProviderTest, BindThatBlocksIsBoundedAndTheChildReplaced) {
+  auto o = Options(WC_TEST_CHAOS_BLOCK_BIND);
+  o.control_timeout = 300ms;
+  auto p = LaunchProviderProcess(o);
+  ASSERT_TRUE(p.ok()) << p.status().message();
+  provider_ = *p;
+  ASSERT_TRUE(provider_->Start(&host_).ok());
+  const auto t0 = Clock::now();
+  Status s = provider_->BindActor(kActor, {});
+  EXPECT_EQ(s.code(), Code::kDeadlineExceeded) << s.message();
+  EXPECT_NE(s.message().find("did not answer bind_actor within 300 ms"), std::string::npos)
+      << s.message();
+  EXPECT_LT(Clock::now() - t0, 2s);
+  EXPECT_TRUE(Eventually([&] { return log_.Count("bind_actor was still running") >= 1; }))
+      << log_.All();
+}
+
+TEST_F(ProcessProviderTest, StopThatBlocksIsBounded) {
+  auto o = Options(WC_TEST_CHAOS_BLOCK_STOP);
+  o.control_timeout = 300ms;
+  auto p = LaunchProviderProcess(o);
+  ASSERT_TRUE(p.ok()) << p.status().message();
+  ASSERT_TRUE((*p)->Start(&host_).ok());
+  const pid_t pid = static_cast<pid_t>(std::stoi(Text(Call(**p, "pid"))));
+  const auto t0 = Clock::now();
+  (*p)->Stop();
+  EXPECT_LT(Clock::now() - t0, 3s);
+  EXPECT_NE(::kill(pid, 0), 0);  // gone (and reaped)
+  auto r = Call(**p, "count");
+  EXPECT_EQ(r.status().code(), Code::kFailedPrecondition);
+}
+
+TEST_F(ProcessProviderTest, StopEndsTheChildAndLaterCallsAreRefused) {
+  Launch();
+  const pid_t pid = static_cast<pid_t>(std::stoi(Pid()));
+  provider_->Stop();
+  EXPECT_NE(::kill(pid, 0), 0);
+  auto r = Call(*provider_, "count");
+  EXPECT_EQ(r.status().code(), Code::kFailedPrecondition);
+  EXPECT_NE(r.status().message().find("is stopped"), std::string::npos) << r.status().message();
+  EXPECT_TRUE(host_.Events().empty());  // a stop is not a crash
+  EXPECT_EQ(log_.Count("ERROR"), 0u) << log_.All();
+}
+
+TEST_F(ProcessProviderTest, ConcurrentCallsWhileItCrashesAllGetAnAnswer) {
+  Launch();
+  std::atomic<int> answered{0};
+  std::vector<std::thread> callers;
+  for (int t = 0; t < 8; ++t) {
+    callers.emplace_back([&, t] {
+      for (int i = 0; i < 50; ++i) {
+        auto r = Call(*provider_, (t == 0 && i == 10) ? "segv" : "count");
+        (void)r;  // ok, crashed, or restarting: never a hang
+        answered.fetch_add(1);
+      }
+    });
+  }
+  for (auto& c : callers) c.join();
+  EXPECT_EQ(answered.load(), 400);
+  ASSERT_TRUE(ServingAgain()) << log_.All();
+}
+
+}  // namespace
+}  // namespace wasmcloud::provider
