@@ -11,6 +11,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <mutex>
 #include <thread>
 #include <CLI/CLI.hpp>
@@ -64,14 +65,22 @@ const char* SignalName(int sig) { return sig == SIGINT ? "SIGINT" : "SIGTERM"; }
 
 // SIGINT and SIGTERM, taken by a thread of their own from the first moment: the first
 // asks for a stop, which `up` acts on as soon as the step it is in ends (joining the
-// lattice, starting, applying a manifest: none of them can be cut short safely); a
-// second ends the process at once (exit code 128 + signal).
+// lattice, starting, applying a manifest), cutting registry pulls short (Host::Interrupt);
+// a second ends the process at once (exit code 128 + signal).
 class SignalWatch {
  public:
   explicit SignalWatch(const sigset_t& set) : set_(set), thread_([this] { Run(); }) {}
   // The thread waits in sigwait until the process exits.
   ~SignalWatch() { thread_.detach(); }
   bool requested() const { return first_.load() != 0; }
+  // Runs `action` on the first signal (at once when it already came): what can be cut
+  // short (registry pulls) is.
+  // Runs under the watch's lock, so that after OnFirst({}) returns it no longer runs.
+  void OnFirst(std::function<void()> action) {
+    std::lock_guard<std::mutex> lock(mu_);
+    on_first_ = std::move(action);
+    if (first_.load() != 0 && on_first_) on_first_();
+  }
   // Waits for the first signal; returns it.
   int Wait() {
     std::unique_lock<std::mutex> lock(mu_);
@@ -91,6 +100,7 @@ class SignalWatch {
         {
           std::lock_guard<std::mutex> lock(mu_);
           first_.store(sig);
+          if (on_first_) on_first_();
         }
         cv_.notify_all();
       } else {
@@ -105,6 +115,7 @@ class SignalWatch {
   std::atomic<int> first_{0};
   std::mutex mu_;
   std::condition_variable cv_;
+  std::function<void()> on_first_;
   std::thread thread_;
 };
 
@@ -145,6 +156,11 @@ int RunUp(const UpOptions& o) {
     PrintError("up", s.message());
     return 2;
   }
+  watch.OnFirst([&host] { host.Interrupt(); });
+  struct Forget {  // the host goes before the watch
+    SignalWatch& watch;
+    ~Forget() { watch.OnFirst({}); }
+  } forget{watch};
   Log(LogLevel::kInfo, kLog, "host " + host.id() + " is up (" + lattice->description + ")");
   for (const auto& m : *manifests) {
     if (watch.requested()) break;  // the rest of the manifests are not applied

@@ -55,11 +55,14 @@ Result<std::string> CanonicalReference(std::string_view oci_ref) {
 }
 
 Result<oci::PulledArtifact> PullArtifact(const HostConfig& config, std::string_view oci_ref,
-                                         oci::ArtifactKind kind) {
+                                         oci::ArtifactKind kind,
+                                         std::shared_ptr<const std::atomic<bool>> cancel) {
   const std::string what =
       "cannot pull " + std::string(oci::ArtifactKindName(kind)) + " " + std::string(oci_ref);
   // One client per pull: a client is not thread-safe, and pulls run on callers' threads.
-  oci::Client client(OciClientConfig(config));
+  oci::ClientConfig client_config = OciClientConfig(config);
+  client_config.cancel = std::move(cancel);
+  oci::Client client(std::move(client_config));
   auto pulled = client.Pull(oci_ref);
   if (!pulled.ok()) {
     // The client's TLS hint names the flag of the `reg` commands; the host's is another.

@@ -21,8 +21,11 @@ oci::ClientConfig OciClientConfig(const HostConfig& config);
 
 // Pulls `oci_ref` (cache first) and checks it is an artefact of `kind`. Errors start with
 // "cannot pull <actor|provider> <ref>: " and end with the client's reason.
+// `cancel` set to true ends the pull within about a second ("cancelled (the host is
+// stopping)").
 Result<oci::PulledArtifact> PullArtifact(const HostConfig& config, std::string_view oci_ref,
-                                         oci::ArtifactKind kind);
+                                         oci::ArtifactKind kind,
+                                         std::shared_ptr<const std::atomic<bool>> cancel = nullptr);
 
 // The canonical form of an OCI reference (oci::Reference::ToString); kInvalidArgument
 // naming the reference when it is not one.

@@ -155,6 +155,11 @@ class Host {
   // this host (a provider's HandleCall, a guest's host call, an inbound invocation) it
   // would wait for itself: kFailedPrecondition, and the host keeps running.
   Status Stop();
+  // Cancels the registry pulls in progress (they fail within about a second with
+  // "cancelled (the host is stopping)") and every later one: for a program that wants to
+  // stop while a start or a manifest is still pulling (`wasmcloud up` calls it on the
+  // first SIGINT/SIGTERM). Stop does it too. Thread-safe, from any thread.
+  void Interrupt();
   bool running() const;
   // The host's public key: 56 characters, "N...". Empty before Start.
   std::string id() const;

@@ -91,7 +91,7 @@ Status HostCore::UpdateActor(std::string_view actor_id, std::string_view new_oci
   if (!actors_.Find(actor_id)) {
     return NotFound("actor " + std::string(actor_id) + " is not running on this host");
   }
-  auto pulled = PullArtifact(config_, new_oci_ref, oci::ArtifactKind::kActor);
+  auto pulled = PullArtifact(config_, new_oci_ref, oci::ArtifactKind::kActor, interrupted_);
   if (!pulled.ok()) return pulled.status();
   return UpdateActor(actor_id, pulled->data, pulled->reference);
 }

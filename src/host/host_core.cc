@@ -287,6 +287,7 @@ Status HostCore::Stop() {
     return expected == State::kStarting ? FailedPrecondition("the host is still starting")
                                         : Status::Ok();
   }
+  interrupted_->store(true);  // a pull in progress (a manifest, a control command) ends
   // No new control commands (those running in the background end: the host is no
   // longer running), no heartbeat.
   if (control_server_) control_server_->Stop();
@@ -419,6 +420,7 @@ Host::Host(HostConfig config, wasm::EngineFactory engine, LatticeOptions lattice
 Host::~Host() { (void)core_->Stop(); }
 Status Host::Start() { return core_->Start(); }
 Status Host::Stop() { return core_->Stop(); }
+void Host::Interrupt() { core_->Interrupt(); }
 bool Host::running() const { return core_->running(); }
 std::string Host::id() const { return core_->id(); }
 const HostConfig& Host::config() const { return core_->config(); }

@@ -47,6 +47,7 @@ class HostCore : public std::enable_shared_from_this<HostCore>, public lattice::
   // --- lifecycle (host_core.cc) ---
   Status Start();
   Status Stop();
+  void Interrupt() { interrupted_->store(true); }
   bool running() const { return state_.load() == State::kRunning; }
   std::string id() const;
   const HostConfig& config() const { return config_; }
@@ -160,6 +161,8 @@ class HostCore : public std::enable_shared_from_this<HostCore>, public lattice::
   std::unique_ptr<RpcServer> rpc_server_;        // null without a transport
   std::unique_ptr<LegacySubjects> legacy_;       // null without a transport
   std::shared_ptr<EventPublisher> event_publisher_;  // null without a transport
+  // Set by Interrupt and Stop: registry pulls in progress end, later ones do not start.
+  std::shared_ptr<std::atomic<bool>> interrupted_ = std::make_shared<std::atomic<bool>>(false);
   std::unique_ptr<ControlServer> control_server_;    // null without a transport
   std::unique_ptr<Heartbeat> heartbeat_;             // null without a transport or interval
   std::shared_ptr<LatticeHosts> lattice_hosts_;      // with the issuer policy "lattice" only

@@ -155,7 +155,7 @@ Result<std::string> HostCore::StartCapabilityFromRegistry(std::string_view oci_r
                                                           std::string_view link_name,
                                                           ProviderIsolation isolation) {
   WC_RETURN_IF_ERROR(CheckRunning());
-  auto pulled = PullArtifact(config_, oci_ref, oci::ArtifactKind::kProvider);
+  auto pulled = PullArtifact(config_, oci_ref, oci::ArtifactKind::kProvider, interrupted_);
   if (!pulled.ok()) return pulled.status();
   WC_ASSIGN_OR_RETURN(
       NativeCapability capability,

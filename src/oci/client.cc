@@ -120,7 +120,7 @@ class Registry {
         push_(push),
         requests_(requests),
         http_(HttpOptions{config.connect_timeout, config.request_timeout, config.ca_file,
-                          config.stall_timeout}) {
+                          config.stall_timeout, config.cancel}) {
     insecure_ = false;
     for (const auto& host : config.allowed_insecure) {
       if (host == ref.registry) insecure_ = true;

@@ -9,9 +9,11 @@
 //   auto artefact = client.Pull(*ref);  // artefact->data: the module's bytes
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -79,6 +81,9 @@ struct ClientConfig {
   std::chrono::milliseconds connect_timeout{10000};
   std::chrono::milliseconds request_timeout{300000};  // each HTTP request, start to end
   std::chrono::milliseconds stall_timeout{30000};     // nothing received for this long: fail
+  // Set to true: requests in progress end within about a second, failing the pull or
+  // push ("cancelled"); the host sets it when it stops.
+  std::shared_ptr<const std::atomic<bool>> cancel;
   // The cache; empty for none. Default: DefaultCacheDir().
   std::string cache_dir;
   uint64_t max_manifest_size = 4u << 20;

@@ -84,7 +84,17 @@ HttpSession::~HttpSession() {
   if (curl_ != nullptr) curl_easy_cleanup(static_cast<CURL*>(curl_));
 }
 
+namespace {
+// Non-zero aborts the transfer: the owner cancelled it.
+int CancelProgress(void* cancel, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  return static_cast<const std::atomic<bool>*>(cancel)->load() ? 1 : 0;
+}
+}  // namespace
+
 Result<HttpResponse> HttpSession::Perform(const HttpRequest& request) {
+  if (options_.cancel && options_.cancel->load()) {
+    return Unavailable(request.method + " " + request.url + ": cancelled (the host is stopping)");
+  }
   CURL* curl = static_cast<CURL*>(curl_);
   if (curl == nullptr) return Internal("curl_easy_init failed");
   curl_easy_reset(curl);  // keeps the connection cache
@@ -106,6 +116,12 @@ Result<HttpResponse> HttpSession::Perform(const HttpRequest& request) {
   curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
   curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME,
                    std::max(1L, static_cast<long>((options_.stall_timeout.count() + 999) / 1000)));
+  if (options_.cancel) {
+    curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, &CancelProgress);
+    curl_easy_setopt(curl, CURLOPT_XFERINFODATA,
+                     const_cast<void*>(static_cast<const void*>(options_.cancel.get())));
+  }
   curl_easy_setopt(curl, CURLOPT_USERAGENT, "wasmcloud-cpp-oci/0.18");
   if (!options_.ca_file.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, options_.ca_file.c_str());
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &WriteBody);
@@ -144,6 +160,9 @@ Result<HttpResponse> HttpSession::Perform(const HttpRequest& request) {
       return ResourceExhausted(request.method + " " + request.url +
                                ": the response is longer than " +
                                std::to_string(request.max_response_size) + " bytes");
+    }
+    if (rc == CURLE_ABORTED_BY_CALLBACK) {
+      return Unavailable(request.method + " " + request.url + ": cancelled (the host is stopping)");
     }
     if (rc == CURLE_OPERATION_TIMEDOUT) {
       return DeadlineExceeded(request.method + " " + request.url + ": " + reason);

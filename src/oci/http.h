@@ -2,7 +2,9 @@
 // in memory and bounded, headers kept, errors as Status. Internal to src/oci.
 #pragma once
 
+#include <atomic>
 #include <chrono>
+#include <memory>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -40,6 +42,10 @@ struct HttpOptions {
   // connections and never answers), however long request_timeout is. Whole seconds
   // (curl's granularity), at least 1.
   std::chrono::milliseconds stall_timeout{30000};
+  // When set and true, a request in progress ends within about a second (and a new one
+  // does not start) with kCancelled-like kUnavailable "…: cancelled". A host sets it when
+  // it stops.
+  std::shared_ptr<const std::atomic<bool>> cancel;
 };
 
 class HttpSession {

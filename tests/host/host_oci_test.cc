@@ -405,6 +405,28 @@ TEST_F(HostOciTest, TheHostsRegistryTimeoutIsTheClients) {
   EXPECT_LT(elapsed, std::chrono::milliseconds(2500));
 }
 
+TEST_F(HostOciTest, InterruptCancelsAPullInProgress) {
+  // A registry that accepts and never answers: the pull would wait for its 300 s timeout;
+  // Interrupt (what `up` does on the first signal, and Stop) ends it within seconds.
+  oci::testing::SilentServer silent;
+  const std::string host_port = "127.0.0.1:" + std::to_string(silent.port());
+  HostConfig config = Config();
+  config.allowed_insecure.push_back(host_port);
+  Host& host = StartHost(config);
+  Result<std::string> r = Unavailable("not run");
+  std::thread puller([&] { r = host.StartActorFromRegistry(host_port + "/echo:1"); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  auto start = std::chrono::steady_clock::now();
+  host.Interrupt();
+  puller.join();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.status().message(), HasSubstr("cancelled (the host is stopping)"));
+  // Later pulls do not start.
+  auto again = host.StartActorFromRegistry(host_port + "/echo:2");
+  EXPECT_THAT(again.status().message(), HasSubstr("cancelled (the host is stopping)"));
+}
+
 TEST_F(HostOciTest, LiveUpdateToANewReference) {
   const std::string r0 = Push("echo-rev:r0", Fixture("echo_r0.wasm"));
   const std::string r1 = Push("echo-rev:r1", Fixture("echo_r1.wasm"));
