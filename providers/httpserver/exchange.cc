@@ -56,11 +56,20 @@ bool IsActorUnavailable(std::string_view m) {
          m.starts_with("the host is gone") || m.starts_with("call_actor: the host has");
 }
 
+bool IsHostOverloaded(std::string_view m) { return m.starts_with("host overloaded"); }
+
+HttpReply OverloadedReply(std::string_view text) {
+  HttpReply r = TextReply(503, text);
+  r.headers.emplace_back("retry-after", "1");
+  return r;
+}
+
 HttpReply ReplyFromActor(const Result<Bytes>& outcome) {
   if (!outcome.ok()) {
     const Status status = outcome.status();
     const std::string& m = status.message();
     if (IsActorUnavailable(m)) return TextReply(503, "Actor unavailable: " + m);
+    if (IsHostOverloaded(m)) return OverloadedReply("Service Unavailable: " + m);
     return TextReply(500,
                      m.empty() ? "Failed to handle request" : "Failed to handle request: " + m);
   }

@@ -39,11 +39,18 @@ HttpReply TextReply(unsigned status, std::string_view text);
 // An actor's own error never starts like these (0.18 actors answer "Guest call failed: …").
 bool IsActorUnavailable(std::string_view host_message);
 
+// Whether the host refused the call for lack of capacity ("host overloaded: no worker was
+// free within …", "host overloaded: actor M… already runs …"): the client should retry.
+bool IsHostOverloaded(std::string_view host_message);
+// 503 with `Retry-After: 1` and `text`: the server or the host is saturated.
+HttpReply OverloadedReply(std::string_view text);
+
 // The reply for the outcome of HandleRequest:
 //   the actor's Response          -> its statusCode, header and body; a statusCode outside
 //                                    100..999 -> 500 "Malformed response from actor: …"
 //   a reply that does not decode  -> 500 "Malformed response from actor"
 //   IsActorUnavailable(error)     -> 503 "Actor unavailable: <host's message>"
+//   IsHostOverloaded(error)       -> 503 "Service Unavailable: <host's message>", Retry-After: 1
 //   any other error               -> 500 "Failed to handle request: <host's message>"
 // The actor's Content-Length, Transfer-Encoding and Connection headers are dropped (the
 // server sets them), and so is any header whose name is not an HTTP token or whose value

@@ -16,6 +16,11 @@
 #include <boost/beast/http.hpp>
 #include <condition_variable>
 #include <exception>
+#include <functional>
+
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <optional>
 #include <unordered_map>
 
@@ -44,6 +49,8 @@ namespace {
 // unread data makes the kernel send a reset, which can make the client lose the response.
 constexpr auto kLingerTime = std::chrono::milliseconds(1000);
 constexpr char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
+// While draining, a connection that has not sent its first request gets this long for it.
+constexpr auto kFirstRequestWhileDraining = std::chrono::milliseconds(1000);
 
 const beast::error_category& HttpCategory() {
   return http::make_error_code(http::error::bad_target).category();
@@ -60,11 +67,12 @@ std::string_view View(beast::string_view s) { return {s.data(), s.size()}; }
 class HttpServer::Listener : public std::enable_shared_from_this<Listener> {
  public:
   Listener(net::io_context& ioc, std::string actor, const ListenerSettings& settings,
-           const RequestHandler* handler, const LogSink* log)
+           const RequestHandler* handler, const LogSink* log, std::shared_ptr<ThreadPool> calls)
       : ioc_(ioc),
         actor_(std::move(actor)),
         handler_(handler),
         log_(log),
+        calls_(std::move(calls)),
         settings_(std::make_shared<const ListenerSettings>(settings)),
         acceptor_(ioc),
         retry_timer_(ioc) {}
@@ -129,12 +137,20 @@ class HttpServer::Listener : public std::enable_shared_from_this<Listener> {
   uint16_t port() const { return port_; }
   const std::string& actor() const { return actor_; }
   const RequestHandler& handler() const { return *handler_; }
+  // Runs `task` on a call thread; false when every one is busy and the queue is full.
+  bool SubmitCall(std::function<void()> task) { return calls_->TrySubmit(std::move(task)); }
+  // Set when the drain timed out: calls still queued are answered without the host.
+  bool abandoned() const { return abandoned_.load(std::memory_order_acquire); }
+  void Abandon() { abandoned_.store(true, std::memory_order_release); }
   void Log(LogLevel level, const std::string& text) const {
     if (*log_) (*log_)(level, text);
   }
 
  private:
   std::vector<std::shared_ptr<Session>> LiveSessions();
+  // Accepts what waits in the backlog (connections the clients think are open), so that
+  // closing the socket does not reset them: each is served its first request.
+  size_t AcceptBacklogLocked();
   void AcceptLocked() {
     acceptor_.async_accept(net::make_strand(ioc_),
                            beast::bind_front_handler(&Listener::OnAccept, shared_from_this()));
@@ -145,6 +161,8 @@ class HttpServer::Listener : public std::enable_shared_from_this<Listener> {
   const std::string actor_;
   const RequestHandler* const handler_;  // owned by the server, which outlives every thread
   const LogSink* const log_;
+  const std::shared_ptr<ThreadPool> calls_;
+  std::atomic<bool> abandoned_{false};
 
   mutable std::mutex settings_mu_;
   std::shared_ptr<const ListenerSettings> settings_;
@@ -181,12 +199,17 @@ class Session : public std::enable_shared_from_this<Session> {
     });
   }
 
-  // From the listener's drain: a connection waiting for its next request is closed.
+  // From the listener's drain: a kept-alive connection waiting for its next request is
+  // closed; a new one (accepted from the backlog, say) gets a short time for its first.
   void CloseIfIdle() {
     net::post(stream_.get_executor(), [self = shared_from_this()] {
       if (self->state_ == State::kWaiting && !self->parser_->got_some() &&
           self->buffer_.size() == 0) {
-        self->stream_.close();
+        if (self->served_ > 0) {
+          self->stream_.close();
+        } else {
+          self->stream_.expires_after(kFirstRequestWhileDraining);
+        }
       }
     });
   }
@@ -280,16 +303,38 @@ class Session : public std::enable_shared_from_this<Session> {
     const bool head = req.method() == http::verb::head;
     const unsigned version = req.version();
 
-    HttpReply reply;
-    try {
-      reply = listener_->handler()(listener_->actor(), std::move(request));
-    } catch (const std::exception& e) {
-      reply = TextReply(500, std::string("Failed to handle request: ") + e.what());
-    } catch (...) {
-      reply = TextReply(500, "Failed to handle request");
+    // The actor call runs on a call thread, never on this I/O thread; its reply comes
+    // back to the connection's strand.
+    auto shared_request = std::make_shared<wire::HttpRequest>(std::move(request));
+    const bool queued = listener_->SubmitCall([self = shared_from_this(), shared_request,
+                                               keep_alive, head, version] {
+      auto reply = std::make_shared<HttpReply>(self->Call(std::move(*shared_request)));
+      net::post(self->stream_.get_executor(), [self, reply, keep_alive, head, version] {
+        ++self->served_;
+        self->Respond(std::move(*reply), keep_alive && !self->listener_->draining(), head,
+                      version);
+      });
+    });
+    if (!queued) {
+      ++served_;
+      Respond(OverloadedReply("Service Unavailable: every call thread of the HTTP server is "
+                              "busy and its queue is full; retry later"),
+              keep_alive && !listener_->draining(), head, version);
     }
-    ++served_;
-    Respond(std::move(reply), keep_alive && !listener_->draining(), head, version);
+  }
+
+  // On a call thread.
+  HttpReply Call(wire::HttpRequest request) {
+    if (listener_->abandoned()) {
+      return TextReply(503, "Actor unavailable: the server stopped before this request ran");
+    }
+    try {
+      return listener_->handler()(listener_->actor(), std::move(request));
+    } catch (const std::exception& e) {
+      return TextReply(500, std::string("Failed to handle request: ") + e.what());
+    } catch (...) {
+      return TextReply(500, "Failed to handle request");
+    }
   }
 
   void Respond(HttpReply reply, bool keep_alive, bool head, unsigned version) {
@@ -397,11 +442,40 @@ void HttpServer::Listener::OnAccept(beast::error_code ec, Socket socket) {
   });
 }
 
+size_t HttpServer::Listener::AcceptBacklogLocked() {
+  const int fd = acceptor_.native_handle();
+  beast::error_code ec;
+  const auto protocol = acceptor_.local_endpoint(ec).protocol();
+  if (ec) return 0;
+  size_t accepted = 0;
+  for (;;) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 0) <= 0 || (p.revents & POLLIN) == 0) break;
+    const int conn = ::accept4(fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (conn < 0) break;  // taken by the pending async accept, or an error
+    Socket socket(net::make_strand(ioc_));
+    socket.assign(protocol, conn, ec);
+    if (ec) {
+      ::close(conn);
+      continue;
+    }
+    socket.set_option(tcp::no_delay(true), ec);
+    std::make_shared<Session>(std::move(socket), shared_from_this())->Start();
+    ++accepted;
+  }
+  return accepted;
+}
+
 void HttpServer::Listener::BeginDrain() {
   {
     std::lock_guard lock(acceptor_mu_);
     if (!closed_) {
       closed_ = true;
+      const size_t accepted = AcceptBacklogLocked();
+      if (accepted > 0) {
+        Log(LogLevel::kDebug, "actor " + actor_ + ": " + std::to_string(accepted) +
+                                  " connection(s) taken from the backlog before closing the port");
+      }
       beast::error_code ignored;
       acceptor_.close(ignored);
       retry_timer_.cancel();
@@ -441,12 +515,16 @@ HttpServer::HttpServer(RequestHandler handler, LogSink log, ServerOptions option
       log_(std::move(log)),
       options_(options),
       threads_(DefaultThreads(options.threads)),
+      call_threads_(options.call_threads != 0
+                        ? options.call_threads
+                        : std::max(8u, 4 * std::max(1u, std::thread::hardware_concurrency()))),
       io_(std::make_unique<Io>(threads_)) {}
 
 HttpServer::~HttpServer() { Stop(); }
 
 void HttpServer::StartThreadsLocked() {
   if (!pool_.empty()) return;
+  calls_ = std::make_shared<ThreadPool>("http-call", call_threads_, options_.max_queued_calls);
   for (unsigned i = 0; i < threads_; ++i) {
     pool_.emplace_back([this, io = io_.get()] {
       for (;;) {
@@ -478,11 +556,17 @@ Status HttpServer::Bind(const std::string& actor, const ListenerSettings& settin
     if (*old->settings() != kept) old->set_settings(kept);
     return Status::Ok();
   }
-  auto listener = std::make_shared<Listener>(io_->ioc, actor, settings, &handler_, &log_);
-  WC_RETURN_IF_ERROR(listener->Open());
+  std::shared_ptr<ThreadPool> calls;
   {
     std::lock_guard lock(mu_);
     StartThreadsLocked();
+    calls = calls_;
+  }
+  auto listener =
+      std::make_shared<Listener>(io_->ioc, actor, settings, &handler_, &log_, std::move(calls));
+  WC_RETURN_IF_ERROR(listener->Open());
+  {
+    std::lock_guard lock(mu_);
     listeners_[actor] = listener;
   }
   if (log_) {
@@ -516,7 +600,10 @@ void HttpServer::Drain(const std::vector<std::shared_ptr<Listener>>& listeners) 
   bool all_done = true;
   for (const auto& l : listeners) all_done = l->WaitForSessions(deadline) && all_done;
   if (all_done) return;
-  for (const auto& l : listeners) l->CloseAll();
+  for (const auto& l : listeners) {
+    l->Abandon();
+    l->CloseAll();
+  }
   // A connection whose handler is still in the host's call ends when that call returns
   // (the host's call timeout bounds it); Stop joins the threads anyway.
   const auto grace = std::chrono::steady_clock::now() + std::chrono::milliseconds(500);
@@ -533,6 +620,7 @@ void HttpServer::Stop() {
   std::lock_guard control(control_mu_);
   std::vector<std::shared_ptr<Listener>> listeners;
   std::vector<std::thread> pool;
+  std::shared_ptr<ThreadPool> calls;
   {
     std::lock_guard lock(mu_);
     if (stopped_) return;
@@ -540,8 +628,12 @@ void HttpServer::Stop() {
     for (auto& [actor, l] : listeners_) listeners.push_back(std::move(l));
     listeners_.clear();
     pool = std::move(pool_);
+    calls = std::move(calls_);
   }
   Drain(listeners);
+  // Calls still queued are answered 503 without the host (abandoned listeners); the ones
+  // running end when the host answers (its call timeout bounds them).
+  if (calls) calls->Shutdown();
   listeners.clear();  // each goes with its last connection, while the io_context exists
   io_->guard.reset();
   io_->ioc.stop();

@@ -2,10 +2,12 @@
 // listener per linked actor, every request handed to a RequestHandler, all of them served
 // by one pool of threads (Boost.Asio/Beast; no Beast type in this header).
 //
-// Threads: the first Bind starts N = max(2, hardware_concurrency) threads (or
-// ServerOptions::threads) running one io_context; a handler runs on one of them and may
-// block (the call into the host does). Bind, Remove and Stop may be called from any thread
-// but those (they wait for connections to end).
+// Threads: the first Bind starts N = max(2, hardware_concurrency) I/O threads (or
+// ServerOptions::threads) running one io_context, and the call threads
+// (ServerOptions::call_threads) that run the handler: a handler may block (the call into
+// the host does) without holding an I/O thread, so a slow actor never stalls another
+// actor's connections. Bind, Remove and Stop may be called from any thread but those
+// (they wait for connections to end).
 #pragma once
 
 #include <chrono>
@@ -20,6 +22,7 @@
 #include <vector>
 
 #include "core/log.h"
+#include "core/thread_pool.h"
 #include "core/status.h"
 #include "httpserver/exchange.h"
 #include "httpserver/settings.h"
@@ -27,7 +30,7 @@
 
 namespace wasmcloud::httpserver {
 
-// Answers one request of `actor`'s listener. Called on a server thread, from several at
+// Answers one request of `actor`'s listener. Called on a call thread, from several at
 // once; must not throw (an exception becomes a 500).
 using RequestHandler = std::function<HttpReply(const std::string& actor, wire::HttpRequest)>;
 // Where the server's own log lines go (listeners opened and closed, errors).
@@ -38,6 +41,11 @@ struct ServerOptions {
   // How long Remove and Stop let requests in flight finish before their connections are
   // closed under them.
   std::chrono::milliseconds drain_timeout{5000};
+  // Threads that run the handler (the actor calls). 0: max(8, 4 × hardware_concurrency).
+  unsigned call_threads = 0;
+  // Requests waiting for a call thread; one more is answered 503 with Retry-After at once
+  // (admission control) instead of queueing without bound.
+  size_t max_queued_calls = 1024;
 };
 
 class HttpServer {
@@ -67,6 +75,7 @@ class HttpServer {
   // Connections currently open on `actor`'s listener (0 when none).
   size_t OpenConnections(const std::string& actor) const;
   unsigned threads() const { return threads_; }
+  unsigned call_threads() const { return call_threads_; }
 
   class Listener;  // server.cc
 
@@ -79,6 +88,7 @@ class HttpServer {
   const LogSink log_;
   const ServerOptions options_;
   const unsigned threads_;
+  const unsigned call_threads_;
 
   struct Io;  // the io_context and its work guard (server.cc)
   std::unique_ptr<Io> io_;
@@ -87,6 +97,7 @@ class HttpServer {
   mutable std::mutex mu_;  // the fields below
   bool stopped_ = false;
   std::vector<std::thread> pool_;
+  std::shared_ptr<ThreadPool> calls_;  // the call threads; made with the I/O threads
   std::map<std::string, std::shared_ptr<Listener>> listeners_;  // by actor
 };
 

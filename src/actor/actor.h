@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <atomic>
 #include <memory>
 #include <optional>
 #include <string>
@@ -26,6 +27,9 @@ struct ActorModule {
   std::optional<std::string> image_ref;
   // Unique in the process; instances made from another generation are stale.
   uint64_t generation = 0;
+  // The host's bookkeeping: calls of this actor that hold a worker of their own (outer
+  // calls), for its per-actor limit (host/dispatcher.h).
+  mutable std::atomic<uint32_t> outer_calls{0};
 
   const crypto::ActorMetadata& metadata() const { return *claims.wascap; }
   int32_t revision() const { return metadata().rev.value_or(0); }

@@ -428,8 +428,49 @@ Status Dispatcher::WarmUp(const ActorPtr& module) {
   return r.ok() ? Status::Ok() : r.status();
 }
 
+Status Dispatcher::EnterActor(const actor::ActorModule& module) {
+  const uint32_t limit = options_.max_actor_calls;
+  auto try_enter = [&] {
+    uint32_t n = module.outer_calls.load();
+    while (n < limit) {
+      if (module.outer_calls.compare_exchange_weak(n, n + 1)) return true;
+    }
+    return false;
+  };
+  if (try_enter()) return Status::Ok();
+  const auto wait = 2 * options_.call_timeout;
+  std::unique_lock lock(gate_mu_);
+  gate_waiters_.fetch_add(1);
+  const bool entered = gate_cv_.wait_for(lock, wait, try_enter);
+  gate_waiters_.fetch_sub(1);
+  if (entered) return Status::Ok();
+  return ResourceExhausted("host overloaded: actor " + module.public_key + " already runs " +
+                           std::to_string(limit) + " call(s) at once (--max-actor-calls) and "
+                           "none ended within " + std::to_string(wait.count()) +
+                           " ms; the call was not run");
+}
+
+void Dispatcher::LeaveActor(const actor::ActorModule& module) {
+  module.outer_calls.fetch_sub(1);
+  if (gate_waiters_.load() > 0) {
+    std::lock_guard lock(gate_mu_);
+    gate_cv_.notify_all();
+  }
+}
+
 Result<Bytes> Dispatcher::Invoke(const ActorPtr& module, std::string_view operation,
                                  ByteView payload) {
+  // One actor may not hold every worker: its outer calls beyond the limit wait for one of
+  // its own to end (a nested call runs on the worker its thread holds).
+  const bool gated = options_.max_actor_calls != 0 && !WorkerPool::ThreadInCall();
+  if (gated) WC_RETURN_IF_ERROR(EnterActor(*module));
+  struct Leave {
+    Dispatcher* d;
+    const actor::ActorModule* m;
+    ~Leave() {
+      if (m != nullptr) d->LeaveActor(*m);
+    }
+  } leave{this, gated ? module.get() : nullptr};
   // A call that cannot get a worker fails instead of waiting for ever (all workers busy,
   // or waiting for a provider that calls back from its own thread). It may wait for as
   // long as two calls can run: a call queued behind one that runs to its deadline still

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -68,6 +69,10 @@ class RouteCache {
 
 struct DispatcherOptions {
   std::chrono::milliseconds call_timeout{10000};  // one actor invocation
+  // Outer calls of one actor that may hold workers at once (nested calls on a thread that
+  // holds a worker do not count); more wait, as for a worker, and then fail with
+  // "host overloaded: actor … already runs N calls at once". 0: no limit.
+  unsigned max_actor_calls = 0;
   std::chrono::milliseconds rpc_timeout{2000};    // a call to another host
   std::string lattice_name = "default";
 };
@@ -133,6 +138,10 @@ class Dispatcher final {
   // when that worker has none of this generation). An empty operation only makes sure
   // the instance exists.
   Result<Bytes> Invoke(const ActorPtr& module, std::string_view operation, ByteView payload);
+  // The per-actor limit: takes one of `module`'s outer-call places, waiting (bounded) when
+  // it has max_actor_calls running; LeaveActor gives it back.
+  Status EnterActor(const actor::ActorModule& module);
+  void LeaveActor(const actor::ActorModule& module);
 
   const DispatcherOptions options_;
   const crypto::KeyPair& host_key_;
@@ -149,6 +158,12 @@ class Dispatcher final {
 
   mutable std::mutex authorizer_mu_;
   std::shared_ptr<Authorizer> authorizer_;
+
+  // Calls waiting for a place of their actor (any actor): a leaving call notifies only
+  // when someone waits.
+  std::mutex gate_mu_;
+  std::condition_variable gate_cv_;
+  std::atomic<int> gate_waiters_{0};
 };
 
 }  // namespace wasmcloud::host

@@ -284,6 +284,16 @@ Status ApplyLatticePrefix(HostConfig& config, std::string_view value) {
   return Status::Ok();
 }
 
+Status ApplyMaxActorCalls(HostConfig& config, std::string_view value) {
+  uint64_t n;
+  if (!ParseWholeNumber(value, 0, kMaxWorkers, &n)) {
+    return InvalidArgument("expected a whole number from 0 to 1024 (0: half the workers), " +
+                           Got(value));
+  }
+  config.max_actor_calls = static_cast<unsigned>(n);
+  return Status::Ok();
+}
+
 Status ApplyProviderIsolation(HostConfig& config, std::string_view value) {
   WC_ASSIGN_OR_RETURN(config.provider_isolation, ParseProviderIsolation(value));
   return Status::Ok();
@@ -324,7 +334,7 @@ Status ApplySwitch(HostConfig& config, std::string_view value) {
   return Status::Ok();
 }
 
-constexpr std::array<ConfigOption, 34> kOptions = {{
+constexpr std::array<ConfigOption, 35> kOptions = {{
     {"--host-seed", "WASMCLOUD_HOST_SEED", "SEED|FILE",
      "Seed (SN...) of the host's key, or a file holding it; default: a new key at each start",
      false, &ApplyHostSeed},
@@ -423,6 +433,9 @@ constexpr std::array<ConfigOption, 34> kOptions = {{
     {"--provider-host-exe", "WASMCLOUD_PROVIDER_HOST_EXE", "PATH",
      "The wasmcloud binary that runs providers in child processes; default: this one", false,
      &ApplyPath<&HostConfig::provider_host_exe>},
+    {"--max-actor-calls", "WASMCLOUD_MAX_ACTOR_CALLS", "N",
+     "Calls of one actor that may run at once (the rest wait); default 0: half the workers",
+     false, &ApplyMaxActorCalls},
 }};
 
 }  // namespace

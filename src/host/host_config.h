@@ -125,6 +125,11 @@ struct HostConfig {
   // the host that sets nothing): every provider runs in process, and asking for a process
   // is an error. --provider-host-exe, WASMCLOUD_PROVIDER_HOST_EXE.
   std::string provider_host_exe;
+  // Calls of one actor that may hold workers at once, so that one busy or stuck actor
+  // cannot take every worker from the others; more wait (bounded, then "host
+  // overloaded"). 0: half the workers (at least 1). --max-actor-calls,
+  // WASMCLOUD_MAX_ACTOR_CALLS.
+  unsigned max_actor_calls = 0;
 };
 
 // One setting of HostConfig as the command line and the environment name it.

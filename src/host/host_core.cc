@@ -64,6 +64,7 @@ Status HostCore::CheckRunning() const {
   State state = state_.load();
   if (state == State::kRunning) return Status::Ok();
   if (state == State::kStarting) return FailedPrecondition("the host is still starting");
+  if (state == State::kStopping) return FailedPrecondition("the host is stopping");
   return FailedPrecondition("the host is not running");
 }
 
@@ -97,8 +98,9 @@ void HostCore::Publish(const char* type, nlohmann::json data) {
 Status HostCore::Start() {
   State expected = State::kNew;
   if (!state_.compare_exchange_strong(expected, State::kStarting)) {
-    return FailedPrecondition(expected == State::kStopped ? "a stopped host cannot start again"
-                                                          : "the host is already running");
+    return FailedPrecondition(expected == State::kStopped || expected == State::kStopping
+                                  ? "a stopped host cannot start again"
+                                  : "the host is already running");
   }
   started_at_ = std::chrono::steady_clock::now();
   auto fail = [&](Status s) {
@@ -181,6 +183,8 @@ Status HostCore::Start() {
   if (lattice_.transport) rpc = std::make_shared<lattice::RpcClient>(lattice_.transport);
   DispatcherOptions dispatch_options;
   dispatch_options.call_timeout = config_.call_timeout;
+  dispatch_options.max_actor_calls =
+      config_.max_actor_calls != 0 ? config_.max_actor_calls : std::max(1u, workers / 2);
   dispatch_options.rpc_timeout = lattice_.rpc_timeout;
   dispatch_options.lattice_name = lattice_.name;
   dispatcher_ = std::make_unique<Dispatcher>(dispatch_options, *key_, actors_, providers_, *store_,
@@ -283,7 +287,7 @@ Status HostCore::Stop() {
     }
   }
   State expected = State::kRunning;
-  if (!state_.compare_exchange_strong(expected, State::kStopped)) {
+  if (!state_.compare_exchange_strong(expected, State::kStopping)) {
     return expected == State::kStarting ? FailedPrecondition("the host is still starting")
                                         : Status::Ok();
   }
@@ -315,6 +319,7 @@ Status HostCore::Stop() {
   if (lattice_hosts_) lattice_hosts_->Stop();
   // Waits for the calls in flight, then frees every instance and isolate.
   if (pool_) pool_->Shutdown();
+  state_ = State::kStopped;
   Log(LogLevel::kInfo, kLog, "host " + id_ + " stopped");
   Publish(lattice::kHostStopped, nlohmann::json::object());
   if (event_publisher_) event_publisher_->Stop();  // sends what is queued, HostStopped last
@@ -408,7 +413,8 @@ Result<Bytes> HostCore::CallActor(std::string_view actor, std::string_view opera
 
 Result<Bytes> HostCore::CallActorFromProvider(const ProviderEntry& origin, std::string_view actor,
                                               std::string_view operation, ByteView payload) {
-  WC_RETURN_IF_ERROR(CheckRunning());
+  // Also while stopping: the providers are drained before the actors stop.
+  if (state_.load() != State::kStopping) WC_RETURN_IF_ERROR(CheckRunning());
   return dispatcher_->CallFromProvider(origin, actor, operation, payload);
 }
 

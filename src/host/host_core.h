@@ -113,7 +113,9 @@ class HostCore : public std::enable_shared_from_this<HostCore>, public lattice::
 
  private:
   // kStarting: Start is making the components; nothing else may use them yet.
-  enum class State { kNew, kStarting, kRunning, kStopped };
+  // kStopping: Stop is under way. Nothing new starts, but providers being drained may
+  // still call the actors (an HTTP request received before the stop gets its answer).
+  enum class State { kNew, kStarting, kRunning, kStopping, kStopped };
 
   Status CheckRunning() const;
   actor::LoadOptions LoadOptions() const;

@@ -33,9 +33,11 @@ struct ProviderEntry {
   std::string contract_id;
   std::string link_name;
   crypto::ProviderClaims claims;
+  // What the provider sees of us. Declared before `provider`, so it outlives it: a
+  // provider whose start failed may still log through it while it is destroyed.
+  std::unique_ptr<provider::ProviderHost> host;
   std::shared_ptr<provider::Provider> provider;
   std::optional<std::string> image_ref;
-  std::unique_ptr<provider::ProviderHost> host;  // what the provider sees of us
   // One of Start/BindActor/RemoveActor/Health/Stop at a time.
   std::mutex control_mu;
   // Set once its Start returned ok: until then calls to it are refused (it is in the

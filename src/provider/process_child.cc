@@ -1,5 +1,6 @@
 #include "provider/process_child.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -138,6 +139,9 @@ int RunProviderChild(const ProviderChildOptions& options) {
     ::_exit(0);
   }).detach();
   ::signal(SIGPIPE, SIG_IGN);
+  // A process the provider starts (system, popen) must not hold the channel open: the
+  // host notices our end by its end of file.
+  ::fcntl(options.fd, F_SETFD, FD_CLOEXEC);
   // SIGINT from a terminal reaches the whole process group: the host decides when the
   // child stops (it sends stop, then closes the channel).
   ::signal(SIGINT, SIG_IGN);
@@ -197,7 +201,10 @@ int RunProviderChild(const ProviderChildOptions& options) {
             } else {
               r = Reply(m.id, reply.status());
             }
-            (void)channel.Send(r);
+            if (Status s = channel.Send(r); s.code() == Code::kInvalidArgument) {
+              (void)channel.Send(Reply(m.id, ResourceExhausted("the provider's reply is too "
+                                                               "large: " + s.message())));
+            }
           };
           if (!calls.TrySubmit(std::move(task))) {
             (void)channel.Send(Reply(m.id, Unavailable("the provider process has too many calls "

@@ -128,8 +128,12 @@ Status WriteFrame(int fd, const Message& message) {
     ssize_t n = ::send(fd, body.data() + done, body.size() - done, MSG_NOSIGNAL);
     if (n < 0) {
       if (errno == EINTR) continue;
-      return Unavailable(std::string("provider process channel: write failed: ") +
-                         std::strerror(errno));
+      const std::string why = std::string("provider process channel: write failed: ") +
+                              std::strerror(errno);
+      // A send timeout (SO_SNDTIMEO) may leave a frame half written: the channel is
+      // unusable, unlike a peer that is gone.
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return DeadlineExceeded(why);
+      return Unavailable(why);
     }
     done += static_cast<size_t>(n);
   }

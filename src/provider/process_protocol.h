@@ -64,7 +64,9 @@ Bytes EncodeBody(const Message& message);
 Result<Message> DecodeBody(ByteView body);
 
 // Writes one frame (length + body) to `fd`, retrying short writes and EINTR; never
-// raises SIGPIPE. kUnavailable when the peer is gone.
+// raises SIGPIPE. kUnavailable when the peer is gone; kDeadlineExceeded when the
+// socket's send timeout passed (a frame may be half written: the channel is unusable);
+// kInvalidArgument, writing nothing, for a body over kMaxFrameBody.
 Status WriteFrame(int fd, const Message& message);
 // Reads one frame from `fd`. kUnavailable "closed" at a clean end of stream (no byte of a
 // new frame read), kInvalidArgument for a frame longer than kMaxFrameBody or that does

@@ -16,6 +16,8 @@
 #include <deque>
 #include <map>
 #include <mutex>
+#include <set>
+#include <shared_mutex>
 #include <thread>
 #include <vector>
 
@@ -55,6 +57,7 @@ struct Child {
   bool channel_closed = false;
   std::optional<Message> hello;  // kHello or kLoadFailed
   std::string killed_because;    // why the host killed it, when it did
+  bool exited = false;  // seen to exit (not yet reaped, maybe)
   bool reaped = false;
   int wait_status = 0;
   // Set once the child was reaped: the output reader stops when the pipes are quiet
@@ -91,12 +94,29 @@ std::string SignalName(int sig) {
 }
 
 Result<pid_t> Spawn(const ProcessProviderOptions& o, int child_fd, int out_fd, int err_fd) {
+  // Above 10 first, so that no dup2 below overwrites a source (a host started with 1 or
+  // 2 closed hands them out again).
+  int high[3] = {::fcntl(out_fd, F_DUPFD_CLOEXEC, 10), ::fcntl(err_fd, F_DUPFD_CLOEXEC, 10),
+                 ::fcntl(child_fd, F_DUPFD_CLOEXEC, 10)};
+  struct CloseHigh {
+    int* fds;
+    ~CloseHigh() {
+      for (int i = 0; i < 3; ++i) {
+        if (fds[i] >= 0) ::close(fds[i]);
+      }
+    }
+  } close_high{high};
+  if (high[0] < 0 || high[1] < 0 || high[2] < 0) {
+    return Unavailable(std::string("cannot start the provider process: ") + strerror(errno));
+  }
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_adddup2(&fa, out_fd, 1);
-  posix_spawn_file_actions_adddup2(&fa, err_fd, 2);
-  posix_spawn_file_actions_adddup2(&fa, child_fd, 3);
+  posix_spawn_file_actions_adddup2(&fa, high[0], 1);
+  posix_spawn_file_actions_adddup2(&fa, high[1], 2);
+  posix_spawn_file_actions_adddup2(&fa, high[2], 3);
+  // Nothing else of the host: its sockets and files are not the provider's.
+  posix_spawn_file_actions_addclosefrom_np(&fa, 4);
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);
   // The host blocks SIGINT/SIGTERM in its threads (one thread waits for them): the child
@@ -168,14 +188,33 @@ class ProcessProvider final : public Provider,
     {
       std::lock_guard lock(mu_);
       if (state_ == State::kStopped) return FailedPrecondition(Name() + " has been stopped");
-      if (host_ != nullptr) return FailedPrecondition(Name() + " is already started");
-      host_ = host;
+      if (started_) return FailedPrecondition(Name() + " is already started");
+      auto usable = UsableLocked();
+      if (!usable.ok()) return usable.status();
+      child = *usable;
+      started_ = true;
       callbacks_ = std::make_unique<ThreadPool>("prov-cb", kCallbackThreads, kMaxQueuedCallbacks);
-      WC_ASSIGN_OR_RETURN(child, UsableLocked(true));
+    }
+    {
+      std::unique_lock lock(host_mu_);
+      host_ = host;
     }
     Message m;
     m.type = Type::kStart;
     auto reply = Request(child, std::move(m), o_.control_timeout, false);
+    if (!reply.ok()) {
+      // The host calls nothing else after a failed Start, and may free `host` right after
+      // (Stop then runs from our destructor): let go of it now.
+      std::unique_ptr<ThreadPool> callbacks;
+      {
+        std::lock_guard lock(mu_);
+        callbacks_cancelled_.store(true);
+        callbacks = std::move(callbacks_);
+      }
+      if (callbacks) callbacks->Shutdown();
+      std::unique_lock lock(host_mu_);
+      host_ = nullptr;
+    }
     return reply.status();
   }
 
@@ -185,9 +224,10 @@ class ProcessProvider final : public Provider,
       std::lock_guard lock(mu_);
       if (state_ == State::kStopped) return FailedPrecondition(Name() + " has been stopped");
       binds_[std::string(actor)] = values;
+      ++binds_version_;
       // Bound when the child is back (a restart binds every link again).
       if (state_ == State::kRestarting) return Status::Ok();
-      WC_ASSIGN_OR_RETURN(child, UsableLocked(true));
+      WC_ASSIGN_OR_RETURN(child, UsableLocked());
     }
     Message m;
     m.type = Type::kBind;
@@ -202,8 +242,9 @@ class ProcessProvider final : public Provider,
       std::lock_guard lock(mu_);
       if (state_ == State::kStopped) return FailedPrecondition(Name() + " has been stopped");
       binds_.erase(std::string(actor));
+      ++binds_version_;
       if (state_ == State::kRestarting) return Status::Ok();
-      WC_ASSIGN_OR_RETURN(child, UsableLocked(true));
+      WC_ASSIGN_OR_RETURN(child, UsableLocked());
     }
     Message m;
     m.type = Type::kRemove;
@@ -246,9 +287,12 @@ class ProcessProvider final : public Provider,
       std::lock_guard lock(mu_);
       if (stop_requested_) return;
       stop_requested_ = true;
-      was_up = state_ == State::kUp && host_ != nullptr;
+      was_up = state_ == State::kUp && started_;
       state_ = State::kStopped;
+      // call_actor requests still queued are answered "stopped" without the host.
+      callbacks_cancelled_.store(true);
       cv_.notify_all();
+      for (auto& [id, p] : pending_) p->cv.notify_all();  // restart steps end
     }
     // The supervisor ends (killing a child it was restarting); then the last child is
     // asked to stop, and made to.
@@ -281,14 +325,22 @@ class ProcessProvider final : public Provider,
       callbacks = std::move(callbacks_);
     }
     // call_actor requests still running use the host, which is valid until we return.
-    if (callbacks) callbacks->Shutdown();
-    {
-      std::lock_guard lock(mu_);
-      host_ = nullptr;
+    if (callbacks) {
+      if (callbacks->OnPoolThread()) {
+        LogLine(LogLevel::kError, "stopped from one of its own call_actor threads: its "
+                                  "remaining calls are not waited for");
+        (void)callbacks.release();  // cannot join itself; the threads end on their own
+      } else {
+        callbacks->Shutdown();
+      }
     }
+    std::unique_lock lock(host_mu_);
+    host_ = nullptr;
   }
 
  private:
+  // kStarting: launching (before the first hello). kRestarting: after a crash, until
+  // the new child is started and bound again; binds and removes are only recorded.
   enum class State { kStarting, kUp, kRestarting, kGivenUp, kStopped };
 
   std::string Name() const {
@@ -299,27 +351,21 @@ class ProcessProvider final : public Provider,
   // Log lines about this provider: through the host (which names it with its key) once
   // started, to the process log before.
   void LogLine(LogLevel level, const std::string& text) {
-    ProviderHost* host;
-    {
-      std::lock_guard lock(mu_);
-      host = host_;
-    }
-    if (host != nullptr) {
-      host->Log(level, text);
+    std::shared_lock lock(host_mu_);
+    if (host_ != nullptr) {
+      host_->Log(level, text);
     } else {
       Log(level, "provider " + o_.display, text);
     }
   }
 
-  // The child to send to, or why there is none. Under mu_. A child being restarted
-  // takes start/bind/remove (`control`), not calls, until it is up.
-  Result<ChildPtr> UsableLocked(bool control = false) const {
+  // The child to send to, or why there is none. Under mu_.
+  Result<ChildPtr> UsableLocked() const {
     switch (state_) {
       case State::kUp:
         return current_;
       case State::kStarting:
-        if (control) return current_;
-        return Unavailable(Name() + " is restarting after a crash (" + last_crash_ + ")");
+        return FailedPrecondition(Name() + " is still loading");
       case State::kRestarting:
         return Unavailable(Name() + " is restarting after a crash (" + last_crash_ + ")");
       case State::kGivenUp:
@@ -411,18 +457,24 @@ class ProcessProvider final : public Provider,
     }
     const uint64_t id = m.id;
     const Type type = m.type;
+    const auto deadline = Clock::now() + timeout;  // the send's time counts
     if (Status s = child->Send(m); !s.ok()) {
-      // A frame may be half written: the channel cannot be used any more.
-      Kill(child, "its channel did not take a request (" + s.message() + ")");
+      if (s.code() == Code::kDeadlineExceeded) {
+        // A frame may be half written: the channel cannot be used any more.
+        Kill(child, "its channel did not take a request (" + s.message() + ")");
+      }
       std::lock_guard lock(mu_);
       pending_.erase(id);
+      if (s.code() == Code::kInvalidArgument) {  // too large; nothing was written
+        return ResourceExhausted(Name() + ": " + s.message());
+      }
       if (p->failed) return *p->failed;
       return Unavailable(Name() + " is not running (its process ended)");
     }
     std::unique_lock lock(mu_);
     // A child that ended is reported by the supervisor (with how it ended); during a stop
     // there is none, and the wait ends at once.
-    const bool finished = p->cv.wait_for(lock, timeout, [&] {
+    const bool finished = p->cv.wait_until(lock, deadline, [&] {
       return p->done || p->failed.has_value() || (abort_on_stop && stop_requested_) ||
              (stop_requested_ && child->channel_closed);
     });
@@ -506,38 +558,53 @@ class ProcessProvider final : public Provider,
   // A call from the provider to an actor: run on the callback pool (never on the reader,
   // which must stay free to read the replies such a call may wait for).
   void CallActorFor(const ChildPtr& child, Message m) {
-    auto answer = [child](uint64_t id, const Status& status, Bytes reply) {
+    auto answer = [this, child](uint64_t id, const Status& status, Bytes reply) {
       Message r;
       r.type = Type::kActorReply;
       r.id = id;
       r.ok = status.ok();
       r.level = static_cast<int64_t>(status.code());
       r.payload = status.ok() ? std::move(reply) : ToBytes(status.message());
-      (void)child->Send(r);
+      Status sent = child->Send(r);
+      if (sent.code() == Code::kInvalidArgument) {  // too large: the provider gets why
+        Message e;
+        e.type = Type::kActorReply;
+        e.id = id;
+        e.ok = false;
+        e.level = static_cast<int64_t>(Code::kResourceExhausted);
+        e.payload = ToBytes("call_actor: the actor's reply is too large: " + sent.message());
+        sent = child->Send(e);
+      }
+      if (sent.code() == Code::kDeadlineExceeded) {
+        Kill(child, "its channel did not take a call_actor reply (" + sent.message() + ")");
+      }
     };
     const uint64_t id = m.id;
     Status refused;
     {
       std::lock_guard lock(mu_);
-      if (host_ == nullptr || !callbacks_) {
+      if (!started_ || !callbacks_ || callbacks_cancelled_.load()) {
         refused = FailedPrecondition(stop_requested_
                                          ? "call_actor: the host has stopped this provider"
                                          : "call_actor: the host has not started this provider");
-      } else {
-        ProviderHost* host = host_;
-        if (!callbacks_->TrySubmit([host, answer, m = std::move(m)]() {
-              auto r = host->CallActor(m.a, m.b, m.payload);
-              if (r.ok()) {
-                answer(m.id, Status::Ok(), std::move(*r));
-              } else {
-                answer(m.id, r.status(), {});
-              }
-            })) {
-          refused =
-              Unavailable("call_actor: the host has too many calls from this provider queued");
-        }
+      } else if (!callbacks_->TrySubmit([this, answer, m = std::move(m)]() {
+                   Result<Bytes> r =
+                       FailedPrecondition("call_actor: the host has stopped this provider");
+                   if (!callbacks_cancelled_.load()) {
+                     std::shared_lock host_lock(host_mu_);
+                     if (host_ != nullptr) r = host_->CallActor(m.a, m.b, m.payload);
+                   }
+                   if (r.ok()) {
+                     answer(m.id, Status::Ok(), std::move(*r));
+                   } else {
+                     answer(m.id, r.status(), {});
+                   }
+                 })) {
+        refused = Unavailable("call_actor: the host has too many calls from this provider queued");
       }
     }
+    // A refusal is a short frame; the socket has room for it unless the child stopped
+    // reading, and then the send timeout ends the wait.
     if (!refused.ok()) answer(id, refused, {});
   }
 
@@ -554,6 +621,7 @@ class ProcessProvider final : public Provider,
       if (!s.line.empty()) LogLine(LogLevel::kInfo, std::string(s.name) + ": " + s.line);
       s.line.clear();
     };
+    Clock::time_point ended_at{};
     while (streams[0].open || streams[1].open) {
       pollfd fds[2];
       nfds_t n = 0;
@@ -563,15 +631,18 @@ class ProcessProvider final : public Provider,
         fds[n] = {s.fd, POLLIN, 0};
         which[n++] = &s;
       }
+      // After the child ended, what is left is read for a short while; a process it
+      // started may hold the pipes open for ever.
+      if (child->ended.load()) {
+        if (ended_at == Clock::time_point{}) ended_at = Clock::now();
+        if (Clock::now() - ended_at > std::chrono::milliseconds(200)) break;
+      }
       const int ready = ::poll(fds, n, 100);
       if (ready < 0) {
         if (errno == EINTR) continue;
         break;
       }
-      if (ready == 0) {
-        if (child->ended.load()) break;
-        continue;
-      }
+      if (ready == 0) continue;
       for (nfds_t i = 0; i < n; ++i) {
         if (fds[i].revents == 0) continue;
         Stream& s = *which[i];
@@ -597,11 +668,16 @@ class ProcessProvider final : public Provider,
   void Kill(const ChildPtr& child, const std::string& because) {
     {
       std::lock_guard lock(mu_);
-      if (child->reaped || !child->killed_because.empty()) return;
+      // An exited child (seen by Reap) is not signalled: its pid may be another's soon.
+      if (child->pid < 0 || child->exited || !child->killed_because.empty()) return;
+      // A channel that already ended is a crash on its own, not something we did.
+      if (child->channel_closed) return;
       child->killed_because = because;
+      ::kill(child->pid, SIGKILL);
     }
-    LogLine(LogLevel::kError, "killing its process " + std::to_string(child->pid) + ": " + because);
-    ::kill(child->pid, SIGKILL);
+    // The reader sees the end now, even if a process the child started holds the socket.
+    ::shutdown(child->fd, SHUT_RDWR);
+    LogLine(LogLevel::kError, "killed its process " + std::to_string(child->pid) + ": " + because);
   }
 
   // Waits for the child to exit, at most `wait`, then kills it and waits.
@@ -610,18 +686,30 @@ class ProcessProvider final : public Provider,
       std::lock_guard lock(mu_);
       if (child->reaped) return;
     }
-    int status = 0;
+    // Seen to exit first (WNOWAIT keeps it a zombie, so its pid stays ours), marked,
+    // then reaped: Kill never signals a pid that may belong to another process.
     const auto until = Clock::now() + wait;
-    pid_t got = 0;
+    bool exited = false;
     for (;;) {
-      got = ::waitpid(child->pid, &status, WNOHANG);
-      if (got != 0 || Clock::now() >= until) break;
+      siginfo_t info{};
+      if (::waitid(P_PID, static_cast<id_t>(child->pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+          info.si_pid != 0) {
+        exited = true;
+        break;
+      }
+      if (Clock::now() >= until) break;
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
-    if (got == 0) {
-      ::kill(child->pid, SIGKILL);
-      while ((got = ::waitpid(child->pid, &status, 0)) < 0 && errno == EINTR) {
+    {
+      std::lock_guard lock(mu_);
+      if (!exited && child->killed_because.empty()) {
+        child->killed_because = "it did not exit within " + Ms(wait) + " after its channel closed";
       }
+      if (!exited) ::kill(child->pid, SIGKILL);
+      child->exited = true;
+    }
+    int status = 0;
+    while (::waitpid(child->pid, &status, 0) < 0 && errno == EINTR) {
     }
     std::lock_guard lock(mu_);
     child->reaped = true;
@@ -633,8 +721,14 @@ class ProcessProvider final : public Provider,
   void Discard(const ChildPtr& child) {
     ::shutdown(child->fd, SHUT_RDWR);
     if (!child->reaped) Reap(child, kExitWait);
-    if (child->reader.joinable()) child->reader.join();
-    if (child->output.joinable()) child->output.join();
+    for (std::thread* t : {&child->reader, &child->output}) {
+      if (!t->joinable()) continue;
+      if (t->get_id() == std::this_thread::get_id()) {
+        t->detach();  // it ends on its own (the channel is closed)
+      } else {
+        t->join();
+      }
+    }
   }
 
   // Under mu_: fails the requests to generation `generation` (0: all).
@@ -658,12 +752,8 @@ class ProcessProvider final : public Provider,
   }
 
   void Notify(ProviderHost::Supervision what, const std::string& detail) {
-    ProviderHost* host;
-    {
-      std::lock_guard lock(mu_);
-      host = host_;
-    }
-    if (host != nullptr) host->OnSupervision(what, detail);
+    std::shared_lock lock(host_mu_);
+    if (host_ != nullptr) host_->OnSupervision(what, detail);
   }
 
   // The supervisor: notices a child that ended (or is stuck), restarts it.
@@ -676,6 +766,7 @@ class ProcessProvider final : public Provider,
       std::string stuck;
       for (auto& [id, p] : pending_) {
         if (!p->abandoned || p->generation != child->generation) continue;
+        if (!child->killed_because.empty()) break;  // killed already: wait for its end
         if (p->kill_at <= Clock::now()) {
           stuck = std::string(proc::TypeName(p->type)) + " was still running " +
                   Ms(o_.kill_grace) + " after its deadline";
@@ -707,8 +798,9 @@ class ProcessProvider final : public Provider,
 
   // Under mu_ (released while waiting and restarting).
   void HandleCrashLocked(std::unique_lock<std::mutex>& lock, const ChildPtr& child) {
-    std::string how = DescribeExitStatus(child->wait_status);
-    if (!child->killed_because.empty()) how += " (the host killed it: " + child->killed_because + ")";
+    std::string how = child->pid < 0 ? std::string("did not start")
+                                     : DescribeExitStatus(child->wait_status);
+    if (!child->killed_because.empty()) how += " (" + child->killed_because + ")";
     last_crash_ = how;
     size_t in_flight = 0;
     for (auto& [id, p] : pending_) {
@@ -760,7 +852,7 @@ class ProcessProvider final : public Provider,
       dead->channel_closed = true;
       dead->reaped = true;
       dead->ended.store(true);
-      dead->killed_because = "it could not be spawned";
+      dead->killed_because = "it could not be started: " + spawned.status().message();
       std::lock_guard lock(mu_);
       dead->generation = ++generation_;
       current_ = dead;
@@ -781,12 +873,10 @@ class ProcessProvider final : public Provider,
       return fail("it now implements " + hello->contract_id + ", not " + descriptor_.contract_id);
     }
     bool started;
-    std::map<std::string, LinkValues> binds;
     {
       std::lock_guard lock(mu_);
       if (stop_requested_) return;
-      started = host_ != nullptr;
-      state_ = State::kStarting;
+      started = started_;
     }
     if (started) {
       Message m;
@@ -794,35 +884,53 @@ class ProcessProvider final : public Provider,
       auto r = Request(child, std::move(m), o_.control_timeout, true);
       if (!r.ok()) return fail("start: " + r.status().message());
     }
-    // Links bound while the child was starting are bound again by the loop below or by
-    // BindActor itself (state kStarting sends to the new child): binding is idempotent.
-    {
-      std::lock_guard lock(mu_);
-      binds = binds_;
-    }
+    // Every link bound again. Binds and removes made meanwhile are only recorded (state
+    // kRestarting), so the child is bound from the record until the record stops changing.
+    std::map<std::string, LinkValues> binds;
+    std::set<std::string> sent;
     size_t bound = 0;
-    for (const auto& [actor, values] : binds) {
-      Message m;
-      m.type = Type::kBind;
-      m.a = actor;
-      m.values = values;
-      auto r = Request(child, std::move(m), o_.control_timeout, true);
-      if (r.ok()) {
-        ++bound;
-      } else {
-        LogLine(LogLevel::kWarn, "bind_actor " + actor + " after the restart: " + r.status().message());
+    for (;;) {
+      uint64_t version;
+      {
+        std::lock_guard lock(mu_);
+        if (stop_requested_ || child->channel_closed) return;
+        binds = binds_;
+        version = binds_version_;
       }
-    }
-    {
+      for (const std::string& actor : sent) {
+        if (binds.count(actor) != 0) continue;  // removed meanwhile
+        Message m;
+        m.type = Type::kRemove;
+        m.a = actor;
+        (void)Request(child, std::move(m), o_.control_timeout, true);
+      }
+      sent.clear();
+      bound = 0;
+      for (const auto& [actor, values] : binds) {
+        Message m;
+        m.type = Type::kBind;
+        m.a = actor;
+        m.values = values;
+        auto r = Request(child, std::move(m), o_.control_timeout, true);
+        sent.insert(actor);
+        if (r.ok()) {
+          ++bound;
+        } else {
+          LogLine(LogLevel::kWarn,
+                  "bind_actor " + actor + " after the restart: " + r.status().message());
+        }
+      }
       std::lock_guard lock(mu_);
-      if (stop_requested_ || child->channel_closed) return;
-      state_ = State::kUp;
+      if (binds_version_ == version) break;
     }
     const std::string detail = "process " + std::to_string(child->pid) + ", " +
                                std::to_string(bound) + " of " + std::to_string(binds.size()) +
                                " link(s) bound again";
     LogLine(LogLevel::kInfo, "restarted: " + detail);
     Notify(ProviderHost::Supervision::kRestarted, detail);
+    std::lock_guard lock(mu_);
+    if (stop_requested_ || child->channel_closed) return;
+    state_ = State::kUp;
   }
 
   const ProcessProviderOptions o_;
@@ -838,8 +946,14 @@ class ProcessProvider final : public Provider,
   uint64_t next_id_ = 1;
   std::map<uint64_t, std::shared_ptr<Pending>> pending_;
   std::map<std::string, LinkValues> binds_;
-  ProviderHost* host_ = nullptr;
+  bool started_ = false;  // Start sent start to the child
+  uint64_t binds_version_ = 0;
   std::unique_ptr<ThreadPool> callbacks_;
+  std::atomic<bool> callbacks_cancelled_{false};
+  // The host: set by Start, cleared by Stop (or a failed Start) once no thread uses it.
+  // Taken shared by whoever calls it (log lines, events, call_actor).
+  std::shared_mutex host_mu_;
+  ProviderHost* host_ = nullptr;
   std::deque<Clock::time_point> crashes_;
   std::string last_crash_;
   std::string given_up_;

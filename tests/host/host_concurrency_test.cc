@@ -177,7 +177,9 @@ TEST_F(ConcurrencyTest, UpdatesStartsAndStopsWhileCallsRun) {
 // second worker: the nested call is refused as re-entrant (it used to find the half-made
 // instance's entry and replace the callbacks the outer frames were running on).
 TEST_F(ConcurrencyTest, AStartFunctionCallingItsOwnActorIsRefusedAsReentrant) {
-  auto host = NewHost();  // two workers
+  HostConfig config;
+  config.max_actor_calls = 2;  // two calls of the one actor at once
+  auto host = NewHost(config);  // two workers
   ActorKeys actor;
   const Bytes module = actor.Module(1, {}, {{"fake-init", "\n" + actor.key() + "\nEcho\nx"}});
   ASSERT_TRUE(Ok(host->StartActor(module)));  // its first instance: not callable yet
@@ -286,11 +288,45 @@ TEST_F(ConcurrencyTest, AProviderUsingTheHostApiAndActorStartsDoNotDeadlock) {
   for (const Status& s : provider->results()) EXPECT_TRUE(Ok(s));
 }
 
+// One actor cannot take every worker: with two workers its share is one (half), so while
+// one of its calls is stuck another actor is served at once, and its own second call
+// waits for its first, then is refused as "host overloaded" naming it.
+TEST_F(ConcurrencyTest, OneActorCannotTakeEveryWorker) {
+  HostConfig config;
+  config.call_timeout = std::chrono::milliseconds(300);
+  auto host = NewHost(config);  // two workers, max_actor_calls 0: one each
+  ActorKeys slow, other;
+  ASSERT_TRUE(Ok(host->StartActor(slow.Module(1))));
+  ASSERT_TRUE(Ok(host->StartActor(other.Module(1))));
+  auto& gate = engine_->GetGate("stuck");
+  auto holder = std::async(std::launch::async,
+                           [&] { return Text(host->CallActor(slow.key(), "Wait", AsBytes("stuck"))); });
+  ASSERT_TRUE(WaitUntil([&] { return gate.waiting() == 1; }));
+  // The slow actor's second call waits for its share...
+  auto second = std::async(std::launch::async,
+                           [&] { return host->CallActor(slow.key(), "Echo", AsBytes("2")); });
+  // ...while the other actor gets the free worker at once, many times.
+  for (int i = 0; i < 20; ++i) {
+    EXPECT_EQ(Text(host->CallActor(other.key(), "Echo", AsBytes("o"))), "o");
+  }
+  auto refused = second.get();
+  EXPECT_EQ(refused.status().code(), Code::kResourceExhausted);
+  EXPECT_THAT(refused.status().message(),
+              HasSubstr("host overloaded: actor " + slow.key() +
+                        " already runs 1 call(s) at once (--max-actor-calls) and none ended "
+                        "within 600 ms; the call was not run"));
+  gate.Open();
+  EXPECT_EQ(holder.get(), "opened");
+  // Its share is back once the stuck call ended.
+  EXPECT_EQ(Text(host->CallActor(slow.key(), "Echo", AsBytes("3"))), "3");
+}
+
 // Waiting for a worker is bounded (twice the call deadline): a full pool answers "host
 // overloaded" instead of queueing the call for ever.
 TEST_F(ConcurrencyTest, AFullPoolAnswersHostOverloadedWithinTheCallDeadline) {
   HostConfig config;
   config.workers = 1;
+  config.max_actor_calls = 2;  // the pool is what is full, not the actor's share
   config.call_timeout = std::chrono::milliseconds(300);
   auto host = NewHost(config);
   ActorKeys actor;

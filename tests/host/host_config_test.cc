@@ -49,7 +49,7 @@ std::set<std::string> ChangedFields(const HostConfig& a, const HostConfig& b) {
   // the option table and docs/configuration.md need the new field too.
   [[maybe_unused]] const auto& [f1, f2, f3, f4, f5, f6, f7, f8, f9, f10, f11, f12, f13, f14, f15,
                                 f16, f17, f18, f19, f20, f21, f22, f23, f24, f25, f26, f27, f28, f29,
-                                f30, f31, f32, f33, f34] = a;
+                                f30, f31, f32, f33, f34, f35] = a;
   std::set<std::string> out;
   if (a.host_seed != b.host_seed) out.insert("host_seed");
   if (a.workers != b.workers) out.insert("workers");
@@ -85,6 +85,7 @@ std::set<std::string> ChangedFields(const HostConfig& a, const HostConfig& b) {
   if (a.heartbeat_interval != b.heartbeat_interval) out.insert("heartbeat_interval");
   if (a.provider_isolation != b.provider_isolation) out.insert("provider_isolation");
   if (a.provider_host_exe != b.provider_host_exe) out.insert("provider_host_exe");
+  if (a.max_actor_calls != b.max_actor_calls) out.insert("max_actor_calls");
   return out;
 }
 
@@ -146,6 +147,7 @@ TEST(ConfigOptionsTest, NamesAreTheOnesTheHeaderGives) {
       {"--heartbeat-interval", "HEARTBEAT_INTERVAL_S", false, false},
       {"--provider-isolation", "WASMCLOUD_PROVIDER_ISOLATION", false, false},
       {"--provider-host-exe", "WASMCLOUD_PROVIDER_HOST_EXE", false, false},
+      {"--max-actor-calls", "WASMCLOUD_MAX_ACTOR_CALLS", false, false},
   };
   auto options = ConfigOptions();
   ASSERT_EQ(options.size(), expected.size());
@@ -178,6 +180,7 @@ TEST(ConfigOptionsTest, DefaultsAreTheDocumentedOnes) {
   HostConfig c;
   EXPECT_EQ(c.provider_isolation, ProviderIsolation::kAuto);
   EXPECT_EQ(c.provider_host_exe, "");
+  EXPECT_EQ(c.max_actor_calls, 0u);
   EXPECT_EQ(c.host_seed, "");
   EXPECT_EQ(c.workers, 0u);
   EXPECT_EQ(c.call_timeout, std::chrono::milliseconds(10000));
@@ -240,6 +243,7 @@ const std::map<std::string_view, std::string> kSampleValues = {
     {"--heartbeat-interval", "5"},
     {"--provider-isolation", "process"},
     {"--provider-host-exe", "/usr/bin/wasmcloud"},
+    {"--max-actor-calls", "3"},
 };
 
 TEST(ConfigOptionsTest, EveryFieldIsReachableThroughExactlyOneOption) {
@@ -259,7 +263,7 @@ TEST(ConfigOptionsTest, EveryFieldIsReachableThroughExactlyOneOption) {
     ASSERT_TRUE(ApplyEnv(from_env, {{std::string(o.env), sample->second}}).ok());
     EXPECT_TRUE(ChangedFields(from_env, config).empty());
   }
-  EXPECT_EQ(options_of_field.size(), 34u);
+  EXPECT_EQ(options_of_field.size(), 35u);
   for (const auto& [field, flags] : options_of_field) {
     EXPECT_EQ(flags.size(), 1u) << field;
   }
@@ -290,6 +294,7 @@ TEST(ConfigOptionsTest, SampleValuesLandInTheirFields) {
   EXPECT_EQ(c.heartbeat_interval, std::chrono::seconds(5));
   EXPECT_EQ(c.provider_isolation, ProviderIsolation::kProcess);
   EXPECT_EQ(c.provider_host_exe, "/usr/bin/wasmcloud");
+  EXPECT_EQ(c.max_actor_calls, 3u);
 }
 
 TEST(ConfigOptionsTest, ProviderIsolationTakesThreeWords) {

@@ -1204,6 +1204,7 @@ TEST(DeadlineTest, RunawayCallsOnEveryWorkerAtOnce) {
   HostConfig config;
   config.call_timeout = std::chrono::milliseconds(200);
   config.workers = 2;
+  config.max_actor_calls = 2;  // the one actor may take both workers here
   auto host = StartHost(config);
   auto looper = test::SignActor(test::LoopEchoModule());
   ASSERT_TRUE(Ok(looper));

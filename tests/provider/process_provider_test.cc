@@ -36,6 +36,18 @@ constexpr bool kSanitized = false;
 constexpr bool kSanitized = false;
 #endif
 
+// The children are sanitizer builds too in the sanitizer suites: let their SIGSEGV be a
+// real one (no report, no symbolizer run that could outlast a deadline). The test's own
+// runtime read its options at start; only the children see these.
+const bool kChildSanitizerOptions = [] {
+  for (const char* name : {"ASAN_OPTIONS", "TSAN_OPTIONS"}) {
+    const char* old = getenv(name);
+    std::string value = old != nullptr ? std::string(old) + ":" : std::string();
+    setenv(name, (value + "handle_segv=0:handle_sigbus=0").c_str(), 1);
+  }
+  return true;
+}();
+
 constexpr const char* kActor = "MACTORAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
 
 // Log lines of the whole process, for the "logged once, naming the provider" checks.
@@ -154,6 +166,7 @@ class ProcessProviderTest : public ::testing::Test {
 };
 
 TEST_F(ProcessProviderTest, ServesCallsFromAnotherProcess) {
+  ASSERT_TRUE(kChildSanitizerOptions);
   Launch();
   EXPECT_EQ(provider_->Describe().contract_id, "wasmcloud:keyvalue");
   EXPECT_EQ(provider_->Describe().name, "Chaos");
@@ -238,10 +251,10 @@ TEST_F(ProcessProviderTest, BlockedCallTimesOutOthersGoOnAndTheChildIsReplaced) 
   for (int i = 0; i < 20; ++i) {
     const auto c0 = Clock::now();
     ASSERT_TRUE(Call(*provider_, "count").ok());
-    EXPECT_LT(Clock::now() - c0, 500ms);
+    EXPECT_LT(Clock::now() - c0, 1500ms);
   }
   blocked.join();
-  EXPECT_LT(Clock::now() - t0, 2800ms);
+  EXPECT_LT(Clock::now() - t0, 5s);
   // Past the grace period the stuck child is killed and a new one serves.
   ASSERT_TRUE(Eventually([&] { return log_.Count("handle_call was still running") >= 1; }))
       << log_.All();
@@ -364,7 +377,7 @@ TEST_F(ProcessProviderTest, StopThatBlocksIsBounded) {
   const pid_t pid = static_cast<pid_t>(std::stoi(Text(Call(**p, "pid"))));
   const auto t0 = Clock::now();
   (*p)->Stop();
-  EXPECT_LT(Clock::now() - t0, 3s);
+  EXPECT_LT(Clock::now() - t0, 8s);  // 300 ms for stop, up to 2 s for the exit, then a kill
   EXPECT_NE(::kill(pid, 0), 0);  // gone (and reaped)
   auto r = Call(**p, "count");
   EXPECT_EQ(r.status().code(), Code::kFailedPrecondition);
@@ -380,6 +393,19 @@ TEST_F(ProcessProviderTest, StopEndsTheChildAndLaterCallsAreRefused) {
   EXPECT_NE(r.status().message().find("is stopped"), std::string::npos) << r.status().message();
   EXPECT_TRUE(host_.Events().empty());  // a stop is not a crash
   EXPECT_EQ(log_.Count("ERROR"), 0u) << log_.All();
+}
+
+TEST_F(ProcessProviderTest, APayloadTooLargeForTheChannelFailsThatCallOnly) {
+  Launch();
+  const std::string before = Pid();
+  Bytes huge(65u << 20, 'x');
+  auto r = provider_->HandleCall(kActor, "Add", huge);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Code::kResourceExhausted) << r.status().message();
+  EXPECT_NE(r.status().message().find("at most 67108864"), std::string::npos)
+      << r.status().message();
+  EXPECT_EQ(Pid(), before);  // the child was not restarted for it
+  EXPECT_TRUE(host_.Events().empty());
 }
 
 TEST_F(ProcessProviderTest, ConcurrentCallsWhileItCrashesAllGetAnAnswer) {
