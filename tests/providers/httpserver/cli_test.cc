@@ -77,5 +77,45 @@ TEST(HttpServerArchiveTest, UpServesEchoOverHttpUntilSigterm) {
   EXPECT_FALSE(testing::Accepts(port));
 }
 
+// SIGTERM with 20 requests outstanding (sent on 20 connections, some maybe still in the
+// accept backlog): every one gets a whole response, 200 or 503 (none a reset or nothing),
+// and `up` exits within the drain timeout.
+TEST(HttpServerArchiveTest, SigtermUnderLoadAnswersEveryRequest) {
+  auto inspected = RunCommand({WasmcloudBinary(), "par", "inspect", kArchive, "-o", "json"});
+  ASSERT_EQ(inspected.exit_code, 0) << inspected.err;
+  const std::string provider = ProviderKey(inspected.out);
+  ScopedTempDir dir;
+  const uint16_t port = testing::FreePort();
+  const std::string manifest = dir.path + "/echo.yaml";
+  std::ofstream(manifest)
+      << "actors:\n  - " << FixturePath("wc-host-0.18/echo.wasm")
+      << "\ncapabilities:\n  - image_ref: " << kArchive
+      << "\nlinks:\n  - actor: MBCFOPM6JW2APJLXJD3Z5O4CN7CPYJ2B4FTKLJUR5YR5MITIU7HD3WD5"
+      << "\n    contract_id: wasmcloud:httpserver\n    provider_id: " << provider
+      << "\n    values:\n      ADDRESS: 127.0.0.1\n      PORT: " << port << "\n";
+  UpProcess up({"up", "--manifest", manifest}, {{"TMPDIR", dir.path}});
+  ASSERT_TRUE(up.WaitFor("running until SIGINT or SIGTERM")) << up.log();
+
+  std::vector<std::unique_ptr<testing::HttpConnection>> connections;
+  for (int i = 0; i < 20; ++i) {
+    auto c = testing::HttpConnection::Connect(port);
+    ASSERT_TRUE(c.ok()) << c.status().message();
+    ASSERT_TRUE((*c)->Send(testing::FormatRequest("GET", "/n/" + std::to_string(i))).ok());
+    connections.push_back(std::move(*c));
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  up.Signal(SIGTERM);
+  int ok = 0, unavailable = 0;
+  for (size_t i = 0; i < connections.size(); ++i) {
+    auto r = connections[i]->Read(false, std::chrono::seconds(15));
+    ASSERT_TRUE(r.ok()) << "request " << i << ": " << r.status().message() << "\n" << up.log();
+    EXPECT_TRUE(r->status == 200 || r->status == 503) << r->status;
+    (r->status == 200 ? ok : unavailable) += 1;
+  }
+  EXPECT_EQ(up.Wait(), 0) << up.log();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(10));
+  EXPECT_EQ(ok + unavailable, 20);
+}
+
 }  // namespace
 }  // namespace wasmcloud::httpserver

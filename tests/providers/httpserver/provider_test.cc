@@ -6,6 +6,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <memory>
 #include <mutex>
@@ -15,6 +16,7 @@
 
 #include "core/bytes.h"
 #include "host/host.h"
+#include "host/test_providers.h"
 #include "wasm/v8/v8_engine.h"
 #include "http_client.h"
 #include "provider/native_library.h"
@@ -289,7 +291,142 @@ TEST_F(HttpHostTest, StoppingTheHostClosesThePort) {
   host_.reset();
 }
 
+// --- Fault boundaries -----------------------------------------------------------------
+
+// test::LoopEchoModule with its loop taken on every call: each request spins until the
+// call deadline stops it.
+Bytes SpinModule() {
+  Bytes m = host::test::LoopEchoModule();
+  const uint8_t cond[] = {0x20, 0x01, 0x45, 0x04, 0x40};  // local.get 1; i32.eqz; if
+  auto at = std::search(m.begin(), m.end(), std::begin(cond), std::end(cond));
+  EXPECT_NE(at, m.end());
+  if (at != m.end()) {
+    at[0] = 0x41;  // i32.const 1
+    at[1] = 0x01;
+    at[2] = 0x01;  // nop
+  }
+  return m;
+}
+
+// A host with the HTTP server, echo and the actors a test adds, each on its own port.
+class HttpFaultTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    host::HostConfig config;
+    config.workers = 2;  // the share of one actor: one worker
+    config.call_timeout = 1500ms;
+    host_ = std::make_unique<host::Host>(config, wasm::CreateV8Engine);
+    ASSERT_TRUE(Ok(host_->Start()));
+    ASSERT_TRUE(Ok(
+        host_->StartActorFromFile(wasmcloud::testing::FixturePath("wc-host-0.18/echo.wasm"))));
+    auto loaded = provider::LoadNativeProvider(kLibrary, kContract);
+    ASSERT_TRUE(Ok(loaded));
+    host::NativeCapability cap;
+    cap.provider = *loaded;
+    auto pk = host_->StartNativeCapability(std::move(cap));
+    ASSERT_TRUE(Ok(pk));
+    http_key_ = *pk;
+    echo_port_ = Link(kEcho);
+  }
+  void TearDown() override {
+    if (host_ != nullptr) {
+      EXPECT_TRUE(Ok(host_->Stop()));
+    }
+  }
+  uint16_t Link(const std::string& actor) {
+    const uint16_t port = FreePort();
+    EXPECT_TRUE(Ok(host_->SetLink(actor, kContract, "default", http_key_,
+                                  {{"PORT", std::to_string(port)}, {"ADDRESS", "127.0.0.1"}})));
+    EXPECT_TRUE(WaitUntil([&] { return Accepts(port); })) << "nothing listens on " << port;
+    return port;
+  }
+  // Echo answers, fast, ten times in a row.
+  void EchoAnswersAtItsNormalLatency() {
+    for (int i = 0; i < 10; ++i) {
+      const auto t0 = std::chrono::steady_clock::now();
+      auto r = Fetch(echo_port_, "GET", "/meanwhile");
+      const auto took = std::chrono::steady_clock::now() - t0;
+      ASSERT_TRUE(Ok(r));
+      EXPECT_EQ(r->status, 200);
+      EXPECT_LT(took, 1000ms) << "request " << i;
+    }
+  }
+  // Sends GET `target` to `port` from `n` threads; their statuses (-1: no response).
+  std::vector<std::thread> InBackground(uint16_t port, const std::string& target, int n,
+                                        std::vector<int>* statuses) {
+    statuses->assign(static_cast<size_t>(n), 0);
+    std::vector<std::thread> threads;
+    for (int i = 0; i < n; ++i) {
+      threads.emplace_back([port, target, i, statuses] {
+        auto r = Fetch(port, "GET", target);
+        (*statuses)[static_cast<size_t>(i)] = r.ok() ? r->status : -1;
+      });
+    }
+    return threads;
+  }
+
+  std::unique_ptr<host::Host> host_;
+  std::string http_key_;
+  uint16_t echo_port_ = 0;
+};
+
+// Two requests to one actor spin until their deadline (2 = the workers, and the HTTP
+// server's I/O threads): another actor on another port answers at its normal latency
+// meanwhile (it used to wait ~9.5 s: the calls ran on the I/O threads, and the spinning
+// actor could hold every worker).
+TEST_F(HttpFaultTest, TwoSpinningRequestsDoNotStallAnotherActorsPort) {
+  auto spinner = host::test::SignActor(SpinModule());
+  ASSERT_TRUE(Ok(spinner));
+  ASSERT_TRUE(Ok(host_->StartActor(spinner->module)));
+  const uint16_t spin_port = Link(spinner->public_key);
+  std::vector<int> statuses;
+  auto spinning = InBackground(spin_port, "/spin", 2, &statuses);
+  std::this_thread::sleep_for(200ms);  // both sent and being handled
+  EchoAnswersAtItsNormalLatency();
+  for (auto& t : spinning) t.join();
+  for (int status : statuses) {
+    // 500: stopped at its deadline; 503: waited for the spinner's share past its bound.
+    EXPECT_TRUE(status == 500 || status == 503) << status;
+  }
+}
+
 #ifdef WC_KEYVALUE_PROVIDER
+// kvcounter's Redis stops answering (SIGSTOP): its requests wait on Redis, and echo, which
+// does not use Redis, still answers at its normal latency (it used to wait 7.8 s).
+TEST_F(HttpFaultTest, APausedRedisDoesNotStallAnActorThatDoesNotUseIt) {
+  using keyvalue::testing::RedisServer;
+  if (RedisServer::Binary().empty()) GTEST_SKIP() << "redis-server is not installed";
+  auto redis = RedisServer::Start();
+  ASSERT_TRUE(Ok(redis));
+  ASSERT_TRUE(Ok(
+      host_->StartActorFromFile(wasmcloud::testing::FixturePath("wc-host-0.18/kvcounter.wasm"))));
+  auto kv = provider::LoadNativeProvider(WC_KEYVALUE_PROVIDER, "wasmcloud:keyvalue");
+  ASSERT_TRUE(Ok(kv));
+  host::NativeCapability cap;
+  cap.provider = *kv;
+  auto kv_key = host_->StartNativeCapability(std::move(cap));
+  ASSERT_TRUE(Ok(kv_key));
+  ASSERT_TRUE(Ok(host_->SetLink(kKvCounter, "wasmcloud:keyvalue", "default", *kv_key,
+                                {{"URL", (*redis)->Url()}})));
+  const uint16_t kv_port = Link(kKvCounter);
+  auto first = Fetch(kv_port, "GET", "/hits");
+  ASSERT_TRUE(Ok(first));
+  EXPECT_EQ(first->body, "{\"counter\":1}");
+
+  (*redis)->Pause();
+  struct Resume {
+    RedisServer* r;
+    ~Resume() { r->Resume(); }
+  } resume{redis->get()};
+  std::vector<int> statuses;
+  auto waiting = InBackground(kv_port, "/hits", 2, &statuses);
+  std::this_thread::sleep_for(200ms);
+  EchoAnswersAtItsNormalLatency();
+  (*redis)->Resume();
+  for (auto& t : waiting) t.join();
+  for (int status : statuses) EXPECT_GT(status, 0);  // answered (200, or 500/503 with why)
+}
+
 TEST_F(HttpHostTest, KvCounterCountsInRedisThroughOurKeyValueProvider) {
   using keyvalue::testing::RedisServer;
   if (RedisServer::Binary().empty()) GTEST_SKIP() << "redis-server is not installed";

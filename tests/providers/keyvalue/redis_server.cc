@@ -108,6 +108,14 @@ std::string RedisServer::Url(int db) const {
 
 void RedisServer::Kill() { wasmcloud::testing::StopServer(&pid_, SIGKILL); }
 
+void RedisServer::Pause() {
+  if (pid_ > 0) ::kill(pid_, SIGSTOP);
+}
+
+void RedisServer::Resume() {
+  if (pid_ > 0) ::kill(pid_, SIGCONT);
+}
+
 Status RedisServer::Restart() {
   Kill();
   return Launch();

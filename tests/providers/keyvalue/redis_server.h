@@ -34,6 +34,9 @@ class RedisServer {
   void Kill();
   // Starts it again on the same port (its data is gone: persistence is off).
   Status Restart();
+  // SIGSTOP / SIGCONT: a server that accepts and answers nothing, then comes back.
+  void Pause();
+  void Resume();
 
   // Runs one command on a fresh connection (database `db`) and returns the reply as text:
   // a string or status as is, an integer in decimal, nil as "(nil)", an array as its
