@@ -1,9 +1,81 @@
 #include "core/text.h"
 
+#include <cstdint>
+#include <cstdio>
+#include <string>
+
+#include "core/utf8.h"
+
 namespace wasmcloud {
 namespace {
 bool IsAsciiSpace(char c) { return c == ' ' || (c >= '\t' && c <= '\r'); }
+
+void AppendHexEscape(std::string& out, uint8_t byte) {
+  char buf[5];
+  std::snprintf(buf, sizeof buf, "\\x%02x", byte);
+  out += buf;
+}
+
+// Length of the UTF-8 sequence that `lead` starts, or 0 when it cannot start one.
+size_t Utf8SequenceLength(uint8_t lead) {
+  if (lead >= 0xc2 && lead <= 0xdf) return 2;
+  if (lead >= 0xe0 && lead <= 0xef) return 3;
+  if (lead >= 0xf0 && lead <= 0xf4) return 4;
+  return 0;
+}
+
 }  // namespace
+
+void AppendEscaped(std::string& out, std::string_view text) {
+  size_t i = 0;
+  while (i < text.size()) {
+    auto c = static_cast<uint8_t>(text[i]);
+    if (c < 0x80) {
+      if (c == '\n') {
+        out += "\\n";
+      } else if (c == '\r') {
+        out += "\\r";
+      } else if (c == '\t') {
+        out += "\\t";
+      } else if (c < 0x20 || c == 0x7f) {
+        AppendHexEscape(out, c);
+      } else {
+        out += static_cast<char>(c);
+      }
+      ++i;
+      continue;
+    }
+    size_t n = Utf8SequenceLength(c);
+    if (n == 0 || i + n > text.size() || !IsValidUtf8(text.substr(i, n))) {
+      AppendHexEscape(out, c);
+      ++i;
+      continue;
+    }
+    if (n == 2 && c == 0xc2 && static_cast<uint8_t>(text[i + 1]) < 0xa0) {
+      // U+0080..U+009F, the C1 controls (U+009B is a terminal's CSI).
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(text[i + 1]) & 0xffu);
+      out += buf;
+    } else {
+      out.append(text.substr(i, n));
+    }
+    i += n;
+  }
+}
+
+
+std::string EscapeLogText(std::string_view text, size_t max_bytes) {
+  std::string out;
+  if (text.size() > max_bytes) {
+    out.reserve(max_bytes + 32);
+    AppendEscaped(out, text.substr(0, max_bytes));
+    out += " [" + std::to_string(text.size() - max_bytes) + " more bytes cut]";
+  } else {
+    out.reserve(text.size());
+    AppendEscaped(out, text);
+  }
+  return out;
+}
 
 std::string AsciiLower(std::string_view text) {
   std::string out(text);

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/log.h"
+#include "core/text.h"
 #include "crypto/verify.h"
 #include "lattice/subjects.h"
 
@@ -45,8 +46,17 @@ class ActorCallbacks final : public InstanceCallbacks {
   Result<Bytes> OnHostCall(const wapc::HostCall& call) override {
     return dispatcher_->HostCall(*module_, routes_, call);
   }
+  // Escaped (a guest cannot start a forged line) and limited per actor.
   void OnConsoleLog(std::string_view message) override {
-    Log(LogLevel::kInfo, log_component_, message);
+    if (!LogEnabled(LogLevel::kInfo)) return;
+    uint64_t suppressed = 0;
+    if (!dispatcher_->AllowGuestLog(module_->public_key, &suppressed)) return;
+    if (suppressed > 0) {
+      Log(LogLevel::kWarn, log_component_,
+          "suppressed " + std::to_string(suppressed) + " log line(s) of this actor (more than " +
+              std::to_string(Dispatcher::kGuestLogsPerSecond) + " a second)");
+    }
+    Log(LogLevel::kInfo, log_component_, EscapeLogText(message));
   }
   void ForgetRoutes() override { routes_.Clear(); }
 
@@ -426,6 +436,30 @@ lattice::InvocationResponse Dispatcher::HandleInbound(const lattice::Invocation&
 Status Dispatcher::WarmUp(const ActorPtr& module) {
   auto r = Invoke(module, {}, {});
   return r.ok() ? Status::Ok() : r.status();
+}
+
+bool Dispatcher::AllowGuestLog(const std::string& actor, uint64_t* suppressed) {
+  const auto now = std::chrono::steady_clock::now();
+  std::lock_guard lock(log_mu_);
+  auto [it, fresh] = log_buckets_.try_emplace(actor);
+  LogBucket& b = it->second;
+  if (fresh) {
+    b.tokens = kGuestLogBurst;
+    b.at = now;
+  }
+  const double elapsed = std::chrono::duration<double>(now - b.at).count();
+  b.tokens = std::min<double>(kGuestLogBurst, b.tokens + elapsed * kGuestLogsPerSecond);
+  b.at = now;
+  if (b.tokens < 1.0) {
+    ++b.suppressed;
+    return false;
+  }
+  b.tokens -= 1.0;
+  *suppressed = b.suppressed;
+  b.suppressed = 0;
+  // Actors that come and go leave their buckets; a full one is the same as none.
+  if (log_buckets_.size() > 4096) log_buckets_.clear();
+  return true;
 }
 
 Status Dispatcher::EnterActor(const actor::ActorModule& module) {

@@ -20,6 +20,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "core/bytes.h"
@@ -141,6 +142,22 @@ class Dispatcher final {
   // The per-actor limit: takes one of `module`'s outer-call places, waiting (bounded) when
   // it has max_actor_calls running; LeaveActor gives it back.
   Status EnterActor(const actor::ActorModule& module);
+
+ public:
+  // Guest log lines (__console_log) of one actor: a burst of kGuestLogBurst, then
+  // kGuestLogsPerSecond. True: log it; *suppressed says how many were dropped before it.
+  static constexpr unsigned kGuestLogsPerSecond = 100;
+  static constexpr unsigned kGuestLogBurst = 200;
+  bool AllowGuestLog(const std::string& actor, uint64_t* suppressed);
+
+ private:
+  struct LogBucket {
+    double tokens = 0;
+    std::chrono::steady_clock::time_point at{};
+    uint64_t suppressed = 0;
+  };
+  std::mutex log_mu_;
+  std::unordered_map<std::string, LogBucket> log_buckets_;
   void LeaveActor(const actor::ActorModule& module);
 
   const DispatcherOptions options_;

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/log.h"
+#include "core/text.h"
 #include "host/artifacts.h"
 #include "host/host_core.h"
 
@@ -25,7 +26,8 @@ class ProviderHostImpl final : public provider::ProviderHost {
     return core->CallActorFromProvider(*entry_, actor, operation, payload);
   }
   void Log(LogLevel level, std::string_view message) override {
-    wasmcloud::Log(level, "provider " + entry_->DisplayName(), message);
+    // Escaped: a provider's text (a child's stdout, say) cannot start a forged line.
+    wasmcloud::Log(level, "provider " + entry_->DisplayName(), EscapeLogText(message));
   }
   void OnSupervision(Supervision what, std::string_view detail) override {
     auto core = core_.lock();

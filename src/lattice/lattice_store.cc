@@ -303,10 +303,7 @@ struct LatticeStore::State {
       return;
     }
     if (restarting && event.kind == KvEvent::Kind::kPut) restart_keys.insert(event.key);
-    if (std::optional<Change> change = Apply(event)) {
-      version->fetch_add(1, std::memory_order_acq_rel);
-      Notify(*change);
-    }
+    if (std::optional<Change> change = Apply(event)) Notify(*change);
   }
 
   // --- a lost bucket.
@@ -473,6 +470,7 @@ struct LatticeStore::State {
       links.emplace(k, *std::move(link));
       link_keys.emplace(event.key, std::move(k));
     }
+    BumpLocked();
     return change;
   }
 
@@ -486,6 +484,7 @@ struct LatticeStore::State {
     change.link = std::move(it->second);
     links.erase(it);
     link_keys.erase(kit);
+    BumpLocked();
     return change;
   }
 
@@ -517,6 +516,7 @@ struct LatticeStore::State {
     change.claims = ClaimsRecord{*std::move(verified), *std::move(jwt)};
     std::unique_lock lock(mirror_mu);
     claims[pk] = change.claims;
+    BumpLocked();
     return change;
   }
 
@@ -543,6 +543,7 @@ struct LatticeStore::State {
     auto it = table.find(*name);
     if (it != table.end() && it->second == *pk) return std::nullopt;
     table[*name] = *pk;
+    BumpLocked();
     Change change;
     change.kind = kind;
     change.name = *std::move(name);
@@ -559,6 +560,7 @@ struct LatticeStore::State {
     auto it = table.find(name);
     if (it == table.end()) return std::nullopt;
     table.erase(it);
+    BumpLocked();
     Change change;
     change.kind = Change::Kind::kErased;
     return change;
@@ -570,6 +572,11 @@ struct LatticeStore::State {
     if (!name.ok()) return std::nullopt;
     return Erase(table, *name);
   }
+
+  // Under mirror_mu (unique), right after a change of the mirror: whoever reads the
+  // mirror after this change (under the lock) also sees the new version, so a route
+  // resolved before the change and cached under the old version is never used after it.
+  void BumpLocked() { version->fetch_add(1, std::memory_order_acq_rel); }
 
   void Notify(const Change& change) {
     std::vector<LatticeStoreListener*> targets;

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "core/log.h"
+#include "core/text.h"
 #include "core/utf8.h"
 #include "wire/core.h"
 #include "wire/messaging.h"
@@ -25,59 +26,6 @@ bool ParseLineLevel(std::string_view text, LogLevel* out) {
   if (!ParseLogLevel(text, &level) || level == LogLevel::kOff) return false;
   *out = level;
   return true;
-}
-
-void AppendHexEscape(std::string& out, uint8_t byte) {
-  char buf[5];
-  std::snprintf(buf, sizeof buf, "\\x%02x", byte);
-  out += buf;
-}
-
-// Length of the UTF-8 sequence that `lead` starts, or 0 when it cannot start one.
-size_t Utf8SequenceLength(uint8_t lead) {
-  if (lead >= 0xc2 && lead <= 0xdf) return 2;
-  if (lead >= 0xe0 && lead <= 0xef) return 3;
-  if (lead >= 0xf0 && lead <= 0xf4) return 4;
-  return 0;
-}
-
-// Appends `text` with every control character (C0, DEL, C1) and every byte that is not
-// part of well-formed UTF-8 escaped, so that the result is one printable line.
-void AppendEscaped(std::string& out, std::string_view text) {
-  size_t i = 0;
-  while (i < text.size()) {
-    auto c = static_cast<uint8_t>(text[i]);
-    if (c < 0x80) {
-      if (c == '\n') {
-        out += "\\n";
-      } else if (c == '\r') {
-        out += "\\r";
-      } else if (c == '\t') {
-        out += "\\t";
-      } else if (c < 0x20 || c == 0x7f) {
-        AppendHexEscape(out, c);
-      } else {
-        out += static_cast<char>(c);
-      }
-      ++i;
-      continue;
-    }
-    size_t n = Utf8SequenceLength(c);
-    if (n == 0 || i + n > text.size() || !IsValidUtf8(text.substr(i, n))) {
-      AppendHexEscape(out, c);
-      ++i;
-      continue;
-    }
-    if (n == 2 && c == 0xc2 && static_cast<uint8_t>(text[i + 1]) < 0xa0) {
-      // U+0080..U+009F, the C1 controls (U+009B is a terminal's CSI).
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(text[i + 1]) & 0xffu);
-      out += buf;
-    } else {
-      out.append(text.substr(i, n));
-    }
-    i += n;
-  }
 }
 
 std::string FormatLine(std::string_view actor, std::string_view target, std::string_view text) {

@@ -21,6 +21,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/text.h"
 #include "core/thread_pool.h"
 #include "provider/process_protocol.h"
 
@@ -355,7 +356,7 @@ class ProcessProvider final : public Provider,
     if (host_ != nullptr) {
       host_->Log(level, text);
     } else {
-      Log(level, "provider " + o_.display, text);
+      Log(level, "provider " + o_.display, EscapeLogText(text));
     }
   }
 

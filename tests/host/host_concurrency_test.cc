@@ -288,6 +288,63 @@ TEST_F(ConcurrencyTest, AProviderUsingTheHostApiAndActorStartsDoNotDeadlock) {
   for (const Status& s : provider->results()) EXPECT_TRUE(Ok(s));
 }
 
+// An actor's log text cannot forge a line of the host's log: control characters are
+// escaped, the line is tagged with the actor's key; and one actor's flood of lines is cut
+// to its rate, with a count of what was suppressed.
+TEST_F(ConcurrencyTest, GuestLogLinesAreEscapedTaggedAndLimited) {
+  struct Line {
+    LogLevel level;
+    std::string component, msg;
+  };
+  std::mutex mu;
+  std::vector<Line> lines;
+  SetLogSink([&](LogLevel level, std::string_view component, std::string_view msg) {
+    std::lock_guard lock(mu);
+    lines.push_back({level, std::string(component), std::string(msg)});
+  });
+  struct Restore {
+    ~Restore() { SetLogSink({}); }
+  } restore;
+  auto host = NewHost();
+  ActorKeys actor;
+  ASSERT_TRUE(Ok(host->StartActor(actor.Module(1))));
+  ASSERT_EQ(Text(host->CallActor(actor.key(), "Log",
+                                 AsBytes("x\n2026-01-01T00:00:00.000Z ERROR [host] FORGED\x1b[2J"))),
+            "logged");
+  {
+    std::lock_guard lock(mu);
+    size_t found = 0;
+    for (const Line& l : lines) {
+      EXPECT_FALSE(l.msg.starts_with("2026-01-01")) << l.msg;
+      if (l.msg.find("FORGED") == std::string::npos) continue;
+      ++found;
+      EXPECT_EQ(l.msg, "x\\n2026-01-01T00:00:00.000Z ERROR [host] FORGED\\x1b[2J");
+      EXPECT_THAT(l.component, HasSubstr(actor.key()));
+    }
+    EXPECT_EQ(found, 1u);
+    lines.clear();
+  }
+  for (int i = 0; i < 400; ++i) {
+    ASSERT_EQ(Text(host->CallActor(actor.key(), "Log", AsBytes("flood"))), "logged");
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // a few lines' worth again
+  ASSERT_EQ(Text(host->CallActor(actor.key(), "Log", AsBytes("after"))), "logged");
+  std::lock_guard lock(mu);
+  size_t flood = 0, summaries = 0;
+  for (const Line& l : lines) {
+    if (l.msg == "flood") ++flood;
+    if (l.msg.starts_with("suppressed ")) {
+      ++summaries;
+      EXPECT_EQ(l.level, LogLevel::kWarn);
+      EXPECT_THAT(l.msg, HasSubstr("log line(s) of this actor (more than 100 a second)"));
+    }
+  }
+  EXPECT_GE(flood, 190u);  // the burst (one token went to the line above)
+  EXPECT_LT(flood, 300u);  // 200 at once, then 100 a second
+  EXPECT_EQ(summaries, 1u);
+  EXPECT_EQ(lines.back().msg, "after");
+}
+
 // One actor cannot take every worker: with two workers its share is one (half), so while
 // one of its calls is stuck another actor is served at once, and its own second call
 // waits for its first, then is refused as "host overloaded" naming it.

@@ -12,6 +12,7 @@
 //                   opens, then answers "opened"
 //   Tag             answers the content of the module's custom section "fake-tag" (to tell
 //                   versions of one actor apart)
+//   Log             writes its payload with __console_log, answers "logged"
 //   Record          records its payload (FakeEngine::recorded(), every run, in order, all
 //                   instances) and answers it: tests that count executions
 //   anything else   fails with `No handler registered for function "<op>"`
