@@ -67,8 +67,11 @@ std::string_view View(beast::string_view s) { return {s.data(), s.size()}; }
 class HttpServer::Listener : public std::enable_shared_from_this<Listener> {
  public:
   Listener(net::io_context& ioc, std::string actor, const ListenerSettings& settings,
-           const RequestHandler* handler, const LogSink* log, std::shared_ptr<ThreadPool> calls)
+           const RequestHandler* handler, const LogSink* log, std::shared_ptr<ThreadPool> calls,
+           std::atomic<unsigned>* inline_calls, unsigned max_inline_calls)
       : ioc_(ioc),
+        inline_calls_(inline_calls),
+        max_inline_calls_(max_inline_calls),
         actor_(std::move(actor)),
         handler_(handler),
         log_(log),
@@ -139,6 +142,14 @@ class HttpServer::Listener : public std::enable_shared_from_this<Listener> {
   const RequestHandler& handler() const { return *handler_; }
   // Runs `task` on a call thread; false when every one is busy and the queue is full.
   bool SubmitCall(std::function<void()> task) { return calls_->TrySubmit(std::move(task)); }
+  // Whether the I/O thread that read a request may make its call itself: only while
+  // another I/O thread stays free for every other connection (EndInline after the call).
+  bool TryInline() {
+    if (inline_calls_->fetch_add(1, std::memory_order_acq_rel) < max_inline_calls_) return true;
+    inline_calls_->fetch_sub(1, std::memory_order_acq_rel);
+    return false;
+  }
+  void EndInline() { inline_calls_->fetch_sub(1, std::memory_order_acq_rel); }
   // Set when the drain timed out: calls still queued are answered without the host.
   bool abandoned() const { return abandoned_.load(std::memory_order_acquire); }
   void Abandon() { abandoned_.store(true, std::memory_order_release); }
@@ -158,6 +169,8 @@ class HttpServer::Listener : public std::enable_shared_from_this<Listener> {
   void OnAccept(beast::error_code ec, Socket socket);
 
   net::io_context& ioc_;
+  std::atomic<unsigned>* const inline_calls_;  // the server's, shared by its listeners
+  const unsigned max_inline_calls_;
   const std::string actor_;
   const RequestHandler* const handler_;  // owned by the server, which outlives every thread
   const LogSink* const log_;
@@ -303,8 +316,16 @@ class Session : public std::enable_shared_from_this<Session> {
     const bool head = req.method() == http::verb::head;
     const unsigned version = req.version();
 
-    // The actor call runs on a call thread, never on this I/O thread; its reply comes
-    // back to the connection's strand.
+    // The I/O thread makes the call itself while another I/O thread stays free (the
+    // cheap path: no hand-off); otherwise a call thread makes it and the reply comes back
+    // to the connection's strand. Either way no actor can hold every I/O thread.
+    if (listener_->TryInline()) {
+      HttpReply reply = Call(std::move(request));
+      listener_->EndInline();
+      ++served_;
+      Respond(std::move(reply), keep_alive && !listener_->draining(), head, version);
+      return;
+    }
     auto shared_request = std::make_shared<wire::HttpRequest>(std::move(request));
     const bool queued = listener_->SubmitCall([self = shared_from_this(), shared_request,
                                                keep_alive, head, version] {
@@ -506,7 +527,8 @@ std::vector<std::shared_ptr<Session>> HttpServer::Listener::LiveSessions() {
 namespace {
 unsigned DefaultThreads(unsigned wanted) {
   if (wanted != 0) return wanted;
-  return std::max(2u, std::thread::hardware_concurrency());
+  // One more than the cores: as many may make actor calls themselves, one stays free.
+  return std::max(2u, std::thread::hardware_concurrency()) + 1;
 }
 }  // namespace
 
@@ -562,8 +584,8 @@ Status HttpServer::Bind(const std::string& actor, const ListenerSettings& settin
     StartThreadsLocked();
     calls = calls_;
   }
-  auto listener =
-      std::make_shared<Listener>(io_->ioc, actor, settings, &handler_, &log_, std::move(calls));
+  auto listener = std::make_shared<Listener>(io_->ioc, actor, settings, &handler_, &log_,
+                                             std::move(calls), &inline_calls_, threads_ - 1);
   WC_RETURN_IF_ERROR(listener->Open());
   {
     std::lock_guard lock(mu_);

@@ -2,14 +2,16 @@
 // listener per linked actor, every request handed to a RequestHandler, all of them served
 // by one pool of threads (Boost.Asio/Beast; no Beast type in this header).
 //
-// Threads: the first Bind starts N = max(2, hardware_concurrency) I/O threads (or
+// Threads: the first Bind starts N = max(2, hardware_concurrency) + 1 I/O threads (or
 // ServerOptions::threads) running one io_context, and the call threads
-// (ServerOptions::call_threads) that run the handler: a handler may block (the call into
-// the host does) without holding an I/O thread, so a slow actor never stalls another
-// actor's connections. Bind, Remove and Stop may be called from any thread but those
+// (ServerOptions::call_threads). An I/O thread that read a request makes the call itself
+// only while another I/O thread stays free (at most N - 1 do at once); otherwise a call
+// thread makes it. So a slow actor never holds every I/O thread, and other actors'
+// connections are served. Bind, Remove and Stop may be called from any thread but those
 // (they wait for connections to end).
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -37,7 +39,7 @@ using RequestHandler = std::function<HttpReply(const std::string& actor, wire::H
 using LogSink = std::function<void(LogLevel, const std::string&)>;
 
 struct ServerOptions {
-  unsigned threads = 0;  // 0: max(2, hardware_concurrency)
+  unsigned threads = 0;  // 0: max(2, hardware_concurrency) + 1
   // How long Remove and Stop let requests in flight finish before their connections are
   // closed under them.
   std::chrono::milliseconds drain_timeout{5000};
@@ -98,6 +100,8 @@ class HttpServer {
   bool stopped_ = false;
   std::vector<std::thread> pool_;
   std::shared_ptr<ThreadPool> calls_;  // the call threads; made with the I/O threads
+  // I/O threads making an actor call themselves now: at most threads_ - 1.
+  std::atomic<unsigned> inline_calls_{0};
   std::map<std::string, std::shared_ptr<Listener>> listeners_;  // by actor
 };
 

@@ -287,7 +287,7 @@ Status ApplyLatticePrefix(HostConfig& config, std::string_view value) {
 Status ApplyMaxActorCalls(HostConfig& config, std::string_view value) {
   uint64_t n;
   if (!ParseWholeNumber(value, 0, kMaxWorkers, &n)) {
-    return InvalidArgument("expected a whole number from 0 to 1024 (0: half the workers), " +
+    return InvalidArgument("expected a whole number from 0 to 1024 (0: all workers but one), " +
                            Got(value));
   }
   config.max_actor_calls = static_cast<unsigned>(n);
@@ -434,7 +434,7 @@ constexpr std::array<ConfigOption, 35> kOptions = {{
      "The wasmcloud binary that runs providers in child processes; default: this one", false,
      &ApplyPath<&HostConfig::provider_host_exe>},
     {"--max-actor-calls", "WASMCLOUD_MAX_ACTOR_CALLS", "N",
-     "Calls of one actor that may run at once (the rest wait); default 0: half the workers",
+     "Calls of one actor that may run at once (the rest wait); default 0: all workers but one",
      false, &ApplyMaxActorCalls},
 }};
 

@@ -31,7 +31,7 @@ struct HostConfig {
   // Seed ("SN...") of the host's key, or a path to a file holding it. Empty: a new key
   // is generated at start. --host-seed, WASMCLOUD_HOST_SEED.
   std::string host_seed;
-  // Worker threads (V8 isolates) that run actor calls. 0: one per core.
+  // Worker threads (V8 isolates) that run actor calls. 0: one per core, plus one.
   // --workers, WASMCLOUD_WORKERS.
   unsigned workers = 0;
   // Deadline of one actor invocation; the call fails after it and only that instance
@@ -127,7 +127,7 @@ struct HostConfig {
   std::string provider_host_exe;
   // Calls of one actor that may hold workers at once, so that one busy or stuck actor
   // cannot take every worker from the others; more wait (bounded, then "host
-  // overloaded"). 0: half the workers (at least 1). --max-actor-calls,
+  // overloaded"). 0: all the workers but one (at least 1). --max-actor-calls,
   // WASMCLOUD_MAX_ACTOR_CALLS.
   unsigned max_actor_calls = 0;
 };

@@ -164,7 +164,9 @@ Status HostCore::Start() {
   engine_ = *engine;
 
   unsigned workers = config_.workers;
-  if (workers == 0) workers = std::max(1u, std::thread::hardware_concurrency());
+  // One per core, plus one: an actor may hold all workers but one (max_actor_calls), so
+  // one busy actor can still use every core while another actor always finds a worker.
+  if (workers == 0) workers = std::max(1u, std::thread::hardware_concurrency()) + 1;
   pool_ = std::make_unique<WorkerPool>(engine_, [this](const std::string& actor, uint64_t gen) {
     return actors_.IsRunning(actor, gen);
   });
@@ -184,7 +186,7 @@ Status HostCore::Start() {
   DispatcherOptions dispatch_options;
   dispatch_options.call_timeout = config_.call_timeout;
   dispatch_options.max_actor_calls =
-      config_.max_actor_calls != 0 ? config_.max_actor_calls : std::max(1u, workers / 2);
+      config_.max_actor_calls != 0 ? config_.max_actor_calls : std::max(1u, workers - 1);
   dispatch_options.rpc_timeout = lattice_.rpc_timeout;
   dispatch_options.lattice_name = lattice_.name;
   dispatcher_ = std::make_unique<Dispatcher>(dispatch_options, *key_, actors_, providers_, *store_,

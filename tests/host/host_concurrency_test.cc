@@ -345,7 +345,7 @@ TEST_F(ConcurrencyTest, GuestLogLinesAreEscapedTaggedAndLimited) {
   EXPECT_EQ(lines.back().msg, "after");
 }
 
-// One actor cannot take every worker: with two workers its share is one (half), so while
+// One actor cannot take every worker: with two workers its share is one (all but one), so while
 // one of its calls is stuck another actor is served at once, and its own second call
 // waits for its first, then is refused as "host overloaded" naming it.
 TEST_F(ConcurrencyTest, OneActorCannotTakeEveryWorker) {
