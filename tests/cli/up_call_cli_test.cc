@@ -2,6 +2,7 @@
 // exit code, with the upstream actors and manifests written by the test.
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/socket.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -241,9 +242,21 @@ TEST(UpCliTest, ASecondSignalStopsAtOnceAndTheFirstIsHonouredAfterStartUp) {
         << up.log();
   }
   {
+    // Connections the first `up` left in the silent registry's backlog go first, so
+    // that the one awaited below is this `up`'s pull.
+    for (;;) {
+      pollfd p{silent, POLLIN, 0};
+      if (::poll(&p, 1, 0) <= 0) break;
+      int c = ::accept(silent, nullptr, nullptr);
+      if (c < 0) break;
+      ::close(c);
+    }
     UpProcess up({"up", "--manifest", manifest, "--manifest", later, "--allowed-insecure",
                   registry});
     ASSERT_TRUE(up.WaitFor("is up (single-player)")) << up.log();
+    // The pull has begun once its connection waits in the registry's backlog.
+    pollfd pulling{silent, POLLIN, 0};
+    ASSERT_EQ(::poll(&pulling, 1, 10000), 1) << up.log();
     auto start = std::chrono::steady_clock::now();
     up.Signal(SIGINT);
     // The pull is cancelled (not left to its 300 s timeout); `up` stops without applying
