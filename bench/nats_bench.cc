@@ -46,6 +46,7 @@
 #include <utility>
 #include <vector>
 
+#include "bench_util.h"
 #include "core/bytes.h"
 #include "core/encoding.h"
 #include "core/log.h"
@@ -69,6 +70,14 @@ namespace wasmcloud {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+using bench::CpuMicrosOf;
+using bench::Micros;
+using bench::Millis;
+using bench::Percentile;
+using bench::PrintMachine;
+using bench::Processes;
+using bench::ProcessCpuMicros;
+using bench::ReadText;
 using std::chrono::milliseconds;
 
 constexpr std::string_view kLatticeName = "bench";  // bucket LATTICEDATA_bench
@@ -100,48 +109,6 @@ void Must(const Status& s, const std::string& what) {
   if (!s.ok()) Fail(what, s);
 }
 
-double Micros(Clock::duration d) { return std::chrono::duration<double, std::micro>(d).count(); }
-double Millis(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
-
-// Percentile q (0..1) of `v` (sorted here).
-double Percentile(std::vector<double>& v, double q) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  size_t i = static_cast<size_t>(q * static_cast<double>(v.size()));
-  return v[std::min(i, v.size() - 1)];
-}
-
-// --- the machine: CPU time of this process and of the nats-server, other busy processes
-
-double ProcessCpuMicros() {
-  timespec ts{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) * 1e6 + static_cast<double>(ts.tv_nsec) / 1e3;
-}
-
-std::string ReadText(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-
-// Every process but this one: (pid, command line with NULs as spaces).
-std::vector<std::pair<pid_t, std::string>> Processes() {
-  std::vector<std::pair<pid_t, std::string>> out;
-  DIR* proc = opendir("/proc");
-  if (proc == nullptr) return out;
-  while (dirent* e = readdir(proc)) {
-    const std::string name = e->d_name;
-    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
-    const pid_t pid = static_cast<pid_t>(std::stol(name));
-    if (pid == getpid()) continue;
-    std::string cmdline = ReadText("/proc/" + name + "/cmdline");
-    std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
-    out.emplace_back(pid, std::move(cmdline));
-  }
-  closedir(proc);
-  return out;
-}
-
 pid_t g_server_pid = -1;
 
 // Busy and total jiffies of all CPUs (/proc/stat), for how busy the machine was.
@@ -152,42 +119,6 @@ std::pair<double, double> MachineJiffies() {
   in >> cpu >> user >> nice >> system >> idle >> iowait >> irq >> softirq >> steal;
   const double busy = user + nice + system + irq + softirq + steal;
   return {busy, busy + idle + iowait};
-}
-
-// utime + stime of `pid` in microseconds (clock-tick resolution); 0 when unknown.
-double CpuMicrosOf(pid_t pid) {
-  if (pid <= 0) return 0;
-  const std::string stat = ReadText("/proc/" + std::to_string(pid) + "/stat");
-  const size_t close = stat.rfind(')');
-  if (close == std::string::npos) return 0;
-  std::vector<std::string> fields;  // fields[0] is field 3 (state)
-  for (size_t i = close + 2; i < stat.size();) {
-    size_t sp = stat.find(' ', i);
-    fields.push_back(stat.substr(i, sp == std::string::npos ? std::string::npos : sp - i));
-    if (sp == std::string::npos) break;
-    i = sp + 1;
-  }
-  if (fields.size() < 13) return 0;  // utime is field 14, stime 15
-  const double ticks = std::stod(fields[11]) + std::stod(fields[12]);
-  return ticks * 1e6 / static_cast<double>(sysconf(_SC_CLK_TCK));
-}
-
-// What else keeps the 2 cores busy (other engineers build here): the load average and
-// the compilers and linkers running now.
-void PrintMachine(const char* when) {
-  std::string load = ReadText("/proc/loadavg");
-  if (!load.empty() && load.back() == '\n') load.pop_back();
-  int compilers = 0;
-  for (const auto& [pid, cmd] : Processes()) {
-    const std::string first = cmd.substr(0, cmd.find(' '));
-    const std::string base = first.substr(first.rfind('/') + 1);
-    if (base == "cc1plus" || base == "cc1" || base == "ld" || base == "collect2" ||
-        base == "ld.gold" || base == "ld.lld" || base == "clang++" || base == "clang") {
-      ++compilers;
-    }
-  }
-  std::printf("  [machine %s: loadavg %s; %d compiler/linker processes running]\n", when,
-              load.c_str(), compilers);
 }
 
 // Messages a connection sent and received so far.

@@ -34,6 +34,7 @@
 #include <utility>
 #include <vector>
 
+#include "bench_util.h"
 #include "core/bytes.h"
 #include "core/log.h"
 #include "core/status.h"
@@ -46,6 +47,11 @@ namespace wasmcloud {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+using bench::Micros;
+using bench::Percentile;
+using bench::PrintMachine;
+using bench::ProcessCpuMicros;
+using bench::Seconds;
 using std::chrono::milliseconds;
 
 constexpr std::string_view kContract = "wasmcloud:keyvalue";
@@ -72,86 +78,18 @@ void Must(const Status& s, const std::string& what) {
   if (!s.ok()) Fail(what, s);
 }
 
-double Micros(Clock::duration d) { return std::chrono::duration<double, std::micro>(d).count(); }
-double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
 
-// Percentile q (0..1) of `v` (sorted here).
-double Percentile(std::vector<double>& v, double q) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  size_t i = static_cast<size_t>(q * static_cast<double>(v.size()));
-  return v[std::min(i, v.size() - 1)];
-}
-
-// --- the machine: CPU time of this process and of its children, other busy processes
-
-double ProcessCpuMicros() {
-  timespec ts{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) * 1e6 + static_cast<double>(ts.tv_nsec) / 1e3;
-}
-
-std::string ReadText(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-
-// The fields of /proc/<pid>/stat after the command name: [0] is field 3 (state).
-std::vector<std::string> StatFields(const std::string& pid) {
-  const std::string stat = ReadText("/proc/" + pid + "/stat");
-  std::vector<std::string> fields;
-  const size_t close = stat.rfind(')');
-  if (close == std::string::npos) return fields;
-  for (size_t i = close + 2; i < stat.size();) {
-    size_t sp = stat.find(' ', i);
-    fields.push_back(stat.substr(i, sp == std::string::npos ? std::string::npos : sp - i));
-    if (sp == std::string::npos) break;
-    i = sp + 1;
-  }
-  return fields;
-}
+// --- the machine: CPU time of this process's children (bench_util.h has the rest)
 
 // utime + stime of this process's children still running (the provider-host child), in
 // microseconds (clock-tick resolution).
 double ChildrenCpuMicros() {
-  double ticks = 0;
-  DIR* proc = opendir("/proc");
-  if (proc == nullptr) return 0;
-  const std::string self = std::to_string(getpid());
-  while (dirent* e = readdir(proc)) {
-    const std::string name = e->d_name;
-    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
-    const std::vector<std::string> f = StatFields(name);
-    if (f.size() < 13 || f[1] != self) continue;  // ppid is field 4, utime 14, stime 15
-    ticks += std::stod(f[11]) + std::stod(f[12]);
+  double micros = 0;
+  for (const auto& [pid, cmd] : bench::Processes()) {
+    const std::vector<std::string> f = bench::StatFields(pid);
+    if (f.size() > 1 && f[1] == std::to_string(getpid())) micros += bench::CpuMicrosOf(pid);
   }
-  closedir(proc);
-  return ticks * 1e6 / static_cast<double>(sysconf(_SC_CLK_TCK));
-}
-
-// What else keeps the cores busy (other engineers build here): the load average and the
-// compilers and linkers running now.
-void PrintMachine(const char* when) {
-  std::string load = ReadText("/proc/loadavg");
-  if (!load.empty() && load.back() == '\n') load.pop_back();
-  int compilers = 0;
-  DIR* proc = opendir("/proc");
-  if (proc != nullptr) {
-    while (dirent* e = readdir(proc)) {
-      const std::string name = e->d_name;
-      if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
-      std::string cmd = ReadText("/proc/" + name + "/cmdline");
-      const std::string first = cmd.substr(0, cmd.find('\0'));
-      const std::string base = first.substr(first.rfind('/') + 1);
-      if (base == "cc1plus" || base == "cc1" || base == "ld" || base == "collect2" ||
-          base == "ld.gold" || base == "ld.lld" || base == "clang++" || base == "clang") {
-        ++compilers;
-      }
-    }
-    closedir(proc);
-  }
-  std::printf("  [machine %s: %u cores, loadavg %s; %d compiler/linker processes running]\n",
-              when, std::thread::hardware_concurrency(), load.c_str(), compilers);
+  return micros;
 }
 
 // --- the host side

@@ -77,7 +77,6 @@ class HttpServer {
   // Connections currently open on `actor`'s listener (0 when none).
   size_t OpenConnections(const std::string& actor) const;
   unsigned threads() const { return threads_; }
-  unsigned call_threads() const { return call_threads_; }
 
   class Listener;  // server.cc
 

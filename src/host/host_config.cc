@@ -134,14 +134,20 @@ Status ApplyHostSeed(HostConfig& config, std::string_view value) {
   return Status::Ok();
 }
 
-Status ApplyWorkers(HostConfig& config, std::string_view value) {
+// A count of workers from 0 to kMaxWorkers into `field`; `zero` says what 0 means.
+Status ApplyWorkerCount(unsigned HostConfig::*field, const char* zero, HostConfig& config,
+                        std::string_view value) {
   uint64_t n;
   if (!ParseWholeNumber(value, 0, kMaxWorkers, &n)) {
-    return InvalidArgument("expected a whole number from 0 to 1024 (0: one per core), " +
-                           Got(value));
+    return InvalidArgument("expected a whole number from 0 to 1024 (0: " + std::string(zero) +
+                           "), " + Got(value));
   }
-  config.workers = static_cast<unsigned>(n);
+  config.*field = static_cast<unsigned>(n);
   return Status::Ok();
+}
+
+Status ApplyWorkers(HostConfig& config, std::string_view value) {
+  return ApplyWorkerCount(&HostConfig::workers, "one per core", config, value);
 }
 
 // A whole number of milliseconds from 1 to one day into `field`.
@@ -285,13 +291,7 @@ Status ApplyLatticePrefix(HostConfig& config, std::string_view value) {
 }
 
 Status ApplyMaxActorCalls(HostConfig& config, std::string_view value) {
-  uint64_t n;
-  if (!ParseWholeNumber(value, 0, kMaxWorkers, &n)) {
-    return InvalidArgument("expected a whole number from 0 to 1024 (0: all workers but one), " +
-                           Got(value));
-  }
-  config.max_actor_calls = static_cast<unsigned>(n);
-  return Status::Ok();
+  return ApplyWorkerCount(&HostConfig::max_actor_calls, "all workers but one", config, value);
 }
 
 Status ApplyProviderIsolation(HostConfig& config, std::string_view value) {

@@ -152,6 +152,16 @@ Result<pid_t> Spawn(const ProcessProviderOptions& o, int child_fd, int out_fd, i
   return pid;
 }
 
+// "killed by signal 11 (SIGSEGV)", "exited with status 3": a waitpid status in words.
+std::string DescribeExitStatus(int wait_status) {
+  if (WIFSIGNALED(wait_status)) {
+    const int sig = WTERMSIG(wait_status);
+    return "killed by signal " + std::to_string(sig) + " (" + SignalName(sig) + ")";
+  }
+  if (WIFEXITED(wait_status)) return "exited with status " + std::to_string(WEXITSTATUS(wait_status));
+  return "ended (wait status " + std::to_string(wait_status) + ")";
+}
+
 class ProcessProvider final : public Provider,
                               public std::enable_shared_from_this<ProcessProvider> {
  public:
@@ -962,14 +972,6 @@ class ProcessProvider final : public Provider,
 
 }  // namespace
 
-std::string DescribeExitStatus(int wait_status) {
-  if (WIFSIGNALED(wait_status)) {
-    const int sig = WTERMSIG(wait_status);
-    return "killed by signal " + std::to_string(sig) + " (" + SignalName(sig) + ")";
-  }
-  if (WIFEXITED(wait_status)) return "exited with status " + std::to_string(WEXITSTATUS(wait_status));
-  return "ended (wait status " + std::to_string(wait_status) + ")";
-}
 
 Result<std::shared_ptr<Provider>> LaunchProviderProcess(ProcessProviderOptions options) {
   if (options.executable.empty()) {

@@ -45,7 +45,4 @@ struct ProcessProviderOptions {
 // kFailedPrecondition as LoadNativeProvider) with its message.
 Result<std::shared_ptr<Provider>> LaunchProviderProcess(ProcessProviderOptions options);
 
-// "killed by signal 11 (SIGSEGV)", "exited with status 3": a waitpid status in words.
-std::string DescribeExitStatus(int wait_status);
-
 }  // namespace wasmcloud::provider

@@ -14,6 +14,7 @@
 
 #include "core/bytes.h"
 #include "core/log.h"
+#include "support/log_capture.h"
 #include "host/host.h"
 #include "host/test_providers.h"
 #include "lattice/events.h"
@@ -25,6 +26,9 @@
 namespace wasmcloud::host {
 namespace {
 
+using wasmcloud::testing::Eventually;
+using wasmcloud::testing::LogCapture;
+
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 using wasmcloud::testing::FixturePath;
@@ -33,56 +37,7 @@ using wasmcloud::testing::Ok;
 constexpr std::string_view kKvCounterKey = "MCFMFDWFHGKELOXPCNCDXKK5OFLHBVEWRAOXR5JSQUD2TOFRE3DFPM7E";
 constexpr std::string_view kEchoKey = "MBCFOPM6JW2APJLXJD3Z5O4CN7CPYJ2B4FTKLJUR5YR5MITIU7HD3WD5";
 
-// The children are sanitizer builds too in the sanitizer suites: a child's SIGSEGV stays
-// a real one (no report, no symbolizer run).
-const bool kChildSanitizerOptions = [] {
-  for (const char* name : {"ASAN_OPTIONS", "TSAN_OPTIONS"}) {
-    const char* old = getenv(name);
-    std::string value = old != nullptr ? std::string(old) + ":" : std::string();
-    setenv(name, (value + "handle_segv=0:handle_sigbus=0").c_str(), 1);
-  }
-  return true;
-}();
-
-class LogCapture {
- public:
-  LogCapture() {
-    SetLogSink([this](LogLevel level, std::string_view component, std::string_view msg) {
-      std::lock_guard lock(mu_);
-      lines_.push_back(std::string(LogLevelName(level)) + " [" + std::string(component) + "] " +
-                       std::string(msg));
-    });
-  }
-  ~LogCapture() { SetLogSink({}); }
-  size_t Count(std::string_view a, std::string_view b = "") const {
-    std::lock_guard lock(mu_);
-    size_t n = 0;
-    for (const auto& l : lines_) {
-      n += (l.find(a) != std::string::npos && l.find(b) != std::string::npos) ? 1 : 0;
-    }
-    return n;
-  }
-  std::string All() const {
-    std::lock_guard lock(mu_);
-    std::string out;
-    for (const auto& l : lines_) out += l + "\n";
-    return out;
-  }
-
- private:
-  mutable std::mutex mu_;
-  std::vector<std::string> lines_;
-};
-
-template <typename Pred>
-bool Eventually(Pred pred, std::chrono::milliseconds limit = 10000ms) {
-  const auto until = Clock::now() + limit;
-  while (Clock::now() < until) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(20ms);
-  }
-  return pred();
-}
+const bool kChildSanitizerOptions = wasmcloud::testing::LetSanitizedChildrenDieOfSignals();
 
 class ProviderIsolationTest : public ::testing::Test {
  protected:

@@ -15,9 +15,13 @@
 #include <vector>
 
 #include "core/log.h"
+#include "support/log_capture.h"
 
 namespace wasmcloud::provider {
 namespace {
+
+using wasmcloud::testing::Eventually;
+using wasmcloud::testing::LogCapture;
 
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
@@ -36,48 +40,9 @@ constexpr bool kSanitized = false;
 constexpr bool kSanitized = false;
 #endif
 
-// The children are sanitizer builds too in the sanitizer suites: let their SIGSEGV be a
-// real one (no report, no symbolizer run that could outlast a deadline). The test's own
-// runtime read its options at start; only the children see these.
-const bool kChildSanitizerOptions = [] {
-  for (const char* name : {"ASAN_OPTIONS", "TSAN_OPTIONS"}) {
-    const char* old = getenv(name);
-    std::string value = old != nullptr ? std::string(old) + ":" : std::string();
-    setenv(name, (value + "handle_segv=0:handle_sigbus=0").c_str(), 1);
-  }
-  return true;
-}();
+const bool kChildSanitizerOptions = wasmcloud::testing::LetSanitizedChildrenDieOfSignals();
 
 constexpr const char* kActor = "MACTORAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
-
-// Log lines of the whole process, for the "logged once, naming the provider" checks.
-class LogCapture {
- public:
-  LogCapture() {
-    SetLogSink([this](LogLevel level, std::string_view component, std::string_view msg) {
-      std::lock_guard lock(mu_);
-      lines_.push_back(std::string(LogLevelName(level)) + " [" + std::string(component) + "] " +
-                       std::string(msg));
-    });
-  }
-  ~LogCapture() { SetLogSink({}); }
-  size_t Count(std::string_view needle) const {
-    std::lock_guard lock(mu_);
-    size_t n = 0;
-    for (const auto& l : lines_) n += l.find(needle) != std::string::npos ? 1 : 0;
-    return n;
-  }
-  std::string All() const {
-    std::lock_guard lock(mu_);
-    std::string out;
-    for (const auto& l : lines_) out += l + "\n";
-    return out;
-  }
-
- private:
-  mutable std::mutex mu_;
-  std::vector<std::string> lines_;
-};
 
 // The host as the provider sees it: answers "pong" to call_actor, records the
 // supervision events, and logs under "provider Chaos" (as the real host names it).
@@ -85,7 +50,6 @@ class TestHost final : public ProviderHost {
  public:
   Result<Bytes> CallActor(std::string_view actor, std::string_view operation,
                           ByteView payload) override {
-    calls_.fetch_add(1);
     return ToBytes("pong from " + std::string(actor) + " to " + std::string(operation) + "(" +
                    std::string(AsChars(payload)) + ")");
   }
@@ -103,12 +67,10 @@ class TestHost final : public ProviderHost {
     std::lock_guard lock(mu_);
     return events_;
   }
-  int calls() const { return calls_.load(); }
 
  private:
   mutable std::mutex mu_;
   std::vector<std::string> events_;
-  std::atomic<int> calls_{0};
 };
 
 ProcessProviderOptions Options(const char* library) {
@@ -128,17 +90,6 @@ Result<Bytes> Call(Provider& p, std::string_view what) {
 
 std::string Text(const Result<Bytes>& r) {
   return r.ok() ? std::string(AsChars(*r)) : "error: " + r.status().message();
-}
-
-// Polls until `pred` or 10 s.
-template <typename Pred>
-bool Eventually(Pred pred, std::chrono::milliseconds limit = 10000ms) {
-  const auto until = Clock::now() + limit;
-  while (Clock::now() < until) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(10ms);
-  }
-  return pred();
 }
 
 class ProcessProviderTest : public ::testing::Test {

@@ -37,6 +37,23 @@ std::string ProviderKey(const std::string& inspect_json) {
   return at == std::string::npos ? "" : inspect_json.substr(at + field.size(), 56);
 }
 
+// A manifest in `dir`: the upstream echo actor behind the built archive on 127.0.0.1:port
+// (the link names the provider by the key `par inspect` gives). Empty after a failure,
+// which is reported.
+std::string EchoManifest(const ScopedTempDir& dir, uint16_t port) {
+  auto inspected = RunCommand({WasmcloudBinary(), "par", "inspect", kArchive, "-o", "json"});
+  EXPECT_EQ(inspected.exit_code, 0) << inspected.err;
+  if (inspected.exit_code != 0) return "";
+  const std::string manifest = dir.path + "/echo.yaml";
+  std::ofstream(manifest)
+      << "actors:\n  - " << FixturePath("wc-host-0.18/echo.wasm")
+      << "\ncapabilities:\n  - image_ref: " << kArchive
+      << "\nlinks:\n  - actor: MBCFOPM6JW2APJLXJD3Z5O4CN7CPYJ2B4FTKLJUR5YR5MITIU7HD3WD5"
+      << "\n    contract_id: wasmcloud:httpserver\n    provider_id: " << ProviderKey(inspected.out)
+      << "\n    values:\n      ADDRESS: 127.0.0.1\n      PORT: " << port << "\n";
+  return manifest;
+}
+
 TEST(HttpServerArchiveTest, TheBuildPacksASignedVerifiedArchive) {
   auto r = RunCommand({WasmcloudBinary(), "par", "inspect", kArchive, "-o", "json"});
   ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
@@ -51,18 +68,10 @@ TEST(HttpServerArchiveTest, TheBuildPacksASignedVerifiedArchive) {
 }
 
 TEST(HttpServerArchiveTest, UpServesEchoOverHttpUntilSigterm) {
-  auto inspected = RunCommand({WasmcloudBinary(), "par", "inspect", kArchive, "-o", "json"});
-  ASSERT_EQ(inspected.exit_code, 0) << inspected.err;
-  const std::string provider = ProviderKey(inspected.out);
   ScopedTempDir dir;
   const uint16_t port = testing::FreePort();
-  const std::string manifest = dir.path + "/echo.yaml";
-  std::ofstream(manifest)
-      << "actors:\n  - " << FixturePath("wc-host-0.18/echo.wasm")
-      << "\ncapabilities:\n  - image_ref: " << kArchive
-      << "\nlinks:\n  - actor: MBCFOPM6JW2APJLXJD3Z5O4CN7CPYJ2B4FTKLJUR5YR5MITIU7HD3WD5"
-      << "\n    contract_id: wasmcloud:httpserver\n    provider_id: " << provider
-      << "\n    values:\n      ADDRESS: 127.0.0.1\n      PORT: " << port << "\n";
+  const std::string manifest = EchoManifest(dir, port);
+  ASSERT_FALSE(manifest.empty());
   // TMPDIR: the archive's library is unpacked under the test's directory.
   UpProcess up({"up", "--manifest", manifest}, {{"TMPDIR", dir.path}});
   ASSERT_TRUE(up.WaitFor("running until SIGINT or SIGTERM")) << up.log();
@@ -81,18 +90,10 @@ TEST(HttpServerArchiveTest, UpServesEchoOverHttpUntilSigterm) {
 // accept backlog): every one gets a whole response, 200 or 503 (none a reset or nothing),
 // and `up` exits within the drain timeout.
 TEST(HttpServerArchiveTest, SigtermUnderLoadAnswersEveryRequest) {
-  auto inspected = RunCommand({WasmcloudBinary(), "par", "inspect", kArchive, "-o", "json"});
-  ASSERT_EQ(inspected.exit_code, 0) << inspected.err;
-  const std::string provider = ProviderKey(inspected.out);
   ScopedTempDir dir;
   const uint16_t port = testing::FreePort();
-  const std::string manifest = dir.path + "/echo.yaml";
-  std::ofstream(manifest)
-      << "actors:\n  - " << FixturePath("wc-host-0.18/echo.wasm")
-      << "\ncapabilities:\n  - image_ref: " << kArchive
-      << "\nlinks:\n  - actor: MBCFOPM6JW2APJLXJD3Z5O4CN7CPYJ2B4FTKLJUR5YR5MITIU7HD3WD5"
-      << "\n    contract_id: wasmcloud:httpserver\n    provider_id: " << provider
-      << "\n    values:\n      ADDRESS: 127.0.0.1\n      PORT: " << port << "\n";
+  const std::string manifest = EchoManifest(dir, port);
+  ASSERT_FALSE(manifest.empty());
   UpProcess up({"up", "--manifest", manifest}, {{"TMPDIR", dir.path}});
   ASSERT_TRUE(up.WaitFor("running until SIGINT or SIGTERM")) << up.log();
 

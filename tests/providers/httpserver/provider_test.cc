@@ -104,8 +104,11 @@ TEST(HttpServerLibraryTest, BadLinkValuesAndBusyPortsFailTheBindWithTheReason) {
 
 class HttpHostTest : public ::testing::Test {
  protected:
+  // The host's configuration; a fixture may choose another.
+  virtual host::HostConfig Config() const { return {}; }
+
   void SetUp() override {
-    host_ = std::make_unique<host::Host>(host::HostConfig{}, wasm::CreateV8Engine);
+    host_ = std::make_unique<host::Host>(Config(), wasm::CreateV8Engine);
     ASSERT_TRUE(Ok(host_->Start()));
     auto echo =
         host_->StartActorFromFile(wasmcloud::testing::FixturePath("wc-host-0.18/echo.wasm"));
@@ -137,6 +140,29 @@ class HttpHostTest : public ::testing::Test {
     EXPECT_TRUE(WaitUntil([&] { return Accepts(port); })) << "nothing listens on " << port;
     return port;
   }
+
+#ifdef WC_KEYVALUE_PROVIDER
+  // kvcounter counting in `redis` through our keyvalue library, on its own HTTP port (0
+  // after a failure, which is reported).
+  uint16_t KvCounterOnRedis(const keyvalue::testing::RedisServer& redis) {
+    if (!Ok(host_->StartActorFromFile(
+            wasmcloud::testing::FixturePath("wc-host-0.18/kvcounter.wasm")))) {
+      ADD_FAILURE() << "kvcounter did not start";
+      return 0;
+    }
+    auto kv = provider::LoadNativeProvider(WC_KEYVALUE_PROVIDER, "wasmcloud:keyvalue");
+    if (!Ok(kv)) return 0;
+    host::NativeCapability cap;
+    cap.provider = *kv;
+    auto kv_key = host_->StartNativeCapability(std::move(cap));
+    if (!Ok(kv_key)) return 0;
+    if (!Ok(host_->SetLink(kKvCounter, "wasmcloud:keyvalue", "default", *kv_key,
+                           {{"URL", redis.Url()}}))) {
+      return 0;
+    }
+    return Link(kKvCounter);
+  }
+#endif
 
   std::unique_ptr<host::Host> host_;
   std::shared_ptr<provider::Provider> provider_;
@@ -308,43 +334,21 @@ Bytes SpinModule() {
   return m;
 }
 
-// A host with the HTTP server, echo and the actors a test adds, each on its own port.
-class HttpFaultTest : public ::testing::Test {
+// The host of HttpHostTest (echo on port_) with two workers, so that one actor's share is
+// one worker, and a short call deadline; the actors a test adds get ports of their own.
+class HttpFaultTest : public HttpHostTest {
  protected:
-  void SetUp() override {
+  host::HostConfig Config() const override {
     host::HostConfig config;
     config.workers = 2;  // the share of one actor: one worker
     config.call_timeout = 1500ms;
-    host_ = std::make_unique<host::Host>(config, wasm::CreateV8Engine);
-    ASSERT_TRUE(Ok(host_->Start()));
-    ASSERT_TRUE(Ok(
-        host_->StartActorFromFile(wasmcloud::testing::FixturePath("wc-host-0.18/echo.wasm"))));
-    auto loaded = provider::LoadNativeProvider(kLibrary, kContract);
-    ASSERT_TRUE(Ok(loaded));
-    host::NativeCapability cap;
-    cap.provider = *loaded;
-    auto pk = host_->StartNativeCapability(std::move(cap));
-    ASSERT_TRUE(Ok(pk));
-    http_key_ = *pk;
-    echo_port_ = Link(kEcho);
-  }
-  void TearDown() override {
-    if (host_ != nullptr) {
-      EXPECT_TRUE(Ok(host_->Stop()));
-    }
-  }
-  uint16_t Link(const std::string& actor) {
-    const uint16_t port = FreePort();
-    EXPECT_TRUE(Ok(host_->SetLink(actor, kContract, "default", http_key_,
-                                  {{"PORT", std::to_string(port)}, {"ADDRESS", "127.0.0.1"}})));
-    EXPECT_TRUE(WaitUntil([&] { return Accepts(port); })) << "nothing listens on " << port;
-    return port;
+    return config;
   }
   // Echo answers, fast, ten times in a row.
   void EchoAnswersAtItsNormalLatency() {
     for (int i = 0; i < 10; ++i) {
       const auto t0 = std::chrono::steady_clock::now();
-      auto r = Fetch(echo_port_, "GET", "/meanwhile");
+      auto r = Fetch(port_, "GET", "/meanwhile");
       const auto took = std::chrono::steady_clock::now() - t0;
       ASSERT_TRUE(Ok(r));
       EXPECT_EQ(r->status, 200);
@@ -364,10 +368,6 @@ class HttpFaultTest : public ::testing::Test {
     }
     return threads;
   }
-
-  std::unique_ptr<host::Host> host_;
-  std::string http_key_;
-  uint16_t echo_port_ = 0;
 };
 
 // Two requests to one actor spin until their deadline (2 = the workers, and the HTTP
@@ -398,17 +398,8 @@ TEST_F(HttpFaultTest, APausedRedisDoesNotStallAnActorThatDoesNotUseIt) {
   if (RedisServer::Binary().empty()) GTEST_SKIP() << "redis-server is not installed";
   auto redis = RedisServer::Start();
   ASSERT_TRUE(Ok(redis));
-  ASSERT_TRUE(Ok(
-      host_->StartActorFromFile(wasmcloud::testing::FixturePath("wc-host-0.18/kvcounter.wasm"))));
-  auto kv = provider::LoadNativeProvider(WC_KEYVALUE_PROVIDER, "wasmcloud:keyvalue");
-  ASSERT_TRUE(Ok(kv));
-  host::NativeCapability cap;
-  cap.provider = *kv;
-  auto kv_key = host_->StartNativeCapability(std::move(cap));
-  ASSERT_TRUE(Ok(kv_key));
-  ASSERT_TRUE(Ok(host_->SetLink(kKvCounter, "wasmcloud:keyvalue", "default", *kv_key,
-                                {{"URL", (*redis)->Url()}})));
-  const uint16_t kv_port = Link(kKvCounter);
+  const uint16_t kv_port = KvCounterOnRedis(**redis);
+  ASSERT_NE(kv_port, 0);
   auto first = Fetch(kv_port, "GET", "/hits");
   ASSERT_TRUE(Ok(first));
   EXPECT_EQ(first->body, "{\"counter\":1}");
@@ -432,17 +423,8 @@ TEST_F(HttpHostTest, KvCounterCountsInRedisThroughOurKeyValueProvider) {
   if (RedisServer::Binary().empty()) GTEST_SKIP() << "redis-server is not installed";
   auto redis = RedisServer::Start();
   ASSERT_TRUE(Ok(redis));
-  ASSERT_TRUE(Ok(
-      host_->StartActorFromFile(wasmcloud::testing::FixturePath("wc-host-0.18/kvcounter.wasm"))));
-  auto kv = provider::LoadNativeProvider(WC_KEYVALUE_PROVIDER, "wasmcloud:keyvalue");
-  ASSERT_TRUE(Ok(kv));
-  host::NativeCapability cap;
-  cap.provider = *kv;
-  auto kv_key = host_->StartNativeCapability(std::move(cap));
-  ASSERT_TRUE(Ok(kv_key));
-  ASSERT_TRUE(Ok(host_->SetLink(kKvCounter, "wasmcloud:keyvalue", "default", *kv_key,
-                                {{"URL", (*redis)->Url()}})));
-  const uint16_t port = Link(kKvCounter);
+  const uint16_t port = KvCounterOnRedis(**redis);
+  ASSERT_NE(port, 0);
 
   auto c = HttpConnection::Connect(port);
   ASSERT_TRUE(Ok(c));
