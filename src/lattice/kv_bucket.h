@@ -74,7 +74,9 @@ class KvBucket {
 
   // Watches every key: the handler gets, on a transport thread, one at a time and in
   // revision order, a kPut for each key's current value, then kInitialValuesDone, then
-  // every kPut and kDelete made afterwards. When the bucket is lost and comes back (an
+  // every kPut and kDelete made afterwards, except that a watch that fell behind may skip
+  // a value the bucket no longer keeps (JetStream keeps `history` values per key): only
+  // values their key has since replaced, never a key's latest write. When the bucket is lost and comes back (an
   // implementation that can lose it recreates it), the watch restarts: kRestarted, then
   // the initial values again and kInitialValuesDone, then changes, with revisions started
   // over. Errors for writes: kInvalidArgument for a bad key, kResourceExhausted for a
