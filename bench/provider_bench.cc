@@ -3,13 +3,16 @@
 // (build/providers/libwasmcloud_keyvalue.so), its in-memory store (a made-up actor bound
 // with no URL link value), answering Get of a key that holds a 16-byte value:
 //   (1) in process: LoadNativeProvider, HandleCall a call into the library's vtable
-//   (2) out of process: LaunchProviderProcess on the same library, the child being this
+//   (2) in process, guarded: the same, behind GuardProvider (provider/guarded_provider.h,
+//       what the host does with an in-process provider that is not first-party): each call
+//       handed to one of the guard's threads and waited for with a deadline
+//   (3) out of process: LaunchProviderProcess on the same library, the child being this
 //       build's `wasmcloud provider-host`, HandleCall a request and its reply over the
 //       socket to the child
 // For each: the round-trip latency of one call from one thread (p50, p99 and mean over at
 // least 20,000 calls, back to back, after a warm-up), and the throughput of 1, 4 and 16
-// caller threads (calls/s over 2 s each, after a warm-up); then the ratios out of process
-// / in process of the p50 and of the 16-thread throughput. The ProviderHost is trivial
+// caller threads (calls/s over 2 s each, after a warm-up); then the ratios guarded / in
+// process and out of process / in process of the p50 and of the 16-thread throughput. The ProviderHost is trivial
 // (no actors; the provider's warnings go to stderr).
 // Each timed call includes two steady_clock reads (some 40 ns in all: it shows in process).
 // It prints figures and asserts nothing. Run: build/bench/provider_bench (about 17 s; it
@@ -38,6 +41,7 @@
 #include "core/bytes.h"
 #include "core/log.h"
 #include "core/status.h"
+#include "provider/guarded_provider.h"
 #include "provider/native_library.h"
 #include "provider/process_provider.h"
 #include "provider/provider.h"
@@ -273,6 +277,15 @@ int Main() {
     std::printf("  (loaded in process in %.1f ms)\n", 1e3 * Seconds(Clock::now() - t0));
     in = Measure("1: in process", std::move(p), &host, "this process");
   }
+  ModeFigures guarded;
+  {
+    auto p = Must(provider::LoadNativeProvider(WC_KEYVALUE_PROVIDER, std::string(kContract)),
+                  "LoadNativeProvider");
+    provider::GuardOptions g;
+    g.display = "keyvalue (provider_bench)";
+    guarded = Measure("2: in process, guarded", provider::GuardProvider(std::move(p), g), &host,
+                      "this process");
+  }
   ModeFigures out;
   {
     provider::ProcessProviderOptions o;
@@ -284,12 +297,18 @@ int Main() {
     const auto t0 = Clock::now();
     auto p = Must(provider::LaunchProviderProcess(std::move(o)), "LaunchProviderProcess");
     std::printf("  (child launched and loaded in %.1f ms)\n", 1e3 * Seconds(Clock::now() - t0));
-    out = Measure("2: out of process", std::move(p), &host, "this process + the child");
+    out = Measure("3: out of process", std::move(p), &host, "this process + the child");
   }
 
   auto ratio = [](double a, double b) { return b > 0 ? a / b : 0.0; };
   const double thr_in = in.throughput.back().per_second;
   const double thr_out = out.throughput.back().per_second;
+  const double thr_guarded = guarded.throughput.back().per_second;
+  std::printf("guarded / in process: p50 latency %.1fx (%.2f us vs %.2f us);"
+              " throughput, %d threads %.3fx (%.0f vs %.0f calls/s)\n",
+              ratio(guarded.latency.p50_us, in.latency.p50_us), guarded.latency.p50_us,
+              in.latency.p50_us, kCallers[std::size(kCallers) - 1], ratio(thr_guarded, thr_in),
+              thr_guarded, thr_in);
   std::printf("out of process / in process: p50 latency %.1fx (%.2f us vs %.2f us);"
               " throughput, %d threads %.3fx (%.0f vs %.0f calls/s)\n",
               ratio(out.latency.p50_us, in.latency.p50_us), out.latency.p50_us,

@@ -31,7 +31,7 @@ if [ "${SANITIZE:-1}" != "0" ]; then
   # supervision of providers in child processes.
   tsan_dir="${WC_TSAN_BUILD_DIR:-$root/build-tsan}"
   tsan_tests=(host_concurrency_test worker_pool_test memory_transport_test memory_kv_test
-              nats_lattice_host_test process_provider_test)
+              nats_lattice_host_test process_provider_test guarded_provider_test)
   CC=clang CXX=clang++ cmake -S "$root" -B "$tsan_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DWC_BUILD_BENCH=OFF \
     -DCMAKE_C_FLAGS=-fsanitize=thread -DCMAKE_CXX_FLAGS=-fsanitize=thread \

@@ -4,6 +4,7 @@
 
 #include "core/log.h"
 #include "oci/reference.h"
+#include "provider/guarded_provider.h"
 #include "provider/native_library.h"
 #include "provider/par.h"
 #include "provider/process_provider.h"
@@ -113,7 +114,19 @@ Result<std::shared_ptr<provider::Provider>> LoadLibrary(
     case ProviderIsolation::kAuto:
     default: in_process = first_party || config.provider_host_exe.empty(); break;
   }
-  if (in_process) return provider::LoadNativeProvider(library, std::move(contract));
+  if (in_process && first_party) return provider::LoadNativeProvider(library, std::move(contract));
+  if (in_process) {
+    // Not first-party: every call into it runs under a deadline (guarded_provider.h).
+    provider::GuardOptions g;
+    g.display = source;
+    g.call_timeout = config.call_timeout;
+    WC_ASSIGN_OR_RETURN(
+        std::shared_ptr<provider::Provider> loaded,
+        provider::LoadWithDeadline(
+            [library, contract]() { return provider::LoadNativeProvider(library, contract); },
+            source, g.control_timeout));
+    return provider::GuardProvider(std::move(loaded), std::move(g));
+  }
   provider::ProcessProviderOptions o;
   o.executable = config.provider_host_exe;
   o.library = library;

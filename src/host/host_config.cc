@@ -147,7 +147,7 @@ Status ApplyWorkerCount(unsigned HostConfig::*field, const char* zero, HostConfi
 }
 
 Status ApplyWorkers(HostConfig& config, std::string_view value) {
-  return ApplyWorkerCount(&HostConfig::workers, "one per core", config, value);
+  return ApplyWorkerCount(&HostConfig::workers, "one per core, plus one", config, value);
 }
 
 // A whole number of milliseconds from 1 to one day into `field`.
@@ -339,7 +339,7 @@ constexpr std::array<ConfigOption, 35> kOptions = {{
      "Seed (SN...) of the host's key, or a file holding it; default: a new key at each start",
      false, &ApplyHostSeed},
     {"--workers", "WASMCLOUD_WORKERS", "N",
-     "Worker threads that run actor calls, 0 to 1024; default 0: one per core", false,
+     "Worker threads that run actor calls, 0 to 1024; default 0: one per core, plus one", false,
      &ApplyWorkers},
     {"--call-timeout-ms", "WASMCLOUD_CALL_TIMEOUT_MS", "MS",
      "Deadline of one actor call in milliseconds; default 10000", false,

@@ -350,7 +350,7 @@ TEST(ConfigOptionsTest, NumbersAreCheckedAgainstTheirRanges) {
   for (std::string_view bad :
        {"x", "", "-1", "1025", "+4", " 4", "4 ", "1e3", "99999999999999999999"}) {
     EXPECT_EQ(ErrorOf("--workers", bad),
-              "expected a whole number from 0 to 1024 (0: one per core), got \"" +
+              "expected a whole number from 0 to 1024 (0: one per core, plus one), got \"" +
                   std::string(bad) + "\"");
   }
 
@@ -500,7 +500,7 @@ TEST(ApplyEnvironmentTest, ListsAreSplitAtCommas) {
 TEST(ApplyEnvironmentTest, SingleValuesAreNotSplit) {
   HostConfig c;
   EXPECT_EQ(ApplyEnv(c, {{"WASMCLOUD_WORKERS", "1,2"}}).message(),
-            "WASMCLOUD_WORKERS: expected a whole number from 0 to 1024 (0: one per core), got "
+            "WASMCLOUD_WORKERS: expected a whole number from 0 to 1024 (0: one per core, plus one), got "
             "\"1,2\"");
 }
 
@@ -520,7 +520,7 @@ TEST(ApplyEnvironmentTest, ErrorsNameTheVariable) {
   };
   const std::vector<Case> cases = {
       {"WASMCLOUD_WORKERS", "x",
-       "WASMCLOUD_WORKERS: expected a whole number from 0 to 1024 (0: one per core), got "
+       "WASMCLOUD_WORKERS: expected a whole number from 0 to 1024 (0: one per core, plus one), got "
        "\"x\""},
       {"WASMCLOUD_CALL_TIMEOUT_MS", "0",
        "WASMCLOUD_CALL_TIMEOUT_MS: expected a whole number of milliseconds from 1 to 86400000 "

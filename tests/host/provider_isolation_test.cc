@@ -124,6 +124,48 @@ TEST_F(ProviderIsolationTest, AProviderCallThatNeverReturnsIsBounded) {
   ASSERT_TRUE(Eventually([&] { return Get("/counter") == R"(200 {"counter":1})"; })) << log_.All();
 }
 
+// In the host's process (no provider-host executable: an embedder's default), a provider
+// that is not first-party runs behind deadlines: a call that never returns is reported at
+// the call deadline while the provider, and every other actor, keeps answering.
+TEST(InProcessProviderTest, ACallThatNeverReturnsTimesOutAndTheProviderKeepsServing) {
+  HostConfig config;
+  config.call_timeout = 1500ms;
+  Host host(std::move(config), wasm::CreateV8Engine);
+  ASSERT_TRUE(Ok(host.Start()));
+  for (const char* actor : {"kvcounter.wasm", "echo.wasm"}) {
+    ASSERT_TRUE(Ok(host.StartActorFromFile(FixturePath(std::string("wc-host-0.18/") + actor))));
+  }
+  auto pk = host.StartCapabilityFromFile(WC_TEST_CHAOS);
+  ASSERT_TRUE(Ok(pk));
+  ASSERT_TRUE(Ok(host.SetLink(kKvCounterKey, "wasmcloud:keyvalue", "default", *pk, {})));
+  auto get = [&](const std::string& path) {
+    auto reply = host.CallActor(kKvCounterKey, "HandleRequest", test::HttpGet(path));
+    if (!reply.ok()) return "error: " + reply.status().message();
+    auto r = wire::DecodeHttpResponse(*reply);
+    if (!r.ok()) return "not a Response: " + r.status().message();
+    return std::to_string(r->status_code) + " " + std::string(AsChars(r->body));
+  };
+  ASSERT_EQ(get("/counter"), R"(200 {"counter":1})");
+  std::string blocked;
+  const auto t0 = Clock::now();
+  std::thread caller([&] { blocked = get("/block"); });
+  std::this_thread::sleep_for(100ms);
+  for (int i = 0; i < 10; ++i) {
+    const auto e0 = Clock::now();
+    auto reply = host.CallActor(kEchoKey, "HandleRequest", test::HttpGet("/x"));
+    EXPECT_TRUE(reply.ok()) << reply.status().message();
+    EXPECT_LT(Clock::now() - e0, 1s);
+  }
+  caller.join();
+  EXPECT_LT(Clock::now() - t0, 4s);
+  EXPECT_EQ(blocked.find("200"), std::string::npos) << blocked;
+  // The same provider (its count goes on) answers the next call.
+  EXPECT_EQ(get("/counter"), R"(200 {"counter":2})");
+  const auto s0 = Clock::now();
+  (void)host.Stop();
+  EXPECT_LT(Clock::now() - s0, 5s);
+}
+
 TEST_F(ProviderIsolationTest, ProcessIsolationNeedsAnExecutable) {
   Host host(HostConfig{}, wasm::CreateV8Engine);
   ASSERT_TRUE(Ok(host.Start()));
