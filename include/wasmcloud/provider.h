@@ -49,6 +49,10 @@ extern "C" {
 
 #define WC_OK 0
 #define WC_ERROR 1
+/* A more specific failure that call_actor may return instead of WC_ERROR: the call ran
+ * past its deadline (the host's call timeout). Any value other than WC_OK is a failure;
+ * hosts older than this code return WC_ERROR for it. */
+#define WC_ERROR_DEADLINE 2
 
 #if defined(__GNUC__)
 #define WC_PROVIDER_EXPORT __attribute__((visibility("default")))
@@ -97,8 +101,9 @@ typedef struct wc_host_api {
   uint32_t struct_size; /* sizeof(wc_host_api) of the host */
   void* host_ctx;       /* pass it back to the functions below */
   /* Calls `operation` on the actor with public key `actor` (origin: this provider).
-   * WC_OK: *response holds the actor's reply. WC_ERROR: *response holds the error
-   * message (UTF-8, not NUL-terminated). Either way the provider releases *response. */
+   * WC_OK: *response holds the actor's reply. WC_ERROR (or WC_ERROR_DEADLINE when the
+   * call ran past its deadline): *response holds the error message (UTF-8, not
+   * NUL-terminated). Either way the provider releases *response. */
   int (*call_actor)(void* host_ctx, const char* actor, const char* operation,
                     const uint8_t* payload, size_t payload_len, wc_buffer* response);
   /* A line in the host's log. */

@@ -3,6 +3,11 @@
 
 #include "wire/http.h"
 
+#include <atomic>
+#include <cstdint>
+#include <cstdio>
+#include <random>
+
 namespace wasmcloud::httpserver {
 namespace {
 
@@ -64,20 +69,57 @@ HttpReply OverloadedReply(std::string_view text) {
   return r;
 }
 
-HttpReply ReplyFromActor(const Result<Bytes>& outcome) {
+std::string NewRequestId() {
+  static const uint64_t start = [] {
+    std::random_device rd;
+    return (static_cast<uint64_t>(rd()) << 32) ^ rd();
+  }();
+  static std::atomic<uint64_t> next{0};
+  const uint64_t id = start + next.fetch_add(1, std::memory_order_relaxed);
+  char text[17];
+  std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(id));
+  return text;
+}
+
+HttpReply FailureReply(unsigned status, std::string_view text, std::string_view reason,
+                       std::string* log) {
+  const std::string id = NewRequestId();
+  HttpReply r = TextReply(status, std::string(text) + " (request " + id + ")");
+  r.headers.emplace_back("x-request-id", id);
+  if (log != nullptr) {
+    *log = "request " + id + ": " + std::to_string(status) + " " + std::string(text) + ": " +
+           EscapeLogText(reason);
+  }
+  return r;
+}
+
+HttpReply ReplyFromActor(const Result<Bytes>& outcome, std::string* log) {
   if (!outcome.ok()) {
     const Status status = outcome.status();
     const std::string& m = status.message();
-    if (IsActorUnavailable(m)) return TextReply(503, "Actor unavailable: " + m);
-    if (IsHostOverloaded(m)) return OverloadedReply("Service Unavailable: " + m);
-    return TextReply(500,
-                     m.empty() ? "Failed to handle request" : "Failed to handle request: " + m);
+    const std::string reason = m.empty() ? std::string(CodeName(status.code())) : m;
+    if (IsActorUnavailable(m)) return FailureReply(503, "Actor unavailable", reason, log);
+    if (IsHostOverloaded(m)) {
+      HttpReply r = FailureReply(503, "Service Unavailable: the host is overloaded; retry later",
+                                 reason, log);
+      r.headers.emplace_back("retry-after", "1");
+      return r;
+    }
+    if (status.code() == Code::kDeadlineExceeded) {
+      return FailureReply(504, "Gateway Timeout: the actor did not answer in time", reason, log);
+    }
+    return FailureReply(500, "Failed to handle request", reason, log);
   }
   Result<wire::HttpResponse> response = wire::DecodeHttpResponse(*outcome);
-  if (!response.ok()) return TextReply(500, "Malformed response from actor");
+  if (!response.ok()) {
+    return FailureReply(500, "Malformed response from actor",
+                        "the actor's reply is not a Response: " + response.status().message(), log);
+  }
   if (response->status_code < 100 || response->status_code > 999) {
-    return TextReply(500, "Malformed response from actor: status code " +
-                              std::to_string(response->status_code) + " is not from 100 to 999");
+    return FailureReply(500, "Malformed response from actor",
+                        "status code " + std::to_string(response->status_code) +
+                            " is not from 100 to 999",
+                        log);
   }
   HttpReply r;
   r.status = response->status_code;

@@ -45,17 +45,32 @@ bool IsHostOverloaded(std::string_view host_message);
 // 503 with `Retry-After: 1` and `text`: the server or the host is saturated.
 HttpReply OverloadedReply(std::string_view text);
 
-// The reply for the outcome of HandleRequest:
+// A new request id: 16 hex digits, unique within this process (a random start, then
+// counting), for error replies and the log line that explains them.
+std::string NewRequestId();
+
+// A failure the client is told about briefly, its reason going to the log: `status`,
+// the body "<text> (request <id>)", header `x-request-id: <id>`; *log (when given) is set
+// to "request <id>: <status> <text>: <reason>".
+HttpReply FailureReply(unsigned status, std::string_view text, std::string_view reason,
+                       std::string* log);
+
+// The reply for the outcome of HandleRequest. The client learns the status and what it
+// can act on, never the internal reason (back-end addresses, trap texts, host errors),
+// which goes to *log with the request id (FailureReply); *log stays empty when the actor
+// answered.
 //   the actor's Response          -> its statusCode, header and body; a statusCode outside
-//                                    100..999 -> 500 "Malformed response from actor: …"
+//                                    100..999 -> 500 "Malformed response from actor"
 //   a reply that does not decode  -> 500 "Malformed response from actor"
-//   IsActorUnavailable(error)     -> 503 "Actor unavailable: <host's message>"
-//   IsHostOverloaded(error)       -> 503 "Service Unavailable: <host's message>", Retry-After: 1
-//   any other error               -> 500 "Failed to handle request: <host's message>"
+//   IsActorUnavailable(error)     -> 503 "Actor unavailable"
+//   IsHostOverloaded(error)       -> 503 "Service Unavailable: the host is overloaded; retry
+//                                    later", Retry-After: 1
+//   kDeadlineExceeded             -> 504 "Gateway Timeout: the actor did not answer in time"
+//   any other error               -> 500 "Failed to handle request" (0.18's text)
 // The actor's Content-Length, Transfer-Encoding and Connection headers are dropped (the
 // server sets them), and so is any header whose name is not an HTTP token or whose value
 // holds CR, LF or NUL (they would let the actor forge the framing of the response).
-HttpReply ReplyFromActor(const Result<Bytes>& outcome);
+HttpReply ReplyFromActor(const Result<Bytes>& outcome, std::string* log);
 
 // Whether `name` may be sent as a header name / `value` as a header value.
 bool IsValidHeaderName(std::string_view name);

@@ -59,11 +59,18 @@ class HttpServerProvider final : public sdk::Provider {
     Result<Bytes> reply = [&]() -> Result<Bytes> {
       try {
         return host().CallActor(actor, "HandleRequest", payload);
+      } catch (const sdk::Error& e) {
+        if (e.code() == WC_ERROR_DEADLINE) return DeadlineExceeded(e.what());
+        return GuestError(e.what());
       } catch (const std::exception& e) {
         return GuestError(e.what());
       }
     }();
-    return ReplyFromActor(reply);
+    std::string failure;
+    HttpReply r = ReplyFromActor(reply, &failure);
+    // Once per failed request, with the id its client was given.
+    if (!failure.empty()) host().Log(WC_LOG_WARN, "actor " + actor + ": " + failure);
+    return r;
   }
 
   HttpServer server_;

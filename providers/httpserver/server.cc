@@ -352,10 +352,17 @@ class Session : public std::enable_shared_from_this<Session> {
     try {
       return listener_->handler()(listener_->actor(), std::move(request));
     } catch (const std::exception& e) {
-      return TextReply(500, std::string("Failed to handle request: ") + e.what());
+      return Failed(e.what());
     } catch (...) {
-      return TextReply(500, "Failed to handle request");
+      return Failed("the handler threw an exception that is not a std::exception");
     }
+  }
+
+  HttpReply Failed(std::string_view reason) {
+    std::string log;
+    HttpReply r = FailureReply(500, "Failed to handle request", reason, &log);
+    listener_->Log(LogLevel::kWarn, "actor " + listener_->actor() + ": " + log);
+    return r;
   }
 
   void Respond(HttpReply reply, bool keep_alive, bool head, unsigned version) {
@@ -594,9 +601,13 @@ Status HttpServer::Bind(const std::string& actor, const ListenerSettings& settin
   if (log_) {
     ListenerSettings shown = settings;
     shown.port = listener->port();
+    const bool loopback = shown.address.starts_with("127.") || shown.address == "::1";
     log_(LogLevel::kInfo,
          "actor " + actor + " serves HTTP on " + shown.Endpoint() +
-             (old != nullptr ? " (moved from " + old->settings()->Endpoint() + ")" : ""));
+             (old != nullptr ? " (moved from " + old->settings()->Endpoint() + ")" : "") +
+             (loopback ? " (this machine only; the link value ADDRESS=0.0.0.0 opens it to "
+                         "others)"
+                       : ""));
   }
   if (old != nullptr) Drain({old});
   return Status::Ok();

@@ -12,7 +12,9 @@
 namespace wasmcloud::httpserver {
 
 struct ListenerSettings {
-  std::string address = "0.0.0.0";     // ADDRESS: an IPv4 or IPv6 address (no host names)
+  // ADDRESS: an IPv4 or IPv6 address (no host names). Loopback unless told otherwise, as a
+  // development host should (0.18 listened on 0.0.0.0).
+  std::string address = "127.0.0.1";
   uint16_t port = 8080;                // PORT (0.18's default); 0 (only from code) = any free port
   size_t max_body_bytes = 1 << 20;     // MAX_BODY_BYTES: a larger body is answered 413
   size_t max_header_bytes = 16 << 10;  // MAX_HEADER_BYTES: request line + headers, else 431

@@ -195,6 +195,7 @@ class HostBridge {
         return WC_OK;
       }
       GiveBytes(response, ToBytes(r.status().message()));
+      return r.status().code() == Code::kDeadlineExceeded ? WC_ERROR_DEADLINE : WC_ERROR;
     } catch (...) {  // std::bad_alloc: an error without a message
     }
     return WC_ERROR;

@@ -41,11 +41,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   ByteView in(data, size);
   const std::string_view text(reinterpret_cast<const char*>(data), size);
 
-  CheckReply(ReplyFromActor(Result<Bytes>(Bytes(in.begin(), in.end()))));
+  std::string log;
+  CheckReply(ReplyFromActor(Result<Bytes>(Bytes(in.begin(), in.end())), &log));
+  FUZZ_CHECK(log.find('\n') == std::string::npos);
 
-  HttpReply failed = ReplyFromActor(Result<Bytes>(Internal(std::string(text))));
+  HttpReply failed = ReplyFromActor(Result<Bytes>(Internal(std::string(text))), &log);
   CheckReply(failed);
   FUZZ_CHECK(failed.status == 500 || failed.status == 503);
+  // The reason is logged as one line and never sent to the client.
+  FUZZ_CHECK(log.find('\n') == std::string::npos && log.find('\r') == std::string::npos);
+  FUZZ_CHECK(failed.body.size() < 120);
 
   Target target = SplitTarget(text);
   if (!text.empty() && text.front() == '/') {

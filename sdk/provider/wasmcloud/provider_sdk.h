@@ -52,8 +52,15 @@ struct Descriptor {
 
 // Thrown by Host::CallActor when the host or the actor answers an error; throw it (or
 // any other exception) from a Provider method to fail that call with its message.
+// code(): what call_actor returned (WC_ERROR, or WC_ERROR_DEADLINE when the call ran past
+// its deadline); WC_ERROR for an Error the provider makes.
 struct Error : std::runtime_error {
-  using std::runtime_error::runtime_error;
+  explicit Error(const std::string& message, int code = WC_ERROR)
+      : std::runtime_error(message), code_(code) {}
+  int code() const { return code_; }
+
+ private:
+  int code_;
 };
 
 // The host, as the provider sees it. Thread-safe: any thread may use it, the provider's
@@ -88,7 +95,7 @@ class Host {
     if (response.data != nullptr) out.assign(response.data, response.data + response.len);
     if (rc != WC_OK) {
       std::string message(out.begin(), out.end());
-      throw Error(message.empty() ? "call to actor " + actor + " failed" : message);
+      throw Error(message.empty() ? "call to actor " + actor + " failed" : message, rc);
     }
     return out;
   }

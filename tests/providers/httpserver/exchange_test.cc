@@ -35,7 +35,7 @@ TEST(ReplyFromActorTest, TheActorsResponseIsSentAsIs) {
   r.status = "Created";
   r.header = {{"Content-Type", "application/json"}, {"X-Id", "7"}};
   r.body = {'{', '}'};
-  HttpReply reply = ReplyFromActor(wire::Encode(r));
+  HttpReply reply = ReplyFromActor(wire::Encode(r), nullptr);
   EXPECT_EQ(reply.status, 201u);
   EXPECT_THAT(reply.headers,
               ::testing::UnorderedElementsAre(
@@ -50,42 +50,74 @@ TEST(ReplyFromActorTest, FramingAndForgedHeadersAreDropped) {
               {"Connection", "close"},   {"X-Split", "a\r\nSet-Cookie: evil=1"},
               {"Bad Name", "x"},         {"", "x"},
               {"X-Ok", "fine"}};
-  HttpReply reply = ReplyFromActor(wire::Encode(r));
+  HttpReply reply = ReplyFromActor(wire::Encode(r), nullptr);
   ASSERT_EQ(reply.headers.size(), 1u);
   EXPECT_EQ(reply.headers[0].first, "X-Ok");
+}
+
+// A failure's body: `text`, then the request id that the log line names too.
+void ExpectFailure(const HttpReply& reply, unsigned status, const std::string& text,
+                   const std::string& log, const std::string& reason) {
+  EXPECT_EQ(reply.status, status);
+  std::string id;
+  for (const auto& [name, value] : reply.headers) {
+    if (name == "x-request-id") id = value;
+  }
+  ASSERT_EQ(id.size(), 16u) << Text(reply.body);
+  EXPECT_EQ(Text(reply.body), text + " (request " + id + ")");
+  EXPECT_EQ(log, "request " + id + ": " + std::to_string(status) + " " + text + ": " + reason);
+  EXPECT_EQ(Text(reply.body).find(reason), std::string::npos) << "the reason reached the client";
 }
 
 TEST(ReplyFromActorTest, StatusCodesOutside100To999Are500) {
   for (uint32_t code : {0u, 99u, 1000u, 70000u}) {
     wire::HttpResponse r;
     r.status_code = code;
-    HttpReply reply = ReplyFromActor(wire::Encode(r));
-    EXPECT_EQ(reply.status, 500u) << code;
-    EXPECT_EQ(Text(reply.body), "Malformed response from actor: status code " +
-                                    std::to_string(code) + " is not from 100 to 999");
+    std::string log;
+    HttpReply reply = ReplyFromActor(wire::Encode(r), &log);
+    ExpectFailure(reply, 500, "Malformed response from actor", log,
+                  "status code " + std::to_string(code) + " is not from 100 to 999");
   }
   wire::HttpResponse r;
   r.status_code = 999;
-  EXPECT_EQ(ReplyFromActor(wire::Encode(r)).status, 999u);
+  EXPECT_EQ(ReplyFromActor(wire::Encode(r), nullptr).status, 999u);
   r.status_code = 100;
-  EXPECT_EQ(ReplyFromActor(wire::Encode(r)).status, 100u);
+  std::string log;
+  EXPECT_EQ(ReplyFromActor(wire::Encode(r), &log).status, 100u);
+  EXPECT_EQ(log, "");
 }
 
 TEST(ReplyFromActorTest, AReplyThatDoesNotDecodeIs500Malformed) {
   for (const Bytes& junk : {Bytes{}, Bytes{0xc0}, Bytes{0x81, 0xa1, 'x'}}) {
-    HttpReply reply = ReplyFromActor(junk);
+    std::string log;
+    HttpReply reply = ReplyFromActor(junk, &log);
     EXPECT_EQ(reply.status, 500u);
-    EXPECT_EQ(Text(reply.body), "Malformed response from actor");
+    EXPECT_THAT(Text(reply.body), ::testing::StartsWith("Malformed response from actor (request "));
     EXPECT_EQ(reply.headers.at(0).second, "text/plain; charset=utf-8");
+    EXPECT_THAT(log, ::testing::HasSubstr("the actor's reply is not a Response"));
   }
 }
 
-TEST(ReplyFromActorTest, AnErrorOfTheActorIs500WithTheReason) {
-  HttpReply reply = ReplyFromActor(GuestError("Guest call failed: Host error: Redis is down"));
-  EXPECT_EQ(reply.status, 500u);
-  EXPECT_EQ(Text(reply.body),
-            "Failed to handle request: Guest call failed: Host error: Redis is down");
-  EXPECT_EQ(Text(ReplyFromActor(GuestError("")).body), "Failed to handle request");
+TEST(ReplyFromActorTest, AnErrorOfTheActorIs500AndItsReasonIsOnlyLogged) {
+  std::string log;
+  HttpReply reply = ReplyFromActor(
+      GuestError("Guest call failed: Host error: cannot connect to Redis at 127.0.0.1:1"), &log);
+  ExpectFailure(reply, 500, "Failed to handle request", log,
+                "Guest call failed: Host error: cannot connect to Redis at 127.0.0.1:1");
+  // A trap's text, with a forged log line in it: logged escaped, never sent.
+  reply = ReplyFromActor(Trap("unreachable\n2026-01-01 ERROR [host] FORGED"), &log);
+  ExpectFailure(reply, 500, "Failed to handle request", log,
+                "unreachable\\n2026-01-01 ERROR [host] FORGED");
+  ExpectFailure(ReplyFromActor(GuestError(""), &log), 500, "Failed to handle request", log,
+                "guest error");
+}
+
+TEST(ReplyFromActorTest, ADeadlineIs504) {
+  std::string log;
+  HttpReply reply = ReplyFromActor(
+      DeadlineExceeded("actor M… did not return within 10000 ms (call_timeout)"), &log);
+  ExpectFailure(reply, 504, "Gateway Timeout: the actor did not answer in time", log,
+                "actor M… did not return within 10000 ms (call_timeout)");
 }
 
 TEST(ReplyFromActorTest, AnActorThatIsNotThereIs503) {
@@ -94,13 +126,27 @@ TEST(ReplyFromActorTest, AnActorThatIsNotThereIs503) {
         "the host is not running", "the host is stopping",
         "call_actor: the host has stopped this provider",
         "call_actor: the host has not started this provider"}) {
-    HttpReply reply = ReplyFromActor(NotFound(m));
-    EXPECT_EQ(reply.status, 503u) << m;
-    EXPECT_EQ(Text(reply.body), "Actor unavailable: " + m);
+    std::string log;
+    HttpReply reply = ReplyFromActor(NotFound(m), &log);
+    ExpectFailure(reply, 503, "Actor unavailable", log, m);
   }
   // An actor's own error that mentions another missing actor is the actor's failure.
   EXPECT_FALSE(IsActorUnavailable(
       "Guest call failed: Host error: actor MX is not running on this host (call from MY)"));
+}
+
+TEST(ReplyFromActorTest, AnOverloadedHostIs503WithRetryAfter) {
+  std::string log;
+  HttpReply reply = ReplyFromActor(
+      ResourceExhausted("host overloaded: no worker was free within 20000 ms"), &log);
+  ExpectFailure(reply, 503, "Service Unavailable: the host is overloaded; retry later", log,
+                "host overloaded: no worker was free within 20000 ms");
+  EXPECT_THAT(reply.headers, ::testing::Contains(std::pair<std::string, std::string>(
+                                 "retry-after", "1")));
+}
+
+TEST(ReplyFromActorTest, RequestIdsDiffer) {
+  EXPECT_NE(NewRequestId(), NewRequestId());
 }
 
 TEST(HeaderRulesTest, TokensAndSafeValues) {

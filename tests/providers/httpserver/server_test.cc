@@ -377,7 +377,10 @@ TEST_F(HttpServerTest, AHandlerThatThrowsIs500) {
   auto r = Fetch(port, "GET", "/throw");
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->status, 500);
-  EXPECT_EQ(r->body, "Failed to handle request: boom");
+  const std::string id = r->Header("x-request-id");
+  EXPECT_EQ(r->body, "Failed to handle request (request " + id + ")");
+  EXPECT_THAT(Log(), ::testing::Contains(::testing::HasSubstr(
+                            "request " + id + ": 500 Failed to handle request: boom")));
 }
 
 TEST_F(HttpServerTest, ConcurrentClientsAreAllAnsweredCorrectly) {

@@ -9,15 +9,16 @@ namespace {
 
 using ::testing::HasSubstr;
 
-TEST(ListenerSettingsTest, DefaultsAreThoseOf018) {
+// 0.18's defaults, but for the address: loopback, not 0.0.0.0.
+TEST(ListenerSettingsTest, DefaultsAreThoseOf018ButLoopback) {
   auto s = ParseLinkValues({{"__wasmcloud_issuer", "A..."}, {"WORKERS", "4"}});
   ASSERT_TRUE(s.ok()) << s.status().message();
-  EXPECT_EQ(s->address, "0.0.0.0");
+  EXPECT_EQ(s->address, "127.0.0.1");
   EXPECT_EQ(s->port, 8080);
   EXPECT_EQ(s->max_body_bytes, 1u << 20);
   EXPECT_EQ(s->max_header_bytes, 16u << 10);
   EXPECT_EQ(s->read_timeout, std::chrono::seconds(30));
-  EXPECT_EQ(s->Endpoint(), "0.0.0.0:8080");
+  EXPECT_EQ(s->Endpoint(), "127.0.0.1:8080");
   EXPECT_EQ(*ParseLinkValues({{"PORT", ""}, {"ADDRESS", ""}}), ListenerSettings{});
 }
 
