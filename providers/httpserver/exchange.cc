@@ -1,6 +1,7 @@
 #include "httpserver/exchange.h"
 #include "core/text.h"
 
+#include "core/utf8.h"
 #include "wire/http.h"
 
 #include <atomic>
@@ -32,6 +33,59 @@ Target SplitTarget(std::string_view target) {
   size_t q = target.find('?');
   if (q == std::string_view::npos) return Target{std::string(target), {}};
   return Target{std::string(target.substr(0, q)), std::string(target.substr(q + 1))};
+}
+
+namespace {
+
+bool IsHexDigit(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+std::string_view TrimOws(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+}  // namespace
+
+std::optional<std::string> RefuseRequestHead(std::string_view target,
+                                             const std::vector<HeadField>& fields) {
+  if (!IsValidUtf8(target)) return "Bad Request: the target is not valid UTF-8";
+  for (size_t i = 0; i < target.size(); ++i) {
+    const auto c = static_cast<unsigned char>(target[i]);
+    if (c <= 0x20 || c == 0x7f) {
+      return "Bad Request: the target holds a control character or a space";
+    }
+    if (c == '%' && (i + 2 >= target.size() || !IsHexDigit(target[i + 1]) ||
+                     !IsHexDigit(target[i + 2]))) {
+      return "Bad Request: the target has a '%' that is not followed by two hex digits";
+    }
+  }
+  bool content_length = false;
+  std::optional<std::string> codings;  // every Transfer-Encoding value, comma-joined
+  for (const HeadField& f : fields) {
+    for (char ch : f.value) {
+      const auto c = static_cast<unsigned char>(ch);
+      if ((c < 0x20 && c != '\t') || c == 0x7f) {
+        return "Bad Request: the value of header " + EscapeLogText(f.name, 64) +
+               (c == '\r' || c == '\n' ? " is folded over lines (obs-fold)"
+                                       : " holds a control character");
+      }
+    }
+    const std::string name = AsciiLower(f.name);
+    if (name == "content-length") content_length = true;
+    if (name == "transfer-encoding") {
+      codings = codings ? *codings + "," + std::string(f.value) : std::string(f.value);
+    }
+  }
+  if (!codings) return std::nullopt;
+  if (content_length) return "Bad Request: both Content-Length and Transfer-Encoding";
+  if (AsciiLower(TrimOws(*codings)) != "chunked") {
+    return "Bad Request: Transfer-Encoding \"" + EscapeLogText(*codings, 64) +
+           "\" is not supported: only chunked";
+  }
+  return std::nullopt;
 }
 
 bool IsValidHeaderName(std::string_view name) {

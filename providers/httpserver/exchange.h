@@ -3,6 +3,7 @@
 // the actor's reply or error. The statuses and texts are in docs/httpserver.md.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -71,6 +72,25 @@ HttpReply FailureReply(unsigned status, std::string_view text, std::string_view 
 // server sets them), and so is any header whose name is not an HTTP token or whose value
 // holds CR, LF or NUL (they would let the actor forge the framing of the response).
 HttpReply ReplyFromActor(const Result<Bytes>& outcome, std::string* log);
+
+// A header field of a request as parsed.
+struct HeadField {
+  std::string_view name;
+  std::string_view value;
+};
+
+// Why a request head must be refused with 400 and its connection closed, before its body
+// is read and before any actor runs (RFC 9112; the checks a smuggled request would
+// otherwise slip past): nullopt when it is acceptable. Refused, with the reason given:
+//   - a Transfer-Encoding other than exactly "chunked" (any other coding, a list, or a
+//     coding after chunked: the body's length cannot be known the way every hop knows it)
+//   - both Content-Length and Transfer-Encoding
+//   - a header value holding CR, LF (an obs-fold line), NUL or another control character
+//     but HTAB
+//   - a target that is not valid UTF-8, holds a control character or space, or has a '%'
+//     not followed by two hex digits
+std::optional<std::string> RefuseRequestHead(std::string_view target,
+                                             const std::vector<HeadField>& fields);
 
 // Whether `name` may be sent as a header name / `value` as a header value.
 bool IsValidHeaderName(std::string_view name);

@@ -242,15 +242,72 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_->body_limit(settings_->max_body_bytes);
     parser_->header_limit(static_cast<uint32_t>(settings_->max_header_bytes));
     stream_.expires_after(settings_->read_timeout);
-    http::async_read_header(stream_, buffer_, *parser_,
-                            beast::bind_front_handler(&Session::OnHeader, shared_from_this()));
+    ReadHead();
+  }
+
+  // Reads until the whole head (request line and headers, up to its empty line) is in
+  // buffer_, checks its raw bytes for obs-fold (gone once Beast has parsed it: it folds
+  // lines into one value), then has Beast parse it from there.
+  void ReadHead() {
+    const std::string_view have(static_cast<const char*>(buffer_.data().data()), buffer_.size());
+    const size_t start = std::min(have.find_first_not_of("\r\n"), have.size());
+    const size_t end = have.find("\r\n\r\n", start);
+    if (end == std::string_view::npos) {
+      if (have.size() - start > settings_->max_header_bytes) {
+        return SendError(431, HeaderTooLarge());
+      }
+      constexpr size_t kReadSize = 4096;
+      stream_.async_read_some(
+          buffer_.prepare(kReadSize), [self = shared_from_this()](beast::error_code ec, size_t n) {
+            self->buffer_.commit(n);
+            if (ec) return self->OnReadError(ec == net::error::eof && self->buffer_.size() > 0
+                                                 ? beast::error_code(http::error::partial_message)
+                                                 : ec);
+            self->ReadHead();
+          });
+      return;
+    }
+    if (IsFolded(have.substr(start, end + 2 - start))) {
+      return SendError(400, "Bad Request: a header is folded over lines (obs-fold)");
+    }
+    beast::error_code ec;
+    const size_t used = parser_->put(buffer_.data(), ec);
+    buffer_.consume(used);
+    if (ec == http::error::need_more) {
+      // Not expected with the whole head here; Beast reads the rest itself.
+      return http::async_read_header(
+          stream_, buffer_, *parser_,
+          beast::bind_front_handler(&Session::OnHeader, shared_from_this()));
+    }
+    OnHeader(ec, used);
+  }
+
+  // An obs-fold: a line of the head that starts with a space or a tab.
+  static bool IsFolded(std::string_view head) {
+    for (size_t i = head.find("\r\n"); i != std::string_view::npos; i = head.find("\r\n", i + 2)) {
+      if (i + 2 < head.size() && (head[i + 2] == ' ' || head[i + 2] == '\t')) return true;
+    }
+    return false;
+  }
+
+  std::string HeaderTooLarge() const {
+    return "Request Header Fields Too Large: the request line and headers are larger than " +
+           std::to_string(settings_->max_header_bytes) + " bytes";
   }
 
   void OnHeader(beast::error_code ec, size_t) {
     if (ec) return OnReadError(ec);
     state_ = State::kReading;
-    if (parser_->is_done()) return Handle();
     const auto& req = parser_->get();
+    {
+      std::vector<HeadField> fields;
+      fields.reserve(16);
+      for (const auto& field : req) fields.push_back({View(field.name_string()), View(field.value())});
+      if (std::optional<std::string> refused = RefuseRequestHead(View(req.target()), fields)) {
+        return SendError(400, *refused);
+      }
+    }
+    if (parser_->is_done()) return Handle();
     auto expect = req.find(http::field::expect);
     if (expect != req.end() && beast::iequals(expect->value(), "100-continue")) {
       // The client waits for this before it sends the body (curl does for large bodies).
@@ -279,12 +336,7 @@ class Session : public std::enable_shared_from_this<Session> {
       return SendError(413, "Payload Too Large: the body is larger than " +
                                 std::to_string(s.max_body_bytes) + " bytes");
     }
-    if (ec == http::error::header_limit) {
-      return SendError(431,
-                       "Request Header Fields Too Large: the request line and headers are "
-                       "larger than " +
-                           std::to_string(s.max_header_bytes) + " bytes");
-    }
+    if (ec == http::error::header_limit) return SendError(431, HeaderTooLarge());
     if (ec.category() == HttpCategory() && ec != http::error::end_of_stream &&
         ec != http::error::partial_message) {
       return SendError(400, "Bad Request: " + ec.message());

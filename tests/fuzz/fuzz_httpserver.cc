@@ -52,6 +52,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FUZZ_CHECK(log.find('\n') == std::string::npos && log.find('\r') == std::string::npos);
   FUZZ_CHECK(failed.body.size() < 120);
 
+  // The head checks: the input as a target, and as a header value after its first byte.
+  std::vector<HeadField> fields;
+  if (!text.empty()) fields.push_back({"Transfer-Encoding", text.substr(1)});
+  if (std::optional<std::string> refused = RefuseRequestHead(text, fields)) {
+    FUZZ_CHECK(refused->starts_with("Bad Request: "));
+    FUZZ_CHECK(refused->find('\n') == std::string::npos);
+  }
+
   Target target = SplitTarget(text);
   if (!text.empty() && text.front() == '/') {
     const size_t q = text.find('?');

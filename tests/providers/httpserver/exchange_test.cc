@@ -149,6 +149,46 @@ TEST(ReplyFromActorTest, RequestIdsDiffer) {
   EXPECT_NE(NewRequestId(), NewRequestId());
 }
 
+TEST(RefuseRequestHeadTest, AmbiguousFramingIsRefusedWithTheReason) {
+  using F = std::vector<HeadField>;
+  EXPECT_EQ(RefuseRequestHead("/", F{{"Host", "x"}, {"Transfer-Encoding", " Chunked "}}),
+            std::nullopt);
+  EXPECT_EQ(RefuseRequestHead("/", F{{"Content-Length", "3"}}), std::nullopt);
+  EXPECT_EQ(RefuseRequestHead("/", F{{"Transfer-Encoding", "xchunked"}}),
+            "Bad Request: Transfer-Encoding \"xchunked\" is not supported: only chunked");
+  EXPECT_EQ(RefuseRequestHead("/", F{{"transfer-encoding", "chunked, gzip"}}),
+            "Bad Request: Transfer-Encoding \"chunked, gzip\" is not supported: only chunked");
+  EXPECT_EQ(RefuseRequestHead("/", F{{"Transfer-Encoding", "chunked"},
+                                     {"Transfer-Encoding", "chunked"}}),
+            "Bad Request: Transfer-Encoding \"chunked,chunked\" is not supported: only chunked");
+  EXPECT_EQ(RefuseRequestHead("/", F{{"Content-Length", "5"}, {"Transfer-Encoding", "chunked"}}),
+            "Bad Request: both Content-Length and Transfer-Encoding");
+  EXPECT_EQ(RefuseRequestHead("/", F{{"X-A", "one\r\n two"}}),
+            "Bad Request: the value of header X-A is folded over lines (obs-fold)");
+  EXPECT_EQ(RefuseRequestHead("/", F{{"X-A", std::string_view("a\0b", 3)}}),
+            "Bad Request: the value of header X-A holds a control character");
+  EXPECT_EQ(RefuseRequestHead("/", F{{"X-A", "tab\tok"}}), std::nullopt);
+}
+
+TEST(RefuseRequestHeadTest, TargetsMustBeUtf8WithWellFormedPercentEncoding) {
+  const std::vector<HeadField> none;
+  for (std::string_view good : {"/", "/caf%C3%A9", "/\xc3\xa9t\xc3\xa9?q=%20&x=%ff", "*",
+                                "http://example.com/a?b"}) {
+    EXPECT_EQ(RefuseRequestHead(good, none), std::nullopt) << good;
+  }
+  EXPECT_EQ(RefuseRequestHead("/caf\xff", none), "Bad Request: the target is not valid UTF-8");
+  EXPECT_EQ(RefuseRequestHead("/\xc3", none), "Bad Request: the target is not valid UTF-8");
+  for (std::string_view bad : {"/a%", "/a%4", "/a%zz", "/a%g0?x"}) {
+    EXPECT_EQ(RefuseRequestHead(bad, none),
+              "Bad Request: the target has a '%' that is not followed by two hex digits")
+        << bad;
+  }
+  EXPECT_EQ(RefuseRequestHead("/a b", none),
+            "Bad Request: the target holds a control character or a space");
+  EXPECT_EQ(RefuseRequestHead(std::string_view("/a\0", 3), none),
+            "Bad Request: the target holds a control character or a space");
+}
+
 TEST(HeaderRulesTest, TokensAndSafeValues) {
   EXPECT_TRUE(IsValidHeaderName("X-My_Header.1!"));
   EXPECT_FALSE(IsValidHeaderName("X:Y"));

@@ -25,6 +25,7 @@ using testing::ClientResponse;
 using testing::Fetch;
 using testing::FormatRequest;
 using ::testing::HasSubstr;
+using ::testing::StartsWith;
 using testing::HttpConnection;
 using namespace std::chrono_literals;
 
@@ -277,6 +278,61 @@ TEST_F(HttpServerTest, AMalformedRequestIs400AndTheServerKeepsServing) {
   auto good = Fetch(port, "POST", "/after", "ok");
   ASSERT_TRUE(good.ok()) << good.status().message();
   EXPECT_EQ(good->body, "ok");
+}
+
+// What a smuggled or ambiguous request would slip past (RFC 9112): 400 and the
+// connection closed, before any handler runs, whatever follows in the same bytes.
+TEST_F(HttpServerTest, AmbiguousFramingAndBadTargetsAre400BeforeAnyActorRuns) {
+  uint16_t port = BindLocal();
+  const std::string second = "GET /second HTTP/1.1\r\nHost: t\r\n\r\n";
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"POST /first HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: xchunked\r\n\r\n" + second,
+       "Bad Request: Transfer-Encoding \"xchunked\" is not supported: only chunked"},
+      {"POST /first HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n",
+       "Bad Request: Transfer-Encoding \"gzip, chunked\" is not supported: only chunked"},
+      {"POST /first HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n"
+       "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+       "Bad Request: "},  // Beast's own "bad Transfer-Encoding"
+      {"POST /first HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n"
+       "\r\n0\r\n\r\n" + second,
+       "Bad Request: "},  // Beast's own; RefuseRequestHead would say "both …"
+      {"GET /first HTTP/1.1\r\nHost: t\r\nX-A: one\r\n two\r\n\r\n",
+       "Bad Request: a header is folded over lines (obs-fold)"},
+      {"GET /first HTTP/1.1\r\nHost: t\r\nX-A: one\r\n\ttwo\r\n\r\n",
+       "Bad Request: a header is folded over lines (obs-fold)"},
+      {"GET /first HTTP/1.1\r\nHost: t\r\nX-A: a\x01" "b\r\n\r\n", "Bad Request: "},
+      {"GET /caf\xff HTTP/1.1\r\nHost: t\r\n\r\n", "Bad Request: "},
+      {"GET /a%zz HTTP/1.1\r\nHost: t\r\n\r\n",
+       "Bad Request: the target has a '%' that is not followed by two hex digits"},
+      {"GET /a%4 HTTP/1.1\r\nHost: t\r\n\r\n",
+       "Bad Request: the target has a '%' that is not followed by two hex digits"},
+  };
+  for (const auto& [request, reason] : cases) {
+    SCOPED_TRACE(request);
+    auto c = HttpConnection::Connect(port);
+    ASSERT_TRUE(c.ok());
+    auto r = (*c)->RoundTrip(request);
+    ASSERT_TRUE(r.ok()) << r.status().message();
+    EXPECT_EQ(r->status, 400);
+    EXPECT_THAT(r->body, StartsWith(reason));
+    EXPECT_EQ(r->Header("connection"), "close");
+    EXPECT_TRUE((*c)->ClosedByServer());  // the "second" request is never answered
+  }
+  EXPECT_EQ(handler_->calls(), 0);
+
+  // What is well formed is served: chunked (any case), percent-encoded and UTF-8 targets.
+  auto c = HttpConnection::Connect(port);
+  ASSERT_TRUE(c.ok());
+  auto chunked = (*c)->RoundTrip(
+      "POST /chunked HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: Chunked\r\n\r\n"
+      "2\r\nok\r\n0\r\n\r\n");
+  ASSERT_TRUE(chunked.ok()) << chunked.status().message();
+  EXPECT_EQ(chunked->status, 200);
+  EXPECT_EQ(chunked->body, "ok");
+  auto utf8 = (*c)->RoundTrip("GET /caf%C3%A9/\xc3\xa9?q=%20 HTTP/1.1\r\nHost: t\r\n\r\n");
+  ASSERT_TRUE(utf8.ok()) << utf8.status().message();
+  EXPECT_EQ(utf8->status, 200);
+  EXPECT_EQ(handler_->calls(), 2);
 }
 
 TEST_F(HttpServerTest, ABodyOverTheLimitIs413AndTheServerKeepsServing) {
