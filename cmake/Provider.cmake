@@ -25,7 +25,7 @@ function(wc_add_provider)
   add_custom_command(
     OUTPUT ${par}
     COMMAND $<TARGET_FILE:wasmcloud> par create --capid ${ARG_CONTRACT}
-            --name ${ARG_TITLE} --vendor wasmcloud-cpp --ver 0.1.0 --rev 1
+            --name ${ARG_TITLE} --vendor wasmcloud-cpp --ver ${PROJECT_VERSION} --rev 1
             --binary $<TARGET_FILE:${target}> -o ${par}
             --keys-dir ${CMAKE_BINARY_DIR}/providers/keys --format json > /dev/null
     DEPENDS ${target} wasmcloud

@@ -20,7 +20,7 @@ class HttpClientProvider final : public sdk::Provider {
   explicit HttpClientProvider(sdk::Host& host) : sdk::Provider(host) {}
 
   sdk::Descriptor Describe() const override {
-    return {"wasmcloud:httpclient", "HTTP client (libcurl)", "0.1.0"};
+    return {"wasmcloud:httpclient", "HTTP client (libcurl)", WC_VERSION};
   }
 
   // Settings that do not parse fail the bind (the actor's calls then fail as unlinked)

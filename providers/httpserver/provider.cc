@@ -29,7 +29,7 @@ class HttpServerProvider final : public sdk::Provider {
                 }) {}
 
   sdk::Descriptor Describe() const override {
-    return {"wasmcloud:httpserver", "HTTP server (Boost.Beast)", "0.1.0"};
+    return {"wasmcloud:httpserver", "HTTP server (Boost.Beast)", WC_VERSION};
   }
 
   // The host sends BindActor again when either side restarts: same values, nothing changes.

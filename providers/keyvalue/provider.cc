@@ -29,7 +29,7 @@ class KeyValueProvider final : public sdk::Provider {
   explicit KeyValueProvider(sdk::Host& host) : sdk::Provider(host) {}
 
   sdk::Descriptor Describe() const override {
-    return {"wasmcloud:keyvalue", "Key-value store (Redis or in memory)", "0.1.0"};
+    return {"wasmcloud:keyvalue", "Key-value store (Redis or in memory)", WC_VERSION};
   }
 
   // Chooses the actor's store; a URL that does not parse fails the bind (and the actor's

@@ -43,7 +43,7 @@ class MessagingProvider final : public sdk::Provider {
   }
 
   sdk::Descriptor Describe() const override {
-    return {"wasmcloud:messaging", "Messaging (NATS)", "0.1.0"};
+    return {"wasmcloud:messaging", "Messaging (NATS)", WC_VERSION};
   }
 
   // Connects the actor to the link's servers and subscribes. The same values again keep

@@ -1,0 +1,56 @@
+// The `wasmcloud` command itself: its version (written once, with the commit it was built
+// from) and what a mistyped command gets.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "support/run_command.h"
+
+namespace wasmcloud {
+namespace {
+
+using testing::RunCommand;
+using testing::WasmcloudBinary;
+
+// What `git rev-parse --short=12 HEAD` says of the source tree; empty without git.
+std::string SourceCommit() {
+  auto r = RunCommand({"git", "-C", WC_SOURCE_DIR, "rev-parse", "--short=12", "HEAD"});
+  if (r.exit_code != 0) return "";
+  std::string out = r.out;
+  while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
+  return out;
+}
+
+TEST(MainCliTest, VersionSaysTheVersionAndTheCommit) {
+  auto v = RunCommand({WasmcloudBinary(), "version"});
+  ASSERT_EQ(v.exit_code, 0) << v.err;
+  EXPECT_EQ(v.out.rfind(std::string("wasmcloud ") + WC_VERSION + " (commit ", 0), 0u) << v.out;
+  const std::string commit = SourceCommit();
+  if (!commit.empty()) {
+    EXPECT_NE(v.out.find("commit " + commit), std::string::npos) << v.out;
+  }
+  EXPECT_NE(v.out.find("V8 "), std::string::npos) << v.out;
+  EXPECT_EQ(v.out.back(), '\n');
+  auto flag = RunCommand({WasmcloudBinary(), "--version"});
+  ASSERT_EQ(flag.exit_code, 0) << flag.err;
+  EXPECT_EQ(flag.out, v.out);
+}
+
+TEST(MainCliTest, AnUnknownCommandIsNamedWithTheClosestOne) {
+  auto typo = RunCommand({WasmcloudBinary(), "cliams", "sign"});
+  EXPECT_EQ(typo.exit_code, 2);
+  EXPECT_EQ(typo.err,
+            "wasmcloud: unknown command \"cliams\"; did you mean \"claims\"? (wasmcloud --help "
+            "lists the commands)\n");
+  auto far = RunCommand({WasmcloudBinary(), "frobnicate"});
+  EXPECT_EQ(far.exit_code, 2);
+  EXPECT_EQ(far.err, "wasmcloud: unknown command \"frobnicate\" (wasmcloud --help lists the "
+                     "commands)\n");
+  // The hidden child-process command is never suggested.
+  auto hidden = RunCommand({WasmcloudBinary(), "provider-hos"});
+  EXPECT_EQ(hidden.exit_code, 2);
+  EXPECT_EQ(hidden.err.find("provider-host"), std::string::npos) << hidden.err;
+}
+
+}  // namespace
+}  // namespace wasmcloud
