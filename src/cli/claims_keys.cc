@@ -2,6 +2,7 @@
 #include "core/text.h"
 
 #include <sys/stat.h>
+#include <algorithm>
 
 #include <cctype>
 #include <cerrno>
@@ -156,6 +157,102 @@ Result<std::optional<uint64_t>> DaysFromNow(const std::optional<int64_t>& days, 
   int64_t t = now + *days * kDay;
   if (t < 0) return InvalidArgument(std::string(flag) + " points before 1970");
   return std::optional<uint64_t>(static_cast<uint64_t>(t));
+}
+
+Status CheckContractId(std::string_view id, const char* flag) {
+  auto bad = [&](const std::string& why) {
+    return InvalidArgument(std::string(flag) + " \"" + std::string(id) + "\" is not a contract id (" +
+                           why + "): write namespace:name, such as wasmcloud:httpserver");
+  };
+  size_t segments = 0;
+  size_t start = 0;
+  for (;;) {
+    const size_t colon = id.find(':', start);
+    const std::string_view segment =
+        id.substr(start, colon == std::string_view::npos ? std::string_view::npos : colon - start);
+    if (segment.empty()) return bad(id.empty() ? "it is empty" : "an empty part");
+    for (char c : segment) {
+      const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                      c == '_' || c == '-' || c == '.';
+      if (!ok) return bad("it holds '" + std::string(1, c) + "'");
+    }
+    ++segments;
+    if (colon == std::string_view::npos) break;
+    start = colon + 1;
+  }
+  if (segments < 2) return bad("no namespace");
+  return Status::Ok();
+}
+
+namespace {
+
+uint64_t ReadLe(ByteView b, size_t at, size_t n) {
+  uint64_t v = 0;
+  for (size_t i = 0; i < n; ++i) v |= static_cast<uint64_t>(b[at + i]) << (8 * i);
+  return v;
+}
+
+// Whether the dynamic symbol table of the ELF64 little-endian file `b` defines the
+// function `name`. Every offset is checked against the file's size.
+bool ExportsFunction(ByteView b, std::string_view name) {
+  constexpr size_t kHeader = 64, kSection = 64, kSymbol = 24;
+  constexpr uint32_t kDynSym = 11;
+  if (b.size() < kHeader) return false;
+  const uint64_t shoff = ReadLe(b, 0x28, 8);
+  const uint64_t shentsize = ReadLe(b, 0x3a, 2);
+  const uint64_t shnum = ReadLe(b, 0x3c, 2);
+  if (shentsize != kSection || shoff > b.size() || shnum > (b.size() - shoff) / kSection) {
+    return false;
+  }
+  auto section = [&](uint64_t i) { return static_cast<size_t>(shoff + i * kSection); };
+  for (uint64_t i = 0; i < shnum; ++i) {
+    const size_t sh = section(i);
+    if (ReadLe(b, sh + 4, 4) != kDynSym) continue;
+    const uint64_t off = ReadLe(b, sh + 24, 8), size = ReadLe(b, sh + 32, 8);
+    const uint64_t link = ReadLe(b, sh + 40, 4);
+    if (off > b.size() || size > b.size() - off || link >= shnum) return false;
+    const size_t strtab = section(link);
+    const uint64_t str_off = ReadLe(b, strtab + 24, 8), str_size = ReadLe(b, strtab + 32, 8);
+    if (str_off > b.size() || str_size > b.size() - str_off) return false;
+    const std::string_view strings(reinterpret_cast<const char*>(b.data() + str_off), str_size);
+    for (uint64_t sym = off; sym + kSymbol <= off + size; sym += kSymbol) {
+      const uint64_t name_at = ReadLe(b, sym, 4);
+      const unsigned type = b[sym + 4] & 0xf;
+      const uint64_t shndx = ReadLe(b, sym + 6, 2);
+      if (name_at >= strings.size() || shndx == 0 || type != 2 /* STT_FUNC */) continue;
+      const size_t end = strings.find('\0', name_at);
+      if (end != std::string_view::npos && strings.substr(name_at, end - name_at) == name) {
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+Status CheckSharedLibrary(ByteView bytes, const std::string& path) {
+  constexpr uint8_t kMagic[4] = {0x7f, 'E', 'L', 'F'};
+  if (bytes.size() < 18 || !std::equal(kMagic, kMagic + 4, bytes.begin())) {
+    return InvalidArgument(path + " is not a provider library: not an ELF file");
+  }
+  // e_type, 16 bits at offset 16, in the file's byte order (EI_DATA: 1 little, 2 big).
+  const bool little = bytes[5] == 1;
+  const unsigned type = little ? bytes[16] | (bytes[17] << 8) : (bytes[16] << 8) | bytes[17];
+  constexpr unsigned kSharedObject = 3;  // ET_DYN
+  if (type != kSharedObject) {
+    return InvalidArgument(path + " is not a provider library: an ELF file of type " +
+                           std::to_string(type) + ", not a shared object (build it with -shared)");
+  }
+  if (bytes[4] != 2 || !little) {
+    return InvalidArgument(path + " is not a provider library for this host: not a 64-bit "
+                           "little-endian ELF file");
+  }
+  if (!ExportsFunction(bytes, "wasmcloud_provider_create")) {
+    return InvalidArgument(path + " is not a provider library: it does not export "
+                           "wasmcloud_provider_create (include/wasmcloud/provider.h)");
+  }
+  return Status::Ok();
 }
 
 }  // namespace wasmcloud::cli

@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/bytes.h"
 #include "core/status.h"
 #include "crypto/nkeys.h"
 
@@ -58,5 +59,16 @@ Result<std::string> ResolveSubject(const SigningKeyOptions& o, crypto::KeyType t
 // in errors); none when `days` is not given.
 Result<std::optional<uint64_t>> DaysFromNow(const std::optional<int64_t>& days, int64_t now,
                                             const char* flag);
+
+// Ok when `id` is a contract id: segments of letters, digits, '_', '-' or '.' joined by
+// ':', at least two ("wasmcloud:httpserver", "wasmcloud:builtin:logging"). Otherwise
+// kInvalidArgument naming `flag`: a bare name ("httpserver") is a mistake that would sign
+// a capability nothing provides.
+Status CheckContractId(std::string_view id, const char* flag);
+
+// Ok when `bytes` (read from `path`) are an ELF shared object that names
+// wasmcloud_provider_create, what a provider library is; kInvalidArgument saying what they
+// are instead.
+Status CheckSharedLibrary(ByteView bytes, const std::string& path);
 
 }  // namespace wasmcloud::cli

@@ -158,6 +158,9 @@ int RunSign(const SignOptions& o) {
     PrintError("claims sign", st.message());
     return 2;
   };
+  for (const std::string& cap : o.caps) {
+    if (Status s = CheckContractId(cap, "--cap"); !s.ok()) return fail(s);
+  }
   auto issuer = ResolveIssuer(SigningKeys(o));
   if (!issuer.ok()) return fail(issuer.status());
   auto subject = ResolveSubject(SigningKeys(o), crypto::KeyType::kModule);

@@ -97,6 +97,15 @@ TEST(ClaimsCliTest, UnusableInputIsExitTwo) {
                   "SMAPHZGADKGXRX233E7V6QFRV2XLP5GMTFY7YH5FXUBSC33C5B4S4DSYSQ"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("--issuer must be an account seed"), std::string::npos) << r.err;
+  // A capability without its namespace would be signed as one nothing provides.
+  for (const char* cap : {"httpserver", "wasmcloud:", ":x", "wasmcloud:http server"}) {
+    r = RunCommand({WasmcloudBinary(), "claims", "sign", FixturePath("wascap/loop.wasm"), "-o",
+                    dir + "/x.wasm", "--name", "x", "--cap", cap, "--keys-dir", dir + "/keys"});
+    EXPECT_EQ(r.exit_code, 2) << cap;
+    EXPECT_NE(r.err.find("--cap \"" + std::string(cap) + "\" is not a contract id"),
+              std::string::npos)
+        << r.err;
+  }
   struct stat st {};
   EXPECT_NE(stat((dir + "/x.wasm").c_str(), &st), 0) << "nothing is written on error";
 }

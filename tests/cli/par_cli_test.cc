@@ -74,6 +74,13 @@ json InspectJson(const std::string& path, int want_exit) {
   return json::parse(r.out, nullptr, false);
 }
 
+// The bytes of a real provider library (tests/provider/data/c_provider.c).
+Bytes ProviderLibrary() {
+  auto bytes = ReadFile(WC_TEST_C_PROVIDER);
+  EXPECT_TRUE(bytes.ok()) << bytes.status().message();
+  return bytes.ok() ? *bytes : Bytes{};
+}
+
 TEST(ParCliTest, InspectShowsTheFieldsOfBothUpstreamArchives) {
   json index = FixtureIndex();
   int seen = 0;
@@ -130,9 +137,7 @@ TEST(ParCliTest, CreateInspectRoundTripWithKeptKeys) {
   const std::string& dir = tmp.path;
   std::string keys = dir + "/keys";
   std::string lib = dir + "/libthing.so";
-  ASSERT_TRUE(WriteFile(lib, AsBytes("\x7f"
-                                     "ELF a pretend provider library"))
-                  .ok());
+  ASSERT_TRUE(WriteFile(lib, ProviderLibrary()).ok());
   std::vector<std::string> create = {WasmcloudBinary(),
                                      "par",
                                      "create",
@@ -229,7 +234,7 @@ TEST(ParCliTest, CreateWithGivenKeys) {
   ASSERT_EQ(module.exit_code, 0);
   json a = json::parse(account.out), s = json::parse(service.out), m = json::parse(module.out);
   ASSERT_TRUE(WriteFile(dir + "/issuer.nk", AsBytes(a["seed"].get<std::string>() + "\n")).ok());
-  ASSERT_TRUE(WriteFile(dir + "/lib.so", AsBytes("library")).ok());
+  ASSERT_TRUE(WriteFile(dir + "/lib.so", ProviderLibrary()).ok());
   auto base = std::vector<std::string>{
       WasmcloudBinary(), "par", "create",   "--capid",       "x:y",        "--name",     "Given",
       "--vendor",        "V",   "--binary", dir + "/lib.so", "--keys-dir", dir + "/keys"};
@@ -271,8 +276,9 @@ TEST(ParCliTest, CreateWithGivenKeys) {
 TEST(ParCliTest, CreateRefusesUnusableInput) {
   ScopedTempDir tmp;
   const std::string& dir = tmp.path;
-  ASSERT_TRUE(WriteFile(dir + "/lib.so", AsBytes("library")).ok());
+  ASSERT_TRUE(WriteFile(dir + "/lib.so", ProviderLibrary()).ok());
   ASSERT_TRUE(WriteFile(dir + "/empty.so", {}).ok());
+  ASSERT_TRUE(WriteFile(dir + "/text.so", AsBytes("library")).ok());
   auto run = [&](std::vector<std::string> extra) {
     std::vector<std::string> args = {
         WasmcloudBinary(), "par", "create",     "--capid",     "x:y", "--name",           "N",
@@ -285,6 +291,23 @@ TEST(ParCliTest, CreateRefusesUnusableInput) {
   r = run({"--binary", dir + "/empty.so"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_TRUE(Contains(r.err, "is empty")) << r.err;
+  // What is not a provider library: text, another shared object, an executable.
+  r = run({"--binary", dir + "/text.so"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(Contains(r.err, dir + "/text.so is not a provider library: not an ELF file"))
+      << r.err;
+  r = run({"--binary", WasmcloudBinary()});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(Contains(r.err, "is not a provider library: it does not export "
+                              "wasmcloud_provider_create"))
+      << r.err;
+  // A contract id without a namespace.
+  r = RunCommand({WasmcloudBinary(), "par", "create", "--capid", "keyvalue", "--name", "N",
+                  "--vendor", "V", "--keys-dir", dir + "/keys", "-o", dir + "/out.par.gz",
+                  "--binary", dir + "/lib.so"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(Contains(r.err, "--capid \"keyvalue\" is not a contract id (no namespace)"))
+      << r.err;
   r = run({"--binary", dir + "/lib.so", "--arch", "../x"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_TRUE(Contains(r.err, "is not a target name")) << r.err;
@@ -300,9 +323,7 @@ TEST(ParCliTest, CreateRefusesUnusableInput) {
 class ParCliTamperTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(WriteFile(dir_ + "/lib.so", AsBytes("\x7f"
-                                                    "ELF library of the provider"))
-                    .ok());
+    ASSERT_TRUE(WriteFile(dir_ + "/lib.so", ProviderLibrary()).ok());
     auto r =
         RunCommand({WasmcloudBinary(), "par", "create", "--capid", "wasmcloud:testing", "--name",
                     "Tamper", "--vendor", "Acme", "--binary", dir_ + "/lib.so", "--arch",
