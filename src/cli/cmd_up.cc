@@ -122,6 +122,7 @@ class SignalWatch {
 struct UpOptions {
   HostOptions host;
   std::vector<std::string> manifests;
+  bool keep_going = false;
 };
 
 int RunUp(const UpOptions& o) {
@@ -164,7 +165,19 @@ int RunUp(const UpOptions& o) {
   Log(LogLevel::kInfo, kLog, "host " + host.id() + " is up (" + lattice->description + ")");
   for (const auto& m : *manifests) {
     if (watch.requested()) break;  // the rest of the manifests are not applied
-    if (Status s = host.ApplyManifest(m); !s.ok()) Log(LogLevel::kError, kLog, s.message());
+    if (Status s = host.ApplyManifest(m); !s.ok()) {
+      Log(LogLevel::kError, kLog, s.message());
+      if (watch.requested()) break;  // a stop was asked (it cancelled what was pulled)
+      if (!o.keep_going) {
+        // A host that runs without what its manifest asked for (a port nobody serves)
+        // is worse than one that stops and says why.
+        Log(LogLevel::kError, kLog,
+            "stopping: an entry of " + m.source +
+                " failed (--keep-going runs with what could be applied)");
+        (void)host.Stop();
+        return 1;
+      }
+    }
   }
   if (!watch.requested()) {
     LogInventory(host);
@@ -236,6 +249,9 @@ void AddUpCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("-m,--manifest", opts->manifests, "manifest to apply after start (repeatable)")
       ->allow_extra_args(false)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  cmd->add_flag("--keep-going", opts->keep_going,
+                "keep running when an entry of a manifest fails (it is logged); without it "
+                "`up` stops and exits 1");
   opts->host.Register(*cmd);
   cmd->callback([opts, exit_code] { *exit_code = RunUp(*opts); });
 }

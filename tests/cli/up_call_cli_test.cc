@@ -311,13 +311,27 @@ TEST(UpCliTest, APortInUseIsReportedAsTheManifestLinkThatFailed) {
 
   UpProcess up({"up", "--manifest", std::string(WC_SOURCE_DIR) + "/examples/demo.yaml"},
                {{"DEMO_PORT", std::to_string(port)}});
-  ASSERT_TRUE(up.WaitFor("running until SIGINT or SIGTERM")) << up.log();
+  // It stops (exit 1) rather than run with nothing served on the port.
+  EXPECT_EQ(up.Wait(), 1) << up.log();
+  EXPECT_EQ(up.log().find("running until"), std::string::npos) << up.log();
   // The manifest's result names the link, the provider's refusal and the address.
   EXPECT_NE(up.log().find("1 entry failed"), std::string::npos) << up.log();
   EXPECT_NE(up.log().find("refused to bind actor"), std::string::npos) << up.log();
   EXPECT_NE(up.log().find("cannot listen on 127.0.0.1:" + std::to_string(port)), std::string::npos)
       << up.log();
-  EXPECT_EQ(up.Stop(SIGTERM), 0) << up.log();
+  EXPECT_NE(up.log().find("stopping: an entry of"), std::string::npos) << up.log();
+  EXPECT_NE(up.log().find("(--keep-going runs with what could be applied)"), std::string::npos)
+      << up.log();
+
+  // --keep-going: it runs with the rest (the echo actor is there), the failure logged.
+  UpProcess going({"up", "--keep-going", "--manifest",
+                   std::string(WC_SOURCE_DIR) + "/examples/demo.yaml"},
+                  {{"DEMO_PORT", std::to_string(port)}});
+  ASSERT_TRUE(going.WaitFor("running until SIGINT or SIGTERM")) << going.log();
+  EXPECT_NE(going.log().find("cannot listen on 127.0.0.1:" + std::to_string(port)),
+            std::string::npos)
+      << going.log();
+  EXPECT_EQ(going.Stop(SIGTERM), 0) << going.log();
   close(busy);
 }
 
