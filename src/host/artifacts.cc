@@ -3,6 +3,7 @@
 #include <cstdlib>
 
 #include "core/log.h"
+#include "core/private_dir.h"
 #include "oci/reference.h"
 #include "provider/guarded_provider.h"
 #include "provider/native_library.h"
@@ -151,6 +152,7 @@ Result<NativeCapability> LoadProviderArchive(const HostConfig& config, ByteView 
   if (config.lax_key_types) verify = crypto::VerifyOptions{};
   WC_RETURN_IF_ERROR(provider::VerifyProviderArchive(*archive, verify).WithContext(what));
   std::string target = provider::NativeTarget();
+  WC_RETURN_IF_ERROR(EnsurePrivateDirectory(ProviderCacheRoot(), "provider cache"));
   auto library = provider::ExtractForTarget(*archive, target, ProviderCacheRoot());
   if (!library.ok()) return library.status().WithContext(what);
   const bool first_party = archive->claims.wascap->vendor == kFirstPartyVendor;

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <system_error>
 
+#include "core/private_dir.h"
 #include "crypto/sha256.h"
 #include "oci/reference.h"
 
@@ -71,6 +72,7 @@ std::optional<std::string> Cache::LookupReference(const std::string& reference) 
 }
 
 Status Cache::RecordReference(const std::string& reference, const std::string& digest) const {
+  WC_RETURN_IF_ERROR(EnsurePrivateDirectory(root_, "OCI cache"));
   return WriteFileAtomically(root_ + "/refs/" + ReferenceFileName(reference),
                              AsBytes(digest + "\n"));
 }
@@ -89,6 +91,7 @@ std::optional<Bytes> Cache::ReadBlob(const std::string& digest) const {
 
 Status Cache::WriteBlob(const std::string& digest, ByteView data) const {
   if (!IsSha256Digest(digest)) return InvalidArgument("not a sha256 digest: " + digest);
+  WC_RETURN_IF_ERROR(EnsurePrivateDirectory(root_, "OCI cache"));
   return WriteFileAtomically(BlobPath(digest), data);
 }
 

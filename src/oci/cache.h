@@ -8,7 +8,9 @@
 // that does not match its name (a disk error, a hand edit) is removed and counts as
 // absent. Every write goes to a uniquely named temporary file in the same directory and
 // is renamed into place, so concurrent readers and writers (threads or processes) never
-// see half a file.
+// see half a file. The root is this user's alone (core/private_dir.h): made 0700 at the
+// first write, and one that another user owns or can write is refused (the client checks
+// it before reading), since a planted blob or reference would be trusted.
 #pragma once
 
 #include <cstdint>

@@ -8,6 +8,9 @@
 
 #include "core/encoding.h"
 #include "core/log.h"
+#include <sys/stat.h>
+
+#include "core/private_dir.h"
 #include "oci/cache.h"
 #include "oci/credentials.h"
 #include "oci/http.h"
@@ -434,7 +437,15 @@ Result<PulledArtifact> Client::Pull(const Reference& ref) {
   if (!config_.allow_latest) WC_RETURN_IF_ERROR(LatestRefused(ref, false));
   const std::string name = ref.ToString();
   std::unique_ptr<Cache> cache;
-  if (!config_.cache_dir.empty()) cache = std::make_unique<Cache>(config_.cache_dir);
+  if (!config_.cache_dir.empty()) {
+    // One that exists is checked before anything in it is read; one that does not is
+    // made (0700) when the first thing is written to it (Cache).
+    struct stat st {};
+    if (::lstat(config_.cache_dir.c_str(), &st) == 0) {
+      WC_RETURN_IF_ERROR(EnsurePrivateDirectory(config_.cache_dir, "OCI cache"));
+    }
+    cache = std::make_unique<Cache>(config_.cache_dir);
+  }
 
   PulledArtifact out;
   out.reference = name;

@@ -1,6 +1,7 @@
 // `wasmcloud reg push`, `reg pull` and `drain` against a real docker-registry: output,
 // files, exit codes and messages. Each run gets its own TMPDIR, so its caches are its own.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -216,6 +217,25 @@ TEST_F(RegCliTest, RefusalsAndTheirExitCodes) {
   EXPECT_EQ(r.exit_code, 2);  // no -o
   r = Wasmcloud({"reg", "push", insecure + "/x:1", echo_, "--timeout", "0"});
   EXPECT_EQ(r.exit_code, 2);
+
+  // A cache folder others can write (where a planted artefact would be trusted): refused,
+  // nothing read from it.
+  const std::string cache = tmp_ + "/wasmcloud_ocicache";
+  std::filesystem::create_directories(cache);
+  ASSERT_EQ(chmod(cache.c_str(), 0777), 0);
+  r = Wasmcloud({"reg", "pull", insecure + "/echo:latest", "-o", out, "--allowed-insecure",
+                 insecure, "--allow-oci-latest"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_TRUE(Contains(r.err, "the OCI cache " + cache +
+                                  " is writable by others (mode 0777); the host refuses to use it"))
+      << r.err;
+  ASSERT_EQ(chmod(cache.c_str(), 0755), 0);  // ours, others read only: tightened and used
+  r = Wasmcloud({"reg", "pull", insecure + "/echo:latest", "-o", out, "--allowed-insecure",
+                 insecure, "--allow-oci-latest"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  struct stat st {};
+  ASSERT_EQ(stat(cache.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0700u);
 
   // Registry failures: 1.
   r = Wasmcloud({"reg", "pull", insecure + "/nothing:1", "-o", out, "--allowed-insecure", insecure,
