@@ -4,6 +4,7 @@
 // references; and each way a registry can refuse, as the caller sees it.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -599,6 +600,38 @@ TEST(HostOciTlsTest, APrivateCaAndBasicCredentialsFromTheEnvironment) {
   ASSERT_TRUE(Ok(host.Stop()));
   registry->reset();
   std::filesystem::remove_all(dir);
+}
+
+// The folder provider libraries are unpacked into and loaded from: one others can write
+// (where a planted library would run) is refused; the same archive loads once it is ours.
+TEST(HostProviderCacheTest, AProviderCacheOthersCanWriteIsRefused) {
+  char tmpl[] = "/tmp/wc_provider_cache_XXXXXX";
+  const std::string tmp = mkdtemp(tmpl);
+  const char* old = std::getenv("TMPDIR");
+  const std::string saved = old != nullptr ? old : "";
+  setenv("TMPDIR", tmp.c_str(), 1);
+  const std::string cache = tmp + "/wasmcloudcache";
+  ASSERT_EQ(mkdir(cache.c_str(), 0700), 0);
+  ASSERT_EQ(chmod(cache.c_str(), 0777), 0);
+  {
+    Host host(HostConfig{}, wasm::CreateV8Engine);
+    ASSERT_TRUE(Ok(host.Start()));
+    auto refused = host.StartCapabilityFromFile(KeyValueArchivePath());
+    EXPECT_EQ(refused.status().code(), Code::kPermissionDenied);
+    EXPECT_NE(refused.status().message().find("the provider cache " + cache +
+                                              " is writable by others (mode 0777)"),
+              std::string::npos)
+        << refused.status().message();
+    ASSERT_EQ(chmod(cache.c_str(), 0700), 0);
+    EXPECT_TRUE(Ok(host.StartCapabilityFromFile(KeyValueArchivePath())));
+    (void)host.Stop();
+  }
+  if (old != nullptr) {
+    setenv("TMPDIR", saved.c_str(), 1);
+  } else {
+    unsetenv("TMPDIR");
+  }
+  std::filesystem::remove_all(tmp);
 }
 
 TEST_F(HostOciTest, AMissingCaFileIsRefusedAtStart) {
