@@ -1,5 +1,6 @@
 #include "host/artifacts.h"
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "core/log.h"
@@ -151,6 +152,14 @@ Result<NativeCapability> LoadProviderArchive(const HostConfig& config, ByteView 
   crypto::VerifyOptions verify = crypto::VerifyOptions::ForProvider();
   if (config.lax_key_types) verify = crypto::VerifyOptions{};
   WC_RETURN_IF_ERROR(provider::VerifyProviderArchive(*archive, verify).WithContext(what));
+  if (!config.allowed_issuers.empty()) {
+    const std::string& issuer = archive->claims.iss;
+    if (std::find(config.allowed_issuers.begin(), config.allowed_issuers.end(), issuer) ==
+        config.allowed_issuers.end()) {
+      return PermissionDenied(what + " is signed by " + issuer +
+                              ", which is not an allowed issuer (--allowed-issuer)");
+    }
+  }
   std::string target = provider::NativeTarget();
   WC_RETURN_IF_ERROR(EnsurePrivateDirectory(ProviderCacheRoot(), "provider cache"));
   auto library = provider::ExtractForTarget(*archive, target, ProviderCacheRoot());
@@ -184,6 +193,12 @@ Result<NativeCapability> LoadProviderFile(const HostConfig& config, const std::s
     auto bytes = ReadFile(path);
     if (!bytes.ok()) return bytes.status().WithContext("provider archive " + path);
     return LoadProviderArchive(config, *bytes, path, link_name, std::nullopt, isolation);
+  }
+  if (!config.allow_unsigned_providers) {
+    return PermissionDenied(path +
+                            " is a bare provider library: it has no claims, so nothing says "
+                            "who made it; pack it with `wasmcloud par create`, or allow such "
+                            "libraries with --allow-unsigned-providers");
   }
   NativeCapability capability;
   capability.link_name = std::string(link_name);

@@ -334,7 +334,7 @@ Status ApplySwitch(HostConfig& config, std::string_view value) {
   return Status::Ok();
 }
 
-constexpr std::array<ConfigOption, 35> kOptions = {{
+constexpr std::array<ConfigOption, 36> kOptions = {{
     {"--host-seed", "WASMCLOUD_HOST_SEED", "SEED|FILE",
      "Seed (SN...) of the host's key, or a file holding it; default: a new key at each start",
      false, &ApplyHostSeed},
@@ -348,11 +348,16 @@ constexpr std::array<ConfigOption, 35> kOptions = {{
      "Cap on an actor's linear memory in 64 KiB pages, 1 to 65536; default 16384 (1 GiB)", false,
      &ApplyMaxMemoryPages},
     {"--allowed-issuer", "WASMCLOUD_ALLOWED_ISSUERS", "ACCOUNT_KEY",
-     "Only start actors signed by this account (A...); repeatable; default: any issuer", true,
+     "Only start actors and provider archives signed by this account (A...); repeatable; "
+     "default: any issuer",
+     true,
      &ApplyAllowedIssuer},
     {"--lax-key-types", "WASMCLOUD_LAX_KEY_TYPES", "",
      "Accept actor claims with any issuer and subject key types, as 0.18 did", false,
      &ApplySwitch<&HostConfig::lax_key_types>},
+    {"--allow-unsigned-providers", "WASMCLOUD_ALLOW_UNSIGNED_PROVIDERS", "",
+     "Load providers given as a bare library (.so): no claims, so nothing to verify", false,
+     &ApplySwitch<&HostConfig::allow_unsigned_providers>},
     {"--allow-live-updates", "WASMCLOUD_ALLOW_LIVE_UPDATES", "",
      "Allow live updates of running actors", false, &ApplySwitch<&HostConfig::allow_live_updates>},
     {"--disable-strict-update-check", "WASMCLOUD_DISABLE_STRICT_UPDATE_CHECK", "",

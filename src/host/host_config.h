@@ -47,6 +47,10 @@ struct HostConfig {
   // subject type) instead of only an account issuing for a module.
   // --lax-key-types, WASMCLOUD_LAX_KEY_TYPES.
   bool lax_key_types = false;
+  // A provider given as a bare library (.so, no archive, so no claims to check) loads only
+  // when this is set; archives are verified and, with allowed_issuers, must be signed by
+  // one of them. --allow-unsigned-providers, WASMCLOUD_ALLOW_UNSIGNED_PROVIDERS.
+  bool allow_unsigned_providers = false;
   // Live update of actors (§11). --allow-live-updates, WASMCLOUD_ALLOW_LIVE_UPDATES.
   bool allow_live_updates = false;
   // A live update may not change the actor's capability list unless this is off.

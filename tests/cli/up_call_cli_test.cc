@@ -172,8 +172,14 @@ TEST(CallCliTest, AProviderLibraryByPathServesKvcounter) {
   std::string manifest =
       dir.Write("m.yaml", "actors:\n  - " + FixturePath("wc-host-0.18/echo.wasm") +
                               "\ncapabilities:\n  - image_ref: " + KeyValueLibrary() + "\n");
+  // Without claims nothing says who made it: refused unless allowed.
+  auto refused = RunCommand({WasmcloudBinary(), "call", "-m", manifest, kEcho, "HealthRequest",
+                             "--data-hex", kHealthRequest, "--hex"});
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_NE(refused.err.find(KeyValueLibrary() + " is a bare provider library"), std::string::npos)
+      << refused.err;
   auto r = RunCommand({WasmcloudBinary(), "call", "-m", manifest, kEcho, "HealthRequest",
-                       "--data-hex", kHealthRequest, "--hex"});
+                       "--data-hex", kHealthRequest, "--hex", "--allow-unsigned-providers"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, std::string(kHealthResponse) + "\n");
 }

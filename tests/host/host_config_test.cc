@@ -49,7 +49,7 @@ std::set<std::string> ChangedFields(const HostConfig& a, const HostConfig& b) {
   // the option table and docs/configuration.md need the new field too.
   [[maybe_unused]] const auto& [f1, f2, f3, f4, f5, f6, f7, f8, f9, f10, f11, f12, f13, f14, f15,
                                 f16, f17, f18, f19, f20, f21, f22, f23, f24, f25, f26, f27, f28, f29,
-                                f30, f31, f32, f33, f34, f35] = a;
+                                f30, f31, f32, f33, f34, f35, f36] = a;
   std::set<std::string> out;
   if (a.host_seed != b.host_seed) out.insert("host_seed");
   if (a.workers != b.workers) out.insert("workers");
@@ -86,6 +86,9 @@ std::set<std::string> ChangedFields(const HostConfig& a, const HostConfig& b) {
   if (a.provider_isolation != b.provider_isolation) out.insert("provider_isolation");
   if (a.provider_host_exe != b.provider_host_exe) out.insert("provider_host_exe");
   if (a.max_actor_calls != b.max_actor_calls) out.insert("max_actor_calls");
+  if (a.allow_unsigned_providers != b.allow_unsigned_providers) {
+    out.insert("allow_unsigned_providers");
+  }
   return out;
 }
 
@@ -119,6 +122,7 @@ TEST(ConfigOptionsTest, NamesAreTheOnesTheHeaderGives) {
       {"--max-memory-pages", "WASMCLOUD_MAX_MEMORY_PAGES", false, false},
       {"--allowed-issuer", "WASMCLOUD_ALLOWED_ISSUERS", false, true},
       {"--lax-key-types", "WASMCLOUD_LAX_KEY_TYPES", true, false},
+      {"--allow-unsigned-providers", "WASMCLOUD_ALLOW_UNSIGNED_PROVIDERS", true, false},
       {"--allow-live-updates", "WASMCLOUD_ALLOW_LIVE_UPDATES", true, false},
       {"--disable-strict-update-check", "WASMCLOUD_DISABLE_STRICT_UPDATE_CHECK", true, false},
       {"--allow-oci-latest", "WASMCLOUD_OCI_ALLOW_LATEST", true, false},
@@ -244,6 +248,7 @@ const std::map<std::string_view, std::string> kSampleValues = {
     {"--provider-isolation", "process"},
     {"--provider-host-exe", "/usr/bin/wasmcloud"},
     {"--max-actor-calls", "3"},
+    {"--allow-unsigned-providers", "true"},
 };
 
 TEST(ConfigOptionsTest, EveryFieldIsReachableThroughExactlyOneOption) {
@@ -263,7 +268,7 @@ TEST(ConfigOptionsTest, EveryFieldIsReachableThroughExactlyOneOption) {
     ASSERT_TRUE(ApplyEnv(from_env, {{std::string(o.env), sample->second}}).ok());
     EXPECT_TRUE(ChangedFields(from_env, config).empty());
   }
-  EXPECT_EQ(options_of_field.size(), 35u);
+  EXPECT_EQ(options_of_field.size(), 36u);
   for (const auto& [field, flags] : options_of_field) {
     EXPECT_EQ(flags.size(), 1u) << field;
   }

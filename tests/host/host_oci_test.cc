@@ -23,6 +23,7 @@
 #include "core/bytes.h"
 #include "core/status.h"
 #include "host/host.h"
+#include "provider/par.h"
 #include "wasm/v8/v8_engine.h"
 #include "host/manifest.h"
 #include "host/test_providers.h"
@@ -632,6 +633,33 @@ TEST(HostProviderCacheTest, AProviderCacheOthersCanWriteIsRefused) {
     unsetenv("TMPDIR");
   }
   std::filesystem::remove_all(tmp);
+}
+
+// --allowed-issuer applies to provider archives as it does to actors.
+TEST(HostProviderIssuerTest, AnArchiveOfAnotherIssuerIsRefused) {
+  auto archive = provider::ReadProviderArchive(ReadOrFail(KeyValueArchivePath()));
+  ASSERT_TRUE(archive.ok()) << archive.status().message();
+  const std::string issuer = archive->claims.iss;
+  const std::string other = "ACJ2QRFVNEXN2RRAB5ZLWW2EPRQAQJMNS3MFVIZSWJWGMVULQXPRNZ6Y";
+  ASSERT_NE(issuer, other);
+  {
+    HostConfig config;
+    config.allowed_issuers = {other};
+    Host host(std::move(config), wasm::CreateV8Engine);
+    ASSERT_TRUE(Ok(host.Start()));
+    auto refused = host.StartCapabilityFromFile(KeyValueArchivePath());
+    EXPECT_EQ(refused.status().code(), Code::kPermissionDenied);
+    EXPECT_EQ(refused.status().message(),
+              "provider archive " + KeyValueArchivePath() + " is signed by " + issuer +
+                  ", which is not an allowed issuer (--allowed-issuer)");
+    (void)host.Stop();
+  }
+  HostConfig config;
+  config.allowed_issuers = {other, issuer};
+  Host host(std::move(config), wasm::CreateV8Engine);
+  ASSERT_TRUE(Ok(host.Start()));
+  EXPECT_TRUE(Ok(host.StartCapabilityFromFile(KeyValueArchivePath())));
+  (void)host.Stop();
 }
 
 TEST_F(HostOciTest, AMissingCaFileIsRefusedAtStart) {

@@ -46,6 +46,7 @@ class ProviderIsolationTest : public ::testing::Test {
     HostConfig config;
     config.provider_host_exe = WC_TEST_WASMCLOUD;
     config.call_timeout = 1500ms;
+    config.allow_unsigned_providers = true;  // a bare .so
     LatticeOptions lattice;
     lattice.events = events_;
     host_ = std::make_unique<Host>(std::move(config), wasm::CreateV8Engine, std::move(lattice));
@@ -130,6 +131,7 @@ TEST_F(ProviderIsolationTest, AProviderCallThatNeverReturnsIsBounded) {
 TEST(InProcessProviderTest, ACallThatNeverReturnsTimesOutAndTheProviderKeepsServing) {
   HostConfig config;
   config.call_timeout = 1500ms;
+  config.allow_unsigned_providers = true;  // a bare .so
   Host host(std::move(config), wasm::CreateV8Engine);
   ASSERT_TRUE(Ok(host.Start()));
   for (const char* actor : {"kvcounter.wasm", "echo.wasm"}) {
@@ -166,8 +168,26 @@ TEST(InProcessProviderTest, ACallThatNeverReturnsTimesOutAndTheProviderKeepsServ
   EXPECT_LT(Clock::now() - s0, 5s);
 }
 
-TEST_F(ProviderIsolationTest, ProcessIsolationNeedsAnExecutable) {
+// A bare library has no claims: nothing says who made it, so it loads only when allowed.
+TEST(UnsignedProviderTest, ABareLibraryNeedsAllowUnsignedProviders) {
   Host host(HostConfig{}, wasm::CreateV8Engine);
+  ASSERT_TRUE(Ok(host.Start()));
+  const size_t built_in = host.Providers().size();
+  auto refused = host.StartCapabilityFromFile(WC_TEST_CHAOS);
+  EXPECT_EQ(refused.status().code(), Code::kPermissionDenied);
+  EXPECT_EQ(refused.status().message(),
+            std::string(WC_TEST_CHAOS) +
+                " is a bare provider library: it has no claims, so nothing says who made it; "
+                "pack it with `wasmcloud par create`, or allow such libraries with "
+                "--allow-unsigned-providers");
+  EXPECT_EQ(host.Providers().size(), built_in);
+  (void)host.Stop();
+}
+
+TEST_F(ProviderIsolationTest, ProcessIsolationNeedsAnExecutable) {
+  HostConfig config;
+  config.allow_unsigned_providers = true;
+  Host host(std::move(config), wasm::CreateV8Engine);
   ASSERT_TRUE(Ok(host.Start()));
   auto pk = host.StartCapabilityFromFile(WC_TEST_CHAOS, "default", ProviderIsolation::kProcess);
   ASSERT_FALSE(pk.ok());
