@@ -70,7 +70,7 @@ std::string UnknownCommand(CLI::App& app, std::string_view given) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"wasmcloud: a wasmCloud host and its tools"};
+  CLI::App app{"wasmcloud: a wasmCloud host and its tools", "wasmcloud"};
   app.require_subcommand(1);
   app.set_version_flag("--version", VersionText());
   int exit_code = 0;
@@ -87,7 +87,12 @@ int main(int argc, char** argv) {
   app.add_subcommand("version", "Print the version, the git commit and the V8 in use")
       ->callback([] { std::cout << VersionText() << "\n"; });
 
-  if (argc > 1 && argv[1][0] != '-' && !IsCommand(app, argv[1])) {
+  if (argc == 1) {
+    // No command: what there is to run, instead of CLI11's "A subcommand is required".
+    std::cerr << app.help() << "wasmcloud: a command is required (wasmcloud up runs a host)\n";
+    return 2;
+  }
+  if (argv[1][0] != '-' && !IsCommand(app, argv[1])) {
     std::cerr << UnknownCommand(app, argv[1]) << "\n";
     return 2;
   }

@@ -46,6 +46,14 @@ TEST(MainCliTest, AnUnknownCommandIsNamedWithTheClosestOne) {
   EXPECT_EQ(far.exit_code, 2);
   EXPECT_EQ(far.err, "wasmcloud: unknown command \"frobnicate\" (wasmcloud --help lists the "
                      "commands)\n");
+  // No command at all: the list of commands, and what to run.
+  auto none = RunCommand({WasmcloudBinary()});
+  EXPECT_EQ(none.exit_code, 2);
+  EXPECT_NE(none.err.find("claims"), std::string::npos) << none.err;
+  EXPECT_NE(none.err.find("wasmcloud: a command is required (wasmcloud up runs a host)\n"),
+            std::string::npos)
+      << none.err;
+  EXPECT_EQ(none.err.find("provider-host"), std::string::npos) << none.err;
   // The hidden child-process command is never suggested.
   auto hidden = RunCommand({WasmcloudBinary(), "provider-hos"});
   EXPECT_EQ(hidden.exit_code, 2);
