@@ -17,6 +17,10 @@ bool IsTokenChar(char c) {
   return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
 }
 
+bool IsHexDigit(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
 }  // namespace
 
 Target SplitTarget(std::string_view target) {
@@ -34,20 +38,6 @@ Target SplitTarget(std::string_view target) {
   if (q == std::string_view::npos) return Target{std::string(target), {}};
   return Target{std::string(target.substr(0, q)), std::string(target.substr(q + 1))};
 }
-
-namespace {
-
-bool IsHexDigit(char c) {
-  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-
-std::string_view TrimOws(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-}  // namespace
 
 std::optional<std::string> RefuseRequestHead(std::string_view target,
                                              const std::vector<HeadField>& fields) {
@@ -73,15 +63,15 @@ std::optional<std::string> RefuseRequestHead(std::string_view target,
                                        : " holds a control character");
       }
     }
-    const std::string name = AsciiLower(f.name);
-    if (name == "content-length") content_length = true;
-    if (name == "transfer-encoding") {
+    // Per request: compared in place, not lowered into copies.
+    if (AsciiEqualsIgnoreCase(f.name, "content-length")) content_length = true;
+    if (AsciiEqualsIgnoreCase(f.name, "transfer-encoding")) {
       codings = codings ? *codings + "," + std::string(f.value) : std::string(f.value);
     }
   }
   if (!codings) return std::nullopt;
   if (content_length) return "Bad Request: both Content-Length and Transfer-Encoding";
-  if (AsciiLower(TrimOws(*codings)) != "chunked") {
+  if (!AsciiEqualsIgnoreCase(TrimAsciiSpace(*codings), "chunked")) {
     return "Bad Request: Transfer-Encoding \"" + EscapeLogText(*codings, 64) +
            "\" is not supported: only chunked";
   }

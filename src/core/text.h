@@ -8,6 +8,8 @@ namespace wasmcloud {
 
 // `text` with A-Z turned into a-z; every other byte as it is.
 std::string AsciiLower(std::string_view text);
+// Whether `a` and `b` are equal but for the case of A-Z (no copy).
+bool AsciiEqualsIgnoreCase(std::string_view a, std::string_view b);
 
 // `text` without leading and trailing ASCII whitespace (space, \t, \n, \v, \f, \r).
 std::string_view TrimAsciiSpace(std::string_view text);

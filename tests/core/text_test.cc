@@ -5,6 +5,13 @@
 namespace wasmcloud {
 namespace {
 
+TEST(TextTest, AsciiEqualsIgnoreCaseComparesWithoutCopies) {
+  EXPECT_TRUE(AsciiEqualsIgnoreCase("Transfer-Encoding", "transfer-encoding"));
+  EXPECT_TRUE(AsciiEqualsIgnoreCase("", ""));
+  EXPECT_FALSE(AsciiEqualsIgnoreCase("chunked", "chunked "));
+  EXPECT_FALSE(AsciiEqualsIgnoreCase("\xc3\x84", "\xc3\xa4"));  // only A-Z fold
+}
+
 TEST(TextTest, AsciiLowerChangesOnlyAsciiCapitals) {
   EXPECT_EQ(AsciiLower("Content-TYPE: X1"), "content-type: x1");
   EXPECT_EQ(AsciiLower("\xc3\x84pfel"), "\xc3\x84pfel");  // UTF-8 bytes are kept
