@@ -4,6 +4,8 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -15,6 +17,8 @@ namespace wasmcloud::nats {
 namespace {
 
 constexpr std::string_view kLog = "nats";
+// Attempts of a first connect whose signed credentials the server refuses (see Connect).
+constexpr int kSignedConnectAttempts = 4;
 
 }  // namespace
 
@@ -103,7 +107,6 @@ struct NatsConnection::Callbacks {
 
   std::mutex mu;  // guards everything below, and on_event against Detach
   std::condition_variable changed;
-  bool connected = false;  // connected once (the first connect, retried in the background)
   bool closing = false;    // Close() was called: the disconnect that follows is expected
   bool detached = false;   // no more on_event calls
   bool reporting = false;  // on_event runs, on thread `reporter`
@@ -115,7 +118,6 @@ struct NatsConnection::Callbacks {
   void Detach();
 
   static Callbacks& From(void* closure) { return **static_cast<Ref*>(closure); }
-  static void OnConnected(natsConnection* nc, void* closure);
   static void OnDisconnected(natsConnection* nc, void* closure);
   static void OnReconnected(natsConnection* nc, void* closure);
   static void OnClosed(natsConnection* nc, void* closure);
@@ -147,15 +149,6 @@ void NatsConnection::Callbacks::Detach() {
   changed.wait(lock, [&] { return !reporting; });
   gone = std::move(on_event);
   lock.unlock();
-}
-
-void NatsConnection::Callbacks::OnConnected(natsConnection*, void* closure) {
-  Callbacks& c = From(closure);
-  {
-    std::lock_guard<std::mutex> lock(c.mu);
-    c.connected = true;
-  }
-  c.changed.notify_all();
 }
 
 void NatsConnection::Callbacks::OnDisconnected(natsConnection*, void* closure) {
@@ -271,9 +264,6 @@ Result<std::shared_ptr<NatsConnection>> NatsConnection::Connect(NatsConnectionOp
   if (s == NATS_OK) s = natsOptions_SetSendAsap(opts, o.send_asap);
   if (o.callbacks) {
     if (s == NATS_OK) {
-      s = natsOptions_SetRetryOnFailedConnect(opts, true, &Callbacks::OnConnected, closure.get());
-    }
-    if (s == NATS_OK) {
       s = natsOptions_SetDisconnectedCB(opts, &Callbacks::OnDisconnected, closure.get());
     }
     if (s == NATS_OK) {
@@ -333,35 +323,56 @@ Result<std::shared_ptr<NatsConnection>> NatsConnection::Connect(NatsConnectionOp
     natsOptions_Destroy(opts);
     return InvalidArgument("NATS options: " + why);
   }
-  s = natsConnection_Connect(&self->connection_, opts);
-  natsOptions_Destroy(opts);
-  // A connection that failed here made no callback and will make none: the closure stays
-  // ours. Otherwise its closed callback frees it.
-  if (closure != nullptr && (s == NATS_OK || s == NATS_NOT_YET_CONNECTED)) closure.release();
-  if (s != NATS_OK && s != NATS_NOT_YET_CONNECTED) {
-    std::string why = NatsReason(s);
+  // The first connect is this loop's, not libnats' retry-on-failed-connect: after a
+  // server refused the credentials, libnats 3.4.1's retry thread finds no current server
+  // and closes the connection without a word, so a refusal read as a timeout. Each pass
+  // tries every server once. Not reachable: with callbacks, passes go on until
+  // connect_timeout (the server may be starting); without, the first pass decides.
+  //
+  // Refused credentials are final, except that libnats 3.4.1 leaves the nonce's signature
+  // out of CONNECT when its first byte is 0 (its base64 encoder stops at a 0 byte; fixed
+  // in 3.8.0, nats-io/nats.c#705), so a server refuses 1 in 256 attempts that sign with
+  // an nkey. The nonce is new on each attempt: signing credentials get up to
+  // kSignedConnectAttempts (a wrong one is refused that many times, a few round trips).
+  // Reconnects need no help: libnats gives up on a server only after the same refusal
+  // twice in a row, and tries again with a new nonce otherwise.
+  const bool signs = !o.seed.empty() || !o.credentials_file.empty();
+  const auto deadline = std::chrono::steady_clock::now() + o.connect_timeout;
+  int refusals = 0;
+  for (;;) {
+    if (o.callbacks) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      natsOptions_SetTimeout(opts, std::clamp<int64_t>(left.count(), 1, 2000));
+    }
+    s = natsConnection_Connect(&self->connection_, opts);
+    if (s == NATS_OK) break;
+    // A failed connect made no callback and will make none, and left no connection.
     if (self->connection_ != nullptr) {
       natsConnection_Destroy(self->connection_);
       self->connection_ = nullptr;
     }
+    if (s == NATS_CONNECTION_AUTH_FAILED && signs && ++refusals < kSignedConnectAttempts) {
+      continue;
+    }
     if (s == NATS_CONNECTION_AUTH_FAILED || s == NATS_NOT_PERMITTED) {
+      const std::string why = NatsReason(s);
+      natsOptions_Destroy(opts);
       return Unauthenticated("NATS at " + where + " refused the credentials: " + why);
     }
-    return Unavailable("cannot connect to NATS at " + where + ": " + why);
-  }
-  if (s == NATS_NOT_YET_CONNECTED) {
-    // libnats keeps trying in the background; wait for it, within the bound.
-    Callbacks& c = *self->callbacks_;
-    std::unique_lock<std::mutex> lock(c.mu);
-    bool up = c.changed.wait_for(lock, o.connect_timeout, [&] { return c.connected; });
-    lock.unlock();
-    if (!up) {
-      natsConnection_Destroy(self->connection_);  // stops the background attempts
-      self->connection_ = nullptr;
-      return Unavailable("cannot connect to NATS at " + where + " within " +
-                         std::to_string(o.connect_timeout.count()) + " ms");
+    const auto now = std::chrono::steady_clock::now();
+    if (!o.callbacks || now >= deadline) {
+      const std::string why = NatsReason(s);
+      natsOptions_Destroy(opts);
+      const std::string within =
+          o.callbacks ? " within " + std::to_string(o.connect_timeout.count()) + " ms" : "";
+      return Unavailable("cannot connect to NATS at " + where + within + ": " + why);
     }
+    std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
+        o.reconnect_wait, deadline - now));
   }
+  natsOptions_Destroy(opts);
+  closure.release();  // libnats' now: its closed callback frees it
   if (o.callbacks) {
     Log(LogLevel::kInfo, kLog, "connected to " + where + (o.name.empty() ? "" : " as " + o.name));
   }

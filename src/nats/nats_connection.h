@@ -1,6 +1,6 @@
 // One connection to a NATS server (libnats 3.4.1), with the client settings of
 // ../shared/spec/lattice.md ("NATS client settings"): never give up reconnecting (with
-// jitter), retry a failed first connect in the background, fail requests in flight on a
+// jitter), retry a failed first connect until connect_timeout, fail requests in flight on a
 // disconnect, ping every 20 s with 2 outstanding, a name per connection, and callbacks
 // that report disconnects, reconnects, closes and errors. The NATS implementations of the
 // lattice interfaces (nats_transport.h, nats_kv_bucket.h) share one of these.
@@ -72,9 +72,10 @@ struct NatsConnectionOptions {
   // - no connection-event callbacks: on_event must be empty (kInvalidArgument
   //   otherwise), and disconnects, reconnects and errors are neither reported nor
   //   logged; the caller looks at connected() and at what its calls return;
-  // - no retry of a failed first connect (its callback): Connect tries each server once,
-  //   each attempt bounded by connect_timeout, and fails with kUnavailable when none
-  //   answers. Once connected, libnats reconnects by itself as usual;
+  // - no retry of an unreachable first server: Connect tries each server once, each
+  //   attempt bounded by connect_timeout, and fails with kUnavailable when none answers
+  //   (a host's lattice connection waits for a server still starting; a provider's bind
+  //   should not). Once connected, libnats reconnects by itself as usual;
   // - no credentials callbacks: `jwt` + `seed` are written to a chained .creds file, a
   //   `seed` alone to a seed file (natsOptions_SetNKeyFromSeed, with its public key),
   //   both mode 0600 in $TMPDIR, which libnats reads itself at every (re)connect and
@@ -90,9 +91,11 @@ struct NatsConnectionOptions {
 class NatsConnection {
  public:
   // Connects, waiting up to options.connect_timeout for the server. Errors:
-  // kUnavailable "cannot connect to NATS at <servers>: <libnats' reason>" (none answered
-  // in time), kInvalidArgument for unusable options (no server, a bad credentials file
-  // or seed), kUnauthenticated "NATS at <servers> refused the credentials: <reason>".
+  // kUnavailable "cannot connect to NATS at <servers>[ within <n> ms]: <libnats'
+  // reason>" (none answered in time), kInvalidArgument for unusable options (no server,
+  // a bad credentials file or seed), kUnauthenticated "NATS at <servers> refused the
+  // credentials: <reason>" (at once, whatever the time left; credentials that sign a
+  // nonce are tried up to 4 times first, as libnats 3.4.1 drops 1 in 256 signatures).
   // <servers> has passwords and tokens replaced by "***"; <reason> is NatsReason's.
   static Result<std::shared_ptr<NatsConnection>> Connect(NatsConnectionOptions options);
   ~NatsConnection();  // Close()
