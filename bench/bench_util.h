@@ -107,8 +107,8 @@ inline void PrintMachine(const char* when) {
       ++compilers;
     }
   }
-  std::printf("  [machine %s: %u cores, loadavg %s; %d compiler/linker processes running]\n",
-              when, std::thread::hardware_concurrency(), load.c_str(), compilers);
+  std::printf("  [machine %s: %u cores, loadavg %s; %d compiler/linker processes running]\n", when,
+              std::thread::hardware_concurrency(), load.c_str(), compilers);
 }
 
 }  // namespace wasmcloud::bench

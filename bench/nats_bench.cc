@@ -75,15 +75,16 @@ using bench::Micros;
 using bench::Millis;
 using bench::Percentile;
 using bench::PrintMachine;
-using bench::Processes;
 using bench::ProcessCpuMicros;
+using bench::Processes;
 using bench::ReadText;
 using std::chrono::milliseconds;
 
 constexpr std::string_view kLatticeName = "bench";  // bucket LATTICEDATA_bench
 constexpr std::string_view kProbeLatticeName = "benchprobe";
 constexpr std::string_view kEchoKey = "MBCFOPM6JW2APJLXJD3Z5O4CN7CPYJ2B4FTKLJUR5YR5MITIU7HD3WD5";
-constexpr std::string_view kHealthRequestHex = "81ab706c616365686f6c646572c3";  // {placeholder:true}
+constexpr std::string_view kHealthRequestHex =
+    "81ab706c616365686f6c646572c3";  // {placeholder:true}
 constexpr std::string_view kContract = "wasmcloud:keyvalue";
 constexpr milliseconds kWarmup{300};
 // (1) and (2): rounds of raw, then remote, each this long.
@@ -262,10 +263,11 @@ RunFigures RunAlone(int callers, milliseconds window, const std::function<Status
 }
 
 void PrintRun(const char* what, int callers, const RunFigures& f) {
-  std::printf("  %-20s %2d caller%s p50 %6.1f us  p99 %7.1f us  %6.0f calls/s"
-              "  CPU/call %5.1f us + nats-server %5.1f us, machine %3.0f%% busy  (%zu calls",
-              what, callers, callers == 1 ? " " : "s", f.p50_us, f.p99_us, f.per_second,
-              f.cpu_us_per_call, f.server_cpu_us_per_call, 100 * f.machine_busy, f.calls);
+  std::printf(
+      "  %-20s %2d caller%s p50 %6.1f us  p99 %7.1f us  %6.0f calls/s"
+      "  CPU/call %5.1f us + nats-server %5.1f us, machine %3.0f%% busy  (%zu calls",
+      what, callers, callers == 1 ? " " : "s", f.p50_us, f.p99_us, f.per_second, f.cpu_us_per_call,
+      f.server_cpu_us_per_call, 100 * f.machine_busy, f.calls);
   if (f.errors > 0) std::printf(", %zu errors, first: %s", f.errors, f.first_error.c_str());
   std::printf(")\n");
 }
@@ -312,9 +314,9 @@ class ProbeTransport final : public lattice::Transport {
     t_request_end = Clock::now();
     return r;
   }
-  Result<std::unique_ptr<lattice::Subscription>> Subscribe(std::string_view subject,
-                                                           std::string_view queue_group,
-                                                           lattice::MessageHandler handler) override {
+  Result<std::unique_ptr<lattice::Subscription>> Subscribe(
+      std::string_view subject, std::string_view queue_group,
+      lattice::MessageHandler handler) override {
     return inner_->Subscribe(subject, queue_group,
                              [this, handler = std::move(handler)](lattice::Message m) {
                                if (!m.reply.empty()) {
@@ -346,7 +348,8 @@ struct Legs {
 // Calls `call` for `window`, one call at a time, and splits each call into legs: `call`
 // makes its request through a ProbeTransport on this thread (t_request_*), to a
 // subscriber whose transport is `serving_side`.
-Legs Follow(milliseconds window, const std::function<Status()>& call, ProbeTransport& serving_side) {
+Legs Follow(milliseconds window, const std::function<Status()>& call,
+            ProbeTransport& serving_side) {
   Legs legs;
   const auto end = Clock::now() + window;
   while (Clock::now() < end) {
@@ -359,7 +362,8 @@ Legs Follow(milliseconds window, const std::function<Status()>& call, ProbeTrans
     const auto give_up = t3 + milliseconds(100);
     while (serving_side.replies() == before && Clock::now() < give_up) std::this_thread::yield();
     const ProbeTransport::Served s = serving_side.last();
-    if (s.delivered < t_request_start || s.publish_start > t_request_end) continue;  // not this call
+    if (s.delivered < t_request_start || s.publish_start > t_request_end)
+      continue;  // not this call
     legs.before_request.push_back(Micros(t_request_start - t0));
     legs.to_server_side.push_back(Micros(s.delivered - t_request_start));
     legs.serving.push_back(Micros(s.publish_start - s.delivered));
@@ -375,9 +379,7 @@ Legs Follow(milliseconds window, const std::function<Status()>& call, ProbeTrans
 wasm::EngineFactory SharedEngine() {
   static std::shared_ptr<wasm::Engine> engine =
       Must(wasm::CreateV8Engine(wasm::EngineConfig{}), "V8 engine");
-  return [](const wasm::EngineConfig&) -> Result<std::shared_ptr<wasm::Engine>> {
-    return engine;
-  };
+  return [](const wasm::EngineConfig&) -> Result<std::shared_ptr<wasm::Engine>> { return engine; };
 }
 
 struct LatticeHost {
@@ -496,8 +498,9 @@ struct Tool {
   std::unique_ptr<lattice::LatticeStore> store;
   Tool(const std::string& url, const std::string& name) {
     connection = Connect(url, name, false);
-    auto bucket = Must(nats::NatsKvBucket::Open(connection, lattice::LatticeBucketName(kLatticeName)),
-                       "bucket for " + name);
+    auto bucket =
+        Must(nats::NatsKvBucket::Open(connection, lattice::LatticeBucketName(kLatticeName)),
+             "bucket for " + name);
     store = std::make_unique<lattice::LatticeStore>(bucket);
   }
 };
@@ -520,7 +523,8 @@ int Main() {
                    "start nats-server -js");
   const std::string url = js.server->Url();
   for (const auto& [pid, cmd] : Processes()) {
-    if (cmd.find("nats-server") != std::string::npos && cmd.find(js.store_dir) != std::string::npos) {
+    if (cmd.find("nats-server") != std::string::npos &&
+        cmd.find(js.store_dir) != std::string::npos) {
       g_server_pid = pid;
     }
   }
@@ -558,10 +562,11 @@ int Main() {
   Must(remote_call(), "first remote call");  // resolves the route
 
   // (1) and (2)
-  std::printf("(1) raw NATS request/reply, 16 B, loopback, both connections send_asap, and\n"
-              "(2) CallActor(echo, HealthRequest) host A -> host B over NATS (signed, verified);\n"
-              "    %d alternating rounds of %lld ms each\n",
-              kRounds, static_cast<long long>(kRound.count()));
+  std::printf(
+      "(1) raw NATS request/reply, 16 B, loopback, both connections send_asap, and\n"
+      "(2) CallActor(echo, HealthRequest) host A -> host B over NATS (signed, verified);\n"
+      "    %d alternating rounds of %lld ms each\n",
+      kRounds, static_cast<long long>(kRound.count()));
   const MsgCounts a0 = Counts(a.connection), b0 = Counts(b.connection);
   auto [raw1, rem1] = Alternate(1, raw_call, remote_call);
   const MsgCounts a1 = Counts(a.connection), b1 = Counts(b.connection);
@@ -572,17 +577,19 @@ int Main() {
   PrintRun("remote CallActor", 16, rem16);
   const double p50_ratio = rem1.p50_us / raw1.p50_us;
   const double thr16_ratio = rem16.per_second / raw16.per_second;
-  std::printf("  remote/raw: p50 1 caller %.2fx [goal <= 1.5x: %s]; p50 16 callers %.2fx;\n"
-              "              throughput 1 caller %.2fx; 16 callers %.2fx [goal >= 0.7x: %s]\n",
-              p50_ratio, p50_ratio <= 1.5 ? "met" : "MISSED", rem16.p50_us / raw16.p50_us,
-              rem1.per_second / raw1.per_second, thr16_ratio, thr16_ratio >= 0.7 ? "met" : "MISSED");
+  std::printf(
+      "  remote/raw: p50 1 caller %.2fx [goal <= 1.5x: %s]; p50 16 callers %.2fx;\n"
+      "              throughput 1 caller %.2fx; 16 callers %.2fx [goal >= 0.7x: %s]\n",
+      p50_ratio, p50_ratio <= 1.5 ? "met" : "MISSED", rem16.p50_us / raw16.p50_us,
+      rem1.per_second / raw1.per_second, thr16_ratio, thr16_ratio >= 0.7 ? "met" : "MISSED");
   {
     // Warm-up calls included: the messages are counted over the whole 1-caller part.
     const double n = static_cast<double>(rem1.calls);
-    std::printf("  NATS messages per remote call, 1 caller (warm-up included, so a little over 1):"
-                " A out %.2f in %.2f, B out %.2f in %.2f\n",
-                static_cast<double>(a1.out - a0.out) / n, static_cast<double>(a1.in - a0.in) / n,
-                static_cast<double>(b1.out - b0.out) / n, static_cast<double>(b1.in - b0.in) / n);
+    std::printf(
+        "  NATS messages per remote call, 1 caller (warm-up included, so a little over 1):"
+        " A out %.2f in %.2f, B out %.2f in %.2f\n",
+        static_cast<double>(a1.out - a0.out) / n, static_cast<double>(a1.in - a0.in) / n,
+        static_cast<double>(b1.out - b0.out) / n, static_cast<double>(b1.in - b0.in) / n);
   }
 
   {
@@ -594,8 +601,9 @@ int Main() {
     };
     auto [asap1, lazy1] = Alternate(1, raw_call, lazy_call);
     auto [asap16, lazy16] = Alternate(16, raw_call, lazy_call);
-    std::printf("(1b) raw, the requester's connection with and without send_asap"
-                " (the replier's with it)\n");
+    std::printf(
+        "(1b) raw, the requester's connection with and without send_asap"
+        " (the replier's with it)\n");
     PrintRun("requester asap", 1, asap1);
     PrintRun("requester not asap", 1, lazy1);
     PrintRun("requester asap", 16, asap16);
@@ -651,10 +659,10 @@ int Main() {
     RunFigures local = RunAlone(1, milliseconds(500), [&]() -> Status {
       return b.host->CallActor(kEchoKey, "HealthRequest", request).status();
     });
-    std::printf("  alone, back to back: sign + encode %.1f us, verify %.1f us; after 300 us asleep:"
-                " %.1f us, %.1f us\n  CallActor on echo's own host p50 %.1f us\n",
-                sign_us, verify_us, Percentile(sign_cold, 0.5), Percentile(verify_cold, 0.5),
-                local.p50_us);
+    std::printf(
+        "  alone, back to back: sign + encode %.1f us, verify %.1f us; after 300 us asleep:"
+        " %.1f us, %.1f us\n  CallActor on echo's own host p50 %.1f us\n",
+        sign_us, verify_us, Percentile(sign_cold, 0.5), Percentile(verify_cold, 0.5), local.p50_us);
     double pool_call_us = 0;
     {
       // The same local call handed to a pool of 4 threads, one at a time, as the inbound
@@ -688,10 +696,11 @@ int Main() {
       };
       RunFigures round_trip = RunAlone(1, milliseconds(500), pooled_call);
       pool_call_us = Percentile(inner, 0.5);
-      std::printf("  the local CallActor handed to a 4-thread pool, one at a time: p50 %.1f us there"
-                  " (the thread changes\n  from call to call), %.1f us for the hand-off there and"
-                  " back (two thread wake-ups) and the call\n",
-                  pool_call_us, round_trip.p50_us);
+      std::printf(
+          "  the local CallActor handed to a 4-thread pool, one at a time: p50 %.1f us there"
+          " (the thread changes\n  from call to call), %.1f us for the hand-off there and"
+          " back (two thread wake-ups) and the call\n",
+          pool_call_us, round_trip.p50_us);
     }
 
     // A raw request of an invocation's size, and a remote call, each followed across.
@@ -699,12 +708,12 @@ int Main() {
     auto probe_replier = std::make_shared<ProbeTransport>(replier);
     auto probe_requester = std::make_shared<ProbeTransport>(requester);
     // The reply goes through the probe: its Publish closes the serving side.
-    auto sized_sub = Must(probe_replier->Subscribe("bench.raw.sized", "bench.raw.sized",
-                                                   [probe_replier](lattice::Message m) {
-                                                     (void)probe_replier->Publish(
-                                                         m.reply, Bytes(64, 1), {}, {});
-                                                   }),
-                          "subscribe");
+    auto sized_sub =
+        Must(probe_replier->Subscribe("bench.raw.sized", "bench.raw.sized",
+                                      [probe_replier](lattice::Message m) {
+                                        (void)probe_replier->Publish(m.reply, Bytes(64, 1), {}, {});
+                                      }),
+             "subscribe");
     Must(replier->Flush(milliseconds(2000)), "flush the subscription");
     auto sized_call = [&]() -> Status {
       return probe_requester->Request("bench.raw.sized", sized, milliseconds(2000), {}).status();
@@ -755,16 +764,19 @@ int Main() {
     {
       std::vector<double> serving = remote_legs.serving;
       const double rest = Percentile(serving, 0.5) - verify_us - pool_call_us;
-      std::printf("  serving leg less verify and the call on a pool thread (the hand-off to the"
-                  " inbound\n  executor, decode, dispatch, response encode): %.1f us\n", rest);
+      std::printf(
+          "  serving leg less verify and the call on a pool thread (the hand-off to the"
+          " inbound\n  executor, decode, dispatch, response encode): %.1f us\n",
+          rest);
     }
     sized_sub.reset();
     StopPair(&c, &d);
 
-    std::printf("  16 callers, CPU per call (this process + nats-server): raw %.1f us,"
-                " remote %.1f us (2 cores give 2,000,000 us/s)\n",
-                raw16.cpu_us_per_call + raw16.server_cpu_us_per_call,
-                rem16.cpu_us_per_call + rem16.server_cpu_us_per_call);
+    std::printf(
+        "  16 callers, CPU per call (this process + nats-server): raw %.1f us,"
+        " remote %.1f us (2 cores give 2,000,000 us/s)\n",
+        raw16.cpu_us_per_call + raw16.server_cpu_us_per_call,
+        rem16.cpu_us_per_call + rem16.server_cpu_us_per_call);
   }
   raw_sub.reset();
   PrintMachine("after (2)");
@@ -808,10 +820,10 @@ int Main() {
     const size_t n = bind_ms.size();
     const double p50 = Percentile(bind_ms, 0.5), p99 = Percentile(bind_ms, 0.99);
     const double max = bind_ms.empty() ? 0 : bind_ms.back();
-    std::printf("  SetLink -> BindActor on B   p50 %6.2f ms  p99 %6.2f ms  max %6.2f ms"
-                "  [goal p99 < 50 ms: %s]\n    (%zu bound, %zu not within 5 s, %zu BindActor calls)\n",
-                p50, p99, max, p99 < 50 && missed == 0 ? "met" : "MISSED", n, missed,
-                clock->binds());
+    std::printf(
+        "  SetLink -> BindActor on B   p50 %6.2f ms  p99 %6.2f ms  max %6.2f ms"
+        "  [goal p99 < 50 ms: %s]\n    (%zu bound, %zu not within 5 s, %zu BindActor calls)\n",
+        p50, p99, max, p99 < 50 && missed == 0 ? "met" : "MISSED", n, missed, clock->binds());
     std::printf("  SetLink returns on A        p50 %6.2f ms  p99 %6.2f ms\n",
                 Percentile(setlink_ms, 0.5), Percentile(setlink_ms, 0.99));
   }
@@ -828,9 +840,10 @@ int Main() {
     const auto t2 = Clock::now();
     const size_t links = late.host->LinkDefinitions().size();
     (void)late.host->Stop();
-    std::printf("  %-30s Start %6.1f ms  (before it: connect + bucket %4.1f ms; %zu links in its"
-                " mirror)\n",
-                what, Millis(t2 - t1), Millis(t1 - t0), links);
+    std::printf(
+        "  %-30s Start %6.1f ms  (before it: connect + bucket %4.1f ms; %zu links in its"
+        " mirror)\n",
+        what, Millis(t2 - t1), Millis(t1 - t0), links);
     return Millis(t2 - t1);
   };
   late_start("late host, 200 links");
@@ -850,7 +863,10 @@ int Main() {
     for (int w = 0; w < kWriters; ++w) {
       threads.emplace_back([&] {
         for (int i = next++; i < kLateLinks; i = next++) {
-          lattice::LinkDefinition link{actors[i], provider, "wasmcloud:httpserver", "default",
+          lattice::LinkDefinition link{actors[i],
+                                       provider,
+                                       "wasmcloud:httpserver",
+                                       "default",
                                        {{"PORT", std::to_string(10000 + i)}}};
           Must(writer.store->PutLink(link), "PutLink");
         }

@@ -12,11 +12,11 @@
 // For each: the round-trip latency of one call from one thread (p50, p99 and mean over at
 // least 20,000 calls, back to back, after a warm-up), and the throughput of 1, 4 and 16
 // caller threads (calls/s over 2 s each, after a warm-up); then the ratios guarded / in
-// process and out of process / in process of the p50 and of the 16-thread throughput. The ProviderHost is trivial
-// (no actors; the provider's warnings go to stderr).
-// Each timed call includes two steady_clock reads (some 40 ns in all: it shows in process).
-// It prints figures and asserts nothing. Run: build/bench/provider_bench (about 17 s; it
-// prints the load average first: other work on the machine skews every figure).
+// process and out of process / in process of the p50 and of the 16-thread throughput. The
+// ProviderHost is trivial (no actors; the provider's warnings go to stderr). Each timed call
+// includes two steady_clock reads (some 40 ns in all: it shows in process). It prints figures and
+// asserts nothing. Run: build/bench/provider_bench (about 17 s; it prints the load average first:
+// other work on the machine skews every figure).
 #include <dirent.h>
 #include <time.h>
 #include <unistd.h>
@@ -64,8 +64,8 @@ constexpr std::string_view kActor = "MBENCHPROVIDERBENCHACTORKEYVALUEGET00000000
 constexpr std::string_view kKey = "provider-bench-key";
 constexpr size_t kValueBytes = 16;
 constexpr milliseconds kWarmup{300};
-constexpr size_t kLatencyCalls = 20000;     // at least this many timed calls,
-constexpr milliseconds kLatencyMin{1000};   // and for at least this long
+constexpr size_t kLatencyCalls = 20000;    // at least this many timed calls,
+constexpr milliseconds kLatencyMin{1000};  // and for at least this long
 constexpr milliseconds kThroughputWindow{2000};
 constexpr int kCallers[] = {1, 4, 16};
 
@@ -81,7 +81,6 @@ T Must(Result<T> r, const std::string& what) {
 void Must(const Status& s, const std::string& what) {
   if (!s.ok()) Fail(what, s);
 }
-
 
 // --- the machine: CPU time of this process's children (bench_util.h has the rest)
 
@@ -101,8 +100,7 @@ double ChildrenCpuMicros() {
 // No actors here: a provider's call_actor gets an error; its warnings go to stderr.
 class BenchHost final : public provider::ProviderHost {
  public:
-  Result<Bytes> CallActor(std::string_view actor, std::string_view operation,
-                          ByteView) override {
+  Result<Bytes> CallActor(std::string_view actor, std::string_view operation, ByteView) override {
     return NotFound("provider_bench: no actor " + std::string(actor) + " (" +
                     std::string(operation) + ")");
   }
@@ -230,9 +228,9 @@ ModeFigures Measure(const char* mode, std::shared_ptr<provider::Provider> p, Ben
     const Bytes reply = Must(p->HandleCall(kActor, "Get", get), std::string(mode) + ": Get");
     const wire::GetResponse r = Must(wire::DecodeGetResponse(reply), std::string(mode) + ": reply");
     if (!r.exists || r.value != value) {
-      Fail(std::string(mode) + ": Get", Internal("not the value Set (exists " +
-                                                 std::to_string(r.exists) + ", " +
-                                                 std::to_string(r.value.size()) + " bytes)"));
+      Fail(std::string(mode) + ": Get",
+           Internal("not the value Set (exists " + std::to_string(r.exists) + ", " +
+                    std::to_string(r.value.size()) + " bytes)"));
     }
   }
   auto call = [&p, &get]() -> Status { return p->HandleCall(kActor, "Get", get).status(); };
@@ -260,12 +258,13 @@ ModeFigures Measure(const char* mode, std::shared_ptr<provider::Provider> p, Ben
 int Main() {
   SetLogLevel(LogLevel::kWarn);
   const auto bench_start = Clock::now();
-  std::printf("provider_bench: keyvalue Get (%zu-byte value, in-memory store) on %s, in process"
-              " vs out of process\n  (%s provider-host); latency = one call's round trip from"
-              " one thread in us, throughput = calls/s\n  completed by N caller threads over"
-              " %lld ms\n",
-              kValueBytes, WC_KEYVALUE_PROVIDER, WC_WASMCLOUD_BIN,
-              static_cast<long long>(kThroughputWindow.count()));
+  std::printf(
+      "provider_bench: keyvalue Get (%zu-byte value, in-memory store) on %s, in process"
+      " vs out of process\n  (%s provider-host); latency = one call's round trip from"
+      " one thread in us, throughput = calls/s\n  completed by N caller threads over"
+      " %lld ms\n",
+      kValueBytes, WC_KEYVALUE_PROVIDER, WC_WASMCLOUD_BIN,
+      static_cast<long long>(kThroughputWindow.count()));
   PrintMachine("at start");
   BenchHost host;
 
@@ -304,16 +303,16 @@ int Main() {
   const double thr_in = in.throughput.back().per_second;
   const double thr_out = out.throughput.back().per_second;
   const double thr_guarded = guarded.throughput.back().per_second;
-  std::printf("guarded / in process: p50 latency %.1fx (%.2f us vs %.2f us);"
-              " throughput, %d threads %.3fx (%.0f vs %.0f calls/s)\n",
-              ratio(guarded.latency.p50_us, in.latency.p50_us), guarded.latency.p50_us,
-              in.latency.p50_us, kCallers[std::size(kCallers) - 1], ratio(thr_guarded, thr_in),
-              thr_guarded, thr_in);
-  std::printf("out of process / in process: p50 latency %.1fx (%.2f us vs %.2f us);"
-              " throughput, %d threads %.3fx (%.0f vs %.0f calls/s)\n",
-              ratio(out.latency.p50_us, in.latency.p50_us), out.latency.p50_us,
-              in.latency.p50_us, kCallers[std::size(kCallers) - 1], ratio(thr_out, thr_in),
-              thr_out, thr_in);
+  std::printf(
+      "guarded / in process: p50 latency %.1fx (%.2f us vs %.2f us);"
+      " throughput, %d threads %.3fx (%.0f vs %.0f calls/s)\n",
+      ratio(guarded.latency.p50_us, in.latency.p50_us), guarded.latency.p50_us, in.latency.p50_us,
+      kCallers[std::size(kCallers) - 1], ratio(thr_guarded, thr_in), thr_guarded, thr_in);
+  std::printf(
+      "out of process / in process: p50 latency %.1fx (%.2f us vs %.2f us);"
+      " throughput, %d threads %.3fx (%.0f vs %.0f calls/s)\n",
+      ratio(out.latency.p50_us, in.latency.p50_us), out.latency.p50_us, in.latency.p50_us,
+      kCallers[std::size(kCallers) - 1], ratio(thr_out, thr_in), thr_out, thr_in);
   PrintMachine("at the end");
   std::printf("provider_bench: %.1f s in all\n", Seconds(Clock::now() - bench_start));
   return 0;

@@ -9,12 +9,12 @@ cd "$root"
 # Debian packages. libnode108's runtime dependencies are listed explicitly so that
 # autoremove never takes them away (libnode itself is unpacked privately, see below).
 packages=(
-  build-essential cmake ninja-build pkg-config clang lld libclang-rt-14-dev
+  build-essential cmake ninja-build pkg-config clang lld libclang-rt-14-dev clang-format
   libgtest-dev libgmock-dev libbenchmark-dev wabt
   libsodium-dev nlohmann-json3-dev libmsgpack-cxx-dev libcli11-dev libspdlog-dev libyaml-cpp-dev
   libarchive-dev
   libhiredis-dev redis-server
-  libboost-dev libnats-dev nats-server libcurl4-openssl-dev wrk
+  libboost-dev libnats-dev nats-server libcurl4-openssl-dev wrk python3-prometheus-client
   docker-registry skopeo apache2-utils openssl curl
   libicu72 libuv1 libc-ares2 libnghttp2-14 libbrotli1 libssl3 zlib1g
 )

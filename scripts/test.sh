@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The whole test suite from a fresh machine: set up, build with g++ and run every test
+# The whole test suite from a fresh machine: set up, check the formatting
+# (scripts/format.sh --check), build with g++ and run every test
 # (unit, fixtures, CLI, fuzz corpora); build with clang and ASan + UBSan and run every
 # test again; run the concurrency tests of the host and the lattice under
 # ThreadSanitizer; then a short run of every fuzzer.
@@ -9,6 +10,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 "$root/scripts/setup.sh"
+"$root/scripts/format.sh" --check
 build_dir="${WC_BUILD_DIR:-$root/build}"
 (cd "$build_dir" && ctest --output-on-failure -j2 --timeout 600)
 

@@ -130,8 +130,8 @@ typedef struct wc_provider_vtable {
   int (*remove_actor)(void* self, const char* actor, wc_buffer* error);
   /* A call from an actor. WC_OK: *response is the reply. WC_ERROR: *response is the
    * error message the actor receives. */
-  int (*handle_call)(void* self, const char* actor, const char* operation,
-                     const uint8_t* payload, size_t payload_len, wc_buffer* response);
+  int (*handle_call)(void* self, const char* actor, const char* operation, const uint8_t* payload,
+                     size_t payload_len, wc_buffer* response);
   /* WC_OK when healthy; WC_ERROR with a message when not. */
   int (*health)(void* self, wc_buffer* message);
   /* Stop serving: release resources, join threads. Nothing but destroy follows. */

@@ -47,8 +47,8 @@ std::optional<std::string> RefuseRequestHead(std::string_view target,
     if (c <= 0x20 || c == 0x7f) {
       return "Bad Request: the target holds a control character or a space";
     }
-    if (c == '%' && (i + 2 >= target.size() || !IsHexDigit(target[i + 1]) ||
-                     !IsHexDigit(target[i + 2]))) {
+    if (c == '%' &&
+        (i + 2 >= target.size() || !IsHexDigit(target[i + 1]) || !IsHexDigit(target[i + 2]))) {
       return "Bad Request: the target has a '%' that is not followed by two hex digits";
     }
   }
@@ -160,10 +160,9 @@ HttpReply ReplyFromActor(const Result<Bytes>& outcome, std::string* log) {
                         "the actor's reply is not a Response: " + response.status().message(), log);
   }
   if (response->status_code < 100 || response->status_code > 999) {
-    return FailureReply(500, "Malformed response from actor",
-                        "status code " + std::to_string(response->status_code) +
-                            " is not from 100 to 999",
-                        log);
+    return FailureReply(
+        500, "Malformed response from actor",
+        "status code " + std::to_string(response->status_code) + " is not from 100 to 999", log);
   }
   HttpReply r;
   r.status = response->status_code;

@@ -260,9 +260,10 @@ class Session : public std::enable_shared_from_this<Session> {
       stream_.async_read_some(
           buffer_.prepare(kReadSize), [self = shared_from_this()](beast::error_code ec, size_t n) {
             self->buffer_.commit(n);
-            if (ec) return self->OnReadError(ec == net::error::eof && self->buffer_.size() > 0
-                                                 ? beast::error_code(http::error::partial_message)
-                                                 : ec);
+            if (ec)
+              return self->OnReadError(ec == net::error::eof && self->buffer_.size() > 0
+                                           ? beast::error_code(http::error::partial_message)
+                                           : ec);
             self->ReadHead();
           });
       return;
@@ -302,7 +303,8 @@ class Session : public std::enable_shared_from_this<Session> {
     {
       std::vector<HeadField> fields;
       fields.reserve(16);
-      for (const auto& field : req) fields.push_back({View(field.name_string()), View(field.value())});
+      for (const auto& field : req)
+        fields.push_back({View(field.name_string()), View(field.value())});
       if (std::optional<std::string> refused = RefuseRequestHead(View(req.target()), fields)) {
         return SendError(400, *refused);
       }
@@ -384,8 +386,7 @@ class Session : public std::enable_shared_from_this<Session> {
       auto reply = std::make_shared<HttpReply>(self->Call(std::move(*shared_request)));
       net::post(self->stream_.get_executor(), [self, reply, keep_alive, head, version] {
         ++self->served_;
-        self->Respond(std::move(*reply), keep_alive && !self->listener_->draining(), head,
-                      version);
+        self->Respond(std::move(*reply), keep_alive && !self->listener_->draining(), head, version);
       });
     });
     if (!queued) {

@@ -24,8 +24,8 @@
 #include <vector>
 
 #include "core/log.h"
-#include "core/thread_pool.h"
 #include "core/status.h"
+#include "core/thread_pool.h"
 #include "httpserver/exchange.h"
 #include "httpserver/settings.h"
 #include "wire/http.h"

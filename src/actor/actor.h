@@ -2,8 +2,8 @@
 // every worker. Immutable: a live update makes a new ActorModule with a new generation.
 #pragma once
 
-#include <cstdint>
 #include <atomic>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>

@@ -161,8 +161,9 @@ Result<std::optional<uint64_t>> DaysFromNow(const std::optional<int64_t>& days, 
 
 Status CheckContractId(std::string_view id, const char* flag) {
   auto bad = [&](const std::string& why) {
-    return InvalidArgument(std::string(flag) + " \"" + std::string(id) + "\" is not a contract id (" +
-                           why + "): write namespace:name, such as wasmcloud:httpserver");
+    return InvalidArgument(std::string(flag) + " \"" + std::string(id) +
+                           "\" is not a contract id (" + why +
+                           "): write namespace:name, such as wasmcloud:httpserver");
   };
   size_t segments = 0;
   size_t start = 0;
@@ -245,11 +246,13 @@ Status CheckSharedLibrary(ByteView bytes, const std::string& path) {
                            std::to_string(type) + ", not a shared object (build it with -shared)");
   }
   if (bytes[4] != 2 || !little) {
-    return InvalidArgument(path + " is not a provider library for this host: not a 64-bit "
+    return InvalidArgument(path +
+                           " is not a provider library for this host: not a 64-bit "
                            "little-endian ELF file");
   }
   if (!ExportsFunction(bytes, "wasmcloud_provider_create")) {
-    return InvalidArgument(path + " is not a provider library: it does not export "
+    return InvalidArgument(path +
+                           " is not a provider library: it does not export "
                            "wasmcloud_provider_create (include/wasmcloud/provider.h)");
   }
   return Status::Ok();

@@ -89,7 +89,8 @@ int RunWapc(const WapcOptions& o) {
 
 void AddWapcCommand(CLI::App& app, int* exit_code) {
   auto opts = std::make_shared<WapcOptions>();
-  CLI::App* cmd = app.add_subcommand("wapc", "Call one operation of a waPC module (no claims check)");
+  CLI::App* cmd =
+      app.add_subcommand("wapc", "Call one operation of a waPC module (no claims check)");
   cmd->add_option("MODULE", opts->module, "path of the .wasm module")->required();
   cmd->add_option("OPERATION", opts->operation, "operation name")->required();
   opts->payload.Register(*cmd);

@@ -67,22 +67,20 @@ Result<JoinedLattice> JoinLattice(host::HostConfig& config) {
     }
     return *c;
   };
-  WC_ASSIGN_OR_RETURN(std::shared_ptr<nats::NatsConnection> rpc,
-                      connect(url, "rpc", config.rpc_credsfile, config.rpc_jwt, config.rpc_seed,
-                              "rpc"));
+  WC_ASSIGN_OR_RETURN(
+      std::shared_ptr<nats::NatsConnection> rpc,
+      connect(url, "rpc", config.rpc_credsfile, config.rpc_jwt, config.rpc_seed, "rpc"));
   // The control connection: its own server and credentials when given, else the RPC ones.
   const std::string control_url =
       "nats://" + (config.control_host.empty() ? config.rpc_host : config.control_host) + ":" +
       std::to_string(config.control_port == 0 ? config.rpc_port : config.control_port);
   const bool own_credentials = !config.control_credsfile.empty() || !config.control_jwt.empty() ||
                                !config.control_seed.empty();
-  WC_ASSIGN_OR_RETURN(
-      std::shared_ptr<nats::NatsConnection> control,
-      own_credentials
-          ? connect(control_url, "ctl", config.control_credsfile, config.control_jwt,
-                    config.control_seed, "control")
-          : connect(control_url, "ctl", config.rpc_credsfile, config.rpc_jwt, config.rpc_seed,
-                    "rpc"));
+  WC_ASSIGN_OR_RETURN(std::shared_ptr<nats::NatsConnection> control,
+                      own_credentials ? connect(control_url, "ctl", config.control_credsfile,
+                                                config.control_jwt, config.control_seed, "control")
+                                      : connect(control_url, "ctl", config.rpc_credsfile,
+                                                config.rpc_jwt, config.rpc_seed, "rpc"));
   nats::NatsKvOptions kv;
   kv.replicas = static_cast<int>(config.lattice_replicas);
   kv.domain = config.js_domain;

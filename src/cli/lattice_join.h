@@ -22,9 +22,9 @@ struct JoinedLattice {
 // Connects (within a bounded time) the RPC connection ("wasmcloud:{key}:rpc") and the
 // control connection ("wasmcloud:{key}:ctl", to --control-host/--control-port with the
 // --control-* credentials, each defaulting to the RPC one's), and binds or creates the
-// lattice data bucket. The connections are named after the host's key, so `config.host_seed` is set to a new seed
-// when it was empty. Errors: the server cannot be reached, refuses the credentials, or
-// has no JetStream; each says which and how to fix it.
+// lattice data bucket. The connections are named after the host's key, so `config.host_seed` is set
+// to a new seed when it was empty. Errors: the server cannot be reached, refuses the credentials,
+// or has no JetStream; each says which and how to fix it.
 Result<JoinedLattice> JoinLattice(host::HostConfig& config);
 
 }  // namespace wasmcloud::cli

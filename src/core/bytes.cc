@@ -31,8 +31,8 @@ int HexValue(char c) {
 
 Result<Bytes> HexDecode(std::string_view text) {
   if (text.size() % 2 != 0) {
-    return InvalidArgument("hex text has an odd number of digits (" +
-                           std::to_string(text.size()) + ")");
+    return InvalidArgument("hex text has an odd number of digits (" + std::to_string(text.size()) +
+                           ")");
   }
   Bytes out(text.size() / 2);
   for (size_t i = 0; i < out.size(); ++i) {

@@ -28,7 +28,8 @@ Status EnsurePrivateDirectory(const std::string& dir, std::string_view what) {
     return Unavailable("cannot read the " + named + ": " + std::strerror(errno));
   }
   if (S_ISLNK(st.st_mode)) return PermissionDenied("the " + named + " is a symbolic link" + advice);
-  if (!S_ISDIR(st.st_mode)) return PermissionDenied("the " + named + " is not a directory" + advice);
+  if (!S_ISDIR(st.st_mode))
+    return PermissionDenied("the " + named + " is not a directory" + advice);
   if (st.st_uid != ::geteuid()) {
     return PermissionDenied("the " + named + " is owned by uid " + std::to_string(st.st_uid) +
                             ", not this user (uid " + std::to_string(::geteuid()) + ")" + advice);
@@ -41,8 +42,8 @@ Status EnsurePrivateDirectory(const std::string& dir, std::string_view what) {
                             advice);
   }
   if ((mode & 077) != 0 && ::chmod(dir.c_str(), 0700) != 0) {
-    return Unavailable("cannot make the " + named + " private (chmod 0700): " +
-                       std::strerror(errno));
+    return Unavailable("cannot make the " + named +
+                       " private (chmod 0700): " + std::strerror(errno));
   }
   return Status::Ok();
 }

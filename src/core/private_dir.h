@@ -10,8 +10,8 @@
 
 namespace wasmcloud {
 
-// Makes `dir` (and its missing parents, as mkdir -p) with mode 0700 when absent, then checks that it is
-// a directory (not a symbolic link) owned by this user that nobody else can write. One of
+// Makes `dir` (and its missing parents, as mkdir -p) with mode 0700 when absent, then checks that
+// it is a directory (not a symbolic link) owned by this user that nobody else can write. One of
 // ours that others can only read (0755, as older versions made it) is tightened to 0700.
 // Otherwise kPermissionDenied naming `what`, the directory and the reason ("is owned by
 // uid 1001, not this user (uid 1000)", "is writable by others (mode 0777)", "is a

@@ -60,9 +60,7 @@ inline Status FailedPrecondition(std::string m) {
   return {Code::kFailedPrecondition, std::move(m)};
 }
 inline Status DeadlineExceeded(std::string m) { return {Code::kDeadlineExceeded, std::move(m)}; }
-inline Status ResourceExhausted(std::string m) {
-  return {Code::kResourceExhausted, std::move(m)};
-}
+inline Status ResourceExhausted(std::string m) { return {Code::kResourceExhausted, std::move(m)}; }
 inline Status Trap(std::string m) { return {Code::kTrap, std::move(m)}; }
 inline Status GuestError(std::string m) { return {Code::kGuestError, std::move(m)}; }
 inline Status Unavailable(std::string m) { return {Code::kUnavailable, std::move(m)}; }
@@ -74,7 +72,7 @@ inline Status Internal(std::string m) { return {Code::kInternal, std::move(m)}; 
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::in_place_index<1>, std::move(value)) {}  // NOLINT: implicit
+  Result(T value) : v_(std::in_place_index<1>, std::move(value)) {}        // NOLINT: implicit
   Result(Status status) : v_(std::in_place_index<0>, std::move(status)) {  // NOLINT
     if (std::get<0>(v_).ok()) v_ = Status(Code::kInternal, "Result built from an ok Status");
   }
@@ -102,10 +100,10 @@ class [[nodiscard]] Result {
 #define WC_CONCAT_(a, b) WC_CONCAT_INNER_(a, b)
 
 // Returns the Status of `expr` from the enclosing function when it is not ok.
-#define WC_RETURN_IF_ERROR(expr)                  \
-  do {                                            \
-    ::wasmcloud::Status wc_status_ = (expr);      \
-    if (!wc_status_.ok()) return wc_status_;      \
+#define WC_RETURN_IF_ERROR(expr)             \
+  do {                                       \
+    ::wasmcloud::Status wc_status_ = (expr); \
+    if (!wc_status_.ok()) return wc_status_; \
   } while (0)
 
 // `WC_ASSIGN_OR_RETURN(auto x, Foo());` binds the value or returns the error.

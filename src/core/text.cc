@@ -63,7 +63,6 @@ void AppendEscaped(std::string& out, std::string_view text) {
   }
 }
 
-
 std::string EscapeLogText(std::string_view text, size_t max_bytes) {
   std::string out;
   if (text.size() > max_bytes) {

@@ -103,7 +103,9 @@ Result<std::shared_ptr<provider::Provider>> LoadLibrary(
   if (isolation == ProviderIsolation::kAuto) isolation = config.provider_isolation;
   bool in_process;
   switch (isolation) {
-    case ProviderIsolation::kInProcess: in_process = true; break;
+    case ProviderIsolation::kInProcess:
+      in_process = true;
+      break;
     case ProviderIsolation::kProcess:
       if (config.provider_host_exe.empty()) {
         return FailedPrecondition(source +
@@ -114,7 +116,9 @@ Result<std::shared_ptr<provider::Provider>> LoadLibrary(
       in_process = false;
       break;
     case ProviderIsolation::kAuto:
-    default: in_process = first_party || config.provider_host_exe.empty(); break;
+    default:
+      in_process = first_party || config.provider_host_exe.empty();
+      break;
   }
   if (in_process && first_party) return provider::LoadNativeProvider(library, std::move(contract));
   if (in_process) {
@@ -165,8 +169,8 @@ Result<NativeCapability> LoadProviderArchive(const HostConfig& config, ByteView 
   auto library = provider::ExtractForTarget(*archive, target, ProviderCacheRoot());
   if (!library.ok()) return library.status().WithContext(what);
   const bool first_party = archive->claims.wascap->vendor == kFirstPartyVendor;
-  auto loaded = LoadLibrary(config, *library, archive->claims.wascap->capid, source, isolation,
-                            first_party);
+  auto loaded =
+      LoadLibrary(config, *library, archive->claims.wascap->capid, source, isolation, first_party);
   if (!loaded.ok()) {
     if (loaded.status().message().find("not a wasmcloud provider") != std::string::npos) {
       return Status(loaded.status().code(),
@@ -187,8 +191,7 @@ Result<NativeCapability> LoadProviderArchive(const HostConfig& config, ByteView 
 }
 
 Result<NativeCapability> LoadProviderFile(const HostConfig& config, const std::string& path,
-                                          std::string_view link_name,
-                                          ProviderIsolation isolation) {
+                                          std::string_view link_name, ProviderIsolation isolation) {
   if (path.ends_with(".par.gz") || path.ends_with(".par")) {
     auto bytes = ReadFile(path);
     if (!bytes.ok()) return bytes.status().WithContext("provider archive " + path);

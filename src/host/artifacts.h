@@ -38,10 +38,9 @@ Result<std::string> CanonicalReference(std::string_view oci_ref);
 // The library runs in process or in a supervised child process as `isolation` says
 // (kAuto: as config.provider_isolation says; its kAuto: first-party archives, whose
 // claims name the vendor "wasmcloud-cpp", in process, everything else in a child).
-Result<NativeCapability> LoadProviderArchive(const HostConfig& config, ByteView bytes,
-                                             const std::string& source, std::string_view link_name,
-                                             std::optional<std::string> image_ref,
-                                             ProviderIsolation isolation = ProviderIsolation::kAuto);
+Result<NativeCapability> LoadProviderArchive(
+    const HostConfig& config, ByteView bytes, const std::string& source, std::string_view link_name,
+    std::optional<std::string> image_ref, ProviderIsolation isolation = ProviderIsolation::kAuto);
 
 // A provider file: an archive (`.par.gz`, `.par`) or a library built for the provider C
 // ABI (claims made by the host when it starts).

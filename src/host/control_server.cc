@@ -61,9 +61,8 @@ Status ControlServer::Start() {
   if (stopped_) return FailedPrecondition("the control server was stopped");
   for (const Sub& s : subs) {
     Kind kind = s.kind;
-    auto sub = transport_->Subscribe(s.subject, s.queue, [this, kind](lattice::Message m) {
-      OnMessage(kind, std::move(m));
-    });
+    auto sub = transport_->Subscribe(
+        s.subject, s.queue, [this, kind](lattice::Message m) { OnMessage(kind, std::move(m)); });
     if (!sub.ok()) return sub.status().WithContext("cannot subscribe to " + s.subject);
     subscriptions_.push_back(std::move(*sub));
   }
@@ -108,8 +107,8 @@ void ControlServer::Reply(const lattice::Message& request, const std::string& js
   if (request.reply.empty()) return;  // nobody to answer
   Status s = transport_->Publish(request.reply, AsBytes(json));
   if (!s.ok()) {
-    Log(LogLevel::kWarn, kLog, "cannot answer a control request on " + request.subject + ": " +
-                                   s.message());
+    Log(LogLevel::kWarn, kLog,
+        "cannot answer a control request on " + request.subject + ": " + s.message());
   }
 }
 
@@ -192,8 +191,8 @@ void ControlServer::HandleCommand(const lattice::Message& m) {
     Log(LogLevel::kInfo, kLog, "starting actor " + cmd->actor_ref + " (control command)");
     commands_.Run([&h, ref = cmd->actor_ref] {
       if (Status s = h.StartActor(ref); !s.ok()) {
-        Log(LogLevel::kError, kLog, "cannot start actor " + ref + " (control command): " +
-                                        s.message());
+        Log(LogLevel::kError, kLog,
+            "cannot start actor " + ref + " (control command): " + s.message());
       }
     });
   } else if (op == "sa") {
@@ -207,9 +206,9 @@ void ControlServer::HandleCommand(const lattice::Message& m) {
   } else if (op == "lp") {
     auto cmd = cj::ParseStartProvider(m.data);
     if (!cmd.ok()) {
-      Reply(m, cj::StartProviderAck(options_.host_id, "",
-                                    "Bad StartProvider command received: " +
-                                        cmd.status().message()));
+      Reply(m,
+            cj::StartProviderAck(options_.host_id, "",
+                                 "Bad StartProvider command received: " + cmd.status().message()));
       return;
     }
     if (!h.QualifiesForProvider(cmd->provider_ref, cmd->link_name, {})) {
@@ -222,8 +221,8 @@ void ControlServer::HandleCommand(const lattice::Message& m) {
     Log(LogLevel::kInfo, kLog, "starting provider " + cmd->provider_ref + " (control command)");
     commands_.Run([&h, ref = cmd->provider_ref, link = cmd->link_name] {
       if (Status s = h.StartProvider(ref, link); !s.ok()) {
-        Log(LogLevel::kError, kLog, "cannot start provider " + ref + " (control command): " +
-                                        s.message());
+        Log(LogLevel::kError, kLog,
+            "cannot start provider " + ref + " (control command): " + s.message());
       }
     });
   } else if (op == "sp") {
@@ -256,8 +255,9 @@ void ControlServer::HandleCommand(const lattice::Message& m) {
     Reply(m, cj::UpdateActorAck(true));
     commands_.Run([&h, id = cmd->actor_id, ref = cmd->new_actor_ref] {
       if (Status s = h.UpdateActor(id, ref); !s.ok()) {
-        Log(LogLevel::kError, kLog, "live update of actor " + id + " to " + ref +
-                                        " failed (control command): " + s.message());
+        Log(LogLevel::kError, kLog,
+            "live update of actor " + id + " to " + ref +
+                " failed (control command): " + s.message());
       }
     });
   } else {

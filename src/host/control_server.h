@@ -47,8 +47,15 @@ class ControlServer {
   void Stop();
 
  private:
-  enum class Kind { kHosts, kInventory, kLinks, kClaims, kCommand, kActorAuction,
-                    kProviderAuction };
+  enum class Kind {
+    kHosts,
+    kInventory,
+    kLinks,
+    kClaims,
+    kCommand,
+    kActorAuction,
+    kProviderAuction
+  };
   void OnMessage(Kind kind, lattice::Message message);
   void Handle(Kind kind, const lattice::Message& message);
   void HandleCommand(const lattice::Message& message);

@@ -61,8 +61,8 @@ void EventPublisher::Send(const lattice::LatticeEvent& event) {
   auto send = [&](const std::string& subject, const std::string& body) {
     Status s = transport_->Publish(subject, AsBytes(body));
     if (!s.ok()) {
-      Log(LogLevel::kWarn, kLog, "cannot publish event " + event.type + " on " + subject + ": " +
-                                     s.message());
+      Log(LogLevel::kWarn, kLog,
+          "cannot publish event " + event.type + " on " + subject + ": " + s.message());
     }
   };
   const lattice::LatticeEvent* e = &event;

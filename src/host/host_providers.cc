@@ -36,9 +36,9 @@ class ProviderHostImpl final : public provider::ProviderHost {
                        : what == Supervision::kRestarted ? lattice::kProviderRestarted
                                                          : lattice::kProviderGivenUp;
     core->PublishEvent(type, {{"public_key", entry_->public_key},
-                         {"contract_id", entry_->contract_id},
-                         {"link_name", entry_->link_name},
-                         {"reason", std::string(detail)}});
+                              {"contract_id", entry_->contract_id},
+                              {"link_name", entry_->link_name},
+                              {"reason", std::string(detail)}});
   }
 
  private:
@@ -159,10 +159,9 @@ Result<std::string> HostCore::StartCapabilityFromRegistry(std::string_view oci_r
   WC_RETURN_IF_ERROR(CheckRunning());
   auto pulled = PullArtifact(config_, oci_ref, oci::ArtifactKind::kProvider, interrupted_);
   if (!pulled.ok()) return pulled.status();
-  WC_ASSIGN_OR_RETURN(
-      NativeCapability capability,
-      LoadProviderArchive(config_, pulled->data, pulled->reference, link_name, pulled->reference,
-                          isolation));
+  WC_ASSIGN_OR_RETURN(NativeCapability capability,
+                      LoadProviderArchive(config_, pulled->data, pulled->reference, link_name,
+                                          pulled->reference, isolation));
   return StartNativeCapability(std::move(capability));
 }
 

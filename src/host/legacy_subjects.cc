@@ -39,17 +39,17 @@ Status LegacySubjects::Start() {
       }
     };
   };
-  auto links = transport_->Subscribe(lattice::LinksSubject(lattice_), "", post(&LegacySubjects::OnLinks));
+  auto links =
+      transport_->Subscribe(lattice::LinksSubject(lattice_), "", post(&LegacySubjects::OnLinks));
   if (!links.ok()) return links.status();
   auto remlinks = transport_->Subscribe(lattice::RemoveLinksSubject(lattice_), "",
                                         post(&LegacySubjects::OnRemoveLinks));
   if (!remlinks.ok()) return remlinks.status();
-  auto claims = transport_->Subscribe(
-      lattice::ClaimsSubject(lattice_), "", [](lattice::Message m) {
-        Log(LogLevel::kDebug, kLog,
-            "ignored unsigned 0.18 claims on " + m.subject +
-                " (claims are shared through the lattice data, with their tokens)");
-      });
+  auto claims = transport_->Subscribe(lattice::ClaimsSubject(lattice_), "", [](lattice::Message m) {
+    Log(LogLevel::kDebug, kLog,
+        "ignored unsigned 0.18 claims on " + m.subject +
+            " (claims are shared through the lattice data, with their tokens)");
+  });
   if (!claims.ok()) return claims.status();
   std::lock_guard<std::mutex> lock(mu_);
   subscriptions_.push_back(std::move(*links));
@@ -76,7 +76,8 @@ void LegacySubjects::OnLinks(const lattice::Message& m) {
   }
   if (link->link_name.empty()) link->link_name = "default";
   if (link->actor_id.empty() || link->provider_id.empty() || link->contract_id.empty()) {
-    Log(LogLevel::kWarn, kLog, "ignored a link on " + m.subject + ": actor, provider or contract missing");
+    Log(LogLevel::kWarn, kLog,
+        "ignored a link on " + m.subject + ": actor, provider or contract missing");
     return;
   }
   // Every host receives it: the first one writes it. The mirror may lag the bucket (this
@@ -108,12 +109,14 @@ void LegacySubjects::OnRemoveLinks(const lattice::Message& m) {
   }
   auto removed = store_.DeleteLink(link->actor_id, link->contract_id, link->link_name);
   if (!removed.ok() && removed.status().code() != Code::kNotFound) {
-    Log(LogLevel::kWarn, kLog, "cannot remove the link from " + m.subject + ": " + removed.status().message());
+    Log(LogLevel::kWarn, kLog,
+        "cannot remove the link from " + m.subject + ": " + removed.status().message());
   }
 }
 
 void LegacySubjects::PublishLink(const lattice::LinkDefinition& link) {
-  Status s = transport_->Publish(lattice::LinksSubject(lattice_), lattice::EncodeLinkDefinition(link));
+  Status s =
+      transport_->Publish(lattice::LinksSubject(lattice_), lattice::EncodeLinkDefinition(link));
   if (!s.ok()) Log(LogLevel::kWarn, kLog, "cannot publish the link for 0.18 peers: " + s.message());
 }
 

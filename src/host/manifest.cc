@@ -953,8 +953,7 @@ class Checker {
       cap.image_ref = Resolve(ref);
       WC_ASSIGN_OR_RETURN(cap.link_name, LinkName(f[1], path));
       if (f[2].second != nullptr && f[2].second->kind != Node::Kind::kNull) {
-        WC_ASSIGN_OR_RETURN(cap.isolation,
-                            String(*f[2].second, path + ".isolation", f[2].first));
+        WC_ASSIGN_OR_RETURN(cap.isolation, String(*f[2].second, path + ".isolation", f[2].first));
         if (cap.isolation != "process" && cap.isolation != "in-process") {
           return Error(*f[2].second, path + ".isolation",
                        "expected process or in-process, found " + Quote(cap.isolation));

@@ -97,8 +97,7 @@ Result<std::unique_ptr<WorkerPool::Lease>> WorkerPool::Acquire(std::chrono::mill
     if (slot == nullptr && !shut_down_.load()) {
       return ResourceExhausted("host overloaded: no worker was free within " +
                                std::to_string(max_wait.count()) + " ms (all " +
-                               std::to_string(slots_.size()) +
-                               " are busy); the call was not run");
+                               std::to_string(slots_.size()) + " are busy); the call was not run");
     }
   }
   if (shut_down_.load()) {

@@ -33,10 +33,12 @@ Json Ordered(const nlohmann::json& from, std::initializer_list<const char*> fiel
   Json out = Json::object();
   for (const char* f : fields) {
     auto it = from.find(f);
-    if (it != from.end()) out[f] = Json::parse(it->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    if (it != from.end())
+      out[f] = Json::parse(it->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   }
   for (const auto& [k, v] : from.items()) {
-    if (!out.contains(k)) out[k] = Json::parse(v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    if (!out.contains(k))
+      out[k] = Json::parse(v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   }
   return out;
 }
@@ -133,7 +135,8 @@ std::string ToCloudEvent(const LatticeEvent& event, const std::string& id) {
   j["type"] = "com.wasmcloud.lattice." + event.type;
   j["time"] = Rfc3339Millis(event.time_ms);
   j["datacontenttype"] = "application/json";
-  j["data"] = Json::parse(event.data.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  j["data"] =
+      Json::parse(event.data.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   return Dump(j);
 }
 

@@ -76,9 +76,9 @@ class KvBucket {
   // revision order, a kPut for each key's current value, then kInitialValuesDone, then
   // every kPut and kDelete made afterwards, except that a watch that fell behind may skip
   // a value the bucket no longer keeps (JetStream keeps `history` values per key): only
-  // values their key has since replaced, never a key's latest write. When the bucket is lost and comes back (an
-  // implementation that can lose it recreates it), the watch restarts: kRestarted, then
-  // the initial values again and kInitialValuesDone, then changes, with revisions started
+  // values their key has since replaced, never a key's latest write. When the bucket is lost and
+  // comes back (an implementation that can lose it recreates it), the watch restarts: kRestarted,
+  // then the initial values again and kInitialValuesDone, then changes, with revisions started
   // over. Errors for writes: kInvalidArgument for a bad key, kResourceExhausted for a
   // value over the bucket's limit, kUnavailable when the bucket cannot be reached (also a
   // write that found the bucket lost: it is not retried; the next one goes to the

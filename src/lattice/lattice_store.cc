@@ -381,8 +381,8 @@ struct LatticeStore::State {
           break;
         }
         if (rev.status().code() != Code::kUnavailable) {
-          Warn("lattice data: could not put " + key + " back into bucket " + bucket->name() +
-               ": " + rev.status().message());
+          Warn("lattice data: could not put " + key + " back into bucket " + bucket->name() + ": " +
+               rev.status().message());
           ++failed;
           break;
         }
@@ -710,9 +710,7 @@ void LatticeStore::Stop() {
 
 bool LatticeStore::ready() const { return state_->ready.load(std::memory_order_acquire); }
 
-bool LatticeStore::degraded() const {
-  return state_->degraded.load(std::memory_order_acquire);
-}
+bool LatticeStore::degraded() const { return state_->degraded.load(std::memory_order_acquire); }
 
 Status LatticeStore::PutLink(const LinkDefinition& link) {
   Status invalid;
@@ -833,8 +831,8 @@ Result<std::optional<ClaimsRecord>> LatticeStore::FetchClaims(std::string_view p
 }
 
 Result<std::optional<LinkDefinition>> LatticeStore::FetchLink(std::string_view actor_id,
-                                                             std::string_view contract_id,
-                                                             std::string_view link_name) const {
+                                                              std::string_view contract_id,
+                                                              std::string_view link_name) const {
   std::string key = std::string(kLinkPrefix) + LinkId(actor_id, contract_id, link_name);
   Result<std::optional<KvEntry>> entry = state_->bucket->Get(key);
   if (!entry.ok()) return WriteError(entry.status(), key, "read");

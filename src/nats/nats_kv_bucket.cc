@@ -343,8 +343,8 @@ struct BucketState {
       if (si.p != nullptr && si.p->Created == created) return false;
       WC_RETURN_IF_ERROR(Adopt(si));
       Log(LogLevel::kWarn, kLog,
-          Where() + " was lost and has been created again by another client (noticed by " +
-              cause + "); its watches start over");
+          Where() + " was lost and has been created again by another client (noticed by " + cause +
+              "); its watches start over");
     } else if (StreamMissing(s, code)) {
       Log(LogLevel::kWarn, kLog,
           Where() + " was lost (" + cause + ": its stream " + stream +
@@ -379,8 +379,7 @@ struct BucketState {
 
 // One watch: its libnats watcher, its handler and the thread that connects them.
 struct WatchState {
-  WatchState(std::shared_ptr<BucketState> b, lattice::KvWatchHandler h, kvWatcher* kw,
-             uint64_t g)
+  WatchState(std::shared_ptr<BucketState> b, lattice::KvWatchHandler h, kvWatcher* kw, uint64_t g)
       : bucket(std::move(b)), handler(std::move(h)), watcher(kw), generation(g) {}
   ~WatchState() {
     if (watcher != nullptr) kvWatcher_Destroy(watcher);
@@ -534,8 +533,9 @@ void RunWatch(const std::shared_ptr<WatchState>& ws) {
       // gone; an error means JetStream cannot tell now.)
       Result<bool> checked = b.Ensure("a watch's check");
       if (!checked.ok()) {
-        Log(LogLevel::kDebug, kLog, "the watch of " + b.Where() + " could not check its stream: " +
-                                        checked.status().message());
+        Log(LogLevel::kDebug, kLog,
+            "the watch of " + b.Where() +
+                " could not check its stream: " + checked.status().message());
       }
       next_check = Clock::now() + b.options.check_interval;
       continue;

@@ -283,7 +283,8 @@ Status NatsTransport::Publish(std::string_view subject, ByteView data, std::stri
                               const lattice::Headers& headers) {
   WC_RETURN_IF_ERROR(lattice::ValidateSubject(subject, /*wildcards=*/false));
   if (!reply.empty()) {
-    WC_RETURN_IF_ERROR(lattice::ValidateSubject(reply, /*wildcards=*/false).WithContext("reply subject"));
+    WC_RETURN_IF_ERROR(
+        lattice::ValidateSubject(reply, /*wildcards=*/false).WithContext("reply subject"));
   }
   WC_RETURN_IF_ERROR(CheckHeaders(headers));
   const std::string subj(subject);

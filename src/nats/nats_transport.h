@@ -25,9 +25,9 @@ class NatsTransport final : public lattice::Transport {
   Result<lattice::Message> Request(std::string_view subject, ByteView data,
                                    std::chrono::milliseconds timeout,
                                    const lattice::Headers& headers = {}) override;
-  Result<std::unique_ptr<lattice::Subscription>> Subscribe(std::string_view subject,
-                                                           std::string_view queue_group,
-                                                           lattice::MessageHandler handler) override;
+  Result<std::unique_ptr<lattice::Subscription>> Subscribe(
+      std::string_view subject, std::string_view queue_group,
+      lattice::MessageHandler handler) override;
   Status Flush(std::chrono::milliseconds timeout) override;
   size_t MaxPayload() const override;
 

@@ -271,27 +271,23 @@ class GuardedProvider final : public Provider {
 
   Status Start(ProviderHost* host) override {
     guarded_->proxy.Attach(host);
-    Status s = Control<Status>("start", options_.control_timeout, [g = guarded_.get()](
-                                                                      Provider& p) {
-      return p.Start(&g->proxy);
-    });
+    Status s = Control<Status>("start", options_.control_timeout,
+                               [g = guarded_.get()](Provider& p) { return p.Start(&g->proxy); });
     // The host calls nothing more after a failed Start, and may go: so must the proxy.
     if (!s.ok()) guarded_->proxy.Detach();
     return s;
   }
 
   Status BindActor(std::string_view actor, const LinkValues& values) override {
-    return Control<Status>("bind_actor", options_.control_timeout,
-                           [actor = std::string(actor), values](Provider& p) {
-                             return p.BindActor(actor, values);
-                           });
+    return Control<Status>(
+        "bind_actor", options_.control_timeout,
+        [actor = std::string(actor), values](Provider& p) { return p.BindActor(actor, values); });
   }
 
   Status RemoveActor(std::string_view actor) override {
-    return Control<Status>("remove_actor", options_.control_timeout,
-                           [actor = std::string(actor)](Provider& p) {
-                             return p.RemoveActor(actor);
-                           });
+    return Control<Status>(
+        "remove_actor", options_.control_timeout,
+        [actor = std::string(actor)](Provider& p) { return p.RemoveActor(actor); });
   }
 
   Result<Bytes> HandleCall(std::string_view actor, std::string_view operation,
@@ -331,9 +327,9 @@ class GuardedProvider final : public Provider {
   template <typename T, typename Fn>
   T Control(std::string_view what, std::chrono::milliseconds timeout, Fn fn) {
     auto result = std::make_shared<std::optional<T>>();
-    const bool returned =
-        control_.Run([g = guarded_, result, fn = std::move(fn)]() mutable { *result = fn(*g->inner); },
-                     Clock::now() + timeout);
+    const bool returned = control_.Run(
+        [g = guarded_, result, fn = std::move(fn)]() mutable { *result = fn(*g->inner); },
+        Clock::now() + timeout);
     if (!returned) {
       control_stuck_.store(true, std::memory_order_release);
       return TimedOut(std::string(what), timeout);
@@ -353,7 +349,9 @@ class GuardedProvider final : public Provider {
     return Internal(options_.display + ": " + what + " threw an exception");
   }
 
-  Status StoppedError() const { return Unavailable(options_.display + ": the provider is stopped"); }
+  Status StoppedError() const {
+    return Unavailable(options_.display + ": the provider is stopped");
+  }
 
   const GuardOptions options_;
   const ProviderDescriptor descriptor_;

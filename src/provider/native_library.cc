@@ -424,7 +424,8 @@ Result<std::shared_ptr<Provider>> LoadNativeProvider(const std::string& path,
   } catch (const std::exception& e) {
     return Unavailable(path + ": wasmcloud_provider_create threw: " + e.what());
   } catch (...) {
-    return Unavailable(path + ": wasmcloud_provider_create threw an exception that is not a "
+    return Unavailable(path +
+                       ": wasmcloud_provider_create threw an exception that is not a "
                        "std::exception");
   }
   if (created != WC_OK) {

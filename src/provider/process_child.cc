@@ -203,7 +203,8 @@ int RunProviderChild(const ProviderChildOptions& options) {
             }
             if (Status s = channel.Send(r); s.code() == Code::kInvalidArgument) {
               (void)channel.Send(Reply(m.id, ResourceExhausted("the provider's reply is too "
-                                                               "large: " + s.message())));
+                                                               "large: " +
+                                                               s.message())));
             }
           };
           if (!calls.TrySubmit(std::move(task))) {
@@ -223,10 +224,18 @@ int RunProviderChild(const ProviderChildOptions& options) {
           auto task = [&, m = std::move(m)]() {
             Status s;
             switch (m.type) {
-              case Type::kStart: s = provider->Start(&host); break;
-              case Type::kBind: s = provider->BindActor(m.a, m.values); break;
-              case Type::kRemove: s = provider->RemoveActor(m.a); break;
-              case Type::kHealth: s = provider->Health(); break;
+              case Type::kStart:
+                s = provider->Start(&host);
+                break;
+              case Type::kBind:
+                s = provider->BindActor(m.a, m.values);
+                break;
+              case Type::kRemove:
+                s = provider->RemoveActor(m.a);
+                break;
+              case Type::kHealth:
+                s = provider->Health();
+                break;
               default:
                 if (!stopped.exchange(true)) provider->Stop();
                 break;

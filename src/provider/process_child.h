@@ -10,9 +10,9 @@
 namespace wasmcloud::provider {
 
 struct ProviderChildOptions {
-  int fd = 3;                             // the host's end of the socket pair
-  std::string library;                    // the .so to load (C ABI of include/wasmcloud/provider.h)
-  std::optional<std::string> contract;    // checked against the provider's when given
+  int fd = 3;                           // the host's end of the socket pair
+  std::string library;                  // the .so to load (C ABI of include/wasmcloud/provider.h)
+  std::optional<std::string> contract;  // checked against the provider's when given
   LogLevel log_level = LogLevel::kInfo;
 };
 

@@ -20,18 +20,30 @@ bool KnownType(uint64_t t) { return t >= 1 && t <= 12; }
 
 std::string_view TypeName(Type type) {
   switch (type) {
-    case Type::kHello: return "hello";
-    case Type::kLoadFailed: return "load_failed";
-    case Type::kStart: return "start";
-    case Type::kBind: return "bind_actor";
-    case Type::kRemove: return "remove_actor";
-    case Type::kCall: return "handle_call";
-    case Type::kHealth: return "health";
-    case Type::kStop: return "stop";
-    case Type::kReply: return "reply";
-    case Type::kCallActor: return "call_actor";
-    case Type::kActorReply: return "call_actor reply";
-    case Type::kLog: return "log";
+    case Type::kHello:
+      return "hello";
+    case Type::kLoadFailed:
+      return "load_failed";
+    case Type::kStart:
+      return "start";
+    case Type::kBind:
+      return "bind_actor";
+    case Type::kRemove:
+      return "remove_actor";
+    case Type::kCall:
+      return "handle_call";
+    case Type::kHealth:
+      return "health";
+    case Type::kStop:
+      return "stop";
+    case Type::kReply:
+      return "reply";
+    case Type::kCallActor:
+      return "call_actor";
+    case Type::kActorReply:
+      return "call_actor reply";
+    case Type::kLog:
+      return "log";
   }
   return "unknown";
 }
@@ -128,8 +140,8 @@ Status WriteFrame(int fd, const Message& message) {
     ssize_t n = ::send(fd, body.data() + done, body.size() - done, MSG_NOSIGNAL);
     if (n < 0) {
       if (errno == EINTR) continue;
-      const std::string why = std::string("provider process channel: write failed: ") +
-                              std::strerror(errno);
+      const std::string why =
+          std::string("provider process channel: write failed: ") + std::strerror(errno);
       // A send timeout (SO_SNDTIMEO) may leave a frame half written: the channel is
       // unusable, unlike a peer that is gone.
       if (errno == EAGAIN || errno == EWOULDBLOCK) return DeadlineExceeded(why);
@@ -174,8 +186,8 @@ Result<Message> ReadFrame(int fd) {
   const uint32_t len = (uint32_t{header[0]} << 24) | (uint32_t{header[1]} << 16) |
                        (uint32_t{header[2]} << 8) | uint32_t{header[3]};
   if (len > kMaxFrameBody) {
-    return InvalidArgument("provider process frame of " + std::to_string(len) +
-                           " bytes, at most " + std::to_string(kMaxFrameBody));
+    return InvalidArgument("provider process frame of " + std::to_string(len) + " bytes, at most " +
+                           std::to_string(kMaxFrameBody));
   }
   Bytes body(len);
   if (len > 0 && ReadFull(fd, body.data(), len) != 1) {

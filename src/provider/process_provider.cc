@@ -47,9 +47,9 @@ std::string Ms(std::chrono::milliseconds d) { return std::to_string(d.count()) +
 // One child process and the threads that read from it.
 struct Child {
   pid_t pid = -1;
-  int fd = -1;       // the socket to the child
-  int out_fd = -1;   // its stdout
-  int err_fd = -1;   // its stderr
+  int fd = -1;      // the socket to the child
+  int out_fd = -1;  // its stdout
+  int err_fd = -1;  // its stderr
   uint64_t generation = 0;
   std::mutex write_mu;
   std::thread reader;
@@ -58,7 +58,7 @@ struct Child {
   bool channel_closed = false;
   std::optional<Message> hello;  // kHello or kLoadFailed
   std::string killed_because;    // why the host killed it, when it did
-  bool exited = false;  // seen to exit (not yet reaped, maybe)
+  bool exited = false;           // seen to exit (not yet reaped, maybe)
   bool reaped = false;
   int wait_status = 0;
   // Set once the child was reaped: the output reader stops when the pipes are quiet
@@ -131,9 +131,9 @@ Result<pid_t> Spawn(const ProcessProviderOptions& o, int child_fd, int out_fd, i
   posix_spawnattr_setsigdefault(&attr, &defaults);
   posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
 
-  std::vector<std::string> args = {o.executable, "provider-host", "--fd", "3",
-                                   "--library", o.library, "--log-level",
-                                   std::string(LogLevelName(o.log_level))};
+  std::vector<std::string> args = {
+      o.executable, "provider-host", "--fd",        "3",
+      "--library",  o.library,       "--log-level", std::string(LogLevelName(o.log_level))};
   if (o.contract) {
     args.push_back("--contract");
     args.push_back(*o.contract);
@@ -146,8 +146,7 @@ Result<pid_t> Spawn(const ProcessProviderOptions& o, int child_fd, int out_fd, i
   posix_spawn_file_actions_destroy(&fa);
   posix_spawnattr_destroy(&attr);
   if (rc != 0) {
-    return Unavailable("cannot start the provider process " + o.executable + ": " +
-                       strerror(rc));
+    return Unavailable("cannot start the provider process " + o.executable + ": " + strerror(rc));
   }
   return pid;
 }
@@ -158,7 +157,8 @@ std::string DescribeExitStatus(int wait_status) {
     const int sig = WTERMSIG(wait_status);
     return "killed by signal " + std::to_string(sig) + " (" + SignalName(sig) + ")";
   }
-  if (WIFEXITED(wait_status)) return "exited with status " + std::to_string(WEXITSTATUS(wait_status));
+  if (WIFEXITED(wait_status))
+    return "exited with status " + std::to_string(WEXITSTATUS(wait_status));
   return "ended (wait status " + std::to_string(wait_status) + ")";
 }
 
@@ -338,8 +338,9 @@ class ProcessProvider final : public Provider,
     // call_actor requests still running use the host, which is valid until we return.
     if (callbacks) {
       if (callbacks->OnPoolThread()) {
-        LogLine(LogLevel::kError, "stopped from one of its own call_actor threads: its "
-                                  "remaining calls are not waited for");
+        LogLine(LogLevel::kError,
+                "stopped from one of its own call_actor threads: its "
+                "remaining calls are not waited for");
         (void)callbacks.release();  // cannot join itself; the threads end on their own
       } else {
         callbacks->Shutdown();
@@ -430,7 +431,8 @@ class ProcessProvider final : public Provider,
     });
     if (child->hello && child->hello->type == Type::kHello) {
       const Message& h = *child->hello;
-      if (h.a.empty()) return InvalidArgument(o_.library + ": the provider declares no contract id");
+      if (h.a.empty())
+        return InvalidArgument(o_.library + ": the provider declares no contract id");
       return ProviderDescriptor{h.a, h.b, h.c};
     }
     if (child->hello) {  // kLoadFailed: the loader's own error
@@ -547,7 +549,8 @@ class ProcessProvider final : public Provider,
           CallActorFor(child, std::move(m));
           break;
         case Type::kLog: {
-          const int64_t lv = std::clamp<int64_t>(m.level, 0, static_cast<int64_t>(LogLevel::kError));
+          const int64_t lv =
+              std::clamp<int64_t>(m.level, 0, static_cast<int64_t>(LogLevel::kError));
           std::string text(AsChars(m.payload));
           if (!m.a.empty() && m.a != "provider " + o_.library) text = "[" + m.a + "] " + text;
           LogLine(static_cast<LogLevel>(lv), text);
@@ -673,7 +676,8 @@ class ProcessProvider final : public Provider,
           }
         }
       }
-    }  for (auto& s : streams) flush(s);
+    }
+    for (auto& s : streams) flush(s);
   }
 
   void Kill(const ChildPtr& child, const std::string& because) {
@@ -779,8 +783,8 @@ class ProcessProvider final : public Provider,
         if (!p->abandoned || p->generation != child->generation) continue;
         if (!child->killed_because.empty()) break;  // killed already: wait for its end
         if (p->kill_at <= Clock::now()) {
-          stuck = std::string(proc::TypeName(p->type)) + " was still running " +
-                  Ms(o_.kill_grace) + " after its deadline";
+          stuck = std::string(proc::TypeName(p->type)) + " was still running " + Ms(o_.kill_grace) +
+                  " after its deadline";
         }
         next_kill = std::min(next_kill, p->kill_at);
       }
@@ -809,13 +813,14 @@ class ProcessProvider final : public Provider,
 
   // Under mu_ (released while waiting and restarting).
   void HandleCrashLocked(std::unique_lock<std::mutex>& lock, const ChildPtr& child) {
-    std::string how = child->pid < 0 ? std::string("did not start")
-                                     : DescribeExitStatus(child->wait_status);
+    std::string how =
+        child->pid < 0 ? std::string("did not start") : DescribeExitStatus(child->wait_status);
     if (!child->killed_because.empty()) how += " (" + child->killed_because + ")";
     last_crash_ = how;
     size_t in_flight = 0;
     for (auto& [id, p] : pending_) {
-      if (p->generation == child->generation && !p->abandoned && !p->done && !p->failed) ++in_flight;
+      if (p->generation == child->generation && !p->abandoned && !p->done && !p->failed)
+        ++in_flight;
     }
     FailPendingLocked(child->generation,
                       Unavailable(Name() + " crashed (" + how + ") before answering"));
@@ -839,10 +844,10 @@ class ProcessProvider final : public Provider,
     auto delay = o_.restart_backoff * (1u << std::min<size_t>(n - 1, 16));
     delay = std::min<std::chrono::milliseconds>(delay, o_.max_backoff);
     lock.unlock();
-    const std::string what = "process " + std::to_string(child->pid) + " " + how + "; " +
-                             std::to_string(in_flight) + " call(s) in flight failed; restarting in " +
-                             Ms(delay) + " (crash " + std::to_string(n) + " of at most " +
-                             std::to_string(o_.max_crashes) + " within " + Ms(o_.crash_window) + ")";
+    const std::string what =
+        "process " + std::to_string(child->pid) + " " + how + "; " + std::to_string(in_flight) +
+        " call(s) in flight failed; restarting in " + Ms(delay) + " (crash " + std::to_string(n) +
+        " of at most " + std::to_string(o_.max_crashes) + " within " + Ms(o_.crash_window) + ")";
     LogLine(LogLevel::kError, what);
     Notify(ProviderHost::Supervision::kCrashed, how);
     lock.lock();
@@ -972,10 +977,10 @@ class ProcessProvider final : public Provider,
 
 }  // namespace
 
-
 Result<std::shared_ptr<Provider>> LaunchProviderProcess(ProcessProviderOptions options) {
   if (options.executable.empty()) {
-    return InvalidArgument(options.library + ": no provider-host executable to run it in a process");
+    return InvalidArgument(options.library +
+                           ": no provider-host executable to run it in a process");
   }
   if (options.display.empty()) options.display = options.library;
   auto provider = std::make_shared<ProcessProvider>(std::move(options));

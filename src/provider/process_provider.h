@@ -17,13 +17,13 @@
 namespace wasmcloud::provider {
 
 struct ProcessProviderOptions {
-  std::string executable;               // the wasmcloud binary (it has `provider-host`)
-  std::string library;                  // the provider's .so
-  std::optional<std::string> contract;  // the contract it must implement, when known
-  std::string display;                  // names it in log lines before the host starts it
-  LogLevel log_level = LogLevel::kInfo; // the child's log level
-  std::chrono::milliseconds call_timeout{10000};     // handle_call
-  std::chrono::milliseconds load_timeout{10000};     // spawn, dlopen, create, hello
+  std::string executable;                         // the wasmcloud binary (it has `provider-host`)
+  std::string library;                            // the provider's .so
+  std::optional<std::string> contract;            // the contract it must implement, when known
+  std::string display;                            // names it in log lines before the host starts it
+  LogLevel log_level = LogLevel::kInfo;           // the child's log level
+  std::chrono::milliseconds call_timeout{10000};  // handle_call
+  std::chrono::milliseconds load_timeout{10000};  // spawn, dlopen, create, hello
   std::chrono::milliseconds control_timeout{10000};  // start, bind, remove, stop
   std::chrono::milliseconds health_timeout{2000};
   // A request still unanswered this long after its deadline: the child is killed (and

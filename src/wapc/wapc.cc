@@ -27,9 +27,9 @@ std::string Hex32(uint64_t v) {
 uint32_t U32(const Value& v) { return static_cast<uint32_t>(v.i32); }
 
 Status OutOfBounds(std::string_view function, uint32_t ptr, uint32_t len, size_t size) {
-  return Trap(std::string(function) + ": guest range [" + Hex32(ptr) + ", " + Hex32(ptr) +
-              " + " + std::to_string(len) + ") is outside guest memory of " +
-              std::to_string(size) + " bytes");
+  return Trap(std::string(function) + ": guest range [" + Hex32(ptr) + ", " + Hex32(ptr) + " + " +
+              std::to_string(len) + ") is outside guest memory of " + std::to_string(size) +
+              " bytes");
 }
 
 wasm::GuestMemory* MemoryOf(HostContext& ctx) { return ctx.memory(); }
@@ -57,8 +57,8 @@ struct HostFunctionsImpl {
     wasm::GuestMemory* mem = MemoryOf(ctx);
     uint32_t op_ptr = U32(a[0]), ptr = U32(a[1]);
     if (!mem->Write(ptr, self.request_payload_)) {
-      return OutOfBounds("__guest_request", ptr, static_cast<uint32_t>(self.request_payload_.size()),
-                         mem->size());
+      return OutOfBounds("__guest_request", ptr,
+                         static_cast<uint32_t>(self.request_payload_.size()), mem->size());
     }
     if (!mem->Write(op_ptr, AsBytes(self.request_operation_))) {
       return OutOfBounds("__guest_request", op_ptr,
@@ -79,7 +79,8 @@ struct HostFunctionsImpl {
 
   static Status GuestError(HostContext& ctx, std::span<const Value> a, std::span<Value>) {
     WapcInstance& self = Self(ctx);
-    WC_ASSIGN_OR_RETURN(std::string_view text, ReadText(ctx, "__guest_error", U32(a[0]), U32(a[1])));
+    WC_ASSIGN_OR_RETURN(std::string_view text,
+                        ReadText(ctx, "__guest_error", U32(a[0]), U32(a[1])));
     self.guest_error_.assign(text);
     self.has_guest_error_ = true;
     return Status::Ok();
@@ -229,9 +230,11 @@ Result<std::shared_ptr<const WapcModule>> WapcModule::Load(wasm::Engine& engine,
   return std::shared_ptr<const WapcModule>(new WapcModule(std::move(module)));
 }
 
-Result<std::unique_ptr<WapcInstance>> WapcInstance::Create(
-    wasm::Worker& worker, std::shared_ptr<const WapcModule> module, HostCallbacks* callbacks,
-    std::string name, const wasm::CallOptions& init_options) {
+Result<std::unique_ptr<WapcInstance>> WapcInstance::Create(wasm::Worker& worker,
+                                                           std::shared_ptr<const WapcModule> module,
+                                                           HostCallbacks* callbacks,
+                                                           std::string name,
+                                                           const wasm::CallOptions& init_options) {
   std::unique_ptr<WapcInstance> self(new WapcInstance(module, callbacks, std::move(name)));
   self->worker_ = &worker;
   WC_ASSIGN_OR_RETURN(self->instance_,

@@ -17,8 +17,8 @@ namespace wasmcloud::wapc {
 // A guest's __host_call, as read from its memory. The views are valid only during the
 // callback.
 struct HostCall {
-  std::string_view binding;    // the link name; "" as the guest sent it
-  std::string_view ns;         // namespace: contract id, actor key or call alias
+  std::string_view binding;  // the link name; "" as the guest sent it
+  std::string_view ns;       // namespace: contract id, actor key or call alias
   std::string_view operation;
   ByteView payload;
 };
@@ -64,9 +64,10 @@ class WapcInstance {
   // Instantiates and runs `_start` then `wapc_init`, each only if exported; a trap or a
   // deadline in either fails the creation. `callbacks` must outlive the instance; `name`
   // is used in log lines.
-  static Result<std::unique_ptr<WapcInstance>> Create(
-      wasm::Worker& worker, std::shared_ptr<const WapcModule> module, HostCallbacks* callbacks,
-      std::string name, const wasm::CallOptions& init_options = {});
+  static Result<std::unique_ptr<WapcInstance>> Create(wasm::Worker& worker,
+                                                      std::shared_ptr<const WapcModule> module,
+                                                      HostCallbacks* callbacks, std::string name,
+                                                      const wasm::CallOptions& init_options = {});
 
   // Calls `operation` with `payload`. The guest's response on success. Errors:
   // kGuestError with the guest's own message (e.g. `No handler registered for function
@@ -83,8 +84,7 @@ class WapcInstance {
 
  private:
   friend struct HostFunctionsImpl;
-  WapcInstance(std::shared_ptr<const WapcModule> module, HostCallbacks* callbacks,
-               std::string name)
+  WapcInstance(std::shared_ptr<const WapcModule> module, HostCallbacks* callbacks, std::string name)
       : module_(std::move(module)), callbacks_(callbacks), name_(std::move(name)) {}
 
   std::shared_ptr<const WapcModule> module_;

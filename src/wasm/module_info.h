@@ -61,14 +61,14 @@ struct Export {
 };
 
 struct Section {
-  uint8_t id = 0;               // 0 = custom, 1 type, 2 import, ... 12 data count
-  size_t offset = 0;            // offset of the id byte
-  size_t size = 0;              // whole section: id byte + size LEB128 + payload
-  size_t payload_offset = 0;    // first byte after the size LEB128
-  size_t payload_size = 0;      // as declared by the size LEB128
-  std::string name;             // custom sections only
-  size_t content_offset = 0;    // custom: first byte after the name; others: payload_offset
-  size_t content_size = 0;      // custom: payload minus name; others: payload_size
+  uint8_t id = 0;             // 0 = custom, 1 type, 2 import, ... 12 data count
+  size_t offset = 0;          // offset of the id byte
+  size_t size = 0;            // whole section: id byte + size LEB128 + payload
+  size_t payload_offset = 0;  // first byte after the size LEB128
+  size_t payload_size = 0;    // as declared by the size LEB128
+  std::string name;           // custom sections only
+  size_t content_offset = 0;  // custom: first byte after the name; others: payload_offset
+  size_t content_size = 0;    // custom: payload minus name; others: payload_size
 };
 
 struct ModuleInfo {
@@ -85,7 +85,8 @@ struct ModuleInfo {
   // no such export or it is not a function.
   std::optional<FuncType> ExportedFunctionType(std::string_view name) const;
   // The signature of an imported function; nullopt when there is none.
-  std::optional<FuncType> ImportedFunctionType(std::string_view module, std::string_view name) const;
+  std::optional<FuncType> ImportedFunctionType(std::string_view module,
+                                               std::string_view name) const;
   // The first custom section with that name, or nullptr.
   const Section* FindCustomSection(std::string_view name) const;
 };

@@ -269,9 +269,8 @@ TEST(ClaimsCliTest, ModuleSignedByUsRunsUnderWapc) {
   auto help = RunCommand({WasmcloudBinary(), "wapc", "--help"});
   // Without the subcommand CLI11 still answers --help (for the whole program) with 0, so
   // look for the subcommand's own usage line.
-  if (help.exit_code != 0 || help.out.find("wasmcloud wapc") == std::string::npos) {
-    GTEST_SKIP() << "`wasmcloud wapc` is not built";
-  }
+  ASSERT_EQ(help.exit_code, 0);
+  ASSERT_NE(help.out.find("wasmcloud wapc"), std::string::npos) << "`wasmcloud wapc` is not built";
   ScopedTempDir tmp;
   const std::string& dir = tmp.path;
   auto echo = ReadFile(FixturePath("wc-host-0.18/echo.wasm"));

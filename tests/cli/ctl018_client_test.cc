@@ -25,6 +25,7 @@
 
 #include "oci/registry_server.h"
 #include "providers/messaging/nats_server.h"
+#include "support/require_tool.h"
 #include "support/run_command.h"
 #include "support/up_process.h"
 
@@ -51,9 +52,9 @@ std::string NodeModules() { return std::string(WC_SOURCE_DIR) + "/.deps/npm/node
 class Ctl018ClientTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (RunCommand({"node", "--version"}).exit_code != 0) GTEST_SKIP() << "no node";
-    if (NatsServer::Binary().empty()) GTEST_SKIP() << "no nats-server";
-    if (access(RegistryServer::Binary().c_str(), X_OK) != 0) GTEST_SKIP() << "no docker-registry";
+    WC_REQUIRE_TOOL(RunCommand({"node", "--version"}).exit_code == 0, "node");
+    WC_REQUIRE_TOOL(!NatsServer::Binary().empty(), "nats-server");
+    WC_REQUIRE_TOOL(access(RegistryServer::Binary().c_str(), X_OK) == 0, "docker-registry");
     for (const char* package : {"nats", "@msgpack/msgpack", "@nats-io/nkeys"}) {
       ASSERT_TRUE(Exists(NodeModules() + "/" + package + "/package.json"))
           << "the npm package " << package << " is not installed in " << NodeModules()
@@ -121,9 +122,12 @@ class Ctl018ClientTest : public ::testing::Test {
 
 TEST_F(Ctl018ClientTest, A018ClientControlsTwoHostsOfTheLattice) {
   const std::string build = WC_BUILD_DIR;
-  const std::string echo_r0 = Push("wasmcloud/echo_r0:0.1.0", FixturePath("wc-host-0.18/echo_r0.wasm"));
-  const std::string echo_r1 = Push("wasmcloud/echo_r1:0.1.1", FixturePath("wc-host-0.18/echo_r1.wasm"));
-  const std::string provider = Push("providers/keyvalue:0.1.0", build + "/providers/keyvalue.par.gz");
+  const std::string echo_r0 =
+      Push("wasmcloud/echo_r0:0.1.0", FixturePath("wc-host-0.18/echo_r0.wasm"));
+  const std::string echo_r1 =
+      Push("wasmcloud/echo_r1:0.1.1", FixturePath("wc-host-0.18/echo_r1.wasm"));
+  const std::string provider =
+      Push("providers/keyvalue:0.1.0", build + "/providers/keyvalue.par.gz");
   auto inspect = Wasmcloud({"par", "inspect", build + "/providers/keyvalue.par.gz", "-o", "json"});
   ASSERT_EQ(inspect.exit_code, 0) << inspect.err;
   const std::string provider_key = nlohmann::json::parse(inspect.out).value("sub", "");
@@ -134,12 +138,34 @@ TEST_F(Ctl018ClientTest, A018ClientControlsTwoHostsOfTheLattice) {
   ASSERT_FALSE(east.empty() || west.empty()) << HostLogs();
 
   // The client bounds itself (40 s); `timeout` is the last resort.
-  auto client = RunCommand(
-      {"timeout", "-k", "5", "50", "env", "NODE_PATH=" + NodeModules(), "node",
-       std::string(WC_SOURCE_DIR) + "/tests/cli/ctl018_client.mjs", "--nats", nats_->Url(),
-       "--lattice", kLattice, "--host-a", east, "--host-b", west, "--label-a", "zone=east",
-       "--label-b", "zone=west", "--echo-r0", echo_r0, "--echo-r1", echo_r1, "--provider",
-       provider, "--provider-key", provider_key});
+  auto client = RunCommand({"timeout",
+                            "-k",
+                            "5",
+                            "50",
+                            "env",
+                            "NODE_PATH=" + NodeModules(),
+                            "node",
+                            std::string(WC_SOURCE_DIR) + "/tests/cli/ctl018_client.mjs",
+                            "--nats",
+                            nats_->Url(),
+                            "--lattice",
+                            kLattice,
+                            "--host-a",
+                            east,
+                            "--host-b",
+                            west,
+                            "--label-a",
+                            "zone=east",
+                            "--label-b",
+                            "zone=west",
+                            "--echo-r0",
+                            echo_r0,
+                            "--echo-r1",
+                            echo_r1,
+                            "--provider",
+                            provider,
+                            "--provider-key",
+                            provider_key});
   EXPECT_EQ(client.exit_code, 0) << client.out << client.err << HostLogs();
   for (int step = 0; step <= 10; ++step) {
     EXPECT_NE(client.out.find("step " + std::to_string(step) + " ok: "), std::string::npos)

@@ -44,8 +44,9 @@ TEST(MainCliTest, AnUnknownCommandIsNamedWithTheClosestOne) {
             "lists the commands)\n");
   auto far = RunCommand({WasmcloudBinary(), "frobnicate"});
   EXPECT_EQ(far.exit_code, 2);
-  EXPECT_EQ(far.err, "wasmcloud: unknown command \"frobnicate\" (wasmcloud --help lists the "
-                     "commands)\n");
+  EXPECT_EQ(far.err,
+            "wasmcloud: unknown command \"frobnicate\" (wasmcloud --help lists the "
+            "commands)\n");
   // No command at all: the list of commands, and what to run.
   auto none = RunCommand({WasmcloudBinary()});
   EXPECT_EQ(none.exit_code, 2);

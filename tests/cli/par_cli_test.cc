@@ -298,16 +298,16 @@ TEST(ParCliTest, CreateRefusesUnusableInput) {
       << r.err;
   r = run({"--binary", WasmcloudBinary()});
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_TRUE(Contains(r.err, "is not a provider library: it does not export "
-                              "wasmcloud_provider_create"))
+  EXPECT_TRUE(Contains(r.err,
+                       "is not a provider library: it does not export "
+                       "wasmcloud_provider_create"))
       << r.err;
   // A contract id without a namespace.
   r = RunCommand({WasmcloudBinary(), "par", "create", "--capid", "keyvalue", "--name", "N",
                   "--vendor", "V", "--keys-dir", dir + "/keys", "-o", dir + "/out.par.gz",
                   "--binary", dir + "/lib.so"});
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_TRUE(Contains(r.err, "--capid \"keyvalue\" is not a contract id (no namespace)"))
-      << r.err;
+  EXPECT_TRUE(Contains(r.err, "--capid \"keyvalue\" is not a contract id (no namespace)")) << r.err;
   r = run({"--binary", dir + "/lib.so", "--arch", "../x"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_TRUE(Contains(r.err, "is not a target name")) << r.err;

@@ -2,8 +2,8 @@
 // exit code, with the upstream actors and manifests written by the test.
 #include <fcntl.h>
 #include <poll.h>
-#include <sys/socket.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -231,10 +231,9 @@ TEST(UpCliTest, ASecondSignalStopsAtOnceAndTheFirstIsHonouredAfterStartUp) {
   ASSERT_GE(silent, 0);
   ScopedTempDir dir;
   const std::string registry = "127.0.0.1:" + std::to_string(port);
-  std::string manifest =
-      dir.Write("m.yaml", "actors:\n  - " + registry + "/hangs:0.1.0\n");
-  std::string later = dir.Write("later.yaml", "actors:\n  - " +
-                                                  FixturePath("wc-host-0.18/echo.wasm") + "\n");
+  std::string manifest = dir.Write("m.yaml", "actors:\n  - " + registry + "/hangs:0.1.0\n");
+  std::string later =
+      dir.Write("later.yaml", "actors:\n  - " + FixturePath("wc-host-0.18/echo.wasm") + "\n");
   {
     UpProcess up({"up", "--manifest", manifest, "--allowed-insecure", registry});
     ASSERT_TRUE(up.WaitFor("is up (single-player)")) << up.log();
@@ -257,8 +256,8 @@ TEST(UpCliTest, ASecondSignalStopsAtOnceAndTheFirstIsHonouredAfterStartUp) {
       if (c < 0) break;
       ::close(c);
     }
-    UpProcess up({"up", "--manifest", manifest, "--manifest", later, "--allowed-insecure",
-                  registry});
+    UpProcess up(
+        {"up", "--manifest", manifest, "--manifest", later, "--allowed-insecure", registry});
     ASSERT_TRUE(up.WaitFor("is up (single-player)")) << up.log();
     // The pull has begun once its connection waits in the registry's backlog.
     pollfd pulling{silent, POLLIN, 0};
@@ -330,9 +329,9 @@ TEST(UpCliTest, APortInUseIsReportedAsTheManifestLinkThatFailed) {
       << up.log();
 
   // --keep-going: it runs with the rest (the echo actor is there), the failure logged.
-  UpProcess going({"up", "--keep-going", "--manifest",
-                   std::string(WC_SOURCE_DIR) + "/examples/demo.yaml"},
-                  {{"DEMO_PORT", std::to_string(port)}});
+  UpProcess going(
+      {"up", "--keep-going", "--manifest", std::string(WC_SOURCE_DIR) + "/examples/demo.yaml"},
+      {{"DEMO_PORT", std::to_string(port)}});
   ASSERT_TRUE(going.WaitFor("running until SIGINT or SIGTERM")) << going.log();
   EXPECT_NE(going.log().find("cannot listen on 127.0.0.1:" + std::to_string(port)),
             std::string::npos)

@@ -19,6 +19,7 @@
 #include "core/bytes.h"
 #include "nats/nats_transport.h"
 #include "providers/messaging/nats_server.h"
+#include "support/require_tool.h"
 #include "support/run_command.h"
 #include "support/up_process.h"
 #include "wire/http.h"
@@ -41,7 +42,7 @@ constexpr char kHealthResponse[] = "82a76865616c746879c3a76d657373616765a0";
 class LatticeCliTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (NatsServer::Binary().empty()) GTEST_SKIP() << "no nats-server";
+    WC_REQUIRE_TOOL(!NatsServer::Binary().empty(), "nats-server");
     auto server = NatsServer::Start({"-js", "-sd", dir_ + "/js"});
     ASSERT_TRUE(server.ok()) << server.status().message();
     server_ = std::move(*server);
@@ -58,9 +59,10 @@ class LatticeCliTest : public ::testing::Test {
     return p;
   }
   // `wasmcloud up` with a manifest, in the lattice; returns once it runs.
-  std::unique_ptr<UpProcess> Up(const std::string& manifest_text, const std::string& lattice = "default") {
-    std::vector<std::string> args = {"up", "--manifest",
-                                     Write("m" + std::to_string(++manifests_) + ".yaml", manifest_text)};
+  std::unique_ptr<UpProcess> Up(const std::string& manifest_text,
+                                const std::string& lattice = "default") {
+    std::vector<std::string> args = {
+        "up", "--manifest", Write("m" + std::to_string(++manifests_) + ".yaml", manifest_text)};
     for (const auto& a : Lattice(lattice)) args.push_back(a);
     auto up = std::make_unique<UpProcess>(args);
     EXPECT_TRUE(up->WaitFor("running until SIGINT or SIGTERM")) << up->log();
@@ -70,9 +72,16 @@ class LatticeCliTest : public ::testing::Test {
   testing::CommandResult Call(const std::string& manifest_text, const std::string& actor,
                               const std::string& op, const std::string& hex,
                               const std::string& lattice = "default") {
-    std::vector<std::string> args = {WasmcloudBinary(), "call", "--manifest",
-                                     Write("c" + std::to_string(++manifests_) + ".yaml", manifest_text),
-                                     actor, op, "--data-hex", hex, "--hex"};
+    std::vector<std::string> args = {
+        WasmcloudBinary(),
+        "call",
+        "--manifest",
+        Write("c" + std::to_string(++manifests_) + ".yaml", manifest_text),
+        actor,
+        op,
+        "--data-hex",
+        hex,
+        "--hex"};
     for (const auto& a : Lattice(lattice)) args.push_back(a);
     return RunCommand(args);
   }
@@ -130,8 +139,8 @@ TEST_F(LatticeCliTest, ActorsOnAnotherHostAnswerByKeyAndByCallAlias) {
 
 TEST_F(LatticeCliTest, ALinkSetOnABindsTheProviderOnBAndMovesWithIt) {
   const std::string build = WC_BUILD_DIR;
-  auto inspect = RunCommand({WasmcloudBinary(), "par", "inspect",
-                             build + "/providers/keyvalue.par.gz", "-o", "json"});
+  auto inspect = RunCommand(
+      {WasmcloudBinary(), "par", "inspect", build + "/providers/keyvalue.par.gz", "-o", "json"});
   ASSERT_EQ(inspect.exit_code, 0) << inspect.err;
   const std::string provider = nlohmann::json::parse(inspect.out).value("sub", "");
   ASSERT_EQ(provider.size(), 56u);
@@ -158,8 +167,8 @@ TEST_F(LatticeCliTest, ALinkSetOnABindsTheProviderOnBAndMovesWithIt) {
 
   // A host that joins late sees the link (it logs the lattice's links at start).
   auto c = Up("actors: []\n");
-  EXPECT_NE(c->log().find("link " + std::string(kKvCounter) + " -> wasmcloud:keyvalue (default) -> " +
-                          provider),
+  EXPECT_NE(c->log().find("link " + std::string(kKvCounter) +
+                          " -> wasmcloud:keyvalue (default) -> " + provider),
             std::string::npos)
       << c->log();
 
@@ -180,9 +189,9 @@ TEST_F(LatticeCliTest, ALinkSetOnABindsTheProviderOnBAndMovesWithIt) {
 TEST_F(LatticeCliTest, TheControlInterfaceIsServedOnItsOwnServerWhenGiven) {
   auto control = NatsServer::Start();
   ASSERT_TRUE(control.ok()) << control.status().message();
-  std::vector<std::string> args = {"up", "--manifest", Write("ctl.yaml", "actors: []\n"),
-                                   "--control-host", "127.0.0.1", "--control-port",
-                                   std::to_string((*control)->port())};
+  std::vector<std::string> args = {
+      "up",        "--manifest",     Write("ctl.yaml", "actors: []\n"), "--control-host",
+      "127.0.0.1", "--control-port", std::to_string((*control)->port())};
   for (const auto& a : Lattice()) args.push_back(a);
   UpProcess up(args);
   ASSERT_TRUE(up.WaitFor("running until SIGINT or SIGTERM")) << up.log();

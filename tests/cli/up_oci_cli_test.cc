@@ -161,8 +161,9 @@ TEST_F(UpOciCliTest, APlainHttpRegistryNeedsAllowedInsecure) {
 TEST_F(UpOciCliTest, UpLogsARefusedLatestReferenceAndKeepsRunning) {
   std::string manifest = dir_ + "/latest.yaml";
   std::ofstream(manifest) << "actors:\n  - " << registry_->host() << "/echo\n";
-  UpProcess up({"up", "--keep-going", "--manifest", manifest, "--allowed-insecure", registry_->host()},
-               {{"TMPDIR", tmp_}});
+  UpProcess up(
+      {"up", "--keep-going", "--manifest", manifest, "--allowed-insecure", registry_->host()},
+      {{"TMPDIR", tmp_}});
   ASSERT_TRUE(up.WaitFor("running until SIGINT or SIGTERM")) << up.log();
   EXPECT_TRUE(Contains(up.log(), "cannot pull actor " + registry_->host() +
                                      "/echo: Fetching images tagged 'latest' is currently "

@@ -52,8 +52,9 @@ TEST(PrivateDirTest, ADirectoryOthersCanWriteIsRefused) {
   ASSERT_EQ(chmod(dir.c_str(), 0777), 0);
   Status s = EnsurePrivateDirectory(dir, "OCI cache");
   EXPECT_EQ(s.code(), Code::kPermissionDenied);
-  EXPECT_EQ(s.message().rfind("the OCI cache " + dir + " is writable by others (mode 0777); the "
-                              "host refuses to use it",
+  EXPECT_EQ(s.message().rfind("the OCI cache " + dir +
+                                  " is writable by others (mode 0777); the "
+                                  "host refuses to use it",
                               0),
             0u)
       << s.message();

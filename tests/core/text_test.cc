@@ -31,7 +31,9 @@ TEST(EscapeLogTextTest, ControlCharactersAndBadUtf8CannotFormAnotherLine) {
   EXPECT_EQ(EscapeLogText("\x1b[31mred"), "\\x1b[31mred");
   EXPECT_EQ(EscapeLogText(std::string_view("nul\0x", 5)), "nul\\x00x");
   EXPECT_EQ(EscapeLogText("del\x7f"), "del\\x7f");
-  EXPECT_EQ(EscapeLogText("\xc2\x9b" "csi"), "\\u009bcsi");  // C1 control
+  EXPECT_EQ(EscapeLogText("\xc2\x9b"
+                          "csi"),
+            "\\u009bcsi");  // C1 control
   EXPECT_EQ(EscapeLogText("bad \xff\xfe utf8 \xe2\x82"), "bad \\xff\\xfe utf8 \\xe2\\x82");
   EXPECT_EQ(EscapeLogText("abcdefgh", 3), "abc [5 more bytes cut]");
   EXPECT_EQ(EscapeLogText("abc", 3), "abc");

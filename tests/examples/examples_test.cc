@@ -14,12 +14,12 @@
 
 #include "core/bytes.h"
 #include "host/host.h"
-#include "wasm/v8/v8_engine.h"
 #include "host/test_providers.h"
 #include "provider/native_library.h"
 #include "provider/provider.h"
 #include "support/run_command.h"
 #include "support/status_assert.h"
+#include "wasm/v8/v8_engine.h"
 #include "wire/core.h"
 #include "wire/http.h"
 #include "wire/keyvalue.h"

@@ -73,7 +73,8 @@ class Listener {
     if (sub.ok()) sub_ = std::move(*sub);
   }
   // Waits for a message whose JSON matches; returns it (null JSON after 10 s).
-  std::pair<std::string, Json> WaitFor(const std::function<bool(const std::string&, const Json&)>& match) {
+  std::pair<std::string, Json> WaitFor(
+      const std::function<bool(const std::string&, const Json&)>& match) {
     std::unique_lock lock(mu_);
     std::pair<std::string, Json> found{"", Json()};
     cv_.wait_for(lock, std::chrono::seconds(10), [&] {
@@ -143,8 +144,8 @@ class ControlTest : public ::testing::Test {
                            std::chrono::milliseconds window = std::chrono::milliseconds(500)) {
     const std::string inbox = "_INBOX.test." + std::to_string(++inbox_);
     auto replies = std::make_shared<Listener>(*transport_, inbox);
-    EXPECT_TRUE(Ok(transport_->Publish(lattice::ControlSubject(lattice, suffix), AsBytes(body),
-                                       inbox)));
+    EXPECT_TRUE(
+        Ok(transport_->Publish(lattice::ControlSubject(lattice, suffix), AsBytes(body), inbox)));
     std::this_thread::sleep_for(window);  // the window of a scatter-gather, as clients use
     std::vector<Json> out;
     for (auto& [s, j] : replies->All()) out.push_back(j);
@@ -207,10 +208,12 @@ TEST_F(ControlTest, LinksAndClaimsComeFromTheLatticeDataOnceAcrossHosts) {
   ASSERT_EQ(links.size(), 1u) << "one host of the queue group answers";
   ASSERT_EQ(links[0]["links"].size(), 1u) << links[0];
   const Json& l = links[0]["links"][0];
-  EXPECT_EQ(l.dump(), Json::parse(R"({"actor_id":")" + std::string(kEchoKey) +
-                                  R"(","provider_id":")" + provider +
-                                  R"(","link_name":"default","contract_id":"wasmcloud:keyvalue","values":{"URL":"x"}})")
-                          .dump());
+  EXPECT_EQ(
+      l.dump(),
+      Json::parse(
+          R"({"actor_id":")" + std::string(kEchoKey) + R"(","provider_id":")" + provider +
+          R"(","link_name":"default","contract_id":"wasmcloud:keyvalue","values":{"URL":"x"}})")
+          .dump());
 
   std::vector<Json> claims = Gather("get.claims");
   ASSERT_EQ(claims.size(), 1u);
@@ -244,8 +247,8 @@ TEST_F(ControlTest, StopCommandsAnswerAs018) {
   ack = Ask(cmd + "sp", R"({"host_id":")" + b.id() + R"(","provider_ref":")" +
                             std::string(kExtrasPublicKey) +
                             R"(","link_name":"default","contract_id":"wasmcloud:extras"})");
-  EXPECT_EQ(ack["failure"], "Provider " + std::string(kExtrasPublicKey) +
-                                "/default is not running on this host");
+  EXPECT_EQ(ack["failure"],
+            "Provider " + std::string(kExtrasPublicKey) + "/default is not running on this host");
 
   // Bad requests get a failure that says what is wrong, never silence or a crash.
   ack = Ask(cmd + "sa", "{not json");
@@ -275,7 +278,8 @@ TEST_F(ControlTest, StartAndUpdateCommandsAreAcknowledgedFirst) {
   // Not running: acknowledged before the registry is asked (none listens here), then the
   // start fails in the background and nothing starts.
   const std::string ref = "127.0.0.1:1/nothing/here:0.1.0";
-  ack = Ask("cmd." + a.id() + ".la", R"({"actor_ref":")" + ref + R"(","host_id":")" + a.id() + "\"}");
+  ack =
+      Ask("cmd." + a.id() + ".la", R"({"actor_ref":")" + ref + R"(","host_id":")" + a.id() + "\"}");
   EXPECT_EQ(ack, Json::parse(R"({"host_id":")" + a.id() + R"(","actor_ref":")" + ref +
                              R"(","failure":null})"));
 
@@ -285,7 +289,8 @@ TEST_F(ControlTest, StartAndUpdateCommandsAreAcknowledgedFirst) {
   EXPECT_EQ(Ask("cmd." + a.id() + ".upd", upd), Json::parse(R"({"accepted":false})"))
       << "live updates are off on A";
   EXPECT_EQ(Ask("cmd." + b.id() + ".upd", upd), Json::parse(R"({"accepted":true})"));
-  EXPECT_EQ(Ask("cmd." + b.id() + ".upd", R"({"host_id":"x","actor_id":"MNOTRUNNING","new_actor_ref":"r:1"})"),
+  EXPECT_EQ(Ask("cmd." + b.id() + ".upd",
+                R"({"host_id":"x","actor_id":"MNOTRUNNING","new_actor_ref":"r:1"})"),
             Json::parse(R"({"accepted":false})"));
   // Stopping the hosts waits for the commands still running in the background.
   ASSERT_TRUE(Ok(a.Stop()));
@@ -300,8 +305,8 @@ TEST_F(ControlTest, OnlyQualifyingHostsAnswerAuctions) {
   Host& b = AddHost(us);
   ASSERT_TRUE(Ok(b.StartActor(Echo())));
 
-  std::vector<Json> bids =
-      Gather("auction.actor", R"({"actor_ref":")" + std::string(kEchoKey) + R"(","constraints":{}})");
+  std::vector<Json> bids = Gather(
+      "auction.actor", R"({"actor_ref":")" + std::string(kEchoKey) + R"(","constraints":{}})");
   ASSERT_EQ(bids.size(), 1u) << "B runs echo: only A bids";
   EXPECT_EQ(bids[0]["host_id"], a.id());
   EXPECT_EQ(bids[0]["actor_ref"], kEchoKey);
@@ -315,9 +320,8 @@ TEST_F(ControlTest, OnlyQualifyingHostsAnswerAuctions) {
       << "labels compare exactly";
   EXPECT_TRUE(Gather("auction.actor", R"({"constraints":{}})").empty()) << "malformed: no bid";
 
-  bids = Gather("auction.provider",
-                R"({"provider_ref":")" + std::string(kExtrasPublicKey) +
-                    R"(","link_name":"other","constraints":{"zone":"eu"}})");
+  bids = Gather("auction.provider", R"({"provider_ref":")" + std::string(kExtrasPublicKey) +
+                                        R"(","link_name":"other","constraints":{"zone":"eu"}})");
   ASSERT_EQ(bids.size(), 1u);
   EXPECT_EQ(bids[0], Json::parse(R"({"provider_ref":")" + std::string(kExtrasPublicKey) +
                                  R"(","link_name":"other","host_id":")" + a.id() + "\"}"));
@@ -334,7 +338,8 @@ TEST_F(ControlTest, EventsArePublishedIn018AndCloudEventsForm) {
   HostConfig live;
   live.allow_live_updates = true;
   Host& a = AddHost(live);
-  auto started = legacy.WaitFor([&](auto&, const Json& j) { return j.value("event", Json()) == "HostStarted"; });
+  auto started = legacy.WaitFor(
+      [&](auto&, const Json& j) { return j.value("event", Json()) == "HostStarted"; });
   EXPECT_EQ(started.second["header"]["host_origin"], a.id());
   EXPECT_TRUE(started.second["header"]["timestamp"].is_number_unsigned());
 
@@ -344,9 +349,8 @@ TEST_F(ControlTest, EventsArePublishedIn018AndCloudEventsForm) {
   });
   EXPECT_EQ(actor.second["event"], Json::parse(R"({"ActorStarted":{"actor":")" +
                                                std::string(kEchoKey) + R"(","image_ref":null}})"));
-  auto ce = cloud.WaitFor([](const std::string& s, const Json&) {
-    return s == "wasmbus.evt.default.actor_started";
-  });
+  auto ce = cloud.WaitFor(
+      [](const std::string& s, const Json&) { return s == "wasmbus.evt.default.actor_started"; });
   EXPECT_EQ(ce.second["specversion"], "1.0");
   EXPECT_EQ(ce.second["type"], "com.wasmcloud.lattice.actor_started");
   EXPECT_EQ(ce.second["source"], a.id());
@@ -355,7 +359,8 @@ TEST_F(ControlTest, EventsArePublishedIn018AndCloudEventsForm) {
   EXPECT_TRUE(ce.second["time"].get<std::string>().ends_with("Z"));
 
   // A live update (upstream echo_r0 → echo_r1): began, then completed.
-  constexpr std::string_view kEchoRevKey = "MDZKXB23KZOEWM7K47BNCX4IQXK7WZ3I3KL7UH6YVVWIUICAYLHCHHR6";
+  constexpr std::string_view kEchoRevKey =
+      "MDZKXB23KZOEWM7K47BNCX4IQXK7WZ3I3KL7UH6YVVWIUICAYLHCHHR6";
   auto r0 = ReadFile(testing::FixturePath("wc-host-0.18/echo_r0.wasm"));
   auto r1 = ReadFile(testing::FixturePath("wc-host-0.18/echo_r1.wasm"));
   ASSERT_TRUE(Ok(r0));

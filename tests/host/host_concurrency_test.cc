@@ -178,7 +178,7 @@ TEST_F(ConcurrencyTest, UpdatesStartsAndStopsWhileCallsRun) {
 // instance's entry and replace the callbacks the outer frames were running on).
 TEST_F(ConcurrencyTest, AStartFunctionCallingItsOwnActorIsRefusedAsReentrant) {
   HostConfig config;
-  config.max_actor_calls = 2;  // two calls of the one actor at once
+  config.max_actor_calls = 2;   // two calls of the one actor at once
   auto host = NewHost(config);  // two workers
   ActorKeys actor;
   const Bytes module = actor.Module(1, {}, {{"fake-init", "\n" + actor.key() + "\nEcho\nx"}});
@@ -308,9 +308,10 @@ TEST_F(ConcurrencyTest, GuestLogLinesAreEscapedTaggedAndLimited) {
   auto host = NewHost();
   ActorKeys actor;
   ASSERT_TRUE(Ok(host->StartActor(actor.Module(1))));
-  ASSERT_EQ(Text(host->CallActor(actor.key(), "Log",
-                                 AsBytes("x\n2026-01-01T00:00:00.000Z ERROR [host] FORGED\x1b[2J"))),
-            "logged");
+  ASSERT_EQ(
+      Text(host->CallActor(actor.key(), "Log",
+                           AsBytes("x\n2026-01-01T00:00:00.000Z ERROR [host] FORGED\x1b[2J"))),
+      "logged");
   {
     std::lock_guard lock(mu);
     size_t found = 0;
@@ -344,7 +345,7 @@ TEST_F(ConcurrencyTest, GuestLogLinesAreEscapedTaggedAndLimited) {
       EXPECT_THAT(l.msg, HasSubstr("log line(s) of this actor (more than 100 a second)"));
     }
   }
-  EXPECT_GE(flood, 190u);  // the burst (one token went to the line above)
+  EXPECT_GE(flood, 190u);     // the burst (one token went to the line above)
   EXPECT_LE(flood, allowed);  // 200 at once, then 100 a second
   EXPECT_LT(flood, 400u);     // some were suppressed
   EXPECT_EQ(summaries, 1u);
@@ -362,8 +363,9 @@ TEST_F(ConcurrencyTest, OneActorCannotTakeEveryWorker) {
   ASSERT_TRUE(Ok(host->StartActor(slow.Module(1))));
   ASSERT_TRUE(Ok(host->StartActor(other.Module(1))));
   auto& gate = engine_->GetGate("stuck");
-  auto holder = std::async(std::launch::async,
-                           [&] { return Text(host->CallActor(slow.key(), "Wait", AsBytes("stuck"))); });
+  auto holder = std::async(std::launch::async, [&] {
+    return Text(host->CallActor(slow.key(), "Wait", AsBytes("stuck")));
+  });
   ASSERT_TRUE(WaitUntil([&] { return gate.waiting() == 1; }));
   // The slow actor's second call waits for its share...
   auto second = std::async(std::launch::async,
@@ -395,8 +397,9 @@ TEST_F(ConcurrencyTest, AFullPoolAnswersHostOverloadedWithinTheCallDeadline) {
   ActorKeys actor;
   ASSERT_TRUE(Ok(host->StartActor(actor.Module(1))));
   auto& gate = engine_->GetGate("busy");
-  auto holder = std::async(std::launch::async,
-                           [&] { return Text(host->CallActor(actor.key(), "Wait", AsBytes("busy"))); });
+  auto holder = std::async(std::launch::async, [&] {
+    return Text(host->CallActor(actor.key(), "Wait", AsBytes("busy")));
+  });
   ASSERT_TRUE(WaitUntil([&] { return gate.waiting() == 1; }));
   auto start = std::chrono::steady_clock::now();
   auto refused = host->CallActor(actor.key(), "Echo", AsBytes("x"));
@@ -409,7 +412,8 @@ TEST_F(ConcurrencyTest, AFullPoolAnswersHostOverloadedWithinTheCallDeadline) {
   EXPECT_LT(waited, std::chrono::seconds(10));
   gate.Open();
   EXPECT_EQ(holder.get(), "opened");
-  EXPECT_EQ(Text(host->CallActor(actor.key(), "Echo", AsBytes("x"))), "x") << "the pool is free again";
+  EXPECT_EQ(Text(host->CallActor(actor.key(), "Echo", AsBytes("x"))), "x")
+      << "the pool is free again";
 }
 
 // A provider that calls an actor back from a thread of its own while the calling actor

@@ -23,15 +23,15 @@
 #include "core/bytes.h"
 #include "core/status.h"
 #include "host/host.h"
-#include "provider/par.h"
-#include "wasm/v8/v8_engine.h"
 #include "host/manifest.h"
 #include "host/test_providers.h"
 #include "oci/client.h"
 #include "oci/reference.h"
 #include "oci/registry_server.h"
+#include "provider/par.h"
 #include "support/run_command.h"
 #include "support/status_assert.h"
+#include "wasm/v8/v8_engine.h"
 #include "wire/http.h"
 
 namespace wasmcloud::host {

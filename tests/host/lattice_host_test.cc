@@ -9,8 +9,8 @@
 #include <chrono>
 #include <future>
 #include <map>
-#include <mutex>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -25,9 +25,9 @@
 #include "host/host.h"
 #include "host/test_providers.h"
 #include "lattice/events.h"
-#include "lattice/link_definition.h"
 #include "lattice/invocation.h"
 #include "lattice/lattice_store.h"
+#include "lattice/link_definition.h"
 #include "lattice/memory_kv_bucket.h"
 #include "lattice/memory_transport.h"
 #include "lattice/subjects.h"
@@ -358,10 +358,10 @@ TEST_F(LatticeTest, LinksAdvertisedOnTheLegacySubjectsAreRecordedAndOursArePubli
     EXPECT_EQ(claims["wascap"].value("name", ""), "Key Value Counter");
   }
 
-  LinkDefinition link{std::string(kKvCounterKey), KvKey(), "wasmcloud:keyvalue", "default",
-                      {{"FROM", "0.18"}}};
-  ASSERT_TRUE(Ok(transport_->Publish(lattice::LinksSubject("default"),
-                                     lattice::EncodeLinkDefinition(link))));
+  LinkDefinition link{
+      std::string(kKvCounterKey), KvKey(), "wasmcloud:keyvalue", "default", {{"FROM", "0.18"}}};
+  ASSERT_TRUE(Ok(
+      transport_->Publish(lattice::LinksSubject("default"), lattice::EncodeLinkDefinition(link))));
   ASSERT_TRUE(WaitForEvent(*provider, ProviderEvent::Kind::kBindActor, kKvCounterKey));
   EXPECT_EQ(provider->LastBind(kKvCounterKey), KvCounterBindValues({{"FROM", "0.18"}}));
   EXPECT_TRUE(WaitUntil([&] { return a.LinkDefinitions() == std::vector<LinkDefinition>{link}; }));
@@ -375,7 +375,8 @@ TEST_F(LatticeTest, LinksAdvertisedOnTheLegacySubjectsAreRecordedAndOursArePubli
   ASSERT_TRUE(Ok(transport_->Publish(lattice::RemoveLinksSubject("default"),
                                      lattice::EncodeLinkDefinition(removal))));
   ASSERT_TRUE(WaitForEvent(*provider, ProviderEvent::Kind::kRemoveActor, kKvCounterKey));
-  EXPECT_TRUE(WaitUntil([&] { return a.LinkDefinitions().empty() && b.LinkDefinitions().empty(); }));
+  EXPECT_TRUE(
+      WaitUntil([&] { return a.LinkDefinitions().empty() && b.LinkDefinitions().empty(); }));
 
   // A link set through the API goes out on .links for 0.18 peers.
   auto links_sub = watch(lattice::LinksSubject("default"));
@@ -391,8 +392,8 @@ TEST_F(LatticeTest, LinksAdvertisedOnTheLegacySubjectsAreRecordedAndOursArePubli
   std::lock_guard<std::mutex> lock(mu);
   auto sent = lattice::DecodeLinkDefinition(published[0].data);
   ASSERT_TRUE(Ok(sent));
-  EXPECT_EQ(*sent, (LinkDefinition{std::string(kKvCounterKey), KvKey(), "wasmcloud:keyvalue",
-                                   "default", {}}));
+  EXPECT_EQ(*sent, (LinkDefinition{
+                       std::string(kKvCounterKey), KvKey(), "wasmcloud:keyvalue", "default", {}}));
 }
 
 // ---------------------------------------------------------------------------------------

@@ -14,10 +14,10 @@
 
 #include "core/bytes.h"
 #include "core/log.h"
-#include "support/log_capture.h"
 #include "host/host.h"
 #include "host/test_providers.h"
 #include "lattice/events.h"
+#include "support/log_capture.h"
 #include "support/run_command.h"
 #include "support/status_assert.h"
 #include "wasm/v8/v8_engine.h"
@@ -34,7 +34,8 @@ using Clock = std::chrono::steady_clock;
 using wasmcloud::testing::FixturePath;
 using wasmcloud::testing::Ok;
 
-constexpr std::string_view kKvCounterKey = "MCFMFDWFHGKELOXPCNCDXKK5OFLHBVEWRAOXR5JSQUD2TOFRE3DFPM7E";
+constexpr std::string_view kKvCounterKey =
+    "MCFMFDWFHGKELOXPCNCDXKK5OFLHBVEWRAOXR5JSQUD2TOFRE3DFPM7E";
 constexpr std::string_view kEchoKey = "MBCFOPM6JW2APJLXJD3Z5O4CN7CPYJ2B4FTKLJUR5YR5MITIU7HD3WD5";
 
 const bool kChildSanitizerOptions = wasmcloud::testing::LetSanitizedChildrenDieOfSignals();
@@ -58,7 +59,8 @@ class ProviderIsolationTest : public ::testing::Test {
     auto pk = host_->StartCapabilityFromFile(WC_TEST_CHAOS);
     ASSERT_TRUE(Ok(pk));
     provider_key_ = *pk;
-    ASSERT_TRUE(Ok(host_->SetLink(kKvCounterKey, "wasmcloud:keyvalue", "default", provider_key_, {})));
+    ASSERT_TRUE(
+        Ok(host_->SetLink(kKvCounterKey, "wasmcloud:keyvalue", "default", provider_key_, {})));
   }
   void TearDown() override {
     if (host_) (void)host_->Stop();
@@ -100,7 +102,8 @@ TEST_F(ProviderIsolationTest, ACrashingProviderDoesNotTakeTheHostDown) {
   EXPECT_LT(EchoLatency(), 2s);
   // The provider is back (a new process: its count starts again) with its link bound.
   ASSERT_TRUE(Eventually([&] { return Get("/counter") == R"(200 {"counter":1})"; })) << log_.All();
-  EXPECT_TRUE(Eventually([&] { return HasEvent("provider_crashed") && HasEvent("provider_restarted"); }));
+  EXPECT_TRUE(
+      Eventually([&] { return HasEvent("provider_crashed") && HasEvent("provider_restarted"); }));
   // Logged once, naming the provider and its key.
   EXPECT_EQ(log_.Count("ERROR [provider Chaos (" + provider_key_ + ", link default)] process",
                        "restarting in"),

@@ -31,12 +31,15 @@ TEST(ControlJsonTest, RepliesAreThe018Bytes) {
   inv.labels = {{"hostcore.os", "linux"}};
   inv.actors = {{"MA", std::nullopt, "Echo", 3}, {"MB", "reg/b:1", std::nullopt, 0}};
   inv.providers = {{"VP", "default", "wasmcloud:keyvalue", std::nullopt, "KV", 1}};
-  EXPECT_EQ(cj::InventoryJson(inv),
-            R"({"host_id":"N","labels":{"hostcore.os":"linux"},"actors":[{"id":"MA","name":"Echo","revision":3},{"id":"MB","image_ref":"reg/b:1","revision":0}],"providers":[{"id":"VP","link_name":"default","name":"KV","revision":1}]})");
-  EXPECT_EQ(cj::LinksJson({{"MA", "VP", "wasmcloud:keyvalue", "default", {{"URL", "x"}}}}),
-            R"({"links":[{"actor_id":"MA","provider_id":"VP","link_name":"default","contract_id":"wasmcloud:keyvalue","values":{"URL":"x"}}]})");
-  EXPECT_EQ(cj::ClaimsJson({{"MA", "AB", "a,b", "2", ""}}),
-            R"({"claims":[{"values":{"sub":"MA","iss":"AB","caps":"a,b","rev":"2","version":""}}]})");
+  EXPECT_EQ(
+      cj::InventoryJson(inv),
+      R"({"host_id":"N","labels":{"hostcore.os":"linux"},"actors":[{"id":"MA","name":"Echo","revision":3},{"id":"MB","image_ref":"reg/b:1","revision":0}],"providers":[{"id":"VP","link_name":"default","name":"KV","revision":1}]})");
+  EXPECT_EQ(
+      cj::LinksJson({{"MA", "VP", "wasmcloud:keyvalue", "default", {{"URL", "x"}}}}),
+      R"({"links":[{"actor_id":"MA","provider_id":"VP","link_name":"default","contract_id":"wasmcloud:keyvalue","values":{"URL":"x"}}]})");
+  EXPECT_EQ(
+      cj::ClaimsJson({{"MA", "AB", "a,b", "2", ""}}),
+      R"({"claims":[{"values":{"sub":"MA","iss":"AB","caps":"a,b","rev":"2","version":""}}]})");
 }
 
 TEST(ControlJsonTest, RequestsParseLeniently018AndRefuseWhatWouldDoHarm) {
@@ -57,8 +60,9 @@ TEST(ControlJsonTest, RequestsParseLeniently018AndRefuseWhatWouldDoHarm) {
             "start actor command: the request is not a JSON object");
   EXPECT_EQ(cj::ParseStartActor(AsBytes("{}")).status().message(),
             "start actor command: \"actor_ref\" is missing");
-  EXPECT_EQ(cj::ParseUpdateActor(AsBytes(R"({"actor_id":"M","new_actor_ref":1})")).status().message(),
-            "update actor command: \"new_actor_ref\" is not a string");
+  EXPECT_EQ(
+      cj::ParseUpdateActor(AsBytes(R"({"actor_id":"M","new_actor_ref":1})")).status().message(),
+      "update actor command: \"new_actor_ref\" is not a string");
   EXPECT_EQ(cj::ParseActorAuction(AsBytes(R"({"actor_ref":"r","constraints":{"a":1}})"))
                 .status()
                 .message(),
@@ -73,8 +77,9 @@ TEST(EventJsonTest, EventsIn018FormAndAsCloudEvents) {
   e.host_id = "NHOST";
   e.time_ms = 1764892800123;  // 2025-12-05T00:00:00.123Z
   e.data = {{"public_key", "MA"}, {"name", "Echo"}, {"revision", 1}};
-  EXPECT_EQ(ToPublishedEvent(e),
-            R"({"event":{"ActorStarted":{"actor":"MA","image_ref":null}},"header":{"host_origin":"NHOST","timestamp":1764892800}})");
+  EXPECT_EQ(
+      ToPublishedEvent(e),
+      R"({"event":{"ActorStarted":{"actor":"MA","image_ref":null}},"header":{"host_origin":"NHOST","timestamp":1764892800}})");
   auto ce = nlohmann::json::parse(ToCloudEvent(e, "id-1"));
   EXPECT_EQ(ce["specversion"], "1.0");
   EXPECT_EQ(ce["id"], "id-1");
@@ -89,14 +94,16 @@ TEST(EventJsonTest, EventsIn018FormAndAsCloudEvents) {
             R"({"event":"HostStarted","header":{"host_origin":"NHOST","timestamp":1764892800}})");
   e.type = kProviderStopped;
   e.data = {{"public_key", "VP"}, {"contract_id", "c"}, {"link_name", "default"}};
-  EXPECT_EQ(ToPublishedEvent(e),
-            R"({"event":{"ProviderStopped":{"contract_id":"c","link_name":"default","provider_id":"VP"}},"header":{"host_origin":"NHOST","timestamp":1764892800}})");
+  EXPECT_EQ(
+      ToPublishedEvent(e),
+      R"({"event":{"ProviderStopped":{"contract_id":"c","link_name":"default","provider_id":"VP"}},"header":{"host_origin":"NHOST","timestamp":1764892800}})");
   // Heartbeat claims in wascap's field order, whatever order the event's data has them in.
   e.type = kHostHeartbeat;
   e.data = nlohmann::json::parse(
       R"({"claims":[{"iat":1,"iss":"A","jti":"j","sub":"M","wascap":{"caps":["c"],"hash":"H","name":"N","prov":false,"rev":1,"tags":[]}}],"entities":{"M":"Running"}})");
-  EXPECT_EQ(ToPublishedEvent(e),
-            R"({"event":{"Heartbeat":{"claims":[{"jti":"j","iat":1,"iss":"A","sub":"M","wascap":{"name":"N","hash":"H","tags":[],"caps":["c"],"rev":1,"prov":false}}],"entities":{"M":"Running"}}},"header":{"host_origin":"NHOST","timestamp":1764892800}})");
+  EXPECT_EQ(
+      ToPublishedEvent(e),
+      R"({"event":{"Heartbeat":{"claims":[{"jti":"j","iat":1,"iss":"A","sub":"M","wascap":{"name":"N","hash":"H","tags":[],"caps":["c"],"rev":1,"prov":false}}],"entities":{"M":"Running"}}},"header":{"host_origin":"NHOST","timestamp":1764892800}})");
   e.type = kLinkdefSet;  // 0.18 had no link events
   EXPECT_FALSE(ToPublishedEvent(e).has_value());
 }

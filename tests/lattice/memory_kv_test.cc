@@ -280,7 +280,8 @@ TEST(MemoryLatticeStore, ALostBucketIsRefilledFromTheMirror) {
   SignedClaims signed_claims = actor.Sign(spec);
   const LinkDefinition l1 = MakeLink("Mone", "wasmcloud:httpserver", "default", "Vhttp");
   const LinkDefinition l2 = MakeLink("Mtwo", "wasmcloud:keyvalue", "default", "Vredis");
-  const LinkDefinition l2b = MakeLink("Mtwo", "wasmcloud:keyvalue", "default", "Vredis", {{"url", "b"}});
+  const LinkDefinition l2b =
+      MakeLink("Mtwo", "wasmcloud:keyvalue", "default", "Vredis", {{"url", "b"}});
   ASSERT_TRUE(store.PutLink(l1).ok());
   ASSERT_TRUE(store.PutLink(l2).ok());
   ASSERT_TRUE(store.PutClaims(signed_claims.claims, signed_claims.token).ok());
@@ -299,10 +300,12 @@ TEST(MemoryLatticeStore, ALostBucketIsRefilledFromTheMirror) {
   bucket->PauseWatches();
   bucket->LoseAndRecreate();
   EXPECT_FALSE(bucket->Get("ALIAS_echo")->has_value());
-  const std::string shared_by_other = R"({"alias":"shared","public_key":")" + other.public_key() + "\"}";
+  const std::string shared_by_other =
+      R"({"alias":"shared","public_key":")" + other.public_key() + "\"}";
   ASSERT_TRUE(bucket->Create("ALIAS_shared", AsBytes(shared_by_other)).ok());
-  ASSERT_TRUE(bucket->Put("LINKDEF_" + LinkId("Mtwo", "wasmcloud:keyvalue", "default"),
-                          AsBytes(LinkToJson(l2b)))
+  ASSERT_TRUE(bucket
+                  ->Put("LINKDEF_" + LinkId("Mtwo", "wasmcloud:keyvalue", "default"),
+                        AsBytes(LinkToJson(l2b)))
                   .ok());
   // Reads keep coming from the mirror.
   EXPECT_EQ(store.AliasOwner("echo"), actor.public_key());

@@ -61,10 +61,12 @@ TEST(SubjectsTest, InvalidLatticeNamesSayWhichRule) {
                                      "\" contains a control character at offset 3"},
       {"del\x7f", "lattice name \"del\x7f\" contains a control character at offset 3"},
       {"v1", "lattice name \"v1\" is reserved (it would collide with the v1 control subjects)"},
-      {"a:b", "lattice name \"a:b\" contains ':' at offset 1 (a lattice name is letters, digits, "
-              "'_' and '-')"},
-      {"caf\xc3\xa9", "lattice name \"caf\xc3\xa9\" contains '\xc3' at offset 3 (a lattice name is "
-                     "letters, digits, '_' and '-')"},
+      {"a:b",
+       "lattice name \"a:b\" contains ':' at offset 1 (a lattice name is letters, digits, "
+       "'_' and '-')"},
+      {"caf\xc3\xa9",
+       "lattice name \"caf\xc3\xa9\" contains '\xc3' at offset 3 (a lattice name is "
+       "letters, digits, '_' and '-')"},
       {std::string(129, 'x'),
        "lattice name \"" + std::string(129, 'x') + "\" is 129 bytes long, more than 128"},
   };

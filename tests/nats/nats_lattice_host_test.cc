@@ -44,6 +44,7 @@
 #include "nats/nats_transport.h"
 #include "providers/messaging/nats_server.h"
 #include "support/fake_engine.h"
+#include "support/require_tool.h"
 #include "support/run_command.h"
 #include "support/status_assert.h"
 #include "wire/keyvalue.h"
@@ -101,7 +102,7 @@ struct Joined {
 class NatsLatticeTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (NatsServer::Binary().empty()) GTEST_SKIP() << "nats-server is not installed";
+    WC_REQUIRE_TOOL(!NatsServer::Binary().empty(), "nats-server");
     // (The log level is the process's: hosts do not set it, the CLI does.)
     saved_log_level_ = GetLogLevel();
     SetLogLevel(LogLevel::kWarn);

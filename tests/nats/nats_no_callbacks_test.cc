@@ -26,6 +26,7 @@
 #include "nats/nats_connection.h"
 #include "providers/messaging/nats_auth.h"
 #include "providers/messaging/nats_server.h"
+#include "support/require_tool.h"
 #include "support/run_command.h"
 
 namespace wasmcloud::nats {
@@ -114,7 +115,7 @@ std::string Ask(NatsConnection& connection, const std::string& subject, const st
 class NoCallbacksTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (NatsServer::Binary().empty()) GTEST_SKIP() << "nats-server is not installed";
+    WC_REQUIRE_TOOL(!NatsServer::Binary().empty(), "nats-server");
     const char* old = std::getenv("TMPDIR");
     had_tmpdir_ = old != nullptr;
     if (had_tmpdir_) old_tmpdir_ = old;

@@ -102,11 +102,11 @@ class ScriptedServer {
   }
 
   void Session(int fd, const std::string& nonce) {
-    const nlohmann::json info = {
-        {"server_id", "SCRIPTED"}, {"server_name", "scripted"}, {"version", "2.9.10"},
-        {"proto", 1},              {"host", "127.0.0.1"},       {"port", port_},
-        {"headers", true},         {"max_payload", 1048576},    {"auth_required", true},
-        {"nonce", nonce}};
+    const nlohmann::json info = {{"server_id", "SCRIPTED"}, {"server_name", "scripted"},
+                                 {"version", "2.9.10"},     {"proto", 1},
+                                 {"host", "127.0.0.1"},     {"port", port_},
+                                 {"headers", true},         {"max_payload", 1048576},
+                                 {"auth_required", true},   {"nonce", nonce}};
     if (!Send(fd, "INFO " + info.dump() + "\r\n")) return;
     std::string buffer;
     bool authorized = false;
@@ -126,8 +126,7 @@ class ScriptedServer {
         if (json.is_object() && json.contains("sig")) {
           c.has_sig = true;
           auto sig = Base64UrlDecode(json["sig"].get<std::string>());
-          c.sig_verified =
-              sig.ok() && user_.Verify(AsBytes(std::string_view(nonce)), *sig).ok();
+          c.sig_verified = sig.ok() && user_.Verify(AsBytes(std::string_view(nonce)), *sig).ok();
         }
         authorized = c.sig_verified;
         std::lock_guard<std::mutex> lock(mu_);
@@ -243,18 +242,16 @@ TEST(SignedConnectWaitTest, NoServerAtAllIsUnavailableAfterConnectTimeout) {
   const auto took = std::chrono::steady_clock::now() - start;
   ASSERT_FALSE(c.ok());
   EXPECT_EQ(c.status().code(), Code::kUnavailable);
-  EXPECT_EQ(c.status().message(), "cannot connect to NATS at nats://127.0.0.1:" +
-                                      std::to_string(port) +
-                                      " within 600 ms: No server available for connection");
+  EXPECT_EQ(c.status().message(),
+            "cannot connect to NATS at nats://127.0.0.1:" + std::to_string(port) +
+                " within 600 ms: No server available for connection");
   EXPECT_GE(took, milliseconds(600));
   EXPECT_LT(took, milliseconds(5000));
 }
 
-INSTANTIATE_TEST_SUITE_P(Callbacks, SignedConnectTest, ::testing::Bool(),
-                         [](const auto& info) {
-                           return info.param ? std::string("WithCallbacks")
-                                             : std::string("WithoutCallbacks");
-                         });
+INSTANTIATE_TEST_SUITE_P(Callbacks, SignedConnectTest, ::testing::Bool(), [](const auto& info) {
+  return info.param ? std::string("WithCallbacks") : std::string("WithoutCallbacks");
+});
 
 }  // namespace
 }  // namespace wasmcloud::nats

@@ -31,6 +31,7 @@
 #include "lattice/transport_conformance.h"
 #include "nats/nats_connection.h"
 #include "providers/messaging/nats_server.h"
+#include "support/require_tool.h"
 #include "support/run_command.h"
 
 namespace wasmcloud::nats {
@@ -137,7 +138,7 @@ Status SendRaw(int port, const std::string& protocol) {
 class NatsTransportTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (NatsServer::Binary().empty()) GTEST_SKIP() << "nats-server is not installed";
+    WC_REQUIRE_TOOL(!NatsServer::Binary().empty(), "nats-server");
     Result<std::unique_ptr<NatsServer>> server = NatsServer::Start();
     ASSERT_TRUE(server.ok()) << server.status().message();
     server_ = std::move(server).value();

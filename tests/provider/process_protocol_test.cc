@@ -45,9 +45,10 @@ Message Full(Type type) {
 }
 
 const std::vector<Type>& AllTypes() {
-  static const std::vector<Type> all = {
-      Type::kHello, Type::kLoadFailed, Type::kStart, Type::kBind,      Type::kRemove,     Type::kCall,
-      Type::kHealth, Type::kStop,      Type::kReply, Type::kCallActor, Type::kActorReply, Type::kLog};
+  static const std::vector<Type> all = {Type::kHello,     Type::kLoadFailed, Type::kStart,
+                                        Type::kBind,      Type::kRemove,     Type::kCall,
+                                        Type::kHealth,    Type::kStop,       Type::kReply,
+                                        Type::kCallActor, Type::kActorReply, Type::kLog};
   return all;
 }
 
@@ -321,7 +322,8 @@ volatile sig_atomic_t g_sigpipes = 0;
 void OnSigpipe(int) { g_sigpipes = g_sigpipes + 1; }
 
 TEST(ProcessProtocolTest, WriteFrameToClosedPeerIsUnavailableWithoutSigpipe) {
-  struct sigaction counting {}, old{};
+  struct sigaction counting {
+  }, old{};
   counting.sa_handler = OnSigpipe;
   sigemptyset(&counting.sa_mask);
   ASSERT_EQ(::sigaction(SIGPIPE, &counting, &old), 0);

@@ -129,7 +129,8 @@ TEST_F(ProcessProviderTest, ServesCallsFromAnotherProcess) {
   EXPECT_EQ(Text(Call(*provider_, "bound")), kActor);
   EXPECT_TRUE(provider_->Health().ok());
   // The provider calls the actor back from a thread of its own.
-  EXPECT_EQ(Text(Call(*provider_, "callback")), std::string("pong from ") + kActor + " to Ping(ping)");
+  EXPECT_EQ(Text(Call(*provider_, "callback")),
+            std::string("pong from ") + kActor + " to Ping(ping)");
   // Its stdout and stderr reach the log, prefixed.
   EXPECT_EQ(Text(Call(*provider_, "print")), "printed");
   EXPECT_TRUE(Eventually([&] {
@@ -154,7 +155,8 @@ TEST_P(CrashTest, CrashIsLoggedOnceAndTheProviderComesBack) {
   EXPECT_NE(r.status().message().find("provider Chaos crashed ("), std::string::npos)
       << r.status().message();
   const bool signal_case = std::string_view(GetParam().how).find("signal") != std::string::npos;
-  if (!(kSanitized && signal_case && std::string_view(GetParam().how).find("SIGSEGV") != std::string::npos)) {
+  if (!(kSanitized && signal_case &&
+        std::string_view(GetParam().how).find("SIGSEGV") != std::string::npos)) {
     EXPECT_NE(r.status().message().find(GetParam().how), std::string::npos) << r.status().message();
   }
   ASSERT_TRUE(ServingAgain()) << log_.All();
@@ -169,20 +171,20 @@ TEST_P(CrashTest, CrashIsLoggedOnceAndTheProviderComesBack) {
   EXPECT_NE(events[1].find("1 of 1 link(s) bound again"), std::string::npos) << events[1];
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Chaos, CrashTest,
-    ::testing::Values(CrashCase{"segv", "killed by signal 11 (SIGSEGV)"},
-                      CrashCase{"abort", "killed by signal 6 (SIGABRT)"},
-                      CrashCase{"exit", "exited with status 3"},
-                      CrashCase{"badbuf", "killed by signal 11 (SIGSEGV)"}),
-    [](const auto& info) { return std::string(info.param.word); });
+INSTANTIATE_TEST_SUITE_P(Chaos, CrashTest,
+                         ::testing::Values(CrashCase{"segv", "killed by signal 11 (SIGSEGV)"},
+                                           CrashCase{"abort", "killed by signal 6 (SIGABRT)"},
+                                           CrashCase{"exit", "exited with status 3"},
+                                           CrashCase{"badbuf", "killed by signal 11 (SIGSEGV)"}),
+                         [](const auto& info) { return std::string(info.param.word); });
 
 TEST_F(ProcessProviderTest, StrayThreadCrashAfterTheReply) {
   Launch();
   const std::string before = Pid();
   EXPECT_EQ(Text(Call(*provider_, "stray")), "ok");
-  ASSERT_TRUE(Eventually([&] { return log_.Count("ERROR [provider Chaos] process " + before) == 1; }))
-      << log_.All();
+  ASSERT_TRUE(Eventually([&] {
+    return log_.Count("ERROR [provider Chaos] process " + before) == 1;
+  })) << log_.All();
   ASSERT_TRUE(ServingAgain()) << log_.All();
   EXPECT_NE(Pid(), before);
 }
@@ -329,7 +331,7 @@ TEST_F(ProcessProviderTest, StopThatBlocksIsBounded) {
   const auto t0 = Clock::now();
   (*p)->Stop();
   EXPECT_LT(Clock::now() - t0, 8s);  // 300 ms for stop, up to 2 s for the exit, then a kill
-  EXPECT_NE(::kill(pid, 0), 0);  // gone (and reaped)
+  EXPECT_NE(::kill(pid, 0), 0);      // gone (and reaped)
   auto r = Call(**p, "count");
   EXPECT_EQ(r.status().code(), Code::kFailedPrecondition);
 }

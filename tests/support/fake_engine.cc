@@ -147,8 +147,8 @@ class FakeInstance final : public wasm::Instance {
     } else if (op == "Log") {
       if (msg.size() > kAreaSize) return Trap("fake guest: log line too large");
       memory_.Write(kReplyArea, msg);
-      WC_RETURN_IF_ERROR(Host("__console_log", {Value::I32(kReplyArea),
-                                                Value::I32(static_cast<int32_t>(msg.size()))}));
+      WC_RETURN_IF_ERROR(Host(
+          "__console_log", {Value::I32(kReplyArea), Value::I32(static_cast<int32_t>(msg.size()))}));
       answer = ToBytes("logged");
     } else if (op == "Fail") {
       ok = false;

@@ -35,7 +35,8 @@ TEST_P(GoldenTest, MatchesRecordedInvocations) {
   }
   ASSERT_FALSE(c.is_null()) << "no case for " << GetParam();
 
-  auto module = WapcModule::Load(TestEngine(), LoadFile(wasmcloud::testing::FixturePath(GetParam())));
+  auto module =
+      WapcModule::Load(TestEngine(), LoadFile(wasmcloud::testing::FixturePath(GetParam())));
   ASSERT_TRUE(module.ok()) << module.status().message();
   auto worker = TestEngine().NewWorker();
   ASSERT_TRUE(worker.ok());

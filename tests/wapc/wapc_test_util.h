@@ -50,8 +50,8 @@ class RecordingHost : public HostCallbacks {
   std::deque<Result<Bytes>> replies;  // popped in order; empty -> error "no reply scripted"
 
   Result<Bytes> OnHostCall(const HostCall& call) override {
-    calls.push_back({std::string(call.binding), std::string(call.ns),
-                     std::string(call.operation), Bytes(call.payload.begin(), call.payload.end())});
+    calls.push_back({std::string(call.binding), std::string(call.ns), std::string(call.operation),
+                     Bytes(call.payload.begin(), call.payload.end())});
     if (replies.empty()) return Unavailable("no reply scripted");
     Result<Bytes> r = std::move(replies.front());
     replies.pop_front();

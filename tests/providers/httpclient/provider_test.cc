@@ -21,13 +21,13 @@
 
 #include "core/bytes.h"
 #include "host/host.h"
-#include "wasm/v8/v8_engine.h"
 #include "http_test_server.h"
 #include "provider/native_library.h"
 #include "provider/provider.h"
 #include "support/log_recording_host.h"
 #include "support/run_command.h"
 #include "support/status_assert.h"
+#include "wasm/v8/v8_engine.h"
 #include "wire/core.h"
 #include "wire/httpclient.h"
 

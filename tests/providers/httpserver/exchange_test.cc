@@ -141,13 +141,11 @@ TEST(ReplyFromActorTest, AnOverloadedHostIs503WithRetryAfter) {
       ResourceExhausted("host overloaded: no worker was free within 20000 ms"), &log);
   ExpectFailure(reply, 503, "Service Unavailable: the host is overloaded; retry later", log,
                 "host overloaded: no worker was free within 20000 ms");
-  EXPECT_THAT(reply.headers, ::testing::Contains(std::pair<std::string, std::string>(
-                                 "retry-after", "1")));
+  EXPECT_THAT(reply.headers,
+              ::testing::Contains(std::pair<std::string, std::string>("retry-after", "1")));
 }
 
-TEST(ReplyFromActorTest, RequestIdsDiffer) {
-  EXPECT_NE(NewRequestId(), NewRequestId());
-}
+TEST(ReplyFromActorTest, RequestIdsDiffer) { EXPECT_NE(NewRequestId(), NewRequestId()); }
 
 TEST(RefuseRequestHeadTest, AmbiguousFramingIsRefusedWithTheReason) {
   using F = std::vector<HeadField>;
@@ -158,9 +156,9 @@ TEST(RefuseRequestHeadTest, AmbiguousFramingIsRefusedWithTheReason) {
             "Bad Request: Transfer-Encoding \"xchunked\" is not supported: only chunked");
   EXPECT_EQ(RefuseRequestHead("/", F{{"transfer-encoding", "chunked, gzip"}}),
             "Bad Request: Transfer-Encoding \"chunked, gzip\" is not supported: only chunked");
-  EXPECT_EQ(RefuseRequestHead("/", F{{"Transfer-Encoding", "chunked"},
-                                     {"Transfer-Encoding", "chunked"}}),
-            "Bad Request: Transfer-Encoding \"chunked,chunked\" is not supported: only chunked");
+  EXPECT_EQ(
+      RefuseRequestHead("/", F{{"Transfer-Encoding", "chunked"}, {"Transfer-Encoding", "chunked"}}),
+      "Bad Request: Transfer-Encoding \"chunked,chunked\" is not supported: only chunked");
   EXPECT_EQ(RefuseRequestHead("/", F{{"Content-Length", "5"}, {"Transfer-Encoding", "chunked"}}),
             "Bad Request: both Content-Length and Transfer-Encoding");
   EXPECT_EQ(RefuseRequestHead("/", F{{"X-A", "one\r\n two"}}),
@@ -172,8 +170,8 @@ TEST(RefuseRequestHeadTest, AmbiguousFramingIsRefusedWithTheReason) {
 
 TEST(RefuseRequestHeadTest, TargetsMustBeUtf8WithWellFormedPercentEncoding) {
   const std::vector<HeadField> none;
-  for (std::string_view good : {"/", "/caf%C3%A9", "/\xc3\xa9t\xc3\xa9?q=%20&x=%ff", "*",
-                                "http://example.com/a?b"}) {
+  for (std::string_view good :
+       {"/", "/caf%C3%A9", "/\xc3\xa9t\xc3\xa9?q=%20&x=%ff", "*", "http://example.com/a?b"}) {
     EXPECT_EQ(RefuseRequestHead(good, none), std::nullopt) << good;
   }
   EXPECT_EQ(RefuseRequestHead("/caf\xff", none), "Bad Request: the target is not valid UTF-8");

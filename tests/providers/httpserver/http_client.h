@@ -76,6 +76,8 @@ Result<ClientResponse> Fetch(uint16_t port, std::string_view method, std::string
 bool Accepts(uint16_t port);
 
 // A port of 127.0.0.1 that was free a moment ago (tests/support).
-inline uint16_t FreePort() { return static_cast<uint16_t>(::wasmcloud::testing::FreeLoopbackPort()); }
+inline uint16_t FreePort() {
+  return static_cast<uint16_t>(::wasmcloud::testing::FreeLoopbackPort());
+}
 
 }  // namespace wasmcloud::httpserver::testing

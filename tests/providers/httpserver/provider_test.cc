@@ -17,7 +17,6 @@
 #include "core/bytes.h"
 #include "host/host.h"
 #include "host/test_providers.h"
-#include "wasm/v8/v8_engine.h"
 #include "http_client.h"
 #include "provider/native_library.h"
 #include "provider/provider.h"
@@ -25,9 +24,11 @@
 #include "support/log_recording_host.h"
 #include "support/run_command.h"
 #include "support/status_assert.h"
+#include "wasm/v8/v8_engine.h"
 #include "wire/core.h"
 #ifdef WC_KEYVALUE_PROVIDER
 #include "redis_server.h"
+#include "support/require_tool.h"
 #endif
 
 namespace wasmcloud::httpserver {
@@ -81,11 +82,11 @@ TEST(HttpServerLibraryTest, BadLinkValuesAndBusyPortsFailTheBindWithTheReason) {
   Status busy = (*p)->BindActor(kKvCounter, {{"PORT", port}, {"ADDRESS", "127.0.0.1"}});
   EXPECT_EQ(busy.message(), "cannot listen on 127.0.0.1:" + port + " for actor " +
                                 std::string(kKvCounter) + ": Address already in use");
-  EXPECT_THAT(host.Lines(),
-              ::testing::Contains("actor " + std::string(kEcho) + " serves HTTP on 127.0.0.1:" +
-                                  port +
-                                  " (this machine only; the link value ADDRESS=0.0.0.0 opens it "
-                                  "to others)"));
+  EXPECT_THAT(
+      host.Lines(),
+      ::testing::Contains("actor " + std::string(kEcho) + " serves HTTP on 127.0.0.1:" + port +
+                          " (this machine only; the link value ADDRESS=0.0.0.0 opens it "
+                          "to others)"));
 
   // No actor behind it: the host's "not running" becomes 503.
   auto r = Fetch(static_cast<uint16_t>(std::stoi(port)), "GET", "/");
@@ -287,8 +288,9 @@ TEST_F(HttpHostTest, AnActorsErrorIs500AndItsReasonGoesToTheLogOnly) {
   const std::string id = r->Header("x-request-id");
   EXPECT_EQ(r->body, "Failed to handle request (request " + id + ")");
   EXPECT_EQ(log.Count("WARN [provider HTTP server (Boost.Beast)",
-                      "request " + id + ": 500 Failed to handle request: Guest call failed: Host "
-                      "error: The target wasmcloud:keyvalue was not found"),
+                      "request " + id +
+                          ": 500 Failed to handle request: Guest call failed: Host "
+                          "error: The target wasmcloud:keyvalue was not found"),
             1u)
       << log.All();
   // The echo actor's listener is another: untouched.
@@ -411,7 +413,7 @@ TEST_F(HttpFaultTest, TwoSpinningRequestsDoNotStallAnotherActorsPort) {
 // does not use Redis, still answers at its normal latency (it used to wait 7.8 s).
 TEST_F(HttpFaultTest, APausedRedisDoesNotStallAnActorThatDoesNotUseIt) {
   using keyvalue::testing::RedisServer;
-  if (RedisServer::Binary().empty()) GTEST_SKIP() << "redis-server is not installed";
+  WC_REQUIRE_TOOL(!RedisServer::Binary().empty(), "redis-server");
   auto redis = RedisServer::Start();
   ASSERT_TRUE(Ok(redis));
   const uint16_t kv_port = KvCounterOnRedis(**redis);
@@ -436,7 +438,7 @@ TEST_F(HttpFaultTest, APausedRedisDoesNotStallAnActorThatDoesNotUseIt) {
 
 TEST_F(HttpHostTest, KvCounterCountsInRedisThroughOurKeyValueProvider) {
   using keyvalue::testing::RedisServer;
-  if (RedisServer::Binary().empty()) GTEST_SKIP() << "redis-server is not installed";
+  WC_REQUIRE_TOOL(!RedisServer::Binary().empty(), "redis-server");
   auto redis = RedisServer::Start();
   ASSERT_TRUE(Ok(redis));
   const uint16_t port = KvCounterOnRedis(**redis);
@@ -460,7 +462,8 @@ TEST_F(HttpHostTest, KvCounterCountsInRedisThroughOurKeyValueProvider) {
   EXPECT_EQ(down->status, 500);
   const std::string id = down->Header("x-request-id");
   EXPECT_EQ(down->body, "Failed to handle request (request " + id + ")");
-  EXPECT_EQ(log.Count("request " + id + ": 500 Failed to handle request: Guest call failed: "
+  EXPECT_EQ(log.Count("request " + id +
+                      ": 500 Failed to handle request: Guest call failed: "
                       "Host error: Add \":hits\": cannot connect to Redis"),
             1u)
       << log.All();

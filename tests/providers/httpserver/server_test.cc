@@ -25,8 +25,8 @@ using testing::ClientResponse;
 using testing::Fetch;
 using testing::FormatRequest;
 using ::testing::HasSubstr;
-using ::testing::StartsWith;
 using testing::HttpConnection;
+using ::testing::StartsWith;
 using namespace std::chrono_literals;
 
 constexpr char kActor[] = "MACTORAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
@@ -260,11 +260,10 @@ TEST_F(HttpServerTest, AMalformedRequestIs400AndTheServerKeepsServing) {
   // The start of a TLS ClientHello sent to the plain-HTTP port (with NUL bytes in it).
   static const char kTlsHello[] = "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n";
   uint16_t port = BindLocal();
-  for (std::string garbage :
-       {std::string("GARBAGE\r\n\r\n"),
-        std::string("GET / HTTP/1.1\r\nContent-Length: abc\r\n\r\n"),
-        std::string("GET / HTTP/1.1\r\nNo colon here\r\n\r\n"),
-        std::string(kTlsHello, sizeof kTlsHello - 1)}) {
+  for (std::string garbage : {std::string("GARBAGE\r\n\r\n"),
+                              std::string("GET / HTTP/1.1\r\nContent-Length: abc\r\n\r\n"),
+                              std::string("GET / HTTP/1.1\r\nNo colon here\r\n\r\n"),
+                              std::string(kTlsHello, sizeof kTlsHello - 1)}) {
     auto c = HttpConnection::Connect(port);
     ASSERT_TRUE(c.ok());
     auto r = (*c)->RoundTrip(garbage);
@@ -294,13 +293,16 @@ TEST_F(HttpServerTest, AmbiguousFramingAndBadTargetsAre400BeforeAnyActorRuns) {
        "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
        "Bad Request: "},  // Beast's own "bad Transfer-Encoding"
       {"POST /first HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n"
-       "\r\n0\r\n\r\n" + second,
+       "\r\n0\r\n\r\n" +
+           second,
        "Bad Request: "},  // Beast's own; RefuseRequestHead would say "both …"
       {"GET /first HTTP/1.1\r\nHost: t\r\nX-A: one\r\n two\r\n\r\n",
        "Bad Request: a header is folded over lines (obs-fold)"},
       {"GET /first HTTP/1.1\r\nHost: t\r\nX-A: one\r\n\ttwo\r\n\r\n",
        "Bad Request: a header is folded over lines (obs-fold)"},
-      {"GET /first HTTP/1.1\r\nHost: t\r\nX-A: a\x01" "b\r\n\r\n", "Bad Request: "},
+      {"GET /first HTTP/1.1\r\nHost: t\r\nX-A: a\x01"
+       "b\r\n\r\n",
+       "Bad Request: "},
       {"GET /caf\xff HTTP/1.1\r\nHost: t\r\n\r\n", "Bad Request: "},
       {"GET /a%zz HTTP/1.1\r\nHost: t\r\n\r\n",
        "Bad Request: the target has a '%' that is not followed by two hex digits"},
@@ -436,7 +438,7 @@ TEST_F(HttpServerTest, AHandlerThatThrowsIs500) {
   const std::string id = r->Header("x-request-id");
   EXPECT_EQ(r->body, "Failed to handle request (request " + id + ")");
   EXPECT_THAT(Log(), ::testing::Contains(::testing::HasSubstr(
-                            "request " + id + ": 500 Failed to handle request: boom")));
+                         "request " + id + ": 500 Failed to handle request: boom")));
 }
 
 TEST_F(HttpServerTest, ConcurrentClientsAreAllAnsweredCorrectly) {

@@ -15,13 +15,14 @@
 
 #include "core/bytes.h"
 #include "host/host.h"
-#include "wasm/v8/v8_engine.h"
 #include "provider/native_library.h"
 #include "provider/provider.h"
 #include "redis_server.h"
 #include "support/log_recording_host.h"
+#include "support/require_tool.h"
 #include "support/run_command.h"
 #include "support/status_assert.h"
+#include "wasm/v8/v8_engine.h"
 #include "wire/core.h"
 #include "wire/http.h"
 #include "wire/keyvalue.h"
@@ -84,7 +85,7 @@ class KeyValueProviderTest : public ::testing::Test {
     if (provider_ != nullptr) provider_->Stop();
   }
   void StartRedis() {
-    if (RedisServer::Binary().empty()) GTEST_SKIP() << "redis-server is not installed";
+    WC_REQUIRE_TOOL(!RedisServer::Binary().empty(), "redis-server");
     auto s = RedisServer::Start();
     ASSERT_TRUE(Ok(s));
     redis_ = std::move(*s);
@@ -311,7 +312,7 @@ class KvCounterTest : public ::testing::Test {
 };
 
 TEST_F(KvCounterTest, CountsInRedis) {
-  if (RedisServer::Binary().empty()) GTEST_SKIP() << "redis-server is not installed";
+  WC_REQUIRE_TOOL(!RedisServer::Binary().empty(), "redis-server");
   auto redis = RedisServer::Start();
   ASSERT_TRUE(Ok(redis));
   Link({{"URL", "redis://127.0.0.1:" + std::to_string((*redis)->port())}});
@@ -332,7 +333,7 @@ TEST_F(KvCounterTest, CountsInMemoryWithoutUrl) {
 }
 
 TEST_F(KvCounterTest, RedisGoingAwayFailsTheRequestAndComingBackHeals) {
-  if (RedisServer::Binary().empty()) GTEST_SKIP() << "redis-server is not installed";
+  WC_REQUIRE_TOOL(!RedisServer::Binary().empty(), "redis-server");
   auto redis = RedisServer::Start();
   ASSERT_TRUE(Ok(redis));
   Link({{"URL", (*redis)->Url()}});

@@ -16,6 +16,7 @@
 
 #include "keyvalue/store.h"
 #include "redis_server.h"
+#include "support/require_tool.h"
 #include "support/status_assert.h"
 
 namespace wasmcloud::keyvalue {
@@ -163,7 +164,7 @@ class RedisServerTest : public ::testing::Test {
  protected:
   void SetUp() override { StartServer({}); }
   void StartServer(std::vector<std::string> args) {
-    if (RedisServer::Binary().empty()) GTEST_SKIP() << "redis-server is not installed";
+    WC_REQUIRE_TOOL(!RedisServer::Binary().empty(), "redis-server");
     auto s = RedisServer::Start(std::move(args));
     ASSERT_TRUE(Ok(s));
     server_ = std::move(*s);

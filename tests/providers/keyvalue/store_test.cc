@@ -11,6 +11,7 @@
 
 #include "keyvalue/store.h"
 #include "redis_server.h"
+#include "support/require_tool.h"
 #include "support/status_assert.h"
 
 namespace wasmcloud::keyvalue {
@@ -39,7 +40,7 @@ class StoreTest : public ::testing::TestWithParam<std::string> {
       return;
     }
     if (server_ == nullptr) {
-      if (RedisServer::Binary().empty()) GTEST_SKIP() << "redis-server is not installed";
+      WC_REQUIRE_TOOL(!RedisServer::Binary().empty(), "redis-server");
       auto s = RedisServer::Start();
       ASSERT_TRUE(Ok(s));
       server_ = std::move(*s);

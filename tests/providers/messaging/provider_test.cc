@@ -20,13 +20,14 @@
 #include "core/bytes.h"
 #include "core/log.h"
 #include "host/host.h"
-#include "wasm/v8/v8_engine.h"
 #include "nats_auth.h"
 #include "nats_server.h"
 #include "provider/native_library.h"
 #include "provider/provider.h"
+#include "support/require_tool.h"
 #include "support/run_command.h"
 #include "support/status_assert.h"
+#include "wasm/v8/v8_engine.h"
 #include "wire/core.h"
 #include "wire/messaging.h"
 
@@ -219,7 +220,7 @@ TEST(MessagingLibraryTest, LoadsAsAMessagingProvider) {
 class MessagingProviderTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (NatsServer::Binary().empty()) GTEST_SKIP() << "nats-server is not installed";
+    WC_REQUIRE_TOOL(!NatsServer::Binary().empty(), "nats-server");
     auto server = NatsServer::Start();
     ASSERT_TRUE(Ok(server));
     server_ = std::move(*server);
@@ -575,7 +576,7 @@ TEST_F(MessagingProviderTest, AnActorCanPublishFromItsHandler) {
 // --- loading, stopping and unloading -----------------------------------------------------
 
 TEST(MessagingLifecycleTest, StopWhileMessagesFlowThenLoadAgain) {
-  if (NatsServer::Binary().empty()) GTEST_SKIP() << "nats-server is not installed";
+  WC_REQUIRE_TOOL(!NatsServer::Binary().empty(), "nats-server");
   auto server = NatsServer::Start();
   ASSERT_TRUE(Ok(server));
   auto client = Client::Connect((*server)->Url());
@@ -657,7 +658,7 @@ constexpr std::string_view kKvCounterKey =
 // HandleMessage: the call fails and the provider logs the host's answer. Done twice in
 // one process: the host unloads the library at Stop and loads it again.
 TEST(MessagingOnHostTest, TheArchiveRunsOnTheHostAndDeliversToTheLinkedActor) {
-  if (NatsServer::Binary().empty()) GTEST_SKIP() << "nats-server is not installed";
+  WC_REQUIRE_TOOL(!NatsServer::Binary().empty(), "nats-server");
   auto server = NatsServer::Start();
   ASSERT_TRUE(Ok(server));
   auto module = ReadFile(wasmcloud::testing::FixturePath("wc-host-0.18/kvcounter.wasm"));

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "nats_server.h"
+#include "support/require_tool.h"
 #include "support/run_command.h"
 #include "support/up_process.h"
 
@@ -40,7 +41,7 @@ std::string Request(const std::string& url, const std::string& subject, const st
 }
 
 TEST(MessagingRoundTripTest, ARequestIsAnsweredByTheActorThroughTheHost) {
-  if (NatsServer::Binary().empty()) GTEST_SKIP() << "nats-server is not installed";
+  WC_REQUIRE_TOOL(!NatsServer::Binary().empty(), "nats-server");
   auto server = NatsServer::Start();
   ASSERT_TRUE(server.ok()) << server.status().message();
   const std::string dir = wasmcloud::testing::MakeTempDir();

@@ -26,6 +26,7 @@
 #include "nats_server.h"
 #include "provider/native_library.h"
 #include "provider/provider.h"
+#include "support/require_tool.h"
 #include "support/run_command.h"
 #include "wire/messaging.h"
 
@@ -75,7 +76,7 @@ class CountingHost final : public provider::ProviderHost {
 };
 
 TEST(MessagingUnloadTest, LoadStopUnloadAndLoadAgainWithLibnatsPinned) {
-  if (NatsServer::Binary().empty()) GTEST_SKIP() << "nats-server is not installed";
+  WC_REQUIRE_TOOL(!NatsServer::Binary().empty(), "nats-server");
   ASSERT_EQ(Maps().find("libnats"), std::string::npos)
       << "this test must not link libnats: the provider brings it";
   auto server = NatsServer::Start();
@@ -111,7 +112,7 @@ TEST(MessagingUnloadTest, LoadStopUnloadAndLoadAgainWithLibnatsPinned) {
 }
 
 TEST(MessagingUnloadTest, CredentialsAndReconnectsNeverCallTheUnloadedLibrary) {
-  if (NatsServer::Binary().empty()) GTEST_SKIP() << "nats-server is not installed";
+  WC_REQUIRE_TOOL(!NatsServer::Binary().empty(), "nats-server");
   // (libnats may be pinned here already, by the test above.)
   NatsOperatorAuth auth;
   const std::string dir = wasmcloud::testing::MakeTempDir();
