@@ -6,14 +6,15 @@
 #include <memory>
 #include <utility>
 
+#include <sys/stat.h>
 #include "core/encoding.h"
 #include "core/log.h"
-#include <sys/stat.h>
 
 #include "core/private_dir.h"
 #include "oci/cache.h"
 #include "oci/credentials.h"
 #include "oci/http.h"
+#include "oci/registry_answers.h"
 
 namespace wasmcloud::oci {
 namespace {
@@ -27,86 +28,9 @@ std::string TmpDir() {
   return tmp != nullptr && *tmp != '\0' ? tmp : "/tmp";
 }
 
-// --- WWW-Authenticate -------------------------------------------------------------------
-
-struct Challenge {
-  std::string scheme;                         // lowercase: "bearer", "basic"
-  std::map<std::string, std::string> params;  // names lowercased
-};
-
-// `Bearer realm="https://a/token",service="reg",scope="repository:x:pull,push"`.
-Challenge ParseChallenge(std::string_view header) {
-  Challenge c;
-  size_t i = 0;
-  while (i < header.size() && header[i] == ' ') ++i;
-  while (i < header.size() && header[i] != ' ') {
-    c.scheme += static_cast<char>(std::tolower(static_cast<unsigned char>(header[i])));
-    ++i;
-  }
-  while (i < header.size()) {
-    while (i < header.size() && (header[i] == ' ' || header[i] == ',')) ++i;
-    std::string name;
-    while (i < header.size() && header[i] != '=' && header[i] != ',') {
-      if (header[i] != ' ') {
-        name += static_cast<char>(std::tolower(static_cast<unsigned char>(header[i])));
-      }
-      ++i;
-    }
-    if (i >= header.size() || header[i] != '=') continue;
-    ++i;
-    std::string value;
-    if (i < header.size() && header[i] == '"') {
-      ++i;
-      while (i < header.size() && header[i] != '"') {
-        if (header[i] == '\\' && i + 1 < header.size()) ++i;
-        value += header[i++];
-      }
-      ++i;  // the closing quote
-    } else {
-      while (i < header.size() && header[i] != ',') value += header[i++];
-      while (!value.empty() && value.back() == ' ') value.pop_back();
-    }
-    if (!name.empty()) c.params[name] = value;
-  }
-  return c;
-}
-
-// The registry's own words from an error body ({"errors":[{"code","message"}]}), or a
-// printable prefix of the body.
-std::string RegistryMessage(const HttpResponse& r) {
-  Json doc = Json::parse(r.body.begin(), r.body.end(), nullptr, false);
-  std::string out;
-  if (!doc.is_discarded() && doc.is_object()) {
-    auto errors = doc.find("errors");
-    if (errors != doc.end() && errors->is_array()) {
-      for (const auto& e : *errors) {
-        if (!e.is_object()) continue;
-        std::string code = e.value("code", "");
-        std::string message = e.contains("message") && e["message"].is_string()
-                                  ? e["message"].get<std::string>()
-                                  : "";
-        if (!out.empty()) out += "; ";
-        out += code.empty() ? message : (message.empty() ? code : code + ": " + message);
-      }
-    }
-    for (const char* key : {"details", "error", "message"}) {
-      if (out.empty() && doc.contains(key) && doc[key].is_string())
-        out = doc[key].get<std::string>();
-    }
-  }
-  if (out.empty()) {
-    for (uint8_t c : r.body) {
-      if (out.size() >= 200) break;
-      out += (c >= 0x20 && c < 0x7f) ? static_cast<char>(c) : ' ';
-    }
-    while (!out.empty() && out.back() == ' ') out.pop_back();
-  }
-  return out;
-}
-
 std::string StatusText(const HttpResponse& r) {
   std::string s = "HTTP " + std::to_string(r.status);
-  std::string m = RegistryMessage(r);
+  std::string m = RegistryMessage(r.body);
   if (!m.empty()) s += ": " + m;
   return s;
 }
@@ -207,7 +131,8 @@ class Registry {
          s.message().find("TLS") != std::string::npos ||
          s.message().find("certificate") != std::string::npos)) {
       hint = " (if " + ref_.registry + " serves plain HTTP, allow it with --allowed-insecure " +
-             ref_.registry + "; if its certificate comes from a private CA, pass that CA with --ca-file)";
+             ref_.registry +
+             "; if its certificate comes from a private CA, pass that CA with --ca-file)";
     }
     if (s.code() == Code::kDeadlineExceeded) {
       return DeadlineExceeded("registry " + ref_.registry + " did not answer in time (" +
@@ -267,13 +192,7 @@ class Registry {
       return Unavailable("the token service of registry " + ref_.registry +
                          " failed: " + StatusText(*r));
     }
-    Json doc = Json::parse(r->body.begin(), r->body.end(), nullptr, false);
-    std::string token;
-    if (!doc.is_discarded() && doc.is_object()) {
-      for (const char* key : {"token", "access_token"}) {
-        if (token.empty() && doc.contains(key) && doc[key].is_string()) token = doc[key];
-      }
-    }
+    std::string token = TokenFromAnswer(r->body);
     if (token.empty()) {
       return Unavailable("the token service of registry " + ref_.registry +
                          " answered without a token");
@@ -295,64 +214,6 @@ class Registry {
 };
 
 // --- manifests -----------------------------------------------------------------------------
-
-struct Layer {
-  std::string media_type;
-  std::string digest;
-  uint64_t size = 0;
-};
-
-Result<std::vector<Layer>> ParseManifest(ByteView body, const std::string& content_type,
-                                         const std::string& what, uint64_t max_total) {
-  Json doc = Json::parse(body.begin(), body.end(), nullptr, false);
-  if (doc.is_discarded() || !doc.is_object()) {
-    return Malformed("the manifest of " + what + " is not a JSON object");
-  }
-  std::string media_type = doc.contains("mediaType") && doc["mediaType"].is_string()
-                               ? doc["mediaType"].get<std::string>()
-                               : content_type.substr(0, content_type.find(';'));
-  if (media_type == kDockerManifestListMediaType || media_type == kOciIndexMediaType ||
-      doc.contains("manifests")) {
-    return Malformed(what + " is a manifest list (" + media_type +
-                     "), not one artefact: wasmCloud artefacts have a single manifest");
-  }
-  if (!doc.contains("schemaVersion") || doc["schemaVersion"] != 2) {
-    return Malformed("the manifest of " + what + " does not have schemaVersion 2");
-  }
-  auto layers = doc.find("layers");
-  if (layers == doc.end() || !layers->is_array() || layers->empty()) {
-    return Malformed("the manifest of " + what + " has no layers");
-  }
-  std::vector<Layer> out;
-  uint64_t total = 0;
-  for (const auto& l : *layers) {
-    if (!l.is_object() || !l.contains("mediaType") || !l["mediaType"].is_string() ||
-        !l.contains("digest") || !l["digest"].is_string() || !l.contains("size") ||
-        !l["size"].is_number_unsigned()) {
-      return Malformed("the manifest of " + what +
-                       " has a layer without a mediaType, digest or size");
-    }
-    Layer layer{l["mediaType"], l["digest"], l["size"]};
-    if (layer.media_type != kWasmLayerMediaType && layer.media_type != kProviderLayerMediaType &&
-        layer.media_type != kOciTarLayerMediaType) {
-      return Malformed("incompatible layer media type " + layer.media_type + " in " + what +
-                       " (accepted: " + std::string(kWasmLayerMediaType) + ", " +
-                       std::string(kProviderLayerMediaType) + ", " +
-                       std::string(kOciTarLayerMediaType) + ")");
-    }
-    if (!IsSha256Digest(layer.digest)) {
-      return Malformed("the manifest of " + what +
-                       " has a layer digest that is not sha256: " + layer.digest.substr(0, 100));
-    }
-    total += layer.size;
-    if (layer.size > max_total || total > max_total) {
-      return ResourceExhausted(what + " is larger than the limit of " + std::to_string(max_total) +
-                               " bytes");
-    }
-    out.push_back(std::move(layer));
-  }
-  return out;
-}
 
 Status LatestRefused(const Reference& ref, bool push) {
   if (ref.tag != "latest") return Status::Ok();
