@@ -11,6 +11,8 @@
 //       Add goes to an in-process keyvalue provider (a map behind a mutex)
 //   (f) a guest's host call to another actor by call alias: upstream pinger
 //       HandleRequest → ponger Ping
+//   (g) what the metrics add to each invocation (HostMetrics::Invocation: a counter and a
+//       histogram observation), on 1 and 2 threads
 // Run: build/bench/host_bench
 #include <benchmark/benchmark.h>
 
@@ -30,8 +32,9 @@
 #include "crypto/nkeys.h"
 #include "crypto/verify.h"
 #include "host/host.h"
-#include "wapc/wapc.h"
+#include "host/host_metrics.h"
 #include "provider/provider.h"
+#include "wapc/wapc.h"
 #include "wasm/module_info.h"
 #include "wasm/v8/v8_engine.h"
 #include "wire/http.h"
@@ -107,6 +110,16 @@ void BM_a_HostCallActor_EchoHealthRequest(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations());
 }
+void BM_g_HostMetricsInvocation(benchmark::State& state) {
+  static MetricsRegistry registry;
+  static host::HostMetrics metrics(registry);
+  const std::string actor(kEchoKey);
+  const Status ok = Status::Ok();
+  for (auto _ : state) metrics.Invocation(actor, "HealthRequest", ok, 0.00002);
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_g_HostMetricsInvocation)->Unit(benchmark::kNanosecond)->Threads(1)->Threads(2);
+
 BENCHMARK(BM_a_HostCallActor_EchoHealthRequest)
     ->Unit(benchmark::kMicrosecond)
     ->UseRealTime()
@@ -126,9 +139,7 @@ class BenchKeyValue final : public provider::Provider {
     return {"wasmcloud:keyvalue", "bench keyvalue", "0"};
   }
   Status Start(provider::ProviderHost*) override { return Status::Ok(); }
-  Status BindActor(std::string_view, const provider::LinkValues&) override {
-    return Status::Ok();
-  }
+  Status BindActor(std::string_view, const provider::LinkValues&) override { return Status::Ok(); }
   Status RemoveActor(std::string_view) override { return Status::Ok(); }
   Result<Bytes> HandleCall(std::string_view, std::string_view op, ByteView payload) override {
     if (op != "Add") return Unimplemented(std::string(op));

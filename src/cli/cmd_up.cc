@@ -9,19 +9,21 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <atomic>
 #include <condition_variable>
 #include <functional>
+#include <iostream>
 #include <mutex>
 #include <thread>
-#include <CLI/CLI.hpp>
-#include <iostream>
 
+#include "admin/admin_server.h"
 #include "cli/commands.h"
 #include "cli/host_options.h"
 #include "cli/io.h"
 #include "cli/lattice_join.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "host/host.h"
 #include "host/manifest.h"
 #include "wasm/v8/v8_engine.h"
@@ -40,6 +42,74 @@ Result<std::vector<host::Manifest>> LoadManifests(const std::vector<std::string>
     manifests.push_back(std::move(*m));
   }
   return manifests;
+}
+
+// The metrics of the lattice's NATS connections, read from libnats at scrape time.
+void AddNatsMetrics(MetricsRegistry& registry, const JoinedLattice& lattice) {
+  using Samples = std::vector<std::pair<LabelValues, double>>;
+  if (!lattice.rpc) return;
+  auto connections = [&lattice] {
+    std::vector<std::pair<std::string, std::shared_ptr<nats::NatsConnection>>> out = {
+        {"rpc", lattice.rpc}};
+    if (lattice.control && lattice.control != lattice.rpc) out.emplace_back("ctl", lattice.control);
+    return out;
+  }();
+  registry.AddGauge("wasmcloud_nats_connected",
+                    "1 while the NATS connection is up, by connection (rpc, ctl).", {"connection"},
+                    [connections]() -> Samples {
+                      Samples out;
+                      for (const auto& [name, c] : connections) {
+                        out.push_back({{name}, c->connected() ? 1.0 : 0.0});
+                      }
+                      return out;
+                    });
+  registry.AddCounterReader("wasmcloud_nats_reconnects_total",
+                            "Reconnects of the NATS connection, by connection.", {"connection"},
+                            [connections]() -> Samples {
+                              Samples out;
+                              for (const auto& [name, c] : connections) {
+                                out.push_back({{name}, static_cast<double>(c->stats().reconnects)});
+                              }
+                              return out;
+                            });
+  registry.AddCounterReader("wasmcloud_nats_messages_total",
+                            "Messages through the NATS connection, by direction.",
+                            {"connection", "direction"}, [connections]() -> Samples {
+                              Samples out;
+                              for (const auto& [name, c] : connections) {
+                                const auto s = c->stats();
+                                out.push_back({{name, "in"}, static_cast<double>(s.in_msgs)});
+                                out.push_back({{name, "out"}, static_cast<double>(s.out_msgs)});
+                              }
+                              return out;
+                            });
+}
+
+// /readyz: the host runs, its manifests are applied, its NATS connections are up and
+// the lattice data is whole.
+bool Ready(host::Host& host, const JoinedLattice& lattice, const std::atomic<bool>& applied,
+           std::string* why) {
+  if (!host.running()) {
+    *why = applied ? "the host is stopping" : "the host is starting";
+    return false;
+  }
+  if (!applied) {
+    *why = "applying the manifests";
+    return false;
+  }
+  if (lattice.rpc && !lattice.rpc->connected()) {
+    *why = "disconnected from NATS (" + lattice.description + ")";
+    return false;
+  }
+  if (lattice.control && lattice.control != lattice.rpc && !lattice.control->connected()) {
+    *why = "the control connection is disconnected from NATS";
+    return false;
+  }
+  if (host.lattice_data_degraded()) {
+    *why = "the lattice data bucket was lost and is being re-filled";
+    return false;
+  }
+  return true;
 }
 
 void LogInventory(host::Host& host) {
@@ -132,6 +202,7 @@ int RunUp(const UpOptions& o) {
     return 2;
   }
   SetLogLevel(config->log_level);
+  SetLogFormat(config->log_format);
   auto manifests = LoadManifests(o.manifests);
   if (!manifests.ok()) {
     PrintError("up", manifests.status().message());
@@ -153,10 +224,32 @@ int RunUp(const UpOptions& o) {
   }
   if (watch.requested()) return 0;
   host::Host host(*config, wasm::CreateV8Engine, lattice->options);
+  // Served from before Start (a pull may take a while: /livez answers, /readyz says
+  // why not yet) until the host is stopped (declared after it: gone first).
+  std::atomic<bool> applied{false};
+  std::unique_ptr<admin::AdminServer> admin_server;
+  if (!config->http_admin.empty()) {
+    AddProcessMetrics(host.metrics());
+    AddNatsMetrics(host.metrics(), *lattice);
+    admin::AdminHandlers handlers;
+    handlers.ready = [&host, &lattice, &applied](std::string* why) {
+      return Ready(host, *lattice, applied, why);
+    };
+    handlers.metrics = [&host] { return host.metrics().Render(); };
+    auto served = admin::AdminServer::Start(config->http_admin, std::move(handlers));
+    if (!served.ok()) {
+      PrintError("up", served.status().message());
+      return 2;
+    }
+    admin_server = std::move(*served);
+    Log(LogLevel::kInfo, kLog,
+        "admin endpoints on http://" + admin_server->endpoint() + " (/livez /readyz /metrics)");
+  }
   if (Status s = host.Start(); !s.ok()) {
     PrintError("up", s.message());
     return 2;
   }
+  SetLogField("host_id", host.id());
   watch.OnFirst([&host] { host.Interrupt(); });
   struct Forget {  // the host goes before the watch
     SignalWatch& watch;
@@ -179,6 +272,7 @@ int RunUp(const UpOptions& o) {
       }
     }
   }
+  applied = true;
   if (!watch.requested()) {
     LogInventory(host);
     Log(LogLevel::kInfo, kLog, "running until SIGINT or SIGTERM");
@@ -205,6 +299,7 @@ int RunCall(const CallOptions& o) {
   }
   // The response goes to stdout; the log (stderr) only speaks of problems unless asked.
   SetLogLevel(o.host.log_level_given() ? config->log_level : LogLevel::kWarn);
+  SetLogFormat(config->log_format);
   auto payload = o.payload.Resolve();
   if (!payload.ok()) {
     PrintError("call", payload.status().message());
@@ -225,6 +320,7 @@ int RunCall(const CallOptions& o) {
     PrintError("call", s.message());
     return 2;
   }
+  SetLogField("host_id", host.id());
   for (const auto& m : *manifests) {
     if (Status s = host.ApplyManifest(m); !s.ok()) {
       PrintError("call", s.message());
@@ -244,8 +340,8 @@ int RunCall(const CallOptions& o) {
 
 void AddUpCommand(CLI::App& app, int* exit_code) {
   auto opts = std::make_shared<UpOptions>();
-  CLI::App* cmd =
-      app.add_subcommand("up", "Run a host (alone, or in a lattice with --rpc-host) until SIGINT or SIGTERM");
+  CLI::App* cmd = app.add_subcommand(
+      "up", "Run a host (alone, or in a lattice with --rpc-host) until SIGINT or SIGTERM");
   cmd->add_option("-m,--manifest", opts->manifests, "manifest to apply after start (repeatable)")
       ->allow_extra_args(false)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);

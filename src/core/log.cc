@@ -4,8 +4,14 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <map>
 #include <memory>
 #include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/utf8.h"
 
 namespace wasmcloud {
 namespace {
@@ -13,6 +19,71 @@ namespace {
 std::atomic<LogLevel> g_level{LogLevel::kInfo};
 std::mutex g_mu;
 std::shared_ptr<LogSink> g_sink;  // guarded by g_mu; null = default sink
+std::atomic<LogFormat> g_format{LogFormat::kText};
+std::map<std::string, std::string> g_fields;  // guarded by g_mu
+
+thread_local std::vector<std::pair<std::string_view, std::string_view>> t_context;
+
+// `text` as the contents of a JSON string: quotes, backslashes and control characters
+// escaped; a byte that is not part of well-formed UTF-8 becomes U+FFFD.
+void AppendJsonString(std::string* out, std::string_view text) {
+  *out += '"';
+  size_t i = 0;
+  while (i < text.size()) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c < 0x80) {
+      if (c == '"') {
+        *out += "\\\"";
+      } else if (c == '\\') {
+        *out += "\\\\";
+      } else if (c == '\n') {
+        *out += "\\n";
+      } else if (c < 0x20 || c == 0x7f) {
+        char buffer[8];
+        std::snprintf(buffer, sizeof buffer, "\\u%04x", c);
+        *out += buffer;
+      } else {
+        *out += static_cast<char>(c);
+      }
+      ++i;
+      continue;
+    }
+    const size_t length = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+    if (length > 1 && i + length <= text.size() && IsValidUtf8(text.substr(i, length))) {
+      *out += text.substr(i, length);
+      i += length;
+    } else {
+      *out += "\xEF\xBF\xBD";  // U+FFFD
+      ++i;
+    }
+  }
+  *out += '"';
+}
+
+void AppendField(std::string* out, std::string_view key, std::string_view value) {
+  *out += ',';
+  AppendJsonString(out, key);
+  *out += ':';
+  AppendJsonString(out, value);
+}
+
+std::string_view LowerLevelName(LogLevel level) {
+  switch (level) {
+    case LogLevel::kTrace:
+      return "trace";
+    case LogLevel::kDebug:
+      return "debug";
+    case LogLevel::kInfo:
+      return "info";
+    case LogLevel::kWarn:
+      return "warn";
+    case LogLevel::kError:
+      return "error";
+    case LogLevel::kOff:
+      return "off";
+  }
+  return "?";
+}
 
 void DefaultSink(LogLevel level, std::string_view component, std::string_view msg) {
   auto now = std::chrono::system_clock::now();
@@ -26,8 +97,34 @@ void DefaultSink(LogLevel level, std::string_view component, std::string_view ms
   line.reserve(64 + msg.size());
   line += ts;
   char frac[8];
-  std::snprintf(frac, sizeof frac, ".%03dZ ", static_cast<int>(ms.count()));
+  std::snprintf(frac, sizeof frac, ".%03dZ", static_cast<int>(ms.count()));
+  if (g_format.load(std::memory_order_relaxed) == LogFormat::kJson) {
+    std::string json = "{\"time\":\"";
+    json += line;
+    json += frac;
+    json += "\",\"level\":\"";
+    json += LowerLevelName(level);
+    json += '"';
+    AppendField(&json, "component", component);
+    AppendField(&json, "message", msg);
+    {
+      std::lock_guard<std::mutex> lock(g_mu);
+      for (const auto& [k, v] : g_fields) AppendField(&json, k, v);
+    }
+    // The thread's scopes, innermost first; a key of an outer scope that an inner one
+    // gives again (an actor calling another) is left out.
+    for (size_t i = t_context.size(); i-- > 0;) {
+      bool shadowed = false;
+      for (size_t j = i + 1; j < t_context.size(); ++j)
+        shadowed |= t_context[j].first == t_context[i].first;
+      if (!shadowed) AppendField(&json, t_context[i].first, t_context[i].second);
+    }
+    json += "}\n";
+    std::fwrite(json.data(), 1, json.size(), stderr);
+    return;
+  }
   line += frac;
+  line += ' ';
   line += LogLevelName(level);
   line += " [";
   line += component;
@@ -41,12 +138,18 @@ void DefaultSink(LogLevel level, std::string_view component, std::string_view ms
 
 std::string_view LogLevelName(LogLevel level) {
   switch (level) {
-    case LogLevel::kTrace: return "TRACE";
-    case LogLevel::kDebug: return "DEBUG";
-    case LogLevel::kInfo: return "INFO";
-    case LogLevel::kWarn: return "WARN";
-    case LogLevel::kError: return "ERROR";
-    case LogLevel::kOff: return "OFF";
+    case LogLevel::kTrace:
+      return "TRACE";
+    case LogLevel::kDebug:
+      return "DEBUG";
+    case LogLevel::kInfo:
+      return "INFO";
+    case LogLevel::kWarn:
+      return "WARN";
+    case LogLevel::kError:
+      return "ERROR";
+    case LogLevel::kOff:
+      return "OFF";
   }
   return "?";
 }
@@ -64,6 +167,47 @@ bool ParseLogLevel(std::string_view text, LogLevel* out) {
     }
   }
   return false;
+}
+
+bool ParseLogFormat(std::string_view text, LogFormat* out) {
+  std::string t;
+  for (char c : text) t += static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+  if (t == "text") {
+    *out = LogFormat::kText;
+  } else if (t == "json") {
+    *out = LogFormat::kJson;
+  } else {
+    return false;
+  }
+  return true;
+}
+
+void SetLogFormat(LogFormat format) { g_format.store(format, std::memory_order_relaxed); }
+
+void SetLogField(const std::string& key, const std::string& value) {
+  std::lock_guard<std::mutex> lock(g_mu);
+  if (value.empty()) {
+    g_fields.erase(key);
+  } else {
+    g_fields[key] = value;
+  }
+}
+
+LogContext::LogContext(std::string_view key, std::string_view value) : pushed_(1) {
+  t_context.emplace_back(key, value);
+}
+
+LogContext::LogContext(std::string_view key1, std::string_view value1, std::string_view key2,
+                       std::string_view value2)
+    : pushed_(2) {
+  t_context.emplace_back(key1, value1);
+  t_context.emplace_back(key2, value2);
+}
+
+LogContext::~LogContext() { t_context.resize(t_context.size() - pushed_); }
+
+std::vector<std::pair<std::string_view, std::string_view>> LogContext::Current() {
+  return t_context;
 }
 
 void SetLogSink(LogSink sink) {

@@ -365,6 +365,7 @@ lattice::InvocationResponse Dispatcher::HandleInbound(const lattice::Invocation&
     Log(LogLevel::kWarn, "lattice",
         "refused invocation " + inv.id + " from host " + inv.host_id + " to " +
             inv.target.ToString() + ": " + reason);
+    if (metrics_ != nullptr) metrics_->Refused(reason);
     return lattice::ErrorResponse(inv.id, std::string(lattice::kRefusedPrefix) + reason);
   };
   if (inv.operation.empty()) return refuse("malformed invocation: the operation is empty");
@@ -491,9 +492,10 @@ Status Dispatcher::EnterActor(const actor::ActorModule& module) {
   gate_waiters_.fetch_sub(1);
   if (entered) return Status::Ok();
   return ResourceExhausted("host overloaded: actor " + module.public_key + " already runs " +
-                           std::to_string(limit) + " call(s) at once (--max-actor-calls) and "
-                           "none ended within " + std::to_string(wait.count()) +
-                           " ms; the call was not run");
+                           std::to_string(limit) +
+                           " call(s) at once (--max-actor-calls) and "
+                           "none ended within " +
+                           std::to_string(wait.count()) + " ms; the call was not run");
 }
 
 void Dispatcher::LeaveActor(const actor::ActorModule& module) {
@@ -506,6 +508,19 @@ void Dispatcher::LeaveActor(const actor::ActorModule& module) {
 
 Result<Bytes> Dispatcher::Invoke(const ActorPtr& module, std::string_view operation,
                                  ByteView payload) {
+  // The host's JSON log lines say which actor and operation they are about.
+  LogContext context("actor", module->public_key, "operation", operation);
+  if (metrics_ == nullptr || operation.empty()) return RunOnWorker(module, operation, payload);
+  const auto start = std::chrono::steady_clock::now();
+  Result<Bytes> result = RunOnWorker(module, operation, payload);
+  metrics_->Invocation(
+      module->public_key, operation, result.status(),
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  return result;
+}
+
+Result<Bytes> Dispatcher::RunOnWorker(const ActorPtr& module, std::string_view operation,
+                                      ByteView payload) {
   // One actor may not hold every worker: its outer calls beyond the limit wait for one of
   // its own to end (a nested call runs on the worker its thread holds).
   const bool gated = options_.max_actor_calls != 0 && !WorkerPool::ThreadInCall();

@@ -13,8 +13,8 @@
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -28,6 +28,7 @@
 #include "crypto/nkeys.h"
 #include "host/actor_table.h"
 #include "host/host.h"
+#include "host/host_metrics.h"
 #include "host/provider_table.h"
 #include "host/worker_pool.h"
 #include "lattice/invocation.h"
@@ -74,7 +75,7 @@ struct DispatcherOptions {
   // holds a worker do not count); more wait, as for a worker, and then fail with
   // "host overloaded: actor … already runs N calls at once". 0: no limit.
   unsigned max_actor_calls = 0;
-  std::chrono::milliseconds rpc_timeout{2000};    // a call to another host
+  std::chrono::milliseconds rpc_timeout{2000};  // a call to another host
   std::string lattice_name = "default";
 };
 
@@ -103,6 +104,9 @@ class Dispatcher final {
 
   void SetAuthorizer(std::shared_ptr<Authorizer> authorizer);
   std::shared_ptr<Authorizer> authorizer() const;
+  // Counts and times every invocation, and the refusals of inbound ones (null: none).
+  // Set before the first call; `metrics` outlives the dispatcher.
+  void SetMetrics(HostMetrics* metrics) { metrics_ = metrics; }
 
   // A guest's __host_call, made by `origin` (the running actor) through its instance's
   // route cache.
@@ -139,6 +143,8 @@ class Dispatcher final {
   // when that worker has none of this generation). An empty operation only makes sure
   // the instance exists.
   Result<Bytes> Invoke(const ActorPtr& module, std::string_view operation, ByteView payload);
+  Result<Bytes> RunOnWorker(const ActorPtr& module, std::string_view operation,
+                            ByteView payload);  // Invoke without the metrics
   // The per-actor limit: takes one of `module`'s outer-call places, waiting (bounded) when
   // it has max_actor_calls running; LeaveActor gives it back.
   Status EnterActor(const actor::ActorModule& module);
@@ -161,6 +167,7 @@ class Dispatcher final {
   void LeaveActor(const actor::ActorModule& module);
 
   const DispatcherOptions options_;
+  HostMetrics* metrics_ = nullptr;
   const crypto::KeyPair& host_key_;
   const std::string host_id_;
   const crypto::ActorClaims system_claims_;  // what the authorizer sees of origin "system"

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "core/bytes.h"
+#include "core/metrics.h"
 #include "core/status.h"
 #include "crypto/claims.h"
 #include "host/host_config.h"
@@ -121,8 +122,8 @@ struct LatticeOptions {
   // Deadline of a call that goes to another host (lattice.md: 2 s).
   std::chrono::milliseconds rpc_timeout{2000};
   // Whose invocations this host accepts, and how old one may be without `exp`.
-  // (IssuerPolicy kLattice needs host heartbeats, which come with the NATS lattice: Start
-  // refuses it for now.)
+  // (IssuerPolicy kLattice knows the lattice's hosts from their events: it needs a
+  // transport.)
   lattice::IssuerPolicy invocation_issuers;
   std::chrono::seconds invocation_max_age{60};
   // Start waits this long for the lattice data (the bucket watch's initial values).
@@ -163,6 +164,12 @@ class Host {
   bool running() const;
   // The host's public key: 56 characters, "N...". Empty before Start.
   std::string id() const;
+  // The host's metrics (docs/operations.md): what it counts and times from Start on, and
+  // whatever the embedder adds. `wasmcloud up --http-admin` serves them on /metrics.
+  MetricsRegistry& metrics();
+  // True while the lattice data bucket is lost and being re-filled from this host's
+  // mirror (lattice_data_degraded event); false before Start.
+  bool lattice_data_degraded() const;
   const HostConfig& config() const;
 
   // Replaces the authorizer (the default allows everything). Any time.

@@ -4,8 +4,8 @@
 #include "host/host_config.h"
 
 #include <array>
-#include <charconv>
 #include <cctype>
+#include <charconv>
 #include <cstdlib>
 #include <string>
 
@@ -18,20 +18,22 @@ namespace wasmcloud::host {
 
 std::string_view ProviderIsolationName(ProviderIsolation isolation) {
   switch (isolation) {
-    case ProviderIsolation::kAuto: return "auto";
-    case ProviderIsolation::kProcess: return "process";
-    case ProviderIsolation::kInProcess: return "in-process";
+    case ProviderIsolation::kAuto:
+      return "auto";
+    case ProviderIsolation::kProcess:
+      return "process";
+    case ProviderIsolation::kInProcess:
+      return "in-process";
   }
   return "auto";
 }
 
 Result<ProviderIsolation> ParseProviderIsolation(std::string_view text) {
-  for (auto i : {ProviderIsolation::kAuto, ProviderIsolation::kProcess,
-                 ProviderIsolation::kInProcess}) {
+  for (auto i :
+       {ProviderIsolation::kAuto, ProviderIsolation::kProcess, ProviderIsolation::kInProcess}) {
     if (text == ProviderIsolationName(i)) return i;
   }
-  return InvalidArgument("expected auto, process or in-process, got \"" + std::string(text) +
-                         "\"");
+  return InvalidArgument("expected auto, process or in-process, got \"" + std::string(text) + "\"");
 }
 
 namespace {
@@ -235,6 +237,26 @@ Status ApplyLabel(HostConfig& config, std::string_view value) {
   return Status::Ok();
 }
 
+// IP:PORT, checked in full when the server starts (an IP address, a port 0..65535); here
+// only its shape.
+Status ApplyAdminAddress(HostConfig& config, std::string_view value) {
+  bool ok = value.size() >= 3 && value.find(':') != std::string_view::npos && value.back() != ':';
+  for (char c : value) {
+    auto u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u >= 0x7f || c == '/' || c == '@') ok = false;
+  }
+  if (!ok) return InvalidArgument("expected IP:PORT such as 127.0.0.1:9090, " + Got(value));
+  config.http_admin = std::string(value);
+  return Status::Ok();
+}
+
+Status ApplyLogFormat(HostConfig& config, std::string_view value) {
+  if (!ParseLogFormat(value, &config.log_format)) {
+    return InvalidArgument("expected text or json, " + Got(value));
+  }
+  return Status::Ok();
+}
+
 Status ApplyLogLevel(HostConfig& config, std::string_view value) {
   if (!ParseLogLevel(value, &config.log_level)) {
     return InvalidArgument("expected one of trace, debug, info, warn, error, off, " + Got(value));
@@ -319,7 +341,9 @@ Status ApplyJsDomain(HostConfig& config, std::string_view value) {
   for (char c : value) {
     bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
               c == '_' || c == '-';
-    if (!ok) return InvalidArgument("expected a JetStream domain (letters, digits, _ and -), " + Got(value));
+    if (!ok)
+      return InvalidArgument("expected a JetStream domain (letters, digits, _ and -), " +
+                             Got(value));
   }
   config.js_domain = std::string(value);
   return Status::Ok();
@@ -334,7 +358,7 @@ Status ApplySwitch(HostConfig& config, std::string_view value) {
   return Status::Ok();
 }
 
-constexpr std::array<ConfigOption, 36> kOptions = {{
+constexpr std::array<ConfigOption, 38> kOptions = {{
     {"--host-seed", "WASMCLOUD_HOST_SEED", "SEED|FILE",
      "Seed (SN...) of the host's key, or a file holding it; default: a new key at each start",
      false, &ApplyHostSeed},
@@ -350,8 +374,7 @@ constexpr std::array<ConfigOption, 36> kOptions = {{
     {"--allowed-issuer", "WASMCLOUD_ALLOWED_ISSUERS", "ACCOUNT_KEY",
      "Only start actors and provider archives signed by this account (A...); repeatable; "
      "default: any issuer",
-     true,
-     &ApplyAllowedIssuer},
+     true, &ApplyAllowedIssuer},
     {"--lax-key-types", "WASMCLOUD_LAX_KEY_TYPES", "",
      "Accept actor claims with any issuer and subject key types, as 0.18 did", false,
      &ApplySwitch<&HostConfig::lax_key_types>},
@@ -384,6 +407,8 @@ constexpr std::array<ConfigOption, 36> kOptions = {{
      "A host label (keys starting with hostcore. are refused); repeatable", true, &ApplyLabel},
     {"--log-level", "WASMCLOUD_LOG_LEVEL", "LEVEL",
      "Host log level: trace, debug, info, warn, error or off; default info", false, &ApplyLogLevel},
+    {"--log-format", "WASMCLOUD_LOG_FORMAT", "FORMAT",
+     "Host log lines as text or json (one object per line); default text", false, &ApplyLogFormat},
     {"--rpc-host", "RPC_HOST", "HOST",
      "NATS server of the lattice; without it the host runs alone (single-player)", false,
      &ApplyNatsHost<&HostConfig::rpc_host>},
@@ -395,9 +420,8 @@ constexpr std::array<ConfigOption, 36> kOptions = {{
     {"--rpc-seed", "RPC_SEED", "SEED|FILE",
      "Nkey seed for the lattice's NATS connection, or a file holding it", false,
      &ApplySecret<&HostConfig::rpc_seed>},
-    {"--rpc-credsfile", "RPC_CREDS", "FILE",
-     "NATS .creds file for the lattice's NATS connection", false,
-     &ApplyPath<&HostConfig::rpc_credsfile>},
+    {"--rpc-credsfile", "RPC_CREDS", "FILE", "NATS .creds file for the lattice's NATS connection",
+     false, &ApplyPath<&HostConfig::rpc_credsfile>},
     {"--nsprefix", "WASMCLOUD_LATTICE_PREFIX", "NAME",
      "Lattice name (letters, digits, _ and -); default default", false, &ApplyLatticePrefix},
     {"--rpc-timeout-ms", "WASMCLOUD_RPC_TIMEOUT_MS", "MS",
@@ -405,8 +429,8 @@ constexpr std::array<ConfigOption, 36> kOptions = {{
      &ApplyMilliseconds<&HostConfig::rpc_timeout>},
     {"--invocation-issuers", "WASMCLOUD_INVOCATION_ISSUERS", "any|lattice|KEY,...",
      "Hosts whose invocations are accepted: any (default), lattice (hosts seen in the "
-     "lattice) or a list of host keys (N...)", false,
-     &ApplyInvocationIssuers},
+     "lattice) or a list of host keys (N...)",
+     false, &ApplyInvocationIssuers},
     {"--lattice-replicas", "WASMCLOUD_LATTICE_REPLICAS", "N",
      "Replicas of the lattice data bucket when this host creates it, 1 to 5; default 1", false,
      &ApplyLatticeReplicas},
@@ -441,6 +465,10 @@ constexpr std::array<ConfigOption, 36> kOptions = {{
     {"--max-actor-calls", "WASMCLOUD_MAX_ACTOR_CALLS", "N",
      "Calls of one actor that may run at once (the rest wait); default 0: all workers but one",
      false, &ApplyMaxActorCalls},
+    {"--http-admin", "WASMCLOUD_HTTP_ADMIN", "IP:PORT",
+     "Serve /livez, /readyz and /metrics on this address (e.g. 127.0.0.1:9090); default: not "
+     "served",
+     false, &ApplyAdminAddress},
 }};
 
 }  // namespace

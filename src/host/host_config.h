@@ -80,6 +80,10 @@ struct HostConfig {
   std::map<std::string, std::string> labels;
   // Log level of the host's log. --log-level, WASMCLOUD_LOG_LEVEL.
   LogLevel log_level = LogLevel::kInfo;
+  // Text lines, or one JSON object per line with the host id and, for lines about a call,
+  // the actor, operation and invocation id (docs/operations.md). --log-format,
+  // WASMCLOUD_LOG_FORMAT.
+  LogFormat log_format = LogFormat::kText;
 
   // --- the lattice (docs/lattice.md); the 0.18 flag and variable names where it had them.
   // NATS host of the lattice's RPC connection. Empty: single-player mode (no lattice).
@@ -134,6 +138,12 @@ struct HostConfig {
   // overloaded"). 0: all the workers but one (at least 1). --max-actor-calls,
   // WASMCLOUD_MAX_ACTOR_CALLS.
   unsigned max_actor_calls = 0;
+
+  // --- operations
+  // Where `wasmcloud up` serves /livez, /readyz and /metrics ("IP:PORT", an IPv6 address
+  // in brackets, port 0 for any free one); empty: not served (docs/operations.md).
+  // --http-admin, WASMCLOUD_HTTP_ADMIN.
+  std::string http_admin;
 };
 
 // One setting of HostConfig as the command line and the environment name it.

@@ -191,6 +191,9 @@ Status HostCore::Start() {
   dispatch_options.lattice_name = lattice_.name;
   dispatcher_ = std::make_unique<Dispatcher>(dispatch_options, *key_, actors_, providers_, *store_,
                                              *pool_, rpc, routing_version_);
+  host_metrics_ = std::make_unique<HostMetrics>(metrics_registry_);
+  dispatcher_->SetMetrics(host_metrics_.get());
+  RegisterGauges();
   {
     std::lock_guard<std::mutex> lock(authorizer_mu_);
     dispatcher_->SetAuthorizer(authorizer_);
@@ -218,6 +221,7 @@ Status HostCore::Start() {
     }
     rpc_options.verifier.max_age = lattice_.invocation_max_age;
     rpc_options.verifier.max_bytes = lattice_.transport->MaxPayload();
+    rpc_options.metrics = host_metrics_.get();
     rpc_server_ = std::make_unique<RpcServer>(lattice_.transport, rpc_options, *dispatcher_);
     legacy_ = std::make_unique<LegacySubjects>(lattice_.transport, lattice_.name, *store_);
     if (Status s = legacy_->Start(); !s.ok()) {
@@ -253,6 +257,33 @@ Status HostCore::Start() {
     heartbeat_->Start();
   }
   return Status::Ok();
+}
+
+void HostCore::RegisterGauges() {
+  using Samples = std::vector<std::pair<LabelValues, double>>;
+  metrics_registry_.AddGauge("wasmcloud_host_info", "This host: its key and lattice (always 1).",
+                             {"host_id", "lattice"}, [this]() -> Samples {
+                               return {{{id_, lattice_.name}, 1}};
+                             });
+  metrics_registry_.AddGauge("wasmcloud_actors", "Actors running on this host.", {},
+                             [this]() -> Samples {
+                               return {{{}, static_cast<double>(actors_.All().size())}};
+                             });
+  metrics_registry_.AddGauge("wasmcloud_providers",
+                             "Capability providers running on this host (each link name).", {},
+                             [this]() -> Samples {
+                               return {{{}, static_cast<double>(providers_.All().size())}};
+                             });
+  metrics_registry_.AddGauge("wasmcloud_links", "Link definitions in the lattice data.", {},
+                             [this]() -> Samples {
+                               return {{{}, static_cast<double>(store_->Links().size())}};
+                             });
+  metrics_registry_.AddGauge(
+      "wasmcloud_lattice_data_degraded",
+      "1 while the lattice data bucket is lost and being re-filled from this host's mirror.", {},
+      [this]() -> Samples {
+        return {{{}, store_->degraded() ? 1.0 : 0.0}};
+      });
 }
 
 Status HostCore::StartBuiltins() {
@@ -337,21 +368,20 @@ std::vector<HealthCheck> HostCore::HealthChecks() {
   std::vector<HealthCheck> checks;
   std::weak_ptr<HostCore> weak = weak_from_this();
   for (const auto& m : actors_.All()) {
-    checks.push_back({m->public_key, [weak, pk = m->public_key]() -> Status {
-                        auto self = weak.lock();
-                        if (!self) return Unavailable("the host stopped");
-                        auto r = self->CallActor(pk, "HealthRequest",
-                                                 wire::Encode(wire::HealthRequest{true}));
-                        if (!r.ok()) return Unavailable(std::string(kNoHealthResponse) + ": " +
-                                                        r.status().message());
-                        auto h = wire::DecodeHealthResponse(*r);
-                        if (!h.ok()) {
-                          return Malformed(
-                              "Failed to de-serialize health check response from target");
-                        }
-                        if (!h->healthy) return Unavailable(h->message);
-                        return Status::Ok();
-                      }});
+    checks.push_back(
+        {m->public_key, [weak, pk = m->public_key]() -> Status {
+           auto self = weak.lock();
+           if (!self) return Unavailable("the host stopped");
+           auto r = self->CallActor(pk, "HealthRequest", wire::Encode(wire::HealthRequest{true}));
+           if (!r.ok())
+             return Unavailable(std::string(kNoHealthResponse) + ": " + r.status().message());
+           auto h = wire::DecodeHealthResponse(*r);
+           if (!h.ok()) {
+             return Malformed("Failed to de-serialize health check response from target");
+           }
+           if (!h->healthy) return Unavailable(h->message);
+           return Status::Ok();
+         }});
   }
   for (const auto& e : providers_.All()) {
     checks.push_back({e->public_key, [e]() -> Status {
@@ -431,6 +461,8 @@ Status Host::Stop() { return core_->Stop(); }
 void Host::Interrupt() { core_->Interrupt(); }
 bool Host::running() const { return core_->running(); }
 std::string Host::id() const { return core_->id(); }
+MetricsRegistry& Host::metrics() { return core_->metrics(); }
+bool Host::lattice_data_degraded() const { return core_->lattice_data_degraded(); }
 const HostConfig& Host::config() const { return core_->config(); }
 void Host::SetAuthorizer(std::shared_ptr<Authorizer> a) { core_->SetAuthorizer(std::move(a)); }
 

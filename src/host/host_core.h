@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "core/metrics.h"
 #include "core/thread_pool.h"
 #include "crypto/nkeys.h"
 #include "host/actor_table.h"
@@ -26,8 +27,9 @@
 #include "host/dispatcher.h"
 #include "host/event_publisher.h"
 #include "host/heartbeat.h"
-#include "host/lattice_hosts.h"
 #include "host/host.h"
+#include "host/host_metrics.h"
+#include "host/lattice_hosts.h"
 #include "host/legacy_subjects.h"
 #include "host/link_binder.h"
 #include "host/provider_table.h"
@@ -53,6 +55,9 @@ class HostCore : public std::enable_shared_from_this<HostCore>, public lattice::
   const HostConfig& config() const { return config_; }
   void SetAuthorizer(std::shared_ptr<Authorizer> authorizer);
   std::map<std::string, std::string> Labels() const;
+  MetricsRegistry& metrics() { return metrics_registry_; }
+  // True while the lattice data bucket is lost and being re-filled (false before Start).
+  bool lattice_data_degraded() const { return store_ != nullptr && store_->degraded(); }
 
   // --- actors (host_actors.cc) ---
   Result<std::string> StartActor(ByteView module, std::optional<std::string> image_ref);
@@ -132,6 +137,8 @@ class HostCore : public std::enable_shared_from_this<HostCore>, public lattice::
   std::vector<HealthCheck> HealthChecks();
   void PublishHeartbeat(nlohmann::json health);
   Status ApplyManifestLink(const ManifestLink& link);
+  // The gauges read from this host's tables at scrape time (Start, once the store exists).
+  void RegisterGauges();
 
   const HostConfig config_;
   const wasm::EngineFactory engine_factory_;
@@ -146,6 +153,9 @@ class HostCore : public std::enable_shared_from_this<HostCore>, public lattice::
 
   // Bumped by every change that can alter a route (Dispatcher).
   alignas(64) std::atomic<uint64_t> routing_version_{0};  // read by every call: a line of its own
+  // Declared before everything that counts into them: destroyed after.
+  MetricsRegistry metrics_registry_;
+  std::unique_ptr<HostMetrics> host_metrics_;  // made by Start
   ActorTable actors_;
   ProviderTable providers_;
   std::shared_ptr<wasm::Engine> engine_;
@@ -160,14 +170,14 @@ class HostCore : public std::enable_shared_from_this<HostCore>, public lattice::
   };
   DataHealth data_health_{*this};
   std::unique_ptr<Dispatcher> dispatcher_;
-  std::unique_ptr<RpcServer> rpc_server_;        // null without a transport
-  std::unique_ptr<LegacySubjects> legacy_;       // null without a transport
+  std::unique_ptr<RpcServer> rpc_server_;            // null without a transport
+  std::unique_ptr<LegacySubjects> legacy_;           // null without a transport
   std::shared_ptr<EventPublisher> event_publisher_;  // null without a transport
   // Set by Interrupt and Stop: registry pulls in progress end, later ones do not start.
   std::shared_ptr<std::atomic<bool>> interrupted_ = std::make_shared<std::atomic<bool>>(false);
-  std::unique_ptr<ControlServer> control_server_;    // null without a transport
-  std::unique_ptr<Heartbeat> heartbeat_;             // null without a transport or interval
-  std::shared_ptr<LatticeHosts> lattice_hosts_;      // with the issuer policy "lattice" only
+  std::unique_ptr<ControlServer> control_server_;  // null without a transport
+  std::unique_ptr<Heartbeat> heartbeat_;           // null without a transport or interval
+  std::shared_ptr<LatticeHosts> lattice_hosts_;    // with the issuer policy "lattice" only
   // The authorizer as last set (also before Start), and whether the dispatcher exists to
   // take it.
   std::mutex authorizer_mu_;

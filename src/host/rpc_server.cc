@@ -91,9 +91,11 @@ void RpcServer::Handle(const lattice::Entity& served, const lattice::Message& me
     Log(LogLevel::kWarn, kLog,
         "refused invocation " + id + from + " to " + served.ToString() + ": " +
             verified.status().message());
+    if (options_.metrics != nullptr) options_.metrics->Refused(verified.status().message());
     response = lattice::ErrorResponse(
         id, std::string(lattice::kRefusedPrefix) + verified.status().message());
   } else {
+    LogContext context("invocation_id", verified->id);
     response = dispatcher_.HandleInbound(*verified);
   }
   Status sent = transport_->Publish(message.reply, lattice::Encode(response));

@@ -14,6 +14,7 @@
 #include "core/status.h"
 #include "core/thread_pool.h"
 #include "host/dispatcher.h"
+#include "host/host_metrics.h"
 #include "lattice/invocation_verifier.h"
 #include "lattice/transport.h"
 
@@ -24,6 +25,7 @@ struct RpcServerOptions {
   unsigned threads = 4;
   size_t max_queued = 1024;
   lattice::VerifierConfig verifier;
+  HostMetrics* metrics = nullptr;  // counts refusals; outlives the server
 };
 
 class RpcServer {

@@ -368,11 +368,11 @@ Result<std::shared_ptr<NatsConnection>> NatsConnection::Connect(NatsConnectionOp
           o.callbacks ? " within " + std::to_string(o.connect_timeout.count()) + " ms" : "";
       return Unavailable("cannot connect to NATS at " + where + within + ": " + why);
     }
-    std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
-        o.reconnect_wait, deadline - now));
+    std::this_thread::sleep_for(
+        std::min<std::chrono::steady_clock::duration>(o.reconnect_wait, deadline - now));
   }
   natsOptions_Destroy(opts);
-  closure.release();  // libnats' now: its closed callback frees it
+  static_cast<void>(closure.release());  // libnats' now: its closed callback frees it
   if (o.callbacks) {
     Log(LogLevel::kInfo, kLog, "connected to " + where + (o.name.empty() ? "" : " as " + o.name));
   }
@@ -388,6 +388,19 @@ NatsConnection::~NatsConnection() {
 
 bool NatsConnection::connected() const {
   return connection_ != nullptr && natsConnection_Status(connection_) == NATS_CONN_STATUS_CONNECTED;
+}
+
+NatsConnection::Stats NatsConnection::stats() const {
+  Stats out;
+  if (connection_ == nullptr) return out;
+  natsStatistics* s = nullptr;
+  if (natsStatistics_Create(&s) != NATS_OK) return out;
+  if (natsConnection_GetStats(connection_, s) == NATS_OK) {
+    natsStatistics_GetCounts(s, &out.in_msgs, &out.in_bytes, &out.out_msgs, &out.out_bytes,
+                             &out.reconnects);
+  }
+  natsStatistics_Destroy(s);
+  return out;
 }
 
 size_t NatsConnection::max_payload() const {

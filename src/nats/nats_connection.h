@@ -107,6 +107,11 @@ class NatsConnection {
   // is destroyed.
   __natsConnection* raw() const { return connection_; }
   bool connected() const;
+  // libnats' counters of this connection (zeros once closed).
+  struct Stats {
+    uint64_t in_msgs = 0, in_bytes = 0, out_msgs = 0, out_bytes = 0, reconnects = 0;
+  };
+  Stats stats() const;
   // The server's max_payload (bytes); 1 MiB when not connected yet.
   size_t max_payload() const;
   const NatsConnectionOptions& options() const { return options_; }

@@ -48,8 +48,8 @@ std::set<std::string> ChangedFields(const HostConfig& a, const HostConfig& b) {
   // This binding stops compiling when HostConfig gains or loses a field: then this list,
   // the option table and docs/configuration.md need the new field too.
   [[maybe_unused]] const auto& [f1, f2, f3, f4, f5, f6, f7, f8, f9, f10, f11, f12, f13, f14, f15,
-                                f16, f17, f18, f19, f20, f21, f22, f23, f24, f25, f26, f27, f28, f29,
-                                f30, f31, f32, f33, f34, f35, f36] = a;
+                                f16, f17, f18, f19, f20, f21, f22, f23, f24, f25, f26, f27, f28,
+                                f29, f30, f31, f32, f33, f34, f35, f36, f37, f38] = a;
   std::set<std::string> out;
   if (a.host_seed != b.host_seed) out.insert("host_seed");
   if (a.workers != b.workers) out.insert("workers");
@@ -67,6 +67,7 @@ std::set<std::string> ChangedFields(const HostConfig& a, const HostConfig& b) {
   if (a.oci_request_timeout != b.oci_request_timeout) out.insert("oci_request_timeout");
   if (a.labels != b.labels) out.insert("labels");
   if (a.log_level != b.log_level) out.insert("log_level");
+  if (a.log_format != b.log_format) out.insert("log_format");
   if (a.rpc_host != b.rpc_host) out.insert("rpc_host");
   if (a.rpc_port != b.rpc_port) out.insert("rpc_port");
   if (a.rpc_jwt != b.rpc_jwt) out.insert("rpc_jwt");
@@ -86,6 +87,7 @@ std::set<std::string> ChangedFields(const HostConfig& a, const HostConfig& b) {
   if (a.provider_isolation != b.provider_isolation) out.insert("provider_isolation");
   if (a.provider_host_exe != b.provider_host_exe) out.insert("provider_host_exe");
   if (a.max_actor_calls != b.max_actor_calls) out.insert("max_actor_calls");
+  if (a.http_admin != b.http_admin) out.insert("http_admin");
   if (a.allow_unsigned_providers != b.allow_unsigned_providers) {
     out.insert("allow_unsigned_providers");
   }
@@ -133,6 +135,7 @@ TEST(ConfigOptionsTest, NamesAreTheOnesTheHeaderGives) {
       {"--oci-timeout-ms", "WASMCLOUD_OCI_TIMEOUT_MS", false, false},
       {"--label", "WASMCLOUD_LABELS", false, true},
       {"--log-level", "WASMCLOUD_LOG_LEVEL", false, false},
+      {"--log-format", "WASMCLOUD_LOG_FORMAT", false, false},
       {"--rpc-host", "RPC_HOST", false, false},
       {"--rpc-port", "RPC_PORT", false, false},
       {"--rpc-jwt", "RPC_JWT", false, false},
@@ -152,6 +155,7 @@ TEST(ConfigOptionsTest, NamesAreTheOnesTheHeaderGives) {
       {"--provider-isolation", "WASMCLOUD_PROVIDER_ISOLATION", false, false},
       {"--provider-host-exe", "WASMCLOUD_PROVIDER_HOST_EXE", false, false},
       {"--max-actor-calls", "WASMCLOUD_MAX_ACTOR_CALLS", false, false},
+      {"--http-admin", "WASMCLOUD_HTTP_ADMIN", false, false},
   };
   auto options = ConfigOptions();
   ASSERT_EQ(options.size(), expected.size());
@@ -185,6 +189,8 @@ TEST(ConfigOptionsTest, DefaultsAreTheDocumentedOnes) {
   EXPECT_EQ(c.provider_isolation, ProviderIsolation::kAuto);
   EXPECT_EQ(c.provider_host_exe, "");
   EXPECT_EQ(c.max_actor_calls, 0u);
+  EXPECT_EQ(c.http_admin, "");
+  EXPECT_EQ(c.log_format, LogFormat::kText);
   EXPECT_EQ(c.host_seed, "");
   EXPECT_EQ(c.workers, 0u);
   EXPECT_EQ(c.call_timeout, std::chrono::milliseconds(10000));
@@ -249,6 +255,8 @@ const std::map<std::string_view, std::string> kSampleValues = {
     {"--provider-host-exe", "/usr/bin/wasmcloud"},
     {"--max-actor-calls", "3"},
     {"--allow-unsigned-providers", "true"},
+    {"--http-admin", "[::1]:9090"},
+    {"--log-format", "JSON"},
 };
 
 TEST(ConfigOptionsTest, EveryFieldIsReachableThroughExactlyOneOption) {
@@ -268,7 +276,7 @@ TEST(ConfigOptionsTest, EveryFieldIsReachableThroughExactlyOneOption) {
     ASSERT_TRUE(ApplyEnv(from_env, {{std::string(o.env), sample->second}}).ok());
     EXPECT_TRUE(ChangedFields(from_env, config).empty());
   }
-  EXPECT_EQ(options_of_field.size(), 36u);
+  EXPECT_EQ(options_of_field.size(), 38u);
   for (const auto& [field, flags] : options_of_field) {
     EXPECT_EQ(flags.size(), 1u) << field;
   }
@@ -300,6 +308,8 @@ TEST(ConfigOptionsTest, SampleValuesLandInTheirFields) {
   EXPECT_EQ(c.provider_isolation, ProviderIsolation::kProcess);
   EXPECT_EQ(c.provider_host_exe, "/usr/bin/wasmcloud");
   EXPECT_EQ(c.max_actor_calls, 3u);
+  EXPECT_EQ(c.http_admin, "[::1]:9090");
+  EXPECT_EQ(c.log_format, LogFormat::kJson);
 }
 
 TEST(ConfigOptionsTest, ProviderIsolationTakesThreeWords) {
@@ -338,6 +348,23 @@ TEST(ConfigOptionsTest, SwitchesTakeTheUsualWordsInAnyCase) {
   }
 }
 
+TEST(ConfigOptionsTest, TheLogFormatIsTextOrJson) {
+  EXPECT_EQ(ErrorOf("--log-format", "yaml"), "expected text or json, got \"yaml\"");
+  EXPECT_EQ(ErrorOf("--log-format", ""), "expected text or json, got \"\"");
+}
+
+TEST(ConfigOptionsTest, TheAdminAddressIsIpColonPort) {
+  HostConfig c;
+  for (std::string_view good : {"127.0.0.1:9090", "[::1]:0", "0.0.0.0:80"}) {
+    ASSERT_TRUE(Apply(c, "--http-admin", good).ok()) << good;
+    EXPECT_EQ(c.http_admin, good);
+  }
+  for (std::string_view bad : {"9090", "", "127.0.0.1:", "http://127.0.0.1:9090", "a b:1"}) {
+    EXPECT_EQ(ErrorOf("--http-admin", bad),
+              "expected IP:PORT such as 127.0.0.1:9090, got \"" + std::string(bad) + "\"");
+  }
+}
+
 TEST(ConfigOptionsTest, NumbersAreCheckedAgainstTheirRanges) {
   HostConfig c;
   ASSERT_TRUE(Apply(c, "--heartbeat-interval", "0").ok());
@@ -362,7 +389,8 @@ TEST(ConfigOptionsTest, NumbersAreCheckedAgainstTheirRanges) {
   ASSERT_TRUE(Apply(c, "--call-timeout-ms", "1").ok());
   EXPECT_EQ(c.call_timeout, std::chrono::milliseconds(1));
   ASSERT_TRUE(Apply(c, "--call-timeout-ms", "86400000").ok());
-  for (std::string_view flag : {"--call-timeout-ms", "--oci-connect-timeout-ms", "--oci-timeout-ms"}) {
+  for (std::string_view flag :
+       {"--call-timeout-ms", "--oci-connect-timeout-ms", "--oci-timeout-ms"}) {
     for (std::string_view bad : {"0", "86400001", "1.5", "10s"}) {
       EXPECT_EQ(ErrorOf(flag, bad),
                 "expected a whole number of milliseconds from 1 to 86400000 (one day), got \"" +
@@ -504,9 +532,10 @@ TEST(ApplyEnvironmentTest, ListsAreSplitAtCommas) {
 
 TEST(ApplyEnvironmentTest, SingleValuesAreNotSplit) {
   HostConfig c;
-  EXPECT_EQ(ApplyEnv(c, {{"WASMCLOUD_WORKERS", "1,2"}}).message(),
-            "WASMCLOUD_WORKERS: expected a whole number from 0 to 1024 (0: one per core, plus one), got "
-            "\"1,2\"");
+  EXPECT_EQ(
+      ApplyEnv(c, {{"WASMCLOUD_WORKERS", "1,2"}}).message(),
+      "WASMCLOUD_WORKERS: expected a whole number from 0 to 1024 (0: one per core, plus one), got "
+      "\"1,2\"");
 }
 
 TEST(ApplyEnvironmentTest, EmptyVariablesCountAsUnset) {

@@ -27,13 +27,13 @@
 #include "crypto/nkeys.h"
 #include "crypto/verify.h"
 #include "host/host.h"
-#include "wasm/v8/v8_engine.h"
 #include "host/manifest.h"
 #include "host/test_providers.h"
 #include "support/run_command.h"
 #include "support/status_assert.h"
 #include "support/uuid.h"
 #include "wasm/module_info.h"
+#include "wasm/v8/v8_engine.h"
 #include "wire/core.h"
 #include "wire/http.h"
 #include "wire/keyvalue.h"
@@ -1440,8 +1440,8 @@ TEST_F(KeyValueTest, BindErrorKeepsTheLink) {
   ASSERT_TRUE(Ok(StartProvider(provider)));
   Status linked = Link(kKvCounterKey);
   EXPECT_FALSE(linked.ok());
-  EXPECT_THAT(linked.message(), HasSubstr("refused to bind actor " + std::string(kKvCounterKey) +
-                                          ": cannot bind"));
+  EXPECT_THAT(linked.message(),
+              HasSubstr("refused to bind actor " + std::string(kKvCounterKey) + ": cannot bind"));
   EXPECT_THAT(linked.message(), HasSubstr("the link is kept"));
   ASSERT_TRUE(WaitForBind(*provider, kKvCounterKey));
   EXPECT_EQ(host_->LinkDefinitions().size(), 1u);
@@ -1767,8 +1767,9 @@ TEST(LiveUpdateTest, ImageRefOfTheUpdateIsKept) {
   ASSERT_TRUE(Ok(id));
   EXPECT_EQ(id->revision, 2);
   EXPECT_EQ(id->image_ref, std::optional<std::string>("example.com/echo:0.2.1"));
-  EXPECT_EQ(host->OciReferences(), (std::map<std::string, std::string>{
-                                       {"example.com/echo:0.2.1", std::string(kEchoRevKey)}}));
+  EXPECT_EQ(
+      host->OciReferences(),
+      (std::map<std::string, std::string>{{"example.com/echo:0.2.1", std::string(kEchoRevKey)}}));
 }
 
 TEST_F(KeyValueTest, ProviderImageRefIsKept) {
@@ -1782,6 +1783,52 @@ TEST_F(KeyValueTest, ProviderImageRefIsKept) {
   EXPECT_EQ(id->image_ref, std::optional<std::string>("example.com/fake-kv:0.1.0"));
   EXPECT_EQ(id->revision, 1);
   EXPECT_EQ(id->name, "Fake KV");
+}
+
+// Lines logged while an invocation runs carry its actor and operation (the JSON log's
+// fields), and the invocation is counted with its outcome.
+TEST(HostObservabilityTest, ACallsLogLinesAndMetricsNameItsActorAndOperation) {
+  auto actor = test::SignActor(test::LoopEchoModule());
+  ASSERT_TRUE(Ok(actor));
+  HostConfig config;
+  config.call_timeout = std::chrono::milliseconds(200);
+  auto host = StartHost(config);
+  ASSERT_TRUE(Ok(host->StartActor(actor->module)));
+  std::mutex mu;
+  std::vector<std::pair<std::string, std::map<std::string, std::string>>> lines;
+  SetLogSink([&](LogLevel, std::string_view, std::string_view msg) {
+    std::map<std::string, std::string> fields;
+    for (const auto& [k, v] : LogContext::Current()) fields[std::string(k)] = std::string(v);
+    std::lock_guard lock(mu);
+    lines.emplace_back(std::string(msg), std::move(fields));
+  });
+  auto spun = host->CallActor(actor->public_key, "Spin", {});  // empty payload: loops
+  SetLogSink({});
+  ASSERT_FALSE(spun.ok());
+  EXPECT_EQ(spun.status().code(), Code::kDeadlineExceeded);
+  bool found = false;
+  for (const auto& [msg, fields] : lines) {
+    if (msg.find("replacing the instance of") == std::string::npos) continue;
+    found = true;
+    EXPECT_EQ(fields.at("actor"), actor->public_key);
+    EXPECT_EQ(fields.at("operation"), "Spin");
+  }
+  EXPECT_TRUE(found) << "no line about the trapped instance";
+  ASSERT_TRUE(Ok(host->CallActor(actor->public_key, "Echo", ToBytes("hi"))));
+  const std::string metrics = host->metrics().Render();
+  EXPECT_NE(metrics.find("wasmcloud_invocations_total{actor=\"" + actor->public_key +
+                         "\",operation=\"Spin\",outcome=\"deadline\"} 1\n"),
+            std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find("wasmcloud_invocations_total{actor=\"" + actor->public_key +
+                         "\",operation=\"Echo\",outcome=\"ok\"} 1\n"),
+            std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find("wasmcloud_invocation_duration_seconds_count{actor=\"" +
+                         actor->public_key + "\"} 2\n"),
+            std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find("wasmcloud_actors 1\n"), std::string::npos) << metrics;
 }
 
 }  // namespace

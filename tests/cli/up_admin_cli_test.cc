@@ -1,0 +1,231 @@
+// `wasmcloud up --http-admin`: /livez, /readyz and /metrics as an operator (and a
+// Prometheus scraper, a Kubernetes probe) sees them. The metrics are parsed with
+// prometheus_client's own parser (tests/cli/parse_metrics.py, Debian's
+// python3-prometheus-client) and their counters followed with traffic; /readyz follows
+// the NATS connection of a host in a lattice when the server is killed and restarted.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "providers/messaging/nats_server.h"
+#include "support/require_tool.h"
+#include "support/run_command.h"
+#include "support/up_process.h"
+
+namespace wasmcloud {
+namespace {
+
+using messaging::testing::NatsServer;
+using testing::RunCommand;
+using testing::UpProcess;
+using Json = nlohmann::json;
+
+struct HttpAnswer {
+  int status = 0;
+  std::string body;
+};
+
+// curl, with the status code on the last line of its output.
+HttpAnswer Get(const std::string& url, const std::string& method = "GET") {
+  auto r =
+      RunCommand({"curl", "-sS", "--max-time", "10", "-X", method, "-w", "\n%{http_code}", url});
+  HttpAnswer a;
+  const size_t nl = r.out.rfind('\n');
+  if (r.exit_code != 0 || nl == std::string::npos) return a;
+  a.status = std::stoi(r.out.substr(nl + 1));
+  a.body = r.out.substr(0, nl);
+  return a;
+}
+
+// The admin endpoint from the log line "admin endpoints on http://IP:PORT (…)".
+std::string AdminUrl(const UpProcess& up) {
+  const std::string marker = "admin endpoints on http://";
+  const size_t at = up.log().find(marker);
+  if (at == std::string::npos) return "";
+  const size_t start = at + marker.size();
+  return "http://" + up.log().substr(start, up.log().find(' ', start) - start);
+}
+
+// Every sample of /metrics, parsed by prometheus_client (the test fails when it does not
+// parse).
+Json Scrape(const std::string& admin) {
+  HttpAnswer m = Get(admin + "/metrics");
+  EXPECT_EQ(m.status, 200);
+  auto parsed =
+      RunCommand({"/usr/bin/python3", std::string(WC_SOURCE_DIR) + "/tests/cli/parse_metrics.py"},
+                 m.body + "\n");
+  EXPECT_EQ(parsed.exit_code, 0) << parsed.err << "\n" << m.body;
+  Json j = Json::parse(parsed.out, nullptr, false);
+  return j.is_array() ? j : Json::array();
+}
+
+// The sum of the samples named `name` whose labels include `labels`.
+double Sum(const Json& samples, const std::string& name, const Json& labels = Json::object()) {
+  double sum = 0;
+  for (const auto& s : samples) {
+    if (s["name"] != name) continue;
+    bool match = true;
+    for (const auto& [k, v] : labels.items()) match &= s["labels"].value(k, "") == v;
+    if (match) sum += s["value"].get<double>();
+  }
+  return sum;
+}
+
+bool Has(const Json& samples, const std::string& name) {
+  for (const auto& s : samples) {
+    if (s["name"] == name) return true;
+  }
+  return false;
+}
+
+template <typename Condition>
+bool WaitUntil(Condition condition, std::chrono::seconds limit) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (!condition()) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return true;
+}
+
+TEST(UpAdminCliTest, LivenessReadinessAndMetricsThatMoveWithTraffic) {
+  WC_REQUIRE_TOOL(RunCommand({"/usr/bin/python3", "-c", "import prometheus_client"}).exit_code == 0,
+                  "python3-prometheus-client");
+  const int port = testing::FreeLoopbackPort();
+  UpProcess up({"up", "--manifest", std::string(WC_SOURCE_DIR) + "/examples/demo.yaml",
+                "--http-admin", "127.0.0.1:0"},
+               {{"DEMO_PORT", std::to_string(port)}});
+  ASSERT_TRUE(up.WaitFor("running until SIGINT or SIGTERM")) << up.log();
+  const std::string admin = AdminUrl(up);
+  ASSERT_FALSE(admin.empty()) << up.log();
+
+  EXPECT_EQ(Get(admin + "/livez").status, 200);
+  EXPECT_EQ(Get(admin + "/livez").body, "ok\n");
+  HttpAnswer ready = Get(admin + "/readyz");
+  EXPECT_EQ(ready.status, 200);
+  EXPECT_EQ(ready.body, "ready\n");
+  EXPECT_EQ(Get(admin + "/nope").status, 404);
+  EXPECT_EQ(Get(admin + "/metrics", "POST").status, 405);
+
+  Json before = Scrape(admin);
+  EXPECT_EQ(Sum(before, "wasmcloud_actors"), 1);
+  EXPECT_GE(Sum(before, "wasmcloud_providers"), 2);  // httpserver, keyvalue (+ built-ins)
+  EXPECT_EQ(Sum(before, "wasmcloud_links"), 2);
+  EXPECT_EQ(Sum(before, "wasmcloud_lattice_data_degraded"), 0);
+  EXPECT_GT(Sum(before, "process_resident_memory_bytes"), 0);
+  EXPECT_TRUE(Has(before, "wasmcloud_host_info"));
+  const Json handle = {{"operation", "HandleRequest"}, {"outcome", "ok"}};
+  const double handled = Sum(before, "wasmcloud_invocations_total", handle);
+
+  const std::string url = "http://127.0.0.1:" + std::to_string(port) + "/hits";
+  for (int i = 0; i < 5; ++i) ASSERT_EQ(Get(url).status, 200) << up.log();
+
+  Json after = Scrape(admin);
+  EXPECT_EQ(Sum(after, "wasmcloud_invocations_total", handle), handled + 5);
+  EXPECT_GE(Sum(after, "wasmcloud_invocation_duration_seconds_count"), handled + 5);
+  EXPECT_GT(Sum(after, "wasmcloud_invocation_duration_seconds_sum"), 0);
+  EXPECT_EQ(up.Stop(SIGTERM), 0) << up.log();
+}
+
+TEST(UpAdminCliTest, AnAddressThatCannotBeServedIsExitTwo) {
+  int port = -1;
+  const int busy = testing::ListenOnLoopback(1, &port);
+  ASSERT_GE(busy, 0);
+  auto r = RunCommand(
+      {testing::WasmcloudBinary(), "up", "--http-admin", "127.0.0.1:" + std::to_string(port)});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("cannot serve the admin endpoints on 127.0.0.1:" + std::to_string(port)),
+            std::string::npos)
+      << r.err;
+  auto name = RunCommand({testing::WasmcloudBinary(), "up", "--http-admin", "localhost:9090"});
+  EXPECT_EQ(name.exit_code, 2);
+  EXPECT_NE(name.err.find("\"localhost\" is not an IP address"), std::string::npos) << name.err;
+  close(busy);
+}
+
+// A host in a lattice is ready only while its NATS connection is up: /readyz turns 503
+// within seconds of the server going away and 200 again once it is back, and the
+// reconnect is counted.
+TEST(UpAdminCliTest, ReadinessFollowsTheNatsConnection) {
+  WC_REQUIRE_TOOL(!NatsServer::Binary().empty(), "nats-server");
+  WC_REQUIRE_TOOL(RunCommand({"/usr/bin/python3", "-c", "import prometheus_client"}).exit_code == 0,
+                  "python3-prometheus-client");
+  const std::string dir = testing::MakeTempDir();
+  auto server = NatsServer::Start({"-js", "-sd", dir + "/js"});
+  ASSERT_TRUE(server.ok()) << server.status().message();
+  UpProcess up({"up", "--manifest", std::string(WC_SOURCE_DIR) + "/examples/echo.yaml",
+                "--rpc-host", "127.0.0.1", "--rpc-port", std::to_string((*server)->port()),
+                "--http-admin", "127.0.0.1:0"});
+  ASSERT_TRUE(up.WaitFor("running until SIGINT or SIGTERM")) << up.log();
+  const std::string admin = AdminUrl(up);
+  ASSERT_FALSE(admin.empty()) << up.log();
+  EXPECT_EQ(Get(admin + "/readyz").status, 200);
+  Json connected = Scrape(admin);
+  EXPECT_EQ(Sum(connected, "wasmcloud_nats_connected", {{"connection", "rpc"}}), 1);
+  EXPECT_EQ(Sum(connected, "wasmcloud_nats_reconnects_total", {{"connection", "rpc"}}), 0);
+
+  (*server)->Kill();
+  HttpAnswer down;
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        down = Get(admin + "/readyz");
+        return down.status == 503;
+      },
+      std::chrono::seconds(15)))
+      << down.body << up.log();
+  EXPECT_NE(down.body.find("not ready: disconnected from NATS"), std::string::npos) << down.body;
+  EXPECT_EQ(Get(admin + "/livez").status, 200) << "alive all along";
+  EXPECT_EQ(Sum(Scrape(admin), "wasmcloud_nats_connected", {{"connection", "rpc"}}), 0);
+
+  ASSERT_TRUE((*server)->Restart().ok());
+  EXPECT_TRUE(
+      WaitUntil([&] { return Get(admin + "/readyz").status == 200; }, std::chrono::seconds(30)))
+      << up.log();
+  Json back = Scrape(admin);
+  EXPECT_EQ(Sum(back, "wasmcloud_nats_connected", {{"connection", "rpc"}}), 1);
+  EXPECT_GE(Sum(back, "wasmcloud_nats_reconnects_total", {{"connection", "rpc"}}), 1);
+  EXPECT_EQ(up.Stop(SIGTERM), 0) << up.log();
+  std::filesystem::remove_all(dir);
+}
+
+// --log-format json: every line of the log is one JSON object; once the host has
+// started, each names it.
+TEST(UpAdminCliTest, JsonLogLinesAreObjectsThatNameTheHost) {
+  UpProcess up({"up", "--manifest", std::string(WC_SOURCE_DIR) + "/examples/echo.yaml",
+                "--log-format", "json"});
+  ASSERT_TRUE(up.WaitFor("running until SIGINT or SIGTERM")) << up.log();
+  EXPECT_EQ(up.Stop(SIGTERM), 0) << up.log();
+  std::istringstream in(up.log());
+  std::string line, host_id;
+  int lines = 0;
+  while (std::getline(in, line)) {
+    ++lines;
+    Json j = Json::parse(line, nullptr, false);
+    ASSERT_TRUE(j.is_object()) << line;
+    for (const char* key : {"time", "level", "component", "message"}) {
+      EXPECT_TRUE(j.contains(key)) << key << " in " << line;
+    }
+    const std::string message = j.value("message", "");
+    if (message.find(" is up (single-player)") != std::string::npos) {
+      host_id = j.value("host_id", "");
+    }
+    if (!host_id.empty()) {
+      EXPECT_EQ(j.value("host_id", ""), host_id) << line;
+    }
+  }
+  EXPECT_GE(lines, 5);
+  EXPECT_EQ(host_id.size(), 56u) << up.log();
+}
+
+}  // namespace
+}  // namespace wasmcloud
