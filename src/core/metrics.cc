@@ -51,15 +51,16 @@ void AppendEscaped(std::string* out, std::string_view value, bool quote) {
   }
 }
 
-// The series of `values`, or the "_other" one when the family is full.
-template <typename Map>
-typename Map::mapped_type& SeriesOf(Map& series, const LabelValues& values, size_t max_series) {
+// The series of `values` (made with `make` when new), or the "_other" one when the family
+// is full. The caller holds the family's lock.
+template <typename Map, typename Make>
+auto* SeriesOf(Map& series, const LabelValues& values, size_t max_series, Make make) {
   auto it = series.find(values);
-  if (it != series.end()) return it->second;
-  if (series.size() + 1 >= max_series) {
-    return series[LabelValues(values.size(), kOther)];
-  }
-  return series[values];
+  if (it != series.end()) return it->second.get();
+  auto& slot =
+      series.size() + 1 >= max_series ? series[LabelValues(values.size(), kOther)] : series[values];
+  if (!slot) slot = make();
+  return slot.get();
 }
 
 }  // namespace
@@ -90,57 +91,79 @@ void MetricFamily::Header(std::string* out, std::string_view type) const {
   *out += '\n';
 }
 
-void Counter::Add(const LabelValues& values, double amount) {
-  if (values.size() != labels_.size() || !(amount >= 0)) return;
+Counter::Cell* Counter::Series(const LabelValues& values) {
+  if (values.size() != labels_.size()) return nullptr;
   std::lock_guard lock(mu_);
-  SeriesOf(series_, values, max_series_) += amount;
+  return SeriesOf(series_, values, max_series_, [] { return std::make_unique<Cell>(); });
+}
+
+void Counter::Add(const LabelValues& values, double amount) {
+  if (!(amount >= 0)) return;  // a counter never goes down (NaN neither)
+  if (Cell* cell = Series(values)) cell->Add(amount);
 }
 
 double Counter::Value(const LabelValues& values) const {
   std::lock_guard lock(mu_);
   auto it = series_.find(values);
-  return it == series_.end() ? 0 : it->second;
+  return it == series_.end() ? 0 : it->second->value();
 }
 
 void Counter::Render(std::string* out) const {
   Header(out, "counter");
   std::lock_guard lock(mu_);
-  for (const auto& [values, v] : series_) {
-    *out += name_ + LabelText(values) + " " + Number(v) + "\n";
+  for (const auto& [values, cell] : series_) {
+    *out += name_ + LabelText(values) + " " + Number(cell->value()) + "\n";
   }
 }
 
-void Histogram::Observe(const LabelValues& values, double value) {
-  if (values.size() != labels_.size() || std::isnan(value)) return;
+void Histogram::Cell::Observe(double value) {
+  if (std::isnan(value)) return;
   size_t bucket = 0;
   while (bucket < bounds_.size() && value > bounds_[bucket]) ++bucket;
+  buckets_[bucket].fetch_add(1, std::memory_order_relaxed);
+  sum_.fetch_add(value, std::memory_order_relaxed);
+}
+
+std::vector<uint64_t> Histogram::Cell::Buckets() const {
+  std::vector<uint64_t> out(bounds_.size() + 1);
+  for (size_t i = 0; i < out.size(); ++i) out[i] = buckets_[i].load(std::memory_order_relaxed);
+  return out;
+}
+
+Histogram::Cell* Histogram::Series(const LabelValues& values) {
+  if (values.size() != labels_.size()) return nullptr;
   std::lock_guard lock(mu_);
-  Series& s = SeriesOf(series_, values, max_series_);
-  if (s.buckets.empty()) s.buckets.assign(bounds_.size() + 1, 0);
-  ++s.buckets[bucket];
-  ++s.count;
-  s.sum += value;
+  return SeriesOf(series_, values, max_series_, [this] { return std::make_unique<Cell>(bounds_); });
+}
+
+void Histogram::Observe(const LabelValues& values, double value) {
+  if (Cell* cell = Series(values)) cell->Observe(value);
 }
 
 uint64_t Histogram::Count(const LabelValues& values) const {
   std::lock_guard lock(mu_);
   auto it = series_.find(values);
-  return it == series_.end() ? 0 : it->second.count;
+  if (it == series_.end()) return 0;
+  uint64_t count = 0;
+  for (uint64_t n : it->second->Buckets()) count += n;
+  return count;
 }
 
 void Histogram::Render(std::string* out) const {
   Header(out, "histogram");
   std::lock_guard lock(mu_);
-  for (const auto& [values, s] : series_) {
+  for (const auto& [values, cell] : series_) {
+    // The count is the buckets' total, read once: +Inf and _count always agree.
+    const std::vector<uint64_t> buckets = cell->Buckets();
     uint64_t cumulative = 0;
     for (size_t i = 0; i <= bounds_.size(); ++i) {
-      cumulative += s.buckets[i];
+      cumulative += buckets[i];
       const std::string le =
           "le=\"" + (i < bounds_.size() ? Number(bounds_[i]) : std::string("+Inf")) + "\"";
       *out += name_ + "_bucket" + LabelText(values, le) + " " + Number(cumulative) + "\n";
     }
-    *out += name_ + "_sum" + LabelText(values) + " " + Number(s.sum) + "\n";
-    *out += name_ + "_count" + LabelText(values) + " " + Number(s.count) + "\n";
+    *out += name_ + "_sum" + LabelText(values) + " " + Number(cell->sum()) + "\n";
+    *out += name_ + "_count" + LabelText(values) + " " + Number(cumulative) + "\n";
   }
 }
 

@@ -8,10 +8,12 @@
 // whose labels are all "_other" (never lost, never unbounded).
 //
 // Thread-safety: every method may be called from any thread. A family is found once (at
-// registration) and then updated through its pointer: an update takes the family's lock
-// and one map lookup.
+// registration) and then updated through its pointer: Add/Observe take the family's lock
+// for one map lookup; a hot path keeps the series' Cell (Counter::Cell, Histogram::Cell,
+// valid as long as the family) and updates it without a lock.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -46,23 +48,54 @@ class MetricFamily {
 
 class Counter final : public MetricFamily {
  public:
+  // One series: lock-free updates.
+  class Cell {
+   public:
+    void Add(double amount = 1) {
+      if (amount >= 0) value_.fetch_add(amount, std::memory_order_relaxed);
+    }
+    double value() const { return value_.load(std::memory_order_relaxed); }
+
+   private:
+    std::atomic<double> value_{0};
+  };
+
   Counter(std::string name, std::string help, std::vector<std::string> labels, size_t max_series)
       : MetricFamily(std::move(name), std::move(help), std::move(labels)),
         max_series_(max_series) {}
   // `values` has one value per label name (fewer or more is a programming error: the
-  // call is ignored).
+  // call is ignored, and Series returns null).
   void Add(const LabelValues& values, double amount = 1);
+  Cell* Series(const LabelValues& values);
   double Value(const LabelValues& values) const;  // for tests
   void Render(std::string* out) const override;
 
  private:
   const size_t max_series_;
   mutable std::mutex mu_;
-  std::map<LabelValues, double> series_;
+  std::map<LabelValues, std::unique_ptr<Cell>> series_;
 };
 
 class Histogram final : public MetricFamily {
  public:
+  // One series: lock-free updates.
+  class Cell {
+   public:
+    explicit Cell(const std::vector<double>& bounds)
+        : bounds_(bounds), buckets_(new std::atomic<uint64_t>[bounds.size() + 1]) {
+      for (size_t i = 0; i <= bounds.size(); ++i) buckets_[i].store(0);
+    }
+    void Observe(double value);
+    // The count of each bucket (not cumulative; the last is +Inf) and the sum.
+    std::vector<uint64_t> Buckets() const;
+    double sum() const { return sum_.load(std::memory_order_relaxed); }
+
+   private:
+    const std::vector<double>& bounds_;
+    std::unique_ptr<std::atomic<uint64_t>[]> buckets_;
+    std::atomic<double> sum_{0};
+  };
+
   // `bounds`: the upper bounds of the buckets, increasing (+Inf is added).
   Histogram(std::string name, std::string help, std::vector<std::string> labels,
             std::vector<double> bounds, size_t max_series)
@@ -70,19 +103,15 @@ class Histogram final : public MetricFamily {
         bounds_(std::move(bounds)),
         max_series_(max_series) {}
   void Observe(const LabelValues& values, double value);
+  Cell* Series(const LabelValues& values);
   uint64_t Count(const LabelValues& values) const;  // for tests
   void Render(std::string* out) const override;
 
  private:
-  struct Series {
-    std::vector<uint64_t> buckets;  // per bound, not cumulative; the last is +Inf
-    uint64_t count = 0;
-    double sum = 0;
-  };
   const std::vector<double> bounds_;
   const size_t max_series_;
   mutable std::mutex mu_;
-  std::map<LabelValues, Series> series_;
+  std::map<LabelValues, std::unique_ptr<Cell>> series_;
 };
 
 // A gauge (or a counter kept elsewhere, with `type` "counter") read when rendered.

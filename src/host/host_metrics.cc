@@ -1,9 +1,41 @@
 #include "host/host_metrics.h"
 
+#include <atomic>
+#include <unordered_map>
+
 namespace wasmcloud::host {
+namespace {
+
+std::atomic<uint64_t> g_next_id{1};
+
+// A thread's cache of the cells of one HostMetrics (the one it used last), by
+// "actor\0operation"; at most kCached entries (then it starts again).
+constexpr size_t kCached = 256;
+template <typename CellsT>
+struct ThreadCache {
+  uint64_t owner = 0;
+  std::string key;  // reused: no allocation per lookup
+  std::unordered_map<std::string, CellsT> cells;
+};
+
+size_t OutcomeIndex(const Status& status) {
+  switch (status.code()) {
+    case Code::kOk:
+      return 0;
+    case Code::kDeadlineExceeded:
+      return 2;
+    case Code::kResourceExhausted:
+      return 3;
+    default:
+      return 1;
+  }
+}
+
+}  // namespace
 
 HostMetrics::HostMetrics(MetricsRegistry& registry)
-    : invocations_(registry.AddCounter(
+    : id_(g_next_id.fetch_add(1)),
+      invocations_(registry.AddCounter(
           "wasmcloud_invocations_total",
           "Actor invocations run on this host, by actor, operation and outcome.",
           {"actor", "operation", "outcome"})),
@@ -14,25 +46,38 @@ HostMetrics::HostMetrics(MetricsRegistry& registry)
           "wasmcloud_invocations_refused_total",
           "Invocations from the lattice refused before they ran, by reason.", {"reason"}, 100)) {}
 
+const HostMetrics::Cells& HostMetrics::CellsOf(const std::string& actor,
+                                               std::string_view operation) {
+  thread_local ThreadCache<Cells> cache;
+  if (cache.owner != id_ || cache.cells.size() >= kCached) {
+    cache.owner = id_;
+    cache.cells.clear();
+  }
+  cache.key.assign(actor);
+  cache.key += '\0';
+  cache.key.append(operation);
+  auto it = cache.cells.find(cache.key);
+  if (it != cache.cells.end()) return it->second;
+  Cells cells{};
+  const std::string op(operation);
+  for (size_t i = 0; i < 4; ++i) {
+    cells.outcomes[i] = invocations_->Series({actor, op, std::string(kOutcomes[i])});
+  }
+  cells.duration = durations_->Series({actor});
+  return cache.cells.emplace(cache.key, cells).first->second;
+}
+
 void HostMetrics::Invocation(const std::string& actor, std::string_view operation,
                              const Status& status, double seconds) {
-  invocations_->Add({actor, std::string(operation), std::string(Outcome(status))});
-  durations_->Observe({actor}, seconds);
+  const Cells& cells = CellsOf(actor, operation);
+  cells.outcomes[OutcomeIndex(status)]->Add();
+  cells.duration->Observe(seconds);
 }
 
 void HostMetrics::Refused(std::string_view message) { refused_->Add({Reason(message)}); }
 
 std::string_view HostMetrics::Outcome(const Status& status) {
-  switch (status.code()) {
-    case Code::kOk:
-      return "ok";
-    case Code::kDeadlineExceeded:
-      return "deadline";
-    case Code::kResourceExhausted:
-      return "overloaded";
-    default:
-      return "error";
-  }
+  return kOutcomes[OutcomeIndex(status)];
 }
 
 std::string HostMetrics::Reason(std::string_view message) {

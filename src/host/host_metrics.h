@@ -31,6 +31,17 @@ class HostMetrics {
   static std::string Reason(std::string_view message);
 
  private:
+  static constexpr std::string_view kOutcomes[] = {"ok", "error", "deadline", "overloaded"};
+  // The series one (actor, operation) updates: its four outcomes (made together, so each
+  // starts at 0) and the actor's durations. Each thread keeps those it used last, so that
+  // an invocation updates two atomics and takes no lock.
+  struct Cells {
+    Counter::Cell* outcomes[4];
+    Histogram::Cell* duration;
+  };
+  const Cells& CellsOf(const std::string& actor, std::string_view operation);
+
+  const uint64_t id_;  // tells the threads' caches of two HostMetrics apart
   Counter* invocations_;
   Histogram* durations_;
   Counter* refused_;
