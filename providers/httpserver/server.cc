@@ -14,6 +14,7 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <cerrno>
 #include <condition_variable>
 #include <exception>
 #include <functional>
@@ -206,16 +207,20 @@ class Session : public std::enable_shared_from_this<Session> {
   ~Session() { listener_->Unregister(this); }
 
   void Start() {
-    net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
-      self->listener_->Register(self.get(), self);
-      self->ReadRequest();
-    });
+    // Registered at once, not on the strand: a drain that begins now (its backlog
+    // sessions are started by the drain itself) finds it and waits for its answer. When it
+    // was registered on the strand, a drain could find no session yet, end at once and
+    // close the 20 connections of SigtermUnderLoadAnswersEveryRequest unanswered.
+    listener_->Register(this, shared_from_this());
+    net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->ReadRequest(); });
   }
 
   // From the listener's drain: a kept-alive connection waiting for its next request is
   // closed; a new one (accepted from the backlog, say) gets a short time for its first.
   void CloseIfIdle() {
     net::post(stream_.get_executor(), [self = shared_from_this()] {
+      // Not reading yet (ReadRequest has not run): it gives itself the short time.
+      if (!self->parser_) return;
       if (self->state_ == State::kWaiting && !self->parser_->got_some() &&
           self->buffer_.size() == 0) {
         if (self->served_ > 0) {
@@ -241,7 +246,9 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_.emplace();
     parser_->body_limit(settings_->max_body_bytes);
     parser_->header_limit(static_cast<uint32_t>(settings_->max_header_bytes));
-    stream_.expires_after(settings_->read_timeout);
+    // A connection the drain took from the backlog gets a short time for its request.
+    stream_.expires_after(listener_->draining() && served_ == 0 ? kFirstRequestWhileDraining
+                                                                : settings_->read_timeout);
     ReadHead();
   }
 
@@ -529,11 +536,22 @@ size_t HttpServer::Listener::AcceptBacklogLocked() {
   const auto protocol = acceptor_.local_endpoint(ec).protocol();
   if (ec) return 0;
   size_t accepted = 0;
-  for (;;) {
+  // Bounded, in case the socket says readable for ever without a connection to take.
+  for (int round = 0; round < 100000; ++round) {
     pollfd p{fd, POLLIN, 0};
     if (::poll(&p, 1, 0) <= 0 || (p.revents & POLLIN) == 0) break;
     const int conn = ::accept4(fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (conn < 0) break;  // taken by the pending async accept, or an error
+    if (conn < 0) {
+      // The pending async accept (on an I/O thread) took that one first, or it was reset
+      // before it was taken: look again, others may wait behind it. Stopping here would
+      // close the port on them, and their clients would get a reset instead of an answer
+      // (SigtermUnderLoadAnswersEveryRequest, 1 run in ~30 under ASan). Out of descriptors
+      // or memory: stop.
+      if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ECONNABORTED || errno == EINTR) {
+        continue;
+      }
+      break;
+    }
     Socket socket(net::make_strand(ioc_));
     socket.assign(protocol, conn, ec);
     if (ec) {
