@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "core/log.h"
+#include "core/text.h"
 #include "lattice/control_json.h"
 #include "lattice/subjects.h"
 
@@ -144,7 +145,8 @@ void ControlServer::Handle(Kind kind, const lattice::Message& m) {
     case Kind::kActorAuction: {
       auto req = cj::ParseActorAuction(m.data);
       if (!req.ok()) {
-        Log(LogLevel::kWarn, kLog, "ignored an actor auction: " + req.status().message());
+        Log(LogLevel::kWarn, kLog,
+            EscapeLogText("ignored an actor auction: " + req.status().message()));
         return;
       }
       // Only hosts that qualify answer.
@@ -156,7 +158,8 @@ void ControlServer::Handle(Kind kind, const lattice::Message& m) {
     case Kind::kProviderAuction: {
       auto req = cj::ParseProviderAuction(m.data);
       if (!req.ok()) {
-        Log(LogLevel::kWarn, kLog, "ignored a provider auction: " + req.status().message());
+        Log(LogLevel::kWarn, kLog,
+            EscapeLogText("ignored a provider auction: " + req.status().message()));
         return;
       }
       if (handler_.QualifiesForProvider(req->provider_ref, req->link_name, req->constraints)) {
@@ -188,11 +191,12 @@ void ControlServer::HandleCommand(const lattice::Message& m) {
       return;
     }
     Reply(m, cj::StartActorAck(options_.host_id, cmd->actor_ref, std::nullopt));
-    Log(LogLevel::kInfo, kLog, "starting actor " + cmd->actor_ref + " (control command)");
+    Log(LogLevel::kInfo, kLog,
+        EscapeLogText("starting actor " + cmd->actor_ref + " (control command)"));
     commands_.Run([&h, ref = cmd->actor_ref] {
       if (Status s = h.StartActor(ref); !s.ok()) {
         Log(LogLevel::kError, kLog,
-            "cannot start actor " + ref + " (control command): " + s.message());
+            EscapeLogText("cannot start actor " + ref + " (control command): " + s.message()));
       }
     });
   } else if (op == "sa") {
@@ -218,11 +222,12 @@ void ControlServer::HandleCommand(const lattice::Message& m) {
       return;
     }
     Reply(m, cj::StartProviderAck(options_.host_id, cmd->provider_ref, std::nullopt));
-    Log(LogLevel::kInfo, kLog, "starting provider " + cmd->provider_ref + " (control command)");
+    Log(LogLevel::kInfo, kLog,
+        EscapeLogText("starting provider " + cmd->provider_ref + " (control command)"));
     commands_.Run([&h, ref = cmd->provider_ref, link = cmd->link_name] {
       if (Status s = h.StartProvider(ref, link); !s.ok()) {
         Log(LogLevel::kError, kLog,
-            "cannot start provider " + ref + " (control command): " + s.message());
+            EscapeLogText("cannot start provider " + ref + " (control command): " + s.message()));
       }
     });
   } else if (op == "sp") {
@@ -237,7 +242,8 @@ void ControlServer::HandleCommand(const lattice::Message& m) {
   } else if (op == "upd") {
     auto cmd = cj::ParseUpdateActor(m.data);
     if (!cmd.ok()) {
-      Log(LogLevel::kWarn, kLog, "refused an update command: " + cmd.status().message());
+      Log(LogLevel::kWarn, kLog,
+          EscapeLogText("refused an update command: " + cmd.status().message()));
       Reply(m, cj::UpdateActorAck(false));
       return;
     }
@@ -246,9 +252,10 @@ void ControlServer::HandleCommand(const lattice::Message& m) {
     bool running_here = !h.QualifiesForActor(cmd->actor_id, {});
     if (!running_here || !options_.live_updates) {
       Log(LogLevel::kWarn, kLog,
-          "refused to update actor " + cmd->actor_id + " to " + cmd->new_actor_ref + ": " +
+          EscapeLogText(
+              "refused to update actor " + cmd->actor_id + " to " + cmd->new_actor_ref + ": " +
               (running_here ? "live updates are not allowed on this host (--allow-live-updates)"
-                            : "it is not running on this host"));
+                            : "it is not running on this host")));
       Reply(m, cj::UpdateActorAck(false));
       return;
     }
@@ -256,8 +263,8 @@ void ControlServer::HandleCommand(const lattice::Message& m) {
     commands_.Run([&h, id = cmd->actor_id, ref = cmd->new_actor_ref] {
       if (Status s = h.UpdateActor(id, ref); !s.ok()) {
         Log(LogLevel::kError, kLog,
-            "live update of actor " + id + " to " + ref +
-                " failed (control command): " + s.message());
+            EscapeLogText("live update of actor " + id + " to " + ref +
+                          " failed (control command): " + s.message()));
       }
     });
   } else {

@@ -363,8 +363,8 @@ Result<Bytes> Dispatcher::DeliverRemote(const lattice::Entity& origin, const Rou
 lattice::InvocationResponse Dispatcher::HandleInbound(const lattice::Invocation& inv) {
   auto refuse = [&](const std::string& reason) {
     Log(LogLevel::kWarn, "lattice",
-        "refused invocation " + inv.id + " from host " + inv.host_id + " to " +
-            inv.target.ToString() + ": " + reason);
+        EscapeLogText("refused invocation " + inv.id + " from host " + inv.host_id + " to " +
+                      inv.target.ToString() + ": " + reason));
     if (metrics_ != nullptr) metrics_->Refused(reason);
     return lattice::ErrorResponse(inv.id, std::string(lattice::kRefusedPrefix) + reason);
   };

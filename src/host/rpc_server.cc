@@ -1,6 +1,7 @@
 #include "host/rpc_server.h"
 
 #include "core/log.h"
+#include "core/text.h"
 #include "lattice/subjects.h"
 
 namespace wasmcloud::host {
@@ -73,7 +74,8 @@ void RpcServer::OnMessage(const lattice::Entity& served, lattice::Message messag
   if (!queued) {
     auto decoded = lattice::DecodeInvocation(shared->data);
     std::string id = decoded.ok() ? decoded->id : std::string();
-    Log(LogLevel::kWarn, kLog, "inbound invocations queue full; answering busy to " + id);
+    Log(LogLevel::kWarn, kLog,
+        EscapeLogText("inbound invocations queue full; answering busy to " + id));
     (void)transport_->Publish(
         shared->reply,
         lattice::Encode(lattice::ErrorResponse(
@@ -88,9 +90,11 @@ void RpcServer::Handle(const lattice::Entity& served, const lattice::Message& me
     auto decoded = lattice::DecodeInvocation(message.data);
     std::string id = decoded.ok() ? decoded->id : std::string();
     std::string from = decoded.ok() ? " from host " + decoded->host_id : std::string();
+    // The id and host id are the sender's words: escaped, so that they cannot start a
+    // line of their own in the log.
     Log(LogLevel::kWarn, kLog,
-        "refused invocation " + id + from + " to " + served.ToString() + ": " +
-            verified.status().message());
+        EscapeLogText("refused invocation " + id + from + " to " + served.ToString() + ": " +
+                      verified.status().message()));
     if (options_.metrics != nullptr) options_.metrics->Refused(verified.status().message());
     response = lattice::ErrorResponse(
         id, std::string(lattice::kRefusedPrefix) + verified.status().message());

@@ -29,6 +29,7 @@
 #include "lattice/memory_kv_bucket.h"
 #include "lattice/memory_transport.h"
 #include "lattice/subjects.h"
+#include "support/log_capture.h"
 #include "support/run_command.h"
 #include "support/status_assert.h"
 #include "wasm/v8/v8_engine.h"
@@ -295,6 +296,24 @@ TEST_F(ControlTest, StartAndUpdateCommandsAreAcknowledgedFirst) {
   // Stopping the hosts waits for the commands still running in the background.
   ASSERT_TRUE(Ok(a.Stop()));
   ASSERT_TRUE(Ok(b.Stop()));
+}
+
+// What a lattice client sends (a reference, an actor id) reaches the log escaped: a line
+// break in it cannot start a forged line of its own.
+TEST_F(ControlTest, LatticeInputCannotForgeLogLines) {
+  HostConfig live;
+  live.allow_live_updates = true;
+  Host& a = AddHost(live);
+  ASSERT_TRUE(Ok(a.StartActor(Echo())));
+  const std::string forged = "x\\n2026-01-01T00:00:00.000Z ERROR [host] FORGED";  // JSON \n
+  testing::LogCapture log;
+  Ask("cmd." + a.id() + ".la", R"({"actor_ref":")" + forged + R"(","host_id":")" + a.id() + "\"}");
+  Ask("cmd." + a.id() + ".lp", R"({"provider_ref":")" + forged + R"(","link_name":"default"})");
+  Ask("cmd." + a.id() + ".upd",
+      R"({"host_id":"x","actor_id":")" + forged + R"(","new_actor_ref":")" + forged + "\"}");
+  ASSERT_TRUE(Ok(a.Stop()));  // waits for the commands running in the background
+  EXPECT_GE(log.Count("FORGED"), 3u) << log.All();
+  EXPECT_EQ(log.Count("\n"), 0u) << log.All();
 }
 
 TEST_F(ControlTest, OnlyQualifyingHostsAnswerAuctions) {
