@@ -26,7 +26,7 @@ function(wc_add_provider)
     OUTPUT ${par}
     COMMAND $<TARGET_FILE:wasmcloud> par create --capid ${ARG_CONTRACT}
             --name ${ARG_TITLE} --vendor wasmcloud-cpp --ver ${PROJECT_VERSION} --rev 1
-            --binary $<TARGET_FILE:${target}> -o ${par}
+            --binary $<TARGET_FILE:${target}> -d ${par}
             --keys-dir ${CMAKE_BINARY_DIR}/providers/keys --format json > /dev/null
     DEPENDS ${target} wasmcloud
     COMMENT "Packing providers/${ARG_NAME}.par.gz"

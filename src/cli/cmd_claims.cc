@@ -216,10 +216,9 @@ void AddClaimsCommand(CLI::App& app, int* exit_code) {
   CLI::App* sign = claims->add_subcommand(
       "sign", "Embed signed actor claims in a module (replacing any it carries)");
   sign->add_option("MODULE", so->module, "the .wasm module to sign")->required();
-  sign->add_option("-o,--destination", so->destination, "where to write the signed module")
+  sign->add_option("-d,--destination", so->destination, "where to write the signed module")
       ->required();
-  sign->add_option("--format", so->format, "output format: text (default) or json")
-      ->check(CLI::IsMember({"text", "json"}));
+  AddFormatOption(*sign, &so->format, /*writes_file=*/true);
   sign->add_option("-n,--name", so->name, "the actor's name")->required();
   sign->add_option("-c,--cap", so->caps, "a capability contract id the actor may use (repeat)");
   sign->add_option("-t,--tag", so->tags, "a tag (repeat)");
@@ -244,8 +243,7 @@ void AddClaimsCommand(CLI::App& app, int* exit_code) {
   CLI::App* inspect =
       claims->add_subcommand("inspect", "Show a module's claims and whether they verify");
   inspect->add_option("MODULE", io->module, "the .wasm module")->required();
-  inspect->add_option("-o,--output", io->output, "output format: text (default) or json")
-      ->check(CLI::IsMember({"text", "json"}));
+  AddFormatOption(*inspect, &io->output);
   inspect->callback([io, exit_code] { *exit_code = RunInspect(*io); });
 }
 

@@ -83,10 +83,7 @@ int RunInspect(const KeysOptions& o) {
   return 0;
 }
 
-void AddOutputOption(CLI::App* cmd, std::string* output) {
-  cmd->add_option("-o,--output", *output, "output format: text (default) or json")
-      ->check(CLI::IsMember({"text", "json"}));
-}
+void AddOutputOption(CLI::App* cmd, std::string* output) { AddFormatOption(*cmd, output); }
 
 }  // namespace
 

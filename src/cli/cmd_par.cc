@@ -311,10 +311,9 @@ void AddParCommand(CLI::App& app, int* exit_code) {
   create->add_option("-b,--binary", co->binary, "the native library (.so)")->required();
   create->add_option("-a,--arch", co->arch,
                      "the library's target (default: this machine's, " + co->arch + ")");
-  create->add_option("-o,--destination", co->destination, "where to write the archive (.par.gz)")
+  create->add_option("-d,--destination", co->destination, "where to write the archive (.par.gz)")
       ->required();
-  create->add_option("--format", co->format, "output format: text (default) or json")
-      ->check(CLI::IsMember({"text", "json"}));
+  AddFormatOption(*create, &co->format, /*writes_file=*/true);
   create->add_option("-x,--expires-in-days", co->expires_in_days,
                      "claims expire this many days from now (default: never)");
   create->add_option("--not-before-days", co->not_before_days,
@@ -334,8 +333,7 @@ void AddParCommand(CLI::App& app, int* exit_code) {
   CLI::App* inspect = par->add_subcommand(
       "inspect", "Show an archive's claims and libraries and whether they verify");
   inspect->add_option("FILE", io->file, "the provider archive (.par.gz or .par)")->required();
-  inspect->add_option("-o,--output", io->output, "output format: text (default) or json")
-      ->check(CLI::IsMember({"text", "json"}));
+  AddFormatOption(*inspect, &io->output);
   inspect->callback([io, exit_code] { *exit_code = RunInspect(*io); });
 }
 

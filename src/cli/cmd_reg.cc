@@ -232,8 +232,7 @@ void AddRegCommands(CLI::App& app, int* exit_code) {
       "push", "Push an actor (.wasm) or a provider archive (.par.gz) to a registry");
   push->add_option("REF", po->reference, "where to: [registry[:port]/]repository:tag")->required();
   push->add_option("FILE", po->file, "the artefact; its kind is read from its content")->required();
-  push->add_option("-o,--output,--format", po->output, "output format: text (default) or json")
-      ->check(CLI::IsMember({"text", "json"}));
+  AddFormatOption(*push, &po->output);
   po->flags.Register(*push);
   push->callback([po, exit_code] { *exit_code = RunPush(*po); });
 
@@ -242,9 +241,8 @@ void AddRegCommands(CLI::App& app, int* exit_code) {
       reg->add_subcommand("pull", "Pull an actor or a provider archive from a registry");
   pull->add_option("REF", lo->reference, "what: [registry[:port]/]repository[:tag][@sha256:digest]")
       ->required();
-  pull->add_option("-o,--destination", lo->destination, "the file to write")->required();
-  pull->add_option("--format", lo->format, "output format: text (default) or json")
-      ->check(CLI::IsMember({"text", "json"}));
+  pull->add_option("-d,--destination", lo->destination, "the file to write")->required();
+  AddFormatOption(*pull, &lo->format, /*writes_file=*/true);
   pull->add_flag("--no-cache", lo->no_cache,
                  "neither read nor fill the cache ($TMPDIR/wasmcloud_ocicache)");
   lo->flags.Register(*pull);
@@ -256,8 +254,7 @@ void AddRegCommands(CLI::App& app, int* exit_code) {
   drain->add_flag("--oci", dr->oci, "only $TMPDIR/wasmcloud_ocicache (pulled artefacts)");
   drain->add_flag("--providers", dr->providers,
                   "only $TMPDIR/wasmcloudcache (unpacked provider libraries)");
-  drain->add_option("-o,--output", dr->output, "output format: text (default) or json")
-      ->check(CLI::IsMember({"text", "json"}));
+  AddFormatOption(*drain, &dr->output);
   drain->callback([dr, exit_code] { *exit_code = RunDrain(*dr); });
 }
 

@@ -44,4 +44,16 @@ void PrintError(std::string_view command, std::string_view message) {
   std::cerr << "wasmcloud " << command << ": " << message << std::endl;
 }
 
+void AddFormatOption(CLI::App& cmd, std::string* format, bool writes_file) {
+  cmd.add_option("-o,--output,--format", *format, "output format: text (default) or json")
+      ->check(CLI::Validator(
+          [writes_file](std::string& value) -> std::string {
+            if (value == "text" || value == "json") return "";
+            std::string why = "-o/--output is the output format (text or json), as in wash";
+            if (writes_file) why += "; the file to write is -d/--destination";
+            return why + ", got \"" + value + "\"";
+          },
+          "FORMAT"));
+}
+
 }  // namespace wasmcloud::cli

@@ -31,4 +31,10 @@ void PrintPayload(ByteView data, bool hex);
 // "wasmcloud <command>: <message>" on stderr.
 void PrintError(std::string_view command, std::string_view message);
 
+// The output format option of every command, as in wash: -o/--output (and --format)
+// FORMAT, "text" (the default) or "json". A command that writes a file takes it with
+// -d/--destination; for those (`writes_file`), `-o out.wasm` (the old spelling) is refused
+// with a message that names -d.
+void AddFormatOption(CLI::App& cmd, std::string* format, bool writes_file = false);
+
 }  // namespace wasmcloud::cli

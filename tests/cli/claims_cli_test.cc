@@ -89,17 +89,35 @@ TEST(ClaimsCliTest, UnusableInputIsExitTwo) {
   EXPECT_NE(r.err.find("is not a WebAssembly module"), std::string::npos) << r.err;
   r = RunCommand({WasmcloudBinary(), "claims", "inspect", dir + "/missing.wasm"});
   EXPECT_EQ(r.exit_code, 2);
-  r = RunCommand({WasmcloudBinary(), "claims", "sign", FixturePath("wascap/loop.wasm"), "-o",
+  r = RunCommand({WasmcloudBinary(), "claims", "sign", FixturePath("wascap/loop.wasm"), "-d",
                   dir + "/x.wasm"});  // --name missing
   EXPECT_EQ(r.exit_code, 2);
+  // -o is the output format in every command, as in wash: the old spelling of the
+  // destination is refused with the flag to use, and writes nothing.
   r = RunCommand({WasmcloudBinary(), "claims", "sign", FixturePath("wascap/loop.wasm"), "-o",
+                  dir + "/y.wasm", "--name", "x"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("-o/--output is the output format (text or json), as in wash; the file "
+                       "to write is -d/--destination, got \"" +
+                       dir + "/y.wasm\""),
+            std::string::npos)
+      << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir + "/y.wasm"));
+  r = RunCommand(
+      {WasmcloudBinary(), "claims", "inspect", FixturePath("wascap/loop.wasm"), "-o", "yaml"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("-o/--output is the output format (text or json), as in wash, got "
+                       "\"yaml\""),
+            std::string::npos)
+      << r.err;
+  r = RunCommand({WasmcloudBinary(), "claims", "sign", FixturePath("wascap/loop.wasm"), "-d",
                   dir + "/x.wasm", "--name", "x", "--issuer",
                   "SMAPHZGADKGXRX233E7V6QFRV2XLP5GMTFY7YH5FXUBSC33C5B4S4DSYSQ"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("--issuer must be an account seed"), std::string::npos) << r.err;
   // A capability without its namespace would be signed as one nothing provides.
   for (const char* cap : {"httpserver", "wasmcloud:", ":x", "wasmcloud:http server"}) {
-    r = RunCommand({WasmcloudBinary(), "claims", "sign", FixturePath("wascap/loop.wasm"), "-o",
+    r = RunCommand({WasmcloudBinary(), "claims", "sign", FixturePath("wascap/loop.wasm"), "-d",
                     dir + "/x.wasm", "--name", "x", "--cap", cap, "--keys-dir", dir + "/keys"});
     EXPECT_EQ(r.exit_code, 2) << cap;
     EXPECT_NE(r.err.find("--cap \"" + std::string(cap) + "\" is not a contract id"),
@@ -143,11 +161,11 @@ TEST(ClaimsCliTest, TamperedCopiesFailEachWithItsOwnReason) {
   // Claims that expired yesterday, properly signed.
   std::string keys = dir + "/keys";
   auto r = RunCommand({WasmcloudBinary(), "claims", "sign", FixturePath("wc-host-0.18/echo.wasm"),
-                       "-o", dir + "/expired.wasm", "--name", "Echo", "--keys-dir", keys,
+                       "-d", dir + "/expired.wasm", "--name", "Echo", "--keys-dir", keys,
                        "--expires-in-days=-1"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   // And claims not usable until tomorrow.
-  r = RunCommand({WasmcloudBinary(), "claims", "sign", FixturePath("wc-host-0.18/echo.wasm"), "-o",
+  r = RunCommand({WasmcloudBinary(), "claims", "sign", FixturePath("wc-host-0.18/echo.wasm"), "-d",
                   dir + "/early.wasm", "--name", "Echo", "--keys-dir", keys, "--not-before-days",
                   "1"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -179,7 +197,7 @@ TEST(ClaimsCliTest, SignInspectVerifyRoundTripWithKeptKeys) {
                        "claims",
                        "sign",
                        FixturePath("wascap/loop.wasm"),
-                       "-o",
+                       "-d",
                        out1,
                        "--name",
                        "Round Trip",
@@ -233,7 +251,7 @@ TEST(ClaimsCliTest, SignInspectVerifyRoundTripWithKeptKeys) {
   EXPECT_TRUE(crypto::VerifyModule(*bytes, crypto::VerifyOptions::ForActor()).ok());
 
   // Same name again: the kept keys are reused, so the identity is the same.
-  r = RunCommand({WasmcloudBinary(), "claims", "sign", FixturePath("wascap/loop.wasm"), "-o", out2,
+  r = RunCommand({WasmcloudBinary(), "claims", "sign", FixturePath("wascap/loop.wasm"), "-d", out2,
                   "--name", "Round Trip", "--keys-dir", keys, "--format", "json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.err.find("generated"), std::string::npos) << r.err;
@@ -244,7 +262,7 @@ TEST(ClaimsCliTest, SignInspectVerifyRoundTripWithKeptKeys) {
   // WASMCLOUD_KEYS_DIR is the default keys directory.
   std::string env_keys = dir + "/env-keys";
   r = RunCommand({"env", "WASMCLOUD_KEYS_DIR=" + env_keys, WasmcloudBinary(), "claims", "sign",
-                  FixturePath("wascap/loop.wasm"), "-o", dir + "/three.wasm", "--name", "Env"});
+                  FixturePath("wascap/loop.wasm"), "-d", dir + "/three.wasm", "--name", "Env"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   struct stat st {};
   EXPECT_EQ(stat((env_keys + "/env_module.nk").c_str(), &st), 0);
@@ -255,7 +273,7 @@ TEST(ClaimsCliTest, SignInspectVerifyRoundTripWithKeptKeys) {
                         AsBytes("SAAIQLWWTNT3TKYDKBLPUDD6ARLUJRJCQP7LBF4B5QPVGGBMKOLJYKPO7A\n"),
                         0600)
                   .ok());
-  r = RunCommand({WasmcloudBinary(), "claims", "sign", FixturePath("wascap/loop.wasm"), "-o",
+  r = RunCommand({WasmcloudBinary(), "claims", "sign", FixturePath("wascap/loop.wasm"), "-d",
                   dir + "/given.wasm", "--name", "Given", "--issuer", issuer_file, "--subject",
                   "MDW7BWQDVYBRC6WKSJRRZL27R73EVBWQINYLPFDRCWDZDFQO4JMO4U6J", "--keys-dir", keys});
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -281,7 +299,7 @@ TEST(ClaimsCliTest, ModuleSignedByUsRunsUnderWapc) {
   auto r = RunCommand({WasmcloudBinary(), "claims", "inspect", dir + "/unsigned.wasm"});
   ASSERT_EQ(r.exit_code, 1) << "the stripped copy must carry no claims";
 
-  r = RunCommand({WasmcloudBinary(), "claims", "sign", dir + "/unsigned.wasm", "-o",
+  r = RunCommand({WasmcloudBinary(), "claims", "sign", dir + "/unsigned.wasm", "-d",
                   dir + "/echo.wasm", "--name", "Echo", "--cap", "wasmcloud:httpserver",
                   "--keys-dir", dir + "/keys"});
   ASSERT_EQ(r.exit_code, 0) << r.err;

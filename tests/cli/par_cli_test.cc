@@ -159,7 +159,7 @@ TEST(ParCliTest, CreateInspectRoundTripWithKeptKeys) {
                                      keys,
                                      "--format",
                                      "json",
-                                     "-o"};
+                                     "-d"};
   auto args = create;
   args.push_back(dir + "/one.par.gz");
   auto r = RunCommand(args);
@@ -212,7 +212,7 @@ TEST(ParCliTest, CreateInspectRoundTripWithKeptKeys) {
 
   // Text output, and the default target is this machine's.
   r = RunCommand({WasmcloudBinary(), "par", "create", "-c", "wasmcloud:testing", "-n",
-                  "My Provider", "--vendor", "Acme", "-b", lib, "--keys-dir", keys, "-o",
+                  "My Provider", "--vendor", "Acme", "-b", lib, "--keys-dir", keys, "-d",
                   dir + "/three.par.gz"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_TRUE(
@@ -242,7 +242,7 @@ TEST(ParCliTest, CreateWithGivenKeys) {
   auto args = base;
   for (const std::string& x :
        {std::string("--issuer"), dir + "/issuer.nk", std::string("--subject"),
-        s["public_key"].get<std::string>(), std::string("-o"), dir + "/given.par.gz"}) {
+        s["public_key"].get<std::string>(), std::string("-d"), dir + "/given.par.gz"}) {
     args.push_back(x);
   }
   auto r = RunCommand(args);
@@ -256,7 +256,7 @@ TEST(ParCliTest, CreateWithGivenKeys) {
   // A module key is not a provider's subject; a service seed does not issue.
   args = base;
   for (const std::string& x : {std::string("--subject"), m["seed"].get<std::string>(),
-                               std::string("-o"), dir + "/bad.par.gz"}) {
+                               std::string("-d"), dir + "/bad.par.gz"}) {
     args.push_back(x);
   }
   r = RunCommand(args);
@@ -264,7 +264,7 @@ TEST(ParCliTest, CreateWithGivenKeys) {
   EXPECT_TRUE(Contains(r.err, "--subject must be a service key")) << r.err;
   args = base;
   for (const std::string& x : {std::string("--issuer"), s["seed"].get<std::string>(),
-                               std::string("-o"), dir + "/bad.par.gz"}) {
+                               std::string("-d"), dir + "/bad.par.gz"}) {
     args.push_back(x);
   }
   r = RunCommand(args);
@@ -282,7 +282,7 @@ TEST(ParCliTest, CreateRefusesUnusableInput) {
   auto run = [&](std::vector<std::string> extra) {
     std::vector<std::string> args = {
         WasmcloudBinary(), "par", "create",     "--capid",     "x:y", "--name",           "N",
-        "--vendor",        "V",   "--keys-dir", dir + "/keys", "-o",  dir + "/out.par.gz"};
+        "--vendor",        "V",   "--keys-dir", dir + "/keys", "-d",  dir + "/out.par.gz"};
     args.insert(args.end(), extra.begin(), extra.end());
     return RunCommand(args);
   };
@@ -304,7 +304,7 @@ TEST(ParCliTest, CreateRefusesUnusableInput) {
       << r.err;
   // A contract id without a namespace.
   r = RunCommand({WasmcloudBinary(), "par", "create", "--capid", "keyvalue", "--name", "N",
-                  "--vendor", "V", "--keys-dir", dir + "/keys", "-o", dir + "/out.par.gz",
+                  "--vendor", "V", "--keys-dir", dir + "/keys", "-d", dir + "/out.par.gz",
                   "--binary", dir + "/lib.so"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_TRUE(Contains(r.err, "--capid \"keyvalue\" is not a contract id (no namespace)")) << r.err;
@@ -313,7 +313,7 @@ TEST(ParCliTest, CreateRefusesUnusableInput) {
   EXPECT_TRUE(Contains(r.err, "is not a target name")) << r.err;
   r = run({});  // --binary missing
   EXPECT_EQ(r.exit_code, 2);
-  r = RunCommand({WasmcloudBinary(), "par", "create", "--binary", dir + "/lib.so", "-o",
+  r = RunCommand({WasmcloudBinary(), "par", "create", "--binary", dir + "/lib.so", "-d",
                   dir + "/out.par.gz"});  // --capid, --name, --vendor missing
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_FALSE(std::filesystem::exists(dir + "/out.par.gz"));
@@ -327,7 +327,7 @@ class ParCliTamperTest : public ::testing::Test {
     auto r =
         RunCommand({WasmcloudBinary(), "par", "create", "--capid", "wasmcloud:testing", "--name",
                     "Tamper", "--vendor", "Acme", "--binary", dir_ + "/lib.so", "--arch",
-                    "x86_64-linux", "--keys-dir", dir_ + "/keys", "-o", dir_ + "/good.par.gz"});
+                    "x86_64-linux", "--keys-dir", dir_ + "/keys", "-d", dir_ + "/good.par.gz"});
     ASSERT_EQ(r.exit_code, 0) << r.err;
     auto par = provider::ReadProviderArchive(ReadFile(dir_ + "/good.par.gz").value());
     ASSERT_TRUE(par.ok());
@@ -432,7 +432,7 @@ TEST_F(ParCliTamperTest, ExpiredAndNotYetValid) {
     std::string out = dir_ + "/" + kind + ".par.gz";
     auto r = RunCommand({WasmcloudBinary(), "par", "create", "--capid", "x:y", "--name", "Tamper",
                          "--vendor", "Acme", "--binary", dir_ + "/lib.so", "--keys-dir",
-                         dir_ + "/keys", flag, "-o", out});
+                         dir_ + "/keys", flag, "-d", out});
     ASSERT_EQ(r.exit_code, 0) << r.err;
     ExpectFails(out, kind);
   }

@@ -96,7 +96,7 @@ TEST_F(RegCliTest, PushThenPullThroughTheCacheThenDrain) {
   EXPECT_TRUE(Contains(push.out, digest));
 
   const std::string out = dir_ + "/pulled.wasm";
-  auto pull = Wasmcloud({"reg", "pull", ref, "-o", out, "--allowed-insecure", registry->host()});
+  auto pull = Wasmcloud({"reg", "pull", ref, "-d", out, "--allowed-insecure", registry->host()});
   ASSERT_EQ(pull.exit_code, 0) << pull.err;
   EXPECT_EQ(pull.out, "Pulled " + ref + " to " + out + " (" + std::to_string(size) +
                           " bytes, from the registry)\n  Digest      " + digest +
@@ -108,7 +108,7 @@ TEST_F(RegCliTest, PushThenPullThroughTheCacheThenDrain) {
   registry->Stop();
   std::filesystem::remove(out);
   pull = Wasmcloud(
-      {"reg", "pull", ref, "-o", out, "--allowed-insecure", registry->host(), "--format", "json"});
+      {"reg", "pull", ref, "-d", out, "--allowed-insecure", registry->host(), "--format", "json"});
   ASSERT_EQ(pull.exit_code, 0) << pull.err;
   Json pulled = Json::parse(pull.out);
   EXPECT_EQ(pulled["from_cache"], true);
@@ -117,7 +117,7 @@ TEST_F(RegCliTest, PushThenPullThroughTheCacheThenDrain) {
   EXPECT_EQ(Read(out), Read(echo_));
   // --no-cache needs the registry.
   pull = Wasmcloud(
-      {"reg", "pull", ref, "-o", out, "--allowed-insecure", registry->host(), "--no-cache"});
+      {"reg", "pull", ref, "-d", out, "--allowed-insecure", registry->host(), "--no-cache"});
   EXPECT_EQ(pull.exit_code, 1);
   EXPECT_TRUE(Contains(pull.err, "wasmcloud reg pull: cannot reach registry " + registry->host()))
       << pull.err;
@@ -132,7 +132,7 @@ TEST_F(RegCliTest, PushThenPullThroughTheCacheThenDrain) {
   EXPECT_FALSE(Contains(drain.out, "wasmcloudcache"));
   EXPECT_FALSE(std::filesystem::exists(tmp_ + "/wasmcloud_ocicache"));
   EXPECT_TRUE(std::filesystem::exists(tmp_ + "/wasmcloudcache"));
-  pull = Wasmcloud({"reg", "pull", ref, "-o", out, "--allowed-insecure", registry->host()});
+  pull = Wasmcloud({"reg", "pull", ref, "-d", out, "--allowed-insecure", registry->host()});
   EXPECT_EQ(pull.exit_code, 1);  // drained: the stopped registry is needed again
 
   drain = Wasmcloud({"drain", "-o", "json"});
@@ -162,12 +162,12 @@ TEST_F(RegCliTest, ProviderArchiveAndTheEnvironmentsInsecureList) {
   ASSERT_EQ(push.exit_code, 0) << push.err;
   EXPECT_EQ(Json::parse(push.out)["kind"], "provider");
   const std::string out = dir_ + "/redis.par.gz";
-  auto pull = Wasmcloud({"reg", "pull", ref, "-o", out}, {env});
+  auto pull = Wasmcloud({"reg", "pull", ref, "-d", out}, {env});
   ASSERT_EQ(pull.exit_code, 0) << pull.err;
   EXPECT_TRUE(Contains(pull.out, "application/vnd.wasmcloud.provider.archive.layer.v1+par"));
   EXPECT_EQ(Read(out), Read(redis_));
   // Without the list, HTTPS is tried, and the error says what to do.
-  pull = Wasmcloud({"reg", "pull", ref, "-o", out, "--no-cache"});
+  pull = Wasmcloud({"reg", "pull", ref, "-d", out, "--no-cache"});
   EXPECT_EQ(pull.exit_code, 1);
   EXPECT_TRUE(Contains(pull.err, "--allowed-insecure " + registry->host())) << pull.err;
 }
@@ -178,14 +178,18 @@ TEST_F(RegCliTest, RefusalsAndTheirExitCodes) {
   const std::string insecure = registry->host();
   const std::string out = dir_ + "/x.wasm";
   // Bad arguments: 2.
-  auto r = Wasmcloud({"reg", "pull", "Bad/Ref:1", "-o", out});
+  auto r = Wasmcloud({"reg", "pull", insecure + "/echo:1", "-o", out});  // -d is the file
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(Contains(r.err, "the file to write is -d/--destination")) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(out));
+  r = Wasmcloud({"reg", "pull", "Bad/Ref:1", "-d", out});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_TRUE(Contains(r.err,
                        "wasmcloud reg pull: invalid OCI reference \"Bad/Ref:1\": the "
                        "repository must be lowercase"))
       << r.err;
   r = Wasmcloud(
-      {"reg", "pull", insecure + "/echo:latest", "-o", out, "--allowed-insecure", insecure});
+      {"reg", "pull", insecure + "/echo:latest", "-d", out, "--allowed-insecure", insecure});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_TRUE(Contains(r.err,
                        "Fetching images tagged 'latest' is currently prohibited in this host. This "
@@ -197,7 +201,7 @@ TEST_F(RegCliTest, RefusalsAndTheirExitCodes) {
   r = Wasmcloud({"reg", "push", insecure + "/echo:latest", echo_, "--allowed-insecure", insecure,
                  "--allow-oci-latest"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  r = Wasmcloud({"reg", "pull", insecure + "/echo:latest", "-o", out, "--allowed-insecure",
+  r = Wasmcloud({"reg", "pull", insecure + "/echo:latest", "-d", out, "--allowed-insecure",
                  insecure, "--allow-oci-latest"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   r = Wasmcloud(
@@ -223,14 +227,14 @@ TEST_F(RegCliTest, RefusalsAndTheirExitCodes) {
   const std::string cache = tmp_ + "/wasmcloud_ocicache";
   std::filesystem::create_directories(cache);
   ASSERT_EQ(chmod(cache.c_str(), 0777), 0);
-  r = Wasmcloud({"reg", "pull", insecure + "/echo:latest", "-o", out, "--allowed-insecure",
+  r = Wasmcloud({"reg", "pull", insecure + "/echo:latest", "-d", out, "--allowed-insecure",
                  insecure, "--allow-oci-latest"});
   EXPECT_NE(r.exit_code, 0);
   EXPECT_TRUE(Contains(r.err, "the OCI cache " + cache +
                                   " is writable by others (mode 0777); the host refuses to use it"))
       << r.err;
   ASSERT_EQ(chmod(cache.c_str(), 0755), 0);  // ours, others read only: tightened and used
-  r = Wasmcloud({"reg", "pull", insecure + "/echo:latest", "-o", out, "--allowed-insecure",
+  r = Wasmcloud({"reg", "pull", insecure + "/echo:latest", "-d", out, "--allowed-insecure",
                  insecure, "--allow-oci-latest"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   struct stat st {};
@@ -238,7 +242,7 @@ TEST_F(RegCliTest, RefusalsAndTheirExitCodes) {
   EXPECT_EQ(st.st_mode & 0777, 0700u);
 
   // Registry failures: 1.
-  r = Wasmcloud({"reg", "pull", insecure + "/nothing:1", "-o", out, "--allowed-insecure", insecure,
+  r = Wasmcloud({"reg", "pull", insecure + "/nothing:1", "-d", out, "--allowed-insecure", insecure,
                  "--format", "json"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_TRUE(Contains(r.err, insecure + "/nothing:1 was not found in the registry")) << r.err;
@@ -247,7 +251,7 @@ TEST_F(RegCliTest, RefusalsAndTheirExitCodes) {
   int fd = -1;
   int port = oci::testing::ClosedPort(&fd);
   const std::string closed = "127.0.0.1:" + std::to_string(port);
-  r = Wasmcloud({"reg", "pull", closed + "/echo:1", "-o", out, "--allowed-insecure", closed,
+  r = Wasmcloud({"reg", "pull", closed + "/echo:1", "-d", out, "--allowed-insecure", closed,
                  "--timeout", "2"});
   close(fd);
   EXPECT_EQ(r.exit_code, 1);
@@ -275,11 +279,11 @@ TEST_F(RegCliTest, BasicAuthOverTls) {
                                   " refused the credentials of user \"ci\""))
       << r.err;
   const std::string out = dir_ + "/echo.wasm";
-  r = Wasmcloud({"reg", "pull", ref, "-o", out, "--ca-file", pki->ca_cert},
+  r = Wasmcloud({"reg", "pull", ref, "-d", out, "--ca-file", pki->ca_cert},
                 {"OCI_REGISTRY_USER=ci", "OCI_REGISTRY_PASSWORD=pa55"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(Read(out), Read(echo_));
-  r = Wasmcloud({"reg", "pull", ref, "-o", out, "--ca-file", pki->ca_cert, "--no-cache"});
+  r = Wasmcloud({"reg", "pull", ref, "-d", out, "--ca-file", pki->ca_cert, "--no-cache"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_TRUE(Contains(r.err, "requires credentials (HTTP basic)")) << r.err;
 }

@@ -132,7 +132,7 @@ TEST(CallCliTest, AProviderArchiveMadeByParCreateServesKvcounter) {
   std::string par = dir.path + "/kv.par.gz";
   auto created = RunCommand({WasmcloudBinary(), "par", "create", "--capid", "wasmcloud:keyvalue",
                              "--name", "KV", "--vendor", "test", "--binary", KeyValueLibrary(),
-                             "-o", par, "--keys-dir", dir.path + "/keys", "--format", "json"});
+                             "-d", par, "--keys-dir", dir.path + "/keys", "--format", "json"});
   ASSERT_EQ(created.exit_code, 0) << created.err;
   auto inspected = RunCommand({WasmcloudBinary(), "par", "inspect", par, "-o", "json"});
   ASSERT_EQ(inspected.exit_code, 0) << inspected.err;

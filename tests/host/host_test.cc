@@ -888,7 +888,7 @@ TEST_F(KeyValueTest, ActorWithoutTheCapabilityIsDenied) {
   ASSERT_TRUE(std::filesystem::exists(WasmcloudBinary()))
       << WasmcloudBinary() << " is missing: build the wasmcloud target";
   auto signed_ = RunCommand({WasmcloudBinary(), "claims", "sign",
-                             FixturePath("wc-host-0.18/kvcounter.wasm"), "-o", out, "--name", "kv",
+                             FixturePath("wc-host-0.18/kvcounter.wasm"), "-d", out, "--name", "kv",
                              "--cap", "wasmcloud:httpserver", "--keys-dir", dir + "/keys"});
   ASSERT_EQ(signed_.exit_code, 0) << signed_.out << signed_.err;
 
