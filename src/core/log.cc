@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -11,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/text.h"
 #include "core/utf8.h"
 
 namespace wasmcloud {
@@ -67,22 +69,18 @@ void AppendField(std::string* out, std::string_view key, std::string_view value)
   AppendJsonString(out, value);
 }
 
-std::string_view LowerLevelName(LogLevel level) {
-  switch (level) {
-    case LogLevel::kTrace:
-      return "trace";
-    case LogLevel::kDebug:
-      return "debug";
-    case LogLevel::kInfo:
-      return "info";
-    case LogLevel::kWarn:
-      return "warn";
-    case LogLevel::kError:
-      return "error";
-    case LogLevel::kOff:
-      return "off";
-  }
-  return "?";
+// Each level's names, in the order of LogLevel: as the text log shows it, and as JSON
+// lines, --log-level and ParseLogLevel spell it.
+struct LevelNames {
+  std::string_view upper, lower;
+};
+constexpr LevelNames kLevelNames[] = {{"TRACE", "trace"}, {"DEBUG", "debug"}, {"INFO", "info"},
+                                      {"WARN", "warn"},   {"ERROR", "error"}, {"OFF", "off"}};
+
+const LevelNames& NamesOf(LogLevel level) {
+  static constexpr LevelNames kUnknown{"?", "?"};
+  const auto i = static_cast<size_t>(level);
+  return i < std::size(kLevelNames) ? kLevelNames[i] : kUnknown;
 }
 
 void DefaultSink(LogLevel level, std::string_view component, std::string_view msg) {
@@ -103,7 +101,7 @@ void DefaultSink(LogLevel level, std::string_view component, std::string_view ms
     json += line;
     json += frac;
     json += "\",\"level\":\"";
-    json += LowerLevelName(level);
+    json += NamesOf(level).lower;
     json += '"';
     AppendField(&json, "component", component);
     AppendField(&json, "message", msg);
@@ -136,33 +134,12 @@ void DefaultSink(LogLevel level, std::string_view component, std::string_view ms
 
 }  // namespace
 
-std::string_view LogLevelName(LogLevel level) {
-  switch (level) {
-    case LogLevel::kTrace:
-      return "TRACE";
-    case LogLevel::kDebug:
-      return "DEBUG";
-    case LogLevel::kInfo:
-      return "INFO";
-    case LogLevel::kWarn:
-      return "WARN";
-    case LogLevel::kError:
-      return "ERROR";
-    case LogLevel::kOff:
-      return "OFF";
-  }
-  return "?";
-}
+std::string_view LogLevelName(LogLevel level) { return NamesOf(level).upper; }
 
 bool ParseLogLevel(std::string_view text, LogLevel* out) {
-  std::string t;
-  for (char c : text) t += static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
-  static constexpr std::pair<std::string_view, LogLevel> kNames[] = {
-      {"trace", LogLevel::kTrace}, {"debug", LogLevel::kDebug}, {"info", LogLevel::kInfo},
-      {"warn", LogLevel::kWarn},   {"error", LogLevel::kError}, {"off", LogLevel::kOff}};
-  for (const auto& [name, level] : kNames) {
-    if (t == name) {
-      *out = level;
+  for (size_t i = 0; i < std::size(kLevelNames); ++i) {
+    if (AsciiEqualsIgnoreCase(text, kLevelNames[i].lower)) {
+      *out = static_cast<LogLevel>(i);
       return true;
     }
   }
@@ -170,11 +147,9 @@ bool ParseLogLevel(std::string_view text, LogLevel* out) {
 }
 
 bool ParseLogFormat(std::string_view text, LogFormat* out) {
-  std::string t;
-  for (char c : text) t += static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
-  if (t == "text") {
+  if (AsciiEqualsIgnoreCase(text, "text")) {
     *out = LogFormat::kText;
-  } else if (t == "json") {
+  } else if (AsciiEqualsIgnoreCase(text, "json")) {
     *out = LogFormat::kJson;
   } else {
     return false;

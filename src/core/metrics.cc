@@ -175,6 +175,13 @@ void CallbackMetric::Render(std::string* out) const {
   }
 }
 
+void MetricsRegistry::CheckNames(const std::string& name, const std::vector<std::string>& labels) {
+  if (!ValidName(name)) throw std::invalid_argument("bad metric name " + name);
+  for (const auto& l : labels) {
+    if (!ValidName(l)) throw std::invalid_argument("bad label name " + l);
+  }
+}
+
 template <typename T, typename... Args>
 T* MetricsRegistry::Get(const std::string& name, Args&&... args) {
   std::lock_guard lock(mu_);
@@ -190,44 +197,37 @@ T* MetricsRegistry::Get(const std::string& name, Args&&... args) {
 
 Counter* MetricsRegistry::AddCounter(const std::string& name, const std::string& help,
                                      std::vector<std::string> labels, size_t max_series) {
-  for (const auto& l : labels) {
-    if (!ValidName(l)) throw std::invalid_argument("bad label name " + l);
-  }
-  if (!ValidName(name)) throw std::invalid_argument("bad metric name " + name);
+  CheckNames(name, labels);
   return Get<Counter>(name, help, std::move(labels), max_series);
 }
 
 Histogram* MetricsRegistry::AddHistogram(const std::string& name, const std::string& help,
                                          std::vector<std::string> labels,
                                          std::vector<double> bounds, size_t max_series) {
+  CheckNames(name, labels);
   for (const auto& l : labels) {
-    if (!ValidName(l) || l == "le") throw std::invalid_argument("bad label name " + l);
+    if (l == "le") throw std::invalid_argument("bad label name le: a histogram's own");
   }
-  if (!ValidName(name)) throw std::invalid_argument("bad metric name " + name);
   return Get<Histogram>(name, help, std::move(labels), std::move(bounds), max_series);
 }
 
 void MetricsRegistry::AddGauge(const std::string& name, const std::string& help,
                                std::vector<std::string> labels, CallbackMetric::Read read) {
-  if (!ValidName(name)) throw std::invalid_argument("bad metric name " + name);
-  std::lock_guard lock(mu_);
-  auto family =
-      std::make_shared<CallbackMetric>(name, help, std::move(labels), "gauge", std::move(read));
-  for (auto& f : families_) {
-    if (f->name() == name) {
-      f = family;
-      return;
-    }
-  }
-  families_.push_back(family);
+  AddReader(name, help, std::move(labels), "gauge", std::move(read));
 }
 
 void MetricsRegistry::AddCounterReader(const std::string& name, const std::string& help,
                                        std::vector<std::string> labels, CallbackMetric::Read read) {
-  if (!ValidName(name)) throw std::invalid_argument("bad metric name " + name);
-  std::lock_guard lock(mu_);
+  AddReader(name, help, std::move(labels), "counter", std::move(read));
+}
+
+void MetricsRegistry::AddReader(const std::string& name, const std::string& help,
+                                std::vector<std::string> labels, const char* type,
+                                CallbackMetric::Read read) {
+  CheckNames(name, labels);
   auto family =
-      std::make_shared<CallbackMetric>(name, help, std::move(labels), "counter", std::move(read));
+      std::make_shared<CallbackMetric>(name, help, std::move(labels), type, std::move(read));
+  std::lock_guard lock(mu_);
   for (auto& f : families_) {
     if (f->name() == name) {
       f = family;

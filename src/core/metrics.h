@@ -158,6 +158,11 @@ class MetricsRegistry {
  private:
   template <typename T, typename... Args>
   T* Get(const std::string& name, Args&&... args);
+  // Throws std::invalid_argument for a name or label name that Prometheus does not allow.
+  static void CheckNames(const std::string& name, const std::vector<std::string>& labels);
+  // A family read at scrape time; registering the name again replaces it in its place.
+  void AddReader(const std::string& name, const std::string& help, std::vector<std::string> labels,
+                 const char* type, CallbackMetric::Read read);
 
   mutable std::mutex mu_;
   std::vector<std::shared_ptr<MetricFamily>> families_;
