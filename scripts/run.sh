@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# The project's main job: set up, build, and run a host in single-player mode from the
-# demo manifest until Ctrl-C: the example kvcounter on http://127.0.0.1:8080 (try
-# `curl localhost:8080/hits`). Extra arguments go to `wasmcloud up`.
+# The project's main job: set up, build, and run a host from the demo manifest until
+# Ctrl-C, in a local lattice (`up` starts a private nats-server -js, which setup.sh
+# installs; --no-lattice runs the host alone): the example kvcounter on
+# http://127.0.0.1:8080 (try `curl localhost:8080/hits`). Extra arguments go to
+# `wasmcloud up`.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 "$root/scripts/setup.sh"

@@ -8,6 +8,7 @@ cd "$root"
 
 # Debian packages. libnode108's runtime dependencies are listed explicitly so that
 # autoremove never takes them away (libnode itself is unpacked privately, see below).
+# nats-server is needed by the main job too: `wasmcloud up` starts one (a local lattice).
 packages=(
   build-essential cmake ninja-build pkg-config clang lld libclang-rt-14-dev clang-format
   libgtest-dev libgmock-dev libbenchmark-dev wabt

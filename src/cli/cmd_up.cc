@@ -1,6 +1,7 @@
 // `wasmcloud up [--manifest FILE]... [host options]`: runs a host until SIGINT or SIGTERM,
-// then stops everything and exits 0; alone (single-player), or in a lattice over NATS
-// with --rpc-host (docs/lattice.md).
+// then stops everything and exits 0; in a lattice over NATS, the one of --rpc-host
+// (docs/lattice.md) or else a local one on a nats-server of its own (local_lattice.h), or
+// alone with --no-lattice (single-player).
 //
 // `wasmcloud call --manifest FILE... ACTOR OPERATION [payload] [--hex]`: starts a host,
 // applies the manifests, makes one call_actor, prints the response as `wasmcloud wapc`
@@ -22,6 +23,7 @@
 #include "cli/host_options.h"
 #include "cli/io.h"
 #include "cli/lattice_join.h"
+#include "cli/local_lattice.h"
 #include "core/log.h"
 #include "core/metrics.h"
 #include "host/host.h"
@@ -151,6 +153,17 @@ class SignalWatch {
     on_first_ = std::move(action);
     if (first_.load() != 0 && on_first_) on_first_();
   }
+  // As a first signal would (a control client's "stop host"); from any thread.
+  void Request(const std::string& why) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (first_.load() != 0) return;
+      Log(LogLevel::kInfo, kLog, "stopping: " + why);
+      first_.store(SIGTERM);
+      if (on_first_) on_first_();
+    }
+    cv_.notify_all();
+  }
   // Waits for the first signal; returns it.
   int Wait() {
     std::unique_lock<std::mutex> lock(mu_);
@@ -217,6 +230,18 @@ int RunUp(const UpOptions& o) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   SignalWatch watch(signals);
 
+  // Without --rpc-host: a nats-server of its own, joined below, stopped after the host
+  // (declared before it); a signal while it starts ends `up`.
+  std::unique_ptr<LocalLattice> local;
+  if (config->rpc_host.empty() && !config->no_lattice) {
+    auto started = LocalLattice::Start(*config, [&watch] { return watch.requested(); });
+    if (watch.requested()) return 0;
+    if (!started.ok()) {
+      PrintError("up", started.status().message());
+      return 2;
+    }
+    local = std::move(*started);
+  }
   auto lattice = JoinLattice(*config);
   if (!lattice.ok()) {
     PrintError("up", lattice.status().message());
@@ -249,8 +274,11 @@ int RunUp(const UpOptions& o) {
     PrintError("up", s.message());
     return 2;
   }
+  if (local) local->Publish(host.id());  // the local lattice file, for `wasmcloud ctl`
   SetLogField("host_id", host.id());
   watch.OnFirst([&host] { host.Interrupt(); });
+  host.SetStopRequestHandler(
+      [&watch] { watch.Request("a control client asked this host to stop (ctl stop host)"); });
   struct Forget {  // the host goes before the watch
     SignalWatch& watch;
     ~Forget() { watch.OnFirst({}); }
@@ -341,7 +369,9 @@ int RunCall(const CallOptions& o) {
 void AddUpCommand(CLI::App& app, int* exit_code) {
   auto opts = std::make_shared<UpOptions>();
   CLI::App* cmd = app.add_subcommand(
-      "up", "Run a host (alone, or in a lattice with --rpc-host) until SIGINT or SIGTERM");
+      "up",
+      "Run a host in a lattice (a local one, or --rpc-host's; alone with --no-lattice) until "
+      "SIGINT or SIGTERM");
   cmd->add_option("-m,--manifest", opts->manifests, "manifest to apply after start (repeatable)")
       ->allow_extra_args(false)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);

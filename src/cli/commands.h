@@ -15,6 +15,8 @@ void AddKeysCommand(CLI::App& app, int* exit_code);
 void AddClaimsCommand(CLI::App& app, int* exit_code);
 void AddUpCommand(CLI::App& app, int* exit_code);
 void AddCallCommand(CLI::App& app, int* exit_code);
+// `ctl`: the lattice client (cmd_ctl.cc, docs/control-v1.md).
+void AddCtlCommand(CLI::App& app, int* exit_code);
 void AddParCommand(CLI::App& app, int* exit_code);
 // The hidden `provider-host` child of a provider run in its own process.
 void AddProviderHostCommand(CLI::App& app, int* exit_code);

@@ -2,6 +2,7 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 
 namespace wasmcloud::cli {
@@ -38,6 +39,18 @@ void PrintPayload(ByteView data, bool hex) {
     std::fwrite(data.data(), 1, data.size(), stdout);
   }
   std::fflush(stdout);
+}
+
+Result<std::string> ValueOrFile(const std::string& value, std::string_view what) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(value, ec)) return value;
+  auto bytes = ReadFile(value);
+  if (!bytes.ok()) return bytes.status().WithContext(std::string(what));
+  std::string text(bytes->begin(), bytes->end());
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) {
+    text.pop_back();
+  }
+  return text;
 }
 
 void PrintError(std::string_view command, std::string_view message) {

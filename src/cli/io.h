@@ -3,6 +3,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "core/bytes.h"
 #include "core/status.h"
@@ -27,6 +28,10 @@ struct PayloadOptions {
 
 // Writes raw bytes to stdout, or lowercase hex and a newline when `hex`.
 void PrintPayload(ByteView data, bool hex);
+
+// A secret given as itself or as a file holding it (0.19's reading of --rpc-jwt/-seed):
+// the file's text without trailing whitespace when `value` names a regular file.
+Result<std::string> ValueOrFile(const std::string& value, std::string_view what);
 
 // "wasmcloud <command>: <message>" on stderr.
 void PrintError(std::string_view command, std::string_view message);

@@ -1,7 +1,6 @@
 #include "cli/lattice_join.h"
 
-#include <filesystem>
-
+#include "cli/io.h"
 #include "core/bytes.h"
 #include "lattice/invocation_verifier.h"
 #include "lattice/subjects.h"
@@ -9,22 +8,6 @@
 #include "nats/nats_transport.h"
 
 namespace wasmcloud::cli {
-namespace {
-
-// A value given as itself or as a file holding it (0.19's reading of --rpc-jwt/-seed).
-Result<std::string> ValueOrFile(const std::string& value, std::string_view what) {
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(value, ec)) return value;
-  auto bytes = ReadFile(value);
-  if (!bytes.ok()) return bytes.status().WithContext(std::string(what));
-  std::string text(bytes->begin(), bytes->end());
-  while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) {
-    text.pop_back();
-  }
-  return text;
-}
-
-}  // namespace
 
 Result<JoinedLattice> JoinLattice(host::HostConfig& config) {
   JoinedLattice joined;
@@ -32,6 +15,11 @@ Result<JoinedLattice> JoinLattice(host::HostConfig& config) {
   joined.options.rpc_timeout = config.rpc_timeout;
   WC_ASSIGN_OR_RETURN(joined.options.invocation_issuers,
                       lattice::IssuerPolicy::Parse(config.invocation_issuers));
+  if (config.no_lattice && !config.rpc_host.empty()) {
+    return InvalidArgument(
+        "--no-lattice (WASMCLOUD_NO_LATTICE) and --rpc-host (RPC_HOST) contradict each other: "
+        "give one of them");
+  }
   if (config.rpc_host.empty()) {
     joined.description = "single-player";
     return joined;

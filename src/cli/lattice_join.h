@@ -1,6 +1,7 @@
 // What `wasmcloud up` and `wasmcloud call` give a host to join a lattice over NATS
 // (--rpc-host and the options beside it, docs/configuration.md): the connection, the
-// transport and the lattice data bucket. Without --rpc-host: nothing (single-player).
+// transport and the lattice data bucket. Without --rpc-host: nothing (single-player);
+// `wasmcloud up` then starts a local lattice first unless --no-lattice (local_lattice.h).
 #pragma once
 
 #include <memory>
@@ -24,7 +25,8 @@ struct JoinedLattice {
 // --control-* credentials, each defaulting to the RPC one's), and binds or creates the
 // lattice data bucket. The connections are named after the host's key, so `config.host_seed` is set
 // to a new seed when it was empty. Errors: the server cannot be reached, refuses the credentials,
-// or has no JetStream; each says which and how to fix it.
+// or has no JetStream; each says which and how to fix it. --no-lattice with --rpc-host is
+// kInvalidArgument.
 Result<JoinedLattice> JoinLattice(host::HostConfig& config);
 
 }  // namespace wasmcloud::cli

@@ -76,6 +76,7 @@ int main(int argc, char** argv) {
   int exit_code = 0;
   wasmcloud::cli::AddUpCommand(app, &exit_code);
   wasmcloud::cli::AddCallCommand(app, &exit_code);
+  wasmcloud::cli::AddCtlCommand(app, &exit_code);
   wasmcloud::cli::AddWapcCommand(app, &exit_code);
   wasmcloud::cli::AddKeysCommand(app, &exit_code);
   wasmcloud::cli::AddClaimsCommand(app, &exit_code);

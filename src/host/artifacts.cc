@@ -57,14 +57,16 @@ Result<std::string> CanonicalReference(std::string_view oci_ref) {
   return parsed->ToString();
 }
 
-Result<oci::PulledArtifact> PullArtifact(const HostConfig& config, std::string_view oci_ref,
-                                         oci::ArtifactKind kind,
-                                         std::shared_ptr<const std::atomic<bool>> cancel) {
+Result<oci::PulledArtifact> PullArtifact(
+    const HostConfig& config, std::string_view oci_ref, oci::ArtifactKind kind,
+    std::shared_ptr<const std::atomic<bool>> cancel,
+    const std::map<std::string, oci::Credentials>& credentials) {
   const std::string what =
       "cannot pull " + std::string(oci::ArtifactKindName(kind)) + " " + std::string(oci_ref);
   // One client per pull: a client is not thread-safe, and pulls run on callers' threads.
   oci::ClientConfig client_config = OciClientConfig(config);
   client_config.cancel = std::move(cancel);
+  for (const auto& [registry, c] : credentials) client_config.credentials[registry] = c;
   oci::Client client(std::move(client_config));
   auto pulled = client.Pull(oci_ref);
   if (!pulled.ok()) {

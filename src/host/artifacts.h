@@ -23,9 +23,11 @@ oci::ClientConfig OciClientConfig(const HostConfig& config);
 // "cannot pull <actor|provider> <ref>: " and end with the client's reason.
 // `cancel` set to true ends the pull within about a second ("cancelled (the host is
 // stopping)").
-Result<oci::PulledArtifact> PullArtifact(const HostConfig& config, std::string_view oci_ref,
-                                         oci::ArtifactKind kind,
-                                         std::shared_ptr<const std::atomic<bool>> cancel = nullptr);
+// `credentials` (by registry) come before every other source of credentials.
+Result<oci::PulledArtifact> PullArtifact(
+    const HostConfig& config, std::string_view oci_ref, oci::ArtifactKind kind,
+    std::shared_ptr<const std::atomic<bool>> cancel = nullptr,
+    const std::map<std::string, oci::Credentials>& credentials = {});
 
 // The canonical form of an OCI reference (oci::Reference::ToString); kInvalidArgument
 // naming the reference when it is not one.

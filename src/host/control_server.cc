@@ -4,7 +4,9 @@
 
 #include "core/log.h"
 #include "core/text.h"
+#include "crypto/claims.h"
 #include "lattice/control_json.h"
+#include "lattice/events.h"
 #include "lattice/subjects.h"
 
 namespace wasmcloud::host {
@@ -26,6 +28,38 @@ std::string Join(const std::vector<std::string>& parts, char sep) {
     out += p;
   }
   return out;
+}
+
+// The part of a v1 subject after "wasmbus.ctl.v1.{ns}." ("" when it is not one).
+std::string_view V1Suffix(std::string_view ns, std::string_view subject) {
+  const std::string prefix = cj::v1::Subject(ns, "");
+  if (!subject.starts_with(prefix)) return {};
+  return subject.substr(prefix.size());
+}
+
+// The v1 operations of docs/control-v1.md: those addressed to one host, and the rest.
+constexpr std::string_view kV1PerHost[] = {
+    "host.get",   "host.stop",    "label.put",      "label.del",     "actor.start",
+    "actor.stop", "actor.update", "provider.start", "provider.stop",
+};
+constexpr std::string_view kV1Lattice[] = {
+    "host.ping",  "link.put",      "link.del",         "link.get",
+    "claims.get", "actor.auction", "provider.auction", "registry.put",
+};
+
+// Whether some host serves `suffix` (a per-host operation followed by one host token, or
+// a lattice-wide one).
+bool ServedV1(std::string_view suffix) {
+  for (std::string_view op : kV1Lattice) {
+    if (suffix == op) return true;
+  }
+  for (std::string_view op : kV1PerHost) {
+    if (suffix.size() > op.size() + 1 && suffix.starts_with(op) && suffix[op.size()] == '.' &&
+        suffix.find('.', op.size() + 1) == std::string_view::npos) {
+      return true;
+    }
+  }
+  return false;
 }
 
 }  // namespace
@@ -57,6 +91,16 @@ Status ControlServer::Start() {
       {lattice::ControlSubject(ns, "cmd." + host + ".*"), "", Kind::kCommand},
       {lattice::ControlSubject(ns, "auction.actor"), "", Kind::kActorAuction},
       {lattice::ControlSubject(ns, "auction.provider"), "", Kind::kProviderAuction},
+      // v1: per-host subjects exactly, link.* and claims.get queue-grouped, the rest plain,
+      // and every subject for "unsupported subject".
+      {cj::v1::Subject(ns, "*.*." + host), "", Kind::kV1},
+      {cj::v1::Subject(ns, "link.*"), cj::v1::QueueGroup(ns), Kind::kV1},
+      {cj::v1::Subject(ns, "claims.get"), cj::v1::QueueGroup(ns), Kind::kV1},
+      {cj::v1::Subject(ns, "host.ping"), "", Kind::kV1},
+      {cj::v1::Subject(ns, "actor.auction"), "", Kind::kV1},
+      {cj::v1::Subject(ns, "provider.auction"), "", Kind::kV1},
+      {cj::v1::Subject(ns, "registry.put"), "", Kind::kV1},
+      {cj::v1::Subject(ns, ">"), "", Kind::kV1Unknown},
   };
   std::lock_guard lock(mu_);
   if (stopped_) return FailedPrecondition("the control server was stopped");
@@ -87,7 +131,9 @@ void ControlServer::Stop() {
 void ControlServer::OnMessage(Kind kind, lattice::Message message) {
   auto shared = std::make_shared<lattice::Message>(std::move(message));
   if (executor_.TrySubmit([this, kind, shared] { Handle(kind, *shared); })) return;
-  if (kind == Kind::kCommand) {
+  if (kind == Kind::kV1) {
+    Reply(*shared, cj::v1::Failure("host busy: too many control requests queued; try again"));
+  } else if (kind == Kind::kCommand) {
     // Every command's ack has a "failure" member but upd's; a busy host says so.
     const std::string op = shared->subject.substr(shared->subject.rfind('.') + 1);
     const std::string why = "host busy: too many control requests queued; try again";
@@ -124,24 +170,9 @@ void ControlServer::Handle(Kind kind, const lattice::Message& m) {
     case Kind::kLinks:
       Reply(m, cj::LinksJson(store_.Links()));
       return;
-    case Kind::kClaims: {
-      std::vector<cj::ClaimsValues> out;
-      for (const auto& [pk, claims] : store_.AllClaims()) {
-        cj::ClaimsValues v;
-        v.sub = claims.sub;
-        v.iss = claims.iss;
-        int32_t rev = 0;
-        if (claims.wascap) {
-          if (claims.wascap->caps) v.caps = Join(*claims.wascap->caps, ',');
-          rev = claims.wascap->rev.value_or(0);
-          v.version = claims.wascap->ver.value_or("");
-        }
-        v.rev = std::to_string(rev);
-        out.push_back(std::move(v));
-      }
-      Reply(m, cj::ClaimsJson(out));
+    case Kind::kClaims:
+      Reply(m, Claims(false));
       return;
-    }
     case Kind::kActorAuction: {
       auto req = cj::ParseActorAuction(m.data);
       if (!req.ok()) {
@@ -170,7 +201,35 @@ void ControlServer::Handle(Kind kind, const lattice::Message& m) {
     case Kind::kCommand:
       HandleCommand(m);
       return;
+    case Kind::kV1:
+      HandleV1(m);
+      return;
+    case Kind::kV1Unknown:
+      if (!ServedV1(V1Suffix(options_.lattice_name, m.subject))) {
+        Reply(m, cj::v1::Failure("unsupported subject"));
+      }
+      return;
   }
+}
+
+std::string ControlServer::Claims(bool v1) const {
+  std::vector<cj::ClaimsValues> out;
+  for (const auto& [pk, claims] : store_.AllClaims()) {
+    cj::ClaimsValues v;
+    v.sub = claims.sub;
+    v.iss = claims.iss;
+    int32_t rev = 0;
+    if (claims.wascap) {
+      if (claims.wascap->caps) v.caps = Join(*claims.wascap->caps, ',');
+      rev = claims.wascap->rev.value_or(0);
+      v.version = claims.wascap->ver.value_or("");
+      v.name = claims.wascap->name;
+      v.call_alias = claims.wascap->call_alias;
+    }
+    v.rev = std::to_string(rev);
+    out.push_back(std::move(v));
+  }
+  return v1 ? cj::v1::ClaimsResponse(out) : cj::ClaimsJson(out);
 }
 
 void ControlServer::HandleCommand(const lattice::Message& m) {
@@ -269,6 +328,137 @@ void ControlServer::HandleCommand(const lattice::Message& m) {
     });
   } else {
     Log(LogLevel::kWarn, kLog, "ignored an unknown control command on " + m.subject);
+  }
+}
+
+void ControlServer::RunV1(const lattice::Message& m, const std::function<Status()>& command) {
+  std::string id = crypto::NewUuidV4();
+  Status s;
+  {
+    lattice::OperationScope scope(id);
+    s = command();
+  }
+  Reply(m, s.ok() ? cj::v1::Accepted(id) : cj::v1::Failure(s.message()));
+}
+
+void ControlServer::StartV1(const lattice::Message& m, std::function<Status()> command,
+                            std::string what) {
+  std::string id = crypto::NewUuidV4();
+  Reply(m, cj::v1::Accepted(id));
+  Log(LogLevel::kInfo, kLog, EscapeLogText(what + " (control command " + id + ")"));
+  commands_.Run([id, command = std::move(command), what = std::move(what)] {
+    lattice::OperationScope scope(id);
+    if (Status s = command(); !s.ok()) {
+      Log(LogLevel::kError, kLog,
+          EscapeLogText(what + " failed (control command " + id + "): " + s.message()));
+    }
+  });
+}
+
+void ControlServer::HandleV1(const lattice::Message& m) {
+  const std::string_view suffix = V1Suffix(options_.lattice_name, m.subject);
+  // The operation: the first two tokens; per-host ones are only subscribed with our key.
+  if (!ServedV1(suffix)) return Reply(m, cj::v1::Failure("unsupported subject"));
+  const size_t second_dot = suffix.find('.', suffix.find('.') + 1);
+  const std::string op(suffix.substr(0, second_dot));
+  lattice::ControlHandler& h = handler_;
+  auto bad = [&](const Status& s) { Reply(m, cj::v1::Failure("bad request: " + s.message())); };
+  auto details = [&] {
+    cj::v1::HostDetails d;
+    d.summary = h.Summary();
+    d.labels = h.Inventory().labels;
+    d.version = options_.version;
+    d.lattice = options_.lattice_name;
+    return d;
+  };
+
+  if (op == "host.ping") {
+    Reply(m, cj::v1::Envelope(true, "", cj::v1::PingResponse(details())));
+  } else if (op == "host.get") {
+    Reply(m, cj::v1::Envelope(true, "", cj::v1::InventoryResponse(h.Inventory(), details())));
+  } else if (op == "host.stop") {
+    RunV1(m, [&] { return h.RequestStop(); });
+  } else if (op == "label.put") {
+    auto c = cj::v1::ParseLabelPut(m.data);
+    if (!c.ok()) return bad(c.status());
+    RunV1(m, [&] { return h.PutLabel(c->key, c->value); });
+  } else if (op == "label.del") {
+    auto c = cj::v1::ParseLabelDelete(m.data);
+    if (!c.ok()) return bad(c.status());
+    RunV1(m, [&] { return h.DeleteLabel(c->key); });
+  } else if (op == "link.put") {
+    auto c = cj::v1::ParseLinkPut(m.data);
+    if (!c.ok()) return bad(c.status());
+    RunV1(m, [&] { return h.PutLink(*c); });
+  } else if (op == "link.del") {
+    auto c = cj::v1::ParseLinkDelete(m.data);
+    if (!c.ok()) return bad(c.status());
+    RunV1(m, [&] { return h.DeleteLink(c->actor_id, c->contract_id, c->link_name); });
+  } else if (op == "link.get") {
+    Reply(m, cj::v1::Envelope(true, "", cj::v1::LinksResponse(store_.Links())));
+  } else if (op == "claims.get") {
+    Reply(m, cj::v1::Envelope(true, "", Claims(true)));
+  } else if (op == "registry.put") {
+    auto c = cj::v1::ParseRegistryPut(m.data);
+    if (!c.ok()) return bad(c.status());
+    RunV1(m, [&] { return h.PutRegistryCredentials(c->registry, c->username, c->password); });
+  } else if (op == "actor.auction") {
+    auto c = cj::ParseActorAuction(m.data);
+    if (!c.ok()) return;  // a scatter-gather: nobody waits for a refusal
+    if (h.QualifiesForActor(c->actor_ref, c->constraints)) {
+      Reply(m, cj::v1::Envelope(true, "", cj::ActorAuctionAck(*c, options_.host_id)));
+    }
+  } else if (op == "provider.auction") {
+    auto c = cj::ParseProviderAuction(m.data);
+    if (!c.ok()) return;
+    if (h.QualifiesForProvider(c->provider_ref, c->link_name, c->constraints)) {
+      Reply(m, cj::v1::Envelope(true, "", cj::ProviderAuctionAck(*c, options_.host_id)));
+    }
+  } else if (op == "actor.start") {
+    auto c = cj::ParseStartActor(m.data);
+    if (!c.ok()) return bad(c.status());
+    if (!h.QualifiesForActor(c->actor_ref, {})) {
+      return Reply(m, cj::v1::Failure("actor " + c->actor_ref + " is already running on host " +
+                                      options_.host_id));
+    }
+    StartV1(
+        m, [&h, ref = c->actor_ref] { return h.StartActor(ref); },
+        "starting actor " + c->actor_ref);
+  } else if (op == "actor.stop") {
+    auto c = cj::ParseStopActor(m.data);
+    if (!c.ok()) return bad(c.status());
+    RunV1(m, [&] { return h.StopActor(c->actor_ref); });
+  } else if (op == "actor.update") {
+    auto c = cj::ParseUpdateActor(m.data);
+    if (!c.ok()) return bad(c.status());
+    if (h.QualifiesForActor(c->actor_id, {})) {
+      return Reply(m, cj::v1::Failure("actor " + c->actor_id + " is not running on host " +
+                                      options_.host_id));
+    }
+    if (!options_.live_updates) {
+      return Reply(m, cj::v1::Failure("live updates are not allowed on host " + options_.host_id +
+                                      " (start it with --allow-live-updates)"));
+    }
+    StartV1(
+        m, [&h, id = c->actor_id, ref = c->new_actor_ref] { return h.UpdateActor(id, ref); },
+        "updating actor " + c->actor_id + " to " + c->new_actor_ref);
+  } else if (op == "provider.start") {
+    auto c = cj::ParseStartProvider(m.data);
+    if (!c.ok()) return bad(c.status());
+    if (!h.QualifiesForProvider(c->provider_ref, c->link_name, {})) {
+      return Reply(m,
+                   cj::v1::Failure("provider " + c->provider_ref + " is already running on host " +
+                                   options_.host_id + " with that link name"));
+    }
+    StartV1(
+        m, [&h, ref = c->provider_ref, link = c->link_name] { return h.StartProvider(ref, link); },
+        "starting provider " + c->provider_ref);
+  } else if (op == "provider.stop") {
+    auto c = cj::ParseStopProvider(m.data);
+    if (!c.ok()) return bad(c.status());
+    RunV1(m, [&] { return h.StopProvider(c->provider_ref, c->link_name, c->contract_id); });
+  } else {
+    Reply(m, cj::v1::Failure("unsupported subject"));
   }
 }
 

@@ -9,8 +9,14 @@
 // dropped). `la`, `lp` and `upd` are acknowledged as 0.18 did, before the registry is
 // asked, and run afterwards as background tasks; their outcome is logged (and the host's
 // events say what started). Stop waits for those tasks.
+//
+// The v1 dialect (docs/control-v1.md) on wasmbus.ctl.v1.{ns}.* is served by the same
+// threads and handler: the {success, message, response} envelope, an operation id for
+// every accepted command (set as lattice::OperationScope while it runs, so its events
+// carry it), "unsupported subject" for a subject it does not know.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -30,6 +36,7 @@ struct ControlServerOptions {
   // Whether `upd` can succeed here (--allow-live-updates): without it, the ack says
   // accepted=false instead of accepting an update that would fail.
   bool live_updates = false;
+  std::string version;  // reported by v1 host.ping / host.get
   unsigned threads = 2;
   size_t max_queued = 256;
 };
@@ -54,11 +61,19 @@ class ControlServer {
     kClaims,
     kCommand,
     kActorAuction,
-    kProviderAuction
+    kProviderAuction,
+    kV1,         // a v1 subject this host serves
+    kV1Unknown,  // any v1 subject: answered only when no host serves it
   };
   void OnMessage(Kind kind, lattice::Message message);
   void Handle(Kind kind, const lattice::Message& message);
   void HandleCommand(const lattice::Message& message);
+  void HandleV1(const lattice::Message& message);
+  // Runs `command` with a new operation id set, then answers Accepted(id) or its failure.
+  void RunV1(const lattice::Message& message, const std::function<Status()>& command);
+  // Answers Accepted(id) at once, then runs `command` in the background with the id set.
+  void StartV1(const lattice::Message& message, std::function<Status()> command, std::string what);
+  std::string Claims(bool v1) const;
   void Reply(const lattice::Message& request, const std::string& json);
 
   std::shared_ptr<lattice::Transport> transport_;

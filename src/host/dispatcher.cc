@@ -510,6 +510,11 @@ Result<Bytes> Dispatcher::Invoke(const ActorPtr& module, std::string_view operat
                                  ByteView payload) {
   // The host's JSON log lines say which actor and operation they are about.
   LogContext context("actor", module->public_key, "operation", operation);
+  in_flight_.fetch_add(1, std::memory_order_relaxed);
+  struct Done {
+    std::atomic<size_t>& n;
+    ~Done() { n.fetch_sub(1, std::memory_order_relaxed); }
+  } done{in_flight_};
   if (metrics_ == nullptr || operation.empty()) return RunOnWorker(module, operation, payload);
   const auto start = std::chrono::steady_clock::now();
   Result<Bytes> result = RunOnWorker(module, operation, payload);

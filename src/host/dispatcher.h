@@ -113,6 +113,9 @@ class Dispatcher final {
   Result<Bytes> HostCall(const actor::ActorModule& origin, RouteCache& cache,
                          const wapc::HostCall& call);
 
+  // Invocations of actors running now (Invoke calls not yet returned, nested ones too).
+  size_t InFlight() const { return in_flight_.load(std::memory_order_relaxed); }
+
  private:
   void Invalidate() { routing_version_.fetch_add(1, std::memory_order_acq_rel); }
   // Grows with every change a route may depend on: the sum of two counters that only
@@ -178,6 +181,7 @@ class Dispatcher final {
   WorkerPool& pool_;
   std::shared_ptr<lattice::RpcClient> rpc_;
   std::atomic<uint64_t>& routing_version_;
+  std::atomic<size_t> in_flight_{0};
   const uint64_t instance_id_;  // unique per dispatcher in the process (thread caches)
 
   mutable std::mutex authorizer_mu_;

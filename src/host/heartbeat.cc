@@ -40,8 +40,8 @@ void Heartbeat::Stop() {
 
 void Heartbeat::Run() {
   std::unique_lock lock(mu_);
-  for (;;) {
-    if (cv_.wait_for(lock, options_.interval, [this] { return stopping_; })) return;
+  for (auto wait = options_.first.value_or(options_.interval);; wait = options_.interval) {
+    if (cv_.wait_for(lock, wait, [this] { return stopping_; })) return;
     lock.unlock();
     publish_(CheckAll(collect_()));
     lock.lock();

@@ -12,6 +12,7 @@
 #include <condition_variable>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -34,6 +35,8 @@ struct HealthCheck {
 
 struct HeartbeatOptions {
   std::chrono::milliseconds interval{30000};
+  // The first beat, after Start; default: one interval.
+  std::optional<std::chrono::milliseconds> first;
   std::chrono::milliseconds check_timeout{200};
 };
 

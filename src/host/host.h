@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -119,6 +120,12 @@ struct LatticeOptions {
   // How often the heartbeat event goes out (0.18 HEARTBEAT_INTERVAL_S: 30 s); the first one
   // interval after Start. Zero: no heartbeat. Only with a transport.
   std::chrono::milliseconds heartbeat_interval{30000};
+  // Provider health: each local provider's Health is asked first this long after Start,
+  // then every interval; a change (and the first answer) is a health_check_passed or
+  // health_check_failed event, and the last answer is in the v1 inventory. Zero interval:
+  // not polled. Only with a transport.
+  std::chrono::milliseconds provider_health_first{5000};
+  std::chrono::milliseconds provider_health_interval{30000};
   // Deadline of a call that goes to another host (lattice.md: 2 s).
   std::chrono::milliseconds rpc_timeout{2000};
   // Whose invocations this host accepts, and how old one may be without `exp`.
@@ -294,6 +301,10 @@ class Host {
   // What this host answers to the control interface (lattice/control.h). Valid while
   // the Host lives.
   lattice::ControlHandler& control();
+  // What a control client's "stop host" (v1 host.stop) calls: it should stop the host
+  // soon, from another thread (it runs on a control thread). Without one, the request
+  // is refused.
+  void SetStopRequestHandler(std::function<void()> handler);
 
  private:
   std::shared_ptr<HostCore> core_;

@@ -112,7 +112,8 @@ Result<std::string> HostCore::StartActor(ByteView bytes, std::optional<std::stri
 
 Result<std::string> HostCore::StartActorFromRegistry(std::string_view oci_ref) {
   WC_RETURN_IF_ERROR(CheckRunning());
-  auto pulled = PullArtifact(config_, oci_ref, oci::ArtifactKind::kActor, interrupted_);
+  auto pulled = PullArtifact(config_, oci_ref, oci::ArtifactKind::kActor, interrupted_,
+                             RegistryCredentials());
   if (!pulled.ok()) return pulled.status();
   auto started = StartActor(pulled->data, pulled->reference);
   if (!started.ok()) return started.status().WithContext(pulled->reference);

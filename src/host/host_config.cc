@@ -358,7 +358,7 @@ Status ApplySwitch(HostConfig& config, std::string_view value) {
   return Status::Ok();
 }
 
-constexpr std::array<ConfigOption, 38> kOptions = {{
+constexpr std::array<ConfigOption, 39> kOptions = {{
     {"--host-seed", "WASMCLOUD_HOST_SEED", "SEED|FILE",
      "Seed (SN...) of the host's key, or a file holding it; default: a new key at each start",
      false, &ApplyHostSeed},
@@ -410,8 +410,11 @@ constexpr std::array<ConfigOption, 38> kOptions = {{
     {"--log-format", "WASMCLOUD_LOG_FORMAT", "FORMAT",
      "Host log lines as text or json (one object per line); default text", false, &ApplyLogFormat},
     {"--rpc-host", "RPC_HOST", "HOST",
-     "NATS server of the lattice; without it the host runs alone (single-player)", false,
+     "NATS server of the lattice; without it, up starts a local one and call runs alone", false,
      &ApplyNatsHost<&HostConfig::rpc_host>},
+    {"--no-lattice", "WASMCLOUD_NO_LATTICE", "",
+     "up without --rpc-host: run alone instead of starting a local nats-server", false,
+     &ApplySwitch<&HostConfig::no_lattice>},
     {"--rpc-port", "RPC_PORT", "PORT", "Port of the lattice's NATS server; default 4222", false,
      &ApplyPort<&HostConfig::rpc_port>},
     {"--rpc-jwt", "RPC_JWT", "JWT|FILE",

@@ -89,6 +89,11 @@ struct HostConfig {
   // NATS host of the lattice's RPC connection. Empty: single-player mode (no lattice).
   // --rpc-host, RPC_HOST.
   std::string rpc_host;
+  // Without rpc_host, `wasmcloud up` starts a private nats-server and joins it (the local
+  // lattice, docs/cli.md); this keeps it alone instead (single-player). Without effect on
+  // an embedding program, which joins a lattice only when given rpc_host.
+  // --no-lattice, WASMCLOUD_NO_LATTICE.
+  bool no_lattice = false;
   // Its port. --rpc-port, RPC_PORT.
   uint16_t rpc_port = 4222;
   // Credentials of the RPC connection: a user JWT (a file holding it, or the JWT itself)

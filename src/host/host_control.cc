@@ -48,6 +48,14 @@ lattice::HostInventory HostCore::Inventory() {
     p.image_ref = e->image_ref;
     if (e->claims.wascap && e->claims.wascap->name) p.name = *e->claims.wascap->name;
     p.revision = e->claims.wascap ? e->claims.wascap->rev.value_or(0) : 0;
+    {
+      std::lock_guard<std::mutex> lock(health_mu_);
+      if (auto it = provider_health_state_.find(e->public_key + "|" + e->link_name);
+          it != provider_health_state_.end()) {
+        p.healthy = it->second.healthy;
+        p.health_message = it->second.message;
+      }
+    }
     inv.providers.push_back(std::move(p));
   }
   return inv;
@@ -69,12 +77,17 @@ bool HostCore::QualifiesForProvider(std::string_view provider_ref, std::string_v
 }
 
 Status HostCore::StartActor(std::string_view oci_ref) {
-  WC_RETURN_IF_ERROR(CheckRunning());
-  if (std::string pk = ResolveOciRef(oci_ref); !pk.empty() && actors_.Find(pk)) {
-    return AlreadyExists("Actor with image ref '" + std::string(oci_ref) +
-                         "' is already running on this host");
-  }
-  return StartActorFromRegistry(oci_ref).status();
+  Status s = [&] {
+    WC_RETURN_IF_ERROR(CheckRunning());
+    if (std::string pk = ResolveOciRef(oci_ref); !pk.empty() && actors_.Find(pk)) {
+      return AlreadyExists("Actor with image ref '" + std::string(oci_ref) +
+                           "' is already running on this host");
+    }
+    return StartActorFromRegistry(oci_ref).status();
+  }();
+  if (!s.ok())
+    Publish(lattice::kActorStartFailed, {{"actor_ref", oci_ref}, {"error", s.message()}});
+  return s;
 }
 
 Status HostCore::StopActor(std::string_view actor_ref) {
@@ -87,23 +100,39 @@ Status HostCore::StopActor(std::string_view actor_ref) {
 }
 
 Status HostCore::UpdateActor(std::string_view actor_id, std::string_view new_oci_ref) {
-  WC_RETURN_IF_ERROR(CheckRunning());
-  if (!actors_.Find(actor_id)) {
-    return NotFound("actor " + std::string(actor_id) + " is not running on this host");
+  Status s = [&] {
+    WC_RETURN_IF_ERROR(CheckRunning());
+    if (!actors_.Find(actor_id)) {
+      return NotFound("actor " + std::string(actor_id) + " is not running on this host");
+    }
+    auto pulled = PullArtifact(config_, new_oci_ref, oci::ArtifactKind::kActor, interrupted_,
+                               RegistryCredentials());
+    if (!pulled.ok()) return pulled.status();
+    return UpdateActor(actor_id, pulled->data, pulled->reference);
+  }();
+  if (!s.ok()) {
+    Publish(lattice::kActorUpdateFailed,
+            {{"public_key", actor_id}, {"new_actor_ref", new_oci_ref}, {"error", s.message()}});
   }
-  auto pulled = PullArtifact(config_, new_oci_ref, oci::ArtifactKind::kActor, interrupted_);
-  if (!pulled.ok()) return pulled.status();
-  return UpdateActor(actor_id, pulled->data, pulled->reference);
+  return s;
 }
 
 Status HostCore::StartProvider(std::string_view oci_ref, std::string_view link_name) {
-  WC_RETURN_IF_ERROR(CheckRunning());
-  if (std::string pk = ResolveOciRef(oci_ref);
-      !pk.empty() && providers_.Find(pk, NormalizeLinkName(link_name))) {
-    return AlreadyExists("Provider with image ref '" + std::string(oci_ref) + "' and link name " +
-                         NormalizeLinkName(link_name) + " is already running on this host");
+  Status s = [&] {
+    WC_RETURN_IF_ERROR(CheckRunning());
+    if (std::string pk = ResolveOciRef(oci_ref);
+        !pk.empty() && providers_.Find(pk, NormalizeLinkName(link_name))) {
+      return AlreadyExists("Provider with image ref '" + std::string(oci_ref) + "' and link name " +
+                           NormalizeLinkName(link_name) + " is already running on this host");
+    }
+    return StartCapabilityFromRegistry(oci_ref, link_name, ProviderIsolation::kAuto).status();
+  }();
+  if (!s.ok()) {
+    Publish(lattice::kProviderStartFailed, {{"provider_ref", oci_ref},
+                                            {"link_name", NormalizeLinkName(link_name)},
+                                            {"error", s.message()}});
   }
-  return StartCapabilityFromRegistry(oci_ref, link_name, ProviderIsolation::kAuto).status();
+  return s;
 }
 
 Status HostCore::StopProvider(std::string_view provider_ref, std::string_view link_name,
@@ -124,8 +153,11 @@ Status HostCore::PutLabel(std::string_view key, std::string_view value) {
     return InvalidArgument("label " + std::string(key) +
                            ": keys starting with hostcore. are reserved");
   }
-  std::lock_guard<std::mutex> lock(labels_mu_);
-  labels_[std::string(key)] = std::string(value);
+  {
+    std::lock_guard<std::mutex> lock(labels_mu_);
+    labels_[std::string(key)] = std::string(value);
+  }
+  Publish(lattice::kLabelsChanged, {{"labels", Labels()}});
   return Status::Ok();
 }
 
@@ -134,11 +166,52 @@ Status HostCore::DeleteLabel(std::string_view key) {
     return InvalidArgument("label " + std::string(key) +
                            ": keys starting with hostcore. are reserved");
   }
-  std::lock_guard<std::mutex> lock(labels_mu_);
-  if (labels_.erase(std::string(key)) == 0) {
-    return NotFound("no label " + std::string(key) + " on this host");
+  {
+    std::lock_guard<std::mutex> lock(labels_mu_);
+    if (labels_.erase(std::string(key)) == 0) {
+      return NotFound("no label " + std::string(key) + " on this host");
+    }
   }
+  Publish(lattice::kLabelsChanged, {{"labels", Labels()}});
   return Status::Ok();
+}
+
+Status HostCore::PutLink(const lattice::LinkDefinition& link) {
+  return SetLink(link.actor_id, link.contract_id, link.link_name, link.provider_id, link.values);
+}
+
+Status HostCore::DeleteLink(std::string_view actor_id, std::string_view contract_id,
+                            std::string_view link_name) {
+  return RemoveLink(actor_id, contract_id, link_name);
+}
+
+void HostCore::SetStopRequestHandler(std::function<void()> handler) {
+  std::lock_guard<std::mutex> lock(remote_mu_);
+  stop_request_ = std::move(handler);
+}
+
+Status HostCore::RequestStop() {
+  std::function<void()> handler;
+  {
+    std::lock_guard<std::mutex> lock(remote_mu_);
+    handler = stop_request_;
+  }
+  if (!handler) return FailedPrecondition("this host cannot be stopped through the lattice");
+  handler();
+  return Status::Ok();
+}
+
+Status HostCore::PutRegistryCredentials(std::string_view registry, std::string_view username,
+                                        std::string_view password) {
+  if (registry.empty()) return InvalidArgument("a registry cannot be empty");
+  std::lock_guard<std::mutex> lock(remote_mu_);
+  registry_credentials_[std::string(registry)] = {std::string(username), std::string(password)};
+  return Status::Ok();
+}
+
+std::map<std::string, oci::Credentials> HostCore::RegistryCredentials() const {
+  std::lock_guard<std::mutex> lock(remote_mu_);
+  return registry_credentials_;
 }
 
 }  // namespace wasmcloud::host

@@ -84,6 +84,9 @@ void HostCore::Publish(const char* type, nlohmann::json data) {
   event.host_id = id_;
   event.time_ms = UnixMillis();
   event.data = std::move(data);
+  if (const std::string& op = lattice::OperationScope::Current(); !op.empty()) {
+    event.data["operation_id"] = op;
+  }
   if (event_publisher_) {
     if (lattice_.events) {
       event_publisher_->Publish(event);
@@ -106,6 +109,7 @@ Status HostCore::Start() {
   auto fail = [&](Status s) {
     if (lattice_hosts_) lattice_hosts_->Stop();
     if (heartbeat_) heartbeat_->Stop();
+    if (provider_health_) provider_health_->Stop();
     if (control_server_) control_server_->Stop();
     if (legacy_) legacy_->Stop();
     if (rpc_server_) rpc_server_->Stop();
@@ -232,6 +236,7 @@ Status HostCore::Start() {
     control_options.lattice_name = lattice_.name;
     control_options.host_id = id_;
     control_options.live_updates = config_.allow_live_updates;
+    control_options.version = WC_VERSION;
     control_server_ = std::make_unique<ControlServer>(control, control_options, *this, *store_);
     if (Status s = control_server_->Start(); !s.ok()) {
       return fail(s.WithContext("cannot serve the control interface"));
@@ -256,7 +261,54 @@ Status HostCore::Start() {
         [this](nlohmann::json health) { PublishHeartbeat(std::move(health)); });
     heartbeat_->Start();
   }
+  if (lattice_.transport && lattice_.provider_health_interval.count() > 0) {
+    HeartbeatOptions poll;
+    poll.interval = lattice_.provider_health_interval;
+    poll.first = lattice_.provider_health_first;
+    provider_health_ = std::make_unique<Heartbeat>(
+        poll, [this] { return HealthChecks(/*actors=*/false); },
+        [this](nlohmann::json health) { OnProviderHealth(health); });
+    provider_health_->Start();
+  }
   return Status::Ok();
+}
+
+void HostCore::OnProviderHealth(const nlohmann::json& health) {
+  // Keys are "public key|link name" (HealthChecks(false)); values "Running" or
+  // {"Unhealthy": message}, the heartbeat's shape.
+  std::map<std::string, ProviderHealth> now;
+  for (const auto& [key, value] : health.items()) {
+    ProviderHealth h;
+    if (!value.is_string()) {
+      h.healthy = false;
+      h.message = value.value("Unhealthy", std::string("unhealthy"));
+    }
+    now[key] = std::move(h);
+  }
+  std::vector<std::pair<std::string, ProviderHealth>> changed;
+  {
+    std::lock_guard<std::mutex> lock(health_mu_);
+    for (const auto& [key, h] : now) {
+      auto it = provider_health_state_.find(key);
+      if (it == provider_health_state_.end() || it->second.healthy != h.healthy) {
+        changed.emplace_back(key, h);
+      }
+    }
+    provider_health_state_ = now;
+  }
+  for (const auto& [key, h] : changed) {
+    const size_t bar = key.find('|');
+    const std::string pk = key.substr(0, bar), link = key.substr(bar + 1);
+    auto entry = providers_.Find(pk, link);
+    nlohmann::json data = {{"public_key", pk},
+                           {"link_name", link},
+                           {"contract_id", entry ? entry->contract_id : std::string()}};
+    if (!h.healthy) data["message"] = h.message;
+    Log(h.healthy ? LogLevel::kInfo : LogLevel::kWarn, kLog,
+        "provider " + pk + " (" + link + ") is " +
+            (h.healthy ? std::string("healthy") : "unhealthy: " + h.message));
+    Publish(h.healthy ? lattice::kHealthCheckPassed : lattice::kHealthCheckFailed, std::move(data));
+  }
 }
 
 void HostCore::RegisterGauges() {
@@ -274,6 +326,11 @@ void HostCore::RegisterGauges() {
                              [this]() -> Samples {
                                return {{{}, static_cast<double>(providers_.All().size())}};
                              });
+  metrics_registry_.AddGauge(
+      "wasmcloud_invocations_in_flight", "Actor invocations running now (nested ones too).", {},
+      [this]() -> Samples {
+        return {{{}, static_cast<double>(dispatcher_ ? dispatcher_->InFlight() : 0)}};
+      });
   metrics_registry_.AddGauge("wasmcloud_links", "Link definitions in the lattice data.", {},
                              [this]() -> Samples {
                                return {{{}, static_cast<double>(store_->Links().size())}};
@@ -325,10 +382,22 @@ Status HostCore::Stop() {
                                         : Status::Ok();
   }
   interrupted_->store(true);  // a pull in progress (a manifest, a control command) ends
+  // What the stop waits for, said before waiting (a Ctrl-C that seems to hang otherwise).
+  if (const size_t calls = dispatcher_ ? dispatcher_->InFlight() : 0; calls > 0) {
+    Log(LogLevel::kInfo, kLog,
+        "stopping: waiting for " + std::to_string(calls) +
+            " actor call(s) in progress (each ends by its deadline, at most " +
+            std::to_string(config_.call_timeout.count()) +
+            " ms), then for the providers to finish the requests they hold");
+  } else {
+    Log(LogLevel::kInfo, kLog,
+        "stopping: no actor call in progress; the providers finish the requests they hold");
+  }
   // No new control commands (those running in the background end: the host is no
   // longer running), no heartbeat.
   if (control_server_) control_server_->Stop();
   if (heartbeat_) heartbeat_->Stop();
+  if (provider_health_) provider_health_->Stop();
   // No new invocations from the lattice; those already queued run to the end.
   if (rpc_server_) rpc_server_->Stop();
   if (legacy_) legacy_->Stop();
@@ -364,10 +433,11 @@ void HostCore::DataHealth::OnDegraded(bool degraded, const std::string& why) {
                {{"reason", why}});
 }
 
-std::vector<HealthCheck> HostCore::HealthChecks() {
+std::vector<HealthCheck> HostCore::HealthChecks(bool actors) {
   std::vector<HealthCheck> checks;
   std::weak_ptr<HostCore> weak = weak_from_this();
   for (const auto& m : actors_.All()) {
+    if (!actors) break;
     checks.push_back(
         {m->public_key, [weak, pk = m->public_key]() -> Status {
            auto self = weak.lock();
@@ -384,7 +454,8 @@ std::vector<HealthCheck> HostCore::HealthChecks() {
          }});
   }
   for (const auto& e : providers_.All()) {
-    checks.push_back({e->public_key, [e]() -> Status {
+    // The heartbeat's map is by public key (0.18); the provider poll tells link names apart.
+    checks.push_back({actors ? e->public_key : e->public_key + "|" + e->link_name, [e]() -> Status {
                         std::lock_guard<std::mutex> lock(e->control_mu);
                         return e->Guard([&] { return e->provider->Health(); });
                       }});
@@ -531,5 +602,9 @@ Status Host::ApplyManifest(const Manifest& manifest) { return core_->ApplyManife
 std::map<std::string, std::string> Host::Labels() const { return core_->Labels(); }
 std::map<std::string, std::string> Host::OciReferences() const { return core_->OciReferences(); }
 lattice::ControlHandler& Host::control() { return *core_; }
+
+void Host::SetStopRequestHandler(std::function<void()> handler) {
+  core_->SetStopRequestHandler(std::move(handler));
+}
 
 }  // namespace wasmcloud::host

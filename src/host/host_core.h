@@ -109,6 +109,16 @@ class HostCore : public std::enable_shared_from_this<HostCore>, public lattice::
                       std::string_view contract_id) override;
   Status PutLabel(std::string_view key, std::string_view value) override;
   Status DeleteLabel(std::string_view key) override;
+  Status PutLink(const lattice::LinkDefinition& link) override;
+  Status DeleteLink(std::string_view actor_id, std::string_view contract_id,
+                    std::string_view link_name) override;
+  Status RequestStop() override;
+  Status PutRegistryCredentials(std::string_view registry, std::string_view username,
+                                std::string_view password) override;
+  // What RequestStop calls (Host::SetStopRequestHandler); empty: remote stops refused.
+  void SetStopRequestHandler(std::function<void()> handler);
+  // Credentials given through the control interface, by registry.
+  std::map<std::string, oci::Credentials> RegistryCredentials() const;
 
   // What a provider's host calls (ProviderHost::CallActor) reach.
   // An event about this host's entities (also used by provider supervision).
@@ -134,7 +144,10 @@ class HostCore : public std::enable_shared_from_this<HostCore>, public lattice::
   Status Advertise(const actor::ActorModule& module);
   void Publish(const char* type, nlohmann::json data);
   // The health checks of every local actor and provider, and the heartbeat event.
-  std::vector<HealthCheck> HealthChecks();
+  // The health checks of the local actors (when `actors`) and providers. With `actors`
+  // (the heartbeat) each is keyed by public key; without (the provider health poll) by
+  // "public key|link name".
+  std::vector<HealthCheck> HealthChecks(bool actors = true);
   void PublishHeartbeat(nlohmann::json health);
   Status ApplyManifestLink(const ManifestLink& link);
   // The gauges read from this host's tables at scrape time (Start, once the store exists).
@@ -177,7 +190,16 @@ class HostCore : public std::enable_shared_from_this<HostCore>, public lattice::
   std::shared_ptr<std::atomic<bool>> interrupted_ = std::make_shared<std::atomic<bool>>(false);
   std::unique_ptr<ControlServer> control_server_;  // null without a transport
   std::unique_ptr<Heartbeat> heartbeat_;           // null without a transport or interval
-  std::shared_ptr<LatticeHosts> lattice_hosts_;    // with the issuer policy "lattice" only
+  std::unique_ptr<Heartbeat> provider_health_;     // the same, for provider health
+  struct ProviderHealth {
+    bool healthy = true;
+    std::string message;
+  };
+  std::mutex health_mu_;  // provider_health_state_
+  // By "public key|link name": the last answer of each local provider's health check.
+  std::map<std::string, ProviderHealth> provider_health_state_;
+  void OnProviderHealth(const nlohmann::json& health);
+  std::shared_ptr<LatticeHosts> lattice_hosts_;  // with the issuer policy "lattice" only
   // The authorizer as last set (also before Start), and whether the dispatcher exists to
   // take it.
   std::mutex authorizer_mu_;
@@ -193,6 +215,10 @@ class HostCore : public std::enable_shared_from_this<HostCore>, public lattice::
   // StopProvider (take out, hand to the background) against the host's Stop.
   std::mutex stop_mu_;
   BackgroundTasks provider_stops_;
+
+  mutable std::mutex remote_mu_;  // the two below
+  std::function<void()> stop_request_;
+  std::map<std::string, oci::Credentials> registry_credentials_;
 };
 
 }  // namespace wasmcloud::host

@@ -157,7 +157,8 @@ Result<std::string> HostCore::StartCapabilityFromRegistry(std::string_view oci_r
                                                           std::string_view link_name,
                                                           ProviderIsolation isolation) {
   WC_RETURN_IF_ERROR(CheckRunning());
-  auto pulled = PullArtifact(config_, oci_ref, oci::ArtifactKind::kProvider, interrupted_);
+  auto pulled = PullArtifact(config_, oci_ref, oci::ArtifactKind::kProvider, interrupted_,
+                             RegistryCredentials());
   if (!pulled.ok()) return pulled.status();
   WC_ASSIGN_OR_RETURN(NativeCapability capability,
                       LoadProviderArchive(config_, pulled->data, pulled->reference, link_name,

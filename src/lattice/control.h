@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "lattice/link_definition.h"
 
 namespace wasmcloud::lattice {
 
@@ -28,6 +29,9 @@ struct ProviderDescription {
   std::optional<std::string> image_ref;
   std::optional<std::string> name;
   int32_t revision = 0;
+  // The last health check (v1 only): nullopt before the first; the message when unhealthy.
+  std::optional<bool> healthy;
+  std::string health_message;
 };
 
 // 0.18 HostInventory (get.{host}.inv).
@@ -70,6 +74,18 @@ class ControlHandler {
                               std::string_view contract_id) = 0;
   virtual Status PutLabel(std::string_view key, std::string_view value) = 0;
   virtual Status DeleteLabel(std::string_view key) = 0;
+
+  // v1 only (docs/control-v1.md). A link written to (or removed from) the lattice data;
+  // returns after the write is acknowledged. Errors as Host::SetLink / RemoveLink.
+  virtual Status PutLink(const LinkDefinition& link) = 0;
+  virtual Status DeleteLink(std::string_view actor_id, std::string_view contract_id,
+                            std::string_view link_name) = 0;
+  // Asks whoever runs the host to stop it (as SIGTERM would); returns at once.
+  // kFailedPrecondition when the embedder did not allow remote stops.
+  virtual Status RequestStop() = 0;
+  // Credentials for later pulls from `registry` ("HOST[:PORT]"), before any other source.
+  virtual Status PutRegistryCredentials(std::string_view registry, std::string_view username,
+                                        std::string_view password) = 0;
 };
 
 }  // namespace wasmcloud::lattice

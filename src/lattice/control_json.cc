@@ -198,7 +198,10 @@ std::string HostJson(const HostSummary& host) {
   return Dump(j);
 }
 
-std::string InventoryJson(const HostInventory& inventory) {
+namespace {
+
+// with_contracts: each provider's "contract_id" too (v1; 0.18 had none).
+Json InventoryValue(const HostInventory& inventory, bool with_contracts) {
   Json j;
   j["host_id"] = inventory.host_id;
   Json labels = Json::object();
@@ -219,19 +222,27 @@ std::string InventoryJson(const HostInventory& inventory) {
     Json x;
     x["id"] = p.id;
     x["link_name"] = p.link_name;
+    if (with_contracts) {
+      x["contract_id"] = p.contract_id;
+      // "pending" before the first check.
+      x["health"] = !p.healthy ? "pending" : *p.healthy ? "healthy" : "unhealthy";
+      if (p.healthy && !*p.healthy) x["health_message"] = p.health_message;
+    }
     if (p.image_ref) x["image_ref"] = *p.image_ref;
     if (p.name) x["name"] = *p.name;
     x["revision"] = p.revision;
     providers.push_back(std::move(x));
   }
   j["providers"] = std::move(providers);
-  return Dump(j);
+  return j;
 }
 
-std::string LinksJson(const std::vector<LinkDefinition>& links) {
+// with_ids: each link's "id" first (v1; 0.18 had none).
+Json LinksValue(const std::vector<LinkDefinition>& links, bool with_ids) {
   Json list = Json::array();
   for (const LinkDefinition& l : links) {
     Json x;
+    if (with_ids) x["id"] = LinkId(l.actor_id, l.contract_id, l.link_name);
     x["actor_id"] = l.actor_id;
     x["provider_id"] = l.provider_id;
     x["link_name"] = l.link_name;
@@ -241,8 +252,18 @@ std::string LinksJson(const std::vector<LinkDefinition>& links) {
     x["values"] = std::move(values);
     list.push_back(std::move(x));
   }
+  return list;
+}
+
+}  // namespace
+
+std::string InventoryJson(const HostInventory& inventory) {
+  return Dump(InventoryValue(inventory, false));
+}
+
+std::string LinksJson(const std::vector<LinkDefinition>& links) {
   Json j;
-  j["links"] = std::move(list);
+  j["links"] = LinksValue(links, false);
   return Dump(j);
 }
 
@@ -263,5 +284,160 @@ std::string ClaimsJson(const std::vector<ClaimsValues>& claims) {
   j["claims"] = std::move(list);
   return Dump(j);
 }
+
+namespace v1 {
+
+std::string Subject(std::string_view ns, std::string_view suffix) {
+  std::string s = "wasmbus.ctl.v1.";
+  s += ns;
+  s += '.';
+  s += suffix;
+  return s;
+}
+
+std::string QueueGroup(std::string_view ns) { return "wasmbus.ctl.v1." + std::string(ns); }
+
+namespace {
+
+Result<std::string> NonEmpty(const Json& j, const char* key, std::string_view what) {
+  WC_ASSIGN_OR_RETURN(std::string v, Required(j, key, what));
+  if (v.empty()) return Malformed(std::string(what) + ": \"" + key + "\" is empty");
+  return v;
+}
+
+std::string LinkNameOrDefault(std::string name) { return name.empty() ? "default" : name; }
+
+}  // namespace
+
+Result<LabelCommand> ParseLabelPut(ByteView json) {
+  constexpr std::string_view what = "label put";
+  WC_ASSIGN_OR_RETURN(Json j, ParseObject(json, what));
+  LabelCommand c;
+  WC_ASSIGN_OR_RETURN(c.key, NonEmpty(j, "key", what));
+  WC_ASSIGN_OR_RETURN(c.value, Required(j, "value", what));
+  return c;
+}
+
+Result<LabelCommand> ParseLabelDelete(ByteView json) {
+  constexpr std::string_view what = "label delete";
+  WC_ASSIGN_OR_RETURN(Json j, ParseObject(json, what));
+  LabelCommand c;
+  WC_ASSIGN_OR_RETURN(c.key, NonEmpty(j, "key", what));
+  return c;
+}
+
+Result<LinkDefinition> ParseLinkPut(ByteView json) {
+  constexpr std::string_view what = "link put";
+  WC_ASSIGN_OR_RETURN(Json j, ParseObject(json, what));
+  LinkDefinition l;
+  WC_ASSIGN_OR_RETURN(l.actor_id, NonEmpty(j, "actor_id", what));
+  WC_ASSIGN_OR_RETURN(l.provider_id, NonEmpty(j, "provider_id", what));
+  WC_ASSIGN_OR_RETURN(l.contract_id, NonEmpty(j, "contract_id", what));
+  WC_ASSIGN_OR_RETURN(std::string name, Optional(j, "link_name", what));
+  l.link_name = LinkNameOrDefault(std::move(name));
+  if (auto it = j.find("values"); it != j.end() && !it->is_null()) {
+    if (!it->is_object()) return Malformed(std::string(what) + ": \"values\" is not an object");
+    for (const auto& [k, v] : it->items()) {
+      if (!v.is_string()) {
+        return Malformed(std::string(what) + ": value \"" + k + "\" is not a string");
+      }
+      l.values[k] = v.get<std::string>();
+    }
+  }
+  return l;
+}
+
+Result<LinkDefinition> ParseLinkDelete(ByteView json) {
+  constexpr std::string_view what = "link delete";
+  WC_ASSIGN_OR_RETURN(Json j, ParseObject(json, what));
+  LinkDefinition l;
+  WC_ASSIGN_OR_RETURN(l.actor_id, NonEmpty(j, "actor_id", what));
+  WC_ASSIGN_OR_RETURN(l.contract_id, NonEmpty(j, "contract_id", what));
+  WC_ASSIGN_OR_RETURN(std::string name, Optional(j, "link_name", what));
+  l.link_name = LinkNameOrDefault(std::move(name));
+  return l;
+}
+
+Result<RegistryCommand> ParseRegistryPut(ByteView json) {
+  constexpr std::string_view what = "registry put";
+  WC_ASSIGN_OR_RETURN(Json j, ParseObject(json, what));
+  RegistryCommand c;
+  WC_ASSIGN_OR_RETURN(c.registry, NonEmpty(j, "registry", what));
+  WC_ASSIGN_OR_RETURN(c.username, Optional(j, "username", what));
+  WC_ASSIGN_OR_RETURN(c.password, Optional(j, "password", what));
+  return c;
+}
+
+std::string Envelope(bool success, std::string_view message,
+                     const std::optional<std::string>& response_json) {
+  Json head;
+  head["success"] = success;
+  head["message"] = message;
+  std::string out = Dump(head);
+  if (response_json) {
+    out.pop_back();  // the closing brace
+    out += ",\"response\":";
+    out += *response_json;
+    out += '}';
+  }
+  return out;
+}
+
+std::string Failure(std::string_view message) { return Envelope(false, message); }
+
+std::string Accepted(std::string_view operation_id) {
+  Json j;
+  j["operation_id"] = operation_id;
+  return Envelope(true, "", Dump(j));
+}
+
+namespace {
+
+Json LabelsValue(const std::map<std::string, std::string>& labels) {
+  Json j = Json::object();
+  for (const auto& [k, v] : labels) j[k] = v;
+  return j;
+}
+
+}  // namespace
+
+std::string PingResponse(const HostDetails& host) {
+  Json j;
+  j["id"] = host.summary.id;
+  j["labels"] = LabelsValue(host.labels);
+  j["uptime_seconds"] = host.summary.uptime_seconds;
+  j["version"] = host.version;
+  j["lattice"] = host.lattice;
+  return Dump(j);
+}
+
+std::string InventoryResponse(const HostInventory& inventory, const HostDetails& host) {
+  Json j = InventoryValue(inventory, true);
+  j["uptime_seconds"] = host.summary.uptime_seconds;
+  j["version"] = host.version;
+  return Dump(j);
+}
+
+std::string LinksResponse(const std::vector<LinkDefinition>& links) {
+  return Dump(LinksValue(links, true));
+}
+
+std::string ClaimsResponse(const std::vector<ClaimsValues>& claims) {
+  Json list = Json::array();
+  for (const ClaimsValues& c : claims) {
+    Json x;
+    x["sub"] = c.sub;
+    x["iss"] = c.iss;
+    if (c.name) x["name"] = *c.name;
+    x["caps"] = c.caps;
+    x["rev"] = c.rev;
+    x["version"] = c.version;
+    if (c.call_alias) x["call_alias"] = *c.call_alias;
+    list.push_back(std::move(x));
+  }
+  return Dump(list);
+}
+
+}  // namespace v1
 
 }  // namespace wasmcloud::lattice::control_json

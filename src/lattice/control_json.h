@@ -10,8 +10,10 @@
 #pragma once
 
 #include <cstddef>
+#include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/bytes.h"
@@ -94,7 +96,62 @@ std::string LinksJson(const std::vector<LinkDefinition>& links);
 // caps comma-separated, rev in decimal ("0" when none), version "" when none.
 struct ClaimsValues {
   std::string sub, iss, caps, rev, version;
+  std::optional<std::string> name, call_alias;  // v1 only
 };
 std::string ClaimsJson(const std::vector<ClaimsValues>& claims);
+
+// --- The v1 dialect (docs/control-v1.md) on wasmbus.ctl.v1.{ns}.* ---
+// Request bodies that have the 0.18 shape (actor start/stop/update, provider start/stop,
+// auctions) use the parsers above; these are the v1-only ones.
+namespace v1 {
+
+// "wasmbus.ctl.v1.{ns}.{suffix}", and the queue group of link.* and claims.get.
+std::string Subject(std::string_view ns, std::string_view suffix);
+std::string QueueGroup(std::string_view ns);
+
+struct LabelCommand {
+  std::string key;
+  std::string value;  // label.put only
+};
+struct RegistryCommand {
+  std::string registry;  // "HOST[:PORT]"
+  std::string username;
+  std::string password;
+};
+// label.put {"key","value"} / label.del {"key"}; a key must be non-empty.
+Result<LabelCommand> ParseLabelPut(ByteView json);
+Result<LabelCommand> ParseLabelDelete(ByteView json);
+// link.put {"actor_id","provider_id","contract_id","link_name"?,"values"?: {str: str}};
+// link.del {"actor_id","contract_id","link_name"?}. link_name absent or "": "default".
+Result<LinkDefinition> ParseLinkPut(ByteView json);
+Result<LinkDefinition> ParseLinkDelete(ByteView json);
+// registry.put {"registry","username"?,"password"?}
+Result<RegistryCommand> ParseRegistryPut(ByteView json);
+
+// The envelope: {"success","message"} plus "response" when `response_json` (a JSON text)
+// is given.
+std::string Envelope(bool success, std::string_view message,
+                     const std::optional<std::string>& response_json = std::nullopt);
+std::string Failure(std::string_view message);
+// success with {"operation_id"}
+std::string Accepted(std::string_view operation_id);
+
+struct HostDetails {
+  HostSummary summary;
+  std::map<std::string, std::string> labels;
+  std::string version;
+  std::string lattice;
+};
+// host.ping's response: {"id","labels","uptime_seconds","version","lattice"}
+std::string PingResponse(const HostDetails& host);
+// host.get's response: the inventory with uptime_seconds, version and each provider's
+// contract_id.
+std::string InventoryResponse(const HostInventory& inventory, const HostDetails& host);
+// link.get's: [{"id","actor_id","provider_id","link_name","contract_id","values"}]
+std::string LinksResponse(const std::vector<LinkDefinition>& links);
+// claims.get's: [{"sub","iss","name"?,"caps","rev","version","call_alias"?}]
+std::string ClaimsResponse(const std::vector<ClaimsValues>& claims);
+
+}  // namespace v1
 
 }  // namespace wasmcloud::lattice::control_json

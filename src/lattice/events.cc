@@ -4,6 +4,16 @@
 #include <utility>
 
 namespace wasmcloud::lattice {
+namespace {
+thread_local std::string current_operation;
+}  // namespace
+
+OperationScope::OperationScope(std::string operation_id)
+    : previous_(std::exchange(current_operation, std::move(operation_id))) {}
+
+OperationScope::~OperationScope() { current_operation = std::move(previous_); }
+
+const std::string& OperationScope::Current() { return current_operation; }
 
 void MemoryEventSink::Publish(LatticeEvent event) {
   {

@@ -53,6 +53,31 @@ inline constexpr const char* kLatticeDataDegraded = "lattice_data_degraded";
 // data: {reason} (the bucket is back and re-filled)
 inline constexpr const char* kLatticeDataRestored = "lattice_data_restored";
 
+// v1 control (docs/control-v1.md): data {actor_ref, error} / {provider_ref, link_name,
+// error} / {public_key, new_actor_ref, error} / {labels}. CloudEvents only.
+inline constexpr const char* kActorStartFailed = "actor_start_failed";
+inline constexpr const char* kProviderStartFailed = "provider_start_failed";
+inline constexpr const char* kActorUpdateFailed = "actor_update_failed";
+inline constexpr const char* kLabelsChanged = "labels_changed";
+// A provider's health check answered healthy / unhealthy, for the first time or unlike
+// the time before: data {public_key, link_name, contract_id, message?}. CloudEvents only.
+inline constexpr const char* kHealthCheckPassed = "health_check_passed";
+inline constexpr const char* kHealthCheckFailed = "health_check_failed";
+
+// The operation id of the control command this thread is carrying out ("" when none):
+// the host adds it to the data of every event it publishes meanwhile as "operation_id".
+class OperationScope {
+ public:
+  explicit OperationScope(std::string operation_id);
+  ~OperationScope();
+  OperationScope(const OperationScope&) = delete;
+  OperationScope& operator=(const OperationScope&) = delete;
+  static const std::string& Current();
+
+ private:
+  std::string previous_;
+};
+
 struct LatticeEvent {
   std::string type;
   std::string host_id;  // the host the event is about (CloudEvents source)

@@ -216,7 +216,7 @@ TEST(UpAdminCliTest, JsonLogLinesAreObjectsThatNameTheHost) {
       EXPECT_TRUE(j.contains(key)) << key << " in " << line;
     }
     const std::string message = j.value("message", "");
-    if (message.find(" is up (single-player)") != std::string::npos) {
+    if (message.find(" is up (lattice default on nats://127.0.0.1:") != std::string::npos) {
       host_id = j.value("host_id", "");
     }
     if (!host_id.empty()) {

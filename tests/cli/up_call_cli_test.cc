@@ -203,7 +203,7 @@ TEST(UpCliTest, RunsUntilSigtermLogsWhatItStartedAndStopsCleanly) {
   std::string manifest = dir.Write("m.yaml", "labels:\n  zone: test\nactors:\n  - " +
                                                  FixturePath("wc-host-0.18/echo.wasm") + "\n  - " +
                                                  FixturePath("wc-host-0.18/ponger.wasm") + "\n");
-  UpProcess up({"up", "--manifest", manifest, "--label", "team=core"});
+  UpProcess up({"up", "--manifest", manifest, "--label", "team=core", "--no-lattice"});
   ASSERT_TRUE(up.WaitFor("running until SIGINT or SIGTERM")) << up.log();
   EXPECT_NE(up.log().find("is up (single-player)"), std::string::npos) << up.log();
   EXPECT_NE(up.log().find("actor " + std::string(kEcho)), std::string::npos) << up.log();
@@ -235,7 +235,7 @@ TEST(UpCliTest, ASecondSignalStopsAtOnceAndTheFirstIsHonouredAfterStartUp) {
   std::string later =
       dir.Write("later.yaml", "actors:\n  - " + FixturePath("wc-host-0.18/echo.wasm") + "\n");
   {
-    UpProcess up({"up", "--manifest", manifest, "--allowed-insecure", registry});
+    UpProcess up({"up", "--manifest", manifest, "--allowed-insecure", registry, "--no-lattice"});
     ASSERT_TRUE(up.WaitFor("is up (single-player)")) << up.log();
     up.Signal(SIGTERM);
     ASSERT_TRUE(up.WaitFor("send it again to exit at once")) << up.log();
@@ -256,8 +256,8 @@ TEST(UpCliTest, ASecondSignalStopsAtOnceAndTheFirstIsHonouredAfterStartUp) {
       if (c < 0) break;
       ::close(c);
     }
-    UpProcess up(
-        {"up", "--manifest", manifest, "--manifest", later, "--allowed-insecure", registry});
+    UpProcess up({"up", "--manifest", manifest, "--manifest", later, "--allowed-insecure", registry,
+                  "--no-lattice"});
     ASSERT_TRUE(up.WaitFor("is up (single-player)")) << up.log();
     // The pull has begun once its connection waits in the registry's backlog.
     pollfd pulling{silent, POLLIN, 0};

@@ -1,5 +1,6 @@
-// Fuzz target for the 0.18 control interface's request parsers (src/lattice/control_json.h),
-// which read JSON from anyone who can publish on wasmbus.ctl.{ns}.*. Input: one selector
+// Fuzz target for the control interface's request parsers (src/lattice/control_json.h), the
+// 0.18 ones and the v1 ones (docs/control-v1.md), which read JSON from anyone who can
+// publish on wasmbus.ctl.{ns}.* or wasmbus.ctl.v1.{ns}.*. Input: one selector
 // byte (which request), then the request body. Properties:
 //   - a parser never crashes, and an error is kMalformed with a message;
 //   - what parses is answered with JSON that parses again and carries the request's
@@ -37,7 +38,7 @@ bool Failed(const Result<T>& r) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   const ByteView body(data + 1, size - 1);
-  switch (data[0] % 7) {
+  switch (data[0] % 12) {
     case 0: {
       auto r = cj::ParseStartActor(body);
       if (Failed(r)) break;
@@ -84,6 +85,34 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       auto j = Reparse(cj::ProviderAuctionAck(*r, "N"));
       FUZZ_CHECK(j["provider_ref"] == r->provider_ref);
       FUZZ_CHECK(j["link_name"] == r->link_name);
+      break;
+    }
+    case 7:
+    case 8: {
+      auto r = data[0] % 12 == 7 ? cj::v1::ParseLabelPut(body) : cj::v1::ParseLabelDelete(body);
+      if (Failed(r)) break;
+      FUZZ_CHECK(!r->key.empty());
+      // A refusal quoting what was sent is still one JSON envelope.
+      auto j = Reparse(cj::v1::Failure("label " + r->key + "=" + r->value + " refused"));
+      FUZZ_CHECK(j["success"] == false);
+      break;
+    }
+    case 9:
+    case 10: {
+      auto r = data[0] % 12 == 9 ? cj::v1::ParseLinkPut(body) : cj::v1::ParseLinkDelete(body);
+      if (Failed(r)) break;
+      FUZZ_CHECK(!r->actor_id.empty() && !r->contract_id.empty() && !r->link_name.empty());
+      auto j = Reparse(cj::v1::Envelope(true, "", cj::v1::LinksResponse({*r})));
+      FUZZ_CHECK(j["response"].size() == 1);
+      FUZZ_CHECK(j["response"][0]["actor_id"] == r->actor_id);
+      FUZZ_CHECK(j["response"][0]["values"].size() == r->values.size());
+      break;
+    }
+    case 11: {
+      auto r = cj::v1::ParseRegistryPut(body);
+      if (Failed(r)) break;
+      FUZZ_CHECK(!r->registry.empty());
+      FUZZ_CHECK(Reparse(cj::v1::Accepted("op"))["response"]["operation_id"] == "op");
       break;
     }
   }

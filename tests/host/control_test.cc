@@ -153,6 +153,24 @@ class ControlTest : public ::testing::Test {
     return out;
   }
 
+  // The same on the v1 subjects (docs/control-v1.md).
+  Json AskV1(const std::string& suffix, const std::string& body = "") {
+    auto reply = transport_->Request(lattice::control_json::v1::Subject("default", suffix),
+                                     AsBytes(body), std::chrono::seconds(5));
+    if (!reply.ok()) return Json();
+    return Json::parse(AsChars(reply->data), nullptr, false);
+  }
+  std::vector<Json> GatherV1(const std::string& suffix, const std::string& body = "") {
+    const std::string inbox = "_INBOX.test." + std::to_string(++inbox_);
+    auto replies = std::make_shared<Listener>(*transport_, inbox);
+    EXPECT_TRUE(Ok(transport_->Publish(lattice::control_json::v1::Subject("default", suffix),
+                                       AsBytes(body), inbox)));
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    std::vector<Json> out;
+    for (auto& [s, j] : replies->All()) out.push_back(j);
+    return out;
+  }
+
   std::shared_ptr<lattice::MemoryTransport> transport_ =
       std::make_shared<lattice::MemoryTransport>();
   std::map<std::string, std::shared_ptr<lattice::MemoryKvBucket>> buckets_;
@@ -412,6 +430,198 @@ TEST_F(ControlTest, EventsArePublishedIn018AndCloudEventsForm) {
       [](auto&, const Json& j) { return j.value("event", Json()) == "HostStopped"; });
   EXPECT_EQ(host_stopped.second["header"]["host_origin"], a.id());
   EXPECT_TRUE(other.All().empty()) << "nothing reaches another lattice";
+}
+
+TEST_F(ControlTest, V1AnswersInItsEnvelopeAndSaysWhatItDoesNotServe) {
+  HostConfig labelled;
+  labelled.labels = {{"zone", "eu"}};
+  Host& a = AddHost(labelled);
+  Host& b = AddHost();
+  ASSERT_TRUE(Ok(b.StartActor(Echo())));
+
+  std::vector<Json> pings = GatherV1("host.ping");
+  std::set<std::string> ids;
+  for (const Json& p : pings) {
+    ASSERT_EQ(p.value("success", false), true) << p;
+    EXPECT_EQ(p["message"], "");
+    ids.insert(p["response"].value("id", ""));
+    EXPECT_EQ(p["response"]["lattice"], "default");
+    EXPECT_FALSE(p["response"].value("version", "").empty());
+    EXPECT_TRUE(p["response"]["uptime_seconds"].is_number_unsigned());
+  }
+  EXPECT_EQ(ids, (std::set<std::string>{a.id(), b.id()}));
+
+  Json inv = AskV1("host.get." + b.id());
+  ASSERT_EQ(inv.value("success", false), true) << inv;
+  ASSERT_EQ(inv["response"]["actors"].size(), 1u) << inv;
+  EXPECT_EQ(inv["response"]["actors"][0]["id"], kEchoKey);
+  bool extras = false;
+  for (const Json& p : inv["response"]["providers"]) {
+    extras |= p["id"] == std::string(kExtrasPublicKey) && p["contract_id"] == "wasmcloud:extras";
+  }
+  EXPECT_TRUE(extras) << "v1 inventories name each provider's contract: " << inv;
+  EXPECT_EQ(AskV1("host.get." + a.id())["response"]["labels"]["zone"], "eu");
+
+  // Not a subject of the dialect, or one in the wrong form: said, not silence.
+  for (const std::string& wrong : std::vector<std::string>{"foo.bar", "host.ping.extra",
+                                                           "link.put." + a.id(), "actor.start"}) {
+    Json r = AskV1(wrong, "{}");
+    EXPECT_EQ(r, Json::parse(R"({"success":false,"message":"unsupported subject"})")) << wrong;
+  }
+  // Bad bodies: refused with the reason; nothing changes.
+  Json bad = AskV1("label.put." + a.id(), "not json");
+  EXPECT_EQ(bad.value("success", true), false);
+  EXPECT_THAT(bad.value("message", ""),
+              HasSubstr("bad request: label put: the request is not valid JSON"));
+  Json missing = AskV1("actor.start." + a.id(), "{}");
+  EXPECT_THAT(missing.value("message", ""), HasSubstr("\"actor_ref\" is missing"));
+  Json reserved = AskV1("label.put." + a.id(), R"({"key":"hostcore.os","value":"x"})");
+  EXPECT_EQ(reserved.value("success", true), false);
+  EXPECT_THAT(reserved.value("message", ""), HasSubstr("reserved"));
+  // A live update where live updates are off, of an actor that is not there.
+  Json off = AskV1("actor.update." + b.id(),
+                   R"({"actor_id":")" + std::string(kEchoKey) + R"(","new_actor_ref":"r:1"})");
+  EXPECT_THAT(off.value("message", ""), HasSubstr("--allow-live-updates")) << off;
+  Json absent = AskV1("actor.update." + a.id(),
+                      R"({"actor_id":")" + std::string(kEchoKey) + R"(","new_actor_ref":"r:1"})");
+  EXPECT_THAT(absent.value("message", ""), HasSubstr("is not running on host")) << absent;
+
+  // Stopping a host needs its embedder's consent.
+  Json refused = AskV1("host.stop." + a.id(), "{}");
+  EXPECT_EQ(refused.value("success", true), false);
+  EXPECT_THAT(refused.value("message", ""), HasSubstr("cannot be stopped through the lattice"));
+  std::atomic<int> asked{0};
+  a.SetStopRequestHandler([&] { asked.fetch_add(1); });
+  Json accepted = AskV1("host.stop." + a.id(), "{}");
+  EXPECT_EQ(accepted.value("success", false), true) << accepted;
+  EXPECT_EQ(accepted["response"].value("operation_id", "").size(), 36u);
+  EXPECT_EQ(asked.load(), 1);
+}
+
+TEST_F(ControlTest, V1CommandsCarryTheirOperationIdIntoTheirEvents) {
+  Listener cloud(*transport_, "wasmbus.evt.default.>");
+  Host& a = AddHost();
+  AddHost();
+  ASSERT_TRUE(Ok(a.StartActor(Echo())));
+  auto event_of = [&](const std::string& type, const std::string& op) {
+    return cloud.WaitFor([&](const std::string& s, const Json& j) {
+      return s == "wasmbus.evt.default." + type && j["data"].value("operation_id", "") == op;
+    });
+  };
+
+  Json put = AskV1("label.put." + a.id(), R"({"key":"zone","value":"west"})");
+  ASSERT_EQ(put.value("success", false), true) << put;
+  const std::string label_op = put["response"].value("operation_id", "");
+  auto labels = event_of("labels_changed", label_op);
+  EXPECT_EQ(labels.second["data"]["labels"]["zone"], "west") << labels.second;
+  EXPECT_EQ(labels.second["source"], a.id());
+  EXPECT_EQ(a.Labels().at("zone"), "west");
+
+  // Links: written once through the queue group, read back with their ids.
+  const std::string provider =
+      crypto::KeyPair::Generate(crypto::KeyType::kService).public_key_text();
+  Json link = AskV1("link.put",
+                    R"({"actor_id":")" + std::string(kEchoKey) + R"(","provider_id":")" + provider +
+                        R"(","contract_id":"wasmcloud:keyvalue","values":{"URL":"x"}})");
+  ASSERT_EQ(link.value("success", false), true) << link;
+  std::vector<Json> got = GatherV1("link.get");
+  ASSERT_EQ(got.size(), 1u) << "one host of the queue group answers";
+  ASSERT_EQ(got[0]["response"].size(), 1u) << got[0];
+  const Json& l = got[0]["response"][0];
+  EXPECT_EQ(l["link_name"], "default");
+  EXPECT_EQ(l["values"]["URL"], "x");
+  EXPECT_EQ(l["id"], lattice::LinkId(kEchoKey, "wasmcloud:keyvalue", "default"));
+  Json claims = AskV1("claims.get");
+  ASSERT_EQ(claims["response"].size(), 1u) << claims;
+  EXPECT_EQ(claims["response"][0]["sub"], kEchoKey);
+  EXPECT_TRUE(claims["response"][0]["name"].is_string()) << claims;
+  Json del = AskV1("link.del", R"({"actor_id":")" + std::string(kEchoKey) +
+                                   R"(","contract_id":"wasmcloud:keyvalue"})");
+  ASSERT_EQ(del.value("success", false), true) << del;
+  EXPECT_TRUE(a.LinkDefinitions().empty());
+  Json del_again = AskV1("link.del", R"({"actor_id":")" + std::string(kEchoKey) +
+                                         R"(","contract_id":"wasmcloud:keyvalue"})");
+  EXPECT_EQ(del_again.value("success", true), false) << del_again;
+
+  // A start that fails (no such registry) is accepted, then reported with its id.
+  Json start = AskV1("actor.start." + a.id(), R"({"actor_ref":"127.0.0.1:1/nothing:0.1.0"})");
+  ASSERT_EQ(start.value("success", false), true) << start;
+  auto failed = event_of("actor_start_failed", start["response"].value("operation_id", ""));
+  EXPECT_EQ(failed.second["data"]["actor_ref"], "127.0.0.1:1/nothing:0.1.0") << failed.second;
+  EXPECT_THAT(failed.second["data"].value("error", ""), HasSubstr("nothing:0.1.0"));
+
+  Json stop = AskV1("actor.stop." + a.id(), R"({"actor_ref":")" + std::string(kEchoKey) + "\"}");
+  ASSERT_EQ(stop.value("success", false), true) << stop;
+  auto stopped = event_of("actor_stopped", stop["response"].value("operation_id", ""));
+  EXPECT_EQ(stopped.second["data"]["public_key"], kEchoKey);
+  Json twice = AskV1("actor.stop." + a.id(), R"({"actor_ref":")" + std::string(kEchoKey) + "\"}");
+  EXPECT_EQ(twice.value("success", true), false) << twice;
+
+  // Registry credentials: every host keeps them (plain subject).
+  std::vector<Json> creds =
+      GatherV1("registry.put", R"({"registry":"127.0.0.1:5000","username":"u","password":"p"})");
+  EXPECT_EQ(creds.size(), 2u);
+  for (const Json& c : creds) EXPECT_EQ(c.value("success", false), true) << c;
+  EXPECT_EQ(GatherV1("registry.put", R"({"username":"u"})").size(), 2u)
+      << "a bad request is answered (refused) by every host";
+}
+
+TEST_F(ControlTest, ProviderHealthIsPolledAndReportedWhenItChanges) {
+  Listener cloud(*transport_, "wasmbus.evt.default.>");
+  LatticeOptions o;
+  o.transport = transport_;
+  o.bucket = bucket("default");
+  o.provider_health_first = std::chrono::milliseconds(50);
+  o.provider_health_interval = std::chrono::milliseconds(100);
+  HostConfig config;
+  config.workers = 2;
+  config.log_level = LogLevel::kWarn;
+  hosts_.push_back(std::make_unique<Host>(config, SharedEngine(), std::move(o)));
+  Host& a = *hosts_.back();
+  ASSERT_TRUE(Ok(a.Start()));
+  auto provider = std::make_shared<test::FakeKeyValueProvider>();
+  std::atomic<bool> sick{false};
+  provider->health = [&]() -> Status {
+    return sick.load() ? Unavailable("redis is gone") : Status::Ok();
+  };
+  NativeCapability cap;
+  cap.provider = provider;
+  cap.link_name = "cache";
+  auto key = a.StartNativeCapability(std::move(cap));
+  ASSERT_TRUE(Ok(key));
+  auto health_event = [&](const std::string& type, size_t nth) {
+    return cloud.WaitFor([&, seen = size_t{0}](const std::string& s, const Json& j) mutable {
+      return s == "wasmbus.evt.default." + type && j["data"]["public_key"] == *key &&
+             j["data"]["link_name"] == "cache" && ++seen == nth;
+    });
+  };
+  auto passed = health_event("health_check_passed", 1);
+  ASSERT_FALSE(passed.first.empty()) << "the first answer is reported";
+  EXPECT_EQ(passed.second["data"]["contract_id"], "wasmcloud:keyvalue");
+  auto provider_in = [&](const Json& inv) {
+    for (const Json& p : inv["response"]["providers"]) {
+      if (p["id"] == *key && p["link_name"] == "cache") return p;
+    }
+    return Json();
+  };
+  EXPECT_EQ(provider_in(AskV1("host.get." + a.id()))["health"], "healthy");
+
+  sick = true;
+  auto failed = health_event("health_check_failed", 1);
+  ASSERT_FALSE(failed.first.empty());
+  EXPECT_EQ(failed.second["data"]["message"], "redis is gone");
+  Json p = provider_in(AskV1("host.get." + a.id()));
+  EXPECT_EQ(p["health"], "unhealthy") << p;
+  EXPECT_EQ(p["health_message"], "redis is gone") << p;
+  // Still sick: no second failure event; back: passed again.
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  sick = false;
+  ASSERT_FALSE(health_event("health_check_passed", 2).first.empty());
+  int failures = 0;
+  for (const auto& [s, j] : cloud.All()) {
+    failures += s == "wasmbus.evt.default.health_check_failed" && j["data"]["public_key"] == *key;
+  }
+  EXPECT_EQ(failures, 1) << "only changes are events";
 }
 
 TEST_F(ControlTest, TheHeartbeatReportsEachEntitysHealth) {

@@ -49,7 +49,7 @@ std::set<std::string> ChangedFields(const HostConfig& a, const HostConfig& b) {
   // the option table and docs/configuration.md need the new field too.
   [[maybe_unused]] const auto& [f1, f2, f3, f4, f5, f6, f7, f8, f9, f10, f11, f12, f13, f14, f15,
                                 f16, f17, f18, f19, f20, f21, f22, f23, f24, f25, f26, f27, f28,
-                                f29, f30, f31, f32, f33, f34, f35, f36, f37, f38] = a;
+                                f29, f30, f31, f32, f33, f34, f35, f36, f37, f38, f39] = a;
   std::set<std::string> out;
   if (a.host_seed != b.host_seed) out.insert("host_seed");
   if (a.workers != b.workers) out.insert("workers");
@@ -69,6 +69,7 @@ std::set<std::string> ChangedFields(const HostConfig& a, const HostConfig& b) {
   if (a.log_level != b.log_level) out.insert("log_level");
   if (a.log_format != b.log_format) out.insert("log_format");
   if (a.rpc_host != b.rpc_host) out.insert("rpc_host");
+  if (a.no_lattice != b.no_lattice) out.insert("no_lattice");
   if (a.rpc_port != b.rpc_port) out.insert("rpc_port");
   if (a.rpc_jwt != b.rpc_jwt) out.insert("rpc_jwt");
   if (a.rpc_seed != b.rpc_seed) out.insert("rpc_seed");
@@ -137,6 +138,7 @@ TEST(ConfigOptionsTest, NamesAreTheOnesTheHeaderGives) {
       {"--log-level", "WASMCLOUD_LOG_LEVEL", false, false},
       {"--log-format", "WASMCLOUD_LOG_FORMAT", false, false},
       {"--rpc-host", "RPC_HOST", false, false},
+      {"--no-lattice", "WASMCLOUD_NO_LATTICE", true, false},
       {"--rpc-port", "RPC_PORT", false, false},
       {"--rpc-jwt", "RPC_JWT", false, false},
       {"--rpc-seed", "RPC_SEED", false, false},
@@ -206,6 +208,7 @@ TEST(ConfigOptionsTest, DefaultsAreTheDocumentedOnes) {
   EXPECT_TRUE(c.labels.empty());
   EXPECT_EQ(c.log_level, LogLevel::kInfo);
   EXPECT_EQ(c.rpc_host, "");
+  EXPECT_FALSE(c.no_lattice);
   EXPECT_EQ(c.rpc_port, 4222);
   EXPECT_EQ(c.lattice_prefix, "default");
   EXPECT_EQ(c.rpc_timeout, std::chrono::milliseconds(2000));
@@ -236,6 +239,7 @@ const std::map<std::string_view, std::string> kSampleValues = {
     {"--label", "region=eu-west"},
     {"--log-level", "debug"},
     {"--rpc-host", "127.0.0.1"},
+    {"--no-lattice", "true"},
     {"--rpc-port", "4333"},
     {"--rpc-jwt", "/etc/wasmcloud/user.jwt"},
     {"--rpc-seed", "/etc/wasmcloud/user.nk"},
@@ -276,7 +280,7 @@ TEST(ConfigOptionsTest, EveryFieldIsReachableThroughExactlyOneOption) {
     ASSERT_TRUE(ApplyEnv(from_env, {{std::string(o.env), sample->second}}).ok());
     EXPECT_TRUE(ChangedFields(from_env, config).empty());
   }
-  EXPECT_EQ(options_of_field.size(), 38u);
+  EXPECT_EQ(options_of_field.size(), 39u);
   for (const auto& [field, flags] : options_of_field) {
     EXPECT_EQ(flags.size(), 1u) << field;
   }
@@ -301,6 +305,7 @@ TEST(ConfigOptionsTest, SampleValuesLandInTheirFields) {
   EXPECT_EQ(c.oci_request_timeout, std::chrono::milliseconds(60000));
   EXPECT_EQ(c.labels, (std::map<std::string, std::string>{{"region", "eu-west"}}));
   EXPECT_EQ(c.log_level, LogLevel::kDebug);
+  EXPECT_TRUE(c.no_lattice);
   EXPECT_EQ(c.control_host, "ctl.example");
   EXPECT_EQ(c.control_port, 4223);
   EXPECT_EQ(c.control_credsfile, "/etc/wasmcloud/ctl.creds");

@@ -29,6 +29,7 @@
 #include "host/host.h"
 #include "host/manifest.h"
 #include "host/test_providers.h"
+#include "support/log_capture.h"
 #include "support/run_command.h"
 #include "support/status_assert.h"
 #include "support/uuid.h"
@@ -1688,8 +1689,12 @@ TEST(StopTest, HostStopWaitsForCallsInFlight) {
   });
   // Gives the call time to reach the guest; it then spins until its 1 s deadline.
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  testing::LogCapture log;
   ASSERT_TRUE(Ok(host->Stop()));
   auto stopped = Clock::now();
+  // It said what it waited for, before waiting.
+  EXPECT_EQ(log.Count("stopping: waiting for 1 actor call(s) in progress", "at most 1000 ms"), 1u)
+      << log.All();
   caller.join();
   // Stop returned only once the spinning call had ended at its deadline (checked by time:
   // the call's own return is not observable before Stop returns without racing with it).

@@ -71,6 +71,8 @@ class FakeKeyValueProvider : public provider::Provider {
   // Start and BindActor return these.
   Status start_error;
   Status bind_error;
+  // What Health answers (a health check); may be changed while it runs.
+  std::function<Status()> health;
   // When set, HandleCall runs this before its own work; an error is returned as is.
   std::function<Status(provider::ProviderHost* host, std::string_view actor,
                        std::string_view operation)>
@@ -86,6 +88,8 @@ class FakeKeyValueProvider : public provider::Provider {
     host_.store(host);
     return Status::Ok();
   }
+
+  Status Health() override { return health ? health() : Status::Ok(); }
 
   Status BindActor(std::string_view actor, const LinkValues& values) override {
     Record({ProviderEvent::Kind::kBindActor, std::string(actor), values, {}, {}});

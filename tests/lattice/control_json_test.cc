@@ -30,7 +30,15 @@ TEST(ControlJsonTest, RepliesAreThe018Bytes) {
   inv.host_id = "N";
   inv.labels = {{"hostcore.os", "linux"}};
   inv.actors = {{"MA", std::nullopt, "Echo", 3}, {"MB", "reg/b:1", std::nullopt, 0}};
-  inv.providers = {{"VP", "default", "wasmcloud:keyvalue", std::nullopt, "KV", 1}};
+  ProviderDescription kv;
+  kv.id = "VP";
+  kv.link_name = "default";
+  kv.contract_id = "wasmcloud:keyvalue";
+  kv.name = "KV";
+  kv.revision = 1;
+  kv.healthy = false;  // not in the 0.18 form
+  kv.health_message = "down";
+  inv.providers = {kv};
   EXPECT_EQ(
       cj::InventoryJson(inv),
       R"({"host_id":"N","labels":{"hostcore.os":"linux"},"actors":[{"id":"MA","name":"Echo","revision":3},{"id":"MB","image_ref":"reg/b:1","revision":0}],"providers":[{"id":"VP","link_name":"default","name":"KV","revision":1}]})");
@@ -38,8 +46,80 @@ TEST(ControlJsonTest, RepliesAreThe018Bytes) {
       cj::LinksJson({{"MA", "VP", "wasmcloud:keyvalue", "default", {{"URL", "x"}}}}),
       R"({"links":[{"actor_id":"MA","provider_id":"VP","link_name":"default","contract_id":"wasmcloud:keyvalue","values":{"URL":"x"}}]})");
   EXPECT_EQ(
-      cj::ClaimsJson({{"MA", "AB", "a,b", "2", ""}}),
+      cj::ClaimsJson({{"MA", "AB", "a,b", "2", "", "Echo", "alias"}}),
       R"({"claims":[{"values":{"sub":"MA","iss":"AB","caps":"a,b","rev":"2","version":""}}]})");
+}
+
+TEST(ControlJsonTest, V1RepliesAreOneEnvelope) {
+  namespace v1 = cj::v1;
+  EXPECT_EQ(v1::Subject("default", "host.ping"), "wasmbus.ctl.v1.default.host.ping");
+  EXPECT_EQ(v1::QueueGroup("ns"), "wasmbus.ctl.v1.ns");
+  EXPECT_EQ(v1::Failure("no \"x\"\n"), R"({"success":false,"message":"no \"x\"\n"})");
+  EXPECT_EQ(v1::Accepted("op-1"),
+            R"({"success":true,"message":"","response":{"operation_id":"op-1"}})");
+  EXPECT_EQ(v1::Envelope(true, "", "[]"), R"({"success":true,"message":"","response":[]})");
+  v1::HostDetails host;
+  host.summary = {"N", 7};
+  host.labels = {{"zone", "eu"}};
+  host.version = "0.1.0";
+  host.lattice = "default";
+  EXPECT_EQ(
+      v1::PingResponse(host),
+      R"({"id":"N","labels":{"zone":"eu"},"uptime_seconds":7,"version":"0.1.0","lattice":"default"})");
+  HostInventory inv;
+  inv.host_id = "N";
+  ProviderDescription up, down, unknown;
+  up.id = "VA";
+  up.link_name = "default";
+  up.contract_id = "c:a";
+  up.healthy = true;
+  down = up;
+  down.id = "VB";
+  down.healthy = false;
+  down.health_message = "gone";
+  unknown = up;
+  unknown.id = "VC";
+  unknown.healthy.reset();
+  inv.providers = {up, down, unknown};
+  EXPECT_EQ(
+      v1::InventoryResponse(inv, host),
+      R"({"host_id":"N","labels":{},"actors":[],"providers":[)"
+      R"({"id":"VA","link_name":"default","contract_id":"c:a","health":"healthy","revision":0},)"
+      R"({"id":"VB","link_name":"default","contract_id":"c:a","health":"unhealthy","health_message":"gone","revision":0},)"
+      R"({"id":"VC","link_name":"default","contract_id":"c:a","health":"pending","revision":0}],)"
+      R"("uptime_seconds":7,"version":"0.1.0"})");
+  EXPECT_EQ(
+      v1::LinksResponse({{"MA", "VP", "c:x", "default", {}}}),
+      R"([{"id":")" + LinkId("MA", "c:x", "default") +
+          R"(","actor_id":"MA","provider_id":"VP","link_name":"default","contract_id":"c:x","values":{}}])");
+  EXPECT_EQ(
+      v1::ClaimsResponse({{"MA", "AB", "", "0", "", std::nullopt, "my/alias"}}),
+      R"([{"sub":"MA","iss":"AB","caps":"","rev":"0","version":"","call_alias":"my/alias"}])");
+}
+
+TEST(ControlJsonTest, V1RequestsSayWhatIsMissing) {
+  namespace v1 = cj::v1;
+  auto link = v1::ParseLinkPut(
+      AsBytes(R"({"actor_id":"MA","provider_id":"VP","contract_id":"c:x","values":{"A":"1"}})"));
+  ASSERT_TRUE(link.ok()) << link.status().message();
+  EXPECT_EQ(link->link_name, "default");
+  EXPECT_EQ(link->values.at("A"), "1");
+  EXPECT_EQ(v1::ParseLinkPut(AsBytes(R"({"actor_id":"MA","contract_id":"c"})")).status().message(),
+            "link put: \"provider_id\" is missing");
+  EXPECT_EQ(v1::ParseLinkPut(AsBytes(R"({"actor_id":"MA","provider_id":"V","contract_id":"c",)"
+                                     R"("values":{"A":1}})"))
+                .status()
+                .message(),
+            "link put: value \"A\" is not a string");
+  EXPECT_EQ(v1::ParseLinkDelete(AsBytes(R"({"actor_id":"","contract_id":"c"})")).status().message(),
+            "link delete: \"actor_id\" is empty");
+  EXPECT_EQ(v1::ParseLabelPut(AsBytes(R"({"key":"k"})")).status().message(),
+            "label put: \"value\" is missing");
+  EXPECT_TRUE(v1::ParseLabelDelete(AsBytes(R"({"key":"k"})")).ok());
+  EXPECT_EQ(v1::ParseRegistryPut(AsBytes("[]")).status().code(), Code::kMalformed);
+  auto reg = v1::ParseRegistryPut(AsBytes(R"({"registry":"r:5000","username":"u"})"));
+  ASSERT_TRUE(reg.ok());
+  EXPECT_EQ(reg->password, "");
 }
 
 TEST(ControlJsonTest, RequestsParseLeniently018AndRefuseWhatWouldDoHarm) {

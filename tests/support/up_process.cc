@@ -8,13 +8,15 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <filesystem>
+#include <string_view>
 
 #include "support/run_command.h"
 
 namespace wasmcloud::testing {
 
 UpProcess::UpProcess(const std::vector<std::string>& args,
-                     const std::vector<std::pair<std::string, std::string>>& env) {
+                     const std::vector<std::pair<std::string, std::string>>& env, bool stdout_too) {
   int fds[2];
   if (pipe(fds) != 0) return;
   // Everything the child needs is made before fork (only async-signal-safe calls after).
@@ -24,10 +26,31 @@ UpProcess::UpProcess(const std::vector<std::string>& args,
   argv.push_back(bin.data());
   for (auto& a : copy) argv.push_back(a.data());
   argv.push_back(nullptr);
+  std::vector<std::pair<std::string, std::string>> given = env;
+  given.emplace_back("WASMCLOUD_BUILD_DIR", WC_BUILD_DIR);
+  bool file_given = false;
+  for (const auto& [name, value] : env) {
+    if (name == "WASMCLOUD_LATTICE_FILE") {
+      file_given = true;
+      lattice_file_ = value;
+    }
+  }
+  if (!file_given) {
+    own_dir_ = MakeTempDir();
+    lattice_file_ = own_dir_ + "/lattice.json";
+    given.emplace_back("WASMCLOUD_LATTICE_FILE", lattice_file_);
+  }
+  // The test's environment, but for the names given here (getenv takes the first one).
   std::vector<std::string> environment;
-  for (char** e = environ; *e != nullptr; ++e) environment.emplace_back(*e);
-  environment.push_back(std::string("WASMCLOUD_BUILD_DIR=") + WC_BUILD_DIR);
-  for (const auto& [name, value] : env) environment.push_back(name + "=" + value);
+  for (char** e = environ; *e != nullptr; ++e) {
+    std::string_view entry(*e);
+    bool replaced = false;
+    for (const auto& g : given) {
+      if (entry.starts_with(g.first + "=")) replaced = true;
+    }
+    if (!replaced) environment.emplace_back(entry);
+  }
+  for (const auto& [name, value] : given) environment.push_back(name + "=" + value);
   std::vector<char*> envp;
   for (auto& e : environment) envp.push_back(e.data());
   envp.push_back(nullptr);
@@ -39,8 +62,12 @@ UpProcess::UpProcess(const std::vector<std::string>& args,
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != parent) _exit(126);
     dup2(fds[1], 2);
-    int devnull = open("/dev/null", O_WRONLY);
-    dup2(devnull, 1);
+    if (stdout_too) {
+      dup2(fds[1], 1);
+    } else {
+      int devnull = open("/dev/null", O_WRONLY);
+      dup2(devnull, 1);
+    }
     close(fds[0]);
     execve(bin.c_str(), argv.data(), envp.data());
     _exit(127);
@@ -55,6 +82,10 @@ UpProcess::~UpProcess() {
     waitpid(pid_, nullptr, 0);
   }
   if (fd_ >= 0) close(fd_);
+  if (!own_dir_.empty()) {
+    std::error_code ec;
+    std::filesystem::remove_all(own_dir_, ec);
+  }
 }
 
 bool UpProcess::WaitFor(const std::string& text, std::chrono::seconds timeout) {

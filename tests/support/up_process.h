@@ -1,6 +1,8 @@
 // A `wasmcloud up` child process for tests: started with arguments and extra environment
-// (WASMCLOUD_BUILD_DIR is set to the build tree, for the example manifests), its stderr
-// (the host's log) read as it comes, stopped with a signal. Killed by the destructor.
+// (WASMCLOUD_BUILD_DIR is set to the build tree, for the example manifests, and
+// WASMCLOUD_LATTICE_FILE to a file in a directory of its own unless `env` names one, so
+// that tests running at once never share a local lattice file), its stderr (the host's
+// log) read as it comes, stopped with a signal. Killed by the destructor.
 #pragma once
 
 #include <sys/types.h>
@@ -14,8 +16,11 @@ namespace wasmcloud::testing {
 
 class UpProcess {
  public:
+  // `stdout_too`: its stdout is read into the log as well (a `ctl watch events`),
+  // instead of going to /dev/null.
   explicit UpProcess(const std::vector<std::string>& args,
-                     const std::vector<std::pair<std::string, std::string>>& env = {});
+                     const std::vector<std::pair<std::string, std::string>>& env = {},
+                     bool stdout_too = false);
   ~UpProcess();
   UpProcess(const UpProcess&) = delete;
   UpProcess& operator=(const UpProcess&) = delete;
@@ -32,11 +37,16 @@ class UpProcess {
   // killed by one).
   int Wait();
   const std::string& log() const { return log_; }
+  pid_t pid() const { return pid_; }
+  // The WASMCLOUD_LATTICE_FILE it was given.
+  const std::string& lattice_file() const { return lattice_file_; }
 
  private:
   pid_t pid_ = -1;
   int fd_ = -1;
   std::string log_;
+  std::string lattice_file_;
+  std::string own_dir_;  // holds the default lattice file; removed by the destructor
 };
 
 }  // namespace wasmcloud::testing
