@@ -32,4 +32,5 @@ function(wc_add_provider)
     COMMENT "Packing providers/${ARG_NAME}.par.gz"
     VERBATIM)
   add_custom_target(${ARG_NAME}_par ALL DEPENDS ${par})
+  set_property(GLOBAL APPEND PROPERTY WC_MAIN_JOB_TARGETS ${ARG_NAME}_par)
 endfunction()

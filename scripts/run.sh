@@ -6,7 +6,7 @@
 # `wasmcloud up`.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-"$root/scripts/setup.sh"
+"$root/scripts/setup.sh" --main
 build_dir="${WC_BUILD_DIR:-$root/build}"
 export WASMCLOUD_BUILD_DIR="$build_dir"
 exec "$build_dir/wasmcloud" up --manifest "$root/examples/demo.yaml" "$@"

@@ -1,24 +1,42 @@
 #!/usr/bin/env bash
-# Installs everything the project needs on a fresh Debian 12 machine, then configures
-# and builds. Idempotent and quiet when everything is already there.
-#   scripts/setup.sh [--no-build]
+# Installs what the project needs on a fresh Debian 12 machine, then configures and
+# builds. Idempotent and quiet when everything is already there.
+#   scripts/setup.sh [--main] [--no-build]
+#   --main      only what the main job (scripts/run.sh) needs: the build tools and
+#               libraries and nats-server (not the servers, tools and npm packages the
+#               tests use), and it builds only the host, the providers and the example
+#               actors (the target main_job), not the test suite
+#   --no-build  install, do not build
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
+main_only=0; build=1
+for arg in "$@"; do
+  case "$arg" in
+    --main) main_only=1 ;;
+    --no-build) build=0 ;;
+    *) echo "setup: unknown option $arg (--main, --no-build)" >&2; exit 2 ;;
+  esac
+done
+
 # Debian packages. libnode108's runtime dependencies are listed explicitly so that
 # autoremove never takes them away (libnode itself is unpacked privately, see below).
-# nats-server is needed by the main job too: `wasmcloud up` starts one (a local lattice).
+# The main job needs nats-server too: `wasmcloud up` starts one (a local lattice). The
+# test libraries are there because configuring the tree looks for them.
 packages=(
-  build-essential cmake ninja-build pkg-config clang lld libclang-rt-14-dev clang-format
+  build-essential cmake ninja-build pkg-config clang lld libclang-rt-14-dev
   libgtest-dev libgmock-dev libbenchmark-dev wabt
   libsodium-dev nlohmann-json3-dev libmsgpack-cxx-dev libcli11-dev libspdlog-dev libyaml-cpp-dev
-  libarchive-dev
-  libhiredis-dev redis-server
-  libboost-dev libnats-dev nats-server libcurl4-openssl-dev wrk python3-prometheus-client
-  docker-registry skopeo apache2-utils openssl curl
+  libarchive-dev libhiredis-dev libboost-dev libnats-dev nats-server libcurl4-openssl-dev curl
   libicu72 libuv1 libc-ares2 libnghttp2-14 libbrotli1 libssl3 zlib1g
 )
+# What only the tests use: the servers they start, the format check, the tools they run.
+test_packages=(
+  clang-format redis-server wrk python3-prometheus-client
+  docker-registry skopeo apache2-utils openssl
+)
+[ "$main_only" = 1 ] || packages+=("${test_packages[@]}")
 sudo_cmd=""; [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
 missing=()
 for p in "${packages[@]}"; do
@@ -89,6 +107,7 @@ libnode_check "$libnode_dir/root" || {
 # npm packages used by tests (the nkeys cross-check; the 0.18 control client of
 # tests/cli/ctl018_client.mjs), pinned, kept inside the project. Each is checked for its
 # exact version, so a fresh machine (or one that has only some of them) gets all of them.
+[ "$main_only" = 1 ] && skip_npm=1 || skip_npm=0
 npm_dir="$root/.deps/npm"
 npm_packages=(@nats-io/nkeys@2.0.3 nats@2.29.3 @msgpack/msgpack@3.1.3)
 npm_missing=()
@@ -98,17 +117,30 @@ for spec in "${npm_packages[@]}"; do
       "$npm_dir/node_modules/$name/package.json" 2>/dev/null || true)"
   [ "$have_version" = "$version" ] || npm_missing+=("$spec")
 done
-if [ ${#npm_missing[@]} -gt 0 ]; then
+if [ "$skip_npm" = 0 ] && [ ${#npm_missing[@]} -gt 0 ]; then
   echo "setup: installing npm packages into .deps/npm (${npm_missing[*]})"
   mkdir -p "$npm_dir"
   [ -f "$npm_dir/package.json" ] || echo '{"name":"wasmcloud-host-test-deps","private":true}' > "$npm_dir/package.json"
   npm install --prefix "$npm_dir" --no-audit --no-fund --loglevel=error --save-exact "${npm_packages[@]}" >/dev/null
 fi
 
-[ "${1:-}" = "--no-build" ] && exit 0
+[ "$build" = 1 ] || exit 0
 
 build_dir="${WC_BUILD_DIR:-$root/build}"
 if [ ! -f "$build_dir/build.ninja" ]; then
+  echo "setup: configuring $build_dir"
   cmake -S "$root" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+elif [ "$main_only" = 0 ]; then
+  # Again: the tests find their servers (redis-server, nats-server) when configured, and a
+  # main-job build may have been configured before they were installed.
+  cmake -S "$root" -B "$build_dir" >/dev/null
 fi
-cmake --build "$build_dir"
+if [ "$main_only" = 1 ]; then
+  echo "setup: building the host, its providers and the example actors into $build_dir" \
+       "(a first build takes about 5 minutes on 2 cores)"
+  cmake --build "$build_dir" --target main_job
+else
+  echo "setup: building everything into $build_dir, the test suite included" \
+       "(a first build takes about 15 minutes on 2 cores)"
+  cmake --build "$build_dir"
+fi

@@ -108,7 +108,21 @@ typedef struct wc_host_api {
                     const uint8_t* payload, size_t payload_len, wc_buffer* response);
   /* A line in the host's log. */
   void (*log)(void* host_ctx, wc_log_level level, const char* message);
+  /* Added after the first release of ABI 1: use it only when struct_size covers it
+   * (WC_HOST_API_HAS(api, count)). Adds `add` to the provider's counter `name`
+   * ([a-z][a-z0-9_]*, at most 64 bytes) for the label values `labels` ("key=value" pairs
+   * separated by ',', at most 4, keys [a-z][a-z0-9_]*, values at most 64 bytes; "" for
+   * none). The host shows it in its metrics as wasmcloud_provider_<name>_total, with
+   * the provider's key and link name added as labels; a name always goes with the same
+   * label keys. What does not follow these rules is dropped (and said once in the log). */
+  void (*count)(void* host_ctx, const char* name, const char* labels, uint64_t add);
 } wc_host_api;
+
+/* Whether `api` (a const wc_host_api*) has the member `field`: hosts built before it
+ * was added pass a smaller struct_size. */
+#define WC_HOST_API_HAS(api, field)                                             \
+  ((api)->struct_size >= offsetof(wc_host_api, field) + sizeof((api)->field) && \
+   (api)->field != NULL)
 
 typedef struct wc_provider_descriptor {
   const char* contract_id; /* e.g. "wasmcloud:keyvalue"; valid until destroy */

@@ -4,7 +4,11 @@
 // host. See docs/httpserver.md.
 #include <wasmcloud/provider_sdk.h>
 
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <string>
+#include <thread>
 
 #include "common/log_level.h"
 #include "httpserver/exchange.h"
@@ -26,7 +30,20 @@ class HttpServerProvider final : public sdk::Provider {
                        wire::HttpRequest request) { return Serve(actor, request); },
                 [this](LogLevel level, const std::string& text) {
                   this->host().Log(ToWcLevel(level), text);
-                }) {}
+                }) {
+    // Responses by status go to the host's metrics once a second
+    // (wasmcloud_provider_http_requests_total{provider,link_name,actor,status}), so that a
+    // request costs an atomic increment, not a call into the host.
+    flusher_ = std::thread([this] {
+      std::unique_lock lock(flush_mu_);
+      while (!flush_cv_.wait_for(lock, std::chrono::seconds(1), [this] { return stopping_; })) {
+        lock.unlock();
+        FlushCounts();
+        lock.lock();
+      }
+    });
+  }
+  ~HttpServerProvider() override { StopFlusher(); }
 
   sdk::Descriptor Describe() const override {
     return {"wasmcloud:httpserver", "HTTP server (Boost.Beast)", WC_VERSION};
@@ -51,7 +68,11 @@ class HttpServerProvider final : public sdk::Provider {
 
   // Every listener drains and the threads are joined before this returns: the host
   // unloads the library right after.
-  void Stop() override { server_.Stop(); }
+  void Stop() override {
+    StopFlusher();
+    server_.Stop();
+    FlushCounts();  // what the drain answered too
+  }
 
  private:
   HttpReply Serve(const std::string& actor, const wire::HttpRequest& request) {
@@ -73,7 +94,26 @@ class HttpServerProvider final : public sdk::Provider {
     return r;
   }
 
+  void StopFlusher() {
+    {
+      std::lock_guard lock(flush_mu_);
+      stopping_ = true;
+    }
+    flush_cv_.notify_all();
+    if (flusher_.joinable()) flusher_.join();
+  }
+
+  void FlushCounts() {
+    server_.TakeResponseCounts([this](const std::string& actor, unsigned status, uint64_t n) {
+      host().Count("http_requests", "actor=" + actor + ",status=" + std::to_string(status), n);
+    });
+  }
+
   HttpServer server_;
+  std::mutex flush_mu_;
+  std::condition_variable flush_cv_;
+  bool stopping_ = false;
+  std::thread flusher_;
 };
 
 }  // namespace

@@ -69,10 +69,12 @@ class HttpServer::Listener : public std::enable_shared_from_this<Listener> {
  public:
   Listener(net::io_context& ioc, std::string actor, const ListenerSettings& settings,
            const RequestHandler* handler, const LogSink* log, std::shared_ptr<ThreadPool> calls,
-           std::atomic<unsigned>* inline_calls, unsigned max_inline_calls)
+           std::atomic<unsigned>* inline_calls, unsigned max_inline_calls,
+           std::shared_ptr<StatusCounts> counts)
       : ioc_(ioc),
         inline_calls_(inline_calls),
         max_inline_calls_(max_inline_calls),
+        counts_(std::move(counts)),
         actor_(std::move(actor)),
         handler_(handler),
         log_(log),
@@ -84,8 +86,16 @@ class HttpServer::Listener : public std::enable_shared_from_this<Listener> {
   Status Open() {
     const ListenerSettings& s = *settings_;
     auto fail = [&](const beast::error_code& ec) {
+      std::string hint;
+      if (ec == net::error::address_in_use) {
+        hint =
+            " (another process, or another link, has that port: give the link another "
+            "PORT value)";
+      } else if (ec == net::error::access_denied) {
+        hint = " (ports below 1024 need privileges: give the link a PORT from 1024 up)";
+      }
       return Unavailable("cannot listen on " + s.Endpoint() + " for actor " + actor_ + ": " +
-                         ec.message());
+                         ec.message() + hint);
     };
     beast::error_code ec;
     const auto address = net::ip::make_address(s.address, ec);
@@ -140,6 +150,11 @@ class HttpServer::Listener : public std::enable_shared_from_this<Listener> {
   bool draining() const { return draining_.load(std::memory_order_acquire); }
   uint16_t port() const { return port_; }
   const std::string& actor() const { return actor_; }
+  void CountResponse(unsigned status) {
+    if (status < counts_->by_status.size()) {
+      counts_->by_status[status].fetch_add(1, std::memory_order_relaxed);
+    }
+  }
   const RequestHandler& handler() const { return *handler_; }
   // Runs `task` on a call thread; false when every one is busy and the queue is full.
   bool SubmitCall(std::function<void()> task) { return calls_->TrySubmit(std::move(task)); }
@@ -172,6 +187,7 @@ class HttpServer::Listener : public std::enable_shared_from_this<Listener> {
   net::io_context& ioc_;
   std::atomic<unsigned>* const inline_calls_;  // the server's, shared by its listeners
   const unsigned max_inline_calls_;
+  const std::shared_ptr<StatusCounts> counts_;
   const std::string actor_;
   const RequestHandler* const handler_;  // owned by the server, which outlives every thread
   const LogSink* const log_;
@@ -430,6 +446,7 @@ class Session : public std::enable_shared_from_this<Session> {
     res_ = {};
     res_.version(version == 10 ? 10 : 11);
     const unsigned status = reply.status >= 100 && reply.status <= 999 ? reply.status : 500;
+    listener_->CountResponse(status);
     res_.result(status);
     if (http::obsolete_reason(static_cast<http::status>(status)) == "<unknown-status>") {
       res_.reason("Unknown");
@@ -455,6 +472,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void SendError(unsigned status, const std::string& text) {
     state_ = State::kWriting;
     HttpReply reply = TextReply(status, text);
+    listener_->CountResponse(status);
     res_ = {};
     res_.version(11);
     res_.result(status);
@@ -662,8 +680,9 @@ Status HttpServer::Bind(const std::string& actor, const ListenerSettings& settin
     StartThreadsLocked();
     calls = calls_;
   }
-  auto listener = std::make_shared<Listener>(io_->ioc, actor, settings, &handler_, &log_,
-                                             std::move(calls), &inline_calls_, threads_ - 1);
+  auto listener =
+      std::make_shared<Listener>(io_->ioc, actor, settings, &handler_, &log_, std::move(calls),
+                                 &inline_calls_, threads_ - 1, CountsFor(actor));
   WC_RETURN_IF_ERROR(listener->Open());
   {
     std::lock_guard lock(mu_);
@@ -674,7 +693,7 @@ Status HttpServer::Bind(const std::string& actor, const ListenerSettings& settin
     shown.port = listener->port();
     const bool loopback = shown.address.starts_with("127.") || shown.address == "::1";
     log_(LogLevel::kInfo,
-         "actor " + actor + " serves HTTP on " + shown.Endpoint() +
+         "serving http://" + shown.Endpoint() + " → actor " + actor +
              (old != nullptr ? " (moved from " + old->settings()->Endpoint() + ")" : "") +
              (loopback ? " (this machine only; the link value ADDRESS=0.0.0.0 opens it to "
                          "others)"
@@ -745,6 +764,29 @@ void HttpServer::Stop() {
   // Handlers that never ran (and the connections they hold) go now, before the library
   // that holds their code can be unloaded.
   io_.reset();
+}
+
+std::shared_ptr<HttpServer::StatusCounts> HttpServer::CountsFor(const std::string& actor) {
+  std::lock_guard lock(counts_mu_);
+  auto& c = counts_[actor];
+  if (!c) c = std::make_shared<StatusCounts>();
+  return c;
+}
+
+void HttpServer::TakeResponseCounts(
+    const std::function<void(const std::string& actor, unsigned status, uint64_t n)>& take) {
+  std::vector<std::pair<std::string, std::shared_ptr<StatusCounts>>> all;
+  {
+    std::lock_guard lock(counts_mu_);
+    all.assign(counts_.begin(), counts_.end());
+  }
+  for (const auto& [actor, counts] : all) {
+    for (unsigned status = 100; status < counts->by_status.size(); ++status) {
+      if (uint64_t n = counts->by_status[status].exchange(0, std::memory_order_relaxed); n > 0) {
+        take(actor, status, n);
+      }
+    }
+  }
 }
 
 std::optional<uint16_t> HttpServer::Port(const std::string& actor) const {

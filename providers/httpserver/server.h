@@ -11,6 +11,7 @@
 // (they wait for connections to end).
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -72,6 +73,13 @@ class HttpServer {
   // Remove for every listener at once, then joins the threads. Idempotent; Bind fails after.
   void Stop();
 
+  // The responses sent since the last call, by actor and status (the server's own 400s,
+  // 413s, 503s included): `take(actor, status, n)` for each that is not 0, and the counts
+  // start again from 0. An atomic increment per response; the provider hands them to the
+  // host's metrics every second.
+  void TakeResponseCounts(
+      const std::function<void(const std::string& actor, unsigned status, uint64_t n)>& take);
+
   // The local port of `actor`'s listener (the one chosen when its settings said 0).
   std::optional<uint16_t> Port(const std::string& actor) const;
   // Connections currently open on `actor`'s listener (0 when none).
@@ -85,8 +93,16 @@ class HttpServer {
   // Closes the listeners' sockets and waits for their connections as Remove says.
   void Drain(const std::vector<std::shared_ptr<Listener>>& listeners);
 
+  // Responses by status (100..999) of one actor; kept across its listener's rebinds.
+  struct StatusCounts {
+    std::array<std::atomic<uint64_t>, 1000> by_status{};
+  };
+  std::shared_ptr<StatusCounts> CountsFor(const std::string& actor);
+
   const RequestHandler handler_;
   const LogSink log_;
+  std::mutex counts_mu_;
+  std::map<std::string, std::shared_ptr<StatusCounts>> counts_;  // by actor
   const ServerOptions options_;
   const unsigned threads_;
   const unsigned call_threads_;

@@ -530,11 +530,21 @@ std::optional<Failure> GetInventory(Lattice& l, const Args& a) {
     } else {
       PrintTable({"ACTOR ID", "NAME", "IMAGE REF", "REVISION"}, actors);
     }
+    std::vector<std::vector<std::string>> failed;
+    const Json failed_list = inv.value("failed_links", Json::array());
+    for (const Json& x : failed_list) {
+      failed.push_back({Str(x, "actor_id"), Str(x, "provider_id"), Str(x, "contract_id"),
+                        Str(x, "link_name"), Str(x, "error")});
+    }
     if (providers.empty()) {
       std::cout << "  no providers\n";
     } else {
       PrintTable({"PROVIDER ID", "LINK NAME", "CONTRACT ID", "NAME", "IMAGE REF", "HEALTH"},
                  providers);
+    }
+    if (!failed.empty()) {
+      PrintTable({"FAILED LINK: ACTOR ID", "PROVIDER ID", "CONTRACT ID", "LINK NAME", "ERROR"},
+                 failed);
     }
   }
   if (all.empty()) std::cout << "(no host of lattice " << l.ns() << " answered)\n";

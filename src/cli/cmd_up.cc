@@ -114,23 +114,13 @@ bool Ready(host::Host& host, const JoinedLattice& lattice, const std::atomic<boo
   return true;
 }
 
-void LogInventory(host::Host& host) {
-  for (const auto& p : host.Providers()) {
-    Log(LogLevel::kInfo, kLog,
-        "provider " + p.public_key + " " + p.contract_id + " (link " + p.link_name + ") " + p.name +
-            (p.image_ref ? " from " + *p.image_ref : std::string()));
-  }
-  for (const auto& a : host.Actors()) {
-    auto id = host.GetActorIdentity(a);
-    std::string name = id.ok() ? id->name + " revision " + std::to_string(id->revision) : "";
-    if (id.ok() && id->image_ref) name += " from " + *id->image_ref;
-    Log(LogLevel::kInfo, kLog, "actor " + a + " " + name);
-  }
-  for (const auto& l : host.LinkDefinitions()) {
-    Log(LogLevel::kInfo, kLog,
-        "link " + l.actor_id + " -> " + l.contract_id + " (" + l.link_name + ") -> " +
-            l.provider_id);
-  }
+// The last line of the start-up: counts, not the inventory again (each start and link
+// has its line above; `wasmcloud ctl get inventory` lists them).
+std::string RunningLine(host::Host& host) {
+  return "running until SIGINT or SIGTERM: " + std::to_string(host.Actors().size()) +
+         " actor(s), " + std::to_string(host.Providers().size()) +
+         " provider(s) (built-ins included), " + std::to_string(host.LinkDefinitions().size()) +
+         " link(s)";
 }
 
 const char* SignalName(int sig) { return sig == SIGINT ? "SIGINT" : "SIGTERM"; }
@@ -302,8 +292,7 @@ int RunUp(const UpOptions& o) {
   }
   applied = true;
   if (!watch.requested()) {
-    LogInventory(host);
-    Log(LogLevel::kInfo, kLog, "running until SIGINT or SIGTERM");
+    Log(LogLevel::kInfo, kLog, RunningLine(host));
   }
   watch.Wait();
   (void)host.Stop();

@@ -515,13 +515,54 @@ Result<Bytes> Dispatcher::Invoke(const ActorPtr& module, std::string_view operat
     std::atomic<size_t>& n;
     ~Done() { n.fetch_sub(1, std::memory_order_relaxed); }
   } done{in_flight_};
-  if (metrics_ == nullptr || operation.empty()) return RunOnWorker(module, operation, payload);
+  // Whoever called (a provider, the lattice, `call`, an embedder) gets the error; the log
+  // says it once, for the outermost call only (a nested failure is its caller's to tell).
+  const bool outer = !WorkerPool::ThreadInCall();
+  if (metrics_ == nullptr || operation.empty()) {
+    Result<Bytes> result = RunOnWorker(module, operation, payload);
+    if (outer && !result.ok() && !operation.empty()) LogFailure(module, operation, result.status());
+    return result;
+  }
   const auto start = std::chrono::steady_clock::now();
   Result<Bytes> result = RunOnWorker(module, operation, payload);
   metrics_->Invocation(
       module->public_key, operation, result.status(),
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  if (outer && !result.ok()) LogFailure(module, operation, result.status());
   return result;
+}
+
+void Dispatcher::LogFailure(const ActorPtr& module, std::string_view operation,
+                            const Status& status) {
+  const int64_t second = std::chrono::duration_cast<std::chrono::seconds>(
+                             std::chrono::steady_clock::now().time_since_epoch())
+                             .count();
+  uint64_t dropped = 0;
+  {
+    std::lock_guard lock(failure_log_mu_);
+    if (second != failure_log_second_) {
+      dropped = failures_unlogged_;
+      failure_log_second_ = second;
+      failure_lines_ = 0;
+      failures_unlogged_ = 0;
+    }
+    if (failure_lines_ >= kFailureLinesPerSecond) {
+      ++failures_unlogged_;
+      return;
+    }
+    ++failure_lines_;
+  }
+  if (dropped > 0) {
+    Log(LogLevel::kWarn, kLog,
+        std::to_string(dropped) +
+            " more failed call(s) in the second before were not logged (at "
+            "most " +
+            std::to_string(kFailureLinesPerSecond) + " lines a second)");
+  }
+  Log(LogLevel::kWarn, kLog,
+      EscapeLogText("call of actor " + module->DisplayName() + " " + std::string(operation) +
+                    " failed (" + std::string(HostMetrics::Outcome(status)) +
+                    "): " + status.message()));
 }
 
 Result<Bytes> Dispatcher::RunOnWorker(const ActorPtr& module, std::string_view operation,

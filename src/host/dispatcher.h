@@ -182,7 +182,15 @@ class Dispatcher final {
   std::shared_ptr<lattice::RpcClient> rpc_;
   std::atomic<uint64_t>& routing_version_;
   std::atomic<size_t> in_flight_{0};
-  const uint64_t instance_id_;  // unique per dispatcher in the process (thread caches)
+  // The warn lines of failed calls: at most kFailureLinesPerSecond a second, then one line
+  // saying how many more there were (a failing actor under load cannot flood the log).
+  static constexpr int kFailureLinesPerSecond = 20;
+  void LogFailure(const ActorPtr& module, std::string_view operation, const Status& status);
+  std::mutex failure_log_mu_;
+  int64_t failure_log_second_ = 0;  // guarded by failure_log_mu_
+  int failure_lines_ = 0;           // in that second
+  uint64_t failures_unlogged_ = 0;  // beyond the cap, in that second
+  const uint64_t instance_id_;      // unique per dispatcher in the process (thread caches)
 
   mutable std::mutex authorizer_mu_;
   std::shared_ptr<Authorizer> authorizer_;

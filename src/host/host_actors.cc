@@ -101,7 +101,8 @@ Result<std::string> HostCore::StartActor(ByteView bytes, std::optional<std::stri
   }
   binder_->BindActorLinks(pk);  // refusals are logged
   Log(LogLevel::kInfo, kLog,
-      "started actor " + module->DisplayName() + " revision " + std::to_string(module->revision()));
+      "started actor " + module->DisplayName() + " revision " + std::to_string(module->revision()) +
+          (module->image_ref ? " from " + *module->image_ref : std::string()));
   nlohmann::json data = {{"public_key", pk},
                          {"name", module->metadata().name.value_or("")},
                          {"revision", module->revision()}};

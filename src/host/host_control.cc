@@ -58,6 +58,13 @@ lattice::HostInventory HostCore::Inventory() {
     }
     inv.providers.push_back(std::move(p));
   }
+  if (binder_ && store_) {
+    for (const auto& link : store_->Links()) {
+      if (Status s = binder_->LastResult(link); !s.ok()) {
+        inv.failed_links.push_back({link, s.message()});
+      }
+    }
+  }
   return inv;
 }
 

@@ -326,6 +326,10 @@ void HostCore::RegisterGauges() {
                              [this]() -> Samples {
                                return {{{}, static_cast<double>(providers_.All().size())}};
                              });
+  data_health_.lag = metrics_registry_.AddHistogram(
+      "wasmcloud_lattice_data_watch_lag_seconds",
+      "From a lattice data write (the bucket's clock) to this host's mirror applying it.", {},
+      {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10});
   metrics_registry_.AddGauge(
       "wasmcloud_invocations_in_flight", "Actor invocations running now (nested ones too).", {},
       [this]() -> Samples {
@@ -426,6 +430,10 @@ Status HostCore::Stop() {
   Publish(lattice::kHostStopped, nlohmann::json::object());
   if (event_publisher_) event_publisher_->Stop();  // sends what is queued, HostStopped last
   return Status::Ok();
+}
+
+void HostCore::DataHealth::OnWatchLag(double seconds) {
+  if (lag != nullptr) lag->Observe({}, seconds);
 }
 
 void HostCore::DataHealth::OnDegraded(bool degraded, const std::string& why) {

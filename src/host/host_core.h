@@ -15,6 +15,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <shared_mutex>
 #include <string>
 #include <vector>
@@ -125,6 +126,10 @@ class HostCore : public std::enable_shared_from_this<HostCore>, public lattice::
   void PublishEvent(const char* type, nlohmann::json data) { Publish(type, std::move(data)); }
   Result<Bytes> CallActorFromProvider(const ProviderEntry& origin, std::string_view actor,
                                       std::string_view operation, ByteView payload);
+  // A provider's counter (wc_host_api.count): wasmcloud_provider_<name>_total{provider,
+  // link_name, <its labels>}. What breaks the rules is dropped and said once per name.
+  void CountForProvider(const ProviderEntry& origin, std::string_view name, std::string_view labels,
+                        uint64_t add);
 
  private:
   // kStarting: Start is making the components; nothing else may use them yet.
@@ -179,7 +184,9 @@ class HostCore : public std::enable_shared_from_this<HostCore>, public lattice::
   struct DataHealth final : lattice::LatticeStoreListener {
     explicit DataHealth(HostCore& h) : host(h) {}
     void OnDegraded(bool degraded, const std::string& why) override;
+    void OnWatchLag(double seconds) override;
     HostCore& host;
+    Histogram* lag = nullptr;  // set by RegisterGauges
   };
   DataHealth data_health_{*this};
   std::unique_ptr<Dispatcher> dispatcher_;
@@ -215,6 +222,12 @@ class HostCore : public std::enable_shared_from_this<HostCore>, public lattice::
   // StopProvider (take out, hand to the background) against the host's Stop.
   std::mutex stop_mu_;
   BackgroundTasks provider_stops_;
+
+  std::mutex provider_counters_mu_;
+  // By counter name: its label keys (the first use fixes them), and the names already
+  // refused in the log.
+  std::map<std::string, std::vector<std::string>> provider_counter_keys_;
+  std::set<std::string> provider_counter_refusals_;
 
   mutable std::mutex remote_mu_;  // the two below
   std::function<void()> stop_request_;

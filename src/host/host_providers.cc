@@ -4,6 +4,7 @@
 
 #include "core/log.h"
 #include "core/text.h"
+#include "core/utf8.h"
 #include "host/artifacts.h"
 #include "host/host_core.h"
 
@@ -28,6 +29,9 @@ class ProviderHostImpl final : public provider::ProviderHost {
   void Log(LogLevel level, std::string_view message) override {
     // Escaped: a provider's text (a child's stdout, say) cannot start a forged line.
     wasmcloud::Log(level, "provider " + entry_->DisplayName(), EscapeLogText(message));
+  }
+  void Count(std::string_view name, std::string_view labels, uint64_t add) override {
+    if (auto core = core_.lock()) core->CountForProvider(*entry_, name, labels, add);
   }
   void OnSupervision(Supervision what, std::string_view detail) override {
     auto core = core_.lock();
@@ -221,6 +225,78 @@ Result<ProviderIdentity> HostCore::GetProviderIdentity(std::string_view provider
                     NormalizeLinkName(link_name) + " is not running on this host");
   }
   return IdentityOf(*entry);
+}
+
+namespace {
+
+bool IsCounterToken(std::string_view s) {
+  if (s.empty() || s.size() > 64 || s[0] < 'a' || s[0] > 'z') return false;
+  for (char c : s) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) return false;
+  }
+  return true;
+}
+
+// "k=v,k=v" into keys and values (at most 4 pairs, values ≤ 64 bytes of UTF-8 without
+// control characters); nullopt when it breaks a rule.
+std::optional<std::pair<std::vector<std::string>, std::vector<std::string>>> ParseCounterLabels(
+    std::string_view text) {
+  std::vector<std::string> keys, values;
+  while (!text.empty()) {
+    const size_t comma = text.find(',');
+    std::string_view pair = text.substr(0, comma);
+    text = comma == std::string_view::npos ? std::string_view() : text.substr(comma + 1);
+    const size_t eq = pair.find('=');
+    if (eq == std::string_view::npos) return std::nullopt;
+    std::string_view key = pair.substr(0, eq), value = pair.substr(eq + 1);
+    if (!IsCounterToken(key) || key == "provider" || key == "link_name" || value.size() > 64 ||
+        !IsValidUtf8(value) || keys.size() == 4) {
+      return std::nullopt;
+    }
+    for (unsigned char c : value) {
+      if (c < 0x20 || c == 0x7f) return std::nullopt;
+    }
+    keys.emplace_back(key);
+    values.emplace_back(value);
+  }
+  return std::make_pair(std::move(keys), std::move(values));
+}
+
+}  // namespace
+
+void HostCore::CountForProvider(const ProviderEntry& origin, std::string_view name,
+                                std::string_view labels, uint64_t add) {
+  auto parsed = IsCounterToken(name) ? ParseCounterLabels(labels) : std::nullopt;
+  std::string refusal;
+  if (!parsed) {
+    refusal = "its name or labels break the rules of wc_host_api.count (labels \"" +
+              std::string(labels.substr(0, 200)) + "\")";
+  } else {
+    std::lock_guard<std::mutex> lock(provider_counters_mu_);
+    auto [it, fresh] = provider_counter_keys_.try_emplace(std::string(name), parsed->first);
+    if (!fresh && it->second != parsed->first) {
+      refusal = "it was counted before with other label keys";
+    }
+  }
+  if (!refusal.empty()) {
+    std::lock_guard<std::mutex> lock(provider_counters_mu_);
+    if (provider_counter_refusals_.size() < 100 &&
+        provider_counter_refusals_.insert(std::string(name.substr(0, 64))).second) {
+      Log(LogLevel::kWarn, kLog,
+          EscapeLogText("dropped counter \"" + std::string(name.substr(0, 64)) + "\" of provider " +
+                        origin.DisplayName() + ": " + refusal + " (said once)"));
+    }
+    return;
+  }
+  std::vector<std::string> label_names = {"provider", "link_name"};
+  LabelValues values = {origin.public_key, origin.link_name};
+  label_names.insert(label_names.end(), parsed->first.begin(), parsed->first.end());
+  values.insert(values.end(), parsed->second.begin(), parsed->second.end());
+  Counter* counter = metrics_registry_.AddCounter(
+      "wasmcloud_provider_" + std::string(name) + "_total",
+      "Counted by capability providers (each provider's documentation says what).",
+      std::move(label_names));
+  counter->Add(values, static_cast<double>(add));
 }
 
 }  // namespace wasmcloud::host

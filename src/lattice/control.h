@@ -34,12 +34,19 @@ struct ProviderDescription {
   std::string health_message;
 };
 
+// A link whose provider runs on this host and refused to bind it (v1 inventory only).
+struct FailedLink {
+  LinkDefinition link;
+  std::string error;
+};
+
 // 0.18 HostInventory (get.{host}.inv).
 struct HostInventory {
   std::string host_id;
   std::map<std::string, std::string> labels;
   std::vector<ActorDescription> actors;        // by public key
   std::vector<ProviderDescription> providers;  // by (public key, link name); built-ins too
+  std::vector<FailedLink> failed_links;        // v1 only
 };
 
 // 0.18 Host (get.hosts).

@@ -413,6 +413,17 @@ std::string PingResponse(const HostDetails& host) {
 
 std::string InventoryResponse(const HostInventory& inventory, const HostDetails& host) {
   Json j = InventoryValue(inventory, true);
+  Json failed = Json::array();
+  for (const FailedLink& f : inventory.failed_links) {
+    Json x;
+    x["actor_id"] = f.link.actor_id;
+    x["provider_id"] = f.link.provider_id;
+    x["contract_id"] = f.link.contract_id;
+    x["link_name"] = f.link.link_name;
+    x["error"] = f.error;
+    failed.push_back(std::move(x));
+  }
+  j["failed_links"] = std::move(failed);
   j["uptime_seconds"] = host.summary.uptime_seconds;
   j["version"] = host.version;
   return Dump(j);

@@ -42,6 +42,9 @@ struct KvEvent {
   std::string key;
   Bytes value;            // kPut only
   uint64_t revision = 0;  // kPut and kDelete
+  // kPut and kDelete: when the bucket stored it, Unix nanoseconds (the server's clock);
+  // 0 when unknown.
+  int64_t created_unix_ns = 0;
 };
 
 using KvWatchHandler = std::function<void(const KvEvent& event)>;

@@ -1,6 +1,7 @@
 #include "lattice/lattice_store.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <exception>
 #include <limits>
@@ -304,6 +305,23 @@ struct LatticeStore::State {
     }
     if (restarting && event.kind == KvEvent::Kind::kPut) restart_keys.insert(event.key);
     if (std::optional<Change> change = Apply(event)) Notify(*change);
+    // How far behind the bucket this mirror is: changes after the initial values only
+    // (those are old by nature).
+    if (event.created_unix_ns > 0 && !restarting && ready.load(std::memory_order_acquire)) {
+      const int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                              std::chrono::system_clock::now().time_since_epoch())
+                              .count();
+      const double lag = std::max<int64_t>(0, now - event.created_unix_ns) / 1e9;
+      std::vector<LatticeStoreListener*> targets;
+      {
+        std::lock_guard lock(mu);
+        targets = listeners;
+      }
+      for (LatticeStoreListener* l : targets) {
+        if (stopped.load(std::memory_order_acquire)) return;
+        l->OnWatchLag(lag);
+      }
+    }
   }
 
   // --- a lost bucket.

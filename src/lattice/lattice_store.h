@@ -86,6 +86,10 @@ class LatticeStoreListener {
     (void)degraded;
     (void)why;
   }
+  // A change written after the watch's initial values reached this mirror `seconds` after
+  // the bucket stored it (the bucket's clock against this host's: across machines, clock
+  // skew is in it; never negative).
+  virtual void OnWatchLag(double seconds) { (void)seconds; }
 };
 
 // A text made into a valid part of a key: [A-Za-z0-9_/-] stay, every other byte becomes

@@ -1,6 +1,7 @@
 #include "lattice/memory_kv_bucket.h"
 
 #include <algorithm>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -73,6 +74,9 @@ struct BucketState {
     KvEvent event;
     event.key = std::string(key);
     event.revision = rev;
+    event.created_unix_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                std::chrono::system_clock::now().time_since_epoch())
+                                .count();
     if (value) {
       Bytes bytes(value->begin(), value->end());
       event.kind = KvEvent::Kind::kPut;

@@ -437,6 +437,7 @@ std::optional<KvEvent> ToEvent(kvEntry* e, bool initial,
   KvEvent event;
   event.key = key;
   event.revision = kvEntry_Revision(e);
+  event.created_unix_ns = kvEntry_Created(e);
   switch (kvEntry_Operation(e)) {
     case kvOp_Put: {
       event.kind = KvEvent::Kind::kPut;

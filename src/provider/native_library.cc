@@ -103,6 +103,7 @@ class HostBridge {
     api_.host_ctx = this;
     api_.call_actor = &CallActorEntry;
     api_.log = &LogEntry;
+    api_.count = &CountEntry;
   }
   HostBridge(const HostBridge&) = delete;
   HostBridge& operator=(const HostBridge&) = delete;
@@ -183,6 +184,12 @@ class HostBridge {
     }
   }
 
+  // Outside Start..Stop there is no host to count for: dropped.
+  void Count(std::string_view name, std::string_view labels, uint64_t add) {
+    Forwarding call(this);
+    if (call.host() != nullptr) call.host()->Count(name, labels, add);
+  }
+
   static int CallActorEntry(void* ctx, const char* actor, const char* operation,
                             const uint8_t* payload, size_t payload_len, wc_buffer* response) {
     if (response == nullptr) return WC_ERROR;
@@ -199,6 +206,14 @@ class HostBridge {
     } catch (...) {  // std::bad_alloc: an error without a message
     }
     return WC_ERROR;
+  }
+
+  static void CountEntry(void* ctx, const char* name, const char* labels, uint64_t add) {
+    if (name == nullptr) return;
+    try {
+      static_cast<HostBridge*>(ctx)->Count(name, labels == nullptr ? "" : labels, add);
+    } catch (...) {  // a count is not worth an exception crossing into C
+    }
   }
 
   static void LogEntry(void* ctx, wc_log_level level, const char* message) {

@@ -4,8 +4,10 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -79,6 +81,15 @@ class ChildHost final : public ProviderHost {
     m.type = Type::kLog;
     m.level = static_cast<int64_t>(level);
     m.payload = ToBytes(message);
+    (void)channel_->Send(m);
+  }
+
+  void Count(std::string_view name, std::string_view labels, uint64_t add) override {
+    Message m;
+    m.type = Type::kCount;
+    m.a = std::string(name);
+    m.b = std::string(labels);
+    m.level = static_cast<int64_t>(std::min<uint64_t>(add, INT64_MAX));
     (void)channel_->Send(m);
   }
 

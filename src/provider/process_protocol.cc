@@ -14,7 +14,7 @@ namespace {
 constexpr uint32_t kFields = 9;
 constexpr size_t kMaxValues = 4096;
 
-bool KnownType(uint64_t t) { return t >= 1 && t <= 12; }
+bool KnownType(uint64_t t) { return t >= 1 && t <= 13; }
 
 }  // namespace
 
@@ -44,6 +44,8 @@ std::string_view TypeName(Type type) {
       return "call_actor reply";
     case Type::kLog:
       return "log";
+    case Type::kCount:
+      return "count";
   }
   return "unknown";
 }

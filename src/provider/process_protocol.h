@@ -37,6 +37,8 @@ enum class Type : uint8_t {
   kActorReply = 11,  // host → child: ok, payload
   // child → host: a log line (level, a = component, payload = text)
   kLog = 12,
+  // child → host: a provider counter (a = name, b = labels, level = the amount, ≥ 0)
+  kCount = 13,
 };
 
 std::string_view TypeName(Type type);

@@ -548,6 +548,13 @@ class ProcessProvider final : public Provider,
         case Type::kCallActor:
           CallActorFor(child, std::move(m));
           break;
+        case Type::kCount: {
+          std::shared_lock lock(host_mu_);
+          if (host_ != nullptr && m.level >= 0) {
+            host_->Count(m.a, m.b, static_cast<uint64_t>(m.level));
+          }
+          break;
+        }
         case Type::kLog: {
           const int64_t lv =
               std::clamp<int64_t>(m.level, 0, static_cast<int64_t>(LogLevel::kError));

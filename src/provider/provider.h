@@ -42,6 +42,13 @@ class ProviderHost {
                                   ByteView payload) = 0;
   // A line in the host's log, tagged with the provider's name.
   virtual void Log(LogLevel level, std::string_view message) = 0;
+  // Adds `add` to the provider's counter `name` for `labels` ("k=v,k=v"): wc_host_api.count
+  // (include/wasmcloud/provider.h says the rules). The default drops it.
+  virtual void Count(std::string_view name, std::string_view labels, uint64_t add) {
+    (void)name;
+    (void)labels;
+    (void)add;
+  }
 
   // Supervision of a provider run in a child process (process_provider.h): it crashed
   // (and will be restarted), it was restarted (links bound again), or the host gave up on

@@ -11,6 +11,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <regex>
@@ -298,6 +299,38 @@ TEST_F(CtlCliTest, RegistryCredentialsGivenThroughCtlAreUsedForLaterPulls) {
   auto started = Wasmcloud({"ctl", "start", "actor", ref}, file);
   EXPECT_EQ(started.exit_code, 0) << started.err << up.log();
   EXPECT_FALSE(Contains(up.log(), "s3cret-pass")) << "the password is never logged";
+  EXPECT_EQ(up.Stop(SIGTERM), 0) << up.log();
+}
+
+TEST_F(CtlCliTest, ALinkThatCannotBindIsLoggedWithTheFixAndShownFailingInTheInventory) {
+  int port = 0;
+  const int busy = testing::ListenOnLoopback(4, &port);  // someone else has the port
+  ASSERT_GE(busy, 0);
+  const std::string manifest = dir_ + "/busy.yaml";
+  std::ofstream(manifest) << "actors:\n  - " << FixturePath("wc-host-0.18/echo.wasm")
+                          << "\ncapabilities:\n  - image_ref: " << WC_BUILD_DIR
+                          << "/providers/httpserver.par.gz\nlinks:\n  - actor: "
+                          << "MBCFOPM6JW2APJLXJD3Z5O4CN7CPYJ2B4FTKLJUR5YR5MITIU7HD3WD5"
+                          << "\n    contract_id: wasmcloud:httpserver\n    values:\n      PORT: \""
+                          << port << "\"\n";
+  UpProcess up({"up", "-m", manifest, "--keep-going"}, {{"TMPDIR", tmp_}});
+  ASSERT_TRUE(up.WaitFor("running until SIGINT or SIGTERM", std::chrono::seconds(30))) << up.log();
+  EXPECT_TRUE(Contains(up.log(),
+                       "Address already in use (another process, or another link, "
+                       "has that port: give the link another PORT value)"))
+      << up.log();
+  auto inventory = Wasmcloud({"ctl", "get", "inventory", "-o", "json"}, up.lattice_file());
+  ASSERT_EQ(inventory.exit_code, 0) << inventory.err;
+  Json all = Json::parse(inventory.out, nullptr, false);
+  ASSERT_TRUE(all.is_array() && all.size() == 1u) << inventory.out;
+  const Json& failed = all[0]["failed_links"];
+  ASSERT_EQ(failed.size(), 1u) << inventory.out;
+  EXPECT_EQ(failed[0].value("contract_id", ""), "wasmcloud:httpserver");
+  EXPECT_TRUE(Contains(failed[0].value("error", ""), "Address already in use")) << failed;
+  auto text = Wasmcloud({"ctl", "get", "inventory"}, up.lattice_file());
+  EXPECT_TRUE(Contains(text.out, "FAILED LINK") && Contains(text.out, "give the link another PORT"))
+      << text.out;
+  close(busy);
   EXPECT_EQ(up.Stop(SIGTERM), 0) << up.log();
 }
 

@@ -206,7 +206,13 @@ TEST(UpCliTest, RunsUntilSigtermLogsWhatItStartedAndStopsCleanly) {
   UpProcess up({"up", "--manifest", manifest, "--label", "team=core", "--no-lattice"});
   ASSERT_TRUE(up.WaitFor("running until SIGINT or SIGTERM")) << up.log();
   EXPECT_NE(up.log().find("is up (single-player)"), std::string::npos) << up.log();
-  EXPECT_NE(up.log().find("actor " + std::string(kEcho)), std::string::npos) << up.log();
+  EXPECT_NE(up.log().find("started actor Echo (" + std::string(kEcho) + ")"), std::string::npos)
+      << up.log();
+  // The start-up ends with counts, not the inventory again: each start was said once.
+  EXPECT_NE(up.log().find("running until SIGINT or SIGTERM: 2 actor(s), 2 provider(s)"),
+            std::string::npos)
+      << up.log();
+  EXPECT_EQ(up.log().find(kEcho), up.log().rfind(kEcho)) << up.log();
   EXPECT_NE(up.log().find("MAS242Z2N4ZNGKGC2KGLVHLC4FBCDPF634TR563XBTNW3VR5RX25253X"),
             std::string::npos);
   EXPECT_NE(up.log().find("wasmcloud:extras"), std::string::npos);

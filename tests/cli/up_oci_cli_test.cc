@@ -101,16 +101,18 @@ TEST_F(UpOciCliTest, UpPullsTheManifestsReferencesAndLogsWhatItStarted) {
   EXPECT_TRUE(Contains(log, "pulled provider " + keyvalue_ref_ + " (sha256:")) << log;
   EXPECT_TRUE(Contains(log, "from the registry)")) << log;
   EXPECT_TRUE(Contains(log, "applied manifest " + manifest_ + " (4 entries)")) << log;
-  // The inventory names each image reference.
-  EXPECT_TRUE(Contains(log, "actor " + std::string(kEcho) + " Echo revision 0 from " + echo_ref_))
-      << log;
-  EXPECT_TRUE(Contains(log, "actor " + std::string(kKvCounter) +
-                                " Key Value Counter revision 2 from " + kvcounter_ref_))
-      << log;
+  // The start lines name each image reference.
   EXPECT_TRUE(
-      Contains(log, "wasmcloud:keyvalue (link default) wasmcloud key-value from " + keyvalue_ref_))
+      Contains(log, "started actor Echo (" + std::string(kEcho) + ") revision 0 from " + echo_ref_))
       << log;
-  EXPECT_TRUE(Contains(log, "link " + std::string(kKvCounter) + " -> wasmcloud:keyvalue")) << log;
+  EXPECT_TRUE(Contains(log, "started actor Key Value Counter (" + std::string(kKvCounter) +
+                                ") revision 2 from " + kvcounter_ref_))
+      << log;
+  EXPECT_TRUE(Contains(log, ", link default) for wasmcloud:keyvalue from " + keyvalue_ref_)) << log;
+  EXPECT_TRUE(Contains(log, "link " + std::string(kKvCounter) + " → wasmcloud:keyvalue")) << log;
+  // Once each: the start-up ends with counts, not the inventory again.
+  EXPECT_TRUE(Contains(log, "running until SIGINT or SIGTERM: 2 actor(s), ")) << log;
+  EXPECT_EQ(log.find("Key Value Counter"), log.rfind("Key Value Counter")) << log;
   EXPECT_FALSE(Contains(log, "ERROR")) << log;
   EXPECT_EQ(up.Stop(SIGTERM), 0) << up.log();
 }

@@ -1792,6 +1792,47 @@ TEST_F(KeyValueTest, ProviderImageRefIsKept) {
 
 // Lines logged while an invocation runs carry its actor and operation (the JSON log's
 // fields), and the invocation is counted with its outcome.
+TEST(HostObservabilityTest, ProviderCountersBecomeMetricsAndBadOnesAreDroppedOnce) {
+  auto host = StartHost();
+  auto provider = std::make_shared<test::FakeKeyValueProvider>();
+  NativeCapability cap;
+  cap.provider = provider;
+  cap.link_name = "cache";
+  auto key = host->StartNativeCapability(std::move(cap));
+  ASSERT_TRUE(Ok(key));
+  provider::ProviderHost* h = provider->host();
+  ASSERT_NE(h, nullptr);
+  testing::LogCapture log;
+  h->Count("requests", "status=200", 3);
+  h->Count("requests", "status=200", 2);
+  h->Count("requests", "status=500", 1);
+  h->Count("plain", "", 7);
+  for (int i = 0; i < 3; ++i) {
+    h->Count("Bad-Name", "", 1);               // not [a-z][a-z0-9_]*
+    h->Count("requests", "method=GET", 1);     // other label keys than the first use
+    h->Count("spoof", "provider=someone", 1);  // the host's own label
+    h->Count("ctl", "status=2\n00", 1);        // a control character
+  }
+  const std::string metrics = host->metrics().Render();
+  const std::string who = "provider=\"" + *key + "\",link_name=\"cache\"";
+  EXPECT_NE(metrics.find("wasmcloud_provider_requests_total{" + who + ",status=\"200\"} 5\n"),
+            std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find("wasmcloud_provider_requests_total{" + who + ",status=\"500\"} 1\n"),
+            std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find("wasmcloud_provider_plain_total{" + who + "} 7\n"), std::string::npos)
+      << metrics;
+  EXPECT_EQ(metrics.find("method"), std::string::npos) << metrics;
+  EXPECT_EQ(metrics.find("spoof"), std::string::npos) << metrics;
+  EXPECT_EQ(metrics.find("ctl_total"), std::string::npos) << metrics;
+  // Each refused name is said once.
+  EXPECT_EQ(log.Count("dropped counter \"Bad-Name\""), 1u) << log.All();
+  EXPECT_EQ(log.Count("dropped counter \"requests\"", "other label keys"), 1u) << log.All();
+  EXPECT_EQ(log.Count("dropped counter \"spoof\""), 1u) << log.All();
+  EXPECT_EQ(log.Count("dropped counter \"ctl\""), 1u) << log.All();
+}
+
 TEST(HostObservabilityTest, ACallsLogLinesAndMetricsNameItsActorAndOperation) {
   auto actor = test::SignActor(test::LoopEchoModule());
   ASSERT_TRUE(Ok(actor));
@@ -1834,6 +1875,13 @@ TEST(HostObservabilityTest, ACallsLogLinesAndMetricsNameItsActorAndOperation) {
             std::string::npos)
       << metrics;
   EXPECT_NE(metrics.find("wasmcloud_actors 1\n"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("wasmcloud_invocations_in_flight 0\n"), std::string::npos) << metrics;
+  // The actor's claims were written to the lattice data after the host started, and the
+  // watch brought them back: one lag observed, at least.
+  const std::string lag = "wasmcloud_lattice_data_watch_lag_seconds_count ";
+  const size_t at = metrics.find(lag);
+  ASSERT_NE(at, std::string::npos) << metrics;
+  EXPECT_GE(std::stod(metrics.substr(at + lag.size())), 1.0) << metrics;
 }
 
 }  // namespace

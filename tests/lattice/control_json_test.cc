@@ -87,6 +87,13 @@ TEST(ControlJsonTest, V1RepliesAreOneEnvelope) {
       R"({"id":"VA","link_name":"default","contract_id":"c:a","health":"healthy","revision":0},)"
       R"({"id":"VB","link_name":"default","contract_id":"c:a","health":"unhealthy","health_message":"gone","revision":0},)"
       R"({"id":"VC","link_name":"default","contract_id":"c:a","health":"pending","revision":0}],)"
+      R"("failed_links":[],"uptime_seconds":7,"version":"0.1.0"})");
+  inv.providers.clear();
+  inv.failed_links = {{{"MA", "VB", "c:a", "default", {{"PORT", "80"}}}, "in use"}};
+  EXPECT_EQ(
+      v1::InventoryResponse(inv, host),
+      R"({"host_id":"N","labels":{},"actors":[],"providers":[],"failed_links":[)"
+      R"({"actor_id":"MA","provider_id":"VB","contract_id":"c:a","link_name":"default","error":"in use"}],)"
       R"("uptime_seconds":7,"version":"0.1.0"})");
   EXPECT_EQ(
       v1::LinksResponse({{"MA", "VP", "c:x", "default", {}}}),

@@ -45,10 +45,10 @@ Message Full(Type type) {
 }
 
 const std::vector<Type>& AllTypes() {
-  static const std::vector<Type> all = {Type::kHello,     Type::kLoadFailed, Type::kStart,
-                                        Type::kBind,      Type::kRemove,     Type::kCall,
-                                        Type::kHealth,    Type::kStop,       Type::kReply,
-                                        Type::kCallActor, Type::kActorReply, Type::kLog};
+  static const std::vector<Type> all = {
+      Type::kHello,      Type::kLoadFailed, Type::kStart, Type::kBind,  Type::kRemove,
+      Type::kCall,       Type::kHealth,     Type::kStop,  Type::kReply, Type::kCallActor,
+      Type::kActorReply, Type::kLog,        Type::kCount};
   return all;
 }
 
@@ -84,7 +84,7 @@ void ExpectInvalid(const Bytes& body, const std::string& message_part) {
 }
 
 TEST(ProcessProtocolTest, EveryTypeRoundTripsWithAllFields) {
-  ASSERT_EQ(AllTypes().size(), 12u);
+  ASSERT_EQ(AllTypes().size(), 13u);
   for (Type type : AllTypes()) {
     SCOPED_TRACE(std::string(TypeName(type)));
     const Message m = Full(type);
@@ -140,9 +140,9 @@ TEST(ProcessProtocolTest, UnknownType) {
   Fields zero;
   zero.type = [](wire::Writer& w) { w.Uint(0); };
   ExpectInvalid(zero.Encode(), "unknown type 0");
-  Fields thirteen;
-  thirteen.type = [](wire::Writer& w) { w.Uint(13); };
-  ExpectInvalid(thirteen.Encode(), "unknown type 13");
+  Fields fourteen;
+  fourteen.type = [](wire::Writer& w) { w.Uint(14); };
+  ExpectInvalid(fourteen.Encode(), "unknown type 14");
 }
 
 TEST(ProcessProtocolTest, StringFieldGivenAsInteger) {

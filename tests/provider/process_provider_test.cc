@@ -56,6 +56,14 @@ class TestHost final : public ProviderHost {
   void Log(LogLevel level, std::string_view message) override {
     wasmcloud::Log(level, "provider Chaos", message);
   }
+  void Count(std::string_view name, std::string_view labels, uint64_t add) override {
+    std::lock_guard lock(mu_);
+    counts_.push_back(std::string(name) + "{" + std::string(labels) + "} " + std::to_string(add));
+  }
+  std::vector<std::string> Counts() const {
+    std::lock_guard lock(mu_);
+    return counts_;
+  }
   void OnSupervision(Supervision what, std::string_view detail) override {
     std::lock_guard lock(mu_);
     events_.push_back(std::string(what == Supervision::kCrashed     ? "crashed: "
@@ -71,6 +79,7 @@ class TestHost final : public ProviderHost {
  private:
   mutable std::mutex mu_;
   std::vector<std::string> events_;
+  std::vector<std::string> counts_;
 };
 
 ProcessProviderOptions Options(const char* library) {
@@ -131,6 +140,10 @@ TEST_F(ProcessProviderTest, ServesCallsFromAnotherProcess) {
   // The provider calls the actor back from a thread of its own.
   EXPECT_EQ(Text(Call(*provider_, "callback")),
             std::string("pong from ") + kActor + " to Ping(ping)");
+  // Its counters reach the host through the channel.
+  EXPECT_EQ(Text(Call(*provider_, "metric")), "counted");
+  EXPECT_TRUE(Eventually(
+      [&] { return host_.Counts() == std::vector<std::string>{"chaos_calls{kind=metric} 3"}; }));
   // Its stdout and stderr reach the log, prefixed.
   EXPECT_EQ(Text(Call(*provider_, "print")), "printed");
   EXPECT_TRUE(Eventually([&] {

@@ -109,6 +109,14 @@ class Host {
     api_->log(api_->host_ctx, level, message.c_str());
   }
 
+  // Adds `add` to the counter `name` for `labels` ("key=value,key=value"), shown in the
+  // host's metrics as wasmcloud_provider_<name>_total (wc_host_api.count). Does nothing on
+  // a host that has no counters.
+  void Count(const std::string& name, const std::string& labels = "", uint64_t add = 1) {
+    if (api_ == nullptr || !WC_HOST_API_HAS(api_, count)) return;
+    api_->count(api_->host_ctx, name.c_str(), labels.c_str(), add);
+  }
+
  private:
   const wc_host_api* api_;
 };

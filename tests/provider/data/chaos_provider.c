@@ -147,6 +147,15 @@ static int handle_call(void* self, const char* actor, const char* operation, con
     fill_text(response, "printed");
     return WC_OK;
   }
+  if (has(payload, len, "metric")) { /* a counter, when the host has them */
+    if (!WC_HOST_API_HAS(inst->host, count)) {
+      fill_text(response, "no counters");
+      return WC_OK;
+    }
+    inst->host->count(inst->host->host_ctx, "chaos_calls", "kind=metric", 3);
+    fill_text(response, "counted");
+    return WC_OK;
+  }
   if (has(payload, len, "pid")) {
     char text[32];
     snprintf(text, sizeof text, "%d", (int)getpid());

@@ -75,7 +75,8 @@ TEST(HttpServerArchiveTest, UpServesEchoOverHttpUntilSigterm) {
   // TMPDIR: the archive's library is unpacked under the test's directory.
   UpProcess up({"up", "--manifest", manifest}, {{"TMPDIR", dir.path}});
   ASSERT_TRUE(up.WaitFor("running until SIGINT or SIGTERM")) << up.log();
-  EXPECT_THAT(up.log(), HasSubstr("serves HTTP on 127.0.0.1:" + std::to_string(port)));
+  EXPECT_THAT(up.log(),
+              HasSubstr("serving http://127.0.0.1:" + std::to_string(port) + " → actor "));
 
   auto r = testing::Fetch(port, "GET", "/from/up?via=cli");
   ASSERT_TRUE(r.ok()) << r.status().message() << "\n" << up.log();

@@ -81,10 +81,12 @@ TEST(HttpServerLibraryTest, BadLinkValuesAndBusyPortsFailTheBindWithTheReason) {
   ASSERT_TRUE(Ok((*p)->BindActor(kEcho, {{"PORT", port}, {"ADDRESS", "127.0.0.1"}})));
   Status busy = (*p)->BindActor(kKvCounter, {{"PORT", port}, {"ADDRESS", "127.0.0.1"}});
   EXPECT_EQ(busy.message(), "cannot listen on 127.0.0.1:" + port + " for actor " +
-                                std::string(kKvCounter) + ": Address already in use");
+                                std::string(kKvCounter) +
+                                ": Address already in use (another process, or another link, "
+                                "has that port: give the link another PORT value)");
   EXPECT_THAT(
       host.Lines(),
-      ::testing::Contains("actor " + std::string(kEcho) + " serves HTTP on 127.0.0.1:" + port +
+      ::testing::Contains("serving http://127.0.0.1:" + port + " → actor " + std::string(kEcho) +
                           " (this machine only; the link value ADDRESS=0.0.0.0 opens it "
                           "to others)"));
 
@@ -260,6 +262,19 @@ TEST_F(HttpHostTest, BadRequestsAreRefusedAndTheServerKeepsServing) {
   ASSERT_TRUE(Ok(fits));
   EXPECT_EQ(fits->status, 200);
   EXPECT_THAT(fits->body, HasSubstr(R"("path":"/fits")"));
+
+  // Every response by status, the server's own refusals too, in the host's metrics (the
+  // provider hands them over once a second).
+  const std::string series = "wasmcloud_provider_http_requests_total{provider=\"" + provider_key_ +
+                             "\",link_name=\"default\",actor=\"" + kEcho + "\",status=\"";
+  std::string metrics;
+  EXPECT_TRUE(WaitUntil([&] {
+    metrics = host_->metrics().Render();
+    for (const char* status : {"400", "413", "431", "200"}) {
+      if (metrics.find(series + status + "\"} 1\n") == std::string::npos) return false;
+    }
+    return true;
+  })) << metrics;
 }
 
 TEST_F(HttpHostTest, AStoppedActorIs503UntilItRunsAgain) {

@@ -493,7 +493,9 @@ TEST_F(HttpServerTest, ABusyPortFailsTheBindWithTheReason) {
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.code(), Code::kUnavailable);
   EXPECT_EQ(s.message(), "cannot listen on 127.0.0.1:" + std::to_string(busy) + " for actor " +
-                             kActor + ": Address already in use");
+                             kActor +
+                             ": Address already in use (another process, or another link, has "
+                             "that port: give the link another PORT value)");
   EXPECT_FALSE(server_->Port(kActor).has_value());
 
   // Two actors cannot share a port either.
