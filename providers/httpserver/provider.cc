@@ -53,7 +53,10 @@ class HttpServerProvider final : public sdk::Provider {
   void BindActor(const std::string& actor, const sdk::LinkValues& values) override {
     Result<ListenerSettings> settings = ParseLinkValues(values);
     if (!settings.ok()) throw sdk::Error(settings.status().message());
-    Status s = server_.Bind(actor, *settings);
+    // The host adds the actor's claims to the values: its name makes the log line that
+    // says where it is served readable ("serving http://127.0.0.1:8080 → kvcounter (M…)").
+    auto name = values.find("__wasmcloud_name");
+    Status s = server_.Bind(actor, *settings, name == values.end() ? "" : name->second);
     if (!s.ok()) throw sdk::Error(s.message());
   }
 

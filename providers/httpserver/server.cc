@@ -657,7 +657,8 @@ void HttpServer::StartThreadsLocked() {
   }
 }
 
-Status HttpServer::Bind(const std::string& actor, const ListenerSettings& settings) {
+Status HttpServer::Bind(const std::string& actor, const ListenerSettings& settings,
+                        const std::string& actor_name) {
   std::lock_guard control(control_mu_);
   std::shared_ptr<Listener> old;
   {
@@ -693,7 +694,8 @@ Status HttpServer::Bind(const std::string& actor, const ListenerSettings& settin
     shown.port = listener->port();
     const bool loopback = shown.address.starts_with("127.") || shown.address == "::1";
     log_(LogLevel::kInfo,
-         "serving http://" + shown.Endpoint() + " → actor " + actor +
+         "serving http://" + shown.Endpoint() + " → " +
+             (actor_name.empty() ? "actor " + actor : actor_name + " (" + actor + ")") +
              (old != nullptr ? " (moved from " + old->settings()->Endpoint() + ")" : "") +
              (loopback ? " (this machine only; the link value ADDRESS=0.0.0.0 opens it to "
                          "others)"

@@ -64,7 +64,9 @@ class HttpServer {
   // or port, opens the new socket first, then closes the old listener as Remove does (a
   // failure keeps the old one); with the same endpoint and other limits, the connections
   // accepted from now on use the new limits. kFailedPrecondition after Stop.
-  Status Bind(const std::string& actor, const ListenerSettings& settings);
+  // `actor_name` (its claims' name, when known) is only for the log line.
+  Status Bind(const std::string& actor, const ListenerSettings& settings,
+              const std::string& actor_name = "");
   // Closes `actor`'s listener gracefully: no new connection is accepted (the port is closed
   // when Remove returns), idle keep-alive connections are closed, requests in flight get
   // their response (with Connection: close) for up to drain_timeout, then the remaining

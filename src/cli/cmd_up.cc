@@ -231,7 +231,11 @@ int RunUp(const UpOptions& o) {
       return 2;
     }
     local = std::move(*started);
+    // A local lattice is a development host: its endpoints are on (a free loopback port,
+    // said in the log and written to the local lattice file) unless --http-admin off.
+    if (config->http_admin.empty()) config->http_admin = "127.0.0.1:0";
   }
+  if (config->http_admin == "off") config->http_admin.clear();
   auto lattice = JoinLattice(*config);
   if (!lattice.ok()) {
     PrintError("up", lattice.status().message());
@@ -264,7 +268,9 @@ int RunUp(const UpOptions& o) {
     PrintError("up", s.message());
     return 2;
   }
-  if (local) local->Publish(host.id());  // the local lattice file, for `wasmcloud ctl`
+  if (local)
+    local->Publish(host.id(), admin_server ? "http://" + admin_server->endpoint()
+                                           : "");  // the local lattice file, for `wasmcloud ctl`
   SetLogField("host_id", host.id());
   watch.OnFirst([&host] { host.Interrupt(); });
   host.SetStopRequestHandler(

@@ -127,12 +127,16 @@ Result<LocalLatticeInfo> ReadLocalLatticeFile(const std::string& path) {
     return BadFile(path, "no positive \"pid\" number");
   }
   info.pid = static_cast<int>(pid->get<int64_t>());
+  if (auto admin = json.find("admin"); admin != json.end() && admin->is_string()) {
+    info.admin = admin->get<std::string>();
+  }
   return info;
 }
 
 Status WriteLocalLatticeFile(const std::string& path, const LocalLatticeInfo& info) {
   nlohmann::ordered_json json = {
       {"url", info.url}, {"lattice", info.lattice}, {"host_id", info.host_id}, {"pid", info.pid}};
+  if (!info.admin.empty()) json["admin"] = info.admin;
   return WriteFile(path, ToBytes(json.dump() + "\n"), 0600);
 }
 
@@ -352,8 +356,9 @@ Result<std::unique_ptr<LocalLattice>> LocalLattice::Start(host::HostConfig& conf
   return lattice;
 }
 
-void LocalLattice::Publish(const std::string& host_id) {
+void LocalLattice::Publish(const std::string& host_id, const std::string& admin) {
   info_.host_id = host_id;
+  info_.admin = admin;
   Status s = WriteLocalLatticeFile(file_, info_);
   if (!s.ok()) {
     Log(LogLevel::kWarn, kLog,

@@ -23,12 +23,13 @@ namespace wasmcloud::cli {
 std::string LocalLatticeFilePath();
 
 // What the file holds: {"url":"nats://127.0.0.1:PORT","lattice":"default","host_id":"N…",
-// "pid":1234}.
+// "pid":1234,"admin":"http://127.0.0.1:PORT"} ("admin" only when the endpoints are served).
 struct LocalLatticeInfo {
   std::string url;      // the NATS server, nats://127.0.0.1:PORT
   std::string lattice;  // the lattice name (--nsprefix)
   std::string host_id;  // the public key of the host `up` runs
   int pid = 0;          // the `wasmcloud up` process
+  std::string admin;    // "http://127.0.0.1:PORT" of its admin endpoints; "" when off
 };
 
 // Reads and checks the file. Errors: kNotFound "no local lattice found at PATH: start one
@@ -108,7 +109,7 @@ class LocalLattice {
 
   // Once the host runs: writes the file and logs `local lattice NAME on URL (wasmcloud
   // ctl finds it through PATH)`. A file that cannot be written is logged as a warning.
-  void Publish(const std::string& host_id);
+  void Publish(const std::string& host_id, const std::string& admin = "");
 
   const std::string& url() const { return info_.url; }
   const std::string& file() const { return file_; }

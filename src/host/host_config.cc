@@ -240,12 +240,18 @@ Status ApplyLabel(HostConfig& config, std::string_view value) {
 // IP:PORT, checked in full when the server starts (an IP address, a port 0..65535); here
 // only its shape.
 Status ApplyAdminAddress(HostConfig& config, std::string_view value) {
+  if (value == "off") {
+    config.http_admin = "off";
+    return Status::Ok();
+  }
   bool ok = value.size() >= 3 && value.find(':') != std::string_view::npos && value.back() != ':';
   for (char c : value) {
     auto u = static_cast<unsigned char>(c);
     if (u <= 0x20 || u >= 0x7f || c == '/' || c == '@') ok = false;
   }
-  if (!ok) return InvalidArgument("expected IP:PORT such as 127.0.0.1:9090, " + Got(value));
+  if (!ok) {
+    return InvalidArgument("expected IP:PORT such as 127.0.0.1:9090, or off, " + Got(value));
+  }
   config.http_admin = std::string(value);
   return Status::Ok();
 }
@@ -468,9 +474,9 @@ constexpr std::array<ConfigOption, 39> kOptions = {{
     {"--max-actor-calls", "WASMCLOUD_MAX_ACTOR_CALLS", "N",
      "Calls of one actor that may run at once (the rest wait); default 0: all workers but one",
      false, &ApplyMaxActorCalls},
-    {"--http-admin", "WASMCLOUD_HTTP_ADMIN", "IP:PORT",
-     "Serve /livez, /readyz and /metrics on this address (e.g. 127.0.0.1:9090); default: not "
-     "served",
+    {"--http-admin", "WASMCLOUD_HTTP_ADMIN", "IP:PORT|off",
+     "Serve /livez, /readyz and /metrics on this address (e.g. 127.0.0.1:9090); default: on a "
+     "free port of 127.0.0.1 with the local lattice, else not served; off: never",
      false, &ApplyAdminAddress},
 }};
 

@@ -118,6 +118,15 @@ TEST_F(LocalLatticeCliTest, UpStartsAndJoinsANatsServerOfItsOwnAndTakesItAlongWh
                           " (wasmcloud ctl finds it through " + up.lattice_file() + ")"),
             std::string::npos)
       << up.log();
+  // A local lattice serves the admin endpoints on a free loopback port, named in the file.
+  ASSERT_TRUE(info->admin.starts_with("http://127.0.0.1:")) << info->admin;
+  EXPECT_NE(up.log().find("admin endpoints on " + info->admin + " (/livez"), std::string::npos)
+      << up.log();
+  auto live = RunCommand({"curl", "-sS", "--max-time", "5", info->admin + "/livez"});
+  EXPECT_EQ(live.exit_code, 0) << live.err;
+  auto ready = RunCommand({"curl", "-sS", "--max-time", "5", "-o", "/dev/null", "-w",
+                           "%{http_code}", info->admin + "/readyz"});
+  EXPECT_EQ(ready.out, "200") << ready.err;
   EXPECT_EQ(std::filesystem::status(std::filesystem::path(up.lattice_file()).parent_path()).type(),
             std::filesystem::file_type::directory);
 
@@ -201,6 +210,16 @@ TEST_F(LocalLatticeCliTest, ASignalWhileTheServerStartsEndsUpCleanly) {
   EXPECT_FALSE(std::filesystem::exists(up.lattice_file()));
 }
 
+TEST_F(LocalLatticeCliTest, TheAdminEndpointsOfALocalLatticeCanBeTurnedOff) {
+  UpProcess up({"up", "--http-admin", "off"});
+  ASSERT_TRUE(up.WaitFor("running until SIGINT or SIGTERM")) << up.log();
+  EXPECT_EQ(up.log().find("admin endpoints"), std::string::npos) << up.log();
+  auto info = cli::ReadLocalLatticeFile(up.lattice_file());
+  ASSERT_TRUE(testing::Ok(info)) << up.log();
+  EXPECT_EQ(info->admin, "");
+  EXPECT_EQ(up.Stop(SIGTERM), 0) << up.log();
+}
+
 TEST_F(LocalLatticeCliTest, NoLatticeRunsAloneWithoutAServerOrAFile) {
   for (const auto& [args, env] : std::vector<
            std::pair<std::vector<std::string>, std::vector<std::pair<std::string, std::string>>>>{
@@ -209,6 +228,7 @@ TEST_F(LocalLatticeCliTest, NoLatticeRunsAloneWithoutAServerOrAFile) {
     ASSERT_TRUE(up.WaitFor("running until SIGINT or SIGTERM")) << up.log();
     EXPECT_NE(up.log().find("is up (single-player)"), std::string::npos) << up.log();
     EXPECT_EQ(up.log().find("local lattice"), std::string::npos) << up.log();
+    EXPECT_EQ(up.log().find("admin endpoints"), std::string::npos) << "off without a lattice";
     EXPECT_TRUE(NatsServerChildren(up.pid()).empty());
     EXPECT_FALSE(std::filesystem::exists(up.lattice_file()));
     EXPECT_EQ(up.Stop(SIGTERM), 0) << up.log();
@@ -282,7 +302,7 @@ TEST(LocalLatticeFileTest, ReadsWhatItWritesAndSaysWhatIsWrong) {
                                          ": start one with `wasmcloud up`, or give --rpc-host");
 
   cli::LocalLatticeInfo info{"nats://127.0.0.1:4222", "default",
-                             "NABTIZR7QAJ2Y7REXGS7XQ3SCDDDD6SE4K36KEJACUMRMTGUAHDSOEY4", 1234};
+                             "NABTIZR7QAJ2Y7REXGS7XQ3SCDDDD6SE4K36KEJACUMRMTGUAHDSOEY4", 1234, ""};
   ASSERT_TRUE(testing::Ok(cli::WriteLocalLatticeFile(path, info)));
   EXPECT_EQ(testing::ReadTextFile(path),
             "{\"url\":\"nats://127.0.0.1:4222\",\"lattice\":\"default\",\"host_id\":"

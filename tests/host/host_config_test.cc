@@ -360,13 +360,13 @@ TEST(ConfigOptionsTest, TheLogFormatIsTextOrJson) {
 
 TEST(ConfigOptionsTest, TheAdminAddressIsIpColonPort) {
   HostConfig c;
-  for (std::string_view good : {"127.0.0.1:9090", "[::1]:0", "0.0.0.0:80"}) {
+  for (std::string_view good : {"127.0.0.1:9090", "[::1]:0", "0.0.0.0:80", "off"}) {
     ASSERT_TRUE(Apply(c, "--http-admin", good).ok()) << good;
     EXPECT_EQ(c.http_admin, good);
   }
   for (std::string_view bad : {"9090", "", "127.0.0.1:", "http://127.0.0.1:9090", "a b:1"}) {
     EXPECT_EQ(ErrorOf("--http-admin", bad),
-              "expected IP:PORT such as 127.0.0.1:9090, got \"" + std::string(bad) + "\"");
+              "expected IP:PORT such as 127.0.0.1:9090, or off, got \"" + std::string(bad) + "\"");
   }
 }
 

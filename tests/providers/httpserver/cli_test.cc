@@ -76,7 +76,7 @@ TEST(HttpServerArchiveTest, UpServesEchoOverHttpUntilSigterm) {
   UpProcess up({"up", "--manifest", manifest}, {{"TMPDIR", dir.path}});
   ASSERT_TRUE(up.WaitFor("running until SIGINT or SIGTERM")) << up.log();
   EXPECT_THAT(up.log(),
-              HasSubstr("serving http://127.0.0.1:" + std::to_string(port) + " → actor "));
+              HasSubstr("serving http://127.0.0.1:" + std::to_string(port) + " → Echo (M"));
 
   auto r = testing::Fetch(port, "GET", "/from/up?via=cli");
   ASSERT_TRUE(r.ok()) << r.status().message() << "\n" << up.log();
