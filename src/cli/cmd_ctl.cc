@@ -85,6 +85,7 @@ class Lattice {
   static std::variant<std::unique_ptr<Lattice>, Failure> Connect(const CtlOptions& o) {
     auto l = std::unique_ptr<Lattice>(new Lattice(o));
     std::string url;
+    std::string stale_hint;  // when the local lattice file named a server that is gone
     if (!o.rpc_host.empty()) {
       url = "nats://" + o.rpc_host + ":" + std::to_string(o.rpc_port);
       l->ns_ = o.nsprefix.empty() ? std::string(lattice::kDefaultLattice) : o.nsprefix;
@@ -93,6 +94,9 @@ class Lattice {
       if (!local.ok()) return Failure{1, local.status().message()};
       url = local->url;
       l->ns_ = o.nsprefix.empty() ? local->lattice : o.nsprefix;
+      stale_hint = " (the local lattice file " + LocalLatticeFilePath() +
+                   " names `wasmcloud up` process " + std::to_string(local->pid) +
+                   ": is it still running?)";
     }
     if (Status s = lattice::ValidateLatticeName(l->ns_); !s.ok()) {
       return Failure{2, "--nsprefix: " + s.message()};
@@ -117,8 +121,8 @@ class Lattice {
     }
     auto conn = nats::NatsConnection::Connect(c);
     if (!conn.ok()) {
-      return Failure{
-          1, "cannot reach lattice " + l->ns_ + " at " + url + ": " + conn.status().message()};
+      return Failure{1, "cannot reach lattice " + l->ns_ + " at " + url + ": " +
+                            conn.status().message() + stale_hint};
     }
     l->transport_ = std::make_shared<nats::NatsTransport>(*conn);
     l->url_ = url;
@@ -229,10 +233,11 @@ class Lattice {
   const CtlOptions& options_;
   std::string ns_, url_;
   std::shared_ptr<nats::NatsTransport> transport_;
-  std::unique_ptr<lattice::Subscription> events_sub_;
   std::mutex events_mu_;
   std::condition_variable events_cv_;
   std::deque<Json> events_;
+  // Last: destroyed first, so that its handler (which uses the three above) has ended.
+  std::unique_ptr<lattice::Subscription> events_sub_;
 };
 
 // --- output ---

@@ -365,6 +365,14 @@ TEST_F(CtlCliTest, FailuresSayWhatToDoAndExitNonZero) {
       file);
   EXPECT_EQ(update.exit_code, 1);
   EXPECT_TRUE(Contains(update.err, "is not running on host")) << update.err;
+  // A local lattice file whose `up` is gone: said so.
+  const std::string stale = dir_ + "/stale.json";
+  std::ofstream(stale) << R"({"url":"nats://127.0.0.1:)" << testing::FreeLoopbackPort()
+                       << R"(","lattice":"default","host_id":"NX","pid":4242})";
+  auto gone = Wasmcloud({"ctl", "get", "hosts"}, stale);
+  EXPECT_EQ(gone.exit_code, 1);
+  EXPECT_TRUE(Contains(gone.err, "names `wasmcloud up` process 4242: is it still running?"))
+      << gone.err;
   // A host that does not exist: no answer, and a hint.
   auto ghost = Wasmcloud({"ctl", "stop", "actor", "NXXXX", "MXXXX", "--timeout-ms", "300"}, file);
   EXPECT_EQ(ghost.exit_code, 1);
