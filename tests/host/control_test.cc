@@ -222,6 +222,11 @@ TEST_F(ControlTest, LinksAndClaimsComeFromTheLatticeDataOnceAcrossHosts) {
   const std::string provider =
       crypto::KeyPair::Generate(crypto::KeyType::kService).public_key_text();
   ASSERT_TRUE(Ok(a.SetLink(kEchoKey, "wasmcloud:keyvalue", "", provider, {{"URL", "x"}})));
+  // SetLink returns once A's mirror has it; B's (which may answer) gets it a moment later.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (b.LinkDefinitions().size() != 1 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
 
   std::vector<Json> links = Gather("get.links");
   ASSERT_EQ(links.size(), 1u) << "one host of the queue group answers";
@@ -501,7 +506,18 @@ TEST_F(ControlTest, V1AnswersInItsEnvelopeAndSaysWhatItDoesNotServe) {
 TEST_F(ControlTest, V1CommandsCarryTheirOperationIdIntoTheirEvents) {
   Listener cloud(*transport_, "wasmbus.evt.default.>");
   Host& a = AddHost();
-  AddHost();
+  Host& b = AddHost();
+  // A write through one host reaches the other's mirror a moment later (its watch): a
+  // read answered by the other host waits for that, as a client reading its own write
+  // through the queue group would have to.
+  auto both_have = [&](size_t links) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (a.LinkDefinitions().size() != links || b.LinkDefinitions().size() != links) {
+      if (std::chrono::steady_clock::now() > deadline) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    return true;
+  };
   ASSERT_TRUE(Ok(a.StartActor(Echo())));
   auto event_of = [&](const std::string& type, const std::string& op) {
     return cloud.WaitFor([&](const std::string& s, const Json& j) {
@@ -524,6 +540,7 @@ TEST_F(ControlTest, V1CommandsCarryTheirOperationIdIntoTheirEvents) {
                     R"({"actor_id":")" + std::string(kEchoKey) + R"(","provider_id":")" + provider +
                         R"(","contract_id":"wasmcloud:keyvalue","values":{"URL":"x"}})");
   ASSERT_EQ(link.value("success", false), true) << link;
+  ASSERT_TRUE(both_have(1));
   std::vector<Json> got = GatherV1("link.get");
   ASSERT_EQ(got.size(), 1u) << "one host of the queue group answers";
   ASSERT_EQ(got[0]["response"].size(), 1u) << got[0];
@@ -538,7 +555,7 @@ TEST_F(ControlTest, V1CommandsCarryTheirOperationIdIntoTheirEvents) {
   Json del = AskV1("link.del", R"({"actor_id":")" + std::string(kEchoKey) +
                                    R"(","contract_id":"wasmcloud:keyvalue"})");
   ASSERT_EQ(del.value("success", false), true) << del;
-  EXPECT_TRUE(a.LinkDefinitions().empty());
+  ASSERT_TRUE(both_have(0));
   Json del_again = AskV1("link.del", R"({"actor_id":")" + std::string(kEchoKey) +
                                          R"(","contract_id":"wasmcloud:keyvalue"})");
   EXPECT_EQ(del_again.value("success", true), false) << del_again;
