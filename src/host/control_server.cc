@@ -366,7 +366,7 @@ void ControlServer::HandleV1(const lattice::Message& m) {
   auto details = [&] {
     cj::v1::HostDetails d;
     d.summary = h.Summary();
-    d.labels = h.Inventory().labels;
+    d.labels = h.Labels();
     d.version = options_.version;
     d.lattice = options_.lattice_name;
     return d;

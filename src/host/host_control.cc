@@ -58,7 +58,8 @@ lattice::HostInventory HostCore::Inventory() {
     }
     inv.providers.push_back(std::move(p));
   }
-  if (binder_ && store_) {
+  // Usually none failed: then no link's id is computed (Inventory also feeds heartbeats).
+  if (binder_ && store_ && binder_->HasRefusals()) {
     for (const auto& link : store_->Links()) {
       if (Status s = binder_->LastResult(link); !s.ok()) {
         inv.failed_links.push_back({link, s.message()});

@@ -55,7 +55,7 @@ class HostCore : public std::enable_shared_from_this<HostCore>, public lattice::
   std::string id() const;
   const HostConfig& config() const { return config_; }
   void SetAuthorizer(std::shared_ptr<Authorizer> authorizer);
-  std::map<std::string, std::string> Labels() const;
+  std::map<std::string, std::string> Labels() const override;
   MetricsRegistry& metrics() { return metrics_registry_; }
   // True while the lattice data bucket is lost and being re-filled (false before Start).
   bool lattice_data_degraded() const { return store_ != nullptr && store_->degraded(); }

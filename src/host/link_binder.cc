@@ -120,6 +120,14 @@ Status LinkBinder::Rebind(const lattice::LinkDefinition& link) {
   return EnforceLocked(link);
 }
 
+bool LinkBinder::HasRefusals() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const auto& [id, s] : results_) {
+    if (!s.ok()) return true;
+  }
+  return false;
+}
+
 Status LinkBinder::LastResult(const lattice::LinkDefinition& link) const {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = results_.find(lattice::LinkId(link.actor_id, link.contract_id, link.link_name));

@@ -46,6 +46,8 @@ class LinkBinder final : public lattice::LatticeStoreListener {
   // provider does not run here or its actor's claims are not known yet; the provider's
   // refusal (or a contract mismatch) otherwise.
   Status LastResult(const lattice::LinkDefinition& link) const;
+  // Whether the last bind of some link failed (then LastResult says which).
+  bool HasRefusals() const;
 
   // BindActor's values: the link's, plus __wasmcloud_issuer, __wasmcloud_capabilities,
   // __wasmcloud_name, __wasmcloud_expires, __wasmcloud_tags from the actor's claims.

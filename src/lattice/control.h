@@ -63,6 +63,7 @@ class ControlHandler {
 
   virtual HostSummary Summary() = 0;
   virtual HostInventory Inventory() = 0;
+  virtual std::map<std::string, std::string> Labels() const = 0;
 
   // Auctions (0.18 rule): this host qualifies when every constraint key is one of its
   // labels with an identical value, and the actor (resolved through the OCI map when a
