@@ -45,6 +45,8 @@ oci::ClientConfig OciClientConfig(const HostConfig& config) {
   if (!config.oci_cache_dir.empty()) c.cache_dir = config.oci_cache_dir;
   c.connect_timeout = config.oci_connect_timeout;
   c.request_timeout = config.oci_request_timeout;
+  c.tag_ttl = config.oci_tag_ttl;
+  c.offline = config.oci_offline;
   return c;
 }
 
@@ -88,7 +90,10 @@ Result<oci::PulledArtifact> PullArtifact(
   Log(LogLevel::kInfo, kLog,
       "pulled " + std::string(oci::ArtifactKindName(kind)) + " " + pulled->reference + " (" +
           pulled->manifest_digest + ", " + std::to_string(pulled->data.size()) + " bytes, " +
-          (pulled->from_cache ? "from the cache" : "from the registry") + ")");
+          (pulled->stale        ? "from the cache, stale: the registry could not be reached"
+           : pulled->from_cache ? "from the cache"
+                                : "from the registry") +
+          ")");
   return pulled;
 }
 

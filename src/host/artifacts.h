@@ -16,7 +16,8 @@
 namespace wasmcloud::host {
 
 // The OCI client settings: the environment's (credentials), then the host's
-// configuration (allowed-insecure, :latest, CA file, cache dir, timeouts).
+// configuration (allowed-insecure, :latest, CA file, cache dir, timeouts, tag TTL,
+// offline).
 oci::ClientConfig OciClientConfig(const HostConfig& config);
 
 // Pulls `oci_ref` (cache first) and checks it is an artefact of `kind`. Errors start with

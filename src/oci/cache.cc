@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <string_view>
 #include <system_error>
 
 #include "core/private_dir.h"
@@ -17,6 +18,9 @@ namespace wasmcloud::oci {
 namespace {
 
 namespace fs = std::filesystem;
+
+// The second line of a reference's file: when a registry resolved it.
+constexpr std::string_view kResolvedKey = "resolved_unix_ms ";
 
 // A reference as a file name: [A-Za-z0-9._-] kept, every other byte %XX. Long ones
 // (file names stop at 255 bytes) are named by their hash instead.
@@ -62,19 +66,55 @@ std::string Cache::BlobPath(const std::string& digest) const {
   return root_ + "/sha256/" + digest.substr(7);
 }
 
-std::optional<std::string> Cache::LookupReference(const std::string& reference) const {
+std::optional<ReferenceRecord> Cache::LookupReferenceRecord(const std::string& reference) const {
   auto text = ReadFile(root_ + "/refs/" + ReferenceFileName(reference));
   if (!text.ok()) return std::nullopt;
-  std::string digest(AsChars(*text));
-  while (!digest.empty() && (digest.back() == '\n' || digest.back() == '\r')) digest.pop_back();
-  if (!IsSha256Digest(digest)) return std::nullopt;
-  return digest;
+  std::string_view rest = AsChars(*text);
+  auto next_line = [&rest]() {
+    size_t end = rest.find('\n');
+    std::string_view line = rest.substr(0, end);
+    rest.remove_prefix(end == std::string_view::npos ? rest.size() : end + 1);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    return line;
+  };
+  ReferenceRecord record;
+  record.digest = std::string(next_line());
+  if (!IsSha256Digest(record.digest)) return std::nullopt;
+  // The time, when written (an older version wrote the digest alone).
+  std::string_view line = next_line();
+  if (line.starts_with(kResolvedKey) && line.size() > kResolvedKey.size() &&
+      line.size() <= kResolvedKey.size() + 18) {
+    std::string_view digits = line.substr(kResolvedKey.size());
+    int64_t ms = 0;
+    bool ok = true;
+    for (char c : digits) {
+      if (c < '0' || c > '9') ok = false;
+      ms = ms * 10 + (c - '0');
+    }
+    if (ok) {
+      record.resolved_at = std::chrono::system_clock::time_point(
+          std::chrono::duration_cast<std::chrono::system_clock::duration>(
+              std::chrono::milliseconds(ms)));
+    }
+  }
+  return record;
 }
 
-Status Cache::RecordReference(const std::string& reference, const std::string& digest) const {
+std::optional<std::string> Cache::LookupReference(const std::string& reference) const {
+  auto record = LookupReferenceRecord(reference);
+  if (!record) return std::nullopt;
+  return std::move(record->digest);
+}
+
+Status Cache::RecordReference(const std::string& reference, const std::string& digest,
+                              std::chrono::system_clock::time_point resolved_at) const {
   WC_RETURN_IF_ERROR(EnsurePrivateDirectory(root_, "OCI cache"));
-  return WriteFileAtomically(root_ + "/refs/" + ReferenceFileName(reference),
-                             AsBytes(digest + "\n"));
+  int64_t ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(resolved_at.time_since_epoch()).count();
+  if (ms < 0) ms = 0;
+  return WriteFileAtomically(
+      root_ + "/refs/" + ReferenceFileName(reference),
+      AsBytes(digest + "\n" + std::string(kResolvedKey) + std::to_string(ms) + "\n"));
 }
 
 std::optional<Bytes> Cache::ReadBlob(const std::string& digest) const {

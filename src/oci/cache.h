@@ -2,7 +2,8 @@
 // references to manifest digests.
 //
 //   <root>/sha256/<64 hex>     a manifest or layer, named by the sha256 of its bytes
-//   <root>/refs/<escaped ref>  the manifest digest a reference resolved to, as text
+//   <root>/refs/<escaped ref>  the manifest digest a reference resolved to, and when:
+//                              "sha256:<hex>\nresolved_unix_ms <ms>\n"
 //
 // Blobs are immutable, so a blob found is reused; it is hashed again when read, and one
 // that does not match its name (a disk error, a hand edit) is removed and counts as
@@ -13,6 +14,7 @@
 // it before reading), since a planted blob or reference would be trusted.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -22,17 +24,30 @@
 
 namespace wasmcloud::oci {
 
+// What the cache records for a reference.
+struct ReferenceRecord {
+  std::string digest;  // the manifest digest, "sha256:<hex>"
+  // When a registry said the reference names `digest`. nullopt for a record without a
+  // (readable) time, as versions before the tag TTL wrote them: it counts as expired.
+  std::optional<std::chrono::system_clock::time_point> resolved_at;
+};
+
 class Cache {
  public:
   explicit Cache(std::string root) : root_(std::move(root)) {}
 
   const std::string& root() const { return root_; }
 
-  // The manifest digest recorded for `reference` (its canonical text), or nullopt.
+  // The record of `reference` (its canonical text), or nullopt when there is none or its
+  // digest is not a sha256 digest.
+  std::optional<ReferenceRecord> LookupReferenceRecord(const std::string& reference) const;
+  // The manifest digest recorded for `reference`, or nullopt.
   std::optional<std::string> LookupReference(const std::string& reference) const;
-  // Records (or replaces) the manifest digest of `reference`. kUnavailable when the file
-  // system refuses.
-  Status RecordReference(const std::string& reference, const std::string& digest) const;
+  // Records (or replaces, atomically) the manifest digest of `reference` and when a
+  // registry gave it. kUnavailable when the file system refuses.
+  Status RecordReference(
+      const std::string& reference, const std::string& digest,
+      std::chrono::system_clock::time_point resolved_at = std::chrono::system_clock::now()) const;
 
   // The blob's bytes when present and matching `digest` ("sha256:<hex>"); nullopt when
   // absent, unreadable or corrupt (a corrupt file is removed).

@@ -235,6 +235,26 @@ void Remember(const Cache* cache, const std::string& digest, ByteView data) {
   }
 }
 
+// The artefact `digest` names when the cache holds its manifest and every layer.
+std::optional<PulledArtifact> FromCache(const Cache& cache, const std::string& digest,
+                                        const std::string& name, uint64_t max_artifact_size) {
+  std::optional<Bytes> manifest = cache.ReadBlob(digest);
+  if (!manifest) return std::nullopt;
+  auto layers = ParseManifest(*manifest, "", name, max_artifact_size);
+  if (!layers.ok()) return std::nullopt;
+  PulledArtifact out;
+  for (const Layer& layer : *layers) {
+    auto blob = cache.ReadBlob(layer.digest);
+    if (!blob) return std::nullopt;
+    out.data.insert(out.data.end(), blob->begin(), blob->end());
+  }
+  out.manifest_digest = digest;
+  out.media_type = layers->front().media_type;
+  out.reference = name;
+  out.from_cache = true;
+  return out;
+}
+
 }  // namespace
 
 std::string_view ArtifactKindName(ArtifactKind kind) {
@@ -308,33 +328,73 @@ Result<PulledArtifact> Client::Pull(const Reference& ref) {
     cache = std::make_unique<Cache>(config_.cache_dir);
   }
 
-  PulledArtifact out;
-  out.reference = name;
-  // 1. The cache: the digest given, or the one this reference resolved to before.
+  // 1. The cache: the digest given, or the one this tag resolved to before.
+  const bool pinned = !ref.digest.empty();
+  std::optional<ReferenceRecord> record;
+  std::optional<PulledArtifact> cached;
   if (cache) {
-    std::optional<std::string> digest =
-        ref.digest.empty() ? cache->LookupReference(name) : std::optional(ref.digest);
-    std::optional<Bytes> manifest = digest ? cache->ReadBlob(*digest) : std::nullopt;
-    if (manifest) {
-      auto layers = ParseManifest(*manifest, "", name, config_.max_artifact_size);
-      bool complete = layers.ok();
-      Bytes data;
-      for (size_t i = 0; complete && i < layers->size(); ++i) {
-        auto blob = cache->ReadBlob((*layers)[i].digest);
-        complete = blob.has_value();
-        if (complete) data.insert(data.end(), blob->begin(), blob->end());
-      }
-      if (complete) {
-        out.data = std::move(data);
-        out.manifest_digest = *digest;
-        out.media_type = layers->front().media_type;
-        out.from_cache = true;
-        return out;
-      }
+    std::optional<std::string> digest;
+    if (pinned) {
+      digest = ref.digest;
+    } else if ((record = cache->LookupReferenceRecord(name))) {
+      digest = record->digest;
     }
+    if (digest) cached = FromCache(*cache, *digest, name, config_.max_artifact_size);
+  }
+  if (cached && (pinned || config_.offline)) return std::move(*cached);
+  const auto now = Now();
+  std::optional<std::chrono::system_clock::duration> age;
+  if (record && record->resolved_at && *record->resolved_at <= now) {
+    age = now - *record->resolved_at;
+  }
+  // A record without a time (an older version's) or with one in the future (the clock
+  // was set back) counts as expired.
+  if (cached && age && *age < config_.tag_ttl) return std::move(*cached);
+
+  if (config_.offline) {
+    return Unavailable(name + " is not cached" +
+                       (cache ? " (OCI cache " + config_.cache_dir + ")" : " (no OCI cache)") +
+                       " and the host is offline (--oci-offline): no registry is contacted");
   }
 
-  // 2. The registry.
+  // 2. The registry: the first pull of a reference, or a tag past its TTL.
+  auto pulled = PullFromRegistry(ref, name, cache.get());
+  if (pulled.ok() && cached && pulled->manifest_digest != cached->manifest_digest) {
+    Log(LogLevel::kInfo, kLog,
+        name + " was resolved again: it now names " + pulled->manifest_digest + " (was " +
+            cached->manifest_digest + ")");
+  }
+  if (pulled.ok() || !cached) return pulled;
+  // The tag's TTL has passed and asking again failed. The registry's own answers about
+  // it (401/403, 404, a manifest or blob that fails its checks, a bad credentials file)
+  // fail the pull; a registry that cannot be reached or does not answer does not stop a
+  // host from using what it verified before.
+  const Code code = pulled.status().code();
+  const bool cancelled = config_.cancel && config_.cancel->load();
+  if ((code != Code::kUnavailable && code != Code::kDeadlineExceeded) || cancelled) {
+    return pulled;
+  }
+  std::string when = "at a time not recorded";
+  if (age) {
+    when =
+        std::to_string(std::chrono::duration_cast<std::chrono::seconds>(*age).count()) + " s ago";
+  }
+  Log(LogLevel::kWarn, kLog,
+      "serving " + name + " from the OCI cache as " + cached->manifest_digest + " (resolved " +
+          when + ", tag TTL " + std::to_string(config_.tag_ttl.count()) +
+          " s): the registry could not be asked again: " + pulled.status().message());
+  cached->stale = true;
+  return std::move(*cached);
+}
+
+std::chrono::system_clock::time_point Client::Now() const {
+  return config_.clock ? config_.clock() : std::chrono::system_clock::now();
+}
+
+Result<PulledArtifact> Client::PullFromRegistry(const Reference& ref, const std::string& name,
+                                                const Cache* cache) {
+  PulledArtifact out;
+  out.reference = name;
   Registry registry(config_, ref, false, &requests_);
   WC_RETURN_IF_ERROR(registry.Authenticate());
   HttpRequest get{"GET",
@@ -356,6 +416,8 @@ Result<PulledArtifact> Client::Pull(const Reference& ref) {
     }
     return registry.Unexpected(*response, "the manifest of " + name);
   }
+  // The TTL of the record counts from the registry's answer, not from the layers' end.
+  const auto resolved_at = Now();
   const Bytes& manifest = response->body;
   out.manifest_digest = Sha256Digest(manifest);
   if (!ref.digest.empty() && out.manifest_digest != ref.digest) {
@@ -397,14 +459,14 @@ Result<PulledArtifact> Client::Pull(const Reference& ref) {
                                std::to_string(r->body.size()) + " bytes, its manifest says " +
                                std::to_string(layer.size));
       }
-      Remember(cache.get(), layer.digest, r->body);
+      Remember(cache, layer.digest, r->body);
       blob = std::move(r->body);
     }
     out.data.insert(out.data.end(), blob->begin(), blob->end());
   }
-  Remember(cache.get(), out.manifest_digest, manifest);
+  Remember(cache, out.manifest_digest, manifest);
   if (cache) {
-    if (Status s = cache->RecordReference(name, out.manifest_digest); !s.ok()) {
+    if (Status s = cache->RecordReference(name, out.manifest_digest, resolved_at); !s.ok()) {
       Log(LogLevel::kWarn, kLog, "not cached: " + s.message());
     }
   }
@@ -418,6 +480,10 @@ Result<PushedArtifact> Client::Push(const Reference& ref, ByteView data) {
   }
   if (!config_.allow_latest) WC_RETURN_IF_ERROR(LatestRefused(ref, true));
   WC_ASSIGN_OR_RETURN(ArtifactKind kind, ArtifactKindOf(data));
+  if (config_.offline) {
+    return Unavailable("cannot push to " + ref.ToString() +
+                       ": the host is offline (--oci-offline): no registry is contacted");
+  }
   const std::string name = ref.ToString();
   PushedArtifact out;
   out.kind = kind;

@@ -12,6 +12,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -24,6 +25,8 @@
 #include "oci/reference.h"
 
 namespace wasmcloud::oci {
+
+class Cache;
 
 // Media types (spec §6).
 inline constexpr std::string_view kWasmLayerMediaType =
@@ -86,6 +89,17 @@ struct ClientConfig {
   std::shared_ptr<const std::atomic<bool>> cancel;
   // The cache; empty for none. Default: DefaultCacheDir().
   std::string cache_dir;
+  // How long a tag's manifest digest, once a registry gave it, is served from the cache
+  // without asking the registry again; 0: ask at every pull. A reference pinned by
+  // digest is always served from the cache when its blobs are there
+  // (docs/oci.md#the-cache).
+  std::chrono::seconds tag_ttl{300};
+  // Never contact a registry: Pull serves what the cache holds (a tag whatever its age)
+  // and fails with kUnavailable for anything else; Push fails.
+  bool offline = false;
+  // The clock a tag's age is measured with; empty: std::chrono::system_clock::now.
+  // Tests set it.
+  std::function<std::chrono::system_clock::time_point()> clock;
   uint64_t max_manifest_size = 4u << 20;
   uint64_t max_artifact_size = 512u << 20;  // all layers together
 
@@ -107,7 +121,10 @@ struct PulledArtifact {
   std::string manifest_digest;  // "sha256:..." of the manifest's bytes
   std::string media_type;       // the first layer's
   std::string reference;        // the canonical reference pulled
-  bool from_cache = false;      // no network request was made
+  bool from_cache = false;      // the digest and every blob came from the cache
+  // From the cache although the tag's TTL had passed: the registry could not be reached
+  // (or did not answer) to resolve it again; a warning was logged.
+  bool stale = false;
 };
 
 struct PushedArtifact {
@@ -139,17 +156,22 @@ class Client {
  public:
   explicit Client(ClientConfig config);
 
-  // Pulls an artefact: from the cache without any request when the reference (a digest,
-  // or a tag pulled before) is there with every blob, else from the registry (blobs
-  // already cached by digest are not fetched again), verifying every blob's digest, and
-  // stores what it fetched in the cache.
+  // Pulls an artefact: from the cache without any request when the reference is there
+  // with every blob and is a digest, or a tag resolved less than tag_ttl ago (any age
+  // when offline); else from the registry (blobs already cached by digest are not
+  // fetched again), verifying every blob's digest, and stores what it fetched in the
+  // cache with the time. A tag past its TTL whose registry cannot be reached
+  // (kUnavailable, kDeadlineExceeded) is served from the cache with a warning (`stale`);
+  // any answer of the registry (401/403, 404, a manifest that fails its checks) fails
+  // the pull. Offline, a reference not cached fails with kUnavailable ("… is not cached
+  // and the host is offline (--oci-offline) …").
   Result<PulledArtifact> Pull(const Reference& ref);
   // Parses `ref` then pulls it.
   Result<PulledArtifact> Pull(std::string_view ref);
 
   // Pushes `data` (a wasm module or a provider archive, kind from its content) to a
   // tagged reference: the layer and the "{}" config blob (skipped when the registry has
-  // them), then an OCI image manifest with the §6 media types.
+  // them), then an OCI image manifest with the §6 media types. kUnavailable when offline.
   Result<PushedArtifact> Push(const Reference& ref, ByteView data);
 
   // HTTP requests made by this client so far (tests use it to show the cache works).
@@ -158,6 +180,11 @@ class Client {
   const ClientConfig& config() const { return config_; }
 
  private:
+  // The registry part of Pull: the manifest, the layers not cached, the cache filled.
+  Result<PulledArtifact> PullFromRegistry(const Reference& ref, const std::string& name,
+                                          const Cache* cache);
+  std::chrono::system_clock::time_point Now() const;
+
   ClientConfig config_;
   uint64_t requests_ = 0;
 };

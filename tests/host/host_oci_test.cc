@@ -22,6 +22,7 @@
 
 #include "core/bytes.h"
 #include "core/status.h"
+#include "host/artifacts.h"
 #include "host/host.h"
 #include "host/manifest.h"
 #include "host/test_providers.h"
@@ -268,6 +269,54 @@ TEST_F(HostOciTest, TheCacheServesASecondHostWithTheRegistryStopped) {
   EXPECT_EQ(r.status().code(), Code::kUnavailable) << r.status().message();
   EXPECT_THAT(r.status().message(), StartsWith("cannot pull actor " + actor_ref +
                                                ": cannot reach registry " + registry_->host()));
+}
+
+TEST_F(HostOciTest, TheTagTtlAndOfflineModeComeFromTheHostConfig) {
+  HostConfig settings = Config();
+  settings.oci_tag_ttl = std::chrono::seconds(7);
+  settings.oci_offline = true;
+  oci::ClientConfig client = OciClientConfig(settings);
+  EXPECT_EQ(client.tag_ttl, std::chrono::seconds(7));
+  EXPECT_TRUE(client.offline);
+  EXPECT_EQ(OciClientConfig(Config()).tag_ttl, std::chrono::seconds(300));
+  EXPECT_FALSE(OciClientConfig(Config()).offline);
+
+  // A tag moved in the registry: a host with a TTL of 0 sees it at its next pull; one
+  // within the TTL of the cache's record does not.
+  const std::string ref = Push("echo-rev:current", Fixture("echo_r0.wasm"));
+  auto revision = [](Host& host) {
+    auto identity = host.GetActorIdentity(kEchoRevKey);
+    return identity.ok() ? identity->revision : -1;
+  };
+  HostConfig every_time = Config();
+  every_time.oci_tag_ttl = std::chrono::seconds(0);
+  Host& first = StartHost(every_time);
+  ASSERT_TRUE(Ok(first.StartActorFromRegistry(ref)));
+  EXPECT_EQ(revision(first), 0);
+  Push("echo-rev:current", Fixture("echo_r1.wasm"));
+  Host& second = StartHost(every_time);
+  ASSERT_TRUE(Ok(second.StartActorFromRegistry(ref)));
+  EXPECT_EQ(revision(second), 1);
+  Push("echo-rev:current", Fixture("echo_r0.wasm"));
+  Host& third = StartHost(Config());  // 300 s: the record the second host just wrote
+  ASSERT_TRUE(Ok(third.StartActorFromRegistry(ref)));
+  EXPECT_EQ(revision(third), 1);
+
+  // Offline, with the registry gone: the cached tag whatever its age; anything else is
+  // refused, saying why.
+  registry_->Stop();
+  HostConfig offline = every_time;
+  offline.oci_offline = true;
+  Host& fourth = StartHost(offline);
+  ASSERT_TRUE(Ok(fourth.StartActorFromRegistry(ref)));
+  EXPECT_EQ(revision(fourth), 1);
+  const std::string other = registry_->host() + "/echo:0.2.0";
+  auto refused = fourth.StartActorFromRegistry(other);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), Code::kUnavailable);
+  EXPECT_EQ(refused.status().message(),
+            "cannot pull actor " + other + ": " + other + " is not cached (OCI cache " + dir_ +
+                "/cache) and the host is offline (--oci-offline): no registry is contacted");
 }
 
 TEST_F(HostOciTest, LatestIsRefusedWithTheReasonUnlessAllowed) {

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <chrono>
 #include <filesystem>
 #include <thread>
 #include <vector>
@@ -53,6 +54,37 @@ TEST(CacheTest, ReferenceIndex) {
   EXPECT_EQ(cache.LookupReference(long_ref), d2);
   ASSERT_TRUE(cache.RecordReference("127.0.0.1:5000/echo:1", d2).ok());
   EXPECT_EQ(cache.LookupReference("127.0.0.1:5000/echo:1"), d2);
+  std::filesystem::remove_all(dir);
+}
+
+TEST(CacheTest, AReferenceRecordSaysWhenItWasResolved) {
+  std::string dir = testing::MakeTempDir();
+  Cache cache(dir);
+  const std::string d1 = Sha256Digest(AsBytes("1"));
+  const auto at = std::chrono::system_clock::time_point(std::chrono::milliseconds(1733390781469));
+  ASSERT_TRUE(cache.RecordReference("127.0.0.1:5000/echo:1", d1, at).ok());
+  auto record = cache.LookupReferenceRecord("127.0.0.1:5000/echo:1");
+  ASSERT_TRUE(record.has_value());
+  EXPECT_EQ(record->digest, d1);
+  EXPECT_EQ(record->resolved_at, at);
+  const std::string file = dir + "/refs/127.0.0.1%3A5000%2Fecho%3A1";
+  auto text = ReadFile(file);
+  ASSERT_TRUE(text.ok());
+  EXPECT_EQ(AsChars(*text), d1 + "\nresolved_unix_ms 1733390781469\n");
+  // Without a time (as older versions wrote it), or with one that does not parse: the
+  // digest, and no time.
+  for (std::string body :
+       {d1 + "\n", d1, d1 + "\r\n", d1 + "\nresolved_unix_ms x\n", d1 + "\nresolved_unix_ms \n",
+        d1 + "\nresolved_unix_ms 12345678901234567890\n", d1 + "\nsomething else\n"}) {
+    ASSERT_TRUE(WriteFile(file, AsBytes(body)).ok());
+    record = cache.LookupReferenceRecord("127.0.0.1:5000/echo:1");
+    ASSERT_TRUE(record.has_value()) << body;
+    EXPECT_EQ(record->digest, d1) << body;
+    EXPECT_FALSE(record->resolved_at.has_value()) << body;
+  }
+  // A digest that is not one: no record.
+  ASSERT_TRUE(WriteFile(file, AsBytes("sha256:xyz\nresolved_unix_ms 1\n")).ok());
+  EXPECT_FALSE(cache.LookupReferenceRecord("127.0.0.1:5000/echo:1").has_value());
   std::filesystem::remove_all(dir);
 }
 
