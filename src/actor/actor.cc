@@ -29,6 +29,12 @@ std::string ActorModule::DisplayName() const {
 Result<std::shared_ptr<const ActorModule>> LoadActorModule(wasm::Engine& engine, ByteView bytes,
                                                            const LoadOptions& options,
                                                            std::optional<std::string> image_ref) {
+  if (bytes.size() > options.max_module_bytes) {
+    return ResourceExhausted("the actor module has " + std::to_string(bytes.size()) +
+                             " bytes, above the host's limit of " +
+                             std::to_string(options.max_module_bytes) +
+                             " bytes (--max-module-bytes)");
+  }
   WC_ASSIGN_OR_RETURN(crypto::ModuleIdentity identity, crypto::VerifyModule(bytes, options.verify));
   const std::string& issuer = identity.claims.iss;
   if (!options.allowed_issuers.empty() &&

@@ -43,6 +43,8 @@ struct LoadOptions {
   crypto::VerifyOptions verify = crypto::VerifyOptions::ForActor();
   // Account keys allowed to issue actors; empty: any.
   std::vector<std::string> allowed_issuers;
+  // Larger modules are refused before anything else is done with them (kResourceExhausted).
+  uint64_t max_module_bytes = 64ull << 20;
 };
 
 // Verifies the claims (the module parses, has a jwt section, signature, hash, time

@@ -605,8 +605,9 @@ Result<Bytes> Dispatcher::RunOnWorker(const ActorPtr& module, std::string_view o
     auto callbacks = std::make_unique<ActorCallbacks>(this, module.get());
     wasm::CallOptions init_options{options_.call_timeout};
     inst.busy = true;  // its start functions may make host calls that come back here
-    auto created = wapc::WapcInstance::Create(*slot.worker, module->wapc, callbacks.get(),
-                                              module->DisplayName(), init_options);
+    auto created =
+        wapc::WapcInstance::Create(*slot.worker, module->wapc, callbacks.get(),
+                                   module->DisplayName(), init_options, options_.guest_limits);
     inst.busy = false;
     if (!created.ok()) {
       slot.instances.erase(module->public_key);
@@ -615,6 +616,7 @@ Result<Bytes> Dispatcher::RunOnWorker(const ActorPtr& module, std::string_view o
     inst.module = module;
     inst.callbacks = std::move(callbacks);
     inst.instance = std::move(*created);
+    inst.initial_memory_bytes = inst.instance->memory_bytes();
   }
   if (operation.empty()) return Bytes{};
   inst.busy = true;
@@ -627,6 +629,21 @@ Result<Bytes> Dispatcher::RunOnWorker(const ActorPtr& module, std::string_view o
     Log(LogLevel::kWarn, kLog,
         "replacing the instance of " + module->DisplayName() +
             " after: " + result.status().message());
+    inst.instance->DiscardMemory();
+    inst.instance.reset();
+    inst.callbacks.reset();
+  } else if (const size_t bytes = inst.instance->memory_bytes();
+             options_.instance_recycle_bytes != 0 && bytes > options_.instance_recycle_bytes &&
+             bytes > inst.initial_memory_bytes) {
+    // Memory a guest grew stays with its instance (wasm cannot shrink it): above the
+    // threshold, the instance goes after its call and its pages go back to the system.
+    Log(LogLevel::kDebug, kLog,
+        "replacing the instance of " + module->DisplayName() +
+            " after its call: its memory grew to " + std::to_string(bytes >> 20) +
+            " MiB, above --instance-recycle-mb " +
+            std::to_string(options_.instance_recycle_bytes >> 20));
+    if (metrics_ != nullptr) metrics_->InstanceRecycled(module->public_key);
+    inst.instance->DiscardMemory();
     inst.instance.reset();
     inst.callbacks.reset();
   }

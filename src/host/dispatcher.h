@@ -77,6 +77,11 @@ struct DispatcherOptions {
   unsigned max_actor_calls = 0;
   std::chrono::milliseconds rpc_timeout{2000};  // a call to another host
   std::string lattice_name = "default";
+  // An instance whose memory is above this after a call (and above its size when it was
+  // made) is replaced after the call, its memory handed back to the system. 0: never.
+  uint64_t instance_recycle_bytes = 64ull << 20;
+  // What a guest may hand over in one call (responses, errors, host-call payloads).
+  wapc::Limits guest_limits;
 };
 
 class Dispatcher final {

@@ -174,6 +174,32 @@ Status ApplyMaxMemoryPages(HostConfig& config, std::string_view value) {
   return Status::Ok();
 }
 
+// A whole number from `min` to `max` into `field`; `unit` names it in the error.
+template <uint64_t HostConfig::*field, uint64_t min, uint64_t max>
+Status ApplyBounded(HostConfig& config, std::string_view value) {
+  uint64_t n;
+  if (!ParseWholeNumber(value, min, max, &n)) {
+    return InvalidArgument("expected a whole number from " + std::to_string(min) + " to " +
+                           std::to_string(max) + ", " + Got(value));
+  }
+  config.*field = n;
+  return Status::Ok();
+}
+
+constexpr uint64_t kMaxMegabytes = 1ull << 20;    // 1 TiB in MiB
+constexpr uint64_t kMaxBytes = 1ull << 31;        // 2 GiB: what a wasm32 i32 length can say
+constexpr uint64_t kMaxTableElements = 10000000;  // V8's own cap per table
+
+Status ApplyOciTagTtl(HostConfig& config, std::string_view value) {
+  uint64_t s;
+  if (!ParseWholeNumber(value, 0, 30ull * 24 * 60 * 60, &s)) {
+    return InvalidArgument("expected a whole number of seconds from 0 to 2592000 (30 days), " +
+                           Got(value));
+  }
+  config.oci_tag_ttl = std::chrono::seconds(s);
+  return Status::Ok();
+}
+
 Status ApplyAllowedIssuer(HostConfig& config, std::string_view value) {
   auto key = crypto::ParsePublicKey(value);
   if (!key.ok()) {
@@ -364,7 +390,7 @@ Status ApplySwitch(HostConfig& config, std::string_view value) {
   return Status::Ok();
 }
 
-constexpr std::array<ConfigOption, 39> kOptions = {{
+constexpr std::array<ConfigOption, 48> kOptions = {{
     {"--host-seed", "WASMCLOUD_HOST_SEED", "SEED|FILE",
      "Seed (SN...) of the host's key, or a file holding it; default: a new key at each start",
      false, &ApplyHostSeed},
@@ -377,6 +403,29 @@ constexpr std::array<ConfigOption, 39> kOptions = {{
     {"--max-memory-pages", "WASMCLOUD_MAX_MEMORY_PAGES", "N",
      "Cap on an actor's linear memory in 64 KiB pages, 1 to 65536; default 16384 (1 GiB)", false,
      &ApplyMaxMemoryPages},
+    {"--max-actor-memory-mb", "WASMCLOUD_MAX_ACTOR_MEMORY_MB", "MIB",
+     "Cap on the memory of all instances of one actor together, in MiB; each instance gets "
+     "at most this divided by the workers; default 4096",
+     false, &ApplyBounded<&HostConfig::max_actor_memory_mb, 1, kMaxMegabytes>},
+    {"--instance-recycle-mb", "WASMCLOUD_INSTANCE_RECYCLE_MB", "MIB",
+     "An instance whose memory grew above this many MiB is replaced after its call and its "
+     "memory returned; 0: never; default 64",
+     false, &ApplyBounded<&HostConfig::instance_recycle_mb, 0, kMaxMegabytes>},
+    {"--max-table-elements", "WASMCLOUD_MAX_TABLE_ELEMENTS", "N",
+     "Cap on the elements of one table of an actor module; default 1000000", false,
+     &ApplyBounded<&HostConfig::max_table_elements, 1, kMaxTableElements>},
+    {"--max-total-table-elements", "WASMCLOUD_MAX_TOTAL_TABLE_ELEMENTS", "N",
+     "Cap on the elements of all tables of an actor module together; default 2000000", false,
+     &ApplyBounded<&HostConfig::max_total_table_elements, 1, 16 * kMaxTableElements>},
+    {"--max-module-bytes", "WASMCLOUD_MAX_MODULE_BYTES", "BYTES",
+     "Largest actor module accepted; default 67108864 (64 MiB)", false,
+     &ApplyBounded<&HostConfig::max_module_bytes, 1, kMaxBytes>},
+    {"--max-response-bytes", "WASMCLOUD_MAX_RESPONSE_BYTES", "BYTES",
+     "Largest response or error an actor may return from one call; default 67108864", false,
+     &ApplyBounded<&HostConfig::max_response_bytes, 1, kMaxBytes>},
+    {"--max-host-call-bytes", "WASMCLOUD_MAX_HOST_CALL_BYTES", "BYTES",
+     "Largest payload of one call an actor makes (to a provider or actor); default 67108864", false,
+     &ApplyBounded<&HostConfig::max_host_call_bytes, 1, kMaxBytes>},
     {"--allowed-issuer", "WASMCLOUD_ALLOWED_ISSUERS", "ACCOUNT_KEY",
      "Only start actors and provider archives signed by this account (A...); repeatable; "
      "default: any issuer",
@@ -409,6 +458,13 @@ constexpr std::array<ConfigOption, 39> kOptions = {{
     {"--oci-timeout-ms", "WASMCLOUD_OCI_TIMEOUT_MS", "MS",
      "Timeout of each OCI registry request, start to end, in milliseconds; default 300000", false,
      &ApplyMilliseconds<&HostConfig::oci_request_timeout>},
+    {"--oci-tag-ttl-s", "WASMCLOUD_OCI_TAG_TTL_S", "SECONDS",
+     "Seconds a tag's digest is served from the cache before the registry is asked again "
+     "(pinned digests: always); 0: every time; default 300",
+     false, &ApplyOciTagTtl},
+    {"--oci-offline", "WASMCLOUD_OCI_OFFLINE", "",
+     "Never contact a registry: serve references from the cache only", false,
+     &ApplySwitch<&HostConfig::oci_offline>},
     {"--label", "WASMCLOUD_LABELS", "KEY=VALUE",
      "A host label (keys starting with hostcore. are refused); repeatable", true, &ApplyLabel},
     {"--log-level", "WASMCLOUD_LOG_LEVEL", "LEVEL",

@@ -40,6 +40,30 @@ struct HostConfig {
   // Cap on an actor's linear memory, in 64 KiB pages. --max-memory-pages,
   // WASMCLOUD_MAX_MEMORY_PAGES.
   uint64_t max_memory_pages = 16384;
+  // Cap on the memory of all of an actor's instances together (one per worker), in MiB:
+  // each instance's memory maximum is the smaller of max_memory_pages and this budget
+  // divided by the workers (docs/security.md#limits). --max-actor-memory-mb,
+  // WASMCLOUD_MAX_ACTOR_MEMORY_MB.
+  uint64_t max_actor_memory_mb = 4096;
+  // An instance whose memory is above this many MiB after a call (and above its size when
+  // it was made) is thrown away after that call and its memory returned to the system;
+  // the next call makes a new one. 0: never. --instance-recycle-mb,
+  // WASMCLOUD_INSTANCE_RECYCLE_MB.
+  uint64_t instance_recycle_mb = 64;
+  // Caps on an actor module's tables: elements of one table, and of all its tables
+  // together. A module whose tables start above them is refused; their maximums are
+  // lowered to them. --max-table-elements, WASMCLOUD_MAX_TABLE_ELEMENTS;
+  // --max-total-table-elements, WASMCLOUD_MAX_TOTAL_TABLE_ELEMENTS.
+  uint64_t max_table_elements = 1000000;
+  uint64_t max_total_table_elements = 2000000;
+  // Largest actor module accepted (bytes, from a file, the API or a registry).
+  // --max-module-bytes, WASMCLOUD_MAX_MODULE_BYTES.
+  uint64_t max_module_bytes = 64ull << 20;
+  // Largest response (or error text) an actor may hand back from one call, and largest
+  // payload of one call it makes (__host_call). --max-response-bytes,
+  // WASMCLOUD_MAX_RESPONSE_BYTES; --max-host-call-bytes, WASMCLOUD_MAX_HOST_CALL_BYTES.
+  uint64_t max_response_bytes = 64ull << 20;
+  uint64_t max_host_call_bytes = 64ull << 20;
   // Issuers (account public keys, "A...") whose actors may start; empty: any issuer.
   // --allowed-issuer (repeatable), WASMCLOUD_ALLOWED_ISSUERS (comma-separated).
   std::vector<std::string> allowed_issuers;
@@ -75,6 +99,13 @@ struct HostConfig {
   // WASMCLOUD_OCI_CONNECT_TIMEOUT_MS; --oci-timeout-ms, WASMCLOUD_OCI_TIMEOUT_MS.
   std::chrono::milliseconds oci_connect_timeout{10000};
   std::chrono::milliseconds oci_request_timeout{300000};
+  // How long a tag's digest, once resolved by a registry, is used from the cache before
+  // it is asked again; references pinned by digest never are (docs/oci.md#the-cache).
+  // --oci-tag-ttl-s, WASMCLOUD_OCI_TAG_TTL_S.
+  std::chrono::seconds oci_tag_ttl{300};
+  // Never contact a registry: references are served from the cache only (a tag whatever
+  // its age), and a reference not cached fails. --oci-offline, WASMCLOUD_OCI_OFFLINE.
+  bool oci_offline = false;
   // Custom labels; keys starting with "hostcore." are refused.
   // --label KEY=VALUE (repeatable), WASMCLOUD_LABELS (comma-separated KEY=VALUE).
   std::map<std::string, std::string> labels;

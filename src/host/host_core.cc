@@ -74,6 +74,7 @@ actor::LoadOptions HostCore::LoadOptions() const {
   actor::LoadOptions options;
   if (config_.lax_key_types) options.verify = crypto::VerifyOptions{};
   options.allowed_issuers = config_.allowed_issuers;
+  options.max_module_bytes = config_.max_module_bytes;
   return options;
 }
 
@@ -160,17 +161,29 @@ Status HostCore::Start() {
     }
   }
 
-  wasm::EngineConfig engine_config;
-  engine_config.max_memory_pages = config_.max_memory_pages;
-  engine_config.default_call_timeout = config_.call_timeout;
-  auto engine = engine_factory_(engine_config);
-  if (!engine.ok()) return fail(engine.status());
-  engine_ = *engine;
-
   unsigned workers = config_.workers;
   // One per core, plus one: an actor may hold all workers but one (max_actor_calls), so
   // one busy actor can still use every core while another actor always finds a worker.
   if (workers == 0) workers = std::max(1u, std::thread::hardware_concurrency()) + 1;
+
+  wasm::EngineConfig engine_config;
+  // A worker holds at most one instance of an actor: capping each instance at the
+  // actor's budget shared by the workers caps all of its instances together.
+  const uint64_t budget_pages = config_.max_actor_memory_mb * 16 / workers;  // 16 pages a MiB
+  engine_config.max_memory_pages = std::min(config_.max_memory_pages, budget_pages);
+  if (budget_pages < config_.max_memory_pages) {
+    Log(LogLevel::kInfo, kLog,
+        "each actor instance may use at most " + std::to_string(budget_pages / 16) +
+            " MiB of memory: --max-actor-memory-mb " + std::to_string(config_.max_actor_memory_mb) +
+            " shared by " + std::to_string(workers) + " workers (--max-memory-pages would allow " +
+            std::to_string(config_.max_memory_pages / 16) + " MiB)");
+  }
+  engine_config.max_table_elements = config_.max_table_elements;
+  engine_config.max_total_table_elements = config_.max_total_table_elements;
+  engine_config.default_call_timeout = config_.call_timeout;
+  auto engine = engine_factory_(engine_config);
+  if (!engine.ok()) return fail(engine.status());
+  engine_ = *engine;
   pool_ = std::make_unique<WorkerPool>(engine_, [this](const std::string& actor, uint64_t gen) {
     return actors_.IsRunning(actor, gen);
   });
@@ -189,6 +202,9 @@ Status HostCore::Start() {
   if (lattice_.transport) rpc = std::make_shared<lattice::RpcClient>(lattice_.transport);
   DispatcherOptions dispatch_options;
   dispatch_options.call_timeout = config_.call_timeout;
+  dispatch_options.instance_recycle_bytes = config_.instance_recycle_mb << 20;
+  dispatch_options.guest_limits.max_response_bytes = config_.max_response_bytes;
+  dispatch_options.guest_limits.max_host_call_bytes = config_.max_host_call_bytes;
   dispatch_options.max_actor_calls =
       config_.max_actor_calls != 0 ? config_.max_actor_calls : std::max(1u, workers - 1);
   dispatch_options.rpc_timeout = lattice_.rpc_timeout;
@@ -547,6 +563,20 @@ void Host::SetAuthorizer(std::shared_ptr<Authorizer> a) { core_->SetAuthorizer(s
 
 Result<std::string> Host::StartActor(ByteView module) { return core_->StartActor(module, {}); }
 Result<std::string> Host::StartActorFromFile(const std::string& path) {
+  // The size is checked before reading, so a huge file (or a device that never ends) is
+  // refused instead of read into memory.
+  std::error_code ec;
+  const auto status = std::filesystem::status(path, ec);
+  if (!ec && std::filesystem::exists(status) && !std::filesystem::is_regular_file(status)) {
+    return InvalidArgument("actor " + path + ": not a regular file");
+  }
+  if (const uintmax_t size = std::filesystem::file_size(path, ec);
+      !ec && size > config().max_module_bytes) {
+    return ResourceExhausted("actor " + path + ": the file has " + std::to_string(size) +
+                             " bytes, above the host's limit of " +
+                             std::to_string(config().max_module_bytes) +
+                             " bytes for a module (--max-module-bytes)");
+  }
   auto bytes = ReadFile(path);
   if (!bytes.ok()) return bytes.status().WithContext("actor " + path);
   auto r = core_->StartActor(*bytes, {});

@@ -44,7 +44,12 @@ HostMetrics::HostMetrics(MetricsRegistry& registry)
                                        {"actor"}, MetricsRegistry::LatencyBuckets())),
       refused_(registry.AddCounter(
           "wasmcloud_invocations_refused_total",
-          "Invocations from the lattice refused before they ran, by reason.", {"reason"}, 100)) {}
+          "Invocations from the lattice refused before they ran, by reason.", {"reason"}, 100)),
+      recycled_(registry.AddCounter(
+          "wasmcloud_instances_recycled_total",
+          "Actor instances replaced after a call because their memory grew past "
+          "--instance-recycle-mb, by actor.",
+          {"actor"})) {}
 
 const HostMetrics::Cells& HostMetrics::CellsOf(const std::string& actor,
                                                std::string_view operation) {
@@ -75,6 +80,8 @@ void HostMetrics::Invocation(const std::string& actor, std::string_view operatio
 }
 
 void HostMetrics::Refused(std::string_view message) { refused_->Add({Reason(message)}); }
+
+void HostMetrics::InstanceRecycled(const std::string& actor) { recycled_->Add({actor}); }
 
 std::string_view HostMetrics::Outcome(const Status& status) {
   return kOutcomes[OutcomeIndex(status)];

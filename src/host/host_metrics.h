@@ -22,6 +22,9 @@ class HostMetrics {
   // An invocation from the lattice refused before it ran: by the verifier (`message` is
   // its reason, "replayed: …") or by authorization ("authorization").
   void Refused(std::string_view message);
+  // An actor instance replaced after a call because its memory grew past
+  // --instance-recycle-mb (its memory returned to the system).
+  void InstanceRecycled(const std::string& actor);
 
   // "ok", "deadline" (kDeadlineExceeded), "overloaded" (kResourceExhausted: no worker or
   // too many calls of the actor at once), "error" (anything else: a guest error, a trap).
@@ -45,6 +48,7 @@ class HostMetrics {
   Counter* invocations_;
   Histogram* durations_;
   Counter* refused_;
+  Counter* recycled_;
 };
 
 }  // namespace wasmcloud::host

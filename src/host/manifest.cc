@@ -1098,6 +1098,13 @@ Result<Manifest> ParseManifest(std::string_view text, ManifestFormat format,
 }
 
 Result<Manifest> LoadManifest(const std::string& path, const EnvLookup& env) {
+  std::error_code ec;
+  if (const uintmax_t size = std::filesystem::file_size(path, ec);
+      !ec && size > kMaxManifestBytes) {
+    return ResourceExhausted("manifest " + path + " has " + std::to_string(size) +
+                             " bytes, above the limit of " + std::to_string(kMaxManifestBytes) +
+                             " bytes");
+  }
   auto bytes = ReadFile(path);
   if (!bytes.ok()) return bytes.status();  // "cannot open <path>: ..." (kNotFound, ...)
   std::string dir = std::filesystem::path(path).parent_path().string();

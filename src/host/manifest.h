@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <string>
@@ -97,6 +98,8 @@ Result<Manifest> ParseManifest(std::string_view text, ManifestFormat format,
 // manifest file (format by FormatForPath, source = `path` as given); relative paths in
 // it are resolved against the file's directory. A file that cannot be read gives
 // ReadFile's error, which names the path (kNotFound when it does not exist).
+// A manifest file larger than kMaxManifestBytes is refused (kResourceExhausted) unread.
+inline constexpr uint64_t kMaxManifestBytes = 16ull << 20;
 Result<Manifest> LoadManifest(const std::string& path, const EnvLookup& env = {});
 
 }  // namespace wasmcloud::host

@@ -38,7 +38,8 @@ struct ActorInstance {
   std::shared_ptr<const actor::ActorModule> module;
   std::unique_ptr<InstanceCallbacks> callbacks;  // must outlive `instance`
   std::unique_ptr<wapc::WapcInstance> instance;
-  bool busy = false;  // a call of this instance is on the stack (re-entrancy guard)
+  bool busy = false;                // a call of this instance is on the stack (re-entrancy guard)
+  size_t initial_memory_bytes = 0;  // its memory when it was made (recycling compares)
 };
 
 struct WorkerSlot {

@@ -70,6 +70,7 @@ struct HostFunctionsImpl {
   static Status GuestResponse(HostContext& ctx, std::span<const Value> a, std::span<Value>) {
     WapcInstance& self = Self(ctx);
     wasm::GuestMemory* mem = MemoryOf(ctx);
+    WC_RETURN_IF_ERROR(CheckResponseSize(self, "__guest_response", U32(a[1])));
     if (!mem->Read(U32(a[0]), U32(a[1]), &self.guest_response_)) {
       return OutOfBounds("__guest_response", U32(a[0]), U32(a[1]), mem->size());
     }
@@ -79,6 +80,7 @@ struct HostFunctionsImpl {
 
   static Status GuestError(HostContext& ctx, std::span<const Value> a, std::span<Value>) {
     WapcInstance& self = Self(ctx);
+    WC_RETURN_IF_ERROR(CheckResponseSize(self, "__guest_error", U32(a[1])));
     WC_ASSIGN_OR_RETURN(std::string_view text,
                         ReadText(ctx, "__guest_error", U32(a[0]), U32(a[1])));
     self.guest_error_.assign(text);
@@ -88,14 +90,22 @@ struct HostFunctionsImpl {
 
   static Status HostCallFn(HostContext& ctx, std::span<const Value> a, std::span<Value> r) {
     WapcInstance& self = Self(ctx);
+    self.host_response_.clear();
+    self.host_error_.clear();
+    if (U32(a[7]) > self.limits_.max_host_call_bytes) {
+      self.host_error_ = "host call rejected: its payload of " + std::to_string(U32(a[7])) +
+                         " bytes is above the host's limit of " +
+                         std::to_string(self.limits_.max_host_call_bytes) +
+                         " bytes (--max-host-call-bytes)";
+      r[0] = Value::I32(0);
+      return Status::Ok();
+    }
     WC_ASSIGN_OR_RETURN(std::string_view binding,
                         ReadText(ctx, "__host_call", U32(a[0]), U32(a[1])));
     WC_ASSIGN_OR_RETURN(std::string_view ns, ReadText(ctx, "__host_call", U32(a[2]), U32(a[3])));
     WC_ASSIGN_OR_RETURN(std::string_view op, ReadText(ctx, "__host_call", U32(a[4]), U32(a[5])));
     WC_ASSIGN_OR_RETURN(std::string_view payload,
                         ReadText(ctx, "__host_call", U32(a[6]), U32(a[7])));
-    self.host_response_.clear();
-    self.host_error_.clear();
     // The upstream host panics on invalid UTF-8 here; the guest gets an error instead.
     const char* bad = !IsValidUtf8(binding) ? "binding"
                       : !IsValidUtf8(ns)    ? "namespace"
@@ -117,6 +127,17 @@ struct HostFunctionsImpl {
       r[0] = Value::I32(0);
     }
     return Status::Ok();
+  }
+
+  // A response or error text above the limit traps the call: the guest cannot hand the
+  // host more than it agreed to hold.
+  static Status CheckResponseSize(const WapcInstance& self, std::string_view function,
+                                  uint32_t len) {
+    if (len <= self.limits_.max_response_bytes) return Status::Ok();
+    return Trap(std::string(function) + ": " + std::to_string(len) +
+                " bytes are above the host's limit of " +
+                std::to_string(self.limits_.max_response_bytes) +
+                " bytes for what an actor returns (--max-response-bytes)");
   }
 
   static Status HostResponseLen(HostContext& ctx, std::span<const Value>, std::span<Value> r) {
@@ -230,12 +251,11 @@ Result<std::shared_ptr<const WapcModule>> WapcModule::Load(wasm::Engine& engine,
   return std::shared_ptr<const WapcModule>(new WapcModule(std::move(module)));
 }
 
-Result<std::unique_ptr<WapcInstance>> WapcInstance::Create(wasm::Worker& worker,
-                                                           std::shared_ptr<const WapcModule> module,
-                                                           HostCallbacks* callbacks,
-                                                           std::string name,
-                                                           const wasm::CallOptions& init_options) {
+Result<std::unique_ptr<WapcInstance>> WapcInstance::Create(
+    wasm::Worker& worker, std::shared_ptr<const WapcModule> module, HostCallbacks* callbacks,
+    std::string name, const wasm::CallOptions& init_options, const Limits& limits) {
   std::unique_ptr<WapcInstance> self(new WapcInstance(module, callbacks, std::move(name)));
+  self->limits_ = limits;
   self->worker_ = &worker;
   WC_ASSIGN_OR_RETURN(self->instance_,
                       worker.Instantiate(module->module(), HostFunctions(), self.get()));
@@ -251,6 +271,15 @@ Result<std::unique_ptr<WapcInstance>> WapcInstance::Create(wasm::Worker& worker,
     if (!s.ok()) return Status(s.code(), std::string(start) + " failed: " + s.message());
   }
   return self;
+}
+
+size_t WapcInstance::memory_bytes() const {
+  wasm::GuestMemory* mem = instance_->memory();
+  return mem == nullptr ? 0 : mem->size();
+}
+
+void WapcInstance::DiscardMemory() {
+  if (wasm::GuestMemory* mem = instance_->memory(); mem != nullptr) mem->Discard();
 }
 
 Result<Bytes> WapcInstance::Call(std::string_view operation, ByteView payload,

@@ -23,6 +23,15 @@ struct HostCall {
   ByteView payload;
 };
 
+// Bounds on what a guest hands the host in one call.
+struct Limits {
+  // A __guest_response or __guest_error longer than this traps the call.
+  uint64_t max_response_bytes = 64ull << 20;
+  // A __host_call payload longer than this is refused to the guest (the call returns 0
+  // and __host_error says why) before any callback runs.
+  uint64_t max_host_call_bytes = 64ull << 20;
+};
+
 // What the host does for a guest. Called on the thread that runs the guest.
 class HostCallbacks {
  public:
@@ -67,7 +76,8 @@ class WapcInstance {
   static Result<std::unique_ptr<WapcInstance>> Create(wasm::Worker& worker,
                                                       std::shared_ptr<const WapcModule> module,
                                                       HostCallbacks* callbacks, std::string name,
-                                                      const wasm::CallOptions& init_options = {});
+                                                      const wasm::CallOptions& init_options = {},
+                                                      const Limits& limits = {});
 
   // Calls `operation` with `payload`. The guest's response on success. Errors:
   // kGuestError with the guest's own message (e.g. `No handler registered for function
@@ -80,6 +90,12 @@ class WapcInstance {
   // False once a call trapped or ran past its deadline: its memory may hold a half-done
   // state.
   bool healthy() const { return healthy_; }
+  // The bytes of its linear memory now.
+  size_t memory_bytes() const;
+  // Hands the pages of its memory back to the system (they read as zeros afterwards):
+  // for an instance that is about to be destroyed, whose memory V8 would otherwise free
+  // only at its next garbage collection. The instance must not be called again.
+  void DiscardMemory();
   const std::string& name() const { return name_; }
 
  private:
@@ -92,6 +108,7 @@ class WapcInstance {
   std::unique_ptr<wasm::Instance> instance_;
   HostCallbacks* callbacks_;
   std::string name_;
+  Limits limits_;
   wasm::FunctionRef guest_call_;
   std::vector<wasm::Value> results_;
   bool healthy_ = true;

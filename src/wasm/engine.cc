@@ -1,5 +1,9 @@
 #include "wasm/engine.h"
 
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cstdint>
 #include <cstring>
 
 namespace wasmcloud::wasm {
@@ -23,6 +27,15 @@ bool GuestMemory::Read(uint64_t offset, uint64_t length, Bytes* out) {
   if (!s) return false;
   out->assign(s->begin(), s->end());
   return true;
+}
+
+void GuestMemory::Discard() {
+  const auto page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+  const auto start = reinterpret_cast<uintptr_t>(base());
+  const uintptr_t first = (start + page - 1) / page * page;
+  const uintptr_t end = (start + size()) / page * page;
+  // Best effort: on failure the pages are freed later, with the memory itself.
+  if (end > first) madvise(reinterpret_cast<void*>(first), end - first, MADV_DONTNEED);
 }
 
 }  // namespace wasmcloud::wasm

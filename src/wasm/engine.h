@@ -76,6 +76,10 @@ class GuestMemory {
   bool Write(uint64_t offset, ByteView data);
   // Copies [offset, offset + length) into `out`; false when out of bounds.
   bool Read(uint64_t offset, uint64_t length, Bytes* out);
+  // Hands the memory's whole pages back to the system (madvise MADV_DONTNEED): they read
+  // as zeros afterwards. For a memory whose instance is being thrown away, so that its
+  // size leaves the process now rather than when the engine's collector frees it.
+  void Discard();
 
  protected:
   virtual uint8_t* base() const = 0;
@@ -178,6 +182,10 @@ struct EngineConfig {
   // The most pages (64 KiB) a guest memory may have; each module's memory limits are
   // rewritten to this maximum before compilation. Default 16384 pages = 1 GiB.
   uint64_t max_memory_pages = 16384;
+  // Caps on a module's tables: elements of one table, of all of them together
+  // (CapTableElements; a module whose tables start above them is refused).
+  uint64_t max_table_elements = 1000000;
+  uint64_t max_total_table_elements = 2000000;
   // Deadline of a call made with CallOptions::timeout == 0. Negative: none.
   std::chrono::nanoseconds default_call_timeout = std::chrono::seconds(10);
 };
@@ -187,7 +195,8 @@ class Engine {
   virtual ~Engine() = default;
   // Inspects and compiles a module. kMalformed with the inspector's message when the
   // bytes do not parse; kMalformed with the engine's message when they do not
-  // compile; kResourceExhausted when the memory minimum is above the cap.
+  // compile; kResourceExhausted when the memory minimum or the tables' minimums are
+  // above the caps.
   virtual Result<std::shared_ptr<const Module>> Compile(ByteView bytes) = 0;
   // A new worker for the calling thread.
   virtual Result<std::unique_ptr<Worker>> NewWorker() = 0;

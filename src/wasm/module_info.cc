@@ -267,10 +267,10 @@ Status ModuleParser::ParseFunctions(BinaryReader& r) {
 Status ModuleParser::ParseTables(BinaryReader& r) {
   // Smallest entry: reference type, limits flags, minimum.
   return ForEachEntry(r, "table count", 3, [&](uint32_t) -> Status {
-    WC_ASSIGN_OR_RETURN(ValType unused, ReadRefType(r));
-    (void)unused;
-    WC_ASSIGN_OR_RETURN(Limits limits, ReadLimits(r));
-    (void)limits;
+    Table table;
+    WC_ASSIGN_OR_RETURN(table.type, ReadRefType(r));
+    WC_ASSIGN_OR_RETURN(table.limits, ReadLimits(r));
+    info_.tables.push_back(table);
     ++defined_tables_;
     return Status::Ok();
   });
@@ -640,6 +640,54 @@ Result<Bytes> CapMemoryPages(ByteView module, uint64_t max_pages) {
   }
   Bytes section;
   section.push_back(kMemorySection);
+  AppendLeb128(section, payload.size());
+  section.insert(section.end(), payload.begin(), payload.end());
+  return Splice(module, it->offset, it->offset + it->size, section);
+}
+
+Result<Bytes> CapTableElements(ByteView module, uint64_t max_per_table, uint64_t max_total) {
+  WC_ASSIGN_OR_RETURN(ModuleInfo info, InspectModule(module));
+  auto it = std::find_if(info.sections.begin(), info.sections.end(),
+                         [](const Section& s) { return s.id == kTableSection; });
+  if (it == info.sections.end()) return Bytes(module.begin(), module.end());
+
+  uint64_t imported_tables = 0;
+  for (const Import& imp : info.imports) imported_tables += imp.kind == ExternKind::kTable;
+
+  // Minimums first: they are allocated at instantiation whatever the maximums say.
+  uint64_t minimums = 0;
+  for (size_t i = 0; i < info.tables.size(); ++i) {
+    const uint64_t min = info.tables[i].limits.min;
+    const std::string name = "table " + std::to_string(imported_tables + i);
+    if (min > max_per_table) {
+      return ResourceExhausted(name + " needs at least " + std::to_string(min) +
+                               " elements, above the cap of " + std::to_string(max_per_table) +
+                               " elements per table");
+    }
+    minimums += min;  // at most tables × 2^32: no overflow
+    if (minimums > max_total) {
+      return ResourceExhausted("the tables need at least " + std::to_string(minimums) +
+                               " elements together (up to " + name + "), above the cap of " +
+                               std::to_string(max_total) + " elements for all tables");
+    }
+  }
+  uint64_t growth_left = max_total - minimums;
+  Bytes payload;
+  AppendLeb128(payload, info.tables.size());
+  for (const Table& t : info.tables) {
+    const Limits& l = t.limits;
+    uint64_t max = std::min<uint64_t>(max_per_table, l.min + growth_left);
+    if (l.max) max = std::min(max, *l.max);
+    // A maximum below the minimum is invalid; the engine reports it, unchanged.
+    if (l.max && *l.max < l.min) max = *l.max;
+    if (max > l.min) growth_left -= max - l.min;
+    payload.push_back(static_cast<uint8_t>(t.type));
+    payload.push_back(0x01 | (l.shared ? 0x02 : 0) | (l.is64 ? 0x04 : 0));
+    AppendLeb128(payload, l.min);
+    AppendLeb128(payload, max);
+  }
+  Bytes section;
+  section.push_back(kTableSection);
   AppendLeb128(section, payload.size());
   section.insert(section.end(), payload.begin(), payload.end());
   return Splice(module, it->offset, it->offset + it->size, section);

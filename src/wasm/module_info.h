@@ -46,6 +46,12 @@ struct Limits {
   bool is64 = false;  // memory64
 };
 
+// A table the module defines.
+struct Table {
+  ValType type = ValType::kFuncRef;  // kFuncRef or kExternRef
+  Limits limits;
+};
+
 struct Import {
   std::string module;
   std::string name;
@@ -77,6 +83,7 @@ struct ModuleInfo {
   std::vector<Import> imports;
   std::vector<Export> exports;
   std::vector<uint32_t> function_type_indices;  // defined (non-imported) functions
+  std::vector<Table> tables;                    // defined (non-imported) tables
   std::vector<Limits> memories;                 // defined (non-imported) memories
   std::optional<uint32_t> start_function;
 
@@ -118,5 +125,14 @@ Result<Bytes> AppendCustomSection(ByteView module, std::string_view name, ByteVi
 // whose minimum is already above the cap is an error (kResourceExhausted) that names
 // both numbers. The module is otherwise byte-identical except for the memory section.
 Result<Bytes> CapMemoryPages(ByteView module, uint64_t max_pages);
+
+// Rewrites the limits of every defined table so that no table can hold more than
+// `max_per_table` elements and all of them together no more than `max_total`: each
+// table's maximum becomes the smallest of its own maximum, `max_per_table`, and its
+// minimum plus what the total leaves after every table's minimum and the growth already
+// given to the tables before it. A module whose minimums are above either cap is an
+// error (kResourceExhausted) naming the table and the numbers. Otherwise byte-identical
+// except for the table section.
+Result<Bytes> CapTableElements(ByteView module, uint64_t max_per_table, uint64_t max_total);
 
 }  // namespace wasmcloud::wasm

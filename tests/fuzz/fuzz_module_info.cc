@@ -1,7 +1,7 @@
 // Fuzz target for the module inspector (src/wasm/module_info.h). Any bytes must give a
 // ModuleInfo or a kMalformed error, never a crash; and when they parse, the editing
 // functions must keep the properties the host relies on when it embeds or strips a JWT
-// and caps memory. A violated property aborts with a message.
+// and caps memory and tables. A violated property aborts with a message.
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
@@ -145,6 +145,45 @@ void CheckCapMemoryPages(ByteView module, const ModuleInfo& info) {
   FUZZ_CHECK(again.ok() && *again == *capped);
 }
 
+void CheckCapTableElements(ByteView module, const ModuleInfo& info) {
+  // Caps from the input, small enough to collide with real minimums now and then.
+  const uint64_t per_table = module[module.size() - 1] % 64;
+  const uint64_t total = module[module.size() / 2] % 128;
+  Result<Bytes> capped = CapTableElements(module, per_table, total);
+  uint64_t minimums = 0;
+  bool some_min_above = false;
+  for (const Table& t : info.tables) {
+    minimums += t.limits.min;
+    some_min_above |= t.limits.min > per_table;
+  }
+  if (!capped.ok()) {
+    FUZZ_CHECK(capped.status().code() == Code::kResourceExhausted);
+    FUZZ_CHECK(some_min_above || minimums > total);
+    return;
+  }
+  FUZZ_CHECK(!some_min_above && minimums <= total);
+  Result<ModuleInfo> capped_info = MustParse(*capped);
+  CheckFraming(*capped, *capped_info);
+  FUZZ_CHECK(capped_info->tables.size() == info.tables.size());
+  uint64_t maximums = 0;
+  for (size_t i = 0; i < info.tables.size(); ++i) {
+    const Table& before = info.tables[i];
+    const Table& after = capped_info->tables[i];
+    FUZZ_CHECK(after.type == before.type && after.limits.min == before.limits.min);
+    FUZZ_CHECK(after.limits.max.has_value());
+    FUZZ_CHECK(!before.limits.max || *after.limits.max <= *before.limits.max);
+    // A valid table (max >= min) is within both caps, all of them within the total.
+    if (before.limits.max && *before.limits.max < before.limits.min) continue;
+    FUZZ_CHECK(*after.limits.max <= per_table);
+    maximums += *after.limits.max;
+  }
+  FUZZ_CHECK(maximums <= total);
+  FUZZ_CHECK(capped_info->sections.size() == info.sections.size());
+  // Capping again changes nothing.
+  Result<Bytes> again = CapTableElements(*capped, per_table, total);
+  FUZZ_CHECK(again.ok() && *again == *capped);
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -166,5 +205,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   CheckCustomSectionEdits(module, *info);
   CheckCapMemoryPages(module, *info);
+  CheckCapTableElements(module, *info);
   return 0;
 }

@@ -49,12 +49,24 @@ std::set<std::string> ChangedFields(const HostConfig& a, const HostConfig& b) {
   // the option table and docs/configuration.md need the new field too.
   [[maybe_unused]] const auto& [f1, f2, f3, f4, f5, f6, f7, f8, f9, f10, f11, f12, f13, f14, f15,
                                 f16, f17, f18, f19, f20, f21, f22, f23, f24, f25, f26, f27, f28,
-                                f29, f30, f31, f32, f33, f34, f35, f36, f37, f38, f39] = a;
+                                f29, f30, f31, f32, f33, f34, f35, f36, f37, f38, f39, f40, f41,
+                                f42, f43, f44, f45, f46, f47, f48] = a;
   std::set<std::string> out;
   if (a.host_seed != b.host_seed) out.insert("host_seed");
   if (a.workers != b.workers) out.insert("workers");
   if (a.call_timeout != b.call_timeout) out.insert("call_timeout");
   if (a.max_memory_pages != b.max_memory_pages) out.insert("max_memory_pages");
+  if (a.max_actor_memory_mb != b.max_actor_memory_mb) out.insert("max_actor_memory_mb");
+  if (a.instance_recycle_mb != b.instance_recycle_mb) out.insert("instance_recycle_mb");
+  if (a.max_table_elements != b.max_table_elements) out.insert("max_table_elements");
+  if (a.max_total_table_elements != b.max_total_table_elements) {
+    out.insert("max_total_table_elements");
+  }
+  if (a.max_module_bytes != b.max_module_bytes) out.insert("max_module_bytes");
+  if (a.max_response_bytes != b.max_response_bytes) out.insert("max_response_bytes");
+  if (a.max_host_call_bytes != b.max_host_call_bytes) out.insert("max_host_call_bytes");
+  if (a.oci_tag_ttl != b.oci_tag_ttl) out.insert("oci_tag_ttl");
+  if (a.oci_offline != b.oci_offline) out.insert("oci_offline");
   if (a.allowed_issuers != b.allowed_issuers) out.insert("allowed_issuers");
   if (a.lax_key_types != b.lax_key_types) out.insert("lax_key_types");
   if (a.allow_live_updates != b.allow_live_updates) out.insert("allow_live_updates");
@@ -123,6 +135,13 @@ TEST(ConfigOptionsTest, NamesAreTheOnesTheHeaderGives) {
       {"--workers", "WASMCLOUD_WORKERS", false, false},
       {"--call-timeout-ms", "WASMCLOUD_CALL_TIMEOUT_MS", false, false},
       {"--max-memory-pages", "WASMCLOUD_MAX_MEMORY_PAGES", false, false},
+      {"--max-actor-memory-mb", "WASMCLOUD_MAX_ACTOR_MEMORY_MB", false, false},
+      {"--instance-recycle-mb", "WASMCLOUD_INSTANCE_RECYCLE_MB", false, false},
+      {"--max-table-elements", "WASMCLOUD_MAX_TABLE_ELEMENTS", false, false},
+      {"--max-total-table-elements", "WASMCLOUD_MAX_TOTAL_TABLE_ELEMENTS", false, false},
+      {"--max-module-bytes", "WASMCLOUD_MAX_MODULE_BYTES", false, false},
+      {"--max-response-bytes", "WASMCLOUD_MAX_RESPONSE_BYTES", false, false},
+      {"--max-host-call-bytes", "WASMCLOUD_MAX_HOST_CALL_BYTES", false, false},
       {"--allowed-issuer", "WASMCLOUD_ALLOWED_ISSUERS", false, true},
       {"--lax-key-types", "WASMCLOUD_LAX_KEY_TYPES", true, false},
       {"--allow-unsigned-providers", "WASMCLOUD_ALLOW_UNSIGNED_PROVIDERS", true, false},
@@ -134,6 +153,8 @@ TEST(ConfigOptionsTest, NamesAreTheOnesTheHeaderGives) {
       {"--oci-cache-dir", "WASMCLOUD_OCI_CACHE_DIR", false, false},
       {"--oci-connect-timeout-ms", "WASMCLOUD_OCI_CONNECT_TIMEOUT_MS", false, false},
       {"--oci-timeout-ms", "WASMCLOUD_OCI_TIMEOUT_MS", false, false},
+      {"--oci-tag-ttl-s", "WASMCLOUD_OCI_TAG_TTL_S", false, false},
+      {"--oci-offline", "WASMCLOUD_OCI_OFFLINE", true, false},
       {"--label", "WASMCLOUD_LABELS", false, true},
       {"--log-level", "WASMCLOUD_LOG_LEVEL", false, false},
       {"--log-format", "WASMCLOUD_LOG_FORMAT", false, false},
@@ -197,6 +218,15 @@ TEST(ConfigOptionsTest, DefaultsAreTheDocumentedOnes) {
   EXPECT_EQ(c.workers, 0u);
   EXPECT_EQ(c.call_timeout, std::chrono::milliseconds(10000));
   EXPECT_EQ(c.max_memory_pages, 16384u);
+  EXPECT_EQ(c.max_actor_memory_mb, 4096u);
+  EXPECT_EQ(c.instance_recycle_mb, 64u);
+  EXPECT_EQ(c.max_table_elements, 1000000u);
+  EXPECT_EQ(c.max_total_table_elements, 2000000u);
+  EXPECT_EQ(c.max_module_bytes, 64u << 20);
+  EXPECT_EQ(c.max_response_bytes, 64u << 20);
+  EXPECT_EQ(c.max_host_call_bytes, 64u << 20);
+  EXPECT_EQ(c.oci_tag_ttl, std::chrono::seconds(300));
+  EXPECT_FALSE(c.oci_offline);
   EXPECT_TRUE(c.allowed_issuers.empty());
   EXPECT_FALSE(c.lax_key_types);
   EXPECT_FALSE(c.allow_live_updates);
@@ -226,6 +256,15 @@ const std::map<std::string_view, std::string> kSampleValues = {
     {"--workers", "8"},
     {"--call-timeout-ms", "2500"},
     {"--max-memory-pages", "256"},
+    {"--max-actor-memory-mb", "512"},
+    {"--instance-recycle-mb", "0"},
+    {"--max-table-elements", "5000"},
+    {"--max-total-table-elements", "8000"},
+    {"--max-module-bytes", "1048576"},
+    {"--max-response-bytes", "65536"},
+    {"--max-host-call-bytes", "32768"},
+    {"--oci-tag-ttl-s", "0"},
+    {"--oci-offline", "true"},
     {"--allowed-issuer", std::string(kAccount)},
     {"--lax-key-types", "true"},
     {"--allow-live-updates", "true"},
@@ -280,7 +319,7 @@ TEST(ConfigOptionsTest, EveryFieldIsReachableThroughExactlyOneOption) {
     ASSERT_TRUE(ApplyEnv(from_env, {{std::string(o.env), sample->second}}).ok());
     EXPECT_TRUE(ChangedFields(from_env, config).empty());
   }
-  EXPECT_EQ(options_of_field.size(), 39u);
+  EXPECT_EQ(options_of_field.size(), 48u);
   for (const auto& [field, flags] : options_of_field) {
     EXPECT_EQ(flags.size(), 1u) << field;
   }
@@ -293,6 +332,15 @@ TEST(ConfigOptionsTest, SampleValuesLandInTheirFields) {
   EXPECT_EQ(c.workers, 8u);
   EXPECT_EQ(c.call_timeout, std::chrono::milliseconds(2500));
   EXPECT_EQ(c.max_memory_pages, 256u);
+  EXPECT_EQ(c.max_actor_memory_mb, 512u);
+  EXPECT_EQ(c.instance_recycle_mb, 0u);
+  EXPECT_EQ(c.max_table_elements, 5000u);
+  EXPECT_EQ(c.max_total_table_elements, 8000u);
+  EXPECT_EQ(c.max_module_bytes, 1048576u);
+  EXPECT_EQ(c.max_response_bytes, 65536u);
+  EXPECT_EQ(c.max_host_call_bytes, 32768u);
+  EXPECT_EQ(c.oci_tag_ttl, std::chrono::seconds(0));
+  EXPECT_TRUE(c.oci_offline);
   EXPECT_EQ(c.allowed_issuers, std::vector<std::string>{std::string(kAccount)});
   EXPECT_TRUE(c.lax_key_types);
   EXPECT_TRUE(c.allow_live_updates);

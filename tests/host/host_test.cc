@@ -4,11 +4,13 @@
 // API sees: replies byte for byte, error codes and the 0.18 wording of errors.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <future>
 #include <map>
@@ -1737,6 +1739,142 @@ TEST(StartRefusalTest, MemoryAboveTheCap) {
   EXPECT_THAT(r.status().message(), HasSubstr("17"));
   EXPECT_THAT(r.status().message(), HasSubstr("16"));
   EXPECT_TRUE(host->Actors().empty());
+}
+
+// --- resource limits (issue 16): what an actor can make the host hold.
+
+// The resident memory of this process, in bytes.
+uint64_t ResidentBytes() {
+  std::ifstream statm("/proc/self/statm");
+  uint64_t size = 0, resident = 0;
+  statm >> size >> resident;
+  return resident * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+}
+
+// A hand-written guest of tests/host/data, signed for the test.
+test::SignedActor LimitGuest(const std::string& name) {
+  auto bytes = ReadFile(std::string(WC_HOST_TEST_DATA) + "/" + name + ".wasm");
+  EXPECT_TRUE(bytes.ok()) << bytes.status().message();
+  auto signed_actor = test::SignActor(bytes.ok() ? *bytes : Bytes{});
+  EXPECT_TRUE(signed_actor.ok()) << signed_actor.status().message();
+  return signed_actor.ok() ? *signed_actor : test::SignedActor{};
+}
+
+Bytes Pages(uint32_t n) {
+  return Bytes{static_cast<uint8_t>(n), static_cast<uint8_t>(n >> 8), static_cast<uint8_t>(n >> 16),
+               static_cast<uint8_t>(n >> 24)};
+}
+
+TEST(ResourceLimitTest, TablesCountAgainstTheHostsCaps) {
+  // Twelve tables of ten million elements: about 1 GB resident once instantiated, though
+  // the module is 174 bytes and its memory one page. Refused before it is compiled.
+  HostConfig config;
+  config.max_memory_pages = 16;
+  auto host = StartHost(config);
+  const uint64_t before = ResidentBytes();
+  test::SignedActor tables = LimitGuest("twelve_tables");
+  auto r = host->StartActor(tables.module);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Code::kResourceExhausted) << r.status().message();
+  EXPECT_THAT(r.status().message(),
+              HasSubstr("table 0 needs at least 10000000 elements, above the cap of 1000000 "
+                        "elements per table"));
+  EXPECT_TRUE(host->Actors().empty());
+  EXPECT_LT(ResidentBytes(), before + (64u << 20));
+
+  // With the caps raised for one table, the total still refuses the twelve.
+  HostConfig per_table;
+  per_table.max_table_elements = 10000000;
+  auto host2 = StartHost(per_table);
+  auto r2 = host2->StartActor(tables.module);
+  ASSERT_FALSE(r2.ok());
+  EXPECT_THAT(r2.status().message(),
+              HasSubstr("the tables need at least 10000000 elements together (up to table 0), "
+                        "above the cap of 2000000 elements for all tables"));
+}
+
+TEST(ResourceLimitTest, AnInstanceThatGrewIsReplacedAndItsMemoryReturned) {
+  test::SignedActor hog = LimitGuest("memory_hog");
+  constexpr uint32_t kPages = 3200;  // 200 MiB, touched
+  // Without recycling (what the host did before): the grown memory stays resident.
+  {
+    HostConfig keep;
+    keep.workers = 1;
+    keep.instance_recycle_mb = 0;
+    auto host = StartHost(keep);
+    ASSERT_TRUE(Ok(host->StartActor(hog.module)));
+    const uint64_t before = ResidentBytes();
+    ASSERT_TRUE(Ok(host->CallActor(hog.public_key, "Grow", Pages(kPages))));
+    EXPECT_GT(ResidentBytes(), before + (150u << 20)) << "the memory should still be held";
+  }
+  HostConfig config;
+  config.workers = 1;
+  config.instance_recycle_mb = 64;
+  auto host = StartHost(config);
+  ASSERT_TRUE(Ok(host->StartActor(hog.module)));
+  // Below the threshold: the instance is kept (no new instance, no recycling counted).
+  ASSERT_TRUE(Ok(host->CallActor(hog.public_key, "Grow", Pages(16))));
+  EXPECT_EQ(host->metrics().Render().find("wasmcloud_instances_recycled_total{"),
+            std::string::npos);
+  const uint64_t before = ResidentBytes();
+  auto reply = host->CallActor(hog.public_key, "Grow", Pages(kPages));
+  ASSERT_TRUE(Ok(reply));
+  EXPECT_EQ(*reply, Pages(kPages));  // the call itself succeeds
+  EXPECT_LT(ResidentBytes(), before + (64u << 20)) << "the grown memory was not returned";
+  EXPECT_THAT(host->metrics().Render(),
+              HasSubstr("wasmcloud_instances_recycled_total{actor=\"" + hog.public_key + "\"} 1"));
+  // The next call runs on a new instance, which starts small again.
+  ASSERT_TRUE(Ok(host->CallActor(hog.public_key, "Grow", Pages(1))));
+}
+
+TEST(ResourceLimitTest, AnActorsInstancesShareOneMemoryBudget) {
+  testing::LogCapture logs;
+  HostConfig config;
+  config.workers = 2;
+  config.max_actor_memory_mb = 64;  // 32 MiB (512 pages) for each of the two instances
+  auto host = StartHost(config);
+  EXPECT_EQ(logs.Count("each actor instance may use at most 32 MiB of memory: "
+                       "--max-actor-memory-mb 64 shared by 2 workers"),
+            1u)
+      << logs.All();
+  test::SignedActor hog = LimitGuest("memory_hog");
+  ASSERT_TRUE(Ok(host->StartActor(hog.module)));
+  EXPECT_TRUE(Ok(host->CallActor(hog.public_key, "Grow", Pages(400))));
+  auto over = host->CallActor(hog.public_key, "Grow", Pages(600));
+  ASSERT_FALSE(over.ok());
+  EXPECT_EQ(over.status().code(), Code::kTrap) << over.status().message();
+  EXPECT_THAT(over.status().message(), HasSubstr("unreachable"));  // memory.grow said no
+}
+
+TEST(ResourceLimitTest, ModulesResponsesAndPayloadsAreBounded) {
+  HostConfig config;
+  config.max_module_bytes = 100000;  // echo.wasm has 421 KB
+  config.max_response_bytes = 1000;
+  auto host = StartHost(config);
+  auto big = host->StartActor(Actor("echo.wasm"));
+  ASSERT_FALSE(big.ok());
+  EXPECT_EQ(big.status().code(), Code::kResourceExhausted);
+  EXPECT_THAT(big.status().message(),
+              HasSubstr("above the host's limit of 100000 bytes (--max-module-bytes)"));
+  auto file = host->StartActorFromFile(FixturePath("wc-host-0.18/echo.wasm"));
+  ASSERT_FALSE(file.ok());
+  EXPECT_THAT(file.status().message(), HasSubstr("bytes, above the host's limit of 100000 bytes "
+                                                 "for a module (--max-module-bytes)"));
+  EXPECT_THAT(host->StartActorFromFile("/dev/zero").status().message(),
+              HasSubstr("not a regular file"));
+  EXPECT_TRUE(host->Actors().empty());
+
+  // An actor answering more than the limit: the call fails, and says why.
+  auto echo = test::SignActor(test::LoopEchoModule());
+  ASSERT_TRUE(Ok(echo));
+  ASSERT_TRUE(Ok(host->StartActor(echo->module)));
+  EXPECT_TRUE(Ok(host->CallActor(echo->public_key, "Echo", Bytes(1000, 'a'))));
+  auto over = host->CallActor(echo->public_key, "Echo", Bytes(1001, 'a'));
+  ASSERT_FALSE(over.ok());
+  EXPECT_EQ(over.status().code(), Code::kTrap);
+  EXPECT_THAT(over.status().message(),
+              HasSubstr("__guest_response: 1001 bytes are above the host's limit of 1000 bytes "
+                        "for what an actor returns (--max-response-bytes)"));
 }
 
 TEST(LiveUpdateTest, ImageRefOfTheUpdateIsKept) {

@@ -1,3 +1,5 @@
+#include <gmock/gmock.h>
+
 #include <atomic>
 #include <chrono>
 #include <thread>
@@ -24,10 +26,10 @@ class WapcTest : public ::testing::Test {
     worker_.reset();
   }
 
-  WapcInstance& Guest(const wasm::CallOptions& init = {}) {
+  WapcInstance& Guest(const wasm::CallOptions& init = {}, const Limits& limits = {}) {
     auto m = WapcModule::Load(TestEngine(), LoadFile(TestData("test_guest.wasm")));
     EXPECT_TRUE(m.ok()) << m.status().message();
-    auto i = WapcInstance::Create(*worker_, *m, &host_, "test_guest", init);
+    auto i = WapcInstance::Create(*worker_, *m, &host_, "test_guest", init, limits);
     EXPECT_TRUE(i.ok()) << i.status().message();
     instance_ = std::move(*i);
     return *instance_;
@@ -120,6 +122,44 @@ TEST_F(WapcTest, HostErrorReachesTheGuest) {
   EXPECT_EQ(r.status().message(), "Host error: Authorization denied");
   ASSERT_EQ(host_.calls.size(), 1u);
   EXPECT_EQ(host_.calls[0].binding, "");
+}
+
+TEST_F(WapcTest, WhatAGuestHandsOverIsBounded) {
+  WapcInstance& h = Guest({}, Limits{.max_response_bytes = 200, .max_host_call_bytes = 8});
+  // A host call's payload above the limit is refused to the guest, before the host sees it.
+  host_.replies.push_back(ToBytes("pong"));
+  EXPECT_TRUE(h.Call("host", AsBytes("b|ns|Op|12345678")).ok());
+  ASSERT_EQ(host_.calls.size(), 1u);
+  auto refused = h.Call("host", AsBytes("b|ns|Op|123456789"));
+  EXPECT_EQ(refused.status().code(), Code::kGuestError);
+  EXPECT_EQ(refused.status().message(),
+            "Host error: host call rejected: its payload of 9 bytes is above the host's limit of "
+            "8 bytes (--max-host-call-bytes)");
+  EXPECT_EQ(host_.calls.size(), 1u);
+  EXPECT_TRUE(h.healthy());
+  // A response or an error text above the limit traps the call.
+  WapcInstance& g = Guest({}, Limits{.max_response_bytes = 16, .max_host_call_bytes = 8});
+  EXPECT_TRUE(g.Call("echo", Bytes(16, 'x')).ok());
+  auto response = g.Call("echo", Bytes(17, 'x'));
+  EXPECT_EQ(response.status().code(), Code::kTrap);
+  EXPECT_EQ(response.status().message(),
+            "__guest_response: 17 bytes are above the host's limit of 16 bytes for what an actor "
+            "returns (--max-response-bytes)");
+  EXPECT_FALSE(g.healthy());
+  WapcInstance& g2 = Guest({}, Limits{.max_response_bytes = 16, .max_host_call_bytes = 8});
+  auto error = g2.Call("fail", Bytes(40, 'x'));  // "the guest says no: " + 40 bytes
+  EXPECT_EQ(error.status().code(), Code::kTrap);
+  EXPECT_THAT(error.status().message(), ::testing::HasSubstr("__guest_error: 59 bytes are above"));
+}
+
+TEST_F(WapcTest, MemoryReportsItsSizeAndCanBeDiscarded) {
+  WapcInstance& g = Guest();
+  const size_t before = g.memory_bytes();
+  EXPECT_GT(before, 0u);
+  ASSERT_TRUE(g.Call("grow", AsBytes("4")).ok());
+  EXPECT_EQ(g.memory_bytes(), before + 4 * 65536);
+  g.DiscardMemory();  // only before the instance goes; the size does not change
+  EXPECT_EQ(g.memory_bytes(), before + 4 * 65536);
 }
 
 TEST_F(WapcTest, HostCallWithInvalidUtf8IsRefusedNotCrashed) {

@@ -147,6 +147,40 @@ TEST(EngineTest, MemoryMinimumAboveTheCapIsRefused) {
             Code::kResourceExhausted);
 }
 
+TEST(EngineTest, TablesGrowOnlyUpToTheCaps) {
+  auto bytes = ReadFile(std::string(WC_WASM_TEST_DATA) + "/table_grow.wasm");
+  ASSERT_TRUE(bytes.ok()) << bytes.status().message();
+  EngineConfig config;
+  config.max_table_elements = 100;
+  config.max_total_table_elements = 1000;
+  auto engine = *CreateV8Engine(config);
+  auto module = engine->Compile(*bytes);
+  ASSERT_TRUE(module.ok()) << module.status().message();
+  EXPECT_EQ((*module)->info().tables[0].limits.max, 100u);
+  auto worker = *engine->NewWorker();
+  WorkerLock lock(*worker);
+  auto inst = *worker->Instantiate(**module, {});
+  FunctionRef grow = *inst->FindFunction("grow");
+  FunctionRef size = *inst->FindFunction("size");
+  std::vector<Value> out;
+  const Value ninety[] = {Value::I32(90)};
+  ASSERT_TRUE(inst->Call(grow, ninety, &out).ok());
+  EXPECT_EQ(out[0].i32, 10);  // the old size: it grew to 100
+  const Value one[] = {Value::I32(1)};
+  ASSERT_TRUE(inst->Call(grow, one, &out).ok());
+  EXPECT_EQ(out[0].i32, -1);  // refused: 101 is above the cap
+  ASSERT_TRUE(inst->Call(size, {}, &out).ok());
+  EXPECT_EQ(out[0].i32, 100);
+  inst.reset();
+
+  config.max_table_elements = 5;  // below the table's minimum of 10
+  auto small = *CreateV8Engine(config);
+  auto refused = small->Compile(*bytes);
+  EXPECT_EQ(refused.status().code(), Code::kResourceExhausted);
+  EXPECT_EQ(refused.status().message(),
+            "table 0 needs at least 10 elements, above the cap of 5 elements per table");
+}
+
 TEST(EngineTest, WaitsUntilTheBackgroundOptimisationOfAModuleIsDone) {
   // A module no other test of this process compiles: V8 compiles its baseline code in
   // Compile and its optimised code on helper threads afterwards.

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <initializer_list>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "support/run_command.h"
 
@@ -619,6 +620,79 @@ TEST(CapMemoryPagesTest, HugeCapIsClampedToTheAddressableSize) {
   Result<Bytes> out = CapMemoryPages(module, UINT64_MAX);
   ASSERT_TRUE(out.ok());
   EXPECT_EQ(InspectModule(*out)->memories[0].max, 65536u);
+}
+
+// --- Capping tables ----------------------------------------------------------------------
+
+// A table section: (reference type, flags, min[, max]) entries.
+Bytes Tables(std::vector<Bytes> entries) {
+  Bytes payload = Leb(entries.size());
+  for (const Bytes& e : entries) payload.insert(payload.end(), e.begin(), e.end());
+  return Sec(4, payload);
+}
+Bytes TableEntry(uint64_t min, std::optional<uint64_t> max = std::nullopt, uint8_t type = 0x70) {
+  Bytes e{type, static_cast<uint8_t>(max ? 0x01 : 0x00)};
+  Bytes m = Leb(min);
+  e.insert(e.end(), m.begin(), m.end());
+  if (max) {
+    Bytes x = Leb(*max);
+    e.insert(e.end(), x.begin(), x.end());
+  }
+  return e;
+}
+
+TEST(CapTableElementsTest, TablesAreReadWithTheirLimits) {
+  Result<ModuleInfo> info =
+      InspectModule(Module({Tables({TableEntry(3), TableEntry(1, 7, 0x6f)})}));
+  ASSERT_TRUE(info.ok()) << info.status().ToString();
+  ASSERT_EQ(info->tables.size(), 2u);
+  EXPECT_EQ(info->tables[0].type, ValType::kFuncRef);
+  EXPECT_EQ(info->tables[0].limits.min, 3u);
+  EXPECT_FALSE(info->tables[0].limits.max.has_value());
+  EXPECT_EQ(info->tables[1].type, ValType::kExternRef);
+  EXPECT_EQ(info->tables[1].limits.max, 7u);
+}
+
+TEST(CapTableElementsTest, MaximumsShareTheTotalInOrder) {
+  // Minimums 10 + 20 + 5 = 35 of a total of 100: 65 left to grow, first come first served.
+  Bytes module = Module({Tables({TableEntry(10), TableEntry(20, 30), TableEntry(5)})});
+  Result<Bytes> out = CapTableElements(module, 60, 100);
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  Result<ModuleInfo> info = InspectModule(*out);
+  ASSERT_TRUE(info.ok()) << info.status().ToString();
+  EXPECT_EQ(info->tables[0].limits.max, 60u);  // the per-table cap: 50 of growth
+  EXPECT_EQ(info->tables[1].limits.max, 30u);  // its own maximum: 10 more
+  EXPECT_EQ(info->tables[2].limits.max, 10u);  // the 5 left
+  uint64_t total = 0;
+  for (const Table& t : info->tables) total += *t.limits.max;
+  EXPECT_EQ(total, 100u);
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(info->tables[i].limits.min, InspectModule(module)->tables[i].limits.min);
+  }
+}
+
+TEST(CapTableElementsTest, MinimumsAboveTheCapsAreErrors) {
+  Bytes module = Module({Tables({TableEntry(10), TableEntry(200)})});
+  Result<Bytes> per_table = CapTableElements(module, 100, 1000);
+  EXPECT_EQ(per_table.status().code(), Code::kResourceExhausted);
+  EXPECT_EQ(per_table.status().message(),
+            "table 1 needs at least 200 elements, above the cap of 100 elements per table");
+  Result<Bytes> total = CapTableElements(module, 1000, 150);
+  EXPECT_EQ(total.status().code(), Code::kResourceExhausted);
+  EXPECT_EQ(total.status().message(),
+            "the tables need at least 210 elements together (up to table 1), above the cap of "
+            "150 elements for all tables");
+  ASSERT_TRUE(CapTableElements(module, 200, 210).ok());
+  EXPECT_EQ(InspectModule(*CapTableElements(module, 200, 210))->tables[1].limits.max, 200u);
+}
+
+TEST(CapTableElementsTest, ModuleWithoutTablesIsUnchanged) {
+  Bytes module = ReadFixture("wascap/loop.wasm");
+  Result<Bytes> out = CapTableElements(module, 1, 1);
+  ASSERT_TRUE(out.ok());
+  ASSERT_TRUE(InspectModule(module)->tables.empty());
+  EXPECT_EQ(*out, module);
+  EXPECT_EQ(CapTableElements(Bytes{}, 1, 1).status().code(), Code::kMalformed);
 }
 
 }  // namespace

@@ -101,6 +101,8 @@ Status V8Engine::Init() {
 
 Result<std::shared_ptr<const Module>> V8Engine::Compile(ByteView bytes) {
   WC_ASSIGN_OR_RETURN(Bytes capped, CapMemoryPages(bytes, config_.max_memory_pages));
+  WC_ASSIGN_OR_RETURN(capped, CapTableElements(capped, config_.max_table_elements,
+                                               config_.max_total_table_elements));
   WC_ASSIGN_OR_RETURN(ModuleInfo info, InspectModule(capped));
 
   std::lock_guard<std::mutex> lock(compile_mu_);
