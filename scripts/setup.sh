@@ -27,7 +27,7 @@ done
 packages=(
   build-essential cmake ninja-build pkg-config clang lld libclang-rt-14-dev
   libgtest-dev libgmock-dev libbenchmark-dev wabt
-  libsodium-dev nlohmann-json3-dev libmsgpack-cxx-dev libcli11-dev libspdlog-dev libyaml-cpp-dev
+  libsodium-dev libssl-dev nlohmann-json3-dev libmsgpack-cxx-dev libcli11-dev libspdlog-dev libyaml-cpp-dev
   libarchive-dev libhiredis-dev libboost-dev libnats-dev nats-server libcurl4-openssl-dev curl
   libicu72 libuv1 libc-ares2 libnghttp2-14 libbrotli1 libssl3 zlib1g
 )

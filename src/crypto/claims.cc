@@ -392,17 +392,11 @@ ActorClaims NewActorClaims(const ActorClaimsSpec& spec, std::string issuer, std:
 }
 
 std::string InvocationHash(std::string_view origin_url, std::string_view target_url, ByteView msg) {
-  crypto_hash_sha256_state st;
-  EnsureSodium();
-  crypto_hash_sha256_init(&st);
-  crypto_hash_sha256_update(&st, reinterpret_cast<const uint8_t*>(origin_url.data()),
-                            origin_url.size());
-  crypto_hash_sha256_update(&st, reinterpret_cast<const uint8_t*>(target_url.data()),
-                            target_url.size());
-  crypto_hash_sha256_update(&st, msg.data(), msg.size());
-  Sha256Digest d{};
-  crypto_hash_sha256_final(&st, d.data());
-  return HexEncode(d, /*upper=*/true);
+  Sha256Hasher h;
+  h.Update(AsBytes(origin_url));
+  h.Update(AsBytes(target_url));
+  h.Update(msg);
+  return HexEncode(h.Final(), /*upper=*/true);
 }
 
 }  // namespace wasmcloud::crypto
