@@ -441,30 +441,6 @@ Status Dispatcher::WarmUp(const ActorPtr& module) {
   return r.ok() ? Status::Ok() : r.status();
 }
 
-bool Dispatcher::AllowGuestLog(const std::string& actor, uint64_t* suppressed) {
-  const auto now = std::chrono::steady_clock::now();
-  std::lock_guard lock(log_mu_);
-  auto [it, fresh] = log_buckets_.try_emplace(actor);
-  LogBucket& b = it->second;
-  if (fresh) {
-    b.tokens = kGuestLogBurst;
-    b.at = now;
-  }
-  const double elapsed = std::chrono::duration<double>(now - b.at).count();
-  b.tokens = std::min<double>(kGuestLogBurst, b.tokens + elapsed * kGuestLogsPerSecond);
-  b.at = now;
-  if (b.tokens < 1.0) {
-    ++b.suppressed;
-    return false;
-  }
-  b.tokens -= 1.0;
-  *suppressed = b.suppressed;
-  b.suppressed = 0;
-  // Actors that come and go leave their buckets; a full one is the same as none.
-  if (log_buckets_.size() > 4096) log_buckets_.clear();
-  return true;
-}
-
 Status Dispatcher::EnterActor(const actor::ActorModule& module) {
   const uint32_t limit = options_.max_actor_calls;
   auto try_enter = [&] {

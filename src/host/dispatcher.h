@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "core/bytes.h"
+#include "core/rate_limiter.h"
 #include "core/status.h"
 #include "crypto/nkeys.h"
 #include "host/actor_table.h"
@@ -162,16 +163,12 @@ class Dispatcher final {
   // kGuestLogsPerSecond. True: log it; *suppressed says how many were dropped before it.
   static constexpr unsigned kGuestLogsPerSecond = 100;
   static constexpr unsigned kGuestLogBurst = 200;
-  bool AllowGuestLog(const std::string& actor, uint64_t* suppressed);
+  bool AllowGuestLog(const std::string& actor, uint64_t* suppressed) {
+    return guest_logs_.Allow(actor, suppressed);
+  }
 
  private:
-  struct LogBucket {
-    double tokens = 0;
-    std::chrono::steady_clock::time_point at{};
-    uint64_t suppressed = 0;
-  };
-  std::mutex log_mu_;
-  std::unordered_map<std::string, LogBucket> log_buckets_;
+  KeyedRateLimiter guest_logs_{kGuestLogsPerSecond, kGuestLogBurst};
   void LeaveActor(const actor::ActorModule& module);
 
   const DispatcherOptions options_;

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/log.h"
+#include "core/rate_limiter.h"
 #include "core/text.h"
 #include "core/utf8.h"
 #include "host/artifacts.h"
@@ -27,8 +28,20 @@ class ProviderHostImpl final : public provider::ProviderHost {
     return core->CallActorFromProvider(*entry_, actor, operation, payload);
   }
   void Log(LogLevel level, std::string_view message) override {
+    if (!LogEnabled(level)) return;
+    // Limited (a provider that loops on a log call, or a child that floods its stdout,
+    // must not fill the disk) but generously: provider lines are the operator's clues.
+    uint64_t suppressed = 0;
+    if (!limiter_.Allow({}, &suppressed)) return;
+    const std::string component = "provider " + entry_->DisplayName();
+    if (suppressed > 0) {
+      wasmcloud::Log(LogLevel::kWarn, component,
+                     "suppressed " + std::to_string(suppressed) +
+                         " log line(s) of this provider (more than " +
+                         std::to_string(kProviderLogsPerSecond) + " a second)");
+    }
     // Escaped: a provider's text (a child's stdout, say) cannot start a forged line.
-    wasmcloud::Log(level, "provider " + entry_->DisplayName(), EscapeLogText(message));
+    wasmcloud::Log(level, component, EscapeLogText(message));
   }
   void Count(std::string_view name, std::string_view labels, uint64_t add) override {
     if (auto core = core_.lock()) core->CountForProvider(*entry_, name, labels, add);
@@ -46,8 +59,10 @@ class ProviderHostImpl final : public provider::ProviderHost {
   }
 
  private:
+  static constexpr unsigned kProviderLogsPerSecond = 1000;
   std::weak_ptr<HostCore> core_;
   ProviderEntry* entry_;
+  KeyedRateLimiter limiter_{kProviderLogsPerSecond, 2000, 1};
 };
 
 ProviderIdentity IdentityOf(const ProviderEntry& e) {

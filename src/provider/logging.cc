@@ -7,6 +7,7 @@
 #include <string>
 
 #include "core/log.h"
+#include "core/rate_limiter.h"
 #include "core/text.h"
 #include "core/utf8.h"
 #include "wire/core.h"
@@ -18,6 +19,9 @@ namespace {
 // An actor's text longer than this is cut: one call should not be able to put megabytes
 // into a single log line.
 constexpr size_t kMaxTextBytes = 16 * 1024;
+// WriteLog lines of one actor: a burst of 200, then 100 a second (as __console_log).
+constexpr unsigned kWriteLogsPerSecond = 100;
+constexpr unsigned kWriteLogBurst = 200;
 
 // Levels as wasmcloud:logging names them. ParseLogLevel would also take "off", which is
 // not a level a line can have.
@@ -83,6 +87,10 @@ class LoggingProvider final : public Provider {
       return InvalidArgument("WriteLog: level must be error, warn, info, debug or trace, got \"" +
                              shown + "\"");
     }
+    // Limited per actor, as its __console_log lines are: a flood from one actor neither
+    // fills the disk nor drowns everyone else's lines. The guest is not told.
+    uint64_t suppressed = 0;
+    if (!limiter_.Allow(actor, &suppressed)) return Bytes{};
     std::string line = FormatLine(actor, request->target, request->text);
     {
       // Shared: calls log in parallel; Stop waits for them (the host is only valid until
@@ -90,6 +98,14 @@ class LoggingProvider final : public Provider {
       std::shared_lock lock(mu_);
       if (host_ == nullptr) {
         return FailedPrecondition("WriteLog: the logging provider is not running");
+      }
+      if (suppressed > 0) {
+        std::string note = "[";
+        AppendEscaped(note, actor);
+        note += "] suppressed " + std::to_string(suppressed) +
+                " WriteLog line(s) of this actor (more than " +
+                std::to_string(kWriteLogsPerSecond) + " a second)";
+        host_->Log(LogLevel::kWarn, note);
       }
       host_->Log(level, line);
     }
@@ -105,6 +121,7 @@ class LoggingProvider final : public Provider {
  private:
   std::shared_mutex mu_;
   ProviderHost* host_ = nullptr;  // guarded by mu_; set by Start, cleared by Stop
+  KeyedRateLimiter limiter_{kWriteLogsPerSecond, kWriteLogBurst};
 };
 
 }  // namespace

@@ -1765,6 +1765,47 @@ Bytes Pages(uint32_t n) {
                static_cast<uint8_t>(n >> 24)};
 }
 
+// A provider that only keeps the host it was given, so the test can log through it.
+class LoggingOnlyProvider : public provider::Provider {
+ public:
+  provider::ProviderDescriptor Describe() const override {
+    return {"test:noisy", "Noisy (test)", "0.1.0"};
+  }
+  Status Start(provider::ProviderHost* host) override {
+    host_.store(host);
+    return Status::Ok();
+  }
+  Status BindActor(std::string_view, const LinkValues&) override { return Status::Ok(); }
+  Status RemoveActor(std::string_view) override { return Status::Ok(); }
+  Result<Bytes> HandleCall(std::string_view, std::string_view, ByteView) override {
+    return Bytes{};
+  }
+  void Stop() override { host_.store(nullptr); }
+  std::atomic<provider::ProviderHost*> host_{nullptr};
+};
+
+TEST(ProviderLogTest, AFloodingProviderIsLimitedAndTheDroppedLinesCounted) {
+  auto host = StartHost();
+  auto noisy = std::make_shared<LoggingOnlyProvider>();
+  NativeCapability cap;
+  cap.provider = noisy;
+  ASSERT_TRUE(Ok(host->StartNativeCapability(std::move(cap))));
+  provider::ProviderHost* ph = noisy->host_.load();
+  ASSERT_NE(ph, nullptr);
+  testing::LogCapture logs;
+  for (int i = 0; i < 10000; ++i) ph->Log(LogLevel::kInfo, "flood");
+  const size_t logged = logs.Count("[provider Noisy (test)", "flood");
+  EXPECT_GE(logged, 2000u);  // the burst
+  EXPECT_LT(logged, 4000u) << "10000 lines at once should not all reach the log";
+  ASSERT_TRUE(testing::Eventually([&] {
+    ph->Log(LogLevel::kInfo, "later");
+    return logs.Count("later") > 0;
+  }));
+  // Each line let through after some were dropped is preceded by their count.
+  EXPECT_GE(logs.Count("suppressed ", "log line(s) of this provider (more than 1000 a second)"), 1u)
+      << logs.All();
+}
+
 TEST(ResourceLimitTest, TablesCountAgainstTheHostsCaps) {
   // Twelve tables of ten million elements: about 1 GB resident once instantiated, though
   // the module is 174 bytes and its memory one page. Refused before it is compiled.

@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -201,6 +202,32 @@ TEST_F(LoggingTest, LongTextIsCut) {
   EXPECT_THAT(line, Not(HasSubstr(std::string(16 * 1024 + 1, 'z'))));
 }
 
+TEST_F(LoggingTest, AFloodFromOneActorIsLimitedAndCounted) {
+  // 1000 lines at once: the burst of 200 gets through, the rest is dropped (the actor's
+  // calls still succeed), and another actor is not affected.
+  for (int i = 0; i < 1000; ++i) ASSERT_TRUE(WriteLog("", "info", "line").ok());
+  const size_t logged = host_.lines().size();
+  EXPECT_GE(logged, 200u);
+  EXPECT_LT(logged, 260u);  // plus what 100 a second refilled while the loop ran
+  constexpr std::string_view kOther = "MDFD7XZ5KBOPLPHQKHJEMPR54XIW6RAG5D7NNKN22NP7NE3Y6ZZ6JNBF";
+  ASSERT_TRUE(logging_->HandleCall(kOther, "WriteLog", WriteLogPayload("", "info", "other")).ok());
+  EXPECT_THAT(host_.lines().back().message, HasSubstr("other"));
+  // Once tokens come back, the next line is preceded by the count of those dropped.
+  std::vector<RecordingHost::Line> lines;
+  for (int i = 0; i < 200; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    ASSERT_TRUE(WriteLog("", "info", "after").ok());
+    lines = host_.lines();
+    if (lines.back().message.find("after") != std::string::npos) break;
+  }
+  ASSERT_GE(lines.size(), 2u);
+  EXPECT_THAT(lines.back().message, HasSubstr("after"));
+  const RecordingHost::Line& note = lines[lines.size() - 2];
+  EXPECT_EQ(note.level, LogLevel::kWarn);
+  EXPECT_THAT(note.message, HasSubstr("[" + std::string(kActor) + "] suppressed "));
+  EXPECT_THAT(note.message, HasSubstr("WriteLog line(s) of this actor (more than 100 a second)"));
+}
+
 TEST_F(LoggingTest, PayloadThatDoesNotDecodeIsAnError) {
   const std::vector<Bytes> bad = {
       {},
@@ -238,13 +265,16 @@ TEST_F(LoggingTest, HealthRequestIsHealthy) {
 }
 
 TEST_F(LoggingTest, ConcurrentWritesAllLand) {
+  // One actor per thread, each within its burst of 200 lines.
   constexpr int kThreads = 4;
   constexpr int kPerThread = 200;
   std::vector<std::thread> threads;
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
+      const std::string actor = "actor-" + std::to_string(t);
       for (int i = 0; i < kPerThread; ++i) {
-        auto r = WriteLog("t" + std::to_string(t), "info", std::to_string(i));
+        auto r = logging_->HandleCall(
+            actor, "WriteLog", WriteLogPayload("t" + std::to_string(t), "info", std::to_string(i)));
         EXPECT_TRUE(r.ok());
       }
     });
