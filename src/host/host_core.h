@@ -225,8 +225,13 @@ class HostCore : public std::enable_shared_from_this<HostCore>, public lattice::
 
   std::mutex provider_counters_mu_;
   // By counter name: its label keys (the first use fixes them), and the names already
-  // refused in the log.
-  std::map<std::string, std::vector<std::string>> provider_counter_keys_;
+  // refused in the log. At most kMaxProviderCounters names (each is a metric family kept
+  // for the host's lifetime).
+ public:
+  static constexpr size_t kMaxProviderCounters = 100;
+
+ private:
+  std::map<std::string, std::vector<std::string>, std::less<>> provider_counter_keys_;
   std::set<std::string> provider_counter_refusals_;
 
   mutable std::mutex remote_mu_;  // the two below

@@ -83,7 +83,8 @@ Result<std::string> HostCore::StartNativeCapability(NativeCapability capability)
   if (!capability.provider) return InvalidArgument("start_native_capability: no provider given");
   provider::ProviderDescriptor descriptor = capability.provider->Describe();
   if (descriptor.contract_id.empty()) {
-    return InvalidArgument("provider " + descriptor.name + " declares no contract id");
+    return InvalidArgument("provider " + EscapeLogText(descriptor.name, 256) +
+                           " declares no contract id");
   }
   auto entry = std::make_shared<ProviderEntry>();
   entry->link_name = NormalizeLinkName(capability.link_name);
@@ -97,8 +98,9 @@ Result<std::string> HostCore::StartNativeCapability(NativeCapability capability)
     }
     if (entry->claims.wascap->capid != descriptor.contract_id) {
       return InvalidArgument("provider " + entry->claims.sub + ": its claims say contract " +
-                             entry->claims.wascap->capid + " but the provider implements " +
-                             descriptor.contract_id);
+                             EscapeLogText(entry->claims.wascap->capid, 256) +
+                             " but the provider implements " +
+                             EscapeLogText(descriptor.contract_id, 256));
     }
     auto key = crypto::ParsePublicKey(entry->claims.sub);
     if (!key.ok() || key->type != crypto::KeyType::kService) {
@@ -135,7 +137,8 @@ Result<std::string> HostCore::StartNativeCapability(NativeCapability capability)
   }
   entry->started.store(true);
   Log(LogLevel::kInfo, kLog,
-      "started provider " + entry->DisplayName() + " for " + entry->contract_id +
+      "started provider " + entry->DisplayName() + " for " +
+          EscapeLogText(entry->contract_id, 256) +
           (entry->image_ref ? " from " + *entry->image_ref : std::string()));
   if (entry->image_ref) {
     if (Status s = store_->PutOciRef(*entry->image_ref, entry->public_key); !s.ok()) {
@@ -196,8 +199,9 @@ Status HostCore::StopProviderRef(std::string_view provider_ref, std::string_view
   }
   if (ProviderPtr running = providers_.Find(pk, link);
       running && !contract_id.empty() && running->contract_id != contract_id) {
-    return InvalidArgument("provider " + pk + " implements " + running->contract_id + ", not " +
-                           std::string(contract_id));
+    return InvalidArgument("provider " + pk + " implements " +
+                           EscapeLogText(running->contract_id, 256) + ", not " +
+                           EscapeLogText(contract_id, 256));
   }
   // Taken out and handed to the background as one step with respect to Host::Stop, so
   // that the host's stop always waits for this provider's.
@@ -271,6 +275,9 @@ std::optional<std::pair<std::vector<std::string>, std::vector<std::string>>> Par
     for (unsigned char c : value) {
       if (c < 0x20 || c == 0x7f) return std::nullopt;
     }
+    // A key given twice would make two labels of one name: Prometheus refuses the whole
+    // exposition for that.
+    if (std::find(keys.begin(), keys.end(), key) != keys.end()) return std::nullopt;
     keys.emplace_back(key);
     values.emplace_back(value);
   }
@@ -288,8 +295,15 @@ void HostCore::CountForProvider(const ProviderEntry& origin, std::string_view na
               std::string(labels.substr(0, 200)) + "\")";
   } else {
     std::lock_guard<std::mutex> lock(provider_counters_mu_);
-    auto [it, fresh] = provider_counter_keys_.try_emplace(std::string(name), parsed->first);
-    if (!fresh && it->second != parsed->first) {
+    auto it = provider_counter_keys_.find(name);
+    if (it == provider_counter_keys_.end()) {
+      if (provider_counter_keys_.size() >= kMaxProviderCounters) {
+        refusal = "the host keeps at most " + std::to_string(kMaxProviderCounters) +
+                  " provider counters, and they are all taken";
+      } else {
+        provider_counter_keys_.emplace(std::string(name), parsed->first);
+      }
+    } else if (it->second != parsed->first) {
       refusal = "it was counted before with other label keys";
     }
   }

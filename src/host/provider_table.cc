@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "core/text.h"
+
 namespace wasmcloud::host {
 
 std::string NormalizeLinkName(std::string_view link_name) {
@@ -12,8 +14,11 @@ std::string NormalizeLinkName(std::string_view link_name) {
 }
 
 std::string ProviderEntry::DisplayName() const {
+  // The name and contract id come from the provider (its descriptor or claims): escaped,
+  // so that they cannot start a forged log line.
   std::string name = claims.wascap && claims.wascap->name ? *claims.wascap->name : contract_id;
-  return name + " (" + public_key + ", link " + link_name + ")";
+  return EscapeLogText(name, 256) + " (" + public_key + ", link " + EscapeLogText(link_name, 256) +
+         ")";
 }
 
 void ProviderEntry::StopGuarded() {

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/log.h"
+#include "core/text.h"
 
 namespace wasmcloud::provider {
 namespace {
@@ -164,10 +165,15 @@ class HostProxy final : public ProviderHost {
   void Log(LogLevel level, std::string_view message) override {
     Forwarding f(this);
     if (f.host() == nullptr) {
-      wasmcloud::Log(level, kLog, display_ + ": " + std::string(message));
+      wasmcloud::Log(level, kLog, EscapeLogText(display_ + ": " + std::string(message)));
       return;
     }
     f.host()->Log(level, message);
+  }
+
+  void Count(std::string_view name, std::string_view labels, uint64_t add) override {
+    Forwarding f(this);
+    if (f.host() != nullptr) f.host()->Count(name, labels, add);
   }
 
   void OnSupervision(Supervision what, std::string_view detail) override {

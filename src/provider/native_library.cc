@@ -15,6 +15,7 @@
 
 #include "core/bytes.h"
 #include "core/log.h"
+#include "core/text.h"
 
 namespace wasmcloud::provider {
 namespace {
@@ -180,7 +181,9 @@ class HostBridge {
     if (call.host() != nullptr) {
       call.host()->Log(ToLogLevel(level), text);
     } else {
-      wasmcloud::Log(ToLogLevel(level), "provider " + path_, text);
+      // No host to escape it (before Start, after Stop): escaped here, as the host would.
+      wasmcloud::Log(ToLogLevel(level), "provider " + EscapeLogText(path_, 1024),
+                     EscapeLogText(text));
     }
   }
 

@@ -29,6 +29,7 @@
 #include "crypto/nkeys.h"
 #include "crypto/verify.h"
 #include "host/host.h"
+#include "host/host_core.h"
 #include "host/manifest.h"
 #include "host/test_providers.h"
 #include "support/log_capture.h"
@@ -1991,6 +1992,12 @@ TEST(HostObservabilityTest, ProviderCountersBecomeMetricsAndBadOnesAreDroppedOnc
     h->Count("requests", "method=GET", 1);     // other label keys than the first use
     h->Count("spoof", "provider=someone", 1);  // the host's own label
     h->Count("ctl", "status=2\n00", 1);        // a control character
+    h->Count("twice", "a=1,a=2", 1);           // a key given twice
+  }
+  // A bounded number of names: past it, new names are refused (each metric family is
+  // kept for the host's lifetime).
+  for (size_t i = 0; i < HostCore::kMaxProviderCounters + 10; ++i) {
+    h->Count("name_" + std::to_string(i), "", 1);
   }
   const std::string metrics = host->metrics().Render();
   const std::string who = "provider=\"" + *key + "\",link_name=\"cache\"";
@@ -2010,6 +2017,17 @@ TEST(HostObservabilityTest, ProviderCountersBecomeMetricsAndBadOnesAreDroppedOnc
   EXPECT_EQ(log.Count("dropped counter \"requests\"", "other label keys"), 1u) << log.All();
   EXPECT_EQ(log.Count("dropped counter \"spoof\""), 1u) << log.All();
   EXPECT_EQ(log.Count("dropped counter \"ctl\""), 1u) << log.All();
+  EXPECT_EQ(log.Count("dropped counter \"twice\""), 1u) << log.All();
+  EXPECT_EQ(metrics.find("twice"), std::string::npos) << metrics;
+  // "requests" and "plain" took two of the places.
+  const std::string after = host->metrics().Render();
+  const std::string last_kept =
+      "wasmcloud_provider_name_" + std::to_string(HostCore::kMaxProviderCounters - 3) + "_total";
+  const std::string first_refused =
+      "wasmcloud_provider_name_" + std::to_string(HostCore::kMaxProviderCounters - 2) + "_total";
+  EXPECT_NE(after.find(last_kept + "{"), std::string::npos);
+  EXPECT_EQ(after.find(first_refused), std::string::npos);
+  EXPECT_EQ(log.Count("provider counters, and they are all taken"), 12u) << log.All();
 }
 
 TEST(HostObservabilityTest, ACallsLogLinesAndMetricsNameItsActorAndOperation) {
