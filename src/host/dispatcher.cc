@@ -397,6 +397,12 @@ lattice::InvocationResponse Dispatcher::HandleInbound(const lattice::Invocation&
       return refuse("unauthorized: the claims of actor " + inv.origin.id + " expired at " +
                     crypto::FormatUnixTime(*claims.exp));
     }
+    if (!options_.allowed_issuers.empty() &&
+        std::find(options_.allowed_issuers.begin(), options_.allowed_issuers.end(), claims.iss) ==
+            options_.allowed_issuers.end()) {
+      return refuse("unauthorized: actor " + inv.origin.id + " was issued by " + claims.iss +
+                    ", which is not an allowed issuer of this host (--allowed-issuer)");
+    }
     if (inv.target.is_capability()) {
       const auto& caps =
           claims.wascap && claims.wascap->caps ? *claims.wascap->caps : std::vector<std::string>{};

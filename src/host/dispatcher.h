@@ -83,6 +83,9 @@ struct DispatcherOptions {
   uint64_t instance_recycle_bytes = 64ull << 20;
   // What a guest may hand over in one call (responses, errors, host-call payloads).
   wapc::Limits guest_limits;
+  // Accounts (A…) whose actors this host serves as origins of inbound invocations (the
+  // host's --allowed-issuer, which also decides what it starts); empty: any.
+  std::vector<std::string> allowed_issuers;
 };
 
 class Dispatcher final {

@@ -202,6 +202,7 @@ Status HostCore::Start() {
   if (lattice_.transport) rpc = std::make_shared<lattice::RpcClient>(lattice_.transport);
   DispatcherOptions dispatch_options;
   dispatch_options.call_timeout = config_.call_timeout;
+  dispatch_options.allowed_issuers = config_.allowed_issuers;
   dispatch_options.instance_recycle_bytes = config_.instance_recycle_mb << 20;
   dispatch_options.guest_limits.max_response_bytes = config_.max_response_bytes;
   dispatch_options.guest_limits.max_host_call_bytes = config_.max_host_call_bytes;

@@ -303,6 +303,27 @@ TEST_F(LatticeTest, ALinkSetOnABindsAProviderOnBAndRemovingItOnBSendsRemoveActor
   EXPECT_EQ(provider->CallCount("Add"), 2u);
 }
 
+TEST_F(LatticeTest, AllowedIssuersAlsoDecideWhoseActorsMayCallIn) {
+  // B serves only actors of one account it trusts; kvcounter's issuer is another.
+  const std::string trusted =
+      crypto::KeyPair::Generate(crypto::KeyType::kAccount).public_key_text();
+  HostConfig strict;
+  strict.allowed_issuers = {trusted};
+  Host& a = AddHost();
+  Host& b = AddHost(Options(), strict);
+  auto provider = StartKv(b);
+  ASSERT_TRUE(Ok(a.StartActor(Actor("kvcounter.wasm"))));
+  ASSERT_TRUE(Ok(a.SetLink(kKvCounterKey, "wasmcloud:keyvalue", "default", KvKey(), {})));
+  ASSERT_TRUE(WaitForEvent(*provider, ProviderEvent::Kind::kBindActor, kKvCounterKey));
+  auto reply = a.CallActor(kKvCounterKey, "HandleRequest", test::HttpGet("/counter"));
+  ASSERT_FALSE(reply.ok());  // kvcounter fails with its host call's error
+  EXPECT_THAT(reply.status().message(), HasSubstr("Invocation refused: unauthorized: actor " +
+                                                  std::string(kKvCounterKey) + " was issued by "));
+  EXPECT_THAT(reply.status().message(),
+              HasSubstr("which is not an allowed issuer of this host (--allowed-issuer)"));
+  EXPECT_EQ(provider->CallCount("Add"), 0u);
+}
+
 TEST_F(LatticeTest, AProviderStoppedOnBAndStartedOnCIsBoundOnCAndServesThere) {
   Host& a = AddHost();
   Host& b = AddHost();
