@@ -549,6 +549,15 @@ void Dispatcher::LogFailure(const ActorPtr& module, std::string_view operation,
 
 Result<Bytes> Dispatcher::RunOnWorker(const ActorPtr& module, std::string_view operation,
                                       ByteView payload) {
+  // Claims are checked at start; ones that expire later stop the actor's calls here, as
+  // receivers on other hosts refuse its invocations (only actors whose claims expire pay
+  // for the clock read).
+  if (module->claims.exp &&
+      static_cast<int64_t>(*module->claims.exp) < crypto::SystemUnixSeconds()) {
+    return PermissionDenied("the claims of actor " + module->public_key + " expired at " +
+                            crypto::FormatUnixTime(*module->claims.exp) +
+                            ": it runs no more calls (start a module signed anew)");
+  }
   // One actor may not hold every worker: its outer calls beyond the limit wait for one of
   // its own to end (a nested call runs on the worker its thread holds).
   const bool gated = options_.max_actor_calls != 0 && !WorkerPool::ThreadInCall();

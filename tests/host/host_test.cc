@@ -1807,6 +1807,27 @@ TEST(ProviderLogTest, AFloodingProviderIsLimitedAndTheDroppedLinesCounted) {
       << logs.All();
 }
 
+TEST(ClaimsExpiryTest, AnActorWhoseClaimsExpireStopsServingCalls) {
+  crypto::ActorClaimsSpec spec;
+  spec.exp = static_cast<uint64_t>(crypto::SystemUnixSeconds()) + 2;
+  auto echo = test::SignActor(test::LoopEchoModule(), spec);
+  ASSERT_TRUE(Ok(echo));
+  auto host = StartHost();
+  ASSERT_TRUE(Ok(host->StartActor(echo->module)));
+  EXPECT_TRUE(Ok(host->CallActor(echo->public_key, "Echo", ToBytes("hi"))));
+  Status last;
+  ASSERT_TRUE(testing::Eventually(
+      [&] {
+        last = host->CallActor(echo->public_key, "Echo", ToBytes("hi")).status();
+        return !last.ok();
+      },
+      std::chrono::seconds(10)));
+  EXPECT_EQ(last.code(), Code::kPermissionDenied);
+  EXPECT_THAT(last.message(),
+              HasSubstr("the claims of actor " + echo->public_key + " expired at "));
+  EXPECT_THAT(last.message(), HasSubstr("it runs no more calls"));
+}
+
 TEST(ResourceLimitTest, TablesCountAgainstTheHostsCaps) {
   // Twelve tables of ten million elements: about 1 GB resident once instantiated, though
   // the module is 174 bytes and its memory one page. Refused before it is compiled.
