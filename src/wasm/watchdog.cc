@@ -1,5 +1,7 @@
 #include "wasm/watchdog.h"
 
+#include <time.h>
+
 #include <algorithm>
 
 namespace wasmcloud::wasm {
@@ -8,6 +10,29 @@ int64_t ToNs(Watchdog::Clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
 }
 }  // namespace
+
+Watchdog::Clock::time_point Watchdog::DeadlineAfter(std::chrono::nanoseconds timeout) {
+  // The coarse clock is CLOCK_MONOTONIC as of the last tick, the base steady_clock uses
+  // on Linux: behind the precise one by less than its resolution.
+  static const std::chrono::nanoseconds margin = [] {
+    timespec res{};
+    if (clock_getres(CLOCK_MONOTONIC_COARSE, &res) != 0 || res.tv_sec != 0) {
+      return std::chrono::nanoseconds::max();  // unusable: always the precise clock
+    }
+    return 2 * std::chrono::nanoseconds(res.tv_nsec);
+  }();
+  if (timeout > std::chrono::hours(24 * 365)) return Clock::time_point::max();  // no overflow
+  if (timeout >= std::chrono::seconds(1) && margin < std::chrono::milliseconds(50)) {
+    timespec now{};
+    if (clock_gettime(CLOCK_MONOTONIC_COARSE, &now) == 0) {
+      const std::chrono::nanoseconds since_boot =
+          std::chrono::seconds(now.tv_sec) + std::chrono::nanoseconds(now.tv_nsec);
+      return Clock::time_point(std::chrono::duration_cast<Clock::duration>(since_boot + margin +
+                                                                         timeout));
+    }
+  }
+  return Clock::now() + timeout;
+}
 
 void Watchdog::Slot::Enter(Clock::time_point deadline) {
   int64_t wanted = deadline == Clock::time_point::max() ? INT64_MAX : ToNs(deadline);

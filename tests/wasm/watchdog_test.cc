@@ -150,5 +150,21 @@ TEST(WatchdogTest, CallsWithoutADeadlineAreNeverStopped) {
   EXPECT_EQ(terminations.load(), 0);
 }
 
+TEST(WatchdogDeadlineTest, ADeadlineIsNeverEarlyAndLongOnesAtMostAFewMillisecondsLate) {
+  using Clock = Watchdog::Clock;
+  for (auto timeout : {std::chrono::nanoseconds(std::chrono::milliseconds(10)),
+                       std::chrono::nanoseconds(std::chrono::seconds(1)),
+                       std::chrono::nanoseconds(std::chrono::seconds(10))}) {
+    for (int i = 0; i < 1000; ++i) {
+      const Clock::time_point before = Clock::now();
+      const Clock::time_point deadline = Watchdog::DeadlineAfter(timeout);
+      const Clock::time_point after = Clock::now();
+      ASSERT_GE(deadline, before + timeout) << timeout.count();
+      ASSERT_LE(deadline, after + timeout + std::chrono::milliseconds(50)) << timeout.count();
+    }
+  }
+  EXPECT_EQ(Watchdog::DeadlineAfter(std::chrono::nanoseconds::max()), Clock::time_point::max());
+}
+
 }  // namespace
 }  // namespace wasmcloud::wasm
