@@ -3,6 +3,8 @@
 // docs/configuration.md is the same table for people.
 #include "host/host_config.h"
 
+#include <unistd.h>
+
 #include <array>
 #include <cctype>
 #include <charconv>
@@ -390,7 +392,7 @@ Status ApplySwitch(HostConfig& config, std::string_view value) {
   return Status::Ok();
 }
 
-constexpr std::array<ConfigOption, 48> kOptions = {{
+constexpr std::array<ConfigOption, 51> kOptions = {{
     {"--host-seed", "WASMCLOUD_HOST_SEED", "SEED|FILE",
      "Seed (SN...) of the host's key, or a file holding it; default: a new key at each start",
      false, &ApplyHostSeed},
@@ -465,6 +467,16 @@ constexpr std::array<ConfigOption, 48> kOptions = {{
     {"--oci-offline", "WASMCLOUD_OCI_OFFLINE", "",
      "Never contact a registry: serve references from the cache only", false,
      &ApplySwitch<&HostConfig::oci_offline>},
+    {"--code-cache-dir", "WASMCLOUD_CODE_CACHE_DIR", "DIR",
+     "Cache of compiled actor code across restarts; default $XDG_CACHE_HOME/wasmcloud/code "
+     "or ~/.cache/wasmcloud/code",
+     false, &ApplyPath<&HostConfig::code_cache_dir>},
+    {"--no-code-cache", "WASMCLOUD_NO_CODE_CACHE", "",
+     "Neither read nor write the code cache: every actor's code is compiled afresh", false,
+     &ApplySwitch<&HostConfig::no_code_cache>},
+    {"--code-cache-max-mb", "WASMCLOUD_CODE_CACHE_MAX_MB", "MIB",
+     "Bound on the code cache's files in MiB, oldest removed first; default 256", false,
+     &ApplyBounded<&HostConfig::code_cache_max_mb, 1, kMaxMegabytes>},
     {"--label", "WASMCLOUD_LABELS", "KEY=VALUE",
      "A host label (keys starting with hostcore. are refused); repeatable", true, &ApplyLabel},
     {"--log-level", "WASMCLOUD_LOG_LEVEL", "LEVEL",
@@ -539,6 +551,31 @@ constexpr std::array<ConfigOption, 48> kOptions = {{
 }  // namespace
 
 std::span<const ConfigOption> ConfigOptions() { return kOptions; }
+
+std::string DefaultCodeCacheDir(const std::function<const char*(const char*)>& getenv) {
+  auto get = [&](const char* name) -> std::string {
+    const char* v = getenv ? getenv(name) : std::getenv(name);
+    return v == nullptr ? std::string() : std::string(v);
+  };
+  // Relative values are ignored, as the XDG base directory specification says.
+  if (std::string xdg = get("XDG_CACHE_HOME"); xdg.starts_with("/")) {
+    return xdg + "/wasmcloud/code";
+  }
+  if (std::string home = get("HOME"); home.starts_with("/")) {
+    while (home.size() > 1 && home.back() == '/') home.pop_back();
+    return (home == "/" ? "" : home) + "/.cache/wasmcloud/code";
+  }
+  std::string tmp = get("TMPDIR");
+  if (tmp.empty()) tmp = "/tmp";
+  return tmp + "/wasmcloud_codecache_" + std::to_string(::geteuid());
+}
+
+std::string CodeCacheDir(const HostConfig& config,
+                         const std::function<const char*(const char*)>& getenv) {
+  if (config.no_code_cache) return "";
+  if (!config.code_cache_dir.empty()) return config.code_cache_dir;
+  return DefaultCodeCacheDir(getenv);
+}
 
 Result<crypto::KeyPair> LoadHostKey(const std::string& seed_or_path) {
   if (seed_or_path.empty()) return crypto::KeyPair::Generate(crypto::KeyType::kServer);

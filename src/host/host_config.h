@@ -106,6 +106,16 @@ struct HostConfig {
   // Never contact a registry: references are served from the cache only (a tag whatever
   // its age), and a reference not cached fails. --oci-offline, WASMCLOUD_OCI_OFFLINE.
   bool oci_offline = false;
+  // The cache of compiled actor code across restarts (docs/v8.md#the-code-cache). Empty:
+  // the per-user default, DefaultCodeCacheDir(); one that cannot be used there is skipped
+  // with a warning, while a directory given here that is not this user's alone stops the
+  // host from starting. --code-cache-dir, WASMCLOUD_CODE_CACHE_DIR.
+  std::string code_cache_dir;
+  // No code cache: nothing is read or written. --no-code-cache, WASMCLOUD_NO_CODE_CACHE.
+  bool no_code_cache = false;
+  // Bound on the code cache's files, in MiB; the oldest go first.
+  // --code-cache-max-mb, WASMCLOUD_CODE_CACHE_MAX_MB.
+  uint64_t code_cache_max_mb = 256;
   // Custom labels; keys starting with "hostcore." are refused.
   // --label KEY=VALUE (repeatable), WASMCLOUD_LABELS (comma-separated KEY=VALUE).
   std::map<std::string, std::string> labels;
@@ -203,6 +213,16 @@ std::span<const ConfigOption> ConfigOptions();
 // the variable. For callers that give flags precedence option by option (the CLI).
 Status ApplyEnvironmentValue(const ConfigOption& option, HostConfig& config,
                              std::string_view value);
+
+// The per-user directory of the code cache: $XDG_CACHE_HOME/wasmcloud/code when
+// XDG_CACHE_HOME is an absolute path, else $HOME/.cache/wasmcloud/code when HOME is one,
+// else $TMPDIR/wasmcloud_codecache_<uid> ("/tmp" when TMPDIR is unset). `getenv` is an
+// injectable lookup; empty means ::getenv.
+std::string DefaultCodeCacheDir(const std::function<const char*(const char*)>& getenv = {});
+// The code cache directory of a host with this configuration: "" with no_code_cache, else
+// code_cache_dir, else DefaultCodeCacheDir(getenv).
+std::string CodeCacheDir(const HostConfig& config,
+                         const std::function<const char*(const char*)>& getenv = {});
 
 // The host's key from `host_seed`: a server seed ("SN…"), or the path of a file holding
 // one; empty: a new key. Errors name the file or say what kind of key it is (never the

@@ -9,6 +9,7 @@
 
 #include "core/bytes.h"
 #include "core/log.h"
+#include "core/private_dir.h"
 #include "host/host_core.h"
 #include "lattice/memory_kv_bucket.h"
 #include "lattice/subjects.h"
@@ -181,6 +182,17 @@ Status HostCore::Start() {
   engine_config.max_table_elements = config_.max_table_elements;
   engine_config.max_total_table_elements = config_.max_total_table_elements;
   engine_config.default_call_timeout = config_.call_timeout;
+  engine_config.code_cache_dir = CodeCacheDir(config_);
+  engine_config.code_cache_max_bytes = config_.code_cache_max_mb << 20;
+  if (!engine_config.code_cache_dir.empty() && config_.code_cache_dir.empty()) {
+    // The default place: a host that cannot use it runs without a cache rather than not
+    // at all (a directory given with --code-cache-dir must be usable; the engine says why
+    // not).
+    if (Status s = EnsurePrivateDirectory(engine_config.code_cache_dir, "code cache"); !s.ok()) {
+      Log(LogLevel::kWarn, kLog, s.message() + "; running without a code cache");
+      engine_config.code_cache_dir.clear();
+    }
+  }
   auto engine = engine_factory_(engine_config);
   if (!engine.ok()) return fail(engine.status());
   engine_ = *engine;

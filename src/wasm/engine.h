@@ -188,6 +188,18 @@ struct EngineConfig {
   uint64_t max_total_table_elements = 2000000;
   // Deadline of a call made with CallOptions::timeout == 0. Negative: none.
   std::chrono::nanoseconds default_call_timeout = std::chrono::seconds(10);
+  // Compiled code kept across restarts, one file per module's code: this directory is
+  // made (mode 0700) or checked like the OCI cache, and an engine whose directory is not
+  // this user's alone fails to start, naming why. Empty: no code cache.
+  std::string code_cache_dir;
+  // Bound on the code cache's files together; the oldest go first.
+  uint64_t code_cache_max_bytes = 256ull << 20;
+  // Threads that optimise newly compiled modules in the background, and their nice
+  // value (0-19; higher yields more CPU to calls). 0 threads: a quarter of the cores, at
+  // least 1. The engine backend may have one such pool per process, set by the first
+  // engine that starts it (the V8 backend does).
+  unsigned background_compile_threads = 0;
+  int background_compile_nice = 10;
 };
 
 class Engine {

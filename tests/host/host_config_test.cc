@@ -2,6 +2,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <map>
@@ -50,7 +51,7 @@ std::set<std::string> ChangedFields(const HostConfig& a, const HostConfig& b) {
   [[maybe_unused]] const auto& [f1, f2, f3, f4, f5, f6, f7, f8, f9, f10, f11, f12, f13, f14, f15,
                                 f16, f17, f18, f19, f20, f21, f22, f23, f24, f25, f26, f27, f28,
                                 f29, f30, f31, f32, f33, f34, f35, f36, f37, f38, f39, f40, f41,
-                                f42, f43, f44, f45, f46, f47, f48] = a;
+                                f42, f43, f44, f45, f46, f47, f48, f49, f50, f51] = a;
   std::set<std::string> out;
   if (a.host_seed != b.host_seed) out.insert("host_seed");
   if (a.workers != b.workers) out.insert("workers");
@@ -67,6 +68,9 @@ std::set<std::string> ChangedFields(const HostConfig& a, const HostConfig& b) {
   if (a.max_host_call_bytes != b.max_host_call_bytes) out.insert("max_host_call_bytes");
   if (a.oci_tag_ttl != b.oci_tag_ttl) out.insert("oci_tag_ttl");
   if (a.oci_offline != b.oci_offline) out.insert("oci_offline");
+  if (a.code_cache_dir != b.code_cache_dir) out.insert("code_cache_dir");
+  if (a.no_code_cache != b.no_code_cache) out.insert("no_code_cache");
+  if (a.code_cache_max_mb != b.code_cache_max_mb) out.insert("code_cache_max_mb");
   if (a.allowed_issuers != b.allowed_issuers) out.insert("allowed_issuers");
   if (a.lax_key_types != b.lax_key_types) out.insert("lax_key_types");
   if (a.allow_live_updates != b.allow_live_updates) out.insert("allow_live_updates");
@@ -155,6 +159,9 @@ TEST(ConfigOptionsTest, NamesAreTheOnesTheHeaderGives) {
       {"--oci-timeout-ms", "WASMCLOUD_OCI_TIMEOUT_MS", false, false},
       {"--oci-tag-ttl-s", "WASMCLOUD_OCI_TAG_TTL_S", false, false},
       {"--oci-offline", "WASMCLOUD_OCI_OFFLINE", true, false},
+      {"--code-cache-dir", "WASMCLOUD_CODE_CACHE_DIR", false, false},
+      {"--no-code-cache", "WASMCLOUD_NO_CODE_CACHE", true, false},
+      {"--code-cache-max-mb", "WASMCLOUD_CODE_CACHE_MAX_MB", false, false},
       {"--label", "WASMCLOUD_LABELS", false, true},
       {"--log-level", "WASMCLOUD_LOG_LEVEL", false, false},
       {"--log-format", "WASMCLOUD_LOG_FORMAT", false, false},
@@ -227,6 +234,9 @@ TEST(ConfigOptionsTest, DefaultsAreTheDocumentedOnes) {
   EXPECT_EQ(c.max_host_call_bytes, 64u << 20);
   EXPECT_EQ(c.oci_tag_ttl, std::chrono::seconds(300));
   EXPECT_FALSE(c.oci_offline);
+  EXPECT_EQ(c.code_cache_dir, "");
+  EXPECT_FALSE(c.no_code_cache);
+  EXPECT_EQ(c.code_cache_max_mb, 256u);
   EXPECT_TRUE(c.allowed_issuers.empty());
   EXPECT_FALSE(c.lax_key_types);
   EXPECT_FALSE(c.allow_live_updates);
@@ -265,6 +275,9 @@ const std::map<std::string_view, std::string> kSampleValues = {
     {"--max-host-call-bytes", "32768"},
     {"--oci-tag-ttl-s", "0"},
     {"--oci-offline", "true"},
+    {"--code-cache-dir", "/var/cache/wasmcloud/code"},
+    {"--no-code-cache", "true"},
+    {"--code-cache-max-mb", "64"},
     {"--allowed-issuer", std::string(kAccount)},
     {"--lax-key-types", "true"},
     {"--allow-live-updates", "true"},
@@ -319,7 +332,7 @@ TEST(ConfigOptionsTest, EveryFieldIsReachableThroughExactlyOneOption) {
     ASSERT_TRUE(ApplyEnv(from_env, {{std::string(o.env), sample->second}}).ok());
     EXPECT_TRUE(ChangedFields(from_env, config).empty());
   }
-  EXPECT_EQ(options_of_field.size(), 48u);
+  EXPECT_EQ(options_of_field.size(), 51u);
   for (const auto& [field, flags] : options_of_field) {
     EXPECT_EQ(flags.size(), 1u) << field;
   }
@@ -341,6 +354,9 @@ TEST(ConfigOptionsTest, SampleValuesLandInTheirFields) {
   EXPECT_EQ(c.max_host_call_bytes, 32768u);
   EXPECT_EQ(c.oci_tag_ttl, std::chrono::seconds(0));
   EXPECT_TRUE(c.oci_offline);
+  EXPECT_EQ(c.code_cache_dir, "/var/cache/wasmcloud/code");
+  EXPECT_TRUE(c.no_code_cache);
+  EXPECT_EQ(c.code_cache_max_mb, 64u);
   EXPECT_EQ(c.allowed_issuers, std::vector<std::string>{std::string(kAccount)});
   EXPECT_TRUE(c.lax_key_types);
   EXPECT_TRUE(c.allow_live_updates);
@@ -523,12 +539,52 @@ TEST(ConfigOptionsTest, AllowedInsecureRegistries) {
 }
 
 TEST(ConfigOptionsTest, OciPathsAreNonEmptyWithoutControlCharacters) {
-  for (std::string_view flag : {"--oci-ca-file", "--oci-cache-dir"}) {
+  for (std::string_view flag : {"--oci-ca-file", "--oci-cache-dir", "--code-cache-dir"}) {
     SCOPED_TRACE(flag);
     EXPECT_EQ(ErrorOf(flag, ""), "expected a path, got \"\"");
     EXPECT_EQ(ErrorOf(flag, "a\nb"), "expected a path, got \"a\\x0ab\"");
     EXPECT_EQ(ErrorOf(flag, "relative/dir"), "");
   }
+}
+
+TEST(ConfigOptionsTest, TheCodeCacheBoundIsSomeMebibytes) {
+  EXPECT_EQ(ErrorOf("--code-cache-max-mb", "1"), "");
+  for (std::string_view bad : {"0", "1048577", "1.5", "256M"}) {
+    EXPECT_EQ(ErrorOf("--code-cache-max-mb", bad),
+              "expected a whole number from 1 to 1048576, got \"" + std::string(bad) + "\"");
+  }
+}
+
+TEST(CodeCacheDirTest, IsPerUserByDefault) {
+  FakeEnv env;
+  env.vars = {{"XDG_CACHE_HOME", "/home/u/.xdg"}, {"HOME", "/home/u"}, {"TMPDIR", "/var/tmp"}};
+  EXPECT_EQ(DefaultCodeCacheDir(env.Lookup()), "/home/u/.xdg/wasmcloud/code");
+  env.vars["XDG_CACHE_HOME"] = "relative";  // ignored, as the XDG specification says
+  EXPECT_EQ(DefaultCodeCacheDir(env.Lookup()), "/home/u/.cache/wasmcloud/code");
+  env.vars.erase("XDG_CACHE_HOME");
+  env.vars["HOME"] = "/root/";
+  EXPECT_EQ(DefaultCodeCacheDir(env.Lookup()), "/root/.cache/wasmcloud/code");
+  env.vars["HOME"] = "/";
+  EXPECT_EQ(DefaultCodeCacheDir(env.Lookup()), "/.cache/wasmcloud/code");
+  env.vars.erase("HOME");
+  const std::string uid = std::to_string(geteuid());
+  EXPECT_EQ(DefaultCodeCacheDir(env.Lookup()), "/var/tmp/wasmcloud_codecache_" + uid);
+  env.vars.clear();
+  EXPECT_EQ(DefaultCodeCacheDir(env.Lookup()), "/tmp/wasmcloud_codecache_" + uid);
+}
+
+TEST(CodeCacheDirTest, TheFlagsChooseOrTurnItOff) {
+  FakeEnv env;
+  env.vars = {{"HOME", "/home/u"}};
+  HostConfig c;
+  EXPECT_EQ(CodeCacheDir(c, env.Lookup()), "/home/u/.cache/wasmcloud/code");
+  ASSERT_TRUE(Apply(c, "--code-cache-dir", "/srv/code").ok());
+  EXPECT_EQ(CodeCacheDir(c, env.Lookup()), "/srv/code");
+  ASSERT_TRUE(Apply(c, "--no-code-cache", "true").ok());
+  EXPECT_EQ(CodeCacheDir(c, env.Lookup()), "");
+  HostConfig off;
+  ASSERT_TRUE(ApplyEnv(off, {{"WASMCLOUD_NO_CODE_CACHE", "1"}}).ok());
+  EXPECT_EQ(CodeCacheDir(off, env.Lookup()), "");
 }
 
 TEST(ConfigOptionsTest, HostSeedIsASeedOrAPath) {

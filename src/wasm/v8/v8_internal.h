@@ -5,6 +5,8 @@
 #include <v8.h>
 
 #include <atomic>
+#include <condition_variable>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -14,6 +16,8 @@
 #include <vector>
 
 #include "wasm/engine.h"
+#include "wasm/v8/code_cache.h"
+#include "wasm/v8/v8_engine.h"
 #include "wasm/watchdog.h"
 
 namespace wasmcloud::wasm::v8backend {
@@ -29,6 +33,7 @@ inline v8::Local<v8::String> V8String(v8::Isolate* isolate, std::string_view s) 
 
 class V8Engine;
 class TrackingPlatform;
+class CompilePool;
 
 class V8Module final : public Module, public std::enable_shared_from_this<V8Module> {
  public:
@@ -104,15 +109,66 @@ class V8Engine final : public Engine, public std::enable_shared_from_this<V8Engi
   const EngineConfig& config() const override { return config_; }
   Status WaitForBackgroundWork(std::chrono::nanoseconds timeout) override;
   Watchdog& watchdog() { return watchdog_; }
+  V8EngineStats stats() const;
 
  private:
+  // What the streaming callback of the compile isolate hands V8 (set under compile_mu_).
+  struct StreamInput {
+    ByteView cached;        // CompiledWasmModule::Serialize() output
+    ByteView wire;          // the module's bytes
+    bool called = false;    // the callback ran
+    bool accepted = false;  // SetCompiledModuleBytes took the cached bytes
+  };
+  static void OnStreaming(const v8::FunctionCallbackInfo<v8::Value>& info);
+
+  // The live module compiled from code with this key, or nullptr.
+  std::shared_ptr<const V8Module> FindLive(const CodeKey& key);
+  // A module object from the cached code (under compile_mu_, on the compile isolate with
+  // its context entered). An error says why V8 did not take it (kMalformed: the bytes do
+  // not compile); compiled_instead: V8 took the cached code, could not load it after
+  // all, and compiled the bytes.
+  struct Loaded {
+    v8::Local<v8::WasmModuleObject> module;
+    bool compiled_instead = false;
+  };
+  Result<Loaded> Deserialize(ByteView cached, ByteView wire);
+  // The thread that writes newly optimised modules to the code cache.
+  void WriteLoop();
+
   EngineConfig config_;
   Watchdog watchdog_;
   std::mutex compile_mu_;
   std::unique_ptr<v8::ArrayBuffer::Allocator> compile_allocator_;
   v8::Isolate* compile_isolate_ = nullptr;  // used under compile_mu_ with a v8::Locker
   v8::Global<v8::Context> compile_context_;
-  TrackingPlatform* platform_ = nullptr;  // the process's; set by Init
+  v8::Global<v8::Object> compile_wasm_;         // WebAssembly
+  v8::Global<v8::Function> compile_streaming_;  // WebAssembly.compileStreaming
+  StreamInput stream_input_;                    // guarded by compile_mu_
+  TrackingPlatform* platform_ = nullptr;        // the process's; set by Init
+  CompilePool* compile_pool_ = nullptr;         // the process's; set by Init
+
+  // Modules by code key, weakly: a module lives as long as its users.
+  std::mutex live_mu_;
+  std::unordered_map<std::string, std::weak_ptr<const V8Module>> live_;  // guarded by live_mu_
+
+  // The code cache (nullptr: none) and its writer.
+  std::unique_ptr<CodeCache> code_cache_;
+  struct PendingWrite {
+    CodeKey key;
+    std::weak_ptr<const V8Module> module;
+  };
+  std::mutex write_mu_;
+  std::condition_variable write_cv_;    // work for the writer, or stop
+  std::condition_variable written_cv_;  // the writer has nothing left
+  std::deque<PendingWrite> pending_;    // guarded by write_mu_
+  bool writing_ = false;                // guarded by write_mu_
+  bool stop_writer_ = false;            // guarded by write_mu_
+  std::thread writer_;
+
+  std::atomic<uint64_t> compiled_{0};
+  std::atomic<uint64_t> shared_{0};
+  std::atomic<uint64_t> cache_loaded_{0};
+  std::atomic<uint64_t> cache_written_{0};
 };
 
 }  // namespace wasmcloud::wasm::v8backend

@@ -6,12 +6,19 @@
 // (docs/v8.md). Counting the helper tasks is the only signal of that V8 10.2 gives an
 // embedder: its public API has no "tier-up finished" event. libplatform functions that
 // need V8's own DefaultPlatform (PumpMessageLoop, RunIdleTasks) must not be given this
-// wrapper; the backend calls none of them.
+// wrapper: give them inner().
+//
+// The jobs V8 posts from a thread marked with RouteJobsToCompilePool (the engine marks
+// the thread that compiles a module), or from a thread of the pool itself, run on the
+// compile pool: a few threads of our own at a low priority, so that optimising new
+// modules yields the CPU to calls (docs/architecture.md, "Background optimisation").
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <mutex>
 
@@ -20,9 +27,68 @@
 
 namespace wasmcloud::wasm::v8backend {
 
+class TrackingPlatform;
+
+// Threads that run the worker tasks of V8's compile jobs, at a low priority.
+class CompilePool {
+ public:
+  // Starts `threads` threads, each with nice value `nice` (setpriority on the thread).
+  CompilePool(TrackingPlatform* platform, unsigned threads, int nice);
+  // The tasks of the jobs the pool runs; counted by the TrackingPlatform too.
+  void Post(std::unique_ptr<v8::Task> task);
+  // Waits until no task is queued or running; false on timeout.
+  bool WaitIdle(std::chrono::nanoseconds timeout);
+  unsigned threads() const { return threads_; }
+  int nice() const { return nice_; }
+  uint64_t tasks_run() const { return tasks_run_.load(); }
+  // CPU time the pool's threads spent in tasks (CLOCK_THREAD_CPUTIME_ID).
+  uint64_t cpu_ns() const { return cpu_ns_.load(); }
+  // The v8::Platform given to the pool's jobs: the TrackingPlatform, except that worker
+  // tasks come here.
+  v8::Platform* job_platform() const { return job_platform_.get(); }
+
+ private:
+  void Loop();
+
+  const unsigned threads_;
+  const int nice_;
+  std::unique_ptr<v8::Platform> job_platform_;
+  std::mutex mu_;
+  std::condition_variable work_cv_;
+  std::condition_variable idle_cv_;
+  std::deque<std::unique_ptr<v8::Task>> queue_;  // guarded by mu_
+  uint64_t outstanding_ = 0;                     // queued or running; guarded by mu_
+  std::atomic<uint64_t> tasks_run_{0};
+  std::atomic<uint64_t> cpu_ns_{0};
+};
+
 class TrackingPlatform final : public v8::Platform {
  public:
   explicit TrackingPlatform(std::unique_ptr<v8::Platform> inner) : inner_(std::move(inner)) {}
+
+  // V8's default platform, for the libplatform functions that need it (PumpMessageLoop).
+  v8::Platform* inner() const { return inner_.get(); }
+
+  // Starts the compile pool; once per process: later calls keep the first pool. The pool
+  // lives until the process exits (V8's jobs keep pointers to it).
+  CompilePool* StartCompilePool(unsigned threads, int nice);
+  // The pool, or nullptr before StartCompilePool.
+  CompilePool* compile_pool() const { return compile_pool_.load(); }
+
+  // While one lives, the jobs V8 posts from this thread run on the compile pool (when
+  // there is one). Nests.
+  class RouteJobsToCompilePool {
+   public:
+    RouteJobsToCompilePool();
+    ~RouteJobsToCompilePool();
+    RouteJobsToCompilePool(const RouteJobsToCompilePool&) = delete;
+    RouteJobsToCompilePool& operator=(const RouteJobsToCompilePool&) = delete;
+
+   private:
+    bool previous_;
+  };
+  // Marks the calling thread for good (the pool's own threads).
+  static void RouteThisThreadToCompilePool();
 
   // Waits until no helper task is queued or running (delayed tasks, which V8 uses
   // for housekeeping such as memory reduction, are not counted). False on timeout.
@@ -33,6 +99,8 @@ class TrackingPlatform final : public v8::Platform {
   // The task wrapper's bookkeeping.
   void TaskQueued();
   void TaskDone();
+  // `task`, counted until it has run or been dropped.
+  std::unique_ptr<v8::Task> Track(std::unique_ptr<v8::Task> task);
 
   // v8::Platform, forwarded to V8's default platform.
   v8::PageAllocator* GetPageAllocator() override { return inner_->GetPageAllocator(); }
@@ -68,12 +136,12 @@ class TrackingPlatform final : public v8::Platform {
   }
 
  private:
-  std::unique_ptr<v8::Task> Track(std::unique_ptr<v8::Task> task);
-
   mutable std::mutex mu_;
   std::condition_variable idle_cv_;
-  uint64_t outstanding_ = 0;  // guarded by mu_
-  uint64_t posted_ = 0;       // guarded by mu_
+  uint64_t outstanding_ = 0;                         // guarded by mu_
+  uint64_t posted_ = 0;                              // guarded by mu_
+  std::atomic<CompilePool*> compile_pool_{nullptr};  // set once, never freed
+  std::mutex pool_mu_;                               // StartCompilePool
   // Last, so it is destroyed first: tasks it drops then still find mu_ (the platform is
   // kept until the process exits, but this order keeps that from mattering).
   std::unique_ptr<v8::Platform> inner_;
