@@ -13,6 +13,7 @@
 
 #include "cli/commands.h"
 #include "cli/io.h"
+#include "host/host_config.h"
 #include "oci/cache.h"
 #include "oci/client.h"
 
@@ -183,14 +184,16 @@ int RunPull(const PullOptions& o) {
 struct DrainOptions {
   bool oci = false;
   bool providers = false;
+  bool code = false;
   std::string output = "text";
 };
 
 int RunDrain(const DrainOptions& o) {
-  const bool all = !o.oci && !o.providers;
+  const bool all = !o.oci && !o.providers && !o.code;
   std::vector<std::pair<std::string, std::string>> dirs;  // what, path
   if (all || o.oci) dirs.emplace_back("oci", oci::DefaultCacheDir());
   if (all || o.providers) dirs.emplace_back("providers", oci::DefaultProviderCacheDir());
+  if (all || o.code) dirs.emplace_back("code", host::DefaultCodeCacheDir());
   Json report = Json::array();
   int rc = 0;
   for (const auto& [what, path] : dirs) {
@@ -250,10 +253,14 @@ void AddRegCommands(CLI::App& app, int* exit_code) {
 
   auto dr = std::make_shared<DrainOptions>();
   CLI::App* drain = app.add_subcommand(
-      "drain", "Empty the caches: pulled artefacts and unpacked provider libraries");
+      "drain",
+      "Empty the caches: pulled artefacts, unpacked provider libraries, compiled actor code");
   drain->add_flag("--oci", dr->oci, "only $TMPDIR/wasmcloud_ocicache (pulled artefacts)");
   drain->add_flag("--providers", dr->providers,
                   "only $TMPDIR/wasmcloudcache (unpacked provider libraries)");
+  drain->add_flag("--code", dr->code,
+                  "only the compiled-code cache ($XDG_CACHE_HOME/wasmcloud/code, else "
+                  "~/.cache/wasmcloud/code)");
   AddFormatOption(*drain, &dr->output);
   drain->callback([dr, exit_code] { *exit_code = RunDrain(*dr); });
 }

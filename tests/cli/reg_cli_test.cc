@@ -49,7 +49,8 @@ class RegCliTest : public ::testing::Test {
                                      "WASMCLOUD_OCI_ALLOWED_INSECURE",
                                      "-u",
                                      "WASMCLOUD_OCI_CREDENTIALS",
-                                     "TMPDIR=" + tmp_};
+                                     "TMPDIR=" + tmp_,
+                                     "XDG_CACHE_HOME=" + dir_ + "/xdg"};
     argv.insert(argv.end(), env.begin(), env.end());
     argv.push_back(wasmcloud::testing::WasmcloudBinary());
     argv.insert(argv.end(), args.begin(), args.end());
@@ -135,10 +136,20 @@ TEST_F(RegCliTest, PushThenPullThroughTheCacheThenDrain) {
   pull = Wasmcloud({"reg", "pull", ref, "-d", out, "--allowed-insecure", registry->host()});
   EXPECT_EQ(pull.exit_code, 1);  // drained: the stopped registry is needed again
 
+  // The compiled-code cache: --code alone, and with the others when nothing is named.
+  std::filesystem::create_directories(dir_ + "/xdg/wasmcloud/code");
+  ASSERT_TRUE(WriteFile(dir_ + "/xdg/wasmcloud/code/k.v8code", ToBytes("code")).ok());
+  drain = Wasmcloud({"drain", "--code"});
+  ASSERT_EQ(drain.exit_code, 0) << drain.err;
+  EXPECT_EQ(drain.out, "Removed " + dir_ + "/xdg/wasmcloud/code (1 files, 4 bytes)\n");
+  EXPECT_TRUE(std::filesystem::exists(tmp_ + "/wasmcloudcache"));
+
   drain = Wasmcloud({"drain", "-o", "json"});
   ASSERT_EQ(drain.exit_code, 0) << drain.err;
   Json drained = Json::parse(drain.out);
-  ASSERT_EQ(drained["drained"].size(), 2u);
+  ASSERT_EQ(drained["drained"].size(), 3u);
+  EXPECT_EQ(drained["drained"][2]["cache"], "code");
+  EXPECT_EQ(drained["drained"][2]["existed"], false);
   EXPECT_EQ(drained["drained"][0]["cache"], "oci");
   EXPECT_EQ(drained["drained"][0]["existed"], false);
   EXPECT_EQ(drained["drained"][1]["cache"], "providers");
@@ -148,9 +159,9 @@ TEST_F(RegCliTest, PushThenPullThroughTheCacheThenDrain) {
   EXPECT_FALSE(std::filesystem::exists(tmp_ + "/wasmcloudcache"));
   drain = Wasmcloud({"drain"});
   EXPECT_EQ(drain.exit_code, 0);
-  EXPECT_EQ(drain.out, "Nothing to remove at " + tmp_ +
-                           "/wasmcloud_ocicache\nNothing to remove at " + tmp_ +
-                           "/wasmcloudcache\n");
+  EXPECT_EQ(drain.out,
+            "Nothing to remove at " + tmp_ + "/wasmcloud_ocicache\nNothing to remove at " + tmp_ +
+                "/wasmcloudcache\nNothing to remove at " + dir_ + "/xdg/wasmcloud/code\n");
 }
 
 TEST_F(RegCliTest, ProviderArchiveAndTheEnvironmentsInsecureList) {
