@@ -27,8 +27,8 @@ Watchdog::Clock::time_point Watchdog::DeadlineAfter(std::chrono::nanoseconds tim
     if (clock_gettime(CLOCK_MONOTONIC_COARSE, &now) == 0) {
       const std::chrono::nanoseconds since_boot =
           std::chrono::seconds(now.tv_sec) + std::chrono::nanoseconds(now.tv_nsec);
-      return Clock::time_point(std::chrono::duration_cast<Clock::duration>(since_boot + margin +
-                                                                         timeout));
+      return Clock::time_point(
+          std::chrono::duration_cast<Clock::duration>(since_boot + margin + timeout));
     }
   }
   return Clock::now() + timeout;
