@@ -2,19 +2,19 @@
 #include "core/text.h"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
-#include <boost/asio/dispatch.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ip/v6_only.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <cerrno>
+#include <charconv>
 #include <condition_variable>
 #include <exception>
 #include <functional>
@@ -31,16 +31,110 @@ namespace net = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = net::ip::tcp;
-// A connection's executor, a strand of the io_context, by its concrete type: the type-erased
-// any_io_executor of beast::tcp_stream costs a few percent of a request in copies.
-using Strand = net::strand<net::io_context::executor_type>;
-using Socket = net::basic_stream_socket<tcp, Strand>;
-using Stream = beast::basic_stream<tcp, Strand, beast::unlimited_rate_policy>;
+// A connection's executor, its loop's io_context, by its concrete type (the type-erased
+// any_io_executor costs a few percent of a request in copies). No strand: a connection has
+// one operation pending at a time (its chain of steps), and what other threads do to it
+// (the timer, the drain) takes its mutex and acts on the descriptor itself (shutdown).
+using Executor = net::io_context::executor_type;
+using Socket = net::basic_stream_socket<tcp, Executor>;
+using Timer = net::basic_waitable_timer<std::chrono::steady_clock,
+                                        net::wait_traits<std::chrono::steady_clock>, Executor>;
+
+// How often the watchdog looks for a loop whose serving thread is in a long actor call.
+inline constexpr auto kWatchdogTick = std::chrono::milliseconds(5);
+
+// An I/O loop: an io_context (concurrency hint 1: a thread that has more handlers ready
+// runs them itself instead of waking another) run by two threads. One serves it; the
+// other stays parked in the io_context. A thread of the loop makes an actor call itself
+// (the cheap path, no hand-off) only while the other is not in one; when a call lasts,
+// the watchdog posts to the loop, which wakes the parked thread, and it serves the loop's
+// connections meanwhile (its own calls go to the call threads). A connection belongs to
+// one loop for its life; connections are dealt to loops in turn.
+struct Loop {
+  explicit Loop(unsigned i) : index(i), ioc(1) {}
+  const unsigned index;  // in HttpServer::Io::loops
+  net::io_context ioc;
+  net::executor_work_guard<Executor> guard{ioc.get_executor()};
+  // Whether a thread of the loop is in an actor call, and how many calls they started:
+  // the watchdog tells one long call from a series of short ones by it.
+  std::atomic<bool> in_call{false};
+  std::atomic<uint64_t> calls{0};
+  // The watchdog's own.
+  uint64_t seen = 0;
+  uint64_t nudged = 0;
+};
 
 struct HttpServer::Io {
-  explicit Io(unsigned threads) : ioc(static_cast<int>(threads)) {}
-  net::io_context ioc;
-  net::executor_work_guard<net::io_context::executor_type> guard{ioc.get_executor()};
+  explicit Io(unsigned loop_count) {
+    for (unsigned i = 0; i < loop_count; ++i) loops.push_back(std::make_unique<Loop>(i));
+  }
+
+  Loop& NextLoop() { return *loops[next.fetch_add(1, std::memory_order_relaxed) % loops.size()]; }
+
+  // Whether the thread that read a request on `loop` may make its call itself: only while
+  // no other thread of the loop is in one (EndInline after the call).
+  bool TryInline(Loop& loop) {
+    if (loop.in_call.exchange(true, std::memory_order_acq_rel)) return false;
+    loop.calls.fetch_add(1, std::memory_order_seq_cst);
+    if (watchdog_idle.load(std::memory_order_seq_cst)) WakeWatchdog();
+    return true;
+  }
+  void EndInline(Loop& loop) { loop.in_call.store(false, std::memory_order_release); }
+
+  void WakeWatchdog() {
+    std::lock_guard lock(watchdog_mu);
+    watchdog_idle.store(false, std::memory_order_seq_cst);
+    watchdog_cv.notify_one();
+  }
+
+  // Every kWatchdogTick while calls are made (asleep otherwise): a loop whose thread is in
+  // the same call as at the previous look gets a no-op posted, which wakes its parked
+  // thread. So a long call stalls its loop's other connections for one to two ticks (5 to
+  // 10 ms), once.
+  void RunWatchdog() {
+    std::unique_lock lock(watchdog_mu);
+    while (!watchdog_stop) {
+      watchdog_cv.wait_for(lock, kWatchdogTick, [&] { return watchdog_stop; });
+      if (watchdog_stop) break;
+      bool active = false;
+      for (auto& l : loops) {
+        const uint64_t calls = l->calls.load(std::memory_order_seq_cst);
+        const bool in_call = l->in_call.load(std::memory_order_seq_cst);
+        if (calls != l->seen) {
+          l->seen = calls;
+          active = true;
+        } else if (in_call && l->nudged != calls) {
+          l->nudged = calls;
+          net::post(l->ioc, [] {});
+        }
+        active = active || in_call;
+      }
+      if (active) continue;
+      // No call since the last look: sleep until one starts. A call that starts after the
+      // loads above either sees watchdog_idle and wakes us, or is seen by the loads below.
+      watchdog_idle.store(true, std::memory_order_seq_cst);
+      bool changed = false;
+      for (auto& l : loops) {
+        changed = changed || l->calls.load(std::memory_order_seq_cst) != l->seen ||
+                  l->in_call.load(std::memory_order_seq_cst);
+      }
+      if (changed) {
+        watchdog_idle.store(false, std::memory_order_seq_cst);
+        continue;
+      }
+      watchdog_cv.wait(
+          lock, [&] { return watchdog_stop || !watchdog_idle.load(std::memory_order_seq_cst); });
+    }
+  }
+
+  std::vector<std::unique_ptr<Loop>> loops;
+  std::atomic<unsigned> next{0};
+
+  std::mutex watchdog_mu;
+  std::condition_variable watchdog_cv;
+  bool watchdog_stop = false;
+  std::atomic<bool> watchdog_idle{false};
+  std::thread watchdog;
 };
 
 namespace {
@@ -67,21 +161,18 @@ std::string_view View(beast::string_view s) { return {s.data(), s.size()}; }
 // of its sessions, so whichever ends last frees it.
 class HttpServer::Listener : public std::enable_shared_from_this<Listener> {
  public:
-  Listener(net::io_context& ioc, std::string actor, const ListenerSettings& settings,
+  Listener(Io& io, std::string actor, const ListenerSettings& settings,
            const RequestHandler* handler, const LogSink* log, std::shared_ptr<ThreadPool> calls,
-           std::atomic<unsigned>* inline_calls, unsigned max_inline_calls,
            std::shared_ptr<StatusCounts> counts)
-      : ioc_(ioc),
-        inline_calls_(inline_calls),
-        max_inline_calls_(max_inline_calls),
+      : io_(io),
         counts_(std::move(counts)),
         actor_(std::move(actor)),
         handler_(handler),
         log_(log),
         calls_(std::move(calls)),
         settings_(std::make_shared<const ListenerSettings>(settings)),
-        acceptor_(ioc),
-        retry_timer_(ioc) {}
+        acceptor_(io.NextLoop().ioc),
+        retry_timer_(acceptor_.get_executor()) {}
 
   Status Open() {
     const ListenerSettings& s = *settings_;
@@ -150,22 +241,15 @@ class HttpServer::Listener : public std::enable_shared_from_this<Listener> {
   bool draining() const { return draining_.load(std::memory_order_acquire); }
   uint16_t port() const { return port_; }
   const std::string& actor() const { return actor_; }
-  void CountResponse(unsigned status) {
-    if (status < counts_->by_status.size()) {
-      counts_->by_status[status].fetch_add(1, std::memory_order_relaxed);
-    }
+  // From a thread of loop `shard`.
+  void CountResponse(unsigned shard, unsigned status) {
+    auto& by_status = counts_->shards[shard].by_status;
+    if (status < by_status.size()) by_status[status].fetch_add(1, std::memory_order_relaxed);
   }
   const RequestHandler& handler() const { return *handler_; }
   // Runs `task` on a call thread; false when every one is busy and the queue is full.
   bool SubmitCall(std::function<void()> task) { return calls_->TrySubmit(std::move(task)); }
-  // Whether the I/O thread that read a request may make its call itself: only while
-  // another I/O thread stays free for every other connection (EndInline after the call).
-  bool TryInline() {
-    if (inline_calls_->fetch_add(1, std::memory_order_acq_rel) < max_inline_calls_) return true;
-    inline_calls_->fetch_sub(1, std::memory_order_acq_rel);
-    return false;
-  }
-  void EndInline() { inline_calls_->fetch_sub(1, std::memory_order_acq_rel); }
+  Io& io() const { return io_; }
   // Set when the drain timed out: calls still queued are answered without the host.
   bool abandoned() const { return abandoned_.load(std::memory_order_acquire); }
   void Abandon() { abandoned_.store(true, std::memory_order_release); }
@@ -178,15 +262,18 @@ class HttpServer::Listener : public std::enable_shared_from_this<Listener> {
   // Accepts what waits in the backlog (connections the clients think are open), so that
   // closing the socket does not reset them: each is served its first request.
   size_t AcceptBacklogLocked();
+  // The connection goes to the next loop in turn (its socket is made on that loop's
+  // io_context); the accept itself runs on the listener's loop.
   void AcceptLocked() {
-    acceptor_.async_accept(net::make_strand(ioc_),
-                           beast::bind_front_handler(&Listener::OnAccept, shared_from_this()));
+    Loop& loop = io_.NextLoop();
+    acceptor_.async_accept(loop.ioc,
+                           [self = shared_from_this(), &loop](beast::error_code ec, Socket socket) {
+                             self->OnAccept(ec, std::move(socket), loop);
+                           });
   }
-  void OnAccept(beast::error_code ec, Socket socket);
+  void OnAccept(beast::error_code ec, Socket socket, Loop& loop);
 
-  net::io_context& ioc_;
-  std::atomic<unsigned>* const inline_calls_;  // the server's, shared by its listeners
-  const unsigned max_inline_calls_;
+  Io& io_;  // the server's, which outlives every thread
   const std::shared_ptr<StatusCounts> counts_;
   const std::string actor_;
   const RequestHandler* const handler_;  // owned by the server, which outlives every thread
@@ -198,8 +285,8 @@ class HttpServer::Listener : public std::enable_shared_from_this<Listener> {
   std::shared_ptr<const ListenerSettings> settings_;
 
   std::mutex acceptor_mu_;  // the acceptor is used from the accept handler and from Remove
-  tcp::acceptor acceptor_;
-  net::steady_timer retry_timer_;  // after an accept error such as EMFILE
+  net::basic_socket_acceptor<tcp, Executor> acceptor_;
+  Timer retry_timer_;  // after an accept error such as EMFILE
   bool closed_ = false;
   uint16_t port_ = 0;
   std::atomic<bool> draining_{false};
@@ -212,87 +299,161 @@ class HttpServer::Listener : public std::enable_shared_from_this<Listener> {
 namespace {
 
 // One connection: reads a request, calls the handler (on this thread, blocking), writes the
-// response, and again while the connection is kept alive. Every step runs on the
-// connection's strand.
+// response, and again while the connection is kept alive. Its steps run one after the
+// other on its loop (one operation pending at a time); the chain of steps holds the one
+// reference that keeps the session alive between them (moved from step to step, never
+// copied); the timer holds a weak one, the drain a strong one only while it acts. What
+// runs beside the chain (the timer, the drain's closes) takes mu_ and acts on the
+// descriptor with shutdown(2), which ends the pending operation; the chain alone closes
+// it (End, under mu_).
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(Socket socket, std::shared_ptr<HttpServer::Listener> listener)
-      : stream_(std::move(socket)),
+  using Ptr = std::shared_ptr<Session>;
+  using Clock = std::chrono::steady_clock;
+
+  Session(Socket socket, Loop& loop, std::shared_ptr<HttpServer::Listener> listener)
+      : socket_(std::move(socket)),
+        timer_(socket_.get_executor()),
+        loop_(loop),
         listener_(std::move(listener)),
-        settings_(listener_->settings()) {}
+        settings_(listener_->settings()),
+        fd_(socket_.native_handle()) {}
   ~Session() { listener_->Unregister(this); }
 
+  // On the thread that accepted it (the listener's loop, or the drain taking the backlog).
   void Start() {
-    // Registered at once, not on the strand: a drain that begins now (its backlog
-    // sessions are started by the drain itself) finds it and waits for its answer. When it
-    // was registered on the strand, a drain could find no session yet, end at once and
-    // close the 20 connections of SigtermUnderLoadAnswersEveryRequest unanswered.
-    listener_->Register(this, shared_from_this());
-    net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->ReadRequest(); });
+    // Registered before anything else: a drain that begins now (its backlog sessions are
+    // started by the drain itself) finds it and waits for its answer. When it was
+    // registered later, a drain could find no session yet, end at once and close the 20
+    // connections of SigtermUnderLoadAnswersEveryRequest unanswered.
+    listener_->Register(this, weak_from_this());
+    beast::error_code ignored;
+    // Responses are written at once when the socket takes them (it nearly always does),
+    // without a round through the io_context; a write that would block goes on
+    // asynchronously.
+    socket_.non_blocking(true, ignored);
+    ReadRequest(shared_from_this());
   }
 
-  // From the listener's drain: a kept-alive connection waiting for its next request is
-  // closed; a new one (accepted from the backlog, say) gets a short time for its first.
+  // From the listener's drain (its thread): a kept-alive connection waiting for its next
+  // request is closed; a new one (accepted from the backlog, say) gets a short time for
+  // its first.
   void CloseIfIdle() {
-    net::post(stream_.get_executor(), [self = shared_from_this()] {
-      // Not reading yet (ReadRequest has not run): it gives itself the short time.
-      if (!self->parser_) return;
-      if (self->state_ == State::kWaiting && !self->parser_->got_some() &&
-          self->buffer_.size() == 0) {
-        if (self->served_ > 0) {
-          self->stream_.close();
-        } else {
-          self->stream_.expires_after(kFirstRequestWhileDraining);
-        }
-      }
-    });
+    if (served_.load(std::memory_order_acquire) > 0) {
+      Wait idle = Wait::kIdle;
+      if (wait_.compare_exchange_strong(idle, Wait::kClosed)) ShutdownSocket();
+      return;
+    }
+    std::lock_guard lock(mu_);
+    if (wait_.load() == Wait::kIdle) {
+      SetDeadlineLocked(std::min(deadline_, Clock::now() + kFirstRequestWhileDraining));
+    }
   }
-  void Close() {
-    net::post(stream_.get_executor(), [self = shared_from_this()] { self->stream_.close(); });
-  }
+  // From the drain, past its timeout: the pending read or write fails, and a handler still
+  // in its call finds the connection closed when it answers.
+  void Close() { ShutdownSocket(); }
 
  private:
-  enum class State { kWaiting, kReading, kHandling, kWriting, kClosing };
+  // Between requests: whether the next one has started to arrive (the drain closes a
+  // kept-alive connection only before that).
+  enum class Wait { kIdle, kBusy, kClosed };
 
-  void ReadRequest() {
+  // --- the read timeout ---------------------------------------------------------------
+  // One deadline per connection, moved by each step (no timer operation); the timer is
+  // armed when none is pending, and when it fires before the deadline it is armed again
+  // for it. So a kept-alive connection's timer fires about once per read_timeout, not
+  // twice per request.
+  void ExpireAfter(Clock::duration d) { SetDeadline(Clock::now() + d); }
+  void SetDeadline(Clock::time_point t) {
+    std::lock_guard lock(mu_);
+    SetDeadlineLocked(t);
+  }
+  void SetDeadlineLocked(Clock::time_point t) {
+    deadline_ = t;
+    if (closed_ || t == Clock::time_point::max()) return;
+    if (!timer_armed_) return ArmTimerLocked();
+    // Earlier than the pending wait (the drain's short times): the wait ends now and its
+    // handler arms the timer again.
+    if (t < timer_.expiry()) timer_.cancel();
+  }
+  void ArmTimerLocked() {
+    timer_armed_ = true;
+    timer_.expires_at(deadline_);
+    timer_.async_wait([weak = weak_from_this()](beast::error_code) {
+      if (auto self = weak.lock()) self->OnTimer();
+    });
+  }
+  // On a thread of the loop, maybe beside the chain.
+  void OnTimer() {
+    std::lock_guard lock(mu_);
+    timer_armed_ = false;
+    if (closed_ || deadline_ == Clock::time_point::max()) return;
+    if (Clock::now() < deadline_) return ArmTimerLocked();
+    // The pending read or write ends (end of stream, broken pipe); its handler sees
+    // timed_out_.
+    timed_out_.store(true, std::memory_order_release);
+    deadline_ = Clock::time_point::max();
+    ::shutdown(fd_, SHUT_RDWR);
+  }
+  void ShutdownSocket() {
+    std::lock_guard lock(mu_);
+    if (!closed_) ::shutdown(fd_, SHUT_RDWR);
+  }
+  // What a failed read means: the timer shut the socket, or the client closed it in the
+  // middle of a request.
+  beast::error_code ReadError(beast::error_code ec) const {
+    if (timed_out_.load(std::memory_order_acquire)) return beast::error::timeout;
+    if (ec == net::error::eof && buffer_.size() > 0) return http::error::partial_message;
+    return ec;
+  }
+
+  // --- reading --------------------------------------------------------------------------
+  void ReadRequest(Ptr self) {
+    wait_.store(buffer_.size() == 0 ? Wait::kIdle : Wait::kBusy, std::memory_order_seq_cst);
+    const bool draining = listener_->draining();
     // A kept-alive connection gets no new request once the listener drains; a new one
     // is still served its first (it was accepted before the socket closed).
-    if (listener_->draining() && served_ > 0 && buffer_.size() == 0) return Shutdown();
-    state_ = State::kWaiting;
+    if (draining && served_ > 0 && buffer_.size() == 0) return Shutdown();
     parser_.emplace();
     parser_->body_limit(settings_->max_body_bytes);
     parser_->header_limit(static_cast<uint32_t>(settings_->max_header_bytes));
     // A connection the drain took from the backlog gets a short time for its request.
-    stream_.expires_after(listener_->draining() && served_ == 0 ? kFirstRequestWhileDraining
-                                                                : settings_->read_timeout);
-    ReadHead();
+    ExpireAfter(draining && served_ == 0 ? kFirstRequestWhileDraining : settings_->read_timeout);
+    ReadHead(std::move(self));
   }
 
   // Reads until the whole head (request line and headers, up to its empty line) is in
   // buffer_, checks its raw bytes for obs-fold (gone once Beast has parsed it: it folds
   // lines into one value), then has Beast parse it from there.
-  void ReadHead() {
+  void ReadHead(Ptr self) {
     const std::string_view have(static_cast<const char*>(buffer_.data().data()), buffer_.size());
     const size_t start = std::min(have.find_first_not_of("\r\n"), have.size());
     const size_t end = have.find("\r\n\r\n", start);
     if (end == std::string_view::npos) {
       if (have.size() - start > settings_->max_header_bytes) {
-        return SendError(431, HeaderTooLarge());
+        return SendError(std::move(self), 431, HeaderTooLarge());
       }
       constexpr size_t kReadSize = 4096;
-      stream_.async_read_some(
-          buffer_.prepare(kReadSize), [self = shared_from_this()](beast::error_code ec, size_t n) {
-            self->buffer_.commit(n);
-            if (ec)
-              return self->OnReadError(ec == net::error::eof && self->buffer_.size() > 0
-                                           ? beast::error_code(http::error::partial_message)
-                                           : ec);
-            self->ReadHead();
+      socket_.async_read_some(
+          buffer_.prepare(kReadSize),
+          [this, self = std::move(self)](beast::error_code ec, size_t n) mutable {
+            buffer_.commit(n);
+            if (ec) return OnReadError(std::move(self), ReadError(ec));
+            // The request has begun: the drain no longer closes the connection under it
+            // (unless it just did).
+            if (wait_.load(std::memory_order_relaxed) != Wait::kBusy) {
+              Wait idle = Wait::kIdle;
+              if (!wait_.compare_exchange_strong(idle, Wait::kBusy) && idle == Wait::kClosed) {
+                return End();
+              }
+            }
+            ReadHead(std::move(self));
           });
       return;
     }
     if (IsFolded(have.substr(start, end + 2 - start))) {
-      return SendError(400, "Bad Request: a header is folded over lines (obs-fold)");
+      return SendError(std::move(self), 400,
+                       "Bad Request: a header is folded over lines (obs-fold)");
     }
     beast::error_code ec;
     const size_t used = parser_->put(buffer_.data(), ec);
@@ -300,10 +461,12 @@ class Session : public std::enable_shared_from_this<Session> {
     if (ec == http::error::need_more) {
       // Not expected with the whole head here; Beast reads the rest itself.
       return http::async_read_header(
-          stream_, buffer_, *parser_,
-          beast::bind_front_handler(&Session::OnHeader, shared_from_this()));
+          socket_, buffer_, *parser_,
+          [this, self = std::move(self)](beast::error_code ec, size_t) mutable {
+            OnHeader(std::move(self), ec ? ReadError(ec) : ec);
+          });
     }
-    OnHeader(ec, used);
+    OnHeader(std::move(self), ec);
   }
 
   // An obs-fold: a line of the head that starts with a space or a tab.
@@ -319,55 +482,50 @@ class Session : public std::enable_shared_from_this<Session> {
            std::to_string(settings_->max_header_bytes) + " bytes";
   }
 
-  void OnHeader(beast::error_code ec, size_t) {
-    if (ec) return OnReadError(ec);
-    state_ = State::kReading;
+  void OnHeader(Ptr self, beast::error_code ec) {
+    if (ec) return OnReadError(std::move(self), ec);
     const auto& req = parser_->get();
-    {
-      std::vector<HeadField> fields;
-      fields.reserve(16);
-      for (const auto& field : req)
-        fields.push_back({View(field.name_string()), View(field.value())});
-      if (std::optional<std::string> refused = RefuseRequestHead(View(req.target()), fields)) {
-        return SendError(400, *refused);
-      }
+    fields_.clear();  // its capacity stays for the next request
+    for (const auto& field : req)
+      fields_.push_back({View(field.name_string()), View(field.value())});
+    if (std::optional<std::string> refused = RefuseRequestHead(View(req.target()), fields_)) {
+      return SendError(std::move(self), 400, *refused);
     }
-    if (parser_->is_done()) return Handle();
+    if (parser_->is_done()) return Handle(std::move(self));
     auto expect = req.find(http::field::expect);
     if (expect != req.end() && beast::iequals(expect->value(), "100-continue")) {
       // The client waits for this before it sends the body (curl does for large bodies).
-      return net::async_write(stream_, net::buffer(kContinue, sizeof(kContinue) - 1),
-                              [self = shared_from_this()](beast::error_code ec, size_t) {
-                                if (ec) return self->End();
-                                self->ReadBody();
+      return net::async_write(socket_, net::buffer(kContinue, sizeof(kContinue) - 1),
+                              [this, self = std::move(self)](beast::error_code ec, size_t) mutable {
+                                if (ec) return End();
+                                ReadBody(std::move(self));
                               });
     }
-    ReadBody();
+    ReadBody(std::move(self));
   }
 
-  void ReadBody() {
-    http::async_read(stream_, buffer_, *parser_,
-                     beast::bind_front_handler(&Session::OnBody, shared_from_this()));
+  void ReadBody(Ptr self) {
+    http::async_read(socket_, buffer_, *parser_,
+                     [this, self = std::move(self)](beast::error_code ec, size_t) mutable {
+                       if (ec) return OnReadError(std::move(self), ReadError(ec));
+                       Handle(std::move(self));
+                     });
   }
 
-  void OnBody(beast::error_code ec, size_t) {
-    if (ec) return OnReadError(ec);
-    Handle();
-  }
-
-  void OnReadError(const beast::error_code& ec) {
+  void OnReadError(Ptr self, const beast::error_code& ec) {
     const ListenerSettings& s = *settings_;
     if (ec == http::error::body_limit) {
-      return SendError(413, "Payload Too Large: the body is larger than " +
-                                std::to_string(s.max_body_bytes) + " bytes");
+      return SendError(std::move(self), 413,
+                       "Payload Too Large: the body is larger than " +
+                           std::to_string(s.max_body_bytes) + " bytes");
     }
-    if (ec == http::error::header_limit) return SendError(431, HeaderTooLarge());
+    if (ec == http::error::header_limit) return SendError(std::move(self), 431, HeaderTooLarge());
     if (ec.category() == HttpCategory() && ec != http::error::end_of_stream &&
         ec != http::error::partial_message) {
-      return SendError(400, "Bad Request: " + ec.message());
+      return SendError(std::move(self), 400, "Bad Request: " + ec.message());
     }
-    // The client closed or reset the connection, the read timed out (the stream closed
-    // the socket) or the server closed it: nothing to answer.
+    // The client closed or reset the connection, the read timed out (the timer shut the
+    // socket) or the server closed it: nothing to answer.
     if (ec == beast::error::timeout && parser_->got_some()) {
       listener_->Log(LogLevel::kDebug, "a request to actor " + listener_->actor() +
                                            " did not arrive within " +
@@ -376,9 +534,9 @@ class Session : public std::enable_shared_from_this<Session> {
     End();
   }
 
-  void Handle() {
-    state_ = State::kHandling;
-    stream_.expires_never();
+  // --- the call -------------------------------------------------------------------------
+  void Handle(Ptr self) {
+    SetDeadline(Clock::time_point::max());
     http::request<http::vector_body<uint8_t>> req = parser_->release();
     wire::HttpRequest request;
     request.method = std::string(req.method_string());
@@ -389,38 +547,35 @@ class Session : public std::enable_shared_from_this<Session> {
       request.header[AsciiLower(View(field.name_string()))] = std::string(field.value());
     }
     request.body = std::move(req.body());
-    const bool keep_alive = req.keep_alive();
-    const bool head = req.method() == http::verb::head;
-    const unsigned version = req.version();
+    const Reply how{req.keep_alive(), req.method() == http::verb::head, req.version()};
 
-    // The I/O thread makes the call itself while another I/O thread stays free (the
-    // cheap path: no hand-off); otherwise a call thread makes it and the reply comes back
-    // to the connection's strand. Either way no actor can hold every I/O thread.
-    if (listener_->TryInline()) {
+    // The loop's thread makes the call itself while the loop's other thread is not in one
+    // (the cheap path: no hand-off); otherwise a call thread makes it and the reply comes
+    // back to the loop. Either way no actor can hold every thread of a loop.
+    HttpServer::Io& io = listener_->io();
+    if (io.TryInline(loop_)) {
       HttpReply reply = Call(std::move(request));
-      listener_->EndInline();
-      ++served_;
-      Respond(std::move(reply), keep_alive && !listener_->draining(), head, version);
-      return;
+      io.EndInline(loop_);
+      return Respond(std::move(self), std::move(reply), how);
     }
     auto shared_request = std::make_shared<wire::HttpRequest>(std::move(request));
-    const bool queued = listener_->SubmitCall([self = shared_from_this(), shared_request,
-                                               keep_alive, head, version] {
+    Session* s = self.get();
+    const bool queued = listener_->SubmitCall([self, shared_request, how] {
       auto reply = std::make_shared<HttpReply>(self->Call(std::move(*shared_request)));
-      net::post(self->stream_.get_executor(), [self, reply, keep_alive, head, version] {
-        ++self->served_;
-        self->Respond(std::move(*reply), keep_alive && !self->listener_->draining(), head, version);
+      net::post(self->socket_.get_executor(), [self, reply, how]() mutable {
+        Session* s = self.get();
+        s->Respond(std::move(self), std::move(*reply), how);
       });
     });
     if (!queued) {
-      ++served_;
-      Respond(OverloadedReply("Service Unavailable: every call thread of the HTTP server is "
-                              "busy and its queue is full; retry later"),
-              keep_alive && !listener_->draining(), head, version);
+      s->Respond(std::move(self),
+                 OverloadedReply("Service Unavailable: every call thread of the HTTP server is "
+                                 "busy and its queue is full; retry later"),
+                 how);
     }
   }
 
-  // On a call thread.
+  // On a thread of the loop or a call thread.
   HttpReply Call(wire::HttpRequest request) {
     if (listener_->abandoned()) {
       return TextReply(503, "Actor unavailable: the server stopped before this request ran");
@@ -441,99 +596,195 @@ class Session : public std::enable_shared_from_this<Session> {
     return r;
   }
 
-  void Respond(HttpReply reply, bool keep_alive, bool head, unsigned version) {
-    state_ = State::kWriting;
-    res_ = {};
-    res_.version(version == 10 ? 10 : 11);
+  // --- writing --------------------------------------------------------------------------
+  // How the request wants its response.
+  struct Reply {
+    bool keep_alive;
+    bool head;
+    unsigned version;
+  };
+
+  void Respond(Ptr self, HttpReply reply, Reply how) {
+    served_.fetch_add(1, std::memory_order_release);
+    const bool keep_alive = how.keep_alive && !listener_->draining();
     const unsigned status = reply.status >= 100 && reply.status <= 999 ? reply.status : 500;
-    listener_->CountResponse(status);
-    res_.result(status);
-    if (http::obsolete_reason(static_cast<http::status>(status)) == "<unknown-status>") {
-      res_.reason("Unknown");
-    }
-    for (auto& [name, value] : reply.headers) res_.insert(name, value);
     const bool no_body = status < 200 || status == 204 || status == 304;
+    const unsigned version = how.version == 10 ? 10 : 11;
+    StartResponse(version, status, reply.headers);
     if (!no_body) {
-      res_.content_length(reply.body.size());
-      if (!head) res_.body() = std::move(reply.body);
+      AddContentLength(reply.body.size());
+      if (!how.head) out_body_ = std::move(reply.body);
     }
-    res_.keep_alive(keep_alive);
-    stream_.expires_after(settings_->read_timeout);
-    http::async_write(stream_, res_,
-                      [self = shared_from_this(), keep_alive](beast::error_code ec, size_t) {
-                        if (ec) return self->End();
-                        if (!keep_alive) return self->Shutdown();
-                        self->ReadRequest();
-                      });
+    EndResponse(version, keep_alive);
+    Write(std::move(self), keep_alive ? AfterWrite::kNextRequest : AfterWrite::kShutdown);
   }
 
   // A response of the server itself, then the connection is closed (what follows in the
   // stream cannot be trusted to be the start of a request).
-  void SendError(unsigned status, const std::string& text) {
-    state_ = State::kWriting;
+  void SendError(Ptr self, unsigned status, const std::string& text) {
     HttpReply reply = TextReply(status, text);
-    listener_->CountResponse(status);
-    res_ = {};
-    res_.version(11);
-    res_.result(status);
-    for (auto& [name, value] : reply.headers) res_.insert(name, value);
-    res_.content_length(reply.body.size());
-    res_.body() = std::move(reply.body);
-    res_.keep_alive(false);
-    stream_.expires_after(settings_->read_timeout);
-    http::async_write(stream_, res_, [self = shared_from_this()](beast::error_code ec, size_t) {
-      if (ec) return self->End();
-      self->Linger();
-    });
+    StartResponse(11, status, reply.headers);
+    AddContentLength(reply.body.size());
+    out_body_ = std::move(reply.body);
+    EndResponse(11, false);
+    Write(std::move(self), AfterWrite::kLinger);
   }
 
+  // The head as Beast's serializer wrote it: the status line with the standard reason
+  // ("Unknown" for a code without one), the reply's headers in their order, then
+  // Content-Length and Connection (the actor's were dropped by ReplyFromActor).
+  void StartResponse(unsigned version, unsigned status,
+                     const std::vector<std::pair<std::string, std::string>>& headers) {
+    listener_->CountResponse(loop_.index, status);
+    out_head_.clear();
+    out_body_.clear();
+    out_head_ += version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
+    AppendNumber(status);
+    out_head_ += ' ';
+    const beast::string_view reason = http::obsolete_reason(static_cast<http::status>(status));
+    if (reason == "<unknown-status>") {
+      out_head_ += "Unknown";
+    } else {
+      out_head_.append(reason.data(), reason.size());
+    }
+    out_head_ += "\r\n";
+    for (const auto& [name, value] : headers) {
+      out_head_ += name;
+      out_head_ += ": ";
+      out_head_ += value;
+      out_head_ += "\r\n";
+    }
+  }
+  void AddContentLength(size_t n) {
+    out_head_ += "Content-Length: ";
+    AppendNumber(n);
+    out_head_ += "\r\n";
+  }
+  // HTTP/1.1 keeps the connection unless told "close"; HTTP/1.0 closes it unless told
+  // "keep-alive".
+  void EndResponse(unsigned version, bool keep_alive) {
+    if (version == 10 && keep_alive) out_head_ += "Connection: keep-alive\r\n";
+    if (version != 10 && !keep_alive) out_head_ += "Connection: close\r\n";
+    out_head_ += "\r\n";
+  }
+  void AppendNumber(size_t n) {
+    char digits[24];
+    auto [end, ec] = std::to_chars(digits, digits + sizeof digits, n);
+    out_head_.append(digits, end);
+  }
+
+  enum class AfterWrite { kNextRequest, kShutdown, kLinger };
+
+  // Writes out_head_ and out_body_: at once when the socket takes them (one send or
+  // sendmsg), the rest asynchronously.
+  void Write(Ptr self, AfterWrite then) {
+    ExpireAfter(settings_->read_timeout);
+    // A small body is copied behind the head: one buffer is a send(2), cheaper for the
+    // kernel than a sendmsg(2) of two.
+    constexpr size_t kCopiedBody = 16384;
+    if (!out_body_.empty() && out_body_.size() <= kCopiedBody) {
+      out_head_.append(reinterpret_cast<const char*>(out_body_.data()), out_body_.size());
+      out_body_.clear();
+    }
+    const size_t total = out_head_.size() + out_body_.size();
+    beast::error_code ec;
+    const size_t n =
+        out_body_.empty()
+            ? socket_.write_some(net::buffer(out_head_), ec)
+            : socket_.write_some(
+                  std::array<net::const_buffer, 2>{net::buffer(out_head_), net::buffer(out_body_)},
+                  ec);
+    if (!ec && n == total) return Written(std::move(self), then);
+    if (ec && ec != net::error::would_block && ec != net::error::try_again) return End();
+    const size_t sent = ec ? 0 : n;
+    std::array<net::const_buffer, 2> rest{net::buffer(out_head_), net::buffer(out_body_)};
+    if (sent < out_head_.size()) {
+      rest[0] = net::buffer(out_head_) + sent;
+    } else {
+      rest[0] = net::const_buffer();
+      rest[1] = net::buffer(out_body_) + (sent - out_head_.size());
+    }
+    net::async_write(socket_, rest,
+                     [this, self = std::move(self), then](beast::error_code ec, size_t) mutable {
+                       if (ec) return End();
+                       Written(std::move(self), then);
+                     });
+  }
+
+  void Written(Ptr self, AfterWrite then) {
+    switch (then) {
+      case AfterWrite::kNextRequest:
+        return ReadRequest(std::move(self));
+      case AfterWrite::kShutdown:
+        return Shutdown();
+      case AfterWrite::kLinger:
+        return Linger(std::move(self));
+    }
+  }
+
+  // --- closing --------------------------------------------------------------------------
   // Half-closes, then reads and drops what the client still sends until it closes too or
   // kLingerTime passes.
-  void Linger() {
-    state_ = State::kClosing;
+  void Linger(Ptr self) {
     beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    stream_.expires_after(kLingerTime);
-    DrainInput();
+    socket_.shutdown(tcp::socket::shutdown_send, ignored);
+    ExpireAfter(kLingerTime);
+    scratch_ = std::make_unique<std::array<char, 16384>>();
+    DrainInput(std::move(self));
   }
-  void DrainInput() {
-    stream_.async_read_some(net::buffer(scratch_),
-                            [self = shared_from_this()](beast::error_code ec, size_t) {
-                              if (ec) return self->End();
-                              self->DrainInput();
+  void DrainInput(Ptr self) {
+    socket_.async_read_some(net::buffer(*scratch_),
+                            [this, self = std::move(self)](beast::error_code ec, size_t) mutable {
+                              if (ec) return End();
+                              DrainInput(std::move(self));
                             });
   }
 
   void Shutdown() {
-    state_ = State::kClosing;
     beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    socket_.shutdown(tcp::socket::shutdown_send, ignored);
     End();
   }
-  // Nothing more is started: the last handler's reference goes and the socket closes.
+  // Nothing more is started: the chain's reference goes and the session with it.
   void End() {
-    state_ = State::kClosing;
-    stream_.close();
+    std::lock_guard lock(mu_);
+    closed_ = true;
+    deadline_ = Clock::time_point::max();
+    if (timer_armed_) timer_.cancel();
+    beast::error_code ignored;
+    socket_.close(ignored);
   }
 
-  Stream stream_;
+  Socket socket_;
+  Timer timer_;
+  Loop& loop_;
   const std::shared_ptr<HttpServer::Listener> listener_;
   const std::shared_ptr<const ListenerSettings> settings_;
+  const int fd_;  // socket_'s, for shutdown(2) from other threads until closed_
+  // The chain's own.
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::vector_body<uint8_t>>> parser_;
-  http::response<http::vector_body<uint8_t>> res_;
-  State state_ = State::kWaiting;
-  uint64_t served_ = 0;
-  std::array<char, 16384> scratch_{};
+  std::vector<HeadField> fields_;  // of the head being checked (views into parser_)
+  std::string out_head_;
+  Bytes out_body_;
+  std::unique_ptr<std::array<char, 16384>> scratch_;  // what Linger drops
+  // Shared with the drain and the timer.
+  std::atomic<Wait> wait_{Wait::kIdle};
+  std::atomic<uint64_t> served_{0};
+  std::atomic<bool> timed_out_{false};
+  std::mutex mu_;  // the fields below, timer_, and the descriptor against closing
+  Clock::time_point deadline_ = Clock::time_point::max();
+  bool timer_armed_ = false;
+  bool closed_ = false;
 };
 
 }  // namespace
 
-void HttpServer::Listener::OnAccept(beast::error_code ec, Socket socket) {
+void HttpServer::Listener::OnAccept(beast::error_code ec, Socket socket, Loop& loop) {
   if (!ec) {
     beast::error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);
-    std::make_shared<Session>(std::move(socket), shared_from_this())->Start();
+    std::make_shared<Session>(std::move(socket), loop, shared_from_this())->Start();
   }
   std::lock_guard lock(acceptor_mu_);
   if (closed_) return;
@@ -570,14 +821,15 @@ size_t HttpServer::Listener::AcceptBacklogLocked() {
       }
       break;
     }
-    Socket socket(net::make_strand(ioc_));
+    Loop& loop = io_.NextLoop();
+    Socket socket(loop.ioc);
     socket.assign(protocol, conn, ec);
     if (ec) {
       ::close(conn);
       continue;
     }
     socket.set_option(tcp::no_delay(true), ec);
-    std::make_shared<Session>(std::move(socket), shared_from_this())->Start();
+    std::make_shared<Session>(std::move(socket), loop, shared_from_this())->Start();
     ++accepted;
   }
   return accepted;
@@ -623,8 +875,8 @@ std::vector<std::shared_ptr<Session>> HttpServer::Listener::LiveSessions() {
 namespace {
 unsigned DefaultThreads(unsigned wanted) {
   if (wanted != 0) return wanted;
-  // One more than the cores: as many may make actor calls themselves, one stays free.
-  return std::max(2u, std::thread::hardware_concurrency()) + 1;
+  // A loop per core (each with a thread that stands by).
+  return std::max(2u, std::thread::hardware_concurrency());
 }
 }  // namespace
 
@@ -643,11 +895,12 @@ HttpServer::~HttpServer() { Stop(); }
 void HttpServer::StartThreadsLocked() {
   if (!pool_.empty()) return;
   calls_ = std::make_shared<ThreadPool>("http-call", call_threads_, options_.max_queued_calls);
-  for (unsigned i = 0; i < threads_; ++i) {
-    pool_.emplace_back([this, io = io_.get()] {
+  // Two threads per loop: one serves it, the other stands by (see Loop).
+  for (unsigned i = 0; i < 2 * threads_; ++i) {
+    pool_.emplace_back([this, loop = io_->loops[i % threads_].get()] {
       for (;;) {
         try {
-          io->ioc.run();
+          loop->ioc.run();
           return;
         } catch (const std::exception& e) {  // a bug; keep the thread serving
           if (log_) log_(LogLevel::kError, std::string("HTTP server thread: ") + e.what());
@@ -655,6 +908,7 @@ void HttpServer::StartThreadsLocked() {
       }
     });
   }
+  io_->watchdog = std::thread([io = io_.get()] { io->RunWatchdog(); });
 }
 
 Status HttpServer::Bind(const std::string& actor, const ListenerSettings& settings,
@@ -681,9 +935,8 @@ Status HttpServer::Bind(const std::string& actor, const ListenerSettings& settin
     StartThreadsLocked();
     calls = calls_;
   }
-  auto listener =
-      std::make_shared<Listener>(io_->ioc, actor, settings, &handler_, &log_, std::move(calls),
-                                 &inline_calls_, threads_ - 1, CountsFor(actor));
+  auto listener = std::make_shared<Listener>(*io_, actor, settings, &handler_, &log_,
+                                             std::move(calls), CountsFor(actor));
   WC_RETURN_IF_ERROR(listener->Open());
   {
     std::lock_guard lock(mu_);
@@ -760,9 +1013,19 @@ void HttpServer::Stop() {
   // running end when the host answers (its call timeout bounds them).
   if (calls) calls->Shutdown();
   listeners.clear();  // each goes with its last connection, while the io_context exists
-  io_->guard.reset();
-  io_->ioc.stop();
+  for (auto& loop : io_->loops) {
+    loop->guard.reset();
+    loop->ioc.stop();
+  }
   for (auto& t : pool) t.join();
+  if (io_->watchdog.joinable()) {
+    {
+      std::lock_guard lock(io_->watchdog_mu);
+      io_->watchdog_stop = true;
+    }
+    io_->watchdog_cv.notify_all();
+    io_->watchdog.join();
+  }
   // Handlers that never ran (and the connections they hold) go now, before the library
   // that holds their code can be unloaded.
   io_.reset();
@@ -771,7 +1034,7 @@ void HttpServer::Stop() {
 std::shared_ptr<HttpServer::StatusCounts> HttpServer::CountsFor(const std::string& actor) {
   std::lock_guard lock(counts_mu_);
   auto& c = counts_[actor];
-  if (!c) c = std::make_shared<StatusCounts>();
+  if (!c) c = std::make_shared<StatusCounts>(threads_);
   return c;
 }
 
@@ -783,10 +1046,12 @@ void HttpServer::TakeResponseCounts(
     all.assign(counts_.begin(), counts_.end());
   }
   for (const auto& [actor, counts] : all) {
-    for (unsigned status = 100; status < counts->by_status.size(); ++status) {
-      if (uint64_t n = counts->by_status[status].exchange(0, std::memory_order_relaxed); n > 0) {
-        take(actor, status, n);
+    for (unsigned status = 100; status < 1000; ++status) {
+      uint64_t n = 0;
+      for (unsigned i = 0; i < counts->count; ++i) {
+        n += counts->shards[i].by_status[status].exchange(0, std::memory_order_relaxed);
       }
+      if (n > 0) take(actor, status, n);
     }
   }
 }

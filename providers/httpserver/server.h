@@ -1,12 +1,14 @@
 // The HTTP/1.1 server behind the wasmcloud:httpserver provider (docs/httpserver.md): one
 // listener per linked actor, every request handed to a RequestHandler, all of them served
-// by one pool of threads (Boost.Asio/Beast; no Beast type in this header).
+// by one set of I/O loops (Boost.Asio/Beast; no Beast type in this header).
 //
-// Threads: the first Bind starts N = max(2, hardware_concurrency) + 1 I/O threads (or
-// ServerOptions::threads) running one io_context, and the call threads
-// (ServerOptions::call_threads). An I/O thread that read a request makes the call itself
-// only while another I/O thread stays free (at most N - 1 do at once); otherwise a call
-// thread makes it. So a slow actor never holds every I/O thread, and other actors'
+// Threads: the first Bind starts N = max(2, hardware_concurrency) I/O loops (or
+// ServerOptions::threads), each an io_context of its own run by two threads, a watchdog,
+// and the call threads (ServerOptions::call_threads). Connections are dealt to the loops
+// in turn and stay on theirs. A loop's thread that read a request makes the call itself
+// only while the loop's other thread is not in one; otherwise a call thread makes it. When
+// a call lasts (5 to 10 ms), the watchdog wakes the loop's other thread, which serves the
+// loop's connections meanwhile. So a slow actor never holds a loop, and other actors'
 // connections are served. Bind, Remove and Stop may be called from any thread but those
 // (they wait for connections to end).
 #pragma once
@@ -33,14 +35,16 @@
 
 namespace wasmcloud::httpserver {
 
-// Answers one request of `actor`'s listener. Called on a call thread, from several at
-// once; must not throw (an exception becomes a 500).
+// Answers one request of `actor`'s listener. Called on an I/O loop's thread or a call
+// thread, from several at once; must not throw (an exception becomes a 500).
 using RequestHandler = std::function<HttpReply(const std::string& actor, wire::HttpRequest)>;
 // Where the server's own log lines go (listeners opened and closed, errors).
 using LogSink = std::function<void(LogLevel, const std::string&)>;
 
 struct ServerOptions {
-  unsigned threads = 0;  // 0: max(2, hardware_concurrency) + 1
+  // I/O loops (each run by two threads: one serves it, one stands by). 0: max(2,
+  // hardware_concurrency).
+  unsigned threads = 0;
   // How long Remove and Stop let requests in flight finish before their connections are
   // closed under them.
   std::chrono::milliseconds drain_timeout{5000};
@@ -86,9 +90,11 @@ class HttpServer {
   std::optional<uint16_t> Port(const std::string& actor) const;
   // Connections currently open on `actor`'s listener (0 when none).
   size_t OpenConnections(const std::string& actor) const;
+  // I/O loops (ServerOptions::threads or its default).
   unsigned threads() const { return threads_; }
 
   class Listener;  // server.cc
+  struct Io;       // the I/O loops and their watchdog (server.cc)
 
  private:
   void StartThreadsLocked();
@@ -96,8 +102,14 @@ class HttpServer {
   void Drain(const std::vector<std::shared_ptr<Listener>>& listeners);
 
   // Responses by status (100..999) of one actor; kept across its listener's rebinds.
+  // A shard per I/O loop, each on cache lines of its own, so that loops do not contend.
   struct StatusCounts {
-    std::array<std::atomic<uint64_t>, 1000> by_status{};
+    struct alignas(64) Shard {
+      std::array<std::atomic<uint64_t>, 1000> by_status{};
+    };
+    explicit StatusCounts(unsigned n) : shards(std::make_unique<Shard[]>(n)), count(n) {}
+    std::unique_ptr<Shard[]> shards;
+    unsigned count;
   };
   std::shared_ptr<StatusCounts> CountsFor(const std::string& actor);
 
@@ -109,7 +121,6 @@ class HttpServer {
   const unsigned threads_;
   const unsigned call_threads_;
 
-  struct Io;  // the io_context and its work guard (server.cc)
   std::unique_ptr<Io> io_;
 
   std::mutex control_mu_;  // Bind, Remove and Stop, one at a time
@@ -117,8 +128,6 @@ class HttpServer {
   bool stopped_ = false;
   std::vector<std::thread> pool_;
   std::shared_ptr<ThreadPool> calls_;  // the call threads; made with the I/O threads
-  // I/O threads making an actor call themselves now: at most threads_ - 1.
-  std::atomic<unsigned> inline_calls_{0};
   std::map<std::string, std::shared_ptr<Listener>> listeners_;  // by actor
 };
 

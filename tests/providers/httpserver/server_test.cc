@@ -256,6 +256,69 @@ TEST_F(HttpServerTest, ConnectionCloseAndHttp10EndTheConnection) {
   EXPECT_TRUE((*old)->ClosedByServer());
 }
 
+TEST_F(HttpServerTest, Http10WithKeepAliveKeepsTheConnection) {
+  uint16_t port = BindLocal();
+  auto c = HttpConnection::Connect(port);
+  ASSERT_TRUE(c.ok());
+  for (int i = 0; i < 2; ++i) {
+    auto r = (*c)->RoundTrip("GET /old HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+    ASSERT_TRUE(r.ok()) << i << ": " << r.status().message();
+    EXPECT_EQ(r->status, 200);
+    EXPECT_EQ(r->Header("connection"), "keep-alive");
+  }
+  EXPECT_EQ(server_->OpenConnections(kActor), 1u);
+}
+
+// More than the socket takes at once: the rest is written as the client reads, and the
+// connection goes on in step.
+TEST_F(HttpServerTest, AResponseLargerThanTheSocketBufferArrivesWhole) {
+  ListenerSettings s = Local();
+  s.max_body_bytes = 32u << 20;
+  uint16_t port = BindLocal(s);
+  auto c = HttpConnection::Connect(port);
+  ASSERT_TRUE(c.ok());
+  std::string body(16u << 20, 'x');
+  for (size_t i = 0; i < body.size(); i += 4096) body[i] = static_cast<char>('a' + i / 4096 % 26);
+  auto big = (*c)->RoundTrip(FormatRequest("POST", "/big", {}, body), 60s);
+  ASSERT_TRUE(big.ok()) << big.status().message();
+  EXPECT_EQ(big->Header("content-length"), std::to_string(body.size()));
+  EXPECT_EQ(big->body.size(), body.size());
+  EXPECT_TRUE(big->body == body);
+  auto small = (*c)->RoundTrip(FormatRequest("POST", "/small", {}, "s"));
+  ASSERT_TRUE(small.ok()) << small.status().message();
+  EXPECT_EQ(small->body, "s");
+}
+
+// One I/O loop: a handler that blocks holds the thread that serves it, and the loop's
+// other thread (woken by the watchdog) serves its other connections meanwhile; a second
+// blocked request goes to a call thread, and so do the requests made while both block.
+TEST_F(HttpServerTest, ABlockedHandlerDoesNotStallTheOtherConnectionsOfItsLoop) {
+  server_->Stop();
+  MakeServer(ServerOptions{1});
+  uint16_t port = BindLocal();
+  auto first = HttpConnection::Connect(port);
+  ASSERT_TRUE(first.ok());
+  ASSERT_TRUE((*first)->Send(FormatRequest("GET", "/block")).ok());
+  ASSERT_TRUE(handler_->WaitBlocked(1));
+  auto second = HttpConnection::Connect(port);
+  ASSERT_TRUE(second.ok());
+  ASSERT_TRUE((*second)->Send(FormatRequest("GET", "/block")).ok());
+  ASSERT_TRUE(handler_->WaitBlocked(2));
+  for (int i = 0; i < 5; ++i) {
+    const auto start = std::chrono::steady_clock::now();
+    auto r = Fetch(port, "POST", "/meanwhile", std::to_string(i));
+    ASSERT_TRUE(r.ok()) << i << ": " << r.status().message();
+    EXPECT_EQ(r->body, std::to_string(i));
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 1s) << i;
+  }
+  handler_->Release();
+  for (auto* c : {&*first, &*second}) {
+    auto r = (*c)->Read();
+    ASSERT_TRUE(r.ok()) << r.status().message();
+    EXPECT_EQ(r->status, 200);
+  }
+}
+
 TEST_F(HttpServerTest, AMalformedRequestIs400AndTheServerKeepsServing) {
   // The start of a TLS ClientHello sent to the plain-HTTP port (with NUL bytes in it).
   static const char kTlsHello[] = "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n";
