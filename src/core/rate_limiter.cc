@@ -5,11 +5,10 @@
 namespace wasmcloud {
 
 bool KeyedRateLimiter::Allow(std::string_view key, uint64_t* suppressed, Clock::time_point now) {
+  std::string k(key);
   std::lock_guard lock(mu_);
-  if (buckets_.size() >= max_keys_ && buckets_.find(std::string(key)) == buckets_.end()) {
-    buckets_.clear();
-  }
-  auto [it, fresh] = buckets_.try_emplace(std::string(key));
+  if (buckets_.size() >= max_keys_ && !buckets_.contains(k)) buckets_.clear();
+  auto [it, fresh] = buckets_.try_emplace(std::move(k));
   Bucket& b = it->second;
   if (fresh) {
     b.tokens = burst_;

@@ -612,15 +612,26 @@ Result<Bytes> AppendCustomSection(ByteView module, std::string_view name, ByteVi
   return Splice(module, module.size(), module.size(), section);
 }
 
-Result<Bytes> CapMemoryPages(ByteView module, uint64_t max_pages) {
-  WC_ASSIGN_OR_RETURN(ModuleInfo info, InspectModule(module));
-  auto it = std::find_if(info.sections.begin(), info.sections.end(),
-                         [](const Section& s) { return s.id == kMemorySection; });
-  if (it == info.sections.end()) return Bytes(module.begin(), module.end());
+namespace {
 
-  uint64_t imported_memories = 0;
-  for (const Import& imp : info.imports) imported_memories += imp.kind == ExternKind::kMemory;
+// A known section: its id, then its payload's size and the payload.
+Bytes EncodeSection(uint8_t id, const Bytes& payload) {
+  Bytes section;
+  section.push_back(id);
+  AppendLeb128(section, payload.size());
+  section.insert(section.end(), payload.begin(), payload.end());
+  return section;
+}
 
+uint64_t CountImports(const ModuleInfo& info, ExternKind kind) {
+  uint64_t n = 0;
+  for (const Import& imp : info.imports) n += imp.kind == kind;
+  return n;
+}
+
+// The memory section of `info` with every maximum at most `max_pages`.
+Result<Bytes> CappedMemorySection(const ModuleInfo& info, uint64_t max_pages) {
+  const uint64_t imported_memories = CountImports(info, ExternKind::kMemory);
   Bytes payload;
   AppendLeb128(payload, info.memories.size());
   for (size_t i = 0; i < info.memories.size(); ++i) {
@@ -638,22 +649,13 @@ Result<Bytes> CapMemoryPages(ByteView module, uint64_t max_pages) {
     AppendLeb128(payload, m.min);
     AppendLeb128(payload, max);
   }
-  Bytes section;
-  section.push_back(kMemorySection);
-  AppendLeb128(section, payload.size());
-  section.insert(section.end(), payload.begin(), payload.end());
-  return Splice(module, it->offset, it->offset + it->size, section);
+  return EncodeSection(kMemorySection, payload);
 }
 
-Result<Bytes> CapTableElements(ByteView module, uint64_t max_per_table, uint64_t max_total) {
-  WC_ASSIGN_OR_RETURN(ModuleInfo info, InspectModule(module));
-  auto it = std::find_if(info.sections.begin(), info.sections.end(),
-                         [](const Section& s) { return s.id == kTableSection; });
-  if (it == info.sections.end()) return Bytes(module.begin(), module.end());
-
-  uint64_t imported_tables = 0;
-  for (const Import& imp : info.imports) imported_tables += imp.kind == ExternKind::kTable;
-
+// The table section of `info` under the caps (see CapTableElements).
+Result<Bytes> CappedTableSection(const ModuleInfo& info, uint64_t max_per_table,
+                                 uint64_t max_total) {
+  const uint64_t imported_tables = CountImports(info, ExternKind::kTable);
   // Minimums first: they are allocated at instantiation whatever the maximums say.
   uint64_t minimums = 0;
   for (size_t i = 0; i < info.tables.size(); ++i) {
@@ -686,11 +688,46 @@ Result<Bytes> CapTableElements(ByteView module, uint64_t max_per_table, uint64_t
     AppendLeb128(payload, l.min);
     AppendLeb128(payload, max);
   }
-  Bytes section;
-  section.push_back(kTableSection);
-  AppendLeb128(section, payload.size());
-  section.insert(section.end(), payload.begin(), payload.end());
-  return Splice(module, it->offset, it->offset + it->size, section);
+  return EncodeSection(kTableSection, payload);
+}
+
+}  // namespace
+
+Result<Bytes> CapModuleLimits(ByteView module, const ModuleCaps& caps) {
+  WC_ASSIGN_OR_RETURN(ModuleInfo info, InspectModule(module));
+  Bytes out;
+  out.reserve(module.size());
+  size_t copied_to = 0;
+  for (const Section& s : info.sections) {
+    Bytes replacement;
+    if (s.id == kMemorySection && caps.max_memory_pages) {
+      WC_ASSIGN_OR_RETURN(replacement, CappedMemorySection(info, *caps.max_memory_pages));
+    } else if (s.id == kTableSection && caps.max_table_elements) {
+      WC_ASSIGN_OR_RETURN(replacement, CappedTableSection(info, *caps.max_table_elements,
+                                                          caps.max_total_table_elements));
+    } else if (!(s.id == kCustomSection && !caps.drop_custom.empty() &&
+                 s.name == caps.drop_custom)) {
+      continue;  // kept as it is
+    }
+    out.insert(out.end(), module.begin() + copied_to, module.begin() + s.offset);
+    out.insert(out.end(), replacement.begin(), replacement.end());
+    copied_to = s.offset + s.size;
+  }
+  out.insert(out.end(), module.begin() + copied_to, module.end());
+  return out;
+}
+
+Result<Bytes> CapMemoryPages(ByteView module, uint64_t max_pages) {
+  ModuleCaps caps;
+  caps.max_memory_pages = max_pages;
+  return CapModuleLimits(module, caps);
+}
+
+Result<Bytes> CapTableElements(ByteView module, uint64_t max_per_table, uint64_t max_total) {
+  ModuleCaps caps;
+  caps.max_table_elements = max_per_table;
+  caps.max_total_table_elements = max_total;
+  return CapModuleLimits(module, caps);
 }
 
 }  // namespace wasmcloud::wasm

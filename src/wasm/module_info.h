@@ -135,4 +135,16 @@ Result<Bytes> CapMemoryPages(ByteView module, uint64_t max_pages);
 // except for the table section.
 Result<Bytes> CapTableElements(ByteView module, uint64_t max_per_table, uint64_t max_total);
 
+// What CapModuleLimits does, each part only when set.
+struct ModuleCaps {
+  std::optional<uint64_t> max_memory_pages;    // as CapMemoryPages
+  std::optional<uint64_t> max_table_elements;  // as CapTableElements, with the total below
+  uint64_t max_total_table_elements = 0;
+  std::string_view drop_custom;  // custom sections of this name are removed ("" keeps all)
+};
+// CapMemoryPages, CapTableElements and RemoveCustomSections in one pass: the module is
+// inspected once and copied once (the engine prepares every module this way). Errors as
+// theirs; the first failing section's error is returned.
+Result<Bytes> CapModuleLimits(ByteView module, const ModuleCaps& caps);
+
 }  // namespace wasmcloud::wasm

@@ -78,42 +78,6 @@ enum Kind : uint8_t {
 };
 constexpr uint32_t kSize[11] = {33, 9, 9, 9, 5, 5, 1, 1, 9, 5, 1};
 
-// Strict UTF-8 (RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF),
-// written here rather than taken from core/utf8.h so that the two are compared.
-bool Utf8(std::string_view s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    const auto c = static_cast<uint8_t>(s[i]);
-    size_t n;
-    uint32_t cp;
-    if (c < 0x80) {
-      ++i;
-      continue;
-    } else if ((c & 0xE0) == 0xC0) {
-      n = 1;
-      cp = c & 0x1F;
-    } else if ((c & 0xF0) == 0xE0) {
-      n = 2;
-      cp = c & 0x0F;
-    } else if ((c & 0xF8) == 0xF0) {
-      n = 3;
-      cp = c & 0x07;
-    } else {
-      return false;
-    }
-    if (s.size() - i <= n) return false;
-    for (size_t k = 1; k <= n; ++k) {
-      const auto d = static_cast<uint8_t>(s[i + k]);
-      if ((d & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (d & 0x3F);
-    }
-    const uint32_t min = n == 1 ? 0x80 : n == 2 ? 0x800 : 0x10000;
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
-    i += n + 1;
-  }
-  return true;
-}
-
 std::string_view Text(ByteView b) { return {reinterpret_cast<const char*>(b.data()), b.size()}; }
 
 // The host's answer to a host call: a function of the call alone, so that the
@@ -138,9 +102,9 @@ class Recorder final : public wapc::HostCallbacks {
 
   Result<Bytes> OnHostCall(const wapc::HostCall& call) override {
     // Invalid UTF-8 must have been refused before this.
-    FUZZ_CHECK(Utf8(call.binding));
-    FUZZ_CHECK(Utf8(call.ns));
-    FUZZ_CHECK(Utf8(call.operation));
+    FUZZ_CHECK(FuzzStrictUtf8(call.binding));
+    FUZZ_CHECK(FuzzStrictUtf8(call.ns));
+    FUZZ_CHECK(FuzzStrictUtf8(call.operation));
     SeenCall seen;
     const std::string_view texts[3] = {call.binding, call.ns, call.operation};
     for (int i = 0; i < 3; ++i) {
@@ -306,10 +270,10 @@ class Emulator {
       call.at[i] = a[2 * i];
       call.field[i].assign(mem_.begin() + a[2 * i], mem_.begin() + a[2 * i] + a[2 * i + 1]);
     }
-    const char* bad = !Utf8(Text(call.field[0]))   ? "binding"
-                      : !Utf8(Text(call.field[1])) ? "namespace"
-                      : !Utf8(Text(call.field[2])) ? "operation"
-                                                   : nullptr;
+    const char* bad = !FuzzStrictUtf8(Text(call.field[0]))   ? "binding"
+                      : !FuzzStrictUtf8(Text(call.field[1])) ? "namespace"
+                      : !FuzzStrictUtf8(Text(call.field[2])) ? "operation"
+                                                             : nullptr;
     if (bad != nullptr) {
       host_error_ = std::string("host call rejected: the ") + bad + " is not valid UTF-8";
     } else {

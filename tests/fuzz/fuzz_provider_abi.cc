@@ -108,44 +108,9 @@ constexpr bool kKnownIssueFixedRepeatedLabelKeys = true;
 
 constexpr size_t kMaxLogText = 16 * 1024;  // EscapeLogText's cut
 
-// Strict UTF-8 (RFC 3629), our own, so that it is not the host's that is trusted.
-bool Utf8(std::string_view s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    const auto c = static_cast<uint8_t>(s[i]);
-    size_t n;
-    uint32_t cp;
-    if (c < 0x80) {
-      ++i;
-      continue;
-    } else if ((c & 0xE0) == 0xC0) {
-      n = 1;
-      cp = c & 0x1F;
-    } else if ((c & 0xF0) == 0xE0) {
-      n = 2;
-      cp = c & 0x0F;
-    } else if ((c & 0xF8) == 0xF0) {
-      n = 3;
-      cp = c & 0x07;
-    } else {
-      return false;
-    }
-    if (s.size() - i <= n) return false;
-    for (size_t k = 1; k <= n; ++k) {
-      const auto d = static_cast<uint8_t>(s[i + k]);
-      if ((d & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (d & 0x3F);
-    }
-    const uint32_t min = n == 1 ? 0x80 : n == 2 ? 0x800 : 0x10000;
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
-    i += n + 1;
-  }
-  return true;
-}
-
 // One printable line: no C0, DEL or C1 control character, valid UTF-8.
 bool Clean(std::string_view line) {
-  if (!Utf8(line)) return false;
+  if (!FuzzStrictUtf8(line)) return false;
   for (size_t i = 0; i < line.size(); ++i) {
     const auto c = static_cast<uint8_t>(line[i]);
     if (c < 0x20 || c == 0x7F) return false;
@@ -245,7 +210,7 @@ std::optional<Labels> ParseLabels(std::string_view text) {
     if (eq == std::string_view::npos) return std::nullopt;
     const std::string_view key = pair.substr(0, eq), value = pair.substr(eq + 1);
     if (!CounterToken(key) || key == "provider" || key == "link_name" || value.size() > 64 ||
-        !Utf8(value) || out.keys.size() == 4) {
+        !FuzzStrictUtf8(value) || out.keys.size() == 4) {
       return std::nullopt;
     }
     for (char ch : value) {

@@ -293,13 +293,16 @@ std::shared_ptr<const V8Module> V8Engine::FindLive(const CodeKey& key) {
 }
 
 Result<std::shared_ptr<const Module>> V8Engine::Compile(ByteView bytes) {
-  WC_ASSIGN_OR_RETURN(Bytes capped, CapMemoryPages(bytes, config_.max_memory_pages));
-  WC_ASSIGN_OR_RETURN(capped, CapTableElements(capped, config_.max_table_elements,
-                                               config_.max_total_table_elements));
-  // The signature is not code: without it, re-signed copies and revisions with the same
-  // code share one compiled module (and one cache file).
-  WC_ASSIGN_OR_RETURN(Bytes code, RemoveCustomSections(capped, "jwt"));
-  capped = Bytes();
+  // The limits, and no signature: it is not code, and without it re-signed copies and
+  // revisions with the same code share one compiled module (and one cache file).
+  WC_ASSIGN_OR_RETURN(
+      Bytes code,
+      CapModuleLimits(bytes, ModuleCaps{
+                                 .max_memory_pages = config_.max_memory_pages,
+                                 .max_table_elements = config_.max_table_elements,
+                                 .max_total_table_elements = config_.max_total_table_elements,
+                                 .drop_custom = "jwt",
+                             }));
   WC_ASSIGN_OR_RETURN(ModuleInfo info, InspectModule(code));
   const CodeKey key = crypto::Sha256(code);
   if (auto live = FindLive(key)) {
