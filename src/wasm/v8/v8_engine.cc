@@ -474,14 +474,19 @@ void V8Worker::Lock() {
     return;
   }
   lock_mu_.lock();
-  holder_.store(std::this_thread::get_id(), std::memory_order_relaxed);
   lock_depth_ = 1;
   locker_.emplace(isolate_);
-  // Entered for as long as the lock is held, so that the Isolate::Scope of every call
-  // made under it takes V8's fast path (same isolate, same thread). Entering afresh
+  // Entered for as long as the lock is held, so that calls made under it need no
+  // Isolate::Scope (or take V8's fast path: same isolate, same thread). Entering afresh
   // takes a mutex inside V8 that two workers' threads were seen to contend on (a perf
   // profile of `wapc_bench --scaling-only=2`: about 10% of their time).
   isolate_->Enter();
+  // The context too: every instance of this worker runs in it, so a call made while the
+  // worker is held needs no Context::Scope of its own (V8Instance::Call).
+  lock_handles_.emplace(isolate_);
+  entered_context_ = context_.Get(isolate_);
+  entered_context_->Enter();
+  holder_.store(std::this_thread::get_id(), std::memory_order_relaxed);
 }
 
 void V8Worker::Unlock() {
@@ -493,9 +498,12 @@ void V8Worker::Unlock() {
         "worker locks released out of order on one thread (they must nest); aborting");
     std::abort();
   }
+  holder_.store(std::thread::id(), std::memory_order_relaxed);
+  entered_context_->Exit();
+  entered_context_.Clear();
+  lock_handles_.reset();
   isolate_->Exit();
   locker_.reset();
-  holder_.store(std::thread::id(), std::memory_order_relaxed);
   lock_mu_.unlock();
 }
 

@@ -101,6 +101,10 @@ class V8Instance final : public Instance, public HostContext {
   static void HostTrampoline(const v8::FunctionCallbackInfo<v8::Value>& info);
 
  private:
+  // Call's work, with the isolate locked and entered, `context` (the worker's) entered
+  // and a HandleScope open.
+  Status CallIn(v8::Local<v8::Context> context, const FunctionRef& fn, std::span<const Value> args,
+                std::vector<Value>* results, const CallOptions& options);
   // Turns the outcome of a V8 call (empty result = exception or termination) into a
   // Status, and cancels a termination once the call stack is back at depth 0.
   // `what` + `name` say what ran ("call to " + the export, say); they are joined only
@@ -323,12 +327,23 @@ Status V8Instance::Call(const FunctionRef& fn, std::span<const Value> args,
                            " arguments, not " + std::to_string(args.size()));
   }
   v8::Isolate* isolate = worker_->isolate();
+  if (worker_->EnteredHere()) {
+    // The worker is held by this thread: its Locker, isolate and context are in place.
+    v8::HandleScope handles(isolate);
+    return CallIn(worker_->entered_context(), fn, args, results, options);
+  }
   v8::Locker locker(isolate);
   v8::Isolate::Scope isolate_scope(isolate);
   v8::HandleScope handles(isolate);
   v8::Local<v8::Context> context = worker_->context();
   v8::Context::Scope context_scope(context);
+  return CallIn(context, fn, args, results, options);
+}
 
+Status V8Instance::CallIn(v8::Local<v8::Context> context, const FunctionRef& fn,
+                          std::span<const Value> args, std::vector<Value>* results,
+                          const CallOptions& options) {
+  v8::Isolate* isolate = worker_->isolate();
   std::array<v8::Local<v8::Value>, 8> small_argv;
   std::vector<v8::Local<v8::Value>> big_argv;
   v8::Local<v8::Value>* argv = small_argv.data();

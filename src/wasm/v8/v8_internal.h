@@ -67,6 +67,16 @@ class V8Worker final : public Worker {
 
   v8::Isolate* isolate() const { return isolate_; }
   v8::Local<v8::Context> context() const { return context_.Get(isolate_); }
+  // True when the calling thread holds this worker (Lock) and its isolate is the one the
+  // thread entered last: then the isolate and the worker's context are entered, and a
+  // call needs only a HandleScope. False when the thread locked another worker after this
+  // one, or called into this worker without its lock.
+  bool EnteredHere() const {
+    return holder_.load(std::memory_order_relaxed) == std::this_thread::get_id() &&
+           v8::Isolate::GetCurrent() == isolate_;
+  }
+  // The worker's context, entered by Lock; only while EnteredHere().
+  v8::Local<v8::Context> entered_context() const { return entered_context_; }
   Watchdog::Slot& slot() { return *slot_; }
   const EngineConfig& config() const;
   // Deadline for a call with these options, per the engine's default.
@@ -90,6 +100,11 @@ class V8Worker final : public Worker {
   std::atomic<std::thread::id> holder_{};
   int lock_depth_ = 0;                // only touched by the holder
   std::optional<v8::Locker> locker_;  // only touched by the holder
+  // While locked, the context is entered too (every instance of the worker runs in it),
+  // through a handle of a HandleScope that lives as long as the lock. Only touched by the
+  // holder.
+  std::optional<v8::HandleScope> lock_handles_;
+  v8::Local<v8::Context> entered_context_;
   int live_instances_ = 0;
   struct CachedModule {
     std::weak_ptr<const V8Module> module;  // expired: the entry is swept on the next miss
