@@ -28,12 +28,13 @@ if [ "${SANITIZE:-1}" != "0" ]; then
   (cd "$asan_dir" && ASAN_OPTIONS="detect_leaks=0:abort_on_error=0" \
     UBSAN_OPTIONS="print_stacktrace=1" ctest --output-on-failure -j2 --timeout 600)
 
-  # ThreadSanitizer (clang): the host, its worker pool and several hosts of one lattice
-  # with the fake engine (V8 cannot run under TSan), the in-memory lattice, and the
-  # supervision of providers in child processes.
+  # ThreadSanitizer (clang): the host (dispatch, live updates, stops) and its worker pool
+  # and several hosts of one lattice with the fake engine (V8 cannot run under TSan), the
+  # watchdog that ends calls at their deadline, the in-memory lattice, and the deadlines
+  # and supervision of providers (guarded in process, and in child processes).
   tsan_dir="${WC_TSAN_BUILD_DIR:-$root/build-tsan}"
-  tsan_tests=(host_concurrency_test worker_pool_test memory_transport_test memory_kv_test
-              nats_lattice_host_test process_provider_test guarded_provider_test)
+  tsan_tests=(host_concurrency_test worker_pool_test wasm_watchdog_test memory_transport_test
+              memory_kv_test nats_lattice_host_test process_provider_test guarded_provider_test)
   CC=clang CXX=clang++ cmake -S "$root" -B "$tsan_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DWC_BUILD_BENCH=OFF \
     -DCMAKE_C_FLAGS=-fsanitize=thread -DCMAKE_CXX_FLAGS=-fsanitize=thread \
