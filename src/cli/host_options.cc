@@ -7,6 +7,10 @@
 
 namespace wasmcloud::cli {
 
+namespace {
+constexpr char kSelfExe[] = "/proc/self/exe";
+}  // namespace
+
 void HostOptions::Register(CLI::App& cmd) {
   for (const host::ConfigOption& option : host::ConfigOptions()) {
     std::string flag(option.flag);
@@ -53,11 +57,16 @@ Result<host::HostConfig> HostOptions::Resolve() const {
     const char* env = std::getenv(std::string(option.env).c_str());
     if (env != nullptr) WC_RETURN_IF_ERROR(host::ApplyEnvironmentValue(option, config, env));
   }
-  // Providers that run in a child process run in this binary's `provider-host`.
+  // Providers that run in a child process run in this binary's `provider-host`, started
+  // through /proc/self/exe rather than the path it was read from: a provider restarted
+  // after the binary was replaced or removed (an upgrade in place) still runs in the same
+  // build as the host that speaks to it, where the path would give another build or
+  // "/usr/bin/wasmcloud (deleted)".
   if (config.provider_host_exe.empty()) {
     std::error_code ec;
-    auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
-    if (!ec) config.provider_host_exe = self.string();
+    if (!std::filesystem::read_symlink(kSelfExe, ec).empty() && !ec) {
+      config.provider_host_exe = kSelfExe;
+    }
   }
   return config;
 }

@@ -131,9 +131,12 @@ Result<pid_t> Spawn(const ProcessProviderOptions& o, int child_fd, int out_fd, i
   posix_spawnattr_setsigdefault(&attr, &defaults);
   posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
 
+  // argv[0] is the program's name as `ps` shows it: "/proc/self/exe" (how `up` starts
+  // its own binary) would say nothing there.
+  const std::string argv0 = o.executable == "/proc/self/exe" ? "wasmcloud" : o.executable;
   std::vector<std::string> args = {
-      o.executable, "provider-host", "--fd",        "3",
-      "--library",  o.library,       "--log-level", std::string(LogLevelName(o.log_level))};
+      argv0,       "provider-host", "--fd",        "3",
+      "--library", o.library,       "--log-level", std::string(LogLevelName(o.log_level))};
   if (o.contract) {
     args.push_back("--contract");
     args.push_back(*o.contract);

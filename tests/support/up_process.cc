@@ -16,11 +16,12 @@
 namespace wasmcloud::testing {
 
 UpProcess::UpProcess(const std::vector<std::string>& args,
-                     const std::vector<std::pair<std::string, std::string>>& env, bool stdout_too) {
+                     const std::vector<std::pair<std::string, std::string>>& env, bool stdout_too,
+                     const std::string& binary) {
   int fds[2];
   if (pipe(fds) != 0) return;
   // Everything the child needs is made before fork (only async-signal-safe calls after).
-  std::string bin = WasmcloudBinary();
+  std::string bin = binary.empty() ? WasmcloudBinary() : binary;
   std::vector<std::string> copy = args;
   std::vector<char*> argv;
   argv.push_back(bin.data());

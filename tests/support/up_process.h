@@ -17,10 +17,11 @@ namespace wasmcloud::testing {
 class UpProcess {
  public:
   // `stdout_too`: its stdout is read into the log as well (a `ctl watch events`),
-  // instead of going to /dev/null.
+  // instead of going to /dev/null. `binary`: the wasmcloud executable to run (default:
+  // the build's).
   explicit UpProcess(const std::vector<std::string>& args,
                      const std::vector<std::pair<std::string, std::string>>& env = {},
-                     bool stdout_too = false);
+                     bool stdout_too = false, const std::string& binary = "");
   ~UpProcess();
   UpProcess(const UpProcess&) = delete;
   UpProcess& operator=(const UpProcess&) = delete;
