@@ -220,9 +220,24 @@ class HttpServer::Listener : public std::enable_shared_from_this<Listener> {
     return sessions_.size();
   }
 
-  void Register(Session* session, std::weak_ptr<Session> weak) {
+  // The number of connections open, this one included.
+  size_t Register(Session* session, std::weak_ptr<Session> weak) {
     std::lock_guard lock(sessions_mu_);
     sessions_.emplace(session, std::move(weak));
+    return sessions_.size();
+  }
+  // A connection beyond MAX_CONNECTIONS was refused: said at most once every 10 s.
+  void WarnLimitReached(size_t limit) {
+    const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::steady_clock::now().time_since_epoch())
+                            .count();
+    int64_t last = last_limit_warning_ms_.load(std::memory_order_relaxed);
+    if (last != 0 && now - last < 10000) return;
+    if (!last_limit_warning_ms_.compare_exchange_strong(last, now)) return;
+    Log(LogLevel::kWarn, "port " + std::to_string(port_) + " for actor " + actor_ + " has " +
+                             std::to_string(limit) +
+                             " connections open (MAX_CONNECTIONS); new ones are answered 503 "
+                             "until some close");
   }
   void Unregister(Session* session) {
     std::lock_guard lock(sessions_mu_);
@@ -294,6 +309,7 @@ class HttpServer::Listener : public std::enable_shared_from_this<Listener> {
   mutable std::mutex sessions_mu_;
   std::condition_variable sessions_cv_;
   std::unordered_map<Session*, std::weak_ptr<Session>> sessions_;
+  std::atomic<int64_t> last_limit_warning_ms_{0};
 };
 
 namespace {
@@ -326,12 +342,14 @@ class Session : public std::enable_shared_from_this<Session> {
     // started by the drain itself) finds it and waits for its answer. When it was
     // registered later, a drain could find no session yet, end at once and close the 20
     // connections of SigtermUnderLoadAnswersEveryRequest unanswered.
-    listener_->Register(this, weak_from_this());
+    const size_t open = listener_->Register(this, weak_from_this());
     beast::error_code ignored;
     // Responses are written at once when the socket takes them (it nearly always does),
     // without a round through the io_context; a write that would block goes on
     // asynchronously.
     socket_.non_blocking(true, ignored);
+    const size_t limit = MaxConnections(*settings_);
+    if (open > limit) return Refuse(shared_from_this(), limit);
     ReadRequest(shared_from_this());
   }
 
@@ -634,6 +652,21 @@ class Session : public std::enable_shared_from_this<Session> {
       return;
     }
     Write(std::move(self), then);
+  }
+
+  // A connection beyond the listener's limit: 503 with Retry-After before anything is
+  // read, then the connection is closed (lingering, so the client reads the answer
+  // instead of a reset). It holds its descriptor for at most kLingerTime.
+  void Refuse(Ptr self, size_t limit) {
+    listener_->WarnLimitReached(limit);
+    HttpReply reply = OverloadedReply(
+        "Service Unavailable: too many connections are open to "
+        "this server; retry later");
+    StartResponse(11, 503, reply.headers);
+    AddContentLength(reply.body.size());
+    out_body_ = std::move(reply.body);
+    EndResponse(11, false);
+    Write(std::move(self), AfterWrite::kLinger);
   }
 
   // A response of the server itself, then the connection is closed (what follows in the

@@ -1,7 +1,9 @@
 #include "httpserver/settings.h"
 
 #include <arpa/inet.h>
+#include <sys/resource.h>
 
+#include <algorithm>
 #include <charconv>
 #include <limits>
 
@@ -65,7 +67,17 @@ Result<ListenerSettings> ParseLinkValues(const std::map<std::string, std::string
     WC_ASSIGN_OR_RETURN(uint64_t ms, ParseNumber("READ_TIMEOUT_MS", *v, 1, 3600000));
     s.read_timeout = std::chrono::milliseconds(ms);
   }
+  if (const std::string* v = given("MAX_CONNECTIONS")) {
+    WC_ASSIGN_OR_RETURN(s.max_connections, ParseNumber("MAX_CONNECTIONS", *v, 1, 1000000));
+  }
   return s;
+}
+
+size_t MaxConnections(const ListenerSettings& settings) {
+  if (settings.max_connections > 0) return settings.max_connections;
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return 10000;
+  return std::clamp<size_t>(static_cast<size_t>(limit.rlim_cur / 2), 64, 10000);
 }
 
 }  // namespace wasmcloud::httpserver

@@ -22,13 +22,22 @@ struct ListenerSettings {
   // awaited (and an idle keep-alive connection is closed after it); a response must be
   // written within it too.
   std::chrono::milliseconds read_timeout{30000};
+  // MAX_CONNECTIONS: connections open at once; one more is answered 503 with Retry-After
+  // and closed. 0 (the default) = half the process's descriptor limit (RLIMIT_NOFILE, its
+  // soft value), at most 10000 and at least 64: descriptors stay for the host's other
+  // sockets, files and provider processes whatever the clients do.
+  size_t max_connections = 0;
 
   bool operator==(const ListenerSettings&) const = default;
   // "0.0.0.0:8080", "[::1]:8080"
   std::string Endpoint() const;
 };
 
-// Reads PORT, ADDRESS, MAX_BODY_BYTES, MAX_HEADER_BYTES and READ_TIMEOUT_MS from a link's
+// The connection limit `settings` ask for (max_connections, or the default above).
+size_t MaxConnections(const ListenerSettings& settings);
+
+// Reads PORT, ADDRESS, MAX_BODY_BYTES, MAX_HEADER_BYTES, READ_TIMEOUT_MS and MAX_CONNECTIONS
+// from a link's
 // values; a missing or empty value keeps its default, other keys are ignored (the host's
 // __wasmcloud_* entries, 0.18's WORKERS). kInvalidArgument, naming the key and the value,
 // for a value out of range or not a number, an ADDRESS that is not an IP address, and

@@ -4,9 +4,11 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <future>
@@ -491,6 +493,62 @@ TEST_F(HttpServerTest, ASlowClientIsDisconnectedAfterTheReadTimeout) {
   auto good = Fetch(port, "GET", "/after");
   ASSERT_TRUE(good.ok()) << good.status().message();
   EXPECT_EQ(good->status, 200);
+}
+
+TEST_F(HttpServerTest, ConnectionsBeyondMaxConnectionsAre503UntilSomeClose) {
+  ListenerSettings s = Local();
+  s.max_connections = 2;
+  uint16_t port = BindLocal(s);
+  auto a = HttpConnection::Connect(port);
+  auto b = HttpConnection::Connect(port);
+  ASSERT_TRUE(a.ok() && b.ok());
+  ASSERT_TRUE((*a)->RoundTrip(FormatRequest("GET", "/a")).ok());  // both open and kept
+  ASSERT_TRUE((*b)->RoundTrip(FormatRequest("GET", "/b")).ok());
+  auto c = HttpConnection::Connect(port);
+  ASSERT_TRUE(c.ok());
+  auto refused = (*c)->RoundTrip(FormatRequest("GET", "/c"));
+  ASSERT_TRUE(refused.ok()) << refused.status().message();
+  EXPECT_EQ(refused->status, 503);
+  EXPECT_EQ(refused->Header("retry-after"), "1");
+  EXPECT_EQ(refused->Header("connection"), "close");
+  EXPECT_TRUE((*c)->ClosedByServer(5s));
+  EXPECT_EQ(handler_->calls(), 2) << "the refused request never reached the actor";
+  const auto log = Log();
+  EXPECT_EQ(std::count_if(log.begin(), log.end(),
+                          [](const std::string& l) {
+                            return l.find("2 connections open (MAX_CONNECTIONS)") !=
+                                   std::string::npos;
+                          }),
+            1);
+  // The kept connections are still served; once one closes, a new one is too.
+  auto still = (*a)->RoundTrip(FormatRequest("GET", "/a2"));
+  ASSERT_TRUE(still.ok());
+  EXPECT_EQ(still->status, 200);
+  (*a).reset();
+  (*c).reset();
+  int status = 0;
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto r = Fetch(port, "GET", "/later");
+    ASSERT_TRUE(r.ok()) << r.status().message();
+    status = r->status;
+    if (status == 200) break;
+    std::this_thread::sleep_for(20ms);
+  }
+  EXPECT_EQ(status, 200);
+}
+
+TEST(HttpServerSettingsTest, TheDefaultConnectionLimitLeavesHalfTheDescriptors) {
+  ListenerSettings s;
+  rlimit limit{};
+  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &limit), 0);
+  const size_t expected =
+      limit.rlim_cur == RLIM_INFINITY
+          ? 10000
+          : std::clamp<size_t>(static_cast<size_t>(limit.rlim_cur / 2), 64, 10000);
+  EXPECT_EQ(MaxConnections(s), expected);
+  s.max_connections = 3;
+  EXPECT_EQ(MaxConnections(s), 3u);
 }
 
 TEST_F(HttpServerTest, AHandlerThatThrowsIs500) {

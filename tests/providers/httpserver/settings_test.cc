@@ -27,8 +27,10 @@ TEST(ListenerSettingsTest, EveryKeyIsRead) {
                             {"ADDRESS", "::1"},
                             {"MAX_BODY_BYTES", "0"},
                             {"MAX_HEADER_BYTES", "4096"},
-                            {"READ_TIMEOUT_MS", "250"}});
+                            {"READ_TIMEOUT_MS", "250"},
+                            {"MAX_CONNECTIONS", "100"}});
   ASSERT_TRUE(s.ok()) << s.status().message();
+  EXPECT_EQ(s->max_connections, 100u);
   EXPECT_EQ(s->port, 9090);
   EXPECT_EQ(s->address, "::1");
   EXPECT_EQ(s->max_body_bytes, 0u);
@@ -54,6 +56,8 @@ TEST(ListenerSettingsTest, BadValuesSayWhichAndWhy) {
            {"MAX_BODY_BYTES", "1k", "MAX_BODY_BYTES=\"1k\": expected a whole number from 0 to"},
            {"MAX_HEADER_BYTES", "10", "from 1024 to 1048576"},
            {"READ_TIMEOUT_MS", "0", "from 1 to 3600000"},
+           {"MAX_CONNECTIONS", "0",
+            "MAX_CONNECTIONS=\"0\": expected a whole number from 1 to 1000000"},
            {"BIND", "0.0.0.0:8080",
             "BIND=\"0.0.0.0:8080\" is not supported by this provider: "
             "use PORT and ADDRESS"},
