@@ -154,6 +154,12 @@ Result<pid_t> Spawn(const ProcessProviderOptions& o, int child_fd, int out_fd, i
   return pid;
 }
 
+// "process 1234", or "the process" for one that never started (its restart could not
+// spawn it: there is no pid to name).
+std::string ProcessLabel(pid_t pid) {
+  return pid > 0 ? "process " + std::to_string(pid) : std::string("the process");
+}
+
 // "killed by signal 11 (SIGSEGV)", "exited with status 3": a waitpid status in words.
 std::string DescribeExitStatus(int wait_status) {
   if (WIFSIGNALED(wait_status)) {
@@ -843,8 +849,8 @@ class ProcessProvider final : public Provider,
       given_up_ = Name() + " was given up on: it crashed " + std::to_string(n) + " times within " +
                   Ms(o_.crash_window) + " (last: " + how + "); stop and start it again";
       lock.unlock();
-      LogLine(LogLevel::kError, "process " + std::to_string(child->pid) + " " + how + "; " +
-                                    given_up_.substr(Name().size() + 1));
+      LogLine(LogLevel::kError,
+              ProcessLabel(child->pid) + " " + how + "; " + given_up_.substr(Name().size() + 1));
       Notify(ProviderHost::Supervision::kGivenUp, given_up_);
       lock.lock();
       cv_.wait(lock, [&] { return stop_requested_; });
@@ -855,7 +861,7 @@ class ProcessProvider final : public Provider,
     delay = std::min<std::chrono::milliseconds>(delay, o_.max_backoff);
     lock.unlock();
     const std::string what =
-        "process " + std::to_string(child->pid) + " " + how + "; " + std::to_string(in_flight) +
+        ProcessLabel(child->pid) + " " + how + "; " + std::to_string(in_flight) +
         " call(s) in flight failed; restarting in " + Ms(delay) + " (crash " + std::to_string(n) +
         " of at most " + std::to_string(o_.max_crashes) + " within " + Ms(o_.crash_window) + ")";
     LogLine(LogLevel::kError, what);

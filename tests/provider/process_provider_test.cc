@@ -6,9 +6,11 @@
 
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -253,6 +255,31 @@ TEST_F(ProcessProviderTest, GivenUpAfterTooManyCrashes) {
   auto events = host_.Events();
   ASSERT_FALSE(events.empty());
   EXPECT_EQ(events.back().rfind("given up: ", 0), 0u);
+}
+
+// An executable given by path (an embedder's choice; `up` uses /proc/self/exe) that is gone
+// when a restart needs it: each restart fails with the reason, counts as a crash, and the
+// provider is given up on; the log names no pid for a process that never started.
+TEST_F(ProcessProviderTest, ARestartWhoseExecutableIsGoneFailsClearlyAndIsGivenUp) {
+  const std::string dir = ::testing::TempDir() + "/wc_exe_" + std::to_string(::getpid());
+  std::filesystem::create_directories(dir);
+  const std::string exe = dir + "/wasmcloud";
+  std::filesystem::copy_file(WC_TEST_WASMCLOUD, exe,
+                             std::filesystem::copy_options::overwrite_existing);
+  auto o = Options(WC_TEST_CHAOS);
+  o.executable = exe;
+  o.max_crashes = 2;
+  Launch(o);
+  std::filesystem::remove_all(dir);
+  EXPECT_NE(Call(*provider_, "abort").status().message().find("crashed"), std::string::npos);
+  ASSERT_TRUE(Eventually([&] {
+    auto r = Call(*provider_, "count");
+    return !r.ok() && r.status().message().find("was given up on") != std::string::npos;
+  })) << log_.All();
+  EXPECT_GE(log_.Count("restart failed: cannot start the provider process " + exe), 1u)
+      << log_.All();
+  EXPECT_GE(log_.Count("the process did not start"), 1u) << log_.All();
+  EXPECT_EQ(log_.Count("process -1"), 0u) << log_.All();
 }
 
 TEST_F(ProcessProviderTest, CallsDuringTheRestartFailClearly) {
