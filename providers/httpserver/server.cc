@@ -349,7 +349,16 @@ class Session : public std::enable_shared_from_this<Session> {
     // asynchronously.
     socket_.non_blocking(true, ignored);
     const size_t limit = MaxConnections(*settings_);
-    if (open > limit) return Refuse(shared_from_this(), limit);
+    if (open > limit) {
+      // Answered 503 while a few are (each lingers up to kLingerTime so that its client
+      // reads the answer); beyond those, closed at once, so that a flood of connections
+      // holds at most limit + limit / 16 (at least 16) descriptors.
+      if (open - limit > std::max<size_t>(16, limit / 16)) {
+        listener_->WarnLimitReached(limit);
+        return End();
+      }
+      return Refuse(shared_from_this(), limit);
+    }
     ReadRequest(shared_from_this());
   }
 
