@@ -514,6 +514,22 @@ Result<Bytes> Dispatcher::Invoke(const ActorPtr& module, std::string_view operat
   return result;
 }
 
+void Dispatcher::LogUnloggedFailures(uint64_t n) {
+  Log(LogLevel::kWarn, kLog,
+      std::to_string(n) + " more failed call(s) were not logged (at most " +
+          std::to_string(kFailureLinesPerSecond) + " lines a second)");
+}
+
+void Dispatcher::FlushFailureSummary() {
+  uint64_t dropped = 0;
+  {
+    std::lock_guard lock(failure_log_mu_);
+    dropped = failures_unlogged_;
+    failures_unlogged_ = 0;
+  }
+  if (dropped > 0) LogUnloggedFailures(dropped);
+}
+
 void Dispatcher::LogFailure(const ActorPtr& module, std::string_view operation,
                             const Status& status) {
   const int64_t second = std::chrono::duration_cast<std::chrono::seconds>(
@@ -534,13 +550,7 @@ void Dispatcher::LogFailure(const ActorPtr& module, std::string_view operation,
     }
     ++failure_lines_;
   }
-  if (dropped > 0) {
-    Log(LogLevel::kWarn, kLog,
-        std::to_string(dropped) +
-            " more failed call(s) in the second before were not logged (at "
-            "most " +
-            std::to_string(kFailureLinesPerSecond) + " lines a second)");
-  }
+  if (dropped > 0) LogUnloggedFailures(dropped);
   Log(LogLevel::kWarn, kLog,
       EscapeLogText("call of actor " + module->DisplayName() + " " + std::string(operation) +
                     " failed (" + std::string(HostMetrics::Outcome(status)) +

@@ -124,6 +124,10 @@ class Dispatcher final {
 
   // Invocations of actors running now (Invoke calls not yet returned, nested ones too).
   size_t InFlight() const { return in_flight_.load(std::memory_order_relaxed); }
+  // Says how many failed calls were not logged since the last line about them (the
+  // host's Stop calls it once the calls in flight ended, so that the count of a burst
+  // that stops is not left unsaid).
+  void FlushFailureSummary();
 
  private:
   void Invalidate() { routing_version_.fetch_add(1, std::memory_order_acq_rel); }
@@ -191,6 +195,7 @@ class Dispatcher final {
   // saying how many more there were (a failing actor under load cannot flood the log).
   static constexpr int kFailureLinesPerSecond = 20;
   void LogFailure(const ActorPtr& module, std::string_view operation, const Status& status);
+  static void LogUnloggedFailures(uint64_t n);
   std::mutex failure_log_mu_;
   int64_t failure_log_second_ = 0;  // guarded by failure_log_mu_
   int failure_lines_ = 0;           // in that second

@@ -454,6 +454,7 @@ Status HostCore::Stop() {
   if (lattice_hosts_) lattice_hosts_->Stop();
   // Waits for the calls in flight, then frees every instance and isolate.
   if (pool_) pool_->Shutdown();
+  if (dispatcher_) dispatcher_->FlushFailureSummary();
   state_ = State::kStopped;
   Log(LogLevel::kInfo, kLog, "host " + id_ + " stopped");
   Publish(lattice::kHostStopped, nlohmann::json::object());

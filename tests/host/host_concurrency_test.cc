@@ -355,6 +355,39 @@ TEST_F(ConcurrencyTest, GuestLogLinesAreEscapedTaggedAndLimited) {
 // One actor cannot take every worker: with two workers its share is one (all but one), so while
 // one of its calls is stuck another actor is served at once, and its own second call
 // waits for its first, then is refused as "host overloaded" naming it.
+// Failed calls are logged at most 20 lines a second; the ones beyond are counted and the
+// count is said, at the latest when the host stops, so that no failure goes unsaid.
+TEST_F(ConcurrencyTest, FailedCallsBeyondTheLogLimitAreCountedAndSaid) {
+  std::mutex mu;
+  std::vector<std::string> lines;
+  SetLogSink([&](LogLevel, std::string_view, std::string_view msg) {
+    std::lock_guard lock(mu);
+    lines.emplace_back(msg);
+  });
+  struct Restore {
+    ~Restore() { SetLogSink({}); }
+  } restore;
+  auto host = NewHost();
+  ActorKeys actor;
+  ASSERT_TRUE(Ok(host->StartActor(actor.Module(1))));
+  constexpr int kCalls = 60;
+  for (int i = 0; i < kCalls; ++i) {
+    ASSERT_FALSE(host->CallActor(actor.key(), "Fail", AsBytes("x")).ok());
+  }
+  ASSERT_TRUE(Ok(host->Stop()));
+  std::lock_guard lock(mu);
+  size_t logged = 0;
+  uint64_t counted = 0;
+  for (const auto& l : lines) {
+    if (l.find("Fail failed (error): failed on purpose") != std::string::npos) ++logged;
+    const size_t more = l.find(" more failed call(s) were not logged (at most 20 lines a second)");
+    if (more != std::string::npos) counted += std::stoull(l.substr(0, more));
+  }
+  EXPECT_GE(logged, 20u);
+  EXPECT_LT(logged, static_cast<size_t>(kCalls)) << "the 60 calls take far less than 3 s";
+  EXPECT_EQ(logged + counted, static_cast<uint64_t>(kCalls));
+}
+
 TEST_F(ConcurrencyTest, OneActorCannotTakeEveryWorker) {
   HostConfig config;
   config.call_timeout = std::chrono::milliseconds(300);
