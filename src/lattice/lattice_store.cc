@@ -1,6 +1,7 @@
 #include "lattice/lattice_store.h"
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <exception>
@@ -12,6 +13,7 @@
 
 #include "core/log.h"
 #include "core/utf8.h"
+#include "crypto/sha256.h"
 
 namespace wasmcloud::lattice {
 namespace {
@@ -196,6 +198,16 @@ std::string EncodeKeyPart(std::string_view text) {
   return out;
 }
 
+std::string NameKey(std::string_view prefix, std::string_view name) {
+  constexpr size_t kMaxKey = 255;  // KvBucket's (ValidateKvKey)
+  std::string key = std::string(prefix) + EncodeKeyPart(name);
+  if (key.size() <= kMaxKey) return key;
+  std::string hex = crypto::Sha256HexUpper(AsBytes(name));
+  std::transform(hex.begin(), hex.end(), hex.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return std::string(prefix) + "=SHA256_" + hex;
+}
+
 Result<std::string> DecodeKeyPart(std::string_view key_part) {
   std::string out;
   out.reserve(key_part.size());
@@ -357,11 +369,11 @@ struct LatticeStore::State {
       }
     }
     for (const auto& [ref, pk] : oci_refs) {
-      std::string key = std::string(kRefPrefix) + EncodeKeyPart(ref);
+      std::string key = NameKey(kRefPrefix, ref);
       if (missing(key)) out.emplace_back(std::move(key), NameToKeyJson("oci_url", ref, pk));
     }
     for (const auto& [alias, pk] : aliases) {
-      std::string key = std::string(kAliasPrefix) + EncodeKeyPart(alias);
+      std::string key = NameKey(kAliasPrefix, alias);
       if (missing(key)) out.emplace_back(std::move(key), NameToKeyJson("alias", alias, pk));
     }
     for (const auto& [key, link_key] : link_keys) {
@@ -447,11 +459,11 @@ struct LatticeStore::State {
     }
     if (StartsWith(key, kRefPrefix)) {
       return put ? ApplyNamePut(event, kRefPrefix, "oci_url", Change::Kind::kOciRef, oci_refs)
-                 : EraseByKeyPart(oci_refs, key.substr(kRefPrefix.size()));
+                 : EraseByKeyPart(oci_refs, kRefPrefix, key);
     }
     if (StartsWith(key, kAliasPrefix)) {
       return put ? ApplyNamePut(event, kAliasPrefix, "alias", Change::Kind::kAlias, aliases)
-                 : EraseByKeyPart(aliases, key.substr(kAliasPrefix.size()));
+                 : EraseByKeyPart(aliases, kAliasPrefix, key);
     }
     Log(LogLevel::kDebug, kLogComponent, "ignoring key " + event.key + " (not lattice data)");
     return std::nullopt;
@@ -553,7 +565,7 @@ struct LatticeStore::State {
       Ignore(event, std::string("needs string members \"") + name_key + "\" and \"public_key\"");
       return std::nullopt;
     }
-    if (event.key != std::string(prefix) + EncodeKeyPart(*name)) {
+    if (event.key != NameKey(prefix, *name)) {
       Ignore(event, std::string("its \"") + name_key + "\" belongs under another key");
       return std::nullopt;
     }
@@ -585,7 +597,23 @@ struct LatticeStore::State {
   }
 
   std::optional<Change> EraseByKeyPart(std::map<std::string, std::string, std::less<>>& table,
-                                       std::string_view key_part) {
+                                       std::string_view prefix, std::string_view key) {
+    const std::string_view key_part = key.substr(prefix.size());
+    if (key_part.starts_with("=SHA256_")) {
+      // A name too long for a key of its own (NameKey): the one whose hash this is.
+      std::string found;
+      {
+        std::shared_lock lock(mirror_mu);
+        for (const auto& [name, pk] : table) {
+          if (NameKey(prefix, name) == key) {
+            found = name;
+            break;
+          }
+        }
+      }
+      if (found.empty()) return std::nullopt;
+      return Erase(table, found);
+    }
     Result<std::string> name = DecodeKeyPart(key_part);
     if (!name.ok()) return std::nullopt;
     return Erase(table, *name);
@@ -791,7 +819,7 @@ Status LatticeStore::PutOciRef(std::string_view oci_ref, std::string_view public
     return invalid;
   }
   WC_RETURN_IF_ERROR(state_->CheckWritable());
-  std::string key = std::string(kRefPrefix) + EncodeKeyPart(oci_ref);
+  std::string key = NameKey(kRefPrefix, oci_ref);
   return state_->Put(key, NameToKeyJson("oci_url", oci_ref, public_key)).status();
 }
 
@@ -803,7 +831,7 @@ Result<std::string> LatticeStore::ClaimAlias(std::string_view alias, std::string
   }
   WC_RETURN_IF_ERROR(state_->CheckWritable());
   if (std::string owner = AliasOwner(alias); !owner.empty()) return owner;
-  std::string key = std::string(kAliasPrefix) + EncodeKeyPart(alias);
+  std::string key = NameKey(kAliasPrefix, alias);
   std::string value = NameToKeyJson("alias", alias, public_key);
   // A few rounds: between a refused Create and the Get, the owner's key may have been
   // deleted (by someone else: this store never deletes aliases).
@@ -865,7 +893,7 @@ Result<std::optional<LinkDefinition>> LatticeStore::FetchLink(std::string_view a
 
 Result<std::string> LatticeStore::FetchAliasOwner(std::string_view alias) const {
   if (std::string owner = AliasOwner(alias); !owner.empty()) return owner;
-  std::string key = std::string(kAliasPrefix) + EncodeKeyPart(alias);
+  std::string key = NameKey(kAliasPrefix, alias);
   if (!ValidateKvKey(key).ok()) return std::string();
   Result<std::optional<KvEntry>> entry = state_->bucket->Get(key);
   if (!entry.ok()) return WriteError(entry.status(), key, "read");

@@ -8,8 +8,8 @@
 //   LINKDEF_{LinkId(actor, contract, link)}  LinkToJson (link_definition.h)
 //   CLAIMS_{actor pk}                         the decoded claims plus "jwt": the token, which
 //                                             readers verify again (the bucket is not trusted)
-//   REFMAP_{EncodeKeyPart(oci ref)}           {"oci_url","public_key"}
-//   ALIAS_{EncodeKeyPart(alias)}              {"alias","public_key"}, create-if-absent
+//   REFMAP_{NameKey: EncodeKeyPart(oci ref)}  {"oci_url","public_key"}
+//   ALIAS_{NameKey: EncodeKeyPart(alias)}     {"alias","public_key"}, create-if-absent
 // Claims, OCI references and aliases are grow-only: this store never deletes them (a
 // delete someone else writes is applied to the mirror, without a listener call, so that
 // every host still converges on the bucket).
@@ -97,6 +97,12 @@ class LatticeStoreListener {
 // Injective; DecodeKeyPart reverses it (kMalformed on a bad escape).
 std::string EncodeKeyPart(std::string_view text);
 Result<std::string> DecodeKeyPart(std::string_view key_part);
+// The key of a name (an OCI reference, an alias) under `prefix` ("REFMAP_", "ALIAS_"):
+// prefix + EncodeKeyPart(name), or, when that is longer than a key may be (255 bytes:
+// a long reference with many escaped bytes), prefix + "=SHA256_" + the lowercase hex
+// SHA-256 of the name. An encoded name never holds "=S" (escapes are uppercase hex), so
+// the two forms never meet; the value holds the name whole either way.
+std::string NameKey(std::string_view prefix, std::string_view name);
 
 struct LatticeStoreOptions {
   // How the tokens of CLAIMS_ values are verified (key types, issuers); expiry is not

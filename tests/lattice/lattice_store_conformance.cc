@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
+#include <chrono>
+#include <functional>
 #include <initializer_list>
 #include <mutex>
 #include <set>
@@ -14,6 +17,7 @@
 
 #include "core/log.h"
 #include "crypto/jwt.h"
+#include "crypto/sha256.h"
 #include "crypto/verify.h"
 
 namespace wasmcloud::lattice {
@@ -622,6 +626,51 @@ TEST_P(LatticeStoreConformance, OciRefsUseEncodedKeys) {
   Json stored = StoredJson(*RawHandle(), "REFMAP_127=2E0=2E0=2E1=3A5000/echo=3A0=2E1");
   EXPECT_EQ(stored, Json({{"oci_url", ref}, {"public_key", echo.public_key()}}));
   EXPECT_EQ(a->store->PutOciRef("", echo.public_key()).code(), Code::kInvalidArgument);
+}
+
+// A reference whose encoded key would pass the 255 bytes a key may have (dots and colons
+// take three bytes each) is stored under the SHA-256 of the reference, and found, applied
+// and deleted as any other.
+TEST_P(LatticeStoreConformance, AReferenceTooLongForAKeyIsStoredUnderItsHash) {
+  std::string ref = "registry.example.com:5000/";
+  for (int i = 0; i < 12; ++i) ref += "a.b.c.d.e/";
+  ref += "echo@sha256:" + std::string(64, 'f');
+  ASSERT_GT(std::string("REFMAP_").size() + EncodeKeyPart(ref).size(), 255u);
+  const std::string key = NameKey("REFMAP_", ref);
+  std::string hex = crypto::Sha256HexUpper(AsBytes(ref));
+  for (char& c : hex) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  EXPECT_EQ(key, "REFMAP_=SHA256_" + hex);
+  EXPECT_EQ(NameKey("REFMAP_", "a:b"), "REFMAP_a=3Ab");  // short names keep their form
+
+  auto a = StartHost();
+  auto b = StartHost();
+  ASSERT_TRUE(a && b);
+  TestActor echo;
+  ASSERT_OK(a->store->PutOciRef(ref, echo.public_key()));
+  EXPECT_EQ(a->store->ResolveOciRef(ref), echo.public_key());
+  ASSERT_TRUE(b->recorder->WaitForCall(CallOf(Call::Kind::kOciRef, echo.public_key())));
+  EXPECT_EQ(b->store->ResolveOciRef(ref), echo.public_key());
+  EXPECT_EQ(StoredJson(*RawHandle(), key),
+            Json({{"oci_url", ref}, {"public_key", echo.public_key()}}));
+  // Someone else deletes it: the mirrors follow (a delete makes no listener call, so this
+  // looks until the time a write takes).
+  ASSERT_TRUE(RawHandle()->Delete(key).ok());
+  auto soon = [](const std::function<bool()>& done) {
+    const auto deadline = std::chrono::steady_clock::now() + kKvWait;
+    while (!done()) {
+      if (std::chrono::steady_clock::now() > deadline) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    return true;
+  };
+  EXPECT_TRUE(soon([&] { return b->store->ResolveOciRef(ref).empty(); }));
+  // An alias as long is stored the same way.
+  const std::string alias(300, '.');
+  TestActor other;
+  auto owner = a->store->ClaimAlias(alias, other.public_key());
+  ASSERT_TRUE(owner.ok()) << owner.status().ToString();
+  EXPECT_EQ(*owner, other.public_key());
+  EXPECT_TRUE(soon([&] { return b->store->AliasOwner(alias) == other.public_key(); }));
 }
 
 TEST_P(LatticeStoreConformance, ALateJoinerSeesEverythingWhenStartReturns) {
