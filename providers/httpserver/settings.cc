@@ -75,9 +75,13 @@ Result<ListenerSettings> ParseLinkValues(const std::map<std::string, std::string
 
 size_t MaxConnections(const ListenerSettings& settings) {
   if (settings.max_connections > 0) return settings.max_connections;
-  rlimit limit{};
-  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return 10000;
-  return std::clamp<size_t>(static_cast<size_t>(limit.rlim_cur / 2), 64, 10000);
+  // Read once (a session asks at every accept); the process's limit does not change.
+  static const size_t kDefault = [] {
+    rlimit limit{};
+    if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return 10000ul;
+    return std::clamp<size_t>(static_cast<size_t>(limit.rlim_cur / 2), 64, 10000);
+  }();
+  return kDefault;
 }
 
 }  // namespace wasmcloud::httpserver

@@ -1,7 +1,6 @@
 #include "lattice/lattice_store.h"
 
 #include <algorithm>
-#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <exception>
@@ -202,10 +201,7 @@ std::string NameKey(std::string_view prefix, std::string_view name) {
   constexpr size_t kMaxKey = 255;  // KvBucket's (ValidateKvKey)
   std::string key = std::string(prefix) + EncodeKeyPart(name);
   if (key.size() <= kMaxKey) return key;
-  std::string hex = crypto::Sha256HexUpper(AsBytes(name));
-  std::transform(hex.begin(), hex.end(), hex.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return std::string(prefix) + "=SHA256_" + hex;
+  return std::string(prefix) + "=SHA256_" + HexEncode(crypto::Sha256(AsBytes(name)));
 }
 
 Result<std::string> DecodeKeyPart(std::string_view key_part) {

@@ -12,8 +12,6 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
-#include <iterator>
-#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -223,30 +221,6 @@ TEST(UpCliTest, RunsUntilSigtermLogsWhatItStartedAndStopsCleanly) {
   EXPECT_NE(up.log().find("stopped"), std::string::npos) << up.log();
 }
 
-// The children of `up` whose parent is `parent` and whose command line has `word`.
-std::vector<pid_t> ChildrenWith(pid_t parent, const std::string& word) {
-  std::vector<pid_t> found;
-  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
-    const std::string name = entry.path().filename().string();
-    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::ifstream stat_file(entry.path() / "stat");
-    std::string stat((std::istreambuf_iterator<char>(stat_file)), std::istreambuf_iterator<char>());
-    // pid (comm) state ppid ...: comm may hold spaces, so read after its last ')'.
-    const size_t close = stat.rfind(')');
-    if (close == std::string::npos) continue;
-    std::istringstream rest(stat.substr(close + 1));
-    std::string state;
-    pid_t ppid = -1;
-    rest >> state >> ppid;
-    if (ppid != parent) continue;
-    std::ifstream cmdline_file(entry.path() / "cmdline");
-    std::string cmdline((std::istreambuf_iterator<char>(cmdline_file)),
-                        std::istreambuf_iterator<char>());
-    if (cmdline.find(word) != std::string::npos) found.push_back(std::stoi(name));
-  }
-  return found;
-}
-
 // A provider in a child process that crashes after the host's binary was removed (an
 // upgrade in place replaces it) is restarted from the build the host runs: the child is
 // started through /proc/self/exe, not through a path that now names nothing (or another
@@ -261,7 +235,7 @@ TEST(UpCliTest, AProviderRestartsAfterTheHostsBinaryWasRemoved) {
                 "--provider-isolation", "process"},
                {{"TMPDIR", dir.path}}, false, binary);
   ASSERT_TRUE(up.WaitFor("running until SIGINT or SIGTERM")) << up.log();
-  std::vector<pid_t> children = ChildrenWith(up.pid(), "provider-host");
+  std::vector<pid_t> children = testing::ChildProcesses(up.pid(), "provider-host");
   ASSERT_EQ(children.size(), 1u) << up.log();
   const pid_t first = children[0];
 
@@ -270,7 +244,7 @@ TEST(UpCliTest, AProviderRestartsAfterTheHostsBinaryWasRemoved) {
   ASSERT_TRUE(up.WaitFor("restarted", std::chrono::seconds(30))) << up.log();
   EXPECT_NE(up.log().find("killed by signal 9 (SIGKILL)"), std::string::npos) << up.log();
   EXPECT_EQ(up.log().find("restart failed"), std::string::npos) << up.log();
-  children = ChildrenWith(up.pid(), "provider-host");
+  children = testing::ChildProcesses(up.pid(), "provider-host");
   ASSERT_EQ(children.size(), 1u) << up.log();
   EXPECT_NE(children[0], first);
   // The new child runs the removed file: the same build as its host.

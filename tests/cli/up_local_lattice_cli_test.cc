@@ -56,21 +56,7 @@ bool Dead(pid_t pid) {
 
 // The nats-server children of `parent`.
 std::vector<pid_t> NatsServerChildren(pid_t parent) {
-  std::vector<pid_t> out;
-  std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
-    const std::string name = entry.path().filename().string();
-    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
-    const pid_t pid = static_cast<pid_t>(std::stol(name));
-    std::ifstream comm(entry.path() / "comm");
-    std::string command;
-    std::getline(comm, command);
-    if (command != "nats-server") continue;
-    std::string rest = StatAfterName(pid);
-    if (rest.size() < 3 || rest[0] == 'Z') continue;
-    if (std::stol(rest.substr(2)) == parent) out.push_back(pid);
-  }
-  return out;
+  return testing::ChildProcesses(parent, "nats-server");
 }
 
 // The command line of a process, arguments split.

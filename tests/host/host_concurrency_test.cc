@@ -27,6 +27,7 @@
 #include "lattice/memory_kv_bucket.h"
 #include "lattice/memory_transport.h"
 #include "support/fake_engine.h"
+#include "support/log_capture.h"
 #include "support/status_assert.h"
 #include "wasm/module_info.h"
 #include "wire/keyvalue.h"
@@ -358,15 +359,7 @@ TEST_F(ConcurrencyTest, GuestLogLinesAreEscapedTaggedAndLimited) {
 // Failed calls are logged at most 20 lines a second; the ones beyond are counted and the
 // count is said, at the latest when the host stops, so that no failure goes unsaid.
 TEST_F(ConcurrencyTest, FailedCallsBeyondTheLogLimitAreCountedAndSaid) {
-  std::mutex mu;
-  std::vector<std::string> lines;
-  SetLogSink([&](LogLevel, std::string_view, std::string_view msg) {
-    std::lock_guard lock(mu);
-    lines.emplace_back(msg);
-  });
-  struct Restore {
-    ~Restore() { SetLogSink({}); }
-  } restore;
+  wasmcloud::testing::LogCapture log;
   auto host = NewHost();
   ActorKeys actor;
   ASSERT_TRUE(Ok(host->StartActor(actor.Module(1))));
@@ -375,13 +368,15 @@ TEST_F(ConcurrencyTest, FailedCallsBeyondTheLogLimitAreCountedAndSaid) {
     ASSERT_FALSE(host->CallActor(actor.key(), "Fail", AsBytes("x")).ok());
   }
   ASSERT_TRUE(Ok(host->Stop()));
-  std::lock_guard lock(mu);
   size_t logged = 0;
   uint64_t counted = 0;
-  for (const auto& l : lines) {
+  for (const auto& l : log.Lines()) {
     if (l.find("Fail failed (error): failed on purpose") != std::string::npos) ++logged;
+    // "WARN [host] N more failed call(s) were not logged (at most 20 lines a second)"
     const size_t more = l.find(" more failed call(s) were not logged (at most 20 lines a second)");
-    if (more != std::string::npos) counted += std::stoull(l.substr(0, more));
+    if (more == std::string::npos) continue;
+    const size_t start = l.rfind(' ', more - 1) + 1;
+    counted += std::stoull(l.substr(start, more - start));
   }
   EXPECT_GE(logged, 20u);
   EXPECT_LT(logged, static_cast<size_t>(kCalls)) << "the 60 calls take far less than 3 s";

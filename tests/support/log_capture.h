@@ -37,6 +37,11 @@ class LogCapture {
     }
     return n;
   }
+  // A copy of the lines so far.
+  std::vector<std::string> Lines() const {
+    std::lock_guard lock(mu_);
+    return lines_;
+  }
   // Every line, for failure messages.
   std::string All() const {
     std::lock_guard lock(mu_);

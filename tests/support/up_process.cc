@@ -9,6 +9,9 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <sstream>
 #include <string_view>
 
 #include "support/run_command.h"
@@ -123,6 +126,31 @@ int UpProcess::Wait() {
   waitpid(pid_, &status, 0);
   pid_ = -1;
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+std::vector<pid_t> ChildProcesses(pid_t parent, std::string_view word) {
+  std::vector<pid_t> found;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream stat_file(entry.path() / "stat");
+    const std::string stat((std::istreambuf_iterator<char>(stat_file)),
+                           std::istreambuf_iterator<char>());
+    // "pid (comm) state ppid ...": comm may hold spaces and parentheses.
+    const size_t close = stat.rfind(')');
+    if (close == std::string::npos) continue;
+    std::istringstream rest(stat.substr(close + 1));
+    std::string state;
+    pid_t ppid = -1;
+    rest >> state >> ppid;
+    if (ppid != parent || state == "Z" || state == "X") continue;
+    std::ifstream cmdline_file(entry.path() / "cmdline");
+    const std::string cmdline((std::istreambuf_iterator<char>(cmdline_file)),
+                              std::istreambuf_iterator<char>());
+    if (cmdline.find(word) != std::string::npos) found.push_back(std::stoi(name));
+  }
+  return found;
 }
 
 }  // namespace wasmcloud::testing

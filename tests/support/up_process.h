@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -49,5 +50,10 @@ class UpProcess {
   std::string lattice_file_;
   std::string own_dir_;  // holds the default lattice file; removed by the destructor
 };
+
+// The live children (zombies left out) of `parent` whose command line contains `word`
+// (every live child when it is empty): the nats-server or provider-host processes of an
+// `up`.
+std::vector<pid_t> ChildProcesses(pid_t parent, std::string_view word = "");
 
 }  // namespace wasmcloud::testing
