@@ -272,8 +272,6 @@ Result<Bytes> Dispatcher::CallActor(std::string_view actor, std::string_view ope
 Result<Bytes> Dispatcher::CallFromProvider(const ProviderEntry& origin, std::string_view actor,
                                            std::string_view operation, ByteView payload) {
   if (operation.empty()) return InvalidArgument("the operation name is empty");
-  lattice::Entity from =
-      lattice::Entity::Capability(origin.public_key, origin.contract_id, origin.link_name);
   const bool outer = !WorkerPool::ThreadInCall();
   Route nested;
   const Route& route = outer ? OuterActorRoute(actor) : (nested = ResolveActor(actor, version()));
@@ -281,7 +279,12 @@ Result<Bytes> Dispatcher::CallFromProvider(const ProviderEntry& origin, std::str
     return NotFound("actor " + std::string(actor) + " is not running on this host (call from " +
                     origin.DisplayName() + ")");
   }
-  return Deliver(from, nullptr, route, operation, payload);
+  // What Deliver does for a local actor without claims to check (a provider has none), without
+  // making the origin's entity it would not use: the HTTP server's every request comes here.
+  if (route.kind == Route::Kind::kLocalActor) return Invoke(route.actor, operation, payload);
+  return Deliver(
+      lattice::Entity::Capability(origin.public_key, origin.contract_id, origin.link_name), nullptr,
+      route, operation, payload);
 }
 
 Result<Bytes> Dispatcher::HostCall(const actor::ActorModule& origin, RouteCache& cache,

@@ -1,9 +1,23 @@
 #include "wire/http.h"
 
 namespace wasmcloud::wire {
+namespace {
+
+// An upper bound of what the map's entries take as msgpack strings (a header of 5 bytes at
+// most each).
+size_t StrMapBytes(const StringMap& m) {
+  size_t n = 5;
+  for (const auto& [k, v] : m) n += k.size() + v.size() + 10;
+  return n;
+}
+
+}  // namespace
 
 Bytes Encode(const HttpRequest& v) {
   Writer w;
+  // The field names and headers (64 bytes), then the values: one allocation.
+  w.Reserve(64 + v.method.size() + v.path.size() + v.query_string.size() + StrMapBytes(v.header) +
+            v.body.size());
   w.MapHeader(5);
   w.Str("method");
   w.Str(v.method);
@@ -20,6 +34,7 @@ Bytes Encode(const HttpRequest& v) {
 
 Bytes Encode(const HttpResponse& v) {
   Writer w;
+  w.Reserve(64 + v.status.size() + StrMapBytes(v.header) + v.body.size());
   w.MapHeader(4);
   w.Str("statusCode");
   w.Uint(v.status_code);

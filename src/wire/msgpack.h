@@ -40,6 +40,9 @@ class Writer {
   void StrArray(const std::vector<std::string>& v);
   void OptStr(const std::optional<std::string>& s);
 
+  // Room for n more bytes, so that a writer that knows about how much it writes grows its
+  // buffer once.
+  void Reserve(size_t n) { out_.reserve(out_.size() + n); }
   Bytes Take() { return std::move(out_); }
 
  private:
@@ -106,7 +109,8 @@ Result<std::vector<std::string>> ReadStrArray(Reader& r);
 // bytes after the value are ignored, as rmp_serde::from_slice does.
 class StructReader {
  public:
-  explicit StructReader(std::string_view type) : type_(type) {}
+  // Room for the fields of the usual struct: one allocation, not one per doubling.
+  explicit StructReader(std::string_view type) : type_(type) { fields_.reserve(8); }
 
   void Str(std::string_view name, std::string* out, bool required = true);
   void OptStr(std::string_view name, std::optional<std::string>* out, bool required = true);
