@@ -2,6 +2,11 @@
 // signatures, value types, guest memory bounds, deadlines.
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <mutex>
+#include <thread>
+#include <vector>
+
 #include "core/bytes.h"
 #include "support/run_command.h"
 #include "wasm/v8/v8_engine.h"
@@ -131,6 +136,56 @@ TEST(EngineTest, DeadlineStopsALoopAndTheInstanceIsReusable) {
     EXPECT_EQ(out[0].i64, 2);
   }
   inst.reset();
+}
+
+// A thread's V8 state for a worker is parked between its calls (docs/v8.md "Parked thread
+// state"): more threads than are parked take turns on one worker, each call right, a
+// deadline stops a loop of whichever thread made it and the next call of that thread and
+// of the others runs, and the worker is destroyed after those threads ended.
+TEST(EngineTest, ManyThreadsTakeTurnsOnOneWorkerWithDeadlines) {
+  auto module = *TheEngine().Compile(ByteView(kModule, sizeof kModule));
+  auto worker = *TheEngine().NewWorker();
+  std::vector<double> seen;
+  std::mutex seen_mu;
+  std::vector<HostFunction> fns = {HostFunction{
+      "env", "add", FuncType{{ValType::kI64, ValType::kF64}, {ValType::kI64}},
+      [&](HostContext&, std::span<const Value> args, std::span<Value> results) -> Status {
+        std::lock_guard lock(seen_mu);
+        seen.push_back(args[1].f64);
+        results[0] = Value::I64(args[0].i64 + static_cast<int64_t>(args[1].f64));
+        return Status::Ok();
+      }}};
+  auto inst = std::move(*worker->Instantiate(*module, fns));
+  auto spin = *inst->FindFunction("spin");
+  auto add = *inst->FindFunction("call_add");
+  constexpr int kThreads = 80;  // more than a worker parks (64)
+  constexpr int kCalls = 20;
+  std::atomic<int> wrong{0}, stopped{0};
+  // In rounds of 8 threads at once, so that threads take turns on the isolate.
+  for (int round = 0; round < kThreads / 8; ++round) {
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 8; ++t) {
+      const int id = round * 8 + t;
+      threads.emplace_back([&, id] {
+        std::vector<Value> out;
+        for (int i = 0; i < kCalls; ++i) {
+          if (i == kCalls / 2 && id % 10 == 0) {
+            Status s = inst->Call(spin, {}, &out, {.timeout = std::chrono::milliseconds(20)});
+            if (s.code() == Code::kDeadlineExceeded) ++stopped;
+          }
+          const Value args[] = {Value::I64(id), Value::F64(i)};
+          Status s = inst->Call(add, args, &out);
+          if (!s.ok() || out.size() != 1 || out[0].i64 != id + i) ++wrong;
+        }
+      });
+    }
+    for (auto& t : threads) t.join();
+  }
+  EXPECT_EQ(wrong.load(), 0);
+  EXPECT_EQ(stopped.load(), kThreads / 10);
+  EXPECT_EQ(seen.size(), static_cast<size_t>(kThreads * kCalls));
+  inst.reset();
+  worker.reset();
 }
 
 TEST(EngineTest, MemoryMinimumAboveTheCapIsRefused) {
