@@ -138,10 +138,9 @@ TEST(EngineTest, DeadlineStopsALoopAndTheInstanceIsReusable) {
   inst.reset();
 }
 
-// A thread's V8 state for a worker is parked between its calls (docs/v8.md "Parked thread
-// state"): more threads than are parked take turns on one worker, each call right, a
-// deadline stops a loop of whichever thread made it and the next call of that thread and
-// of the others runs, and the worker is destroyed after those threads ended.
+// More threads than any per-thread bookkeeping would keep take turns on one worker, without
+// holding it: each call right, a deadline stops a loop of whichever thread made it, and the
+// next call of that thread and of the others runs.
 TEST(EngineTest, ManyThreadsTakeTurnsOnOneWorkerWithDeadlines) {
   auto module = *TheEngine().Compile(ByteView(kModule, sizeof kModule));
   auto worker = *TheEngine().NewWorker();
@@ -158,7 +157,7 @@ TEST(EngineTest, ManyThreadsTakeTurnsOnOneWorkerWithDeadlines) {
   auto inst = std::move(*worker->Instantiate(*module, fns));
   auto spin = *inst->FindFunction("spin");
   auto add = *inst->FindFunction("call_add");
-  constexpr int kThreads = 80;  // more than a worker parks (64)
+  constexpr int kThreads = 80;
   constexpr int kCalls = 20;
   std::atomic<int> wrong{0}, stopped{0};
   // In rounds of 8 threads at once, so that threads take turns on the isolate.

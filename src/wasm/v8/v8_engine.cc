@@ -10,7 +10,6 @@
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
-#include <new>
 
 #include "core/log.h"
 #include "crypto/sha256.h"
@@ -476,15 +475,6 @@ void V8Worker::Lock() {
   }
   lock_mu_.lock();
   lock_depth_ = 1;
-  // This thread's id for parked_: never reused, unlike std::thread::id.
-  static std::atomic<uint64_t> next_thread{1};
-  thread_local const uint64_t thread = next_thread.fetch_add(1, std::memory_order_relaxed);
-  if (parked_.size() < kMaxParked && !parked_.contains(thread)) {
-    auto parked = std::make_unique<Parked>();
-    new (parked->locker) v8::Locker(isolate_);
-    new (parked->unlocker) v8::Unlocker(isolate_);
-    parked_.emplace(thread, std::move(parked));
-  }
   locker_.emplace(isolate_);
   // Entered for as long as the lock is held, so that calls made under it need no
   // Isolate::Scope (or take V8's fast path: same isolate, same thread). Entering afresh

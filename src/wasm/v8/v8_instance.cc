@@ -332,14 +332,6 @@ Status V8Instance::Call(const FunctionRef& fn, std::span<const Value> args,
     v8::HandleScope handles(isolate);
     return CallIn(worker_->entered_context(), fn, args, results, options);
   }
-  if (!worker_->HeldHere()) {
-    // Held for this call only: Lock keeps this thread's V8 state parked between calls,
-    // which a v8::Locker of its own would make and free each time.
-    WorkerLock lock(*worker_);
-    v8::HandleScope handles(isolate);
-    return CallIn(worker_->entered_context(), fn, args, results, options);
-  }
-  // Held by this thread, but another worker was locked after it: the scopes of its own.
   v8::Locker locker(isolate);
   v8::Isolate::Scope isolate_scope(isolate);
   v8::HandleScope handles(isolate);

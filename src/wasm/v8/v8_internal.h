@@ -75,10 +75,6 @@ class V8Worker final : public Worker {
     return holder_.load(std::memory_order_relaxed) == std::this_thread::get_id() &&
            v8::Isolate::GetCurrent() == isolate_;
   }
-  // True when the calling thread holds this worker (Lock), innermost or not.
-  bool HeldHere() const {
-    return holder_.load(std::memory_order_relaxed) == std::this_thread::get_id();
-  }
   // The worker's context, entered by Lock; only while EnteredHere().
   v8::Local<v8::Context> entered_context() const { return entered_context_; }
   Watchdog::Slot& slot() { return *slot_; }
@@ -109,20 +105,6 @@ class V8Worker final : public Worker {
   // holder.
   std::optional<v8::HandleScope> lock_handles_;
   v8::Local<v8::Context> entered_context_;
-  // A thread's V8 state for this isolate, kept between its locks ("parked"): a top-level
-  // v8::Locker made once and released at once by a v8::Unlocker, both kept and never
-  // destroyed (they own nothing). Every later v8::Locker of that thread then restores the
-  // archived state (nothing at all when no other thread locked meanwhile) and archives it
-  // again when released, instead of making the thread's state (stack guard, handle
-  // blocks, entered-context lists) afresh and freeing it at every lock. Keyed by an id
-  // that no later thread reuses; at most kMaxParked threads per worker, the others lock
-  // as before. Guarded by lock_mu_.
-  struct Parked {
-    alignas(v8::Locker) unsigned char locker[sizeof(v8::Locker)];
-    alignas(v8::Unlocker) unsigned char unlocker[sizeof(v8::Unlocker)];
-  };
-  static constexpr size_t kMaxParked = 64;
-  std::unordered_map<uint64_t, std::unique_ptr<Parked>> parked_;
   int live_instances_ = 0;
   struct CachedModule {
     std::weak_ptr<const V8Module> module;  // expired: the entry is swept on the next miss
