@@ -4,6 +4,7 @@
 #include <climits>
 
 #include "core/bytes.h"
+#include "nats/message_batch.h"
 
 namespace wasmcloud::messaging {
 namespace {
@@ -99,10 +100,16 @@ Status NatsLink::Subscribe() {
 }
 
 void NatsLink::DeliveryLoop(Subscription* sub, std::shared_ptr<const std::atomic<bool>> closed) {
+  // Delivered messages are destroyed in batches (message_batch.h); what is held goes when
+  // the subscription is idle for a wait, and when the loop ends.
+  nats::MessageBatch done;
   while (!closed->load()) {
     natsMsg* msg = nullptr;
     natsStatus s = natsSubscription_NextMsg(&msg, sub->handle, kNextMessageWaitMs);
-    if (s == NATS_TIMEOUT) continue;
+    if (s == NATS_TIMEOUT) {
+      done.Flush();
+      continue;
+    }
     if (s == NATS_SLOW_CONSUMER) {
       log_(LogLevel::kWarn, "subscription to \"" + sub->spec.subject + "\" on NATS at " + Where() +
                                 " dropped messages: the actor handles them slower than they come");
@@ -114,9 +121,10 @@ void NatsLink::DeliveryLoop(Subscription* sub, std::shared_ptr<const std::atomic
     if (const char* reply = natsMsg_GetReply(msg); reply != nullptr) message.reply_to = reply;
     const auto* data = reinterpret_cast<const uint8_t*>(natsMsg_GetData(msg));
     message.body.assign(data, data + natsMsg_GetDataLength(msg));
-    natsMsg_Destroy(msg);
+    done.Destroy(msg);
     deliver_(std::move(message));
   }
+  done.Flush();
   nats_ReleaseThreadMemory();
 }
 

@@ -14,6 +14,7 @@
 
 #include "core/log.h"
 #include "lattice/subjects.h"
+#include "nats/message_batch.h"
 
 namespace wasmcloud::nats {
 namespace {
@@ -31,38 +32,12 @@ constexpr int kPendingBytes = 1 << 30;
 // How often (in messages) a subscription asks libnats whether it dropped some.
 constexpr uint64_t kDropCheckInterval = 1024;
 
-// libnats hands every destroyed message to its garbage-collector thread, and wakes that
-// thread whenever its list was empty: on a host that is not saturated, a wake-up (two
-// context switches, and often a contended lock) for every message sent or received, which
-// on this 2-core VM cost more CPU than the rest of a request/reply. Small messages are
-// therefore destroyed in batches per thread: kBatch of them at once wake the collector
-// about once. A thread keeps at most kBatch messages of at most kSmall bytes each (64 KiB
-// in all); larger ones go at once; what a thread holds goes when it ends.
-class BatchedDestroy {
- public:
-  static constexpr size_t kBatch = 16;
-  static constexpr int kSmall = 4096;
-  ~BatchedDestroy() { Flush(); }
-  void Add(natsMsg* m) {
-    if (natsMsg_GetDataLength(m) > kSmall) return natsMsg_Destroy(m);
-    held_[count_++] = m;
-    if (count_ == kBatch) Flush();
-  }
-
- private:
-  void Flush() {
-    for (size_t i = 0; i < count_; ++i) natsMsg_Destroy(held_[i]);
-    count_ = 0;
-  }
-  natsMsg* held_[kBatch] = {};
-  size_t count_ = 0;
-};
-
+// Messages go in batches per thread (message_batch.h says why); what a thread holds goes
+// when it ends.
 struct MsgDeleter {
   void operator()(natsMsg* m) const {
-    if (m == nullptr) return;
-    thread_local BatchedDestroy batch;
-    batch.Add(m);
+    thread_local MessageBatch batch;
+    batch.Destroy(m);
   }
 };
 using MsgPtr = std::unique_ptr<natsMsg, MsgDeleter>;
