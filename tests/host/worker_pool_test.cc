@@ -158,5 +158,127 @@ TEST_F(WorkerPoolTest, ShutdownWaitsForLeasesAndLaterLeasesFail) {
   EXPECT_EQ(late.status().code(), Code::kUnavailable);
 }
 
+// HoldOnThisThread (an HTTP loop's thread over a pass of requests).
+TEST_F(WorkerPoolTest, AHeldWorkerIsKeptBetweenCallsUntilHoldingEnds) {
+  WorkerPool::HoldOnThisThread(true);
+  WorkerSlot* slot = nullptr;
+  {
+    auto lease = pool_->Acquire();
+    ASSERT_TRUE(Ok(lease));
+    slot = &(*lease)->slot();
+  }
+  EXPECT_TRUE(slot->leased.load());  // kept
+  EXPECT_FALSE(WorkerPool::ThreadInCall());
+  // Another thread gets the other worker meanwhile.
+  std::thread([&] {
+    auto lease = pool_->Acquire(std::chrono::milliseconds(0));
+    ASSERT_TRUE(Ok(lease));
+    EXPECT_NE(&(*lease)->slot(), slot);
+  }).join();
+  {
+    auto lease = pool_->Acquire();
+    ASSERT_TRUE(Ok(lease));
+    EXPECT_EQ(&(*lease)->slot(), slot);  // taken back
+    EXPECT_TRUE(WorkerPool::ThreadInCall());
+    auto nested = pool_->Acquire();
+    ASSERT_TRUE(Ok(nested));
+    EXPECT_EQ(&(*nested)->slot(), slot);
+  }
+  EXPECT_TRUE(slot->leased.load());
+  WorkerPool::HoldOnThisThread(false);
+  EXPECT_FALSE(slot->leased.load());  // given back
+  {
+    auto lease = pool_->Acquire();
+    ASSERT_TRUE(Ok(lease));
+  }
+  EXPECT_FALSE(slot->leased.load());  // holding is off: given back after the call
+}
+
+TEST_F(WorkerPoolTest, ACallerThatWaitsGetsTheHeldWorkerAtTheHoldersNextCall) {
+  auto one =
+      std::make_unique<WorkerPool>(engine_, [](const std::string&, uint64_t) { return true; });
+  ASSERT_TRUE(Ok(one->Init(1)));
+  WorkerPool::HoldOnThisThread(true);
+  { ASSERT_TRUE(Ok(one->Acquire())); }
+  std::promise<void> waiting;
+  std::atomic<bool> got{false};
+  std::thread other([&] {
+    waiting.set_value();
+    auto lease = one->Acquire(std::chrono::seconds(30));
+    ASSERT_TRUE(Ok(lease));
+    got = true;
+  });
+  waiting.get_future().wait();
+  // The holder's next call gives the worker to the waiter first (it then waits its turn).
+  for (int i = 0; i < 20 && !got.load(); ++i) {
+    auto lease = one->Acquire(std::chrono::seconds(30));
+    ASSERT_TRUE(Ok(lease));
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  other.join();
+  EXPECT_TRUE(got.load());
+  WorkerPool::HoldOnThisThread(false);
+  one->Shutdown();
+}
+
+TEST_F(WorkerPoolTest, AWaiterGetsTheHeldWorkerWhenHoldingEnds) {
+  auto one =
+      std::make_unique<WorkerPool>(engine_, [](const std::string&, uint64_t) { return true; });
+  ASSERT_TRUE(Ok(one->Init(1)));
+  WorkerPool::HoldOnThisThread(true);
+  { ASSERT_TRUE(Ok(one->Acquire())); }
+  std::atomic<bool> got{false};
+  std::thread other([&] {
+    auto lease = one->Acquire(std::chrono::seconds(30));
+    ASSERT_TRUE(Ok(lease));
+    got = true;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_FALSE(got.load());  // kept while this thread holds and makes no call
+  WorkerPool::HoldOnThisThread(false);
+  other.join();
+  EXPECT_TRUE(got.load());
+  one->Shutdown();
+}
+
+TEST_F(WorkerPoolTest, AThreadThatEndsGivesItsHeldWorkerBack) {
+  WorkerSlot* slot = nullptr;
+  std::thread([&] {
+    WorkerPool::HoldOnThisThread(true);
+    auto lease = pool_->Acquire();
+    ASSERT_TRUE(Ok(lease));
+    slot = &(*lease)->slot();
+  }).join();
+  ASSERT_NE(slot, nullptr);
+  EXPECT_FALSE(slot->leased.load());
+}
+
+TEST_F(WorkerPoolTest, ASweepAskedForWhileAWorkerIsHeldRunsBeforeItIsUsedAgain) {
+  WorkerPool::HoldOnThisThread(true);
+  WorkerSlot* slot = nullptr;
+  {
+    auto lease = pool_->Acquire();
+    ASSERT_TRUE(Ok(lease));
+    slot = &(*lease)->slot();
+    Plant(*slot, "Mold", 1);
+  }
+  pool_->SweepAll();  // the held worker is leased: marked
+  {
+    auto lease = pool_->Acquire();
+    ASSERT_TRUE(Ok(lease));
+    EXPECT_EQ(&(*lease)->slot(), slot);
+    EXPECT_EQ(slot->instances.count("Mold"), 0u);  // swept before the call
+  }
+  WorkerPool::HoldOnThisThread(false);
+}
+
+TEST_F(WorkerPoolTest, TheHolderCanShutThePoolDown) {
+  WorkerPool::HoldOnThisThread(true);
+  { ASSERT_TRUE(Ok(pool_->Acquire())); }
+  pool_->Shutdown();  // gives the held worker back first instead of waiting for it
+  WorkerPool::HoldOnThisThread(false);
+  EXPECT_FALSE(Ok(pool_->Acquire()));
+}
+
 }  // namespace
 }  // namespace wasmcloud::host
