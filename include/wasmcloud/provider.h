@@ -116,14 +116,6 @@ typedef struct wc_host_api {
    * the provider's key and link name added as labels; a name always goes with the same
    * label keys. What does not follow these rules is dropped (and said once in the log). */
   void (*count)(void* host_ctx, const char* name, const char* labels, uint64_t add);
-  /* Added after the first release of ABI 1 (WC_HOST_API_HAS(api, hold_workers)); offered
-   * only to the host's own providers (NULL for others). hold != 0: the calling thread's
-   * next calls to actors may keep the host's worker between them (a thread that makes
-   * many calls in a row, e.g. an event loop's pass over ready requests, saves the
-   * worker's lock per call). hold == 0: give it back. The thread must call it with 0
-   * before it waits for anything (I/O, a lock, a sleep): while it keeps a worker, no other
-   * call can use it. A thread that ends gives it back. */
-  void (*hold_workers)(void* host_ctx, int hold);
 } wc_host_api;
 
 /* Whether `api` (a const wc_host_api*) has the member `field`: hosts built before it

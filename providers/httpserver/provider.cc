@@ -30,8 +30,7 @@ class HttpServerProvider final : public sdk::Provider {
                        wire::HttpRequest request) { return Serve(actor, request); },
                 [this](LogLevel level, const std::string& text) {
                   this->host().Log(ToWcLevel(level), text);
-                },
-                HoldingOptions(host)) {
+                }) {
     // Responses by status go to the host's metrics once a second
     // (wasmcloud_provider_http_requests_total{provider,link_name,actor,status}), so that a
     // request costs an atomic increment, not a call into the host.
@@ -45,14 +44,6 @@ class HttpServerProvider final : public sdk::Provider {
     });
   }
   ~HttpServerProvider() override { StopFlusher(); }
-
-  // A loop's thread keeps the host's worker over the requests of one pass (the host offers
-  // it to its own providers only; elsewhere HoldWorkers does nothing).
-  static ServerOptions HoldingOptions(sdk::Host& host) {
-    ServerOptions o;
-    o.hold_workers = [&host](bool hold) { host.HoldWorkers(hold); };
-    return o;
-  }
 
   sdk::Descriptor Describe() const override {
     return {"wasmcloud:httpserver", "HTTP server (Boost.Beast)", WC_VERSION};

@@ -939,32 +939,6 @@ unsigned DefaultThreads(unsigned wanted) {
 }
 }  // namespace
 
-namespace {
-
-// A loop's thread: runs `ioc` until it stops. With `hold` (ServerOptions::hold_workers),
-// the calls it makes while it runs the handlers that are ready keep the host's worker
-// between them; it is given back before the thread waits (run_one), and however this
-// ends.
-void RunLoop(net::io_context& ioc, const std::function<void(bool)>& hold) {
-  if (!hold) {
-    ioc.run();
-    return;
-  }
-  struct GiveBack {
-    const std::function<void(bool)>& hold;
-    ~GiveBack() { hold(false); }
-  } give_back{hold};
-  for (;;) {
-    hold(true);
-    while (ioc.poll() > 0) {
-    }
-    hold(false);
-    if (ioc.run_one() == 0) return;  // stopped
-  }
-}
-
-}  // namespace
-
 HttpServer::HttpServer(RequestHandler handler, LogSink log, ServerOptions options)
     : handler_(std::move(handler)),
       log_(std::move(log)),
@@ -985,7 +959,7 @@ void HttpServer::StartThreadsLocked() {
     pool_.emplace_back([this, loop = io_->loops[i % threads_].get()] {
       for (;;) {
         try {
-          RunLoop(loop->ioc, options_.hold_workers);
+          loop->ioc.run();
           return;
         } catch (const std::exception& e) {  // a bug; keep the thread serving
           if (log_) log_(LogLevel::kError, std::string("HTTP server thread: ") + e.what());

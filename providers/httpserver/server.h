@@ -53,10 +53,6 @@ struct ServerOptions {
   // Requests waiting for a call thread; one more is answered 503 with Retry-After at once
   // (admission control) instead of queueing without bound.
   size_t max_queued_calls = 1024;
-  // Set: a loop's thread has it on while it runs the handlers it finds ready, and off
-  // before it waits for more (the host's worker is kept between the calls of a pass:
-  // sdk::Host::HoldWorkers).
-  std::function<void(bool)> hold_workers{};
 };
 
 class HttpServer {

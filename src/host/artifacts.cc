@@ -127,11 +127,7 @@ Result<std::shared_ptr<provider::Provider>> LoadLibrary(
       in_process = first_party || config.provider_host_exe.empty();
       break;
   }
-  if (in_process && first_party) {
-    // The host's own: offered hold_workers (its HTTP server's loops keep a worker over a
-    // pass of requests).
-    return provider::LoadNativeProvider(library, std::move(contract), /*hold_workers=*/true);
-  }
+  if (in_process && first_party) return provider::LoadNativeProvider(library, std::move(contract));
   if (in_process) {
     // Not first-party: every call into it runs under a deadline (guarded_provider.h).
     provider::GuardOptions g;

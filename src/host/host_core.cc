@@ -15,7 +15,6 @@
 #include "lattice/subjects.h"
 #include "provider/extras.h"
 #include "provider/logging.h"
-#include "provider/native_library.h"
 #include "wire/core.h"
 
 namespace wasmcloud::host {
@@ -201,9 +200,6 @@ Status HostCore::Start() {
     return actors_.IsRunning(actor, gen);
   });
   if (Status s = pool_->Init(workers); !s.ok()) return fail(s);
-  // wc_host_api.hold_workers of the host's own in-process providers (any host's pool:
-  // the hold is the calling thread's).
-  provider::SetWorkerHoldHook(&WorkerPool::HoldOnThisThread);
 
   // The lattice data: this host's mirror, then the components that follow it.
   std::shared_ptr<lattice::KvBucket> bucket = lattice_.bucket;

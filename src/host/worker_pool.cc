@@ -9,36 +9,6 @@ thread_local const void* tls_preferred_pool = nullptr;
 thread_local size_t tls_preferred_index = 0;
 }  // namespace
 
-// HoldOnThisThread: whether to keep the worker after an outer call, and the one kept,
-// given back when the thread ends if it still holds it.
-struct HeldWorker {
-  bool hold = false;
-  WorkerPool* pool = nullptr;
-  WorkerSlot* slot = nullptr;
-  ~HeldWorker() {
-    if (pool != nullptr) pool->ReleaseHeld();
-  }
-};
-namespace {
-thread_local HeldWorker tls_held;
-}  // namespace
-
-void WorkerPool::HoldOnThisThread(bool hold) {
-  tls_held.hold = hold;
-  if (!hold && tls_held.pool != nullptr) tls_held.pool->ReleaseHeld();
-}
-
-void WorkerPool::ReleaseHeld() {
-  WorkerSlot* slot = tls_held.slot;
-  tls_held.pool = nullptr;
-  tls_held.slot = nullptr;
-  if (slot->sweep_pending.load(std::memory_order_relaxed) && slot->sweep_pending.exchange(false)) {
-    Sweep(*slot);
-  }
-  slot->worker->Unlock();
-  Give(*slot);
-}
-
 WorkerPool::WorkerPool(std::shared_ptr<wasm::Engine> engine, KeepInstance keep)
     : engine_(std::move(engine)), keep_(std::move(keep)) {}
 
@@ -78,7 +48,6 @@ void WorkerPool::Give(WorkerSlot& slot) {
 }
 
 void WorkerPool::Shutdown() {
-  if (tls_held.pool == this) ReleaseHeld();
   std::lock_guard<std::mutex> once(shutdown_mu_);
   if (finished_) return;
   shut_down_.store(true);
@@ -111,24 +80,6 @@ Result<std::unique_ptr<WorkerPool::Lease>> WorkerPool::Acquire(std::chrono::mill
   if (tls_pool == this && tls_slot != nullptr) {
     tls_slot->worker->Lock();
     return std::unique_ptr<Lease>(new Lease(this, tls_slot, false, nullptr, nullptr));
-  }
-  if (tls_held.pool != nullptr) {
-    if (tls_held.pool == this && !shut_down_.load() && waiters_.load() == 0) {
-      // The worker kept since this thread's last call: still leased and locked.
-      WorkerSlot* slot = tls_held.slot;
-      tls_held.pool = nullptr;
-      tls_held.slot = nullptr;
-      if (slot->sweep_pending.load(std::memory_order_relaxed) &&
-          slot->sweep_pending.exchange(false)) {
-        Sweep(*slot);
-      }
-      auto lease = std::unique_ptr<Lease>(new Lease(this, slot, true, tls_pool, tls_slot));
-      tls_pool = this;
-      tls_slot = slot;
-      return lease;
-    }
-    // Another caller waits for a worker, the pool stops, or the worker is another pool's.
-    tls_held.pool->ReleaseHeld();
   }
   if (shut_down_.load()) return Unavailable("the host is stopping");
   size_t preferred = tls_preferred_pool == this ? tls_preferred_index : 0;
@@ -175,15 +126,9 @@ void WorkerPool::Release(Lease& lease) {
   if (slot.sweep_pending.load(std::memory_order_relaxed) && slot.sweep_pending.exchange(false)) {
     Sweep(slot);
   }
+  slot.worker->Unlock();
   tls_pool = lease.saved_pool_;
   tls_slot = lease.saved_slot_;
-  if (tls_held.hold && tls_pool == nullptr && !shut_down_.load() && waiters_.load() == 0) {
-    // Kept for this thread's next call (HoldOnThisThread): leased and locked.
-    tls_held.pool = this;
-    tls_held.slot = &slot;
-    return;
-  }
-  slot.worker->Unlock();
   Give(slot);
 }
 

@@ -104,26 +104,11 @@ class WorkerPool {
   // host).
   static bool ThreadInCall();
 
-  // Keeping a worker between calls (an HTTP loop's thread, over the requests of one pass
-  // over its ready connections: docs/httpserver.md). While holding is on for the calling
-  // thread, the worker of its last outer call stays leased and locked (its isolate and
-  // context entered) after the call, and its next outer call on the same pool takes it
-  // back without a lock, a scan or an engine lock. The worker is given back when the
-  // thread turns holding off or ends, when another caller waits for a worker (at the
-  // holder's next call or release), at a shutdown, and when the thread calls into
-  // another pool; a sweep asked for meanwhile runs before the worker is used again. The
-  // pool cannot take the worker from its thread: a thread must turn holding off before
-  // it waits for anything, so only the host's own providers are offered it.
-  static void HoldOnThisThread(bool hold);
-
   wasm::Engine& engine() { return *engine_; }
   size_t size() const { return slots_.size(); }
 
  private:
   void Release(Lease& lease);
-  // Gives back the worker the calling thread keeps (HoldOnThisThread).
-  void ReleaseHeld();
-  friend struct HeldWorker;
   void Sweep(WorkerSlot& slot);
   // Takes a free slot, preferring `preferred`; null when every slot is leased.
   WorkerSlot* TryTake(size_t preferred);

@@ -87,8 +87,6 @@ LogLevel ToLogLevel(wc_log_level level) {
   return LogLevel::kError;
 }
 
-std::atomic<void (*)(bool)> worker_hold_hook{nullptr};
-
 class HostBridge;
 // The bridges whose forwarded calls are running on this thread (a thread that stops a
 // provider from inside one of its calls must not wait for itself).
@@ -100,14 +98,13 @@ thread_local std::vector<const HostBridge*> tl_forwarding;
 // Stop returns.
 class HostBridge {
  public:
-  HostBridge(std::string path, bool hold_workers) : path_(std::move(path)) {
+  explicit HostBridge(std::string path) : path_(std::move(path)) {
     api_.abi_version = WASMCLOUD_PROVIDER_ABI_VERSION;
     api_.struct_size = sizeof(wc_host_api);
     api_.host_ctx = this;
     api_.call_actor = &CallActorEntry;
     api_.log = &LogEntry;
     api_.count = &CountEntry;
-    api_.hold_workers = hold_workers ? &HoldWorkersEntry : nullptr;
   }
   HostBridge(const HostBridge&) = delete;
   HostBridge& operator=(const HostBridge&) = delete;
@@ -220,12 +217,6 @@ class HostBridge {
       static_cast<HostBridge*>(ctx)->Count(name, labels == nullptr ? "" : labels, add);
     } catch (...) {  // a count is not worth an exception crossing into C
     }
-  }
-
-  // Straight to the host's worker pool, attached or not: a thread must always be able to
-  // give a worker back (and one that ends gives it back anyway).
-  static void HoldWorkersEntry(void*, int hold) {
-    if (auto hook = worker_hold_hook.load(std::memory_order_acquire)) hook(hold != 0);
   }
 
   static void LogEntry(void* ctx, wc_log_level level, const char* message) {
@@ -409,13 +400,8 @@ std::string LoadError(const std::string& opened) {
 
 }  // namespace
 
-void SetWorkerHoldHook(void (*hook)(bool hold)) {
-  worker_hold_hook.store(hook, std::memory_order_release);
-}
-
 Result<std::shared_ptr<Provider>> LoadNativeProvider(const std::string& path,
-                                                     std::optional<std::string> expected_contract,
-                                                     bool hold_workers) {
+                                                     std::optional<std::string> expected_contract) {
   struct stat st;
   if (path.empty() || ::stat(path.c_str(), &st) != 0) {
     return NotFound(path + ": no such file");
@@ -445,7 +431,7 @@ Result<std::shared_ptr<Provider>> LoadNativeProvider(const std::string& path,
                               std::to_string(WASMCLOUD_PROVIDER_ABI_VERSION));
   }
 
-  auto bridge = std::make_unique<HostBridge>(path, hold_workers);
+  auto bridge = std::make_unique<HostBridge>(path);
   wc_provider instance{nullptr, nullptr};
   ProviderBuffer error;
   // No exception may cross the ABI; one that does (a C++ provider without the SDK) is

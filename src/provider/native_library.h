@@ -32,15 +32,7 @@ namespace wasmcloud::provider {
 //   kFailedPrecondition  "ABI version mismatch: the library was built for ABI N, this host
 //                      speaks M"
 //   kUnavailable       wasmcloud_provider_create failed (with the provider's message)
-//
-// `hold_workers`: the provider's wc_host_api offers hold_workers (the host's own providers
-// only: a thread that keeps a worker and then waits would take it from every other call).
 Result<std::shared_ptr<Provider>> LoadNativeProvider(
-    const std::string& path, std::optional<std::string> expected_contract = {},
-    bool hold_workers = false);
-
-// What wc_host_api.hold_workers does (host::WorkerPool::HoldOnThisThread), set by the host
-// once; until then hold_workers does nothing.
-void SetWorkerHoldHook(void (*hook)(bool hold));
+    const std::string& path, std::optional<std::string> expected_contract = {});
 
 }  // namespace wasmcloud::provider

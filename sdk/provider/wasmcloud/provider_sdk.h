@@ -103,14 +103,6 @@ class Host {
     return CallActor(actor, operation, payload.data(), payload.size());
   }
 
-  // Whether this thread's next calls to actors may keep the host's worker between them
-  // (wc_host_api.hold_workers: only the host's own providers are offered it; otherwise
-  // nothing happens). Turn it off before the thread waits for anything.
-  void HoldWorkers(bool hold) {
-    if (api_ == nullptr || !WC_HOST_API_HAS(api_, hold_workers)) return;
-    api_->hold_workers(api_->host_ctx, hold ? 1 : 0);
-  }
-
   // A line in the host's log, tagged with this provider.
   void Log(wc_log_level level, const std::string& message) {
     if (api_ == nullptr || api_->log == nullptr) return;
