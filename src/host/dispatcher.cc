@@ -44,9 +44,10 @@ class ActorCallbacks final : public InstanceCallbacks {
   ActorCallbacks(Dispatcher* dispatcher, const actor::ActorModule* module)
       : dispatcher_(dispatcher),
         module_(module),
+        as_origin_(lattice::Entity::Actor(module->public_key)),
         log_component_("actor " + module->DisplayName()) {}
   Result<Bytes> OnHostCall(const wapc::HostCall& call) override {
-    return dispatcher_->HostCall(*module_, routes_, call);
+    return dispatcher_->HostCall(*module_, as_origin_, routes_, call);
   }
   // Escaped (a guest cannot start a forged line) and limited per actor.
   void OnConsoleLog(std::string_view message) override {
@@ -65,6 +66,7 @@ class ActorCallbacks final : public InstanceCallbacks {
  private:
   Dispatcher* dispatcher_;
   const actor::ActorModule* module_;
+  const lattice::Entity as_origin_;  // the actor as the origin of its host calls
   std::string log_component_;
   RouteCache routes_;
 };
@@ -279,15 +281,11 @@ Result<Bytes> Dispatcher::CallFromProvider(const ProviderEntry& origin, std::str
     return NotFound("actor " + std::string(actor) + " is not running on this host (call from " +
                     origin.DisplayName() + ")");
   }
-  // What Deliver does for a local actor without claims to check (a provider has none), without
-  // making the origin's entity it would not use: the HTTP server's every request comes here.
-  if (route.kind == Route::Kind::kLocalActor) return Invoke(route.actor, operation, payload);
-  return Deliver(
-      lattice::Entity::Capability(origin.public_key, origin.contract_id, origin.link_name), nullptr,
-      route, operation, payload);
+  return Deliver(origin.as_origin, nullptr, route, operation, payload);
 }
 
-Result<Bytes> Dispatcher::HostCall(const actor::ActorModule& origin, RouteCache& cache,
+Result<Bytes> Dispatcher::HostCall(const actor::ActorModule& origin,
+                                   const lattice::Entity& as_origin, RouteCache& cache,
                                    const wapc::HostCall& call) {
   uint64_t v = version();
   Route* route = cache.Find(call.binding, call.ns, v);
@@ -295,8 +293,7 @@ Result<Bytes> Dispatcher::HostCall(const actor::ActorModule& origin, RouteCache&
     const std::string link_name = NormalizeLinkName(call.binding);
     route = &cache.Put(call.binding, call.ns, ResolveHostCall(origin, call.ns, link_name, v));
   }
-  return Deliver(lattice::Entity::Actor(origin.public_key), &origin.claims, *route, call.operation,
-                 call.payload);
+  return Deliver(as_origin, &origin.claims, *route, call.operation, call.payload);
 }
 
 Result<Bytes> Dispatcher::Deliver(const lattice::Entity& origin,

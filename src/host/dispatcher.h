@@ -117,10 +117,10 @@ class Dispatcher final {
   // Set before the first call; `metrics` outlives the dispatcher.
   void SetMetrics(HostMetrics* metrics) { metrics_ = metrics; }
 
-  // A guest's __host_call, made by `origin` (the running actor) through its instance's
-  // route cache.
-  Result<Bytes> HostCall(const actor::ActorModule& origin, RouteCache& cache,
-                         const wapc::HostCall& call);
+  // A guest's __host_call, made by `origin` (the running actor; `as_origin` its entity,
+  // made once per instance) through its instance's route cache.
+  Result<Bytes> HostCall(const actor::ActorModule& origin, const lattice::Entity& as_origin,
+                         RouteCache& cache, const wapc::HostCall& call);
 
   // Invocations of actors running now (Invoke calls not yet returned, nested ones too).
   size_t InFlight() const { return in_flight_.load(std::memory_order_relaxed); }

@@ -122,6 +122,8 @@ Result<std::string> HostCore::StartNativeCapability(NativeCapability capability)
   }
   entry->public_key = entry->claims.sub;
   entry->contract_id = descriptor.contract_id;
+  entry->as_origin =
+      lattice::Entity::Capability(entry->public_key, entry->contract_id, entry->link_name);
   entry->host = std::make_unique<ProviderHostImpl>(weak_from_this(), entry.get());
 
   // Reserved: calls to it wait for Start below (control_mu), as do binds.

@@ -20,6 +20,7 @@
 #include "core/log.h"
 #include "core/status.h"
 #include "crypto/claims.h"
+#include "lattice/entity.h"
 #include "provider/provider.h"
 
 namespace wasmcloud::host {
@@ -32,6 +33,8 @@ struct ProviderEntry {
   std::string public_key;
   std::string contract_id;
   std::string link_name;
+  // The provider as the origin of its calls to actors (made once, with the key above).
+  lattice::Entity as_origin;
   crypto::ProviderClaims claims;
   // What the provider sees of us. Declared before `provider`, so it outlives it: a
   // provider whose start failed may still log through it while it is destroyed.
