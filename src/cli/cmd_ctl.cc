@@ -47,6 +47,8 @@ struct CtlOptions {
   uint16_t rpc_port = 4222;
   std::string nsprefix;
   std::string credsfile, jwt, seed;
+  bool tls = false;
+  std::string tls_ca_file, tls_cert_file, tls_key_file;
   int64_t timeout_ms = 2000;
   std::string format = "text";
 
@@ -63,6 +65,16 @@ struct CtlOptions {
     cmd.add_option("--rpc-jwt", jwt, "user JWT (or a file holding it), with --rpc-seed")
         ->envname("RPC_JWT");
     cmd.add_option("--rpc-seed", seed, "nkey seed (or a file holding it)")->envname("RPC_SEED");
+    cmd.add_flag("--rpc-tls", tls, "connect with TLS (on with any --rpc-tls-*-file too)")
+        ->envname("WASMCLOUD_RPC_TLS");
+    cmd.add_option("--rpc-tls-ca-file", tls_ca_file,
+                   "PEM CA certificates of the server; default: the system's CAs")
+        ->envname("WASMCLOUD_RPC_TLS_CA_FILE");
+    cmd.add_option("--rpc-tls-cert-file", tls_cert_file,
+                   "PEM client certificate, for a server that asks for one")
+        ->envname("WASMCLOUD_RPC_TLS_CERT_FILE");
+    cmd.add_option("--rpc-tls-key-file", tls_key_file, "PEM key of --rpc-tls-cert-file")
+        ->envname("WASMCLOUD_RPC_TLS_KEY_FILE");
     cmd.add_option("--timeout-ms", timeout_ms,
                    "how long to wait for an answer (get hosts, auctions: to collect answers); "
                    "default 2000")
@@ -87,7 +99,9 @@ class Lattice {
     std::string url;
     std::string stale_hint;  // when the local lattice file named a server that is gone
     if (!o.rpc_host.empty()) {
-      url = "nats://" + o.rpc_host + ":" + std::to_string(o.rpc_port);
+      const bool tls =
+          o.tls || !o.tls_ca_file.empty() || !o.tls_cert_file.empty() || !o.tls_key_file.empty();
+      url = (tls ? "tls://" : "nats://") + o.rpc_host + ":" + std::to_string(o.rpc_port);
       l->ns_ = o.nsprefix.empty() ? std::string(lattice::kDefaultLattice) : o.nsprefix;
     } else {
       auto local = ReadLocalLatticeFile(LocalLatticeFilePath());
@@ -106,6 +120,10 @@ class Lattice {
     c.name = "wasmcloud-ctl";
     c.connect_timeout = std::chrono::seconds(5);
     c.credentials_file = o.credsfile;
+    c.tls = o.tls;
+    c.tls_ca_file = o.tls_ca_file;
+    c.tls_cert_file = o.tls_cert_file;
+    c.tls_key_file = o.tls_key_file;
     if (!o.jwt.empty() && o.seed.empty()) {
       return Failure{2, "--rpc-jwt needs --rpc-seed (the seed that signs for the JWT's user)"};
     }
@@ -120,6 +138,9 @@ class Lattice {
       c.jwt = *jwt;
     }
     auto conn = nats::NatsConnection::Connect(c);
+    if (!conn.ok() && conn.status().code() == Code::kInvalidArgument) {
+      return Failure{2, conn.status().message()};  // e.g. an unreadable TLS file
+    }
     if (!conn.ok()) {
       return Failure{1, "cannot reach lattice " + l->ns_ + " at " + url + ": " +
                             conn.status().message() + stale_hint};

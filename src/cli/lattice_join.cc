@@ -28,11 +28,34 @@ Result<JoinedLattice> JoinLattice(host::HostConfig& config) {
   WC_ASSIGN_OR_RETURN(crypto::KeyPair key, host::LoadHostKey(config.host_seed));
   if (config.host_seed.empty()) config.host_seed = key.EncodedSeed();
 
-  const std::string url = "nats://" + config.rpc_host + ":" + std::to_string(config.rpc_port);
+  struct Tls {
+    bool on;
+    std::string ca, cert, key;
+    std::string flags;  // "rpc" or "control", for messages
+  };
+  const Tls rpc_tls{config.rpc_tls, config.rpc_tls_ca_file, config.rpc_tls_cert_file,
+                    config.rpc_tls_key_file, "rpc"};
+  const bool own_tls = config.control_tls || !config.control_tls_ca_file.empty() ||
+                       !config.control_tls_cert_file.empty() ||
+                       !config.control_tls_key_file.empty();
+  const Tls control_tls =
+      own_tls ? Tls{config.control_tls, config.control_tls_ca_file, config.control_tls_cert_file,
+                    config.control_tls_key_file, "control"}
+              : rpc_tls;
+  // Shown as tls:// when TLS is on (libnats takes either scheme).
+  auto wants = [](const Tls& t) {
+    return t.on || !t.ca.empty() || !t.cert.empty() || !t.key.empty();
+  };
+  const std::string url = std::string(wants(rpc_tls) ? "tls://" : "nats://") + config.rpc_host +
+                          ":" + std::to_string(config.rpc_port);
   auto connect = [&](const std::string& server, const std::string& role, const std::string& creds,
-                     const std::string& jwt, const std::string& seed,
-                     const std::string& flags) -> Result<std::shared_ptr<nats::NatsConnection>> {
+                     const std::string& jwt, const std::string& seed, const std::string& flags,
+                     const Tls& tls) -> Result<std::shared_ptr<nats::NatsConnection>> {
     nats::NatsConnectionOptions o;
+    o.tls = tls.on;
+    o.tls_ca_file = tls.ca;
+    o.tls_cert_file = tls.cert;
+    o.tls_key_file = tls.key;
     o.servers = {server};
     o.name = "wasmcloud:" + key.public_key_text() + ":" + role;
     o.send_asap = true;  // it answers requests: replies go out at once
@@ -49,6 +72,16 @@ Result<JoinedLattice> JoinLattice(host::HostConfig& config) {
       WC_ASSIGN_OR_RETURN(o.jwt, ValueOrFile(jwt, "--" + flags + "-jwt"));
     }
     auto c = nats::NatsConnection::Connect(o);
+    if (!c.ok() && c.status().code() == Code::kFailedPrecondition) {
+      // TLS that cannot work: say which options decide it.
+      const std::string f = "--" + tls.flags + "-tls";
+      return c.status().WithContext("cannot join lattice " + config.lattice_prefix + " (TLS: " + f +
+                                    ", " + f + "-ca-file, " + f + "-cert-file, " + f +
+                                    "-key-file)");
+    }
+    if (!c.ok() && c.status().code() == Code::kInvalidArgument) {
+      return c.status().WithContext("cannot join lattice " + config.lattice_prefix);
+    }
     if (!c.ok()) {
       return c.status().WithContext("cannot join lattice " + config.lattice_prefix +
                                     " (is nats-server running at " + server + "?)");
@@ -57,18 +90,20 @@ Result<JoinedLattice> JoinLattice(host::HostConfig& config) {
   };
   WC_ASSIGN_OR_RETURN(
       std::shared_ptr<nats::NatsConnection> rpc,
-      connect(url, "rpc", config.rpc_credsfile, config.rpc_jwt, config.rpc_seed, "rpc"));
+      connect(url, "rpc", config.rpc_credsfile, config.rpc_jwt, config.rpc_seed, "rpc", rpc_tls));
   // The control connection: its own server and credentials when given, else the RPC ones.
   const std::string control_url =
-      "nats://" + (config.control_host.empty() ? config.rpc_host : config.control_host) + ":" +
+      std::string(wants(control_tls) ? "tls://" : "nats://") +
+      (config.control_host.empty() ? config.rpc_host : config.control_host) + ":" +
       std::to_string(config.control_port == 0 ? config.rpc_port : config.control_port);
   const bool own_credentials = !config.control_credsfile.empty() || !config.control_jwt.empty() ||
                                !config.control_seed.empty();
   WC_ASSIGN_OR_RETURN(std::shared_ptr<nats::NatsConnection> control,
-                      own_credentials ? connect(control_url, "ctl", config.control_credsfile,
-                                                config.control_jwt, config.control_seed, "control")
-                                      : connect(control_url, "ctl", config.rpc_credsfile,
-                                                config.rpc_jwt, config.rpc_seed, "rpc"));
+                      own_credentials
+                          ? connect(control_url, "ctl", config.control_credsfile,
+                                    config.control_jwt, config.control_seed, "control", control_tls)
+                          : connect(control_url, "ctl", config.rpc_credsfile, config.rpc_jwt,
+                                    config.rpc_seed, "rpc", control_tls));
   nats::NatsKvOptions kv;
   kv.replicas = static_cast<int>(config.lattice_replicas);
   kv.domain = config.js_domain;

@@ -392,7 +392,7 @@ Status ApplySwitch(HostConfig& config, std::string_view value) {
   return Status::Ok();
 }
 
-constexpr std::array<ConfigOption, 51> kOptions = {{
+constexpr std::array<ConfigOption, 59> kOptions = {{
     {"--host-seed", "WASMCLOUD_HOST_SEED", "SEED|FILE",
      "Seed (SN...) of the host's key, or a file holding it; default: a new key at each start",
      false, &ApplyHostSeed},
@@ -499,6 +499,18 @@ constexpr std::array<ConfigOption, 51> kOptions = {{
      &ApplySecret<&HostConfig::rpc_seed>},
     {"--rpc-credsfile", "RPC_CREDS", "FILE", "NATS .creds file for the lattice's NATS connection",
      false, &ApplyPath<&HostConfig::rpc_credsfile>},
+    {"--rpc-tls", "WASMCLOUD_RPC_TLS", "",
+     "Connect to the lattice's NATS server with TLS (on with any --rpc-tls-*-file too)", false,
+     &ApplySwitch<&HostConfig::rpc_tls>},
+    {"--rpc-tls-ca-file", "WASMCLOUD_RPC_TLS_CA_FILE", "FILE",
+     "PEM CA certificates that sign the NATS server's certificate; default: the system's CAs",
+     false, &ApplyPath<&HostConfig::rpc_tls_ca_file>},
+    {"--rpc-tls-cert-file", "WASMCLOUD_RPC_TLS_CERT_FILE", "FILE",
+     "PEM certificate (chain) of this host for a NATS server that asks for one (with "
+     "--rpc-tls-key-file)",
+     false, &ApplyPath<&HostConfig::rpc_tls_cert_file>},
+    {"--rpc-tls-key-file", "WASMCLOUD_RPC_TLS_KEY_FILE", "FILE",
+     "PEM private key of --rpc-tls-cert-file", false, &ApplyPath<&HostConfig::rpc_tls_key_file>},
     {"--nsprefix", "WASMCLOUD_LATTICE_PREFIX", "NAME",
      "Lattice name (letters, digits, _ and -); default default", false, &ApplyLatticePrefix},
     {"--rpc-timeout-ms", "WASMCLOUD_RPC_TIMEOUT_MS", "MS",
@@ -529,6 +541,18 @@ constexpr std::array<ConfigOption, 51> kOptions = {{
     {"--control-credsfile", "CONTROL_CREDS", "FILE",
      "NATS .creds file for the control connection; default: the RPC connection's credentials",
      false, &ApplyPath<&HostConfig::control_credsfile>},
+    {"--control-tls", "WASMCLOUD_CONTROL_TLS", "",
+     "The control connection with TLS; without any --control-tls*: the RPC connection's TLS", false,
+     &ApplySwitch<&HostConfig::control_tls>},
+    {"--control-tls-ca-file", "WASMCLOUD_CONTROL_TLS_CA_FILE", "FILE",
+     "PEM CA certificates of the control connection's NATS server; default: the system's CAs",
+     false, &ApplyPath<&HostConfig::control_tls_ca_file>},
+    {"--control-tls-cert-file", "WASMCLOUD_CONTROL_TLS_CERT_FILE", "FILE",
+     "PEM certificate of this host for the control connection's NATS server", false,
+     &ApplyPath<&HostConfig::control_tls_cert_file>},
+    {"--control-tls-key-file", "WASMCLOUD_CONTROL_TLS_KEY_FILE", "FILE",
+     "PEM private key of --control-tls-cert-file", false,
+     &ApplyPath<&HostConfig::control_tls_key_file>},
     {"--heartbeat-interval", "HEARTBEAT_INTERVAL_S", "SECONDS",
      "Seconds between heartbeat events in a lattice, 0 for none; default 30", false,
      &ApplyHeartbeatInterval},

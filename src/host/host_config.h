@@ -143,6 +143,16 @@ struct HostConfig {
   std::string rpc_jwt;
   std::string rpc_seed;
   std::string rpc_credsfile;
+  // TLS of the RPC connection: on with rpc_tls or any of the files. The server's
+  // certificate is verified against rpc_tls_ca_file (PEM), or the system's CAs without
+  // one; rpc_tls_cert_file + rpc_tls_key_file: this host's certificate (mutual TLS).
+  // --rpc-tls, WASMCLOUD_RPC_TLS; --rpc-tls-ca-file, WASMCLOUD_RPC_TLS_CA_FILE;
+  // --rpc-tls-cert-file, WASMCLOUD_RPC_TLS_CERT_FILE; --rpc-tls-key-file,
+  // WASMCLOUD_RPC_TLS_KEY_FILE.
+  bool rpc_tls = false;
+  std::string rpc_tls_ca_file;
+  std::string rpc_tls_cert_file;
+  std::string rpc_tls_key_file;
   // The lattice name: subjects wasmbus.rpc.{name}.…, bucket LATTICEDATA_{name}.
   // --nsprefix, WASMCLOUD_LATTICE_PREFIX.
   std::string lattice_prefix = "default";
@@ -166,6 +176,13 @@ struct HostConfig {
   std::string control_jwt;
   std::string control_seed;
   std::string control_credsfile;
+  // TLS of the control connection, as the RPC one's; none of these given: the RPC
+  // connection's TLS. --control-tls, WASMCLOUD_CONTROL_TLS; --control-tls-ca-file,
+  // --control-tls-cert-file, --control-tls-key-file (WASMCLOUD_CONTROL_TLS_*_FILE).
+  bool control_tls = false;
+  std::string control_tls_ca_file;
+  std::string control_tls_cert_file;
+  std::string control_tls_key_file;
   // How often the heartbeat event goes out; 0: never. --heartbeat-interval SECONDS,
   // HEARTBEAT_INTERVAL_S (0.18's variable).
   std::chrono::seconds heartbeat_interval{30};

@@ -1,10 +1,12 @@
 #include "nats/nats_connection.h"
 
 #include <nats/nats.h>
+#include <openssl/x509.h>
 
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -19,6 +21,28 @@ namespace {
 constexpr std::string_view kLog = "nats";
 // Attempts of a first connect whose signed credentials the server refuses (see Connect).
 constexpr int kSignedConnectAttempts = 4;
+
+// The system's CA certificates, as OpenSSL finds them: $SSL_CERT_FILE, else its default
+// file (/usr/lib/ssl/cert.pem on Debian, a link to /etc/ssl/certs/ca-certificates.crt).
+std::string SystemCaFile() {
+  const char* env = std::getenv(X509_get_default_cert_file_env());
+  if (env != nullptr && *env != '\0') return env;
+  return X509_get_default_cert_file();
+}
+
+// "PATH cannot be read: <errno text>" when it cannot be opened for reading; "" otherwise.
+std::string Unreadable(const std::string& path) {
+  if (access(path.c_str(), R_OK) == 0) return "";
+  return path + " cannot be read: " + std::strerror(errno);
+}
+
+bool WantsTls(const NatsConnectionOptions& o) {
+  if (o.tls || !o.tls_ca_file.empty() || !o.tls_cert_file.empty() || !o.tls_key_file.empty()) {
+    return true;
+  }
+  return std::any_of(o.servers.begin(), o.servers.end(),
+                     [](const std::string& url) { return url.starts_with("tls://"); });
+}
 
 }  // namespace
 
@@ -227,6 +251,68 @@ std::string NatsReason(int status) {
   return out;
 }
 
+namespace {
+
+// Turns TLS on in `opts` with the CA (or the system's) and the client certificate of `o`.
+Status ApplyTls(natsOptions* opts, const NatsConnectionOptions& o) {
+  if (o.tls_cert_file.empty() != o.tls_key_file.empty()) {
+    return InvalidArgument(
+        "NATS TLS: a client certificate needs its key, and a key its certificate (give both)");
+  }
+  natsStatus s = natsOptions_SetSecure(opts, true);
+  if (s != NATS_OK) return InvalidArgument("NATS TLS: " + NatsReason(s));
+  const bool system = o.tls_ca_file.empty();
+  const std::string ca = system ? SystemCaFile() : o.tls_ca_file;
+  const std::string what = system ? "NATS TLS: the system's CA file " : "NATS TLS CA file ";
+  if (std::string unreadable = Unreadable(ca); !unreadable.empty()) {
+    return InvalidArgument(what + unreadable);
+  }
+  s = natsOptions_LoadCATrustedCertificates(opts, ca.c_str());
+  if (s != NATS_OK) return InvalidArgument(what + ca + ": " + NatsReason(s));
+  if (o.tls_cert_file.empty()) return Status::Ok();
+  for (const std::string* file : {&o.tls_cert_file, &o.tls_key_file}) {
+    if (std::string unreadable = Unreadable(*file); !unreadable.empty()) {
+      return InvalidArgument("NATS TLS client " +
+                             std::string(file == &o.tls_cert_file ? "certificate " : "key ") +
+                             unreadable);
+    }
+  }
+  s = natsOptions_LoadCertificatesChain(opts, o.tls_cert_file.c_str(), o.tls_key_file.c_str());
+  if (s != NATS_OK) {
+    return InvalidArgument("NATS TLS client certificate " + o.tls_cert_file + " with key " +
+                           o.tls_key_file + ": " + NatsReason(s));
+  }
+  return Status::Ok();
+}
+
+// A failed connect that TLS explains, final whatever the time left; OK when it is not one.
+Status TlsFailure(natsStatus s, bool tls, const NatsConnectionOptions& o,
+                  const std::string& where) {
+  if (s == NATS_SSL_ERROR) {
+    if (!tls) {
+      // The server asked for TLS, libnats upgraded without a CA and could not verify.
+      return FailedPrecondition("NATS at " + where +
+                                " requires TLS, which was not asked for: " + NatsReason(s));
+    }
+    return FailedPrecondition("TLS with NATS at " + where + " failed: " + NatsReason(s));
+  }
+  if (s == NATS_SECURE_CONNECTION_WANTED) {
+    return FailedPrecondition("NATS at " + where + " does not offer TLS");
+  }
+  if (tls && s == NATS_PROTOCOL_ERROR) {
+    // nats-server with --tlsverify closes the connection after the handshake when the
+    // client's certificate is missing or untrusted; libnats then misses the PONG.
+    return FailedPrecondition(
+        "NATS at " + where +
+        " closed the connection after the TLS handshake (does it require a client "
+        "certificate" +
+        (o.tls_cert_file.empty() ? "" : " that it trusts") + "?): " + NatsReason(s));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 Result<std::shared_ptr<NatsConnection>> NatsConnection::Connect(NatsConnectionOptions options) {
   if (options.servers.empty()) return InvalidArgument("no NATS server given");
   if (!options.callbacks && options.on_event) {
@@ -323,6 +409,13 @@ Result<std::shared_ptr<NatsConnection>> NatsConnection::Connect(NatsConnectionOp
     natsOptions_Destroy(opts);
     return InvalidArgument("NATS options: " + why);
   }
+  const bool tls = WantsTls(o);
+  if (tls) {
+    if (Status applied = ApplyTls(opts, o); !applied.ok()) {
+      natsOptions_Destroy(opts);
+      return applied;
+    }
+  }
   // The first connect is this loop's, not libnats' retry-on-failed-connect: after a
   // server refused the credentials, libnats 3.4.1's retry thread finds no current server
   // and closes the connection without a word, so a refusal read as a timeout. Each pass
@@ -359,6 +452,10 @@ Result<std::shared_ptr<NatsConnection>> NatsConnection::Connect(NatsConnectionOp
       const std::string why = NatsReason(s);
       natsOptions_Destroy(opts);
       return Unauthenticated("NATS at " + where + " refused the credentials: " + why);
+    }
+    if (Status failed = TlsFailure(s, tls, o, where); !failed.ok()) {
+      natsOptions_Destroy(opts);
+      return failed;
     }
     const auto now = std::chrono::steady_clock::now();
     if (!o.callbacks || now >= deadline) {

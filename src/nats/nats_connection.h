@@ -48,6 +48,16 @@ struct NatsConnectionOptions {
   std::string credentials_file;
   std::string jwt;
   std::string seed;
+  // TLS: on when `tls` is true, a server URL is tls://, or a file below is given. The
+  // server's certificate is verified against tls_ca_file (PEM) or, without one, the
+  // system's CAs (SSL_CERT_FILE, else OpenSSL's default file), and its name against the
+  // server's host. tls_cert_file + tls_key_file (PEM, both or neither): this client's
+  // certificate chain and key, for a server that asks for one (mutual TLS). The files
+  // are read by Connect: kInvalidArgument "NATS TLS CA file PATH: <reason>" and alike.
+  bool tls = false;
+  std::string tls_ca_file;
+  std::string tls_cert_file;
+  std::string tls_key_file;
   // Flush every publish at once (the connection that answers invocations: a reply then
   // takes ~0.2 ms on loopback instead of ~1 ms).
   bool send_asap = false;
@@ -95,7 +105,13 @@ class NatsConnection {
   // reason>" (none answered in time), kInvalidArgument for unusable options (no server,
   // a bad credentials file or seed), kUnauthenticated "NATS at <servers> refused the
   // credentials: <reason>" (at once, whatever the time left; credentials that sign a
-  // nonce are tried up to 4 times first, as libnats 3.4.1 drops 1 in 256 signatures).
+  // nonce are tried up to 4 times first, as libnats 3.4.1 drops 1 in 256 signatures),
+  // kFailedPrecondition at once for TLS that cannot work: "TLS with NATS at <servers>
+  // failed: <OpenSSL's reason>" (an untrusted or misnamed server certificate; a server
+  // that requires TLS when `tls` was not asked for is one too, as libnats then upgrades to
+  // TLS by itself), "NATS at <servers> does not offer TLS", and "NATS at <servers> closed
+  // the connection after the TLS handshake (does it require a client certificate[ that it
+  // trusts]?)".
   // <servers> has passwords and tokens replaced by "***"; <reason> is NatsReason's.
   static Result<std::shared_ptr<NatsConnection>> Connect(NatsConnectionOptions options);
   ~NatsConnection();  // Close()

@@ -3,8 +3,9 @@
 // an actor on host B answers a call made through another host, pinger reaches ponger on
 // another host by its call alias, a link set on host A binds the keyvalue provider on
 // host B and kvcounter on A counts there over HTTP, a host started late sees the link,
-// the provider moved from B to C is bound on C, and lattices with other names on the
-// same server see none of it.
+// the provider moved from B to C is bound on C, lattices with other names on the same
+// server see none of it, and hosts join a lattice whose server requires mutual TLS.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -21,6 +22,7 @@
 #include "providers/messaging/nats_server.h"
 #include "support/require_tool.h"
 #include "support/run_command.h"
+#include "support/test_pki.h"
 #include "support/up_process.h"
 #include "wire/http.h"
 
@@ -214,6 +216,69 @@ TEST_F(LatticeCliTest, TheControlInterfaceIsServedOnItsOwnServerWhenGiven) {
   EXPECT_TRUE(host["id"].get<std::string>().starts_with("N")) << host;
   auto on_rpc = ask(server_->port());
   EXPECT_EQ(on_rpc.status().code(), Code::kNotFound) << "nobody serves control on the RPC server";
+}
+
+// A lattice whose nats-server requires TLS and a client certificate of its CA: a host
+// with the CA, its certificate and key joins it and serves calls over it, and so does
+// `ctl`; one that did not ask for TLS, or has no certificate, is told why at once.
+TEST_F(LatticeCliTest, HostsJoinALatticeOverMutualTls) {
+  WC_REQUIRE_TOOL(!RunCommand({"openssl", "version"}).out.empty(), "openssl");
+  std::filesystem::create_directories(dir_ + "/pki");
+  auto pki = testing::MakeTestPki(dir_ + "/pki");
+  ASSERT_TRUE(pki.ok()) << pki.status().message();
+  auto server = NatsServer::Start({"-js", "-sd", dir_ + "/tls-js", "--tlsverify", "--tlscert",
+                                   pki->server_cert, "--tlskey", pki->server_key, "--tlscacert",
+                                   pki->ca_cert});
+  ASSERT_TRUE(server.ok()) << server.status().message();
+  const std::string port = std::to_string((*server)->port());
+  const std::vector<std::string> at = {"--rpc-host", "127.0.0.1", "--rpc-port", port};
+  const std::vector<std::string> ca = {"--rpc-tls-ca-file", pki->ca_cert};
+  const std::vector<std::string> mine = {"--rpc-tls-cert-file", pki->client_cert,
+                                         "--rpc-tls-key-file", pki->client_key};
+  auto join = [](std::vector<std::string> args,
+                 std::initializer_list<std::vector<std::string>> more) {
+    for (const auto& m : more) args.insert(args.end(), m.begin(), m.end());
+    return args;
+  };
+  auto call = [&](std::initializer_list<std::vector<std::string>> flags) {
+    return RunCommand(
+        join({WasmcloudBinary(), "call", "--manifest", Write("tls-call.yaml", "actors: []\n"),
+              kEcho, "HealthRequest", "--data-hex", kHealthRequest, "--hex"},
+             flags));
+  };
+
+  auto plain = call({at});
+  EXPECT_EQ(plain.exit_code, 2) << plain.err;
+  EXPECT_THAT(plain.err, ::testing::HasSubstr("NATS at nats://127.0.0.1:" + port +
+                                              " requires TLS, which was not asked for"));
+  EXPECT_THAT(plain.err,
+              ::testing::HasSubstr("(TLS: --rpc-tls, --rpc-tls-ca-file, --rpc-tls-cert-file, "
+                                   "--rpc-tls-key-file)"));
+  auto no_cert = call({at, ca});
+  EXPECT_EQ(no_cert.exit_code, 2) << no_cert.err;
+  EXPECT_THAT(no_cert.err, ::testing::HasSubstr("(does it require a client certificate?)"));
+
+  UpProcess b(
+      join({"up", "--manifest",
+            Write("tls-b.yaml", "actors:\n  - " + FixturePath("wc-host-0.18/echo.wasm") + "\n")},
+           {at, ca, mine}));
+  ASSERT_TRUE(b.WaitFor("running until SIGINT or SIGTERM")) << b.log();
+  EXPECT_THAT(b.log(), ::testing::HasSubstr("lattice default on tls://127.0.0.1:" + port));
+  // Through another host over TLS, echo on B answers byte for byte.
+  auto health = call({at, ca, mine});
+  ASSERT_EQ(health.exit_code, 0) << health.err << b.log();
+  EXPECT_EQ(health.out, std::string(kHealthResponse) + "\n");
+  auto hosts = RunCommand(
+      join({WasmcloudBinary(), "ctl", "get", "hosts", "-o", "json", "--timeout-ms", "500"},
+           {at, ca, mine}));
+  ASSERT_EQ(hosts.exit_code, 0) << hosts.err;
+  auto listed = nlohmann::json::parse(hosts.out, nullptr, false);
+  ASSERT_TRUE(listed.is_array()) << hosts.out;
+  EXPECT_EQ(listed.size(), 1u) << hosts.out;
+  auto ctl_no_cert = RunCommand(join({WasmcloudBinary(), "ctl", "get", "hosts"}, {at, ca}));
+  EXPECT_EQ(ctl_no_cert.exit_code, 1) << ctl_no_cert.out;
+  EXPECT_THAT(ctl_no_cert.err, ::testing::HasSubstr("does it require a client certificate?"));
+  EXPECT_EQ(b.Stop(SIGTERM), 0) << b.log();
 }
 
 TEST_F(LatticeCliTest, NoServerOrNoJetStreamIsAClearError) {

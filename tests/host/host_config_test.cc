@@ -51,7 +51,8 @@ std::set<std::string> ChangedFields(const HostConfig& a, const HostConfig& b) {
   [[maybe_unused]] const auto& [f1, f2, f3, f4, f5, f6, f7, f8, f9, f10, f11, f12, f13, f14, f15,
                                 f16, f17, f18, f19, f20, f21, f22, f23, f24, f25, f26, f27, f28,
                                 f29, f30, f31, f32, f33, f34, f35, f36, f37, f38, f39, f40, f41,
-                                f42, f43, f44, f45, f46, f47, f48, f49, f50, f51] = a;
+                                f42, f43, f44, f45, f46, f47, f48, f49, f50, f51, f52, f53, f54,
+                                f55, f56, f57, f58, f59] = a;
   std::set<std::string> out;
   if (a.host_seed != b.host_seed) out.insert("host_seed");
   if (a.workers != b.workers) out.insert("workers");
@@ -90,6 +91,10 @@ std::set<std::string> ChangedFields(const HostConfig& a, const HostConfig& b) {
   if (a.rpc_jwt != b.rpc_jwt) out.insert("rpc_jwt");
   if (a.rpc_seed != b.rpc_seed) out.insert("rpc_seed");
   if (a.rpc_credsfile != b.rpc_credsfile) out.insert("rpc_credsfile");
+  if (a.rpc_tls != b.rpc_tls) out.insert("rpc_tls");
+  if (a.rpc_tls_ca_file != b.rpc_tls_ca_file) out.insert("rpc_tls_ca_file");
+  if (a.rpc_tls_cert_file != b.rpc_tls_cert_file) out.insert("rpc_tls_cert_file");
+  if (a.rpc_tls_key_file != b.rpc_tls_key_file) out.insert("rpc_tls_key_file");
   if (a.lattice_prefix != b.lattice_prefix) out.insert("lattice_prefix");
   if (a.rpc_timeout != b.rpc_timeout) out.insert("rpc_timeout");
   if (a.invocation_issuers != b.invocation_issuers) out.insert("invocation_issuers");
@@ -100,6 +105,10 @@ std::set<std::string> ChangedFields(const HostConfig& a, const HostConfig& b) {
   if (a.control_jwt != b.control_jwt) out.insert("control_jwt");
   if (a.control_seed != b.control_seed) out.insert("control_seed");
   if (a.control_credsfile != b.control_credsfile) out.insert("control_credsfile");
+  if (a.control_tls != b.control_tls) out.insert("control_tls");
+  if (a.control_tls_ca_file != b.control_tls_ca_file) out.insert("control_tls_ca_file");
+  if (a.control_tls_cert_file != b.control_tls_cert_file) out.insert("control_tls_cert_file");
+  if (a.control_tls_key_file != b.control_tls_key_file) out.insert("control_tls_key_file");
   if (a.heartbeat_interval != b.heartbeat_interval) out.insert("heartbeat_interval");
   if (a.provider_isolation != b.provider_isolation) out.insert("provider_isolation");
   if (a.provider_host_exe != b.provider_host_exe) out.insert("provider_host_exe");
@@ -171,6 +180,10 @@ TEST(ConfigOptionsTest, NamesAreTheOnesTheHeaderGives) {
       {"--rpc-jwt", "RPC_JWT", false, false},
       {"--rpc-seed", "RPC_SEED", false, false},
       {"--rpc-credsfile", "RPC_CREDS", false, false},
+      {"--rpc-tls", "WASMCLOUD_RPC_TLS", true, false},
+      {"--rpc-tls-ca-file", "WASMCLOUD_RPC_TLS_CA_FILE", false, false},
+      {"--rpc-tls-cert-file", "WASMCLOUD_RPC_TLS_CERT_FILE", false, false},
+      {"--rpc-tls-key-file", "WASMCLOUD_RPC_TLS_KEY_FILE", false, false},
       {"--nsprefix", "WASMCLOUD_LATTICE_PREFIX", false, false},
       {"--rpc-timeout-ms", "WASMCLOUD_RPC_TIMEOUT_MS", false, false},
       {"--invocation-issuers", "WASMCLOUD_INVOCATION_ISSUERS", false, false},
@@ -181,6 +194,10 @@ TEST(ConfigOptionsTest, NamesAreTheOnesTheHeaderGives) {
       {"--control-jwt", "CONTROL_JWT", false, false},
       {"--control-seed", "CONTROL_SEED", false, false},
       {"--control-credsfile", "CONTROL_CREDS", false, false},
+      {"--control-tls", "WASMCLOUD_CONTROL_TLS", true, false},
+      {"--control-tls-ca-file", "WASMCLOUD_CONTROL_TLS_CA_FILE", false, false},
+      {"--control-tls-cert-file", "WASMCLOUD_CONTROL_TLS_CERT_FILE", false, false},
+      {"--control-tls-key-file", "WASMCLOUD_CONTROL_TLS_KEY_FILE", false, false},
       {"--heartbeat-interval", "HEARTBEAT_INTERVAL_S", false, false},
       {"--provider-isolation", "WASMCLOUD_PROVIDER_ISOLATION", false, false},
       {"--provider-host-exe", "WASMCLOUD_PROVIDER_HOST_EXE", false, false},
@@ -296,6 +313,10 @@ const std::map<std::string_view, std::string> kSampleValues = {
     {"--rpc-jwt", "/etc/wasmcloud/user.jwt"},
     {"--rpc-seed", "/etc/wasmcloud/user.nk"},
     {"--rpc-credsfile", "/etc/wasmcloud/lattice.creds"},
+    {"--rpc-tls", "true"},
+    {"--rpc-tls-ca-file", "/etc/wasmcloud/nats-ca.pem"},
+    {"--rpc-tls-cert-file", "/etc/wasmcloud/host.pem"},
+    {"--rpc-tls-key-file", "/etc/wasmcloud/host-key.pem"},
     {"--nsprefix", "prod-1"},
     {"--rpc-timeout-ms", "5000"},
     {"--invocation-issuers", "NAB2CB576PHBBPQ5ODORRZ2LYCMWPZGWGCN2KDK7DXOIMZASKUY3RSWB"},
@@ -306,6 +327,10 @@ const std::map<std::string_view, std::string> kSampleValues = {
     {"--control-jwt", "/etc/wasmcloud/ctl.jwt"},
     {"--control-seed", "/etc/wasmcloud/ctl.nk"},
     {"--control-credsfile", "/etc/wasmcloud/ctl.creds"},
+    {"--control-tls", "true"},
+    {"--control-tls-ca-file", "/etc/wasmcloud/ctl-ca.pem"},
+    {"--control-tls-cert-file", "/etc/wasmcloud/ctl-host.pem"},
+    {"--control-tls-key-file", "/etc/wasmcloud/ctl-host-key.pem"},
     {"--heartbeat-interval", "5"},
     {"--provider-isolation", "process"},
     {"--provider-host-exe", "/usr/bin/wasmcloud"},
@@ -332,7 +357,7 @@ TEST(ConfigOptionsTest, EveryFieldIsReachableThroughExactlyOneOption) {
     ASSERT_TRUE(ApplyEnv(from_env, {{std::string(o.env), sample->second}}).ok());
     EXPECT_TRUE(ChangedFields(from_env, config).empty());
   }
-  EXPECT_EQ(options_of_field.size(), 51u);
+  EXPECT_EQ(options_of_field.size(), 59u);
   for (const auto& [field, flags] : options_of_field) {
     EXPECT_EQ(flags.size(), 1u) << field;
   }
@@ -373,6 +398,14 @@ TEST(ConfigOptionsTest, SampleValuesLandInTheirFields) {
   EXPECT_EQ(c.control_host, "ctl.example");
   EXPECT_EQ(c.control_port, 4223);
   EXPECT_EQ(c.control_credsfile, "/etc/wasmcloud/ctl.creds");
+  EXPECT_TRUE(c.rpc_tls);
+  EXPECT_EQ(c.rpc_tls_ca_file, "/etc/wasmcloud/nats-ca.pem");
+  EXPECT_EQ(c.rpc_tls_cert_file, "/etc/wasmcloud/host.pem");
+  EXPECT_EQ(c.rpc_tls_key_file, "/etc/wasmcloud/host-key.pem");
+  EXPECT_TRUE(c.control_tls);
+  EXPECT_EQ(c.control_tls_ca_file, "/etc/wasmcloud/ctl-ca.pem");
+  EXPECT_EQ(c.control_tls_cert_file, "/etc/wasmcloud/ctl-host.pem");
+  EXPECT_EQ(c.control_tls_key_file, "/etc/wasmcloud/ctl-host-key.pem");
   EXPECT_EQ(c.heartbeat_interval, std::chrono::seconds(5));
   EXPECT_EQ(c.provider_isolation, ProviderIsolation::kProcess);
   EXPECT_EQ(c.provider_host_exe, "/usr/bin/wasmcloud");

@@ -23,15 +23,6 @@ Status WriteText(const std::string& path, const std::string& text) {
   return WriteFile(path, AsBytes(text), 0644);
 }
 
-Status Run(const std::vector<std::string>& argv) {
-  auto r = wasmcloud::testing::RunCommand(argv);
-  if (r.exit_code != 0) {
-    return Internal(argv[0] + " " + argv[1] + " failed (" + std::to_string(r.exit_code) +
-                    "): " + r.err);
-  }
-  return Status::Ok();
-}
-
 size_t Discard(char*, size_t size, size_t count, void*) { return size * count; }
 
 }  // namespace
@@ -49,45 +40,6 @@ int ClosedPort(int* fd_out) {
   }
   *fd_out = fd;
   return port;
-}
-
-Result<TestPki> MakeTestPki(const std::string& dir) {
-  TestPki pki{dir + "/ca.crt", dir + "/server.crt", dir + "/server.key"};
-  const std::string ca_key = dir + "/ca.key";
-  const std::string csr = dir + "/server.csr";
-  const std::string ext = dir + "/server.ext";
-  WC_RETURN_IF_ERROR(Run({"openssl",
-                          "req",
-                          "-x509",
-                          "-newkey",
-                          "ec",
-                          "-pkeyopt",
-                          "ec_paramgen_curve:prime256v1",
-                          "-nodes",
-                          "-keyout",
-                          ca_key,
-                          "-out",
-                          pki.ca_cert,
-                          "-days",
-                          "2",
-                          "-subj",
-                          "/CN=wasmcloud test CA",
-                          "-addext",
-                          "basicConstraints=critical,CA:TRUE",
-                          "-addext",
-                          "keyUsage=critical,keyCertSign,cRLSign"}));
-  WC_RETURN_IF_ERROR(
-      Run({"openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-           "-keyout", pki.server_key, "-out", csr, "-subj", "/CN=127.0.0.1"}));
-  WC_RETURN_IF_ERROR(WriteText(ext,
-                               "basicConstraints=CA:FALSE\n"
-                               "keyUsage=digitalSignature\n"
-                               "extendedKeyUsage=serverAuth\n"
-                               "subjectAltName=IP:127.0.0.1,DNS:localhost\n"));
-  WC_RETURN_IF_ERROR(
-      Run({"openssl", "x509", "-req", "-in", csr, "-CA", pki.ca_cert, "-CAkey", ca_key,
-           "-CAcreateserial", "-out", pki.server_cert, "-days", "2", "-extfile", ext}));
-  return pki;
 }
 
 Result<std::unique_ptr<RegistryServer>> RegistryServer::Start(RegistryOptions options) {

@@ -13,17 +13,13 @@
 #include "core/status.h"
 
 #include "support/run_command.h"
+#include "support/test_pki.h"
 
 namespace wasmcloud::oci::testing {
 
-// Files made with the openssl command line: a CA, and a server certificate it signs for
-// 127.0.0.1 and localhost.
-struct TestPki {
-  std::string ca_cert;  // PEM
-  std::string server_cert;
-  std::string server_key;
-};
-Result<TestPki> MakeTestPki(const std::string& dir);
+// A CA and the certificates it signs (tests/support/test_pki.h).
+using ::wasmcloud::testing::MakeTestPki;
+using ::wasmcloud::testing::TestPki;
 
 struct RegistryOptions {
   bool tls = false;  // needs `pki`
