@@ -299,9 +299,11 @@ Status TlsFailure(natsStatus s, bool tls, const NatsConnectionOptions& o,
   if (s == NATS_SECURE_CONNECTION_WANTED) {
     return FailedPrecondition("NATS at " + where + " does not offer TLS");
   }
-  if (tls && s == NATS_PROTOCOL_ERROR) {
-    // nats-server with --tlsverify closes the connection after the handshake when the
-    // client's certificate is missing or untrusted; libnats then misses the PONG.
+  // nats-server with --tlsverify closes the connection when the client's certificate is
+  // missing or untrusted; with TLS 1.3 that is after the client's side of the handshake,
+  // so libnats sees it as a missing PONG, or as a failed write of its CONNECT.
+  if (tls && (s == NATS_PROTOCOL_ERROR ||
+              (s == NATS_IO_ERROR && NatsReason(s).find("SSL_") != std::string::npos))) {
     return FailedPrecondition(
         "NATS at " + where +
         " closed the connection after the TLS handshake (does it require a client "
