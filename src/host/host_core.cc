@@ -256,7 +256,7 @@ Status HostCore::Start() {
     rpc_options.verifier.max_bytes = lattice_.transport->MaxPayload();
     rpc_options.metrics = host_metrics_.get();
     rpc_server_ = std::make_unique<RpcServer>(lattice_.transport, rpc_options, *dispatcher_);
-    legacy_ = std::make_unique<LegacySubjects>(lattice_.transport, lattice_.name, *store_);
+    legacy_ = std::make_unique<LegacySubjects>(lattice_.transport, lattice_.name, id_, *store_);
     if (Status s = legacy_->Start(); !s.ok()) {
       return fail(s.WithContext("cannot subscribe to the 0.18 link subjects"));
     }
@@ -450,6 +450,8 @@ Status HostCore::Stop() {
   }
   // Providers stopped by StopProvider may still be stopping.
   provider_stops_.WaitAll();
+  // Every provider stopped: no bind or remove is due any more (those queued are dropped).
+  if (binder_) binder_->Close();
   if (store_) store_->Stop();
   if (lattice_hosts_) lattice_hosts_->Stop();
   // Waits for the calls in flight, then frees every instance and isolate.

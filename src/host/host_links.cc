@@ -42,7 +42,8 @@ Status HostCore::SetLink(std::string_view actor, std::string_view contract_id,
   if (contract_id.empty()) return InvalidArgument("set_link: the contract id is empty");
   LinkDefinition link{actor_pk, std::string(provider_id), std::string(contract_id),
                       NormalizeLinkName(link_name), std::move(values)};
-  // Returns once this host's watch applied it: the binder has run for it here.
+  // Returns once this host's watch applied it: the binder has queued its bind here
+  // (Outcome below waits for it).
   if (Status s = store_->PutLink(link); !s.ok()) return s.WithContext("set_link");
   Log(LogLevel::kInfo, kLog,
       "link " + link.actor_id + " → " + link.contract_id + " (" + link.link_name + ") → " +
@@ -52,7 +53,7 @@ Status HostCore::SetLink(std::string_view actor, std::string_view contract_id,
   // As in 0.18 the link stays when the provider refuses it (it is offered again when the
   // provider or the actor starts again), but the caller learns of the refusal: a busy
   // port, say, would otherwise show only in the log.
-  Status bound = binder_->LastResult(link);
+  Status bound = binder_->Outcome(link);
   // The same link put again changes nothing in the data and binds nothing: after a
   // refusal (a busy port, since freed), the caller's SetLink tries again here.
   if (!bound.ok()) bound = binder_->Rebind(link);
@@ -79,6 +80,9 @@ Status HostCore::RemoveLink(std::string_view actor, std::string_view contract_id
     }
     return removed.status().WithContext("remove_link");
   }
+  // When the provider runs here, its RemoveActor has run when this returns (a port it
+  // listened on for the actor is free for the next link).
+  (void)binder_->Outcome(*removed);
   Log(LogLevel::kInfo, kLog, "removed link " + removed->actor_id + " → " + removed->contract_id);
   Publish(lattice::kLinkdefDeleted, LinkJson(*removed, false));
   if (legacy_) legacy_->PublishRemoveLink(*removed);

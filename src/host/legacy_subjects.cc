@@ -22,9 +22,11 @@ Bytes EncodeLegacyClaims(const crypto::ActorClaims& claims) {
 }
 
 LegacySubjects::LegacySubjects(std::shared_ptr<lattice::Transport> transport,
-                               std::string lattice_name, lattice::LatticeStore& store)
+                               std::string lattice_name, std::string host_id,
+                               lattice::LatticeStore& store)
     : transport_(std::move(transport)),
       lattice_(std::move(lattice_name)),
+      host_id_(std::move(host_id)),
       store_(store),
       worker_("wc-legacy-links", 1, 4096) {}
 
@@ -69,6 +71,7 @@ void LegacySubjects::Stop() {
 }
 
 void LegacySubjects::OnLinks(const lattice::Message& m) {
+  if (m.headers.count(kLatticeDataHeader) != 0) return;  // one of ours: already in the data
   auto link = lattice::DecodeLinkDefinition(m.data);
   if (!link.ok()) {
     Log(LogLevel::kWarn, kLog, "ignored a link on " + m.subject + ": " + link.status().message());
@@ -96,6 +99,7 @@ void LegacySubjects::OnLinks(const lattice::Message& m) {
 }
 
 void LegacySubjects::OnRemoveLinks(const lattice::Message& m) {
+  if (m.headers.count(kLatticeDataHeader) != 0) return;  // one of ours: already in the data
   auto link = lattice::DecodeLinkDefinition(m.data);
   if (!link.ok()) {
     Log(LogLevel::kWarn, kLog,
@@ -116,14 +120,16 @@ void LegacySubjects::OnRemoveLinks(const lattice::Message& m) {
 
 void LegacySubjects::PublishLink(const lattice::LinkDefinition& link) {
   Status s =
-      transport_->Publish(lattice::LinksSubject(lattice_), lattice::EncodeLinkDefinition(link));
+      transport_->Publish(lattice::LinksSubject(lattice_), lattice::EncodeLinkDefinition(link), {},
+                          {{kLatticeDataHeader, host_id_}});
   if (!s.ok()) Log(LogLevel::kWarn, kLog, "cannot publish the link for 0.18 peers: " + s.message());
 }
 
 void LegacySubjects::PublishRemoveLink(const lattice::LinkDefinition& link) {
   lattice::LinkDefinition removal{link.actor_id, "", link.contract_id, link.link_name, {}};
   Status s = transport_->Publish(lattice::RemoveLinksSubject(lattice_),
-                                 lattice::EncodeLinkDefinition(removal));
+                                 lattice::EncodeLinkDefinition(removal), {},
+                                 {{kLatticeDataHeader, host_id_}});
   if (!s.ok()) {
     Log(LogLevel::kWarn, kLog, "cannot publish the link removal for 0.18 peers: " + s.message());
   }
@@ -132,7 +138,8 @@ void LegacySubjects::PublishRemoveLink(const lattice::LinkDefinition& link) {
 void LegacySubjects::PublishClaims(const crypto::ActorClaims& claims) {
   Bytes body = EncodeLegacyClaims(claims);
   if (body.empty()) return;
-  Status s = transport_->Publish(lattice::ClaimsSubject(lattice_), body);
+  Status s = transport_->Publish(lattice::ClaimsSubject(lattice_), body, {},
+                                 {{kLatticeDataHeader, host_id_}});
   if (!s.ok()) Log(LogLevel::kWarn, kLog, "cannot publish claims for 0.18 peers: " + s.message());
 }
 

@@ -1,5 +1,7 @@
 #include "host/link_binder.h"
 
+#include <system_error>
+
 #include "core/log.h"
 
 namespace wasmcloud::host {
@@ -31,28 +33,131 @@ provider::LinkValues LinkBinder::BindValues(const lattice::LinkDefinition& link,
   return values;
 }
 
-Status LinkBinder::EnforceLocked(const lattice::LinkDefinition& link) {
-  const std::string id = lattice::LinkId(link.actor_id, link.contract_id, link.link_name);
-  auto record = [&](Status s) {
-    results_[id] = s;
-    return s;
-  };
+struct LinkBinder::Lane {
+  std::mutex mu;
+  std::condition_variable cv;                                    // a task ran (waiters)
+  std::deque<std::pair<uint64_t, std::function<void()>>> queue;  // guarded by mu
+  uint64_t next = 1;     // the next ticket's number; guarded by mu
+  uint64_t done = 0;     // tickets up to this one ran or were dropped; guarded by mu
+  bool running = false;  // a thread serves the queue; guarded by mu
+  bool closed = false;   // guarded by mu
+  std::thread thread;    // the last thread started; guarded by mu
+};
+
+namespace {
+thread_local const void* t_lane = nullptr;  // the lane whose thread this is
+}  // namespace
+
+LinkBinder::~LinkBinder() { Close(); }
+
+LinkBinder::Ticket LinkBinder::Enqueue(const std::string& provider_id, const std::string& link_name,
+                                       std::function<void()> task) {
+  // Nothing runs for a provider that is not here: a provider that starts later binds what
+  // exists then (BindProvider).
+  if (!providers_.Find(provider_id, link_name)) return {};
+  std::shared_ptr<Lane> lane;
+  {
+    std::lock_guard<std::mutex> lock(lanes_mu_);
+    if (closed_) return {};
+    std::shared_ptr<Lane>& slot = lanes_[{provider_id, link_name}];
+    if (!slot) slot = std::make_shared<Lane>();
+    lane = slot;
+  }
+  std::lock_guard<std::mutex> lock(lane->mu);
+  if (lane->closed) return {};
+  const uint64_t number = lane->next++;
+  lane->queue.emplace_back(number, std::move(task));
+  if (!lane->running) {
+    // The previous thread, if any, has left its loop (running is false): join it first.
+    if (lane->thread.joinable()) lane->thread.join();
+    try {
+      lane->thread = std::thread([lane] { RunLane(lane); });
+      lane->running = true;
+    } catch (const std::system_error& e) {
+      // No thread: run nothing, and say so; a waiter is released.
+      Log(LogLevel::kError, kLog,
+          std::string("cannot start a thread for the binds of provider ") + provider_id + ": " +
+              e.what());
+      lane->queue.clear();
+      lane->done = lane->next - 1;
+      lane->cv.notify_all();
+    }
+  }
+  return {lane, number};
+}
+
+void LinkBinder::RunLane(const std::shared_ptr<Lane>& lane) {
+  t_lane = lane.get();
+  std::unique_lock<std::mutex> lock(lane->mu);
+  while (!lane->queue.empty() && !lane->closed) {
+    auto [number, task] = std::move(lane->queue.front());
+    lane->queue.pop_front();
+    lock.unlock();
+    task();
+    task = nullptr;  // what it holds goes before the waiter learns it ran
+    lock.lock();
+    lane->done = number;
+    lane->cv.notify_all();
+  }
+  lane->running = false;
+}
+
+void LinkBinder::Wait(const Ticket& ticket) {
+  if (!ticket.lane || t_lane == ticket.lane.get()) return;
+  Lane& lane = *ticket.lane;
+  std::unique_lock<std::mutex> lock(lane.mu);
+  lane.cv.wait(lock, [&] { return lane.done >= ticket.number; });
+}
+
+void LinkBinder::Close() {
+  std::map<std::pair<std::string, std::string>, std::shared_ptr<Lane>> lanes;
+  {
+    std::lock_guard<std::mutex> lock(lanes_mu_);
+    closed_ = true;
+    lanes.swap(lanes_);
+  }
+  for (auto& [key, lane] : lanes) {
+    std::thread thread;
+    {
+      std::lock_guard<std::mutex> lock(lane->mu);
+      lane->closed = true;
+      lane->queue.clear();
+      lane->done = lane->next - 1;  // a task still running finishes; its waiter goes now
+      lane->cv.notify_all();
+      thread.swap(lane->thread);
+    }
+    if (!thread.joinable()) continue;
+    if (thread.get_id() == std::this_thread::get_id()) {
+      thread.detach();  // closed from inside a task: this thread ends after it
+    } else {
+      thread.join();
+    }
+  }
+}
+
+Status LinkBinder::Record(const lattice::LinkDefinition& link, Status s) {
+  std::lock_guard<std::mutex> lock(results_mu_);
+  results_[lattice::LinkId(link.actor_id, link.contract_id, link.link_name)] = s;
+  return s;
+}
+
+Status LinkBinder::Enforce(const lattice::LinkDefinition& link) {
   ProviderPtr entry = providers_.Find(link.provider_id, link.link_name);
   // Not served here (or not started yet: BindProvider binds it once it is).
-  if (!entry || !entry->started.load()) return record(Status::Ok());
+  if (!entry || !entry->started.load()) return Record(link, Status::Ok());
   auto claims = store_.Claims(link.actor_id);
-  if (!claims) return record(Status::Ok());  // the actor has not been seen yet
+  if (!claims) return Record(link, Status::Ok());  // the actor has not been seen yet
   if (entry->contract_id != link.contract_id) {
     Status mismatch = FailedPrecondition("the link of actor " + link.actor_id + " names provider " +
                                          link.provider_id + " for " + link.contract_id +
                                          ", but that provider implements " + entry->contract_id);
     Log(LogLevel::kWarn, kLog, mismatch.message());
-    return record(mismatch);
+    return Record(link, mismatch);
   }
   Status s;
   {
     std::lock_guard<std::mutex> control(entry->control_mu);
-    if (entry->stopping.load()) return record(Status::Ok());
+    if (entry->stopping.load()) return Record(link, Status::Ok());
     s = entry->Guard([&] {
       return entry->provider->BindActor(link.actor_id, BindValues(link, claims->claims));
     });
@@ -61,14 +166,17 @@ Status LinkBinder::EnforceLocked(const lattice::LinkDefinition& link) {
     Status refused(s.code(), "provider " + entry->DisplayName() + " refused to bind actor " +
                                  link.actor_id + ": " + s.message());
     Log(LogLevel::kError, kLog, refused.message());
-    return record(refused);
+    return Record(link, refused);
   }
   Log(LogLevel::kDebug, kLog, "bound actor " + link.actor_id + " to " + entry->DisplayName());
-  return record(Status::Ok());
+  return Record(link, Status::Ok());
 }
 
-void LinkBinder::RemoveLocked(const lattice::LinkDefinition& link) {
-  results_.erase(lattice::LinkId(link.actor_id, link.contract_id, link.link_name));
+void LinkBinder::Remove(const lattice::LinkDefinition& link) {
+  {
+    std::lock_guard<std::mutex> lock(results_mu_);
+    results_.erase(lattice::LinkId(link.actor_id, link.contract_id, link.link_name));
+  }
   ProviderPtr entry = providers_.Find(link.provider_id, link.link_name);
   // Not started yet: it was never bound (BindProvider binds what exists once it is).
   if (!entry || !entry->started.load()) return;
@@ -82,46 +190,84 @@ void LinkBinder::RemoveLocked(const lattice::LinkDefinition& link) {
   }
 }
 
+LinkBinder::Ticket LinkBinder::QueueEnforce(const lattice::LinkDefinition& link) {
+  Ticket t = Enqueue(link.provider_id, link.link_name, [this, link] { (void)Enforce(link); });
+  if (!t.lane) (void)Record(link, Status::Ok());  // its provider does not run here
+  return t;
+}
+
 void LinkBinder::OnLinkPut(const lattice::LinkDefinition& link,
                            const std::optional<lattice::LinkDefinition>& previous) {
-  std::lock_guard<std::mutex> lock(mu_);
   // The link moved to another provider (or link name): the old one lets go of the actor.
   if (previous &&
       (previous->provider_id != link.provider_id || previous->link_name != link.link_name)) {
-    RemoveLocked(*previous);
+    const lattice::LinkDefinition old = *previous;
+    Ticket t = Enqueue(old.provider_id, old.link_name, [this, old] { Remove(old); });
+    if (!t.lane) {
+      std::lock_guard<std::mutex> lock(results_mu_);
+      results_.erase(lattice::LinkId(old.actor_id, old.contract_id, old.link_name));
+    }
   }
-  (void)EnforceLocked(link);  // refusals are logged and kept for LastResult
+  (void)QueueEnforce(link);  // refusals are logged and kept for LastResult
 }
 
 void LinkBinder::OnLinkDeleted(const lattice::LinkDefinition& link) {
-  std::lock_guard<std::mutex> lock(mu_);
-  RemoveLocked(link);
-}
-
-void LinkBinder::OnClaims(const lattice::ClaimsRecord& record) {
-  std::lock_guard<std::mutex> lock(mu_);
-  for (const auto& link : store_.LinksOfActor(record.claims.sub)) (void)EnforceLocked(link);
-}
-
-void LinkBinder::BindProvider(const ProviderPtr& entry) {
-  std::lock_guard<std::mutex> lock(mu_);
-  for (const auto& link : store_.LinksOfProvider(entry->public_key, entry->link_name)) {
-    (void)EnforceLocked(link);
+  Ticket t = Enqueue(link.provider_id, link.link_name, [this, link] { Remove(link); });
+  if (!t.lane) {
+    std::lock_guard<std::mutex> lock(results_mu_);
+    results_.erase(lattice::LinkId(link.actor_id, link.contract_id, link.link_name));
   }
 }
 
+void LinkBinder::OnClaims(const lattice::ClaimsRecord& record) {
+  for (const auto& link : store_.LinksOfActor(record.claims.sub)) (void)QueueEnforce(link);
+}
+
+void LinkBinder::BindProvider(const ProviderPtr& entry) {
+  // One task for all of them, reading the links when it runs: after every change queued
+  // before it, so none is missed or applied out of order.
+  Wait(Enqueue(entry->public_key, entry->link_name,
+               [this, key = entry->public_key, name = entry->link_name] {
+                 for (const auto& link : store_.LinksOfProvider(key, name)) (void)Enforce(link);
+               }));
+}
+
 void LinkBinder::BindActorLinks(std::string_view actor_id) {
-  std::lock_guard<std::mutex> lock(mu_);
-  for (const auto& link : store_.LinksOfActor(actor_id)) (void)EnforceLocked(link);
+  std::vector<Ticket> tickets;
+  for (const auto& link : store_.LinksOfActor(actor_id)) tickets.push_back(QueueEnforce(link));
+  for (const Ticket& t : tickets) Wait(t);
 }
 
 Status LinkBinder::Rebind(const lattice::LinkDefinition& link) {
-  std::lock_guard<std::mutex> lock(mu_);
-  return EnforceLocked(link);
+  auto result = std::make_shared<Status>(Status::Ok());
+  Ticket t =
+      Enqueue(link.provider_id, link.link_name, [this, link, result] { *result = Enforce(link); });
+  if (!t.lane) return Record(link, Status::Ok());
+  Wait(t);
+  if (t_lane == t.lane.get()) return LastResult(link);  // not run yet: queued behind us
+  return *result;
+}
+
+Status LinkBinder::Outcome(const lattice::LinkDefinition& link) {
+  std::shared_ptr<Lane> lane;
+  {
+    std::lock_guard<std::mutex> lock(lanes_mu_);
+    auto it = lanes_.find({link.provider_id, link.link_name});
+    if (it != lanes_.end()) lane = it->second;
+  }
+  if (lane) {
+    uint64_t last;
+    {
+      std::lock_guard<std::mutex> lock(lane->mu);
+      last = lane->next - 1;
+    }
+    Wait({lane, last});
+  }
+  return LastResult(link);
 }
 
 bool LinkBinder::HasRefusals() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<std::mutex> lock(results_mu_);
   for (const auto& [id, s] : results_) {
     if (!s.ok()) return true;
   }
@@ -129,7 +275,7 @@ bool LinkBinder::HasRefusals() const {
 }
 
 Status LinkBinder::LastResult(const lattice::LinkDefinition& link) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<std::mutex> lock(results_mu_);
   auto it = results_.find(lattice::LinkId(link.actor_id, link.contract_id, link.link_name));
   return it == results_.end() ? Status::Ok() : it->second;
 }

@@ -23,6 +23,7 @@
 #include "crypto/jwt.h"
 #include "crypto/nkeys.h"
 #include "host/host.h"
+#include "host/legacy_subjects.h"
 #include "host/test_providers.h"
 #include "lattice/events.h"
 #include "lattice/invocation.h"
@@ -303,6 +304,62 @@ TEST_F(LatticeTest, ALinkSetOnABindsAProviderOnBAndRemovingItOnBSendsRemoveActor
   EXPECT_EQ(provider->CallCount("Add"), 2u);
 }
 
+// A provider that is slow to bind delays its own binds only: while its BindActor hangs,
+// the host's lattice data moves on and its other provider is bound; once it returns, the
+// changes queued for it run in the order they were made.
+TEST_F(LatticeTest, AProviderSlowToBindDelaysOnlyItsOwnBinds) {
+  Host& a = AddHost();
+  Host& b = AddHost();
+  std::mutex mu;
+  std::condition_variable cv;
+  bool release = false;
+  int waiting = 0;
+  auto slow = std::make_shared<FakeKeyValueProvider>(kv_data_);
+  slow->before_bind = [&](std::string_view) {
+    std::unique_lock lock(mu);
+    ++waiting;
+    cv.notify_all();
+    cv.wait(lock, [&] { return release; });
+  };
+  NativeCapability cap;
+  cap.provider = slow;
+  cap.claims = test::FakeProviderClaims(account_, service_);
+  cap.link_name = "slow";
+  ASSERT_TRUE(Ok(b.StartNativeCapability(std::move(cap))));
+  auto fast = StartKv(b);  // link name "default"
+  ASSERT_TRUE(Ok(a.StartActor(Actor("kvcounter.wasm"))));
+
+  // A's SetLink returns when A applied it: the slow provider's host is B.
+  ASSERT_TRUE(Ok(a.SetLink(kKvCounterKey, "wasmcloud:keyvalue", "slow", KvKey(), {{"v", "1"}})));
+  {
+    std::unique_lock lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(5), [&] { return waiting == 1; }));
+  }
+  // Its bind hangs; more changes for it queue behind it, in order.
+  ASSERT_TRUE(Ok(a.SetLink(kKvCounterKey, "wasmcloud:keyvalue", "slow", KvKey(), {{"v", "2"}})));
+  ASSERT_TRUE(Ok(a.RemoveLink(kKvCounterKey, "wasmcloud:keyvalue", "slow")));
+  ASSERT_TRUE(Ok(a.SetLink(kKvCounterKey, "wasmcloud:keyvalue", "slow", KvKey(), {{"v", "3"}})));
+  // Meanwhile B applies the lattice data and binds its other provider.
+  ASSERT_TRUE(Ok(a.SetLink(kKvCounterKey, "wasmcloud:keyvalue", "default", KvKey(), {{"v", "f"}})));
+  EXPECT_TRUE(WaitForEvent(*fast, ProviderEvent::Kind::kBindActor, kKvCounterKey));
+  EXPECT_EQ(fast->LastBind(kKvCounterKey), KvCounterBindValues({{"v", "f"}}));
+  EXPECT_TRUE(WaitUntil([&] { return b.LinkDefinitions().size() == 2; }));
+  EXPECT_EQ(slow->Count(ProviderEvent::Kind::kBindActor), 0u);  // still in its first bind
+
+  {
+    std::lock_guard lock(mu);
+    release = true;
+  }
+  cv.notify_all();
+  ASSERT_TRUE(WaitForEvent(*slow, ProviderEvent::Kind::kBindActor, kKvCounterKey, 3));
+  std::vector<std::string> seen;
+  for (const auto& e : slow->Events()) {
+    if (e.kind == ProviderEvent::Kind::kBindActor) seen.push_back("bind " + e.values.at("v"));
+    if (e.kind == ProviderEvent::Kind::kRemoveActor) seen.push_back("remove");
+  }
+  EXPECT_EQ(seen, (std::vector<std::string>{"bind 1", "bind 2", "remove", "bind 3"}));
+}
+
 TEST_F(LatticeTest, AllowedIssuersAlsoDecideWhoseActorsMayCallIn) {
   // B serves only actors of one account it trusts; kvcounter's issuer is another.
   const std::string trusted =
@@ -410,11 +467,34 @@ TEST_F(LatticeTest, LinksAdvertisedOnTheLegacySubjectsAreRecordedAndOursArePubli
     std::lock_guard<std::mutex> lock(mu);
     return !published.empty();
   }));
-  std::lock_guard<std::mutex> lock(mu);
-  auto sent = lattice::DecodeLinkDefinition(published[0].data);
-  ASSERT_TRUE(Ok(sent));
-  EXPECT_EQ(*sent, (LinkDefinition{
-                       std::string(kKvCounterKey), KvKey(), "wasmcloud:keyvalue", "default", {}}));
+  LinkDefinition first{std::string(kKvCounterKey), KvKey(), "wasmcloud:keyvalue", "default", {}};
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    auto sent = lattice::DecodeLinkDefinition(published[0].data);
+    ASSERT_TRUE(Ok(sent));
+    EXPECT_EQ(*sent, first);
+    // Marked as ours: the change is in the lattice data already.
+    EXPECT_EQ(published[0].headers.count(kLatticeDataHeader), 1u);
+  }
+
+  // Such a message arriving late (after the link changed again) is not written back over
+  // the newer value: every host skips messages marked as ours. A 0.18 client's message
+  // (no mark) published after it is applied, so the marked one was looked at first.
+  ASSERT_TRUE(Ok(a.SetLink(kKvCounterKey, "wasmcloud:keyvalue", "default", KvKey(), {{"v", "2"}})));
+  ASSERT_TRUE(
+      Ok(transport_->Publish(lattice::LinksSubject("default"), lattice::EncodeLinkDefinition(first),
+                             {}, {{kLatticeDataHeader, "N-some-host-of-ours"}})));
+  LinkDefinition other{std::string(kPongerKey), KvKey(), "wasmcloud:keyvalue", "default", {}};
+  ASSERT_TRUE(Ok(
+      transport_->Publish(lattice::LinksSubject("default"), lattice::EncodeLinkDefinition(other))));
+  ASSERT_TRUE(WaitUntil([&] { return b.LinkDefinitions().size() == 2; }));
+  for (Host* h : {&a, &b}) {
+    for (const LinkDefinition& l : h->LinkDefinitions()) {
+      if (l.actor_id == kKvCounterKey) {
+        EXPECT_EQ(l.values, (LinkValues{{"v", "2"}}));
+      }
+    }
+  }
 }
 
 // ---------------------------------------------------------------------------------------

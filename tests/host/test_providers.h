@@ -73,6 +73,8 @@ class FakeKeyValueProvider : public provider::Provider {
   Status bind_error;
   // What Health answers (a health check); may be changed while it runs.
   std::function<Status()> health;
+  // When set, BindActor runs this first (a test may block it there).
+  std::function<void(std::string_view actor)> before_bind;
   // When set, HandleCall runs this before its own work; an error is returned as is.
   std::function<Status(provider::ProviderHost* host, std::string_view actor,
                        std::string_view operation)>
@@ -92,6 +94,7 @@ class FakeKeyValueProvider : public provider::Provider {
   Status Health() override { return health ? health() : Status::Ok(); }
 
   Status BindActor(std::string_view actor, const LinkValues& values) override {
+    if (before_bind) before_bind(actor);
     Record({ProviderEvent::Kind::kBindActor, std::string(actor), values, {}, {}});
     return bind_error;
   }
