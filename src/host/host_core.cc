@@ -209,7 +209,7 @@ Status HostCore::Start() {
   lattice::LatticeStoreOptions store_options;
   store_options.claims_verify = LoadOptions().verify;
   store_ = std::make_unique<lattice::LatticeStore>(bucket, store_options);
-  binder_ = std::make_unique<LinkBinder>(*store_, providers_);
+  binder_ = std::make_unique<LinkBinder>(*store_, providers_, config_.allowed_issuers);
   std::shared_ptr<lattice::RpcClient> rpc;
   if (lattice_.transport) rpc = std::make_shared<lattice::RpcClient>(lattice_.transport);
   DispatcherOptions dispatch_options;

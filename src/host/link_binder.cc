@@ -1,5 +1,6 @@
 #include "host/link_binder.h"
 
+#include <algorithm>
 #include <system_error>
 
 #include "core/log.h"
@@ -153,6 +154,16 @@ Status LinkBinder::Enforce(const lattice::LinkDefinition& link) {
                                          ", but that provider implements " + entry->contract_id);
     Log(LogLevel::kWarn, kLog, mismatch.message());
     return Record(link, mismatch);
+  }
+  const std::string& issuer = claims->claims.iss;
+  if (!allowed_issuers_.empty() && std::find(allowed_issuers_.begin(), allowed_issuers_.end(),
+                                             issuer) == allowed_issuers_.end()) {
+    Status untrusted =
+        PermissionDenied("provider " + entry->DisplayName() + " is not bound to actor " +
+                         link.actor_id + ": it was issued by " + issuer +
+                         ", which is not an allowed issuer of this host " + "(--allowed-issuer)");
+    Log(LogLevel::kWarn, kLog, untrusted.message());
+    return Record(link, untrusted);
   }
   Status s;
   {

@@ -35,8 +35,11 @@ namespace wasmcloud::host {
 
 class LinkBinder final : public lattice::LatticeStoreListener {
  public:
-  LinkBinder(const lattice::LatticeStore& store, ProviderTable& providers)
-      : store_(store), providers_(providers) {}
+  // `allowed_issuers` (--allowed-issuer): when not empty, an actor issued by another
+  // account is not bound to this host's providers (the refusal is the link's LastResult).
+  LinkBinder(const lattice::LatticeStore& store, ProviderTable& providers,
+             std::vector<std::string> allowed_issuers = {})
+      : store_(store), providers_(providers), allowed_issuers_(std::move(allowed_issuers)) {}
   ~LinkBinder() override;  // Close()
   LinkBinder(const LinkBinder&) = delete;
   LinkBinder& operator=(const LinkBinder&) = delete;
@@ -66,7 +69,7 @@ class LinkBinder final : public lattice::LatticeStoreListener {
 
   // The outcome of the last bind of `link` on this host: Ok when it bound, or when its
   // provider does not run here or its actor's claims are not known yet; the provider's
-  // refusal (or a contract mismatch) otherwise.
+  // refusal, a contract mismatch, or an actor issuer this host does not allow otherwise.
   Status LastResult(const lattice::LinkDefinition& link) const;
   // Whether the last bind of some link failed (then LastResult says which).
   bool HasRefusals() const;
@@ -109,6 +112,7 @@ class LinkBinder final : public lattice::LatticeStoreListener {
 
   const lattice::LatticeStore& store_;
   ProviderTable& providers_;
+  const std::vector<std::string> allowed_issuers_;
   std::mutex lanes_mu_;
   std::map<std::pair<std::string, std::string>, std::shared_ptr<Lane>> lanes_;  // lanes_mu_
   bool closed_ = false;                                                         // lanes_mu_

@@ -360,6 +360,8 @@ TEST_F(LatticeTest, AProviderSlowToBindDelaysOnlyItsOwnBinds) {
   EXPECT_EQ(seen, (std::vector<std::string>{"bind 1", "bind 2", "remove", "bind 3"}));
 }
 
+// --allowed-issuer on B: an actor of another account is neither bound to B's providers
+// (the link stays in the lattice data; SetLink on B says why) nor may it call into B.
 TEST_F(LatticeTest, AllowedIssuersAlsoDecideWhoseActorsMayCallIn) {
   // B serves only actors of one account it trusts; kvcounter's issuer is another.
   const std::string trusted =
@@ -370,8 +372,16 @@ TEST_F(LatticeTest, AllowedIssuersAlsoDecideWhoseActorsMayCallIn) {
   Host& b = AddHost(Options(), strict);
   auto provider = StartKv(b);
   ASSERT_TRUE(Ok(a.StartActor(Actor("kvcounter.wasm"))));
+  // A does not run the provider: its SetLink succeeds, and B refuses the bind.
   ASSERT_TRUE(Ok(a.SetLink(kKvCounterKey, "wasmcloud:keyvalue", "default", KvKey(), {})));
-  ASSERT_TRUE(WaitForEvent(*provider, ProviderEvent::Kind::kBindActor, kKvCounterKey));
+  ASSERT_TRUE(WaitUntil([&] { return b.LinkDefinitions().size() == 1; }));
+  auto on_b = b.SetLink(kKvCounterKey, "wasmcloud:keyvalue", "default", KvKey(), {});
+  EXPECT_EQ(on_b.code(), Code::kPermissionDenied) << on_b.ToString();
+  EXPECT_THAT(on_b.message(),
+              HasSubstr("is not bound to actor " + std::string(kKvCounterKey) +
+                        ": it was issued by " + std::string(kEchoIssuer) +
+                        ", which is not an allowed issuer of this host (--allowed-issuer)"));
+  EXPECT_EQ(provider->Count(ProviderEvent::Kind::kBindActor), 0u);
   auto reply = a.CallActor(kKvCounterKey, "HandleRequest", test::HttpGet("/counter"));
   ASSERT_FALSE(reply.ok());  // kvcounter fails with its host call's error
   EXPECT_THAT(reply.status().message(), HasSubstr("Invocation refused: unauthorized: actor " +
