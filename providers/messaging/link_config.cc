@@ -141,6 +141,12 @@ Result<LinkConfig> ParseLinkConfig(const std::map<std::string, std::string>& val
     }
   }
 
+  config.tls_ca = Value(values, kTlsCaKey);
+  if (!config.tls_ca.empty() &&
+      config.tls_ca.find("-----BEGIN CERTIFICATE-----") == std::string::npos) {
+    return InvalidArgument(std::string(kTlsCaKey) +
+                           " holds no PEM certificate (-----BEGIN CERTIFICATE-----)");
+  }
   config.jwt = Value(values, kClientJwtKey);
   config.seed = Value(values, kClientSeedKey);
   if (config.jwt.empty() != config.seed.empty()) {

@@ -19,6 +19,7 @@ inline constexpr char kSubscriptionKey[] = "SUBSCRIPTION";
 inline constexpr char kQueueGroupKey[] = "QUEUEGROUP";
 inline constexpr char kClientJwtKey[] = "CLIENT_JWT";
 inline constexpr char kClientSeedKey[] = "CLIENT_SEED";
+inline constexpr char kTlsCaKey[] = "TLS_CA";
 inline constexpr char kDefaultUrl[] = "nats://127.0.0.1:4222";
 
 struct SubscriptionSpec {
@@ -32,6 +33,7 @@ struct LinkConfig {
   std::vector<SubscriptionSpec> subscriptions;
   std::string jwt;  // user JWT and its seed: both or neither
   std::string seed;
+  std::string tls_ca;  // PEM CA certificates; when set, TLS with every server
   bool operator==(const LinkConfig&) const = default;
 };
 
@@ -41,6 +43,8 @@ struct LinkConfig {
 //   SUBSCRIPTION  comma-separated subjects, each optionally "subject|queue"
 //   QUEUEGROUP    the queue group of every subject that names none
 //   CLIENT_JWT, CLIENT_SEED  a NATS user JWT and its nkey seed (both or neither)
+//   TLS_CA        PEM CA certificates the servers' certificates are verified against
+//                 (TLS with every server; without it, tls:// URLs use the system's CAs)
 // Blanks around entries are trimmed and empty entries skipped; a subject seen twice is
 // subscribed once. Other values (the host's __wasmcloud_* ones) are ignored.
 // kInvalidArgument with what is wrong, e.g.

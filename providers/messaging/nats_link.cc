@@ -62,6 +62,7 @@ Status NatsLink::Connect(const std::string& name) {
   options.name = name;
   options.jwt = config_.jwt;
   options.seed = config_.seed;
+  options.tls_ca_pem = config_.tls_ca;
   options.connect_timeout = std::chrono::milliseconds(kConnectTimeoutMs);
   options.reconnect_wait = std::chrono::milliseconds(kReconnectWaitMs);
   // This library may be unloaded: libnats must never call into it (nats_link.h).

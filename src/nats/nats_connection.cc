@@ -37,7 +37,8 @@ std::string Unreadable(const std::string& path) {
 }
 
 bool WantsTls(const NatsConnectionOptions& o) {
-  if (o.tls || !o.tls_ca_file.empty() || !o.tls_cert_file.empty() || !o.tls_key_file.empty()) {
+  if (o.tls || !o.tls_ca_file.empty() || !o.tls_ca_pem.empty() || !o.tls_cert_file.empty() ||
+      !o.tls_key_file.empty()) {
     return true;
   }
   return std::any_of(o.servers.begin(), o.servers.end(),
@@ -261,14 +262,21 @@ Status ApplyTls(natsOptions* opts, const NatsConnectionOptions& o) {
   }
   natsStatus s = natsOptions_SetSecure(opts, true);
   if (s != NATS_OK) return InvalidArgument("NATS TLS: " + NatsReason(s));
-  const bool system = o.tls_ca_file.empty();
-  const std::string ca = system ? SystemCaFile() : o.tls_ca_file;
-  const std::string what = system ? "NATS TLS: the system's CA file " : "NATS TLS CA file ";
-  if (std::string unreadable = Unreadable(ca); !unreadable.empty()) {
-    return InvalidArgument(what + unreadable);
+  if (!o.tls_ca_pem.empty()) {
+    s = natsOptions_SetCATrustedCertificates(opts, o.tls_ca_pem.c_str());
+    if (s != NATS_OK) {
+      return InvalidArgument("NATS TLS CA certificates given as text: " + NatsReason(s));
+    }
+  } else {
+    const bool system = o.tls_ca_file.empty();
+    const std::string ca = system ? SystemCaFile() : o.tls_ca_file;
+    const std::string what = system ? "NATS TLS: the system's CA file " : "NATS TLS CA file ";
+    if (std::string unreadable = Unreadable(ca); !unreadable.empty()) {
+      return InvalidArgument(what + unreadable);
+    }
+    s = natsOptions_LoadCATrustedCertificates(opts, ca.c_str());
+    if (s != NATS_OK) return InvalidArgument(what + ca + ": " + NatsReason(s));
   }
-  s = natsOptions_LoadCATrustedCertificates(opts, ca.c_str());
-  if (s != NATS_OK) return InvalidArgument(what + ca + ": " + NatsReason(s));
   if (o.tls_cert_file.empty()) return Status::Ok();
   for (const std::string* file : {&o.tls_cert_file, &o.tls_key_file}) {
     if (std::string unreadable = Unreadable(*file); !unreadable.empty()) {

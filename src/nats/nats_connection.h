@@ -56,6 +56,9 @@ struct NatsConnectionOptions {
   // are read by Connect: kInvalidArgument "NATS TLS CA file PATH: <reason>" and alike.
   bool tls = false;
   std::string tls_ca_file;
+  // The CA certificates as PEM text instead of a file (the messaging provider's TLS_CA
+  // link value); wins over tls_ca_file and turns TLS on too.
+  std::string tls_ca_pem;
   std::string tls_cert_file;
   std::string tls_key_file;
   // Flush every publish at once (the connection that answers invocations: a reply then

@@ -97,6 +97,15 @@ TEST(LinkConfigTest, CredentialsComeInPairs) {
   EXPECT_EQ(c->seed, "SUAAA");
 }
 
+TEST(LinkConfigTest, TlsCaIsPemText) {
+  EXPECT_EQ(Error({{"TLS_CA", "not a certificate"}}),
+            "TLS_CA holds no PEM certificate (-----BEGIN CERTIFICATE-----)");
+  const std::string pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+  auto c = ParseLinkConfig({{"TLS_CA", "  " + pem}});
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->tls_ca, pem.substr(0, pem.size() - 1));  // trimmed as every value
+}
+
 TEST(SubjectTest, PublishSubjectsHaveNoWildcards) {
   EXPECT_TRUE(CheckSubject("a.b.c", false, "x").ok());
   EXPECT_TRUE(CheckSubject("_INBOX.abc", false, "x").ok());

@@ -27,6 +27,7 @@
 #include "support/require_tool.h"
 #include "support/run_command.h"
 #include "support/status_assert.h"
+#include "support/test_pki.h"
 #include "wasm/v8/v8_engine.h"
 #include "wire/core.h"
 #include "wire/messaging.h"
@@ -440,6 +441,36 @@ TEST_F(MessagingProviderTest, UserAndPasswordInTheUrl) {
                                  " refused the credentials: Authentication Violation "
                                  "(Authorization Violation)");
   for (const auto& line : host_.Lines()) EXPECT_THAT(line, Not(HasSubstr("s3cret")));
+}
+
+// TLS_CA: the link's CA certificates (PEM text) verify a server that requires TLS; the
+// actor's messages go out and come back over it. Without them the system's CAs do not
+// know the test's CA, and the bind says so.
+TEST_F(MessagingProviderTest, TlsWithTheLinksCaCertificates) {
+  WC_REQUIRE_TOOL(!wasmcloud::testing::RunCommand({"openssl", "version"}).out.empty(), "openssl");
+  const std::string dir = wasmcloud::testing::MakeTempDir();
+  auto pki = wasmcloud::testing::MakeTestPki(dir);
+  ASSERT_TRUE(Ok(pki));
+  auto secured =
+      NatsServer::Start({"--tls", "--tlscert", pki->server_cert, "--tlskey", pki->server_key});
+  ASSERT_TRUE(Ok(secured));
+  const std::string url = "tls://127.0.0.1:" + std::to_string((*secured)->port());
+  auto ca = ReadFile(pki->ca_cert);
+  ASSERT_TRUE(Ok(ca));
+  ASSERT_TRUE(Ok(
+      Bind(kActorA,
+           {{"URL", url}, {"SUBSCRIPTION", "secure.in"}, {"TLS_CA", std::string(AsChars(*ca))}})));
+  ASSERT_TRUE(Ok(Publish(kActorA, {"secure.in", "", ToBytes("over TLS")})));
+  auto got = host_.WaitFor(1);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].message, (wire::BrokerMessage{"secure.in", "", ToBytes("over TLS")}));
+
+  Status untrusted = Bind(kActorB, {{"URL", url}});  // (the C ABI carries the message only)
+  EXPECT_THAT(untrusted.message(), HasSubstr("unable to get local issuer certificate"));
+  EXPECT_THAT(untrusted.message(), HasSubstr("TLS with NATS at " + url + " failed: "));
+  Status not_pem = Bind(kActorB, {{"URL", url}, {"TLS_CA", "MIIB..."}});
+  EXPECT_EQ(not_pem.message(), "TLS_CA holds no PEM certificate (-----BEGIN CERTIFICATE-----)");
+  std::filesystem::remove_all(dir);
 }
 
 // CLIENT_JWT/CLIENT_SEED against a server in operator mode (an operator, an account and
