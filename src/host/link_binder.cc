@@ -97,7 +97,8 @@ void LinkBinder::RunLane(const std::shared_ptr<Lane>& lane) {
     task();
     task = nullptr;  // what it holds goes before the waiter learns it ran
     lock.lock();
-    lane->done = number;
+    // Close may have moved it past this task already: never back.
+    lane->done = std::max(lane->done, number);
     lane->cv.notify_all();
   }
   lane->running = false;
@@ -138,8 +139,17 @@ void LinkBinder::Close() {
 
 Status LinkBinder::Record(const lattice::LinkDefinition& link, Status s) {
   std::lock_guard<std::mutex> lock(results_mu_);
-  results_[lattice::LinkId(link.actor_id, link.contract_id, link.link_name)] = s;
+  results_[lattice::LinkId(link.actor_id, link.contract_id, link.link_name)] =
+      BindResult{link.provider_id + "/" + link.link_name, s};
   return s;
+}
+
+void LinkBinder::Forget(const lattice::LinkDefinition& link) {
+  std::lock_guard<std::mutex> lock(results_mu_);
+  auto it = results_.find(lattice::LinkId(link.actor_id, link.contract_id, link.link_name));
+  if (it != results_.end() && it->second.provider == link.provider_id + "/" + link.link_name) {
+    results_.erase(it);
+  }
 }
 
 Status LinkBinder::Enforce(const lattice::LinkDefinition& link) {
@@ -184,10 +194,7 @@ Status LinkBinder::Enforce(const lattice::LinkDefinition& link) {
 }
 
 void LinkBinder::Remove(const lattice::LinkDefinition& link) {
-  {
-    std::lock_guard<std::mutex> lock(results_mu_);
-    results_.erase(lattice::LinkId(link.actor_id, link.contract_id, link.link_name));
-  }
+  Forget(link);
   ProviderPtr entry = providers_.Find(link.provider_id, link.link_name);
   // Not started yet: it was never bound (BindProvider binds what exists once it is).
   if (!entry || !entry->started.load()) return;
@@ -214,20 +221,14 @@ void LinkBinder::OnLinkPut(const lattice::LinkDefinition& link,
       (previous->provider_id != link.provider_id || previous->link_name != link.link_name)) {
     const lattice::LinkDefinition old = *previous;
     Ticket t = Enqueue(old.provider_id, old.link_name, [this, old] { Remove(old); });
-    if (!t.lane) {
-      std::lock_guard<std::mutex> lock(results_mu_);
-      results_.erase(lattice::LinkId(old.actor_id, old.contract_id, old.link_name));
-    }
+    if (!t.lane) Forget(old);
   }
   (void)QueueEnforce(link);  // refusals are logged and kept for LastResult
 }
 
 void LinkBinder::OnLinkDeleted(const lattice::LinkDefinition& link) {
   Ticket t = Enqueue(link.provider_id, link.link_name, [this, link] { Remove(link); });
-  if (!t.lane) {
-    std::lock_guard<std::mutex> lock(results_mu_);
-    results_.erase(lattice::LinkId(link.actor_id, link.contract_id, link.link_name));
-  }
+  if (!t.lane) Forget(link);
 }
 
 void LinkBinder::OnClaims(const lattice::ClaimsRecord& record) {
@@ -279,8 +280,8 @@ Status LinkBinder::Outcome(const lattice::LinkDefinition& link) {
 
 bool LinkBinder::HasRefusals() const {
   std::lock_guard<std::mutex> lock(results_mu_);
-  for (const auto& [id, s] : results_) {
-    if (!s.ok()) return true;
+  for (const auto& [id, outcome] : results_) {
+    if (!outcome.status.ok()) return true;
   }
   return false;
 }
@@ -288,7 +289,7 @@ bool LinkBinder::HasRefusals() const {
 Status LinkBinder::LastResult(const lattice::LinkDefinition& link) const {
   std::lock_guard<std::mutex> lock(results_mu_);
   auto it = results_.find(lattice::LinkId(link.actor_id, link.contract_id, link.link_name));
-  return it == results_.end() ? Status::Ok() : it->second;
+  return it == results_.end() ? Status::Ok() : it->second.status;
 }
 
 }  // namespace wasmcloud::host

@@ -109,6 +109,10 @@ class LinkBinder final : public lattice::LatticeStoreListener {
   // Queues Enforce(link); a link whose provider does not run here is recorded Ok.
   Ticket QueueEnforce(const lattice::LinkDefinition& link);
   Status Record(const lattice::LinkDefinition& link, Status s);
+  // Forgets the outcome of `link` when it is the outcome of `link`'s provider: a link that
+  // moved between two providers of this host keeps the new one's refusal, whichever lane
+  // runs first.
+  void Forget(const lattice::LinkDefinition& link);
 
   const lattice::LatticeStore& store_;
   ProviderTable& providers_;
@@ -116,8 +120,12 @@ class LinkBinder final : public lattice::LatticeStoreListener {
   std::mutex lanes_mu_;
   std::map<std::pair<std::string, std::string>, std::shared_ptr<Lane>> lanes_;  // lanes_mu_
   bool closed_ = false;                                                         // lanes_mu_
+  struct BindResult {
+    std::string provider;  // provider key + "/" + link name of the bind it is about
+    Status status;
+  };
   mutable std::mutex results_mu_;
-  std::map<std::string, Status> results_;  // by link id; guarded by results_mu_
+  std::map<std::string, BindResult> results_;  // by link id; guarded by results_mu_
 };
 
 }  // namespace wasmcloud::host

@@ -310,16 +310,33 @@ TEST_F(LatticeTest, ALinkSetOnABindsAProviderOnBAndRemovingItOnBSendsRemoveActor
 TEST_F(LatticeTest, AProviderSlowToBindDelaysOnlyItsOwnBinds) {
   Host& a = AddHost();
   Host& b = AddHost();
-  std::mutex mu;
-  std::condition_variable cv;
-  bool release = false;
-  int waiting = 0;
+  // Shared with the provider's hook, which may outlive this scope's variables; released
+  // on every way out of the test, so that a failed assertion cannot leave B's stop
+  // waiting for a hung bind.
+  struct Gate {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool release = false;
+    int waiting = 0;
+    void Open() {
+      {
+        std::lock_guard lock(mu);
+        release = true;
+      }
+      cv.notify_all();
+    }
+  };
+  auto gate = std::make_shared<Gate>();
+  struct OpenAtExit {
+    std::shared_ptr<Gate> gate;
+    ~OpenAtExit() { gate->Open(); }
+  } open_at_exit{gate};
   auto slow = std::make_shared<FakeKeyValueProvider>(kv_data_);
-  slow->before_bind = [&](std::string_view) {
-    std::unique_lock lock(mu);
-    ++waiting;
-    cv.notify_all();
-    cv.wait(lock, [&] { return release; });
+  slow->before_bind = [gate](std::string_view) {
+    std::unique_lock lock(gate->mu);
+    ++gate->waiting;
+    gate->cv.notify_all();
+    gate->cv.wait(lock, [&] { return gate->release; });
   };
   NativeCapability cap;
   cap.provider = slow;
@@ -332,8 +349,9 @@ TEST_F(LatticeTest, AProviderSlowToBindDelaysOnlyItsOwnBinds) {
   // A's SetLink returns when A applied it: the slow provider's host is B.
   ASSERT_TRUE(Ok(a.SetLink(kKvCounterKey, "wasmcloud:keyvalue", "slow", KvKey(), {{"v", "1"}})));
   {
-    std::unique_lock lock(mu);
-    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(5), [&] { return waiting == 1; }));
+    std::unique_lock lock(gate->mu);
+    ASSERT_TRUE(
+        gate->cv.wait_for(lock, std::chrono::seconds(5), [&] { return gate->waiting == 1; }));
   }
   // Its bind hangs; more changes for it queue behind it, in order.
   ASSERT_TRUE(Ok(a.SetLink(kKvCounterKey, "wasmcloud:keyvalue", "slow", KvKey(), {{"v", "2"}})));
@@ -346,11 +364,7 @@ TEST_F(LatticeTest, AProviderSlowToBindDelaysOnlyItsOwnBinds) {
   EXPECT_TRUE(WaitUntil([&] { return b.LinkDefinitions().size() == 2; }));
   EXPECT_EQ(slow->Count(ProviderEvent::Kind::kBindActor), 0u);  // still in its first bind
 
-  {
-    std::lock_guard lock(mu);
-    release = true;
-  }
-  cv.notify_all();
+  gate->Open();
   ASSERT_TRUE(WaitForEvent(*slow, ProviderEvent::Kind::kBindActor, kKvCounterKey, 3));
   std::vector<std::string> seen;
   for (const auto& e : slow->Events()) {
