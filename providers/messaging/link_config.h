@@ -43,8 +43,8 @@ struct LinkConfig {
 //   SUBSCRIPTION  comma-separated subjects, each optionally "subject|queue"
 //   QUEUEGROUP    the queue group of every subject that names none
 //   CLIENT_JWT, CLIENT_SEED  a NATS user JWT and its nkey seed (both or neither)
-//   TLS_CA        PEM CA certificates the servers' certificates are verified against
-//                 (TLS with every server; without it, tls:// URLs use the system's CAs)
+//   TLS_CA        PEM CA certificates trusted for the servers' certificates besides the
+//                 system's (TLS with every server)
 // Blanks around entries are trimmed and empty entries skipped; a subject seen twice is
 // subscribed once. Other values (the host's __wasmcloud_* ones) are ignored.
 // kInvalidArgument with what is wrong, e.g.

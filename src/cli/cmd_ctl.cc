@@ -68,7 +68,7 @@ struct CtlOptions {
     cmd.add_flag("--rpc-tls", tls, "connect with TLS (on with any --rpc-tls-*-file too)")
         ->envname("WASMCLOUD_RPC_TLS");
     cmd.add_option("--rpc-tls-ca-file", tls_ca_file,
-                   "PEM CA certificates of the server; default: the system's CAs")
+                   "PEM CA certificates trusted for the server, besides the system's")
         ->envname("WASMCLOUD_RPC_TLS_CA_FILE");
     cmd.add_option("--rpc-tls-cert-file", tls_cert_file,
                    "PEM client certificate, for a server that asks for one")

@@ -144,8 +144,9 @@ struct HostConfig {
   std::string rpc_seed;
   std::string rpc_credsfile;
   // TLS of the RPC connection: on with rpc_tls or any of the files. The server's
-  // certificate is verified against rpc_tls_ca_file (PEM), or the system's CAs without
-  // one; rpc_tls_cert_file + rpc_tls_key_file: this host's certificate (mutual TLS).
+  // certificate must be signed by one of the system's CAs or by rpc_tls_ca_file (PEM,
+  // trusted besides them); rpc_tls_cert_file + rpc_tls_key_file: this host's certificate
+  // (mutual TLS).
   // --rpc-tls, WASMCLOUD_RPC_TLS; --rpc-tls-ca-file, WASMCLOUD_RPC_TLS_CA_FILE;
   // --rpc-tls-cert-file, WASMCLOUD_RPC_TLS_CERT_FILE; --rpc-tls-key-file,
   // WASMCLOUD_RPC_TLS_KEY_FILE.

@@ -1,7 +1,6 @@
 #include "nats/nats_connection.h"
 
 #include <nats/nats.h>
-#include <openssl/x509.h>
 
 #include <unistd.h>
 
@@ -21,14 +20,9 @@ namespace {
 constexpr std::string_view kLog = "nats";
 // Attempts of a first connect whose signed credentials the server refuses (see Connect).
 constexpr int kSignedConnectAttempts = 4;
-
-// The system's CA certificates, as OpenSSL finds them: $SSL_CERT_FILE, else its default
-// file (/usr/lib/ssl/cert.pem on Debian, a link to /etc/ssl/certs/ca-certificates.crt).
-std::string SystemCaFile() {
-  const char* env = std::getenv(X509_get_default_cert_file_env());
-  if (env != nullptr && *env != '\0') return env;
-  return X509_get_default_cert_file();
-}
+// Attempts whose connection the server closed right after the TLS handshake before that
+// counts as a refused client certificate (see ClosedAfterHandshake).
+constexpr int kClosedAfterHandshakeAttempts = 3;
 
 // "PATH cannot be read: <errno text>" when it cannot be opened for reading; "" otherwise.
 std::string Unreadable(const std::string& path) {
@@ -267,16 +261,16 @@ Status ApplyTls(natsOptions* opts, const NatsConnectionOptions& o) {
     if (s != NATS_OK) {
       return InvalidArgument("NATS TLS CA certificates given as text: " + NatsReason(s));
     }
-  } else {
-    const bool system = o.tls_ca_file.empty();
-    const std::string ca = system ? SystemCaFile() : o.tls_ca_file;
-    const std::string what = system ? "NATS TLS: the system's CA file " : "NATS TLS CA file ";
-    if (std::string unreadable = Unreadable(ca); !unreadable.empty()) {
+  } else if (!o.tls_ca_file.empty()) {
+    const std::string what = "NATS TLS CA file ";
+    if (std::string unreadable = Unreadable(o.tls_ca_file); !unreadable.empty()) {
       return InvalidArgument(what + unreadable);
     }
-    s = natsOptions_LoadCATrustedCertificates(opts, ca.c_str());
-    if (s != NATS_OK) return InvalidArgument(what + ca + ": " + NatsReason(s));
+    s = natsOptions_LoadCATrustedCertificates(opts, o.tls_ca_file.c_str());
+    if (s != NATS_OK) return InvalidArgument(what + o.tls_ca_file + ": " + NatsReason(s));
   }
+  // libnats 3.4.1 trusts OpenSSL's default CAs too (SSL_CTX_set_default_verify_paths:
+  // SSL_CERT_FILE / SSL_CERT_DIR, else the system's), whatever is loaded above.
   if (o.tls_cert_file.empty()) return Status::Ok();
   for (const std::string* file : {&o.tls_cert_file, &o.tls_key_file}) {
     if (std::string unreadable = Unreadable(*file); !unreadable.empty()) {
@@ -293,25 +287,38 @@ Status ApplyTls(natsOptions* opts, const NatsConnectionOptions& o) {
   return Status::Ok();
 }
 
-// A failed connect that TLS explains, final whatever the time left; OK when it is not one.
-Status TlsFailure(natsStatus s, bool tls, const NatsConnectionOptions& o,
-                  const std::string& where) {
+// Whether libnats' failure is the server closing the connection right after the TLS
+// handshake: nats-server with --tlsverify does so when the client's certificate is
+// missing or untrusted; with TLS 1.3 the client has finished its side by then, so libnats
+// sees it as a missing PONG or as a failed write of its CONNECT. A server going down at
+// that moment looks the same, so Connect tries again a few times before it believes it.
+bool ClosedAfterHandshake(natsStatus s, bool tls) {
+  return tls && (s == NATS_PROTOCOL_ERROR ||
+                 (s == NATS_IO_ERROR && NatsReason(s).find("SSL_") != std::string::npos));
+}
+
+// A failed connect that TLS explains, final whatever the time left; OK when it is not
+// one. Only certificate checks count: an SSL error such as an unexpected EOF or a reset
+// (a server restarting, its handshake timeout under load) is tried again as usual.
+Status TlsFailure(natsStatus s, bool tls, const NatsConnectionOptions& o, const std::string& where,
+                  bool closed_for_good) {
   if (s == NATS_SSL_ERROR) {
-    if (!tls) {
-      // The server asked for TLS, libnats upgraded without a CA and could not verify.
-      return FailedPrecondition("NATS at " + where +
-                                " requires TLS, which was not asked for: " + NatsReason(s));
+    const std::string why = NatsReason(s);
+    if (why.find("certificate") == std::string::npos && why.find("mismatch") == std::string::npos) {
+      return Status::Ok();
     }
-    return FailedPrecondition("TLS with NATS at " + where + " failed: " + NatsReason(s));
+    if (!tls) {
+      // The server asked for TLS; libnats upgraded by itself and could verify the
+      // server's certificate with the system's CAs only.
+      return FailedPrecondition("NATS at " + where +
+                                " requires TLS, which was not asked for: " + why);
+    }
+    return FailedPrecondition("TLS with NATS at " + where + " failed: " + why);
   }
   if (s == NATS_SECURE_CONNECTION_WANTED) {
     return FailedPrecondition("NATS at " + where + " does not offer TLS");
   }
-  // nats-server with --tlsverify closes the connection when the client's certificate is
-  // missing or untrusted; with TLS 1.3 that is after the client's side of the handshake,
-  // so libnats sees it as a missing PONG, or as a failed write of its CONNECT.
-  if (tls && (s == NATS_PROTOCOL_ERROR ||
-              (s == NATS_IO_ERROR && NatsReason(s).find("SSL_") != std::string::npos))) {
+  if (closed_for_good && ClosedAfterHandshake(s, tls)) {
     return FailedPrecondition(
         "NATS at " + where +
         " closed the connection after the TLS handshake (does it require a client "
@@ -442,6 +449,7 @@ Result<std::shared_ptr<NatsConnection>> NatsConnection::Connect(NatsConnectionOp
   const bool signs = !o.seed.empty() || !o.credentials_file.empty();
   const auto deadline = std::chrono::steady_clock::now() + o.connect_timeout;
   int refusals = 0;
+  int closed_after_handshake = 0;  // in a row (see ClosedAfterHandshake)
   for (;;) {
     if (o.callbacks) {
       const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -463,12 +471,15 @@ Result<std::shared_ptr<NatsConnection>> NatsConnection::Connect(NatsConnectionOp
       natsOptions_Destroy(opts);
       return Unauthenticated("NATS at " + where + " refused the credentials: " + why);
     }
-    if (Status failed = TlsFailure(s, tls, o, where); !failed.ok()) {
+    const auto now = std::chrono::steady_clock::now();
+    const bool last = !o.callbacks || now >= deadline;
+    closed_after_handshake = ClosedAfterHandshake(s, tls) ? closed_after_handshake + 1 : 0;
+    const bool closed_for_good = last || closed_after_handshake >= kClosedAfterHandshakeAttempts;
+    if (Status failed = TlsFailure(s, tls, o, where, closed_for_good); !failed.ok()) {
       natsOptions_Destroy(opts);
       return failed;
     }
-    const auto now = std::chrono::steady_clock::now();
-    if (!o.callbacks || now >= deadline) {
+    if (last) {
       const std::string why = NatsReason(s);
       natsOptions_Destroy(opts);
       const std::string within =

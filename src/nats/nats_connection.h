@@ -48,16 +48,18 @@ struct NatsConnectionOptions {
   std::string credentials_file;
   std::string jwt;
   std::string seed;
-  // TLS: on when `tls` is true, a server URL is tls://, or a file below is given. The
-  // server's certificate is verified against tls_ca_file (PEM) or, without one, the
-  // system's CAs (SSL_CERT_FILE, else OpenSSL's default file), and its name against the
-  // server's host. tls_cert_file + tls_key_file (PEM, both or neither): this client's
-  // certificate chain and key, for a server that asks for one (mutual TLS). The files
-  // are read by Connect: kInvalidArgument "NATS TLS CA file PATH: <reason>" and alike.
+  // TLS: on when `tls` is true, a server URL is tls://, or a CA or a file below is
+  // given. The server's certificate must be signed by a trusted CA, and name the server's
+  // host. Trusted: the system's CAs (libnats 3.4.1 always loads OpenSSL's defaults:
+  // SSL_CERT_FILE / SSL_CERT_DIR, else the system's), plus tls_ca_file or tls_ca_pem (PEM)
+  // when given: a private CA is added, it cannot replace them. tls_cert_file +
+  // tls_key_file (PEM, both or neither): this client's certificate chain and key, for a
+  // server that asks for one (mutual TLS). The files are read by Connect:
+  // kInvalidArgument "NATS TLS CA file PATH: <reason>" and alike.
   bool tls = false;
   std::string tls_ca_file;
   // The CA certificates as PEM text instead of a file (the messaging provider's TLS_CA
-  // link value); wins over tls_ca_file and turns TLS on too.
+  // link value); used instead of tls_ca_file, and turns TLS on too.
   std::string tls_ca_pem;
   std::string tls_cert_file;
   std::string tls_key_file;

@@ -127,6 +127,13 @@ TEST_P(NatsTlsTest, ATlsUrlIsVerifiedAgainstTheSystemsCas) {
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   ExpectRoundTrip(**c);
 
+  // A CA file is trusted besides the system's CAs, not instead of them (libnats 3.4.1
+  // always loads OpenSSL's defaults): docs/lattice.md#tls says so.
+  NatsConnectionOptions both = Options(Url(*server, "tls"));
+  both.tls_ca_file = other_.ca_cert;
+  auto added = NatsConnection::Connect(both);
+  ASSERT_TRUE(added.ok()) << added.status().ToString();
+
   setenv("SSL_CERT_FILE", other_.ca_cert.c_str(), 1);  // a system that does not trust it
   milliseconds took{};
   auto refused =
