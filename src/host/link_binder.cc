@@ -1,6 +1,7 @@
 #include "host/link_binder.h"
 
 #include <algorithm>
+#include <chrono>
 #include <system_error>
 
 #include "core/log.h"
@@ -36,7 +37,8 @@ provider::LinkValues LinkBinder::BindValues(const lattice::LinkDefinition& link,
 
 struct LinkBinder::Lane {
   std::mutex mu;
-  std::condition_variable cv;                                    // a task ran (waiters)
+  std::condition_variable cv;    // a task ran (waiters)
+  std::condition_variable work;  // a task was queued, or the lane closed (its thread)
   std::deque<std::pair<uint64_t, std::function<void()>>> queue;  // guarded by mu
   uint64_t next = 1;     // the next ticket's number; guarded by mu
   uint64_t done = 0;     // tickets up to this one ran or were dropped; guarded by mu
@@ -47,6 +49,10 @@ struct LinkBinder::Lane {
 
 namespace {
 thread_local const void* t_lane = nullptr;  // the lane whose thread this is
+// How long an idle lane's thread waits for more work before it ends: a burst of changes
+// (a manifest's links, a late joiner's data, a link changed in a loop) reuses one thread
+// instead of starting one per change.
+constexpr auto kLaneLinger = std::chrono::seconds(1);
 }  // namespace
 
 LinkBinder::~LinkBinder() { Close(); }
@@ -68,7 +74,9 @@ LinkBinder::Ticket LinkBinder::Enqueue(const std::string& provider_id, const std
   if (lane->closed) return {};
   const uint64_t number = lane->next++;
   lane->queue.emplace_back(number, std::move(task));
-  if (!lane->running) {
+  if (lane->running) {
+    lane->work.notify_one();
+  } else {
     // The previous thread, if any, has left its loop (running is false): join it first.
     if (lane->thread.joinable()) lane->thread.join();
     try {
@@ -90,7 +98,14 @@ LinkBinder::Ticket LinkBinder::Enqueue(const std::string& provider_id, const std
 void LinkBinder::RunLane(const std::shared_ptr<Lane>& lane) {
   t_lane = lane.get();
   std::unique_lock<std::mutex> lock(lane->mu);
-  while (!lane->queue.empty() && !lane->closed) {
+  while (!lane->closed) {
+    if (lane->queue.empty()) {
+      if (!lane->work.wait_for(lock, kLaneLinger,
+                               [&] { return lane->closed || !lane->queue.empty(); })) {
+        break;  // idle for kLaneLinger: the next task starts a thread again
+      }
+      continue;
+    }
     auto [number, task] = std::move(lane->queue.front());
     lane->queue.pop_front();
     lock.unlock();
@@ -126,6 +141,7 @@ void LinkBinder::Close() {
       lane->queue.clear();
       lane->done = lane->next - 1;  // a task still running finishes; its waiter goes now
       lane->cv.notify_all();
+      lane->work.notify_all();  // a thread waiting for work ends
       thread.swap(lane->thread);
     }
     if (!thread.joinable()) continue;

@@ -5,7 +5,7 @@
 //
 // Threads: each local provider (public key + link name) has a lane: its binds and
 // removes run one at a time, in the order they were asked for, on the lane's thread
-// (started when work comes, ending when the lane is idle). The store's watch thread only
+// (started when work comes, ending after a second without any). The store's watch thread only
 // queues them, so a provider that is slow to bind (up to the 10 s deadline of a provider
 // that is not first-party) delays its own binds, not the lattice data or the other
 // providers. The host API's calls (provider start, actor start, SetLink) queue theirs
