@@ -96,12 +96,16 @@ class Lattice {
  public:
   static std::variant<std::unique_ptr<Lattice>, Failure> Connect(const CtlOptions& o) {
     auto l = std::unique_ptr<Lattice>(new Lattice(o));
+    nats::NatsConnectionOptions c;
+    c.tls = o.tls;
+    c.tls_ca_file = o.tls_ca_file;
+    c.tls_cert_file = o.tls_cert_file;
+    c.tls_key_file = o.tls_key_file;
     std::string url;
     std::string stale_hint;  // when the local lattice file named a server that is gone
     if (!o.rpc_host.empty()) {
-      const bool tls =
-          o.tls || !o.tls_ca_file.empty() || !o.tls_cert_file.empty() || !o.tls_key_file.empty();
-      url = (tls ? "tls://" : "nats://") + o.rpc_host + ":" + std::to_string(o.rpc_port);
+      url = (nats::WantsTls(c) ? "tls://" : "nats://") + o.rpc_host + ":" +
+            std::to_string(o.rpc_port);
       l->ns_ = o.nsprefix.empty() ? std::string(lattice::kDefaultLattice) : o.nsprefix;
     } else {
       auto local = ReadLocalLatticeFile(LocalLatticeFilePath());
@@ -115,15 +119,10 @@ class Lattice {
     if (Status s = lattice::ValidateLatticeName(l->ns_); !s.ok()) {
       return Failure{2, "--nsprefix: " + s.message()};
     }
-    nats::NatsConnectionOptions c;
     c.servers = {url};
     c.name = "wasmcloud-ctl";
     c.connect_timeout = std::chrono::seconds(5);
     c.credentials_file = o.credsfile;
-    c.tls = o.tls;
-    c.tls_ca_file = o.tls_ca_file;
-    c.tls_cert_file = o.tls_cert_file;
-    c.tls_key_file = o.tls_key_file;
     if (!o.jwt.empty() && o.seed.empty()) {
       return Failure{2, "--rpc-jwt needs --rpc-seed (the seed that signs for the JWT's user)"};
     }

@@ -28,34 +28,34 @@ Result<JoinedLattice> JoinLattice(host::HostConfig& config) {
   WC_ASSIGN_OR_RETURN(crypto::KeyPair key, host::LoadHostKey(config.host_seed));
   if (config.host_seed.empty()) config.host_seed = key.EncodedSeed();
 
-  struct Tls {
-    bool on;
-    std::string ca, cert, key;
-    std::string flags;  // "rpc" or "control", for messages
-  };
-  const Tls rpc_tls{config.rpc_tls, config.rpc_tls_ca_file, config.rpc_tls_cert_file,
-                    config.rpc_tls_key_file, "rpc"};
-  const bool own_tls = config.control_tls || !config.control_tls_ca_file.empty() ||
-                       !config.control_tls_cert_file.empty() ||
-                       !config.control_tls_key_file.empty();
-  const Tls control_tls =
-      own_tls ? Tls{config.control_tls, config.control_tls_ca_file, config.control_tls_cert_file,
-                    config.control_tls_key_file, "control"}
-              : rpc_tls;
-  // Shown as tls:// when TLS is on (libnats takes either scheme).
-  auto wants = [](const Tls& t) {
-    return t.on || !t.ca.empty() || !t.cert.empty() || !t.key.empty();
-  };
-  const std::string url = std::string(wants(rpc_tls) ? "tls://" : "nats://") + config.rpc_host +
-                          ":" + std::to_string(config.rpc_port);
-  auto connect = [&](const std::string& server, const std::string& role, const std::string& creds,
-                     const std::string& jwt, const std::string& seed, const std::string& flags,
-                     const Tls& tls) -> Result<std::shared_ptr<nats::NatsConnection>> {
+  // The TLS part of each connection's options; the control connection's are the RPC
+  // connection's unless any --control-tls* option is given.
+  auto tls_options = [](bool on, const std::string& ca, const std::string& cert,
+                        const std::string& key) {
     nats::NatsConnectionOptions o;
-    o.tls = tls.on;
-    o.tls_ca_file = tls.ca;
-    o.tls_cert_file = tls.cert;
-    o.tls_key_file = tls.key;
+    o.tls = on;
+    o.tls_ca_file = ca;
+    o.tls_cert_file = cert;
+    o.tls_key_file = key;
+    return o;
+  };
+  const nats::NatsConnectionOptions rpc_tls = tls_options(
+      config.rpc_tls, config.rpc_tls_ca_file, config.rpc_tls_cert_file, config.rpc_tls_key_file);
+  const nats::NatsConnectionOptions own_control_tls =
+      tls_options(config.control_tls, config.control_tls_ca_file, config.control_tls_cert_file,
+                  config.control_tls_key_file);
+  const bool own_tls = nats::WantsTls(own_control_tls);
+  const nats::NatsConnectionOptions& control_tls = own_tls ? own_control_tls : rpc_tls;
+  // Shown as tls:// when TLS is on (libnats takes either scheme).
+  const std::string url = std::string(nats::WantsTls(rpc_tls) ? "tls://" : "nats://") +
+                          config.rpc_host + ":" + std::to_string(config.rpc_port);
+  // `tls_flags`: "rpc" or "control", for the options a TLS failure names.
+  auto connect =
+      [&](const std::string& server, const std::string& role, const std::string& creds,
+          const std::string& jwt, const std::string& seed, const std::string& flags,
+          const nats::NatsConnectionOptions& tls,
+          const std::string& tls_flags) -> Result<std::shared_ptr<nats::NatsConnection>> {
+    nats::NatsConnectionOptions o = tls;
     o.servers = {server};
     o.name = "wasmcloud:" + key.public_key_text() + ":" + role;
     o.send_asap = true;  // it answers requests: replies go out at once
@@ -74,7 +74,7 @@ Result<JoinedLattice> JoinLattice(host::HostConfig& config) {
     auto c = nats::NatsConnection::Connect(o);
     if (!c.ok() && c.status().code() == Code::kFailedPrecondition) {
       // TLS that cannot work: say which options decide it.
-      const std::string f = "--" + tls.flags + "-tls";
+      const std::string f = "--" + tls_flags + "-tls";
       return c.status().WithContext("cannot join lattice " + config.lattice_prefix + " (TLS: " + f +
                                     ", " + f + "-ca-file, " + f + "-cert-file, " + f +
                                     "-key-file)");
@@ -88,22 +88,23 @@ Result<JoinedLattice> JoinLattice(host::HostConfig& config) {
     }
     return *c;
   };
-  WC_ASSIGN_OR_RETURN(
-      std::shared_ptr<nats::NatsConnection> rpc,
-      connect(url, "rpc", config.rpc_credsfile, config.rpc_jwt, config.rpc_seed, "rpc", rpc_tls));
+  WC_ASSIGN_OR_RETURN(std::shared_ptr<nats::NatsConnection> rpc,
+                      connect(url, "rpc", config.rpc_credsfile, config.rpc_jwt, config.rpc_seed,
+                              "rpc", rpc_tls, "rpc"));
   // The control connection: its own server and credentials when given, else the RPC ones.
   const std::string control_url =
-      std::string(wants(control_tls) ? "tls://" : "nats://") +
+      std::string(nats::WantsTls(control_tls) ? "tls://" : "nats://") +
       (config.control_host.empty() ? config.rpc_host : config.control_host) + ":" +
       std::to_string(config.control_port == 0 ? config.rpc_port : config.control_port);
   const bool own_credentials = !config.control_credsfile.empty() || !config.control_jwt.empty() ||
                                !config.control_seed.empty();
-  WC_ASSIGN_OR_RETURN(std::shared_ptr<nats::NatsConnection> control,
-                      own_credentials
-                          ? connect(control_url, "ctl", config.control_credsfile,
-                                    config.control_jwt, config.control_seed, "control", control_tls)
-                          : connect(control_url, "ctl", config.rpc_credsfile, config.rpc_jwt,
-                                    config.rpc_seed, "rpc", control_tls));
+  WC_ASSIGN_OR_RETURN(
+      std::shared_ptr<nats::NatsConnection> control,
+      own_credentials
+          ? connect(control_url, "ctl", config.control_credsfile, config.control_jwt,
+                    config.control_seed, "control", control_tls, own_tls ? "control" : "rpc")
+          : connect(control_url, "ctl", config.rpc_credsfile, config.rpc_jwt, config.rpc_seed,
+                    "rpc", control_tls, own_tls ? "control" : "rpc"));
   nats::NatsKvOptions kv;
   kv.replicas = static_cast<int>(config.lattice_replicas);
   kv.domain = config.js_domain;

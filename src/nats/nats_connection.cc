@@ -30,15 +30,6 @@ std::string Unreadable(const std::string& path) {
   return path + " cannot be read: " + std::strerror(errno);
 }
 
-bool WantsTls(const NatsConnectionOptions& o) {
-  if (o.tls || !o.tls_ca_file.empty() || !o.tls_ca_pem.empty() || !o.tls_cert_file.empty() ||
-      !o.tls_key_file.empty()) {
-    return true;
-  }
-  return std::any_of(o.servers.begin(), o.servers.end(),
-                     [](const std::string& url) { return url.starts_with("tls://"); });
-}
-
 }  // namespace
 
 std::string RedactUrl(std::string_view url) {
@@ -244,6 +235,15 @@ std::string NatsReason(int status) {
   }
   if (!detail.empty() && detail != out) out += " (" + std::string(detail) + ")";
   return out;
+}
+
+bool WantsTls(const NatsConnectionOptions& o) {
+  if (o.tls || !o.tls_ca_file.empty() || !o.tls_ca_pem.empty() || !o.tls_cert_file.empty() ||
+      !o.tls_key_file.empty()) {
+    return true;
+  }
+  return std::any_of(o.servers.begin(), o.servers.end(),
+                     [](const std::string& url) { return url.starts_with("tls://"); });
 }
 
 namespace {

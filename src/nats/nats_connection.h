@@ -159,6 +159,10 @@ class NatsConnection {
   std::string secret_file_;
 };
 
+// Whether `options` ask for TLS: `tls`, a CA, a client certificate or key, or a tls://
+// server URL. Connect turns TLS on by this; callers show tls:// URLs by it.
+bool WantsTls(const NatsConnectionOptions& options);
+
 // `url` with the password of its user:password@ part, or the whole token of token@,
 // replaced by "***", for logs and error messages.
 std::string RedactUrl(std::string_view url);
