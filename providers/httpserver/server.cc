@@ -934,8 +934,10 @@ std::vector<std::shared_ptr<Session>> HttpServer::Listener::LiveSessions() {
 namespace {
 unsigned DefaultThreads(unsigned wanted) {
   if (wanted != 0) return wanted;
-  // A loop per core (each with a thread that stands by).
-  return std::max(2u, std::thread::hardware_concurrency());
+  // Two loops per core (each with a thread that stands by): a loop's thread also runs the
+  // actor's call, and with one loop per core on a busy machine the scheduler preempted
+  // them (docs/httpserver.md, "Two loops per core").
+  return 2 * std::max(1u, std::thread::hardware_concurrency());
 }
 }  // namespace
 

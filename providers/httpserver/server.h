@@ -2,7 +2,7 @@
 // listener per linked actor, every request handed to a RequestHandler, all of them served
 // by one set of I/O loops (Boost.Asio/Beast; no Beast type in this header).
 //
-// Threads: the first Bind starts N = max(2, hardware_concurrency) I/O loops (or
+// Threads: the first Bind starts N = 2 × hardware_concurrency I/O loops (or
 // ServerOptions::threads), each an io_context of its own run by two threads, a watchdog,
 // and the call threads (ServerOptions::call_threads). Connections are dealt to the loops
 // in turn and stay on theirs. A loop's thread that read a request makes the call itself
@@ -42,8 +42,8 @@ using RequestHandler = std::function<HttpReply(const std::string& actor, wire::H
 using LogSink = std::function<void(LogLevel, const std::string&)>;
 
 struct ServerOptions {
-  // I/O loops (each run by two threads: one serves it, one stands by). 0: max(2,
-  // hardware_concurrency).
+  // I/O loops (each run by two threads: one serves it, one stands by). 0: two per core
+  // (2 × hardware_concurrency).
   unsigned threads = 0;
   // How long Remove and Stop let requests in flight finish before their connections are
   // closed under them.
