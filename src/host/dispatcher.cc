@@ -178,10 +178,43 @@ std::string Dispatcher::AliasOwner(std::string_view alias) const {
   return fetched.ok() ? *fetched : std::string();
 }
 
+bool Dispatcher::IssuerAllowed(std::string_view issuer) const {
+  const auto& allowed = options_.allowed_issuers;
+  return allowed.empty() || std::find(allowed.begin(), allowed.end(), issuer) != allowed.end();
+}
+
+Result<std::string> Dispatcher::AliasTarget(std::string_view alias) const {
+  std::string owner = AliasOwner(alias);
+  if (owner.empty() || options_.allowed_issuers.empty()) return owner;
+  // An alias is a name any account's actor may claim first: a host that trusts only some
+  // accounts resolves it only to their actors.
+  std::optional<lattice::ClaimsRecord> record = store_.Claims(owner);
+  if (!record) {
+    auto fetched = store_.FetchClaims(owner);
+    if (fetched.ok()) record = std::move(*fetched);
+  }
+  if (!record) {
+    return PermissionDenied("call alias \"" + std::string(alias) + "\" names actor " + owner +
+                            ", whose claims are not known in this lattice: this host calls by "
+                            "alias only actors of its allowed issuers (--allowed-issuer)");
+  }
+  if (!IssuerAllowed(record->claims.iss)) {
+    return PermissionDenied("call alias \"" + std::string(alias) + "\" names actor " + owner +
+                            ", which was issued by " + record->claims.iss +
+                            ", not an allowed issuer of this host (--allowed-issuer)");
+  }
+  return owner;
+}
+
 Route Dispatcher::ResolveActor(std::string_view key_or_alias, uint64_t version) const {
-  std::string pk = LooksLikeActorKey(key_or_alias) ? std::string(key_or_alias)
-                   : MayBeCallAlias(key_or_alias)  ? AliasOwner(key_or_alias)
-                                                   : std::string();
+  std::string pk;
+  if (LooksLikeActorKey(key_or_alias)) {
+    pk = std::string(key_or_alias);
+  } else if (MayBeCallAlias(key_or_alias)) {
+    Result<std::string> owner = AliasTarget(key_or_alias);
+    if (!owner.ok()) return ErrorRoute(owner.status(), version);
+    pk = std::move(*owner);
+  }
   if (pk.empty()) {
     return ErrorRoute(NotFound("Specified actor was not a public key or a known call alias. (\"" +
                                std::string(key_or_alias) + "\")"),
@@ -196,7 +229,9 @@ Route Dispatcher::ResolveHostCall(const actor::ActorModule& origin, std::string_
   // calling actor.
   if (LooksLikeActorKey(ns)) return ActorRoute(std::string(ns), version);
   if (MayBeCallAlias(ns)) {
-    if (std::string owner = AliasOwner(ns); !owner.empty()) return ActorRoute(owner, version);
+    Result<std::string> owner = AliasTarget(ns);
+    if (!owner.ok()) return ErrorRoute(owner.status(), version);
+    if (!owner->empty()) return ActorRoute(*owner, version);
   }
   auto link = store_.FindLink(origin.public_key, ns, link_name);
   if (!link) {
@@ -397,9 +432,7 @@ lattice::InvocationResponse Dispatcher::HandleInbound(const lattice::Invocation&
       return refuse("unauthorized: the claims of actor " + inv.origin.id + " expired at " +
                     crypto::FormatUnixTime(*claims.exp));
     }
-    if (!options_.allowed_issuers.empty() &&
-        std::find(options_.allowed_issuers.begin(), options_.allowed_issuers.end(), claims.iss) ==
-            options_.allowed_issuers.end()) {
+    if (!IssuerAllowed(claims.iss)) {
       return refuse("unauthorized: actor " + inv.origin.id + " was issued by " + claims.iss +
                     ", which is not an allowed issuer of this host (--allowed-issuer)");
     }

@@ -83,8 +83,9 @@ struct DispatcherOptions {
   uint64_t instance_recycle_bytes = 64ull << 20;
   // What a guest may hand over in one call (responses, errors, host-call payloads).
   wapc::Limits guest_limits;
-  // Accounts (A…) whose actors this host serves as origins of inbound invocations (the
-  // host's --allowed-issuer, which also decides what it starts); empty: any.
+  // Accounts (A…) whose actors this host serves as origins of inbound invocations and
+  // resolves call aliases to (the host's --allowed-issuer, which also decides what it
+  // starts); empty: any.
   std::vector<std::string> allowed_issuers;
 };
 
@@ -141,6 +142,11 @@ class Dispatcher final {
   // Resolution.
   // The owner of a call alias: the mirror, else the bucket; empty when neither knows it.
   std::string AliasOwner(std::string_view alias) const;
+  // The actor a call alias names (empty when no actor claimed it), or PermissionDenied
+  // when this host has allowed issuers and the actor is not known to be one of theirs.
+  Result<std::string> AliasTarget(std::string_view alias) const;
+  // Whether --allowed-issuer lets this host deal with actors of `issuer` (no list: any).
+  bool IssuerAllowed(std::string_view issuer) const;
   Route ResolveActor(std::string_view key_or_alias, uint64_t version) const;
   Route ResolveHostCall(const actor::ActorModule& origin, std::string_view ns,
                         std::string_view link_name, uint64_t version) const;

@@ -21,6 +21,7 @@
 #include "core/encoding.h"
 #include "crypto/claims.h"
 #include "crypto/jwt.h"
+#include "crypto/module_claims.h"
 #include "crypto/nkeys.h"
 #include "host/host.h"
 #include "host/legacy_subjects.h"
@@ -403,6 +404,64 @@ TEST_F(LatticeTest, AllowedIssuersAlsoDecideWhoseActorsMayCallIn) {
   EXPECT_THAT(reply.status().message(),
               HasSubstr("which is not an allowed issuer of this host (--allowed-issuer)"));
   EXPECT_EQ(provider->CallCount("Add"), 0u);
+}
+
+// --allowed-issuer on A: a call alias resolves only to an actor of an allowed issuer. Any
+// account's actor may claim a name first; calls by public key are explicit and go out.
+TEST_F(LatticeTest, AllowedIssuersAlsoDecideWhichActorsACallAliasNames) {
+  // Ponger as another account signed it: the same module key and call alias.
+  const crypto::KeyPair other = crypto::KeyPair::Generate(crypto::KeyType::kAccount);
+  auto identity = crypto::ReadModuleIdentity(Actor("ponger.wasm"));
+  ASSERT_TRUE(Ok(identity));
+  const std::string pinger_issuer = identity->claims.iss;  // pinger's and ponger's account
+  crypto::ActorClaims claims = identity->claims;
+  claims.iss = other.public_key_text();
+  auto foreign_ponger = crypto::SignModule(Actor("ponger.wasm"), claims, other);
+  ASSERT_TRUE(Ok(foreign_ponger));
+
+  HostConfig strict;
+  strict.allowed_issuers = {pinger_issuer};
+  Host& a = AddHost(Options(), strict);
+  Host& b = AddHost();
+  ASSERT_TRUE(Ok(a.StartActor(Actor("pinger.wasm"))));
+  ASSERT_TRUE(Ok(b.StartActor(*foreign_ponger)));
+  const std::string refused = "call alias \"" + std::string(kPongerAlias) + "\" names actor " +
+                              std::string(kPongerKey) + ", which was issued by " +
+                              other.public_key_text() +
+                              ", not an allowed issuer of this host (--allowed-issuer)";
+  // Pinger's host call by alias is refused on A; pinger answers with the error.
+  EXPECT_THAT(BodyOf(a.CallActor(kPingerKey, "HandleRequest", test::HttpGet("/foobar"))),
+              HasSubstr(refused));
+  auto by_alias = a.CallActor(kPongerAlias, "Ping", Hex("81a576616c75650b"));
+  EXPECT_EQ(by_alias.status().code(), Code::kPermissionDenied) << by_alias.status().ToString();
+  EXPECT_THAT(by_alias.status().message(), HasSubstr(refused));
+  // By its key the call goes out, and B serves it.
+  auto by_key = a.CallActor(kPongerKey, "Ping", Hex("81a576616c75650b"));
+  ASSERT_TRUE(Ok(by_key));
+  EXPECT_EQ(HexEncode(*by_key), "81a576616c756535");
+  // A host without the list resolves the alias.
+  Host& c = AddHost();
+  EXPECT_TRUE(Ok(c.CallActor(kPongerAlias, "Ping", Hex("81a576616c75650b"))));
+
+  // An alias written straight into the bucket for an actor whose claims nobody wrote.
+  const std::string unknown = crypto::KeyPair::Generate(crypto::KeyType::kModule).public_key_text();
+  const nlohmann::json entry = {{"alias", "nobody/knows"}, {"public_key", unknown}};
+  ASSERT_TRUE(
+      Ok(bucket_->Put("ALIAS_" + lattice::EncodeKeyPart("nobody/knows"), ToBytes(entry.dump()))));
+  ASSERT_TRUE(WaitUntil([&] {
+    return a.CallActor("nobody/knows", "Ping", {}).status().code() == Code::kPermissionDenied;
+  }));
+  EXPECT_THAT(a.CallActor("nobody/knows", "Ping", {}).status().message(),
+              HasSubstr("call alias \"nobody/knows\" names actor " + unknown +
+                        ", whose claims are not known in this lattice"));
+
+  // The upstream ponger (pinger's account) in its place: the alias resolves on A again.
+  ASSERT_TRUE(Ok(b.StopActor(kPongerKey)));
+  ASSERT_TRUE(Ok(b.StartActor(Actor("ponger.wasm"))));
+  EXPECT_TRUE(WaitUntil([&] {
+    return BodyOf(a.CallActor(kPingerKey, "HandleRequest", test::HttpGet("/foobar"))) ==
+           R"({"value":53})";
+  }));
 }
 
 TEST_F(LatticeTest, AProviderStoppedOnBAndStartedOnCIsBoundOnCAndServesThere) {
