@@ -28,7 +28,7 @@ packages=(
   build-essential cmake ninja-build pkg-config clang lld libclang-rt-14-dev
   libgtest-dev libgmock-dev libbenchmark-dev wabt
   libsodium-dev libssl-dev nlohmann-json3-dev libmsgpack-cxx-dev libcli11-dev libspdlog-dev libyaml-cpp-dev
-  libarchive-dev libhiredis-dev libboost-dev libnats-dev nats-server libcurl4-openssl-dev curl
+  libseccomp-dev libarchive-dev libhiredis-dev libboost-dev libnats-dev nats-server libcurl4-openssl-dev curl
   libicu72 libuv1 libc-ares2 libnghttp2-14 libbrotli1 libssl3 zlib1g
 )
 # What only the tests use: the servers they start, the format check, the tools they run.

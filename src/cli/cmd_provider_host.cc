@@ -3,6 +3,7 @@
 // the host starts it with the socket on --fd; it is hidden from --help.
 #include <CLI/CLI.hpp>
 
+#include <cstdint>
 #include <string>
 
 #include "cli/commands.h"
@@ -21,18 +22,27 @@ void AddProviderHostCommand(CLI::App& app, int* exit_code) {
     std::string library;
     std::string contract;
     std::string log_level = "info";
+    uint64_t max_memory_mb = 0;
+    uint64_t max_open_files = 0;
+    bool no_seccomp = false;
   };
   auto args = std::make_shared<Args>();
   cmd->add_option("--fd", args->fd, "The socket to the host")->required();
   cmd->add_option("--library", args->library, "The provider library")->required();
   cmd->add_option("--contract", args->contract, "The contract it must implement");
   cmd->add_option("--log-level", args->log_level, "Log level");
+  cmd->add_option("--max-memory-mb", args->max_memory_mb, "Address space limit in MiB");
+  cmd->add_option("--max-open-files", args->max_open_files, "Open file limit");
+  cmd->add_flag("--no-seccomp", args->no_seccomp, "Without the system call filter");
   cmd->callback([args, exit_code] {
     provider::ProviderChildOptions o;
     o.fd = args->fd;
     o.library = args->library;
     if (!args->contract.empty()) o.contract = args->contract;
     if (!ParseLogLevel(args->log_level, &o.log_level)) o.log_level = LogLevel::kInfo;
+    o.confinement.seccomp = !args->no_seccomp;
+    o.confinement.max_memory_bytes = args->max_memory_mb << 20;
+    o.confinement.max_open_files = args->max_open_files;
     *exit_code = provider::RunProviderChild(o);
   });
 }

@@ -392,7 +392,7 @@ Status ApplySwitch(HostConfig& config, std::string_view value) {
   return Status::Ok();
 }
 
-constexpr std::array<ConfigOption, 59> kOptions = {{
+constexpr std::array<ConfigOption, 62> kOptions = {{
     {"--host-seed", "WASMCLOUD_HOST_SEED", "SEED|FILE",
      "Seed (SN...) of the host's key, or a file holding it; default: a new key at each start",
      false, &ApplyHostSeed},
@@ -563,6 +563,16 @@ constexpr std::array<ConfigOption, 59> kOptions = {{
     {"--provider-host-exe", "WASMCLOUD_PROVIDER_HOST_EXE", "PATH",
      "The wasmcloud binary that runs providers in child processes; default: this one", false,
      &ApplyPath<&HostConfig::provider_host_exe>},
+    {"--no-provider-seccomp", "WASMCLOUD_NO_PROVIDER_SECCOMP", "",
+     "Run providers' child processes without the filter that refuses system calls such as "
+     "ptrace, mount, unshare and bpf",
+     false, &ApplySwitch<&HostConfig::provider_seccomp, /*inverted=*/true>},
+    {"--provider-max-memory-mb", "WASMCLOUD_PROVIDER_MAX_MEMORY_MB", "MIB",
+     "Address space limit of each provider child process in MiB; default 0: none", false,
+     &ApplyBounded<&HostConfig::provider_max_memory_mb, 0, kMaxMegabytes>},
+    {"--provider-max-open-files", "WASMCLOUD_PROVIDER_MAX_OPEN_FILES", "N",
+     "Open file limit of each provider child process; default 0: as inherited", false,
+     &ApplyBounded<&HostConfig::provider_max_open_files, 0, 1048576>},
     {"--max-actor-calls", "WASMCLOUD_MAX_ACTOR_CALLS", "N",
      "Calls of one actor that may run at once (the rest wait); default 0: all workers but one",
      false, &ApplyMaxActorCalls},

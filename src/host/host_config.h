@@ -197,6 +197,15 @@ struct HostConfig {
   // the host that sets nothing): every provider runs in process, and asking for a process
   // is an error. --provider-host-exe, WASMCLOUD_PROVIDER_HOST_EXE.
   std::string provider_host_exe;
+  // A provider's child process refuses, through a seccomp filter, the system calls a
+  // provider has no business making (docs/providers.md#confinement-of-a-child).
+  // --no-provider-seccomp, WASMCLOUD_NO_PROVIDER_SECCOMP turn it off.
+  bool provider_seccomp = true;
+  // Limits of a provider's child process: its address space in MiB and its open files;
+  // 0: none. --provider-max-memory-mb, WASMCLOUD_PROVIDER_MAX_MEMORY_MB;
+  // --provider-max-open-files, WASMCLOUD_PROVIDER_MAX_OPEN_FILES.
+  uint64_t provider_max_memory_mb = 0;
+  uint64_t provider_max_open_files = 0;
   // Calls of one actor that may hold workers at once, so that one busy or stuck actor
   // cannot take every worker from the others; more wait (bounded, then "host
   // overloaded"). 0: all the workers but one (at least 1). --max-actor-calls,

@@ -140,6 +140,8 @@ Message Reply(uint64_t id, const Status& status) {
 }  // namespace
 
 int RunProviderChild(const ProviderChildOptions& options) {
+  // First, while this process has one thread and nothing of the provider is loaded.
+  Result<std::vector<std::string>> confined = ConfineProviderChild(options.confinement);
   // Die with the host. Not PR_SET_PDEATHSIG: it fires when the host *thread* that
   // spawned us ends (a supervisor restarting us, a background task), not the host. The
   // host's end of the channel closes when it dies (EOF below), and a thread here
@@ -167,6 +169,17 @@ int RunProviderChild(const ProviderChildOptions& options) {
     (void)channel.Send(m);
   });
 
+  if (!confined.ok()) {
+    Message m;
+    m.type = Type::kLoadFailed;
+    m.level = static_cast<int64_t>(confined.status().code());
+    m.payload = ToBytes("cannot confine the provider's process: " + confined.status().message());
+    (void)channel.Send(m);
+    return 1;
+  }
+  for (const std::string& warning : *confined) {
+    Log(LogLevel::kWarn, "provider", "confinement: " + warning);
+  }
   auto loaded = LoadNativeProvider(options.library, options.contract);
   if (!loaded.ok()) {
     Message m;

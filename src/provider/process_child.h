@@ -6,6 +6,7 @@
 #include <string>
 
 #include "core/log.h"
+#include "provider/child_confinement.h"
 
 namespace wasmcloud::provider {
 
@@ -14,6 +15,8 @@ struct ProviderChildOptions {
   std::string library;                  // the .so to load (C ABI of include/wasmcloud/provider.h)
   std::optional<std::string> contract;  // checked against the provider's when given
   LogLevel log_level = LogLevel::kInfo;
+  // Applied before the library is loaded (child_confinement.h).
+  ConfinementOptions confinement;
 };
 
 // Loads the library, says hello (or why it could not load) and serves the host's frames

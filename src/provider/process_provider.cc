@@ -141,6 +141,15 @@ Result<pid_t> Spawn(const ProcessProviderOptions& o, int child_fd, int out_fd, i
     args.push_back("--contract");
     args.push_back(*o.contract);
   }
+  if (!o.seccomp) args.push_back("--no-seccomp");
+  if (o.max_memory_mb != 0) {
+    args.push_back("--max-memory-mb");
+    args.push_back(std::to_string(o.max_memory_mb));
+  }
+  if (o.max_open_files != 0) {
+    args.push_back("--max-open-files");
+    args.push_back(std::to_string(o.max_open_files));
+  }
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);

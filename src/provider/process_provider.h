@@ -6,6 +6,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -17,13 +18,18 @@
 namespace wasmcloud::provider {
 
 struct ProcessProviderOptions {
-  std::string executable;                         // the wasmcloud binary (it has `provider-host`)
-  std::string library;                            // the provider's .so
-  std::optional<std::string> contract;            // the contract it must implement, when known
-  std::string display;                            // names it in log lines before the host starts it
-  LogLevel log_level = LogLevel::kInfo;           // the child's log level
-  std::chrono::milliseconds call_timeout{10000};  // handle_call
-  std::chrono::milliseconds load_timeout{10000};  // spawn, dlopen, create, hello
+  std::string executable;                // the wasmcloud binary (it has `provider-host`)
+  std::string library;                   // the provider's .so
+  std::optional<std::string> contract;   // the contract it must implement, when known
+  std::string display;                   // names it in log lines before the host starts it
+  LogLevel log_level = LogLevel::kInfo;  // the child's log level
+  // What the child does to itself before it loads the library (child_confinement.h):
+  // the seccomp filter, and limits of its address space (MiB) and open files (0: none).
+  bool seccomp = true;
+  uint64_t max_memory_mb = 0;
+  uint64_t max_open_files = 0;
+  std::chrono::milliseconds call_timeout{10000};     // handle_call
+  std::chrono::milliseconds load_timeout{10000};     // spawn, dlopen, create, hello
   std::chrono::milliseconds control_timeout{10000};  // start, bind, remove, stop
   std::chrono::milliseconds health_timeout{2000};
   // A request still unanswered this long after its deadline: the child is killed (and

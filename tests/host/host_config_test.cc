@@ -52,7 +52,7 @@ std::set<std::string> ChangedFields(const HostConfig& a, const HostConfig& b) {
                                 f16, f17, f18, f19, f20, f21, f22, f23, f24, f25, f26, f27, f28,
                                 f29, f30, f31, f32, f33, f34, f35, f36, f37, f38, f39, f40, f41,
                                 f42, f43, f44, f45, f46, f47, f48, f49, f50, f51, f52, f53, f54,
-                                f55, f56, f57, f58, f59] = a;
+                                f55, f56, f57, f58, f59, f60, f61, f62] = a;
   std::set<std::string> out;
   if (a.host_seed != b.host_seed) out.insert("host_seed");
   if (a.workers != b.workers) out.insert("workers");
@@ -112,6 +112,11 @@ std::set<std::string> ChangedFields(const HostConfig& a, const HostConfig& b) {
   if (a.heartbeat_interval != b.heartbeat_interval) out.insert("heartbeat_interval");
   if (a.provider_isolation != b.provider_isolation) out.insert("provider_isolation");
   if (a.provider_host_exe != b.provider_host_exe) out.insert("provider_host_exe");
+  if (a.provider_seccomp != b.provider_seccomp) out.insert("provider_seccomp");
+  if (a.provider_max_memory_mb != b.provider_max_memory_mb) out.insert("provider_max_memory_mb");
+  if (a.provider_max_open_files != b.provider_max_open_files) {
+    out.insert("provider_max_open_files");
+  }
   if (a.max_actor_calls != b.max_actor_calls) out.insert("max_actor_calls");
   if (a.http_admin != b.http_admin) out.insert("http_admin");
   if (a.allow_unsigned_providers != b.allow_unsigned_providers) {
@@ -201,6 +206,9 @@ TEST(ConfigOptionsTest, NamesAreTheOnesTheHeaderGives) {
       {"--heartbeat-interval", "HEARTBEAT_INTERVAL_S", false, false},
       {"--provider-isolation", "WASMCLOUD_PROVIDER_ISOLATION", false, false},
       {"--provider-host-exe", "WASMCLOUD_PROVIDER_HOST_EXE", false, false},
+      {"--no-provider-seccomp", "WASMCLOUD_NO_PROVIDER_SECCOMP", true, false},
+      {"--provider-max-memory-mb", "WASMCLOUD_PROVIDER_MAX_MEMORY_MB", false, false},
+      {"--provider-max-open-files", "WASMCLOUD_PROVIDER_MAX_OPEN_FILES", false, false},
       {"--max-actor-calls", "WASMCLOUD_MAX_ACTOR_CALLS", false, false},
       {"--http-admin", "WASMCLOUD_HTTP_ADMIN", false, false},
   };
@@ -235,6 +243,9 @@ TEST(ConfigOptionsTest, DefaultsAreTheDocumentedOnes) {
   HostConfig c;
   EXPECT_EQ(c.provider_isolation, ProviderIsolation::kAuto);
   EXPECT_EQ(c.provider_host_exe, "");
+  EXPECT_TRUE(c.provider_seccomp);
+  EXPECT_EQ(c.provider_max_memory_mb, 0u);
+  EXPECT_EQ(c.provider_max_open_files, 0u);
   EXPECT_EQ(c.max_actor_calls, 0u);
   EXPECT_EQ(c.http_admin, "");
   EXPECT_EQ(c.log_format, LogFormat::kText);
@@ -334,6 +345,9 @@ const std::map<std::string_view, std::string> kSampleValues = {
     {"--heartbeat-interval", "5"},
     {"--provider-isolation", "process"},
     {"--provider-host-exe", "/usr/bin/wasmcloud"},
+    {"--no-provider-seccomp", "true"},
+    {"--provider-max-memory-mb", "512"},
+    {"--provider-max-open-files", "256"},
     {"--max-actor-calls", "3"},
     {"--allow-unsigned-providers", "true"},
     {"--http-admin", "[::1]:9090"},
@@ -357,7 +371,7 @@ TEST(ConfigOptionsTest, EveryFieldIsReachableThroughExactlyOneOption) {
     ASSERT_TRUE(ApplyEnv(from_env, {{std::string(o.env), sample->second}}).ok());
     EXPECT_TRUE(ChangedFields(from_env, config).empty());
   }
-  EXPECT_EQ(options_of_field.size(), 59u);
+  EXPECT_EQ(options_of_field.size(), 62u);
   for (const auto& [field, flags] : options_of_field) {
     EXPECT_EQ(flags.size(), 1u) << field;
   }
@@ -409,6 +423,9 @@ TEST(ConfigOptionsTest, SampleValuesLandInTheirFields) {
   EXPECT_EQ(c.heartbeat_interval, std::chrono::seconds(5));
   EXPECT_EQ(c.provider_isolation, ProviderIsolation::kProcess);
   EXPECT_EQ(c.provider_host_exe, "/usr/bin/wasmcloud");
+  EXPECT_FALSE(c.provider_seccomp);
+  EXPECT_EQ(c.provider_max_memory_mb, 512u);
+  EXPECT_EQ(c.provider_max_open_files, 256u);
   EXPECT_EQ(c.max_actor_calls, 3u);
   EXPECT_EQ(c.http_admin, "[::1]:9090");
   EXPECT_EQ(c.log_format, LogFormat::kJson);

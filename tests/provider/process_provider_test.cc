@@ -4,13 +4,17 @@
 // up, each case is logged once naming the provider, and the provider comes back.
 #include "provider/process_provider.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -22,6 +26,8 @@
 namespace wasmcloud::provider {
 namespace {
 
+using ::testing::EndsWith;
+using ::testing::HasSubstr;
 using wasmcloud::testing::Eventually;
 using wasmcloud::testing::LogCapture;
 
@@ -40,6 +46,19 @@ constexpr bool kSanitized = false;
 #endif
 #else
 constexpr bool kSanitized = false;
+#endif
+
+// The child's filter allows ptrace under AddressSanitizer (its leak check uses it).
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kAddressSanitized = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr bool kAddressSanitized = true;
+#else
+constexpr bool kAddressSanitized = false;
+#endif
+#else
+constexpr bool kAddressSanitized = false;
 #endif
 
 const bool kChildSanitizerOptions = wasmcloud::testing::LetSanitizedChildrenDieOfSignals();
@@ -192,6 +211,74 @@ INSTANTIATE_TEST_SUITE_P(Chaos, CrashTest,
                                            CrashCase{"exit", "exited with status 3"},
                                            CrashCase{"badbuf", "killed by signal 11 (SIGSEGV)"}),
                          [](const auto& info) { return std::string(info.param.word); });
+
+// What the child does to itself before it loads the provider (child_confinement.h).
+int OwnOomScoreAdj() {
+  std::ifstream in("/proc/self/oom_score_adj");
+  int v = 0;
+  in >> v;
+  return v;
+}
+
+TEST_F(ProcessProviderTest, TheChildIsConfinedBeforeTheProviderLoads) {
+  Launch();
+  const std::string confined = Text(Call(*provider_, "confined"));
+  EXPECT_THAT(confined, HasSubstr("nnp=1 seccomp=2 "));
+  // The kernel ends a provider before its host when memory runs out.
+  EXPECT_THAT(confined,
+              HasSubstr(" oom=" + std::to_string(std::min(1000, OwnOomScoreAdj() + 500)) + " "));
+  EXPECT_THAT(confined, HasSubstr(kAddressSanitized ? " ptrace=ESRCH " : " ptrace=EPERM "));
+  EXPECT_THAT(confined, HasSubstr(" vmread=EPERM unshare=EPERM clonens=EPERM clone3=ENOSYS "));
+  // Threads are still made (libc falls back from clone3 to clone).
+  EXPECT_THAT(confined, HasSubstr(" thread=ok "));
+  // No limits unless asked for.
+  EXPECT_THAT(confined, EndsWith(" as=inf"));
+  EXPECT_EQ(Text(Call(*provider_, "hog")), "allocated 512 MiB");
+  // And it still serves.
+  EXPECT_EQ(Text(Call(*provider_, "bound")), kActor);
+}
+
+TEST_F(ProcessProviderTest, WithoutSeccompTheCallsReachTheKernel) {
+  auto o = Options(WC_TEST_CHAOS);
+  o.seccomp = false;
+  Launch(o);
+  const std::string confined = Text(Call(*provider_, "confined"));
+  EXPECT_THAT(confined, HasSubstr("nnp=1 seccomp=0 "));
+  EXPECT_THAT(confined, HasSubstr(" ptrace=ESRCH "));  // PEEKDATA of a process it does not trace
+  EXPECT_THAT(confined, HasSubstr(" unshare=ok "));
+  EXPECT_THAT(confined, HasSubstr(" clone3=EINVAL "));  // no arguments
+}
+
+TEST_F(ProcessProviderTest, TheChildsMemoryAndOpenFilesAreLimited) {
+  auto o = Options(WC_TEST_CHAOS);
+  o.max_memory_mb = 256;
+  o.max_open_files = 64;
+  Launch(o);
+  const std::string confined = Text(Call(*provider_, "confined"));
+  EXPECT_THAT(confined, HasSubstr(" nofile=64 "));
+  const std::string files = Text(Call(*provider_, "files"));
+  int opened = -1;
+  ASSERT_EQ(std::sscanf(files.c_str(), "opened %d files", &opened), 1) << files;
+  EXPECT_GT(opened, 0);
+  EXPECT_LT(opened, 64);
+  if (kSanitized) {
+    // A sanitizer's shadow memory is larger than any such limit: the child says so.
+    EXPECT_THAT(confined, EndsWith(" as=inf"));
+    EXPECT_TRUE(Eventually([&] {
+      return log_.Count(
+                 "confinement: the memory limit is not applied in a build with a "
+                 "sanitizer") == 1;
+    })) << log_.All();
+    return;
+  }
+  EXPECT_THAT(confined, EndsWith(" as=256MiB"));
+  const std::string hog = Text(Call(*provider_, "hog"));
+  int mib = -1;
+  ASSERT_EQ(std::sscanf(hog.c_str(), "allocation failed after %d MiB", &mib), 1) << hog;
+  EXPECT_LT(mib, 256);
+  // The provider had its allocation refused, handled it, and still serves.
+  EXPECT_EQ(Text(Call(*provider_, "bound")), kActor);
+}
 
 TEST_F(ProcessProviderTest, StrayThreadCrashAfterTheReply) {
   Launch();

@@ -10,13 +10,27 @@
  *   print     writes a line to stdout and one to stderr
  *   pid       answers its process id (decimal text)
  *   bound     answers the actors it is bound to, comma-separated
+ *   confined  answers what confines its process: no_new_privs, seccomp mode, OOM score,
+ *             how some system calls it should not make fail, its limits
+ *   hog       allocates (and touches) up to 512 MiB in 16 MiB steps, answers how far it got
+ *   files     opens /dev/null until it cannot (at most 65536), answers how many
  * Anything else answers a kvcounter AddResponse {value: n}, n counting calls.
  * Built several times: CHAOS_BLOCK_CREATE, CHAOS_BLOCK_BIND, CHAOS_BLOCK_STOP block there;
  * CHAOS_ABORT_CREATE aborts in create. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ptrace.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <wasmcloud/provider.h>
 
@@ -108,6 +122,112 @@ static void* call_back(void* arg) {
   return NULL;
 }
 
+static const char* errno_name(int e) {
+  switch (e) {
+    case 0:
+      return "ok";
+    case EPERM:
+      return "EPERM";
+    case ENOSYS:
+      return "ENOSYS";
+    case ESRCH:
+      return "ESRCH";
+    case EFAULT:
+      return "EFAULT";
+    case EINVAL:
+      return "EINVAL";
+    default:
+      return "other";
+  }
+}
+
+/* The number after "<field>:" in /proc/self/status, or -1. */
+static long status_field(const char* field) {
+  FILE* f = fopen("/proc/self/status", "r");
+  if (f == NULL) return -1;
+  char line[256];
+  long value = -1;
+  size_t n = strlen(field);
+  while (fgets(line, sizeof line, f) != NULL) {
+    if (strncmp(line, field, n) == 0 && line[n] == ':') value = strtol(line + n + 1, NULL, 10);
+  }
+  fclose(f);
+  return value;
+}
+
+static void* nothing(void* arg) { return arg; }
+
+static void describe_confinement(char* out, size_t size) {
+  long oom = -1;
+  FILE* f = fopen("/proc/self/oom_score_adj", "r");
+  if (f != NULL) {
+    if (fscanf(f, "%ld", &oom) != 1) oom = -1;
+    fclose(f);
+  }
+  errno = 0;
+  ptrace(PTRACE_PEEKDATA, getppid(), NULL, NULL);
+  int e_ptrace = errno;
+  char byte;
+  struct iovec local = {&byte, 1}, remote = {NULL, 1};
+  int e_vmread = process_vm_readv(getppid(), &local, 1, &remote, 1, 0) < 0 ? errno : 0;
+  int e_unshare = unshare(0) < 0 ? errno : 0;
+  long child = syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, 0, 0, 0, 0);
+  if (child == 0) _exit(0);
+  int e_clonens = child < 0 ? errno : 0;
+  if (child > 0) waitpid((pid_t)child, NULL, 0);
+  int e_clone3 = syscall(SYS_clone3, NULL, 0) < 0 ? errno : 0;
+  pthread_t t;
+  int e_thread = pthread_create(&t, NULL, nothing, NULL);
+  if (e_thread == 0) pthread_join(t, NULL);
+  struct rlimit files, as;
+  getrlimit(RLIMIT_NOFILE, &files);
+  getrlimit(RLIMIT_AS, &as);
+  char as_text[32];
+  if (as.rlim_cur == RLIM_INFINITY) {
+    snprintf(as_text, sizeof as_text, "inf");
+  } else {
+    snprintf(as_text, sizeof as_text, "%lluMiB", (unsigned long long)(as.rlim_cur >> 20));
+  }
+  snprintf(out, size,
+           "nnp=%ld seccomp=%ld oom=%ld ptrace=%s vmread=%s unshare=%s clonens=%s clone3=%s "
+           "thread=%s nofile=%llu as=%s",
+           status_field("NoNewPrivs"), status_field("Seccomp"), oom, errno_name(e_ptrace),
+           errno_name(e_vmread), errno_name(e_unshare), errno_name(e_clonens), errno_name(e_clone3),
+           errno_name(e_thread), (unsigned long long)files.rlim_cur, as_text);
+}
+
+static void hog(char* out, size_t size) {
+  enum { kStep = 16 << 20, kSteps = 32 };
+  void* blocks[kSteps];
+  int got = 0;
+  while (got < kSteps) {
+    void* p = malloc(kStep);
+    if (p == NULL) break;
+    memset(p, 1, kStep);
+    blocks[got++] = p;
+  }
+  if (got == kSteps) {
+    snprintf(out, size, "allocated %d MiB", got * 16);
+  } else {
+    snprintf(out, size, "allocation failed after %d MiB", got * 16);
+  }
+  for (int i = 0; i < got; ++i) free(blocks[i]);
+}
+
+static void open_files(char* out, size_t size) {
+  enum { kMax = 65536 };
+  int* fds = (int*)malloc(sizeof(int) * kMax);
+  int n = 0;
+  while (fds != NULL && n < kMax) {
+    int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) break;
+    fds[n++] = fd;
+  }
+  snprintf(out, size, "opened %d files", n);
+  for (int i = 0; i < n; ++i) close(fds[i]);
+  free(fds);
+}
+
 static int handle_call(void* self, const char* actor, const char* operation, const uint8_t* payload,
                        size_t len, wc_buffer* response) {
   instance* inst = (instance*)self;
@@ -154,6 +274,14 @@ static int handle_call(void* self, const char* actor, const char* operation, con
     }
     inst->host->count(inst->host->host_ctx, "chaos_calls", "kind=metric", 3);
     fill_text(response, "counted");
+    return WC_OK;
+  }
+  if (has(payload, len, "confined") || has(payload, len, "hog") || has(payload, len, "files")) {
+    char text[512];
+    if (has(payload, len, "confined")) describe_confinement(text, sizeof text);
+    if (has(payload, len, "hog")) hog(text, sizeof text);
+    if (has(payload, len, "files")) open_files(text, sizeof text);
+    fill_text(response, text);
     return WC_OK;
   }
   if (has(payload, len, "pid")) {

@@ -1,0 +1,173 @@
+#include "provider/child_confinement.h"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <seccomp.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+namespace wasmcloud::provider {
+namespace {
+
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kAddressSanitizer = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr bool kAddressSanitizer = true;
+#else
+constexpr bool kAddressSanitizer = false;
+#endif
+#else
+constexpr bool kAddressSanitizer = false;
+#endif
+#if defined(__SANITIZE_THREAD__)
+constexpr bool kThreadSanitizer = true;
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+constexpr bool kThreadSanitizer = true;
+#else
+constexpr bool kThreadSanitizer = false;
+#endif
+#else
+constexpr bool kThreadSanitizer = false;
+#endif
+// Both map shadow memory far larger than any address space limit.
+constexpr bool kShadowMemory = kAddressSanitizer || kThreadSanitizer;
+
+std::string Errno(int err) { return std::strerror(err); }
+
+// Namespaces a provider might create with clone(2) (CLONE_NEWTIME shares its bit with the
+// exit signal there, and is only for clone3 and unshare, both refused anyway).
+constexpr uint64_t kNamespaceFlags[] = {CLONE_NEWNS,   CLONE_NEWCGROUP, CLONE_NEWUTS, CLONE_NEWIPC,
+                                        CLONE_NEWUSER, CLONE_NEWPID,    CLONE_NEWNET};
+
+Status ApplySeccomp() {
+  scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+  if (ctx == nullptr) return Unavailable("seccomp_init failed");
+  struct Release {
+    scmp_filter_ctx ctx;
+    ~Release() { seccomp_release(ctx); }
+  } release{ctx};
+  // Every thread of the process, not only the calling one.
+  if (int rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1); rc != 0) {
+    return Unavailable("seccomp cannot filter every thread: " + Errno(-rc));
+  }
+  for (const std::string& name : DeniedSyscalls()) {
+    int nr = seccomp_syscall_resolve_name(name.c_str());
+    if (nr == __NR_SCMP_ERROR) continue;  // not on this architecture
+    if (int rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), nr, 0); rc != 0) {
+      return Internal("seccomp rule for " + name + ": " + Errno(-rc));
+    }
+  }
+  for (uint64_t flag : kNamespaceFlags) {
+    if (int rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(clone), 1,
+                                  SCMP_A0(SCMP_CMP_MASKED_EQ, flag, flag));
+        rc != 0) {
+      return Internal("seccomp rule for clone: " + Errno(-rc));
+    }
+  }
+  // clone3 passes its flags in memory, which a filter cannot read: ENOSYS makes glibc
+  // fall back to clone, whose flags are checked above.
+  if (int rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0); rc != 0) {
+    return Internal("seccomp rule for clone3: " + Errno(-rc));
+  }
+  if (int rc = seccomp_load(ctx); rc != 0) {
+    return Unavailable("the kernel refused the seccomp filter: " + Errno(-rc));
+  }
+  return Status::Ok();
+}
+
+// Raises /proc/self/oom_score_adj by `raise` (lowering it would need a privilege).
+Status RaiseOomScore(int raise) {
+  int fd = ::open("/proc/self/oom_score_adj", O_RDWR | O_CLOEXEC);
+  if (fd < 0) return Unavailable("cannot open /proc/self/oom_score_adj: " + Errno(errno));
+  char buf[32] = {};
+  ssize_t n = ::read(fd, buf, sizeof buf - 1);
+  int current = n > 0 ? std::atoi(buf) : 0;
+  int wanted = std::clamp(current + raise, -1000, 1000);
+  std::string text = std::to_string(wanted);
+  bool ok = ::lseek(fd, 0, SEEK_SET) == 0 &&
+            ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  int err = errno;
+  ::close(fd);
+  if (!ok) return Unavailable("cannot set oom_score_adj to " + text + ": " + Errno(err));
+  return Status::Ok();
+}
+
+// Soft and hard limit; at most the inherited hard limit (raising it needs a privilege).
+Status SetLimit(int resource, const char* name, uint64_t value) {
+  rlimit current{};
+  if (::getrlimit(resource, &current) != 0) {
+    return Internal(std::string("getrlimit ") + name + ": " + Errno(errno));
+  }
+  rlim_t v = static_cast<rlim_t>(value);
+  if (current.rlim_max != RLIM_INFINITY) v = std::min(v, current.rlim_max);
+  rlimit wanted{v, v};
+  if (::setrlimit(resource, &wanted) != 0) {
+    return FailedPrecondition(std::string("cannot limit ") + name + " to " + std::to_string(v) +
+                              ": " + Errno(errno));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+const std::vector<std::string>& DeniedSyscalls() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> v = {
+        // Other processes' memory and state.
+        "process_vm_readv", "process_vm_writev", "pidfd_getfd", "kcmp",
+        // The kernel itself.
+        "init_module", "finit_module", "delete_module", "kexec_load", "kexec_file_load", "bpf",
+        "perf_event_open", "userfaultfd", "add_key", "request_key", "keyctl", "iopl", "ioperm",
+        "lookup_dcookie", "open_by_handle_at",
+        // Namespaces and mounts.
+        "unshare", "setns", "mount", "umount2", "pivot_root", "chroot", "open_tree", "move_mount",
+        "fsopen", "fsconfig", "fsmount", "fspick", "mount_setattr",
+        // The whole machine.
+        "reboot", "swapon", "swapoff", "sethostname", "setdomainname", "settimeofday",
+        "clock_settime", "clock_adjtime", "adjtimex", "acct", "quotactl", "syslog", "vhangup"};
+    // LeakSanitizer stops the process's threads with ptrace when it exits.
+    if (!kAddressSanitizer) v.insert(v.begin(), "ptrace");
+    return v;
+  }();
+  return names;
+}
+
+Result<std::vector<std::string>> ConfineProviderChild(const ConfinementOptions& options) {
+  std::vector<std::string> warnings;
+  // Nothing it executes gains privileges (setuid, file capabilities); also what lets an
+  // unprivileged process install a seccomp filter.
+  if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
+    warnings.push_back("no_new_privs: " + Errno(errno));
+  }
+  if (options.oom_score_adj_raise != 0) {
+    if (Status s = RaiseOomScore(options.oom_score_adj_raise); !s.ok()) {
+      warnings.push_back(s.message());
+    }
+  }
+  if (options.max_memory_bytes != 0) {
+    if (kShadowMemory) {
+      warnings.push_back("the memory limit is not applied in a build with a sanitizer");
+    } else {
+      WC_RETURN_IF_ERROR(SetLimit(RLIMIT_AS, "the address space", options.max_memory_bytes));
+    }
+  }
+  if (options.max_open_files != 0) {
+    WC_RETURN_IF_ERROR(SetLimit(RLIMIT_NOFILE, "open files", options.max_open_files));
+  }
+  if (options.seccomp) {
+    if (Status s = ApplySeccomp(); !s.ok()) {
+      if (s.code() != Code::kUnavailable) return s;
+      warnings.push_back(s.message() + "; the provider runs without the filter");
+    }
+  }
+  return warnings;
+}
+
+}  // namespace wasmcloud::provider
