@@ -204,6 +204,7 @@ int RunUp(const UpOptions& o) {
     PrintError("up", config.status().message());
     return 2;
   }
+  HostOptions::ApplyToProcess(*config);
   SetLogLevel(config->log_level);
   SetLogFormat(config->log_format);
   auto manifests = LoadManifests(o.manifests);
@@ -320,6 +321,7 @@ int RunCall(const CallOptions& o) {
     PrintError("call", config.status().message());
     return 2;
   }
+  HostOptions::ApplyToProcess(*config);
   // The response goes to stdout; the log (stderr) only speaks of problems unless asked.
   SetLogLevel(o.host.log_level_given() ? config->log_level : LogLevel::kWarn);
   SetLogFormat(config->log_format);

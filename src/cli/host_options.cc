@@ -1,5 +1,7 @@
 #include "cli/host_options.h"
 
+#include <sys/prctl.h>
+
 #include <CLI/CLI.hpp>
 
 #include <cstdlib>
@@ -69,6 +71,13 @@ Result<host::HostConfig> HostOptions::Resolve() const {
     }
   }
   return config;
+}
+
+void HostOptions::ApplyToProcess(const host::HostConfig& config) {
+  // Same-user processes could otherwise ptrace the host or read /proc/<pid>/mem; a child
+  // gets the default back at its execve, so provider children and nats-server stay
+  // dumpable themselves.
+  if (!config.dumpable) ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 }
 
 }  // namespace wasmcloud::cli

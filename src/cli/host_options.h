@@ -23,6 +23,9 @@ class HostOptions {
   void Register(CLI::App& cmd);
   // Defaults, then for each option: its flags when given, else its environment variable.
   Result<host::HostConfig> Resolve() const;
+  // What the configuration says about the process itself: not dumpable unless
+  // config.dumpable (docs/security.md).
+  static void ApplyToProcess(const host::HostConfig& config);
   // True when --log-level or WASMCLOUD_LOG_LEVEL was given.
   bool log_level_given() const;
 

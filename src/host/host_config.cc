@@ -392,7 +392,7 @@ Status ApplySwitch(HostConfig& config, std::string_view value) {
   return Status::Ok();
 }
 
-constexpr std::array<ConfigOption, 62> kOptions = {{
+constexpr std::array<ConfigOption, 63> kOptions = {{
     {"--host-seed", "WASMCLOUD_HOST_SEED", "SEED|FILE",
      "Seed (SN...) of the host's key, or a file holding it; default: a new key at each start",
      false, &ApplyHostSeed},
@@ -483,6 +483,10 @@ constexpr std::array<ConfigOption, 62> kOptions = {{
      "Host log level: trace, debug, info, warn, error or off; default info", false, &ApplyLogLevel},
     {"--log-format", "WASMCLOUD_LOG_FORMAT", "FORMAT",
      "Host log lines as text or json (one object per line); default text", false, &ApplyLogFormat},
+    {"--dumpable", "WASMCLOUD_DUMPABLE", "",
+     "Let processes of this user attach a debugger or profiler to the host and read its "
+     "memory, and let it dump core (by default its process is not dumpable)",
+     false, &ApplySwitch<&HostConfig::dumpable>},
     {"--rpc-host", "RPC_HOST", "HOST",
      "NATS server of the lattice; without it, up starts a local one and call runs alone", false,
      &ApplyNatsHost<&HostConfig::rpc_host>},

@@ -125,6 +125,11 @@ struct HostConfig {
   // the actor, operation and invocation id (docs/operations.md). --log-format,
   // WASMCLOUD_LOG_FORMAT.
   LogFormat log_format = LogFormat::kText;
+  // `up` and `call` make their process non-dumpable (PR_SET_DUMPABLE 0) unless this is
+  // set: other processes of the host's user, its provider children included, can then
+  // neither attach to it nor read its memory (the host's seed, link values), and it
+  // dumps no core. --dumpable, WASMCLOUD_DUMPABLE. Not used by the Host library.
+  bool dumpable = false;
 
   // --- the lattice (docs/lattice.md); the 0.18 flag and variable names where it had them.
   // NATS host of the lattice's RPC connection. Empty: single-player mode (no lattice).

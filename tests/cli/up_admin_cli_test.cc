@@ -5,6 +5,7 @@
 // the NATS connection of a host in a lattice when the server is killed and restarted.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -135,6 +136,35 @@ TEST(UpAdminCliTest, LivenessReadinessAndMetricsThatMoveWithTraffic) {
   EXPECT_GE(Sum(after, "wasmcloud_invocation_duration_seconds_count"), handled + 5);
   EXPECT_GT(Sum(after, "wasmcloud_invocation_duration_seconds_sum"), 0);
   EXPECT_EQ(up.Stop(SIGTERM), 0) << up.log();
+}
+
+// The host's process is not dumpable unless --dumpable: other processes of its user, its
+// provider children among them, can neither attach to it nor read its memory. /proc says
+// so: the files of a process that is not dumpable belong to root. As root the test runs
+// the host as nobody (setpriv), since root owns them either way.
+TEST(UpAdminCliTest, TheHostProcessIsNotDumpableUnlessAsked) {
+  const bool root = ::getuid() == 0;
+  const uid_t host_uid = root ? 65534 : ::getuid();
+  const std::string dir = testing::MakeTempDir();
+  std::filesystem::permissions(dir, std::filesystem::perms::all);  // the host writes its cache
+  for (bool dumpable : {false, true}) {
+    SCOPED_TRACE(dumpable ? "--dumpable" : "default");
+    std::vector<std::string> args = {"up", "--no-lattice"};
+    if (dumpable) args.push_back("--dumpable");
+    std::string binary;
+    if (root) {
+      binary = "/usr/bin/setpriv";
+      args.insert(args.begin(),
+                  {"--reuid=65534", "--regid=65534", "--clear-groups", testing::WasmcloudBinary()});
+    }
+    UpProcess up(args, {{"XDG_CACHE_HOME", dir}, {"TMPDIR", dir}, {"HOME", dir}}, false, binary);
+    ASSERT_TRUE(up.WaitFor("running until SIGINT or SIGTERM")) << up.log();
+    struct stat st {};
+    ASSERT_EQ(::stat(("/proc/" + std::to_string(up.pid()) + "/environ").c_str(), &st), 0);
+    EXPECT_EQ(st.st_uid, dumpable ? host_uid : 0u);
+    EXPECT_EQ(up.Stop(SIGTERM), 0) << up.log();
+  }
+  std::filesystem::remove_all(dir);
 }
 
 TEST(UpAdminCliTest, AnAddressThatCannotBeServedIsExitTwo) {
