@@ -1,6 +1,8 @@
 #include "httpserver/server.h"
 #include "core/text.h"
 
+#include <sched.h>
+
 #include <algorithm>
 #include <array>
 #include <atomic>
@@ -934,10 +936,16 @@ std::vector<std::shared_ptr<Session>> HttpServer::Listener::LiveSessions() {
 namespace {
 unsigned DefaultThreads(unsigned wanted) {
   if (wanted != 0) return wanted;
-  // Two loops per core (each with a thread that stands by): a loop's thread also runs the
-  // actor's call, and with one loop per core on a busy machine the scheduler preempted
-  // them (docs/httpserver.md, "Two loops per core").
-  return 2 * std::max(1u, std::thread::hardware_concurrency());
+  // Two loops per core (each with a thread that stands by), at most 8 more than the
+  // cores: a loop's thread also runs the actor's call, and with one loop per core on a
+  // busy machine the scheduler preempted them (docs/httpserver.md, "Two loops per core").
+  // The cores this process may run on (taskset, cpuset), not every core of the machine.
+  unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  cpu_set_t set;
+  if (::sched_getaffinity(0, sizeof set, &set) == 0) {
+    cores = std::max(1, CPU_COUNT(&set));
+  }
+  return std::min(2 * cores, cores + 8);
 }
 }  // namespace
 

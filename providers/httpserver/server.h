@@ -2,11 +2,11 @@
 // listener per linked actor, every request handed to a RequestHandler, all of them served
 // by one set of I/O loops (Boost.Asio/Beast; no Beast type in this header).
 //
-// Threads: the first Bind starts N = 2 × hardware_concurrency I/O loops (or
-// ServerOptions::threads), each an io_context of its own run by two threads, a watchdog,
-// and the call threads (ServerOptions::call_threads). Connections are dealt to the loops
-// in turn and stay on theirs. A loop's thread that read a request makes the call itself
-// only while the loop's other thread is not in one; otherwise a call thread makes it. When
+// Threads: the first Bind starts N = min(2 × cores, cores + 8) I/O loops, cores being
+// those the process may run on (or ServerOptions::threads), each an io_context of its own run by
+// two threads, a watchdog, and the call threads (ServerOptions::call_threads). Connections are
+// dealt to the loops in turn and stay on theirs. A loop's thread that read a request makes the call
+// itself only while the loop's other thread is not in one; otherwise a call thread makes it. When
 // a call lasts (5 to 10 ms), the watchdog wakes the loop's other thread, which serves the
 // loop's connections meanwhile. So a slow actor never holds a loop, and other actors'
 // connections are served. Bind, Remove and Stop may be called from any thread but those
@@ -42,8 +42,8 @@ using RequestHandler = std::function<HttpReply(const std::string& actor, wire::H
 using LogSink = std::function<void(LogLevel, const std::string&)>;
 
 struct ServerOptions {
-  // I/O loops (each run by two threads: one serves it, one stands by). 0: two per core
-  // (2 × hardware_concurrency).
+  // I/O loops (each run by two threads: one serves it, one stands by). 0: two per core,
+  // at most 8 more than the cores (of the process's CPU affinity).
   unsigned threads = 0;
   // How long Remove and Stop let requests in flight finish before their connections are
   // closed under them.

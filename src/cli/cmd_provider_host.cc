@@ -22,18 +22,18 @@ void AddProviderHostCommand(CLI::App& app, int* exit_code) {
     std::string library;
     std::string contract;
     std::string log_level = "info";
-    uint64_t max_memory_mb = 0;
     uint64_t max_open_files = 0;
     bool no_seccomp = false;
+    bool dumpable = false;
   };
   auto args = std::make_shared<Args>();
   cmd->add_option("--fd", args->fd, "The socket to the host")->required();
   cmd->add_option("--library", args->library, "The provider library")->required();
   cmd->add_option("--contract", args->contract, "The contract it must implement");
   cmd->add_option("--log-level", args->log_level, "Log level");
-  cmd->add_option("--max-memory-mb", args->max_memory_mb, "Address space limit in MiB");
   cmd->add_option("--max-open-files", args->max_open_files, "Open file limit");
   cmd->add_flag("--no-seccomp", args->no_seccomp, "Without the system call filter");
+  cmd->add_flag("--dumpable", args->dumpable, "Stay dumpable (the host's --dumpable)");
   cmd->callback([args, exit_code] {
     provider::ProviderChildOptions o;
     o.fd = args->fd;
@@ -41,7 +41,7 @@ void AddProviderHostCommand(CLI::App& app, int* exit_code) {
     if (!args->contract.empty()) o.contract = args->contract;
     if (!ParseLogLevel(args->log_level, &o.log_level)) o.log_level = LogLevel::kInfo;
     o.confinement.seccomp = !args->no_seccomp;
-    o.confinement.max_memory_bytes = args->max_memory_mb << 20;
+    o.confinement.dumpable = args->dumpable;
     o.confinement.max_open_files = args->max_open_files;
     *exit_code = provider::RunProviderChild(o);
   });

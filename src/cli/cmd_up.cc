@@ -199,6 +199,7 @@ struct UpOptions {
 };
 
 int RunUp(const UpOptions& o) {
+  HostOptions::ApplyToProcess(host::HostConfig{});
   auto config = o.host.Resolve();
   if (!config.ok()) {
     PrintError("up", config.status().message());
@@ -316,6 +317,7 @@ struct CallOptions {
 };
 
 int RunCall(const CallOptions& o) {
+  HostOptions::ApplyToProcess(host::HostConfig{});
   auto config = o.host.Resolve();
   if (!config.ok()) {
     PrintError("call", config.status().message());

@@ -77,7 +77,7 @@ void HostOptions::ApplyToProcess(const host::HostConfig& config) {
   // Same-user processes could otherwise ptrace the host or read /proc/<pid>/mem; a child
   // gets the default back at its execve, so provider children and nats-server stay
   // dumpable themselves.
-  if (!config.dumpable) ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  ::prctl(PR_SET_DUMPABLE, config.dumpable ? 1 : 0, 0, 0, 0);
 }
 
 }  // namespace wasmcloud::cli

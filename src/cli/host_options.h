@@ -24,7 +24,9 @@ class HostOptions {
   // Defaults, then for each option: its flags when given, else its environment variable.
   Result<host::HostConfig> Resolve() const;
   // What the configuration says about the process itself: not dumpable unless
-  // config.dumpable (docs/security.md).
+  // config.dumpable (docs/security.md). `up` and `call` apply the defaults first thing,
+  // before the seed or any file is read (making a process non-dumpable does not end an
+  // attachment made before), and the resolved configuration after.
   static void ApplyToProcess(const host::HostConfig& config);
   // True when --log-level or WASMCLOUD_LOG_LEVEL was given.
   bool log_level_given() const;

@@ -186,6 +186,7 @@ bool Dispatcher::IssuerAllowed(std::string_view issuer) const {
 Result<std::string> Dispatcher::AliasTarget(std::string_view alias) const {
   std::string owner = AliasOwner(alias);
   if (owner.empty() || options_.allowed_issuers.empty()) return owner;
+  if (actors_.Find(owner)) return owner;  // started here, so of an allowed issuer
   // An alias is a name any account's actor may claim first: a host that trusts only some
   // accounts resolves it only to their actors.
   std::optional<lattice::ClaimsRecord> record = store_.Claims(owner);

@@ -130,6 +130,12 @@ class Dispatcher final {
   // that stops is not left unsaid).
   void FlushFailureSummary();
 
+  // The actor a call alias names (empty when no actor claimed it), or PermissionDenied
+  // when this host has allowed issuers and the actor is not one of theirs: an actor
+  // running here is (it was checked at start); another is judged by its claims in the
+  // lattice data (one record per module key, the last written).
+  Result<std::string> AliasTarget(std::string_view alias) const;
+
  private:
   void Invalidate() { routing_version_.fetch_add(1, std::memory_order_acq_rel); }
   // Grows with every change a route may depend on: the sum of two counters that only
@@ -142,9 +148,6 @@ class Dispatcher final {
   // Resolution.
   // The owner of a call alias: the mirror, else the bucket; empty when neither knows it.
   std::string AliasOwner(std::string_view alias) const;
-  // The actor a call alias names (empty when no actor claimed it), or PermissionDenied
-  // when this host has allowed issuers and the actor is not known to be one of theirs.
-  Result<std::string> AliasTarget(std::string_view alias) const;
   // Whether --allowed-issuer lets this host deal with actors of `issuer` (no list: any).
   bool IssuerAllowed(std::string_view issuer) const;
   Route ResolveActor(std::string_view key_or_alias, uint64_t version) const;

@@ -572,8 +572,9 @@ constexpr std::array<ConfigOption, 63> kOptions = {{
      "ptrace, mount, unshare and bpf",
      false, &ApplySwitch<&HostConfig::provider_seccomp, /*inverted=*/true>},
     {"--provider-max-memory-mb", "WASMCLOUD_PROVIDER_MAX_MEMORY_MB", "MIB",
-     "Address space limit of each provider child process in MiB; default 0: none", false,
-     &ApplyBounded<&HostConfig::provider_max_memory_mb, 0, kMaxMegabytes>},
+     "Resident memory limit of each provider child process in MiB, above which the host "
+     "kills and restarts it; default 0: none",
+     false, &ApplyBounded<&HostConfig::provider_max_memory_mb, 0, kMaxMegabytes>},
     {"--provider-max-open-files", "WASMCLOUD_PROVIDER_MAX_OPEN_FILES", "N",
      "Open file limit of each provider child process; default 0: as inherited", false,
      &ApplyBounded<&HostConfig::provider_max_open_files, 0, 1048576>},

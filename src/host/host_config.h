@@ -206,8 +206,9 @@ struct HostConfig {
   // provider has no business making (docs/providers.md#confinement-of-a-child).
   // --no-provider-seccomp, WASMCLOUD_NO_PROVIDER_SECCOMP turn it off.
   bool provider_seccomp = true;
-  // Limits of a provider's child process: its address space in MiB and its open files;
-  // 0: none. --provider-max-memory-mb, WASMCLOUD_PROVIDER_MAX_MEMORY_MB;
+  // Limits of a provider's child process: its resident memory in MiB (the host kills and
+  // restarts a child seen above it) and its open files; 0: none.
+  // --provider-max-memory-mb, WASMCLOUD_PROVIDER_MAX_MEMORY_MB;
   // --provider-max-open-files, WASMCLOUD_PROVIDER_MAX_OPEN_FILES.
   uint64_t provider_max_memory_mb = 0;
   uint64_t provider_max_open_files = 0;

@@ -100,7 +100,8 @@ std::vector<LinkDefinition> HostCore::LinkDefinitions() const {
 Status HostCore::ApplyManifestLink(const ManifestLink& l) {
   std::string actor = l.actor;
   if (!(actor.size() == crypto::kPublicKeyLength && actor[0] == 'M')) {
-    actor = store_->AliasOwner(l.actor);
+    // As calls by alias do: with --allowed-issuer, only to an actor of an allowed issuer.
+    WC_ASSIGN_OR_RETURN(actor, dispatcher_->AliasTarget(l.actor));
     if (actor.empty()) actor = ResolveOciRef(l.actor);
     if (actor.empty()) {
       return NotFound("no actor has the call alias \"" + l.actor +

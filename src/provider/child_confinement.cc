@@ -25,20 +25,6 @@ constexpr bool kAddressSanitizer = false;
 #else
 constexpr bool kAddressSanitizer = false;
 #endif
-#if defined(__SANITIZE_THREAD__)
-constexpr bool kThreadSanitizer = true;
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-constexpr bool kThreadSanitizer = true;
-#else
-constexpr bool kThreadSanitizer = false;
-#endif
-#else
-constexpr bool kThreadSanitizer = false;
-#endif
-// Both map shadow memory far larger than any address space limit.
-constexpr bool kShadowMemory = kAddressSanitizer || kThreadSanitizer;
-
 std::string Errno(int err) { return std::strerror(err); }
 
 // Namespaces a provider might create with clone(2) (CLONE_NEWTIME shares its bit with the
@@ -46,16 +32,30 @@ std::string Errno(int err) { return std::strerror(err); }
 constexpr uint64_t kNamespaceFlags[] = {CLONE_NEWNS,   CLONE_NEWCGROUP, CLONE_NEWUTS, CLONE_NEWIPC,
                                         CLONE_NEWUSER, CLONE_NEWPID,    CLONE_NEWNET};
 
+// Fails closed: only a kernel without seccomp is kUnavailable (a warning); any other
+// failure is an error, and the provider does not run unfiltered.
 Status ApplySeccomp() {
+  if (::prctl(PR_GET_SECCOMP, 0, 0, 0, 0) < 0 && errno == EINVAL) {
+    return Unavailable("this kernel has no seccomp");
+  }
   scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
-  if (ctx == nullptr) return Unavailable("seccomp_init failed");
+  if (ctx == nullptr) return Internal("seccomp_init failed");
   struct Release {
     scmp_filter_ctx ctx;
     ~Release() { seccomp_release(ctx); }
   } release{ctx};
+  // The kernel's own error codes, not libseccomp's ECANCELED.
+  if (int rc = seccomp_attr_set(ctx, SCMP_FLTATR_API_SYSRAWRC, 1); rc != 0) {
+    return Internal("seccomp raw error codes: " + Errno(-rc));
+  }
   // Every thread of the process, not only the calling one.
   if (int rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1); rc != 0) {
-    return Unavailable("seccomp cannot filter every thread: " + Errno(-rc));
+    return Internal("seccomp cannot filter every thread: " + Errno(-rc));
+  }
+  // A system call of another architecture (int 0x80, x32) ends the whole process, which
+  // the host then reports as a crash (SIGSYS), rather than only the calling thread.
+  if (int rc = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS); rc != 0) {
+    return Internal("seccomp action for other architectures: " + Errno(-rc));
   }
   for (const std::string& name : DeniedSyscalls()) {
     int nr = seccomp_syscall_resolve_name(name.c_str());
@@ -77,7 +77,7 @@ Status ApplySeccomp() {
     return Internal("seccomp rule for clone3: " + Errno(-rc));
   }
   if (int rc = seccomp_load(ctx); rc != 0) {
-    return Unavailable("the kernel refused the seccomp filter: " + Errno(-rc));
+    return Internal("the kernel refused the seccomp filter: " + Errno(-rc));
   }
   return Status::Ok();
 }
@@ -99,14 +99,20 @@ Status RaiseOomScore(int raise) {
   return Status::Ok();
 }
 
-// Soft and hard limit; at most the inherited hard limit (raising it needs a privilege).
-Status SetLimit(int resource, const char* name, uint64_t value) {
+// Soft and hard limit; at most the inherited hard limit (raising it needs a privilege),
+// with a warning when that is less than asked.
+Status SetLimit(int resource, const char* name, uint64_t value,
+                std::vector<std::string>* warnings) {
   rlimit current{};
   if (::getrlimit(resource, &current) != 0) {
     return Internal(std::string("getrlimit ") + name + ": " + Errno(errno));
   }
   rlim_t v = static_cast<rlim_t>(value);
-  if (current.rlim_max != RLIM_INFINITY) v = std::min(v, current.rlim_max);
+  if (current.rlim_max != RLIM_INFINITY && v > current.rlim_max) {
+    v = current.rlim_max;
+    warnings->push_back(std::string("the limit of ") + name + " is " + std::to_string(v) +
+                        ", the inherited hard limit, not " + std::to_string(value));
+  }
   rlimit wanted{v, v};
   if (::setrlimit(resource, &wanted) != 0) {
     return FailedPrecondition(std::string("cannot limit ") + name + " to " + std::to_string(v) +
@@ -151,15 +157,15 @@ Result<std::vector<std::string>> ConfineProviderChild(const ConfinementOptions& 
       warnings.push_back(s.message());
     }
   }
-  if (options.max_memory_bytes != 0) {
-    if (kShadowMemory) {
-      warnings.push_back("the memory limit is not applied in a build with a sanitizer");
-    } else {
-      WC_RETURN_IF_ERROR(SetLimit(RLIMIT_AS, "the address space", options.max_memory_bytes));
-    }
+  // After the OOM score: the /proc files of a process that is not dumpable belong to root.
+  // Other processes of the user (the other providers' children among them) can then
+  // neither attach to it nor read its memory; LeakSanitizer turns it on again for its
+  // own check.
+  if (!options.dumpable && ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) {
+    warnings.push_back("not dumpable: " + Errno(errno));
   }
   if (options.max_open_files != 0) {
-    WC_RETURN_IF_ERROR(SetLimit(RLIMIT_NOFILE, "open files", options.max_open_files));
+    WC_RETURN_IF_ERROR(SetLimit(RLIMIT_NOFILE, "open files", options.max_open_files, &warnings));
   }
   if (options.seccomp) {
     if (Status s = ApplySeccomp(); !s.ok()) {

@@ -1,7 +1,8 @@
 // What a provider's child process (`wasmcloud provider-host`) does to itself before it
 // loads the provider library (docs/providers.md#confinement-of-a-child): no new
-// privileges, a higher OOM score than its host, optional resource limits and a seccomp
-// filter that refuses the system calls a provider has no business making.
+// privileges, not dumpable, a higher OOM score than its host, an optional open-file limit
+// and a seccomp filter that refuses the system calls a provider has no business making.
+// (The memory limit is the host's: its supervisor watches the child's resident memory.)
 #pragma once
 
 #include <cstdint>
@@ -13,13 +14,13 @@
 namespace wasmcloud::provider {
 
 struct ConfinementOptions {
-  // The seccomp filter (kDeniedSyscalls refused with EPERM, namespaces in clone refused,
-  // clone3 answered ENOSYS so that libc falls back to clone). Off: --no-provider-seccomp.
+  // The seccomp filter (DeniedSyscalls() refused with EPERM, namespaces in clone refused,
+  // clone3 answered ENOSYS so that libc falls back to clone, a system call of another
+  // architecture ends the process). Off: --no-provider-seccomp.
   bool seccomp = true;
-  // RLIMIT_AS in bytes (soft and hard, at most the inherited hard limit); 0: unchanged.
-  // Not applied in a build with AddressSanitizer or ThreadSanitizer, whose shadow memory
-  // alone is larger than any such limit.
-  uint64_t max_memory_bytes = 0;
+  // Not dumpable (PR_SET_DUMPABLE 0): other processes of the user, the other providers'
+  // children included, cannot read its memory. Dumpable with the host's --dumpable.
+  bool dumpable = false;
   // RLIMIT_NOFILE (soft and hard, at most the inherited hard limit); 0: unchanged.
   uint64_t max_open_files = 0;
   // Added to the inherited /proc/self/oom_score_adj (at most 1000), so that when memory
@@ -33,10 +34,10 @@ struct ConfinementOptions {
 const std::vector<std::string>& DeniedSyscalls();
 
 // Applies `options` to the calling process, every thread included. It should run before
-// the process starts threads of its own. A step the system does not allow (no seccomp in
-// the kernel) is skipped and named in the returned warnings; only a failure that would
-// leave the process in a state other than asked (a limit that could not be set) is an
-// error.
+// the process starts threads of its own. A kernel without seccomp leaves the process
+// unfiltered, with a warning in the returned list (as does a failure to raise the OOM
+// score); any other failure of the filter, or a limit that cannot be set, is an error:
+// the provider does not run.
 Result<std::vector<std::string>> ConfineProviderChild(const ConfinementOptions& options);
 
 }  // namespace wasmcloud::provider

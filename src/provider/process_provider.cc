@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <cstdio>
 #include <deque>
 #include <map>
 #include <mutex>
@@ -89,6 +90,18 @@ struct Pending {
   Clock::time_point kill_at{};
 };
 
+// The resident memory of process `pid` in MiB (/proc/<pid>/statm); nullopt when it cannot
+// be read.
+std::optional<uint64_t> ResidentMiB(pid_t pid) {
+  FILE* f = std::fopen(("/proc/" + std::to_string(pid) + "/statm").c_str(), "r");
+  if (f == nullptr) return std::nullopt;
+  unsigned long long size = 0, resident = 0;
+  const bool ok = std::fscanf(f, "%llu %llu", &size, &resident) == 2;
+  std::fclose(f);
+  if (!ok) return std::nullopt;
+  return resident * static_cast<uint64_t>(::sysconf(_SC_PAGESIZE)) >> 20;
+}
+
 std::string SignalName(int sig) {
   const char* abbrev = sigabbrev_np(sig);
   return abbrev != nullptr ? std::string("SIG") + abbrev : std::to_string(sig);
@@ -142,10 +155,7 @@ Result<pid_t> Spawn(const ProcessProviderOptions& o, int child_fd, int out_fd, i
     args.push_back(*o.contract);
   }
   if (!o.seccomp) args.push_back("--no-seccomp");
-  if (o.max_memory_mb != 0) {
-    args.push_back("--max-memory-mb");
-    args.push_back(std::to_string(o.max_memory_mb));
-  }
+  if (o.dumpable) args.push_back("--dumpable");
   if (o.max_open_files != 0) {
     args.push_back("--max-open-files");
     args.push_back(std::to_string(o.max_open_files));
@@ -820,10 +830,29 @@ class ProcessProvider final : public Provider,
         continue;
       }
       if (!child->channel_closed) {
-        if (next_kill == Clock::time_point::max()) {
+        Clock::time_point wake = next_kill;
+        // The memory limit: a child seen above it is killed and restarted as a crashed one.
+        // Under mu_ and while not marked exited, its pid is still ours (Reap marks first).
+        if (o_.max_memory_mb != 0 && child->pid > 0 && !child->exited &&
+            child->killed_because.empty()) {
+          if (Clock::now() >= next_memory_check_) {
+            next_memory_check_ = Clock::now() + o_.memory_check_interval;
+            std::optional<uint64_t> rss = ResidentMiB(child->pid);
+            if (rss && *rss > o_.max_memory_mb) {
+              lock.unlock();
+              Kill(child, "its resident memory, " + std::to_string(*rss) +
+                              " MiB, was above the limit of " + std::to_string(o_.max_memory_mb) +
+                              " MiB (--provider-max-memory-mb)");
+              lock.lock();
+              continue;
+            }
+          }
+          wake = std::min(wake, next_memory_check_);
+        }
+        if (wake == Clock::time_point::max()) {
           cv_.wait(lock);
         } else {
-          cv_.wait_until(lock, next_kill);
+          cv_.wait_until(lock, wake);
         }
         continue;
       }
@@ -996,6 +1025,7 @@ class ProcessProvider final : public Provider,
   std::shared_mutex host_mu_;
   ProviderHost* host_ = nullptr;
   std::deque<Clock::time_point> crashes_;
+  Clock::time_point next_memory_check_{};  // guarded by mu_
   std::string last_crash_;
   std::string given_up_;
 };

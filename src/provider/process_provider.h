@@ -24,10 +24,14 @@ struct ProcessProviderOptions {
   std::string display;                   // names it in log lines before the host starts it
   LogLevel log_level = LogLevel::kInfo;  // the child's log level
   // What the child does to itself before it loads the library (child_confinement.h):
-  // the seccomp filter, and limits of its address space (MiB) and open files (0: none).
+  // the seccomp filter, staying dumpable, its open-file limit (0: as inherited).
   bool seccomp = true;
-  uint64_t max_memory_mb = 0;
+  bool dumpable = false;
   uint64_t max_open_files = 0;
+  // The supervisor kills (and restarts) a child whose resident memory is above this many
+  // MiB, checked every memory_check_interval; 0: never.
+  uint64_t max_memory_mb = 0;
+  std::chrono::milliseconds memory_check_interval{250};
   std::chrono::milliseconds call_timeout{10000};     // handle_call
   std::chrono::milliseconds load_timeout{10000};     // spawn, dlopen, create, hello
   std::chrono::milliseconds control_timeout{10000};  // start, bind, remove, stop

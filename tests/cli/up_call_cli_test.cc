@@ -231,8 +231,9 @@ TEST(UpCliTest, AProviderRestartsAfterTheHostsBinaryWasRemoved) {
   std::filesystem::copy_file(WasmcloudBinary(), binary);
   std::string manifest =
       dir.Write("m.yaml", "capabilities:\n  - image_ref: " + KeyValueLibrary() + "\n");
+  // --dumpable: the children too, whose /proc/<pid>/exe a test run by the same user reads.
   UpProcess up({"up", "--no-lattice", "--manifest", manifest, "--allow-unsigned-providers",
-                "--provider-isolation", "process"},
+                "--provider-isolation", "process", "--dumpable"},
                {{"TMPDIR", dir.path}}, false, binary);
   ASSERT_TRUE(up.WaitFor("running until SIGINT or SIGTERM")) << up.log();
   std::vector<pid_t> children = testing::ChildProcesses(up.pid(), "provider-host");

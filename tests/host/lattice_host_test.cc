@@ -435,6 +435,19 @@ TEST_F(LatticeTest, AllowedIssuersAlsoDecideWhichActorsACallAliasNames) {
   auto by_alias = a.CallActor(kPongerAlias, "Ping", Hex("81a576616c75650b"));
   EXPECT_EQ(by_alias.status().code(), Code::kPermissionDenied) << by_alias.status().ToString();
   EXPECT_THAT(by_alias.status().message(), HasSubstr(refused));
+  // A manifest link that names its actor by that alias is refused the same way, before
+  // anything is written (the link's values would reach the other account's actor).
+  Manifest manifest;
+  ManifestLink by_alias_link;
+  by_alias_link.actor = std::string(kPongerAlias);
+  by_alias_link.contract_id = "wasmcloud:keyvalue";
+  by_alias_link.provider_id = KvKey();
+  by_alias_link.values = {{"SECRET", "for pinger's account only"}};
+  manifest.links = {by_alias_link};
+  Status applied = a.ApplyManifest(manifest);
+  EXPECT_EQ(applied.code(), Code::kPermissionDenied) << applied.ToString();
+  EXPECT_THAT(applied.message(), HasSubstr(refused));
+  EXPECT_TRUE(a.LinkDefinitions().empty());
   // By its key the call goes out, and B serves it.
   auto by_key = a.CallActor(kPongerKey, "Ping", Hex("81a576616c75650b"));
   ASSERT_TRUE(Ok(by_key));
@@ -462,6 +475,19 @@ TEST_F(LatticeTest, AllowedIssuersAlsoDecideWhichActorsACallAliasNames) {
     return BodyOf(a.CallActor(kPingerKey, "HandleRequest", test::HttpGet("/foobar"))) ==
            R"({"value":53})";
   }));
+
+  // Ponger running on A is judged by the module A verified, not by the lattice's record of
+  // its key, which the other account overwrites by starting its copy on B again.
+  ASSERT_TRUE(Ok(a.StartActor(Actor("ponger.wasm"))));
+  ASSERT_TRUE(Ok(b.StopActor(kPongerKey)));
+  ASSERT_TRUE(Ok(b.StartActor(*foreign_ponger)));
+  ASSERT_TRUE(WaitUntil([&] {
+    auto claims = a.ActorClaims();
+    auto it = claims.find(std::string(kPongerKey));
+    return it != claims.end() && it->second.iss == other.public_key_text();
+  }));
+  EXPECT_EQ(BodyOf(a.CallActor(kPingerKey, "HandleRequest", test::HttpGet("/foobar"))),
+            R"({"value":53})");
 }
 
 TEST_F(LatticeTest, AProviderStoppedOnBAndStartedOnCIsBoundOnCAndServesThere) {
