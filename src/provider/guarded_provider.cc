@@ -14,6 +14,7 @@
 
 #include "core/log.h"
 #include "core/text.h"
+#include "provider/host_gate.h"
 
 namespace wasmcloud::provider {
 namespace {
@@ -135,35 +136,24 @@ class Lane {
   std::shared_ptr<State> state_;
 };
 
-// The ProviderHost the guarded provider sees: the real one until Detach, an error after.
-// Detach waits for the forwarded calls in flight on other threads (the real host is only
-// valid until the provider's Stop returns).
+// The ProviderHost the guarded provider sees: the real one until Detach (a HostGate), an
+// error after.
 class HostProxy final : public ProviderHost {
  public:
   explicit HostProxy(std::string display) : display_(std::move(display)) {}
 
-  void Attach(ProviderHost* host) {
-    std::lock_guard lock(mu_);
-    if (!detached_) host_ = host;
-  }
-
-  void Detach() {
-    std::unique_lock lock(mu_);
-    host_ = nullptr;
-    detached_ = true;
-    const auto mine = std::count(tl_forwarding_.begin(), tl_forwarding_.end(), this);
-    idle_.wait(lock, [&] { return in_flight_ <= static_cast<size_t>(mine); });
-  }
+  void Attach(ProviderHost* host) { gate_.Attach(host); }
+  void Detach() { gate_.Detach(); }
 
   Result<Bytes> CallActor(std::string_view actor, std::string_view operation,
                           ByteView payload) override {
-    Forwarding f(this);
+    HostGate::Hold f(gate_);
     if (f.host() == nullptr) return Stopped();
     return f.host()->CallActor(actor, operation, payload);
   }
 
   void Log(LogLevel level, std::string_view message) override {
-    Forwarding f(this);
+    HostGate::Hold f(gate_);
     if (f.host() == nullptr) {
       wasmcloud::Log(level, kLog, EscapeLogText(display_ + ": " + std::string(message)));
       return;
@@ -172,55 +162,23 @@ class HostProxy final : public ProviderHost {
   }
 
   void Count(std::string_view name, std::string_view labels, uint64_t add) override {
-    Forwarding f(this);
+    HostGate::Hold f(gate_);
     if (f.host() != nullptr) f.host()->Count(name, labels, add);
   }
 
   void OnSupervision(Supervision what, std::string_view detail) override {
-    Forwarding f(this);
+    HostGate::Hold f(gate_);
     if (f.host() != nullptr) f.host()->OnSupervision(what, detail);
   }
 
  private:
-  class Forwarding {
-   public:
-    explicit Forwarding(HostProxy* proxy) : proxy_(proxy) {
-      tl_forwarding_.push_back(proxy_);
-      std::lock_guard lock(proxy_->mu_);
-      host_ = proxy_->host_;
-      if (host_ != nullptr) ++proxy_->in_flight_;
-    }
-    ~Forwarding() {
-      if (host_ != nullptr) {
-        std::lock_guard lock(proxy_->mu_);
-        --proxy_->in_flight_;
-      }
-      if (host_ != nullptr) proxy_->idle_.notify_all();
-      tl_forwarding_.pop_back();
-    }
-    Forwarding(const Forwarding&) = delete;
-    Forwarding& operator=(const Forwarding&) = delete;
-    ProviderHost* host() const { return host_; }
-
-   private:
-    HostProxy* proxy_;
-    ProviderHost* host_ = nullptr;
-  };
-
   Status Stopped() const {
     return Unavailable(display_ + ": the provider is stopped; the host no longer takes its calls");
   }
 
-  static thread_local std::vector<const HostProxy*> tl_forwarding_;
   const std::string display_;
-  std::mutex mu_;
-  std::condition_variable idle_;
-  ProviderHost* host_ = nullptr;  // guarded by mu_
-  size_t in_flight_ = 0;          // guarded by mu_
-  bool detached_ = false;         // guarded by mu_
+  HostGate gate_;
 };
-
-thread_local std::vector<const HostProxy*> HostProxy::tl_forwarding_;
 
 // What the tasks hold: a task stuck in the provider keeps it (and its library) alive.
 struct Guarded {

@@ -16,6 +16,7 @@
 #include "core/bytes.h"
 #include "core/log.h"
 #include "core/text.h"
+#include "provider/host_gate.h"
 
 namespace wasmcloud::provider {
 namespace {
@@ -87,15 +88,9 @@ LogLevel ToLogLevel(wc_log_level level) {
   return LogLevel::kError;
 }
 
-class HostBridge;
-// The bridges whose forwarded calls are running on this thread (a thread that stops a
-// provider from inside one of its calls must not wait for itself).
-thread_local std::vector<const HostBridge*> tl_forwarding;
-
 // The wc_host_api a provider instance holds from create until destroy. It forwards to
-// the ProviderHost between Start and Stop, and answers an error outside that window.
-// Detach waits for the forwarded calls in flight: the ProviderHost is only valid until
-// Stop returns.
+// the ProviderHost between Start and Stop (a HostGate), and answers an error outside that
+// window.
 class HostBridge {
  public:
   explicit HostBridge(std::string path) : path_(std::move(path)) {
@@ -111,48 +106,10 @@ class HostBridge {
 
   const wc_host_api* api() const { return &api_; }
 
-  void Attach(ProviderHost* host) {
-    std::lock_guard lock(mu_);
-    host_ = host;
-  }
-
-  void Detach() {
-    std::unique_lock lock(mu_);
-    host_ = nullptr;
-    detached_ = true;
-    const auto mine = std::count(tl_forwarding.begin(), tl_forwarding.end(), this);
-    idle_.wait(lock, [&] { return in_flight_ <= mine; });
-  }
+  void Attach(ProviderHost* host) { gate_.Attach(host); }
+  void Detach() { gate_.Detach(); }
 
  private:
-  // Holds the ProviderHost for one forwarded call.
-  class Forwarding {
-   public:
-    explicit Forwarding(HostBridge* bridge) : bridge_(bridge) {
-      tl_forwarding.push_back(bridge_);  // first: it may throw, the count below may not
-      std::lock_guard lock(bridge_->mu_);
-      host_ = bridge_->host_;
-      if (host_ == nullptr) {
-        tl_forwarding.pop_back();
-        return;
-      }
-      ++bridge_->in_flight_;
-    }
-    ~Forwarding() {
-      if (host_ == nullptr) return;
-      tl_forwarding.pop_back();
-      std::lock_guard lock(bridge_->mu_);
-      if (--bridge_->in_flight_ == 0 || bridge_->detached_) bridge_->idle_.notify_all();
-    }
-    Forwarding(const Forwarding&) = delete;
-    Forwarding& operator=(const Forwarding&) = delete;
-    ProviderHost* host() const { return host_; }
-
-   private:
-    HostBridge* bridge_;
-    ProviderHost* host_ = nullptr;
-  };
-
   Result<Bytes> CallActor(const char* actor, const char* operation, const uint8_t* payload,
                           size_t payload_len) {
     if (actor == nullptr || operation == nullptr) {
@@ -162,22 +119,18 @@ class HostBridge {
       return InvalidArgument("call_actor: the payload is NULL but its length is " +
                              std::to_string(payload_len));
     }
-    Forwarding call(this);
+    HostGate::Hold call(gate_);
     if (call.host() == nullptr) {
-      bool stopped;
-      {
-        std::lock_guard lock(mu_);
-        stopped = detached_;
-      }
-      return FailedPrecondition(stopped ? "call_actor: the host has stopped this provider"
-                                        : "call_actor: the host has not started this provider");
+      return FailedPrecondition(gate_.detached()
+                                    ? "call_actor: the host has stopped this provider"
+                                    : "call_actor: the host has not started this provider");
     }
     return call.host()->CallActor(actor, operation, ByteView(payload, payload_len));
   }
 
   void Log(wc_log_level level, const char* message) {
     std::string_view text = message == nullptr ? "" : message;
-    Forwarding call(this);
+    HostGate::Hold call(gate_);
     if (call.host() != nullptr) {
       call.host()->Log(ToLogLevel(level), text);
     } else {
@@ -189,7 +142,7 @@ class HostBridge {
 
   // Outside Start..Stop there is no host to count for: dropped.
   void Count(std::string_view name, std::string_view labels, uint64_t add) {
-    Forwarding call(this);
+    HostGate::Hold call(gate_);
     if (call.host() != nullptr) call.host()->Count(name, labels, add);
   }
 
@@ -228,11 +181,7 @@ class HostBridge {
 
   wc_host_api api_{};
   const std::string path_;
-  std::mutex mu_;
-  std::condition_variable idle_;
-  ProviderHost* host_ = nullptr;
-  bool detached_ = false;
-  std::ptrdiff_t in_flight_ = 0;
+  HostGate gate_;
 };
 
 // A provider instance from a library, behind the Provider interface. Declaration order
