@@ -155,8 +155,9 @@ int RunProviderChild(const ProviderChildOptions& options) {
   // A process the provider starts (system, popen) must not hold the channel open: the
   // host notices our end by its end of file.
   ::fcntl(options.fd, F_SETFD, FD_CLOEXEC);
-  // SIGINT from a terminal reaches the whole process group: the host decides when the
-  // child stops (it sends stop, then closes the channel).
+  // The host decides when the child stops (it sends stop, then closes the channel), even
+  // if SIGINT reaches it (the child has a process group of its own, so a terminal's Ctrl-C
+  // does not, unless the child is started by hand).
   ::signal(SIGINT, SIG_IGN);
   Channel channel(options.fd);
   SetLogLevel(options.log_level);

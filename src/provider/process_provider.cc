@@ -102,6 +102,14 @@ std::optional<uint64_t> ResidentMiB(pid_t pid) {
   return resident * static_cast<uint64_t>(::sysconf(_SC_PAGESIZE)) >> 20;
 }
 
+// SIGKILL to the child and the processes it started that are still in its process group
+// (one of its own since Spawn); the child itself even if it left that group. Only for a
+// child not yet reaped, whose pid (and so its group's id) cannot be another's.
+void KillGroup(pid_t pid) {
+  ::kill(-pid, SIGKILL);
+  ::kill(pid, SIGKILL);
+}
+
 std::string SignalName(int sig) {
   const char* abbrev = sigabbrev_np(sig);
   return abbrev != nullptr ? std::string("SIG") + abbrev : std::to_string(sig);
@@ -142,7 +150,13 @@ Result<pid_t> Spawn(const ProcessProviderOptions& o, int child_fd, int out_fd, i
   sigemptyset(&defaults);
   for (int sig : {SIGINT, SIGTERM, SIGPIPE, SIGHUP, SIGQUIT}) sigaddset(&defaults, sig);
   posix_spawnattr_setsigdefault(&attr, &defaults);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  // A process group of its own: a provider that signals its group (kill(0, ...), as some
+  // libraries' clean-up does) reaches itself and what it started, not its host; a
+  // terminal's Ctrl-C reaches the host, which stops its providers itself. And the host can
+  // end the child together with the processes it started (Kill, Reap).
+  posix_spawnattr_setpgroup(&attr, 0);
+  posix_spawnattr_setflags(&attr,
+                           POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
 
   // argv[0] is the program's name as `ps` shows it: "/proc/self/exe" (how `up` starts
   // its own binary) would say nothing there.
@@ -723,7 +737,7 @@ class ProcessProvider final : public Provider,
       // A channel that already ended is a crash on its own, not something we did.
       if (child->channel_closed) return;
       child->killed_because = because;
-      ::kill(child->pid, SIGKILL);
+      KillGroup(child->pid);
     }
     // The reader sees the end now, even if a process the child started holds the socket.
     ::shutdown(child->fd, SHUT_RDWR);
@@ -757,6 +771,9 @@ class ProcessProvider final : public Provider,
       }
       if (!exited) ::kill(child->pid, SIGKILL);
       child->exited = true;
+      // What the child started and left behind in its group goes with it (the zombie keeps
+      // the group's id ours until the waitpid below).
+      KillGroup(child->pid);
     }
     int status = 0;
     while (::waitpid(child->pid, &status, 0) < 0 && errno == EINTR) {

@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -301,6 +302,61 @@ TEST_F(ProcessProviderTest, AChildAboveItsMemoryLimitIsKilledAndRestarted) {
   ASSERT_EQ(events.size(), 2u);
   EXPECT_EQ(events[0].rfind("crashed: ", 0), 0u);
   EXPECT_THAT(events[0], HasSubstr(limit));
+}
+
+// The process group of `pid` (field 5 of /proc/<pid>/stat), -1 when it is gone.
+long ProcessGroup(const std::string& pid) {
+  std::ifstream in("/proc/" + pid + "/stat");
+  std::string stat;
+  if (!std::getline(in, stat)) return -1;
+  // After the command's closing parenthesis: state, ppid, pgrp.
+  std::istringstream rest(stat.substr(stat.rfind(')') + 1));
+  std::string state;
+  long ppid = 0;
+  long pgrp = -1;
+  rest >> state >> ppid >> pgrp;
+  return pgrp;
+}
+
+// Gone, or a zombie waiting for init to reap it (it runs no more).
+bool ProcessEnded(const std::string& pid) {
+  std::ifstream in("/proc/" + pid + "/stat");
+  std::string stat;
+  if (!std::getline(in, stat)) return true;
+  const size_t close = stat.rfind(')');
+  return close != std::string::npos && close + 2 < stat.size() && stat[close + 2] == 'Z';
+}
+
+TEST_F(ProcessProviderTest, AProviderThatSignalsItsProcessGroupEndsOnlyItself) {
+  Launch();
+  const std::string before = Pid();
+  // Checked before the signal is sent: were the child in this test's group, the SIGTERM
+  // would end this test and whatever shares its group (ctest).
+  ASSERT_EQ(ProcessGroup(before), std::stol(before)) << "the child leads a process group";
+  ASSERT_NE(ProcessGroup(before), static_cast<long>(::getpgrp()));
+  auto r = Call(*provider_, "killgroup");
+  ASSERT_FALSE(r.ok()) << Text(r);
+  EXPECT_THAT(r.status().message(), HasSubstr("killed by signal 15 (SIGTERM)"));
+  ASSERT_TRUE(ServingAgain()) << log_.All();
+  EXPECT_NE(Pid(), before);
+}
+
+TEST_F(ProcessProviderTest, WhatAProviderStartedEndsWithItsProcess) {
+  // When the child crashes (and is restarted) ...
+  Launch();
+  const std::string helper = Text(Call(*provider_, "helper"));
+  ASSERT_GT(std::atol(helper.c_str()), 0) << helper;
+  EXPECT_FALSE(ProcessEnded(helper));
+  EXPECT_FALSE(Call(*provider_, "segv").ok());
+  EXPECT_TRUE(Eventually([&] { return ProcessEnded(helper); })) << "sleep " << helper;
+  ASSERT_TRUE(ServingAgain()) << log_.All();
+  // ... and when the provider stops.
+  const std::string second = Text(Call(*provider_, "helper"));
+  ASSERT_GT(std::atol(second.c_str()), 0) << second;
+  EXPECT_FALSE(ProcessEnded(second));
+  provider_->Stop();
+  provider_.reset();
+  EXPECT_TRUE(Eventually([&] { return ProcessEnded(second); })) << "sleep " << second;
 }
 
 TEST_F(ProcessProviderTest, StrayThreadCrashAfterTheReply) {

@@ -15,6 +15,8 @@
  *   rss       answers its resident memory in MiB
  *   hog       allocates and touches 512 MiB in 16 MiB steps, holds it for 3 s, frees it
  *   files     opens /dev/null until it cannot (at most 65536), answers how many
+ *   killgroup sends SIGTERM to its own process group (kill(0, SIGTERM)), answers "survived"
+ *   helper    starts /bin/sleep 600 (a process of its own, left running), answers its pid
  * Anything else answers a kvcounter AddResponse {value: n}, n counting calls.
  * Built several times: CHAOS_BLOCK_CREATE, CHAOS_BLOCK_BIND, CHAOS_BLOCK_STOP block there;
  * CHAOS_ABORT_CREATE aborts in create. */
@@ -284,6 +286,22 @@ static int handle_call(void* self, const char* actor, const char* operation, con
     if (has(payload, len, "confined")) describe_confinement(text, sizeof text);
     if (has(payload, len, "hog")) hog(text, sizeof text);
     if (has(payload, len, "files")) open_files(text, sizeof text);
+    fill_text(response, text);
+    return WC_OK;
+  }
+  if (has(payload, len, "killgroup")) {
+    kill(0, SIGTERM);
+    fill_text(response, "survived");
+    return WC_OK;
+  }
+  if (has(payload, len, "helper")) {
+    pid_t helper = -1;
+    char* argv[] = {"sleep", "600", NULL};
+    char* envp[] = {NULL};
+    char text[32] = "spawn failed";
+    if (posix_spawn(&helper, "/bin/sleep", NULL, NULL, argv, envp) == 0) {
+      snprintf(text, sizeof text, "%d", (int)helper);
+    }
     fill_text(response, text);
     return WC_OK;
   }
