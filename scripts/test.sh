@@ -34,7 +34,8 @@ if [ "${SANITIZE:-1}" != "0" ]; then
   # and supervision of providers (guarded in process, and in child processes).
   tsan_dir="${WC_TSAN_BUILD_DIR:-$root/build-tsan}"
   tsan_tests=(host_concurrency_test worker_pool_test wasm_watchdog_test memory_transport_test
-              memory_kv_test nats_lattice_host_test process_provider_test guarded_provider_test)
+              memory_kv_test nats_lattice_host_test process_provider_test guarded_provider_test
+              link_binder_test)
   CC=clang CXX=clang++ cmake -S "$root" -B "$tsan_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DWC_BUILD_BENCH=OFF \
     -DCMAKE_C_FLAGS=-fsanitize=thread -DCMAKE_CXX_FLAGS=-fsanitize=thread \

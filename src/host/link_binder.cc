@@ -44,7 +44,7 @@ struct LinkBinder::Lane {
   uint64_t done = 0;     // tickets up to this one ran or were dropped; guarded by mu
   bool running = false;  // a thread serves the queue; guarded by mu
   bool closed = false;   // guarded by mu
-  std::thread thread;    // the last thread started; guarded by mu
+  std::pair<std::string, std::string> key;  // (provider key, link name) in lanes_
 };
 
 namespace {
@@ -62,25 +62,25 @@ LinkBinder::Ticket LinkBinder::Enqueue(const std::string& provider_id, const std
   // Nothing runs for a provider that is not here: a provider that starts later binds what
   // exists then (BindProvider).
   if (!providers_.Find(provider_id, link_name)) return {};
-  std::shared_ptr<Lane> lane;
-  {
-    std::lock_guard<std::mutex> lock(lanes_mu_);
-    if (closed_) return {};
-    std::shared_ptr<Lane>& slot = lanes_[{provider_id, link_name}];
-    if (!slot) slot = std::make_shared<Lane>();
-    lane = slot;
+  // lanes_mu_ is held until the task is queued: a lane whose thread ends for want of work
+  // leaves lanes_ under it, so no task is queued on a lane that nothing will serve.
+  std::lock_guard<std::mutex> map_lock(lanes_mu_);
+  if (closed_) return {};
+  std::shared_ptr<Lane>& slot = lanes_[{provider_id, link_name}];
+  if (!slot) {
+    slot = std::make_shared<Lane>();
+    slot->key = {provider_id, link_name};
   }
+  std::shared_ptr<Lane> lane = slot;
   std::lock_guard<std::mutex> lock(lane->mu);
-  if (lane->closed) return {};
   const uint64_t number = lane->next++;
   lane->queue.emplace_back(number, std::move(task));
   if (lane->running) {
     lane->work.notify_one();
   } else {
-    // The previous thread, if any, has left its loop (running is false): join it first.
-    if (lane->thread.joinable()) lane->thread.join();
     try {
-      lane->thread = std::thread([lane] { RunLane(lane); });
+      // Detached: it ends on its own (RunLane), and Close waits for it through `running`.
+      std::thread([this, lane] { RunLane(lane); }).detach();
       lane->running = true;
     } catch (const std::system_error& e) {
       // No thread: run nothing, and say so; a waiter is released.
@@ -100,11 +100,19 @@ void LinkBinder::RunLane(const std::shared_ptr<Lane>& lane) {
   std::unique_lock<std::mutex> lock(lane->mu);
   while (!lane->closed) {
     if (lane->queue.empty()) {
-      if (!lane->work.wait_for(lock, kLaneLinger,
-                               [&] { return lane->closed || !lane->queue.empty(); })) {
-        break;  // idle for kLaneLinger: the next task starts a thread again
+      if (lane->work.wait_for(lock, kLaneLinger,
+                              [&] { return lane->closed || !lane->queue.empty(); })) {
+        continue;
       }
-      continue;
+      // Idle for kLaneLinger: the lane leaves lanes_ (the next task makes a new one) unless
+      // work came while the locks were taken in their order.
+      lock.unlock();
+      std::lock_guard<std::mutex> map_lock(lanes_mu_);
+      lock.lock();
+      if (lane->closed || !lane->queue.empty()) continue;
+      auto it = lanes_.find(lane->key);
+      if (it != lanes_.end() && it->second == lane) lanes_.erase(it);
+      break;
     }
     auto [number, task] = std::move(lane->queue.front());
     lane->queue.pop_front();
@@ -116,7 +124,9 @@ void LinkBinder::RunLane(const std::shared_ptr<Lane>& lane) {
     lane->done = std::max(lane->done, number);
     lane->cv.notify_all();
   }
+  // From here on nothing of the binder is touched: Close may return and the binder go.
   lane->running = false;
+  lane->cv.notify_all();
 }
 
 void LinkBinder::Wait(const Ticket& ticket) {
@@ -134,23 +144,21 @@ void LinkBinder::Close() {
     lanes.swap(lanes_);
   }
   for (auto& [key, lane] : lanes) {
-    std::thread thread;
-    {
-      std::lock_guard<std::mutex> lock(lane->mu);
-      lane->closed = true;
-      lane->queue.clear();
-      lane->done = lane->next - 1;  // a task still running finishes; its waiter goes now
-      lane->cv.notify_all();
-      lane->work.notify_all();  // a thread waiting for work ends
-      thread.swap(lane->thread);
-    }
-    if (!thread.joinable()) continue;
-    if (thread.get_id() == std::this_thread::get_id()) {
-      thread.detach();  // closed from inside a task: this thread ends after it
-    } else {
-      thread.join();
-    }
+    std::unique_lock<std::mutex> lock(lane->mu);
+    lane->closed = true;
+    lane->queue.clear();
+    lane->done = lane->next - 1;  // a task still running finishes; its waiter goes now
+    lane->cv.notify_all();
+    lane->work.notify_all();  // a thread waiting for work ends
+    // Closed from inside one of this lane's tasks: its thread ends after the task.
+    if (t_lane == lane.get()) continue;
+    lane->cv.wait(lock, [&] { return !lane->running; });
   }
+}
+
+size_t LinkBinder::lane_count() const {
+  std::lock_guard<std::mutex> lock(lanes_mu_);
+  return lanes_.size();
 }
 
 Status LinkBinder::Record(const lattice::LinkDefinition& link, Status s) {

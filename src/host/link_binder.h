@@ -5,7 +5,8 @@
 //
 // Threads: each local provider (public key + link name) has a lane: its binds and
 // removes run one at a time, in the order they were asked for, on the lane's thread
-// (started when work comes, ending after a second without any). The store's watch thread only
+// (started when work comes, ending after a second without any, when the lane itself goes;
+// the next change makes a new one). The store's watch thread only
 // queues them, so a provider that is slow to bind (up to the 10 s deadline of a provider
 // that is not first-party) delays its own binds, not the lattice data or the other
 // providers. The host API's calls (provider start, actor start, SetLink) queue theirs
@@ -79,6 +80,10 @@ class LinkBinder final : public lattice::LatticeStoreListener {
   // stop, after its providers stopped. Idempotent.
   void Close();
 
+  // The lanes that exist now: those with work queued, running, or done less than a second
+  // ago (for tests).
+  size_t lane_count() const;
+
   // BindActor's values: the link's, plus __wasmcloud_issuer, __wasmcloud_capabilities,
   // __wasmcloud_name, __wasmcloud_expires, __wasmcloud_tags from the actor's claims.
   static provider::LinkValues BindValues(const lattice::LinkDefinition& link,
@@ -99,7 +104,9 @@ class LinkBinder final : public lattice::LatticeStoreListener {
   // Waits for `ticket`; at once when it is empty, or when called on its lane's own
   // thread (a provider that uses the host API from BindActor).
   static void Wait(const Ticket& ticket);
-  static void RunLane(const std::shared_ptr<Lane>& lane);
+  // A lane's thread: runs its tasks; after a second without any, takes the lane out of
+  // lanes_ and ends.
+  void RunLane(const std::shared_ptr<Lane>& lane);
 
   // Binds `link` when its provider runs here and its actor's claims are known; records
   // and returns the outcome. On the provider's lane.
@@ -117,7 +124,7 @@ class LinkBinder final : public lattice::LatticeStoreListener {
   const lattice::LatticeStore& store_;
   ProviderTable& providers_;
   const std::vector<std::string> allowed_issuers_;
-  std::mutex lanes_mu_;
+  mutable std::mutex lanes_mu_;
   std::map<std::pair<std::string, std::string>, std::shared_ptr<Lane>> lanes_;  // lanes_mu_
   bool closed_ = false;                                                         // lanes_mu_
   struct BindResult {
