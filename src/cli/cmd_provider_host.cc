@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "cli/commands.h"
@@ -25,6 +26,8 @@ void AddProviderHostCommand(CLI::App& app, int* exit_code) {
     uint64_t max_open_files = 0;
     bool no_seccomp = false;
     bool dumpable = false;
+    std::optional<uint32_t> uid;
+    std::optional<uint32_t> gid;
   };
   auto args = std::make_shared<Args>();
   cmd->add_option("--fd", args->fd, "The socket to the host")->required();
@@ -34,6 +37,8 @@ void AddProviderHostCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--max-open-files", args->max_open_files, "Open file limit");
   cmd->add_flag("--no-seccomp", args->no_seccomp, "Without the system call filter");
   cmd->add_flag("--dumpable", args->dumpable, "Stay dumpable (the host's --dumpable)");
+  cmd->add_option("--uid", args->uid, "Run as this user id (the host's --provider-user)");
+  cmd->add_option("--gid", args->gid, "Run as this group id (the host's --provider-user)");
   cmd->callback([args, exit_code] {
     provider::ProviderChildOptions o;
     o.fd = args->fd;
@@ -43,6 +48,8 @@ void AddProviderHostCommand(CLI::App& app, int* exit_code) {
     o.confinement.seccomp = !args->no_seccomp;
     o.confinement.dumpable = args->dumpable;
     o.confinement.max_open_files = args->max_open_files;
+    o.confinement.uid = args->uid;
+    o.confinement.gid = args->gid;
     *exit_code = provider::RunProviderChild(o);
   });
 }

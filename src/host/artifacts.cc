@@ -151,6 +151,10 @@ Result<std::shared_ptr<provider::Provider>> LoadLibrary(
   o.dumpable = config.dumpable;
   o.max_memory_mb = config.provider_max_memory_mb;
   o.max_open_files = config.provider_max_open_files;
+  if (config.provider_user) {
+    o.uid = config.provider_user->uid;
+    o.gid = config.provider_user->gid;
+  }
   Log(LogLevel::kDebug, "host", source + ": running the provider in a child process");
   return provider::LaunchProviderProcess(std::move(o));
 }

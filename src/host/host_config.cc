@@ -3,6 +3,8 @@
 // docs/configuration.md is the same table for people.
 #include "host/host_config.h"
 
+#include <grp.h>
+#include <pwd.h>
 #include <unistd.h>
 
 #include <array>
@@ -355,6 +357,65 @@ Status ApplyProviderIsolation(HostConfig& config, std::string_view value) {
   return Status::Ok();
 }
 
+// A user or group id: all digits, below 2^32 - 1 (which means "no id" to the kernel).
+bool ParseId(std::string_view text, uint32_t* out) {
+  uint64_t n;
+  if (!ParseWholeNumber(text, 0, 0xFFFFFFFEu, &n)) return false;
+  *out = static_cast<uint32_t>(n);
+  return true;
+}
+
+// USER[:GROUP], names (from the password and group databases) or numbers.
+Status ApplyProviderUser(HostConfig& config, std::string_view value) {
+  const size_t colon = value.find(':');
+  const std::string user(value.substr(0, colon));
+  const std::optional<std::string> group_text =
+      colon == std::string_view::npos ? std::nullopt
+                                      : std::optional<std::string>(value.substr(colon + 1));
+  if (user.empty() || (group_text && group_text->empty())) {
+    return InvalidArgument("expected USER or USER:GROUP (names or numbers), " + Got(value));
+  }
+  HostConfig::RunAs run_as;
+  std::optional<uint32_t> primary_group;
+  std::vector<char> buf(16384);
+  if (uint32_t id; ParseId(user, &id)) {
+    run_as.uid = id;
+    passwd pw{};
+    passwd* found = nullptr;
+    if (::getpwuid_r(id, &pw, buf.data(), buf.size(), &found) == 0 && found != nullptr) {
+      primary_group = found->pw_gid;
+    }
+  } else {
+    passwd pw{};
+    passwd* found = nullptr;
+    if (::getpwnam_r(user.c_str(), &pw, buf.data(), buf.size(), &found) != 0 || found == nullptr) {
+      return InvalidArgument("no user named \"" + user + "\" in the password database");
+    }
+    run_as.uid = found->pw_uid;
+    primary_group = found->pw_gid;
+  }
+  if (!group_text) {
+    if (!primary_group) {
+      return InvalidArgument("user id " + user +
+                             " is not in the password database: give its group too "
+                             "(USER:GROUP)");
+    }
+    run_as.gid = *primary_group;
+  } else if (uint32_t id; ParseId(*group_text, &id)) {
+    run_as.gid = id;
+  } else {
+    ::group gr{};
+    ::group* found = nullptr;
+    if (::getgrnam_r(group_text->c_str(), &gr, buf.data(), buf.size(), &found) != 0 ||
+        found == nullptr) {
+      return InvalidArgument("no group named \"" + *group_text + "\" in the group database");
+    }
+    run_as.gid = found->gr_gid;
+  }
+  config.provider_user = run_as;
+  return Status::Ok();
+}
+
 Status ApplyInvocationIssuers(HostConfig& config, std::string_view value) {
   auto policy = lattice::IssuerPolicy::Parse(value);
   if (!policy.ok()) return policy.status();
@@ -392,7 +453,7 @@ Status ApplySwitch(HostConfig& config, std::string_view value) {
   return Status::Ok();
 }
 
-constexpr std::array<ConfigOption, 63> kOptions = {{
+constexpr std::array<ConfigOption, 64> kOptions = {{
     {"--host-seed", "WASMCLOUD_HOST_SEED", "SEED|FILE",
      "Seed (SN...) of the host's key, or a file holding it; default: a new key at each start",
      false, &ApplyHostSeed},
@@ -578,6 +639,10 @@ constexpr std::array<ConfigOption, 63> kOptions = {{
     {"--provider-max-open-files", "WASMCLOUD_PROVIDER_MAX_OPEN_FILES", "N",
      "Open file limit of each provider child process; default 0: as inherited", false,
      &ApplyBounded<&HostConfig::provider_max_open_files, 0, 1048576>},
+    {"--provider-user", "WASMCLOUD_PROVIDER_USER", "USER[:GROUP]",
+     "User (and group) each provider child process runs as, so that it can neither read the "
+     "host's files nor signal it; needs a host that runs as root; default: the host's",
+     false, &ApplyProviderUser},
     {"--max-actor-calls", "WASMCLOUD_MAX_ACTOR_CALLS", "N",
      "Calls of one actor that may run at once (the rest wait); default 0: all workers but one",
      false, &ApplyMaxActorCalls},

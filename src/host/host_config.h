@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -212,6 +213,16 @@ struct HostConfig {
   // --provider-max-open-files, WASMCLOUD_PROVIDER_MAX_OPEN_FILES.
   uint64_t provider_max_memory_mb = 0;
   uint64_t provider_max_open_files = 0;
+  // The user (and group) a provider's child process runs as, so that it can neither read
+  // the host's files nor signal, trace or re-limit the host; needs a host that runs as
+  // root. Unset: the host's user. --provider-user USER[:GROUP], WASMCLOUD_PROVIDER_USER
+  // (names or numbers; without a group, the user's own from the password database).
+  struct RunAs {
+    uint32_t uid = 0;
+    uint32_t gid = 0;
+    bool operator==(const RunAs&) const = default;
+  };
+  std::optional<RunAs> provider_user;
   // Calls of one actor that may hold workers at once, so that one busy or stuck actor
   // cannot take every worker from the others; more wait (bounded, then "host
   // overloaded"). 0: all the workers but one (at least 1). --max-actor-calls,

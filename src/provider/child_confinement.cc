@@ -1,6 +1,7 @@
 #include "provider/child_confinement.h"
 
 #include <fcntl.h>
+#include <grp.h>
 #include <sched.h>
 #include <seccomp.h>
 #include <sys/prctl.h>
@@ -121,6 +122,31 @@ Status SetLimit(int resource, const char* name, uint64_t value,
   return Status::Ok();
 }
 
+// setgroups, setgid, setuid, in that order (each later one needs the privilege the
+// earlier ones still have), then a check that the process cannot become root again.
+Status SwitchUser(uint32_t uid, uint32_t gid) {
+  const std::string who = "uid " + std::to_string(uid) + ", gid " + std::to_string(gid);
+  const gid_t groups[1] = {static_cast<gid_t>(gid)};
+  if (::setgroups(1, groups) != 0) {
+    return FailedPrecondition("cannot run as " + who + ": setgroups: " + Errno(errno) +
+                              " (--provider-user needs a host that runs as root)");
+  }
+  if (::setresgid(gid, gid, gid) != 0) {
+    return FailedPrecondition("cannot run as " + who + ": setresgid: " + Errno(errno));
+  }
+  if (::setresuid(uid, uid, uid) != 0) {
+    return FailedPrecondition("cannot run as " + who + ": setresuid: " + Errno(errno));
+  }
+  uid_t r = 0, e = 0, saved = 0;
+  gid_t gr = 0, ge = 0, gsaved = 0;
+  if (::getresuid(&r, &e, &saved) != 0 || r != uid || e != uid || saved != uid ||
+      ::getresgid(&gr, &ge, &gsaved) != 0 || gr != gid || ge != gid || gsaved != gid) {
+    return Internal("cannot run as " + who + ": the ids did not change");
+  }
+  if (uid != 0 && ::setuid(0) == 0) return Internal("cannot run as " + who + ": setuid(0) works");
+  return Status::Ok();
+}
+
 }  // namespace
 
 const std::vector<std::string>& DeniedSyscalls() {
@@ -157,15 +183,24 @@ Result<std::vector<std::string>> ConfineProviderChild(const ConfinementOptions& 
       warnings.push_back(s.message());
     }
   }
-  // After the OOM score: the /proc files of a process that is not dumpable belong to root.
-  // Other processes of the user (the other providers' children among them) can then
-  // neither attach to it nor read its memory; LeakSanitizer turns it on again for its
-  // own check.
+  if (options.max_open_files != 0) {
+    WC_RETURN_IF_ERROR(SetLimit(RLIMIT_NOFILE, "open files", options.max_open_files, &warnings));
+  }
+  // The user last of these: the OOM score's file is the process's own only while it is
+  // dumpable, which a change of user ends.
+  if (options.uid) {
+    WC_RETURN_IF_ERROR(SwitchUser(*options.uid, options.gid.value_or(*options.uid)));
+  }
+  // After the OOM score and the user: the /proc files of a process that is not dumpable
+  // belong to root. Other processes of the user (the other providers' children among
+  // them) can then neither attach to it nor read its memory; LeakSanitizer turns it on
+  // again for its own check. A change of user has already made it not dumpable: with
+  // --dumpable it becomes dumpable again.
   if (!options.dumpable && ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) {
     warnings.push_back("not dumpable: " + Errno(errno));
   }
-  if (options.max_open_files != 0) {
-    WC_RETURN_IF_ERROR(SetLimit(RLIMIT_NOFILE, "open files", options.max_open_files, &warnings));
+  if (options.dumpable && options.uid && ::prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) != 0) {
+    warnings.push_back("dumpable: " + Errno(errno));
   }
   if (options.seccomp) {
     if (Status s = ApplySeccomp(); !s.ok()) {

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,12 @@ struct ConfinementOptions {
   // Added to the inherited /proc/self/oom_score_adj (at most 1000), so that when memory
   // runs out the kernel ends a provider before its host.
   int oom_score_adj_raise = 500;
+  // Run as this user and group (the host's --provider-user): the process, root until
+  // then, sets its groups to `gid` alone, its group and then its user, and checks that it
+  // cannot go back. Unset: the host's user. A failure is an error: the provider does not
+  // run as root by mistake.
+  std::optional<uint32_t> uid;
+  std::optional<uint32_t> gid;
 };
 
 // The system calls the filter refuses with EPERM (names as libseccomp resolves them; a

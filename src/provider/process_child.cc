@@ -8,6 +8,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <cstring>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -140,6 +141,15 @@ Message Reply(uint64_t id, const Status& status) {
 }  // namespace
 
 int RunProviderChild(const ProviderChildOptions& options) {
+  // Opened while the process is still the host's user: the user it becomes may not be
+  // allowed to read the host's files (the archive's cache among them); it loads the
+  // library through this descriptor.
+  int library_fd = -1;
+  int library_errno = 0;
+  if (options.confinement.uid) {
+    library_fd = ::open(options.library.c_str(), O_RDONLY | O_CLOEXEC);
+    if (library_fd < 0) library_errno = errno;
+  }
   // First, while this process has one thread and nothing of the provider is loaded.
   Result<std::vector<std::string>> confined = ConfineProviderChild(options.confinement);
   // Die with the host. Not PR_SET_PDEATHSIG: it fires when the host *thread* that
@@ -181,7 +191,22 @@ int RunProviderChild(const ProviderChildOptions& options) {
   for (const std::string& warning : *confined) {
     Log(LogLevel::kWarn, "provider", "confinement: " + warning);
   }
-  auto loaded = LoadNativeProvider(options.library, options.contract);
+  Result<std::shared_ptr<Provider>> loaded =
+      NotFound(options.library + ": cannot open: " + std::string(std::strerror(library_errno)));
+  if (!options.confinement.uid) {
+    loaded = LoadNativeProvider(options.library, options.contract);
+  } else if (library_fd >= 0) {
+    // /proc/self/fd of the process itself stays open to it even when it is not dumpable.
+    const std::string by_fd = "/proc/self/fd/" + std::to_string(library_fd);
+    loaded = LoadNativeProvider(by_fd, options.contract);
+    ::close(library_fd);  // the mapping holds the library now
+    if (!loaded.ok()) {
+      // Its messages name the library, not the descriptor.
+      std::string message = loaded.status().message();
+      if (message.starts_with(by_fd)) message = options.library + message.substr(by_fd.size());
+      loaded = Status(loaded.status().code(), message);
+    }
+  }
   if (!loaded.ok()) {
     Message m;
     m.type = Type::kLoadFailed;

@@ -174,6 +174,12 @@ Result<pid_t> Spawn(const ProcessProviderOptions& o, int child_fd, int out_fd, i
     args.push_back("--max-open-files");
     args.push_back(std::to_string(o.max_open_files));
   }
+  if (o.uid) {
+    args.push_back("--uid");
+    args.push_back(std::to_string(*o.uid));
+    args.push_back("--gid");
+    args.push_back(std::to_string(o.gid.value_or(*o.uid)));
+  }
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);

@@ -28,6 +28,10 @@ struct ProcessProviderOptions {
   bool seccomp = true;
   bool dumpable = false;
   uint64_t max_open_files = 0;
+  // The user and group the child runs as (the host's --provider-user; needs a host that
+  // runs as root); unset: the host's.
+  std::optional<uint32_t> uid;
+  std::optional<uint32_t> gid;
   // The supervisor kills (and restarts) a child whose resident memory is above this many
   // MiB, checked every memory_check_interval; 0: never.
   uint64_t max_memory_mb = 0;

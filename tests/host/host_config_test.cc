@@ -2,6 +2,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <pwd.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -52,7 +53,7 @@ std::set<std::string> ChangedFields(const HostConfig& a, const HostConfig& b) {
                                 f16, f17, f18, f19, f20, f21, f22, f23, f24, f25, f26, f27, f28,
                                 f29, f30, f31, f32, f33, f34, f35, f36, f37, f38, f39, f40, f41,
                                 f42, f43, f44, f45, f46, f47, f48, f49, f50, f51, f52, f53, f54,
-                                f55, f56, f57, f58, f59, f60, f61, f62, f63] = a;
+                                f55, f56, f57, f58, f59, f60, f61, f62, f63, f64] = a;
   std::set<std::string> out;
   if (a.host_seed != b.host_seed) out.insert("host_seed");
   if (a.workers != b.workers) out.insert("workers");
@@ -115,6 +116,7 @@ std::set<std::string> ChangedFields(const HostConfig& a, const HostConfig& b) {
   if (a.provider_seccomp != b.provider_seccomp) out.insert("provider_seccomp");
   if (a.dumpable != b.dumpable) out.insert("dumpable");
   if (a.provider_max_memory_mb != b.provider_max_memory_mb) out.insert("provider_max_memory_mb");
+  if (a.provider_user != b.provider_user) out.insert("provider_user");
   if (a.provider_max_open_files != b.provider_max_open_files) {
     out.insert("provider_max_open_files");
   }
@@ -211,6 +213,7 @@ TEST(ConfigOptionsTest, NamesAreTheOnesTheHeaderGives) {
       {"--no-provider-seccomp", "WASMCLOUD_NO_PROVIDER_SECCOMP", true, false},
       {"--provider-max-memory-mb", "WASMCLOUD_PROVIDER_MAX_MEMORY_MB", false, false},
       {"--provider-max-open-files", "WASMCLOUD_PROVIDER_MAX_OPEN_FILES", false, false},
+      {"--provider-user", "WASMCLOUD_PROVIDER_USER", false, false},
       {"--max-actor-calls", "WASMCLOUD_MAX_ACTOR_CALLS", false, false},
       {"--http-admin", "WASMCLOUD_HTTP_ADMIN", false, false},
   };
@@ -249,6 +252,7 @@ TEST(ConfigOptionsTest, DefaultsAreTheDocumentedOnes) {
   EXPECT_FALSE(c.dumpable);
   EXPECT_EQ(c.provider_max_memory_mb, 0u);
   EXPECT_EQ(c.provider_max_open_files, 0u);
+  EXPECT_FALSE(c.provider_user.has_value());
   EXPECT_EQ(c.max_actor_calls, 0u);
   EXPECT_EQ(c.http_admin, "");
   EXPECT_EQ(c.log_format, LogFormat::kText);
@@ -352,6 +356,7 @@ const std::map<std::string_view, std::string> kSampleValues = {
     {"--dumpable", "1"},
     {"--provider-max-memory-mb", "512"},
     {"--provider-max-open-files", "256"},
+    {"--provider-user", "4242:4343"},
     {"--max-actor-calls", "3"},
     {"--allow-unsigned-providers", "true"},
     {"--http-admin", "[::1]:9090"},
@@ -375,7 +380,7 @@ TEST(ConfigOptionsTest, EveryFieldIsReachableThroughExactlyOneOption) {
     ASSERT_TRUE(ApplyEnv(from_env, {{std::string(o.env), sample->second}}).ok());
     EXPECT_TRUE(ChangedFields(from_env, config).empty());
   }
-  EXPECT_EQ(options_of_field.size(), 63u);
+  EXPECT_EQ(options_of_field.size(), 64u);
   for (const auto& [field, flags] : options_of_field) {
     EXPECT_EQ(flags.size(), 1u) << field;
   }
@@ -431,6 +436,7 @@ TEST(ConfigOptionsTest, SampleValuesLandInTheirFields) {
   EXPECT_TRUE(c.dumpable);
   EXPECT_EQ(c.provider_max_memory_mb, 512u);
   EXPECT_EQ(c.provider_max_open_files, 256u);
+  EXPECT_EQ(c.provider_user, (HostConfig::RunAs{4242, 4343}));
   EXPECT_EQ(c.max_actor_calls, 3u);
   EXPECT_EQ(c.http_admin, "[::1]:9090");
   EXPECT_EQ(c.log_format, LogFormat::kJson);
@@ -447,6 +453,31 @@ TEST(ConfigOptionsTest, ProviderIsolationTakesThreeWords) {
   }
   EXPECT_EQ(ErrorOf("--provider-isolation", "inprocess"),
             "expected auto, process or in-process, got \"inprocess\"");
+}
+
+TEST(ConfigOptionsTest, ProviderUserTakesNamesOrNumbers) {
+  HostConfig c;
+  ASSERT_TRUE(Apply(c, "--provider-user", "65534:65534").ok());
+  EXPECT_EQ(c.provider_user, (HostConfig::RunAs{65534, 65534}));
+  // Names come from the password and group databases; without a group, the user's own.
+  passwd* root = ::getpwnam("root");
+  ASSERT_NE(root, nullptr);
+  ASSERT_TRUE(Apply(c, "--provider-user", "root").ok());
+  EXPECT_EQ(c.provider_user, (HostConfig::RunAs{0, static_cast<uint32_t>(root->pw_gid)}));
+  ASSERT_TRUE(Apply(c, "--provider-user", "0:root").ok());
+  EXPECT_EQ(c.provider_user, (HostConfig::RunAs{0, 0}));
+  EXPECT_EQ(ErrorOf("--provider-user", "no-such-user-here"),
+            "no user named \"no-such-user-here\" in the password database");
+  EXPECT_EQ(ErrorOf("--provider-user", "root:no-such-group-here"),
+            "no group named \"no-such-group-here\" in the group database");
+  if (::getpwuid(4242) == nullptr) {
+    EXPECT_EQ(ErrorOf("--provider-user", "4242"),
+              "user id 4242 is not in the password database: give its group too (USER:GROUP)");
+  }
+  EXPECT_EQ(ErrorOf("--provider-user", ":1"),
+            "expected USER or USER:GROUP (names or numbers), got \":1\"");
+  EXPECT_EQ(ErrorOf("--provider-user", "1:"),
+            "expected USER or USER:GROUP (names or numbers), got \"1:\"");
 }
 
 TEST(ConfigOptionsTest, SwitchesTakeTheUsualWordsInAnyCase) {

@@ -5,9 +5,15 @@
 // and the provider is back, its link bound again, within seconds.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <memory>
 #include <mutex>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -197,6 +203,53 @@ TEST_F(ProviderIsolationTest, ProcessIsolationNeedsAnExecutable) {
   EXPECT_EQ(pk.status().code(), Code::kFailedPrecondition);
   EXPECT_NE(pk.status().message().find("no provider-host executable"), std::string::npos)
       << pk.status().message();
+  (void)host.Stop();
+}
+
+// The uid of this process's child whose command line has `word`, or -1.
+long ChildUid(std::string_view word) {
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    const std::string pid = entry.path().filename();
+    if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream stat_file(entry.path() / "stat");
+    std::string stat;
+    if (!std::getline(stat_file, stat)) continue;
+    std::istringstream rest(stat.substr(stat.rfind(')') + 1));
+    std::string state;
+    long ppid = 0;
+    rest >> state >> ppid;
+    if (ppid != ::getpid()) continue;
+    std::ifstream cmdline_file(entry.path() / "cmdline");
+    std::string cmdline((std::istreambuf_iterator<char>(cmdline_file)), {});
+    if (cmdline.find(word) == std::string::npos) continue;
+    std::ifstream status(entry.path() / "status");
+    for (std::string line; std::getline(status, line);) {
+      if (line.rfind("Uid:", 0) == 0) return std::stol(line.substr(4));
+    }
+  }
+  return -1;
+}
+
+// --provider-user reaches the child processes the host starts for providers.
+TEST(ProviderUserTest, TheHostRunsItsProviderChildrenAsTheGivenUser) {
+  if (::geteuid() != 0) GTEST_SKIP() << "starting a child as another user needs root";
+  ASSERT_TRUE(kChildSanitizerOptions);
+  HostConfig config;
+  config.provider_host_exe = WC_TEST_WASMCLOUD;
+  config.allow_unsigned_providers = true;  // a bare .so
+  config.provider_user = HostConfig::RunAs{65534, 65534};
+  Host host(std::move(config), wasm::CreateV8Engine);
+  ASSERT_TRUE(Ok(host.Start()));
+  ASSERT_TRUE(Ok(host.StartActorFromFile(FixturePath("wc-host-0.18/kvcounter.wasm"))));
+  auto pk = host.StartCapabilityFromFile(WC_TEST_CHAOS);
+  ASSERT_TRUE(Ok(pk));
+  ASSERT_TRUE(Ok(host.SetLink(kKvCounterKey, "wasmcloud:keyvalue", "default", *pk, {})));
+  auto reply = host.CallActor(kKvCounterKey, "HandleRequest", test::HttpGet("/counter"));
+  ASSERT_TRUE(reply.ok()) << reply.status().message();
+  auto r = wire::DecodeHttpResponse(*reply);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(std::string(AsChars(r->body)), R"({"counter":1})");
+  EXPECT_EQ(ChildUid("provider-host"), 65534);
   (void)host.Stop();
 }
 

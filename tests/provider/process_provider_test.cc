@@ -359,6 +359,53 @@ TEST_F(ProcessProviderTest, WhatAProviderStartedEndsWithItsProcess) {
   EXPECT_TRUE(Eventually([&] { return ProcessEnded(second); })) << "sleep " << second;
 }
 
+// --provider-user: the child becomes another user before anything of the provider runs.
+// It still loads a library only the host's user can read (opened before the change), and
+// then can neither read the host's files nor signal it.
+TEST_F(ProcessProviderTest, TheChildRunsAsTheUserItIsGiven) {
+  if (::geteuid() != 0) GTEST_SKIP() << "starting a child as another user needs root";
+  const std::string dir = ::testing::TempDir() + "/wc_user_" + std::to_string(::getpid());
+  std::filesystem::create_directories(dir);
+  struct RemoveAtExit {
+    std::string dir;
+    ~RemoveAtExit() { std::filesystem::remove_all(dir); }
+  } remove_at_exit{dir};
+  std::filesystem::permissions(dir, std::filesystem::perms::owner_all);  // 0700
+  const std::string library = dir + "/chaos.so";
+  std::filesystem::copy_file(WC_TEST_CHAOS, library);
+  const std::string secret = dir + "/host.seed";
+  std::ofstream(secret) << "SNAAAA";
+  std::filesystem::permissions(
+      secret, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+
+  auto o = Options(library.c_str());
+  o.uid = 65534;
+  o.gid = 65534;
+  Launch(o);
+  EXPECT_EQ(Text(Call(*provider_, "whoami read:" + secret)),
+            "uid=65534 gid=65534 groups=1 signal_host=EPERM read=EACCES");
+  EXPECT_EQ(Text(Call(*provider_, "bound")), kActor);
+  // The rest of its confinement holds as before.
+  const std::string confined = Text(Call(*provider_, "confined"));
+  EXPECT_THAT(confined, HasSubstr("nnp=1"));
+  EXPECT_THAT(confined, HasSubstr("dumpable=0"));
+  // A restart (after a crash) runs as that user again.
+  const std::string before = Pid();
+  EXPECT_FALSE(Call(*provider_, "segv").ok());
+  ASSERT_TRUE(ServingAgain()) << log_.All();
+  EXPECT_NE(Pid(), before);
+  EXPECT_EQ(Text(Call(*provider_, "whoami read:" + secret)),
+            "uid=65534 gid=65534 groups=1 signal_host=EPERM read=EACCES");
+  provider_->Stop();
+  provider_.reset();
+
+  // Without it: the host's user, which may read its own file.
+  Launch(Options(library.c_str()));
+  EXPECT_EQ(
+      Text(Call(*provider_, "whoami read:" + secret)),
+      "uid=0 gid=0 groups=" + std::to_string(::getgroups(0, nullptr)) + " signal_host=ok read=ok");
+}
+
 TEST_F(ProcessProviderTest, StrayThreadCrashAfterTheReply) {
   Launch();
   const std::string before = Pid();

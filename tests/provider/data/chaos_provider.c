@@ -17,6 +17,9 @@
  *   files     opens /dev/null until it cannot (at most 65536), answers how many
  *   killgroup sends SIGTERM to its own process group (kill(0, SIGTERM)), answers "survived"
  *   helper    starts /bin/sleep 600 (a process of its own, left running), answers its pid
+ *   whoami    answers "uid=U gid=G groups=N signal_host=E read=R": its ids, how many
+ *             supplementary groups, how kill(getppid(), 0) ends and how opening the path
+ *             after "read:" in the payload ends (ok or the errno's name)
  * Anything else answers a kvcounter AddResponse {value: n}, n counting calls.
  * Built several times: CHAOS_BLOCK_CREATE, CHAOS_BLOCK_BIND, CHAOS_BLOCK_STOP block there;
  * CHAOS_ABORT_CREATE aborts in create. */
@@ -141,6 +144,10 @@ static const char* errno_name(int e) {
       return "EFAULT";
     case EINVAL:
       return "EINVAL";
+    case EACCES:
+      return "EACCES";
+    case ENOENT:
+      return "ENOENT";
     default:
       return "other";
   }
@@ -286,6 +293,30 @@ static int handle_call(void* self, const char* actor, const char* operation, con
     if (has(payload, len, "confined")) describe_confinement(text, sizeof text);
     if (has(payload, len, "hog")) hog(text, sizeof text);
     if (has(payload, len, "files")) open_files(text, sizeof text);
+    fill_text(response, text);
+    return WC_OK;
+  }
+  if (has(payload, len, "whoami")) {
+    char path[256] = "";
+    for (size_t i = 0; i + 5 <= len; ++i) {
+      if (memcmp(payload + i, "read:", 5) == 0) {
+        size_t n = len - i - 5 < sizeof path - 1 ? len - i - 5 : sizeof path - 1;
+        memcpy(path, payload + i + 5, n);
+        path[n] = 0;
+        break;
+      }
+    }
+    int e_signal = kill(getppid(), 0) < 0 ? errno : 0;
+    int e_read = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      e_read = errno;
+    } else {
+      close(fd);
+    }
+    char text[256];
+    snprintf(text, sizeof text, "uid=%d gid=%d groups=%d signal_host=%s read=%s", (int)getuid(),
+             (int)getgid(), getgroups(0, NULL), errno_name(e_signal), errno_name(e_read));
     fill_text(response, text);
     return WC_OK;
   }
