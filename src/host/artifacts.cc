@@ -155,11 +155,25 @@ Result<std::shared_ptr<provider::Provider>> LoadLibrary(
     o.uid = config.provider_user->uid;
     o.gid = config.provider_user->gid;
   }
+  o.hidden_environment = HostOnlyEnvironment();
   Log(LogLevel::kDebug, "host", source + ": running the provider in a child process");
   return provider::LaunchProviderProcess(std::move(o));
 }
 
 }  // namespace
+
+std::vector<std::string> HostOnlyEnvironment() {
+  std::vector<std::string> names;
+  for (const ConfigOption& option : ConfigOptions()) names.emplace_back(option.env);
+  // Read outside the option table: registry credentials, the keys of `wasmcloud keys`,
+  // experiments with V8.
+  for (const char* name :
+       {"OCI_REGISTRY_USER", "OCI_REGISTRY_PASSWORD", "WASMCLOUD_OCI_CREDENTIALS",
+        "WASMCLOUD_KEYS_DIR", "WASMCLOUD_V8_FLAGS"}) {
+    names.emplace_back(name);
+  }
+  return names;
+}
 
 Result<NativeCapability> LoadProviderArchive(const HostConfig& config, ByteView bytes,
                                              const std::string& source, std::string_view link_name,

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/bytes.h"
 #include "core/status.h"
@@ -55,5 +56,10 @@ Result<NativeCapability> LoadProviderFile(const HostConfig& config, const std::s
 // without a tag or digest that has the extension of an actor, a provider archive or a
 // library (`echo.wasm`; an OCI reference would be `echo.wasm:0.1.0`).
 bool LooksLikeFilePath(std::string_view ref);
+
+// The environment variables a provider's child process does not get from its host: every
+// variable of the option table (the host's seed, NATS JWTs, seeds and credentials files,
+// ...) and the others the host reads (registry credentials among them).
+std::vector<std::string> HostOnlyEnvironment();
 
 }  // namespace wasmcloud::host

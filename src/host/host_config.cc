@@ -9,8 +9,10 @@
 
 #include <array>
 #include <cctype>
+#include <cerrno>
 #include <charconv>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 
 #include "core/bytes.h"
@@ -365,7 +367,28 @@ bool ParseId(std::string_view text, uint32_t* out) {
   return true;
 }
 
-// USER[:GROUP], names (from the password and group databases) or numbers.
+// getpwnam_r and its kin into a buffer that grows while they say it is too small; their
+// error code (0 with *found null: no such entry).
+template <typename Entry, typename Key, typename Fn>
+int LookUp(Fn fn, Key key, Entry* entry, Entry** found, std::vector<char>& buf) {
+  for (;;) {
+    const int rc = fn(key, entry, buf.data(), buf.size(), found);
+    if (rc != ERANGE || buf.size() >= (1u << 20)) return rc;
+    buf.resize(buf.size() * 2);
+  }
+}
+
+// What a lookup's result means: found, not there (the codes the functions use for "no
+// entry"), or a failure of the database itself.
+Status LookupFailure(int rc, const std::string& what) {
+  if (rc == 0 || rc == ENOENT || rc == ESRCH || rc == EBADF || rc == EPERM) {
+    return InvalidArgument("no " + what);
+  }
+  return InvalidArgument("cannot look up " + what + ": " + std::strerror(rc));
+}
+
+// USER[:GROUP], names (from the password and group databases) or numbers; neither may be
+// root's.
 Status ApplyProviderUser(HostConfig& config, std::string_view value) {
   const size_t colon = value.find(':');
   const std::string user(value.substr(0, colon));
@@ -378,21 +401,23 @@ Status ApplyProviderUser(HostConfig& config, std::string_view value) {
   HostConfig::RunAs run_as;
   std::optional<uint32_t> primary_group;
   std::vector<char> buf(16384);
+  passwd pw{};
+  passwd* pw_found = nullptr;
   if (uint32_t id; ParseId(user, &id)) {
     run_as.uid = id;
-    passwd pw{};
-    passwd* found = nullptr;
-    if (::getpwuid_r(id, &pw, buf.data(), buf.size(), &found) == 0 && found != nullptr) {
-      primary_group = found->pw_gid;
+    const int rc = LookUp(::getpwuid_r, static_cast<uid_t>(id), &pw, &pw_found, buf);
+    if (pw_found != nullptr) {
+      primary_group = pw_found->pw_gid;
+    } else if (Status s = LookupFailure(rc, "user " + user); s.message().starts_with("cannot")) {
+      return s;
     }
   } else {
-    passwd pw{};
-    passwd* found = nullptr;
-    if (::getpwnam_r(user.c_str(), &pw, buf.data(), buf.size(), &found) != 0 || found == nullptr) {
-      return InvalidArgument("no user named \"" + user + "\" in the password database");
+    const int rc = LookUp(::getpwnam_r, user.c_str(), &pw, &pw_found, buf);
+    if (pw_found == nullptr) {
+      return LookupFailure(rc, "user named \"" + user + "\" in the password database");
     }
-    run_as.uid = found->pw_uid;
-    primary_group = found->pw_gid;
+    run_as.uid = pw_found->pw_uid;
+    primary_group = pw_found->pw_gid;
   }
   if (!group_text) {
     if (!primary_group) {
@@ -406,11 +431,17 @@ Status ApplyProviderUser(HostConfig& config, std::string_view value) {
   } else {
     ::group gr{};
     ::group* found = nullptr;
-    if (::getgrnam_r(group_text->c_str(), &gr, buf.data(), buf.size(), &found) != 0 ||
-        found == nullptr) {
-      return InvalidArgument("no group named \"" + *group_text + "\" in the group database");
+    const int rc = LookUp(::getgrnam_r, group_text->c_str(), &gr, &found, buf);
+    if (found == nullptr) {
+      return LookupFailure(rc, "group named \"" + *group_text + "\" in the group database");
     }
     run_as.gid = found->gr_gid;
+  }
+  // Root's user or group would keep the child's power over the host's files.
+  if (run_as.uid == 0 || run_as.gid == 0) {
+    return InvalidArgument("a provider may not run as root (uid " + std::to_string(run_as.uid) +
+                           ", gid " + std::to_string(run_as.gid) +
+                           "): give an unprivileged user and group, e.g. one made for the host");
   }
   config.provider_user = run_as;
   return Status::Ok();

@@ -49,10 +49,6 @@ struct LinkBinder::Lane {
 
 namespace {
 thread_local const void* t_lane = nullptr;  // the lane whose thread this is
-// How long an idle lane's thread waits for more work before it ends: a burst of changes
-// (a manifest's links, a late joiner's data, a link changed in a loop) reuses one thread
-// instead of starting one per change.
-constexpr auto kLaneLinger = std::chrono::seconds(1);
 }  // namespace
 
 LinkBinder::~LinkBinder() { Close(); }
@@ -100,11 +96,11 @@ void LinkBinder::RunLane(const std::shared_ptr<Lane>& lane) {
   std::unique_lock<std::mutex> lock(lane->mu);
   while (!lane->closed) {
     if (lane->queue.empty()) {
-      if (lane->work.wait_for(lock, kLaneLinger,
+      if (lane->work.wait_for(lock, lane_linger_,
                               [&] { return lane->closed || !lane->queue.empty(); })) {
         continue;
       }
-      // Idle for kLaneLinger: the lane leaves lanes_ (the next task makes a new one) unless
+      // Idle for lane_linger_: the lane leaves lanes_ (the next task makes a new one) unless
       // work came while the locks were taken in their order.
       lock.unlock();
       std::lock_guard<std::mutex> map_lock(lanes_mu_);
@@ -143,7 +139,9 @@ void LinkBinder::Close() {
     closed_ = true;
     lanes.swap(lanes_);
   }
-  for (auto& [key, lane] : lanes) {
+  for (auto& entry : lanes) {
+    const std::shared_ptr<Lane>& lane =
+        entry.second;  // (clang: no structured binding in the lambda)
     std::unique_lock<std::mutex> lock(lane->mu);
     lane->closed = true;
     lane->queue.clear();

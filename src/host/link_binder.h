@@ -15,6 +15,7 @@
 // takes the provider's control_mu (docs/architecture.md).
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -38,9 +39,16 @@ class LinkBinder final : public lattice::LatticeStoreListener {
  public:
   // `allowed_issuers` (--allowed-issuer): when not empty, an actor issued by another
   // account is not bound to this host's providers (the refusal is the link's LastResult).
+  // `lane_linger`: how long a lane's thread waits for more work before it ends (and the
+  // lane with it), so that a burst of changes (a manifest's links, a late joiner's data, a
+  // link changed in a loop) reuses one thread instead of starting one per change.
   LinkBinder(const lattice::LatticeStore& store, ProviderTable& providers,
-             std::vector<std::string> allowed_issuers = {})
-      : store_(store), providers_(providers), allowed_issuers_(std::move(allowed_issuers)) {}
+             std::vector<std::string> allowed_issuers = {},
+             std::chrono::milliseconds lane_linger = std::chrono::seconds(1))
+      : store_(store),
+        providers_(providers),
+        allowed_issuers_(std::move(allowed_issuers)),
+        lane_linger_(lane_linger) {}
   ~LinkBinder() override;  // Close()
   LinkBinder(const LinkBinder&) = delete;
   LinkBinder& operator=(const LinkBinder&) = delete;
@@ -80,8 +88,8 @@ class LinkBinder final : public lattice::LatticeStoreListener {
   // stop, after its providers stopped. Idempotent.
   void Close();
 
-  // The lanes that exist now: those with work queued, running, or done less than a second
-  // ago (for tests).
+  // The lanes that exist now: those with work queued, running, or done less than
+  // `lane_linger` ago (for tests).
   size_t lane_count() const;
 
   // BindActor's values: the link's, plus __wasmcloud_issuer, __wasmcloud_capabilities,
@@ -124,6 +132,7 @@ class LinkBinder final : public lattice::LatticeStoreListener {
   const lattice::LatticeStore& store_;
   ProviderTable& providers_;
   const std::vector<std::string> allowed_issuers_;
+  const std::chrono::milliseconds lane_linger_;
   mutable std::mutex lanes_mu_;
   std::map<std::pair<std::string, std::string>, std::shared_ptr<Lane>> lanes_;  // lanes_mu_
   bool closed_ = false;                                                         // lanes_mu_

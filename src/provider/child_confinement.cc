@@ -2,10 +2,12 @@
 
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/capability.h>
 #include <sched.h>
 #include <seccomp.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -136,6 +138,18 @@ Status SwitchUser(uint32_t uid, uint32_t gid) {
   }
   if (::setresuid(uid, uid, uid) != 0) {
     return FailedPrecondition("cannot run as " + who + ": setresuid: " + Errno(errno));
+  }
+  // Capabilities go with root's ids only when the ids were root's: a host given
+  // capabilities without being root would hand them on. None are kept.
+  (void)::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct caps[2] = {};
+  if (::syscall(SYS_capset, &header, caps) != 0) {
+    return Internal("cannot run as " + who + ": capset: " + Errno(errno));
+  }
+  if (::syscall(SYS_capget, &header, caps) != 0 || caps[0].permitted != 0 ||
+      caps[1].permitted != 0 || caps[0].effective != 0 || caps[1].effective != 0) {
+    return Internal("cannot run as " + who + ": capabilities remain");
   }
   uid_t r = 0, e = 0, saved = 0;
   gid_t gr = 0, ge = 0, gsaved = 0;

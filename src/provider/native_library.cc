@@ -4,9 +4,7 @@
 #include <sys/stat.h>
 #include <wasmcloud/provider.h>
 
-#include <algorithm>
 #include <atomic>
-#include <condition_variable>
 #include <cstddef>
 #include <exception>
 #include <mutex>
@@ -351,12 +349,18 @@ std::string LoadError(const std::string& opened) {
 
 Result<std::shared_ptr<Provider>> LoadNativeProvider(const std::string& path,
                                                      std::optional<std::string> expected_contract) {
+  return LoadNativeProviderFrom(path, path, std::move(expected_contract));
+}
+
+Result<std::shared_ptr<Provider>> LoadNativeProviderFrom(
+    const std::string& file, const std::string& path,
+    std::optional<std::string> expected_contract) {
   struct stat st;
-  if (path.empty() || ::stat(path.c_str(), &st) != 0) {
+  if (file.empty() || ::stat(file.c_str(), &st) != 0) {
     return NotFound(path + ": no such file");
   }
   // A name without a slash is a file here, not a library for dlopen to search for.
-  const std::string opened = path.find('/') == std::string::npos ? "./" + path : path;
+  const std::string opened = file.find('/') == std::string::npos ? "./" + file : file;
   auto library = std::make_unique<LibraryHandle>(dlopen(opened.c_str(), RTLD_NOW | RTLD_LOCAL));
   if (library->get() == nullptr) {
     return InvalidArgument(path + ": cannot load: " + LoadError(opened));

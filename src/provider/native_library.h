@@ -35,4 +35,10 @@ namespace wasmcloud::provider {
 Result<std::shared_ptr<Provider>> LoadNativeProvider(
     const std::string& path, std::optional<std::string> expected_contract = {});
 
+// The same for a library reached another way: loads `file` (a provider child's
+// /proc/self/fd/N) while every message, and the provider's name in later ones, say `path`.
+Result<std::shared_ptr<Provider>> LoadNativeProviderFrom(
+    const std::string& file, const std::string& path,
+    std::optional<std::string> expected_contract = {});
+
 }  // namespace wasmcloud::provider

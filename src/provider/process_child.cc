@@ -2,6 +2,8 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/mman.h>
+#include <sys/sendfile.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -9,6 +11,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <cstring>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -138,18 +141,59 @@ Message Reply(uint64_t id, const Status& status) {
   return m;
 }
 
+// The file at `path` copied into a new memfd (mode 0777, so readable whatever user this
+// process becomes), or why not.
+Result<int> CopyToMemfd(const std::string& path) {
+  const int in = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (in < 0) {
+    const int err = errno;
+    const std::string why = path + ": cannot open: " + std::strerror(err);
+    if (err == ENOENT) return NotFound(path + ": no such file");
+    if (err == EACCES || err == EPERM) return PermissionDenied(why);
+    return Unavailable(why);
+  }
+  struct Close {
+    int fd;
+    ~Close() { ::close(fd); }
+  } close_in{in};
+  const std::string name = std::filesystem::path(path).filename().string();
+#ifndef MFD_EXEC
+#define MFD_EXEC 0x0010U  // Linux 6.3: executable even where memfds are noexec by default
+#endif
+  int out = ::memfd_create(name.c_str(), MFD_CLOEXEC | MFD_EXEC);
+  if (out < 0 && errno == EINVAL) out = ::memfd_create(name.c_str(), MFD_CLOEXEC);  // < 6.3
+  if (out < 0) return Unavailable(path + ": cannot make a copy (memfd): " + std::strerror(errno));
+  for (;;) {
+    const ssize_t n = ::sendfile(out, in, nullptr, 1 << 20);
+    if (n == 0) break;
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const int err = errno;
+      ::close(out);
+      return Unavailable(path + ": cannot copy: " + std::strerror(err));
+    }
+  }
+  return out;
+}
+
+// The host is gone without stopping this process (killed, crashed), or dropped it: what
+// the provider started goes too. The host starts this process as the leader of a process group of
+// its own, so that group is this process and what it started; a process started some other way (by
+// hand) only exits.
+[[noreturn]] void EndWithTheHost() {
+  if (::getpgrp() == ::getpid()) ::kill(0, SIGKILL);
+  ::_exit(0);
+}
+
 }  // namespace
 
 int RunProviderChild(const ProviderChildOptions& options) {
-  // Opened while the process is still the host's user: the user it becomes may not be
-  // allowed to read the host's files (the archive's cache among them); it loads the
-  // library through this descriptor.
-  int library_fd = -1;
-  int library_errno = 0;
-  if (options.confinement.uid) {
-    library_fd = ::open(options.library.c_str(), O_RDONLY | O_CLOEXEC);
-    if (library_fd < 0) library_errno = errno;
-  }
+  // With --provider-user the library is copied, while this process is still the host's
+  // user, into an anonymous file that any user may read (a memfd), and loaded from there:
+  // the user it becomes may be allowed to read neither the library nor the directories on
+  // its way (the archive's cache). The descriptor stays open for the process's life.
+  Result<int> library_copy = -1;
+  if (options.confinement.uid) library_copy = CopyToMemfd(options.library);
   // First, while this process has one thread and nothing of the provider is loaded.
   Result<std::vector<std::string>> confined = ConfineProviderChild(options.confinement);
   // Die with the host. Not PR_SET_PDEATHSIG: it fires when the host *thread* that
@@ -159,7 +203,7 @@ int RunProviderChild(const ProviderChildOptions& options) {
   const pid_t parent = ::getppid();
   std::thread([parent] {
     while (::getppid() == parent) std::this_thread::sleep_for(std::chrono::milliseconds(500));
-    ::_exit(0);
+    EndWithTheHost();
   }).detach();
   ::signal(SIGPIPE, SIG_IGN);
   // A process the provider starts (system, popen) must not hold the channel open: the
@@ -191,21 +235,13 @@ int RunProviderChild(const ProviderChildOptions& options) {
   for (const std::string& warning : *confined) {
     Log(LogLevel::kWarn, "provider", "confinement: " + warning);
   }
-  Result<std::shared_ptr<Provider>> loaded =
-      NotFound(options.library + ": cannot open: " + std::string(std::strerror(library_errno)));
+  Result<std::shared_ptr<Provider>> loaded = library_copy.status();
   if (!options.confinement.uid) {
     loaded = LoadNativeProvider(options.library, options.contract);
-  } else if (library_fd >= 0) {
-    // /proc/self/fd of the process itself stays open to it even when it is not dumpable.
-    const std::string by_fd = "/proc/self/fd/" + std::to_string(library_fd);
-    loaded = LoadNativeProvider(by_fd, options.contract);
-    ::close(library_fd);  // the mapping holds the library now
-    if (!loaded.ok()) {
-      // Its messages name the library, not the descriptor.
-      std::string message = loaded.status().message();
-      if (message.starts_with(by_fd)) message = options.library + message.substr(by_fd.size());
-      loaded = Status(loaded.status().code(), message);
-    }
+  } else if (library_copy.ok()) {
+    // A process's own /proc/self/fd stays open to it even when it is not dumpable.
+    loaded = LoadNativeProviderFrom("/proc/self/fd/" + std::to_string(*library_copy),
+                                    options.library, options.contract);
   }
   if (!loaded.ok()) {
     Message m;
@@ -304,8 +340,9 @@ int RunProviderChild(const ProviderChildOptions& options) {
       }
     }
     // The host closed the channel: after a stop, end cleanly; otherwise the host is gone
-    // (or gave up on us): end at once, without running provider code that may hang.
-    if (!stopped.load()) ::_exit(exit_code);
+    // (or gave up on us): end at once, without running provider code that may hang, and
+    // with what the provider started (the host, if alive, would end that group anyway).
+    if (!stopped.load()) EndWithTheHost();
     host.Close();
     calls.Shutdown();
     control.Shutdown();

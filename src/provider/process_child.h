@@ -21,8 +21,11 @@ struct ProviderChildOptions {
 
 // Loads the library, says hello (or why it could not load) and serves the host's frames
 // until the host stops it or goes away. Installs a log sink that sends this process's log
-// lines to the host. Returns the process exit code: 0 after a stop or when the host is
-// gone, 1 when the library could not be loaded, 2 for a broken channel.
+// lines to the host. Returns the process exit code: 0 after a stop (2 when the channel
+// broke after it), 1 when the library could not be loaded. When the host is gone (or
+// closed the channel without a stop) the process ends at once with SIGKILL to its
+// process group (of its own when the host started it: what the provider started goes
+// too), or exits 0 when it leads no group.
 int RunProviderChild(const ProviderChildOptions& options);
 
 }  // namespace wasmcloud::provider

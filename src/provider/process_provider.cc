@@ -106,6 +106,7 @@ std::optional<uint64_t> ResidentMiB(pid_t pid) {
 // (one of its own since Spawn); the child itself even if it left that group. Only for a
 // child not yet reaped, whose pid (and so its group's id) cannot be another's.
 void KillGroup(pid_t pid) {
+  if (pid <= 0) return;  // kill(0) and kill(-1) mean this group and every process
   ::kill(-pid, SIGKILL);
   ::kill(pid, SIGKILL);
 }
@@ -183,8 +184,19 @@ Result<pid_t> Spawn(const ProcessProviderOptions& o, int child_fd, int out_fd, i
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
+  // The host's environment less what the child must not see.
+  std::vector<char*> envp;
+  for (char** e = environ; *e != nullptr; ++e) {
+    const std::string_view entry(*e);
+    const std::string_view name = entry.substr(0, entry.find('='));
+    if (std::find(o.hidden_environment.begin(), o.hidden_environment.end(), name) ==
+        o.hidden_environment.end()) {
+      envp.push_back(*e);
+    }
+  }
+  envp.push_back(nullptr);
   pid_t pid = -1;
-  int rc = posix_spawn(&pid, o.executable.c_str(), &fa, &attr, argv.data(), environ);
+  int rc = posix_spawn(&pid, o.executable.c_str(), &fa, &attr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&fa);
   posix_spawnattr_destroy(&attr);
   if (rc != 0) {

@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/log.h"
 #include "core/status.h"
@@ -32,6 +33,9 @@ struct ProcessProviderOptions {
   // runs as root); unset: the host's.
   std::optional<uint32_t> uid;
   std::optional<uint32_t> gid;
+  // Variables of the host's environment the child does not get (the host's own settings
+  // and credentials: its seed, NATS JWTs and seeds, registry passwords); it gets the rest.
+  std::vector<std::string> hidden_environment;
   // The supervisor kills (and restarts) a child whose resident memory is above this many
   // MiB, checked every memory_check_interval; 0: never.
   uint64_t max_memory_mb = 0;

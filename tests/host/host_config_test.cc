@@ -460,15 +460,17 @@ TEST(ConfigOptionsTest, ProviderUserTakesNamesOrNumbers) {
   ASSERT_TRUE(Apply(c, "--provider-user", "65534:65534").ok());
   EXPECT_EQ(c.provider_user, (HostConfig::RunAs{65534, 65534}));
   // Names come from the password and group databases; without a group, the user's own.
-  passwd* root = ::getpwnam("root");
-  ASSERT_NE(root, nullptr);
-  ASSERT_TRUE(Apply(c, "--provider-user", "root").ok());
-  EXPECT_EQ(c.provider_user, (HostConfig::RunAs{0, static_cast<uint32_t>(root->pw_gid)}));
-  ASSERT_TRUE(Apply(c, "--provider-user", "0:root").ok());
-  EXPECT_EQ(c.provider_user, (HostConfig::RunAs{0, 0}));
+  // (daemon is in every Debian's base-passwd.)
+  passwd* daemon = ::getpwnam("daemon");
+  ASSERT_NE(daemon, nullptr);
+  ASSERT_TRUE(Apply(c, "--provider-user", "daemon").ok());
+  EXPECT_EQ(c.provider_user, (HostConfig::RunAs{static_cast<uint32_t>(daemon->pw_uid),
+                                                static_cast<uint32_t>(daemon->pw_gid)}));
+  ASSERT_TRUE(Apply(c, "--provider-user", "4242:daemon").ok());
+  EXPECT_EQ(c.provider_user, (HostConfig::RunAs{4242, static_cast<uint32_t>(daemon->pw_gid)}));
   EXPECT_EQ(ErrorOf("--provider-user", "no-such-user-here"),
             "no user named \"no-such-user-here\" in the password database");
-  EXPECT_EQ(ErrorOf("--provider-user", "root:no-such-group-here"),
+  EXPECT_EQ(ErrorOf("--provider-user", "daemon:no-such-group-here"),
             "no group named \"no-such-group-here\" in the group database");
   if (::getpwuid(4242) == nullptr) {
     EXPECT_EQ(ErrorOf("--provider-user", "4242"),
@@ -478,6 +480,12 @@ TEST(ConfigOptionsTest, ProviderUserTakesNamesOrNumbers) {
             "expected USER or USER:GROUP (names or numbers), got \":1\"");
   EXPECT_EQ(ErrorOf("--provider-user", "1:"),
             "expected USER or USER:GROUP (names or numbers), got \"1:\"");
+  // Root's user or group would give the provider the host's power over its files.
+  for (std::string_view root : {"root", "0:65534", "65534:0", "daemon:root"}) {
+    EXPECT_THAT(ErrorOf("--provider-user", root),
+                ::testing::StartsWith("a provider may not run as root"))
+        << root;
+  }
 }
 
 TEST(ConfigOptionsTest, SwitchesTakeTheUsualWordsInAnyCase) {

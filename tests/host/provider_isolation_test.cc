@@ -7,6 +7,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -20,6 +21,7 @@
 
 #include "core/bytes.h"
 #include "core/log.h"
+#include "host/artifacts.h"
 #include "host/host.h"
 #include "host/test_providers.h"
 #include "lattice/events.h"
@@ -204,6 +206,21 @@ TEST_F(ProviderIsolationTest, ProcessIsolationNeedsAnExecutable) {
   EXPECT_NE(pk.status().message().find("no provider-host executable"), std::string::npos)
       << pk.status().message();
   (void)host.Stop();
+}
+
+// What a provider's child does not get of the host's environment: its secrets among the
+// rest of its settings.
+TEST(ProviderEnvironmentTest, TheHostsSettingsAndCredentialsAreHidden) {
+  const std::vector<std::string> hidden = HostOnlyEnvironment();
+  for (const char* name :
+       {"WASMCLOUD_HOST_SEED", "RPC_SEED", "RPC_JWT", "RPC_CREDS", "CONTROL_SEED", "CONTROL_JWT",
+        "CONTROL_CREDS", "OCI_REGISTRY_USER", "OCI_REGISTRY_PASSWORD", "WASMCLOUD_OCI_CREDENTIALS",
+        "WASMCLOUD_RPC_TLS_KEY_FILE", "WASMCLOUD_PROVIDER_USER"}) {
+    EXPECT_NE(std::find(hidden.begin(), hidden.end(), name), hidden.end()) << name;
+  }
+  for (const char* name : {"PATH", "HOME", "TMPDIR", "SSL_CERT_FILE", "AWS_ACCESS_KEY_ID"}) {
+    EXPECT_EQ(std::find(hidden.begin(), hidden.end(), name), hidden.end()) << name;
+  }
 }
 
 // The uid of this process's child whose command line has `word`, or -1.

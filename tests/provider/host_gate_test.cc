@@ -9,6 +9,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <future>
 #include <mutex>
 #include <thread>
@@ -118,6 +119,31 @@ TEST(HostGateTest, ADetachFromInsideAForwardedCallDoesNotWaitForItself) {
   EXPECT_TRUE(call.get());
   EXPECT_TRUE(returned);
   EXPECT_TRUE(gate.detached());
+}
+
+TEST(HostGateTest, ADetachFromInsideACallStillWaitsForTheOtherThreadsCalls) {
+  // Two calls in the host: one on another thread, and the one that stops the provider.
+  HostGate gate;
+  FakeHost other_host;  // the first call waits in here
+  gate.Attach(&other_host);
+  std::thread first([&] {
+    HostGate::Hold hold(gate);
+    (void)hold.host()->CallActor("M", "op", {});
+  });
+  other_host.WaitEntered();
+  std::promise<void> detached;
+  std::thread second([&] {
+    HostGate::Hold hold(gate);  // in_flight 2, this thread's own 1
+    ASSERT_NE(hold.host(), nullptr);
+    gate.Detach();
+    detached.set_value();
+  });
+  auto f = detached.get_future();
+  EXPECT_EQ(f.wait_for(200ms), std::future_status::timeout);
+  other_host.Release();
+  EXPECT_EQ(f.wait_for(10s), std::future_status::ready);
+  first.join();
+  second.join();
 }
 
 TEST(HostGateTest, AHoldOnAnotherGateDoesNotCountAsThisThreadsOwn) {

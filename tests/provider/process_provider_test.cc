@@ -7,6 +7,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -21,7 +24,9 @@
 #include <thread>
 #include <vector>
 
+#include "core/bytes.h"
 #include "core/log.h"
+#include "provider/process_protocol.h"
 #include "support/log_capture.h"
 
 namespace wasmcloud::provider {
@@ -359,8 +364,75 @@ TEST_F(ProcessProviderTest, WhatAProviderStartedEndsWithItsProcess) {
   EXPECT_TRUE(Eventually([&] { return ProcessEnded(second); })) << "sleep " << second;
 }
 
+// A host that goes away without stopping its child (killed, crashed): the child ends, and
+// so does what its provider started. The test plays that host: it starts
+// `wasmcloud provider-host` as a host does (a process group of its own, the channel on fd
+// 3), has the provider start a helper, then closes its end of the channel.
+TEST_F(ProcessProviderTest, WhenItsHostVanishesTheChildEndsWithWhatItStarted) {
+  int sv[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_adddup2(&fa, sv[1], 3);
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  posix_spawnattr_setpgroup(&attr, 0);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+  std::string exe = WC_TEST_WASMCLOUD;
+  std::string library = WC_TEST_CHAOS;
+  std::vector<std::string> args = {"wasmcloud", "provider-host", "--fd", "3", "--library", library};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t child = -1;
+  ASSERT_EQ(posix_spawn(&child, exe.c_str(), &fa, &attr, argv.data(), environ), 0);
+  posix_spawn_file_actions_destroy(&fa);
+  posix_spawnattr_destroy(&attr);
+  ::close(sv[1]);
+  const int fd = sv[0];
+  auto next = [&](proc::Type type) -> Result<proc::Message> {
+    for (;;) {  // skips log lines
+      auto m = proc::ReadFrame(fd);
+      if (!m.ok() || m->type == type) return m;
+    }
+  };
+  ASSERT_TRUE(next(proc::Type::kHello).ok());
+  proc::Message call;
+  call.type = proc::Type::kCall;
+  call.id = 1;
+  call.a = kActor;
+  call.b = "Add";
+  call.payload = ToBytes("helper");
+  ASSERT_TRUE(proc::WriteFrame(fd, call).ok());
+  auto reply = next(proc::Type::kReply);
+  ASSERT_TRUE(reply.ok()) << reply.status().message();
+  const std::string helper(AsChars(reply->payload));
+  ASSERT_GT(std::atol(helper.c_str()), 0) << helper;
+  EXPECT_FALSE(ProcessEnded(helper));
+
+  ::close(fd);  // the host is gone
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << "status " << status;
+  EXPECT_TRUE(Eventually([&] { return ProcessEnded(helper); })) << "sleep " << helper;
+}
+
+// The host's own settings and credentials stay out of the child's environment; the rest
+// of it is passed on.
+TEST_F(ProcessProviderTest, TheChildDoesNotGetTheHostsHiddenEnvironment) {
+  ::setenv("WC_TEST_HOST_SECRET", "SNAAAASECRET", 1);
+  ::setenv("WC_TEST_PROVIDER_SETTING", "kept", 1);
+  auto o = Options(WC_TEST_CHAOS);
+  o.hidden_environment = {"WC_TEST_HOST_SECRET"};
+  Launch(o);
+  EXPECT_EQ(Text(Call(*provider_, "getenv:WC_TEST_HOST_SECRET")), "(unset)");
+  EXPECT_EQ(Text(Call(*provider_, "getenv:WC_TEST_PROVIDER_SETTING")), "kept");
+  ::unsetenv("WC_TEST_HOST_SECRET");
+  ::unsetenv("WC_TEST_PROVIDER_SETTING");
+}
+
 // --provider-user: the child becomes another user before anything of the provider runs.
-// It still loads a library only the host's user can read (opened before the change), and
+// It still loads a library only the host's user can read (copied before the change), and
 // then can neither read the host's files nor signal it.
 TEST_F(ProcessProviderTest, TheChildRunsAsTheUserItIsGiven) {
   if (::geteuid() != 0) GTEST_SKIP() << "starting a child as another user needs root";
@@ -371,8 +443,11 @@ TEST_F(ProcessProviderTest, TheChildRunsAsTheUserItIsGiven) {
     ~RemoveAtExit() { std::filesystem::remove_all(dir); }
   } remove_at_exit{dir};
   std::filesystem::permissions(dir, std::filesystem::perms::owner_all);  // 0700
+  // The library itself readable by root alone, too (0600).
   const std::string library = dir + "/chaos.so";
   std::filesystem::copy_file(WC_TEST_CHAOS, library);
+  std::filesystem::permissions(
+      library, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
   const std::string secret = dir + "/host.seed";
   std::ofstream(secret) << "SNAAAA";
   std::filesystem::permissions(

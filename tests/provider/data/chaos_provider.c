@@ -17,6 +17,7 @@
  *   files     opens /dev/null until it cannot (at most 65536), answers how many
  *   killgroup sends SIGTERM to its own process group (kill(0, SIGTERM)), answers "survived"
  *   helper    starts /bin/sleep 600 (a process of its own, left running), answers its pid
+ *   getenv:NAME  answers the value of environment variable NAME, or "(unset)"
  *   whoami    answers "uid=U gid=G groups=N signal_host=E read=R": its ids, how many
  *             supplementary groups, how kill(getppid(), 0) ends and how opening the path
  *             after "read:" in the payload ends (ok or the errno's name)
@@ -294,6 +295,20 @@ static int handle_call(void* self, const char* actor, const char* operation, con
     if (has(payload, len, "hog")) hog(text, sizeof text);
     if (has(payload, len, "files")) open_files(text, sizeof text);
     fill_text(response, text);
+    return WC_OK;
+  }
+  if (has(payload, len, "getenv:")) {
+    char name[128] = "";
+    for (size_t i = 0; i + 7 <= len; ++i) {
+      if (memcmp(payload + i, "getenv:", 7) == 0) {
+        size_t n = len - i - 7 < sizeof name - 1 ? len - i - 7 : sizeof name - 1;
+        memcpy(name, payload + i + 7, n);
+        name[n] = 0;
+        break;
+      }
+    }
+    const char* value = getenv(name);
+    fill_text(response, value != NULL ? value : "(unset)");
     return WC_OK;
   }
   if (has(payload, len, "whoami")) {
