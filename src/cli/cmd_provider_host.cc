@@ -26,6 +26,7 @@ void AddProviderHostCommand(CLI::App& app, int* exit_code) {
     uint64_t max_open_files = 0;
     bool no_seccomp = false;
     bool dumpable = false;
+    bool own_group = false;
     std::optional<uint32_t> uid;
     std::optional<uint32_t> gid;
   };
@@ -37,6 +38,8 @@ void AddProviderHostCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--max-open-files", args->max_open_files, "Open file limit");
   cmd->add_flag("--no-seccomp", args->no_seccomp, "Without the system call filter");
   cmd->add_flag("--dumpable", args->dumpable, "Stay dumpable (the host's --dumpable)");
+  cmd->add_flag("--own-group", args->own_group,
+                "Leads a process group of its own: ends it when the host is gone");
   cmd->add_option("--uid", args->uid, "Run as this user id (the host's --provider-user)");
   cmd->add_option("--gid", args->gid, "Run as this group id (the host's --provider-user)");
   cmd->callback([args, exit_code] {
@@ -48,6 +51,7 @@ void AddProviderHostCommand(CLI::App& app, int* exit_code) {
     o.confinement.seccomp = !args->no_seccomp;
     o.confinement.dumpable = args->dumpable;
     o.confinement.max_open_files = args->max_open_files;
+    o.own_group = args->own_group;
     o.confinement.uid = args->uid;
     o.confinement.gid = args->gid;
     *exit_code = provider::RunProviderChild(o);

@@ -165,11 +165,11 @@ Result<std::shared_ptr<provider::Provider>> LoadLibrary(
 std::vector<std::string> HostOnlyEnvironment() {
   std::vector<std::string> names;
   for (const ConfigOption& option : ConfigOptions()) names.emplace_back(option.env);
-  // Read outside the option table: registry credentials, the keys of `wasmcloud keys`,
-  // experiments with V8.
+  // Read outside the option table: registry credentials (the host's, and the one
+  // `wasmcloud ctl registry put` sends), the keys of `wasmcloud keys`, experiments with V8.
   for (const char* name :
        {"OCI_REGISTRY_USER", "OCI_REGISTRY_PASSWORD", "WASMCLOUD_OCI_CREDENTIALS",
-        "WASMCLOUD_KEYS_DIR", "WASMCLOUD_V8_FLAGS"}) {
+        "WASMCLOUD_REGISTRY_PASSWORD", "WASMCLOUD_KEYS_DIR", "WASMCLOUD_V8_FLAGS"}) {
     names.emplace_back(name);
   }
   return names;

@@ -403,7 +403,9 @@ Status ApplyProviderUser(HostConfig& config, std::string_view value) {
   std::vector<char> buf(16384);
   passwd pw{};
   passwd* pw_found = nullptr;
-  if (uint32_t id; ParseId(user, &id)) {
+  if (uint32_t id; ParseId(user, &id) && group_text) {
+    run_as.uid = id;  // both numbers or a group name: nothing to look up for the user
+  } else if (ParseId(user, &id)) {
     run_as.uid = id;
     const int rc = LookUp(::getpwuid_r, static_cast<uid_t>(id), &pw, &pw_found, buf);
     if (pw_found != nullptr) {

@@ -141,30 +141,42 @@ Message Reply(uint64_t id, const Status& status) {
   return m;
 }
 
-// The file at `path` copied into a new memfd (mode 0777, so readable whatever user this
-// process becomes), or why not.
-Result<int> CopyToMemfd(const std::string& path) {
-  const int in = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (in < 0) {
-    const int err = errno;
-    const std::string why = path + ": cannot open: " + std::strerror(err);
-    if (err == ENOENT) return NotFound(path + ": no such file");
-    if (err == EACCES || err == EPERM) return PermissionDenied(why);
-    return Unavailable(why);
+// `path` opened for reading, or why not.
+Result<int> OpenLibrary(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd >= 0) return fd;
+  const int err = errno;
+  const std::string why = path + ": cannot open: " + std::strerror(err);
+  if (err == ENOENT) return NotFound(path + ": no such file");
+  if (err == EACCES || err == EPERM) return PermissionDenied(why);
+  return Unavailable(why);
+}
+
+// What loads the library `fd` (opened as the host's user) now that this process is
+// another user: /proc/self/fd/N itself when that user may read the file (the directories
+// on its path are not looked at again), otherwise a copy in a memfd, made from `fd`
+// (which stays readable) and readable by anyone. The descriptors stay open for the
+// process's life.
+Result<std::string> LoadablePath(int fd, const std::string& path) {
+  const std::string by_fd = "/proc/self/fd/" + std::to_string(fd);
+  if (const int probe = ::open(by_fd.c_str(), O_RDONLY | O_CLOEXEC); probe >= 0) {
+    ::close(probe);
+    return by_fd;
+  } else if (errno != EACCES && errno != EPERM) {
+    return Unavailable(path + ": cannot open: " + std::strerror(errno));
   }
-  struct Close {
-    int fd;
-    ~Close() { ::close(fd); }
-  } close_in{in};
-  const std::string name = std::filesystem::path(path).filename().string();
-#ifndef MFD_EXEC
-#define MFD_EXEC 0x0010U  // Linux 6.3: executable even where memfds are noexec by default
+  // The name shows in /proc/<pid>/maps; at most 249 bytes.
+  const std::string name = std::filesystem::path(path).filename().string().substr(0, 200);
+#ifndef MFD_NOEXEC_SEAL
+#define MFD_NOEXEC_SEAL 0x0008U  // Linux 6.3; mapping it executable (dlopen) still works
 #endif
-  int out = ::memfd_create(name.c_str(), MFD_CLOEXEC | MFD_EXEC);
+  // Not executable by execve, which also works where memfds must be (vm.memfd_noexec=2).
+  int out = ::memfd_create(name.c_str(), MFD_CLOEXEC | MFD_NOEXEC_SEAL);
   if (out < 0 && errno == EINVAL) out = ::memfd_create(name.c_str(), MFD_CLOEXEC);  // < 6.3
   if (out < 0) return Unavailable(path + ": cannot make a copy (memfd): " + std::strerror(errno));
+  off_t offset = 0;
   for (;;) {
-    const ssize_t n = ::sendfile(out, in, nullptr, 1 << 20);
+    const ssize_t n = ::sendfile(out, fd, &offset, 1 << 20);
     if (n == 0) break;
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
@@ -173,37 +185,41 @@ Result<int> CopyToMemfd(const std::string& path) {
       return Unavailable(path + ": cannot copy: " + std::strerror(err));
     }
   }
-  return out;
+  return "/proc/self/fd/" + std::to_string(out);
 }
 
-// The host is gone without stopping this process (killed, crashed), or dropped it: what
-// the provider started goes too. The host starts this process as the leader of a process group of
-// its own, so that group is this process and what it started; a process started some other way (by
-// hand) only exits.
-[[noreturn]] void EndWithTheHost() {
-  if (::getpgrp() == ::getpid()) ::kill(0, SIGKILL);
+// The host is gone without stopping this process (killed, crashed), or dropped it. When
+// the host started it as the leader of a process group of its own (`own_group`), that
+// group is this process and what its provider started: all of it ends. Otherwise (started
+// by hand) it only exits.
+[[noreturn]] void EndWithTheHost(bool own_group) {
+  static constexpr char kLine[] =
+      "provider-host: the host closed the channel without a stop or is gone: ending this "
+      "process and what its provider started\n";
+  (void)!::write(STDERR_FILENO, kLine, sizeof kLine - 1);
+  if (own_group && ::getpgrp() == ::getpid()) ::kill(0, SIGKILL);
   ::_exit(0);
 }
 
 }  // namespace
 
 int RunProviderChild(const ProviderChildOptions& options) {
-  // With --provider-user the library is copied, while this process is still the host's
-  // user, into an anonymous file that any user may read (a memfd), and loaded from there:
-  // the user it becomes may be allowed to read neither the library nor the directories on
-  // its way (the archive's cache). The descriptor stays open for the process's life.
-  Result<int> library_copy = -1;
-  if (options.confinement.uid) library_copy = CopyToMemfd(options.library);
+  const pid_t parent = ::getppid();
+  const bool own_group = options.own_group;
+  // With --provider-user the library is opened while this process is still the host's
+  // user: the user it becomes may be allowed to read neither the library nor the
+  // directories on its way (the archive's cache). It is loaded through the descriptor.
+  Result<int> library_fd = -1;
+  if (options.confinement.uid) library_fd = OpenLibrary(options.library);
   // First, while this process has one thread and nothing of the provider is loaded.
   Result<std::vector<std::string>> confined = ConfineProviderChild(options.confinement);
   // Die with the host. Not PR_SET_PDEATHSIG: it fires when the host *thread* that
   // spawned us ends (a supervisor restarting us, a background task), not the host. The
   // host's end of the channel closes when it dies (EOF below), and a thread here
   // watches for being orphaned in case the main thread is slow to see it.
-  const pid_t parent = ::getppid();
-  std::thread([parent] {
+  std::thread([parent, own_group] {
     while (::getppid() == parent) std::this_thread::sleep_for(std::chrono::milliseconds(500));
-    EndWithTheHost();
+    EndWithTheHost(own_group);
   }).detach();
   ::signal(SIGPIPE, SIG_IGN);
   // A process the provider starts (system, popen) must not hold the channel open: the
@@ -235,13 +251,14 @@ int RunProviderChild(const ProviderChildOptions& options) {
   for (const std::string& warning : *confined) {
     Log(LogLevel::kWarn, "provider", "confinement: " + warning);
   }
-  Result<std::shared_ptr<Provider>> loaded = library_copy.status();
+  Result<std::shared_ptr<Provider>> loaded = library_fd.status();
   if (!options.confinement.uid) {
     loaded = LoadNativeProvider(options.library, options.contract);
-  } else if (library_copy.ok()) {
+  } else if (library_fd.ok()) {
     // A process's own /proc/self/fd stays open to it even when it is not dumpable.
-    loaded = LoadNativeProviderFrom("/proc/self/fd/" + std::to_string(*library_copy),
-                                    options.library, options.contract);
+    Result<std::string> file = LoadablePath(*library_fd, options.library);
+    loaded = file.ok() ? LoadNativeProviderFrom(*file, options.library, options.contract)
+                       : Result<std::shared_ptr<Provider>>(file.status());
   }
   if (!loaded.ok()) {
     Message m;
@@ -259,7 +276,7 @@ int RunProviderChild(const ProviderChildOptions& options) {
     hello.a = d.contract_id;
     hello.b = d.name;
     hello.c = d.version;
-    if (!channel.Send(hello).ok()) return 2;
+    if (!channel.Send(hello).ok()) EndWithTheHost(own_group);  // what create started goes
   }
 
   ChildHost host(&channel);
@@ -342,7 +359,7 @@ int RunProviderChild(const ProviderChildOptions& options) {
     // The host closed the channel: after a stop, end cleanly; otherwise the host is gone
     // (or gave up on us): end at once, without running provider code that may hang, and
     // with what the provider started (the host, if alive, would end that group anyway).
-    if (!stopped.load()) EndWithTheHost();
+    if (!stopped.load()) EndWithTheHost(own_group);
     host.Close();
     calls.Shutdown();
     control.Shutdown();

@@ -15,6 +15,9 @@ struct ProviderChildOptions {
   std::string library;                  // the .so to load (C ABI of include/wasmcloud/provider.h)
   std::optional<std::string> contract;  // checked against the provider's when given
   LogLevel log_level = LogLevel::kInfo;
+  // The host started this process as the leader of a process group of its own: when the
+  // host is gone, the process ends that whole group (what its provider started).
+  bool own_group = false;
   // Applied before the library is loaded (child_confinement.h).
   ConfinementOptions confinement;
 };
@@ -22,10 +25,11 @@ struct ProviderChildOptions {
 // Loads the library, says hello (or why it could not load) and serves the host's frames
 // until the host stops it or goes away. Installs a log sink that sends this process's log
 // lines to the host. Returns the process exit code: 0 after a stop (2 when the channel
-// broke after it), 1 when the library could not be loaded. When the host is gone (or
-// closed the channel without a stop) the process ends at once with SIGKILL to its
-// process group (of its own when the host started it: what the provider started goes
-// too), or exits 0 when it leads no group.
+// broke after it), 1 when the process could not be confined or the library could not be
+// loaded. When the host is gone (the channel closed without a stop, the hello could not
+// be sent, or the process was orphaned) it says so on stderr and ends at once: with
+// `own_group`, by SIGKILL to its process group (itself and what its provider started);
+// otherwise it exits 0.
 int RunProviderChild(const ProviderChildOptions& options);
 
 }  // namespace wasmcloud::provider

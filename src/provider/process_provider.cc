@@ -169,6 +169,7 @@ Result<pid_t> Spawn(const ProcessProviderOptions& o, int child_fd, int out_fd, i
     args.push_back("--contract");
     args.push_back(*o.contract);
   }
+  args.push_back("--own-group");  // POSIX_SPAWN_SETPGROUP above
   if (!o.seccomp) args.push_back("--no-seccomp");
   if (o.dumpable) args.push_back("--dumpable");
   if (o.max_open_files != 0) {

@@ -215,7 +215,7 @@ TEST(ProviderEnvironmentTest, TheHostsSettingsAndCredentialsAreHidden) {
   for (const char* name :
        {"WASMCLOUD_HOST_SEED", "RPC_SEED", "RPC_JWT", "RPC_CREDS", "CONTROL_SEED", "CONTROL_JWT",
         "CONTROL_CREDS", "OCI_REGISTRY_USER", "OCI_REGISTRY_PASSWORD", "WASMCLOUD_OCI_CREDENTIALS",
-        "WASMCLOUD_RPC_TLS_KEY_FILE", "WASMCLOUD_PROVIDER_USER"}) {
+        "WASMCLOUD_RPC_TLS_KEY_FILE", "WASMCLOUD_PROVIDER_USER", "WASMCLOUD_REGISTRY_PASSWORD"}) {
     EXPECT_NE(std::find(hidden.begin(), hidden.end(), name), hidden.end()) << name;
   }
   for (const char* name : {"PATH", "HOME", "TMPDIR", "SSL_CERT_FILE", "AWS_ACCESS_KEY_ID"}) {

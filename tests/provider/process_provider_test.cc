@@ -380,7 +380,8 @@ TEST_F(ProcessProviderTest, WhenItsHostVanishesTheChildEndsWithWhatItStarted) {
   posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
   std::string exe = WC_TEST_WASMCLOUD;
   std::string library = WC_TEST_CHAOS;
-  std::vector<std::string> args = {"wasmcloud", "provider-host", "--fd", "3", "--library", library};
+  std::vector<std::string> args = {"wasmcloud", "provider-host", "--fd",       "3",
+                                   "--library", library,         "--own-group"};
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -443,11 +444,17 @@ TEST_F(ProcessProviderTest, TheChildRunsAsTheUserItIsGiven) {
     ~RemoveAtExit() { std::filesystem::remove_all(dir); }
   } remove_at_exit{dir};
   std::filesystem::permissions(dir, std::filesystem::perms::owner_all);  // 0700
-  // The library itself readable by root alone, too (0600).
+  // The library itself readable by root alone, too (0600: loaded from a copy).
   const std::string library = dir + "/chaos.so";
   std::filesystem::copy_file(WC_TEST_CHAOS, library);
   std::filesystem::permissions(
       library, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  // And one that anyone may read, in the same directory (loaded through its descriptor).
+  const std::string readable = dir + "/chaos-readable.so";
+  std::filesystem::copy_file(WC_TEST_CHAOS, readable);
+  std::filesystem::permissions(readable, std::filesystem::perms::owner_all |
+                                             std::filesystem::perms::group_read |
+                                             std::filesystem::perms::others_read);
   const std::string secret = dir + "/host.seed";
   std::ofstream(secret) << "SNAAAA";
   std::filesystem::permissions(
@@ -469,6 +476,15 @@ TEST_F(ProcessProviderTest, TheChildRunsAsTheUserItIsGiven) {
   EXPECT_FALSE(Call(*provider_, "segv").ok());
   ASSERT_TRUE(ServingAgain()) << log_.All();
   EXPECT_NE(Pid(), before);
+  EXPECT_EQ(Text(Call(*provider_, "whoami read:" + secret)),
+            "uid=65534 gid=65534 groups=1 signal_host=EPERM read=EACCES");
+  provider_->Stop();
+  provider_.reset();
+
+  auto o2 = Options(readable.c_str());
+  o2.uid = 65534;
+  o2.gid = 65534;
+  Launch(o2);
   EXPECT_EQ(Text(Call(*provider_, "whoami read:" + secret)),
             "uid=65534 gid=65534 groups=1 signal_host=EPERM read=EACCES");
   provider_->Stop();
