@@ -14,20 +14,11 @@
 #include <cerrno>
 #include <cstring>
 
+#include "core/sanitizers.h"
+
 namespace wasmcloud::provider {
 namespace {
 
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool kAddressSanitizer = true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-constexpr bool kAddressSanitizer = true;
-#else
-constexpr bool kAddressSanitizer = false;
-#endif
-#else
-constexpr bool kAddressSanitizer = false;
-#endif
 std::string Errno(int err) { return std::strerror(err); }
 
 // Namespaces a provider might create with clone(2) (CLONE_NEWTIME shares its bit with the

@@ -26,6 +26,7 @@
 
 #include "core/bytes.h"
 #include "core/log.h"
+#include "core/sanitizers.h"
 #include "provider/process_protocol.h"
 #include "support/log_capture.h"
 
@@ -42,30 +43,10 @@ using Clock = std::chrono::steady_clock;
 
 // Under ASan or TSan the child's SIGSEGV is caught by the sanitizer, which reports it
 // and exits (status 1 or 66) instead of dying of the signal.
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-constexpr bool kSanitized = true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-constexpr bool kSanitized = true;
-#else
-constexpr bool kSanitized = false;
-#endif
-#else
-constexpr bool kSanitized = false;
-#endif
+constexpr bool kSanitized = kAddressSanitizer || kThreadSanitizer;
 
 // The child's filter allows ptrace under AddressSanitizer (its leak check uses it).
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool kAddressSanitized = true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-constexpr bool kAddressSanitized = true;
-#else
-constexpr bool kAddressSanitized = false;
-#endif
-#else
-constexpr bool kAddressSanitized = false;
-#endif
+constexpr bool kAddressSanitized = kAddressSanitizer;
 
 const bool kChildSanitizerOptions = wasmcloud::testing::LetSanitizedChildrenDieOfSignals();
 

@@ -12,6 +12,7 @@
 #include <cstring>
 
 #include "core/log.h"
+#include "core/sanitizers.h"
 #include "crypto/sha256.h"
 #include "wasm/v8/v8_internal.h"
 #include "wasm/v8/v8_platform.h"
@@ -22,17 +23,7 @@ namespace {
 
 // ASan and V8's wasm trap handler both want SIGSEGV; under ASan, V8 falls back to
 // explicit bounds checks.
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool kUseTrapHandler = false;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-constexpr bool kUseTrapHandler = false;
-#else
-constexpr bool kUseTrapHandler = true;
-#endif
-#else
-constexpr bool kUseTrapHandler = true;
-#endif
+constexpr bool kUseTrapHandler = !kAddressSanitizer;
 
 // The platform once V8 is initialised, for V8BackgroundTasksPosted (which must not
 // initialise V8 itself).

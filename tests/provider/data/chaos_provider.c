@@ -239,6 +239,22 @@ static void open_files(char* out, size_t size) {
   free(fds);
 }
 
+/* The rest of the payload after the first `prefix` ("getenv:NAME"), as a string of at most
+ * size - 1 bytes; empty without it. */
+static void argument_after(const uint8_t* payload, size_t len, const char* prefix, char* out,
+                           size_t size) {
+  const size_t k = strlen(prefix);
+  out[0] = 0;
+  for (size_t i = 0; i + k <= len; ++i) {
+    if (memcmp(payload + i, prefix, k) == 0) {
+      size_t n = len - i - k < size - 1 ? len - i - k : size - 1;
+      memcpy(out, payload + i + k, n);
+      out[n] = 0;
+      return;
+    }
+  }
+}
+
 static int handle_call(void* self, const char* actor, const char* operation, const uint8_t* payload,
                        size_t len, wc_buffer* response) {
   instance* inst = (instance*)self;
@@ -298,29 +314,15 @@ static int handle_call(void* self, const char* actor, const char* operation, con
     return WC_OK;
   }
   if (has(payload, len, "getenv:")) {
-    char name[128] = "";
-    for (size_t i = 0; i + 7 <= len; ++i) {
-      if (memcmp(payload + i, "getenv:", 7) == 0) {
-        size_t n = len - i - 7 < sizeof name - 1 ? len - i - 7 : sizeof name - 1;
-        memcpy(name, payload + i + 7, n);
-        name[n] = 0;
-        break;
-      }
-    }
+    char name[128];
+    argument_after(payload, len, "getenv:", name, sizeof name);
     const char* value = getenv(name);
     fill_text(response, value != NULL ? value : "(unset)");
     return WC_OK;
   }
   if (has(payload, len, "whoami")) {
-    char path[256] = "";
-    for (size_t i = 0; i + 5 <= len; ++i) {
-      if (memcmp(payload + i, "read:", 5) == 0) {
-        size_t n = len - i - 5 < sizeof path - 1 ? len - i - 5 : sizeof path - 1;
-        memcpy(path, payload + i + 5, n);
-        path[n] = 0;
-        break;
-      }
-    }
+    char path[256];
+    argument_after(payload, len, "read:", path, sizeof path);
     int e_signal = kill(getppid(), 0) < 0 ? errno : 0;
     int e_read = 0;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
