@@ -1,7 +1,6 @@
 #include "httpserver/server.h"
+#include "core/cpus.h"
 #include "core/text.h"
-
-#include <sched.h>
 
 #include <algorithm>
 #include <array>
@@ -939,12 +938,9 @@ unsigned DefaultThreads(unsigned wanted) {
   // Two loops per core (each with a thread that stands by), at most 8 more than the
   // cores: a loop's thread also runs the actor's call, and with one loop per core on a
   // busy machine the scheduler preempted them (docs/httpserver.md, "Two loops per core").
-  // The cores this process may run on (taskset, cpuset), not every core of the machine.
-  unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-  cpu_set_t set;
-  if (::sched_getaffinity(0, sizeof set, &set) == 0) {
-    cores = std::max(1, CPU_COUNT(&set));
-  }
+  // The cores this process may run on (taskset, cpuset, its cgroup's CPU quota), not
+  // every core of the machine.
+  const unsigned cores = UsableCpus();
   return std::min(2 * cores, cores + 8);
 }
 }  // namespace
@@ -954,9 +950,8 @@ HttpServer::HttpServer(RequestHandler handler, LogSink log, ServerOptions option
       log_(std::move(log)),
       options_(options),
       threads_(DefaultThreads(options.threads)),
-      call_threads_(options.call_threads != 0
-                        ? options.call_threads
-                        : std::max(8u, 4 * std::max(1u, std::thread::hardware_concurrency()))),
+      call_threads_(options.call_threads != 0 ? options.call_threads
+                                              : std::max(8u, 4 * UsableCpus())),
       io_(std::make_unique<Io>(threads_)) {}
 
 HttpServer::~HttpServer() { Stop(); }

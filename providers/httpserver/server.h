@@ -43,12 +43,12 @@ using LogSink = std::function<void(LogLevel, const std::string&)>;
 
 struct ServerOptions {
   // I/O loops (each run by two threads: one serves it, one stands by). 0: two per core,
-  // at most 8 more than the cores (of the process's CPU affinity).
+  // at most 8 more than the cores (UsableCpus: its affinity and its cgroup's CPU quota).
   unsigned threads = 0;
   // How long Remove and Stop let requests in flight finish before their connections are
   // closed under them.
   std::chrono::milliseconds drain_timeout{5000};
-  // Threads that run the handler (the actor calls). 0: max(8, 4 × hardware_concurrency).
+  // Threads that run the handler (the actor calls). 0: max(8, 4 × UsableCpus()).
   unsigned call_threads = 0;
   // Requests waiting for a call thread; one more is answered 503 with Retry-After at once
   // (admission control) instead of queueing without bound.

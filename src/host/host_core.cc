@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "core/bytes.h"
+#include "core/cpus.h"
 #include "core/log.h"
 #include "core/private_dir.h"
 #include "host/host_core.h"
@@ -165,7 +166,9 @@ Status HostCore::Start() {
   unsigned workers = config_.workers;
   // One per core, plus one: an actor may hold all workers but one (max_actor_calls), so
   // one busy actor can still use every core while another actor always finds a worker.
-  if (workers == 0) workers = std::max(1u, std::thread::hardware_concurrency()) + 1;
+  // The cores this process may use: its affinity, lowered by its cgroup's CPU quota.
+  const CpuLimit cpus = ReadCpuLimit();
+  if (workers == 0) workers = cpus.usable + 1;
 
   wasm::EngineConfig engine_config;
   // A worker holds at most one instance of an actor: capping each instance at the
@@ -279,8 +282,9 @@ Status HostCore::Start() {
     return s;
   }
   Log(LogLevel::kInfo, kLog,
-      "host " + id_ + " started with " + std::to_string(workers) + " worker(s) in lattice " +
-          lattice_.name + (lattice_.transport ? "" : " (single-player: no lattice transport)"));
+      "host " + id_ + " started with " + std::to_string(workers) + " worker(s) on " +
+          cpus.Describe() + " in lattice " + lattice_.name +
+          (lattice_.transport ? "" : " (single-player: no lattice transport)"));
   Publish(lattice::kHostStarted, {{"labels", Labels()}});
   if (lattice_.transport && lattice_.heartbeat_interval.count() > 0) {
     HeartbeatOptions beat;

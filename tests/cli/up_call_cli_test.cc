@@ -2,8 +2,10 @@
 // exit code, with the upstream actors and manifests written by the test.
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -12,6 +14,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <utility>
 #include <vector>
@@ -219,6 +222,81 @@ TEST(UpCliTest, RunsUntilSigtermLogsWhatItStartedAndStopsCleanly) {
   EXPECT_EQ(up.Stop(SIGTERM), 0) << up.log();
   EXPECT_NE(up.log().find("received SIGTERM, stopping"), std::string::npos) << up.log();
   EXPECT_NE(up.log().find("stopped"), std::string::npos) << up.log();
+}
+
+// A cgroup of its own with a CPU quota (cgroup v1's cpu controller or v2's cpu.max), for
+// processes moved into it; removed by the destructor. `dir` is empty where this process
+// may not make one (not root, no cpu controller mounted where systemd and runtimes put it).
+struct ScopedCpuCgroup {
+  std::string dir;
+  std::string limit_file;
+  explicit ScopedCpuCgroup(int quota_us) {
+    const std::string name = "/wc_test_" + std::to_string(getpid());
+    if (geteuid() != 0) return;
+    if (std::filesystem::exists("/sys/fs/cgroup/cpu/cpu.cfs_quota_us")) {
+      dir = "/sys/fs/cgroup/cpu" + name;
+      limit_file = dir + "/cpu.cfs_quota_us";
+      if (!Make(limit_file, std::to_string(quota_us)) ||
+          !Write(dir + "/cpu.cfs_period_us", "100000")) {
+        Remove();
+      }
+      return;
+    }
+    std::ifstream subtree("/sys/fs/cgroup/cgroup.subtree_control");
+    std::string controllers((std::istreambuf_iterator<char>(subtree)), {});
+    if (controllers.find("cpu") == std::string::npos) return;
+    dir = "/sys/fs/cgroup" + name;
+    limit_file = dir + "/cpu.max";
+    if (!Make(limit_file, std::to_string(quota_us) + " 100000")) Remove();
+  }
+  ~ScopedCpuCgroup() { Remove(); }
+  bool Make(const std::string& file, const std::string& text) {
+    return mkdir(dir.c_str(), 0755) == 0 && Write(file, text);
+  }
+  static bool Write(const std::string& file, const std::string& text) {
+    std::ofstream out(file);
+    out << text;
+    out.close();
+    return !out.fail();
+  }
+  void Remove() {
+    if (!dir.empty()) rmdir(dir.c_str());
+    dir.clear();
+  }
+};
+
+// Under a CPU quota of one CPU (a container's --cpus 1, a Kubernetes limit of 1000m) on a
+// machine of more, the host sizes its defaults to one CPU, and says why.
+TEST(UpCliTest, SizesItsWorkersToItsCgroupsCpuQuota) {
+  ScopedCpuCgroup cgroup(100000);
+  if (cgroup.dir.empty()) GTEST_SKIP() << "needs root and a cpu cgroup controller";
+  UpProcess up({"-c", "echo $$ > \"$1\" && exec \"$0\" up --no-lattice", WasmcloudBinary(),
+                cgroup.dir + "/cgroup.procs"},
+               {}, false, "/bin/sh");
+  ASSERT_TRUE(up.WaitFor("running until SIGINT or SIGTERM")) << up.log();
+  // One worker per usable CPU, plus one.
+  EXPECT_NE(up.log().find(" started with 2 worker(s) on 1 CPU (of "), std::string::npos)
+      << up.log();
+  EXPECT_NE(up.log().find(" by affinity, cgroup CPU quota 1.00 in " + cgroup.limit_file + ")"),
+            std::string::npos)
+      << up.log();
+  EXPECT_EQ(up.Stop(SIGTERM), 0) << up.log();
+
+  // Outside it, the same host counts the CPUs of its affinity and names no quota
+  // (where the test itself runs under none).
+  UpProcess free({"up", "--no-lattice"});
+  ASSERT_TRUE(free.WaitFor("running until SIGINT or SIGTERM")) << free.log();
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  ASSERT_EQ(sched_getaffinity(0, sizeof set, &set), 0);
+  const int cpus = CPU_COUNT(&set);
+  if (free.log().find("cgroup CPU quota") == std::string::npos) {
+    EXPECT_NE(free.log().find(" started with " + std::to_string(cpus + 1) + " worker(s) on " +
+                              std::to_string(cpus) + (cpus == 1 ? " CPU " : " CPUs ")),
+              std::string::npos)
+        << free.log();
+  }
+  EXPECT_EQ(free.Stop(SIGTERM), 0) << free.log();
 }
 
 // A provider in a child process that crashes after the host's binary was removed (an

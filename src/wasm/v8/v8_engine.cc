@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "core/cpus.h"
 #include "core/log.h"
 #include "core/sanitizers.h"
 #include "crypto/sha256.h"
@@ -99,7 +100,11 @@ TrackingPlatform* InitializeV8Once() {
       v8::V8::SetFlagsFromString(extra, std::strlen(extra));
       g_v8_flags += std::string(" ") + extra;
     }
-    auto p = std::make_unique<TrackingPlatform>(v8::platform::NewDefaultPlatform());
+    // V8's own worker threads (GC, tasks): one fewer than the cores this process may use
+    // (its affinity and cgroup CPU quota, which V8's default of all the machine's cores
+    // does not see), 1 to 16 as V8 would.
+    const int v8_threads = static_cast<int>(std::clamp(UsableCpus(), 2u, 17u) - 1);
+    auto p = std::make_unique<TrackingPlatform>(v8::platform::NewDefaultPlatform(v8_threads));
     v8::V8::InitializePlatform(p.get());
     if (kUseTrapHandler) {
       g_trap_handler = v8::V8::EnableWebAssemblyTrapHandler(true);
@@ -175,7 +180,7 @@ V8EngineStats V8Engine::stats() const {
 Status V8Engine::Init() {
   platform_ = InitializeV8Once();
   unsigned threads = config_.background_compile_threads;
-  if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency() / 4);
+  if (threads == 0) threads = std::max(1u, UsableCpus() / 4);
   compile_pool_ =
       platform_->StartCompilePool(threads, std::clamp(config_.background_compile_nice, 0, 19));
   if (!config_.code_cache_dir.empty()) {
