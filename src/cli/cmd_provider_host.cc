@@ -27,6 +27,7 @@ void AddProviderHostCommand(CLI::App& app, int* exit_code) {
     bool no_seccomp = false;
     bool dumpable = false;
     bool own_group = false;
+    int status_fd = -1;
     std::optional<uint32_t> uid;
     std::optional<uint32_t> gid;
   };
@@ -40,6 +41,8 @@ void AddProviderHostCommand(CLI::App& app, int* exit_code) {
   cmd->add_flag("--dumpable", args->dumpable, "Stay dumpable (the host's --dumpable)");
   cmd->add_flag("--own-group", args->own_group,
                 "Leads a process group of its own: ends it when the host is gone");
+  cmd->add_option("--status-fd", args->status_fd,
+                  "Process 1 of a PID namespace: reports the provider's end here");
   cmd->add_option("--uid", args->uid, "Run as this user id (the host's --provider-user)");
   cmd->add_option("--gid", args->gid, "Run as this group id (the host's --provider-user)");
   cmd->callback([args, exit_code] {
@@ -52,6 +55,7 @@ void AddProviderHostCommand(CLI::App& app, int* exit_code) {
     o.confinement.dumpable = args->dumpable;
     o.confinement.max_open_files = args->max_open_files;
     o.own_group = args->own_group;
+    o.status_fd = args->status_fd;
     o.confinement.uid = args->uid;
     o.confinement.gid = args->gid;
     *exit_code = provider::RunProviderChild(o);

@@ -148,6 +148,7 @@ Result<std::shared_ptr<provider::Provider>> LoadLibrary(
   o.log_level = config.log_level;
   o.call_timeout = config.call_timeout;
   o.seccomp = config.provider_seccomp;
+  o.pid_namespace = config.provider_pid_namespace;
   o.dumpable = config.dumpable;
   o.max_memory_mb = config.provider_max_memory_mb;
   o.max_open_files = config.provider_max_open_files;

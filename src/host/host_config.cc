@@ -486,7 +486,7 @@ Status ApplySwitch(HostConfig& config, std::string_view value) {
   return Status::Ok();
 }
 
-constexpr std::array<ConfigOption, 64> kOptions = {{
+constexpr std::array<ConfigOption, 65> kOptions = {{
     {"--host-seed", "WASMCLOUD_HOST_SEED", "SEED|FILE",
      "Seed (SN...) of the host's key, or a file holding it; default: a new key at each start",
      false, &ApplyHostSeed},
@@ -665,6 +665,10 @@ constexpr std::array<ConfigOption, 64> kOptions = {{
      "Run providers' child processes without the filter that refuses system calls such as "
      "ptrace, mount, unshare and bpf",
      false, &ApplySwitch<&HostConfig::provider_seccomp, /*inverted=*/true>},
+    {"--no-provider-pid-namespace", "WASMCLOUD_NO_PROVIDER_PID_NAMESPACE", "",
+     "Run providers' child processes in the host's PID namespace, where they can name (and "
+     "signal) the host's processes",
+     false, &ApplySwitch<&HostConfig::provider_pid_namespace, /*inverted=*/true>},
     {"--provider-max-memory-mb", "WASMCLOUD_PROVIDER_MAX_MEMORY_MB", "MIB",
      "Resident memory limit of each provider child process in MiB, above which the host "
      "kills and restarts it; default 0: none",

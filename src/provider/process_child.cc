@@ -1,13 +1,16 @@
 #include "provider/process_child.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/sendfile.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <condition_variable>
 #include <cstdint>
 #include <cstring>
@@ -201,9 +204,77 @@ Result<std::string> LoadablePath(int fd, const std::string& path) {
   ::_exit(0);
 }
 
+void NoteChild(int) {}
+
+// Process 1 of a PID namespace made for this child (SpawnInPidNamespace, --status-fd): the
+// provider runs in a process of its own below it, where signals work as anywhere else
+// (process 1 ignores every signal it has no handler for, its own abort() included). This
+// process reaps what is orphaned in the namespace; when the provider's process ends it
+// writes its wait status on `status_fd` for the host (which can only wait for this one)
+// and exits, and the kernel ends whatever is left in the namespace. It exits too when the
+// host closes its end of the channel (or is gone), even while the provider still loads.
+// Returns in the provider's process only.
+void BecomeNamespaceInit(const ProviderChildOptions& options) {
+  if (options.status_fd < 0 || ::getpid() != 1) return;
+  // The provider's process goes on once this one is confined (a look at the child the
+  // host started, its user, says what the provider runs as).
+  int confined[2] = {-1, -1};
+  if (::pipe2(confined, O_CLOEXEC) != 0) confined[0] = confined[1] = -1;
+  const pid_t provider = ::fork();
+  if (provider == 0) {
+    ::close(options.status_fd);  // process 1's alone: the provider cannot forge the report
+    if (confined[1] >= 0) ::close(confined[1]);
+    char byte;
+    while (confined[0] >= 0 && ::read(confined[0], &byte, 1) < 0 && errno == EINTR) {
+    }
+    if (confined[0] >= 0) ::close(confined[0]);
+    return;
+  }
+  if (confined[0] >= 0) ::close(confined[0]);
+  if (provider < 0) {
+    const std::string line = std::string("provider-host: cannot start the provider's process: ") +
+                             strerror(errno) + "\n";
+    (void)!::write(STDERR_FILENO, line.data(), line.size());
+    ::_exit(1);
+  }
+  ::signal(SIGPIPE, SIG_IGN);
+  // Confined as the provider will be (its user among the rest), with nothing of it loaded
+  // here; the provider's process reports a failure.
+  (void)ConfineProviderChild(options.confinement);
+  if (confined[1] >= 0) ::close(confined[1]);
+  // SIGCHLD interrupts the wait on the channel (blocked but there, so none is lost).
+  struct sigaction note {};
+  note.sa_handler = NoteChild;
+  ::sigaction(SIGCHLD, &note, nullptr);
+  sigset_t chld, waiting;
+  sigemptyset(&chld);
+  sigaddset(&chld, SIGCHLD);
+  ::sigprocmask(SIG_BLOCK, &chld, &waiting);
+  sigdelset(&waiting, SIGCHLD);
+  for (;;) {
+    int status = 0;
+    pid_t ended;
+    while ((ended = ::waitpid(-1, &status, WNOHANG)) > 0) {
+      if (ended != provider) continue;  // an orphan of the namespace
+      const int report = status;
+      (void)!::write(options.status_fd, &report, sizeof report);
+      ::_exit(0);
+    }
+    if (ended < 0 && errno == ECHILD) ::_exit(1);  // cannot happen before the provider's end
+    pollfd channel{options.fd, POLLRDHUP, 0};
+    const int ready = ::ppoll(&channel, 1, nullptr, &waiting);
+    if (ready > 0 && (channel.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL)) != 0) {
+      ::_exit(0);  // the host is done with this child, or gone
+    }
+  }
+}
+
 }  // namespace
 
 int RunProviderChild(const ProviderChildOptions& options) {
+  BecomeNamespaceInit(options);
+  // In a namespace of its own, the parent is its process 1 for good: the channel's end of
+  // file says the host is gone.
   const pid_t parent = ::getppid();
   const bool own_group = options.own_group;
   // With --provider-user the library is opened while this process is still the host's

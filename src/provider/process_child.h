@@ -18,6 +18,10 @@ struct ProviderChildOptions {
   // The host started this process as the leader of a process group of its own: when the
   // host is gone, the process ends that whole group (what its provider started).
   bool own_group = false;
+  // The host started this process as process 1 of a PID namespace of its own
+  // (pid_namespace.h): it runs the provider in a child process and reports how that ended
+  // on this descriptor (kStatusFd); -1: not so started.
+  int status_fd = -1;
   // Applied before the library is loaded (child_confinement.h).
   ConfinementOptions confinement;
 };

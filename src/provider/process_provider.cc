@@ -24,6 +24,7 @@
 
 #include "core/text.h"
 #include "core/thread_pool.h"
+#include "provider/pid_namespace.h"
 #include "provider/process_protocol.h"
 
 extern char** environ;
@@ -48,6 +49,15 @@ std::string Ms(std::chrono::milliseconds d) { return std::to_string(d.count()) +
 // One child process and the threads that read from it.
 struct Child {
   pid_t pid = -1;
+  // In a PID namespace of its own (SpawnInPidNamespace), `pid` is the namespace's process
+  // 1 and the provider runs in its child, this one (known once it said hello): the
+  // process the log names.
+  bool namespaced = false;
+  std::atomic<pid_t> provider_pid{-1};
+  pid_t shown_pid() const {
+    const pid_t p = provider_pid.load();
+    return p > 0 ? p : pid;
+  }
   int fd = -1;      // the socket to the child
   int out_fd = -1;  // its stdout
   int err_fd = -1;  // its stderr
@@ -62,6 +72,9 @@ struct Child {
   bool exited = false;           // seen to exit (not yet reaped, maybe)
   bool reaped = false;
   int wait_status = 0;
+  // In a PID namespace: the read end of the pipe on which its process 1 reports how the
+  // provider's process ended (the child's own wait status says only how process 1 did).
+  int status_fd = -1;
   // Set once the child was reaped: the output reader stops when the pipes are quiet
   // (a grandchild may hold them open).
   std::atomic<bool> ended{false};
@@ -71,7 +84,7 @@ struct Child {
     return proc::WriteFrame(fd, m);
   }
   ~Child() {
-    for (int f : {fd, out_fd, err_fd}) {
+    for (int f : {fd, out_fd, err_fd, status_fd}) {
       if (f >= 0) ::close(f);
     }
   }
@@ -116,7 +129,13 @@ std::string SignalName(int sig) {
   return abbrev != nullptr ? std::string("SIG") + abbrev : std::to_string(sig);
 }
 
-Result<pid_t> Spawn(const ProcessProviderOptions& o, int child_fd, int out_fd, int err_fd) {
+struct Spawned {
+  pid_t pid = -1;
+  bool namespaced = false;  // in a PID namespace of its own
+  int status_fd = -1;       // then: the read end of its process 1's report
+};
+
+Result<Spawned> Spawn(const ProcessProviderOptions& o, int child_fd, int out_fd, int err_fd) {
   // Above 10 first, so that no dup2 below overwrites a source (a host started with 1 or
   // 2 closed hands them out again).
   int high[3] = {::fcntl(out_fd, F_DUPFD_CLOEXEC, 10), ::fcntl(err_fd, F_DUPFD_CLOEXEC, 10),
@@ -132,6 +151,90 @@ Result<pid_t> Spawn(const ProcessProviderOptions& o, int child_fd, int out_fd, i
   if (high[0] < 0 || high[1] < 0 || high[2] < 0) {
     return Unavailable(std::string("cannot start the provider process: ") + strerror(errno));
   }
+  // argv[0] is the program's name as `ps` shows it: "/proc/self/exe" (how `up` starts
+  // its own binary) would say nothing there.
+  const std::string argv0 = o.executable == "/proc/self/exe" ? "wasmcloud" : o.executable;
+  std::vector<std::string> args = {
+      argv0,       "provider-host", "--fd",        "3",
+      "--library", o.library,       "--log-level", std::string(LogLevelName(o.log_level))};
+  if (o.contract) {
+    args.push_back("--contract");
+    args.push_back(*o.contract);
+  }
+  args.push_back("--own-group");  // POSIX_SPAWN_SETPGROUP below, or SpawnInPidNamespace
+  if (!o.seccomp) args.push_back("--no-seccomp");
+  if (o.dumpable) args.push_back("--dumpable");
+  if (o.max_open_files != 0) {
+    args.push_back("--max-open-files");
+    args.push_back(std::to_string(o.max_open_files));
+  }
+  if (o.uid) {
+    args.push_back("--uid");
+    args.push_back(std::to_string(*o.uid));
+    args.push_back("--gid");
+    args.push_back(std::to_string(o.gid.value_or(*o.uid)));
+  }
+  // The host's environment less what the child must not see.
+  std::vector<char*> envp;
+  for (char** e = environ; *e != nullptr; ++e) {
+    const std::string_view entry(*e);
+    const std::string_view name = entry.substr(0, entry.find('='));
+    if (std::find(o.hidden_environment.begin(), o.hidden_environment.end(), name) ==
+        o.hidden_environment.end()) {
+      envp.push_back(*e);
+    }
+  }
+  envp.push_back(nullptr);
+  // The signals the host blocks or catches that the child gets back at their default.
+  const std::vector<int> default_signals = {SIGINT, SIGTERM, SIGPIPE, SIGHUP, SIGQUIT};
+  if (o.pid_namespace && !CanMakePidNamespaces()) {
+    static std::atomic<bool> said{false};
+    if (!said.exchange(true)) {
+      Log(LogLevel::kInfo, "provider",
+          "provider children run in the host's PID namespace: the host does not run as root "
+          "(docs/providers.md#a-pid-namespace-of-its-own)");
+    }
+  } else if (o.pid_namespace) {
+    int status[2];
+    if (::pipe2(status, O_CLOEXEC | O_NONBLOCK) != 0) {
+      return Unavailable(std::string("cannot create a pipe: ") + strerror(errno));
+    }
+    // The write end above 9, where the child's dup3 calls cannot land on it.
+    const int status_write = ::fcntl(status[1], F_DUPFD_CLOEXEC, 10);
+    ::close(status[1]);
+    std::vector<std::string> ns_args = args;
+    ns_args.push_back("--status-fd");
+    ns_args.push_back(std::to_string(kStatusFd));
+    std::vector<char*> argv;
+    for (auto& a : ns_args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    NamespaceSpawn spawn;
+    spawn.path = o.executable.c_str();
+    spawn.argv = argv.data();
+    spawn.envp = envp.data();
+    spawn.stdout_fd = high[0];
+    spawn.stderr_fd = high[1];
+    spawn.channel_fd = high[2];
+    spawn.status_fd = status_write;
+    spawn.default_signals = default_signals;
+    Result<pid_t> pid =
+        status_write >= 0
+            ? SpawnInPidNamespace(spawn)
+            : Result<pid_t>(Unavailable(std::string("cannot create a pipe: ") + strerror(errno)));
+    if (status_write >= 0) ::close(status_write);
+    if (pid.ok()) return Spawned{*pid, true, status[0]};
+    ::close(status[0]);
+    if (pid.status().code() != Code::kFailedPrecondition) return pid.status();
+    // Refused (a container without CAP_SYS_ADMIN, a seccomp profile, a kernel without
+    // namespaces): this child runs in the host's PID namespace, as with
+    // --no-provider-pid-namespace, and the log says so each time.
+    Log(LogLevel::kWarn, "provider",
+        o.display + ": its child process runs in the host's PID namespace: " +
+            pid.status().message() + " (docs/providers.md#a-pid-namespace-of-its-own)");
+  }
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
@@ -149,7 +252,7 @@ Result<pid_t> Spawn(const ProcessProviderOptions& o, int child_fd, int out_fd, i
   posix_spawnattr_setsigmask(&attr, &none);
   sigset_t defaults;
   sigemptyset(&defaults);
-  for (int sig : {SIGINT, SIGTERM, SIGPIPE, SIGHUP, SIGQUIT}) sigaddset(&defaults, sig);
+  for (int sig : default_signals) sigaddset(&defaults, sig);
   posix_spawnattr_setsigdefault(&attr, &defaults);
   // A process group of its own: a provider that signals its group (kill(0, ...), as some
   // libraries' clean-up does) reaches itself and what it started, not its host; a
@@ -159,43 +262,6 @@ Result<pid_t> Spawn(const ProcessProviderOptions& o, int child_fd, int out_fd, i
   posix_spawnattr_setflags(&attr,
                            POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
 
-  // argv[0] is the program's name as `ps` shows it: "/proc/self/exe" (how `up` starts
-  // its own binary) would say nothing there.
-  const std::string argv0 = o.executable == "/proc/self/exe" ? "wasmcloud" : o.executable;
-  std::vector<std::string> args = {
-      argv0,       "provider-host", "--fd",        "3",
-      "--library", o.library,       "--log-level", std::string(LogLevelName(o.log_level))};
-  if (o.contract) {
-    args.push_back("--contract");
-    args.push_back(*o.contract);
-  }
-  args.push_back("--own-group");  // POSIX_SPAWN_SETPGROUP above
-  if (!o.seccomp) args.push_back("--no-seccomp");
-  if (o.dumpable) args.push_back("--dumpable");
-  if (o.max_open_files != 0) {
-    args.push_back("--max-open-files");
-    args.push_back(std::to_string(o.max_open_files));
-  }
-  if (o.uid) {
-    args.push_back("--uid");
-    args.push_back(std::to_string(*o.uid));
-    args.push_back("--gid");
-    args.push_back(std::to_string(o.gid.value_or(*o.uid)));
-  }
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  // The host's environment less what the child must not see.
-  std::vector<char*> envp;
-  for (char** e = environ; *e != nullptr; ++e) {
-    const std::string_view entry(*e);
-    const std::string_view name = entry.substr(0, entry.find('='));
-    if (std::find(o.hidden_environment.begin(), o.hidden_environment.end(), name) ==
-        o.hidden_environment.end()) {
-      envp.push_back(*e);
-    }
-  }
-  envp.push_back(nullptr);
   pid_t pid = -1;
   int rc = posix_spawn(&pid, o.executable.c_str(), &fa, &attr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&fa);
@@ -203,7 +269,19 @@ Result<pid_t> Spawn(const ProcessProviderOptions& o, int child_fd, int out_fd, i
   if (rc != 0) {
     return Unavailable("cannot start the provider process " + o.executable + ": " + strerror(rc));
   }
-  return pid;
+  return Spawned{pid, false};
+}
+
+// The first child of process `pid`'s first thread (/proc/<pid>/task/<pid>/children), -1
+// when it has none.
+pid_t FirstChildOf(pid_t pid) {
+  const std::string id = std::to_string(pid);
+  FILE* f = std::fopen(("/proc/" + id + "/task/" + id + "/children").c_str(), "r");
+  if (f == nullptr) return -1;
+  long child = -1;
+  if (std::fscanf(f, "%ld", &child) != 1) child = -1;
+  std::fclose(f);
+  return static_cast<pid_t>(child);
 }
 
 // "process 1234", or "the process" for one that never started (its restart could not
@@ -474,7 +552,9 @@ class ProcessProvider final : public Provider,
     auto pid = Spawn(o_, sv[1], out[1], err[1]);
     for (int f : {sv[1], out[1], err[1]}) ::close(f);
     if (!pid.ok()) return pid.status();
-    child->pid = *pid;
+    child->pid = pid->pid;
+    child->namespaced = pid->namespaced;
+    child->status_fd = pid->status_fd;
     {
       std::lock_guard lock(mu_);
       child->generation = ++generation_;
@@ -587,6 +667,10 @@ class ProcessProvider final : public Provider,
       switch (m.type) {
         case Type::kHello:
         case Type::kLoadFailed: {
+          // The provider's process, alive while it says hello: the one the log names.
+          if (child->namespaced && child->provider_pid.load() <= 0) {
+            child->provider_pid.store(FirstChildOf(child->pid));
+          }
           std::lock_guard lock(mu_);
           if (!child->hello) child->hello = std::move(m);
           cv_.notify_all();
@@ -760,7 +844,8 @@ class ProcessProvider final : public Provider,
     }
     // The reader sees the end now, even if a process the child started holds the socket.
     ::shutdown(child->fd, SHUT_RDWR);
-    LogLine(LogLevel::kError, "killed its process " + std::to_string(child->pid) + ": " + because);
+    LogLine(LogLevel::kError,
+            "killed its process " + std::to_string(child->shown_pid()) + ": " + because);
   }
 
   // Waits for the child to exit, at most `wait`, then kills it and waits.
@@ -799,7 +884,17 @@ class ProcessProvider final : public Provider,
     }
     std::lock_guard lock(mu_);
     child->reaped = true;
+    // A child in a PID namespace of its own ends once its provider's process has, and
+    // reported how: that is what the log says, unless the host killed it (then no report
+    // was written, or it is not the reason).
     child->wait_status = status;
+    if (child->status_fd >= 0 && child->killed_because.empty()) {
+      int reported = 0;
+      if (::read(child->status_fd, &reported, sizeof reported) ==
+          static_cast<ssize_t>(sizeof reported)) {
+        child->wait_status = reported;
+      }
+    }
     child->ended.store(true);
   }
 
@@ -873,7 +968,11 @@ class ProcessProvider final : public Provider,
             child->killed_because.empty()) {
           if (Clock::now() >= next_memory_check_) {
             next_memory_check_ = Clock::now() + o_.memory_check_interval;
-            std::optional<uint64_t> rss = ResidentMiB(child->pid);
+            // The provider's process (in a PID namespace, process 1's first child).
+            if (child->namespaced && child->provider_pid.load() <= 0) {
+              child->provider_pid.store(FirstChildOf(child->pid));
+            }
+            std::optional<uint64_t> rss = ResidentMiB(child->shown_pid());
             if (rss && *rss > o_.max_memory_mb) {
               lock.unlock();
               Kill(child, "its resident memory, " + std::to_string(*rss) +
@@ -923,8 +1022,8 @@ class ProcessProvider final : public Provider,
       given_up_ = Name() + " was given up on: it crashed " + std::to_string(n) + " times within " +
                   Ms(o_.crash_window) + " (last: " + how + "); stop and start it again";
       lock.unlock();
-      LogLine(LogLevel::kError,
-              ProcessLabel(child->pid) + " " + how + "; " + given_up_.substr(Name().size() + 1));
+      LogLine(LogLevel::kError, ProcessLabel(child->shown_pid()) + " " + how + "; " +
+                                    given_up_.substr(Name().size() + 1));
       Notify(ProviderHost::Supervision::kGivenUp, given_up_);
       lock.lock();
       cv_.wait(lock, [&] { return stop_requested_; });
@@ -935,7 +1034,7 @@ class ProcessProvider final : public Provider,
     delay = std::min<std::chrono::milliseconds>(delay, o_.max_backoff);
     lock.unlock();
     const std::string what =
-        ProcessLabel(child->pid) + " " + how + "; " + std::to_string(in_flight) +
+        ProcessLabel(child->shown_pid()) + " " + how + "; " + std::to_string(in_flight) +
         " call(s) in flight failed; restarting in " + Ms(delay) + " (crash " + std::to_string(n) +
         " of at most " + std::to_string(o_.max_crashes) + " within " + Ms(o_.crash_window) + ")";
     LogLine(LogLevel::kError, what);
@@ -1029,7 +1128,7 @@ class ProcessProvider final : public Provider,
       std::lock_guard lock(mu_);
       if (binds_version_ == version) break;
     }
-    const std::string detail = "process " + std::to_string(child->pid) + ", " +
+    const std::string detail = "process " + std::to_string(child->shown_pid()) + ", " +
                                std::to_string(bound) + " of " + std::to_string(binds.size()) +
                                " link(s) bound again";
     LogLine(LogLevel::kInfo, "restarted: " + detail);

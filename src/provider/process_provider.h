@@ -28,6 +28,9 @@ struct ProcessProviderOptions {
   // the seccomp filter, staying dumpable, its open-file limit (0: as inherited).
   bool seccomp = true;
   bool dumpable = false;
+  // The child starts in a PID namespace of its own (pid_namespace.h), where it cannot
+  // name the host's processes; where the kernel refuses one, without, with a warning.
+  bool pid_namespace = true;
   uint64_t max_open_files = 0;
   // The user and group the child runs as (the host's --provider-user; needs a host that
   // runs as root); unset: the host's.

@@ -53,7 +53,7 @@ std::set<std::string> ChangedFields(const HostConfig& a, const HostConfig& b) {
                                 f16, f17, f18, f19, f20, f21, f22, f23, f24, f25, f26, f27, f28,
                                 f29, f30, f31, f32, f33, f34, f35, f36, f37, f38, f39, f40, f41,
                                 f42, f43, f44, f45, f46, f47, f48, f49, f50, f51, f52, f53, f54,
-                                f55, f56, f57, f58, f59, f60, f61, f62, f63, f64] = a;
+                                f55, f56, f57, f58, f59, f60, f61, f62, f63, f64, f65] = a;
   std::set<std::string> out;
   if (a.host_seed != b.host_seed) out.insert("host_seed");
   if (a.workers != b.workers) out.insert("workers");
@@ -114,6 +114,7 @@ std::set<std::string> ChangedFields(const HostConfig& a, const HostConfig& b) {
   if (a.provider_isolation != b.provider_isolation) out.insert("provider_isolation");
   if (a.provider_host_exe != b.provider_host_exe) out.insert("provider_host_exe");
   if (a.provider_seccomp != b.provider_seccomp) out.insert("provider_seccomp");
+  if (a.provider_pid_namespace != b.provider_pid_namespace) out.insert("provider_pid_namespace");
   if (a.dumpable != b.dumpable) out.insert("dumpable");
   if (a.provider_max_memory_mb != b.provider_max_memory_mb) out.insert("provider_max_memory_mb");
   if (a.provider_user != b.provider_user) out.insert("provider_user");
@@ -211,6 +212,7 @@ TEST(ConfigOptionsTest, NamesAreTheOnesTheHeaderGives) {
       {"--provider-isolation", "WASMCLOUD_PROVIDER_ISOLATION", false, false},
       {"--provider-host-exe", "WASMCLOUD_PROVIDER_HOST_EXE", false, false},
       {"--no-provider-seccomp", "WASMCLOUD_NO_PROVIDER_SECCOMP", true, false},
+      {"--no-provider-pid-namespace", "WASMCLOUD_NO_PROVIDER_PID_NAMESPACE", true, false},
       {"--provider-max-memory-mb", "WASMCLOUD_PROVIDER_MAX_MEMORY_MB", false, false},
       {"--provider-max-open-files", "WASMCLOUD_PROVIDER_MAX_OPEN_FILES", false, false},
       {"--provider-user", "WASMCLOUD_PROVIDER_USER", false, false},
@@ -249,6 +251,7 @@ TEST(ConfigOptionsTest, DefaultsAreTheDocumentedOnes) {
   EXPECT_EQ(c.provider_isolation, ProviderIsolation::kAuto);
   EXPECT_EQ(c.provider_host_exe, "");
   EXPECT_TRUE(c.provider_seccomp);
+  EXPECT_TRUE(c.provider_pid_namespace);
   EXPECT_FALSE(c.dumpable);
   EXPECT_EQ(c.provider_max_memory_mb, 0u);
   EXPECT_EQ(c.provider_max_open_files, 0u);
@@ -353,6 +356,7 @@ const std::map<std::string_view, std::string> kSampleValues = {
     {"--provider-isolation", "process"},
     {"--provider-host-exe", "/usr/bin/wasmcloud"},
     {"--no-provider-seccomp", "true"},
+    {"--no-provider-pid-namespace", "true"},
     {"--dumpable", "1"},
     {"--provider-max-memory-mb", "512"},
     {"--provider-max-open-files", "256"},
@@ -380,7 +384,7 @@ TEST(ConfigOptionsTest, EveryFieldIsReachableThroughExactlyOneOption) {
     ASSERT_TRUE(ApplyEnv(from_env, {{std::string(o.env), sample->second}}).ok());
     EXPECT_TRUE(ChangedFields(from_env, config).empty());
   }
-  EXPECT_EQ(options_of_field.size(), 64u);
+  EXPECT_EQ(options_of_field.size(), 65u);
   for (const auto& [field, flags] : options_of_field) {
     EXPECT_EQ(flags.size(), 1u) << field;
   }
@@ -433,6 +437,7 @@ TEST(ConfigOptionsTest, SampleValuesLandInTheirFields) {
   EXPECT_EQ(c.provider_isolation, ProviderIsolation::kProcess);
   EXPECT_EQ(c.provider_host_exe, "/usr/bin/wasmcloud");
   EXPECT_FALSE(c.provider_seccomp);
+  EXPECT_FALSE(c.provider_pid_namespace);
   EXPECT_TRUE(c.dumpable);
   EXPECT_EQ(c.provider_max_memory_mb, 512u);
   EXPECT_EQ(c.provider_max_open_files, 256u);

@@ -5,6 +5,7 @@
 // and the provider is back, its link bound again, within seconds.
 #include <gtest/gtest.h>
 
+#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -28,6 +29,7 @@
 #include "support/log_capture.h"
 #include "support/run_command.h"
 #include "support/status_assert.h"
+#include "support/up_process.h"
 #include "wasm/v8/v8_engine.h"
 #include "wire/http.h"
 
@@ -224,27 +226,34 @@ TEST(ProviderEnvironmentTest, TheHostsSettingsAndCredentialsAreHidden) {
 }
 
 // The uid of this process's child whose command line has `word`, or -1.
-long ChildUid(std::string_view word) {
-  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
-    const std::string pid = entry.path().filename();
-    if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::ifstream stat_file(entry.path() / "stat");
-    std::string stat;
-    if (!std::getline(stat_file, stat)) continue;
-    std::istringstream rest(stat.substr(stat.rfind(')') + 1));
-    std::string state;
-    long ppid = 0;
-    rest >> state >> ppid;
-    if (ppid != ::getpid()) continue;
-    std::ifstream cmdline_file(entry.path() / "cmdline");
-    std::string cmdline((std::istreambuf_iterator<char>(cmdline_file)), {});
-    if (cmdline.find(word) == std::string::npos) continue;
-    std::ifstream status(entry.path() / "status");
-    for (std::string line; std::getline(status, line);) {
-      if (line.rfind("Uid:", 0) == 0) return std::stol(line.substr(4));
+// A line of /proc/<pid>/status after its name ("Uid:"), or "" when there is none.
+std::string StatusLine(long pid, std::string_view name) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(status, line);) {
+    if (line.starts_with(name)) {
+      const size_t start = line.find_first_not_of(" \t", name.size());
+      return start == std::string::npos ? "" : line.substr(start);
     }
   }
+  return "";
+}
+
+// The real uid of this process's child whose command line holds `word`, -1 when none.
+long ChildUid(std::string_view word) {
+  for (pid_t pid : testing::ChildProcesses(::getpid(), word)) {
+    const std::string uid = StatusLine(pid, "Uid:");
+    if (!uid.empty()) return std::stol(uid);
+  }
   return -1;
+}
+
+// The first child of process `pid`, -1 when it has none.
+long FirstChild(long pid) {
+  const std::string id = std::to_string(pid);
+  std::ifstream children("/proc/" + id + "/task/" + id + "/children");
+  long child = -1;
+  children >> child;
+  return child;
 }
 
 // --provider-user reaches the child processes the host starts for providers.
@@ -268,6 +277,68 @@ TEST(ProviderUserTest, TheHostRunsItsProviderChildrenAsTheGivenUser) {
   EXPECT_EQ(std::string(AsChars(r->body)), R"({"counter":1})");
   EXPECT_EQ(ChildUid("provider-host"), 65534);
   (void)host.Stop();
+}
+
+// Where provider children run, seen from outside as an operator would (`/proc`): a root
+// host starts each one in a PID namespace of its own (the child the host waits for is the
+// namespace's process 1, the provider runs below it as process 2), and
+// --no-provider-pid-namespace keeps them in the host's. A host that does not run as root
+// (`wasmcloud up` as nobody, through setpriv) makes none, and says why once: a user
+// namespace for it would let every process of its user trace the children.
+TEST(ProviderNamespaceTest, WhereProviderChildrenRunAsSeenFromOutside) {
+  if (::geteuid() != 0 || !std::filesystem::exists("/usr/bin/setpriv")) {
+    GTEST_SKIP() << "runs hosts as root and as nobody (through setpriv)";
+  }
+  const std::string dir = testing::MakeTempDir();
+  std::filesystem::permissions(
+      dir, std::filesystem::perms::owner_all | std::filesystem::perms::group_read |
+               std::filesystem::perms::group_exec | std::filesystem::perms::others_read |
+               std::filesystem::perms::others_exec);
+  const std::string manifest = dir + "/m.yaml";
+  std::ofstream(manifest) << "capabilities:\n  - image_ref: " << WC_TEST_CHAOS
+                          << "\n    isolation: process\n";
+  std::filesystem::permissions(manifest, std::filesystem::perms::owner_read |
+                                             std::filesystem::perms::owner_write |
+                                             std::filesystem::perms::others_read);
+  struct Case {
+    bool as_root;
+    bool flag_off;
+    bool namespaced;
+  };
+  for (const Case c :
+       {Case{true, false, true}, Case{true, true, false}, Case{false, false, false}}) {
+    SCOPED_TRACE((c.as_root ? "root" : "nobody") + std::string(c.flag_off ? ", flag off" : ""));
+    std::vector<std::string> args;
+    if (!c.as_root) args = {"--reuid=65534", "--regid=65534", "--clear-groups"};
+    for (const char* a : {WC_TEST_WASMCLOUD, "up", "--no-lattice", "--no-code-cache",
+                          "--allow-unsigned-providers", "-m"}) {
+      args.push_back(a);
+    }
+    args.push_back(manifest);
+    if (c.flag_off) args.push_back("--no-provider-pid-namespace");
+    testing::UpProcess up(args, {{"HOME", dir}}, false, "/usr/bin/setpriv");
+    ASSERT_TRUE(up.WaitFor("running until SIGINT or SIGTERM")) << up.log();
+    if (up.log().find("runs in the host's PID namespace: cannot make") != std::string::npos) {
+      GTEST_SKIP() << "this kernel or container refuses PID namespaces: " << up.log();
+    }
+    EXPECT_EQ(up.log().find("the host does not run as root") != std::string::npos,
+              !c.as_root && !c.flag_off)
+        << up.log();
+    const std::vector<pid_t> children = testing::ChildProcesses(up.pid(), "provider-host");
+    ASSERT_EQ(children.size(), 1u) << up.log();
+    const long child = children[0];
+    EXPECT_EQ(std::stol(StatusLine(child, "Uid:")), c.as_root ? 0 : 65534);
+    if (c.namespaced) {
+      EXPECT_EQ(StatusLine(child, "NSpid:"), std::to_string(child) + "\t1");
+      const long provider = FirstChild(child);
+      ASSERT_GT(provider, 0);
+      EXPECT_EQ(StatusLine(provider, "NSpid:"), std::to_string(provider) + "\t2");
+    } else {
+      EXPECT_EQ(StatusLine(child, "NSpid:"), std::to_string(child));
+    }
+    EXPECT_EQ(up.Stop(SIGTERM), 0) << up.log();
+  }
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 // up, each case is logged once naming the provider, and the provider comes back.
 #include "provider/process_provider.h"
 
+#include <fcntl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -27,6 +28,8 @@
 #include "core/bytes.h"
 #include "core/log.h"
 #include "core/sanitizers.h"
+#include "core/text.h"
+#include "provider/pid_namespace.h"
 #include "provider/process_protocol.h"
 #include "support/log_capture.h"
 
@@ -304,6 +307,18 @@ long ProcessGroup(const std::string& pid) {
   return pgrp;
 }
 
+// The parent of process `pid` (/proc/<pid>/stat), -1 when it is gone.
+long ParentOf(long pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat;
+  if (!std::getline(in, stat)) return -1;
+  std::istringstream rest(stat.substr(stat.rfind(')') + 1));
+  std::string state;
+  long ppid = -1;
+  rest >> state >> ppid;
+  return ppid;
+}
+
 // Gone, or a zombie waiting for init to reap it (it runs no more).
 bool ProcessEnded(const std::string& pid) {
   std::ifstream in("/proc/" + pid + "/stat");
@@ -318,8 +333,11 @@ TEST_F(ProcessProviderTest, AProviderThatSignalsItsProcessGroupEndsOnlyItself) {
   const std::string before = Pid();
   // Checked before the signal is sent: were the child in this test's group, the SIGTERM
   // would end this test and whatever shares its group (ctest).
-  ASSERT_EQ(ProcessGroup(before), std::stol(before)) << "the child leads a process group";
-  ASSERT_NE(ProcessGroup(before), static_cast<long>(::getpgrp()));
+  // The group is led by the child (or, in its PID namespace, by the namespace's process 1,
+  // the provider's parent), which this test started.
+  const long group = ProcessGroup(before);
+  ASSERT_EQ(ParentOf(group), static_cast<long>(::getpid())) << "the child leads a process group";
+  ASSERT_NE(group, static_cast<long>(::getpgrp()));
   auto r = Call(*provider_, "killgroup");
   ASSERT_FALSE(r.ok()) << Text(r);
   EXPECT_THAT(r.status().message(), HasSubstr("killed by signal 15 (SIGTERM)"));
@@ -441,11 +459,15 @@ TEST_F(ProcessProviderTest, TheChildRunsAsTheUserItIsGiven) {
   std::filesystem::permissions(
       secret, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
 
+  // The user alone, without the PID namespace (tested on its own below), which would
+  // hide the host from the child whatever its user.
+  const std::string whoami = "whoami signal:" + std::to_string(::getpid()) + " read:" + secret;
   auto o = Options(library.c_str());
   o.uid = 65534;
   o.gid = 65534;
+  o.pid_namespace = false;
   Launch(o);
-  EXPECT_EQ(Text(Call(*provider_, "whoami read:" + secret)),
+  EXPECT_EQ(Text(Call(*provider_, whoami)),
             "uid=65534 gid=65534 groups=1 signal_host=EPERM read=EACCES");
   EXPECT_EQ(Text(Call(*provider_, "bound")), kActor);
   // The rest of its confinement holds as before.
@@ -457,7 +479,7 @@ TEST_F(ProcessProviderTest, TheChildRunsAsTheUserItIsGiven) {
   EXPECT_FALSE(Call(*provider_, "segv").ok());
   ASSERT_TRUE(ServingAgain()) << log_.All();
   EXPECT_NE(Pid(), before);
-  EXPECT_EQ(Text(Call(*provider_, "whoami read:" + secret)),
+  EXPECT_EQ(Text(Call(*provider_, whoami)),
             "uid=65534 gid=65534 groups=1 signal_host=EPERM read=EACCES");
   provider_->Stop();
   provider_.reset();
@@ -465,17 +487,149 @@ TEST_F(ProcessProviderTest, TheChildRunsAsTheUserItIsGiven) {
   auto o2 = Options(readable.c_str());
   o2.uid = 65534;
   o2.gid = 65534;
+  o2.pid_namespace = false;
   Launch(o2);
-  EXPECT_EQ(Text(Call(*provider_, "whoami read:" + secret)),
+  EXPECT_EQ(Text(Call(*provider_, whoami)),
             "uid=65534 gid=65534 groups=1 signal_host=EPERM read=EACCES");
   provider_->Stop();
   provider_.reset();
 
   // Without it: the host's user, which may read its own file.
-  Launch(Options(library.c_str()));
+  auto o3 = Options(library.c_str());
+  o3.pid_namespace = false;
+  Launch(o3);
   EXPECT_EQ(
-      Text(Call(*provider_, "whoami read:" + secret)),
+      Text(Call(*provider_, whoami)),
       "uid=0 gid=0 groups=" + std::to_string(::getgroups(0, nullptr)) + " signal_host=ok read=ok");
+}
+
+// The NSpid line of /proc/<pid>/status: the pid in each PID namespace it is in, the
+// host's first ("1234\t1" for process 1 of a namespace of its own).
+std::string NsPids(const std::string& pid) {
+  std::ifstream status("/proc/" + pid + "/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.starts_with("NSpid:")) return std::string(TrimAsciiSpace(line.substr(6)));
+  }
+  return "";
+}
+
+// By default the child is process 1 of a PID namespace of its own: it cannot name its
+// host (or anything else of the host's namespace) to signal it, whatever its user.
+TEST_F(ProcessProviderTest, TheChildRunsInAPidNamespaceOfItsOwn) {
+  if (!CanMakePidNamespaces()) GTEST_SKIP() << "PID namespaces are made by a root host";
+  const std::string host = std::to_string(::getpid());
+  Launch();
+  if (log_.Count("runs in the host's PID namespace") != 0) {
+    GTEST_SKIP() << "this kernel or container refuses PID namespaces: " << log_.All();
+  }
+  const std::string pid = Pid();
+  // The provider is process 2, below the namespace's process 1 (the host's child).
+  EXPECT_EQ(Text(Call(*provider_, "nspid")), "2");
+  EXPECT_EQ(NsPids(pid), pid + "\t2");
+  EXPECT_EQ(NsPids(std::to_string(ParentOf(std::stol(pid)))),
+            std::to_string(ParentOf(std::stol(pid))) + "\t1");
+  EXPECT_EQ(ParentOf(ParentOf(std::stol(pid))), static_cast<long>(::getpid()));
+  EXPECT_THAT(Text(Call(*provider_, "whoami signal:" + host + " read:/")),
+              HasSubstr(" signal_host=ESRCH "));
+  // What it starts is in its namespace and ends with it.
+  const std::string helper = Text(Call(*provider_, "helper"));
+  EXPECT_THAT(NsPids(helper), ::testing::StartsWith(helper + "\t"));
+  // A restart gets a namespace again; the host supervises it by its own pid.
+  EXPECT_FALSE(Call(*provider_, "segv").ok());
+  EXPECT_TRUE(Eventually([&] { return ProcessEnded(helper); })) << "sleep " << helper;
+  ASSERT_TRUE(ServingAgain()) << log_.All();
+  EXPECT_NE(Pid(), pid);
+  EXPECT_EQ(Text(Call(*provider_, "nspid")), "2");
+  provider_->Stop();
+  provider_.reset();
+
+  // With --provider-user, both processes of the namespace run as that user.
+  auto as_nobody = Options(WC_TEST_CHAOS);
+  as_nobody.uid = 65534;
+  as_nobody.gid = 65534;
+  Launch(as_nobody);
+  const std::string nobody = Pid();
+  EXPECT_THAT(Text(Call(*provider_, "whoami signal:" + host + " read:/")),
+              ::testing::StartsWith("uid=65534 gid=65534 groups=1 signal_host=ESRCH "));
+  EXPECT_THAT(NsPids(nobody), nobody + "\t2");
+  std::ifstream init_status("/proc/" + std::to_string(ParentOf(std::stol(nobody))) + "/status");
+  std::string line;
+  while (std::getline(init_status, line) && !line.starts_with("Uid:")) {
+  }
+  EXPECT_THAT(line, ::testing::StartsWith("Uid:\t65534\t65534"));
+  provider_->Stop();
+  provider_.reset();
+
+  // Without it, the child is in the host's namespace and (as the same user) may signal it.
+  auto o = Options(WC_TEST_CHAOS);
+  o.pid_namespace = false;
+  Launch(o);
+  const std::string shared = Pid();
+  EXPECT_EQ(Text(Call(*provider_, "nspid")), shared);
+  EXPECT_EQ(NsPids(shared), shared);
+  EXPECT_THAT(Text(Call(*provider_, "whoami signal:" + host + " read:/")),
+              HasSubstr(" signal_host=ok "));
+}
+
+// A host that vanishes while its provider is still loading (blocked in create): the
+// namespace's process 1 sees the channel close and exits, and the kernel ends the
+// provider with it. (Without a namespace the provider's own watcher does this; in one,
+// its parent is process 1 for good.) The test plays the host.
+TEST(ProcessProviderNamespaceTest, WhenItsHostVanishesDuringTheLoadTheNamespaceEnds) {
+  if (!CanMakePidNamespaces()) GTEST_SKIP() << "PID namespaces are made by a root host";
+  int sv[2], out[2], status[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+  ASSERT_EQ(::pipe2(out, O_CLOEXEC), 0);
+  ASSERT_EQ(::pipe2(status, O_CLOEXEC), 0);
+  std::vector<std::string> args = {WC_TEST_WASMCLOUD,
+                                   "provider-host",
+                                   "--fd",
+                                   "3",
+                                   "--library",
+                                   WC_TEST_CHAOS_BLOCK_CREATE,
+                                   "--own-group",
+                                   "--status-fd",
+                                   std::to_string(kStatusFd)};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  NamespaceSpawn spawn;
+  spawn.path = WC_TEST_WASMCLOUD;
+  spawn.argv = argv.data();
+  spawn.envp = environ;
+  spawn.stdout_fd = ::fcntl(out[1], F_DUPFD_CLOEXEC, 10);
+  spawn.stderr_fd = ::fcntl(out[1], F_DUPFD_CLOEXEC, 10);
+  spawn.channel_fd = ::fcntl(sv[1], F_DUPFD_CLOEXEC, 10);
+  spawn.status_fd = ::fcntl(status[1], F_DUPFD_CLOEXEC, 10);
+  Result<pid_t> pid = SpawnInPidNamespace(spawn);
+  for (int fd : {spawn.stdout_fd, spawn.stderr_fd, spawn.channel_fd, spawn.status_fd, sv[1], out[1],
+                 status[1]}) {
+    ::close(fd);
+  }
+  if (!pid.ok() && pid.status().code() == Code::kFailedPrecondition) {
+    GTEST_SKIP() << pid.status().message();
+  }
+  ASSERT_TRUE(pid.ok()) << pid.status().message();
+  // The provider's process, blocked in create.
+  long provider = -1;
+  ASSERT_TRUE(Eventually([&] {
+    std::ifstream children("/proc/" + std::to_string(*pid) + "/task/" + std::to_string(*pid) +
+                           "/children");
+    return static_cast<bool>(children >> provider);
+  }));
+  EXPECT_EQ(NsPids(std::to_string(provider)), std::to_string(provider) + "\t2");
+  ::close(sv[0]);  // the host is gone
+  int wait_status = 0;
+  EXPECT_TRUE(Eventually([&] { return ::waitpid(*pid, &wait_status, WNOHANG) == *pid; }))
+      << "process 1 is still there";
+  EXPECT_TRUE(WIFEXITED(wait_status) && WEXITSTATUS(wait_status) == 0) << wait_status;
+  EXPECT_TRUE(ProcessEnded(std::to_string(provider)));
+  // No report: the provider did not end on its own.
+  int reported = 0;
+  EXPECT_EQ(::read(status[0], &reported, sizeof reported), 0);
+  ::close(status[0]);
+  ::close(out[0]);
 }
 
 TEST_F(ProcessProviderTest, StrayThreadCrashAfterTheReply) {

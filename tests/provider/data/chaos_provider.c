@@ -8,7 +8,8 @@
  *   block     never returns
  *   callback  calls the actor back ("Ping") from a thread of its own and answers its reply
  *   print     writes a line to stdout and one to stderr
- *   pid       answers its process id (decimal text)
+ *   pid       answers its process id as the host sees it (in the host's PID namespace)
+ *   nspid     answers getpid(): its pid in its own PID namespace
  *   bound     answers the actors it is bound to, comma-separated
  *   confined  answers what confines its process: no_new_privs, seccomp mode, OOM score,
  *             dumpable, how some system calls it should not make fail, its open-file limit
@@ -17,9 +18,11 @@
  *   files     opens /dev/null until it cannot (at most 65536), answers how many
  *   killgroup sends SIGTERM to its own process group (kill(0, SIGTERM)), answers "survived"
  *   helper    starts /bin/sleep 600 (a process of its own, left running), answers its pid
+ *             as the host sees it (in the host's PID namespace)
  *   getenv:NAME  answers the value of environment variable NAME, or "(unset)"
  *   whoami    answers "uid=U gid=G groups=N signal_host=E read=R": its ids, how many
- *             supplementary groups, how kill(getppid(), 0) ends and how opening the path
+ *             supplementary groups, how kill(P, 0) ends for the pid P after "signal:" in
+ *             the payload (its parent's when none is given) and how opening the path
  *             after "read:" in the payload ends (ok or the errno's name)
  * Anything else answers a kvcounter AddResponse {value: n}, n counting calls.
  * Built several times: CHAOS_BLOCK_CREATE, CHAOS_BLOCK_BIND, CHAOS_BLOCK_STOP block there;
@@ -323,7 +326,10 @@ static int handle_call(void* self, const char* actor, const char* operation, con
   if (has(payload, len, "whoami")) {
     char path[256];
     argument_after(payload, len, "read:", path, sizeof path);
-    int e_signal = kill(getppid(), 0) < 0 ? errno : 0;
+    char target[32] = "";
+    argument_after(payload, len, "signal:", target, sizeof target);
+    pid_t victim = target[0] != '\0' ? (pid_t)atoi(target) : getppid();
+    int e_signal = kill(victim, 0) < 0 ? errno : 0;
     int e_read = 0;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
@@ -348,14 +354,36 @@ static int handle_call(void* self, const char* actor, const char* operation, con
     char* envp[] = {NULL};
     char text[32] = "spawn failed";
     if (posix_spawn(&helper, "/bin/sleep", NULL, NULL, argv, envp) == 0) {
+      /* Its pid here may be one of a namespace of our own: the host's is the child listed
+       * by /proc (mounted for the host's namespace) under this thread. */
       snprintf(text, sizeof text, "%d", (int)helper);
+      FILE* f = fopen("/proc/thread-self/children", "r");
+      if (f != NULL) {
+        int pid = 0, last = 0;
+        while (fscanf(f, "%d", &pid) == 1) last = pid;
+        fclose(f);
+        if (last > 0) snprintf(text, sizeof text, "%d", last);
+      }
     }
     fill_text(response, text);
     return WC_OK;
   }
-  if (has(payload, len, "pid")) {
+  if (has(payload, len, "nspid")) {
     char text[32];
     snprintf(text, sizeof text, "%d", (int)getpid());
+    fill_text(response, text);
+    return WC_OK;
+  }
+  if (has(payload, len, "pid")) {
+    /* /proc/self names this process by its pid in the namespace /proc was mounted for:
+     * the host's. */
+    char text[32] = "";
+    ssize_t n = readlink("/proc/self", text, sizeof text - 1);
+    if (n > 0) {
+      text[n] = '\0';
+    } else {
+      snprintf(text, sizeof text, "%d", (int)getpid());
+    }
     fill_text(response, text);
     return WC_OK;
   }
