@@ -6,6 +6,7 @@
 #include <sys/mman.h>
 #include <sys/sendfile.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -211,8 +212,9 @@ void NoteChild(int) {}
 // (process 1 ignores every signal it has no handler for, its own abort() included). This
 // process reaps what is orphaned in the namespace; when the provider's process ends it
 // writes its wait status on `status_fd` for the host (which can only wait for this one)
-// and exits, and the kernel ends whatever is left in the namespace. It exits too when the
-// host closes its end of the channel (or is gone), even while the provider still loads.
+// and exits, and the kernel ends whatever is left in the namespace. When the host closes
+// its end of the channel (a stop, or the host is gone) the provider has 1.5 s to end by
+// itself; then this process kills it (even while it still loads) and reports that.
 // Returns in the provider's process only.
 void BecomeNamespaceInit(const ProviderChildOptions& options) {
   if (options.status_fd < 0 || ::getpid() != 1) return;
@@ -251,6 +253,12 @@ void BecomeNamespaceInit(const ProviderChildOptions& options) {
   sigaddset(&chld, SIGCHLD);
   ::sigprocmask(SIG_BLOCK, &chld, &waiting);
   sigdelset(&waiting, SIGCHLD);
+  // After the channel closed: how long the provider's process may take to end by itself
+  // (it sees the end of file too: a stop's clean exit, its library's destroy), less than
+  // the host waits for this process before it kills it.
+  constexpr int kGraceMs = 1500;
+  bool closed = false;
+  timespec deadline{};
   for (;;) {
     int status = 0;
     pid_t ended;
@@ -262,10 +270,36 @@ void BecomeNamespaceInit(const ProviderChildOptions& options) {
     }
     if (ended < 0 && errno == ECHILD) ::_exit(1);  // cannot happen before the provider's end
     pollfd channel{options.fd, POLLRDHUP, 0};
-    const int ready = ::ppoll(&channel, 1, nullptr, &waiting);
-    if (ready > 0 && (channel.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL)) != 0) {
-      ::_exit(0);  // the host is done with this child, or gone
+    if (!closed) {
+      const int ready = ::ppoll(&channel, 1, nullptr, &waiting);
+      if (ready > 0 && (channel.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL)) != 0) {
+        // The host is done with this child (a stop), or gone: the provider gets its grace,
+        // then the namespace ends with this process, even while the provider still loads.
+        closed = true;
+        ::clock_gettime(CLOCK_MONOTONIC, &deadline);
+        deadline.tv_sec += kGraceMs / 1000;
+        deadline.tv_nsec += (kGraceMs % 1000) * 1000000L;
+        if (deadline.tv_nsec >= 1000000000L) {
+          deadline.tv_sec += 1;
+          deadline.tv_nsec -= 1000000000L;
+        }
+      }
+      continue;
     }
+    timespec now{};
+    ::clock_gettime(CLOCK_MONOTONIC, &now);
+    long left_ns = (deadline.tv_sec - now.tv_sec) * 1000000000L + (deadline.tv_nsec - now.tv_nsec);
+    if (left_ns <= 0) {
+      // Its grace is over: ended here, so that the host is told how.
+      ::kill(provider, SIGKILL);
+      while (::waitpid(provider, &status, 0) < 0 && errno == EINTR) {
+      }
+      const int report = status;
+      (void)!::write(options.status_fd, &report, sizeof report);
+      ::_exit(0);
+    }
+    const timespec left{left_ns / 1000000000L, left_ns % 1000000000L};
+    (void)::ppoll(nullptr, 0, &left, &waiting);  // a SIGCHLD ends it early
   }
 }
 

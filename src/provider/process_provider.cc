@@ -20,6 +20,7 @@
 #include <set>
 #include <shared_mutex>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "core/text.h"
@@ -885,10 +886,10 @@ class ProcessProvider final : public Provider,
     std::lock_guard lock(mu_);
     child->reaped = true;
     // A child in a PID namespace of its own ends once its provider's process has, and
-    // reported how: that is what the log says, unless the host killed it (then no report
-    // was written, or it is not the reason).
+    // reported how: that is what the log says. Without a report (the host killed process
+    // 1 first), process 1's own status.
     child->wait_status = status;
-    if (child->status_fd >= 0 && child->killed_because.empty()) {
+    if (child->status_fd >= 0) {
       int reported = 0;
       if (::read(child->status_fd, &reported, sizeof reported) ==
           static_cast<ssize_t>(sizeof reported)) {
@@ -971,6 +972,14 @@ class ProcessProvider final : public Provider,
             // The provider's process (in a PID namespace, process 1's first child).
             if (child->namespaced && child->provider_pid.load() <= 0) {
               child->provider_pid.store(FirstChildOf(child->pid));
+              if (child->provider_pid.load() <= 0 && child->hello &&
+                  !std::exchange(said_no_provider_pid_, true)) {
+                LogLine(LogLevel::kWarn,
+                        "cannot find the provider's process below process " +
+                            std::to_string(child->pid) +
+                            " of its PID namespace (/proc/<pid>/task/<pid>/children): "
+                            "--provider-max-memory-mb reads that process 1 instead");
+              }
             }
             std::optional<uint64_t> rss = ResidentMiB(child->shown_pid());
             if (rss && *rss > o_.max_memory_mb) {
@@ -1161,6 +1170,7 @@ class ProcessProvider final : public Provider,
   ProviderHost* host_ = nullptr;
   std::deque<Clock::time_point> crashes_;
   Clock::time_point next_memory_check_{};  // guarded by mu_
+  bool said_no_provider_pid_ = false;      // guarded by mu_
   std::string last_crash_;
   std::string given_up_;
 };

@@ -573,8 +573,8 @@ TEST_F(ProcessProviderTest, TheChildRunsInAPidNamespaceOfItsOwn) {
 }
 
 // A host that vanishes while its provider is still loading (blocked in create): the
-// namespace's process 1 sees the channel close and exits, and the kernel ends the
-// provider with it. (Without a namespace the provider's own watcher does this; in one,
+// namespace's process 1 sees the channel close, gives the provider its grace (1.5 s) and
+// kills it. (Without a namespace the provider's own watcher does this; in one,
 // its parent is process 1 for good.) The test plays the host.
 TEST(ProcessProviderNamespaceTest, WhenItsHostVanishesDuringTheLoadTheNamespaceEnds) {
   if (!CanMakePidNamespaces()) GTEST_SKIP() << "PID namespaces are made by a root host";
@@ -625,9 +625,10 @@ TEST(ProcessProviderNamespaceTest, WhenItsHostVanishesDuringTheLoadTheNamespaceE
       << "process 1 is still there";
   EXPECT_TRUE(WIFEXITED(wait_status) && WEXITSTATUS(wait_status) == 0) << wait_status;
   EXPECT_TRUE(ProcessEnded(std::to_string(provider)));
-  // No report: the provider did not end on its own.
+  // After its grace, process 1 killed the provider and said so.
   int reported = 0;
-  EXPECT_EQ(::read(status[0], &reported, sizeof reported), 0);
+  ASSERT_EQ(::read(status[0], &reported, sizeof reported), static_cast<ssize_t>(sizeof reported));
+  EXPECT_TRUE(WIFSIGNALED(reported) && WTERMSIG(reported) == SIGKILL) << reported;
   ::close(status[0]);
   ::close(out[0]);
 }
@@ -813,6 +814,25 @@ TEST_F(ProcessProviderTest, StopThatBlocksIsBounded) {
   EXPECT_NE(::kill(pid, 0), 0);      // gone (and reaped)
   auto r = Call(**p, "count");
   EXPECT_EQ(r.status().code(), Code::kFailedPrecondition);
+}
+
+// A stop lets the provider's process end by itself, in its PID namespace too: what a clean
+// exit does (stdio flushed, the library's destroy) happens before the namespace ends.
+TEST_F(ProcessProviderTest, AStoppedProviderExitsCleanly) {
+  size_t stops = 0;
+  for (const bool namespaced : {true, false}) {
+    SCOPED_TRACE(namespaced ? "in a PID namespace" : "in the host's");
+    ++stops;
+    auto o = Options(WC_TEST_CHAOS);
+    o.pid_namespace = namespaced;
+    Launch(o);
+    EXPECT_EQ(Text(Call(*provider_, "unflushed")), "buffered");
+    provider_->Stop();
+    EXPECT_TRUE(Eventually([&] {
+      return log_.Count("stdout: chaos wrote this at its exit") == stops;
+    })) << log_.All();
+    provider_.reset();
+  }
 }
 
 TEST_F(ProcessProviderTest, StopEndsTheChildAndLaterCallsAreRefused) {

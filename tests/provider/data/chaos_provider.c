@@ -8,6 +8,7 @@
  *   block     never returns
  *   callback  calls the actor back ("Ping") from a thread of its own and answers its reply
  *   print     writes a line to stdout and one to stderr
+ *   unflushed leaves a line in stdout's buffer: it reaches the pipe at a clean exit only
  *   pid       answers its process id as the host sees it (in the host's PID namespace)
  *   nspid     answers getpid(): its pid in its own PID namespace
  *   bound     answers the actors it is bound to, comma-separated
@@ -289,6 +290,11 @@ static int handle_call(void* self, const char* actor, const char* operation, con
     fill(response, a.reply.data, a.reply.len);
     if (a.reply.release != NULL) a.reply.release(&a.reply);
     return a.rc;
+  }
+  if (has(payload, len, "unflushed")) { /* left in stdio's buffer: written at a clean exit */
+    printf("chaos wrote this at its exit\n");
+    fill_text(response, "buffered");
+    return WC_OK;
   }
   if (has(payload, len, "print")) {
     printf("chaos says hello on stdout\n");
