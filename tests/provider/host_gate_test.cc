@@ -11,6 +11,7 @@
 #include <condition_variable>
 #include <functional>
 #include <future>
+#include <memory>
 #include <mutex>
 #include <thread>
 
@@ -102,48 +103,60 @@ TEST(HostGateTest, DetachWaitsForTheCallsInTheHostOnOtherThreads) {
 }
 
 TEST(HostGateTest, ADetachFromInsideAForwardedCallDoesNotWaitForItself) {
-  HostGate gate;
-  FakeHost host;
-  gate.Attach(&host);
-  host.Release();
-  bool returned = false;
-  host.inside = [&] {
-    gate.Detach();  // the provider stops itself from inside its own call
-    returned = true;
+  // Owned by the calling thread too: were Detach to wait for its own call, that thread
+  // would never end, and the test fails (below) instead of hanging in a join.
+  struct State {
+    HostGate gate;
+    FakeHost host;
+    std::atomic<bool> returned{false};
+    std::promise<bool> called;
   };
-  auto call = std::async(std::launch::async, [&] {
-    HostGate::Hold hold(gate);
-    return hold.host()->CallActor("M", "op", {}).ok();
-  });
+  auto state = std::make_shared<State>();
+  state->gate.Attach(&state->host);
+  state->host.Release();
+  State* s = state.get();
+  state->host.inside = [s] {
+    s->gate.Detach();  // the provider stops itself from inside its own call
+    s->returned = true;
+  };
+  std::future<bool> call = state->called.get_future();
+  std::thread([state] {
+    HostGate::Hold hold(state->gate);
+    state->called.set_value(hold.host()->CallActor("M", "op", {}).ok());
+  }).detach();
   ASSERT_EQ(call.wait_for(10s), std::future_status::ready) << "Detach waited for its own call";
   EXPECT_TRUE(call.get());
-  EXPECT_TRUE(returned);
-  EXPECT_TRUE(gate.detached());
+  EXPECT_TRUE(state->returned);
+  EXPECT_TRUE(state->gate.detached());
 }
 
 TEST(HostGateTest, ADetachFromInsideACallStillWaitsForTheOtherThreadsCalls) {
   // Two calls in the host: one on another thread, and the one that stops the provider.
-  HostGate gate;
-  FakeHost other_host;  // the first call waits in here
-  gate.Attach(&other_host);
-  std::thread first([&] {
-    HostGate::Hold hold(gate);
+  // Owned by the stopping thread too, which is left behind (not joined): were Detach to
+  // wait for its own call, the test fails instead of hanging.
+  struct State {
+    HostGate gate;
+    FakeHost other_host;  // the first call waits in here
+    std::promise<void> detached;
+  };
+  auto state = std::make_shared<State>();
+  state->gate.Attach(&state->other_host);
+  std::thread first([state] {
+    HostGate::Hold hold(state->gate);
     (void)hold.host()->CallActor("M", "op", {});
   });
-  other_host.WaitEntered();
-  std::promise<void> detached;
-  std::thread second([&] {
-    HostGate::Hold hold(gate);  // in_flight 2, this thread's own 1
-    ASSERT_NE(hold.host(), nullptr);
-    gate.Detach();
-    detached.set_value();
-  });
-  auto f = detached.get_future();
+  state->other_host.WaitEntered();
+  std::thread([state] {
+    HostGate::Hold hold(state->gate);  // in_flight 2, this thread's own 1
+    if (hold.host() == nullptr) return;
+    state->gate.Detach();
+    state->detached.set_value();
+  }).detach();
+  auto f = state->detached.get_future();
   EXPECT_EQ(f.wait_for(200ms), std::future_status::timeout);
-  other_host.Release();
+  state->other_host.Release();
   EXPECT_EQ(f.wait_for(10s), std::future_status::ready);
   first.join();
-  second.join();
 }
 
 TEST(HostGateTest, AHoldOnAnotherGateDoesNotCountAsThisThreadsOwn) {
