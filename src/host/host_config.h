@@ -207,8 +207,8 @@ struct HostConfig {
   // provider has no business making (docs/providers.md#confinement-of-a-child).
   // --no-provider-seccomp, WASMCLOUD_NO_PROVIDER_SECCOMP turn it off.
   bool provider_seccomp = true;
-  // A provider's child process starts in a PID namespace of its own (and a user namespace
-  // when the host is not root), where it cannot name the host or its other children
+  // On a host that runs as root, a provider's child process starts in a PID namespace of
+  // its own, where it cannot name the host or its other children
   // (docs/providers.md#a-pid-namespace-of-its-own). --no-provider-pid-namespace,
   // WASMCLOUD_NO_PROVIDER_PID_NAMESPACE turn it off.
   bool provider_pid_namespace = true;

@@ -6,12 +6,12 @@
 #include <sys/mman.h>
 #include <sys/sendfile.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <cstring>
@@ -19,6 +19,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "core/thread_pool.h"
@@ -256,9 +257,8 @@ void BecomeNamespaceInit(const ProviderChildOptions& options) {
   // After the channel closed: how long the provider's process may take to end by itself
   // (it sees the end of file too: a stop's clean exit, its library's destroy), less than
   // the host waits for this process before it kills it.
-  constexpr int kGraceMs = 1500;
-  bool closed = false;
-  timespec deadline{};
+  constexpr auto kGrace = std::chrono::milliseconds(1500);
+  std::optional<std::chrono::steady_clock::time_point> deadline;  // set once closed
   for (;;) {
     int status = 0;
     pid_t ended;
@@ -269,26 +269,19 @@ void BecomeNamespaceInit(const ProviderChildOptions& options) {
       ::_exit(0);
     }
     if (ended < 0 && errno == ECHILD) ::_exit(1);  // cannot happen before the provider's end
-    pollfd channel{options.fd, POLLRDHUP, 0};
-    if (!closed) {
+    if (!deadline) {
+      pollfd channel{options.fd, POLLRDHUP, 0};
       const int ready = ::ppoll(&channel, 1, nullptr, &waiting);
       if (ready > 0 && (channel.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL)) != 0) {
         // The host is done with this child (a stop), or gone: the provider gets its grace,
         // then the namespace ends with this process, even while the provider still loads.
-        closed = true;
-        ::clock_gettime(CLOCK_MONOTONIC, &deadline);
-        deadline.tv_sec += kGraceMs / 1000;
-        deadline.tv_nsec += (kGraceMs % 1000) * 1000000L;
-        if (deadline.tv_nsec >= 1000000000L) {
-          deadline.tv_sec += 1;
-          deadline.tv_nsec -= 1000000000L;
-        }
+        deadline = std::chrono::steady_clock::now() + kGrace;
       }
       continue;
     }
-    timespec now{};
-    ::clock_gettime(CLOCK_MONOTONIC, &now);
-    long left_ns = (deadline.tv_sec - now.tv_sec) * 1000000000L + (deadline.tv_nsec - now.tv_nsec);
+    const auto left_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                             *deadline - std::chrono::steady_clock::now())
+                             .count();
     if (left_ns <= 0) {
       // Its grace is over: ended here, so that the host is told how.
       ::kill(provider, SIGKILL);

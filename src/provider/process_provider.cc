@@ -50,10 +50,9 @@ std::string Ms(std::chrono::milliseconds d) { return std::to_string(d.count()) +
 // One child process and the threads that read from it.
 struct Child {
   pid_t pid = -1;
-  // In a PID namespace of its own (SpawnInPidNamespace), `pid` is the namespace's process
-  // 1 and the provider runs in its child, this one (known once it said hello): the
-  // process the log names.
-  bool namespaced = false;
+  // In a PID namespace of its own (SpawnInPidNamespace; status_fd set), `pid` is the
+  // namespace's process 1 and the provider runs in its child, this one (known once it
+  // said hello): the process the log names and the memory limit reads.
   std::atomic<pid_t> provider_pid{-1};
   pid_t shown_pid() const {
     const pid_t p = provider_pid.load();
@@ -74,8 +73,10 @@ struct Child {
   bool reaped = false;
   int wait_status = 0;
   // In a PID namespace: the read end of the pipe on which its process 1 reports how the
-  // provider's process ended (the child's own wait status says only how process 1 did).
+  // provider's process ended (the child's own wait status says only how process 1 did);
+  // -1 otherwise.
   int status_fd = -1;
+  bool namespaced() const { return status_fd >= 0; }
   // Set once the child was reaped: the output reader stops when the pipes are quiet
   // (a grandchild may hold them open).
   std::atomic<bool> ended{false};
@@ -132,8 +133,7 @@ std::string SignalName(int sig) {
 
 struct Spawned {
   pid_t pid = -1;
-  bool namespaced = false;  // in a PID namespace of its own
-  int status_fd = -1;       // then: the read end of its process 1's report
+  int status_fd = -1;  // in a PID namespace of its own: the read end of its process 1's report
 };
 
 Result<Spawned> Spawn(const ProcessProviderOptions& o, int child_fd, int out_fd, int err_fd) {
@@ -223,7 +223,7 @@ Result<Spawned> Spawn(const ProcessProviderOptions& o, int child_fd, int out_fd,
             ? SpawnInPidNamespace(spawn)
             : Result<pid_t>(Unavailable(std::string("cannot create a pipe: ") + strerror(errno)));
     if (status_write >= 0) ::close(status_write);
-    if (pid.ok()) return Spawned{*pid, true, status[0]};
+    if (pid.ok()) return Spawned{*pid, status[0]};
     ::close(status[0]);
     if (pid.status().code() != Code::kFailedPrecondition) return pid.status();
     // Refused (a container without CAP_SYS_ADMIN, a seccomp profile, a kernel without
@@ -270,7 +270,7 @@ Result<Spawned> Spawn(const ProcessProviderOptions& o, int child_fd, int out_fd,
   if (rc != 0) {
     return Unavailable("cannot start the provider process " + o.executable + ": " + strerror(rc));
   }
-  return Spawned{pid, false};
+  return Spawned{pid};
 }
 
 // The first child of process `pid`'s first thread (/proc/<pid>/task/<pid>/children), -1
@@ -283,6 +283,17 @@ pid_t FirstChildOf(pid_t pid) {
   if (std::fscanf(f, "%ld", &child) != 1) child = -1;
   std::fclose(f);
   return static_cast<pid_t>(child);
+}
+
+// In a PID namespace the provider runs in process 1's first child: learnt once (at its
+// hello, or by the memory check before). False when the child has a namespace and that
+// process cannot be found (yet); true otherwise.
+bool FindProviderProcess(Child& child) {
+  if (!child.namespaced() || child.provider_pid.load() > 0) return true;
+  const pid_t found = FirstChildOf(child.pid);
+  if (found <= 0) return false;
+  child.provider_pid.store(found);
+  return true;
 }
 
 // "process 1234", or "the process" for one that never started (its restart could not
@@ -554,7 +565,6 @@ class ProcessProvider final : public Provider,
     for (int f : {sv[1], out[1], err[1]}) ::close(f);
     if (!pid.ok()) return pid.status();
     child->pid = pid->pid;
-    child->namespaced = pid->namespaced;
     child->status_fd = pid->status_fd;
     {
       std::lock_guard lock(mu_);
@@ -668,10 +678,7 @@ class ProcessProvider final : public Provider,
       switch (m.type) {
         case Type::kHello:
         case Type::kLoadFailed: {
-          // The provider's process, alive while it says hello: the one the log names.
-          if (child->namespaced && child->provider_pid.load() <= 0) {
-            child->provider_pid.store(FirstChildOf(child->pid));
-          }
+          FindProviderProcess(*child);  // alive while it says hello
           std::lock_guard lock(mu_);
           if (!child->hello) child->hello = std::move(m);
           cv_.notify_all();
@@ -969,17 +976,13 @@ class ProcessProvider final : public Provider,
             child->killed_because.empty()) {
           if (Clock::now() >= next_memory_check_) {
             next_memory_check_ = Clock::now() + o_.memory_check_interval;
-            // The provider's process (in a PID namespace, process 1's first child).
-            if (child->namespaced && child->provider_pid.load() <= 0) {
-              child->provider_pid.store(FirstChildOf(child->pid));
-              if (child->provider_pid.load() <= 0 && child->hello &&
-                  !std::exchange(said_no_provider_pid_, true)) {
-                LogLine(LogLevel::kWarn,
-                        "cannot find the provider's process below process " +
-                            std::to_string(child->pid) +
-                            " of its PID namespace (/proc/<pid>/task/<pid>/children): "
-                            "--provider-max-memory-mb reads that process 1 instead");
-              }
+            if (!FindProviderProcess(*child) && child->hello &&
+                !std::exchange(said_no_provider_pid_, true)) {
+              LogLine(LogLevel::kWarn,
+                      "cannot find the provider's process below process " +
+                          std::to_string(child->pid) +
+                          " of its PID namespace (/proc/<pid>/task/<pid>/children): "
+                          "--provider-max-memory-mb reads that process 1 instead");
             }
             std::optional<uint64_t> rss = ResidentMiB(child->shown_pid());
             if (rss && *rss > o_.max_memory_mb) {

@@ -225,35 +225,13 @@ TEST(ProviderEnvironmentTest, TheHostsSettingsAndCredentialsAreHidden) {
   }
 }
 
-// The uid of this process's child whose command line has `word`, or -1.
-// A line of /proc/<pid>/status after its name ("Uid:"), or "" when there is none.
-std::string StatusLine(long pid, std::string_view name) {
-  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-  for (std::string line; std::getline(status, line);) {
-    if (line.starts_with(name)) {
-      const size_t start = line.find_first_not_of(" \t", name.size());
-      return start == std::string::npos ? "" : line.substr(start);
-    }
-  }
-  return "";
-}
-
 // The real uid of this process's child whose command line holds `word`, -1 when none.
 long ChildUid(std::string_view word) {
   for (pid_t pid : testing::ChildProcesses(::getpid(), word)) {
-    const std::string uid = StatusLine(pid, "Uid:");
+    const std::string uid = testing::ProcStatus(pid, "Uid:");
     if (!uid.empty()) return std::stol(uid);
   }
   return -1;
-}
-
-// The first child of process `pid`, -1 when it has none.
-long FirstChild(long pid) {
-  const std::string id = std::to_string(pid);
-  std::ifstream children("/proc/" + id + "/task/" + id + "/children");
-  long child = -1;
-  children >> child;
-  return child;
 }
 
 // --provider-user reaches the child processes the host starts for providers.
@@ -327,14 +305,14 @@ TEST(ProviderNamespaceTest, WhereProviderChildrenRunAsSeenFromOutside) {
     const std::vector<pid_t> children = testing::ChildProcesses(up.pid(), "provider-host");
     ASSERT_EQ(children.size(), 1u) << up.log();
     const long child = children[0];
-    EXPECT_EQ(std::stol(StatusLine(child, "Uid:")), c.as_root ? 0 : 65534);
+    EXPECT_EQ(std::stol(testing::ProcStatus(child, "Uid:")), c.as_root ? 0 : 65534);
     if (c.namespaced) {
-      EXPECT_EQ(StatusLine(child, "NSpid:"), std::to_string(child) + "\t1");
-      const long provider = FirstChild(child);
+      EXPECT_EQ(testing::ProcStatus(child, "NSpid:"), std::to_string(child) + "\t1");
+      const long provider = testing::FirstChild(child);
       ASSERT_GT(provider, 0);
-      EXPECT_EQ(StatusLine(provider, "NSpid:"), std::to_string(provider) + "\t2");
+      EXPECT_EQ(testing::ProcStatus(provider, "NSpid:"), std::to_string(provider) + "\t2");
     } else {
-      EXPECT_EQ(StatusLine(child, "NSpid:"), std::to_string(child));
+      EXPECT_EQ(testing::ProcStatus(child, "NSpid:"), std::to_string(child));
     }
     EXPECT_EQ(up.Stop(SIGTERM), 0) << up.log();
   }

@@ -28,10 +28,10 @@
 #include "core/bytes.h"
 #include "core/log.h"
 #include "core/sanitizers.h"
-#include "core/text.h"
 #include "provider/pid_namespace.h"
 #include "provider/process_protocol.h"
 #include "support/log_capture.h"
+#include "support/up_process.h"
 
 namespace wasmcloud::provider {
 namespace {
@@ -506,12 +506,7 @@ TEST_F(ProcessProviderTest, TheChildRunsAsTheUserItIsGiven) {
 // The NSpid line of /proc/<pid>/status: the pid in each PID namespace it is in, the
 // host's first ("1234\t1" for process 1 of a namespace of its own).
 std::string NsPids(const std::string& pid) {
-  std::ifstream status("/proc/" + pid + "/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.starts_with("NSpid:")) return std::string(TrimAsciiSpace(line.substr(6)));
-  }
-  return "";
+  return testing::ProcStatus(static_cast<pid_t>(std::stol(pid)), "NSpid:");
 }
 
 // By default the child is process 1 of a PID namespace of its own: it cannot name its
@@ -553,11 +548,8 @@ TEST_F(ProcessProviderTest, TheChildRunsInAPidNamespaceOfItsOwn) {
   EXPECT_THAT(Text(Call(*provider_, "whoami signal:" + host + " read:/")),
               ::testing::StartsWith("uid=65534 gid=65534 groups=1 signal_host=ESRCH "));
   EXPECT_THAT(NsPids(nobody), nobody + "\t2");
-  std::ifstream init_status("/proc/" + std::to_string(ParentOf(std::stol(nobody))) + "/status");
-  std::string line;
-  while (std::getline(init_status, line) && !line.starts_with("Uid:")) {
-  }
-  EXPECT_THAT(line, ::testing::StartsWith("Uid:\t65534\t65534"));
+  EXPECT_THAT(testing::ProcStatus(static_cast<pid_t>(ParentOf(std::stol(nobody))), "Uid:"),
+              ::testing::StartsWith("65534\t65534"));
   provider_->Stop();
   provider_.reset();
 
@@ -613,11 +605,7 @@ TEST(ProcessProviderNamespaceTest, WhenItsHostVanishesDuringTheLoadTheNamespaceE
   ASSERT_TRUE(pid.ok()) << pid.status().message();
   // The provider's process, blocked in create.
   long provider = -1;
-  ASSERT_TRUE(Eventually([&] {
-    std::ifstream children("/proc/" + std::to_string(*pid) + "/task/" + std::to_string(*pid) +
-                           "/children");
-    return static_cast<bool>(children >> provider);
-  }));
+  ASSERT_TRUE(Eventually([&] { return (provider = testing::FirstChild(*pid)) > 0; }));
   EXPECT_EQ(NsPids(std::to_string(provider)), std::to_string(provider) + "\t2");
   ::close(sv[0]);  // the host is gone
   int wait_status = 0;

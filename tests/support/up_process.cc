@@ -153,4 +153,23 @@ std::vector<pid_t> ChildProcesses(pid_t parent, std::string_view word) {
   return found;
 }
 
+std::string ProcStatus(pid_t pid, std::string_view name) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(status, line);) {
+    if (line.starts_with(name)) {
+      const size_t start = line.find_first_not_of(" \t", name.size());
+      return start == std::string::npos ? "" : line.substr(start);
+    }
+  }
+  return "";
+}
+
+pid_t FirstChild(pid_t pid) {
+  const std::string id = std::to_string(pid);
+  std::ifstream children("/proc/" + id + "/task/" + id + "/children");
+  long child = -1;
+  if (!(children >> child)) child = -1;
+  return static_cast<pid_t>(child);
+}
+
 }  // namespace wasmcloud::testing

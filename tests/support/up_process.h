@@ -56,4 +56,12 @@ class UpProcess {
 // `up`.
 std::vector<pid_t> ChildProcesses(pid_t parent, std::string_view word = "");
 
+// What follows `name` ("Uid:", "NSpid:") on its line of /proc/<pid>/status, without the
+// blanks after the name; "" when the process or the line is not there.
+std::string ProcStatus(pid_t pid, std::string_view name);
+
+// The first child of process `pid`'s first thread (/proc/<pid>/task/<pid>/children), -1
+// when it has none.
+pid_t FirstChild(pid_t pid);
+
 }  // namespace wasmcloud::testing
