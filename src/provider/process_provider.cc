@@ -131,6 +131,13 @@ std::string SignalName(int sig) {
   return abbrev != nullptr ? std::string("SIG") + abbrev : std::to_string(sig);
 }
 
+// Set once the kernel has refused a PID namespace (EPERM, EINVAL, ENOSYS): later children
+// of this process start without trying again.
+std::atomic<bool>& NamespacesRefused() {
+  static std::atomic<bool> refused{false};
+  return refused;
+}
+
 struct Spawned {
   pid_t pid = -1;
   int status_fd = -1;  // in a PID namespace of its own: the read end of its process 1's report
@@ -195,7 +202,7 @@ Result<Spawned> Spawn(const ProcessProviderOptions& o, int child_fd, int out_fd,
           "provider children run in the host's PID namespace: the host does not run as root "
           "(docs/providers.md#a-pid-namespace-of-its-own)");
     }
-  } else if (o.pid_namespace) {
+  } else if (o.pid_namespace && !NamespacesRefused().load(std::memory_order_acquire)) {
     int status[2];
     if (::pipe2(status, O_CLOEXEC | O_NONBLOCK) != 0) {
       return Unavailable(std::string("cannot create a pipe: ") + strerror(errno));
@@ -227,11 +234,18 @@ Result<Spawned> Spawn(const ProcessProviderOptions& o, int child_fd, int out_fd,
     ::close(status[0]);
     if (pid.status().code() != Code::kFailedPrecondition) return pid.status();
     // Refused (a container without CAP_SYS_ADMIN, a seccomp profile, a kernel without
-    // namespaces): this child runs in the host's PID namespace, as with
-    // --no-provider-pid-namespace, and the log says so each time.
-    Log(LogLevel::kWarn, "provider",
-        o.display + ": its child process runs in the host's PID namespace: " +
-            pid.status().message() + " (docs/providers.md#a-pid-namespace-of-its-own)");
+    // namespaces): that does not change while the host runs, so this child and every later
+    // one run in the host's PID namespace, as with --no-provider-pid-namespace, without
+    // another try (each would copy the host's page tables for nothing); the log says so
+    // once.
+    if (!NamespacesRefused().exchange(true, std::memory_order_acq_rel)) {
+      Log(LogLevel::kWarn, "provider",
+          o.display + ": its child process, and every later provider child of this host, " +
+              "runs in the host's PID namespace: " + pid.status().message() +
+              " (a container without CAP_SYS_ADMIN, or a seccomp profile that refuses it; "
+              "--no-provider-pid-namespace says that this is meant; "
+              "docs/providers.md#a-pid-namespace-of-its-own)");
+    }
   }
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
