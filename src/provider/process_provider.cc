@@ -1,5 +1,6 @@
 #include "provider/process_provider.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -105,16 +106,62 @@ struct Pending {
   Clock::time_point kill_at{};
 };
 
-// The resident memory of process `pid` in MiB (/proc/<pid>/statm); nullopt when it cannot
-// be read.
-std::optional<uint64_t> ResidentMiB(pid_t pid) {
+// The resident memory of process `pid` in KiB (/proc/<pid>/statm); nullopt when it cannot
+// be read (it has ended).
+std::optional<uint64_t> ResidentKiB(pid_t pid) {
   FILE* f = std::fopen(("/proc/" + std::to_string(pid) + "/statm").c_str(), "r");
   if (f == nullptr) return std::nullopt;
   unsigned long long size = 0, resident = 0;
   const bool ok = std::fscanf(f, "%llu %llu", &size, &resident) == 2;
   std::fclose(f);
   if (!ok) return std::nullopt;
-  return resident * static_cast<uint64_t>(::sysconf(_SC_PAGESIZE)) >> 20;
+  return resident * static_cast<uint64_t>(::sysconf(_SC_PAGESIZE)) >> 10;
+}
+
+// The children of process `pid`, of all of its threads (/proc/<pid>/task/<tid>/children:
+// a child belongs to the thread that forked it); empty when it has none or has ended.
+std::vector<pid_t> ChildrenOf(pid_t pid) {
+  std::vector<pid_t> children;
+  const std::string task = "/proc/" + std::to_string(pid) + "/task";
+  DIR* dir = ::opendir(task.c_str());
+  if (dir == nullptr) return children;
+  while (const dirent* e = ::readdir(dir)) {
+    if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
+    FILE* f = std::fopen((task + "/" + e->d_name + "/children").c_str(), "r");
+    if (f == nullptr) continue;
+    long child = 0;
+    while (std::fscanf(f, "%ld", &child) == 1) children.push_back(static_cast<pid_t>(child));
+    std::fclose(f);
+  }
+  ::closedir(dir);
+  return children;
+}
+
+// What the memory limit reads: the resident memory of some processes, summed (pages they
+// share count once per process, as `ps` adds them up), and how many there were.
+struct Resident {
+  uint64_t mib = 0;
+  size_t processes = 0;
+};
+
+// The resident memory of `tops` and of every process below them, at most 4096 processes
+// (a tree larger than that is counted in part); nullopt when none of them can be read.
+std::optional<Resident> ResidentOfTrees(std::vector<pid_t> tops) {
+  constexpr size_t kMaxProcesses = 4096;
+  uint64_t kib = 0;
+  size_t processes = 0;
+  std::deque<pid_t> todo(tops.begin(), tops.end());
+  for (size_t seen = 0; !todo.empty() && seen < kMaxProcesses; ++seen) {
+    const pid_t pid = todo.front();
+    todo.pop_front();
+    const std::optional<uint64_t> own = ResidentKiB(pid);
+    if (!own) continue;  // ended meanwhile
+    kib += *own;
+    ++processes;
+    for (pid_t c : ChildrenOf(pid)) todo.push_back(c);
+  }
+  if (processes == 0) return std::nullopt;
+  return Resident{kib >> 10, processes};
 }
 
 // SIGKILL to the child and the processes it started that are still in its process group
@@ -998,11 +1045,20 @@ class ProcessProvider final : public Provider,
                           " of its PID namespace (/proc/<pid>/task/<pid>/children): "
                           "--provider-max-memory-mb reads that process 1 instead");
             }
-            std::optional<uint64_t> rss = ResidentMiB(child->shown_pid());
-            if (rss && *rss > o_.max_memory_mb) {
+            // The provider's process and every process below it; in a namespace, every
+            // process in it but process 1 (orphans of the provider's helpers are process
+            // 1's children), or process 1 alone when the provider cannot be found.
+            std::optional<Resident> rss =
+                ResidentOfTrees(child->provider_pid.load() > 0 ? ChildrenOf(child->pid)
+                                                               : std::vector{child->shown_pid()});
+            if (rss && rss->mib > o_.max_memory_mb) {
+              const std::string in = rss->processes == 1
+                                         ? ""
+                                         : " in " + std::to_string(rss->processes) +
+                                               " processes (the provider's and those it started)";
               lock.unlock();
-              Kill(child, "its resident memory, " + std::to_string(*rss) +
-                              " MiB, was above the limit of " + std::to_string(o_.max_memory_mb) +
+              Kill(child, "its resident memory, " + std::to_string(rss->mib) + " MiB" + in +
+                              ", was above the limit of " + std::to_string(o_.max_memory_mb) +
                               " MiB (--provider-max-memory-mb)");
               lock.lock();
               continue;

@@ -328,6 +328,40 @@ bool ProcessEnded(const std::string& pid) {
   return close != std::string::npos && close + 2 < stat.size() && stat[close + 2] == 'Z';
 }
 
+// The memory limit counts what the provider started too: a helper process that grows
+// above it ends with the provider, which is restarted. In a PID namespace of its own and in
+// the host's.
+TEST_F(ProcessProviderTest, ProcessesItStartedCountInItsMemoryLimit) {
+  Launch();
+  const uint64_t at_rest = std::stoull(Text(Call(*provider_, "rss")));
+  provider_->Stop();
+  provider_.reset();
+  for (const bool namespaced : {true, false}) {
+    SCOPED_TRACE(namespaced ? "in a PID namespace" : "in the host's");
+    auto o = Options(WC_TEST_CHAOS);
+    o.max_memory_mb = at_rest + 128;
+    o.pid_namespace = namespaced;
+    Launch(o);
+    const std::string before = Pid();
+    const std::string helper = Text(Call(*provider_, "fatchild"));  // 512 MiB for 20 s
+    ASSERT_GT(std::atol(helper.c_str()), 0) << helper;
+    const std::string killed = "killed its process " + before + ": its resident memory, ";
+    EXPECT_TRUE(Eventually([&] { return log_.Count(killed) == 1; })) << log_.All();
+    const std::string all = log_.All();
+    const size_t at = all.find(killed);
+    ASSERT_NE(at, std::string::npos);
+    EXPECT_THAT(all.substr(at, all.find('\n', at) - at),
+                EndsWith(" MiB in 2 processes (the provider's and those it started), was above "
+                         "the limit of " +
+                         std::to_string(at_rest + 128) + " MiB (--provider-max-memory-mb)"));
+    EXPECT_TRUE(Eventually([&] { return ProcessEnded(helper); })) << "helper " << helper;
+    ASSERT_TRUE(ServingAgain()) << log_.All();
+    EXPECT_NE(Pid(), before);
+    provider_->Stop();
+    provider_.reset();
+  }
+}
+
 TEST_F(ProcessProviderTest, AProviderThatSignalsItsProcessGroupEndsOnlyItself) {
   Launch();
   const std::string before = Pid();

@@ -20,6 +20,8 @@
  *   killgroup sends SIGTERM to its own process group (kill(0, SIGTERM)), answers "survived"
  *   helper    starts /bin/sleep 600 (a process of its own, left running), answers its pid
  *             as the host sees it (in the host's PID namespace)
+ *   fatchild  forks a process that touches 512 MiB and holds it for 20 s, answers its pid
+ *             as the host sees it
  *   getenv:NAME  answers the value of environment variable NAME, or "(unset)"
  *   whoami    answers "uid=U gid=G groups=N signal_host=E read=R": its ids, how many
  *             supplementary groups, how kill(P, 0) ends for the pid P after "signal:" in
@@ -38,12 +40,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <wasmcloud/provider.h>
 
@@ -352,6 +356,34 @@ static int handle_call(void* self, const char* actor, const char* operation, con
   if (has(payload, len, "killgroup")) {
     kill(0, SIGTERM);
     fill_text(response, "survived");
+    return WC_OK;
+  }
+  if (has(payload, len, "fatchild")) {
+    /* A helper process that holds 512 MiB for 20 s: forked, it makes only system calls. */
+    char text[32] = "fork failed";
+    pid_t child = fork();
+    if (child == 0) {
+      const size_t size = (size_t)512 << 20;
+      char* p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+      if (p != MAP_FAILED) {
+        for (size_t i = 0; i < size; i += 4096) p[i] = 1;
+      }
+      struct timespec hold = {20, 0};
+      nanosleep(&hold, NULL);
+      _exit(0);
+    }
+    if (child > 0) {
+      /* Its pid in the host's namespace, as for "helper". */
+      snprintf(text, sizeof text, "%d", (int)child);
+      FILE* f = fopen("/proc/thread-self/children", "r");
+      if (f != NULL) {
+        int pid = 0, last = 0;
+        while (fscanf(f, "%d", &pid) == 1) last = pid;
+        fclose(f);
+        if (last > 0) snprintf(text, sizeof text, "%d", last);
+      }
+    }
+    fill_text(response, text);
     return WC_OK;
   }
   if (has(payload, len, "helper")) {
