@@ -3,6 +3,10 @@
 #include <pthread.h>
 
 #include <algorithm>
+#include <exception>
+#include <system_error>
+
+#include "core/log.h"
 
 namespace wasmcloud {
 namespace {
@@ -58,7 +62,13 @@ void ThreadPool::Run() {
       task = std::move(queue_.front());
       queue_.pop_front();
     }
-    task();
+    try {
+      task();
+    } catch (const std::exception& e) {
+      Log(LogLevel::kError, "pool", std::string("a task threw, and was dropped: ") + e.what());
+    } catch (...) {
+      Log(LogLevel::kError, "pool", "a task threw something that is not a std::exception");
+    }
   }
 }
 
@@ -82,14 +92,23 @@ void BackgroundTasks::Run(std::function<void()> task) {
     ReapLocked(&finished);
     tasks_.emplace_back();
     Task* slot = &tasks_.back();  // list nodes stay put
-    slot->thread = std::thread([this, slot, task = std::move(task)] {
-      task();
-      std::lock_guard<std::mutex> lock(mu_);
-      slot->done = true;
-      cv_.notify_all();
-    });
+    try {
+      slot->thread = std::thread([this, slot, task] {
+        task();
+        std::lock_guard<std::mutex> lock(mu_);
+        slot->done = true;
+        cv_.notify_all();
+      });
+      task = nullptr;
+    } catch (const std::system_error& e) {
+      // No thread (EAGAIN at a limit): the slot goes, so that WaitAll does not wait for it.
+      tasks_.pop_back();
+      Log(LogLevel::kWarn, "pool",
+          std::string("cannot start a thread (") + e.what() + "); running the task in place");
+    }
   }
   for (auto& t : finished) t.join();
+  if (task) task();
 }
 
 void BackgroundTasks::WaitAll() {

@@ -24,7 +24,7 @@ class ThreadPool {
   ~ThreadPool();  // Shutdown()
 
   // Queues `task`; false when the queue is full or the pool is shut down (the task is
-  // not run: the caller answers "busy").
+  // not run: the caller answers "busy"). A task that throws is logged and the pool goes on.
   bool TrySubmit(std::function<void()> task);
   // Runs the tasks already queued, then joins the threads; later submissions fail.
   // Idempotent. Must not be called from one of the pool's own threads.
@@ -51,7 +51,8 @@ class BackgroundTasks {
   BackgroundTasks(const BackgroundTasks&) = delete;
   BackgroundTasks& operator=(const BackgroundTasks&) = delete;
 
-  // Starts `task` on a new thread (finished threads are joined here first).
+  // Starts `task` on a new thread (finished threads are joined here first); when no thread
+  // can be made (the process's or the user's limit), runs it here and now instead.
   void Run(std::function<void()> task);
   // Waits until every task started so far has finished. Not from inside a task.
   void WaitAll();

@@ -8,6 +8,7 @@
 #include "lattice/control_json.h"
 #include "lattice/events.h"
 #include "lattice/subjects.h"
+#include "oci/reference.h"
 
 namespace wasmcloud::host {
 namespace {
@@ -62,6 +63,33 @@ bool ServedV1(std::string_view suffix) {
   return false;
 }
 
+// The keys of the background commands: one command per key at a time.
+std::string ActorKey(std::string_view ref) { return "actor " + std::string(ref); }
+std::string ProviderKey(std::string_view ref, std::string_view link) {
+  return "provider " + std::string(ref) + " with link name " +
+         std::string(link.empty() ? "default" : link);
+}
+std::string UpdateKey(std::string_view actor_id) {
+  return "update of actor " + std::string(actor_id);
+}
+
+// Why `ref` cannot be pulled as it is written (checked before the ack: a start that could
+// never begin is not acknowledged), nullopt when it can be tried.
+std::optional<std::string> BadReference(std::string_view ref) {
+  auto parsed = oci::ParseReference(ref);
+  if (parsed.ok()) return std::nullopt;
+  return "\"" + std::string(ref.substr(0, 512)) +
+         "\" is not an OCI reference: " + parsed.status().message();
+}
+
+// Why a command whose body names host `host_id` is not for this host `self` (nullopt when
+// it names none, or this one): its subject says this host, its body another.
+std::optional<std::string> OtherHost(std::string_view host_id, std::string_view self) {
+  if (host_id.empty() || host_id == self) return std::nullopt;
+  return "this command is for host " + std::string(host_id.substr(0, 128)) + ", not host " +
+         std::string(self);
+}
+
 }  // namespace
 
 ControlServer::ControlServer(std::shared_ptr<lattice::Transport> transport,
@@ -71,7 +99,8 @@ ControlServer::ControlServer(std::shared_ptr<lattice::Transport> transport,
       options_(std::move(options)),
       handler_(handler),
       store_(store),
-      executor_("wc-control", options_.threads, options_.max_queued) {}
+      executor_("wc-control", options_.threads, options_.max_queued),
+      commands_("wc-commands", options_.command_threads, options_.max_commands) {}
 
 ControlServer::~ControlServer() { Stop(); }
 
@@ -125,7 +154,42 @@ void ControlServer::Stop() {
   }
   subs.clear();  // each waits for a handler in progress
   executor_.Shutdown();
-  commands_.WaitAll();
+  commands_.Shutdown();  // what is queued runs (and fails fast: the host is stopping)
+}
+
+std::optional<std::string> ControlServer::Background(std::string key,
+                                                     const std::function<void()>& ack,
+                                                     std::function<void()> task) {
+  {
+    std::lock_guard lock(mu_);
+    if (stopped_) return std::string("the host is stopping");
+    if (in_flight_.contains(key)) {
+      return "a command for the same " + key + " is already in progress on this host";
+    }
+    if (in_flight_.size() >= options_.max_commands) {
+      return "host busy: " + std::to_string(in_flight_.size()) +
+             " control commands are running or waiting; try again";
+    }
+    in_flight_.insert(key);
+  }
+  ack();
+  // Room was reserved above (in_flight_ counts the queue too): refused only when stopping.
+  const bool queued = commands_.TrySubmit([this, key, task = std::move(task)] {
+    task();
+    std::lock_guard lock(mu_);
+    in_flight_.erase(key);
+  });
+  if (!queued) {
+    Log(LogLevel::kWarn, kLog, EscapeLogText("dropped the " + key + ": the host is stopping"));
+    std::lock_guard lock(mu_);
+    in_flight_.erase(key);
+  }
+  return std::nullopt;
+}
+
+bool ControlServer::InFlight(const std::string& key) {
+  std::lock_guard lock(mu_);
+  return in_flight_.contains(key);
 }
 
 void ControlServer::OnMessage(Kind kind, lattice::Message message) {
@@ -143,7 +207,7 @@ void ControlServer::OnMessage(Kind kind, lattice::Message message) {
       Reply(*shared, cj::StartActorAck(options_.host_id, "", why));
     } else if (op == "lp") {
       Reply(*shared, cj::StartProviderAck(options_.host_id, "", why));
-    } else {
+    } else if (op == "sa" || op == "sp") {
       Reply(*shared, cj::StopActorAck(why));
     }
   }
@@ -152,6 +216,16 @@ void ControlServer::OnMessage(Kind kind, lattice::Message message) {
 
 void ControlServer::Reply(const lattice::Message& request, const std::string& json) {
   if (request.reply.empty()) return;  // nobody to answer
+  if (Status s = lattice::ValidateReplySubject(request.reply); !s.ok()) {
+    bool first;
+    {
+      std::lock_guard lock(mu_);
+      first = !std::exchange(said_reflection_, true);
+    }
+    Log(first ? LogLevel::kWarn : LogLevel::kDebug, kLog,
+        EscapeLogText("a control request on " + request.subject + ": " + s.message()));
+    return;
+  }
   Status s = transport_->Publish(request.reply, AsBytes(json));
   if (!s.ok()) {
     Log(LogLevel::kWarn, kLog,
@@ -180,8 +254,9 @@ void ControlServer::Handle(Kind kind, const lattice::Message& m) {
             EscapeLogText("ignored an actor auction: " + req.status().message()));
         return;
       }
-      // Only hosts that qualify answer.
-      if (handler_.QualifiesForActor(req->actor_ref, req->constraints)) {
+      // Only hosts that qualify answer (not one that is starting it).
+      if (!InFlight(ActorKey(req->actor_ref)) &&
+          handler_.QualifiesForActor(req->actor_ref, req->constraints)) {
         Reply(m, cj::ActorAuctionAck(*req, options_.host_id));
       }
       return;
@@ -193,7 +268,8 @@ void ControlServer::Handle(Kind kind, const lattice::Message& m) {
             EscapeLogText("ignored a provider auction: " + req.status().message()));
         return;
       }
-      if (handler_.QualifiesForProvider(req->provider_ref, req->link_name, req->constraints)) {
+      if (!InFlight(ProviderKey(req->provider_ref, req->link_name)) &&
+          handler_.QualifiesForProvider(req->provider_ref, req->link_name, req->constraints)) {
         Reply(m, cj::ProviderAuctionAck(*req, options_.host_id));
       }
       return;
@@ -235,29 +311,39 @@ std::string ControlServer::Claims(bool v1) const {
 void ControlServer::HandleCommand(const lattice::Message& m) {
   const std::string op = m.subject.substr(m.subject.rfind('.') + 1);
   lattice::ControlHandler& h = handler_;
+  const std::string& self = options_.host_id;
   if (op == "la") {
     auto cmd = cj::ParseStartActor(m.data);
     if (!cmd.ok()) {
-      Reply(m, cj::StartActorAck(options_.host_id, "",
+      Reply(m, cj::StartActorAck(self, "",
                                  "Bad StartActor command received: " + cmd.status().message()));
       return;
     }
+    const std::string& ref = cmd->actor_ref;
+    auto refuse = [&](const std::string& why) {
+      Log(LogLevel::kWarn, kLog, EscapeLogText("refused to start actor " + ref + ": " + why));
+      Reply(m, cj::StartActorAck(self, ref, why));
+    };
+    if (auto other = OtherHost(cmd->host_id, self)) return refuse(*other);
+    if (!h.IsRunning()) return refuse("the host is stopping");
     // 0.18: refused at once when it already runs here; else acknowledged, then fetched.
-    if (!h.QualifiesForActor(cmd->actor_ref, {})) {
-      Reply(m, cj::StartActorAck(options_.host_id, cmd->actor_ref,
-                                 "Actor with image ref '" + cmd->actor_ref +
-                                     "' is already running on this host"));
-      return;
+    if (!h.QualifiesForActor(ref, {})) {
+      return refuse("Actor with image ref '" + ref + "' is already running on this host");
     }
-    Reply(m, cj::StartActorAck(options_.host_id, cmd->actor_ref, std::nullopt));
-    Log(LogLevel::kInfo, kLog,
-        EscapeLogText("starting actor " + cmd->actor_ref + " (control command)"));
-    commands_.Run([&h, ref = cmd->actor_ref] {
-      if (Status s = h.StartActor(ref); !s.ok()) {
-        Log(LogLevel::kError, kLog,
-            EscapeLogText("cannot start actor " + ref + " (control command): " + s.message()));
-      }
-    });
+    if (auto bad = BadReference(ref)) return refuse(*bad);
+    auto refused = Background(
+        ActorKey(ref),
+        [&] {
+          Reply(m, cj::StartActorAck(self, ref, std::nullopt));
+          Log(LogLevel::kInfo, kLog, EscapeLogText("starting actor " + ref + " (control command)"));
+        },
+        [&h, ref] {
+          if (Status s = h.StartActor(ref); !s.ok()) {
+            Log(LogLevel::kError, kLog,
+                EscapeLogText("cannot start actor " + ref + " (control command): " + s.message()));
+          }
+        });
+    if (refused) refuse(*refused);
   } else if (op == "sa") {
     auto cmd = cj::ParseStopActor(m.data);
     if (!cmd.ok()) {
@@ -265,30 +351,41 @@ void ControlServer::HandleCommand(const lattice::Message& m) {
                                 cmd.status().message()));
       return;
     }
+    if (auto other = OtherHost(cmd->host_id, self)) return Reply(m, cj::StopActorAck(*other));
     Reply(m, cj::StopActorAck(FailureOf(h.StopActor(cmd->actor_ref))));
   } else if (op == "lp") {
     auto cmd = cj::ParseStartProvider(m.data);
     if (!cmd.ok()) {
-      Reply(m,
-            cj::StartProviderAck(options_.host_id, "",
-                                 "Bad StartProvider command received: " + cmd.status().message()));
+      Reply(m, cj::StartProviderAck(
+                   self, "", "Bad StartProvider command received: " + cmd.status().message()));
       return;
     }
-    if (!h.QualifiesForProvider(cmd->provider_ref, cmd->link_name, {})) {
-      Reply(m, cj::StartProviderAck(options_.host_id, cmd->provider_ref,
-                                    "Provider with image ref '" + cmd->provider_ref +
-                                        "' is already running on this host."));
-      return;
+    const std::string& ref = cmd->provider_ref;
+    auto refuse = [&](const std::string& why) {
+      Log(LogLevel::kWarn, kLog, EscapeLogText("refused to start provider " + ref + ": " + why));
+      Reply(m, cj::StartProviderAck(self, ref, why));
+    };
+    if (auto other = OtherHost(cmd->host_id, self)) return refuse(*other);
+    if (!h.IsRunning()) return refuse("the host is stopping");
+    if (!h.QualifiesForProvider(ref, cmd->link_name, {})) {
+      return refuse("Provider with image ref '" + ref + "' is already running on this host.");
     }
-    Reply(m, cj::StartProviderAck(options_.host_id, cmd->provider_ref, std::nullopt));
-    Log(LogLevel::kInfo, kLog,
-        EscapeLogText("starting provider " + cmd->provider_ref + " (control command)"));
-    commands_.Run([&h, ref = cmd->provider_ref, link = cmd->link_name] {
-      if (Status s = h.StartProvider(ref, link); !s.ok()) {
-        Log(LogLevel::kError, kLog,
-            EscapeLogText("cannot start provider " + ref + " (control command): " + s.message()));
-      }
-    });
+    if (auto bad = BadReference(ref)) return refuse(*bad);
+    auto refused = Background(
+        ProviderKey(ref, cmd->link_name),
+        [&] {
+          Reply(m, cj::StartProviderAck(self, ref, std::nullopt));
+          Log(LogLevel::kInfo, kLog,
+              EscapeLogText("starting provider " + ref + " (control command)"));
+        },
+        [&h, ref, link = cmd->link_name] {
+          if (Status s = h.StartProvider(ref, link); !s.ok()) {
+            Log(LogLevel::kError, kLog,
+                EscapeLogText("cannot start provider " + ref +
+                              " (control command): " + s.message()));
+          }
+        });
+    if (refused) refuse(*refused);
   } else if (op == "sp") {
     auto cmd = cj::ParseStopProvider(m.data);
     if (!cmd.ok()) {
@@ -296,36 +393,37 @@ void ControlServer::HandleCommand(const lattice::Message& m) {
                                    cmd.status().message()));
       return;
     }
+    if (auto other = OtherHost(cmd->host_id, self)) return Reply(m, cj::StopProviderAck(*other));
     Reply(m, cj::StopProviderAck(
                  FailureOf(h.StopProvider(cmd->provider_ref, cmd->link_name, cmd->contract_id))));
   } else if (op == "upd") {
+    // 0.18's UpdateActorAck has no reason: refusals are logged.
+    auto refuse = [&](const std::string& why) {
+      Log(LogLevel::kWarn, kLog, EscapeLogText("refused an update command: " + why));
+      Reply(m, cj::UpdateActorAck(false));
+    };
     auto cmd = cj::ParseUpdateActor(m.data);
-    if (!cmd.ok()) {
-      Log(LogLevel::kWarn, kLog,
-          EscapeLogText("refused an update command: " + cmd.status().message()));
-      Reply(m, cj::UpdateActorAck(false));
-      return;
+    if (!cmd.ok()) return refuse(cmd.status().message());
+    const std::string what = "actor " + cmd->actor_id + " to " + cmd->new_actor_ref + ": ";
+    if (auto other = OtherHost(cmd->host_id, self)) return refuse(what + *other);
+    if (!h.IsRunning()) return refuse(what + "the host is stopping");
+    // Accepted when the actor (by its public key, as 0.18 looked it up) runs here and this
+    // host allows live updates; the update runs after the ack.
+    if (!h.RunsActor(cmd->actor_id)) return refuse(what + "it is not running on this host");
+    if (!options_.live_updates) {
+      return refuse(what + "live updates are not allowed on this host (--allow-live-updates)");
     }
-    // Accepted when the actor runs here (QualifiesForActor is false exactly then) and
-    // this host allows live updates; the update runs after the ack.
-    bool running_here = !h.QualifiesForActor(cmd->actor_id, {});
-    if (!running_here || !options_.live_updates) {
-      Log(LogLevel::kWarn, kLog,
-          EscapeLogText(
-              "refused to update actor " + cmd->actor_id + " to " + cmd->new_actor_ref + ": " +
-              (running_here ? "live updates are not allowed on this host (--allow-live-updates)"
-                            : "it is not running on this host")));
-      Reply(m, cj::UpdateActorAck(false));
-      return;
-    }
-    Reply(m, cj::UpdateActorAck(true));
-    commands_.Run([&h, id = cmd->actor_id, ref = cmd->new_actor_ref] {
-      if (Status s = h.UpdateActor(id, ref); !s.ok()) {
-        Log(LogLevel::kError, kLog,
-            EscapeLogText("live update of actor " + id + " to " + ref +
-                          " failed (control command): " + s.message()));
-      }
-    });
+    if (auto bad = BadReference(cmd->new_actor_ref)) return refuse(what + *bad);
+    auto refused = Background(
+        UpdateKey(cmd->actor_id), [&] { Reply(m, cj::UpdateActorAck(true)); },
+        [&h, id = cmd->actor_id, ref = cmd->new_actor_ref] {
+          if (Status s = h.UpdateActor(id, ref); !s.ok()) {
+            Log(LogLevel::kError, kLog,
+                EscapeLogText("live update of actor " + id + " to " + ref +
+                              " failed (control command): " + s.message()));
+          }
+        });
+    if (refused) refuse(what + *refused);
   } else {
     Log(LogLevel::kWarn, kLog, "ignored an unknown control command on " + m.subject);
   }
@@ -341,18 +439,23 @@ void ControlServer::RunV1(const lattice::Message& m, const std::function<Status(
   Reply(m, s.ok() ? cj::v1::Accepted(id) : cj::v1::Failure(s.message()));
 }
 
-void ControlServer::StartV1(const lattice::Message& m, std::function<Status()> command,
-                            std::string what) {
+void ControlServer::StartV1(const lattice::Message& m, std::string key,
+                            std::function<Status()> command, std::string what) {
   std::string id = crypto::NewUuidV4();
-  Reply(m, cj::v1::Accepted(id));
-  Log(LogLevel::kInfo, kLog, EscapeLogText(what + " (control command " + id + ")"));
-  commands_.Run([id, command = std::move(command), what = std::move(what)] {
-    lattice::OperationScope scope(id);
-    if (Status s = command(); !s.ok()) {
-      Log(LogLevel::kError, kLog,
-          EscapeLogText(what + " failed (control command " + id + "): " + s.message()));
-    }
-  });
+  auto refused = Background(
+      std::move(key),
+      [&] {
+        Reply(m, cj::v1::Accepted(id));
+        Log(LogLevel::kInfo, kLog, EscapeLogText(what + " (control command " + id + ")"));
+      },
+      [id, command = std::move(command), what] {
+        lattice::OperationScope scope(id);
+        if (Status s = command(); !s.ok()) {
+          Log(LogLevel::kError, kLog,
+              EscapeLogText(what + " failed (control command " + id + "): " + s.message()));
+        }
+      });
+  if (refused) Reply(m, cj::v1::Failure(*refused));
 }
 
 void ControlServer::HandleV1(const lattice::Message& m) {
@@ -405,24 +508,27 @@ void ControlServer::HandleV1(const lattice::Message& m) {
   } else if (op == "actor.auction") {
     auto c = cj::ParseActorAuction(m.data);
     if (!c.ok()) return;  // a scatter-gather: nobody waits for a refusal
-    if (h.QualifiesForActor(c->actor_ref, c->constraints)) {
+    if (!InFlight(ActorKey(c->actor_ref)) && h.QualifiesForActor(c->actor_ref, c->constraints)) {
       Reply(m, cj::v1::Envelope(true, "", cj::ActorAuctionAck(*c, options_.host_id)));
     }
   } else if (op == "provider.auction") {
     auto c = cj::ParseProviderAuction(m.data);
     if (!c.ok()) return;
-    if (h.QualifiesForProvider(c->provider_ref, c->link_name, c->constraints)) {
+    if (!InFlight(ProviderKey(c->provider_ref, c->link_name)) &&
+        h.QualifiesForProvider(c->provider_ref, c->link_name, c->constraints)) {
       Reply(m, cj::v1::Envelope(true, "", cj::ProviderAuctionAck(*c, options_.host_id)));
     }
   } else if (op == "actor.start") {
     auto c = cj::ParseStartActor(m.data);
     if (!c.ok()) return bad(c.status());
+    if (!h.IsRunning()) return Reply(m, cj::v1::Failure("the host is stopping"));
     if (!h.QualifiesForActor(c->actor_ref, {})) {
       return Reply(m, cj::v1::Failure("actor " + c->actor_ref + " is already running on host " +
                                       options_.host_id));
     }
+    if (auto bad_ref = BadReference(c->actor_ref)) return Reply(m, cj::v1::Failure(*bad_ref));
     StartV1(
-        m, [&h, ref = c->actor_ref] { return h.StartActor(ref); },
+        m, ActorKey(c->actor_ref), [&h, ref = c->actor_ref] { return h.StartActor(ref); },
         "starting actor " + c->actor_ref);
   } else if (op == "actor.stop") {
     auto c = cj::ParseStopActor(m.data);
@@ -431,7 +537,8 @@ void ControlServer::HandleV1(const lattice::Message& m) {
   } else if (op == "actor.update") {
     auto c = cj::ParseUpdateActor(m.data);
     if (!c.ok()) return bad(c.status());
-    if (h.QualifiesForActor(c->actor_id, {})) {
+    if (!h.IsRunning()) return Reply(m, cj::v1::Failure("the host is stopping"));
+    if (!h.RunsActor(c->actor_id)) {
       return Reply(m, cj::v1::Failure("actor " + c->actor_id + " is not running on host " +
                                       options_.host_id));
     }
@@ -439,19 +546,24 @@ void ControlServer::HandleV1(const lattice::Message& m) {
       return Reply(m, cj::v1::Failure("live updates are not allowed on host " + options_.host_id +
                                       " (start it with --allow-live-updates)"));
     }
+    if (auto bad_ref = BadReference(c->new_actor_ref)) return Reply(m, cj::v1::Failure(*bad_ref));
     StartV1(
-        m, [&h, id = c->actor_id, ref = c->new_actor_ref] { return h.UpdateActor(id, ref); },
+        m, UpdateKey(c->actor_id),
+        [&h, id = c->actor_id, ref = c->new_actor_ref] { return h.UpdateActor(id, ref); },
         "updating actor " + c->actor_id + " to " + c->new_actor_ref);
   } else if (op == "provider.start") {
     auto c = cj::ParseStartProvider(m.data);
     if (!c.ok()) return bad(c.status());
+    if (!h.IsRunning()) return Reply(m, cj::v1::Failure("the host is stopping"));
     if (!h.QualifiesForProvider(c->provider_ref, c->link_name, {})) {
       return Reply(m,
                    cj::v1::Failure("provider " + c->provider_ref + " is already running on host " +
                                    options_.host_id + " with that link name"));
     }
+    if (auto bad_ref = BadReference(c->provider_ref)) return Reply(m, cj::v1::Failure(*bad_ref));
     StartV1(
-        m, [&h, ref = c->provider_ref, link = c->link_name] { return h.StartProvider(ref, link); },
+        m, ProviderKey(c->provider_ref, c->link_name),
+        [&h, ref = c->provider_ref, link = c->link_name] { return h.StartProvider(ref, link); },
         "starting provider " + c->provider_ref);
   } else if (op == "provider.stop") {
     auto c = cj::ParseStopProvider(m.data);

@@ -6,9 +6,15 @@
 //
 // Threads: each message is handed from the transport's thread to this server's pool
 // (2 threads, bounded queue; when full, a command is answered "host busy" and a query is
-// dropped). `la`, `lp` and `upd` are acknowledged as 0.18 did, before the registry is
-// asked, and run afterwards as background tasks; their outcome is logged (and the host's
-// events say what started). Stop waits for those tasks.
+// dropped). `la`, `lp` and `upd` (and the v1 starts and updates) are acknowledged as 0.18
+// did, before the registry is asked, and run afterwards on a second pool (4 threads, at
+// most 32 commands running or waiting: beyond that the ack says "host busy"); one command
+// per target at a time (a second start of one reference, link name, or update of one
+// actor, is refused while the first runs, and auctions do not bid for what is starting).
+// Their outcome is logged (and the host's events say what started). Stop waits for them.
+//
+// Answers go only to inboxes: a request whose reply subject is a lattice or server
+// subject (lattice::ValidateReplySubject) is handled without an answer.
 //
 // The v1 dialect (docs/control-v1.md) on wasmbus.ctl.v1.{ns}.* is served by the same
 // threads and handler: the {success, message, response} envelope, an operation id for
@@ -19,6 +25,8 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -39,6 +47,9 @@ struct ControlServerOptions {
   std::string version;  // reported by v1 host.ping / host.get
   unsigned threads = 2;
   size_t max_queued = 256;
+  // The background commands: threads, and how many may run or wait at once.
+  unsigned command_threads = 4;
+  size_t max_commands = 32;
 };
 
 class ControlServer {
@@ -71,8 +82,17 @@ class ControlServer {
   void HandleV1(const lattice::Message& message);
   // Runs `command` with a new operation id set, then answers Accepted(id) or its failure.
   void RunV1(const lattice::Message& message, const std::function<Status()>& command);
-  // Answers Accepted(id) at once, then runs `command` in the background with the id set.
-  void StartV1(const lattice::Message& message, std::function<Status()> command, std::string what);
+  // Answers Accepted(id) at once, then runs `command` in the background with the id set
+  // (or answers the refusal of Background).
+  void StartV1(const lattice::Message& message, std::string key, std::function<Status()> command,
+               std::string what);
+  // Runs `task` on the command pool under `key` (one at a time per key), after `ack` has
+  // answered the request. The reason it cannot otherwise (`ack` is not called): a command
+  // for `key` runs, or too many do, or the server stops.
+  std::optional<std::string> Background(std::string key, const std::function<void()>& ack,
+                                        std::function<void()> task);
+  // Whether a command for `key` is running or waiting.
+  bool InFlight(const std::string& key);
   std::string Claims(bool v1) const;
   void Reply(const lattice::Message& request, const std::string& json);
 
@@ -81,10 +101,12 @@ class ControlServer {
   lattice::ControlHandler& handler_;
   const lattice::LatticeStore& store_;
   ThreadPool executor_;
-  BackgroundTasks commands_;  // la, lp and upd after their ack; Stop waits for them
+  ThreadPool commands_;  // la, lp, upd and the v1 starts after their ack; Stop waits for them
   std::mutex mu_;
   std::vector<std::unique_ptr<lattice::Subscription>> subscriptions_;
   bool stopped_ = false;
+  std::set<std::string> in_flight_;  // the keys of the commands on commands_
+  bool said_reflection_ = false;     // a refused reply subject was logged at warn
 };
 
 }  // namespace wasmcloud::host

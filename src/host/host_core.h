@@ -102,6 +102,8 @@ class HostCore : public std::enable_shared_from_this<HostCore>, public lattice::
                          const lattice::Constraints& constraints) override;
   bool QualifiesForProvider(std::string_view provider_ref, std::string_view link_name,
                             const lattice::Constraints& constraints) override;
+  bool IsRunning() override { return running(); }
+  bool RunsActor(std::string_view actor_id) override { return actors_.Find(actor_id) != nullptr; }
   Status StartActor(std::string_view oci_ref) override;
   Status StopActor(std::string_view actor_ref) override;
   Status UpdateActor(std::string_view actor_id, std::string_view new_oci_ref) override;

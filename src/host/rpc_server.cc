@@ -67,6 +67,12 @@ void RpcServer::OnMessage(const lattice::Entity& served, lattice::Message messag
     Log(LogLevel::kDebug, kLog, "ignored a message without a reply subject on " + message.subject);
     return;
   }
+  // Not run at all: its answer could only go where it must not.
+  if (Status s = lattice::ValidateReplySubject(message.reply); !s.ok()) {
+    Log(LogLevel::kWarn, kLog,
+        EscapeLogText("ignored an invocation on " + message.subject + ": " + s.message()));
+    return;
+  }
   // Never run an invocation on the transport's thread: it would hold up every other
   // message of this subscription.
   auto shared = std::make_shared<lattice::Message>(std::move(message));

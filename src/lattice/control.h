@@ -71,6 +71,10 @@ class ControlHandler {
   virtual bool QualifiesForActor(std::string_view actor_ref, const Constraints& constraints) = 0;
   virtual bool QualifiesForProvider(std::string_view provider_ref, std::string_view link_name,
                                     const Constraints& constraints) = 0;
+  // Whether the host is running (not yet started, or stopping: commands are refused).
+  virtual bool IsRunning() = 0;
+  // Whether actor `actor_id` (a public key, as 0.18's `upd` names it) runs here.
+  virtual bool RunsActor(std::string_view actor_id) = 0;
 
   // Commands. Each returns when done (the 0.18 transport acknowledges first and runs the
   // command afterwards; that is the transport's choice). Errors as the Host API's.

@@ -100,6 +100,14 @@ Status ValidateQueueGroup(std::string_view queue_group) {
   return Status::Ok();
 }
 
+Status ValidateReplySubject(std::string_view reply) {
+  if (reply.starts_with("wasmbus.") || reply.starts_with("$")) {
+    return PermissionDenied("a reply to \"" + std::string(reply.substr(0, 256)) +
+                            "\" is not sent: it is a lattice or server subject, not an inbox");
+  }
+  return Status::Ok();
+}
+
 Status ValidateSubjectToken(std::string_view token) {
   std::string problem = TokenProblem(token);
   if (problem.empty()) return Status::Ok();

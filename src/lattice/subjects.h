@@ -35,6 +35,14 @@ Status ValidateSubject(std::string_view subject, bool wildcards,
                        std::vector<std::string_view>* tokens = nullptr);
 // A queue group: any text without whitespace or control characters (empty: none).
 Status ValidateQueueGroup(std::string_view queue_group);
+// Whether a host may answer a request on `reply`: not a subject of the lattice protocol
+// ("wasmbus.…") nor one of the server's own ("$JS.…", "$KV.…", "$SYS.…": any that starts
+// with '$'). An answer there would be a command, an invocation or a key-value write
+// whose subject the requester chose and whose sender is the host (a "reflection": an
+// auction's bid sent to another host's stop command, an error response written over a
+// key of the lattice data). Clients' inboxes ("_INBOX.…") are fine. kPermissionDenied
+// naming the subject otherwise.
+Status ValidateReplySubject(std::string_view reply);
 
 // wasmbus.rpc.{ns}.links / .remlinks / .claims (0.18 publish-only subjects).
 std::string LinksSubject(std::string_view ns);

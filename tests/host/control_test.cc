@@ -16,6 +16,11 @@
 #include <string>
 #include <vector>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <nlohmann/json.hpp>
 
 #include "core/bytes.h"
@@ -307,18 +312,127 @@ TEST_F(ControlTest, StartAndUpdateCommandsAreAcknowledgedFirst) {
   EXPECT_EQ(ack, Json::parse(R"({"host_id":")" + a.id() + R"(","actor_ref":")" + ref +
                              R"(","failure":null})"));
 
-  // upd: only where the actor runs and live updates are allowed.
-  const std::string upd = R"({"host_id":"x","actor_id":")" + std::string(kEchoKey) +
-                          R"(","new_actor_ref":")" + ref + "\"}";
-  EXPECT_EQ(Ask("cmd." + a.id() + ".upd", upd), Json::parse(R"({"accepted":false})"))
+  // upd: only where the actor runs (named by its key) and live updates are allowed.
+  auto upd = [&](const std::string& host, const std::string& actor) {
+    return R"({"host_id":")" + host + R"(","actor_id":")" + actor + R"(","new_actor_ref":")" + ref +
+           "\"}";
+  };
+  EXPECT_EQ(Ask("cmd." + a.id() + ".upd", upd(a.id(), std::string(kEchoKey))),
+            Json::parse(R"({"accepted":false})"))
       << "live updates are off on A";
-  EXPECT_EQ(Ask("cmd." + b.id() + ".upd", upd), Json::parse(R"({"accepted":true})"));
-  EXPECT_EQ(Ask("cmd." + b.id() + ".upd",
-                R"({"host_id":"x","actor_id":"MNOTRUNNING","new_actor_ref":"r:1"})"),
+  EXPECT_EQ(Ask("cmd." + b.id() + ".upd", upd(b.id(), "MNOTRUNNING")),
             Json::parse(R"({"accepted":false})"));
+  EXPECT_EQ(Ask("cmd." + b.id() + ".upd", upd(b.id(), "wasmcloud.azurecr.io/echo:0.3.4")),
+            Json::parse(R"({"accepted":false})"))
+      << "0.18 names the actor by its key";
+  EXPECT_EQ(Ask("cmd." + b.id() + ".upd", upd(a.id(), std::string(kEchoKey))),
+            Json::parse(R"({"accepted":false})"))
+      << "the body names another host";
+  EXPECT_EQ(Ask("cmd." + b.id() + ".upd", upd(b.id(), std::string(kEchoKey))),
+            Json::parse(R"({"accepted":true})"));
+  // A reference that could never be pulled is refused before the ack.
+  ack = Ask("cmd." + a.id() + ".la",
+            R"({"actor_ref":"not a reference","host_id":")" + a.id() + "\"}");
+  EXPECT_THAT(ack["failure"].get<std::string>(), HasSubstr("is not an OCI reference"));
+  ack = Ask("cmd." + a.id() + ".lp", R"({"provider_ref":"","link_name":"default"})");
+  EXPECT_THAT(ack["failure"].get<std::string>(), HasSubstr("is not an OCI reference"));
   // Stopping the hosts waits for the commands still running in the background.
   ASSERT_TRUE(Ok(a.Stop()));
   ASSERT_TRUE(Ok(b.Stop()));
+}
+
+// A registry that takes connections and never answers: a pull from it waits until the
+// host stops (or its request timeout).
+class SilentRegistry {
+ public:
+  SilentRegistry() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof addr;
+    EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    EXPECT_EQ(::listen(fd_, 512), 0);
+    EXPECT_EQ(::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+    port_ = ntohs(addr.sin_port);
+  }
+  ~SilentRegistry() { ::close(fd_); }
+  std::string Ref(const std::string& name) const {
+    return "127.0.0.1:" + std::to_string(port_) + "/silent/" + name + ":0.1.0";
+  }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+};
+
+// Starts acknowledged before the registry answers are bounded: one at a time per
+// reference (a host that is starting something does not bid for it either), at most 32
+// running or waiting, and the host's stop ends them.
+TEST_F(ControlTest, BackgroundCommandsAreOnePerTargetAndBounded) {
+  SilentRegistry registry;
+  HostConfig config;
+  config.allowed_insecure = {"127.0.0.1"};
+  Host& a = AddHost(config);
+  auto la = [&](const std::string& ref) {
+    return Ask("cmd." + a.id() + ".la",
+               R"({"actor_ref":")" + ref + R"(","host_id":")" + a.id() + "\"}");
+  };
+  const std::string first = registry.Ref("a0");
+  EXPECT_EQ(la(first)["failure"], nullptr);
+  EXPECT_EQ(la(first)["failure"],
+            "a command for the same actor " + first + " is already in progress on this host");
+  EXPECT_TRUE(
+      Gather("auction.actor", R"({"actor_ref":")" + first + R"(","constraints":{}})").empty())
+      << "it is starting here";
+  EXPECT_EQ(Gather("auction.actor",
+                   R"({"actor_ref":")" + registry.Ref("other") + R"(","constraints":{}})")
+                .size(),
+            1u);
+  for (int i = 1; i < 32; ++i) {
+    EXPECT_EQ(la(registry.Ref("a" + std::to_string(i)))["failure"], nullptr) << i;
+  }
+  EXPECT_EQ(la(registry.Ref("a32"))["failure"],
+            "host busy: 32 control commands are running or waiting; try again");
+  const auto t0 = std::chrono::steady_clock::now();
+  ASSERT_TRUE(Ok(a.Stop()));
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(20));
+  EXPECT_TRUE(a.Actors().empty());
+}
+
+// A host answers requests on inboxes only: an auction whose reply subject is another
+// host's stop command, or an invocation whose reply subject is a key of the lattice data,
+// gets no answer there (the bid would stop the actor; the error response would overwrite
+// the key), and the invocation does not run.
+TEST_F(ControlTest, AnswersGoToInboxesOnly) {
+  Host& a = AddHost();
+  Host& b = AddHost();
+  ASSERT_TRUE(Ok(b.StartActor(Echo())));
+  testing::LogCapture log;
+  Listener stops(*transport_, lattice::ControlSubject("default", "cmd." + b.id() + ".sa"));
+  ASSERT_TRUE(Ok(transport_->Publish(
+      lattice::ControlSubject("default", "auction.actor"),
+      AsBytes(R"({"actor_ref":")" + std::string(kEchoKey) + R"(","constraints":{}})"),
+      lattice::ControlSubject("default", "cmd." + b.id() + ".sa"))));
+  const std::string key = "$KV.LATTICEDATA_default.LINKDEF_x";
+  Listener kv(*transport_, key);
+  ASSERT_TRUE(Ok(transport_->Publish(
+      lattice::RpcSubject("default", lattice::Entity::Actor(std::string(kEchoKey))),
+      AsBytes("not an invocation"), key)));
+  // Answered on an inbox, the same auction gets A's bid: the requests above were handled.
+  EXPECT_EQ(Gather("auction.actor",
+                   R"({"actor_ref":")" + std::string(kEchoKey) + R"(","constraints":{}})")
+                .size(),
+            1u);
+  EXPECT_TRUE(testing::Eventually([&] { return log.Count("not an inbox") == 2; })) << log.All();
+  EXPECT_EQ(log.Count("ignored an invocation on wasmbus.rpc.default." + std::string(kEchoKey) +
+                      ": a reply to \"" + key + "\" is not sent"),
+            1u)
+      << log.All();
+  EXPECT_EQ(stops.All().size(), 0u);
+  EXPECT_EQ(kv.All().size(), 0u);
+  EXPECT_EQ(b.Actors().size(), 1u);
+  EXPECT_TRUE(Ok(a.Stop()));
 }
 
 // What a lattice client sends (a reference, an actor id) reaches the log escaped: a line
