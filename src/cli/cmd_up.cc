@@ -277,10 +277,17 @@ int RunUp(const UpOptions& o) {
   watch.OnFirst([&host] { host.Interrupt(); });
   host.SetStopRequestHandler(
       [&watch] { watch.Request("a control client asked this host to stop (ctl stop host)"); });
+  // A lattice connection that libnats closed for good: the host would run on cut off from
+  // its lattice. It stops and exits 1 instead, so that a supervisor starts it again.
+  lattice->loss->OnLoss([&watch](const std::string& why) { watch.Request(why); });
   struct Forget {  // the host goes before the watch
     SignalWatch& watch;
-    ~Forget() { watch.OnFirst({}); }
-  } forget{watch};
+    ConnectionLoss& loss;
+    ~Forget() {
+      loss.OnLoss({});
+      watch.OnFirst({});
+    }
+  } forget{watch, *lattice->loss};
   Log(LogLevel::kInfo, kLog, "host " + host.id() + " is up (" + lattice->description + ")");
   for (const auto& m : *manifests) {
     if (watch.requested()) break;  // the rest of the manifests are not applied
@@ -304,7 +311,7 @@ int RunUp(const UpOptions& o) {
   }
   watch.Wait();
   (void)host.Stop();
-  return 0;
+  return lattice->loss->lost() ? 1 : 0;
 }
 
 struct CallOptions {

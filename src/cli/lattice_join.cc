@@ -9,6 +9,24 @@
 
 namespace wasmcloud::cli {
 
+void ConnectionLoss::OnLoss(std::function<void(const std::string&)> handler) {
+  std::lock_guard<std::mutex> lock(mu_);
+  handler_ = std::move(handler);
+  if (why_ && handler_) handler_(*why_);
+}
+
+void ConnectionLoss::Lost(const std::string& why) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (why_) return;
+  why_ = why;
+  if (handler_) handler_(why);
+}
+
+bool ConnectionLoss::lost() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return why_.has_value();
+}
+
 Result<JoinedLattice> JoinLattice(host::HostConfig& config) {
   JoinedLattice joined;
   joined.options.name = config.lattice_prefix;
@@ -58,6 +76,12 @@ Result<JoinedLattice> JoinLattice(host::HostConfig& config) {
     nats::NatsConnectionOptions o = tls;
     o.servers = {server};
     o.name = "wasmcloud:" + key.public_key_text() + ":" + role;
+    o.on_event = [loss = joined.loss, role](const nats::NatsConnectionEvent& e) {
+      if (e.kind == nats::NatsConnectionEvent::Kind::kClosed && !e.detail.empty()) {
+        loss->Lost("its " + role + " connection to NATS is closed and will not reconnect (" +
+                   e.detail + ")");
+      }
+    };
     o.send_asap = true;  // it answers requests: replies go out at once
     o.connect_timeout = std::chrono::seconds(10);
     o.credentials_file = creds;

@@ -4,7 +4,11 @@
 // `wasmcloud up` then starts a local lattice first unless --no-lattice (local_lattice.h).
 #pragma once
 
+#include <functional>
 #include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
 
 #include "core/status.h"
 #include "host/host.h"
@@ -13,11 +17,30 @@
 
 namespace wasmcloud::cli {
 
+// Where a lattice connection that libnats closed for good is reported (it will not
+// reconnect: libnats 3.4.1 gives up after the same authentication error twice in a row).
+// `up` stops the host and exits 1 (a supervisor restarts it), rather than run on without
+// its lattice.
+class ConnectionLoss {
+ public:
+  // `handler` is called once, on a libnats thread, with the reason; at once when the loss
+  // came before. Empty: none.
+  void OnLoss(std::function<void(const std::string&)> handler);
+  void Lost(const std::string& why);
+  bool lost() const;
+
+ private:
+  mutable std::mutex mu_;
+  std::function<void(const std::string&)> handler_;
+  std::optional<std::string> why_;
+};
+
 struct JoinedLattice {
   std::shared_ptr<nats::NatsConnection> rpc;      // null in single-player mode
   std::shared_ptr<nats::NatsConnection> control;  // the control interface's and events'
   host::LatticeOptions options;
   std::string description;  // "lattice default on nats://127.0.0.1:4222", or "single-player"
+  std::shared_ptr<ConnectionLoss> loss = std::make_shared<ConnectionLoss>();
 };
 
 // Connects (within a bounded time) the RPC connection ("wasmcloud:{key}:rpc") and the

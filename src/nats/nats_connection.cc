@@ -180,8 +180,26 @@ void NatsConnection::Callbacks::OnReconnected(natsConnection* nc, void* closure)
   From(closure).Report(NatsConnectionEvent::Kind::kReconnected, url);
 }
 
-void NatsConnection::Callbacks::OnClosed(natsConnection*, void* closure) {
-  From(closure).Report(NatsConnectionEvent::Kind::kClosed, "");
+void NatsConnection::Callbacks::OnClosed(natsConnection* nc, void* closure) {
+  Callbacks& c = From(closure);
+  bool closing;
+  {
+    std::lock_guard<std::mutex> lock(c.mu);
+    closing = c.closing;
+  }
+  std::string why;
+  if (!closing) {
+    // libnats gave up by itself: 3.4.1 does after the same authentication error twice in a
+    // row on a reconnect (a server restarted with other accounts, credentials that expired),
+    // whatever the reconnect settings.
+    const char* last = nullptr;
+    const natsStatus err = natsConnection_GetLastError(nc, &last);
+    why = last != nullptr && *last != '\0' ? std::string(last) : natsStatus_GetText(err);
+    if (why.empty() || err == NATS_OK) why = "libnats closed it";
+    Log(LogLevel::kError, kLog,
+        "the connection to NATS (" + c.servers + ") is closed and will not reconnect: " + why);
+  }
+  c.Report(NatsConnectionEvent::Kind::kClosed, why);
   delete static_cast<Ref*>(closure);  // the last callback of this connection
 }
 
@@ -365,6 +383,11 @@ Result<std::shared_ptr<NatsConnection>> NatsConnection::Connect(NatsConnectionOp
   if (s == NATS_OK) s = natsOptions_SetPingInterval(opts, o.ping_interval.count());
   if (s == NATS_OK) s = natsOptions_SetMaxPingsOut(opts, o.max_pings_out);
   if (s == NATS_OK) s = natsOptions_SetSendAsap(opts, o.send_asap);
+  // A server that stops reading (stopped, or a network that drops packets) would otherwise
+  // block a write for good, with libnats' connection lock held: every publish, request,
+  // status query and the ping timer would wait behind it. Past the deadline libnats drops
+  // the connection and reconnects.
+  if (s == NATS_OK) s = natsOptions_SetWriteDeadline(opts, o.write_deadline.count());
   if (o.callbacks) {
     if (s == NATS_OK) {
       s = natsOptions_SetDisconnectedCB(opts, &Callbacks::OnDisconnected, closure.get());

@@ -34,7 +34,9 @@ namespace wasmcloud::nats {
 struct NatsConnectionEvent {
   enum class Kind { kDisconnected, kReconnected, kClosed, kError };
   Kind kind;
-  std::string detail;  // the server URL or the error text
+  // The server URL or the error text. kClosed: empty after Close() (or the destructor);
+  // otherwise why libnats closed the connection, which then never reconnects.
+  std::string detail;
 };
 
 struct NatsConnectionOptions {
@@ -73,6 +75,9 @@ struct NatsConnectionOptions {
   std::chrono::milliseconds reconnect_jitter{100};
   std::chrono::milliseconds ping_interval{20000};
   int max_pings_out = 2;
+  // How long one write to the server's socket may block (the server does not read)
+  // before the connection is dropped and reconnected.
+  std::chrono::milliseconds write_deadline{5000};
   // Called on libnats' threads; must be quick and must not call back into the
   // connection's blocking methods. Never called once the connection's destructor
   // returned (it waits for a call in progress, unless it runs inside that call).

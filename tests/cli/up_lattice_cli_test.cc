@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/bytes.h"
+#include "crypto/nkeys.h"
 #include "nats/nats_transport.h"
 #include "providers/messaging/nats_server.h"
 #include "support/require_tool.h"
@@ -300,6 +301,44 @@ TEST_F(LatticeCliTest, NoServerOrNoJetStreamIsAClearError) {
                           "127.0.0.1", "--rpc-port", std::to_string((*plain)->port())});
   EXPECT_EQ(nojs.exit_code, 2);
   EXPECT_NE(nojs.err.find("JetStream"), std::string::npos) << nojs.err;
+}
+
+// A lattice connection that libnats closes for good does not leave the host running cut
+// off from its lattice. libnats 3.4.1 gives up reconnecting after the same authentication
+// error twice in a row; here the server comes back with other users, as after a rotation
+// of credentials that missed this host. The host says so, stops and exits 1, for whatever
+// supervises it to start it again.
+TEST_F(LatticeCliTest, AConnectionClosedForGoodStopsTheHostWithExit1) {
+  const crypto::KeyPair host_user = crypto::KeyPair::Generate(crypto::KeyType::kUser);
+  const crypto::KeyPair other_user = crypto::KeyPair::Generate(crypto::KeyType::kUser);
+  auto users = [&](const crypto::KeyPair& user, const std::string& name) {
+    return Write(name,
+                 "authorization { users = [ { nkey: \"" + user.public_key_text() + "\" } ] }\n");
+  };
+  const std::vector<std::string> js = {"-js", "-sd", dir_ + "/auth-js"};
+  std::vector<std::string> first = js;
+  first.insert(first.end(), {"-c", users(host_user, "users1.conf")});
+  auto server = NatsServer::Start(first);
+  ASSERT_TRUE(server.ok()) << server.status().message();
+  UpProcess up({"up", "--manifest", Write("auth.yaml", "actors: []\n"), "--rpc-host", "127.0.0.1",
+                "--rpc-port", std::to_string((*server)->port()), "--rpc-seed",
+                host_user.EncodedSeed()});
+  ASSERT_TRUE(up.WaitFor("running until SIGINT or SIGTERM")) << up.log();
+  std::vector<std::string> rotated = js;
+  rotated.insert(rotated.end(), {"-c", users(other_user, "users2.conf")});
+  Status restarted = (*server)->Restart(rotated);
+  ASSERT_TRUE(restarted.ok()) << restarted.message();
+  const bool said = up.WaitFor("is closed and will not reconnect", std::chrono::seconds(30));
+  if (!said) up.Signal(SIGKILL);
+  EXPECT_EQ(up.Wait(), said ? 1 : 128 + SIGKILL) << up.log();
+  // Either connection (rpc or ctl) may be the first to be closed.
+  const size_t stopping = up.log().find("stopping: its ");
+  ASSERT_NE(stopping, std::string::npos) << up.log();
+  EXPECT_NE(up.log().find(" connection to NATS is closed and will not reconnect (Authorization "
+                          "Violation)",
+                          stopping),
+            std::string::npos)
+      << up.log();
 }
 
 }  // namespace

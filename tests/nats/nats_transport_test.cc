@@ -188,6 +188,51 @@ TEST_F(NatsTransportTest, ServerKilledWhileARequestWaitsIsUnavailableAtOnce) {
   EXPECT_EQ(requester->Flush(milliseconds(100)).code(), Code::kUnavailable);
 }
 
+// A server that stops reading (SIGSTOP here; a paused VM or a network that drops packets
+// look the same to a client) does not freeze the connection: once the socket's buffers are
+// full, the blocked write gives up at the write deadline and the connection is dropped,
+// its state can be asked meanwhile, and it reconnects when the server reads again.
+// (Without a deadline, the write blocked with libnats' connection lock held, and every
+// publish, request and status query waited behind it for as long as TCP kept trying.)
+TEST_F(NatsTransportTest, AServerThatStopsReadingDoesNotFreezeTheConnection) {
+  NatsConnectionOptions options;
+  options.servers = {server_->Url()};
+  options.name = "nats_transport_test_stalled";
+  options.send_asap = true;
+  options.reconnect_wait = milliseconds(50);
+  options.ping_interval = milliseconds(600000);  // pings would notice too, later
+  options.write_deadline = milliseconds(1000);
+  std::atomic<int> disconnects{0};
+  options.on_event = [&](const wasmcloud::nats::NatsConnectionEvent& e) {
+    if (e.kind == wasmcloud::nats::NatsConnectionEvent::Kind::kDisconnected) ++disconnects;
+  };
+  auto connection = NatsConnection::Connect(options);
+  ASSERT_TRUE(connection.ok()) << connection.status().message();
+  auto transport = std::make_shared<NatsTransport>(*connection);
+  server_->Pause();
+  struct Resume {
+    NatsServer& server;
+    ~Resume() { server.Resume(); }
+  } resume{*server_};
+  std::atomic<bool> stop{false};
+  std::thread publisher([&] {
+    const Bytes big(64 << 10, 'x');
+    while (!stop.load()) (void)transport->Publish("nt.fill", big);
+  });
+  const auto t0 = Clock::now();
+  EXPECT_TRUE(WaitUntil([&] { return disconnects.load() > 0; }, milliseconds(20000)))
+      << "no disconnect while the server does not read";
+  std::printf("dropped %.0f ms after the server stopped reading\n", Millis(Clock::now() - t0));
+  auto asked = std::async(std::launch::async, [&] { return (*connection)->connected(); });
+  EXPECT_EQ(asked.wait_for(milliseconds(2000)), std::future_status::ready)
+      << "connected() waits behind a blocked write";
+  server_->Resume();
+  stop = true;
+  publisher.join();
+  EXPECT_TRUE(WaitUntil([&] { return (*connection)->connected(); }, milliseconds(20000)));
+  EXPECT_TRUE(transport->Flush(milliseconds(5000)).ok());
+}
+
 TEST_F(NatsTransportTest, EverythingWorksAgainAfterTheServerRestarts) {
   auto a = Connect();
   auto b = Connect();

@@ -126,4 +126,18 @@ Status NatsServer::Restart() {
   return Launch();
 }
 
+Status NatsServer::Restart(std::vector<std::string> extra_args) {
+  Kill();
+  extra_args_ = std::move(extra_args);
+  return Launch();
+}
+
+void NatsServer::Pause() {
+  if (pid_ > 0) ::kill(pid_, SIGSTOP);
+}
+
+void NatsServer::Resume() {
+  if (pid_ > 0) ::kill(pid_, SIGCONT);
+}
+
 }  // namespace wasmcloud::messaging::testing

@@ -41,8 +41,14 @@ class NatsServer {
 
   // Kills the server (SIGKILL: clients see the connection drop).
   void Kill();
-  // Starts it again on the same port and waits until it is ready.
+  // Starts it again on the same port and waits until it is ready; with `extra_args`, those
+  // replace the ones it was started with (another configuration: other users, say).
   Status Restart();
+  Status Restart(std::vector<std::string> extra_args);
+  // SIGSTOP / SIGCONT: a server that stops reading, as a paused VM or a network that drops
+  // packets looks to its clients (the connection stays open).
+  void Pause();
+  void Resume();
 
  private:
   NatsServer(std::string dir, std::vector<std::string> extra_args)
