@@ -37,7 +37,26 @@ Status LatticeHosts::Start() {
     subscriptions_.push_back(std::move(*answers));
   }
   WC_RETURN_IF_ERROR(control_->Flush(std::chrono::seconds(5)));
+  {
+    std::lock_guard lock(mu_);
+    answers_until_ = std::chrono::steady_clock::now() + kAnswerWindow;
+  }
   return control_->Publish(lattice::ControlSubject(lattice_, "get.hosts"), {}, inbox);
+}
+
+bool LatticeHosts::AddLocked(const std::string& key) {
+  if (hosts_.contains(key)) return true;
+  if (hosts_.size() >= kMaxHosts) {
+    if (!std::exchange(said_full_, true)) {
+      Log(LogLevel::kWarn, "lattice",
+          "lattice " + lattice_ + " has more than " + std::to_string(kMaxHosts) +
+              " hosts announced on its control subjects; later ones are not known to this "
+              "host (invocations they sign are refused under --invocation-issuers lattice)");
+    }
+    return false;
+  }
+  hosts_.insert(key);
+  return true;
 }
 
 void LatticeHosts::Stop() {
@@ -69,7 +88,7 @@ void LatticeHosts::OnEvent(const lattice::Message& m) {
   std::lock_guard lock(mu_);
   if (stopped) {
     hosts_.erase(key);
-  } else if (hosts_.insert(key).second) {
+  } else if (!hosts_.contains(key) && AddLocked(key)) {
     Log(LogLevel::kDebug, "lattice", "host " + key + " is in lattice " + lattice_);
   }
 }
@@ -80,7 +99,12 @@ void LatticeHosts::OnHost(const lattice::Message& m) {
   const auto& id = j.value("id", nlohmann::json());
   if (!id.is_string() || !IsHostKey(id.get<std::string>())) return;
   std::lock_guard lock(mu_);
-  hosts_.insert(id.get<std::string>());
+  if (std::chrono::steady_clock::now() > answers_until_) {
+    Log(LogLevel::kDebug, "lattice",
+        "ignored an answer to get.hosts that came after its window (or was not asked for)");
+    return;
+  }
+  AddLocked(id.get<std::string>());
 }
 
 }  // namespace wasmcloud::host

@@ -6,12 +6,17 @@
 //
 // What this trusts: whoever may publish on the lattice's control subjects may announce a
 // host key. It keeps out signers that never joined (0.18 clients' random keys, a leaked
-// invocation re-signed elsewhere); the NATS credentials decide who may join.
+// invocation re-signed elsewhere); the NATS credentials decide who may join. Answers to
+// the get.hosts of Start count only within kAnswerWindow of it (its inbox's name goes to
+// every subscriber of get.hosts, and publishing on _INBOX.> is often allowed to every
+// user), and at most kMaxHosts keys are kept (a flood of events with made-up keys cannot
+// grow the set without bound; beyond it new keys are refused, and that is logged once).
 //
 // Threads: messages are handled on the transport's threads (a few map operations);
 // Known may be called from any thread.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -25,6 +30,9 @@ namespace wasmcloud::host {
 
 class LatticeHosts {
  public:
+  static constexpr std::chrono::milliseconds kAnswerWindow{2000};
+  static constexpr size_t kMaxHosts = 10000;
+
   LatticeHosts(std::shared_ptr<lattice::Transport> control, std::string lattice_name,
                std::string self);
   ~LatticeHosts();  // Stop()
@@ -47,6 +55,10 @@ class LatticeHosts {
   const std::string self_;
   mutable std::mutex mu_;
   std::set<std::string, std::less<>> hosts_;
+  std::chrono::steady_clock::time_point answers_until_{};  // the end of get.hosts' window
+  bool said_full_ = false;
+  // Under mu_: adds `key`; false when the set is full.
+  bool AddLocked(const std::string& key);
   std::vector<std::unique_ptr<lattice::Subscription>> subscriptions_;
 };
 

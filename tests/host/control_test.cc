@@ -28,6 +28,7 @@
 #include "crypto/nkeys.h"
 #include "crypto/verify.h"
 #include "host/host.h"
+#include "host/lattice_hosts.h"
 #include "host/test_providers.h"
 #include "lattice/control_json.h"
 #include "lattice/invocation.h"
@@ -782,7 +783,22 @@ TEST_F(ControlTest, TheLatticeIssuerPolicyAcceptsOnlyHostsOfTheLattice) {
   Host& before = AddHost();
   auto policy = lattice::IssuerPolicy::Parse("lattice");
   ASSERT_TRUE(Ok(policy));
+  // Where the strict host asks get.hosts to answer: anyone who listens there sees it.
+  std::mutex asked_mu;
+  std::vector<std::string> asked;
+  auto asking = transport_->Subscribe(lattice::ControlSubject("default", "get.hosts"), "",
+                                      [&](lattice::Message m) {
+                                        std::lock_guard lock(asked_mu);
+                                        asked.push_back(m.reply);
+                                      });
+  ASSERT_TRUE(Ok(asking));
   Host& strict = AddHost({}, "default", std::chrono::milliseconds(30000), *policy);
+  std::string strict_inbox;
+  {
+    std::lock_guard lock(asked_mu);
+    ASSERT_FALSE(asked.empty());
+    strict_inbox = asked.front();
+  }
   ASSERT_TRUE(Ok(strict.StartActor(Echo())));
   Host& after = AddHost();
   const Bytes health = {0x81, 0xab, 'p', 'l', 'a', 'c', 'e', 'h', 'o', 'l', 'd', 'e', 'r', 0xc3};
@@ -812,6 +828,24 @@ TEST_F(ControlTest, TheLatticeIssuerPolicyAcceptsOnlyHostsOfTheLattice) {
   ASSERT_TRUE(response->error.has_value());
   EXPECT_THAT(*response->error, HasSubstr("Invocation refused: untrusted issuer: host " +
                                           stranger.public_key_text()));
+  // An "answer" sent to the strict host's get.hosts inbox after its window does not make
+  // the stranger a host of the lattice.
+  std::this_thread::sleep_for(LatticeHosts::kAnswerWindow + std::chrono::milliseconds(200));
+  ASSERT_TRUE(Ok(transport_->Publish(
+      strict_inbox, AsBytes(R"({"id":")" + stranger.public_key_text() + R"(","uptime":1})"))));
+  ASSERT_TRUE(Ok(transport_->Flush(std::chrono::seconds(5))));
+  auto again = lattice::NewInvocation(stranger, lattice::Entity::System(),
+                                      lattice::Entity::Actor(std::string(kEchoKey)),
+                                      "HealthRequest", health, sign);
+  ASSERT_TRUE(Ok(again));
+  reply = transport_->Request(
+      lattice::RpcSubject("default", lattice::Entity::Actor(std::string(kEchoKey))),
+      lattice::Encode(*again), std::chrono::seconds(5));
+  ASSERT_TRUE(Ok(reply));
+  response = lattice::DecodeInvocationResponse(reply->data);
+  ASSERT_TRUE(Ok(response));
+  ASSERT_TRUE(response->error.has_value()) << "a late answer made the stranger a host";
+  EXPECT_THAT(*response->error, HasSubstr("untrusted issuer"));
   // Without a lattice the policy cannot work: a clear error.
   HostConfig config;
   LatticeOptions alone;
