@@ -140,7 +140,8 @@ Result<JoinedLattice> JoinLattice(host::HostConfig& config) {
   joined.rpc = rpc;
   joined.control = control;
   joined.options.transport = std::make_shared<nats::NatsTransport>(rpc);
-  joined.options.control_transport = std::make_shared<nats::NatsTransport>(control);
+  joined.options.control_transport =
+      std::make_shared<nats::NatsTransport>(control, nats::kControlPendingLimits);
   joined.options.bucket = *bucket;
   joined.options.heartbeat_interval = config.heartbeat_interval;
   joined.description = "lattice " + config.lattice_prefix + " on " + url +

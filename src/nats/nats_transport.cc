@@ -23,12 +23,6 @@ using std::chrono::milliseconds;
 
 constexpr std::string_view kLog = "nats";
 
-// What libnats may buffer for one subscription before it drops messages (a slow
-// consumer). Its defaults (65,536 messages, 64 MiB) are below a burst the lattice can
-// send one subscription (a flood of invocations, each handed on quickly); these are
-// limits, not allocations.
-constexpr int kPendingMessages = 1 << 20;
-constexpr int kPendingBytes = 1 << 30;
 // How often (in messages) a subscription asks libnats whether it dropped some.
 constexpr uint64_t kDropCheckInterval = 1024;
 
@@ -259,8 +253,8 @@ class NatsSubscription final : public lattice::Subscription {
 
 }  // namespace
 
-NatsTransport::NatsTransport(std::shared_ptr<NatsConnection> connection)
-    : connection_(std::move(connection)) {}
+NatsTransport::NatsTransport(std::shared_ptr<NatsConnection> connection, NatsPendingLimits limits)
+    : connection_(std::move(connection)), limits_(limits) {}
 
 NatsTransport::~NatsTransport() = default;
 
@@ -394,7 +388,7 @@ Result<std::unique_ptr<lattice::Subscription>> NatsTransport::Subscribe(
     return Unavailable("subscribe to " + state->subject + ": the NATS connection closed");
   }
   closure.release();  // OnComplete deletes it
-  s = natsSubscription_SetPendingLimits(sub, kPendingMessages, kPendingBytes);
+  s = natsSubscription_SetPendingLimits(sub, limits_.messages, limits_.bytes);
   if (s != NATS_OK) {
     Log(LogLevel::kWarn, kLog,
         "subscription to " + state->subject + ": pending limits not set: " + NatsError(s));

@@ -15,9 +15,25 @@
 
 namespace wasmcloud::nats {
 
+// What libnats may buffer for one subscription of a transport before it drops messages
+// (a slow consumer, logged). libnats' defaults are 65,536 messages and 64 MiB.
+struct NatsPendingLimits {
+  int messages = 1 << 20;
+  int bytes = 1 << 30;
+};
+
+// For the RPC transport: a burst of invocations (each handed on to a pool at once) may be
+// above libnats' defaults. These are limits, not allocations.
+inline constexpr NatsPendingLimits kRpcPendingLimits{};
+// For the control transport (control requests, events, links): libnats' defaults. Its
+// handlers parse what they get, and every subject of it is open to more publishers, so a
+// flood of large messages meets a limit of 64 MiB per subscription instead of 1 GiB.
+inline constexpr NatsPendingLimits kControlPendingLimits{65536, 64 << 20};
+
 class NatsTransport final : public lattice::Transport {
  public:
-  explicit NatsTransport(std::shared_ptr<NatsConnection> connection);
+  explicit NatsTransport(std::shared_ptr<NatsConnection> connection,
+                         NatsPendingLimits limits = kRpcPendingLimits);
   ~NatsTransport() override;
 
   Status Publish(std::string_view subject, ByteView data, std::string_view reply = {},
@@ -35,6 +51,7 @@ class NatsTransport final : public lattice::Transport {
 
  private:
   std::shared_ptr<NatsConnection> connection_;
+  const NatsPendingLimits limits_;
 };
 
 }  // namespace wasmcloud::nats

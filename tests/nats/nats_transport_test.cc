@@ -46,6 +46,7 @@ using lattice::Transport;
 using messaging::testing::NatsServer;
 using std::chrono::milliseconds;
 using ::testing::HasSubstr;
+using ::wasmcloud::nats::kControlPendingLimits;
 using Clock = std::chrono::steady_clock;
 
 std::string Text(const Bytes& b) { return std::string(AsChars(b)); }
@@ -362,6 +363,47 @@ TEST_F(NatsTransportTest, BurstAboveLibnatsDefaultPendingLimitIsNotDropped) {
   EXPECT_TRUE(all.Wait()) << calls.load() << " of " << kMessages << " delivered";
   sub.reset();
   EXPECT_EQ(calls.load(), kMessages);
+}
+
+// The control transport keeps libnats' defaults (65,536 messages, 64 MiB per
+// subscription): the same burst overflows it, and what overflows is dropped (and logged)
+// instead of held.
+TEST_F(NatsTransportTest, TheControlTransportsSubscriptionsHaveLibnatsLimits) {
+  constexpr int kMessages = 70000;
+  auto a = Connect();
+  ASSERT_TRUE(a);
+  NatsConnectionOptions options;
+  options.servers = {server_->Url()};
+  options.name = "nats_transport_test_control";
+  auto connection = NatsConnection::Connect(options);
+  ASSERT_TRUE(connection.ok()) << connection.status().message();
+  auto b = std::make_shared<NatsTransport>(*connection, kControlPendingLimits);
+  Flag entered, release;
+  std::atomic<int> calls{0};
+  auto sub = SubscribeAndFlush(*b, "nt.control", "", [&](Message) {
+    if (calls.fetch_add(1) == 0) {
+      entered.Set();
+      EXPECT_TRUE(release.Wait());
+    }
+  });
+  ASSERT_NE(sub, nullptr);
+  for (int i = 0; i < kMessages; ++i) {
+    ASSERT_TRUE(a->Publish("nt.control", AsBytes("m")).ok()) << i;
+  }
+  ASSERT_TRUE(entered.Wait());
+  ASSERT_TRUE(a->Flush(kWaitLimit).ok());
+  ASSERT_TRUE(b->Flush(kWaitLimit).ok());
+  release.Set();
+  // What libnats kept is delivered; the rest was dropped.
+  int seen = -1;
+  while (seen != calls.load()) {
+    seen = calls.load();
+    ASSERT_TRUE(b->Flush(kWaitLimit).ok());
+    std::this_thread::sleep_for(milliseconds(100));
+  }
+  sub.reset();
+  EXPECT_LT(calls.load(), kMessages);
+  EXPECT_GT(calls.load(), 60000);
 }
 
 TEST_F(NatsTransportTest, UnsubscribeWithMessagesStillQueuedInLibnats) {
