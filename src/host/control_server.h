@@ -63,6 +63,8 @@ class ControlServer {
   // Unsubscribes, finishes the messages already received, waits for the commands running
   // in the background. Idempotent; not from one of this server's threads.
   void Stop();
+  // True on one of this server's threads (its request pool or its command pool).
+  bool OnOwnThread() const { return executor_.OnPoolThread() || commands_.OnPoolThread(); }
 
  private:
   enum class Kind {

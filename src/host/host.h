@@ -302,8 +302,8 @@ class Host {
   // the Host lives.
   lattice::ControlHandler& control();
   // What a control client's "stop host" (v1 host.stop) calls: it should stop the host
-  // soon, from another thread (it runs on a control thread). Without one, the request
-  // is refused.
+  // soon, from another thread (it runs on a control thread: Stop called there returns
+  // kFailedPrecondition). Without one, the request is refused.
   void SetStopRequestHandler(std::function<void()> handler);
 
  private:

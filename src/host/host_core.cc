@@ -413,6 +413,15 @@ Status HostCore::Stop() {
           "in flight); call it from another thread");
     }
   }
+  // The same for a control request's thread (a stop-request handler that stops the host
+  // itself): the control server's stop joins that thread.
+  if (control_server_ && control_server_->OnOwnThread()) {
+    if (running()) {
+      return FailedPrecondition(
+          "Stop cannot be called from a thread of the control interface (it waits for "
+          "them); call it from another thread");
+    }
+  }
   State expected = State::kRunning;
   if (!state_.compare_exchange_strong(expected, State::kStopping)) {
     return expected == State::kStarting ? FailedPrecondition("the host is still starting")

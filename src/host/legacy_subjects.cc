@@ -3,6 +3,8 @@
 #include <nlohmann/json.hpp>
 
 #include "core/log.h"
+#include "core/text.h"
+#include "crypto/nkeys.h"
 #include "lattice/link_definition.h"
 #include "lattice/subjects.h"
 
@@ -81,6 +83,23 @@ void LegacySubjects::OnLinks(const lattice::Message& m) {
   if (link->actor_id.empty() || link->provider_id.empty() || link->contract_id.empty()) {
     Log(LogLevel::kWarn, kLog,
         "ignored a link on " + m.subject + ": actor, provider or contract missing");
+    return;
+  }
+  // As Host::SetLink checks them: the lattice data holds links between keys.
+  auto actor = crypto::ParsePublicKey(link->actor_id);
+  auto provider = crypto::ParsePublicKey(link->provider_id);
+  if (!actor.ok() || actor->type != crypto::KeyType::kModule) {
+    Log(LogLevel::kWarn, kLog,
+        EscapeLogText("ignored a link on " + m.subject + ": the actor \"" +
+                          link->actor_id.substr(0, 128) + "\" is not an actor public key",
+                      512));
+    return;
+  }
+  if (!provider.ok() || provider->type != crypto::KeyType::kService) {
+    Log(LogLevel::kWarn, kLog,
+        EscapeLogText("ignored a link on " + m.subject + ": the provider \"" +
+                          link->provider_id.substr(0, 128) + "\" is not a provider public key",
+                      512));
     return;
   }
   // Every host receives it: the first one writes it. The mirror may lag the bucket (this

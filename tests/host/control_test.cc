@@ -616,6 +616,13 @@ TEST_F(ControlTest, V1AnswersInItsEnvelopeAndSaysWhatItDoesNotServe) {
   EXPECT_EQ(accepted.value("success", false), true) << accepted;
   EXPECT_EQ(accepted["response"].value("operation_id", "").size(), 36u);
   EXPECT_EQ(asked.load(), 1);
+  // A handler that stops the host on the spot runs on a control thread, which the stop
+  // would join: refused with a reason, not a crash.
+  Status stopped_inside;
+  a.SetStopRequestHandler([&] { stopped_inside = a.Stop(); });
+  EXPECT_EQ(AskV1("host.stop." + a.id(), "{}").value("success", false), true);
+  EXPECT_EQ(stopped_inside.code(), Code::kFailedPrecondition) << stopped_inside.message();
+  EXPECT_THAT(stopped_inside.message(), HasSubstr("a thread of the control interface"));
 }
 
 TEST_F(ControlTest, V1CommandsCarryTheirOperationIdIntoTheirEvents) {

@@ -33,6 +33,7 @@
 #include "lattice/memory_kv_bucket.h"
 #include "lattice/memory_transport.h"
 #include "lattice/subjects.h"
+#include "support/log_capture.h"
 #include "support/run_command.h"
 #include "support/status_assert.h"
 #include "wasm/v8/v8_engine.h"
@@ -544,6 +545,17 @@ TEST_F(LatticeTest, LinksAdvertisedOnTheLegacySubjectsAreRecordedAndOursArePubli
     EXPECT_EQ(claims.value("sub", ""), kKvCounterKey);
     EXPECT_EQ(claims["wascap"].value("name", ""), "Key Value Counter");
   }
+
+  // A link whose ends are not keys is refused, as SetLink refuses it.
+  testing::LogCapture log;
+  LinkDefinition bogus{"echo", KvKey(), "wasmcloud:keyvalue", "default", {}};
+  ASSERT_TRUE(Ok(
+      transport_->Publish(lattice::LinksSubject("default"), lattice::EncodeLinkDefinition(bogus))));
+  EXPECT_TRUE(WaitUntil([&] {
+    return log.Count(
+               "ignored a link on wasmbus.rpc.default.links: the actor \"echo\" is not an "
+               "actor public key") >= 1;
+  })) << log.All();
 
   LinkDefinition link{
       std::string(kKvCounterKey), KvKey(), "wasmcloud:keyvalue", "default", {{"FROM", "0.18"}}};
