@@ -69,6 +69,10 @@ std::string ProviderKey(std::string_view ref, std::string_view link) {
   return "provider " + std::string(ref) + " with link name " +
          std::string(link.empty() ? "default" : link);
 }
+std::string LinkKey(std::string_view actor, std::string_view contract, std::string_view link) {
+  return "link " + std::string(actor) + " " + std::string(contract) + " " +
+         std::string(link.empty() ? "default" : link);
+}
 std::string UpdateKey(std::string_view actor_id) {
   return "update of actor " + std::string(actor_id);
 }
@@ -224,6 +228,20 @@ void ControlServer::Reply(const lattice::Message& request, const std::string& js
     }
     Log(first ? LogLevel::kWarn : LogLevel::kDebug, kLog,
         EscapeLogText("a control request on " + request.subject + ": " + s.message()));
+    return;
+  }
+  // Too large for the server (get.links with thousands of links, say): a v1 client is
+  // told so in its envelope; a 0.18 client has no shape for it and gets no answer.
+  if (const size_t max = transport_->MaxPayload(); json.size() > max) {
+    const std::string why = "the answer is " + std::to_string(json.size()) +
+                            " bytes, more than the NATS server's max_payload of " +
+                            std::to_string(max) +
+                            " bytes (raise max_payload in the server's configuration)";
+    Log(LogLevel::kError, kLog,
+        "cannot answer a control request on " + request.subject + ": " + why);
+    if (!V1Suffix(options_.lattice_name, request.subject).empty()) {
+      (void)transport_->Publish(request.reply, AsBytes(cj::v1::Failure(why)));
+    }
     return;
   }
   Status s = transport_->Publish(request.reply, AsBytes(json));
@@ -439,6 +457,15 @@ void ControlServer::RunV1(const lattice::Message& m, const std::function<Status(
   Reply(m, s.ok() ? cj::v1::Accepted(id) : cj::v1::Failure(s.message()));
 }
 
+void ControlServer::RunV1Later(const lattice::Message& m, std::string key,
+                               std::function<Status()> command) {
+  auto request = std::make_shared<lattice::Message>(m);
+  auto refused = Background(
+      std::move(key), [] {},
+      [this, request, command = std::move(command)] { RunV1(*request, command); });
+  if (refused) Reply(m, cj::v1::Failure(*refused));
+}
+
 void ControlServer::StartV1(const lattice::Message& m, std::string key,
                             std::function<Status()> command, std::string what) {
   std::string id = crypto::NewUuidV4();
@@ -490,13 +517,18 @@ void ControlServer::HandleV1(const lattice::Message& m) {
     if (!c.ok()) return bad(c.status());
     RunV1(m, [&] { return h.DeleteLabel(c->key); });
   } else if (op == "link.put") {
+    // A write to the lattice data, then a provider's bind: on the command pool, so that
+    // slow ones do not hold up the queries and auctions behind them.
     auto c = cj::v1::ParseLinkPut(m.data);
     if (!c.ok()) return bad(c.status());
-    RunV1(m, [&] { return h.PutLink(*c); });
+    RunV1Later(m, LinkKey(c->actor_id, c->contract_id, c->link_name),
+               [&h, link = *c] { return h.PutLink(link); });
   } else if (op == "link.del") {
     auto c = cj::v1::ParseLinkDelete(m.data);
     if (!c.ok()) return bad(c.status());
-    RunV1(m, [&] { return h.DeleteLink(c->actor_id, c->contract_id, c->link_name); });
+    RunV1Later(m, LinkKey(c->actor_id, c->contract_id, c->link_name), [&h, link = *c] {
+      return h.DeleteLink(link.actor_id, link.contract_id, link.link_name);
+    });
   } else if (op == "link.get") {
     Reply(m, cj::v1::Envelope(true, "", cj::v1::LinksResponse(store_.Links())));
   } else if (op == "claims.get") {

@@ -84,6 +84,9 @@ class ControlServer {
   void HandleV1(const lattice::Message& message);
   // Runs `command` with a new operation id set, then answers Accepted(id) or its failure.
   void RunV1(const lattice::Message& message, const std::function<Status()>& command);
+  // RunV1 on the command pool under `key` (or answers the refusal of Background).
+  void RunV1Later(const lattice::Message& message, std::string key,
+                  std::function<Status()> command);
   // Answers Accepted(id) at once, then runs `command` in the background with the id set
   // (or answers the refusal of Background).
   void StartV1(const lattice::Message& message, std::string key, std::function<Status()> command,

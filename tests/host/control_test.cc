@@ -625,6 +625,27 @@ TEST_F(ControlTest, V1AnswersInItsEnvelopeAndSaysWhatItDoesNotServe) {
   EXPECT_THAT(stopped_inside.message(), HasSubstr("a thread of the control interface"));
 }
 
+// An answer larger than the server takes (max_payload; get.links with thousands of links)
+// is a failure that says so in the v1 envelope, and is logged; 0.18 has no shape for it.
+TEST_F(ControlTest, AnAnswerLargerThanTheServerTakesIsSaid) {
+  lattice::MemoryTransportOptions small;
+  small.max_payload = 4096;
+  transport_ = std::make_shared<lattice::MemoryTransport>(small);
+  Host& a = AddHost();
+  ASSERT_TRUE(Ok(a.SetLink(kEchoKey, "wasmcloud:extras", "big", kExtrasPublicKey,
+                           {{"VALUE", std::string(5000, 'v')}})));
+  testing::LogCapture log;
+  Json v1 = AskV1("link.get", "{}");
+  EXPECT_EQ(v1.value("success", true), false) << v1;
+  EXPECT_THAT(v1.value("message", ""),
+              HasSubstr("more than the NATS server's max_payload of 4096 bytes"));
+  EXPECT_TRUE(Ask("get.links").is_null()) << "no 0.18 answer";
+  EXPECT_GE(log.Count("cannot answer a control request on wasmbus.ctl.default.get.links: the "
+                      "answer is "),
+            1u)
+      << log.All();
+}
+
 TEST_F(ControlTest, V1CommandsCarryTheirOperationIdIntoTheirEvents) {
   Listener cloud(*transport_, "wasmbus.evt.default.>");
   Host& a = AddHost();
