@@ -85,7 +85,8 @@ class KvBucket {
   // over. Errors for writes: kInvalidArgument for a bad key, kResourceExhausted for a
   // value over the bucket's limit, kUnavailable when the bucket cannot be reached (also a
   // write that found the bucket lost: it is not retried; the next one goes to the
-  // recreated bucket).
+  // recreated bucket): not written; kDeadlineExceeded "… it may have been written" when
+  // the write went out and no acknowledgement came back (a timeout, a disconnect).
   virtual Result<std::unique_ptr<KvWatch>> Watch(KvWatchHandler handler) = 0;
 };
 

@@ -406,7 +406,9 @@ struct LatticeStore::State {
           ++taken;
           break;
         }
-        if (rev.status().code() != Code::kUnavailable) {
+        // Not reached, or maybe written (then the next Create finds it there): again.
+        if (rev.status().code() != Code::kUnavailable &&
+            rev.status().code() != Code::kDeadlineExceeded) {
           Warn("lattice data: could not put " + key + " back into bucket " + bucket->name() + ": " +
                rev.status().message());
           ++failed;

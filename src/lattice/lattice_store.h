@@ -139,7 +139,8 @@ class LatticeStore {
   // applied it (listeners included): a caller reads its own write. Errors: kUnavailable
   // "lattice data unavailable: …" (not written); kDeadlineExceeded "written, but …"
   // (written; the watch did not bring it back within apply_timeout, or the store stopped
-  // meanwhile); kFailedPrecondition before Start or after Stop; kInvalidArgument for an
+  // meanwhile) or "… it may have been written" (sent; no acknowledgement came back);
+  // kFailedPrecondition before Start or after Stop; kInvalidArgument for an
   // empty or non-UTF-8 id, name or reference. Called from a listener, a write returns
   // after the acknowledgement without waiting.
   Status PutLink(const LinkDefinition& link);

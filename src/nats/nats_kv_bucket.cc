@@ -220,6 +220,12 @@ struct BucketState {
     if (s == NATS_NO_RESPONDERS || *code == JSStreamNotFoundErr) {
       return Lost(what, Failure(s, *code, what), used);
     }
+    // Sent, and no acknowledgement came (in time, or before a disconnect failed the
+    // request in flight): JetStream may well have stored it.
+    if (s == NATS_TIMEOUT || s == NATS_CONNECTION_DISCONNECTED || s == NATS_CONNECTION_CLOSED) {
+      return DeadlineExceeded(what + " in " + Where() + ": sent, but not acknowledged (" +
+                              NatsError(s) + "): it may have been written");
+    }
     if (s != NATS_OK) return Failure(s, *code, what);
     if (ack.p == nullptr || ack.p->Sequence == 0) {
       return Internal(what + " in " + Where() + ": JetStream acknowledged without a sequence");

@@ -276,6 +276,31 @@ TEST(NatsKvBucket, DeleteReturnsTheMarkersRevision) {
   DeleteBucket(*url, name);
 }
 
+// A write that went out and got no acknowledgement (the server paused past the bucket's
+// timeout) is not reported as "not written": it may have been, and here it was, once the
+// server ran again.
+TEST(NatsKvBucket, AnUnacknowledgedWriteMayHaveBeenWritten) {
+  REQUIRE_SERVER();
+  auto server = JetStreamServer::Start();
+  ASSERT_TRUE(Ok(server));
+  NatsKvOptions quick;
+  quick.timeout = milliseconds(500);
+  const std::string name = UniqueBucketName();
+  auto bucket = OpenOn((*server)->Url(), name, quick);
+  ASSERT_TRUE(Ok(bucket));
+  (*server)->server->Pause();
+  auto put = (*bucket)->Put("k", AsBytes("v"));
+  (*server)->server->Resume();
+  ASSERT_FALSE(put.ok());
+  EXPECT_EQ(put.status().code(), Code::kDeadlineExceeded) << put.status().message();
+  EXPECT_NE(put.status().message().find("it may have been written"), std::string::npos)
+      << put.status().message();
+  EXPECT_TRUE(Eventually([&] {
+    auto got = (*bucket)->Get("k");
+    return got.ok() && got->has_value() && Text((*got)->value) == "v";
+  })) << "the server stored it after all";
+}
+
 // What other clients may put in the bucket's stream (a key outside this host's key
 // alphabet, a marker with an unknown operation) does not stop the watch.
 TEST(NatsKvBucket, OddEntriesDoNotStopAWatch) {
