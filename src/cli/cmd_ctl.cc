@@ -175,15 +175,26 @@ class Lattice {
   // A scatter-gather: every answer received within the timeout (envelopes unwrapped;
   // failures skipped).
   std::variant<std::vector<Json>, Failure> Gather(const std::string& suffix, const Json& body) {
+    // At most 10,000 answers and 64 MiB of them (a hostile responder could send up to
+    // max_payload each); beyond, answers are dropped and that is said.
+    constexpr size_t kMaxReplies = 10000;
+    constexpr size_t kMaxBytes = size_t{64} << 20;
     struct Box {
       std::mutex mu;
       std::vector<Bytes> replies;
+      size_t bytes = 0;
+      size_t dropped = 0;
     };
     auto box = std::make_shared<Box>();
     const std::string inbox = "_INBOX.ctl." + crypto::NewUuidV4();
     auto sub = transport_->Subscribe(inbox, "", [box](lattice::Message m) {
       std::lock_guard lock(box->mu);
-      if (box->replies.size() < 10000) box->replies.push_back(std::move(m.data));
+      if (box->replies.size() >= kMaxReplies || box->bytes + m.data.size() > kMaxBytes) {
+        ++box->dropped;
+        return;
+      }
+      box->bytes += m.data.size();
+      box->replies.push_back(std::move(m.data));
     });
     if (!sub.ok()) return Failure{1, "cannot subscribe: " + sub.status().message()};
     if (Status s = transport_->Flush(options_.timeout()); !s.ok()) {
@@ -198,6 +209,12 @@ class Lattice {
     sub->reset();
     std::vector<Json> out;
     std::lock_guard lock(box->mu);
+    if (box->dropped > 0) {
+      Log(LogLevel::kWarn, "ctl",
+          "dropped " + std::to_string(box->dropped) + " answers to " + subject +
+              " beyond the first " + std::to_string(box->replies.size()) + " (" +
+              std::to_string(box->bytes) + " bytes)");
+    }
     for (const Bytes& b : box->replies) {
       auto r = Unwrap(subject, b);
       if (auto* j = std::get_if<Json>(&r)) out.push_back(std::move(*j));
