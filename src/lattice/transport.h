@@ -46,7 +46,10 @@ class Transport {
   // queue group. A message nobody subscribes to is dropped (not an error). Errors:
   // kInvalidArgument for a subject that is empty, has an empty token, whitespace or a
   // wildcard; kResourceExhausted when data is larger than MaxPayload(); kUnavailable when
-  // the transport is closed or disconnected.
+  // the transport is closed or disconnected. (Over NATS, a disconnect that comes between
+  // the check and the write leaves the message in libnats' reconnect buffer: Ok, and it is
+  // sent after the reconnect. libnats 3.4.1 cannot turn that buffer off; the window is
+  // small, and an invocation sent so is bounded by its signed expiry.)
   virtual Status Publish(std::string_view subject, ByteView data, std::string_view reply = {},
                          const Headers& headers = {}) = 0;
 
