@@ -176,17 +176,26 @@ std::optional<std::string> ControlServer::Background(std::string key,
     }
     in_flight_.insert(key);
   }
+  // The key goes however the command ends (a task that throws included: the pool logs
+  // it), or the target would stay "in progress" until the host restarts.
+  struct Release {
+    ControlServer* server;
+    std::string key;
+    ~Release() {
+      std::lock_guard lock(server->mu_);
+      server->in_flight_.erase(key);
+    }
+  };
+  // (Made in place: a temporary Release would erase the key when it goes.)
+  std::shared_ptr<Release> release(new Release{this, key});
   ack();
   // Room was reserved above (in_flight_ counts the queue too): refused only when stopping.
-  const bool queued = commands_.TrySubmit([this, key, task = std::move(task)] {
+  const bool queued = commands_.TrySubmit([release, task = std::move(task)]() mutable {
+    auto done = std::move(release);  // released when the task ends, or throws
     task();
-    std::lock_guard lock(mu_);
-    in_flight_.erase(key);
   });
   if (!queued) {
     Log(LogLevel::kWarn, kLog, EscapeLogText("dropped the " + key + ": the host is stopping"));
-    std::lock_guard lock(mu_);
-    in_flight_.erase(key);
   }
   return std::nullopt;
 }
@@ -343,7 +352,7 @@ void ControlServer::HandleCommand(const lattice::Message& m) {
       Reply(m, cj::StartActorAck(self, ref, why));
     };
     if (auto other = OtherHost(cmd->host_id, self)) return refuse(*other);
-    if (!h.IsRunning()) return refuse("the host is stopping");
+    if (!h.IsRunning()) return refuse("the host is not running (it is starting or stopping)");
     // 0.18: refused at once when it already runs here; else acknowledged, then fetched.
     if (!h.QualifiesForActor(ref, {})) {
       return refuse("Actor with image ref '" + ref + "' is already running on this host");
@@ -384,7 +393,7 @@ void ControlServer::HandleCommand(const lattice::Message& m) {
       Reply(m, cj::StartProviderAck(self, ref, why));
     };
     if (auto other = OtherHost(cmd->host_id, self)) return refuse(*other);
-    if (!h.IsRunning()) return refuse("the host is stopping");
+    if (!h.IsRunning()) return refuse("the host is not running (it is starting or stopping)");
     if (!h.QualifiesForProvider(ref, cmd->link_name, {})) {
       return refuse("Provider with image ref '" + ref + "' is already running on this host.");
     }
@@ -424,7 +433,8 @@ void ControlServer::HandleCommand(const lattice::Message& m) {
     if (!cmd.ok()) return refuse(cmd.status().message());
     const std::string what = "actor " + cmd->actor_id + " to " + cmd->new_actor_ref + ": ";
     if (auto other = OtherHost(cmd->host_id, self)) return refuse(what + *other);
-    if (!h.IsRunning()) return refuse(what + "the host is stopping");
+    if (!h.IsRunning())
+      return refuse(what + "the host is not running (it is starting or stopping)");
     // Accepted when the actor (by its public key, as 0.18 looked it up) runs here and this
     // host allows live updates; the update runs after the ack.
     if (!h.RunsActor(cmd->actor_id)) return refuse(what + "it is not running on this host");
@@ -553,7 +563,9 @@ void ControlServer::HandleV1(const lattice::Message& m) {
   } else if (op == "actor.start") {
     auto c = cj::ParseStartActor(m.data);
     if (!c.ok()) return bad(c.status());
-    if (!h.IsRunning()) return Reply(m, cj::v1::Failure("the host is stopping"));
+    if (!h.IsRunning()) {
+      return Reply(m, cj::v1::Failure("the host is not running (it is starting or stopping)"));
+    }
     if (!h.QualifiesForActor(c->actor_ref, {})) {
       return Reply(m, cj::v1::Failure("actor " + c->actor_ref + " is already running on host " +
                                       options_.host_id));
@@ -569,7 +581,9 @@ void ControlServer::HandleV1(const lattice::Message& m) {
   } else if (op == "actor.update") {
     auto c = cj::ParseUpdateActor(m.data);
     if (!c.ok()) return bad(c.status());
-    if (!h.IsRunning()) return Reply(m, cj::v1::Failure("the host is stopping"));
+    if (!h.IsRunning()) {
+      return Reply(m, cj::v1::Failure("the host is not running (it is starting or stopping)"));
+    }
     if (!h.RunsActor(c->actor_id)) {
       return Reply(m, cj::v1::Failure("actor " + c->actor_id + " is not running on host " +
                                       options_.host_id));
@@ -586,7 +600,9 @@ void ControlServer::HandleV1(const lattice::Message& m) {
   } else if (op == "provider.start") {
     auto c = cj::ParseStartProvider(m.data);
     if (!c.ok()) return bad(c.status());
-    if (!h.IsRunning()) return Reply(m, cj::v1::Failure("the host is stopping"));
+    if (!h.IsRunning()) {
+      return Reply(m, cj::v1::Failure("the host is not running (it is starting or stopping)"));
+    }
     if (!h.QualifiesForProvider(c->provider_ref, c->link_name, {})) {
       return Reply(m,
                    cj::v1::Failure("provider " + c->provider_ref + " is already running on host " +

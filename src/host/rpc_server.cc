@@ -69,7 +69,8 @@ void RpcServer::OnMessage(const lattice::Entity& served, lattice::Message messag
   }
   // Not run at all: its answer could only go where it must not.
   if (Status s = lattice::ValidateReplySubject(message.reply); !s.ok()) {
-    Log(LogLevel::kWarn, kLog,
+    const bool first = !said_reflection_.exchange(true);
+    Log(first ? LogLevel::kWarn : LogLevel::kDebug, kLog,
         EscapeLogText("ignored an invocation on " + message.subject + ": " + s.message()));
     return;
   }

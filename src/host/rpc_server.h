@@ -6,6 +6,7 @@
 // Dispatcher, and the response is published to the message's reply subject.
 #pragma once
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -56,6 +57,7 @@ class RpcServer {
   std::mutex mu_;
   std::map<std::string, std::unique_ptr<lattice::Subscription>> subscriptions_;  // by subject
   bool stopped_ = false;
+  std::atomic<bool> said_reflection_{false};  // a refused reply subject was logged at warn
 };
 
 }  // namespace wasmcloud::host

@@ -424,7 +424,8 @@ struct LatticeStore::State {
                           std::to_string(written) + " keys from this host's mirror";
     if (taken > 0) {
       summary += " (" + std::to_string(taken) +
-                 " more were there already, written by another host meanwhile: those stay)";
+                 " more were there already, written by another host meanwhile or by an "
+                 "earlier try that was not acknowledged: those stay)";
     }
     if (failed > 0) summary += "; " + std::to_string(failed) + " could not be written (above)";
     Log(LogLevel::kWarn, kLogComponent, "lattice data: " + summary);

@@ -76,8 +76,9 @@ struct NatsConnectionOptions {
   std::chrono::milliseconds ping_interval{20000};
   int max_pings_out = 2;
   // How long one write to the server's socket may block (the server does not read)
-  // before the connection is dropped and reconnected.
-  std::chrono::milliseconds write_deadline{5000};
+  // before the connection is dropped and reconnected. It bounds the write of a whole
+  // message: 1 MiB in 10 s needs about 100 KB/s.
+  std::chrono::milliseconds write_deadline{10000};
   // Called on libnats' threads; must be quick and must not call back into the
   // connection's blocking methods. Never called once the connection's destructor
   // returned (it waits for a call in progress, unless it runs inside that call).

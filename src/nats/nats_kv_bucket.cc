@@ -222,7 +222,7 @@ struct BucketState {
     }
     // Sent, and no acknowledgement came (in time, or before a disconnect failed the
     // request in flight): JetStream may well have stored it.
-    if (s == NATS_TIMEOUT || s == NATS_CONNECTION_DISCONNECTED || s == NATS_CONNECTION_CLOSED) {
+    if (s == NATS_TIMEOUT || s == NATS_CONNECTION_DISCONNECTED) {
       return DeadlineExceeded(what + " in " + Where() + ": sent, but not acknowledged (" +
                               NatsError(s) + "): it may have been written");
     }

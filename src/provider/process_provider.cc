@@ -144,9 +144,29 @@ struct Resident {
   size_t processes = 0;
 };
 
+// The process group of process `pid` (/proc/<pid>/stat), -1 when it cannot be read.
+pid_t ProcessGroupOf(pid_t pid) {
+  FILE* f = std::fopen(("/proc/" + std::to_string(pid) + "/stat").c_str(), "r");
+  if (f == nullptr) return -1;
+  char line[1024];
+  const bool read = std::fgets(line, sizeof line, f) != nullptr;
+  std::fclose(f);
+  if (!read) return -1;
+  // After the command's closing parenthesis: state, ppid, pgrp.
+  const char* close = strrchr(line, ')');
+  char state = 0;
+  long ppid = 0, pgrp = -1;
+  if (close == nullptr || std::sscanf(close + 1, " %c %ld %ld", &state, &ppid, &pgrp) != 3) {
+    return -1;
+  }
+  return static_cast<pid_t>(pgrp);
+}
+
 // The resident memory of `tops` and of every process below them, at most 4096 processes
 // (a tree larger than that is counted in part); nullopt when none of them can be read.
-std::optional<Resident> ResidentOfTrees(std::vector<pid_t> tops) {
+// With `group` > 0, only the processes of that process group count (what a kill of the
+// group reaches; the tree below the others is still walked).
+std::optional<Resident> ResidentOfTrees(std::vector<pid_t> tops, pid_t group) {
   constexpr size_t kMaxProcesses = 4096;
   uint64_t kib = 0;
   size_t processes = 0;
@@ -154,11 +174,12 @@ std::optional<Resident> ResidentOfTrees(std::vector<pid_t> tops) {
   for (size_t seen = 0; !todo.empty() && seen < kMaxProcesses; ++seen) {
     const pid_t pid = todo.front();
     todo.pop_front();
+    for (pid_t c : ChildrenOf(pid)) todo.push_back(c);
+    if (group > 0 && ProcessGroupOf(pid) != group) continue;
     const std::optional<uint64_t> own = ResidentKiB(pid);
     if (!own) continue;  // ended meanwhile
     kib += *own;
     ++processes;
-    for (pid_t c : ChildrenOf(pid)) todo.push_back(c);
   }
   if (processes == 0) return std::nullopt;
   return Resident{kib >> 10, processes};
@@ -1045,12 +1066,14 @@ class ProcessProvider final : public Provider,
                           " of its PID namespace (/proc/<pid>/task/<pid>/children): "
                           "--provider-max-memory-mb reads that process 1 instead");
             }
-            // The provider's process and every process below it; in a namespace, every
-            // process in it but process 1 (orphans of the provider's helpers are process
-            // 1's children), or process 1 alone when the provider cannot be found.
+            // What the kill below ends: in a namespace, every process in it but process 1
+            // (orphans of the provider's helpers are process 1's children), or process 1
+            // alone when the provider cannot be found; without one, the provider's process
+            // and the processes below it that stayed in its process group.
             std::optional<Resident> rss =
-                ResidentOfTrees(child->provider_pid.load() > 0 ? ChildrenOf(child->pid)
-                                                               : std::vector{child->shown_pid()});
+                child->provider_pid.load() > 0
+                    ? ResidentOfTrees(ChildrenOf(child->pid), 0)
+                    : ResidentOfTrees({child->shown_pid()}, child->namespaced() ? 0 : child->pid);
             if (rss && rss->mib > o_.max_memory_mb) {
               const std::string in = rss->processes == 1
                                          ? ""
