@@ -46,7 +46,8 @@ class NatsServer {
   Status Restart();
   Status Restart(std::vector<std::string> extra_args);
   // SIGSTOP / SIGCONT: a server that stops reading, as a paused VM or a network that drops
-  // packets looks to its clients (the connection stays open).
+  // packets looks to its clients (the connection stays open). Pause returns once every
+  // thread of the server is stopped.
   void Pause();
   void Resume();
 
