@@ -51,10 +51,22 @@ inline constexpr auto kWatchdogTick = std::chrono::milliseconds(5);
 // the watchdog posts to the loop, which wakes the parked thread, and it serves the loop's
 // connections meanwhile (its own calls go to the call threads). A connection belongs to
 // one loop for its life; connections are dealt to loops in turn.
+// An io_context whose services can be shut down before it is destroyed. A pending accept
+// on one loop holds the socket it will fill, made on another loop (connections are dealt
+// to loops in turn); destroying the accept's loop destroys that socket, which reads the
+// other loop's reactor. So HttpServer::Stop shuts every loop down first (handlers that
+// never ran are destroyed while every reactor still exists; a reactor that is shut down
+// lets its sockets go later, as Asio does within one context), then destroys them.
+class LoopContext : public net::io_context {
+ public:
+  using net::io_context::io_context;
+  void ShutDown() { shutdown(); }
+};
+
 struct Loop {
   explicit Loop(unsigned i) : index(i), ioc(1) {}
   const unsigned index;  // in HttpServer::Io::loops
-  net::io_context ioc;
+  LoopContext ioc;
   net::executor_work_guard<Executor> guard{ioc.get_executor()};
   // Whether a thread of the loop is in an actor call, and how many calls they started:
   // the watchdog tells one long call from a series of short ones by it.
@@ -1091,7 +1103,9 @@ void HttpServer::Stop() {
     io_->watchdog.join();
   }
   // Handlers that never ran (and the connections they hold) go now, before the library
-  // that holds their code can be unloaded.
+  // that holds their code can be unloaded: every loop shut down first, then destroyed
+  // (LoopContext says why).
+  for (auto& loop : io_->loops) loop->ioc.ShutDown();
   io_.reset();
 }
 
