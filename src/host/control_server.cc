@@ -346,31 +346,12 @@ void ControlServer::HandleCommand(const lattice::Message& m) {
                                  "Bad StartActor command received: " + cmd.status().message()));
       return;
     }
-    const std::string& ref = cmd->actor_ref;
-    auto refuse = [&](const std::string& why) {
-      Log(LogLevel::kWarn, kLog, EscapeLogText("refused to start actor " + ref + ": " + why));
-      Reply(m, cj::StartActorAck(self, ref, why));
-    };
-    if (auto other = OtherHost(cmd->host_id, self)) return refuse(*other);
-    if (!h.IsRunning()) return refuse("the host is not running (it is starting or stopping)");
-    // 0.18: refused at once when it already runs here; else acknowledged, then fetched.
-    if (!h.QualifiesForActor(ref, {})) {
-      return refuse("Actor with image ref '" + ref + "' is already running on this host");
-    }
-    if (auto bad = BadReference(ref)) return refuse(*bad);
-    auto refused = Background(
-        ActorKey(ref),
-        [&] {
-          Reply(m, cj::StartActorAck(self, ref, std::nullopt));
-          Log(LogLevel::kInfo, kLog, EscapeLogText("starting actor " + ref + " (control command)"));
-        },
-        [&h, ref] {
-          if (Status s = h.StartActor(ref); !s.ok()) {
-            Log(LogLevel::kError, kLog,
-                EscapeLogText("cannot start actor " + ref + " (control command): " + s.message()));
-          }
-        });
-    if (refused) refuse(*refused);
+    const std::string ref = cmd->actor_ref;
+    StartFromRegistry(
+        m, "actor", ref, cmd->host_id, ActorKey(ref), &cj::StartActorAck,
+        [&] { return h.QualifiesForActor(ref, {}); },
+        "Actor with image ref '" + ref + "' is already running on this host",
+        [&h, ref] { return h.StartActor(ref); });
   } else if (op == "sa") {
     auto cmd = cj::ParseStopActor(m.data);
     if (!cmd.ok()) {
@@ -387,32 +368,13 @@ void ControlServer::HandleCommand(const lattice::Message& m) {
                    self, "", "Bad StartProvider command received: " + cmd.status().message()));
       return;
     }
-    const std::string& ref = cmd->provider_ref;
-    auto refuse = [&](const std::string& why) {
-      Log(LogLevel::kWarn, kLog, EscapeLogText("refused to start provider " + ref + ": " + why));
-      Reply(m, cj::StartProviderAck(self, ref, why));
-    };
-    if (auto other = OtherHost(cmd->host_id, self)) return refuse(*other);
-    if (!h.IsRunning()) return refuse("the host is not running (it is starting or stopping)");
-    if (!h.QualifiesForProvider(ref, cmd->link_name, {})) {
-      return refuse("Provider with image ref '" + ref + "' is already running on this host.");
-    }
-    if (auto bad = BadReference(ref)) return refuse(*bad);
-    auto refused = Background(
-        ProviderKey(ref, cmd->link_name),
-        [&] {
-          Reply(m, cj::StartProviderAck(self, ref, std::nullopt));
-          Log(LogLevel::kInfo, kLog,
-              EscapeLogText("starting provider " + ref + " (control command)"));
-        },
-        [&h, ref, link = cmd->link_name] {
-          if (Status s = h.StartProvider(ref, link); !s.ok()) {
-            Log(LogLevel::kError, kLog,
-                EscapeLogText("cannot start provider " + ref +
-                              " (control command): " + s.message()));
-          }
-        });
-    if (refused) refuse(*refused);
+    const std::string ref = cmd->provider_ref;
+    const std::string link = cmd->link_name;
+    StartFromRegistry(
+        m, "provider", ref, cmd->host_id, ProviderKey(ref, link), &cj::StartProviderAck,
+        [&] { return h.QualifiesForProvider(ref, link, {}); },
+        "Provider with image ref '" + ref + "' is already running on this host.",
+        [&h, ref, link] { return h.StartProvider(ref, link); });
   } else if (op == "sp") {
     auto cmd = cj::ParseStopProvider(m.data);
     if (!cmd.ok()) {
@@ -455,6 +417,40 @@ void ControlServer::HandleCommand(const lattice::Message& m) {
   } else {
     Log(LogLevel::kWarn, kLog, "ignored an unknown control command on " + m.subject);
   }
+}
+
+void ControlServer::StartFromRegistry(const lattice::Message& m, std::string_view what,
+                                      const std::string& ref, std::string_view host_id,
+                                      std::string key, StartAck ack,
+                                      const std::function<bool()>& qualifies,
+                                      const std::string& already_running,
+                                      std::function<Status()> start) {
+  const std::string& self = options_.host_id;
+  const std::string kind(what);
+  auto refuse = [&](const std::string& why) {
+    Log(LogLevel::kWarn, kLog, EscapeLogText("refused to start " + kind + " " + ref + ": " + why));
+    Reply(m, ack(self, ref, why));
+  };
+  if (auto other = OtherHost(host_id, self)) return refuse(*other);
+  if (!handler_.IsRunning()) return refuse("the host is not running (it is starting or stopping)");
+  // 0.18: refused at once when it already runs here; else acknowledged, then fetched.
+  if (!qualifies()) return refuse(already_running);
+  if (auto bad = BadReference(ref)) return refuse(*bad);
+  auto refused = Background(
+      std::move(key),
+      [&] {
+        Reply(m, ack(self, ref, std::nullopt));
+        Log(LogLevel::kInfo, kLog,
+            EscapeLogText("starting " + kind + " " + ref + " (control command)"));
+      },
+      [kind, ref, start = std::move(start)] {
+        if (Status s = start(); !s.ok()) {
+          Log(LogLevel::kError, kLog,
+              EscapeLogText("cannot start " + kind + " " + ref +
+                            " (control command): " + s.message()));
+        }
+      });
+  if (refused) refuse(*refused);
 }
 
 void ControlServer::RunV1(const lattice::Message& m, const std::function<Status()>& command) {

@@ -84,6 +84,17 @@ class ControlServer {
   void HandleV1(const lattice::Message& message);
   // Runs `command` with a new operation id set, then answers Accepted(id) or its failure.
   void RunV1(const lattice::Message& message, const std::function<Status()>& command);
+  // A 0.18 ack of a start: StartActorAck or StartProviderAck.
+  using StartAck = std::string (*)(std::string_view host_id, std::string_view ref,
+                                   const std::optional<std::string>& failure);
+  // la and lp: refused (logged, and the ack says why) when the body names another host,
+  // the host is not running, `qualifies` says it runs here already (`already_running`,
+  // 0.18's text), the reference cannot be pulled, or Background refuses; else acknowledged,
+  // then `start` runs on the command pool under `key` and its failure is logged.
+  void StartFromRegistry(const lattice::Message& m, std::string_view what, const std::string& ref,
+                         std::string_view host_id, std::string key, StartAck ack,
+                         const std::function<bool()>& qualifies, const std::string& already_running,
+                         std::function<Status()> start);
   // RunV1 on the command pool under `key` (or answers the refusal of Background).
   void RunV1Later(const lattice::Message& message, std::string key,
                   std::function<Status()> command);

@@ -45,7 +45,7 @@ Status LatticeHosts::Start() {
 }
 
 bool LatticeHosts::AddLocked(const std::string& key) {
-  if (hosts_.contains(key)) return true;
+  if (hosts_.contains(key)) return false;
   if (hosts_.size() >= kMaxHosts) {
     if (!std::exchange(said_full_, true)) {
       Log(LogLevel::kWarn, "lattice",
@@ -88,7 +88,7 @@ void LatticeHosts::OnEvent(const lattice::Message& m) {
   std::lock_guard lock(mu_);
   if (stopped) {
     hosts_.erase(key);
-  } else if (!hosts_.contains(key) && AddLocked(key)) {
+  } else if (AddLocked(key)) {
     Log(LogLevel::kDebug, "lattice", "host " + key + " is in lattice " + lattice_);
   }
 }

@@ -57,7 +57,7 @@ class LatticeHosts {
   std::set<std::string, std::less<>> hosts_;
   std::chrono::steady_clock::time_point answers_until_{};  // the end of get.hosts' window
   bool said_full_ = false;
-  // Under mu_: adds `key`; false when the set is full.
+  // Under mu_: adds `key`; true when it was not known before and there was room.
   bool AddLocked(const std::string& key);
   std::vector<std::unique_ptr<lattice::Subscription>> subscriptions_;
 };

@@ -86,20 +86,18 @@ void LegacySubjects::OnLinks(const lattice::Message& m) {
     return;
   }
   // As Host::SetLink checks them: the lattice data holds links between keys.
-  auto actor = crypto::ParsePublicKey(link->actor_id);
-  auto provider = crypto::ParsePublicKey(link->provider_id);
-  if (!actor.ok() || actor->type != crypto::KeyType::kModule) {
+  auto is_key = [&](std::string_view role, const std::string& id, crypto::KeyType type,
+                    std::string_view what) {
+    auto key = crypto::ParsePublicKey(id);
+    if (key.ok() && key->type == type) return true;
     Log(LogLevel::kWarn, kLog,
-        EscapeLogText("ignored a link on " + m.subject + ": the actor \"" +
-                          link->actor_id.substr(0, 128) + "\" is not an actor public key",
+        EscapeLogText("ignored a link on " + m.subject + ": the " + std::string(role) + " \"" +
+                          id.substr(0, 128) + "\" is not " + std::string(what),
                       512));
-    return;
-  }
-  if (!provider.ok() || provider->type != crypto::KeyType::kService) {
-    Log(LogLevel::kWarn, kLog,
-        EscapeLogText("ignored a link on " + m.subject + ": the provider \"" +
-                          link->provider_id.substr(0, 128) + "\" is not a provider public key",
-                      512));
+    return false;
+  };
+  if (!is_key("actor", link->actor_id, crypto::KeyType::kModule, "an actor public key") ||
+      !is_key("provider", link->provider_id, crypto::KeyType::kService, "a provider public key")) {
     return;
   }
   // Every host receives it: the first one writes it. The mirror may lag the bucket (this

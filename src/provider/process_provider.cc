@@ -355,26 +355,14 @@ Result<Spawned> Spawn(const ProcessProviderOptions& o, int child_fd, int out_fd,
   return Spawned{pid};
 }
 
-// The first child of process `pid`'s first thread (/proc/<pid>/task/<pid>/children), -1
-// when it has none.
-pid_t FirstChildOf(pid_t pid) {
-  const std::string id = std::to_string(pid);
-  FILE* f = std::fopen(("/proc/" + id + "/task/" + id + "/children").c_str(), "r");
-  if (f == nullptr) return -1;
-  long child = -1;
-  if (std::fscanf(f, "%ld", &child) != 1) child = -1;
-  std::fclose(f);
-  return static_cast<pid_t>(child);
-}
-
 // In a PID namespace the provider runs in process 1's first child: learnt once (at its
 // hello, or by the memory check before). False when the child has a namespace and that
 // process cannot be found (yet); true otherwise.
 bool FindProviderProcess(Child& child) {
   if (!child.namespaced() || child.provider_pid.load() > 0) return true;
-  const pid_t found = FirstChildOf(child.pid);
-  if (found <= 0) return false;
-  child.provider_pid.store(found);
+  const std::vector<pid_t> children = ChildrenOf(child.pid);
+  if (children.empty() || children.front() <= 0) return false;
+  child.provider_pid.store(children.front());
   return true;
 }
 

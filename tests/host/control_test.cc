@@ -16,9 +16,6 @@
 #include <string>
 #include <vector>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
@@ -346,25 +343,15 @@ TEST_F(ControlTest, StartAndUpdateCommandsAreAcknowledgedFirst) {
 // host stops (or its request timeout).
 class SilentRegistry {
  public:
-  SilentRegistry() {
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof addr;
-    EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-    EXPECT_EQ(::listen(fd_, 512), 0);
-    EXPECT_EQ(::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len), 0);
-    port_ = ntohs(addr.sin_port);
-  }
+  SilentRegistry() : fd_(testing::ListenOnLoopback(512, &port_)) { EXPECT_GE(fd_, 0); }
   ~SilentRegistry() { ::close(fd_); }
   std::string Ref(const std::string& name) const {
     return "127.0.0.1:" + std::to_string(port_) + "/silent/" + name + ":0.1.0";
   }
 
  private:
+  int port_ = 0;  // before fd_: set by its initializer
   int fd_ = -1;
-  int port_ = 0;
 };
 
 // Starts acknowledged before the registry answers are bounded: one at a time per

@@ -55,7 +55,9 @@ double Millis(Clock::duration d) { return std::chrono::duration<double, std::mil
 
 // A new connection (and transport) to `server`. Reconnects quickly: the tests restart
 // servers.
-Result<std::shared_ptr<NatsTransport>> ConnectTo(const NatsServer& server, bool send_asap = false) {
+Result<std::shared_ptr<NatsTransport>> ConnectTo(
+    const NatsServer& server, bool send_asap = false,
+    wasmcloud::nats::NatsPendingLimits limits = wasmcloud::nats::kRpcPendingLimits) {
   NatsConnectionOptions options;
   options.servers = {server.Url()};
   options.name = "nats_transport_test";
@@ -64,7 +66,7 @@ Result<std::shared_ptr<NatsTransport>> ConnectTo(const NatsServer& server, bool 
   options.reconnect_jitter = milliseconds(10);
   WC_ASSIGN_OR_RETURN(std::shared_ptr<NatsConnection> connection,
                       NatsConnection::Connect(std::move(options)));
-  return std::make_shared<NatsTransport>(std::move(connection));
+  return std::make_shared<NatsTransport>(std::move(connection), limits);
 }
 
 // True once `condition` holds, false when `limit` passes first. (libnats' connection
@@ -145,8 +147,10 @@ class NatsTransportTest : public ::testing::Test {
     server_ = std::move(server).value();
   }
 
-  std::shared_ptr<NatsTransport> Connect(bool send_asap = false) {
-    Result<std::shared_ptr<NatsTransport>> transport = ConnectTo(*server_, send_asap);
+  std::shared_ptr<NatsTransport> Connect(
+      bool send_asap = false,
+      wasmcloud::nats::NatsPendingLimits limits = wasmcloud::nats::kRpcPendingLimits) {
+    Result<std::shared_ptr<NatsTransport>> transport = ConnectTo(*server_, send_asap, limits);
     EXPECT_TRUE(transport.ok()) << transport.status().message();
     return transport.ok() ? std::move(transport).value() : nullptr;
   }
@@ -336,34 +340,50 @@ TEST_F(NatsTransportTest, RequestReplyRoundTripFigure) {
   RecordProperty("median_us", static_cast<int>(median));
 }
 
+// Sends `n` messages from `from` on `subject` to a subscription of `to` whose handler
+// blocks in its first call until `to` has read them all (they wait in libnats behind it),
+// then lets it go; returns how many it was given: all of them, or what it had once the
+// count stood still for a second. -1 when a step failed (reported).
+int BlockedBurst(Transport& from, Transport& to, const std::string& subject, int n) {
+  Flag entered, release;
+  std::atomic<int> calls{0};
+  auto sub = SubscribeAndFlush(to, subject, "", [&](Message) {
+    if (calls.fetch_add(1) == 0) {
+      entered.Set();
+      EXPECT_TRUE(release.Wait());
+    }
+  });
+  if (sub == nullptr) return -1;
+  for (int i = 0; i < n; ++i) {
+    if (Status s = from.Publish(subject, AsBytes("m")); !s.ok()) {
+      ADD_FAILURE() << "publish " << i << ": " << s.message();
+      release.Set();
+      return -1;
+    }
+  }
+  EXPECT_TRUE(entered.Wait());
+  EXPECT_TRUE(from.Flush(kWaitLimit).ok());
+  // Once `to`'s flush is answered, it has read the whole burst.
+  EXPECT_TRUE(to.Flush(kWaitLimit).ok());
+  release.Set();
+  int seen = -1;
+  for (int quiet = 0; quiet < 10 && calls.load() != n;) {
+    const int now = calls.load();
+    quiet = now == seen ? quiet + 1 : 0;
+    seen = now;
+    std::this_thread::sleep_for(milliseconds(100));
+  }
+  sub.reset();
+  return calls.load();
+}
+
 TEST_F(NatsTransportTest, BurstAboveLibnatsDefaultPendingLimitIsNotDropped) {
   // libnats drops what a subscription has not handled beyond 65,536 messages by default.
   constexpr int kMessages = 70000;
   auto a = Connect();
   auto b = Connect();
   ASSERT_TRUE(a && b);
-  Flag entered, release, all;
-  std::atomic<int> calls{0};
-  auto sub = SubscribeAndFlush(*b, "nt.burst", "", [&](Message) {
-    if (calls.fetch_add(1) == 0) {
-      entered.Set();
-      EXPECT_TRUE(release.Wait());
-    }
-    if (calls.load() == kMessages) all.Set();
-  });
-  ASSERT_NE(sub, nullptr);
-  for (int i = 0; i < kMessages; ++i) {
-    ASSERT_TRUE(a->Publish("nt.burst", AsBytes("m")).ok()) << i;
-  }
-  ASSERT_TRUE(entered.Wait());
-  ASSERT_TRUE(a->Flush(kWaitLimit).ok());
-  // Once b's flush is answered, b has read the whole burst: all of it waits in libnats
-  // behind the blocked handler.
-  ASSERT_TRUE(b->Flush(kWaitLimit).ok());
-  release.Set();
-  EXPECT_TRUE(all.Wait()) << calls.load() << " of " << kMessages << " delivered";
-  sub.reset();
-  EXPECT_EQ(calls.load(), kMessages);
+  EXPECT_EQ(BlockedBurst(*a, *b, "nt.burst", kMessages), kMessages);
 }
 
 // The control transport keeps libnats' defaults (65,536 messages, 64 MiB per
@@ -372,41 +392,11 @@ TEST_F(NatsTransportTest, BurstAboveLibnatsDefaultPendingLimitIsNotDropped) {
 TEST_F(NatsTransportTest, TheControlTransportsSubscriptionsHaveLibnatsLimits) {
   constexpr int kMessages = 70000;
   auto a = Connect();
-  ASSERT_TRUE(a);
-  NatsConnectionOptions options;
-  options.servers = {server_->Url()};
-  options.name = "nats_transport_test_control";
-  auto connection = NatsConnection::Connect(options);
-  ASSERT_TRUE(connection.ok()) << connection.status().message();
-  auto b = std::make_shared<NatsTransport>(*connection, kControlPendingLimits);
-  Flag entered, release;
-  std::atomic<int> calls{0};
-  auto sub = SubscribeAndFlush(*b, "nt.control", "", [&](Message) {
-    if (calls.fetch_add(1) == 0) {
-      entered.Set();
-      EXPECT_TRUE(release.Wait());
-    }
-  });
-  ASSERT_NE(sub, nullptr);
-  for (int i = 0; i < kMessages; ++i) {
-    ASSERT_TRUE(a->Publish("nt.control", AsBytes("m")).ok()) << i;
-  }
-  ASSERT_TRUE(entered.Wait());
-  ASSERT_TRUE(a->Flush(kWaitLimit).ok());
-  ASSERT_TRUE(b->Flush(kWaitLimit).ok());
-  release.Set();
-  // What libnats kept is delivered (until the count stands still for a second); the rest
-  // was dropped.
-  int seen = -1;
-  for (int quiet = 0; quiet < 10;) {
-    const int now = calls.load();
-    quiet = now == seen ? quiet + 1 : 0;
-    seen = now;
-    std::this_thread::sleep_for(milliseconds(100));
-  }
-  sub.reset();
-  EXPECT_LT(calls.load(), kMessages);
-  EXPECT_GT(calls.load(), 0);
+  auto b = Connect(false, kControlPendingLimits);
+  ASSERT_TRUE(a && b);
+  const int delivered = BlockedBurst(*a, *b, "nt.control", kMessages);
+  EXPECT_LT(delivered, kMessages);
+  EXPECT_GT(delivered, 0);
 }
 
 TEST_F(NatsTransportTest, UnsubscribeWithMessagesStillQueuedInLibnats) {

@@ -233,6 +233,19 @@ static void hog(char* out, size_t size) {
   for (int i = 0; i < got; ++i) free(blocks[i]);
 }
 
+/* The pid of `child`, just started by this thread, as the host sees it: its pid here may
+ * be one of a namespace of our own; the host's is the last child listed by /proc (mounted
+ * for the host's namespace) under this thread. */
+static void host_pid_of_child(pid_t child, char* out, size_t size) {
+  snprintf(out, size, "%d", (int)child);
+  FILE* f = fopen("/proc/thread-self/children", "r");
+  if (f == NULL) return;
+  int pid = 0, last = 0;
+  while (fscanf(f, "%d", &pid) == 1) last = pid;
+  fclose(f);
+  if (last > 0) snprintf(out, size, "%d", last);
+}
+
 static void open_files(char* out, size_t size) {
   enum { kMax = 65536 };
   int* fds = (int*)malloc(sizeof(int) * kMax);
@@ -373,15 +386,7 @@ static int handle_call(void* self, const char* actor, const char* operation, con
       _exit(0);
     }
     if (child > 0) {
-      /* Its pid in the host's namespace, as for "helper". */
-      snprintf(text, sizeof text, "%d", (int)child);
-      FILE* f = fopen("/proc/thread-self/children", "r");
-      if (f != NULL) {
-        int pid = 0, last = 0;
-        while (fscanf(f, "%d", &pid) == 1) last = pid;
-        fclose(f);
-        if (last > 0) snprintf(text, sizeof text, "%d", last);
-      }
+      host_pid_of_child(child, text, sizeof text);
     }
     fill_text(response, text);
     return WC_OK;
@@ -392,16 +397,7 @@ static int handle_call(void* self, const char* actor, const char* operation, con
     char* envp[] = {NULL};
     char text[32] = "spawn failed";
     if (posix_spawn(&helper, "/bin/sleep", NULL, NULL, argv, envp) == 0) {
-      /* Its pid here may be one of a namespace of our own: the host's is the child listed
-       * by /proc (mounted for the host's namespace) under this thread. */
-      snprintf(text, sizeof text, "%d", (int)helper);
-      FILE* f = fopen("/proc/thread-self/children", "r");
-      if (f != NULL) {
-        int pid = 0, last = 0;
-        while (fscanf(f, "%d", &pid) == 1) last = pid;
-        fclose(f);
-        if (last > 0) snprintf(text, sizeof text, "%d", last);
-      }
+      host_pid_of_child(helper, text, sizeof text);
     }
     fill_text(response, text);
     return WC_OK;
