@@ -33,9 +33,11 @@ struct KvEvent {
     kInitialValuesDone,
     // A restarted watch: the bucket was lost (JetStream: its stream was deleted) and
     // exists again, emptied, or partly re-filled by other clients. Revisions start over.
-    // What follows are the values it holds now, as initial values, then
-    // kInitialValuesDone again, then its changes. (A reader that kept what it had read,
-    // a mirror, may put back what the bucket no longer has, with Create.)
+    // What follows are the values it holds now, as initial values (and, unlike a first
+    // start's, a kDelete for each key whose latest write in the new bucket deleted it:
+    // a reader that kept what it had read, a mirror, learns what was deleted there), then
+    // kInitialValuesDone again, then its changes. (Such a reader may put back what the
+    // bucket no longer has, with Restore.)
     kRestarted,
   };
   Kind kind = Kind::kPut;
@@ -74,6 +76,10 @@ class KvBucket {
   // Deletes `key` (a delete marker with its own revision, returned). Deleting an absent
   // key still writes a marker and succeeds.
   virtual Result<uint64_t> Delete(std::string_view key) = 0;
+  // Writes `value` only when the bucket holds nothing at all for `key`, not even a delete
+  // marker (which Create writes over); kAlreadyExists otherwise. For putting back what a
+  // lost bucket held without undoing a delete made in the new bucket meanwhile.
+  virtual Result<uint64_t> Restore(std::string_view key, ByteView value) = 0;
 
   // Watches every key: the handler gets, on a transport thread, one at a time and in
   // revision order, a kPut for each key's current value, then kInitialValuesDone, then

@@ -260,6 +260,7 @@ struct LatticeStore::State {
   std::vector<LatticeStoreListener*> listeners;  // guarded by mu
   Phase phase = Phase::kNew;                     // guarded by mu
   uint64_t applied_revision = 0;                 // guarded by mu
+  uint64_t restarts = 0;                         // guarded by mu: kRestarted events seen
   std::unique_ptr<KvWatch> watch;                // guarded by mu
   int running_handlers = 0;                      // guarded by mu: OnEvent calls in progress
   std::atomic<bool> ready{false};
@@ -311,7 +312,9 @@ struct LatticeStore::State {
       ready.store(true, std::memory_order_release);
       return;
     }
-    if (restarting && event.kind == KvEvent::Kind::kPut) restart_keys.insert(event.key);
+    // A restarted watch also brings the keys deleted in the new bucket (as kDelete): the
+    // mirror drops them, and Refill must not put them back.
+    if (restarting) restart_keys.insert(event.key);
     if (std::optional<Change> change = Apply(event)) Notify(*change);
     // How far behind the bucket this mirror is: changes after the initial values only
     // (those are old by nature).
@@ -342,6 +345,7 @@ struct LatticeStore::State {
     {
       std::lock_guard lock(mu);
       applied_revision = 0;  // the new stream's revisions start over
+      ++restarts;
     }
     restarting = true;
     restart_keys.clear();
@@ -385,9 +389,10 @@ struct LatticeStore::State {
   }
 
   // At the end of a restarted watch's initial values: puts back every mirror entry the
-  // bucket no longer has, create-if-absent, so that a value another host wrote meanwhile
-  // wins (it comes through the watch). A key that cannot be written for want of the
-  // bucket is written again, with backoff, until it goes in or the store stops; the
+  // bucket no longer has, only where the new bucket holds nothing for the key (Restore),
+  // so that a value another host wrote meanwhile wins (it comes through the watch), and so
+  // does a delete made there since the initial values were read. A key that cannot be written for
+  // want of the bucket is written again, with backoff, until it goes in or the store stops; the
   // watch's events wait meanwhile.
   void Refill() {
     const std::vector<std::pair<std::string, std::string>> entries = MissingEntries();
@@ -397,7 +402,7 @@ struct LatticeStore::State {
     for (const auto& [key, value] : entries) {
       for (std::chrono::milliseconds backoff = kRefillBackoffMin;;
            backoff = std::min(backoff * 2, kRefillBackoffMax)) {
-        Result<uint64_t> rev = bucket->Create(key, AsBytes(value));
+        Result<uint64_t> rev = bucket->Restore(key, AsBytes(value));
         if (rev.ok()) {
           ++written;
           break;
@@ -424,8 +429,8 @@ struct LatticeStore::State {
                           std::to_string(written) + " keys from this host's mirror";
     if (taken > 0) {
       summary += " (" + std::to_string(taken) +
-                 " more were there already, written by another host meanwhile or by an "
-                 "earlier try that was not acknowledged: those stay)";
+                 " more were there already, written or deleted by another host meanwhile or "
+                 "written by an earlier try that was not acknowledged: those stay)";
     }
     if (failed > 0) summary += "; " + std::to_string(failed) + " could not be written (above)";
     Log(LogLevel::kWarn, kLogComponent, "lattice data: " + summary);
@@ -663,18 +668,44 @@ struct LatticeStore::State {
     return Status::Ok();
   }
 
-  // Waits until the watch applied `revision` (read-your-writes), except on the watch's
-  // own thread, where waiting would wait for the caller itself.
-  Status WaitApplied(uint64_t revision, std::string_view key) {
+  // Where the watch stood just before a write (see WaitApplied).
+  struct WriteMark {
+    uint64_t restarts = 0;
+    uint64_t applied = 0;
+  };
+
+  WriteMark Mark() {
+    std::lock_guard lock(mu);
+    return {restarts, applied_revision};
+  }
+
+  // Waits until the watch applied `revision`, written after `before` (read-your-writes),
+  // except on the watch's own thread, where waiting would wait for the caller itself.
+  // A stream's revisions only grow, so a revision at or below what the watch had applied
+  // before the write is not in the stream the watch reads: the bucket was lost and another
+  // host created it again, and this watch has not noticed yet (it checks every few
+  // seconds). Such a write is applied once the watch has started over on the new stream
+  // and brought it (or a later write); until then the mirror does not hold it, and a
+  // delete not yet applied would be undone by the re-fill.
+  Status WaitApplied(uint64_t revision, std::string_view key, WriteMark before) {
     if (t_applying == this) return Status::Ok();
+    const bool replaced = revision <= before.applied;
+    auto applied = [&] {
+      return applied_revision >= revision && (!replaced || restarts > before.restarts);
+    };
     std::unique_lock lock(mu);
-    bool applied = cv.wait_for(lock, options.apply_timeout, [&] {
-      return applied_revision >= revision || phase == Phase::kStopped;
-    });
-    if (applied_revision >= revision) return Status::Ok();
-    if (applied) {
+    bool woke = cv.wait_for(lock, options.apply_timeout,
+                            [&] { return applied() || phase == Phase::kStopped; });
+    if (applied()) return Status::Ok();
+    if (woke) {
       return DeadlineExceeded("written, but the lattice store stopped before its watch applied " +
                               std::string(key));
+    }
+    if (replaced) {
+      return DeadlineExceeded("written, but into bucket " + bucket->name() +
+                              " created again after it was lost, and this host's watch did not "
+                              "start over on it within " +
+                              std::to_string(options.apply_timeout.count()) + " ms");
     }
     return DeadlineExceeded("written, but the watch did not bring " + std::string(key) +
                             " back within " + std::to_string(options.apply_timeout.count()) +
@@ -682,9 +713,10 @@ struct LatticeStore::State {
   }
 
   Result<uint64_t> Put(const std::string& key, std::string_view value) {
+    const WriteMark mark = Mark();
     Result<uint64_t> rev = bucket->Put(key, AsBytes(value));
     if (!rev.ok()) return WriteError(rev.status(), key);
-    WC_RETURN_IF_ERROR(WaitApplied(*rev, key));
+    WC_RETURN_IF_ERROR(WaitApplied(*rev, key, mark));
     return rev;
   }
 };
@@ -786,9 +818,10 @@ Result<LinkDefinition> LatticeStore::DeleteLink(std::string_view actor_id,
                     std::string(contract_id) + " with link name " + std::string(link_name));
   }
   std::string key = std::string(kLinkPrefix) + LinkId(actor_id, contract_id, link_name);
+  const State::WriteMark mark = state_->Mark();
   Result<uint64_t> rev = state_->bucket->Delete(key);
   if (!rev.ok()) return WriteError(rev.status(), key);
-  WC_RETURN_IF_ERROR(state_->WaitApplied(*rev, key));
+  WC_RETURN_IF_ERROR(state_->WaitApplied(*rev, key, mark));
   return *std::move(link);
 }
 
@@ -835,9 +868,10 @@ Result<std::string> LatticeStore::ClaimAlias(std::string_view alias, std::string
   // A few rounds: between a refused Create and the Get, the owner's key may have been
   // deleted (by someone else: this store never deletes aliases).
   for (int attempt = 0; attempt < 3; ++attempt) {
+    const State::WriteMark mark = state_->Mark();
     Result<uint64_t> rev = state_->bucket->Create(key, AsBytes(value));
     if (rev.ok()) {
-      WC_RETURN_IF_ERROR(state_->WaitApplied(*rev, key));
+      WC_RETURN_IF_ERROR(state_->WaitApplied(*rev, key, mark));
       return std::string(public_key);
     }
     if (rev.status().code() != Code::kAlreadyExists) return WriteError(rev.status(), key);

@@ -17,14 +17,17 @@
 // A lost bucket (lattice.md, "Faults"): when the watch restarts (KvEvent::kRestarted: the
 // bucket was lost and is there again, emptied), the store keeps serving from its mirror
 // and is degraded(); it applies the restarted initial values as usual (a newer value that
-// another host put back wins) and drops nothing for being absent from them. At their
-// kInitialValuesDone it puts back every mirror entry the bucket no longer has, with
-// Create (create-if-absent: a value another host wrote meanwhile is not clobbered; a key
-// it cannot write for want of the bucket is written again, with backoff, until it goes
-// in), logs "bucket B was lost; re-filled N keys from this host's mirror", and is no
-// longer degraded. Writes made while the bucket was gone failed with "lattice data
-// unavailable: …" and were not retried. (A key another host deleted in the new bucket
-// before the re-fill is put back: a marker counts as absent.)
+// another host put back wins; a key deleted in the new bucket leaves the mirror) and
+// drops nothing for being absent from them. At their kInitialValuesDone it puts back
+// every mirror entry the bucket no longer has, with Restore (only where the new bucket
+// holds nothing for the key: a value another host wrote meanwhile is not clobbered, nor
+// a delete made there; a key it cannot write for want of the bucket is written again,
+// with backoff, until it goes in), logs "bucket B was lost; re-filled N keys from this
+// host's mirror", and is no longer degraded. Writes made while the bucket was gone failed
+// with "lattice data unavailable: …" and were not retried. A write that went into a
+// bucket another host created again before this store's watch noticed the loss returns
+// once the watch has started over on it and brought the write (a delete is then not
+// undone by the re-fill).
 //
 // Threads: reads may come from any thread and never touch the bucket. Listeners run on
 // the watch's thread, one change at a time, in revision order, after the mirror holds the

@@ -35,13 +35,15 @@ struct BucketState {
   struct Value {
     Bytes value;
     uint64_t revision = 0;
+    bool deleted = false;  // a delete marker: the key reads as absent
   };
 
   const std::string name;
   const MemoryKvOptions options;
 
   std::mutex mu;
-  // Live values only: a deleted key is absent (so Create may write it again).
+  // The latest write of every key written since the bucket was (re)created: a value or a
+  // delete marker (then the key reads as absent, and Create may write it again).
   std::map<std::string, Value, std::less<>> values;
   uint64_t revision = 0;  // the last revision written
   bool paused = false;
@@ -56,8 +58,11 @@ struct BucketState {
     }
   }
 
-  // Put (create = false), Create (create = true) or Delete (value = nullopt).
-  Result<uint64_t> Write(std::string_view key, std::optional<ByteView> value, bool create) {
+  enum class Expect { kAnything, kAbsent, kNeverWritten };
+
+  // Put (kAnything), Create (kAbsent: absent or deleted), Restore (kNeverWritten: not even
+  // a delete marker) or Delete (value = nullopt, kAnything).
+  Result<uint64_t> Write(std::string_view key, std::optional<ByteView> value, Expect expect) {
     WC_RETURN_IF_ERROR(ValidateKvKey(key));
     if (value && value->size() > options.max_value_size) {
       return ResourceExhausted("value of " + std::to_string(value->size()) +
@@ -67,8 +72,12 @@ struct BucketState {
     std::lock_guard lock(mu);
     if (unavailable) return Unavailable(kUnavailableMessage);
     auto it = values.find(key);
-    if (create && it != values.end()) {
+    if (expect == Expect::kAbsent && it != values.end() && !it->second.deleted) {
       return AlreadyExists("key " + std::string(key) + " already exists in bucket " + name);
+    }
+    if (expect == Expect::kNeverWritten && it != values.end()) {
+      return AlreadyExists("key " + std::string(key) + " was written in bucket " + name +
+                           (it->second.deleted ? " (and deleted)" : ""));
     }
     uint64_t rev = ++revision;
     KvEvent event;
@@ -88,7 +97,7 @@ struct BucketState {
       }
     } else {
       event.kind = KvEvent::Kind::kDelete;
-      if (it != values.end()) values.erase(it);
+      values[std::string(key)] = Value{Bytes(), rev, /*deleted=*/true};
     }
     Broadcast(event);
     return rev;
@@ -159,20 +168,24 @@ Result<std::optional<KvEntry>> MemoryKvBucket::Get(std::string_view key) {
   std::lock_guard lock(state_->mu);
   if (state_->unavailable) return Unavailable(kUnavailableMessage);
   auto it = state_->values.find(key);
-  if (it == state_->values.end()) return std::optional<KvEntry>();
+  if (it == state_->values.end() || it->second.deleted) return std::optional<KvEntry>();
   return std::optional<KvEntry>(KvEntry{it->first, it->second.value, it->second.revision});
 }
 
 Result<uint64_t> MemoryKvBucket::Put(std::string_view key, ByteView value) {
-  return state_->Write(key, value, /*create=*/false);
+  return state_->Write(key, value, BucketState::Expect::kAnything);
 }
 
 Result<uint64_t> MemoryKvBucket::Create(std::string_view key, ByteView value) {
-  return state_->Write(key, value, /*create=*/true);
+  return state_->Write(key, value, BucketState::Expect::kAbsent);
 }
 
 Result<uint64_t> MemoryKvBucket::Delete(std::string_view key) {
-  return state_->Write(key, std::nullopt, /*create=*/false);
+  return state_->Write(key, std::nullopt, BucketState::Expect::kAnything);
+}
+
+Result<uint64_t> MemoryKvBucket::Restore(std::string_view key, ByteView value) {
+  return state_->Write(key, value, BucketState::Expect::kNeverWritten);
 }
 
 Result<std::unique_ptr<KvWatch>> MemoryKvBucket::Watch(KvWatchHandler handler) {
@@ -183,7 +196,9 @@ Result<std::unique_ptr<KvWatch>> MemoryKvBucket::Watch(KvWatchHandler handler) {
   // to writes: every write is either in the snapshot or queued after the marker.
   std::vector<const std::pair<const std::string, BucketState::Value>*> initial;
   initial.reserve(state_->values.size());
-  for (const auto& kv : state_->values) initial.push_back(&kv);
+  for (const auto& kv : state_->values) {
+    if (!kv.second.deleted) initial.push_back(&kv);  // a first start: current values only
+  }
   std::sort(initial.begin(), initial.end(),
             [](const auto* a, const auto* b) { return a->second.revision < b->second.revision; });
   for (const auto* kv : initial) {

@@ -29,6 +29,7 @@ class MemoryKvBucket final : public KvBucket {
   Result<uint64_t> Put(std::string_view key, ByteView value) override;
   Result<uint64_t> Create(std::string_view key, ByteView value) override;
   Result<uint64_t> Delete(std::string_view key) override;
+  Result<uint64_t> Restore(std::string_view key, ByteView value) override;
   Result<std::unique_ptr<KvWatch>> Watch(KvWatchHandler handler) override;
 
   // Test hooks. While paused, watchers receive nothing (events queue up, in order, and

@@ -431,12 +431,13 @@ void BucketState::WakeWatches() {
 }
 
 // Turns one entry into the event to deliver; nullopt when there is nothing to deliver.
-// During the initial values, a delete marker is skipped (the key is simply absent),
-// unless its key was delivered earlier in this same phase: writes made while the initial
-// values are read may be counted among them (libnats counts from the first entry's
-// pending count), and after a reconnect the ordered consumer resumes by sequence, which
-// may bring older entries of a key before its delete.
-std::optional<KvEvent> ToEvent(kvEntry* e, bool initial,
+// During a first start's initial values, a delete marker is skipped (the key is simply
+// absent), unless its key was delivered earlier in this same phase: writes made while the
+// initial values are read may be counted among them (libnats counts from the first
+// entry's pending count), and after a reconnect the ordered consumer resumes by sequence,
+// which may bring older entries of a key before its delete. After a restart (`restarted`)
+// every marker is delivered: the reader's mirror may still hold the key.
+std::optional<KvEvent> ToEvent(kvEntry* e, bool initial, bool restarted,
                                std::unordered_set<std::string>* initial_keys) {
   const char* key = kvEntry_Key(e);
   if (key == nullptr || *key == '\0') return std::nullopt;
@@ -455,7 +456,7 @@ std::optional<KvEvent> ToEvent(kvEntry* e, bool initial,
     }
     case kvOp_Delete:
     case kvOp_Purge:
-      if (initial && initial_keys->erase(event.key) == 0) return std::nullopt;
+      if (initial && initial_keys->erase(event.key) == 0 && !restarted) return std::nullopt;
       event.kind = KvEvent::Kind::kDelete;
       return event;
     default:
@@ -517,6 +518,7 @@ void RunWatch(const std::shared_ptr<WatchState>& ws) {
   BucketState& b = *w.bucket;
   using Clock = std::chrono::steady_clock;
   bool initial = true;
+  bool restarted = false;  // reading a stream that replaced the one this watch started on
   std::unordered_set<std::string> initial_keys;
   natsStatus last_error = NATS_OK;
   Clock::time_point next_check = Clock::now() + b.options.check_interval;
@@ -525,6 +527,7 @@ void RunWatch(const std::shared_ptr<WatchState>& ws) {
       // The stream was replaced (the bucket was lost): read the new one from its start.
       if (!StartOver(w)) return;
       initial = true;
+      restarted = true;
       initial_keys = {};
       last_error = NATS_OK;
       KvEvent restarted;
@@ -579,7 +582,7 @@ void RunWatch(const std::shared_ptr<WatchState>& ws) {
       event.emplace();
       event->kind = KvEvent::Kind::kInitialValuesDone;
     } else {
-      event = ToEvent(entry.p, initial, &initial_keys);
+      event = ToEvent(entry.p, initial, restarted, &initial_keys);
       if (!event) continue;
     }
     if (w.stopped.load(std::memory_order_acquire)) return;
@@ -773,6 +776,21 @@ Result<uint64_t> NatsKvBucket::Create(std::string_view key, ByteView value) {
   }
   return Unavailable(what + " in " + state_->Where() +
                      ": the key kept changing while it was created; try again");
+}
+
+Result<uint64_t> NatsKvBucket::Restore(std::string_view key, ByteView value) {
+  WC_RETURN_IF_ERROR(lattice::ValidateKvKey(key));
+  WC_RETURN_IF_ERROR(state_->CheckValue(key, value));
+  const std::string what = "restoring " + std::string(key);
+  WC_RETURN_IF_ERROR(state_->CheckConnected(what));
+  jsPubOptions po;
+  jsPubOptions_Init(&po);
+  po.ExpectNoMessage = true;  // no entry at all, a delete marker included
+  jsErrCode code = kNoJsError;
+  Result<uint64_t> rev = state_->Publish(key, value, nullptr, po, &code, what);
+  if (rev.ok() || code != JSStreamWrongLastSequenceErr) return rev;
+  return AlreadyExists("key " + std::string(key) + " was written in bucket " + state_->name +
+                       " (it holds a value or a delete marker)");
 }
 
 Result<uint64_t> NatsKvBucket::Delete(std::string_view key) {

@@ -220,6 +220,34 @@ TEST_P(KvConformance, CreateIfAbsent) {
   EXPECT_EQ(Text((*value)->value), "third");
 }
 
+// Restore writes only where the bucket holds nothing for the key, not even a delete
+// marker (which Create writes over).
+TEST_P(KvConformance, RestoreWritesOnlyWhereNothingWasWritten) {
+  ASSERT_TRUE(bucket());
+  auto r1 = bucket()->Restore("fresh", AsBytes("one"));
+  ASSERT_TRUE(r1.ok()) << r1.status().ToString();
+  auto value = bucket()->Get("fresh");
+  ASSERT_TRUE(value.ok() && value->has_value());
+  EXPECT_EQ(Text((*value)->value), "one");
+  EXPECT_EQ((*value)->revision, *r1);
+  auto again = bucket()->Restore("fresh", AsBytes("two"));
+  EXPECT_EQ(again.status().code(), Code::kAlreadyExists) << again.status().ToString();
+
+  ASSERT_TRUE(bucket()->Delete("fresh").ok());
+  ASSERT_TRUE(bucket()->Delete("never-put").ok());
+  for (const char* key : {"fresh", "never-put"}) {
+    auto over_marker = bucket()->Restore(key, AsBytes("three"));
+    EXPECT_EQ(over_marker.status().code(), Code::kAlreadyExists)
+        << key << ": " << over_marker.status().ToString();
+    auto absent = bucket()->Get(key);
+    ASSERT_TRUE(absent.ok());
+    EXPECT_FALSE(absent->has_value()) << key;
+  }
+  // Create still writes over the marker.
+  ASSERT_TRUE(bucket()->Create("fresh", AsBytes("four")).ok());
+  EXPECT_EQ(bucket()->Restore("bad..key", AsBytes("x")).status().code(), Code::kInvalidArgument);
+}
+
 TEST_P(KvConformance, DeleteWritesAMarker) {
   ASSERT_TRUE(bucket());
   uint64_t put = MustPut(*bucket(), "k", "v");

@@ -15,6 +15,7 @@
 #include <condition_variable>
 #include <filesystem>
 #include <functional>
+#include <future>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -892,6 +893,96 @@ TEST(NatsKvBucket, ALostLatticeBucketComesBackFromTheMirror) {
   auto late_claims = late.Claims(actor.public_key());
   ASSERT_TRUE(late_claims.has_value());
   EXPECT_EQ(late_claims->jwt, claims.token);
+  late.Stop();
+  store.Stop();
+}
+
+// The bucket lost and created again by another host while this store's watch has not
+// noticed yet (held by the gate: its check of the stream runs on that thread). A delete
+// and a put this store makes meanwhile go into the new bucket, with revisions below what
+// its watch had applied from the old one: each returns only once the watch started over
+// and brought it (this store reads its own write), and the re-fill puts back neither the
+// link this store deleted nor one the other host deleted in the new bucket.
+TEST(NatsKvBucket, WritesIntoABucketCreatedAgainUnnoticedAreNotUndone) {
+  REQUIRE_SERVER();
+  auto server = JetStreamServer::Start();
+  ASSERT_TRUE(Ok(server));
+  const std::string url = (*server)->Url();
+  const std::string name = "LATTICEDATA_" + UniqueBucketName();
+  auto bucket = OpenOn(url, name, FastChecks());
+  ASSERT_TRUE(Ok(bucket));
+  WatchGate gate;
+  lattice::DegradedRecorder degraded;
+  lattice::LatticeStore store(*bucket);
+  store.AddListener(&gate);
+  store.AddListener(&degraded);
+  ASSERT_TRUE(Ok(store.Start(kKvWait)));
+  using lattice::MakeLink;
+  const auto l1 = MakeLink("Mone", "wasmcloud:httpserver", "default", "Vhttp");
+  const auto l2 = MakeLink("Mtwo", "wasmcloud:keyvalue", "default", "Vredis");
+  const auto l3 = MakeLink("Mthree", "wasmcloud:keyvalue", "default", "Vredis");
+  const auto l3b = MakeLink("Mthree", "wasmcloud:keyvalue", "default", "Vredis", {{"url", "b"}});
+  const auto l4 = MakeLink("Mfour", "wasmcloud:keyvalue", "default", "Vredis");
+  const auto gated = MakeLink("Mgate", "wasmcloud:keyvalue", "default", "Vredis");
+  for (const auto& link : {l1, l2, l3, l3b}) ASSERT_TRUE(Ok(store.PutLink(link)));
+  auto other_host = OpenOn(url, name, FastChecks());
+  auto reader = OpenOn(url, name);
+  ASSERT_TRUE(Ok(other_host) && Ok(reader));
+
+  gate.Arm("Mgate");  // revision 5 in the old stream
+  ASSERT_TRUE(Ok((*other_host)->Put(LinkKey(gated), AsBytes(lattice::LinkToJson(gated)))));
+  ASSERT_TRUE(gate.WaitEntered());
+  ASSERT_TRUE(Ok(DeleteStream(url, name)));
+  // The other host notices and creates the bucket again; it deletes l2 there (revision 1).
+  EXPECT_FALSE(Ok((*other_host)->Get(LinkKey(l1))));
+  ASSERT_TRUE(Ok((*other_host)->Delete(LinkKey(l2))));
+  KvEventRecorder seen;  // what reaches the new bucket
+  auto watch = (*other_host)->Watch(seen.Handler());
+  ASSERT_TRUE(Ok(watch));
+
+  // This store deletes l1 and puts l4: revisions 2 and 3 of the new stream.
+  auto deleted = std::async(std::launch::async, [&] {
+    return store.DeleteLink("Mone", "wasmcloud:httpserver", "default").status();
+  });
+  auto put = std::async(std::launch::async, [&] { return store.PutLink(l4); });
+  ASSERT_TRUE(seen.WaitUntil(
+      [&](const std::vector<KvEvent>& events) {
+        bool d = false;
+        bool p = false;
+        for (const KvEvent& e : events) {
+          d = d || (e.kind == KvEvent::Kind::kDelete && e.key == LinkKey(l1));
+          p = p || (e.kind == KvEvent::Kind::kPut && e.key == LinkKey(l4));
+        }
+        return d && p;
+      },
+      kKvWait));
+  // Neither is in this store's mirror yet, and its watch is held: neither has returned.
+  EXPECT_EQ(deleted.wait_for(milliseconds(0)), std::future_status::timeout);
+  EXPECT_EQ(put.wait_for(milliseconds(0)), std::future_status::timeout);
+  EXPECT_EQ(store.FindLink("Mone", "wasmcloud:httpserver", "default"), l1);
+  gate.Release();
+
+  Status deleted_status = deleted.get();
+  EXPECT_TRUE(Ok(deleted_status));
+  EXPECT_EQ(store.FindLink("Mone", "wasmcloud:httpserver", "default"), std::nullopt);
+  EXPECT_TRUE(Ok(put.get()));
+  EXPECT_EQ(store.FindLink("Mfour", "wasmcloud:keyvalue", "default"), l4);
+  // The re-fill: l3 and the gated link; not l1 (deleted by this store), not l2 (deleted by
+  // the other host in the new bucket).
+  ASSERT_TRUE(degraded.WaitFor(2));
+  auto transitions = degraded.Calls();
+  ASSERT_EQ(transitions.size(), 2u);
+  EXPECT_NE(transitions[1].second.find("was lost; re-filled 2 keys"), std::string::npos)
+      << transitions[1].second;
+  EXPECT_EQ(ValueOf(**reader, LinkKey(l1)), "");
+  EXPECT_EQ(ValueOf(**reader, LinkKey(l2)), "");
+  EXPECT_EQ(store.Links(), (std::vector<lattice::LinkDefinition>{l4, gated, l3b}));
+  auto late_bucket = OpenOn(url, name);
+  ASSERT_TRUE(Ok(late_bucket));
+  lattice::LatticeStore late(*late_bucket);
+  ASSERT_TRUE(Ok(late.Start(kKvWait)));
+  EXPECT_EQ(late.Links(), store.Links());
+  watch->reset();
   late.Stop();
   store.Stop();
 }
