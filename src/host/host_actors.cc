@@ -49,12 +49,56 @@ Status HostCore::Advertise(const actor::ActorModule& module) {
   return Status::Ok();
 }
 
+// Until destroyed, a stop of its module leaves its ActorStopped here; the destructor
+// publishes it (after the start's or update's own event).
+class HostCore::Announcing {
+ public:
+  Announcing(HostCore* host, ActorPtr module) : host_(host), module_(std::move(module)) {}
+  Announcing(Announcing&& other) noexcept
+      : host_(std::exchange(other.host_, nullptr)), module_(std::move(other.module_)) {}
+  Announcing(const Announcing&) = delete;
+  Announcing& operator=(const Announcing&) = delete;
+  Announcing& operator=(Announcing&&) = delete;
+  ~Announcing() {
+    if (host_ == nullptr) return;
+    bool stopped = false;
+    {
+      std::lock_guard<std::mutex> lifecycle(host_->lifecycle_mu_);
+      auto it = host_->announcing_.find(module_.get());
+      if (it != host_->announcing_.end()) {
+        stopped = it->second;
+        host_->announcing_.erase(it);
+      }
+    }
+    if (stopped) host_->Publish(lattice::kActorStopped, {{"public_key", module_->public_key}});
+  }
+
+ private:
+  HostCore* host_;
+  ActorPtr module_;
+};
+
+HostCore::Announcing HostCore::BeginAnnouncingLocked(const ActorPtr& module) {
+  announcing_[module.get()] = false;
+  return Announcing(this, module);
+}
+
+KeyedMutex::Lock HostCore::AcquireActorChange(const std::string& pk) {
+  if (std::optional<KeyedMutex::Lock> free = actor_changes_.TryAcquire(pk)) return std::move(*free);
+  Log(LogLevel::kInfo, kLog,
+      "actor " + pk + ": waiting for its start or live update in progress to end");
+  return actor_changes_.Acquire(pk);
+}
+
 Result<std::string> HostCore::StartActor(ByteView bytes, std::optional<std::string> image_ref) {
   WC_RETURN_IF_ERROR(CheckRunning());
   auto loaded = actor::LoadActorModule(*engine_, bytes, LoadOptions(), image_ref);
   if (!loaded.ok()) return loaded.status().WithContext("cannot start actor");
   ActorPtr module = *loaded;
   const std::string& pk = module->public_key;
+  // One start or update of this actor at a time: a concurrent one of another module of
+  // this key would otherwise write its claims to the lattice, then lose the insert.
+  KeyedMutex::Lock change = AcquireActorChange(pk);
   auto same_module_runs = [&]() -> std::optional<Result<std::string>> {
     ActorPtr running = actors_.Find(pk);
     if (!running) return std::nullopt;
@@ -87,11 +131,13 @@ Result<std::string> HostCore::StartActor(ByteView bytes, std::optional<std::stri
     pool_->SweepAll();
     return s.WithContext("cannot start actor " + pk + ": the lattice data cannot record it");
   }
+  std::optional<Announcing> announcing;
   {
     std::lock_guard<std::mutex> lifecycle(lifecycle_mu_);
     WC_RETURN_IF_ERROR(CheckRunning());
-    if (auto done = same_module_runs()) return std::move(*done);  // a concurrent start won
+    if (auto done = same_module_runs()) return std::move(*done);  // started by other means
     actors_.Insert(module);
+    announcing.emplace(BeginAnnouncingLocked(module));  // published at the end
     // Subscribed under the lock: a stop cannot come between and leave it subscribed.
     if (rpc_server_) {
       if (Status s = rpc_server_->Serve(lattice::Entity::Actor(pk)); !s.ok()) {
@@ -124,6 +170,7 @@ Result<std::string> HostCore::StartActorFromRegistry(std::string_view oci_ref) {
 Status HostCore::StopActorRef(std::string_view actor_ref) {
   WC_RETURN_IF_ERROR(CheckRunning());
   ActorPtr stopped;
+  bool left_to_start = false;
   {
     std::lock_guard<std::mutex> lifecycle(lifecycle_mu_);
     std::string pk = ResolveActorRef(actor_ref);
@@ -131,11 +178,17 @@ Status HostCore::StopActorRef(std::string_view actor_ref) {
     // No new invocation from the lattice reaches it; calls in flight finish.
     if (rpc_server_) rpc_server_->Unserve(lattice::Entity::Actor(pk));
     stopped = actors_.Erase(pk);
+    // Stopped while its start (or update) binds its links: that one publishes
+    // ActorStopped after its own event.
+    if (auto it = announcing_.find(stopped.get()); it != announcing_.end()) {
+      it->second = true;
+      left_to_start = true;
+    }
   }
   if (!stopped) return Status::Ok();
   pool_->SweepAll();
   Log(LogLevel::kInfo, kLog, "stopped actor " + stopped->DisplayName());
-  Publish(lattice::kActorStopped, {{"public_key", stopped->public_key}});
+  if (!left_to_start) Publish(lattice::kActorStopped, {{"public_key", stopped->public_key}});
   return Status::Ok();
 }
 
@@ -152,6 +205,9 @@ Status HostCore::UpdateActor(std::string_view actor_id, ByteView bytes,
     if (!canonical.ok()) return canonical.status().WithContext("cannot update actor");
     image_ref = *canonical;
   }
+  // One start or update of this actor at a time: two concurrent updates would each write
+  // their claims, and the one that lost the switch could leave its own in the lattice.
+  KeyedMutex::Lock change = AcquireActorChange(std::string(actor_id));
   ActorPtr running = actors_.Find(actor_id);
   if (!running) return NotFound("actor " + std::string(actor_id) + " is not running on this host");
   // Without a new reference the new version keeps the old one's: it is still what
@@ -185,10 +241,11 @@ Status HostCore::UpdateActor(std::string_view actor_id, ByteView bytes,
     return s.WithContext("live update of " + next->public_key +
                          " refused: the lattice data cannot record it");
   }
+  std::optional<Announcing> announcing;
   {
     std::lock_guard<std::mutex> lifecycle(lifecycle_mu_);
-    // The switch, only from the version that was checked: a stop (or another update)
-    // that came first wins, and this update fails.
+    // The switch, only from the version that was checked: a stop that came first wins,
+    // and this update fails.
     if (!actors_.Replace(running, next)) {
       pool_->SweepAll();
       if (!actors_.Find(actor_id)) {
@@ -198,6 +255,7 @@ Status HostCore::UpdateActor(std::string_view actor_id, ByteView bytes,
       return FailedPrecondition("actor " + std::string(actor_id) +
                                 " was updated by someone else during this update; try again");
     }
+    announcing.emplace(BeginAnnouncingLocked(next));
   }
   pool_->SweepAll();
   Log(LogLevel::kInfo, kLog,

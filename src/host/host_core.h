@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "core/keyed_mutex.h"
 #include "core/metrics.h"
 #include "core/thread_pool.h"
 #include "crypto/nkeys.h"
@@ -220,6 +221,22 @@ class HostCore : public std::enable_shared_from_this<HostCore>, public lattice::
   // cannot interleave and bring a stopped actor back. Never held while running a guest,
   // calling a provider or writing to the bucket.
   std::mutex lifecycle_mu_;
+  // An actor's starts and live updates, one at a time per actor key (from before the
+  // check of what runs until the event is published): the loser of two concurrent ones
+  // sees the winner's result, and cannot leave its own claims in the lattice data.
+  KeyedMutex actor_changes_;
+  // Starts and updates between their table change and their event (ActorStarted or
+  // ActorUpdated, which comes after the links are bound), with whether a stop took the
+  // module out meanwhile: such a stop leaves its ActorStopped to the start, which publishes
+  // it after its own, so that the events never say "stopped" before "started". Guarded by
+  // lifecycle_mu_.
+  std::map<const actor::ActorModule*, bool> announcing_;
+  // Makes `module` announcing until the returned guard is destroyed (it takes
+  // lifecycle_mu_ then, and publishes a stop left meanwhile). lifecycle_mu_ held.
+  class Announcing;
+  Announcing BeginAnnouncingLocked(const ActorPtr& module);
+  // Waits for the other start or update of `pk` in progress, if any (said in the log).
+  KeyedMutex::Lock AcquireActorChange(const std::string& pk);
   // Provider stops running in the background; Stop() waits for them. stop_mu_ orders a
   // StopProvider (take out, hand to the background) against the host's Stop.
   std::mutex stop_mu_;

@@ -65,6 +65,11 @@ class ProviderHostImpl final : public provider::ProviderHost {
   KeyedRateLimiter limiter_{kProviderLogsPerSecond, 2000, 1};
 };
 
+// What ProviderStarted and ProviderStopped say of `e` (ProviderStarted adds image_ref).
+nlohmann::json ProviderEventData(const ProviderEntry& e) {
+  return {{"public_key", e.public_key}, {"contract_id", e.contract_id}, {"link_name", e.link_name}};
+}
+
 ProviderIdentity IdentityOf(const ProviderEntry& e) {
   ProviderIdentity id;
   id.public_key = e.public_key;
@@ -128,6 +133,22 @@ Result<std::string> HostCore::StartNativeCapability(NativeCapability capability)
 
   // Reserved: calls to it wait for Start below (control_mu), as do binds.
   WC_RETURN_IF_ERROR(providers_.Reserve(entry, kStoppingWait));
+  // However the start ends: a stop left meanwhile is published after ProviderStarted, or
+  // dropped when there was none.
+  struct StartOver {
+    HostCore& host;
+    ProviderEntry& entry;
+    bool announced = false;
+    ~StartOver() {
+      bool stopped = false;
+      {
+        std::lock_guard<std::mutex> lock(entry.announce_mu);
+        entry.start_over = true;
+        stopped = entry.stopped_during_start;
+      }
+      if (stopped && announced) host.Publish(lattice::kProviderStopped, ProviderEventData(entry));
+    }
+  } start_over{*this, *entry};
   Status started;
   {
     std::lock_guard<std::mutex> control(entry->control_mu);
@@ -160,11 +181,10 @@ Result<std::string> HostCore::StartNativeCapability(NativeCapability capability)
     if (entry->stopping.load()) rpc_server_->Unserve(served);
   }
   binder_->BindProvider(entry);  // refusals are logged
-  nlohmann::json data = {{"public_key", entry->public_key},
-                         {"contract_id", entry->contract_id},
-                         {"link_name", entry->link_name}};
+  nlohmann::json data = ProviderEventData(*entry);
   if (entry->image_ref) data["image_ref"] = *entry->image_ref;
   Publish(lattice::kProviderStarted, std::move(data));
+  start_over.announced = true;
   return entry->public_key;
 }
 
@@ -218,16 +238,21 @@ Status HostCore::StopProviderRef(std::string_view provider_ref, std::string_view
   // Routes cached by actor instances let go of it.
   pool_->SweepAll();
   Log(LogLevel::kInfo, kLog, "stopping provider " + entry->DisplayName());
-  nlohmann::json data = {{"public_key", entry->public_key},
-                         {"contract_id", entry->contract_id},
-                         {"link_name", entry->link_name}};
   // New calls are refused from now on (entry->stopping); its Stop may take a while and
   // runs in the background. Host::Stop waits for it.
-  provider_stops_.Run([this, entry, data = std::move(data)]() mutable {
+  provider_stops_.Run([this, entry] {
     entry->StopGuarded();
     providers_.DoneStopping(*entry);
     Log(LogLevel::kInfo, kLog, "stopped provider " + entry->DisplayName());
-    Publish(lattice::kProviderStopped, std::move(data));
+    {
+      // Stopped during its start: the start publishes ProviderStopped after its own event.
+      std::lock_guard<std::mutex> lock(entry->announce_mu);
+      if (!entry->start_over) {
+        entry->stopped_during_start = true;
+        return;
+      }
+    }
+    Publish(lattice::kProviderStopped, ProviderEventData(*entry));
   });
   return Status::Ok();
 }

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <functional>
+#include <latch>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -49,6 +50,13 @@ struct ProviderEntry {
   // Set when StopProvider (or the host's stop) took it out of the table: new calls to it
   // are refused at once, while its Stop may still run in the background.
   std::atomic<bool> stopping{false};
+  // Whether its start is over (failed, or ProviderStarted published, after its links
+  // were bound), and whether a StopProvider that ended before that left its
+  // ProviderStopped to the start, which publishes it after its own event (or drops it when
+  // the start failed): the events never say "stopped" before "started".
+  std::mutex announce_mu;
+  bool start_over = false;            // guarded by announce_mu
+  bool stopped_during_start = false;  // guarded by announce_mu
 
   std::string DisplayName() const;
 

@@ -563,6 +563,111 @@ TEST_F(ConcurrencyTest, AnUpdateRacingAStopNeverBringsTheActorBack) {
               updates_failed);
 }
 
+// Two live updates of one actor at once: the second waits for the first (and says so in
+// the log), so the claims in the lattice data are those of the version that runs. (Each
+// used to write its claims before its switch: with rev 2's start functions slow, rev 3
+// switched in first, then rev 2 wrote its claims and lost the switch, leaving the
+// lattice with rev 2's claims for rev 3.)
+TEST_F(ConcurrencyTest, TwoUpdatesOfOneActorAtOnceLeaveTheClaimsOfTheVersionThatRuns) {
+  HostConfig config;
+  config.allow_live_updates = true;
+  config.workers = 4;
+  LatticeOptions lattice;
+  lattice.bucket = std::make_shared<lattice::MemoryKvBucket>("LATTICEDATA_default");
+  auto host = NewHost(config, lattice);
+  wasmcloud::testing::LogCapture log;
+  SetLogLevel(LogLevel::kInfo);
+  ActorKeys actor, waiter;
+  ASSERT_TRUE(Ok(host->StartActor(waiter.Module(1))));
+  ASSERT_TRUE(Ok(host->StartActor(actor.Module(1))));
+  // Rev 2's start function waits at gate "rev2" (a call to the waiter's Wait).
+  const Bytes rev2 = actor.Module(2, {}, {{"fake-init", "\n" + waiter.key() + "\nWait\nrev2"}});
+  const Bytes rev3 = actor.Module(3);
+  auto second =
+      std::async(std::launch::async, [&] { return host->UpdateActor(actor.key(), rev2); });
+  ASSERT_TRUE(WaitUntil([&] { return engine_->GetGate("rev2").waiting() == 1; }));
+  auto third = std::async(std::launch::async, [&] { return host->UpdateActor(actor.key(), rev3); });
+  ASSERT_TRUE(WaitUntil([&] {
+    return log.Count("waiting for its start or live update in progress to end") > 0 ||
+           third.wait_for(std::chrono::seconds(0)) == std::future_status::ready;
+  }));
+  engine_->GetGate("rev2").Open();
+  Status second_status = second.get();
+  Status third_status = third.get();
+  SetLogLevel(LogLevel::kWarn);
+  EXPECT_TRUE(Ok(second_status));
+  EXPECT_TRUE(Ok(third_status));
+  auto running = host->GetActorIdentity(actor.key());
+  ASSERT_TRUE(Ok(running));
+  EXPECT_EQ(running->revision, 3);
+  auto claims = host->ActorClaims();
+  ASSERT_EQ(claims.count(actor.key()), 1u);
+  ASSERT_TRUE(claims[actor.key()].wascap.has_value());
+  EXPECT_EQ(claims[actor.key()].wascap->rev.value_or(0), running->revision)
+      << "the lattice data holds the claims of another revision than the one that runs";
+}
+
+// The events of `sink` of `type`s about `key`, as "type" strings, in publication order.
+std::vector<std::string> EventsOf(const lattice::MemoryEventSink& sink, const std::string& key,
+                                  const std::vector<std::string>& types) {
+  std::vector<std::string> out;
+  for (const auto& e : sink.Events()) {
+    if (std::find(types.begin(), types.end(), e.type) == types.end()) continue;
+    if (e.data.value("public_key", "") == key) out.push_back(e.type);
+  }
+  return out;
+}
+
+// An actor stopped while its start binds its links (held in the provider's BindActor):
+// the stop returns at once and the actor is gone, and the events say "started", then
+// "stopped", never the other way round (its ActorStopped is published by the start, after
+// its ActorStarted).
+TEST_F(ConcurrencyTest, AnActorStoppedDuringItsStartIsAnnouncedStoppedAfterStarted) {
+  auto events = std::make_shared<lattice::MemoryEventSink>();
+  LatticeOptions lattice;
+  lattice.events = events;
+  auto host = NewHost({}, lattice);
+  crypto::KeyPair account = crypto::KeyPair::Generate(crypto::KeyType::kAccount);
+  crypto::KeyPair service = crypto::KeyPair::Generate(crypto::KeyType::kService);
+  auto provider = std::make_shared<FakeKeyValueProvider>();
+  std::mutex mu;
+  std::condition_variable cv;
+  bool entered = false, released = false;
+  provider->before_bind = [&](std::string_view) {
+    std::unique_lock lock(mu);
+    entered = true;
+    cv.notify_all();
+    cv.wait_for(lock, std::chrono::seconds(30), [&] { return released; });
+  };
+  NativeCapability cap;
+  cap.provider = provider;
+  cap.claims = test::FakeProviderClaims(account, service);
+  ASSERT_TRUE(Ok(host->StartNativeCapability(cap)));
+  ActorKeys actor;
+  ASSERT_TRUE(Ok(
+      host->SetLink(actor.key(), "wasmcloud:keyvalue", "default", service.public_key_text(), {})));
+  auto started = std::async(std::launch::async, [&] {
+    return host->StartActor(actor.Module(1, {"wasmcloud:keyvalue"})).status();
+  });
+  {
+    std::unique_lock lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(10), [&] { return entered; }));
+  }
+  ASSERT_TRUE(Ok(host->StopActor(actor.key())));  // while the start is held in BindActor
+  EXPECT_TRUE(host->Actors().empty());
+  {
+    std::lock_guard lock(mu);
+    released = true;
+  }
+  cv.notify_all();
+  EXPECT_TRUE(Ok(started.get()));
+  EXPECT_TRUE(host->Actors().empty());
+  const std::vector<std::string> kinds = {lattice::kActorStarted, lattice::kActorStopped};
+  ASSERT_TRUE(WaitUntil([&] { return EventsOf(*events, actor.key(), kinds).size() == 2; }));
+  EXPECT_EQ(EventsOf(*events, actor.key(), kinds),
+            (std::vector<std::string>{lattice::kActorStarted, lattice::kActorStopped}));
+}
+
 // ---------------------------------------------------------------------------------------
 // Provider stops
 
@@ -657,6 +762,53 @@ TEST_F(ConcurrencyTest, StartingAProviderThatIsStillStoppingWaitsForItsStop) {
   ASSERT_TRUE(Ok(started.get()));
   EXPECT_TRUE(first->stop_finished.load());
   second->Release();
+}
+
+// A provider stopped while its start binds its links: ProviderStopped comes after its
+// ProviderStarted (the stop, which runs in the background, leaves its event to the start).
+TEST_F(ConcurrencyTest, AProviderStoppedDuringItsStartIsAnnouncedStoppedAfterStarted) {
+  auto events = std::make_shared<lattice::MemoryEventSink>();
+  LatticeOptions lattice;
+  lattice.events = events;
+  auto host = NewHost({}, lattice);
+  crypto::KeyPair account = crypto::KeyPair::Generate(crypto::KeyType::kAccount);
+  crypto::KeyPair service = crypto::KeyPair::Generate(crypto::KeyType::kService);
+  ActorKeys actor;
+  ASSERT_TRUE(Ok(host->StartActor(actor.Module(1, {"wasmcloud:keyvalue"}))));
+  ASSERT_TRUE(Ok(
+      host->SetLink(actor.key(), "wasmcloud:keyvalue", "default", service.public_key_text(), {})));
+  auto provider = std::make_shared<FakeKeyValueProvider>();
+  std::mutex mu;
+  std::condition_variable cv;
+  bool entered = false, released = false;
+  provider->before_bind = [&](std::string_view) {
+    std::unique_lock lock(mu);
+    entered = true;
+    cv.notify_all();
+    cv.wait_for(lock, std::chrono::seconds(30), [&] { return released; });
+  };
+  NativeCapability cap;
+  cap.provider = provider;
+  cap.claims = test::FakeProviderClaims(account, service);
+  auto started =
+      std::async(std::launch::async, [&] { return host->StartNativeCapability(cap).status(); });
+  {
+    std::unique_lock lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(10), [&] { return entered; }));
+  }
+  ASSERT_TRUE(Ok(host->StopProvider(service.public_key_text(), "", "default")));
+  {
+    std::lock_guard lock(mu);
+    released = true;
+  }
+  cv.notify_all();
+  EXPECT_TRUE(Ok(started.get()));
+  const std::vector<std::string> kinds = {lattice::kProviderStarted, lattice::kProviderStopped};
+  ASSERT_TRUE(
+      WaitUntil([&] { return EventsOf(*events, service.public_key_text(), kinds).size() == 2; }));
+  EXPECT_EQ(EventsOf(*events, service.public_key_text(), kinds),
+            (std::vector<std::string>{lattice::kProviderStarted, lattice::kProviderStopped}));
+  for (const auto& p : host->Providers()) EXPECT_NE(p.public_key, service.public_key_text());
 }
 
 // ---------------------------------------------------------------------------------------
