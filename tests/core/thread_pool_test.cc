@@ -7,8 +7,11 @@
 #include <atomic>
 #include <chrono>
 #include <future>
+#include <stdexcept>
 #include <thread>
 #include <vector>
+
+#include "support/log_capture.h"
 
 namespace wasmcloud {
 namespace {
@@ -49,6 +52,21 @@ TEST(ThreadPoolTest, AFullQueueRefusesAndShutdownRunsWhatWasQueued) {
   EXPECT_EQ(ran.load(), 5);
   EXPECT_FALSE(pool.TrySubmit([&] { ++ran; }));  // after the shutdown
   EXPECT_EQ(ran.load(), 5);
+}
+
+// A task that throws (a std::exception or anything else) is logged and dropped; the
+// thread that ran it goes on with the next task.
+TEST(ThreadPoolTest, ATaskThatThrowsIsLoggedAndThePoolGoesOn) {
+  wasmcloud::testing::LogCapture log;
+  ThreadPool pool("test-pool", 1, 10);
+  std::atomic<int> ran{0};
+  ASSERT_TRUE(pool.TrySubmit([] { throw std::runtime_error("broken task"); }));
+  ASSERT_TRUE(pool.TrySubmit([] { throw 42; }));
+  ASSERT_TRUE(pool.TrySubmit([&] { ++ran; }));
+  pool.Shutdown();
+  EXPECT_EQ(ran.load(), 1);
+  EXPECT_EQ(log.Count("a task threw, and was dropped: broken task"), 1u) << log.All();
+  EXPECT_EQ(log.Count("a task threw something that is not a std::exception"), 1u) << log.All();
 }
 
 TEST(ThreadPoolTest, ManySubmittersEveryTaskRunsOnce) {
