@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -217,6 +218,37 @@ TEST_F(LatticeCliTest, TheControlInterfaceIsServedOnItsOwnServerWhenGiven) {
   EXPECT_TRUE(host["id"].get<std::string>().starts_with("N")) << host;
   auto on_rpc = ask(server_->port());
   EXPECT_EQ(on_rpc.status().code(), Code::kNotFound) << "nobody serves control on the RPC server";
+}
+
+// `wasmcloud ctl get hosts` (a scatter-gather) against a responder that floods its inbox
+// with answers of 1,000,000 bytes, 70 of them: ctl keeps at most 64 MiB of answers (67
+// here), says how many it dropped, and still answers.
+TEST_F(LatticeCliTest, CtlKeepsAtMost64MiBOfTheAnswersToAScatterGather) {
+  nats::NatsConnectionOptions o;
+  o.servers = {"nats://127.0.0.1:" + std::to_string(server_->port())};
+  o.name = "flooder";
+  auto connection = nats::NatsConnection::Connect(o);
+  ASSERT_TRUE(connection.ok()) << connection.status().message();
+  nats::NatsTransport flooder(*connection);
+  const Bytes big(1000 * 1000, 'x');
+  std::atomic<int> published{0};
+  auto sub = flooder.Subscribe("wasmbus.ctl.v1.default.host.ping", "", [&](lattice::Message m) {
+    for (int i = 0; i < 70; ++i) {
+      if (flooder.Publish(m.reply, big).ok()) ++published;
+    }
+  });
+  ASSERT_TRUE(sub.ok()) << sub.status().message();
+  ASSERT_TRUE(flooder.Flush(std::chrono::seconds(5)).ok());
+  std::vector<std::string> args = {WasmcloudBinary(), "ctl",          "get",
+                                   "hosts",           "--timeout-ms", "3000"};
+  for (const auto& a : Lattice()) args.push_back(a);
+  auto r = RunCommand(args);
+  EXPECT_EQ(published.load(), 70);
+  EXPECT_NE(r.err.find("dropped 3 answers to wasmbus.ctl.v1.default.host.ping beyond the first "
+                       "67 (67000000 bytes)"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
 }
 
 // A lattice whose nats-server requires TLS and a client certificate of its CA: a host
