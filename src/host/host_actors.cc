@@ -135,7 +135,8 @@ Result<std::string> HostCore::StartActor(ByteView bytes, std::optional<std::stri
   {
     std::lock_guard<std::mutex> lifecycle(lifecycle_mu_);
     WC_RETURN_IF_ERROR(CheckRunning());
-    if (auto done = same_module_runs()) return std::move(*done);  // started by other means
+    // Unreachable while only StartActor inserts (it holds the key); kept as a guard.
+    if (auto done = same_module_runs()) return std::move(*done);
     actors_.Insert(module);
     announcing.emplace(BeginAnnouncingLocked(module));  // published at the end
     // Subscribed under the lock: a stop cannot come between and leave it subscribed.
@@ -245,7 +246,7 @@ Status HostCore::UpdateActor(std::string_view actor_id, ByteView bytes,
   {
     std::lock_guard<std::mutex> lifecycle(lifecycle_mu_);
     // The switch, only from the version that was checked: a stop that came first wins,
-    // and this update fails.
+    // and this update fails. (Another update cannot come between: actor_changes_.)
     if (!actors_.Replace(running, next)) {
       pool_->SweepAll();
       if (!actors_.Find(actor_id)) {

@@ -222,11 +222,14 @@ class HostCore : public std::enable_shared_from_this<HostCore>, public lattice::
   // calling a provider or writing to the bucket.
   std::mutex lifecycle_mu_;
   // An actor's starts and live updates, one at a time per actor key (from before the
-  // check of what runs until the event is published): the loser of two concurrent ones
-  // sees the winner's result, and cannot leave its own claims in the lattice data.
+  // check of what runs until the event is published): the second of two concurrent ones
+  // sees the first's result, so the claims written last are those of what runs. Held
+  // while the guest's start functions run, the links are bound and the bucket is
+  // written: nothing reachable from a guest, a provider call or a store listener may start
+  // or update an actor synchronously (today none can; such a path would deadlock).
   KeyedMutex actor_changes_;
-  // Starts and updates between their table change and their event (ActorStarted or
-  // ActorUpdated, which comes after the links are bound), with whether a stop took the
+  // Starts and updates between their table change and their event (ActorStarted, which
+  // comes after the links are bound, or ActorUpdated), with whether a stop took the
   // module out meanwhile: such a stop leaves its ActorStopped to the start, which publishes
   // it after its own, so that the events never say "stopped" before "started". Guarded by
   // lifecycle_mu_.

@@ -133,8 +133,8 @@ Result<std::string> HostCore::StartNativeCapability(NativeCapability capability)
 
   // Reserved: calls to it wait for Start below (control_mu), as do binds.
   WC_RETURN_IF_ERROR(providers_.Reserve(entry, kStoppingWait));
-  // However the start ends: a stop left meanwhile is published after ProviderStarted, or
-  // dropped when there was none.
+  // However the start ends (announced, or failed), a stop left meanwhile is published
+  // after ProviderStarted, or dropped.
   struct StartOver {
     HostCore& host;
     ProviderEntry& entry;
@@ -143,7 +143,8 @@ Result<std::string> HostCore::StartNativeCapability(NativeCapability capability)
       bool stopped = false;
       {
         std::lock_guard<std::mutex> lock(entry.announce_mu);
-        entry.start_over = true;
+        entry.announce =
+            announced ? ProviderEntry::Announce::kAnnounced : ProviderEntry::Announce::kFailed;
         stopped = entry.stopped_during_start;
       }
       if (stopped && announced) host.Publish(lattice::kProviderStopped, ProviderEventData(entry));
@@ -247,7 +248,8 @@ Status HostCore::StopProviderRef(std::string_view provider_ref, std::string_view
     {
       // Stopped during its start: the start publishes ProviderStopped after its own event.
       std::lock_guard<std::mutex> lock(entry->announce_mu);
-      if (!entry->start_over) {
+      if (entry->announce == ProviderEntry::Announce::kFailed) return;  // never announced
+      if (entry->announce == ProviderEntry::Announce::kStarting) {
         entry->stopped_during_start = true;
         return;
       }

@@ -50,13 +50,15 @@ struct ProviderEntry {
   // Set when StopProvider (or the host's stop) took it out of the table: new calls to it
   // are refused at once, while its Stop may still run in the background.
   std::atomic<bool> stopping{false};
-  // Whether its start is over (failed, or ProviderStarted published, after its links
-  // were bound), and whether a StopProvider that ended before that left its
-  // ProviderStopped to the start, which publishes it after its own event (or drops it when
-  // the start failed): the events never say "stopped" before "started".
+  // Where its start is, for the order of its events: a StopProvider that ends while the
+  // start is kStarting leaves its ProviderStopped to the start, which publishes it right
+  // after ProviderStarted (or drops it when the start fails); after kFailed nothing is
+  // published, after kAnnounced the stop publishes its own. The events never say
+  // "stopped" before "started", nor "stopped" for a start that failed.
+  enum class Announce { kStarting, kAnnounced, kFailed };
   std::mutex announce_mu;
-  bool start_over = false;            // guarded by announce_mu
-  bool stopped_during_start = false;  // guarded by announce_mu
+  Announce announce = Announce::kStarting;  // guarded by announce_mu
+  bool stopped_during_start = false;        // guarded by announce_mu
 
   std::string DisplayName() const;
 

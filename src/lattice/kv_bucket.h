@@ -81,6 +81,12 @@ class KvBucket {
   // lost bucket held without undoing a delete made in the new bucket meanwhile.
   virtual Result<uint64_t> Restore(std::string_view key, ByteView value) = 0;
 
+  // Checks now, rather than at the next periodic check, whether the bucket was lost and
+  // created again behind this handle's watches (JetStream: whether its stream is still the
+  // one they read); when it was, they start over at once. For a caller with a reason to
+  // think so. A bucket that cannot be replaced unnoticed does nothing.
+  virtual void CheckReplaced() {}
+
   // Watches every key: the handler gets, on a transport thread, one at a time and in
   // revision order, a kPut for each key's current value, then kInitialValuesDone, then
   // every kPut and kDelete made afterwards, except that a watch that fell behind may skip

@@ -684,12 +684,15 @@ struct LatticeStore::State {
   // A stream's revisions only grow, so a revision at or below what the watch had applied
   // before the write is not in the stream the watch reads: the bucket was lost and another
   // host created it again, and this watch has not noticed yet (it checks every few
-  // seconds). Such a write is applied once the watch has started over on the new stream
-  // and brought it (or a later write); until then the mirror does not hold it, and a
-  // delete not yet applied would be undone by the re-fill.
+  // seconds; the bucket is asked to check now). Such a write is applied once the watch has
+  // started over on the new stream and brought it (or a later write); until then the
+  // mirror does not hold it. (A heuristic: a watch that lags behind its old stream may
+  // apply old revisions above the write's before it notices, and the write returns early;
+  // the delete of a link is still kept, by the restart's delete markers and Restore.)
   Status WaitApplied(uint64_t revision, std::string_view key, WriteMark before) {
     if (t_applying == this) return Status::Ok();
     const bool replaced = revision <= before.applied;
+    if (replaced) bucket->CheckReplaced();
     auto applied = [&] {
       return applied_revision >= revision && (!replaced || restarts > before.restarts);
     };

@@ -25,9 +25,9 @@
 // with backoff, until it goes in), logs "bucket B was lost; re-filled N keys from this
 // host's mirror", and is no longer degraded. Writes made while the bucket was gone failed
 // with "lattice data unavailable: …" and were not retried. A write that went into a
-// bucket another host created again before this store's watch noticed the loss returns
-// once the watch has started over on it and brought the write (a delete is then not
-// undone by the re-fill).
+// bucket another host created again before this store's watch noticed the loss (its
+// revision is at or below what the watch had applied) makes the bucket check its stream
+// at once, and returns once the watch has started over and brought the write.
 //
 // Threads: reads may come from any thread and never touch the bucket. Listeners run on
 // the watch's thread, one change at a time, in revision order, after the mirror holds the

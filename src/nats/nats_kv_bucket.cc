@@ -530,10 +530,10 @@ void RunWatch(const std::shared_ptr<WatchState>& ws) {
       restarted = true;
       initial_keys = {};
       last_error = NATS_OK;
-      KvEvent restarted;
-      restarted.kind = KvEvent::Kind::kRestarted;
+      KvEvent marker;
+      marker.kind = KvEvent::Kind::kRestarted;
       if (w.stopped.load(std::memory_order_acquire)) return;
-      w.handler(restarted);
+      w.handler(marker);
       continue;
     }
     Clock::time_point now = Clock::now();
@@ -791,6 +791,14 @@ Result<uint64_t> NatsKvBucket::Restore(std::string_view key, ByteView value) {
   if (rev.ok() || code != JSStreamWrongLastSequenceErr) return rev;
   return AlreadyExists("key " + std::string(key) + " was written in bucket " + state_->name +
                        " (it holds a value or a delete marker)");
+}
+
+void NatsKvBucket::CheckReplaced() {
+  Result<bool> checked = state_->Ensure("a check asked for");
+  if (!checked.ok()) {
+    Log(LogLevel::kDebug, kLog,
+        "cannot check the stream of " + state_->Where() + ": " + checked.status().message());
+  }
 }
 
 Result<uint64_t> NatsKvBucket::Delete(std::string_view key) {

@@ -60,6 +60,7 @@ class NatsKvBucket final : public lattice::KvBucket {
   Result<uint64_t> Create(std::string_view key, ByteView value) override;
   Result<uint64_t> Delete(std::string_view key) override;
   Result<uint64_t> Restore(std::string_view key, ByteView value) override;
+  void CheckReplaced() override;
   Result<std::unique_ptr<lattice::KvWatch>> Watch(lattice::KvWatchHandler handler) override;
 
  private:

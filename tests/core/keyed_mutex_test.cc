@@ -9,6 +9,7 @@
 #include <future>
 #include <optional>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace wasmcloud {
@@ -63,6 +64,26 @@ TEST(KeyedMutexTest, AReleaseLetsTheNextHolderIn) {
   second.join();
   EXPECT_TRUE(acquired.load());
   EXPECT_FALSE(keys.Held("Ma"));
+}
+
+// TryAcquire takes a free key at once and refuses a held one without waiting, from any
+// thread; a refused try holds nothing.
+TEST(KeyedMutexTest, TryAcquireRefusesAHeldKeyWithoutWaiting) {
+  KeyedMutex keys;
+  std::optional<KeyedMutex::Lock> first = keys.TryAcquire("Ma");
+  ASSERT_TRUE(first.has_value());
+  EXPECT_TRUE(keys.Held("Ma"));
+  auto other = std::async(std::launch::async, [&] {
+    return std::make_pair(keys.TryAcquire("Ma").has_value(), keys.TryAcquire("Mb").has_value());
+  });
+  auto [same, different] = other.get();
+  EXPECT_FALSE(same);
+  EXPECT_TRUE(different);
+  EXPECT_TRUE(keys.Held("Ma"));
+  EXPECT_FALSE(keys.Held("Mb"));  // released when the other thread's lock went
+  first.reset();
+  EXPECT_FALSE(keys.Held("Ma"));
+  EXPECT_TRUE(keys.TryAcquire("Ma").has_value());
 }
 
 }  // namespace

@@ -653,7 +653,10 @@ TEST_F(ConcurrencyTest, AnActorStoppedDuringItsStartIsAnnouncedStoppedAfterStart
     std::unique_lock lock(mu);
     ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(10), [&] { return entered; }));
   }
-  ASSERT_TRUE(Ok(host->StopActor(actor.key())));  // while the start is held in BindActor
+  // A bind of the provider's lane is held (the link's own, or the start's), so the start,
+  // once it listed the actor, waits in BindActorLinks until the release.
+  ASSERT_TRUE(WaitUntil([&] { return !host->Actors().empty(); }));
+  ASSERT_TRUE(Ok(host->StopActor(actor.key())));  // while the start is held in BindActorLinks
   EXPECT_TRUE(host->Actors().empty());
   {
     std::lock_guard lock(mu);
@@ -809,6 +812,72 @@ TEST_F(ConcurrencyTest, AProviderStoppedDuringItsStartIsAnnouncedStoppedAfterSta
   EXPECT_EQ(EventsOf(*events, service.public_key_text(), kinds),
             (std::vector<std::string>{lattice::kProviderStarted, lattice::kProviderStopped}));
   for (const auto& p : host->Providers()) EXPECT_NE(p.public_key, service.public_key_text());
+}
+
+// A provider whose Start waits until the test lets it go, then fails.
+class GatedFailingStartProvider final : public provider::Provider {
+ public:
+  provider::ProviderDescriptor Describe() const override {
+    return {"test:failstart", "failing start", "1"};
+  }
+  Status Start(provider::ProviderHost*) override {
+    std::unique_lock<std::mutex> lock(mu);
+    entered = true;
+    cv.notify_all();
+    cv.wait_for(lock, std::chrono::seconds(30), [&] { return released; });
+    return Unavailable("the test made this start fail");
+  }
+  Status BindActor(std::string_view, const provider::LinkValues&) override { return Status::Ok(); }
+  Status RemoveActor(std::string_view) override { return Status::Ok(); }
+  Result<Bytes> HandleCall(std::string_view, std::string_view, ByteView) override {
+    return Bytes{};
+  }
+  void Stop() override {}
+
+  std::mutex mu;
+  std::condition_variable cv;
+  bool entered = false, released = false;
+};
+
+// A provider stopped while its Start runs, and whose Start then fails, is announced
+// neither started nor stopped.
+TEST_F(ConcurrencyTest, AProviderStoppedDuringAStartThatFailsIsNeverAnnounced) {
+  auto events = std::make_shared<lattice::MemoryEventSink>();
+  LatticeOptions lattice;
+  lattice.events = events;
+  auto host = NewHost({}, lattice);
+  crypto::KeyPair account = crypto::KeyPair::Generate(crypto::KeyType::kAccount);
+  crypto::KeyPair service = crypto::KeyPair::Generate(crypto::KeyType::kService);
+  auto provider = std::make_shared<GatedFailingStartProvider>();
+  NativeCapability cap;
+  cap.provider = provider;
+  cap.claims = test::FakeProviderClaims(account, service, "test:failstart");
+  auto started =
+      std::async(std::launch::async, [&] { return host->StartNativeCapability(cap).status(); });
+  {
+    std::unique_lock<std::mutex> lock(provider->mu);
+    ASSERT_TRUE(
+        provider->cv.wait_for(lock, std::chrono::seconds(10), [&] { return provider->entered; }));
+  }
+  ASSERT_TRUE(Ok(host->StopProvider(service.public_key_text(), "", "default")));
+  {
+    std::lock_guard<std::mutex> lock(provider->mu);
+    provider->released = true;
+  }
+  provider->cv.notify_all();
+  EXPECT_EQ(started.get().code(), Code::kUnavailable);
+  // The host's stop waits for the provider's stop in the background, and HostStopped is
+  // its last event.
+  ASSERT_TRUE(Ok(host->Stop()));
+  ASSERT_TRUE(WaitUntil([&] {
+    for (const auto& e : events->Events()) {
+      if (e.type == lattice::kHostStopped) return true;
+    }
+    return false;
+  }));
+  EXPECT_EQ(EventsOf(*events, service.public_key_text(),
+                     {lattice::kProviderStarted, lattice::kProviderStopped}),
+            std::vector<std::string>{});
 }
 
 // ---------------------------------------------------------------------------------------

@@ -360,6 +360,45 @@ TEST(MemoryLatticeStore, ALostBucketIsRefilledFromTheMirror) {
   EXPECT_EQ(late.Claims(actor.public_key())->jwt, signed_claims.token);
 }
 
+// A key deleted in the new bucket after the restart's initial values, before this store's
+// re-fill (by another host): the re-fill does not put it back over the delete marker
+// (Restore, not Create), and the delete reaches the mirror.
+TEST(MemoryLatticeStore, ARefillDoesNotUndoADeleteMadeInTheNewBucket) {
+  auto bucket = std::make_shared<MemoryKvBucket>("LATTICEDATA_test");
+  StoreRecorder recorder;
+  DegradedRecorder degraded;
+  LatticeStore store(bucket);
+  store.AddListener(&recorder);
+  store.AddListener(&degraded);
+  ASSERT_TRUE(store.Start(kKvWait).ok());
+  const LinkDefinition l1 = MakeLink("Mone", "wasmcloud:httpserver", "default", "Vhttp");
+  const LinkDefinition l2 = MakeLink("Mtwo", "wasmcloud:keyvalue", "default", "Vredis");
+  ASSERT_TRUE(store.PutLink(l1).ok());
+  ASSERT_TRUE(store.PutLink(l2).ok());
+  const std::string key1 = "LINKDEF_" + LinkId("Mone", "wasmcloud:httpserver", "default");
+
+  bucket->PauseWatches();
+  bucket->LoseAndRecreate();
+  ASSERT_TRUE(bucket->Delete(key1).ok());  // queued after the restart's initial values
+  bucket->ResumeWatches();
+
+  ASSERT_TRUE(degraded.WaitFor(2));
+  auto transitions = degraded.Calls();
+  ASSERT_EQ(transitions.size(), 2u);
+  EXPECT_NE(transitions[1].second.find("re-filled 1 keys from this host's mirror (1 more were "
+                                       "there already"),
+            std::string::npos)
+      << transitions[1].second;
+  ASSERT_TRUE(recorder.WaitForCall([&](const StoreRecorder::Call& c) {
+    return c.kind == StoreRecorder::Call::Kind::kLinkDeleted && c.link == l1;
+  }));
+  EXPECT_FALSE(bucket->Get(key1)->has_value());
+  EXPECT_EQ(store.Links(), (std::vector<LinkDefinition>{l2}));
+  LatticeStore late(bucket);
+  ASSERT_TRUE(late.Start(kKvWait).ok());
+  EXPECT_EQ(late.Links(), (std::vector<LinkDefinition>{l2}));
+}
+
 TEST(MemoryLatticeStore, StopFromInsideAListener) {
   auto bucket = std::make_shared<MemoryKvBucket>("LATTICEDATA_test");
   struct Stopper : LatticeStoreListener {

@@ -902,18 +902,22 @@ TEST(NatsKvBucket, ALostLatticeBucketComesBackFromTheMirror) {
 // and a put this store makes meanwhile go into the new bucket, with revisions below what
 // its watch had applied from the old one: each returns only once the watch started over
 // and brought it (this store reads its own write), and the re-fill puts back neither the
-// link this store deleted nor one the other host deleted in the new bucket.
+// link this store deleted nor one the other host deleted in the new bucket. The writes
+// make the bucket check its stream at once, rather than at the watch's next check.
 TEST(NatsKvBucket, WritesIntoABucketCreatedAgainUnnoticedAreNotUndone) {
   REQUIRE_SERVER();
   auto server = JetStreamServer::Start();
   ASSERT_TRUE(Ok(server));
   const std::string url = (*server)->Url();
   const std::string name = "LATTICEDATA_" + UniqueBucketName();
-  auto bucket = OpenOn(url, name, FastChecks());
+  auto bucket = OpenOn(url, name);  // checks its stream every 5 s
   ASSERT_TRUE(Ok(bucket));
   WatchGate gate;
   lattice::DegradedRecorder degraded;
-  lattice::LatticeStore store(*bucket);
+  // Less than the 5 s between the watch's own checks: the writes must make it check.
+  lattice::LatticeStoreOptions options;
+  options.apply_timeout = milliseconds(2000);
+  lattice::LatticeStore store(*bucket, options);
   store.AddListener(&gate);
   store.AddListener(&degraded);
   ASSERT_TRUE(Ok(store.Start(kKvWait)));
