@@ -606,10 +606,24 @@ class NatsKvWatch final : public lattice::KvWatch {
 
   ~NatsKvWatch() override {
     state_->stopped.store(true, std::memory_order_release);
+    kvWatcher* watcher = nullptr;
     {
+      // The watch's thread replaces its watcher only while not stopped (StartOver, under
+      // mu), so this one stays until ~WatchState; stopped outside mu (it may take long).
       std::lock_guard lock(state_->mu);
-      kvWatcher_Stop(state_->watcher);  // wakes kvWatcher_Next
+      watcher = state_->watcher;
     }
+    const BucketState& b = *state_->bucket;
+    if (!b.connection->connected()) {
+      // libnats deletes the watch's consumer with a JetStream request, which a disconnected
+      // connection holds until it times out: say why the stop waits.
+      Log(LogLevel::kInfo, kLog,
+          "stopping the watch of " + b.Where() +
+              " while disconnected from NATS: libnats waits for the deletion of its consumer "
+              "(up to " +
+              std::to_string(b.options.timeout.count()) + " ms)");
+    }
+    kvWatcher_Stop(watcher);  // wakes kvWatcher_Next
     state_->cv.notify_all();
     if (!thread_.joinable()) return;
     if (thread_.get_id() == std::this_thread::get_id()) {

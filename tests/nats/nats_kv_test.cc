@@ -30,6 +30,7 @@
 #include "lattice/lattice_store.h"
 #include "lattice/lattice_store_conformance.h"
 #include "providers/messaging/nats_server.h"
+#include "support/log_capture.h"
 #include "support/require_tool.h"
 #include "support/run_command.h"
 #include "support/status_assert.h"
@@ -430,6 +431,35 @@ TEST(NatsKvBucket, AWatchEndsWhenItsConnectionCloses) {
   watch->reset();  // joins a thread that has ended, or ends it
   EXPECT_EQ(rec.Changes().size(), 0u);
   DeleteBucket(*url, name);
+}
+
+// A watch stopped while the server is gone: the stop waits for libnats' deletion of the
+// watch's consumer (a JetStream request a disconnected connection holds until it times
+// out), and says so; then the handler is never called again.
+TEST(NatsKvBucket, StoppingAWatchDuringAnOutageSaysWhatItWaitsFor) {
+  REQUIRE_SERVER();
+  auto server = JetStreamServer::Start();
+  ASSERT_TRUE(Ok(server));
+  const std::string url = (*server)->Url();
+  NatsKvOptions options;
+  options.timeout = milliseconds(1000);  // what the deletion may take
+  auto connection = Connect(url, "watcher");
+  ASSERT_TRUE(Ok(connection));
+  auto bucket = NatsKvBucket::Open(*connection, UniqueBucketName(), options);
+  ASSERT_TRUE(Ok(bucket));
+  KvEventRecorder rec;
+  auto watch = (*bucket)->Watch(rec.Handler());
+  ASSERT_TRUE(Ok(watch));
+  ASSERT_TRUE(rec.WaitForMarker(kKvWait));
+  (*server)->server->Kill();
+  ASSERT_TRUE(Eventually([&] { return !(*connection)->connected(); }));
+  wasmcloud::testing::LogCapture log;
+  watch->reset();
+  EXPECT_EQ(log.Count("while disconnected from NATS: libnats waits for the deletion of its "
+                      "consumer (up to 1000 ms)"),
+            1u)
+      << log.All();
+  EXPECT_EQ(rec.Events().size(), 1u);  // the marker only
 }
 
 TEST(NatsKvBucket, AWatchKeepsDeliveringAcrossAServerRestart) {
