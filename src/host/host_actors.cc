@@ -61,16 +61,18 @@ class HostCore::Announcing {
   Announcing& operator=(Announcing&&) = delete;
   ~Announcing() {
     if (host_ == nullptr) return;
-    bool stopped = false;
+    std::optional<std::string> stop_operation;
     {
       std::lock_guard<std::mutex> lifecycle(host_->lifecycle_mu_);
       auto it = host_->announcing_.find(module_.get());
       if (it != host_->announcing_.end()) {
-        stopped = it->second;
+        stop_operation = std::move(it->second);
         host_->announcing_.erase(it);
       }
     }
-    if (stopped) host_->Publish(lattice::kActorStopped, {{"public_key", module_->public_key}});
+    if (!stop_operation) return;
+    lattice::OperationScope scope(*stop_operation);  // the stop's, not this start's
+    host_->Publish(lattice::kActorStopped, {{"public_key", module_->public_key}});
   }
 
  private:
@@ -79,7 +81,7 @@ class HostCore::Announcing {
 };
 
 HostCore::Announcing HostCore::BeginAnnouncingLocked(const ActorPtr& module) {
-  announcing_[module.get()] = false;
+  announcing_[module.get()] = std::nullopt;
   return Announcing(this, module);
 }
 
@@ -182,7 +184,7 @@ Status HostCore::StopActorRef(std::string_view actor_ref) {
     // Stopped while its start (or update) binds its links: that one publishes
     // ActorStopped after its own event.
     if (auto it = announcing_.find(stopped.get()); it != announcing_.end()) {
-      it->second = true;
+      it->second = lattice::OperationScope::Current();
       left_to_start = true;
     }
   }

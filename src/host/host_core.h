@@ -229,11 +229,12 @@ class HostCore : public std::enable_shared_from_this<HostCore>, public lattice::
   // or update an actor synchronously (today none can; such a path would deadlock).
   KeyedMutex actor_changes_;
   // Starts and updates between their table change and their event (ActorStarted, which
-  // comes after the links are bound, or ActorUpdated), with whether a stop took the
-  // module out meanwhile: such a stop leaves its ActorStopped to the start, which publishes
-  // it after its own, so that the events never say "stopped" before "started". Guarded by
-  // lifecycle_mu_.
-  std::map<const actor::ActorModule*, bool> announcing_;
+  // comes after the links are bound, or ActorUpdated), with the operation id of a stop
+  // that took the module out meanwhile (set, maybe empty, when there was one): such a stop
+  // leaves its ActorStopped to the start, which publishes it after its own, with the
+  // stop's operation id, so that the events never say "stopped" before "started". Guarded
+  // by lifecycle_mu_.
+  std::map<const actor::ActorModule*, std::optional<std::string>> announcing_;
   // Makes `module` announcing until the returned guard is destroyed (it takes
   // lifecycle_mu_ then, and publishes a stop left meanwhile). lifecycle_mu_ held.
   class Announcing;

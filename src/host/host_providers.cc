@@ -141,13 +141,17 @@ Result<std::string> HostCore::StartNativeCapability(NativeCapability capability)
     bool announced = false;
     ~StartOver() {
       bool stopped = false;
+      std::string stop_operation;
       {
         std::lock_guard<std::mutex> lock(entry.announce_mu);
         entry.announce =
             announced ? ProviderEntry::Announce::kAnnounced : ProviderEntry::Announce::kFailed;
         stopped = entry.stopped_during_start;
+        stop_operation = entry.stop_operation;
       }
-      if (stopped && announced) host.Publish(lattice::kProviderStopped, ProviderEventData(entry));
+      if (!stopped || !announced) return;
+      lattice::OperationScope scope(stop_operation);  // the stop's, not this start's
+      host.Publish(lattice::kProviderStopped, ProviderEventData(entry));
     }
   } start_over{*this, *entry};
   Status started;
@@ -241,7 +245,9 @@ Status HostCore::StopProviderRef(std::string_view provider_ref, std::string_view
   Log(LogLevel::kInfo, kLog, "stopping provider " + entry->DisplayName());
   // New calls are refused from now on (entry->stopping); its Stop may take a while and
   // runs in the background. Host::Stop waits for it.
-  provider_stops_.Run([this, entry] {
+  // Its event carries this stop's operation id, from whichever thread publishes it.
+  provider_stops_.Run([this, entry, operation = lattice::OperationScope::Current()] {
+    lattice::OperationScope scope(operation);
     entry->StopGuarded();
     providers_.DoneStopping(*entry);
     Log(LogLevel::kInfo, kLog, "stopped provider " + entry->DisplayName());
@@ -251,6 +257,7 @@ Status HostCore::StopProviderRef(std::string_view provider_ref, std::string_view
       if (entry->announce == ProviderEntry::Announce::kFailed) return;  // never announced
       if (entry->announce == ProviderEntry::Announce::kStarting) {
         entry->stopped_during_start = true;
+        entry->stop_operation = operation;
         return;
       }
     }

@@ -59,6 +59,7 @@ struct ProviderEntry {
   std::mutex announce_mu;
   Announce announce = Announce::kStarting;  // guarded by announce_mu
   bool stopped_during_start = false;        // guarded by announce_mu
+  std::string stop_operation;               // guarded by announce_mu: that stop's id
 
   std::string DisplayName() const;
 

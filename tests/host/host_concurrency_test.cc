@@ -618,6 +618,16 @@ std::vector<std::string> EventsOf(const lattice::MemoryEventSink& sink, const st
   return out;
 }
 
+// The operation id of the event of `type` about `key` ("(none)" without one, "(no event)").
+std::string OperationOf(const lattice::MemoryEventSink& sink, const std::string& key,
+                        const std::string& type) {
+  for (const auto& e : sink.Events()) {
+    if (e.type != type || e.data.value("public_key", "") != key) continue;
+    return e.data.value("operation_id", std::string("(none)"));
+  }
+  return "(no event)";
+}
+
 // An actor stopped while its start binds its links (held in the provider's BindActor):
 // the stop returns at once and the actor is gone, and the events say "started", then
 // "stopped", never the other way round (its ActorStopped is published by the start, after
@@ -656,7 +666,10 @@ TEST_F(ConcurrencyTest, AnActorStoppedDuringItsStartIsAnnouncedStoppedAfterStart
   // A bind of the provider's lane is held (the link's own, or the start's), so the start,
   // once it listed the actor, waits in BindActorLinks until the release.
   ASSERT_TRUE(WaitUntil([&] { return !host->Actors().empty(); }));
-  ASSERT_TRUE(Ok(host->StopActor(actor.key())));  // while the start is held in BindActorLinks
+  {
+    lattice::OperationScope stop_operation("the-stop");  // as a control command runs it
+    ASSERT_TRUE(Ok(host->StopActor(actor.key())));  // while the start is held in BindActorLinks
+  }
   EXPECT_TRUE(host->Actors().empty());
   {
     std::lock_guard lock(mu);
@@ -669,6 +682,7 @@ TEST_F(ConcurrencyTest, AnActorStoppedDuringItsStartIsAnnouncedStoppedAfterStart
   ASSERT_TRUE(WaitUntil([&] { return EventsOf(*events, actor.key(), kinds).size() == 2; }));
   EXPECT_EQ(EventsOf(*events, actor.key(), kinds),
             (std::vector<std::string>{lattice::kActorStarted, lattice::kActorStopped}));
+  EXPECT_EQ(OperationOf(*events, actor.key(), lattice::kActorStopped), "the-stop");
 }
 
 // ---------------------------------------------------------------------------------------
@@ -799,7 +813,10 @@ TEST_F(ConcurrencyTest, AProviderStoppedDuringItsStartIsAnnouncedStoppedAfterSta
     std::unique_lock lock(mu);
     ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(10), [&] { return entered; }));
   }
-  ASSERT_TRUE(Ok(host->StopProvider(service.public_key_text(), "", "default")));
+  {
+    lattice::OperationScope stop_operation("the-stop");
+    ASSERT_TRUE(Ok(host->StopProvider(service.public_key_text(), "", "default")));
+  }
   {
     std::lock_guard lock(mu);
     released = true;
@@ -811,6 +828,7 @@ TEST_F(ConcurrencyTest, AProviderStoppedDuringItsStartIsAnnouncedStoppedAfterSta
       WaitUntil([&] { return EventsOf(*events, service.public_key_text(), kinds).size() == 2; }));
   EXPECT_EQ(EventsOf(*events, service.public_key_text(), kinds),
             (std::vector<std::string>{lattice::kProviderStarted, lattice::kProviderStopped}));
+  EXPECT_EQ(OperationOf(*events, service.public_key_text(), lattice::kProviderStopped), "the-stop");
   for (const auto& p : host->Providers()) EXPECT_NE(p.public_key, service.public_key_text());
 }
 
