@@ -527,6 +527,11 @@ NatsConnection::~NatsConnection() {
   if (!secret_file_.empty()) unlink(secret_file_.c_str());
 }
 
+bool NatsConnection::reconnecting() const {
+  return connection_ != nullptr &&
+         natsConnection_Status(connection_) == NATS_CONN_STATUS_RECONNECTING;
+}
+
 bool NatsConnection::connected() const {
   return connection_ != nullptr && natsConnection_Status(connection_) == NATS_CONN_STATUS_CONNECTED;
 }

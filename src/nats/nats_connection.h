@@ -134,6 +134,8 @@ class NatsConnection {
   // is destroyed.
   __natsConnection* raw() const { return connection_; }
   bool connected() const;
+  // True while libnats is reconnecting: requests made now wait in its buffer.
+  bool reconnecting() const;
   // libnats' counters of this connection (zeros once closed).
   struct Stats {
     uint64_t in_msgs = 0, in_bytes = 0, out_msgs = 0, out_bytes = 0, reconnects = 0;

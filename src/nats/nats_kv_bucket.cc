@@ -396,6 +396,8 @@ struct WatchState {
   // Stops kvWatcher_Next when the watcher reads an older stream than `current`.
   void InterruptIfOlder(uint64_t current) {
     std::lock_guard lock(mu);
+    // A stopped watch: its destructor stops the watcher (which may wait, during an outage).
+    if (stopped.load(std::memory_order_acquire)) return;
     if (generation != current && watcher != nullptr) kvWatcher_Stop(watcher);
     cv.notify_all();
   }
@@ -614,7 +616,7 @@ class NatsKvWatch final : public lattice::KvWatch {
       watcher = state_->watcher;
     }
     const BucketState& b = *state_->bucket;
-    if (!b.connection->connected()) {
+    if (b.connection->reconnecting()) {
       // libnats deletes the watch's consumer with a JetStream request, which a disconnected
       // connection holds until it times out: say why the stop waits.
       Log(LogLevel::kInfo, kLog,

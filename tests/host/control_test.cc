@@ -703,6 +703,20 @@ TEST_F(ControlTest, V1CommandsCarryTheirOperationIdIntoTheirEvents) {
   EXPECT_EQ(stopped.second["data"]["public_key"], kEchoKey);
   Json twice = AskV1("actor.stop." + a.id(), R"({"actor_ref":")" + std::string(kEchoKey) + "\"}");
   EXPECT_EQ(twice.value("success", true), false) << twice;
+  // A provider's stop runs in the background; its event still carries the command's id.
+  crypto::KeyPair account = crypto::KeyPair::Generate(crypto::KeyType::kAccount);
+  crypto::KeyPair service = crypto::KeyPair::Generate(crypto::KeyType::kService);
+  NativeCapability kv;
+  kv.provider = std::make_shared<test::FakeKeyValueProvider>();
+  kv.claims = test::FakeProviderClaims(account, service);
+  ASSERT_TRUE(Ok(a.StartNativeCapability(kv)));
+  Json stop_provider = AskV1("provider.stop." + a.id(),
+                             R"({"provider_ref":")" + service.public_key_text() +
+                                 R"(","contract_id":"wasmcloud:keyvalue","link_name":"default"})");
+  ASSERT_EQ(stop_provider.value("success", false), true) << stop_provider;
+  auto provider_stopped =
+      event_of("provider_stopped", stop_provider["response"].value("operation_id", ""));
+  EXPECT_EQ(provider_stopped.second["data"]["public_key"], service.public_key_text());
 
   // Registry credentials: every host keeps them (plain subject).
   std::vector<Json> creds =
