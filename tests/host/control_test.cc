@@ -633,6 +633,49 @@ TEST_F(ControlTest, AnAnswerLargerThanTheServerTakesIsSaid) {
       << log.All();
 }
 
+// v1 link.put waits until the host's watch has applied the write (up to 5 s). Such
+// commands run on the command pool, not on the threads that answer queries: with three of
+// them waiting (the watch paused), a query is still answered at once.
+TEST_F(ControlTest, V1LinkWritesThatWaitDoNotHoldUpQueries) {
+  Host& a = AddHost();
+  (void)a;
+  auto data = bucket("default");
+  data->PauseWatches();  // writes go in; the watch, and so every writer, waits
+  std::vector<std::shared_ptr<Listener>> answers;
+  std::vector<std::string> keys;
+  for (int i = 0; i < 3; ++i) {
+    const std::string contract = "wasmcloud:test" + std::to_string(i);
+    const std::string inbox = "_INBOX.test.put" + std::to_string(i);
+    answers.push_back(std::make_shared<Listener>(*transport_, inbox));
+    keys.push_back("LINKDEF_" + lattice::LinkId(kEchoKey, contract, "default"));
+    const std::string body = R"({"actor_id":")" + std::string(kEchoKey) + R"(","provider_id":")" +
+                             std::string(kExtrasPublicKey) + R"(","contract_id":")" + contract +
+                             R"(","values":{}})";
+    ASSERT_TRUE(Ok(transport_->Publish(lattice::control_json::v1::Subject("default", "link.put"),
+                                       AsBytes(body), inbox)));
+  }
+  // All three wrote and now wait for the watch.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  for (const std::string& key : keys) {
+    while (!data->Get(key)->has_value() && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    ASSERT_TRUE(data->Get(key)->has_value()) << key;
+  }
+  // Answered well within the writers' wait (5 s), which has not ended.
+  auto reply = transport_->Request(lattice::control_json::v1::Subject("default", "claims.get"),
+                                   AsBytes(""), std::chrono::seconds(2));
+  ASSERT_TRUE(Ok(reply));
+  Json claims = Json::parse(AsChars(reply->data), nullptr, false);
+  EXPECT_EQ(claims.value("success", false), true) << claims;
+  for (const auto& answer : answers) EXPECT_TRUE(answer->All().empty());
+  data->ResumeWatches();
+  for (const auto& answer : answers) {
+    auto put = answer->WaitFor([](const std::string&, const Json&) { return true; });
+    EXPECT_EQ(put.second.value("success", false), true) << put.second;
+  }
+}
+
 TEST_F(ControlTest, V1CommandsCarryTheirOperationIdIntoTheirEvents) {
   Listener cloud(*transport_, "wasmbus.evt.default.>");
   Host& a = AddHost();
