@@ -140,17 +140,15 @@ Result<std::string> HostCore::StartNativeCapability(NativeCapability capability)
     ProviderEntry& entry;
     bool announced = false;
     ~StartOver() {
-      bool stopped = false;
-      std::string stop_operation;
+      std::optional<std::string> stop_operation;
       {
         std::lock_guard<std::mutex> lock(entry.announce_mu);
         entry.announce =
             announced ? ProviderEntry::Announce::kAnnounced : ProviderEntry::Announce::kFailed;
-        stopped = entry.stopped_during_start;
-        stop_operation = entry.stop_operation;
+        stop_operation = entry.stopped_during_start;
       }
-      if (!stopped || !announced) return;
-      lattice::OperationScope scope(stop_operation);  // the stop's, not this start's
+      if (!stop_operation || !announced) return;
+      lattice::OperationScope scope(*stop_operation);  // the stop's, not this start's
       host.Publish(lattice::kProviderStopped, ProviderEventData(entry));
     }
   } start_over{*this, *entry};
@@ -256,8 +254,7 @@ Status HostCore::StopProviderRef(std::string_view provider_ref, std::string_view
       std::lock_guard<std::mutex> lock(entry->announce_mu);
       if (entry->announce == ProviderEntry::Announce::kFailed) return;  // never announced
       if (entry->announce == ProviderEntry::Announce::kStarting) {
-        entry->stopped_during_start = true;
-        entry->stop_operation = operation;
+        entry->stopped_during_start = operation;
         return;
       }
     }

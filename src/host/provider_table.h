@@ -58,8 +58,9 @@ struct ProviderEntry {
   enum class Announce { kStarting, kAnnounced, kFailed };
   std::mutex announce_mu;
   Announce announce = Announce::kStarting;  // guarded by announce_mu
-  bool stopped_during_start = false;        // guarded by announce_mu
-  std::string stop_operation;               // guarded by announce_mu: that stop's id
+  // Guarded by announce_mu: set (to that stop's operation id, maybe empty) by a stop
+  // that ended while the start was kStarting.
+  std::optional<std::string> stopped_during_start;
 
   std::string DisplayName() const;
 

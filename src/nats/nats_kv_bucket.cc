@@ -185,6 +185,13 @@ struct BucketState {
     return Unavailable(what + " in " + Where() + ": not connected to NATS");
   }
 
+  // What every write of a value checks first: the key, the value's size, the connection.
+  Status CheckWrite(std::string_view key, ByteView value, const std::string& what) const {
+    WC_RETURN_IF_ERROR(lattice::ValidateKvKey(key));
+    WC_RETURN_IF_ERROR(CheckValue(key, value));
+    return CheckConnected(what);
+  }
+
   Status CheckValue(std::string_view key, ByteView value) const {
     size_t limit = connection->max_payload();
     const size_t bucket_limit = max_message_size.load(std::memory_order_relaxed);
@@ -754,10 +761,8 @@ Result<std::optional<lattice::KvEntry>> NatsKvBucket::Get(std::string_view key) 
 }
 
 Result<uint64_t> NatsKvBucket::Put(std::string_view key, ByteView value) {
-  WC_RETURN_IF_ERROR(lattice::ValidateKvKey(key));
-  WC_RETURN_IF_ERROR(state_->CheckValue(key, value));
   const std::string what = "writing " + std::string(key);
-  WC_RETURN_IF_ERROR(state_->CheckConnected(what));
+  WC_RETURN_IF_ERROR(state_->CheckWrite(key, value, what));
   jsPubOptions po;
   jsPubOptions_Init(&po);
   jsErrCode code = kNoJsError;
@@ -765,10 +770,8 @@ Result<uint64_t> NatsKvBucket::Put(std::string_view key, ByteView value) {
 }
 
 Result<uint64_t> NatsKvBucket::Create(std::string_view key, ByteView value) {
-  WC_RETURN_IF_ERROR(lattice::ValidateKvKey(key));
-  WC_RETURN_IF_ERROR(state_->CheckValue(key, value));
   const std::string what = "creating " + std::string(key);
-  WC_RETURN_IF_ERROR(state_->CheckConnected(what));
+  WC_RETURN_IF_ERROR(state_->CheckWrite(key, value, what));
   // First expect no entry at all; when the key's last entry is a delete marker, expect
   // exactly that marker (the key may be created again after a delete).
   jsPubOptions po;
@@ -795,10 +798,8 @@ Result<uint64_t> NatsKvBucket::Create(std::string_view key, ByteView value) {
 }
 
 Result<uint64_t> NatsKvBucket::Restore(std::string_view key, ByteView value) {
-  WC_RETURN_IF_ERROR(lattice::ValidateKvKey(key));
-  WC_RETURN_IF_ERROR(state_->CheckValue(key, value));
   const std::string what = "restoring " + std::string(key);
-  WC_RETURN_IF_ERROR(state_->CheckConnected(what));
+  WC_RETURN_IF_ERROR(state_->CheckWrite(key, value, what));
   jsPubOptions po;
   jsPubOptions_Init(&po);
   po.ExpectNoMessage = true;  // no entry at all, a delete marker included

@@ -640,15 +640,8 @@ TEST_F(ConcurrencyTest, AnActorStoppedDuringItsStartIsAnnouncedStoppedAfterStart
   crypto::KeyPair account = crypto::KeyPair::Generate(crypto::KeyType::kAccount);
   crypto::KeyPair service = crypto::KeyPair::Generate(crypto::KeyType::kService);
   auto provider = std::make_shared<FakeKeyValueProvider>();
-  std::mutex mu;
-  std::condition_variable cv;
-  bool entered = false, released = false;
-  provider->before_bind = [&](std::string_view) {
-    std::unique_lock lock(mu);
-    entered = true;
-    cv.notify_all();
-    cv.wait_for(lock, std::chrono::seconds(30), [&] { return released; });
-  };
+  wasmcloud::testing::Gate bind;
+  provider->before_bind = [&](std::string_view) { bind.WaitOpen(std::chrono::seconds(30)); };
   NativeCapability cap;
   cap.provider = provider;
   cap.claims = test::FakeProviderClaims(account, service);
@@ -659,10 +652,7 @@ TEST_F(ConcurrencyTest, AnActorStoppedDuringItsStartIsAnnouncedStoppedAfterStart
   auto started = std::async(std::launch::async, [&] {
     return host->StartActor(actor.Module(1, {"wasmcloud:keyvalue"})).status();
   });
-  {
-    std::unique_lock lock(mu);
-    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(10), [&] { return entered; }));
-  }
+  ASSERT_TRUE(WaitUntil([&] { return bind.waiting() == 1; }));
   // A bind of the provider's lane is held (the link's own, or the start's), so the start,
   // once it listed the actor, waits in BindActorLinks until the release.
   ASSERT_TRUE(WaitUntil([&] { return !host->Actors().empty(); }));
@@ -671,11 +661,7 @@ TEST_F(ConcurrencyTest, AnActorStoppedDuringItsStartIsAnnouncedStoppedAfterStart
     ASSERT_TRUE(Ok(host->StopActor(actor.key())));  // while the start is held in BindActorLinks
   }
   EXPECT_TRUE(host->Actors().empty());
-  {
-    std::lock_guard lock(mu);
-    released = true;
-  }
-  cv.notify_all();
+  bind.Open();
   EXPECT_TRUE(Ok(started.get()));
   EXPECT_TRUE(host->Actors().empty());
   const std::vector<std::string> kinds = {lattice::kActorStarted, lattice::kActorStopped};
@@ -795,33 +781,19 @@ TEST_F(ConcurrencyTest, AProviderStoppedDuringItsStartIsAnnouncedStoppedAfterSta
   ASSERT_TRUE(Ok(
       host->SetLink(actor.key(), "wasmcloud:keyvalue", "default", service.public_key_text(), {})));
   auto provider = std::make_shared<FakeKeyValueProvider>();
-  std::mutex mu;
-  std::condition_variable cv;
-  bool entered = false, released = false;
-  provider->before_bind = [&](std::string_view) {
-    std::unique_lock lock(mu);
-    entered = true;
-    cv.notify_all();
-    cv.wait_for(lock, std::chrono::seconds(30), [&] { return released; });
-  };
+  wasmcloud::testing::Gate bind;
+  provider->before_bind = [&](std::string_view) { bind.WaitOpen(std::chrono::seconds(30)); };
   NativeCapability cap;
   cap.provider = provider;
   cap.claims = test::FakeProviderClaims(account, service);
   auto started =
       std::async(std::launch::async, [&] { return host->StartNativeCapability(cap).status(); });
-  {
-    std::unique_lock lock(mu);
-    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(10), [&] { return entered; }));
-  }
+  ASSERT_TRUE(WaitUntil([&] { return bind.waiting() == 1; }));
   {
     lattice::OperationScope stop_operation("the-stop");
     ASSERT_TRUE(Ok(host->StopProvider(service.public_key_text(), "", "default")));
   }
-  {
-    std::lock_guard lock(mu);
-    released = true;
-  }
-  cv.notify_all();
+  bind.Open();
   EXPECT_TRUE(Ok(started.get()));
   const std::vector<std::string> kinds = {lattice::kProviderStarted, lattice::kProviderStopped};
   ASSERT_TRUE(
@@ -832,31 +804,6 @@ TEST_F(ConcurrencyTest, AProviderStoppedDuringItsStartIsAnnouncedStoppedAfterSta
   for (const auto& p : host->Providers()) EXPECT_NE(p.public_key, service.public_key_text());
 }
 
-// A provider whose Start waits until the test lets it go, then fails.
-class GatedFailingStartProvider final : public provider::Provider {
- public:
-  provider::ProviderDescriptor Describe() const override {
-    return {"test:failstart", "failing start", "1"};
-  }
-  Status Start(provider::ProviderHost*) override {
-    std::unique_lock<std::mutex> lock(mu);
-    entered = true;
-    cv.notify_all();
-    cv.wait_for(lock, std::chrono::seconds(30), [&] { return released; });
-    return Unavailable("the test made this start fail");
-  }
-  Status BindActor(std::string_view, const provider::LinkValues&) override { return Status::Ok(); }
-  Status RemoveActor(std::string_view) override { return Status::Ok(); }
-  Result<Bytes> HandleCall(std::string_view, std::string_view, ByteView) override {
-    return Bytes{};
-  }
-  void Stop() override {}
-
-  std::mutex mu;
-  std::condition_variable cv;
-  bool entered = false, released = false;
-};
-
 // A provider stopped while its Start runs, and whose Start then fails, is announced
 // neither started nor stopped.
 TEST_F(ConcurrencyTest, AProviderStoppedDuringAStartThatFailsIsNeverAnnounced) {
@@ -866,23 +813,18 @@ TEST_F(ConcurrencyTest, AProviderStoppedDuringAStartThatFailsIsNeverAnnounced) {
   auto host = NewHost({}, lattice);
   crypto::KeyPair account = crypto::KeyPair::Generate(crypto::KeyType::kAccount);
   crypto::KeyPair service = crypto::KeyPair::Generate(crypto::KeyType::kService);
-  auto provider = std::make_shared<GatedFailingStartProvider>();
+  auto provider = std::make_shared<FakeKeyValueProvider>();
+  wasmcloud::testing::Gate start;
+  provider->before_start = [&] { start.WaitOpen(std::chrono::seconds(30)); };
+  provider->start_error = Unavailable("the test made this start fail");
   NativeCapability cap;
   cap.provider = provider;
-  cap.claims = test::FakeProviderClaims(account, service, "test:failstart");
+  cap.claims = test::FakeProviderClaims(account, service);
   auto started =
       std::async(std::launch::async, [&] { return host->StartNativeCapability(cap).status(); });
-  {
-    std::unique_lock<std::mutex> lock(provider->mu);
-    ASSERT_TRUE(
-        provider->cv.wait_for(lock, std::chrono::seconds(10), [&] { return provider->entered; }));
-  }
+  ASSERT_TRUE(WaitUntil([&] { return start.waiting() == 1; }));
   ASSERT_TRUE(Ok(host->StopProvider(service.public_key_text(), "", "default")));
-  {
-    std::lock_guard<std::mutex> lock(provider->mu);
-    provider->released = true;
-  }
-  provider->cv.notify_all();
+  start.Open();
   EXPECT_EQ(started.get().code(), Code::kUnavailable);
   // The host's stop waits for the provider's stop in the background, and HostStopped is
   // its last event.

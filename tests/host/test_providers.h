@@ -75,6 +75,8 @@ class FakeKeyValueProvider : public provider::Provider {
   std::function<Status()> health;
   // When set, BindActor runs this first (a test may block it there).
   std::function<void(std::string_view actor)> before_bind;
+  // When set, Start runs this first (a test may block it there).
+  std::function<void()> before_start;
   // When set, HandleCall runs this before its own work; an error is returned as is.
   std::function<Status(provider::ProviderHost* host, std::string_view actor,
                        std::string_view operation)>
@@ -85,6 +87,7 @@ class FakeKeyValueProvider : public provider::Provider {
   }
 
   Status Start(provider::ProviderHost* host) override {
+    if (before_start) before_start();
     Record({ProviderEvent::Kind::kStart, {}, {}, {}, {}});
     if (!start_error.ok()) return start_error;
     host_.store(host);

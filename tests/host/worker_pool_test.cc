@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "support/fake_engine.h"
+#include "support/most_at_once.h"
 #include "support/status_assert.h"
 
 namespace wasmcloud::host {
@@ -86,25 +87,22 @@ TEST_F(WorkerPoolTest, ANestedLeaseIsTheSameWorkerAndDoesNotWait) {
 }
 
 TEST_F(WorkerPoolTest, ACallerWaitsForAFreeWorkerAndTheCallsRunTwoAtATime) {
-  std::atomic<int> running{0}, most{0};
+  wasmcloud::testing::MostAtOnce running;
   std::vector<std::thread> threads;
   for (int t = 0; t < 6; ++t) {
     threads.emplace_back([&] {
       for (int i = 0; i < 50; ++i) {
         auto lease = pool_->Acquire();
         ASSERT_TRUE(Ok(lease));
-        int now = ++running;
-        int seen = most.load();
-        while (now > seen && !most.compare_exchange_weak(seen, now)) {
-        }
+        running.Enter();
         std::this_thread::yield();
-        --running;
+        running.Leave();
       }
     });
   }
   for (auto& t : threads) t.join();
-  EXPECT_LE(most.load(), 2);
-  EXPECT_GE(most.load(), 1);
+  EXPECT_LE(running.most(), 2);
+  EXPECT_GE(running.most(), 1);
 }
 
 TEST_F(WorkerPoolTest, SweepDropsUnwantedInstancesAndMakesTheOthersForgetTheirRoutes) {
