@@ -28,6 +28,7 @@ void AddProviderHostCommand(CLI::App& app, int* exit_code) {
     bool dumpable = false;
     bool own_group = false;
     int status_fd = -1;
+    bool mount_proc = false;
     std::optional<uint32_t> uid;
     std::optional<uint32_t> gid;
   };
@@ -43,6 +44,8 @@ void AddProviderHostCommand(CLI::App& app, int* exit_code) {
                 "Leads a process group of its own: ends it when the host is gone");
   cmd->add_option("--status-fd", args->status_fd,
                   "Process 1 of a PID namespace: reports the provider's end here");
+  cmd->add_flag("--mount-proc", args->mount_proc,
+                "Process 1 of a PID and a mount namespace: mounts the namespace's own /proc");
   cmd->add_option("--uid", args->uid, "Run as this user id (the host's --provider-user)");
   cmd->add_option("--gid", args->gid, "Run as this group id (the host's --provider-user)");
   cmd->callback([args, exit_code] {
@@ -56,6 +59,7 @@ void AddProviderHostCommand(CLI::App& app, int* exit_code) {
     o.confinement.max_open_files = args->max_open_files;
     o.own_group = args->own_group;
     o.status_fd = args->status_fd;
+    o.mount_proc = args->mount_proc;
     o.confinement.uid = args->uid;
     o.confinement.gid = args->gid;
     *exit_code = provider::RunProviderChild(o);

@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/sendfile.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -208,6 +209,29 @@ Result<std::string> LoadablePath(int fd, const std::string& path) {
 
 void NoteChild(int) {}
 
+// Process 1 of a PID namespace that has a mount namespace of its own (--mount-proc): a
+// /proc of the PID namespace on /proc, so that the provider sees its namespace's processes
+// only, not the host's (whose /proc/<pid>/mem a provider running as root could otherwise
+// write). Every mount becomes a slave first: mounts the host makes later still show here,
+// and this one does not propagate back to the host's namespace (where "/" is usually
+// shared). The old /proc stays below the new one; the provider cannot unmount it (the
+// system call filter refuses umount2 and mount, and without root it lacks the privilege).
+// A failure is said on stderr, which the host logs, and the provider runs with the host's
+// /proc, as it would without a namespace.
+void MountOwnProc() {
+  const char* step = "make the mounts slaves";
+  bool ok = ::mount(nullptr, "/", nullptr, MS_REC | MS_SLAVE, nullptr) == 0;
+  if (ok) {
+    step = "mount proc on /proc";
+    ok = ::mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) == 0;
+  }
+  if (!ok) {
+    const std::string line = std::string("provider-host: the provider sees the host's /proc: ") +
+                             "cannot " + step + ": " + strerror(errno) + "\n";
+    (void)!::write(STDERR_FILENO, line.data(), line.size());
+  }
+}
+
 // Process 1 of a PID namespace made for this child (SpawnInPidNamespace, --status-fd): the
 // provider runs in a process of its own below it, where signals work as anywhere else
 // (process 1 ignores every signal it has no handler for, its own abort() included). This
@@ -219,6 +243,7 @@ void NoteChild(int) {}
 // Returns in the provider's process only.
 void BecomeNamespaceInit(const ProviderChildOptions& options) {
   if (options.status_fd < 0 || ::getpid() != 1) return;
+  if (options.mount_proc) MountOwnProc();
   // The provider's process goes on once this one is confined (a look at the child the
   // host started, its user, says what the provider runs as).
   int confined[2] = {-1, -1};

@@ -129,7 +129,8 @@ class ProcessProviderTest : public ::testing::Test {
   bool ServingAgain() {
     return Eventually([&] { return Text(Call(*provider_, "bound")) == kActor; });
   }
-  std::string Pid() { return Text(Call(*provider_, "pid")); }
+  // The provider's pid in this process's namespace ("" when not found).
+  std::string Pid() { return testing::HostPid(Text(Call(*provider_, "pid"))); }
 
   LogCapture log_;
   TestHost host_;
@@ -343,7 +344,8 @@ TEST_F(ProcessProviderTest, ProcessesItStartedCountInItsMemoryLimit) {
     o.pid_namespace = namespaced;
     Launch(o);
     const std::string before = Pid();
-    const std::string helper = Text(Call(*provider_, "fatchild"));  // 512 MiB for 20 s
+    const std::string helper =
+        testing::HostPid(Text(Call(*provider_, "fatchild")));  // 512 MiB for 20 s
     ASSERT_GT(std::atol(helper.c_str()), 0) << helper;
     const std::string killed = "killed its process " + before + ": its resident memory, ";
     EXPECT_TRUE(Eventually([&] { return log_.Count(killed) == 1; })) << log_.All();
@@ -382,14 +384,14 @@ TEST_F(ProcessProviderTest, AProviderThatSignalsItsProcessGroupEndsOnlyItself) {
 TEST_F(ProcessProviderTest, WhatAProviderStartedEndsWithItsProcess) {
   // When the child crashes (and is restarted) ...
   Launch();
-  const std::string helper = Text(Call(*provider_, "helper"));
+  const std::string helper = testing::HostPid(Text(Call(*provider_, "helper")));
   ASSERT_GT(std::atol(helper.c_str()), 0) << helper;
   EXPECT_FALSE(ProcessEnded(helper));
   EXPECT_FALSE(Call(*provider_, "segv").ok());
   EXPECT_TRUE(Eventually([&] { return ProcessEnded(helper); })) << "sleep " << helper;
   ASSERT_TRUE(ServingAgain()) << log_.All();
   // ... and when the provider stops.
-  const std::string second = Text(Call(*provider_, "helper"));
+  const std::string second = testing::HostPid(Text(Call(*provider_, "helper")));
   ASSERT_GT(std::atol(second.c_str()), 0) << second;
   EXPECT_FALSE(ProcessEnded(second));
   provider_->Stop();
@@ -440,8 +442,8 @@ TEST_F(ProcessProviderTest, WhenItsHostVanishesTheChildEndsWithWhatItStarted) {
   ASSERT_TRUE(proc::WriteFrame(fd, call).ok());
   auto reply = next(proc::Type::kReply);
   ASSERT_TRUE(reply.ok()) << reply.status().message();
-  const std::string helper(AsChars(reply->payload));
-  ASSERT_GT(std::atol(helper.c_str()), 0) << helper;
+  const std::string helper = testing::HostPid(std::string(AsChars(reply->payload)));
+  ASSERT_GT(std::atol(helper.c_str()), 0) << AsChars(reply->payload);
   EXPECT_FALSE(ProcessEnded(helper));
 
   ::close(fd);  // the host is gone
@@ -553,8 +555,14 @@ TEST_F(ProcessProviderTest, TheChildRunsInAPidNamespaceOfItsOwn) {
     GTEST_SKIP() << "this kernel or container refuses PID namespaces: " << log_.All();
   }
   const std::string pid = Pid();
+  ASSERT_FALSE(pid.empty());
   // The provider is process 2, below the namespace's process 1 (the host's child).
   EXPECT_EQ(Text(Call(*provider_, "nspid")), "2");
+  // Its /proc is the namespace's: it lists the namespace's processes only, and has no
+  // entry for the host (whose memory a provider running as root could otherwise write).
+  EXPECT_EQ(Text(Call(*provider_, "procs")), "1 2");
+  EXPECT_THAT(Text(Call(*provider_, "whoami read:/proc/" + host + "/mem")),
+              HasSubstr(" read=ENOENT"));
   EXPECT_EQ(NsPids(pid), pid + "\t2");
   EXPECT_EQ(NsPids(std::to_string(ParentOf(std::stol(pid)))),
             std::to_string(ParentOf(std::stol(pid))) + "\t1");
@@ -562,14 +570,19 @@ TEST_F(ProcessProviderTest, TheChildRunsInAPidNamespaceOfItsOwn) {
   EXPECT_THAT(Text(Call(*provider_, "whoami signal:" + host + " read:/")),
               HasSubstr(" signal_host=ESRCH "));
   // What it starts is in its namespace and ends with it.
-  const std::string helper = Text(Call(*provider_, "helper"));
+  const std::string helper_answer = Text(Call(*provider_, "helper"));  // "pid:[N] <pid>"
+  const std::string helper = testing::HostPid(helper_answer);
+  ASSERT_FALSE(helper.empty()) << helper_answer;
   EXPECT_THAT(NsPids(helper), ::testing::StartsWith(helper + "\t"));
+  EXPECT_EQ(Text(Call(*provider_, "procs")),
+            "1 2 " + helper_answer.substr(helper_answer.rfind(' ') + 1));
   // A restart gets a namespace again; the host supervises it by its own pid.
   EXPECT_FALSE(Call(*provider_, "segv").ok());
   EXPECT_TRUE(Eventually([&] { return ProcessEnded(helper); })) << "sleep " << helper;
   ASSERT_TRUE(ServingAgain()) << log_.All();
   EXPECT_NE(Pid(), pid);
   EXPECT_EQ(Text(Call(*provider_, "nspid")), "2");
+  EXPECT_EQ(Text(Call(*provider_, "procs")), "1 2");
   provider_->Stop();
   provider_.reset();
 
@@ -582,6 +595,7 @@ TEST_F(ProcessProviderTest, TheChildRunsInAPidNamespaceOfItsOwn) {
   EXPECT_THAT(Text(Call(*provider_, "whoami signal:" + host + " read:/")),
               ::testing::StartsWith("uid=65534 gid=65534 groups=1 signal_host=ESRCH "));
   EXPECT_THAT(NsPids(nobody), nobody + "\t2");
+  EXPECT_EQ(Text(Call(*provider_, "procs")), "1 2");
   EXPECT_THAT(testing::ProcStatus(static_cast<pid_t>(ParentOf(std::stol(nobody))), "Uid:"),
               ::testing::StartsWith("65534\t65534"));
   provider_->Stop();
@@ -596,6 +610,10 @@ TEST_F(ProcessProviderTest, TheChildRunsInAPidNamespaceOfItsOwn) {
   EXPECT_EQ(NsPids(shared), shared);
   EXPECT_THAT(Text(Call(*provider_, "whoami signal:" + host + " read:/")),
               HasSubstr(" signal_host=ok "));
+  // ... and sees the host's processes in /proc.
+  EXPECT_THAT(Text(Call(*provider_, "procs")), HasSubstr(" " + host));
+  EXPECT_THAT(Text(Call(*provider_, "whoami read:/proc/" + host + "/status")),
+              HasSubstr(" read=ok"));
 }
 
 // A host that vanishes while its provider is still loading (blocked in create): the
@@ -829,7 +847,7 @@ TEST_F(ProcessProviderTest, StopThatBlocksIsBounded) {
   auto p = LaunchProviderProcess(o);
   ASSERT_TRUE(p.ok()) << p.status().message();
   ASSERT_TRUE((*p)->Start(&host_).ok());
-  const pid_t pid = static_cast<pid_t>(std::stoi(Text(Call(**p, "pid"))));
+  const pid_t pid = static_cast<pid_t>(std::stoi(testing::HostPid(Text(Call(**p, "pid")))));
   const auto t0 = Clock::now();
   (*p)->Stop();
   EXPECT_LT(Clock::now() - t0, 8s);  // 300 ms for stop, up to 2 s for the exit, then a kill

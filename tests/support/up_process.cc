@@ -164,6 +164,27 @@ std::string ProcStatus(pid_t pid, std::string_view name) {
   return "";
 }
 
+std::string HostPid(std::string_view answer) {
+  const size_t space = answer.rfind(' ');
+  if (space == std::string_view::npos) return std::string(answer);
+  const std::string ns(answer.substr(0, space));
+  const std::string pid(answer.substr(space + 1));
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::error_code link_ec;
+    if (std::filesystem::read_symlink(entry.path() / "ns" / "pid", link_ec).string() != ns) {
+      continue;
+    }
+    // "NSpid:\t<pid here>\t...\t<pid in its own namespace>"
+    const std::string ns_pids = ProcStatus(static_cast<pid_t>(std::stol(name)), "NSpid:");
+    const size_t last = ns_pids.find_last_of(" \t");
+    if (ns_pids.substr(last == std::string::npos ? 0 : last + 1) == pid) return name;
+  }
+  return "";
+}
+
 pid_t FirstChild(pid_t pid) {
   const std::string id = std::to_string(pid);
   std::ifstream children("/proc/" + id + "/task/" + id + "/children");

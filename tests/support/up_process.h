@@ -60,6 +60,12 @@ std::vector<pid_t> ChildProcesses(pid_t parent, std::string_view word = "");
 // blanks after the name; "" when the process or the line is not there.
 std::string ProcStatus(pid_t pid, std::string_view name);
 
+// The pid, in this process's PID namespace, of the process a provider named as
+// "<PID namespace> <pid>" ("pid:[4026532451] 2", as the test chaos provider answers: its
+// /proc may show its namespace only): the process in that namespace whose last NSpid is
+// that pid. A bare pid is returned as it is; "" when no such process is alive.
+std::string HostPid(std::string_view answer);
+
 // The first child of process `pid`'s first thread (/proc/<pid>/task/<pid>/children), -1
 // when it has none.
 pid_t FirstChild(pid_t pid);

@@ -9,8 +9,11 @@
  *   callback  calls the actor back ("Ping") from a thread of its own and answers its reply
  *   print     writes a line to stdout and one to stderr
  *   unflushed leaves a line in stdout's buffer: it reaches the pipe at a clean exit only
- *   pid       answers its process id as the host sees it (in the host's PID namespace)
+ *   pid       answers "<its PID namespace> <getpid()>" ("pid:[4026532451] 2"): its /proc
+ *             may be its namespace's only, so the tests find its pid in theirs
+ *             (testing::HostPid)
  *   nspid     answers getpid(): its pid in its own PID namespace
+ *   procs     answers the processes its /proc lists, in order ("1 2")
  *   bound     answers the actors it is bound to, comma-separated
  *   confined  answers what confines its process: no_new_privs, seccomp mode, OOM score,
  *             dumpable, how some system calls it should not make fail, its open-file limit
@@ -18,10 +21,10 @@
  *   hog       allocates and touches 512 MiB in 16 MiB steps, holds it for 3 s, frees it
  *   files     opens /dev/null until it cannot (at most 65536), answers how many
  *   killgroup sends SIGTERM to its own process group (kill(0, SIGTERM)), answers "survived"
- *   helper    starts /bin/sleep 600 (a process of its own, left running), answers its pid
- *             as the host sees it (in the host's PID namespace)
- *   fatchild  forks a process that touches 512 MiB and holds it for 20 s, answers its pid
- *             as the host sees it
+ *   helper    starts /bin/sleep 600 (a process of its own, left running), answers
+ *             "<PID namespace> <pid>" as `pid` does
+ *   fatchild  forks a process that touches 512 MiB and holds it for 20 s, answers
+ *             "<PID namespace> <pid>"
  *   getenv:NAME  answers the value of environment variable NAME, or "(unset)"
  *   whoami    answers "uid=U gid=G groups=N signal_host=E read=R": its ids, how many
  *             supplementary groups, how kill(P, 0) ends for the pid P after "signal:" in
@@ -31,6 +34,7 @@
  * Built several times: CHAOS_BLOCK_CREATE, CHAOS_BLOCK_BIND, CHAOS_BLOCK_STOP block there;
  * CHAOS_ABORT_CREATE aborts in create. */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -233,17 +237,57 @@ static void hog(char* out, size_t size) {
   for (int i = 0; i < got; ++i) free(blocks[i]);
 }
 
-/* The pid of `child`, just started by this thread, as the host sees it: its pid here may
- * be one of a namespace of our own; the host's is the last child listed by /proc (mounted
- * for the host's namespace) under this thread. */
-static void host_pid_of_child(pid_t child, char* out, size_t size) {
-  snprintf(out, size, "%d", (int)child);
-  FILE* f = fopen("/proc/thread-self/children", "r");
-  if (f == NULL) return;
-  int pid = 0, last = 0;
-  while (fscanf(f, "%d", &pid) == 1) last = pid;
-  fclose(f);
-  if (last > 0) snprintf(out, size, "%d", last);
+/* "<PID namespace> <pid>" for a process of this process's PID namespace: what names it
+ * for the tests, whichever namespace their /proc and ours are of. */
+static void ns_pid(pid_t pid, char* out, size_t size) {
+  char ns[64];
+  ssize_t n = readlink("/proc/self/ns/pid", ns, sizeof ns - 1);
+  if (n <= 0) {
+    snprintf(out, size, "%d", (int)pid);
+    return;
+  }
+  ns[n] = '\0';
+  snprintf(out, size, "%s %d", ns, (int)pid);
+}
+
+/* The numeric entries of /proc, in order, separated by spaces (malloc'd; NULL when out of
+ * memory). */
+static char* list_procs(void) {
+  enum { kMax = 65536 };
+  int* pids = (int*)malloc(sizeof(int) * kMax);
+  const size_t size = (size_t)kMax * 12;
+  char* out = (char*)malloc(size);
+  if (pids == NULL || out == NULL) {
+    free(pids);
+    free(out);
+    return NULL;
+  }
+  int count = 0;
+  DIR* dir = opendir("/proc");
+  if (dir == NULL) {
+    snprintf(out, size, "cannot open /proc: %s", errno_name(errno));
+    free(pids);
+    return out;
+  }
+  struct dirent* e;
+  while ((e = readdir(dir)) != NULL && count < kMax) {
+    if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
+    int pid = atoi(e->d_name);
+    int i = count++;
+    while (i > 0 && pids[i - 1] > pid) {
+      pids[i] = pids[i - 1];
+      --i;
+    }
+    pids[i] = pid;
+  }
+  closedir(dir);
+  size_t used = 0;
+  out[0] = '\0';
+  for (int i = 0; i < count; ++i) {
+    used += (size_t)snprintf(out + used, size - used, i == 0 ? "%d" : " %d", pids[i]);
+  }
+  free(pids);
+  return out;
 }
 
 static void open_files(char* out, size_t size) {
@@ -373,7 +417,7 @@ static int handle_call(void* self, const char* actor, const char* operation, con
   }
   if (has(payload, len, "fatchild")) {
     /* A helper process that holds 512 MiB for 20 s: forked, it makes only system calls. */
-    char text[32] = "fork failed";
+    char text[96] = "fork failed";
     pid_t child = fork();
     if (child == 0) {
       const size_t size = (size_t)512 << 20;
@@ -386,7 +430,7 @@ static int handle_call(void* self, const char* actor, const char* operation, con
       _exit(0);
     }
     if (child > 0) {
-      host_pid_of_child(child, text, sizeof text);
+      ns_pid(child, text, sizeof text);
     }
     fill_text(response, text);
     return WC_OK;
@@ -395,9 +439,9 @@ static int handle_call(void* self, const char* actor, const char* operation, con
     pid_t helper = -1;
     char* argv[] = {"sleep", "600", NULL};
     char* envp[] = {NULL};
-    char text[32] = "spawn failed";
+    char text[96] = "spawn failed";
     if (posix_spawn(&helper, "/bin/sleep", NULL, NULL, argv, envp) == 0) {
-      host_pid_of_child(helper, text, sizeof text);
+      ns_pid(helper, text, sizeof text);
     }
     fill_text(response, text);
     return WC_OK;
@@ -408,16 +452,15 @@ static int handle_call(void* self, const char* actor, const char* operation, con
     fill_text(response, text);
     return WC_OK;
   }
+  if (has(payload, len, "procs")) {
+    char* text = list_procs();
+    fill_text(response, text != NULL ? text : "out of memory");
+    free(text);
+    return WC_OK;
+  }
   if (has(payload, len, "pid")) {
-    /* /proc/self names this process by its pid in the namespace /proc was mounted for:
-     * the host's. */
-    char text[32] = "";
-    ssize_t n = readlink("/proc/self", text, sizeof text - 1);
-    if (n > 0) {
-      text[n] = '\0';
-    } else {
-      snprintf(text, sizeof text, "%d", (int)getpid());
-    }
+    char text[96];
+    ns_pid(getpid(), text, sizeof text);
     fill_text(response, text);
     return WC_OK;
   }
