@@ -45,7 +45,7 @@ void AddProviderHostCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--status-fd", args->status_fd,
                   "Process 1 of a PID namespace: reports the provider's end here");
   cmd->add_flag("--mount-proc", args->mount_proc,
-                "Process 1 of a PID and a mount namespace: mounts the namespace's own /proc");
+                "Process 1 of a PID namespace: a mount namespace with the namespace's own /proc");
   cmd->add_option("--uid", args->uid, "Run as this user id (the host's --provider-user)");
   cmd->add_option("--gid", args->gid, "Run as this group id (the host's --provider-user)");
   cmd->callback([args, exit_code] {

@@ -149,11 +149,9 @@ Result<pid_t> SpawnInPidNamespace(const NamespaceSpawn& spawn) {
   sigset_t all, old;
   sigfillset(&all);
   ::pthread_sigmask(SIG_SETMASK, &all, &old);
-  // A fork (no CLONE_VM): the child has a copy of the stack and of `args`. A mount
-  // namespace too (a copy of the host's mounts), where its process 1 mounts a /proc of the
-  // PID namespace's own (`--mount-proc`, process_child.cc).
-  const pid_t pid = ::clone(ChildMain, static_cast<char*>(stack) + kStack,
-                            CLONE_NEWPID | CLONE_NEWNS | SIGCHLD, &args);
+  // A fork (no CLONE_VM): the child has a copy of the stack and of `args`.
+  const pid_t pid =
+      ::clone(ChildMain, static_cast<char*>(stack) + kStack, CLONE_NEWPID | SIGCHLD, &args);
   const int clone_errno = errno;
   ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
   ::munmap(stack, kStack);

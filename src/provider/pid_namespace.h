@@ -38,9 +38,7 @@ struct NamespaceSpawn {
 // True when this process may make PID namespaces for its children (it runs as root).
 bool CanMakePidNamespaces();
 
-// Starts `spawn` as the leader of a process group of its own in a new PID namespace and a
-// new mount namespace (a copy of this process's mounts, for the child to mount a /proc of
-// its PID namespace on: `provider-host --mount-proc`). The
+// Starts `spawn` as the leader of a process group of its own in a new PID namespace. The
 // pid is the child's in this process's namespace. Errors: kFailedPrecondition when the
 // kernel or its configuration refuses the namespace (EPERM: a container without
 // CAP_SYS_ADMIN or whose seccomp profile refuses it; EINVAL/ENOSYS: a kernel without

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
@@ -209,27 +210,67 @@ Result<std::string> LoadablePath(int fd, const std::string& path) {
 
 void NoteChild(int) {}
 
-// Process 1 of a PID namespace that has a mount namespace of its own (--mount-proc): a
-// /proc of the PID namespace on /proc, so that the provider sees its namespace's processes
-// only, not the host's (whose /proc/<pid>/mem a provider running as root could otherwise
-// write). Every mount becomes a slave first: mounts the host makes later still show here,
-// and this one does not propagate back to the host's namespace (where "/" is usually
-// shared). The old /proc stays below the new one; the provider cannot unmount it (the
-// system call filter refuses umount2 and mount, and without root it lacks the privilege).
-// A failure is said on stderr, which the host logs, and the provider runs with the host's
-// /proc, as it would without a namespace.
-void MountOwnProc() {
-  const char* step = "make the mounts slaves";
-  bool ok = ::mount(nullptr, "/", nullptr, MS_REC | MS_SLAVE, nullptr) == 0;
-  if (ok) {
-    step = "mount proc on /proc";
-    ok = ::mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) == 0;
+// Process 1 of a PID namespace (--mount-proc, before it forks the provider's process):
+// a mount namespace of its own with a /proc of the PID namespace, so that the provider
+// sees its namespace's processes only, not the host's (whose /proc/<pid>/mem a provider
+// running as root could otherwise write). In order:
+// - unshare(CLONE_NEWNS): a copy of the host's mounts (its own namespace, whoever started
+//   this process and however: nothing below touches the host's mounts);
+// - every mount a slave: nothing mounted or unmounted here reaches the host's namespace;
+// - a new proc instance of processes only (subset=pid, Linux 5.8: no /proc/sys, kcore,
+//   sysrq-trigger, meminfo..., so that none of a container runtime's masks of those,
+//   which a new instance would not have, is lost), made detached (fsmount), so that
+//   nothing has changed if that fails;
+// - the host's /proc detached from this namespace (with what is mounted below it), so
+//   that not even a provider without the system call filter can uncover it by unmounting
+//   the new one; then the new one moved on /proc.
+// Returns "" when done. Otherwise what failed: before the detach nothing is changed for
+// the provider (it runs with the host's /proc, as without a namespace); a failure after
+// it (nothing on /proc) is fatal, and `*fatal` says so.
+std::string MountOwnProc(bool* fatal) {
+  *fatal = false;
+  auto failed = [](const char* step) {
+    const int err = errno;
+    return std::string("cannot ") + step + ": " + strerror(err);
+  };
+  if (::unshare(CLONE_NEWNS) != 0) return failed("make a mount namespace (unshare)");
+  if (::mount(nullptr, "/", nullptr, MS_REC | MS_SLAVE, nullptr) != 0) {
+    return failed("make the mounts slaves");
   }
-  if (!ok) {
-    const std::string line = std::string("provider-host: the provider sees the host's /proc: ") +
-                             "cannot " + step + ": " + strerror(errno) + "\n";
-    (void)!::write(STDERR_FILENO, line.data(), line.size());
+  const int fs = ::fsopen("proc", FSOPEN_CLOEXEC);
+  if (fs < 0) return failed("open a proc file system (fsopen)");
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } close_fs{fs};
+  if (::fsconfig(fs, FSCONFIG_SET_STRING, "subset", "pid", 0) != 0) {
+    return failed("make a /proc of processes only (subset=pid, Linux 5.8)");
   }
+  if (::fsconfig(fs, FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) != 0) {
+    return failed("create a proc instance");
+  }
+  const int mnt =
+      ::fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+  if (mnt < 0) return failed("mount a proc instance (fsmount)");
+  Closer close_mnt{mnt};
+  // EINVAL: /proc is no mount point (a chroot without one); there is nothing to detach.
+  if (::umount2("/proc", MNT_DETACH) != 0 && errno != EINVAL) {
+    return failed("detach the host's /proc");
+  }
+  if (::move_mount(mnt, "", AT_FDCWD, "/proc", MOVE_MOUNT_F_EMPTY_PATH) != 0) {
+    *fatal = true;
+    return failed("put the new /proc in place (move_mount) after the host's was detached");
+  }
+  return "";
+}
+
+// Sends `text` to the host's log at `level`, as the provider's own log lines go.
+void LogToHost(int fd, LogLevel level, const std::string& text) {
+  proc::Message m;
+  m.type = proc::Type::kLog;
+  m.level = static_cast<int64_t>(level);
+  m.payload = ToBytes(text);
+  (void)proc::WriteFrame(fd, m);
 }
 
 // Process 1 of a PID namespace made for this child (SpawnInPidNamespace, --status-fd): the
@@ -243,7 +284,20 @@ void MountOwnProc() {
 // Returns in the provider's process only.
 void BecomeNamespaceInit(const ProviderChildOptions& options) {
   if (options.status_fd < 0 || ::getpid() != 1) return;
-  if (options.mount_proc) MountOwnProc();
+  if (options.mount_proc) {
+    bool fatal = false;
+    if (const std::string failed = MountOwnProc(&fatal); !failed.empty()) {
+      // Before the provider's process exists: the only writer of the channel.
+      if (fatal) {
+        LogToHost(options.fd, LogLevel::kError, "provider-host: " + failed);
+        ::_exit(1);
+      }
+      LogToHost(options.fd, LogLevel::kWarn,
+                "the provider sees the host's /proc (every process of the host's PID "
+                "namespace): " +
+                    failed);
+    }
+  }
   // The provider's process goes on once this one is confined (a look at the child the
   // host started, its user, says what the provider runs as).
   int confined[2] = {-1, -1};

@@ -22,9 +22,9 @@ struct ProviderChildOptions {
   // (pid_namespace.h): it runs the provider in a child process and reports how that ended
   // on this descriptor (kStatusFd); -1: not so started.
   int status_fd = -1;
-  // With status_fd, in a mount namespace of its own too (never the host's: the mount would
-  // hide the host's /proc): process 1 mounts a /proc of its PID namespace on /proc, so
-  // that the provider sees only the namespace's processes.
+  // With status_fd: process 1 makes a mount namespace of its own with a /proc of its PID
+  // namespace, so that the provider sees only the namespace's processes (a failure is
+  // logged at warn, and the provider sees the host's /proc).
   bool mount_proc = false;
   // Applied before the library is loaded (child_confinement.h).
   ConfinementOptions confinement;

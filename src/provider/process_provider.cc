@@ -281,7 +281,7 @@ Result<Spawned> Spawn(const ProcessProviderOptions& o, int child_fd, int out_fd,
     std::vector<std::string> ns_args = args;
     ns_args.push_back("--status-fd");
     ns_args.push_back(std::to_string(kStatusFd));
-    ns_args.push_back("--mount-proc");  // SpawnInPidNamespace makes a mount namespace too
+    ns_args.push_back("--mount-proc");  // and a /proc of its own (process_child.cc)
     std::vector<char*> argv;
     for (auto& a : ns_args) argv.push_back(a.data());
     argv.push_back(nullptr);

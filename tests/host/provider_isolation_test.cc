@@ -15,6 +15,7 @@
 #include <iterator>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -330,6 +331,15 @@ TEST(ProviderNamespaceTest, WhereProviderChildrenRunAsSeenFromOutside) {
         const long provider = testing::FirstChild(child);
         ASSERT_GT(provider, 0);
         EXPECT_EQ(testing::ProcStatus(provider, "NSpid:"), std::to_string(provider) + "\t2");
+        // Its /proc (seen through its root) lists the namespace's processes only.
+        std::set<std::string> listed;
+        std::error_code ec;
+        const std::string its_proc = "/proc/" + std::to_string(provider) + "/root/proc";
+        for (const auto& e : std::filesystem::directory_iterator(its_proc, ec)) {
+          const std::string name = e.path().filename().string();
+          if (name.find_first_not_of("0123456789") == std::string::npos) listed.insert(name);
+        }
+        EXPECT_EQ(listed, (std::set<std::string>{"1", "2"})) << ec.message() << "\n" << up.log();
       } else {
         EXPECT_EQ(testing::ProcStatus(child, "NSpid:"), std::to_string(child));
       }

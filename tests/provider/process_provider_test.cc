@@ -248,6 +248,11 @@ TEST_F(ProcessProviderTest, WithoutSeccompTheCallsReachTheKernel) {
   EXPECT_THAT(confined, HasSubstr(" ptrace=ESRCH "));  // PEEKDATA of a process it does not trace
   EXPECT_THAT(confined, HasSubstr(" unshare=ok "));
   EXPECT_THAT(confined, HasSubstr(" clonens=EINVAL clone3=EINVAL "));  // the kernel's answers
+  // As root in a PID namespace of its own it may unmount its /proc, and finds nothing of the
+  // host's below it (process 1 detached the host's).
+  if (CanMakePidNamespaces()) {
+    EXPECT_EQ(Text(Call(*provider_, "uncover")), "umount=ok procs=") << log_.All();
+  }
 }
 
 TEST_F(ProcessProviderTest, TheChildsOpenFilesAreLimited) {
@@ -562,7 +567,14 @@ TEST_F(ProcessProviderTest, TheChildRunsInAPidNamespaceOfItsOwn) {
   // entry for the host (whose memory a provider running as root could otherwise write).
   EXPECT_EQ(Text(Call(*provider_, "procs")), "1 2");
   EXPECT_THAT(Text(Call(*provider_, "whoami read:/proc/" + host + "/mem")),
+              HasSubstr(" read=ENOENT"))
+      << log_.All();
+  // Processes only: nothing of the machine's (a container's masks of those stay whole).
+  EXPECT_THAT(Text(Call(*provider_, "whoami read:/proc/sys/kernel/core_pattern")),
               HasSubstr(" read=ENOENT"));
+  EXPECT_THAT(Text(Call(*provider_, "whoami read:/proc/self/status")), HasSubstr(" read=ok"));
+  // The filter refuses to unmount it.
+  EXPECT_EQ(Text(Call(*provider_, "uncover")), "umount=EPERM procs=1 2");
   EXPECT_EQ(NsPids(pid), pid + "\t2");
   EXPECT_EQ(NsPids(std::to_string(ParentOf(std::stol(pid)))),
             std::to_string(ParentOf(std::stol(pid))) + "\t1");
@@ -613,6 +625,8 @@ TEST_F(ProcessProviderTest, TheChildRunsInAPidNamespaceOfItsOwn) {
   // ... and sees the host's processes in /proc.
   EXPECT_THAT(Text(Call(*provider_, "procs")), HasSubstr(" " + host));
   EXPECT_THAT(Text(Call(*provider_, "whoami read:/proc/" + host + "/status")),
+              HasSubstr(" read=ok"));
+  EXPECT_THAT(Text(Call(*provider_, "whoami read:/proc/sys/kernel/core_pattern")),
               HasSubstr(" read=ok"));
 }
 

@@ -170,6 +170,9 @@ std::string HostPid(std::string_view answer) {
   const std::string ns(answer.substr(0, space));
   const std::string pid(answer.substr(space + 1));
   std::error_code ec;
+  // This process's own namespace: the pid is one of ours. (Another user's non-dumpable
+  // processes do not let us read their ns links.)
+  if (std::filesystem::read_symlink("/proc/self/ns/pid", ec).string() == ns) return pid;
   for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
     const std::string name = entry.path().filename().string();
     if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;

@@ -14,6 +14,8 @@
  *             (testing::HostPid)
  *   nspid     answers getpid(): its pid in its own PID namespace
  *   procs     answers the processes its /proc lists, in order ("1 2")
+ *   uncover   unmounts /proc (umount2, MNT_DETACH) and answers "umount=<errno name>
+ *             procs=<what /proc lists then>"
  *   bound     answers the actors it is bound to, comma-separated
  *   confined  answers what confines its process: no_new_privs, seccomp mode, OOM score,
  *             dumpable, how some system calls it should not make fail, its open-file limit
@@ -45,6 +47,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/resource.h>
@@ -450,6 +453,18 @@ static int handle_call(void* self, const char* actor, const char* operation, con
     char text[32];
     snprintf(text, sizeof text, "%d", (int)getpid());
     fill_text(response, text);
+    return WC_OK;
+  }
+  if (has(payload, len, "uncover")) {
+    int e_umount = umount2("/proc", MNT_DETACH) < 0 ? errno : 0;
+    char* procs = list_procs();
+    char* text = (char*)malloc(strlen(procs != NULL ? procs : "") + 64);
+    if (text != NULL) {
+      sprintf(text, "umount=%s procs=%s", errno_name(e_umount), procs != NULL ? procs : "");
+    }
+    fill_text(response, text != NULL ? text : "out of memory");
+    free(text);
+    free(procs);
     return WC_OK;
   }
   if (has(payload, len, "procs")) {
