@@ -9,7 +9,12 @@
 //   (3) out of process: LaunchProviderProcess on the same library, the child being this
 //       build's `wasmcloud provider-host`, HandleCall a request and its reply over the
 //       socket to the child
-// For each: the round-trip latency of one call from one thread (p50, p99 and mean over at
+//   (4) the start of a child, while this process holds 0, 256 and 1024 MiB of written
+//       memory: LaunchProviderProcess until the child has loaded the library (5 starts,
+//       median), and then one write to each page of that memory: its time and this
+//       process's minor page faults over the start and the writes (what a start costs the
+//       rest of a busy host; in a PID namespace when run as root)
+// For (1) to (3): the round-trip latency of one call from one thread (p50, p99 and mean over at
 // least 20,000 calls, back to back, after a warm-up), and the throughput of 1, 4 and 16
 // caller threads (calls/s over 2 s each, after a warm-up); then the ratios guarded / in
 // process and out of process / in process of the p50 and of the 16-thread throughput. The
@@ -18,6 +23,7 @@
 // asserts nothing. Run: build/bench/provider_bench (about 17 s; it prints the load average first:
 // other work on the machine skews every figure).
 #include <dirent.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -255,6 +261,40 @@ ModeFigures Measure(const char* mode, std::shared_ptr<provider::Provider> p, Ben
   return f;
 }
 
+// (4): `mib` MiB written, then 5 starts of the child.
+void MeasureStarts(size_t mib) {
+  const size_t bytes = mib << 20;
+  const long page = ::sysconf(_SC_PAGESIZE);
+  std::vector<char> memory(bytes, 1);
+  std::vector<double> start_ms, touch_ms, faults;
+  for (int i = 0; i < 5; ++i) {
+    provider::ProcessProviderOptions o;
+    o.executable = WC_WASMCLOUD_BIN;
+    o.library = WC_KEYVALUE_PROVIDER;
+    o.contract = std::string(kContract);
+    o.display = "keyvalue (provider_bench)";
+    o.log_level = LogLevel::kWarn;
+    rusage before{}, after{};
+    ::getrusage(RUSAGE_SELF, &before);
+    const auto t0 = Clock::now();
+    auto p = Must(provider::LaunchProviderProcess(std::move(o)), "LaunchProviderProcess");
+    const auto t1 = Clock::now();
+    for (size_t at = 0; at < bytes; at += static_cast<size_t>(page)) memory[at] += 1;
+    const auto t2 = Clock::now();
+    ::getrusage(RUSAGE_SELF, &after);
+    start_ms.push_back(1e3 * Seconds(t1 - t0));
+    touch_ms.push_back(1e3 * Seconds(t2 - t1));
+    faults.push_back(static_cast<double>(after.ru_minflt - before.ru_minflt));
+    p->Stop();
+  }
+  std::printf(
+      "  %4zu MiB written: start p50 %6.2f ms (min %6.2f, max %6.2f); then a write to each of "
+      "its pages %6.2f ms; minor faults of this process %7.0f (medians of 5)\n",
+      mib, Percentile(start_ms, 0.5), *std::min_element(start_ms.begin(), start_ms.end()),
+      *std::max_element(start_ms.begin(), start_ms.end()), Percentile(touch_ms, 0.5),
+      Percentile(faults, 0.5));
+}
+
 int Main() {
   SetLogLevel(LogLevel::kWarn);
   const auto bench_start = Clock::now();
@@ -298,6 +338,10 @@ int Main() {
     std::printf("  (child launched and loaded in %.1f ms)\n", 1e3 * Seconds(Clock::now() - t0));
     out = Measure("3: out of process", std::move(p), &host, "this process + the child");
   }
+
+  std::printf("4: the start of a child (%s)\n",
+              ::geteuid() == 0 ? "in a PID namespace of its own" : "in this PID namespace");
+  for (size_t mib : {0, 256, 1024}) MeasureStarts(mib);
 
   auto ratio = [](double a, double b) { return b > 0 ? a / b : 0.0; };
   const double thr_in = in.throughput.back().per_second;

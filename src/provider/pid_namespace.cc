@@ -21,9 +21,15 @@ namespace {
 constexpr const char* kSteps[] = {"setpgid", "sigprocmask", "open /dev/null", "dup3", "execve"};
 enum Step { kSetpgid, kSigprocmask, kDevNull, kDup, kExec };
 
-// What the child is given. It is a copy of the host with one thread (a fork, with the
-// host's non-dumpable flag), so until it executes it makes system calls only through
-// Sys: no allocation, no lock, no errno of libc's read later.
+// What the child is given. It runs in the host's memory (CLONE_VM, as posix_spawn's
+// child does), on a stack of its own, while the thread that started it waits (CLONE_VFORK)
+// until it executes or exits: no copy of the host's page tables, no copy-on-write faults
+// for the host's other threads afterwards, no commit charge of the host's size (a fork
+// can fail with ENOMEM under vm.overcommit_memory=2). So until it executes it makes
+// system calls only through Sys: no allocation, no lock, no memory of the host's written
+// but its own stack and the errno of the waiting thread (libc's syscall sets it; that
+// thread reads it only when the clone failed, and then no child ran); its signal handlers
+// are a copy (no CLONE_SIGHAND), and its descriptors too (no CLONE_FILES).
 struct ChildArgs {
   const NamespaceSpawn* spawn;
   int default_signals[16];  // spawn->default_signals, copied: nothing of libc++ in the child
@@ -149,9 +155,10 @@ Result<pid_t> SpawnInPidNamespace(const NamespaceSpawn& spawn) {
   sigset_t all, old;
   sigfillset(&all);
   ::pthread_sigmask(SIG_SETMASK, &all, &old);
-  // A fork (no CLONE_VM): the child has a copy of the stack and of `args`.
-  const pid_t pid =
-      ::clone(ChildMain, static_cast<char*>(stack) + kStack, CLONE_NEWPID | SIGCHLD, &args);
+  // This thread goes on once the child has executed (or failed a step and exited): `args`
+  // and the stack are the child's until then.
+  const pid_t pid = ::clone(ChildMain, static_cast<char*>(stack) + kStack,
+                            CLONE_VM | CLONE_VFORK | CLONE_NEWPID | SIGCHLD, &args);
   const int clone_errno = errno;
   ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
   ::munmap(stack, kStack);
