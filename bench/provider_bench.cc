@@ -20,7 +20,7 @@
 // process and out of process / in process of the p50 and of the 16-thread throughput. The
 // ProviderHost is trivial (no actors; the provider's warnings go to stderr). Each timed call
 // includes two steady_clock reads (some 40 ns in all: it shows in process). It prints figures and
-// asserts nothing. Run: build/bench/provider_bench (about 17 s; it prints the load average first:
+// asserts nothing. Run: build/bench/provider_bench (about 25 s; it prints the load average first:
 // other work on the machine skews every figure).
 #include <dirent.h>
 #include <sys/resource.h>

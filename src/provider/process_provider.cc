@@ -305,7 +305,7 @@ Result<Spawned> Spawn(const ProcessProviderOptions& o, int child_fd, int out_fd,
     // Refused (a container without CAP_SYS_ADMIN, a seccomp profile, a kernel without
     // namespaces): that does not change while the host runs, so this child and every later
     // one run in the host's PID namespace, as with --no-provider-pid-namespace, without
-    // another try (each would copy the host's page tables for nothing); the log says so
+    // another try (each would try the clone for nothing); the log says so
     // once.
     if (!NamespacesRefused().exchange(true, std::memory_order_acq_rel)) {
       Log(LogLevel::kWarn, "provider",
