@@ -261,6 +261,17 @@ ModeFigures Measure(const char* mode, std::shared_ptr<provider::Provider> p, Ben
   return f;
 }
 
+// The child of (3) and (4): this build's provider-host on the keyvalue library.
+provider::ProcessProviderOptions ChildOptions() {
+  provider::ProcessProviderOptions o;
+  o.executable = WC_WASMCLOUD_BIN;
+  o.library = WC_KEYVALUE_PROVIDER;
+  o.contract = std::string(kContract);
+  o.display = "keyvalue (provider_bench)";
+  o.log_level = LogLevel::kWarn;
+  return o;
+}
+
 // (4): `mib` MiB written, then 5 starts of the child.
 void MeasureStarts(size_t mib) {
   const size_t bytes = mib << 20;
@@ -268,16 +279,10 @@ void MeasureStarts(size_t mib) {
   std::vector<char> memory(bytes, 1);
   std::vector<double> start_ms, touch_ms, faults;
   for (int i = 0; i < 5; ++i) {
-    provider::ProcessProviderOptions o;
-    o.executable = WC_WASMCLOUD_BIN;
-    o.library = WC_KEYVALUE_PROVIDER;
-    o.contract = std::string(kContract);
-    o.display = "keyvalue (provider_bench)";
-    o.log_level = LogLevel::kWarn;
     rusage before{}, after{};
     ::getrusage(RUSAGE_SELF, &before);
     const auto t0 = Clock::now();
-    auto p = Must(provider::LaunchProviderProcess(std::move(o)), "LaunchProviderProcess");
+    auto p = Must(provider::LaunchProviderProcess(ChildOptions()), "LaunchProviderProcess");
     const auto t1 = Clock::now();
     for (size_t at = 0; at < bytes; at += static_cast<size_t>(page)) memory[at] += 1;
     const auto t2 = Clock::now();
@@ -327,14 +332,8 @@ int Main() {
   }
   ModeFigures out;
   {
-    provider::ProcessProviderOptions o;
-    o.executable = WC_WASMCLOUD_BIN;
-    o.library = WC_KEYVALUE_PROVIDER;
-    o.contract = std::string(kContract);
-    o.display = "keyvalue (provider_bench)";
-    o.log_level = LogLevel::kWarn;
     const auto t0 = Clock::now();
-    auto p = Must(provider::LaunchProviderProcess(std::move(o)), "LaunchProviderProcess");
+    auto p = Must(provider::LaunchProviderProcess(ChildOptions()), "LaunchProviderProcess");
     std::printf("  (child launched and loaded in %.1f ms)\n", 1e3 * Seconds(Clock::now() - t0));
     out = Measure("3: out of process", std::move(p), &host, "this process + the child");
   }
