@@ -346,6 +346,9 @@ Status TlsFailure(natsStatus s, bool tls, const NatsConnectionOptions& o, const 
   return Status::Ok();
 }
 
+// See its use in Connect.
+constexpr int64_t kLibnatsLockSpinCount = 0;
+
 }  // namespace
 
 Result<std::shared_ptr<NatsConnection>> NatsConnection::Connect(NatsConnectionOptions options) {
@@ -360,6 +363,12 @@ Result<std::shared_ptr<NatsConnection>> NatsConnection::Connect(NatsConnectionOp
   // The closure of the connection callbacks: libnats owns it once the connection exists
   // (Callbacks::OnClosed deletes it). None without callbacks.
   auto closure = o.callbacks ? std::make_unique<Callbacks::Ref>(self->callbacks_) : nullptr;
+  // Before libnats' first use: how many times its mutexes spin (a trylock and a pause each)
+  // before they block. Its default, 2000, is some 100 µs of spinning on a contended lock;
+  // on a machine with fewer cores than busy threads the holder is often not running, and
+  // nats_bench spent 9 % of the machine's CPU in that loop (docs/lattice.md).
+  static const natsStatus opened = nats_Open(kLibnatsLockSpinCount);
+  (void)opened;  // NATS_OK, or the library was opened before with another count: harmless
   natsOptions* opts = nullptr;
   if (natsOptions_Create(&opts) != NATS_OK) return Internal("libnats: cannot make options");
   std::vector<const char*> servers;
