@@ -7,9 +7,14 @@
 #include <fcntl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sched.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stddef.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -685,6 +690,97 @@ TEST(ProcessProviderNamespaceTest, WhenItsHostVanishesDuringTheLoadTheNamespaceE
   EXPECT_TRUE(WIFSIGNALED(reported) && WTERMSIG(reported) == SIGKILL) << reported;
   ::close(status[0]);
   ::close(out[0]);
+}
+
+// Where process 1 may not make its mount namespace (a seccomp profile that refuses
+// unshare, as a container runtime's may), it says so at warn on the channel and the
+// provider runs with the host's /proc. The test plays the host: a fork of it makes a PID
+// namespace, refuses unshare to itself and what it starts (a raw filter: nothing that
+// allocates after the fork), and its child, process 1, executes provider-host as the host
+// would start it.
+TEST(ProcessProviderNamespaceTest, AProcessOneThatCannotMountSaysSoAndTheProviderRunsOn) {
+  if (!CanMakePidNamespaces()) GTEST_SKIP() << "PID namespaces are made by a root host";
+  if (kThreadSanitizer) GTEST_SKIP() << "runs code in a fork of a multi-threaded process";
+  int sv[2], status[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+  ASSERT_EQ(::pipe2(status, O_CLOEXEC), 0);
+  // Above 9 and without close-on-exec, so that dup2 to 3 and 4 cannot overwrite them.
+  const int channel_end = ::fcntl(sv[1], F_DUPFD, 10);
+  const int status_end = ::fcntl(status[1], F_DUPFD, 10);
+  ASSERT_GE(channel_end, 10);
+  ASSERT_GE(status_end, 10);
+  std::vector<std::string> args = {
+      WC_TEST_WASMCLOUD, "provider-host",           "--fd",        "3", "--library", WC_TEST_CHAOS,
+      "--status-fd",     std::to_string(kStatusFd), "--mount-proc"};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  sock_filter filter[] = {
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_unshare, 0, 1),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA)),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+  };
+  sock_fprog program{static_cast<unsigned short>(sizeof filter / sizeof filter[0]), filter};
+  const pid_t outer = ::fork();
+  if (outer == 0) {
+    // The test's ends stay the test's alone: its close of the channel is the host's end.
+    ::close(sv[0]);
+    ::close(status[0]);
+    if (::unshare(CLONE_NEWPID) != 0) ::_exit(10);
+    if (::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &program) != 0) ::_exit(11);
+    const pid_t one = ::fork();
+    if (one == 0) {
+      if (::dup2(channel_end, 3) != 3 || ::dup2(status_end, kStatusFd) != kStatusFd) ::_exit(12);
+      ::execve(argv[0], argv.data(), environ);
+      ::_exit(13);
+    }
+    ::close(channel_end);
+    ::close(status_end);
+    int st = 0;
+    while (::waitpid(one, &st, 0) < 0 && errno == EINTR) {
+    }
+    ::_exit(WIFEXITED(st) ? WEXITSTATUS(st) : 14);
+  }
+  for (int fd : {channel_end, status_end, sv[1], status[1]}) ::close(fd);
+  ASSERT_GT(outer, 0);
+  const int fd = sv[0];
+  // Process 1's warning comes before the provider's hello.
+  std::vector<proc::Message> logs;
+  Result<proc::Message> m = proc::ReadFrame(fd);
+  while (m.ok() && m->type == proc::Type::kLog) {
+    logs.push_back(*m);
+    m = proc::ReadFrame(fd);
+  }
+  ASSERT_TRUE(m.ok()) << m.status().message();
+  EXPECT_EQ(m->type, proc::Type::kHello);
+  bool warned = false;
+  for (const auto& l : logs) {
+    const std::string text(AsChars(l.payload));
+    if (text.find("the provider sees the host's /proc") == std::string::npos) continue;
+    warned = true;
+    EXPECT_EQ(l.level, static_cast<int64_t>(LogLevel::kWarn));
+    EXPECT_THAT(text,
+                HasSubstr("cannot make a mount namespace (unshare): Operation not permitted"));
+  }
+  EXPECT_TRUE(warned);
+  // It serves, and sees this process in its /proc.
+  proc::Message call;
+  call.type = proc::Type::kCall;
+  call.id = 1;
+  call.a = kActor;
+  call.b = "Add";
+  call.payload = ToBytes("procs");
+  ASSERT_TRUE(proc::WriteFrame(fd, call).ok());
+  Result<proc::Message> reply = proc::ReadFrame(fd);
+  while (reply.ok() && reply->type != proc::Type::kReply) reply = proc::ReadFrame(fd);
+  ASSERT_TRUE(reply.ok()) << reply.status().message();
+  EXPECT_THAT(std::string(AsChars(reply->payload)), HasSubstr(" " + std::to_string(::getpid())));
+  ::close(fd);  // the host is done: the namespace ends after the provider's grace
+  int wait_status = 0;
+  ASSERT_EQ(::waitpid(outer, &wait_status, 0), outer);
+  EXPECT_TRUE(WIFEXITED(wait_status) && WEXITSTATUS(wait_status) == 0) << wait_status;
+  ::close(status[0]);
 }
 
 TEST_F(ProcessProviderTest, StrayThreadCrashAfterTheReply) {
