@@ -34,6 +34,16 @@ namespace {
 using proc::Message;
 using proc::Type;
 
+// A line for the host's log at `level`, from `component` ("": the provider's own).
+Message LogMessage(LogLevel level, std::string_view component, std::string_view text) {
+  Message m;
+  m.type = Type::kLog;
+  m.level = static_cast<int64_t>(level);
+  m.a = std::string(component);
+  m.payload = ToBytes(text);
+  return m;
+}
+
 // Calls at once in the child; beyond them calls queue (the host bounds each one).
 constexpr unsigned kCallThreads = 8;
 constexpr size_t kMaxQueuedCalls = 4096;
@@ -88,11 +98,7 @@ class ChildHost final : public ProviderHost {
   }
 
   void Log(LogLevel level, std::string_view message) override {
-    Message m;
-    m.type = Type::kLog;
-    m.level = static_cast<int64_t>(level);
-    m.payload = ToBytes(message);
-    (void)channel_->Send(m);
+    (void)channel_->Send(LogMessage(level, "", message));
   }
 
   void Count(std::string_view name, std::string_view labels, uint64_t add) override {
@@ -264,15 +270,6 @@ std::string MountOwnProc(bool* fatal) {
   return "";
 }
 
-// Sends `text` to the host's log at `level`, as the provider's own log lines go.
-void LogToHost(int fd, LogLevel level, const std::string& text) {
-  proc::Message m;
-  m.type = proc::Type::kLog;
-  m.level = static_cast<int64_t>(level);
-  m.payload = ToBytes(text);
-  (void)proc::WriteFrame(fd, m);
-}
-
 // Process 1 of a PID namespace made for this child (SpawnInPidNamespace, --status-fd): the
 // provider runs in a process of its own below it, where signals work as anywhere else
 // (process 1 ignores every signal it has no handler for, its own abort() included). This
@@ -287,15 +284,18 @@ void BecomeNamespaceInit(const ProviderChildOptions& options) {
   if (options.mount_proc) {
     bool fatal = false;
     if (const std::string failed = MountOwnProc(&fatal); !failed.empty()) {
-      // Before the provider's process exists: the only writer of the channel.
+      // Before the provider's process exists: the only writer of the channel, as the
+      // provider's own log lines go.
       if (fatal) {
-        LogToHost(options.fd, LogLevel::kError, "provider-host: " + failed);
+        (void)proc::WriteFrame(options.fd,
+                               LogMessage(LogLevel::kError, "", "provider-host: " + failed));
         ::_exit(1);
       }
-      LogToHost(options.fd, LogLevel::kWarn,
-                "the provider sees the host's /proc (every process of the host's PID "
-                "namespace): " +
-                    failed);
+      (void)proc::WriteFrame(options.fd,
+                             LogMessage(LogLevel::kWarn, "",
+                                        "the provider sees the host's /proc (every process of "
+                                        "the host's PID namespace): " +
+                                            failed));
     }
   }
   // The provider's process goes on once this one is confined (a look at the child the
@@ -409,12 +409,7 @@ int RunProviderChild(const ProviderChildOptions& options) {
   Channel channel(options.fd);
   SetLogLevel(options.log_level);
   SetLogSink([&channel](LogLevel level, std::string_view component, std::string_view msg) {
-    Message m;
-    m.type = Type::kLog;
-    m.level = static_cast<int64_t>(level);
-    m.a = std::string(component);
-    m.payload = ToBytes(msg);
-    (void)channel.Send(m);
+    (void)channel.Send(LogMessage(level, component, msg));
   });
 
   if (!confined.ok()) {

@@ -409,6 +409,27 @@ TEST_F(ProcessProviderTest, WhatAProviderStartedEndsWithItsProcess) {
   EXPECT_TRUE(Eventually([&] { return ProcessEnded(second); })) << "sleep " << second;
 }
 
+// For tests that play the host on a child's channel: the next frame of `type`, skipping
+// the others (log lines).
+Result<proc::Message> NextFrame(int fd, proc::Type type) {
+  for (;;) {
+    auto m = proc::ReadFrame(fd);
+    if (!m.ok() || m->type == type) return m;
+  }
+}
+
+// Calls the chaos provider with `word` (call id 1) on such a channel and returns its reply.
+Result<proc::Message> CallOnChannel(int fd, std::string_view word) {
+  proc::Message call;
+  call.type = proc::Type::kCall;
+  call.id = 1;
+  call.a = kActor;
+  call.b = "Add";
+  call.payload = ToBytes(word);
+  WC_RETURN_IF_ERROR(proc::WriteFrame(fd, call));
+  return NextFrame(fd, proc::Type::kReply);
+}
+
 // A host that goes away without stopping its child (killed, crashed): the child ends, and
 // so does what its provider started. The test plays that host: it starts
 // `wasmcloud provider-host` as a host does (a process group of its own, the channel on fd
@@ -436,21 +457,8 @@ TEST_F(ProcessProviderTest, WhenItsHostVanishesTheChildEndsWithWhatItStarted) {
   posix_spawnattr_destroy(&attr);
   ::close(sv[1]);
   const int fd = sv[0];
-  auto next = [&](proc::Type type) -> Result<proc::Message> {
-    for (;;) {  // skips log lines
-      auto m = proc::ReadFrame(fd);
-      if (!m.ok() || m->type == type) return m;
-    }
-  };
-  ASSERT_TRUE(next(proc::Type::kHello).ok());
-  proc::Message call;
-  call.type = proc::Type::kCall;
-  call.id = 1;
-  call.a = kActor;
-  call.b = "Add";
-  call.payload = ToBytes("helper");
-  ASSERT_TRUE(proc::WriteFrame(fd, call).ok());
-  auto reply = next(proc::Type::kReply);
+  ASSERT_TRUE(NextFrame(fd, proc::Type::kHello).ok());
+  auto reply = CallOnChannel(fd, "helper");
   ASSERT_TRUE(reply.ok()) << reply.status().message();
   const std::string helper = testing::HostPid(std::string(AsChars(reply->payload)));
   ASSERT_GT(std::atol(helper.c_str()), 0) << AsChars(reply->payload);
@@ -765,15 +773,7 @@ TEST(ProcessProviderNamespaceTest, AProcessOneThatCannotMountSaysSoAndTheProvide
   }
   EXPECT_TRUE(warned);
   // It serves, and sees this process in its /proc.
-  proc::Message call;
-  call.type = proc::Type::kCall;
-  call.id = 1;
-  call.a = kActor;
-  call.b = "Add";
-  call.payload = ToBytes("procs");
-  ASSERT_TRUE(proc::WriteFrame(fd, call).ok());
-  Result<proc::Message> reply = proc::ReadFrame(fd);
-  while (reply.ok() && reply->type != proc::Type::kReply) reply = proc::ReadFrame(fd);
+  Result<proc::Message> reply = CallOnChannel(fd, "procs");
   ASSERT_TRUE(reply.ok()) << reply.status().message();
   EXPECT_THAT(std::string(AsChars(reply->payload)), HasSubstr(" " + std::to_string(::getpid())));
   ::close(fd);  // the host is done: the namespace ends after the provider's grace
