@@ -92,7 +92,8 @@ KeyedMutex::Lock HostCore::AcquireActorChange(const std::string& pk) {
   return actor_changes_.Acquire(pk);
 }
 
-Result<std::string> HostCore::StartActor(ByteView bytes, std::optional<std::string> image_ref) {
+Result<std::string> HostCore::StartActor(ByteView bytes, std::optional<std::string> image_ref,
+                                         bool* already_running) {
   WC_RETURN_IF_ERROR(CheckRunning());
   auto loaded = actor::LoadActorModule(*engine_, bytes, LoadOptions(), image_ref);
   if (!loaded.ok()) return loaded.status().WithContext("cannot start actor");
@@ -110,6 +111,7 @@ Result<std::string> HostCore::StartActor(ByteView bytes, std::optional<std::stri
                                                " is running; use a live update to replace it)"));
     }
     // The same module again: nothing to start; a reference it came from is recorded.
+    if (already_running != nullptr) *already_running = true;
     if (image_ref) {
       if (Status s = store_->PutOciRef(*image_ref, pk); !s.ok()) return Result<std::string>(s);
     }
@@ -160,12 +162,13 @@ Result<std::string> HostCore::StartActor(ByteView bytes, std::optional<std::stri
   return pk;
 }
 
-Result<std::string> HostCore::StartActorFromRegistry(std::string_view oci_ref) {
+Result<std::string> HostCore::StartActorFromRegistry(std::string_view oci_ref,
+                                                     bool* already_running) {
   WC_RETURN_IF_ERROR(CheckRunning());
   auto pulled = PullArtifact(config_, oci_ref, oci::ArtifactKind::kActor, interrupted_,
                              RegistryCredentials());
   if (!pulled.ok()) return pulled.status();
-  auto started = StartActor(pulled->data, pulled->reference);
+  auto started = StartActor(pulled->data, pulled->reference, already_running);
   if (!started.ok()) return started.status().WithContext(pulled->reference);
   return started;
 }

@@ -61,6 +61,9 @@ lattice::HostInventory HostCore::Inventory() {
   // Usually none failed: then no link's id is computed (Inventory also feeds heartbeats).
   if (binder_ && store_ && binder_->HasRefusals()) {
     for (const auto& link : store_->Links()) {
+      // A refusal outlives its provider in the binder (until a bind succeeds): a provider
+      // stopped since then, or run on another host now, has nothing here to fix.
+      if (!providers_.Find(link.provider_id, NormalizeLinkName(link.link_name))) continue;
       if (Status s = binder_->LastResult(link); !s.ok()) {
         inv.failed_links.push_back({link, s.message()});
       }
@@ -91,7 +94,16 @@ Status HostCore::StartActor(std::string_view oci_ref) {
       return AlreadyExists("Actor with image ref '" + std::string(oci_ref) +
                            "' is already running on this host");
     }
-    return StartActorFromRegistry(oci_ref).status();
+    // The module of the reference may already run, started from a file or another
+    // reference: a command to start it has nothing to start, and says so (its outcome
+    // is an event either way; the reference names the actor from now on).
+    bool already_running = false;
+    Result<std::string> started = StartActorFromRegistry(oci_ref, &already_running);
+    if (started.ok() && already_running) {
+      return AlreadyExists("actor " + *started + ", the module of '" + std::string(oci_ref) +
+                           "', is already running on this host (started from another source)");
+    }
+    return started.status();
   }();
   if (!s.ok())
     Publish(lattice::kActorStartFailed, {{"actor_ref", oci_ref}, {"error", s.message()}});

@@ -62,8 +62,12 @@ class HostCore : public std::enable_shared_from_this<HostCore>, public lattice::
   bool lattice_data_degraded() const { return store_ != nullptr && store_->degraded(); }
 
   // --- actors (host_actors.cc) ---
-  Result<std::string> StartActor(ByteView module, std::optional<std::string> image_ref);
-  Result<std::string> StartActorFromRegistry(std::string_view oci_ref);
+  // The same module already running is no error (its reference, if any, is recorded):
+  // `already_running`, when given, says whether that was the case.
+  Result<std::string> StartActor(ByteView module, std::optional<std::string> image_ref,
+                                 bool* already_running = nullptr);
+  Result<std::string> StartActorFromRegistry(std::string_view oci_ref,
+                                             bool* already_running = nullptr);
   Status StopActorRef(std::string_view actor_ref);
   Status UpdateActor(std::string_view actor_id, ByteView module,
                      std::optional<std::string> image_ref);

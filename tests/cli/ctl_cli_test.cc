@@ -330,7 +330,50 @@ TEST_F(CtlCliTest, ALinkThatCannotBindIsLoggedWithTheFixAndShownFailingInTheInve
   auto text = Wasmcloud({"ctl", "get", "inventory"}, up.lattice_file());
   EXPECT_TRUE(Contains(text.out, "FAILED LINK") && Contains(text.out, "give the link another PORT"))
       << text.out;
+  // Its provider stopped, the link has nothing left to fix on this host.
+  Json provider;
+  for (const Json& p : all[0]["providers"]) {
+    if (p.value("contract_id", "") == "wasmcloud:httpserver") provider = p;
+  }
+  ASSERT_TRUE(provider.is_object()) << inventory.out;
+  auto stop =
+      Wasmcloud({"ctl", "stop", "provider", all[0].value("host_id", ""), provider.value("id", ""),
+                 provider.value("link_name", ""), provider.value("contract_id", "")},
+                up.lattice_file());
+  ASSERT_EQ(stop.exit_code, 0) << stop.err;
+  auto after = Wasmcloud({"ctl", "get", "inventory", "-o", "json"}, up.lattice_file());
+  Json now = Json::parse(after.out, nullptr, false);
+  ASSERT_TRUE(now.is_array() && now.size() == 1u) << after.out;
+  EXPECT_FALSE(Contains(now[0]["providers"].dump(), "wasmcloud:httpserver")) << after.out;
+  EXPECT_TRUE(now[0]["failed_links"].empty()) << after.out;
   close(busy);
+  EXPECT_EQ(up.Stop(SIGTERM), 0) << up.log();
+}
+
+// The module of a reference already runs, started from a file: the start has nothing to
+// do and its outcome says so at once (it was accepted, then nothing came for 60 s).
+TEST_F(CtlCliTest, StartingByReferenceAModuleThatRunsFromAFileSaysItRuns) {
+  const std::string echo_file = FixturePath("wc-host-0.18/echo.wasm");
+  const std::string echo_ref = Push("wasmcloud/echo:0.2.0", echo_file);
+  const std::string manifest = dir_ + "/echo.yaml";
+  std::ofstream(manifest) << "actors:\n  - " << echo_file << "\n";
+  UpProcess up({"up", "-m", manifest, "--allowed-insecure", registry_->host()}, {{"TMPDIR", tmp_}});
+  ASSERT_TRUE(up.WaitFor("running until SIGINT or SIGTERM", std::chrono::seconds(30))) << up.log();
+  const auto began = std::chrono::steady_clock::now();
+  auto start =
+      Wasmcloud({"ctl", "start", "actor", echo_ref, "--wait-ms", "20000"}, up.lattice_file());
+  EXPECT_LT(std::chrono::steady_clock::now() - began, std::chrono::seconds(15)) << start.err;
+  EXPECT_EQ(start.exit_code, 1) << start.out;
+  EXPECT_TRUE(Contains(start.err,
+                       "MBCFOPM6JW2APJLXJD3Z5O4CN7CPYJ2B4FTKLJUR5YR5MITIU7HD3WD5, the "
+                       "module of '" +
+                           echo_ref + "', is already running on this host"))
+      << start.err;
+  // The reference names the running actor from now on: the auction skips this host.
+  auto again =
+      Wasmcloud({"ctl", "start", "actor", echo_ref, "--timeout-ms", "500"}, up.lattice_file());
+  EXPECT_EQ(again.exit_code, 1);
+  EXPECT_TRUE(Contains(again.err, "no host of lattice default can take it")) << again.err;
   EXPECT_EQ(up.Stop(SIGTERM), 0) << up.log();
 }
 
