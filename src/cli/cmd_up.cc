@@ -12,6 +12,7 @@
 
 #include <CLI/CLI.hpp>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <functional>
 #include <iostream>
@@ -128,7 +129,8 @@ const char* SignalName(int sig) { return sig == SIGINT ? "SIGINT" : "SIGTERM"; }
 // SIGINT and SIGTERM, taken by a thread of their own from the first moment: the first
 // asks for a stop, which `up` acts on as soon as the step it is in ends (joining the
 // lattice, starting, applying a manifest), cutting registry pulls short (Host::Interrupt);
-// a second ends the process at once (exit code 128 + signal).
+// a second ends the process at once (exit code 128 + signal), unless it is the first
+// delivered again (the same signal from the same process within kSameSignal).
 class SignalWatch {
  public:
   explicit SignalWatch(const sigset_t& set) : set_(set), thread_([this] { Run(); }) {}
@@ -163,10 +165,16 @@ class SignalWatch {
 
  private:
   void Run() {
+    pid_t first_sender = -1;
+    std::chrono::steady_clock::time_point first_at;
     for (;;) {
-      int sig = 0;
-      if (sigwait(&set_, &sig) != 0) continue;
+      siginfo_t info{};
+      const int sig = sigwaitinfo(&set_, &info);
+      if (sig <= 0) continue;
+      const auto now = std::chrono::steady_clock::now();
       if (first_.load() == 0) {
+        if (info.si_code == SI_USER) first_sender = info.si_pid;
+        first_at = now;
         Log(LogLevel::kInfo, kLog,
             std::string("received ") + SignalName(sig) +
                 ", stopping (send it again to exit at once)");
@@ -176,6 +184,15 @@ class SignalWatch {
           if (on_first_) on_first_();
         }
         cv_.notify_all();
+      } else if (sig == first_.load() && info.si_code == SI_USER && info.si_pid == first_sender &&
+                 now - first_at < kSameSignal) {
+        // One request delivered twice: coreutils `timeout` (and other supervisors)
+        // signal both the process and its process group, so the same signal from the
+        // same sender arrives again microseconds later. Not a second request.
+        Log(LogLevel::kInfo, kLog,
+            std::string("received ") + SignalName(sig) + " again from process " +
+                std::to_string(info.si_pid) +
+                " at once (sent to the process group too): " + "still stopping");
       } else {
         Log(LogLevel::kWarn, kLog,
             std::string("received ") + SignalName(sig) + " again: exiting at once");
@@ -183,6 +200,10 @@ class SignalWatch {
       }
     }
   }
+
+  // A repeat of the first signal from the process that sent it, within this time, is
+  // the same request (see Run).
+  static constexpr std::chrono::milliseconds kSameSignal{1000};
 
   sigset_t set_;
   std::atomic<int> first_{0};
