@@ -39,7 +39,7 @@ Target SplitTarget(std::string_view target) {
   return Target{std::string(target.substr(0, q)), std::string(target.substr(q + 1))};
 }
 
-std::optional<std::string> RefuseRequestHead(std::string_view target,
+std::optional<std::string> RefuseRequestHead(unsigned version, std::string_view target,
                                              const std::vector<HeadField>& fields) {
   if (!IsValidUtf8(target)) return "Bad Request: the target is not valid UTF-8";
   for (size_t i = 0; i < target.size(); ++i) {
@@ -53,8 +53,10 @@ std::optional<std::string> RefuseRequestHead(std::string_view target,
     }
   }
   bool content_length = false;
+  int hosts = 0;
   std::optional<std::string> codings;  // every Transfer-Encoding value, comma-joined
   for (const HeadField& f : fields) {
+    bool ascii = true;
     for (char ch : f.value) {
       const auto c = static_cast<unsigned char>(ch);
       if ((c < 0x20 && c != '\t') || c == 0x7f) {
@@ -62,14 +64,23 @@ std::optional<std::string> RefuseRequestHead(std::string_view target,
                (c == '\r' || c == '\n' ? " is folded over lines (obs-fold)"
                                        : " holds a control character");
       }
+      if (c >= 0x80) ascii = false;
+    }
+    if (!ascii && !IsValidUtf8(f.value)) {
+      return "Bad Request: the value of header " + EscapeLogText(f.name, 64) +
+             " is not valid UTF-8";
     }
     // Per request: compared in place, not lowered into copies.
+    if (AsciiEqualsIgnoreCase(f.name, "host")) ++hosts;
     if (AsciiEqualsIgnoreCase(f.name, "content-length")) content_length = true;
     if (AsciiEqualsIgnoreCase(f.name, "transfer-encoding")) {
       codings = codings ? *codings + "," + std::string(f.value) : std::string(f.value);
     }
   }
+  if (hosts > 1) return "Bad Request: more than one Host header";
+  if (hosts == 0 && version >= 11) return "Bad Request: an HTTP/1.1 request without Host";
   if (!codings) return std::nullopt;
+  if (version < 11) return "Bad Request: Transfer-Encoding in an HTTP/1.0 request";
   if (content_length) return "Bad Request: both Content-Length and Transfer-Encoding";
   if (!AsciiEqualsIgnoreCase(TrimAsciiSpace(*codings), "chunked")) {
     return "Bad Request: Transfer-Encoding \"" + EscapeLogText(*codings, 64) +

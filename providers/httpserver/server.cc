@@ -159,6 +159,12 @@ constexpr auto kLingerTime = std::chrono::milliseconds(1000);
 constexpr char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
 // While draining, a connection that has not sent its first request gets this long for it.
 constexpr auto kFirstRequestWhileDraining = std::chrono::milliseconds(1000);
+// A read while the head is incomplete.
+constexpr size_t kHeadReadSize = 4096;
+// The largest trailer section of a chunked body (see Session::BodyBufferLimit).
+constexpr size_t kMaxTrailerBytes = 60 * 1024;
+constexpr char kFieldTooLarge[] =
+    "Request Header Fields Too Large: a header line is longer than 65535 bytes";
 
 const beast::error_category& HttpCategory() {
   return http::make_error_code(http::error::bad_target).category();
@@ -454,6 +460,7 @@ class Session : public std::enable_shared_from_this<Session> {
     // A kept-alive connection gets no new request once the listener drains; a new one
     // is still served its first (it was accepted before the socket closed).
     if (draining && served_ > 0 && buffer_.size() == 0) return Shutdown();
+    buffer_.max_size(HeadBufferLimit());
     parser_.emplace();
     parser_->body_limit(settings_->max_body_bytes);
     parser_->header_limit(static_cast<uint32_t>(settings_->max_header_bytes));
@@ -470,12 +477,12 @@ class Session : public std::enable_shared_from_this<Session> {
     const size_t start = std::min(have.find_first_not_of("\r\n"), have.size());
     const size_t end = have.find("\r\n\r\n", start);
     if (end == std::string_view::npos) {
-      if (have.size() - start > settings_->max_header_bytes) {
+      // Leading empty lines count too: only CRLFs, sent without end, filled the buffer.
+      if (have.size() > settings_->max_header_bytes) {
         return SendError(std::move(self), 431, HeaderTooLarge());
       }
-      constexpr size_t kReadSize = 4096;
       socket_.async_read_some(
-          buffer_.prepare(kReadSize),
+          buffer_.prepare(kHeadReadSize),
           [this, self = std::move(self)](beast::error_code ec, size_t n) mutable {
             buffer_.commit(n);
             if (ec) return OnReadError(std::move(self), ReadError(ec));
@@ -496,7 +503,14 @@ class Session : public std::enable_shared_from_this<Session> {
                        "Bad Request: a header is folded over lines (obs-fold)");
     }
     beast::error_code ec;
-    const size_t used = parser_->put(buffer_.data(), ec);
+    size_t used = 0;
+    try {
+      used = parser_->put(buffer_.data(), ec);
+    } catch (const std::length_error&) {
+      // Beast keeps a field's name and value in 16 bits: a line this long (possible with
+      // MAX_HEADER_BYTES above 64 KiB) throws instead of failing.
+      return SendError(std::move(self), 431, kFieldTooLarge);
+    }
     buffer_.consume(used);
     if (ec == http::error::need_more) {
       // Not expected with the whole head here; Beast reads the rest itself.
@@ -528,7 +542,9 @@ class Session : public std::enable_shared_from_this<Session> {
     fields_.clear();  // its capacity stays for the next request
     for (const auto& field : req)
       fields_.push_back({View(field.name_string()), View(field.value())});
-    if (std::optional<std::string> refused = RefuseRequestHead(View(req.target()), fields_)) {
+    head_fields_ = fields_.size();
+    if (std::optional<std::string> refused =
+            RefuseRequestHead(req.version(), View(req.target()), fields_)) {
       return SendError(std::move(self), 400, *refused);
     }
     if (parser_->is_done()) return Handle(std::move(self));
@@ -544,7 +560,18 @@ class Session : public std::enable_shared_from_this<Session> {
     ReadBody(std::move(self));
   }
 
+  // The buffer holds at most the head being read (and what came with its last read).
+  size_t HeadBufferLimit() const { return settings_->max_header_bytes + kHeadReadSize; }
+  // While a body is read: a chunk's size line or the trailer section (after the last
+  // chunk) has to be whole in the buffer before Beast parses it, so without this bound a
+  // client could send either without end. The trailer is held to MAX_HEADER_BYTES and
+  // below 64 KiB (so that no field of it reaches the 65 535 bytes Beast throws at).
+  size_t BodyBufferLimit() const {
+    return std::min<size_t>(settings_->max_header_bytes, kMaxTrailerBytes) + kHeadReadSize;
+  }
+
   void ReadBody(Ptr self) {
+    buffer_.max_size(std::max(BodyBufferLimit(), buffer_.size()));
     http::async_read(socket_, buffer_, *parser_,
                      [this, self = std::move(self)](beast::error_code ec, size_t) mutable {
                        if (ec) return OnReadError(std::move(self), ReadError(ec));
@@ -560,6 +587,12 @@ class Session : public std::enable_shared_from_this<Session> {
                            std::to_string(s.max_body_bytes) + " bytes");
     }
     if (ec == http::error::header_limit) return SendError(std::move(self), 431, HeaderTooLarge());
+    if (ec == http::error::buffer_overflow) {
+      return SendError(std::move(self), 431,
+                       "Request Header Fields Too Large: the trailer of the chunked body, or a "
+                       "chunk's size line, is larger than " +
+                           std::to_string(BodyBufferLimit() - kHeadReadSize) + " bytes");
+    }
     if (ec.category() == HttpCategory() && ec != http::error::end_of_stream &&
         ec != http::error::partial_message) {
       return SendError(std::move(self), 400, "Bad Request: " + ec.message());
@@ -583,7 +616,11 @@ class Session : public std::enable_shared_from_this<Session> {
     Target target = SplitTarget(View(req.target()));
     request.path = std::move(target.path);
     request.query_string = std::move(target.query);
+    // The head's fields only: a chunked body's trailer fields (which Beast adds behind
+    // them) are dropped, as every check of the head was made without them.
+    size_t left = head_fields_;
     for (const auto& field : req) {
+      if (left-- == 0) break;
       request.header[AsciiLower(View(field.name_string()))] = std::string(field.value());
     }
     request.body = std::move(req.body());
@@ -837,6 +874,7 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::vector_body<uint8_t>>> parser_;
   std::vector<HeadField> fields_;  // of the head being checked (views into parser_)
+  size_t head_fields_ = 0;         // how many fields the head had (then come trailer fields)
   std::string out_head_;
   Bytes out_body_;
   std::unique_ptr<std::array<char, 16384>> scratch_;  // what Linger drops

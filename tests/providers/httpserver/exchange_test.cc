@@ -149,41 +149,61 @@ TEST(ReplyFromActorTest, RequestIdsDiffer) { EXPECT_NE(NewRequestId(), NewReques
 
 TEST(RefuseRequestHeadTest, AmbiguousFramingIsRefusedWithTheReason) {
   using F = std::vector<HeadField>;
-  EXPECT_EQ(RefuseRequestHead("/", F{{"Host", "x"}, {"Transfer-Encoding", " Chunked "}}),
+  EXPECT_EQ(RefuseRequestHead(11, "/", F{{"Host", "x"}, {"Transfer-Encoding", " Chunked "}}),
             std::nullopt);
-  EXPECT_EQ(RefuseRequestHead("/", F{{"Content-Length", "3"}}), std::nullopt);
-  EXPECT_EQ(RefuseRequestHead("/", F{{"Transfer-Encoding", "xchunked"}}),
+  EXPECT_EQ(RefuseRequestHead(11, "/", F{{"Host", "x"}, {"Content-Length", "3"}}), std::nullopt);
+  EXPECT_EQ(RefuseRequestHead(11, "/", F{{"Host", "x"}, {"Transfer-Encoding", "xchunked"}}),
             "Bad Request: Transfer-Encoding \"xchunked\" is not supported: only chunked");
-  EXPECT_EQ(RefuseRequestHead("/", F{{"transfer-encoding", "chunked, gzip"}}),
+  EXPECT_EQ(RefuseRequestHead(11, "/", F{{"Host", "x"}, {"transfer-encoding", "chunked, gzip"}}),
             "Bad Request: Transfer-Encoding \"chunked, gzip\" is not supported: only chunked");
   EXPECT_EQ(
-      RefuseRequestHead("/", F{{"Transfer-Encoding", "chunked"}, {"Transfer-Encoding", "chunked"}}),
+      RefuseRequestHead(
+          11, "/",
+          F{{"Host", "x"}, {"Transfer-Encoding", "chunked"}, {"Transfer-Encoding", "chunked"}}),
       "Bad Request: Transfer-Encoding \"chunked,chunked\" is not supported: only chunked");
-  EXPECT_EQ(RefuseRequestHead("/", F{{"Content-Length", "5"}, {"Transfer-Encoding", "chunked"}}),
-            "Bad Request: both Content-Length and Transfer-Encoding");
-  EXPECT_EQ(RefuseRequestHead("/", F{{"X-A", "one\r\n two"}}),
+  EXPECT_EQ(
+      RefuseRequestHead(
+          11, "/", F{{"Host", "x"}, {"Content-Length", "5"}, {"Transfer-Encoding", "chunked"}}),
+      "Bad Request: both Content-Length and Transfer-Encoding");
+  EXPECT_EQ(RefuseRequestHead(11, "/", F{{"Host", "x"}, {"X-A", "one\r\n two"}}),
             "Bad Request: the value of header X-A is folded over lines (obs-fold)");
-  EXPECT_EQ(RefuseRequestHead("/", F{{"X-A", std::string_view("a\0b", 3)}}),
+  EXPECT_EQ(RefuseRequestHead(11, "/", F{{"Host", "x"}, {"X-A", std::string_view("a\0b", 3)}}),
             "Bad Request: the value of header X-A holds a control character");
-  EXPECT_EQ(RefuseRequestHead("/", F{{"X-A", "tab\tok"}}), std::nullopt);
+  EXPECT_EQ(RefuseRequestHead(11, "/", F{{"Host", "x"}, {"X-A", "tab\tok"}}), std::nullopt);
+  // HTTP/1.0 has no chunked framing: a Transfer-Encoding there is faulty framing.
+  EXPECT_EQ(RefuseRequestHead(10, "/", F{{"Transfer-Encoding", "chunked"}}),
+            "Bad Request: Transfer-Encoding in an HTTP/1.0 request");
+}
+
+TEST(RefuseRequestHeadTest, HostIsThereOnceAndValuesAreUtf8) {
+  using F = std::vector<HeadField>;
+  EXPECT_EQ(RefuseRequestHead(11, "/", F{}), "Bad Request: an HTTP/1.1 request without Host");
+  EXPECT_EQ(RefuseRequestHead(10, "/", F{}), std::nullopt);
+  EXPECT_EQ(RefuseRequestHead(11, "/", F{{"Host", "a"}, {"host", "b"}}),
+            "Bad Request: more than one Host header");
+  EXPECT_EQ(RefuseRequestHead(10, "/", F{{"Host", "a"}, {"Host", "a"}}),
+            "Bad Request: more than one Host header");
+  EXPECT_EQ(RefuseRequestHead(11, "/", F{{"Host", "x"}, {"X-Name", "caf\xe9"}}),
+            "Bad Request: the value of header X-Name is not valid UTF-8");
+  EXPECT_EQ(RefuseRequestHead(11, "/", F{{"Host", "x"}, {"X-Name", "caf\xc3\xa9"}}), std::nullopt);
 }
 
 TEST(RefuseRequestHeadTest, TargetsMustBeUtf8WithWellFormedPercentEncoding) {
-  const std::vector<HeadField> none;
+  const std::vector<HeadField> host{{"Host", "x"}};
   for (std::string_view good :
        {"/", "/caf%C3%A9", "/\xc3\xa9t\xc3\xa9?q=%20&x=%ff", "*", "http://example.com/a?b"}) {
-    EXPECT_EQ(RefuseRequestHead(good, none), std::nullopt) << good;
+    EXPECT_EQ(RefuseRequestHead(11, good, host), std::nullopt) << good;
   }
-  EXPECT_EQ(RefuseRequestHead("/caf\xff", none), "Bad Request: the target is not valid UTF-8");
-  EXPECT_EQ(RefuseRequestHead("/\xc3", none), "Bad Request: the target is not valid UTF-8");
+  EXPECT_EQ(RefuseRequestHead(11, "/caf\xff", host), "Bad Request: the target is not valid UTF-8");
+  EXPECT_EQ(RefuseRequestHead(11, "/\xc3", host), "Bad Request: the target is not valid UTF-8");
   for (std::string_view bad : {"/a%", "/a%4", "/a%zz", "/a%g0?x"}) {
-    EXPECT_EQ(RefuseRequestHead(bad, none),
+    EXPECT_EQ(RefuseRequestHead(11, bad, host),
               "Bad Request: the target has a '%' that is not followed by two hex digits")
         << bad;
   }
-  EXPECT_EQ(RefuseRequestHead("/a b", none),
+  EXPECT_EQ(RefuseRequestHead(11, "/a b", host),
             "Bad Request: the target holds a control character or a space");
-  EXPECT_EQ(RefuseRequestHead(std::string_view("/a\0", 3), none),
+  EXPECT_EQ(RefuseRequestHead(11, std::string_view("/a\0", 3), host),
             "Bad Request: the target holds a control character or a space");
 }
 

@@ -374,6 +374,19 @@ TEST_F(HttpServerTest, AmbiguousFramingAndBadTargetsAre400BeforeAnyActorRuns) {
        "Bad Request: the target has a '%' that is not followed by two hex digits"},
       {"GET /a%4 HTTP/1.1\r\nHost: t\r\n\r\n",
        "Bad Request: the target has a '%' that is not followed by two hex digits"},
+      // An actor gets headers as msgpack strings: a Latin-1 value made it fail (500).
+      {"GET /first HTTP/1.1\r\nHost: t\r\nX-Name: caf\xe9\r\n\r\n",
+       "Bad Request: the value of header X-Name is not valid UTF-8"},
+      // RFC 9112 §6.1: no chunked framing in HTTP/1.0, so the appended request is not one.
+      {"POST /first HTTP/1.0\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n"
+       "0\r\n\r\n" +
+           second,
+       "Bad Request: Transfer-Encoding in an HTTP/1.0 request"},
+      // §3.2: Host once in HTTP/1.1.
+      {"GET /first HTTP/1.1\r\nAccept: */*\r\n\r\n",
+       "Bad Request: an HTTP/1.1 request without Host"},
+      {"GET /first HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+       "Bad Request: more than one Host header"},
   };
   for (const auto& [request, reason] : cases) {
     SCOPED_TRACE(request);
@@ -457,6 +470,69 @@ TEST_F(HttpServerTest, OversizedHeadersAre431AndTheServerKeepsServing) {
   ASSERT_TRUE(good.ok()) << good.status().message();
   EXPECT_EQ(good->status, 200);
   EXPECT_EQ(handler_->last().header.at("x-medium").size(), 8000u);
+}
+
+// A chunked body's trailer section (after the last chunk) and a chunk's size line are
+// read whole before Beast parses them: they were bounded by nothing (a 90 MB trailer took
+// the host to 1 GB), and trailer fields reached the actor as headers no check had seen.
+TEST_F(HttpServerTest, TrailersAndChunkLinesAreBoundedAndTrailersNeverReachTheActor) {
+  uint16_t port = BindLocal();  // 16 KiB of head by default
+  auto small = HttpConnection::Connect(port);
+  ASSERT_TRUE(small.ok());
+  auto r = (*small)->RoundTrip(
+      "POST /t HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n"
+      "0\r\nX-Trailer: 1\r\n\r\n");
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body, "abc");
+  EXPECT_EQ(handler_->last().header.count("x-trailer"), 0u);
+  EXPECT_EQ(handler_->last().header.at("host"), "t");
+  const int served = handler_->calls();
+  const std::string head = "POST /t HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n";
+  for (const std::string& body :
+       {"3\r\nabc\r\n0\r\n" + std::string("X-T: ") + std::string(1 << 20, 't') + "\r\n\r\n",
+        "3\r\nabc\r\n0\r\n" + std::string(1000, 'X') + ": 1\r\n" + std::string(1 << 20, 'u'),
+        "3;ext=" + std::string(1 << 20, 'e') + "\r\nabc\r\n0\r\n\r\n"}) {
+    auto c = HttpConnection::Connect(port);
+    ASSERT_TRUE(c.ok());
+    auto big = (*c)->RoundTrip(head + body);
+    ASSERT_TRUE(big.ok()) << big.status().message();
+    EXPECT_EQ(big->status, 431);
+    EXPECT_EQ(big->body,
+              "Request Header Fields Too Large: the trailer of the chunked body, or a chunk's "
+              "size line, is larger than 16384 bytes");
+    EXPECT_TRUE((*c)->ClosedByServer());
+  }
+  EXPECT_EQ(handler_->calls(), served);
+  // Empty lines before a request line count against the head's limit.
+  auto blank = HttpConnection::Connect(port);
+  ASSERT_TRUE(blank.ok());
+  std::string lines;
+  for (int i = 0; i < 20000; ++i) lines += "\r\n";
+  auto b = (*blank)->RoundTrip(lines);
+  ASSERT_TRUE(b.ok()) << b.status().message();
+  EXPECT_EQ(b->status, 431);
+  auto good = Fetch(port, "GET", "/fine");
+  ASSERT_TRUE(good.ok()) << good.status().message();
+  EXPECT_EQ(good->status, 200);
+}
+
+// Beast keeps a field in 16 bits and throws past it: with MAX_HEADER_BYTES above 64 KiB a
+// longer header line ended the connection without an answer (and an ERROR line).
+TEST_F(HttpServerTest, AHeaderLineLongerThanBeastHoldsIs431) {
+  ListenerSettings s = Local();
+  s.max_header_bytes = 1 << 20;
+  uint16_t port = BindLocal(s);
+  auto c = HttpConnection::Connect(port);
+  ASSERT_TRUE(c.ok());
+  auto r = (*c)->RoundTrip("GET / HTTP/1.1\r\nHost: t\r\nX-Big: " + std::string(70000, 'h') +
+                           "\r\n\r\n");
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->status, 431);
+  EXPECT_EQ(r->body, "Request Header Fields Too Large: a header line is longer than 65535 bytes");
+  auto good = Fetch(port, "GET", "/fine", "", {{"X-Medium", std::string(60000, 'm')}});
+  ASSERT_TRUE(good.ok()) << good.status().message();
+  EXPECT_EQ(good->status, 200);
 }
 
 TEST_F(HttpServerTest, ExpectContinueGetsAnInterimResponse) {
