@@ -455,13 +455,32 @@ Result<Bytes> CallPayload(const std::string& operation, const std::optional<std:
   if (j.is_discarded()) return InvalidArgument("--data is not JSON (--data-hex sends raw bytes)");
   if (operation == "HandleRequest") {
     if (!j.is_object()) return InvalidArgument("--data: an HTTP request is a JSON object");
+    // A member of another type is refused, not dropped or guessed at.
+    auto text = [&](const char* name, std::string fallback) -> Result<std::string> {
+      auto it = j.find(name);
+      if (it == j.end()) return fallback;
+      if (!it->is_string()) {
+        return InvalidArgument(std::string("--data: \"") + name + "\" must be a string, not " +
+                               it->type_name());
+      }
+      return it->get<std::string>();
+    };
     wire::HttpRequest r;
-    r.method = j.value("method", std::string("GET"));
-    r.path = j.value("path", std::string("/"));
-    r.query_string = j.value("queryString", j.value("query_string", std::string()));
-    if (auto h = j.find("header"); h != j.end() && h->is_object()) {
+    WC_ASSIGN_OR_RETURN(r.method, text("method", "GET"));
+    WC_ASSIGN_OR_RETURN(r.path, text("path", "/"));
+    WC_ASSIGN_OR_RETURN(std::string query_string, text("query_string", ""));
+    WC_ASSIGN_OR_RETURN(r.query_string, text("queryString", query_string));
+    if (auto h = j.find("header"); h != j.end()) {
+      if (!h->is_object()) {
+        return InvalidArgument(
+            std::string("--data: \"header\" must be an object of strings, not ") + h->type_name());
+      }
       for (const auto& [k, v] : h->items()) {
-        if (v.is_string()) r.header[k] = v.get<std::string>();
+        if (!v.is_string()) {
+          return InvalidArgument("--data: header \"" + k + "\" must be a string, not " +
+                                 v.type_name());
+        }
+        r.header[k] = v.get<std::string>();
       }
     }
     if (auto b = j.find("body"); b != j.end()) {

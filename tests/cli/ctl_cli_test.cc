@@ -424,6 +424,16 @@ TEST_F(CtlCliTest, FailuresSayWhatToDoAndExitNonZero) {
   auto pairs = Wasmcloud({"ctl", "link", "put", "MA", "VB", "wasmcloud:x", "novalue"}, file);
   EXPECT_EQ(pairs.exit_code, 2);
   EXPECT_TRUE(Contains(pairs.err, "is not KEY=VALUE")) << pairs.err;
+  // An HTTP request given as JSON with a member of the wrong type (it aborted ctl).
+  for (const char* data : {R"({"path":1})", R"({"method":true})", R"({"queryString":null})",
+                           R"({"header":{"a":1}})", R"({"header":[1]})"}) {
+    auto typed =
+        Wasmcloud({"ctl", "call", "MBCFOPM6JW2APJLXJD3Z5O4CN7CPYJ2B4FTKLJUR5YR5MITIU7HD3WD5",
+                   "HandleRequest", "--data", data},
+                  file);
+    EXPECT_EQ(typed.exit_code, 2) << data << ": " << typed.err;
+    EXPECT_TRUE(Contains(typed.err, "--data: ") && Contains(typed.err, "must be")) << typed.err;
+  }
   auto call = Wasmcloud({"ctl", "call", "not-an-alias", "Op"}, file);
   EXPECT_EQ(call.exit_code, 1);
   EXPECT_TRUE(Contains(call.err, "neither an actor's public key nor a call alias")) << call.err;
