@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -47,7 +48,7 @@ Result<Bytes> HexDecode(std::string_view text) {
   return out;
 }
 
-Result<Bytes> ReadFile(const std::string& path) {
+Result<Bytes> ReadFile(const std::string& path, size_t max_bytes) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     int err = errno;
@@ -60,7 +61,7 @@ Result<Bytes> ReadFile(const std::string& path) {
     return InvalidArgument(path + " is a directory");
   }
   Bytes out;
-  if (st.st_size > 0) out.reserve(static_cast<size_t>(st.st_size));
+  if (st.st_size > 0) out.reserve(std::min(static_cast<size_t>(st.st_size), max_bytes));
   uint8_t buf[65536];
   for (;;) {
     ssize_t n = ::read(fd, buf, sizeof buf);
@@ -71,6 +72,10 @@ Result<Bytes> ReadFile(const std::string& path) {
       return Unavailable(msg);
     }
     if (n == 0) break;
+    if (static_cast<size_t>(n) > max_bytes - out.size()) {
+      ::close(fd);
+      return ResourceExhausted(path + " holds more than " + std::to_string(max_bytes) + " bytes");
+    }
     out.insert(out.end(), buf, buf + n);
   }
   ::close(fd);

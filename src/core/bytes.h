@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <span>
 #include <string>
 #include <string_view>
@@ -28,7 +29,10 @@ std::string HexEncode(ByteView data, bool upper = false);
 Result<Bytes> HexDecode(std::string_view text);
 
 // Reads a whole file. Errors: kNotFound when it does not exist, kUnavailable otherwise.
-Result<Bytes> ReadFile(const std::string& path);
+// At most `max_bytes`: a longer file (a pipe or device without end too) is
+// kResourceExhausted "<path> holds more than <max_bytes> bytes", read no further.
+Result<Bytes> ReadFile(const std::string& path,
+                       size_t max_bytes = std::numeric_limits<size_t>::max());
 // Writes atomically with the given permission bits: a temporary file of this call's own
 // next to `path` (concurrent writers of one path each leave a whole file), synced, then
 // renamed over `path`.

@@ -1105,7 +1105,12 @@ Result<Manifest> LoadManifest(const std::string& path, const EnvLookup& env) {
                              " bytes, above the limit of " + std::to_string(kMaxManifestBytes) +
                              " bytes");
   }
-  auto bytes = ReadFile(path);
+  // Bounded while read too: a pipe or device (`-m /dev/stdin`) has no size to check first.
+  auto bytes = ReadFile(path, kMaxManifestBytes);
+  if (bytes.status().code() == Code::kResourceExhausted) {
+    return ResourceExhausted("manifest " + path + " has more than " +
+                             std::to_string(kMaxManifestBytes) + " bytes, above the limit");
+  }
   if (!bytes.ok()) return bytes.status();  // "cannot open <path>: ..." (kNotFound, ...)
   std::string dir = std::filesystem::path(path).parent_path().string();
   return ParseManifest(AsChars(*bytes), FormatForPath(path), path, dir, env);

@@ -38,6 +38,10 @@ TEST(FileTest, WriteThenReadWithMode) {
   Result<Bytes> missing = ReadFile(std::string(tmpl) + "/nope");
   EXPECT_EQ(missing.status().code(), Code::kNotFound);
   EXPECT_EQ(ReadFile(tmpl).status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(*ReadFile(path, 6), ToBytes("secret"));
+  EXPECT_EQ(ReadFile(path, 5).status().message(), path + " holds more than 5 bytes");
+  Result<Bytes> endless = ReadFile("/dev/zero", 100000);
+  EXPECT_EQ(endless.status().code(), Code::kResourceExhausted);
   std::system(("rm -rf " + std::string(tmpl)).c_str());
 }
 

@@ -799,6 +799,13 @@ TEST(ManifestLoad, ReadsExpandsAndResolves) {
   EXPECT_EQ(missing.status().code(), Code::kNotFound);
   EXPECT_EQ(missing.status().message(),
             "cannot open " + dir + "/nope.yaml: No such file or directory");
+  // A device or pipe has no size to check first: it is bounded as it is read (`up -m
+  // /dev/zero` took 4 GB in 6 s).
+  auto endless = LoadManifest("/dev/zero", NoEnv());
+  ASSERT_FALSE(endless.ok());
+  EXPECT_EQ(endless.status().code(), Code::kResourceExhausted);
+  EXPECT_EQ(endless.status().message(),
+            "manifest /dev/zero has more than 16777216 bytes, above the limit");
   fs::remove_all(dir);
 }
 
