@@ -109,7 +109,21 @@ void RpcServer::Handle(const lattice::Entity& served, const lattice::Message& me
     LogContext context("invocation_id", verified->id);
     response = dispatcher_.HandleInbound(*verified);
   }
-  Status sent = transport_->Publish(message.reply, lattice::Encode(response));
+  Bytes encoded = lattice::Encode(response);
+  Status sent = transport_->Publish(message.reply, encoded);
+  if (sent.code() == Code::kResourceExhausted) {
+    // Larger than the server takes (NATS max_payload): the caller would wait out its
+    // deadline and report a timeout ("it may have run"). It did run; say so at once.
+    const std::string why = "the response of " + std::to_string(encoded.size()) +
+                            " bytes is larger than the lattice's maximum payload of " +
+                            std::to_string(transport_->MaxPayload()) +
+                            " bytes (the invocation ran)";
+    Log(LogLevel::kWarn, kLog,
+        EscapeLogText("invocation " + response.invocation_id + " to " + served.ToString() + ": " +
+                      why));
+    sent = transport_->Publish(
+        message.reply, lattice::Encode(lattice::ErrorResponse(response.invocation_id, why)));
+  }
   if (!sent.ok()) {
     Log(LogLevel::kWarn, kLog,
         "cannot send the response to invocation " + response.invocation_id + ": " + sent.message());

@@ -219,6 +219,31 @@ TEST_F(LatticeTest, AnActorOnBIsCalledFromAByKeyAndByCallAlias) {
   EXPECT_EQ(HexEncode(*pong), "81a576616c756535");
 }
 
+// A response larger than the lattice takes (NATS max_payload) was dropped: the caller
+// waited out its deadline and reported a timeout, though the call had run. The receiver
+// now answers with an error that says so.
+TEST_F(LatticeTest, AResponseLargerThanTheLatticeTakesFailsAtOnceSayingItRan) {
+  lattice::MemoryTransportOptions small;
+  small.max_payload = 64 * 1024;
+  transport_ = std::make_shared<lattice::MemoryTransport>(small);
+  Host& a = AddHost();
+  Host& b = AddHost();
+  ASSERT_TRUE(Ok(b.StartActor(Actor("echo.wasm"))));
+  // Echo answers the body as a JSON array of numbers: 30 000 bytes in, ~90 000 out.
+  wire::HttpRequest big{"POST", "/", "", {}, Bytes(30000, 'A')};
+  testing::LogCapture log;
+  auto r = a.CallActor(kEchoKey, "HandleRequest", wire::Encode(big));
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().code(), Code::kDeadlineExceeded) << r.status().message();
+  EXPECT_THAT(r.status().message(),
+              HasSubstr("bytes is larger than the lattice's maximum payload of 65536 bytes (the "
+                        "invocation ran)"));
+  EXPECT_EQ(log.Count("is larger than the lattice's maximum payload"), 1u) << log.All();
+  // A response that fits still goes.
+  wire::HttpRequest fits{"POST", "/", "", {}, Bytes(1000, 'A')};
+  EXPECT_TRUE(Ok(a.CallActor(kEchoKey, "HandleRequest", wire::Encode(fits))));
+}
+
 TEST_F(LatticeTest, PingerOnAReachesPongerOnBThroughItsCallAlias) {
   LatticeOptions o = Options();
   o.rpc_timeout = std::chrono::milliseconds(500);  // the call to a stopped ponger waits it out
