@@ -24,6 +24,7 @@
 #include "cli/local_lattice.h"
 #include "core/bytes.h"
 #include "core/log.h"
+#include "core/text.h"
 #include "core/utf8.h"
 #include "crypto/claims.h"
 #include "crypto/nkeys.h"
@@ -303,9 +304,20 @@ std::string Duration(uint64_t seconds) {
   return out + std::to_string(seconds % 60) + "s";
 }
 
-// A table with a header, columns as wide as their widest cell, two spaces apart.
+// A table with a header, columns as wide as their widest cell, two spaces apart. Cells
+// come from the lattice (labels, names, errors of other hosts): each is escaped to one
+// printable line, so that none can forge a line or drive the terminal.
 void PrintTable(const std::vector<std::string>& header,
-                const std::vector<std::vector<std::string>>& rows) {
+                const std::vector<std::vector<std::string>>& raw_rows) {
+  std::vector<std::vector<std::string>> rows;
+  rows.reserve(raw_rows.size());
+  for (const auto& r : raw_rows) {
+    std::vector<std::string>& row = rows.emplace_back();
+    for (const auto& cell : r) {
+      row.emplace_back();
+      AppendEscaped(row.back(), cell);
+    }
+  }
   std::vector<size_t> width(header.size());
   for (size_t i = 0; i < header.size(); ++i) width[i] = header[i].size();
   for (const auto& r : rows) {

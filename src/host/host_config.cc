@@ -2,6 +2,8 @@
 // validation. The flag and variable names are written here and nowhere else;
 // docs/configuration.md is the same table for people.
 #include "host/host_config.h"
+#include "core/text.h"
+#include "core/utf8.h"
 
 #include <grp.h>
 #include <pwd.h>
@@ -254,6 +256,36 @@ Status ApplyPath(HostConfig& config, std::string_view value) {
   return Status::Ok();
 }
 
+Status CheckLabelText(std::string_view what, std::string_view key, std::string_view text,
+                      size_t max) {
+  if (text.size() > max) {
+    return InvalidArgument("label " + EscapeLogText(key, 64) + ": its " + std::string(what) +
+                           " has " + std::to_string(text.size()) + " bytes, more than " +
+                           std::to_string(max));
+  }
+  for (char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c < 0x20 || c == 0x7f) {
+      return InvalidArgument("label " + EscapeLogText(key, 64) + ": its " + std::string(what) +
+                             " holds a control character");
+    }
+  }
+  if (!IsValidUtf8(text)) {
+    return InvalidArgument("label " + EscapeLogText(key, 64) + ": its " + std::string(what) +
+                           " is not valid UTF-8");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status CheckLabel(std::string_view key, std::string_view value) {
+  WC_RETURN_IF_ERROR(CheckLabelText("key", key, key, kMaxLabelKeyBytes));
+  return CheckLabelText("value", key, value, kMaxLabelValueBytes);
+}
+
+namespace {
+
 Status ApplyLabel(HostConfig& config, std::string_view value) {
   size_t eq = value.find('=');
   if (eq == std::string_view::npos || eq == 0) {
@@ -263,6 +295,10 @@ Status ApplyLabel(HostConfig& config, std::string_view value) {
   if (key.starts_with("hostcore.")) {
     return InvalidArgument("label keys starting with \"hostcore.\" are set by the host, " +
                            Got(value));
+  }
+  WC_RETURN_IF_ERROR(CheckLabel(key, value.substr(eq + 1)));
+  if (config.labels.size() >= kMaxLabels && !config.labels.contains(std::string(key))) {
+    return InvalidArgument("more than " + std::to_string(kMaxLabels) + " labels");
   }
   // A later value for the same key wins, so that a flag overrides the environment.
   config.labels[std::string(key)] = std::string(value.substr(eq + 1));

@@ -273,6 +273,16 @@ std::string DefaultCodeCacheDir(const std::function<const char*(const char*)>& g
 std::string CodeCacheDir(const HostConfig& config,
                          const std::function<const char*(const char*)>& getenv = {});
 
+// A custom label's key and value (beyond "not empty" and the reserved "hostcore."
+// prefix, which the callers check): the key at most kMaxLabelKeyBytes, the value at most
+// kMaxLabelValueBytes, both valid UTF-8 without control characters (they are printed in
+// `ctl get hosts`, heartbeats and events). A host holds at most kMaxLabels of them, so
+// that its answers stay far below a NATS message. Errors name the key.
+inline constexpr size_t kMaxLabelKeyBytes = 256;
+inline constexpr size_t kMaxLabelValueBytes = 4096;
+inline constexpr size_t kMaxLabels = 100;
+Status CheckLabel(std::string_view key, std::string_view value);
+
 // The host's key from `host_seed`: a server seed ("SN…"), or the path of a file holding
 // one; empty: a new key. Errors name the file or say what kind of key it is (never the
 // seed itself).

@@ -1,5 +1,7 @@
 // What this host answers to the control interface (lattice/control.h), whatever
 // transport carries the question.
+#include <algorithm>
+
 #include "host/artifacts.h"
 #include "host/host_core.h"
 
@@ -173,8 +175,17 @@ Status HostCore::PutLabel(std::string_view key, std::string_view value) {
     return InvalidArgument("label " + std::string(key) +
                            ": keys starting with hostcore. are reserved");
   }
+  WC_RETURN_IF_ERROR(CheckLabel(key, value));
   {
     std::lock_guard<std::mutex> lock(labels_mu_);
+    const size_t custom =
+        static_cast<size_t>(std::count_if(labels_.begin(), labels_.end(), [](const auto& l) {
+          return !l.first.starts_with("hostcore.");
+        }));
+    if (custom >= kMaxLabels && !labels_.contains(std::string(key))) {
+      return ResourceExhausted("label " + std::string(key) + ": this host already has " +
+                               std::to_string(kMaxLabels) + " labels (delete one first)");
+    }
     labels_[std::string(key)] = std::string(value);
   }
   Publish(lattice::kLabelsChanged, {{"labels", Labels()}});

@@ -603,6 +603,20 @@ TEST(ConfigOptionsTest, Labels) {
   EXPECT_EQ(ErrorOf("--label", "hostcore.os=plan9"),
             "label keys starting with \"hostcore.\" are set by the host, got "
             "\"hostcore.os=plan9\"");
+  // Printed by ctl, carried in every heartbeat: bounded, one line of text.
+  EXPECT_EQ(ErrorOf("--label", "big=" + std::string(5000, 'v')),
+            "label big: its value has 5000 bytes, more than 4096");
+  EXPECT_EQ(ErrorOf("--label", std::string(300, 'k') + "=v"),
+            "label " + std::string(64, 'k') +
+                " [236 more bytes cut]: its key has 300 bytes, more than 256");
+  EXPECT_EQ(ErrorOf("--label", "k=a\nInjected: 1"), "label k: its value holds a control character");
+  EXPECT_EQ(ErrorOf("--label", "k=caf\xe9"), "label k: its value is not valid UTF-8");
+  HostConfig many;
+  for (int i = 0; i < 100; ++i) {
+    ASSERT_TRUE(Apply(many, "--label", "k" + std::to_string(i) + "=v").ok());
+  }
+  EXPECT_TRUE(Apply(many, "--label", "k0=again").ok());
+  EXPECT_EQ(Apply(many, "--label", "k100=v").message(), "more than 100 labels");
 }
 
 TEST(ConfigOptionsTest, AllowedIssuersMustBeAccountKeys) {

@@ -756,6 +756,21 @@ TEST_F(LatticeTest, HostsPublishEventsAndAnswerTheControlHandler) {
   ASSERT_TRUE(Ok(a.control().PutLabel("tier", "gold")));
   EXPECT_EQ(a.Labels().at("tier"), "gold");
   EXPECT_EQ(a.control().PutLabel("hostcore.os", "x").code(), Code::kInvalidArgument);
+  // Bounded and one line: a host with megabytes of labels could no longer answer a ping
+  // or send a heartbeat, and control characters reached operators' terminals.
+  EXPECT_EQ(a.control().PutLabel("k", "v\r\nInjected: 1").message(),
+            "label k: its value holds a control character");
+  EXPECT_EQ(a.control().PutLabel("big", std::string(60000, 'v')).message(),
+            "label big: its value has 60000 bytes, more than 4096");
+  size_t custom = 0;
+  for (const auto& [k, v] : a.Labels()) custom += k.starts_with("hostcore.") ? 0 : 1;
+  for (size_t i = custom; i < 100; ++i) {
+    ASSERT_TRUE(Ok(a.control().PutLabel("k" + std::to_string(i), "v")));
+  }
+  EXPECT_TRUE(Ok(a.control().PutLabel("tier", "silver")));  // replacing one is fine
+  Status full = a.control().PutLabel("one-more", "v");
+  EXPECT_EQ(full.code(), Code::kResourceExhausted);
+  EXPECT_EQ(full.message(), "label one-more: this host already has 100 labels (delete one first)");
 }
 
 // ---------------------------------------------------------------------------------------
