@@ -81,13 +81,28 @@ void RpcServer::OnMessage(const lattice::Entity& served, lattice::Message messag
   if (!queued) {
     auto decoded = lattice::DecodeInvocation(shared->data);
     std::string id = decoded.ok() ? decoded->id : std::string();
-    Log(LogLevel::kWarn, kLog,
-        EscapeLogText("inbound invocations queue full; answering busy to " + id));
+    LogRefusal("inbound invocations queue full; answering busy to " +
+               (id.empty() ? "an invocation that does not decode" : "invocation " + id) + " to " +
+               served.ToString());
     (void)transport_->Publish(
         shared->reply,
         lattice::Encode(lattice::ErrorResponse(
             id, "host busy: too many invocations queued; the invocation was not run")));
   }
+}
+
+void RpcServer::LogRefusal(const std::string& line) {
+  if (!LogEnabled(LogLevel::kWarn)) return;
+  uint64_t suppressed = 0;
+  if (!refusal_lines_.Allow({}, &suppressed)) return;
+  if (suppressed > 0) {
+    Log(LogLevel::kWarn, kLog,
+        std::to_string(suppressed) + " more refused invocation(s) were not logged (at most " +
+            std::to_string(static_cast<int>(kRefusalLinesPerSecond)) + " lines a second)");
+  }
+  // The id, host id and reason are the sender's words: escaped, so that they cannot
+  // start a line of their own in the log.
+  Log(LogLevel::kWarn, kLog, EscapeLogText(line));
 }
 
 void RpcServer::Handle(const lattice::Entity& served, const lattice::Message& message) {
@@ -99,9 +114,8 @@ void RpcServer::Handle(const lattice::Entity& served, const lattice::Message& me
     std::string from = decoded.ok() ? " from host " + decoded->host_id : std::string();
     // The id and host id are the sender's words: escaped, so that they cannot start a
     // line of their own in the log.
-    Log(LogLevel::kWarn, kLog,
-        EscapeLogText("refused invocation " + id + from + " to " + served.ToString() + ": " +
-                      verified.status().message()));
+    LogRefusal("refused invocation" + (id.empty() ? std::string() : " " + id) + from + " to " +
+               served.ToString() + ": " + verified.status().message());
     if (options_.metrics != nullptr) options_.metrics->Refused(verified.status().message());
     response = lattice::ErrorResponse(
         id, std::string(lattice::kRefusedPrefix) + verified.status().message());

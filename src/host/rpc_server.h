@@ -12,6 +12,7 @@
 #include <mutex>
 #include <string>
 
+#include "core/rate_limiter.h"
 #include "core/status.h"
 #include "core/thread_pool.h"
 #include "host/dispatcher.h"
@@ -48,6 +49,9 @@ class RpcServer {
  private:
   void OnMessage(const lattice::Entity& served, lattice::Message message);
   void Handle(const lattice::Entity& served, const lattice::Message& message);
+  // Logs a refusal (a refused or busy-answered invocation) at warn, at most
+  // kRefusalLinesPerSecond a second: anyone who may publish on the lattice sends them.
+  void LogRefusal(const std::string& line);
 
   std::shared_ptr<lattice::Transport> transport_;
   const RpcServerOptions options_;
@@ -58,6 +62,8 @@ class RpcServer {
   std::map<std::string, std::unique_ptr<lattice::Subscription>> subscriptions_;  // by subject
   bool stopped_ = false;
   std::atomic<bool> said_reflection_{false};  // a refused reply subject was logged at warn
+  static constexpr double kRefusalLinesPerSecond = 20;
+  KeyedRateLimiter refusal_lines_{kRefusalLinesPerSecond, kRefusalLinesPerSecond, 1};
 };
 
 }  // namespace wasmcloud::host

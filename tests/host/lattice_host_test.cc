@@ -824,6 +824,39 @@ TEST_F(InboundTest, AForgedInvocationIsRefusedAndNothingRuns) {
   EXPECT_EQ(provider_->CallCount("Add"), 0u);
 }
 
+// Anyone who may publish on the lattice can send refusals by the thousand: each was a
+// warn line (20 000 garbage messages, 20 000 lines). At most 20 a second now, and every
+// refusal is either logged or counted in a later line.
+TEST_F(InboundTest, RefusalsAreLoggedAtARateAndCountedOtherwise) {
+  testing::LogCapture log;
+  const Bytes garbage = ToBytes("not an invocation");
+  int sent = 0;
+  for (; sent < 500; ++sent) {
+    lattice::InvocationResponse r = Send(KvEntity(), garbage);
+    ASSERT_TRUE(r.error.has_value());
+  }
+  EXPECT_LT(log.Count("refused invocation to "), 100u) << "at most 20 a second, burst 20";
+  // Go on until a line after the flood says how many were not logged (the count of
+  // those not logged is said with the next line logged).
+  const size_t summaries = log.Count("more refused invocation(s) were not logged");
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (log.Count("more refused invocation(s) were not logged") == summaries) {
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << log.All();
+    ExpectRefused(Send(KvEntity(), garbage), "");
+    ++sent;
+  }
+  const std::string all = log.All();
+  size_t counted = 0;
+  for (size_t at = all.find("more refused invocation(s)"); at != std::string::npos;
+       at = all.find("more refused invocation(s)", at + 1)) {
+    const size_t start = all.rfind(' ', at - 2) + 1;
+    counted += std::stoul(all.substr(start, at - 1 - start));
+  }
+  EXPECT_EQ(log.Count("refused invocation to " + KvEntity().ToString() + ": "), sent - counted)
+      << all;
+  EXPECT_EQ(log.Count("refused invocation  "), 0u) << "no empty id in the line";
+}
+
 TEST_F(InboundTest, AReAimedInvocationIsRefused) {
   // A token made for echo, sent to kvcounter's subject.
   lattice::Invocation inv =
