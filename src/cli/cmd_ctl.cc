@@ -50,7 +50,7 @@ struct CtlOptions {
   std::string credsfile, jwt, seed;
   bool tls = false;
   std::string tls_ca_file, tls_cert_file, tls_key_file;
-  int64_t timeout_ms = 2000;
+  int64_t timeout_ms = 0;  // 0: not given (2000 ms; kCallTimeoutMs for `call`)
   std::string format = "text";
 
   void Register(CLI::App& cmd) {
@@ -78,13 +78,20 @@ struct CtlOptions {
         ->envname("WASMCLOUD_RPC_TLS_KEY_FILE");
     cmd.add_option("--timeout-ms", timeout_ms,
                    "how long to wait for an answer (get hosts, auctions: to collect answers); "
-                   "default 2000")
+                   "default 2000, for call 12000")
         ->check(CLI::Range(int64_t{1}, int64_t{3600000}));
     AddFormatOption(cmd, &format);
   }
   bool json() const { return format == "json"; }
-  std::chrono::milliseconds timeout() const { return std::chrono::milliseconds(timeout_ms); }
+  std::chrono::milliseconds timeout() const {
+    return std::chrono::milliseconds(timeout_ms > 0 ? timeout_ms : 2000);
+  }
 };
+
+// `ctl call` waits longer by default: the actor's call may take the host's call deadline
+// (10 s by default), and a failure of a call it makes to another host arrives only after
+// that host's RPC timeout (2 s): with 2 s here, that answer came just too late to show.
+constexpr int64_t kCallTimeoutMs = 12000;
 
 // A failure with the exit code it deserves: 1 the operation failed, 2 bad input.
 struct Failure {
@@ -165,7 +172,7 @@ class Lattice {
       }
       if (reply.status().code() == Code::kDeadlineExceeded) {
         return Failure{1, "no answer to " + subject + " within " +
-                              std::to_string(options_.timeout_ms) +
+                              std::to_string(options_.timeout().count()) +
                               " ms (is that host running? `wasmcloud ctl get hosts`)"};
       }
       return Failure{1, "cannot send " + subject + ": " + reply.status().message()};
@@ -696,16 +703,17 @@ std::optional<Failure> RunAndAwait(Lattice& l, const Args& a, const std::string&
   return std::nullopt;
 }
 
-// Sends a command that is done when answered.
+// Sends a command that is done when answered: says `done` when it is, "cannot <what>:
+// <reason>" when it is not.
 std::optional<Failure> RunNow(Lattice& l, const Args& a, const std::string& suffix,
-                              const Json& body, const std::string& what) {
+                              const Json& body, const std::string& what, const std::string& done) {
   auto reply = l.Request(suffix, body);
   if (auto* f = std::get_if<Failure>(&reply)) {
-    f->message = what + ": " + f->message;
+    f->message = "cannot " + what + ": " + f->message;
     return *f;
   }
   const std::string op = Str(std::get<Json>(reply), "operation_id");
-  PrintDone(a.o, what + " (operation " + op + ")", {{"operation_id", op}});
+  PrintDone(a.o, done + " (operation " + op + ")", {{"operation_id", op}});
   return std::nullopt;
 }
 
@@ -757,7 +765,8 @@ std::optional<Failure> StopActor(Lattice& l, const Args& a) {
   Json body;
   body["actor_ref"] = a.actor;
   body["host_id"] = a.host;
-  return RunNow(l, a, "actor.stop." + a.host, body, "stopped actor " + a.actor);
+  return RunNow(l, a, "actor.stop." + a.host, body, "stop actor " + a.actor,
+                "stopped actor " + a.actor);
 }
 
 std::optional<Failure> StopProvider(Lattice& l, const Args& a) {
@@ -766,8 +775,8 @@ std::optional<Failure> StopProvider(Lattice& l, const Args& a) {
   body["link_name"] = a.link_name;
   body["contract_id"] = a.contract;
   body["host_id"] = a.host;
-  return RunNow(l, a, "provider.stop." + a.host, body,
-                "stopped provider " + a.provider + " (" + a.link_name + ")");
+  const std::string provider = "provider " + a.provider + " (" + a.link_name + ")";
+  return RunNow(l, a, "provider.stop." + a.host, body, "stop " + provider, "stopped " + provider);
 }
 
 std::optional<Failure> LinkPut(Lattice& l, const Args& a) {
@@ -779,9 +788,9 @@ std::optional<Failure> LinkPut(Lattice& l, const Args& a) {
   body["contract_id"] = a.contract;
   body["link_name"] = a.link_name;
   body["values"] = *values;
-  return RunNow(
-      l, a, "link.put", body,
-      "linked " + a.actor + " to " + a.provider + " (" + a.contract + ", " + a.link_name + ")");
+  const std::string link =
+      a.actor + " to " + a.provider + " (" + a.contract + ", " + a.link_name + ")";
+  return RunNow(l, a, "link.put", body, "link " + link, "linked " + link);
 }
 
 std::optional<Failure> LinkDel(Lattice& l, const Args& a) {
@@ -789,8 +798,8 @@ std::optional<Failure> LinkDel(Lattice& l, const Args& a) {
   body["actor_id"] = a.actor;
   body["contract_id"] = a.contract;
   body["link_name"] = a.link_name;
-  return RunNow(l, a, "link.del", body,
-                "removed the link of " + a.actor + " (" + a.contract + ", " + a.link_name + ")");
+  const std::string link = "the link of " + a.actor + " (" + a.contract + ", " + a.link_name + ")";
+  return RunNow(l, a, "link.del", body, "remove " + link, "removed " + link);
 }
 
 std::optional<Failure> LabelPut(Lattice& l, const Args& a) {
@@ -798,13 +807,14 @@ std::optional<Failure> LabelPut(Lattice& l, const Args& a) {
   body["key"] = a.key;
   body["value"] = a.value;
   return RunNow(l, a, "label.put." + a.host, body,
+                "set label " + a.key + "=" + a.value + " on host " + a.host,
                 "label " + a.key + "=" + a.value + " set on host " + a.host);
 }
 
 std::optional<Failure> LabelDel(Lattice& l, const Args& a) {
   Json body;
   body["key"] = a.key;
-  return RunNow(l, a, "label.del." + a.host, body,
+  return RunNow(l, a, "label.del." + a.host, body, "remove label " + a.key + " from host " + a.host,
                 "label " + a.key + " removed from host " + a.host);
 }
 
@@ -824,7 +834,8 @@ std::optional<Failure> RegistryPut(Lattice& l, const Args& a) {
 }
 
 std::optional<Failure> StopHost(Lattice& l, const Args& a) {
-  return RunNow(l, a, "host.stop." + a.host, Json::object(), "host " + a.host + " is stopping");
+  return RunNow(l, a, "host.stop." + a.host, Json::object(), "stop host " + a.host,
+                "host " + a.host + " is stopping");
 }
 
 std::optional<Failure> Call(Lattice& l, const Args& a) {
@@ -850,7 +861,8 @@ std::optional<Failure> Call(Lattice& l, const Args& a) {
                                     a.operation, std::move(*payload));
   if (!inv.ok()) return Fail(inv.status());
   const std::string subject = lattice::RpcSubject(l.ns(), lattice::Entity::Actor(actor));
-  auto reply = l.transport().Request(subject, lattice::Encode(*inv), a.o.timeout());
+  const auto wait = a.o.timeout_ms > 0 ? a.o.timeout() : std::chrono::milliseconds(kCallTimeoutMs);
+  auto reply = l.transport().Request(subject, lattice::Encode(*inv), wait);
   if (!reply.ok()) {
     if (lattice::IsNoResponders(reply.status())) {
       return Failure{1, "actor " + actor + " is not running in lattice " + l.ns()};

@@ -377,6 +377,27 @@ TEST_F(CtlCliTest, StartingByReferenceAModuleThatRunsFromAFileSaysItRuns) {
   EXPECT_EQ(up.Stop(SIGTERM), 0) << up.log();
 }
 
+// kvcounter's keyvalue provider runs nowhere: the host's own call to it fails after its
+// RPC timeout (2 s) with the reason. ctl call waited 2 s too, so it said "no reply" just
+// before the reason came; it waits 12 s unless told otherwise.
+TEST_F(CtlCliTest, CallShowsTheReasonANestedCallFailedFor) {
+  const std::string manifest = dir_ + "/kv.yaml";
+  std::ofstream(manifest)
+      << "actors:\n  - " << WC_BUILD_DIR
+      << "/examples/kvcounter_signed.wasm\nlinks:\n  - actor: examples/kvcounter"
+      << "\n    contract_id: wasmcloud:keyvalue\n    provider_id: "
+      << "VADDERJ5F246KOBI2FUUF6VYPKKO4LHYI5MMBS3HCNRUJGENEFJ6XU6B\n";
+  UpProcess up({"up", "-m", manifest}, {{"TMPDIR", tmp_}});
+  ASSERT_TRUE(up.WaitFor("running until SIGINT or SIGTERM", std::chrono::seconds(30))) << up.log();
+  auto call = Wasmcloud(
+      {"ctl", "call", "examples/kvcounter", "HandleRequest", "--data", R"({"path":"/hits"})"},
+      up.lattice_file());
+  EXPECT_EQ(call.exit_code, 1);
+  EXPECT_TRUE(Contains(call.err, "is not running on this host or any host of lattice default"))
+      << call.err;
+  EXPECT_EQ(up.Stop(SIGTERM), 0) << up.log();
+}
+
 TEST_F(CtlCliTest, FailuresSayWhatToDoAndExitNonZero) {
   // No local lattice: say how to get one.
   auto none = Wasmcloud({"ctl", "get", "hosts"});
@@ -419,7 +440,20 @@ TEST_F(CtlCliTest, FailuresSayWhatToDoAndExitNonZero) {
   // A host that does not exist: no answer, and a hint.
   auto ghost = Wasmcloud({"ctl", "stop", "actor", "NXXXX", "MXXXX", "--timeout-ms", "300"}, file);
   EXPECT_EQ(ghost.exit_code, 1);
-  EXPECT_TRUE(Contains(ghost.err, "no answer")) << ghost.err;
+  EXPECT_TRUE(Contains(ghost.err, "cannot stop actor MXXXX: no answer")) << ghost.err;
+  // A refusal reads as one (it began "stopped actor …: " like a success).
+  auto not_running = Wasmcloud(
+      {"ctl", "stop", "actor", host, "MBCFOPM6JW2APJLXJD3Z5O4CN7CPYJ2B4FTKLJUR5YR5MITIU7HD3WD5"},
+      file);
+  EXPECT_EQ(not_running.exit_code, 1);
+  EXPECT_TRUE(
+      Contains(not_running.err,
+               "cannot stop actor MBCFOPM6JW2APJLXJD3Z5O4CN7CPYJ2B4FTKLJUR5YR5MITIU7HD3WD5: "))
+      << not_running.err;
+  auto reserved = Wasmcloud({"ctl", "label", "put", host, "hostcore.os", "plan9"}, file);
+  EXPECT_EQ(reserved.exit_code, 1);
+  EXPECT_TRUE(Contains(reserved.err, "cannot set label hostcore.os=plan9 on host " + host + ": "))
+      << reserved.err;
   // Bad arguments are exit 2.
   auto pairs = Wasmcloud({"ctl", "link", "put", "MA", "VB", "wasmcloud:x", "novalue"}, file);
   EXPECT_EQ(pairs.exit_code, 2);
