@@ -1,5 +1,7 @@
 // The smallest useful waPC guest, in C with no libc: operation "echo" answers with its
-// payload; any other operation is an error, worded as the Rust guest SDK words it.
+// payload; "HealthRequest" (which a host sends every heartbeat) answers healthy, as
+// wasmCloud's actor SDKs do; any other operation is an error, worded as the Rust guest
+// SDK words it.
 // Built by the project with clang --target=wasm32 (see examples/CMakeLists.txt).
 #include <stdint.h>
 
@@ -38,6 +40,13 @@ __attribute__((export_name("__guest_call"))) int32_t guest_call(uint32_t op_len,
   guest_request(op, payload);
   if (equals(op, op_len, "echo")) {
     guest_response(payload, len);
+    return 1;
+  }
+  if (equals(op, op_len, "HealthRequest")) {
+    // msgpack {"healthy": true, "message": ""}
+    static const uint8_t healthy[] = {0x82, 0xa7, 'h', 'e', 'a', 'l', 't', 'h', 'y', 0xc3,
+                                      0xa7, 'm',  'e', 's', 's', 'a', 'g', 'e', 0xa0};
+    guest_response(healthy, sizeof healthy);
     return 1;
   }
   static const char prefix[] = "No handler registered for function \"";

@@ -184,7 +184,7 @@ Status LinkBinder::Enforce(const lattice::LinkDefinition& link) {
     Status mismatch = FailedPrecondition("the link of actor " + link.actor_id + " names provider " +
                                          link.provider_id + " for " + link.contract_id +
                                          ", but that provider implements " + entry->contract_id);
-    Log(LogLevel::kWarn, kLog, mismatch.message());
+    LogRefusal(LogLevel::kWarn, link, mismatch);
     return Record(link, mismatch);
   }
   const std::string& issuer = claims->claims.iss;
@@ -194,7 +194,7 @@ Status LinkBinder::Enforce(const lattice::LinkDefinition& link) {
         PermissionDenied("provider " + entry->DisplayName() + " is not bound to actor " +
                          link.actor_id + ": it was issued by " + issuer +
                          ", which is not an allowed issuer of this host " + "(--allowed-issuer)");
-    Log(LogLevel::kWarn, kLog, untrusted.message());
+    LogRefusal(LogLevel::kWarn, link, untrusted);
     return Record(link, untrusted);
   }
   Status s;
@@ -208,11 +208,20 @@ Status LinkBinder::Enforce(const lattice::LinkDefinition& link) {
   if (!s.ok()) {
     Status refused(s.code(), "provider " + entry->DisplayName() + " refused to bind actor " +
                                  link.actor_id + ": " + s.message());
-    Log(LogLevel::kError, kLog, refused.message());
+    LogRefusal(LogLevel::kError, link, refused);
     return Record(link, refused);
   }
   Log(LogLevel::kDebug, kLog, "bound actor " + link.actor_id + " to " + entry->DisplayName());
   return Record(link, Status::Ok());
+}
+
+void LinkBinder::LogRefusal(LogLevel level, const lattice::LinkDefinition& link,
+                            const Status& refusal) const {
+  // A link is often enforced twice in a row (the write's own answer, then the lattice
+  // data's watch bringing it back): the same refusal again is said once.
+  const Status previous = LastResult(link);
+  const bool again = !previous.ok() && previous.message() == refusal.message();
+  Log(again ? LogLevel::kDebug : level, kLog, refusal.message());
 }
 
 void LinkBinder::Remove(const lattice::LinkDefinition& link) {

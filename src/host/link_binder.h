@@ -29,6 +29,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/log.h"
 #include "core/status.h"
 #include "host/provider_table.h"
 #include "lattice/lattice_store.h"
@@ -98,6 +99,8 @@ class LinkBinder final : public lattice::LatticeStoreListener {
                                          const crypto::ActorClaims& claims);
 
  private:
+  // Logs a refusal to bind `link` at `level`, or at debug when it repeats the last one.
+  void LogRefusal(LogLevel level, const lattice::LinkDefinition& link, const Status& refusal) const;
   struct Lane;
   // A place in a lane's order; Wait returns once it has run (or was dropped).
   struct Ticket {

@@ -319,6 +319,16 @@ TEST_F(CtlCliTest, ALinkThatCannotBindIsLoggedWithTheFixAndShownFailingInTheInve
                        "Address already in use (another process, or another link, "
                        "has that port: give the link another PORT value)"))
       << up.log();
+  // Said once, though the link is enforced twice (the manifest's write, then the watch);
+  // the manifest's own report of the failed step is another line.
+  std::istringstream lines(up.log());
+  size_t refusals = 0;
+  for (std::string line; std::getline(lines, line);) {
+    if (Contains(line, "ERROR [host] provider") && Contains(line, " refused to bind actor ")) {
+      ++refusals;
+    }
+  }
+  EXPECT_EQ(refusals, 1u) << up.log();
   auto inventory = Wasmcloud({"ctl", "get", "inventory", "-o", "json"}, up.lattice_file());
   ASSERT_EQ(inventory.exit_code, 0) << inventory.err;
   Json all = Json::parse(inventory.out, nullptr, false);

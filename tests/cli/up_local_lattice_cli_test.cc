@@ -277,6 +277,12 @@ TEST_F(LocalLatticeCliTest, AMissingOrFailingNatsServerIsExit2WithTheInstallHint
                           std::string(WC_SOURCE_DIR) + "/examples/echo.yaml", "examples/echo",
                           "echo", "--data", "hello"});
   EXPECT_EQ(echo.exit_code, 0) << echo.err;
+  // The example answers the HealthRequest every heartbeat sends (a warn line each, before).
+  auto health = RunCommand(
+      {WasmcloudBinary(), "call", "-m", std::string(WC_SOURCE_DIR) + "/examples/echo.yaml",
+       "examples/echo", "HealthRequest", "--data-hex", "81ab706c616365686f6c646572c3", "--hex"});
+  EXPECT_EQ(health.exit_code, 0) << health.err;
+  EXPECT_EQ(health.out, "82a76865616c746879c3a76d657373616765a0\n");
 }
 
 TEST(LocalLatticeFileTest, ReadsWhatItWritesAndSaysWhatIsWrong) {
