@@ -53,9 +53,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FUZZ_CHECK(failed.body.size() < 120);
 
   // The head checks: the input as a target, and as a header value after its first byte.
+  // The first byte chooses the version and whether a Host comes first.
   std::vector<HeadField> fields;
+  const unsigned first = text.empty() ? 0 : static_cast<unsigned char>(text[0]);
+  if (first & 2) fields.push_back({"Host", "h"});
   if (!text.empty()) fields.push_back({"Transfer-Encoding", text.substr(1)});
-  if (std::optional<std::string> refused = RefuseRequestHead(text, fields)) {
+  if (std::optional<std::string> refused = RefuseRequestHead(first & 1 ? 10 : 11, text, fields)) {
     FUZZ_CHECK(refused->starts_with("Bad Request: "));
     FUZZ_CHECK(refused->find('\n') == std::string::npos);
   }
