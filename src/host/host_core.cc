@@ -263,6 +263,10 @@ Status HostCore::Start() {
     if (Status s = legacy_->Start(); !s.ok()) {
       return fail(s.WithContext("cannot subscribe to the 0.18 link subjects"));
     }
+    // Two processes with one key (a copied seed file) would answer for each other:
+    // `ctl get hosts` listed the id twice, commands reached either, and one `stop host`
+    // stopped both. Asked before this host answers to its own id.
+    if (Status s = CheckNoOtherHostHasThisId(*control); !s.ok()) return fail(s);
     event_publisher_ = std::make_shared<EventPublisher>(control, lattice_.name);
     ControlServerOptions control_options;
     control_options.lattice_name = lattice_.name;
@@ -400,6 +404,24 @@ Status HostCore::StartBuiltins() {
   logging.provider = provider::NewLoggingProvider();
   logging.claims = std::move(logging_claims);
   if (auto r = StartNativeCapability(std::move(logging)); !r.ok()) return r.status();
+  return Status::Ok();
+}
+
+Status HostCore::CheckNoOtherHostHasThisId(lattice::Transport& control) {
+  const std::string subject = lattice::ControlSubject(lattice_.name, "get." + id_ + ".inv");
+  auto answer = control.Request(subject, {}, kIdCheckTimeout);
+  if (answer.ok()) {
+    return AlreadyExists("host " + id_ + " already runs in lattice " + lattice_.name +
+                         " (another process answered " + subject +
+                         "): every host needs a key of its own; give this one another "
+                         "--host-seed, or none for a new key");
+  }
+  if (!lattice::IsNoResponders(answer.status())) {
+    // A server without "no responders" (before NATS 2.2), or one slow to answer: this
+    // host cannot tell, and goes on.
+    Log(LogLevel::kDebug, kLog,
+        "could not check that no other host has id " + id_ + ": " + answer.status().message());
+  }
   return Status::Ok();
 }
 

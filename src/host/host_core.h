@@ -139,6 +139,10 @@ class HostCore : public std::enable_shared_from_this<HostCore>, public lattice::
                         uint64_t add);
 
  private:
+  // kAlreadyExists when another process answers to this host's id in the lattice (its
+  // 0.18 inventory subject), asked before this host serves it.
+  Status CheckNoOtherHostHasThisId(lattice::Transport& control);
+  static constexpr std::chrono::milliseconds kIdCheckTimeout{1000};
   // kStarting: Start is making the components; nothing else may use them yet.
   // kStopping: Stop is under way. Nothing new starts, but providers being drained may
   // still call the actors (an HTTP request received before the stop gets its answer).

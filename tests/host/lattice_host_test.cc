@@ -244,6 +244,27 @@ TEST_F(LatticeTest, AResponseLargerThanTheLatticeTakesFailsAtOnceSayingItRan) {
   EXPECT_TRUE(Ok(a.CallActor(kEchoKey, "HandleRequest", wire::Encode(fits))));
 }
 
+// Two processes with one seed (a copied seed file) answered for each other: the id
+// listed twice, commands reaching either, one stop host stopping both. The second is
+// refused at start; once the first has stopped, the key may be used again.
+TEST_F(LatticeTest, ASecondHostWithTheSameKeyIsRefusedAtStart) {
+  const crypto::KeyPair key = crypto::KeyPair::Generate(crypto::KeyType::kServer);
+  HostConfig config;
+  config.host_seed = key.EncodedSeed();
+  config.workers = 2;
+  Host& first = AddHost(Options(), config);
+  Host twin(config, SharedEngine(), Options());
+  Status refused = twin.Start();
+  EXPECT_EQ(refused.code(), Code::kAlreadyExists) << refused.message();
+  EXPECT_THAT(refused.message(),
+              HasSubstr("host " + key.public_key_text() + " already runs in lattice default"));
+  EXPECT_THAT(refused.message(), HasSubstr("give this one another --host-seed"));
+  EXPECT_TRUE(Ok(first.Stop()));
+  Host again(config, SharedEngine(), Options());
+  EXPECT_TRUE(Ok(again.Start()));
+  EXPECT_TRUE(Ok(again.Stop()));
+}
+
 TEST_F(LatticeTest, PingerOnAReachesPongerOnBThroughItsCallAlias) {
   LatticeOptions o = Options();
   o.rpc_timeout = std::chrono::milliseconds(500);  // the call to a stopped ponger waits it out
