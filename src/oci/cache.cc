@@ -21,6 +21,7 @@ namespace fs = std::filesystem;
 
 // The second line of a reference's file: when a registry resolved it.
 constexpr std::string_view kResolvedKey = "resolved_unix_ms ";
+constexpr std::string_view kPlainHttpLine = "over plain http";
 
 // A reference as a file name: [A-Za-z0-9._-] kept, every other byte %XX. Long ones
 // (file names stop at 255 bytes) are named by their hash instead.
@@ -97,6 +98,7 @@ std::optional<ReferenceRecord> Cache::LookupReferenceRecord(const std::string& r
               std::chrono::milliseconds(ms)));
     }
   }
+  record.plain_http = next_line() == kPlainHttpLine;
   return record;
 }
 
@@ -107,14 +109,16 @@ std::optional<std::string> Cache::LookupReference(const std::string& reference) 
 }
 
 Status Cache::RecordReference(const std::string& reference, const std::string& digest,
-                              std::chrono::system_clock::time_point resolved_at) const {
+                              std::chrono::system_clock::time_point resolved_at,
+                              bool plain_http) const {
   WC_RETURN_IF_ERROR(EnsurePrivateDirectory(root_, "OCI cache"));
   int64_t ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(resolved_at.time_since_epoch()).count();
   if (ms < 0) ms = 0;
   return WriteFileAtomically(
       root_ + "/refs/" + ReferenceFileName(reference),
-      AsBytes(digest + "\n" + std::string(kResolvedKey) + std::to_string(ms) + "\n"));
+      AsBytes(digest + "\n" + std::string(kResolvedKey) + std::to_string(ms) + "\n" +
+              (plain_http ? std::string(kPlainHttpLine) + "\n" : std::string())));
 }
 
 std::optional<Bytes> Cache::ReadBlob(const std::string& digest) const {

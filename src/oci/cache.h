@@ -30,6 +30,9 @@ struct ReferenceRecord {
   // When a registry said the reference names `digest`. nullopt for a record without a
   // (readable) time, as versions before the tag TTL wrote them: it counts as expired.
   std::optional<std::chrono::system_clock::time_point> resolved_at;
+  // The registry said so over plain HTTP (--allowed-insecure): a host that does not allow
+  // that for the registry does not take this record's word (a cache may be shared).
+  bool plain_http = false;
 };
 
 class Cache {
@@ -47,7 +50,8 @@ class Cache {
   // registry gave it. kUnavailable when the file system refuses.
   Status RecordReference(
       const std::string& reference, const std::string& digest,
-      std::chrono::system_clock::time_point resolved_at = std::chrono::system_clock::now()) const;
+      std::chrono::system_clock::time_point resolved_at = std::chrono::system_clock::now(),
+      bool plain_http = false) const;
 
   // The blob's bytes when present and matching `digest` ("sha256:<hex>"); nullopt when
   // absent, unreadable or corrupt (a corrupt file is removed).

@@ -1,5 +1,6 @@
 #include "oci/client.h"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include <cstdlib>
@@ -337,7 +338,17 @@ Result<PulledArtifact> Client::Pull(const Reference& ref) {
     if (pinned) {
       digest = ref.digest;
     } else if ((record = cache->LookupReferenceRecord(name))) {
-      digest = record->digest;
+      if (record->plain_http && !AllowsPlainHttp(ref.registry)) {
+        // Resolved over plain HTTP by a host allowed to (a shared cache): this host may
+        // only ask the registry over TLS, so it does not take that answer's word.
+        Log(LogLevel::kInfo, kLog,
+            "the cached resolution of " + name +
+                " was made over plain HTTP, which this host does not allow for " + ref.registry +
+                " (--allowed-insecure): asking the registry");
+        record.reset();
+      } else {
+        digest = record->digest;
+      }
     }
     if (digest) cached = FromCache(*cache, *digest, name, config_.max_artifact_size);
   }
@@ -385,6 +396,11 @@ Result<PulledArtifact> Client::Pull(const Reference& ref) {
           " s): the registry could not be asked again: " + pulled.status().message());
   cached->stale = true;
   return std::move(*cached);
+}
+
+bool Client::AllowsPlainHttp(const std::string& registry) const {
+  return std::find(config_.allowed_insecure.begin(), config_.allowed_insecure.end(), registry) !=
+         config_.allowed_insecure.end();
 }
 
 std::chrono::system_clock::time_point Client::Now() const {
@@ -466,7 +482,9 @@ Result<PulledArtifact> Client::PullFromRegistry(const Reference& ref, const std:
   }
   Remember(cache, out.manifest_digest, manifest);
   if (cache) {
-    if (Status s = cache->RecordReference(name, out.manifest_digest, resolved_at); !s.ok()) {
+    if (Status s = cache->RecordReference(name, out.manifest_digest, resolved_at,
+                                          AllowsPlainHttp(ref.registry));
+        !s.ok()) {
       Log(LogLevel::kWarn, kLog, "not cached: " + s.message());
     }
   }

@@ -184,6 +184,8 @@ class Client {
   Result<PulledArtifact> PullFromRegistry(const Reference& ref, const std::string& name,
                                           const Cache* cache);
   std::chrono::system_clock::time_point Now() const;
+  // Whether this client may speak plain HTTP to `registry` (--allowed-insecure).
+  bool AllowsPlainHttp(const std::string& registry) const;
 
   ClientConfig config_;
   uint64_t requests_ = 0;

@@ -336,6 +336,39 @@ TEST_F(TagPolicyTest, AnUnreachableRegistryPastTheTtlServesTheStaleDigestWithAWa
   EXPECT_TRUE(Contains(stopping.status().message(), "cancelled")) << stopping.status().message();
 }
 
+// A cache shared by hosts of different policies: what one host resolved over plain HTTP
+// (--allowed-insecure) is not taken by a host that allows only TLS for that registry,
+// within the TTL or past it (it served the stale digest "the registry could not be
+// asked again", though it was its own policy that refused the registry).
+TEST_F(TagPolicyTest, AResolutionMadeOverPlainHttpIsNotTakenByAHostThatRefusesIt) {
+  StartRegistry();
+  const std::string ref = Name("echo:1");
+  Push("echo:1", v1_);
+  ASSERT_TRUE(Pull(ref, Config()).ok());
+  Cache cache(dir_ + "/cache");
+  auto record = cache.LookupReferenceRecord(ref);
+  ASSERT_TRUE(record.has_value());
+  EXPECT_TRUE(record->plain_http);
+  ClientConfig tls_only = Config();
+  tls_only.allowed_insecure.clear();
+  for (seconds later : {seconds(0), seconds(600)}) {  // within the TTL, then past it
+    now_ += later;
+    auto r = Pull(ref, tls_only);
+    ASSERT_FALSE(r.ok()) << later.count();
+    EXPECT_TRUE(Contains(r.status().message(), "allow it with --allowed-insecure"))
+        << r.status().message();
+    EXPECT_GT(requests_, 0u);
+  }
+  EXPECT_TRUE(Logged("the cached resolution of " + ref + " was made over plain HTTP"));
+  EXPECT_FALSE(Logged("from the OCI cache"));
+  // The host that allows it still takes it, and a digest reference needs no resolution.
+  auto same = Pull(ref, Config(seconds(3600)));
+  ASSERT_TRUE(same.ok()) << same.status().message();
+  auto pinned = Pull(Name("echo@" + record->digest), tls_only);
+  ASSERT_TRUE(pinned.ok()) << pinned.status().message();
+  EXPECT_EQ(requests_, 0u);
+}
+
 TEST_F(TagPolicyTest, ARegistrySayingNotFoundPastTheTtlFailsThePull) {
   StartRegistry();
   const std::string d1 = Push("echo:1", v1_);
