@@ -226,6 +226,8 @@ Status HostCore::RequestStop() {
   {
     std::lock_guard<std::mutex> lock(remote_mu_);
     handler = stop_request_;
+    // HostStopped, published by the stop that follows, carries the command's id.
+    if (handler && stop_operation_.empty()) stop_operation_ = lattice::OperationScope::Current();
   }
   if (!handler) return FailedPrecondition("this host cannot be stopped through the lattice");
   handler();

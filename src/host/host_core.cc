@@ -494,7 +494,15 @@ Status HostCore::Stop() {
   if (dispatcher_) dispatcher_->FlushFailureSummary();
   state_ = State::kStopped;
   Log(LogLevel::kInfo, kLog, "host " + id_ + " stopped");
-  Publish(lattice::kHostStopped, nlohmann::json::object());
+  {
+    std::string operation;
+    {
+      std::lock_guard<std::mutex> lock(remote_mu_);
+      operation = stop_operation_;
+    }
+    lattice::OperationScope scope(operation);  // the `stop host` command's, if one asked
+    Publish(lattice::kHostStopped, nlohmann::json::object());
+  }
   if (event_publisher_) event_publisher_->Stop();  // sends what is queued, HostStopped last
   return Status::Ok();
 }

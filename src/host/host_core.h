@@ -267,6 +267,7 @@ class HostCore : public std::enable_shared_from_this<HostCore>, public lattice::
 
   mutable std::mutex remote_mu_;  // the two below
   std::function<void()> stop_request_;
+  std::string stop_operation_;  // the control command that asked for the stop (remote_mu_)
   std::map<std::string, oci::Credentials> registry_credentials_;
 };
 
