@@ -43,14 +43,7 @@ std::vector<CLI::App*> Commands(CLI::App& app) {
   return app.get_subcommands([](CLI::App*) { return true; });
 }
 
-bool IsCommand(CLI::App& app, const std::string& name) {
-  for (CLI::App* sub : Commands(app)) {
-    if (sub->check_name(name)) return true;
-  }
-  return false;
-}
-
-std::string UnknownCommand(CLI::App& app, std::string_view given) {
+std::string UnknownCommand(CLI::App& app, std::string_view given, const std::string& path) {
   std::string best;
   size_t best_distance = 3;  // at most 2 edits away
   for (const CLI::App* sub : Commands(app)) {
@@ -62,9 +55,38 @@ std::string UnknownCommand(CLI::App& app, std::string_view given) {
       best_distance = distance;
     }
   }
-  std::string text = "wasmcloud: unknown command \"" + std::string(given) + "\"";
+  std::string text = path + ": unknown command \"" + std::string(given) + "\"";
   if (!best.empty()) text += "; did you mean \"" + best + "\"?";
-  return text + " (wasmcloud --help lists the commands)";
+  return text + " (" + path + " --help lists the commands)";
+}
+
+// Walks the commands named at the start of argv (`ctl get links`): an unknown one, or an
+// option given before the last command (the options belong to the command that runs),
+// is said here; CLI11 would say "A subcommand is required" or list the arguments it did
+// not expect, in reverse. Empty when the command line is fine so far.
+std::string CheckCommandPath(CLI::App& app, int argc, char** argv) {
+  CLI::App* at = &app;
+  std::string path = "wasmcloud";
+  for (int i = 1; i < argc && !Commands(*at).empty(); ++i) {
+    const std::string arg = argv[i];
+    if (arg == "-h" || arg == "--help" || arg == "--version") return "";
+    if (arg.starts_with("-")) {
+      if (at->get_option_no_throw(arg.substr(0, arg.find('='))) != nullptr) return "";
+      return path + ": options come after the command (" + path +
+             " --help lists the commands), got \"" + arg + "\" before it";
+    }
+    CLI::App* next = nullptr;
+    for (CLI::App* sub : Commands(*at)) {
+      if (sub->check_name(arg)) next = sub;
+    }
+    if (next == nullptr) return UnknownCommand(*at, arg, path);
+    at = next;
+    path += " " + next->get_name();
+  }
+  if (!Commands(*at).empty() && at->get_require_subcommand_min() > 0) {
+    return path + ": a command is required (" + path + " --help lists the commands)";
+  }
+  return "";
 }
 
 }  // namespace
@@ -93,9 +115,11 @@ int main(int argc, char** argv) {
     std::cerr << app.help() << "wasmcloud: a command is required (wasmcloud up runs a host)\n";
     return 2;
   }
-  if (argv[1][0] != '-' && !IsCommand(app, argv[1])) {
-    std::cerr << UnknownCommand(app, argv[1]) << "\n";
-    return 2;
+  if (argv[1][0] != '-') {
+    if (std::string wrong = CheckCommandPath(app, argc, argv); !wrong.empty()) {
+      std::cerr << wrong << "\n";
+      return 2;
+    }
   }
   try {
     app.parse(argc, argv);

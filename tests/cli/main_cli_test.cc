@@ -47,6 +47,24 @@ TEST(MainCliTest, AnUnknownCommandIsNamedWithTheClosestOne) {
   EXPECT_EQ(far.err,
             "wasmcloud: unknown command \"frobnicate\" (wasmcloud --help lists the "
             "commands)\n");
+  // The same below the first command (CLI11 said "A subcommand is required" there, and
+  // listed options given before a command in reverse).
+  auto nested = RunCommand({WasmcloudBinary(), "ctl", "get", "linkz"});
+  EXPECT_EQ(nested.exit_code, 2);
+  EXPECT_EQ(nested.err,
+            "wasmcloud ctl get: unknown command \"linkz\"; did you mean \"links\"? (wasmcloud "
+            "ctl get --help lists the commands)\n");
+  auto missing = RunCommand({WasmcloudBinary(), "ctl", "get"});
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_EQ(missing.err,
+            "wasmcloud ctl get: a command is required (wasmcloud ctl get --help lists the "
+            "commands)\n");
+  auto early = RunCommand({WasmcloudBinary(), "ctl", "--rpc-host", "127.0.0.1", "get", "hosts"});
+  EXPECT_EQ(early.exit_code, 2);
+  EXPECT_EQ(early.err,
+            "wasmcloud ctl: options come after the command (wasmcloud ctl --help lists the "
+            "commands), got \"--rpc-host\" before it\n");
+  EXPECT_EQ(RunCommand({WasmcloudBinary(), "ctl", "get", "--help"}).exit_code, 0);
   // No command at all: the list of commands, and what to run.
   auto none = RunCommand({WasmcloudBinary()});
   EXPECT_EQ(none.exit_code, 2);
