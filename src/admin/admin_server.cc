@@ -9,6 +9,7 @@
 #include <atomic>
 #include <charconv>
 #include <chrono>
+#include <deque>
 #include <exception>
 #include <thread>
 
@@ -67,7 +68,22 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_.header_limit(kMaxHead);
     parser_.body_limit(0);
   }
-  ~Session() { open_.fetch_sub(1); }
+  ~Session() {
+    if (counted_) open_.fetch_sub(1);
+  }
+
+  // Whether it is still waiting for its request (not yet read).
+  bool waiting() const { return waiting_; }
+  // Closes a connection that has not sent its request yet, to make room for a new one:
+  // its place is free at once (its read ends with the socket).
+  void Evict() {
+    if (!waiting_ || !counted_) return;
+    waiting_ = false;
+    counted_ = false;
+    open_.fetch_sub(1);
+    beast::error_code ignored;
+    stream_.socket().close(ignored);
+  }
 
   void Run() {
     stream_.expires_after(kRequestTimeout);
@@ -78,6 +94,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
  private:
   void OnRead(beast::error_code ec) {
+    waiting_ = false;
     if (ec == http::error::body_limit) {
       Respond(http::status::payload_too_large, "a request to these endpoints has no body\n");
       return;
@@ -145,6 +162,8 @@ class Session : public std::enable_shared_from_this<Session> {
   http::request_parser<http::empty_body> parser_;
   http::response<http::string_body> response_;
   bool head_ = false;
+  bool waiting_ = true;  // (the io thread's only)
+  bool counted_ = true;  // still counted in open_
   const AdminHandlers& handlers_;
   std::atomic<int>& open_;
 };
@@ -160,16 +179,40 @@ struct AdminServer::Impl {
   tcp::acceptor acceptor{io};
   std::thread thread;
 
+  // Sessions in the order they came, to find the oldest still waiting for its request
+  // (the io thread's only; expired entries are dropped as they are met).
+  std::deque<std::weak_ptr<Session>> arrived;
+
+  // Full: the oldest connection that has not sent its request gives its place, so that
+  // idle connections (32 held open by a client that sends nothing) cannot keep a probe
+  // of /livez out for as long as they are renewed. False when every place is answering.
+  bool EvictOldestWaiting() {
+    while (!arrived.empty()) {
+      std::shared_ptr<Session> oldest = arrived.front().lock();
+      arrived.pop_front();
+      if (oldest && oldest->waiting()) {
+        oldest->Evict();
+        return true;
+      }
+    }
+    return false;
+  }
+
   void Accept() {
     acceptor.async_accept([this](beast::error_code ec, tcp::socket socket) {
       if (ec == net::error::operation_aborted || !acceptor.is_open()) return;
       if (!ec) {
-        if (open.fetch_add(1) >= kMaxConnections) {
+        if (open.fetch_add(1) >= kMaxConnections && !EvictOldestWaiting()) {
           open.fetch_sub(1);
           beast::error_code ignored;
           socket.close(ignored);  // too many at once: the client sees the connection closed
         } else {
-          std::make_shared<Session>(std::move(socket), handlers, open)->Run();
+          auto session = std::make_shared<Session>(std::move(socket), handlers, open);
+          if (arrived.size() >= 2 * kMaxConnections) {
+            std::erase_if(arrived, [](const std::weak_ptr<Session>& w) { return w.expired(); });
+          }
+          arrived.push_back(session);
+          session->Run();
         }
       }
       Accept();

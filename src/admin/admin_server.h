@@ -2,7 +2,8 @@
 // docs/operations.md): GET /livez (200 while the process answers), /readyz (200 when
 // ready, 503 with the reason when not) and /metrics (the Prometheus text format). HTTP/1.1
 // on Boost.Beast, one thread of its own, one request per connection (answered with
-// `Connection: close`), at most kMaxConnections at once; a request must arrive within
+// `Connection: close`), at most kMaxConnections at once (the oldest one still waiting for
+// its request gives its place to a new one); a request must arrive within
 // 5 s and its head fit in 8 KiB. Nothing else is served: other paths are 404, other
 // methods than GET and HEAD 405.
 #pragma once

@@ -3,8 +3,11 @@
 // prometheus_client's own parser (tests/cli/parse_metrics.py, Debian's
 // python3-prometheus-client) and their counters followed with traffic; /readyz follows
 // the NATS connection of a host in a lattice when the server is killed and restarted.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -135,6 +138,36 @@ TEST(UpAdminCliTest, LivenessReadinessAndMetricsThatMoveWithTraffic) {
   EXPECT_EQ(Sum(after, "wasmcloud_invocations_total", handle), handled + 5);
   EXPECT_GE(Sum(after, "wasmcloud_invocation_duration_seconds_count"), handled + 5);
   EXPECT_GT(Sum(after, "wasmcloud_invocation_duration_seconds_sum"), 0);
+  EXPECT_EQ(up.Stop(SIGTERM), 0) << up.log();
+}
+
+// The endpoints take 32 connections at once. Idle ones (a client that opens them and
+// sends nothing, renewing them as they time out) kept every probe out, so a liveness
+// probe would have restarted a healthy host: the oldest idle one now gives its place.
+TEST(UpAdminCliTest, IdleConnectionsDoNotKeepAProbeOut) {
+  UpProcess up({"up", "--no-lattice", "--http-admin", "127.0.0.1:0"});
+  ASSERT_TRUE(up.WaitFor("running until SIGINT or SIGTERM")) << up.log();
+  const std::string admin = AdminUrl(up);
+  ASSERT_FALSE(admin.empty()) << up.log();
+  const int port = std::stoi(admin.substr(admin.rfind(':') + 1));
+  std::vector<int> idle;
+  for (int i = 0; i < 40; ++i) {
+    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    ASSERT_GE(fd, 0);
+    sockaddr_in to{};
+    to.sin_family = AF_INET;
+    to.sin_port = htons(static_cast<uint16_t>(port));
+    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to), 0);
+    ::send(fd, "GET /livez HTTP/1.1\r\n", 21, MSG_NOSIGNAL);  // and never the rest
+    idle.push_back(fd);
+  }
+  for (int i = 0; i < 3; ++i) {
+    HttpAnswer live = Get(admin + "/livez");
+    EXPECT_EQ(live.status, 200) << i;
+    EXPECT_EQ(live.body, "ok\n");
+  }
+  for (int fd : idle) ::close(fd);
   EXPECT_EQ(up.Stop(SIGTERM), 0) << up.log();
 }
 
