@@ -147,6 +147,12 @@ Result<std::string> ResolveSubject(const SigningKeyOptions& o, crypto::KeyType t
   return k.key.public_key_text();
 }
 
+void WarnIfExpiredAtOnce(const std::optional<int64_t>& days, const char* what) {
+  if (!days || *days > 0) return;
+  std::cerr << "warning: --expires-in-days " << *days
+            << ": the claims are expired from the start, and a host refuses " << what << "\n";
+}
+
 Result<std::optional<uint64_t>> DaysFromNow(const std::optional<int64_t>& days, int64_t now,
                                             const char* flag) {
   constexpr int64_t kDay = 86400;

@@ -57,6 +57,9 @@ Result<std::string> ResolveSubject(const SigningKeyOptions& o, crypto::KeyType t
 
 // `now` plus `days` days, for --expires-in-days and --not-before-days (named by `flag`
 // in errors); none when `days` is not given.
+// Says on stderr that claims expiring `days` (0 or fewer) from now are expired at once:
+// allowed (tests make such artefacts), but a host refuses `what` from the start.
+void WarnIfExpiredAtOnce(const std::optional<int64_t>& days, const char* what);
 Result<std::optional<uint64_t>> DaysFromNow(const std::optional<int64_t>& days, int64_t now,
                                             const char* flag);
 

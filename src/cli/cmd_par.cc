@@ -248,6 +248,7 @@ int RunCreate(const CreateOptions& o) {
   int64_t now = crypto::SystemUnixSeconds();
   auto exp = DaysFromNow(o.expires_in_days, now, "--expires-in-days");
   if (!exp.ok()) return fail(exp.status());
+  WarnIfExpiredAtOnce(o.expires_in_days, "the archive");
   auto nbf = DaysFromNow(o.not_before_days, now, "--not-before-days");
   if (!nbf.ok()) return fail(nbf.status());
 

@@ -434,6 +434,10 @@ TEST_F(ParCliTamperTest, ExpiredAndNotYetValid) {
                          "--vendor", "Acme", "--binary", dir_ + "/lib.so", "--keys-dir",
                          dir_ + "/keys", flag, "-d", out});
     ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.err.find("warning: --expires-in-days -1: the claims are expired from the start") !=
+                  std::string::npos,
+              std::string(kind) == "expired")
+        << r.err;
     ExpectFails(out, kind);
   }
 }
