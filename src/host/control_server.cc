@@ -545,13 +545,21 @@ void ControlServer::HandleV1(const lattice::Message& m) {
     RunV1(m, [&] { return h.PutRegistryCredentials(c->registry, c->username, c->password); });
   } else if (op == "actor.auction") {
     auto c = cj::ParseActorAuction(m.data);
-    if (!c.ok()) return;  // a scatter-gather: nobody waits for a refusal
+    if (!c.ok()) {  // a scatter-gather: nobody waits for a refusal (docs/control-v1.md)
+      Log(LogLevel::kDebug, kLog,
+          EscapeLogText("unanswered actor auction: " + c.status().message()));
+      return;
+    }
     if (!InFlight(ActorKey(c->actor_ref)) && h.QualifiesForActor(c->actor_ref, c->constraints)) {
       Reply(m, cj::v1::Envelope(true, "", cj::ActorAuctionAck(*c, options_.host_id)));
     }
   } else if (op == "provider.auction") {
     auto c = cj::ParseProviderAuction(m.data);
-    if (!c.ok()) return;
+    if (!c.ok()) {
+      Log(LogLevel::kDebug, kLog,
+          EscapeLogText("unanswered provider auction: " + c.status().message()));
+      return;
+    }
     if (!InFlight(ProviderKey(c->provider_ref, c->link_name)) &&
         h.QualifiesForProvider(c->provider_ref, c->link_name, c->constraints)) {
       Reply(m, cj::v1::Envelope(true, "", cj::ProviderAuctionAck(*c, options_.host_id)));
