@@ -172,6 +172,21 @@ Status ApplyMilliseconds(HostConfig& config, std::string_view value) {
   return Status::Ok();
 }
 
+// At most the invocation max age (60 s): the invocations of this host carry exp = now +
+// this, and a receiver refuses a token valid for longer (Host::Start says so too, for an
+// embedder that sets both).
+Status ApplyRpcTimeout(HostConfig& config, std::string_view value) {
+  uint64_t ms;
+  if (!ParseWholeNumber(value, 1, 60000, &ms)) {
+    return InvalidArgument(
+        "expected a whole number of milliseconds from 1 to 60000 (a receiver refuses an "
+        "invocation valid for longer than 60 s), " +
+        Got(value));
+  }
+  config.rpc_timeout = std::chrono::milliseconds(ms);
+  return Status::Ok();
+}
+
 Status ApplyMaxMemoryPages(HostConfig& config, std::string_view value) {
   uint64_t pages;
   if (!ParseWholeNumber(value, 1, kMaxMemoryPages, &pages)) {
@@ -648,8 +663,7 @@ constexpr std::array<ConfigOption, 65> kOptions = {{
     {"--nsprefix", "WASMCLOUD_LATTICE_PREFIX", "NAME",
      "Lattice name (letters, digits, _ and -); default default", false, &ApplyLatticePrefix},
     {"--rpc-timeout-ms", "WASMCLOUD_RPC_TIMEOUT_MS", "MS",
-     "Deadline of a call to another host in milliseconds; default 2000", false,
-     &ApplyMilliseconds<&HostConfig::rpc_timeout>},
+     "Deadline of a call to another host in milliseconds; default 2000", false, &ApplyRpcTimeout},
     {"--invocation-issuers", "WASMCLOUD_INVOCATION_ISSUERS", "any|lattice|KEY,...",
      "Hosts whose invocations are accepted: any (default), lattice (hosts seen in the "
      "lattice) or a list of host keys (N...)",

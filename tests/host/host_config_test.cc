@@ -619,6 +619,15 @@ TEST(ConfigOptionsTest, Labels) {
   EXPECT_EQ(Apply(many, "--label", "k100=v").message(), "more than 100 labels");
 }
 
+TEST(ConfigOptionsTest, TheRpcTimeoutStaysWithinAnInvocationsLife) {
+  HostConfig c;
+  ASSERT_TRUE(Apply(c, "--rpc-timeout-ms", "60000").ok());
+  EXPECT_EQ(c.rpc_timeout, std::chrono::milliseconds(60000));
+  EXPECT_EQ(ErrorOf("--rpc-timeout-ms", "70000"),
+            "expected a whole number of milliseconds from 1 to 60000 (a receiver refuses an "
+            "invocation valid for longer than 60 s), got \"70000\"");
+}
+
 TEST(ConfigOptionsTest, AllowedIssuersMustBeAccountKeys) {
   HostConfig c;
   ASSERT_TRUE(Apply(c, "--allowed-issuer", kAccount).ok());
