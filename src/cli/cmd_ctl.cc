@@ -1,8 +1,11 @@
 // `wasmcloud ctl`: a lattice client speaking the v1 control dialect (docs/control-v1.md)
 // to whatever hosts share a NATS server: the local lattice `up` started (found through
 // the local lattice file), or any lattice with --rpc-host. docs/cli.md#wasmcloud-ctl.
+#include <signal.h>
+
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
@@ -120,6 +123,14 @@ class Lattice {
       if (!local.ok()) return Failure{1, local.status().message()};
       url = local->url;
       l->ns_ = o.nsprefix.empty() ? local->lattice : o.nsprefix;
+      // Its `up` is gone (it was killed, the machine restarted): said at once, not after
+      // the connect timeout.
+      if (local->pid > 0 && ::kill(local->pid, 0) != 0 && errno == ESRCH) {
+        return Failure{1, "the local lattice file " + LocalLatticeFilePath() +
+                              " names `wasmcloud up` process " + std::to_string(local->pid) +
+                              ", which is not running (start `wasmcloud up` again; it "
+                              "replaces the file)"};
+      }
       stale_hint = " (the local lattice file " + LocalLatticeFilePath() +
                    " names `wasmcloud up` process " + std::to_string(local->pid) +
                    ": is it still running?)";

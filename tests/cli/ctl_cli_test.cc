@@ -7,6 +7,7 @@
 // ctl says when something is wrong.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -434,14 +435,27 @@ TEST_F(CtlCliTest, FailuresSayWhatToDoAndExitNonZero) {
       file);
   EXPECT_EQ(update.exit_code, 1);
   EXPECT_TRUE(Contains(update.err, "is not running on host")) << update.err;
-  // A local lattice file whose `up` is gone: said so.
+  // A local lattice file whose `up` is gone (a process that has ended): said at once.
+  pid_t ended = fork();
+  ASSERT_GE(ended, 0);
+  if (ended == 0) _exit(0);
+  ASSERT_EQ(waitpid(ended, nullptr, 0), ended);
   const std::string stale = dir_ + "/stale.json";
   std::ofstream(stale) << R"({"url":"nats://127.0.0.1:)" << testing::FreeLoopbackPort()
-                       << R"(","lattice":"default","host_id":"NX","pid":4242})";
+                       << R"(","lattice":"default","host_id":"NX","pid":)" << ended << "}";
   auto gone = Wasmcloud({"ctl", "get", "hosts"}, stale);
   EXPECT_EQ(gone.exit_code, 1);
-  EXPECT_TRUE(Contains(gone.err, "names `wasmcloud up` process 4242: is it still running?"))
+  EXPECT_TRUE(Contains(
+      gone.err, "names `wasmcloud up` process " + std::to_string(ended) + ", which is not running"))
       << gone.err;
+  // One whose process runs but whose server does not answer: asked whether it still runs.
+  std::ofstream(stale) << R"({"url":"nats://127.0.0.1:)" << testing::FreeLoopbackPort()
+                       << R"(","lattice":"default","host_id":"NX","pid":)" << getpid() << "}";
+  auto silent = Wasmcloud({"ctl", "get", "hosts"}, stale);
+  EXPECT_EQ(silent.exit_code, 1);
+  EXPECT_TRUE(Contains(silent.err, "names `wasmcloud up` process " + std::to_string(getpid()) +
+                                       ": is it still running?"))
+      << silent.err;
   // A host that does not exist: no answer, and a hint.
   auto ghost = Wasmcloud({"ctl", "stop", "actor", "NXXXX", "MXXXX", "--timeout-ms", "300"}, file);
   EXPECT_EQ(ghost.exit_code, 1);
