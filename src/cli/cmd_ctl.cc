@@ -772,6 +772,23 @@ std::optional<Failure> UpdateActor(Lattice& l, const Args& a) {
                      {"actor_update_failed"}, "update actor " + a.actor + " to " + a.ref);
 }
 
+// The actor key a call alias names in the lattice's claims; the text itself when it is an
+// actor key. `or_reference`: an OCI reference is kept too (the host resolves those).
+std::variant<std::string, Failure> ActorKeyOf(Lattice& l, const std::string& given,
+                                              bool or_reference) {
+  if (given.size() == crypto::kPublicKeyLength && given[0] == 'M') return given;
+  // An alias first: aliases may hold '/' ("examples/kvcounter") as references do.
+  auto claims = l.Request("claims.get", Json());
+  if (auto* f = std::get_if<Failure>(&claims)) return *f;
+  for (const Json& c : std::get<Json>(claims)) {
+    if (Str(c, "call_alias") == given) return Str(c, "sub");
+  }
+  if (or_reference && given.find_first_of("/:") != std::string::npos) return given;
+  return Failure{1, "\"" + given + "\" is neither an actor's public key nor a call alias" +
+                        (or_reference ? std::string(" or OCI reference") : std::string()) +
+                        " in lattice " + l.ns() + " (wasmcloud ctl get claims lists them)"};
+}
+
 std::optional<Failure> StopActor(Lattice& l, const Args& a) {
   Json body;
   body["actor_ref"] = a.actor;
@@ -793,8 +810,10 @@ std::optional<Failure> StopProvider(Lattice& l, const Args& a) {
 std::optional<Failure> LinkPut(Lattice& l, const Args& a) {
   auto values = ParsePairs(a.pairs, "link value");
   if (!values.ok()) return Fail(values.status(), 2);
+  auto actor = ActorKeyOf(l, a.actor, /*or_reference=*/true);  // a call alias, as manifests
+  if (auto* f = std::get_if<Failure>(&actor)) return *f;
   Json body;
-  body["actor_id"] = a.actor;
+  body["actor_id"] = std::get<std::string>(actor);
   body["provider_id"] = a.provider;
   body["contract_id"] = a.contract;
   body["link_name"] = a.link_name;
@@ -805,8 +824,10 @@ std::optional<Failure> LinkPut(Lattice& l, const Args& a) {
 }
 
 std::optional<Failure> LinkDel(Lattice& l, const Args& a) {
+  auto actor = ActorKeyOf(l, a.actor, /*or_reference=*/true);
+  if (auto* f = std::get_if<Failure>(&actor)) return *f;
   Json body;
-  body["actor_id"] = a.actor;
+  body["actor_id"] = std::get<std::string>(actor);
   body["contract_id"] = a.contract;
   body["link_name"] = a.link_name;
   const std::string link = "the link of " + a.actor + " (" + a.contract + ", " + a.link_name + ")";
@@ -850,20 +871,9 @@ std::optional<Failure> StopHost(Lattice& l, const Args& a) {
 }
 
 std::optional<Failure> Call(Lattice& l, const Args& a) {
-  std::string actor = a.actor;
-  if (!(actor.size() == crypto::kPublicKeyLength && actor[0] == 'M')) {
-    // A call alias: the lattice's claims say whose it is.
-    auto claims = l.Request("claims.get", Json());
-    if (auto* f = std::get_if<Failure>(&claims)) return *f;
-    for (const Json& c : std::get<Json>(claims)) {
-      if (Str(c, "call_alias") == actor) actor = Str(c, "sub");
-    }
-    if (actor == a.actor) {
-      return Failure{1, "\"" + a.actor +
-                            "\" is neither an actor's public key nor a call alias in lattice " +
-                            l.ns() + " (wasmcloud ctl get claims lists them)"};
-    }
-  }
+  auto named = ActorKeyOf(l, a.actor, /*or_reference=*/false);
+  if (auto* f = std::get_if<Failure>(&named)) return *f;
+  const std::string actor = std::get<std::string>(named);
   auto payload = CallPayload(a.operation, a.data_json, a.raw);
   if (!payload.ok()) return Fail(payload.status(), 2);
   // As a 0.18 client: from the system actor, signed with a key made for this call.

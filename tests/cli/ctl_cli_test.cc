@@ -401,6 +401,27 @@ TEST_F(CtlCliTest, CallShowsTheReasonANestedCallFailedFor) {
   EXPECT_EQ(call.exit_code, 1);
   EXPECT_TRUE(Contains(call.err, "is not running on this host or any host of lattice default"))
       << call.err;
+  // Links are named by call alias too, as in manifests.
+  auto del = Wasmcloud({"ctl", "link", "del", "examples/kvcounter", "wasmcloud:keyvalue"},
+                       up.lattice_file());
+  EXPECT_EQ(del.exit_code, 0) << del.err;
+  auto put = Wasmcloud({"ctl", "link", "put", "examples/kvcounter",
+                        "VADDERJ5F246KOBI2FUUF6VYPKKO4LHYI5MMBS3HCNRUJGENEFJ6XU6B",
+                        "wasmcloud:keyvalue", "BUCKET=b"},
+                       up.lattice_file());
+  EXPECT_EQ(put.exit_code, 0) << put.err;
+  auto links = Wasmcloud({"ctl", "get", "links", "-o", "json"}, up.lattice_file());
+  Json all = Json::parse(links.out, nullptr, false);
+  ASSERT_TRUE(all.is_array() && all.size() == 1u) << links.out;
+  EXPECT_EQ(all[0]["values"].value("BUCKET", ""), "b");
+  EXPECT_EQ(all[0].value("actor_id", "").size(), 56u) << links.out;
+  auto nobody =
+      Wasmcloud({"ctl", "link", "del", "no-such-alias", "wasmcloud:keyvalue"}, up.lattice_file());
+  EXPECT_EQ(nobody.exit_code, 1);
+  EXPECT_TRUE(Contains(nobody.err,
+                       "\"no-such-alias\" is neither an actor's public key nor a "
+                       "call alias or OCI reference"))
+      << nobody.err;
   EXPECT_EQ(up.Stop(SIGTERM), 0) << up.log();
 }
 
