@@ -542,7 +542,6 @@ class Session : public std::enable_shared_from_this<Session> {
     fields_.clear();  // its capacity stays for the next request
     for (const auto& field : req)
       fields_.push_back({View(field.name_string()), View(field.value())});
-    head_fields_ = fields_.size();
     if (std::optional<std::string> refused =
             RefuseRequestHead(req.version(), View(req.target()), fields_)) {
       return SendError(std::move(self), 400, *refused);
@@ -616,12 +615,12 @@ class Session : public std::enable_shared_from_this<Session> {
     Target target = SplitTarget(View(req.target()));
     request.path = std::move(target.path);
     request.query_string = std::move(target.query);
-    // The head's fields only: a chunked body's trailer fields (which Beast adds behind
-    // them) are dropped, as every check of the head was made without them.
-    size_t left = head_fields_;
-    for (const auto& field : req) {
-      if (left-- == 0) break;
-      request.header[AsciiLower(View(field.name_string()))] = std::string(field.value());
+    // The head's fields only, as checked (fields_: views of the head's elements, which
+    // `req` still holds): a chunked body's trailer fields are dropped. Not the first N
+    // fields of `req`: Beast puts a field next to one of the same name, so a trailer
+    // repeating a head field's name lands among them.
+    for (const HeadField& field : fields_) {
+      request.header[AsciiLower(field.name)] = std::string(field.value);
     }
     request.body = std::move(req.body());
     const Reply how{req.keep_alive(), req.method() == http::verb::head, req.version()};
@@ -873,8 +872,7 @@ class Session : public std::enable_shared_from_this<Session> {
   // The chain's own.
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::vector_body<uint8_t>>> parser_;
-  std::vector<HeadField> fields_;  // of the head being checked (views into parser_)
-  size_t head_fields_ = 0;         // how many fields the head had (then come trailer fields)
+  std::vector<HeadField> fields_;  // of the head (views of its elements in parser_, then req)
   std::string out_head_;
   Bytes out_body_;
   std::unique_ptr<std::array<char, 16384>> scratch_;  // what Linger drops

@@ -487,6 +487,16 @@ TEST_F(HttpServerTest, TrailersAndChunkLinesAreBoundedAndTrailersNeverReachTheAc
   EXPECT_EQ(r->body, "abc");
   EXPECT_EQ(handler_->last().header.count("x-trailer"), 0u);
   EXPECT_EQ(handler_->last().header.at("host"), "t");
+  // A trailer that repeats head fields' names (Beast files it next to them) changes
+  // nothing either, and the head's last field is kept.
+  auto repeat = (*small)->RoundTrip(
+      "POST /t HTTP/1.1\r\nX-User: alice\r\nHost: good\r\nTransfer-Encoding: chunked\r\n"
+      "X-Last: z\r\n\r\n3\r\nabc\r\n0\r\nX-User: admin\r\nHost: caf\xe9\r\n\r\n");
+  ASSERT_TRUE(repeat.ok()) << repeat.status().message();
+  EXPECT_EQ(repeat->status, 200);
+  EXPECT_EQ(handler_->last().header.at("x-user"), "alice");
+  EXPECT_EQ(handler_->last().header.at("host"), "good");
+  EXPECT_EQ(handler_->last().header.at("x-last"), "z");
   const int served = handler_->calls();
   const std::string head = "POST /t HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n";
   for (const std::string& body :
