@@ -114,6 +114,7 @@ class Lattice {
     c.tls_key_file = o.tls_key_file;
     std::string url;
     std::string stale_hint;  // when the local lattice file named a server that is gone
+    bool gone = false;       // and the process it names no longer exists
     if (!o.rpc_host.empty()) {
       url = (nats::WantsTls(c) ? "tls://" : "nats://") + o.rpc_host + ":" +
             std::to_string(o.rpc_port);
@@ -123,24 +124,22 @@ class Lattice {
       if (!local.ok()) return Failure{1, local.status().message()};
       url = local->url;
       l->ns_ = o.nsprefix.empty() ? local->lattice : o.nsprefix;
-      // Its `up` is gone (it was killed, the machine restarted): said at once, not after
-      // the connect timeout.
-      if (local->pid > 0 && ::kill(local->pid, 0) != 0 && errno == ESRCH) {
-        return Failure{1, "the local lattice file " + LocalLatticeFilePath() +
-                              " names `wasmcloud up` process " + std::to_string(local->pid) +
-                              ", which is not running (start `wasmcloud up` again; it "
-                              "replaces the file)"};
-      }
+      // Its `up` gone (killed, the machine restarted) is said after a short try, not the
+      // whole connect timeout. Only a short try: that `up` may run in another PID
+      // namespace (a container sharing the runtime directory) and answer all the same.
+      gone = local->pid > 0 && ::kill(local->pid, 0) != 0 && errno == ESRCH;
       stale_hint = " (the local lattice file " + LocalLatticeFilePath() +
                    " names `wasmcloud up` process " + std::to_string(local->pid) +
-                   ": is it still running?)";
+                   (gone ? ", which is not running: start `wasmcloud up` again, it replaces "
+                           "the file)"
+                         : ": is it still running?)");
     }
     if (Status s = lattice::ValidateLatticeName(l->ns_); !s.ok()) {
       return Failure{2, "--nsprefix: " + s.message()};
     }
     c.servers = {url};
     c.name = "wasmcloud-ctl";
-    c.connect_timeout = std::chrono::seconds(5);
+    c.connect_timeout = gone ? std::chrono::milliseconds(500) : std::chrono::milliseconds(5000);
     c.credentials_file = o.credsfile;
     if (!o.jwt.empty() && o.seed.empty()) {
       return Failure{2, "--rpc-jwt needs --rpc-seed (the seed that signs for the JWT's user)"};
@@ -603,7 +602,8 @@ std::optional<Failure> GetInventory(Lattice& l, const Args& a) {
   for (const Json& inv : all) {
     if (!first) std::cout << "\n";
     first = false;
-    std::cout << "Host " << Str(inv, "host_id") << " (" << LabelsText(inv["labels"]) << ")\n";
+    std::cout << "Host " << EscapeLogText(Str(inv, "host_id"), 256) << " ("
+              << EscapeLogText(LabelsText(inv["labels"])) << ")\n";
     std::vector<std::vector<std::string>> actors, providers;
     const Json actor_list = inv.value("actors", Json::array());
     const Json provider_list = inv.value("providers", Json::array());
@@ -776,12 +776,13 @@ std::optional<Failure> UpdateActor(Lattice& l, const Args& a) {
 // actor key. `or_reference`: an OCI reference is kept too (the host resolves those).
 std::variant<std::string, Failure> ActorKeyOf(Lattice& l, const std::string& given,
                                               bool or_reference) {
+  if (given.empty()) return Failure{2, "ACTOR is empty"};  // an unset $ACTOR in a script
   if (given.size() == crypto::kPublicKeyLength && given[0] == 'M') return given;
   // An alias first: aliases may hold '/' ("examples/kvcounter") as references do.
   auto claims = l.Request("claims.get", Json());
   if (auto* f = std::get_if<Failure>(&claims)) return *f;
   for (const Json& c : std::get<Json>(claims)) {
-    if (Str(c, "call_alias") == given) return Str(c, "sub");
+    if (Str(c, "call_alias") == given && !Str(c, "sub").empty()) return Str(c, "sub");
   }
   if (or_reference && given.find_first_of("/:") != std::string::npos) return given;
   return Failure{1, "\"" + given + "\" is neither an actor's public key nor a call alias" +
@@ -924,7 +925,10 @@ std::optional<Failure> WatchEvents(Lattice& l, const Args& a) {
         }
         data += " " + k + "=" + (v.is_string() ? v.get<std::string>() : v.dump());
       }
-      std::cout << Str(*e, "time") << "  " << type << "  host=" << Str(*e, "source") << data
+      // One printable line: the event's words are other hosts' (or anyone's who may
+      // publish on the lattice).
+      std::cout << EscapeLogText(Str(*e, "time") + "  " + type + "  host=" + Str(*e, "source") +
+                                 data)
                 << "\n";
     }
     std::cout.flush();

@@ -169,6 +169,12 @@ Status HostCore::StopProvider(std::string_view provider_ref, std::string_view li
   return StopProviderRef(pk, contract_id, link_name);
 }
 
+size_t HostCore::CustomLabelsLocked() const {
+  return static_cast<size_t>(std::count_if(labels_.begin(), labels_.end(), [](const auto& l) {
+    return !l.first.starts_with("hostcore.");
+  }));
+}
+
 Status HostCore::PutLabel(std::string_view key, std::string_view value) {
   if (key.empty()) return InvalidArgument("a label key cannot be empty");
   if (key.starts_with("hostcore.")) {
@@ -178,11 +184,7 @@ Status HostCore::PutLabel(std::string_view key, std::string_view value) {
   WC_RETURN_IF_ERROR(CheckLabel(key, value));
   {
     std::lock_guard<std::mutex> lock(labels_mu_);
-    const size_t custom =
-        static_cast<size_t>(std::count_if(labels_.begin(), labels_.end(), [](const auto& l) {
-          return !l.first.starts_with("hostcore.");
-        }));
-    if (custom >= kMaxLabels && !labels_.contains(std::string(key))) {
+    if (CustomLabelsLocked() >= kMaxLabels && !labels_.contains(std::string(key))) {
       return ResourceExhausted("label " + std::string(key) + ": this host already has " +
                                std::to_string(kMaxLabels) + " labels (delete one first)");
     }

@@ -159,7 +159,11 @@ Status HostCore::Start() {
       if (k.rfind("hostcore.", 0) == 0) {
         return fail(InvalidArgument("label " + k + ": keys starting with hostcore. are reserved"));
       }
+      if (Status bad = CheckLabel(k, v); !bad.ok()) return fail(bad);
       labels_.emplace(k, v);
+    }
+    if (config_.labels.size() > kMaxLabels) {
+      return fail(InvalidArgument("more than " + std::to_string(kMaxLabels) + " labels"));
     }
   }
 

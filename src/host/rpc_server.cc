@@ -125,7 +125,7 @@ void RpcServer::Handle(const lattice::Entity& served, const lattice::Message& me
   }
   Bytes encoded = lattice::Encode(response);
   Status sent = transport_->Publish(message.reply, encoded);
-  if (sent.code() == Code::kResourceExhausted) {
+  if (sent.code() == Code::kResourceExhausted && encoded.size() > transport_->MaxPayload()) {
     // Larger than the server takes (NATS max_payload): the caller would wait out its
     // deadline and report a timeout ("it may have run"). It did run; say so at once.
     const std::string why = "the response of " + std::to_string(encoded.size()) +

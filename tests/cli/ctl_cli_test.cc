@@ -415,6 +415,10 @@ TEST_F(CtlCliTest, CallShowsTheReasonANestedCallFailedFor) {
   ASSERT_TRUE(all.is_array() && all.size() == 1u) << links.out;
   EXPECT_EQ(all[0]["values"].value("BUCKET", ""), "b");
   EXPECT_EQ(all[0].value("actor_id", "").size(), 56u) << links.out;
+  // An empty ACTOR (an unset $ACTOR in a script) matched the first actor without an alias.
+  auto empty = Wasmcloud({"ctl", "link", "del", "", "wasmcloud:keyvalue"}, up.lattice_file());
+  EXPECT_EQ(empty.exit_code, 2);
+  EXPECT_TRUE(Contains(empty.err, "ACTOR is empty")) << empty.err;
   auto nobody =
       Wasmcloud({"ctl", "link", "del", "no-such-alias", "wasmcloud:keyvalue"}, up.lattice_file());
   EXPECT_EQ(nobody.exit_code, 1);

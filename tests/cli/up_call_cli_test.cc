@@ -353,11 +353,9 @@ TEST(UpCliTest, TheSameSignalDeliveredTwiceAtOnceIsOneRequest) {
   ASSERT_TRUE(up.WaitFor("received SIGTERM, stopping")) << up.log();
   up.Signal(SIGTERM);
   EXPECT_EQ(up.Wait(), 0) << up.log();
-  EXPECT_NE(up.log().find("received SIGTERM again from process " + std::to_string(getpid()) +
-                          " at once (sent to the process group too): still stopping"),
-            std::string::npos)
-      << up.log();
   EXPECT_EQ(up.log().find("exiting at once"), std::string::npos) << up.log();
+  // (It logs "received SIGTERM again from process N at once …" at info; not asserted: on a
+  // loaded machine the stop may be over before the second signal comes.)
 }
 
 // Signals work from the first moment: during a manifest that hangs on a registry that

@@ -1708,6 +1708,29 @@ TEST(StopTest, HostStopWaitsForCallsInFlight) {
   EXPECT_EQ(in_flight.status().code(), Code::kDeadlineExceeded) << in_flight.status().message();
 }
 
+// Labels given by an embedder or a manifest are held to what flags and label.put are:
+// one line, bounded (a label with a newline and 60 KB went through a manifest).
+TEST(HostBasicsTest, LabelsFromTheConfigAndFromManifestsAreBoundedToo) {
+  HostConfig config;
+  config.labels = {{"k", "a\nInjected: 1"}};
+  Host host(config, wasm::CreateV8Engine);
+  Status s = host.Start();
+  EXPECT_EQ(s.code(), Code::kInvalidArgument) << s.message();
+  EXPECT_EQ(s.message(), "label k: its value holds a control character");
+
+  auto ok = StartHost();
+  Manifest m;
+  m.source = "labels.yaml";
+  m.labels = {{"zone", "west"}, {"big", std::string(60000, 'v')}, {"k", "\x1b[2J"}};
+  Status applied = ok->ApplyManifest(m);
+  EXPECT_FALSE(applied.ok());
+  EXPECT_THAT(applied.message(), HasSubstr("labels: label big: its value has 60000 bytes"));
+  EXPECT_THAT(applied.message(), HasSubstr("labels: label k: its value holds a control character"));
+  EXPECT_EQ(ok->Labels()["zone"], "west");
+  EXPECT_EQ(ok->Labels().count("big"), 0u);
+  EXPECT_EQ(ok->Labels().count("k"), 0u);
+}
+
 TEST(HostBasicsTest, CustomLabelsCannotReplaceHostcoreLabels) {
   HostConfig config;
   config.labels = {{"hostcore.os", "plan9"}};
