@@ -169,10 +169,18 @@ Status HostCore::StopProvider(std::string_view provider_ref, std::string_view li
   return StopProviderRef(pk, contract_id, link_name);
 }
 
-size_t HostCore::CustomLabelsLocked() const {
-  return static_cast<size_t>(std::count_if(labels_.begin(), labels_.end(), [](const auto& l) {
-    return !l.first.starts_with("hostcore.");
-  }));
+Status HostCore::SetCustomLabelLocked(std::string_view key, std::string_view value) {
+  WC_RETURN_IF_ERROR(CheckLabel(key, value));
+  const size_t custom =
+      static_cast<size_t>(std::count_if(labels_.begin(), labels_.end(), [](const auto& l) {
+        return !l.first.starts_with("hostcore.");
+      }));
+  if (custom >= kMaxLabels && !labels_.contains(std::string(key))) {
+    return ResourceExhausted("label " + std::string(key) + ": this host already has " +
+                             std::to_string(kMaxLabels) + " labels (delete one first)");
+  }
+  labels_[std::string(key)] = std::string(value);
+  return Status::Ok();
 }
 
 Status HostCore::PutLabel(std::string_view key, std::string_view value) {
@@ -181,14 +189,9 @@ Status HostCore::PutLabel(std::string_view key, std::string_view value) {
     return InvalidArgument("label " + std::string(key) +
                            ": keys starting with hostcore. are reserved");
   }
-  WC_RETURN_IF_ERROR(CheckLabel(key, value));
   {
     std::lock_guard<std::mutex> lock(labels_mu_);
-    if (CustomLabelsLocked() >= kMaxLabels && !labels_.contains(std::string(key))) {
-      return ResourceExhausted("label " + std::string(key) + ": this host already has " +
-                               std::to_string(kMaxLabels) + " labels (delete one first)");
-    }
-    labels_[std::string(key)] = std::string(value);
+    WC_RETURN_IF_ERROR(SetCustomLabelLocked(key, value));
   }
   Publish(lattice::kLabelsChanged, {{"labels", Labels()}});
   return Status::Ok();

@@ -142,8 +142,9 @@ class HostCore : public std::enable_shared_from_this<HostCore>, public lattice::
   // kAlreadyExists when another process answers to this host's id in the lattice (its
   // 0.18 inventory subject), asked before this host serves it.
   Status CheckNoOtherHostHasThisId(lattice::Transport& control);
-  // The labels not set by the host (not hostcore.*); labels_mu_ held.
-  size_t CustomLabelsLocked() const;
+  // Sets a label of the operator's (checked by CheckLabel, at most kMaxLabels of them
+  // beside the hostcore.* ones); labels_mu_ held.
+  Status SetCustomLabelLocked(std::string_view key, std::string_view value);
   static constexpr std::chrono::milliseconds kIdCheckTimeout{1000};
   // kStarting: Start is making the components; nothing else may use them yet.
   // kStopping: Stop is under way. Nothing new starts, but providers being drained may

@@ -138,17 +138,10 @@ Status HostCore::ApplyManifest(const Manifest& manifest) {
     std::lock_guard<std::mutex> lock(labels_mu_);
     for (const auto& [k, v] : manifest.labels) {
       if (k.rfind("hostcore.", 0) == 0) continue;  // the parser refuses these already
-      if (Status bad = CheckLabel(k, v); !bad.ok()) {
+      if (Status bad = SetCustomLabelLocked(k, v); !bad.ok()) {
         failures.push_back("labels: " + bad.message());
         if (first_code == Code::kOk) first_code = bad.code();
-        continue;
       }
-      if (CustomLabelsLocked() >= kMaxLabels && !labels_.contains(k)) {
-        failures.push_back("labels: more than " + std::to_string(kMaxLabels) + " labels");
-        if (first_code == Code::kOk) first_code = Code::kResourceExhausted;
-        break;
-      }
-      labels_[k] = v;
     }
   }
   // An entry that names a regular file is that file; one that looks like a path but is no
