@@ -9,8 +9,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
+#include <random>
 #include <stdexcept>
 
 extern char** environ;
@@ -102,13 +105,15 @@ namespace wasmcloud::testing {
 
 namespace {
 
-// Binds a TCP socket to 127.0.0.1 at a port the kernel chooses; listens when backlog >= 0.
-int BindLoopback(int backlog, int* port) {
+// Binds a TCP socket to 127.0.0.1 at `wanted`, or at a port the kernel chooses when it is
+// 0; listens when backlog >= 0.
+int BindLoopback(int backlog, int* port, int wanted = 0) {
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return -1;
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<uint16_t>(wanted));
   socklen_t len = sizeof addr;
   if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
       (backlog >= 0 && listen(fd, backlog) != 0) ||
@@ -123,6 +128,31 @@ int BindLoopback(int backlog, int* port) {
 }  // namespace
 
 int FreeLoopbackPort() {
+  // A port the kernel chose itself would come from the ephemeral range, where the kernel
+  // also takes the source ports of outgoing connections and the ports of servers bound to
+  // port 0 (a `wasmcloud up`'s nats-server): between this close and the test's bind, one
+  // of those could take it (seen once in CI: the demo's HTTP port was the one the local
+  // nats-server got). So the port is drawn below that range, where only binds that name a
+  // port land.
+  int ephemeral_low = 32768;
+  if (FILE* f = std::fopen("/proc/sys/net/ipv4/ip_local_port_range", "r")) {
+    int low = 0, high = 0;
+    if (std::fscanf(f, "%d %d", &low, &high) == 2) ephemeral_low = low;
+    std::fclose(f);
+  }
+  const int low = std::max(1024, ephemeral_low / 2);
+  if (ephemeral_low - low >= 1024) {
+    thread_local std::mt19937 random(std::random_device{}() ^ static_cast<unsigned>(::getpid()));
+    std::uniform_int_distribution<int> pick(low, ephemeral_low - 1);
+    for (int attempt = 0; attempt < 64; ++attempt) {
+      int port = -1;
+      int fd = BindLoopback(-1, &port, pick(random));
+      if (fd >= 0) {
+        close(fd);
+        return port;
+      }
+    }
+  }
   int port = -1;
   int fd = BindLoopback(-1, &port);
   if (fd >= 0) close(fd);

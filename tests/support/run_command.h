@@ -22,8 +22,9 @@ std::string WasmcloudBinary();
 std::string FixturePath(const std::string& relative);
 // A fresh temporary directory, removed by the caller (or left under /tmp).
 std::string MakeTempDir();
-// A TCP port of 127.0.0.1 that was free a moment ago (bound to port 0, then closed), for
-// a server a test starts; -1 when none could be bound.
+// A TCP port of 127.0.0.1 that was free a moment ago (bound, then closed), for a server a
+// test starts; -1 when none could be bound. Drawn below the kernel's ephemeral range, so
+// that no outgoing connection and no server bound to port 0 takes it in the meantime.
 int FreeLoopbackPort();
 // A socket listening on 127.0.0.1 at a port the kernel chose (stored in *port), with
 // `backlog`; the caller closes it. -1 (and *port untouched) when it could not be made.
