@@ -474,8 +474,20 @@ class Session : public std::enable_shared_from_this<Session> {
   // lines into one value), then has Beast parse it from there.
   void ReadHead(Ptr self) {
     const std::string_view have(static_cast<const char*>(buffer_.data().data()), buffer_.size());
-    const size_t start = std::min(have.find_first_not_of("\r\n"), have.size());
+    // Empty lines before the request line are skipped (RFC 9112 §2.2; Beast takes them for
+    // a method).
+    size_t start = 0;
+    while (have.substr(start, 2) == "\r\n") start += 2;
     const size_t end = have.find("\r\n\r\n", start);
+    // A line ended by a bare LF: Beast waits for a CRLF that a client which sends such
+    // lines (a script through netcat) never sends, so the client would wait out the read
+    // timeout without an answer. Refused, not taken as a line end (RFC 9112 §2.2 allows
+    // either): a proxy in front that split lines differently could smuggle a request.
+    if (HasBareLf(have.substr(start, end == std::string_view::npos ? end : end + 2 - start))) {
+      return SendError(std::move(self), 400,
+                       "Bad Request: a line of the request head ends in a bare LF (HTTP lines "
+                       "end in CRLF)");
+    }
     if (end == std::string_view::npos) {
       // Leading empty lines count too: only CRLFs, sent without end, filled the buffer.
       if (have.size() > settings_->max_header_bytes) {
@@ -502,6 +514,7 @@ class Session : public std::enable_shared_from_this<Session> {
       return SendError(std::move(self), 400,
                        "Bad Request: a header is folded over lines (obs-fold)");
     }
+    buffer_.consume(start);
     beast::error_code ec;
     size_t used = 0;
     try {
@@ -521,6 +534,13 @@ class Session : public std::enable_shared_from_this<Session> {
           });
     }
     OnHeader(std::move(self), ec);
+  }
+
+  static bool HasBareLf(std::string_view head) {
+    for (size_t i = head.find('\n'); i != std::string_view::npos; i = head.find('\n', i + 1)) {
+      if (i == 0 || head[i - 1] != '\r') return true;
+    }
+    return false;
   }
 
   // An obs-fold: a line of the head that starts with a space or a tab.

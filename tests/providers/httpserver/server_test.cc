@@ -387,6 +387,12 @@ TEST_F(HttpServerTest, AmbiguousFramingAndBadTargetsAre400BeforeAnyActorRuns) {
        "Bad Request: an HTTP/1.1 request without Host"},
       {"GET /first HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
        "Bad Request: more than one Host header"},
+      // Lines ended by a bare LF (a script through netcat): answered at once, not left to
+      // wait out the read timeout for a CRLF that never comes.
+      {"GET /first HTTP/1.1\nHost: t\n\n",
+       "Bad Request: a line of the request head ends in a bare LF (HTTP lines end in CRLF)"},
+      {"GET /first HTTP/1.1\r\nHost: t\nX-A: b\r\n\r\n" + second,
+       "Bad Request: a line of the request head ends in a bare LF (HTTP lines end in CRLF)"},
   };
   for (const auto& [request, reason] : cases) {
     SCOPED_TRACE(request);
@@ -413,7 +419,12 @@ TEST_F(HttpServerTest, AmbiguousFramingAndBadTargetsAre400BeforeAnyActorRuns) {
   auto utf8 = (*c)->RoundTrip("GET /caf%C3%A9/\xc3\xa9?q=%20 HTTP/1.1\r\nHost: t\r\n\r\n");
   ASSERT_TRUE(utf8.ok()) << utf8.status().message();
   EXPECT_EQ(utf8->status, 200);
-  EXPECT_EQ(handler_->calls(), 2);
+  // Empty lines before a request line are skipped (RFC 9112 §2.2), also between requests.
+  auto leading = (*c)->RoundTrip("\r\n\r\nGET /after-empty-lines HTTP/1.1\r\nHost: t\r\n\r\n");
+  ASSERT_TRUE(leading.ok()) << leading.status().message();
+  EXPECT_EQ(leading->status, 200);
+  EXPECT_EQ(handler_->last().path, "/after-empty-lines");
+  EXPECT_EQ(handler_->calls(), 3);
 }
 
 TEST_F(HttpServerTest, ABodyOverTheLimitIs413AndTheServerKeepsServing) {
