@@ -53,6 +53,10 @@ extern "C" {
  * past its deadline (the host's call timeout). Any value other than WC_OK is a failure;
  * hosts older than this code return WC_ERROR for it. */
 #define WC_ERROR_DEADLINE 2
+/* Another that call_actor may return: the actor could not be reached for now (the
+ * lattice's NATS server is unreachable, the host or provider on the way is stopping); a
+ * later try may succeed. Hosts older than this code return WC_ERROR for it. */
+#define WC_ERROR_UNAVAILABLE 3
 
 #if defined(__GNUC__)
 #define WC_PROVIDER_EXPORT __attribute__((visibility("default")))
@@ -102,8 +106,9 @@ typedef struct wc_host_api {
   void* host_ctx;       /* pass it back to the functions below */
   /* Calls `operation` on the actor with public key `actor` (origin: this provider).
    * WC_OK: *response holds the actor's reply. WC_ERROR (or WC_ERROR_DEADLINE when the
-   * call ran past its deadline): *response holds the error message (UTF-8, not
-   * NUL-terminated). Either way the provider releases *response. */
+   * call ran past its deadline, WC_ERROR_UNAVAILABLE when the actor could not be reached
+   * for now): *response holds the error message (UTF-8, not NUL-terminated). Either way
+   * the provider releases *response. */
   int (*call_actor)(void* host_ctx, const char* actor, const char* operation,
                     const uint8_t* payload, size_t payload_len, wc_buffer* response);
   /* A line in the host's log. */

@@ -163,6 +163,14 @@ HttpReply ReplyFromActor(const Result<Bytes>& outcome, std::string* log) {
     if (status.code() == Code::kDeadlineExceeded) {
       return FailureReply(504, "Gateway Timeout: the actor did not answer in time", reason, log);
     }
+    if (status.code() == Code::kUnavailable) {
+      // The way to the actor is down for now (its host's lattice unreachable, a host or
+      // provider on the way stopping): a client or balancer may try again.
+      HttpReply r = FailureReply(
+          503, "Service Unavailable: the actor cannot be reached; retry later", reason, log);
+      r.headers.emplace_back("retry-after", "1");
+      return r;
+    }
     return FailureReply(500, "Failed to handle request", reason, log);
   }
   Result<wire::HttpResponse> response = wire::DecodeHttpResponse(*outcome);

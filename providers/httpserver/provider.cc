@@ -85,6 +85,7 @@ class HttpServerProvider final : public sdk::Provider {
         return host().CallActor(actor, "HandleRequest", payload);
       } catch (const sdk::Error& e) {
         if (e.code() == WC_ERROR_DEADLINE) return DeadlineExceeded(e.what());
+        if (e.code() == WC_ERROR_UNAVAILABLE) return Unavailable(e.what());
         return GuestError(e.what());
       } catch (const std::exception& e) {
         return GuestError(e.what());

@@ -156,7 +156,14 @@ class HostBridge {
         return WC_OK;
       }
       GiveBytes(response, ToBytes(r.status().message()));
-      return r.status().code() == Code::kDeadlineExceeded ? WC_ERROR_DEADLINE : WC_ERROR;
+      switch (r.status().code()) {
+        case Code::kDeadlineExceeded:
+          return WC_ERROR_DEADLINE;
+        case Code::kUnavailable:
+          return WC_ERROR_UNAVAILABLE;
+        default:
+          return WC_ERROR;
+      }
     } catch (...) {  // std::bad_alloc: an error without a message
     }
     return WC_ERROR;

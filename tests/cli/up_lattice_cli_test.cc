@@ -22,6 +22,7 @@
 #include "crypto/nkeys.h"
 #include "nats/nats_transport.h"
 #include "providers/messaging/nats_server.h"
+#include "support/log_capture.h"
 #include "support/require_tool.h"
 #include "support/run_command.h"
 #include "support/test_pki.h"
@@ -32,6 +33,7 @@ namespace wasmcloud {
 namespace {
 
 using messaging::testing::NatsServer;
+using testing::Eventually;
 using testing::FixturePath;
 using testing::RunCommand;
 using testing::UpProcess;
@@ -186,6 +188,79 @@ TEST_F(LatticeCliTest, ALinkSetOnABindsTheProviderOnBAndMovesWithIt) {
   EXPECT_EQ(a->Stop(SIGTERM), 0) << a->log();
   EXPECT_EQ(c->Stop(SIGTERM), 0);
   EXPECT_EQ(c2->Stop(SIGTERM), 0) << c2->log();
+}
+
+// The HTTP server on A serves echo, which runs on B. While the lattice's nats-server is
+// down the way to echo is too: A answers 503 with Retry-After at once (it was a 500, as
+// for an actor's own failure); once the server is back, echo answers again.
+TEST_F(LatticeCliTest, WhileNatsIsDownARemoteActorIs503AndItAnswersAgainAfter) {
+  const std::string build = WC_BUILD_DIR;
+  const int port = testing::FreeLoopbackPort();
+  ASSERT_GT(port, 0);
+  auto b = Up("actors:\n  - " + FixturePath("wc-host-0.18/echo.wasm") + "\n");
+  auto a = Up("capabilities:\n  - image_ref: " + build + "/providers/httpserver.par.gz\n" +
+              "links:\n  - actor: " + kEcho +
+              "\n    contract_id: wasmcloud:httpserver\n    values:\n      ADDRESS: 127.0.0.1\n"
+              "      PORT: \"" +
+              std::to_string(port) + "\"\n");
+  const std::string url = "http://127.0.0.1:" + std::to_string(port) + "/hello";
+  // The status line, the Retry-After header (if any) and the body.
+  struct Answer {
+    std::string status, retry_after, body;
+  };
+  auto get = [&] {
+    auto r = RunCommand({"curl", "-sS", "--max-time", "10", "-D", "-", url});
+    Answer answer;
+    if (r.exit_code != 0) return Answer{"curl failed: " + r.err, "", ""};
+    const size_t end = r.out.find("\r\n\r\n");
+    const std::string head = r.out.substr(0, end);
+    answer.status = head.substr(0, head.find("\r\n"));
+    const size_t retry = head.find("\r\nretry-after: ");
+    if (retry != std::string::npos) {
+      answer.retry_after = head.substr(retry + 15, head.find("\r\n", retry + 2) - retry - 15);
+    }
+    if (end != std::string::npos) answer.body = r.out.substr(end + 4);
+    return answer;
+  };
+  Answer first = get();
+  ASSERT_EQ(first.status, "HTTP/1.1 200 OK") << first.body << a->log() << b->log();
+
+  server_->Kill();
+  // (Until A has seen its connection drop, a call may still wait out its deadline: 504.)
+  Answer down;
+  EXPECT_TRUE(Eventually(
+      [&] {
+        down = get();
+        return down.status.starts_with("HTTP/1.1 503");
+      },
+      std::chrono::seconds(20)))
+      << down.status << " " << down.body << a->log();
+  EXPECT_EQ(down.retry_after, "1") << a->log();
+  EXPECT_THAT(down.body,
+              ::testing::StartsWith("Service Unavailable: the actor cannot be reached; retry later "
+                                    "(request "));
+  // The reason is in A's log, with the request id the client got.
+  const std::string id = down.body.substr(down.body.find("(request ") + 9, 16);
+  EXPECT_TRUE(a->WaitFor("request " + id + ": 503 Service Unavailable")) << a->log();
+  EXPECT_NE(a->log().find("request " + id +
+                          ": 503 Service Unavailable: the actor cannot be reached; retry later: "
+                          "call to actor " +
+                          kEcho + " on the lattice: request on wasmbus.rpc.default." + kEcho +
+                          " not sent: not connected to NATS (reconnecting)"),
+            std::string::npos)
+      << a->log();
+
+  ASSERT_TRUE(server_->Restart().ok());
+  Answer back;
+  EXPECT_TRUE(Eventually(
+      [&] {
+        back = get();
+        return back.status == "HTTP/1.1 200 OK";
+      },
+      std::chrono::seconds(30)))
+      << back.status << " " << back.body << a->log() << b->log();
+  EXPECT_EQ(a->Stop(SIGTERM), 0) << a->log();
+  EXPECT_EQ(b->Stop(SIGTERM), 0) << b->log();
 }
 
 // 0.18 parsed --control-host/--control-port and used the RPC server anyway; here the

@@ -22,7 +22,8 @@
 // 16-bit, into the whole input (+ NUL).
 //
 // Properties, besides never a crash, a leak or undefined behaviour:
-//   - call_actor returns WC_OK, WC_ERROR or WC_ERROR_DEADLINE; a NULL response gives
+//   - call_actor returns WC_OK, WC_ERROR, WC_ERROR_DEADLINE or WC_ERROR_UNAVAILABLE; a NULL
+//   response gives
 //     WC_ERROR; the response buffer is consistent (data NULL exactly when len is 0, a
 //     release function with data) and is released once; NULL actor or operation, or a
 //     NULL payload with a length, give WC_ERROR and a message saying so; before Start and
@@ -448,7 +449,8 @@ void OpCallActor(Harness& h, Target t, Input& in) {
   wc_buffer* out = (flags & 0x40) ? nullptr : &response;
   const wc_host_api* api = h.api[t];
   const int rc = api->call_actor(api->host_ctx, actor, operation, payload_ptr, payload_len, out);
-  FUZZ_CHECK(rc == WC_OK || rc == WC_ERROR || rc == WC_ERROR_DEADLINE);
+  FUZZ_CHECK(rc == WC_OK || rc == WC_ERROR || rc == WC_ERROR_DEADLINE ||
+             rc == WC_ERROR_UNAVAILABLE);
   if (out == nullptr) {
     FUZZ_CHECK(rc == WC_ERROR);
     return;

@@ -79,6 +79,8 @@ class FakeHost : public ProviderHost {
     calls_.push_back({std::string(actor), std::string(operation), std::string(AsChars(payload)),
                       std::this_thread::get_id()});
     if (actor == "MNOTFOUND") return NotFound("actor MNOTFOUND is not running on this host");
+    if (actor == "MLATE") return DeadlineExceeded("actor MLATE did not return within 10 ms");
+    if (actor == "MREMOTE") return Unavailable("call to MREMOTE on the lattice: not connected");
     return ToBytes(std::string(operation) + " from host: " + std::string(AsChars(payload)));
   }
   void Log(LogLevel level, std::string_view message) override {
@@ -391,6 +393,12 @@ TEST_F(CProviderTest, CallsAndLogsThroughTheHostApi) {
   EXPECT_EQ(Text(Call("Call", "hi")), "host said: FromC from host: hi");
   auto r = provider_->HandleCall("MNOTFOUND", "Call", AsBytes("hi"));
   EXPECT_EQ(r.status().message(), "host error: actor MNOTFOUND is not running on this host");
+  // The two specific failures a provider can tell apart (the httpserver answers 504, 503).
+  r = provider_->HandleCall("MLATE", "Call", AsBytes("hi"));
+  EXPECT_EQ(r.status().message(), "host error (deadline): actor MLATE did not return within 10 ms");
+  r = provider_->HandleCall("MREMOTE", "Call", AsBytes("hi"));
+  EXPECT_EQ(r.status().message(),
+            "host error (unavailable): call to MREMOTE on the lattice: not connected");
   ASSERT_TRUE(Ok(Call("Log")));
   auto lines = host_.lines();
   ASSERT_EQ(lines.size(), 2u);

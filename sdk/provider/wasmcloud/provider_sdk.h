@@ -52,8 +52,9 @@ struct Descriptor {
 
 // Thrown by Host::CallActor when the host or the actor answers an error; throw it (or
 // any other exception) from a Provider method to fail that call with its message.
-// code(): what call_actor returned (WC_ERROR, or WC_ERROR_DEADLINE when the call ran past
-// its deadline); WC_ERROR for an Error the provider makes.
+// code(): what call_actor returned (WC_ERROR, WC_ERROR_DEADLINE when the call ran past
+// its deadline, WC_ERROR_UNAVAILABLE when the actor could not be reached for now);
+// WC_ERROR for an Error the provider makes.
 struct Error : std::runtime_error {
   explicit Error(const std::string& message, int code = WC_ERROR)
       : std::runtime_error(message), code_(code) {}

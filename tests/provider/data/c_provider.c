@@ -70,7 +70,12 @@ static int handle_call(void* self, const char* actor, const char* operation, con
     wc_buffer reply = {NULL, 0, NULL, NULL};
     int rc =
         inst->host->call_actor(inst->host->host_ctx, actor, "FromC", payload, payload_len, &reply);
-    fill(response, rc == WC_OK ? "host said: " : "host error: ", reply.data, reply.len);
+    fill(response,
+         rc == WC_OK                  ? "host said: "
+         : rc == WC_ERROR_DEADLINE    ? "host error (deadline): "
+         : rc == WC_ERROR_UNAVAILABLE ? "host error (unavailable): "
+                                      : "host error: ",
+         reply.data, reply.len);
     if (reply.release != NULL) reply.release(&reply);
     return rc;
   }

@@ -120,6 +120,19 @@ TEST(ReplyFromActorTest, ADeadlineIs504) {
                 "actor M… did not return within 10000 ms (call_timeout)");
 }
 
+// The way to the actor is down for now (the lattice's NATS server unreachable): 503 with
+// Retry-After, not the 500 of an actor's own failure.
+TEST(ReplyFromActorTest, AnActorThatCannotBeReachedNowIs503WithRetryAfter) {
+  std::string log;
+  const std::string reason =
+      "call to actor MBCF on the lattice: rpc request: not connected to NATS (reconnecting)";
+  HttpReply reply = ReplyFromActor(Unavailable(reason), &log);
+  ExpectFailure(reply, 503, "Service Unavailable: the actor cannot be reached; retry later", log,
+                reason);
+  EXPECT_THAT(reply.headers,
+              ::testing::Contains(std::pair<std::string, std::string>("retry-after", "1")));
+}
+
 TEST(ReplyFromActorTest, AnActorThatIsNotThereIs503) {
   for (std::string m :
        {"actor MCFM is not running on this host (call from provider wasmcloud:httpserver)",
