@@ -7,6 +7,8 @@
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "cli/commands.h"
 
 namespace wasmcloud {
@@ -89,6 +91,33 @@ std::string CheckCommandPath(CLI::App& app, int argc, char** argv) {
   return "";
 }
 
+// `wasmcloud ctl … -o json`: every failure of ctl is one JSON value on stdout
+// (docs/cli.md), a bad argument too, which CLI11 (or CheckCommandPath) refuses before any
+// ctl code runs.
+bool CtlWantsJson(int argc, char** argv) {
+  if (argc < 2 || std::string_view(argv[1]) != "ctl") return false;
+  for (int i = 2; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (arg == "--") break;
+    for (std::string_view flag : {"-o", "--output", "--format"}) {
+      if (arg == flag && i + 1 < argc && std::string_view(argv[i + 1]) == "json") return true;
+      if (arg.starts_with(flag) && arg.substr(flag.size()) == (flag == "-o" ? "json" : "=json")) {
+        return true;
+      }
+    }
+    if (arg == "-o=json") return true;
+  }
+  return false;
+}
+
+void PrintJsonFailure(const std::string& message) {
+  nlohmann::ordered_json j;  // as ctl prints it: success first
+  j["success"] = false;
+  j["message"] = message;
+  std::cout << j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace)
+            << std::endl;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -117,6 +146,7 @@ int main(int argc, char** argv) {
   }
   if (argv[1][0] != '-') {
     if (std::string wrong = CheckCommandPath(app, argc, argv); !wrong.empty()) {
+      if (CtlWantsJson(argc, argv)) PrintJsonFailure(wrong);
       std::cerr << wrong << "\n";
       return 2;
     }
@@ -124,6 +154,7 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() != 0 && CtlWantsJson(argc, argv)) PrintJsonFailure(e.what());
     int rc = app.exit(e);
     // CLI11 answers --help and --version with 0; every real parse error is a usage error.
     return rc == 0 ? 0 : 2;

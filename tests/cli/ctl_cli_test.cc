@@ -440,6 +440,27 @@ TEST_F(CtlCliTest, FailuresSayWhatToDoAndExitNonZero) {
   Json j = Json::parse(json.out, nullptr, false);
   ASSERT_FALSE(j.is_discarded()) << json.out;
   EXPECT_EQ(j.value("success", true), false);
+  // Bad arguments too (refused before any ctl code runs): the JSON failure on stdout,
+  // the message on stderr as without -o json, exit 2.
+  for (const auto& [args, message] : std::vector<std::pair<std::vector<std::string>, std::string>>{
+           {{"ctl", "get", "hosts", "-o", "json", "--timeout-ms", "abc"},
+            "--timeout-ms: Value abc not in range 1 to 3600000"},
+           {{"ctl", "get", "hostz", "--output=json"},
+            "wasmcloud ctl get: unknown command \"hostz\"; did you mean \"hosts\"? (wasmcloud "
+            "ctl get --help lists the commands)"},
+           {{"ctl", "get", "hosts", "-ojson", "--bogus"},
+            "The following argument was not expected: --bogus"}}) {
+    auto bad = Wasmcloud(args);
+    EXPECT_EQ(bad.exit_code, 2) << bad.err;
+    Json failure = Json::parse(bad.out, nullptr, false);
+    ASSERT_TRUE(failure.is_object()) << bad.out;
+    EXPECT_EQ(failure.value("success", true), false);
+    EXPECT_EQ(failure.value("message", ""), message);
+    EXPECT_TRUE(Contains(bad.err, message)) << bad.err;
+  }
+  auto text = Wasmcloud({"ctl", "get", "hosts", "--timeout-ms", "abc"});
+  EXPECT_EQ(text.exit_code, 2);
+  EXPECT_EQ(text.out, "");
 
   UpProcess up({"up", "--allowed-insecure", registry_->host()}, {{"TMPDIR", tmp_}});
   ASSERT_TRUE(up.WaitFor("running until SIGINT or SIGTERM", std::chrono::seconds(30))) << up.log();
