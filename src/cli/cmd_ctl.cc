@@ -233,9 +233,23 @@ class Lattice {
               " beyond the first " + std::to_string(box->replies.size()) + " (" +
               std::to_string(box->bytes) + " bytes)");
     }
+    // An answer that is a failure (or not a v1 reply) is not listed; it is said, so that
+    // a host that answered is not taken for one that is not there.
+    size_t failed = 0;
+    std::string first_failure;
     for (const Bytes& b : box->replies) {
       auto r = Unwrap(subject, b);
-      if (auto* j = std::get_if<Json>(&r)) out.push_back(std::move(*j));
+      if (auto* j = std::get_if<Json>(&r)) {
+        out.push_back(std::move(*j));
+      } else if (failed++ == 0) {
+        first_failure = std::get<Failure>(r).message;
+      }
+    }
+    if (failed > 0) {
+      Log(LogLevel::kWarn, "ctl",
+          std::to_string(failed) + " answer(s) to " + subject +
+              " were failures and are not listed; the first: " +
+              EscapeLogText(first_failure, 1024));
     }
     return out;
   }

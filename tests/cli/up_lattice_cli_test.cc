@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <fstream>
@@ -324,6 +325,45 @@ TEST_F(LatticeCliTest, CtlKeepsAtMost64MiBOfTheAnswersToAScatterGather) {
             std::string::npos)
       << r.err;
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+}
+
+// `ctl get hosts` with a real host and a responder that answers the ping twice: once a
+// failure, once a host whose words hold a newline and a terminal escape. The failure is
+// said on stderr (it used to vanish: a host that answered looked absent); the other
+// host's words are printed escaped, one row per host.
+TEST_F(LatticeCliTest, CtlSaysWhichAnswersFailedAndEscapesWhatOtherHostsSay) {
+  auto up = Up("actors: []\n");
+  nats::NatsConnectionOptions o;
+  o.servers = {"nats://127.0.0.1:" + std::to_string(server_->port())};
+  o.name = "forger";
+  auto connection = nats::NatsConnection::Connect(o);
+  ASSERT_TRUE(connection.ok()) << connection.status().message();
+  nats::NatsTransport forger(*connection);
+  const std::string failure = R"({"success":false,"message":"cannot answer\nERROR [host] forged"})";
+  const std::string odd = R"({"success":true,"response":{"id":"NODD\u001b[31m","uptime_seconds":5,)"
+                          R"("version":"1.0\nERROR [host] forged","labels":{"zone":"a\rb"}}})";
+  auto sub = forger.Subscribe("wasmbus.ctl.v1.default.host.ping", "", [&](lattice::Message m) {
+    (void)forger.Publish(m.reply, AsBytes(failure));
+    (void)forger.Publish(m.reply, AsBytes(odd));
+  });
+  ASSERT_TRUE(sub.ok()) << sub.status().message();
+  ASSERT_TRUE(forger.Flush(std::chrono::seconds(5)).ok());
+  std::vector<std::string> args = {WasmcloudBinary(), "ctl",          "get",
+                                   "hosts",           "--timeout-ms", "1000"};
+  for (const auto& a : Lattice()) args.push_back(a);
+  auto r = RunCommand(args);
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.err.find("1 answer(s) to wasmbus.ctl.v1.default.host.ping were failures and are "
+                       "not listed; the first: cannot answer\\nERROR [host] forged"),
+            std::string::npos)
+      << r.err;
+  // The header, the real host, the odd one: three lines, nothing raw from the odd host.
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 3) << r.out;
+  EXPECT_EQ(r.out.find('\x1b'), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find('\r'), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("NODD\\x1b[31m"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("1.0\\nERROR [host] forged"), std::string::npos) << r.out;
+  EXPECT_EQ(up->Stop(SIGTERM), 0) << up->log();
 }
 
 // A lattice whose nats-server requires TLS and a client certificate of its CA: a host
