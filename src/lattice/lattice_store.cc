@@ -11,6 +11,8 @@
 #include <nlohmann/json.hpp>
 
 #include "core/log.h"
+#include "core/rate_limiter.h"
+#include "core/text.h"
 #include "core/utf8.h"
 #include "crypto/sha256.h"
 
@@ -473,9 +475,22 @@ struct LatticeStore::State {
     return std::nullopt;
   }
 
-  static void Ignore(const KvEvent& event, const std::string& why) {
-    Warn("lattice data: ignoring the value of " + event.key + " (revision " +
-         std::to_string(event.revision) + "): " + why);
+  // Anyone with write access to the bucket chooses these values (and their number): at
+  // most kIgnoredLinesPerSecond lines a second, the rest counted in the next one; each
+  // escaped to one line, whatever a reason holds.
+  static constexpr double kIgnoredLinesPerSecond = 20;
+  KeyedRateLimiter ignored_lines{kIgnoredLinesPerSecond, kIgnoredLinesPerSecond, 1};
+  void Ignore(const KvEvent& event, const std::string& why) {
+    if (!LogEnabled(LogLevel::kWarn)) return;
+    uint64_t suppressed = 0;
+    if (!ignored_lines.Allow({}, &suppressed)) return;
+    if (suppressed > 0) {
+      Warn("lattice data: " + std::to_string(suppressed) +
+           " more ignored value(s) were not logged (at most " +
+           std::to_string(static_cast<int>(kIgnoredLinesPerSecond)) + " lines a second)");
+    }
+    Warn(EscapeLogText("lattice data: ignoring the value of " + event.key + " (revision " +
+                       std::to_string(event.revision) + "): " + why));
   }
 
   std::optional<Change> ApplyLinkPut(const KvEvent& event) {

@@ -222,6 +222,15 @@ class WarningCapture {
   WarningCapture(const WarningCapture&) = delete;
   WarningCapture& operator=(const WarningCapture&) = delete;
 
+  // The warnings that contain `part`.
+  std::vector<std::string> Matching(std::string_view part) const {
+    std::lock_guard lock(lines_->mu);
+    std::vector<std::string> out;
+    for (const std::string& line : lines_->text) {
+      if (line.find(part) != std::string::npos) out.push_back(line);
+    }
+    return out;
+  }
   // How many warnings contain every one of `parts`.
   size_t Count(std::initializer_list<std::string_view> parts) const {
     std::lock_guard lock(lines_->mu);
@@ -856,6 +865,59 @@ TEST_P(LatticeStoreConformance, HostileValuesAreIgnored) {
   // 11 ignored values seen by the first host, and the 3 still current by the late one.
   EXPECT_EQ(warnings.Count({"ignoring"}), 11u + 3u);
   EXPECT_EQ(warnings.Count({"SOMETHING_ELSE"}), 0u);  // not lattice data: not a warning
+}
+
+// Anyone who may write to the bucket chooses how many hostile values there are: they are
+// logged at most 20 a second (a burst of 20), and the ones not logged are counted in the
+// next line that is. Every value is either logged or counted.
+TEST_P(LatticeStoreConformance, IgnoredValuesAreLoggedAtARateAndCountedOtherwise) {
+  WarningCapture warnings;
+  auto a = StartHost();
+  ASSERT_TRUE(a);
+  auto raw = RawHandle();
+  ASSERT_TRUE(raw);
+  // Each under a key of its own: a JetStream bucket keeps one value per key, and a watch
+  // that comes to a value already replaced gets only the newer one.
+  auto key = [](size_t i) {
+    return "LINKDEF_" + LinkId("M" + std::to_string(i), kHttp, "default");
+  };
+  LinkDefinition x = MakeLink("Mx", kHttp, "default", "V");
+  // At most the burst and 20 a second since the first line (rounded up).
+  const auto start = std::chrono::steady_clock::now();
+  auto most = [&] {
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::steady_clock::now() - start)
+                        .count();
+    return static_cast<size_t>(20 + 20 * ms / 1000 + 1);
+  };
+  size_t sent = 0;
+  for (; sent < 300; ++sent) RawPut(*raw, key(sent), "not json");
+  ASSERT_OK(a->store->PutLink(x));  // applied after everything above
+  EXPECT_LE(warnings.Count({"ignoring the value of"}), most());
+  // The ones not logged are counted in the next line logged: go on, one bad value at a
+  // time, until every value is logged or counted (at most 20 lines a second: soon).
+  auto accounted = [&] {
+    size_t counted = 0;
+    for (const std::string& line : warnings.Matching("more ignored value(s) were not logged")) {
+      const size_t at = line.find(" more ignored");
+      const size_t start = line.rfind(' ', at - 1) + 1;
+      counted += std::stoul(line.substr(start, at - start));
+    }
+    return warnings.Count({"ignoring the value of LINKDEF_"}) + counted;
+  };
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (accounted() != sent) {
+    ASSERT_LT(accounted(), sent);
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << accounted() << " of " << sent;
+    RawPut(*raw, key(sent), "not json");
+    ++sent;
+    // Another value each time (a repeat writes nothing): returns once it was applied, so
+    // the bad value before it has been too.
+    x.provider_id = "V" + std::to_string(sent);
+    ASSERT_OK(a->store->PutLink(x));
+  }
+  EXPECT_GT(warnings.Count({"more ignored value(s) were not logged"}), 0u);
+  EXPECT_LE(warnings.Count({"ignoring the value of LINKDEF_"}), most());
 }
 
 }  // namespace
