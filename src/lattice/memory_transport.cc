@@ -250,7 +250,9 @@ void MemoryTransport::Close() {
     state_->closed = true;
     for (auto& [inbox, request] : state_->pending) {
       if (!request->reply) {
-        request->failure = Unavailable("transport closed while waiting for a reply");
+        request->failure = DeadlineExceeded(
+            "transport closed while waiting for a reply (the request may have "
+            "been delivered)");
         request->done.notify_one();
       }
     }

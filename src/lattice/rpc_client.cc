@@ -47,8 +47,13 @@ Result<InvocationResponse> RpcClient::Call(const Invocation& inv, std::string_vi
     if (!reply.ok()) {
       Status s = reply.status();
       if (s.code() == Code::kDeadlineExceeded) {
-        return DeadlineExceeded("RPC call timed out after " +
-                                std::to_string(Millis(Clock::now() - start)) + " ms");
+        const auto elapsed = std::to_string(Millis(Clock::now() - start));
+        // Well before the deadline (libnats' timer may end a hair early): the connection
+        // was lost while the reply was awaited.
+        if (deadline - Clock::now() > milliseconds(5)) {
+          return DeadlineExceeded("RPC call failed after " + elapsed + " ms: " + s.message());
+        }
+        return DeadlineExceeded("RPC call timed out after " + elapsed + " ms");
       }
       if (!IsNoResponders(s)) return s;
       // Certainly not delivered: wait, then send again, never past the deadline.

@@ -56,9 +56,10 @@ class Transport {
   // Sends `data` to `subject` with a private reply subject and returns the first reply.
   // Errors say whether the request was delivered:
   //  - kNotFound "no responders for <subject>": nobody subscribes; it was NOT delivered;
-  //  - kDeadlineExceeded: no reply within `timeout`; it MAY have been delivered;
-  //  - kUnavailable: closed or disconnected (before sending: not delivered; while
-  //    waiting: may have been);
+  //  - kDeadlineExceeded: no reply within `timeout`, or the connection was lost or closed
+  //    while the reply was awaited (the message says which); it MAY have been delivered;
+  //  - kUnavailable: closed or disconnected before sending: NOT delivered, and a later
+  //    try may succeed;
   //  - kInvalidArgument, kResourceExhausted: as Publish (not delivered).
   virtual Result<Message> Request(std::string_view subject, ByteView data,
                                   std::chrono::milliseconds timeout,

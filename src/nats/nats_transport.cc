@@ -342,11 +342,14 @@ Result<lattice::Message> NatsTransport::Request(std::string_view subject, ByteVi
     case NATS_TIMEOUT:
       return DeadlineExceeded("no reply to the request on " + subj + " within " +
                               std::to_string(timeout.count()) + " ms");
+    // Sent (or perhaps sent): it may have been delivered, so not kUnavailable, which says
+    // it was not and may be tried again.
     case NATS_CONNECTION_DISCONNECTED:
-      return Unavailable("disconnected from NATS while waiting for the reply on " + subj +
-                         " (the request may have been delivered)");
+      return DeadlineExceeded("disconnected from NATS while waiting for the reply on " + subj +
+                              " (the request may have been delivered)");
     case NATS_CONNECTION_CLOSED:
-      return Unavailable("the NATS connection closed before the reply on " + subj + " came");
+      return DeadlineExceeded("the NATS connection closed before the reply on " + subj +
+                              " came (the request may have been delivered)");
     default:
       return FromNats(s, "request on " + subj);
   }

@@ -87,7 +87,9 @@ class ChildHost final : public ProviderHost {
     if (Status s = channel_->Send(m); !s.ok()) {
       std::lock_guard lock(mu_);
       pending_.erase(id);
-      return Unavailable("call_actor: " + s.message());
+      // Its own code: a call too large for a frame is not "unavailable" (which a provider
+      // may answer with "retry later"); a host that is gone is.
+      return Status(s.code(), "call_actor: " + s.message());
     }
     std::unique_lock lock(mu_);
     slot->cv.wait(lock, [&] { return slot->done || closed_; });

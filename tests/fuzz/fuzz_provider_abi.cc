@@ -22,14 +22,12 @@
 // 16-bit, into the whole input (+ NUL).
 //
 // Properties, besides never a crash, a leak or undefined behaviour:
-//   - call_actor returns WC_OK, WC_ERROR, WC_ERROR_DEADLINE or WC_ERROR_UNAVAILABLE; a NULL
-//   response gives
-//     WC_ERROR; the response buffer is consistent (data NULL exactly when len is 0, a
-//     release function with data) and is released once; NULL actor or operation, or a
-//     NULL payload with a length, give WC_ERROR and a message saying so; before Start and
-//     after Stop, WC_ERROR "the host has not started / has stopped this provider";
-//     through the host, the echo actor's "Echo" answers WC_OK with exactly the payload
-//     bytes, any other failure has a message;
+//   - call_actor returns WC_OK, WC_ERROR, WC_ERROR_DEADLINE or WC_ERROR_UNAVAILABLE; a
+//     NULL response gives WC_ERROR; the response buffer is consistent (data NULL exactly when len
+//     is 0, a release function with data) and is released once; NULL actor or operation, or a NULL
+//     payload with a length, give WC_ERROR and a message saying so; before Start and after Stop,
+//     WC_ERROR "the host has not started / has stopped this provider"; through the host, the echo
+//     actor's "Echo" answers WC_OK with exactly the payload bytes, any other failure has a message;
 //   - log writes one line at the level the ABI maps the int to (<= 0 trace, 1 debug,
 //     2 info, 3 warn, >= 4 error), component "provider ...", escaped as docs/security.md
 //     says: no control character (C0, DEL, C1), valid UTF-8, cut after 16 KiB ("[N more
