@@ -455,11 +455,14 @@ class Session : public std::enable_shared_from_this<Session> {
 
   // --- reading --------------------------------------------------------------------------
   void ReadRequest(Ptr self) {
-    wait_.store(buffer_.size() == 0 ? Wait::kIdle : Wait::kBusy, std::memory_order_seq_cst);
+    // Empty lines left after a request (some clients end a POST body with a CRLF) are not
+    // a request begun: the connection is idle, and a drain closes it.
+    const bool idle = OnlyEmptyLines();
+    wait_.store(idle ? Wait::kIdle : Wait::kBusy, std::memory_order_seq_cst);
     const bool draining = listener_->draining();
     // A kept-alive connection gets no new request once the listener drains; a new one
     // is still served its first (it was accepted before the socket closed).
-    if (draining && served_ > 0 && buffer_.size() == 0) return Shutdown();
+    if (draining && served_ > 0 && idle) return Shutdown();
     buffer_.max_size(HeadBufferLimit());
     parser_.emplace();
     parser_->body_limit(settings_->max_body_bytes);
@@ -479,14 +482,15 @@ class Session : public std::enable_shared_from_this<Session> {
     size_t start = 0;
     while (have.substr(start, 2) == "\r\n") start += 2;
     const size_t end = have.find("\r\n\r\n", start);
-    // A line ended by a bare LF: Beast waits for a CRLF that a client which sends such
-    // lines (a script through netcat) never sends, so the client would wait out the read
-    // timeout without an answer. Refused, not taken as a line end (RFC 9112 §2.2 allows
-    // either): a proxy in front that split lines differently could smuggle a request.
-    if (HasBareLf(have.substr(start, end == std::string_view::npos ? end : end + 2 - start))) {
+    // A line ended by a bare LF or CR: Beast waits for a CRLF that a client which sends
+    // such lines (a script through netcat) never sends, so the client would wait out the
+    // read timeout without an answer. Refused, not taken as a line end (RFC 9112 §2.2
+    // allows a bare LF): a proxy in front that split lines differently could smuggle a
+    // request.
+    if (HasBareLineEnd(have.substr(start, end == std::string_view::npos ? end : end + 2 - start))) {
       return SendError(std::move(self), 400,
-                       "Bad Request: a line of the request head ends in a bare LF (HTTP lines "
-                       "end in CRLF)");
+                       "Bad Request: a line of the request head ends in a bare LF or CR (HTTP "
+                       "lines end in CRLF)");
     }
     if (end == std::string_view::npos) {
       // Leading empty lines count too: only CRLFs, sent without end, filled the buffer.
@@ -536,9 +540,24 @@ class Session : public std::enable_shared_from_this<Session> {
     OnHeader(std::move(self), ec);
   }
 
-  static bool HasBareLf(std::string_view head) {
-    for (size_t i = head.find('\n'); i != std::string_view::npos; i = head.find('\n', i + 1)) {
-      if (i == 0 || head[i - 1] != '\r') return true;
+  bool OnlyEmptyLines() const {
+    const std::string_view have(static_cast<const char*>(buffer_.data().data()), buffer_.size());
+    for (size_t i = 0; i + 1 < have.size(); i += 2) {
+      if (have[i] != '\r' || have[i + 1] != '\n') return false;
+    }
+    return have.size() % 2 == 0;
+  }
+
+  // An LF without a CR before it, or a CR with something other than an LF after it (a CR
+  // that ends `head` may still get its LF).
+  static bool HasBareLineEnd(std::string_view head) {
+    for (size_t i = head.find_first_of("\r\n"); i != std::string_view::npos;
+         i = head.find_first_of("\r\n", i + 1)) {
+      if (head[i] == '\n') {
+        if (i == 0 || head[i - 1] != '\r') return true;
+      } else if (i + 1 < head.size() && head[i + 1] != '\n') {
+        return true;
+      }
     }
     return false;
   }

@@ -293,7 +293,8 @@ class Lattice {
       return Failure{1, "the answer to " + subject + " is not a v1 control reply"};
     }
     if (!j["success"].is_boolean() || !j["success"].get<bool>()) {
-      std::string message = j.value("message", std::string("failed"));
+      auto m = j.find("message");
+      std::string message = m != j.end() && m->is_string() ? m->get<std::string>() : "failed";
       return Failure{1, message.empty() ? std::string("failed") : message};
     }
     return j.contains("response") ? j["response"] : Json();
@@ -393,7 +394,13 @@ int WithLattice(const CtlOptions& o, const std::function<std::optional<Failure>(
   if (auto* f = std::get_if<Failure>(&connected)) {
     failed = *f;
   } else {
-    failed = body(*std::get<std::unique_ptr<Lattice>>(connected));
+    try {
+      failed = body(*std::get<std::unique_ptr<Lattice>>(connected));
+    } catch (const Json::exception& e) {
+      // An answer with a member of another type than a v1 reply's (the lattice's words:
+      // anyone who may publish there): a failure that says so, not an abort.
+      failed = Failure{1, std::string("an answer from the lattice is not a v1 reply: ") + e.what()};
+    }
   }
   if (!failed) return 0;
   if (o.json()) {
@@ -584,8 +591,10 @@ std::optional<Failure> GetHosts(Lattice& l, const Args& a) {
   }
   std::vector<std::vector<std::string>> rows;
   for (const Json& h : list) {
-    rows.push_back({Str(h, "id"), Duration(h.value("uptime_seconds", uint64_t{0})),
-                    Str(h, "version"), LabelsText(h.value("labels", Json::object()))});
+    auto up = h.find("uptime_seconds");
+    const uint64_t uptime = up != h.end() && up->is_number_unsigned() ? up->get<uint64_t>() : 0;
+    rows.push_back({Str(h, "id"), Duration(uptime), Str(h, "version"),
+                    LabelsText(h.value("labels", Json::object()))});
   }
   PrintTable({"HOST ID", "UPTIME", "VERSION", "LABELS"}, rows);
   if (list.empty()) std::cout << "(no host of lattice " << l.ns() << " answered)\n";

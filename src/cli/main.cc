@@ -105,7 +105,6 @@ bool CtlWantsJson(int argc, char** argv) {
         return true;
       }
     }
-    if (arg == "-o=json") return true;
   }
   return false;
 }

@@ -1,6 +1,7 @@
 #include "core/rate_limiter.h"
 
 #include <algorithm>
+#include <utility>
 
 namespace wasmcloud {
 
@@ -27,6 +28,13 @@ bool KeyedRateLimiter::Allow(std::string_view key, uint64_t* suppressed, Clock::
   *suppressed = b.suppressed;
   b.suppressed = 0;
   return true;
+}
+
+uint64_t KeyedRateLimiter::TakeSuppressed(std::string_view key) {
+  std::lock_guard lock(mu_);
+  auto it = buckets_.find(std::string(key));
+  if (it == buckets_.end()) return 0;
+  return std::exchange(it->second.suppressed, 0);
 }
 
 }  // namespace wasmcloud

@@ -27,6 +27,10 @@ class KeyedRateLimiter {
   // since the last one allowed (then reset). False: refused and counted.
   bool Allow(std::string_view key, uint64_t* suppressed, Clock::time_point now = Clock::now());
 
+  // The number refused for `key` since the last one allowed (then reset), for a summary
+  // line when no further one may come.
+  uint64_t TakeSuppressed(std::string_view key);
+
   double per_second() const { return per_second_; }
 
  private:

@@ -306,6 +306,9 @@ struct LatticeStore::State {
       return;
     }
     if (event.kind == KvEvent::Kind::kInitialValuesDone) {
+      // A bucket full of bad values at start: their count now, not at the next bad one
+      // (which may never come).
+      SayNotLogged(ignored_lines.TakeSuppressed({}));
       if (restarting) {
         restarting = false;
         Refill();
@@ -479,16 +482,18 @@ struct LatticeStore::State {
   // most kIgnoredLinesPerSecond lines a second, the rest counted in the next one; each
   // escaped to one line, whatever a reason holds.
   static constexpr double kIgnoredLinesPerSecond = 20;
+  static void SayNotLogged(uint64_t suppressed) {
+    if (suppressed == 0) return;
+    Warn("lattice data: " + std::to_string(suppressed) +
+         " more ignored value(s) were not logged (at most " +
+         std::to_string(static_cast<int>(kIgnoredLinesPerSecond)) + " lines a second)");
+  }
   KeyedRateLimiter ignored_lines{kIgnoredLinesPerSecond, kIgnoredLinesPerSecond, 1};
   void Ignore(const KvEvent& event, const std::string& why) {
     if (!LogEnabled(LogLevel::kWarn)) return;
     uint64_t suppressed = 0;
     if (!ignored_lines.Allow({}, &suppressed)) return;
-    if (suppressed > 0) {
-      Warn("lattice data: " + std::to_string(suppressed) +
-           " more ignored value(s) were not logged (at most " +
-           std::to_string(static_cast<int>(kIgnoredLinesPerSecond)) + " lines a second)");
-    }
+    SayNotLogged(suppressed);
     Warn(EscapeLogText("lattice data: ignoring the value of " + event.key + " (revision " +
                        std::to_string(event.revision) + "): " + why));
   }
@@ -801,6 +806,8 @@ void LatticeStore::Stop() {
   // so that the store may be destroyed once Stop() returns.
   std::unique_lock lock(state_->mu);
   state_->cv.wait(lock, [&] { return state_->running_handlers == 0; });
+  lock.unlock();
+  State::SayNotLogged(state_->ignored_lines.TakeSuppressed({}));
 }
 
 bool LatticeStore::ready() const { return state_->ready.load(std::memory_order_acquire); }

@@ -920,5 +920,26 @@ TEST_P(LatticeStoreConformance, IgnoredValuesAreLoggedAtARateAndCountedOtherwise
   EXPECT_LE(warnings.Count({"ignoring the value of LINKDEF_"}), most());
 }
 
+// Bad values already in the bucket when a host starts: the count of those not logged is
+// said once the initial values are in, not left for a later bad value that may not come.
+TEST_P(LatticeStoreConformance, AStartOverManyBadValuesSaysHowManyWereNotLogged) {
+  WarningCapture warnings;
+  auto raw = RawHandle();
+  ASSERT_TRUE(raw);
+  const size_t bad = 100;
+  for (size_t i = 0; i < bad; ++i) {
+    RawPut(*raw, "LINKDEF_" + LinkId("M" + std::to_string(i), kHttp, "default"), "[1]");
+  }
+  auto a = StartHost();
+  ASSERT_TRUE(a);
+  ASSERT_TRUE(a->store->ready());
+  const std::vector<std::string> said = warnings.Matching("more ignored value(s) were not logged");
+  ASSERT_EQ(said.size(), 1u);
+  const size_t logged = warnings.Count({"ignoring the value of LINKDEF_"});
+  EXPECT_LE(logged, 21u);  // the burst (the values come faster than a token refills)
+  EXPECT_EQ(said[0], "lattice data: " + std::to_string(bad - logged) +
+                         " more ignored value(s) were not logged (at most 20 lines a second)");
+}
+
 }  // namespace
 }  // namespace wasmcloud::lattice

@@ -390,9 +390,13 @@ TEST_F(HttpServerTest, AmbiguousFramingAndBadTargetsAre400BeforeAnyActorRuns) {
       // Lines ended by a bare LF (a script through netcat): answered at once, not left to
       // wait out the read timeout for a CRLF that never comes.
       {"GET /first HTTP/1.1\nHost: t\n\n",
-       "Bad Request: a line of the request head ends in a bare LF (HTTP lines end in CRLF)"},
+       "Bad Request: a line of the request head ends in a bare LF or CR (HTTP lines end in CRLF)"},
       {"GET /first HTTP/1.1\r\nHost: t\nX-A: b\r\n\r\n" + second,
-       "Bad Request: a line of the request head ends in a bare LF (HTTP lines end in CRLF)"},
+       "Bad Request: a line of the request head ends in a bare LF or CR (HTTP lines end in CRLF)"},
+      {"GET /first HTTP/1.1\rHost: t\r\r\n",
+       "Bad Request: a line of the request head ends in a bare LF or CR (HTTP lines end in CRLF)"},
+      {"GET /first HTTP/1.1\r\nHost: t\r\r\n",
+       "Bad Request: a line of the request head ends in a bare LF or CR (HTTP lines end in CRLF)"},
   };
   for (const auto& [request, reason] : cases) {
     SCOPED_TRACE(request);
@@ -792,14 +796,19 @@ TEST_F(HttpServerTest, RemoveClosesThePortAndLetsRequestsInFlightFinish) {
   uint16_t port = BindLocal();
   auto busy = HttpConnection::Connect(port);
   auto idle = HttpConnection::Connect(port);
+  auto idle_crlf = HttpConnection::Connect(port);
   ASSERT_TRUE(busy.ok());
   ASSERT_TRUE(idle.ok());
+  ASSERT_TRUE(idle_crlf.ok());
   ASSERT_TRUE((*idle)->RoundTrip(FormatRequest("GET", "/first")).ok());
+  // A request followed by an empty line (as some clients end a POST): idle all the same.
+  ASSERT_TRUE((*idle_crlf)->RoundTrip(FormatRequest("GET", "/first") + "\r\n").ok());
   ASSERT_TRUE((*busy)->Send(FormatRequest("GET", "/block")).ok());
   ASSERT_TRUE(handler_->WaitBlocked(1));
 
   auto removed = std::async(std::launch::async, [&] { server_->Remove(kActor); });
   EXPECT_TRUE((*idle)->ClosedByServer(3s));  // an idle kept-alive connection goes at once
+  EXPECT_TRUE((*idle_crlf)->ClosedByServer(3s));
   const auto deadline = std::chrono::steady_clock::now() + 3s;
   while (Accepts(port) && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(5ms);
