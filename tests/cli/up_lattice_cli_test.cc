@@ -166,7 +166,18 @@ TEST_F(LatticeCliTest, ALinkSetOnABindsTheProviderOnBAndMovesWithIt) {
               "\n    contract_id: wasmcloud:keyvalue\n    provider_id: " + provider + "\n");
   EXPECT_EQ(a->log().find("failed"), std::string::npos) << a->log();
   const std::string url = "http://127.0.0.1:" + std::to_string(port) + "/counter";
-  for (int i = 1; i <= 3; ++i) {
+  // B binds its provider to the link from its own watch of the lattice data, which may
+  // come after A's start returned: until then B's provider refuses the actor (500) before
+  // it counts.
+  std::string first;
+  ASSERT_TRUE(Eventually(
+      [&] {
+        first = RunCommand({"curl", "-sS", "--max-time", "10", url}).out;
+        return first == "{\"counter\":1}";
+      },
+      std::chrono::seconds(20)))
+      << first << a->log() << b->log();
+  for (int i = 2; i <= 3; ++i) {
     auto r = RunCommand({"curl", "-sS", "--max-time", "10", url});
     ASSERT_EQ(r.exit_code, 0) << r.err << a->log() << b->log();
     EXPECT_EQ(r.out, "{\"counter\":" + std::to_string(i) + "}") << a->log() << b->log();

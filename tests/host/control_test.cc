@@ -865,10 +865,15 @@ TEST_F(ControlTest, TheLatticeIssuerPolicyAcceptsOnlyHostsOfTheLattice) {
                                       });
   ASSERT_TRUE(Ok(asking));
   Host& strict = AddHost({}, "default", std::chrono::milliseconds(30000), *policy);
+  // Its start published get.hosts; the memory transport delivers it on a thread of its
+  // own, which may come after the start returned.
+  ASSERT_TRUE(testing::Eventually([&] {
+    std::lock_guard lock(asked_mu);
+    return !asked.empty();
+  }));
   std::string strict_inbox;
   {
     std::lock_guard lock(asked_mu);
-    ASSERT_FALSE(asked.empty());
     strict_inbox = asked.front();
   }
   ASSERT_TRUE(Ok(strict.StartActor(Echo())));
