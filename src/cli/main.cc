@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <iostream>
 #include <string>
 #include <string_view>
@@ -10,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "nats/nats_connection.h"
 
 namespace wasmcloud {
 extern const char* const kGitCommit;  // generated at build time (cmake/GitCommit.cmake)
@@ -158,5 +160,7 @@ int main(int argc, char** argv) {
     // CLI11 answers --help and --version with 0; every real parse error is a usage error.
     return rc == 0 ? 0 : 2;
   }
+  // The command's NATS connections are gone; their libnats threads may not be yet.
+  wasmcloud::nats::CloseLibraryAtExit(std::chrono::seconds(2));
   return exit_code;
 }

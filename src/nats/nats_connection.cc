@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "core/log.h"
+#include "nats/nats_transport.h"
 
 namespace wasmcloud::nats {
 namespace {
@@ -351,6 +352,20 @@ constexpr int64_t kLibnatsLockSpinCount = 0;
 
 }  // namespace
 
+namespace {
+std::atomic<bool> g_library_used{false};
+}  // namespace
+
+void CloseLibraryAtExit(std::chrono::milliseconds timeout) {
+  if (!g_library_used.load(std::memory_order_acquire)) return;
+  FlushMessagesOfThisThread();
+  const natsStatus s = nats_CloseAndWait(std::max<int64_t>(1, timeout.count()));
+  if (s != NATS_OK) {
+    Log(LogLevel::kDebug, kLog,
+        std::string("libnats' threads did not all end before the exit: ") + natsStatus_GetText(s));
+  }
+}
+
 Result<std::shared_ptr<NatsConnection>> NatsConnection::Connect(NatsConnectionOptions options) {
   if (options.servers.empty()) return InvalidArgument("no NATS server given");
   if (!options.callbacks && options.on_event) {
@@ -369,6 +384,7 @@ Result<std::shared_ptr<NatsConnection>> NatsConnection::Connect(NatsConnectionOp
   // nats_bench spent 9 % of the machine's CPU in that loop (docs/lattice.md).
   static const natsStatus opened = nats_Open(kLibnatsLockSpinCount);
   (void)opened;  // NATS_OK, or the library was opened before with another count: harmless
+  g_library_used.store(true, std::memory_order_release);
   natsOptions* opts = nullptr;
   if (natsOptions_Create(&opts) != NATS_OK) return Internal("libnats: cannot make options");
   std::vector<const char*> servers;

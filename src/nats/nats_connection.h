@@ -185,4 +185,12 @@ std::string NatsError(int status);
 // "Authentication Violation (Authorization Violation)". (status is a natsStatus.)
 std::string NatsReason(int status);
 
+// Before the process exits, on its main thread, once every NatsConnection is destroyed:
+// destroys the messages this thread holds (FlushMessagesOfThisThread) and waits (up to
+// `timeout`) until libnats' own threads have ended. A destroyed connection's threads may
+// still be running, and with TLS they use OpenSSL, whose state the process's exit tears
+// down under them (an `up` over TLS ended with SIGSEGV after "host stopped", once). Does
+// nothing when no connection was ever made.
+void CloseLibraryAtExit(std::chrono::milliseconds timeout);
+
 }  // namespace wasmcloud::nats

@@ -27,12 +27,14 @@ constexpr std::string_view kLog = "nats";
 constexpr uint64_t kDropCheckInterval = 1024;
 
 // Messages go in batches per thread (message_batch.h says why); what a thread holds goes
-// when it ends.
+// when it ends, or, for the main thread, at FlushMessagesOfThisThread before the exit.
+MessageBatch& ThisThreadsBatch() {
+  thread_local MessageBatch batch;
+  return batch;
+}
+
 struct MsgDeleter {
-  void operator()(natsMsg* m) const {
-    thread_local MessageBatch batch;
-    batch.Destroy(m);
-  }
+  void operator()(natsMsg* m) const { ThisThreadsBatch().Destroy(m); }
 };
 using MsgPtr = std::unique_ptr<natsMsg, MsgDeleter>;
 
@@ -252,6 +254,8 @@ class NatsSubscription final : public lattice::Subscription {
 };
 
 }  // namespace
+
+void FlushMessagesOfThisThread() { ThisThreadsBatch().Flush(); }
 
 NatsTransport::NatsTransport(std::shared_ptr<NatsConnection> connection, NatsPendingLimits limits)
     : connection_(std::move(connection)), limits_(limits) {}

@@ -54,4 +54,9 @@ class NatsTransport final : public lattice::Transport {
   const NatsPendingLimits limits_;
 };
 
+// Destroys the libnats messages this thread still holds for destruction in a batch (each
+// thread holds up to 16 until it ends; the main thread's would be destroyed during the
+// process's exit, after CloseLibraryAtExit closed the library under them).
+void FlushMessagesOfThisThread();
+
 }  // namespace wasmcloud::nats
