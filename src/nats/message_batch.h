@@ -11,9 +11,16 @@
 
 #include <nats/nats.h>
 
+#include <atomic>
 #include <cstddef>
 
 namespace wasmcloud::nats {
+
+// Set just before the library is closed at the process's exit (CloseLibraryAtExit): from
+// then on libnats' own threads end, and a batch that ends with its thread (a thread_local
+// one) leaves its messages to the exit instead of handing them to a collector that is
+// being torn down.
+inline std::atomic<bool> g_library_closing{false};
 
 class MessageBatch {
  public:
@@ -21,7 +28,9 @@ class MessageBatch {
   static constexpr int kSmall = 4096;
 
   MessageBatch() = default;
-  ~MessageBatch() { Flush(); }
+  ~MessageBatch() {
+    if (!g_library_closing.load(std::memory_order_acquire)) Flush();
+  }
   MessageBatch(const MessageBatch&) = delete;
   MessageBatch& operator=(const MessageBatch&) = delete;
 

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "core/log.h"
+#include "nats/message_batch.h"
 #include "nats/nats_transport.h"
 
 namespace wasmcloud::nats {
@@ -359,6 +360,7 @@ std::atomic<bool> g_library_used{false};
 void CloseLibraryAtExit(std::chrono::milliseconds timeout) {
   if (!g_library_used.load(std::memory_order_acquire)) return;
   FlushMessagesOfThisThread();
+  g_library_closing.store(true, std::memory_order_release);
   const natsStatus s = nats_CloseAndWait(std::max<int64_t>(1, timeout.count()));
   if (s != NATS_OK) {
     Log(LogLevel::kDebug, kLog,
