@@ -154,22 +154,22 @@ HttpReply ReplyFromActor(const Result<Bytes>& outcome, std::string* log) {
     const std::string& m = status.message();
     const std::string reason = m.empty() ? std::string(CodeName(status.code())) : m;
     if (IsActorUnavailable(m)) return FailureReply(503, "Actor unavailable", reason, log);
-    if (IsHostOverloaded(m)) {
-      HttpReply r = FailureReply(503, "Service Unavailable: the host is overloaded; retry later",
-                                 reason, log);
+    // 503 with Retry-After: a client or balancer may try again.
+    auto retry_later = [&](std::string_view text) {
+      HttpReply r = FailureReply(503, text, reason, log);
       r.headers.emplace_back("retry-after", "1");
       return r;
+    };
+    if (IsHostOverloaded(m)) {
+      return retry_later("Service Unavailable: the host is overloaded; retry later");
     }
     if (status.code() == Code::kDeadlineExceeded) {
       return FailureReply(504, "Gateway Timeout: the actor did not answer in time", reason, log);
     }
     if (status.code() == Code::kUnavailable) {
-      // The way to the actor is down for now (its host's lattice unreachable, a host or
-      // provider on the way stopping): a client or balancer may try again.
-      HttpReply r = FailureReply(
-          503, "Service Unavailable: the actor cannot be reached; retry later", reason, log);
-      r.headers.emplace_back("retry-after", "1");
-      return r;
+      // The way to the actor is down for now and the call was not sent (its host's
+      // lattice unreachable, a host or provider on the way stopping).
+      return retry_later("Service Unavailable: the actor cannot be reached; retry later");
     }
     return FailureReply(500, "Failed to handle request", reason, log);
   }

@@ -476,11 +476,10 @@ class Session : public std::enable_shared_from_this<Session> {
   // buffer_, checks its raw bytes for obs-fold (gone once Beast has parsed it: it folds
   // lines into one value), then has Beast parse it from there.
   void ReadHead(Ptr self) {
-    const std::string_view have(static_cast<const char*>(buffer_.data().data()), buffer_.size());
+    const std::string_view have = Buffered();
     // Empty lines before the request line are skipped (RFC 9112 §2.2; Beast takes them for
     // a method).
-    size_t start = 0;
-    while (have.substr(start, 2) == "\r\n") start += 2;
+    const size_t start = EmptyLinesAtStart(have);
     const size_t end = have.find("\r\n\r\n", start);
     // A line ended by a bare LF or CR: Beast waits for a CRLF that a client which sends
     // such lines (a script through netcat) never sends, so the client would wait out the
@@ -540,13 +539,16 @@ class Session : public std::enable_shared_from_this<Session> {
     OnHeader(std::move(self), ec);
   }
 
-  bool OnlyEmptyLines() const {
-    const std::string_view have(static_cast<const char*>(buffer_.data().data()), buffer_.size());
-    for (size_t i = 0; i + 1 < have.size(); i += 2) {
-      if (have[i] != '\r' || have[i + 1] != '\n') return false;
-    }
-    return have.size() % 2 == 0;
+  std::string_view Buffered() const {
+    return {static_cast<const char*>(buffer_.data().data()), buffer_.size()};
   }
+  // The bytes of the CRLFs (empty lines) `have` starts with.
+  static size_t EmptyLinesAtStart(std::string_view have) {
+    size_t n = 0;
+    while (have.substr(n, 2) == "\r\n") n += 2;
+    return n;
+  }
+  bool OnlyEmptyLines() const { return EmptyLinesAtStart(Buffered()) == buffer_.size(); }
 
   // An LF without a CR before it, or a CR with something other than an LF after it (a CR
   // that ends `head` may still get its LF).

@@ -403,12 +403,7 @@ int WithLattice(const CtlOptions& o, const std::function<std::optional<Failure>(
     }
   }
   if (!failed) return 0;
-  if (o.json()) {
-    Json j;
-    j["success"] = false;
-    j["message"] = failed->message;
-    PrintJson(j);
-  }
+  if (o.json()) PrintCtlJsonFailure(failed->message);
   PrintError("ctl", failed->message);
   return failed->code;
 }
@@ -960,6 +955,13 @@ std::optional<Failure> WatchEvents(Lattice& l, const Args& a) {
 }
 
 }  // namespace
+
+void PrintCtlJsonFailure(const std::string& message) {
+  Json j;
+  j["success"] = false;
+  j["message"] = message;
+  PrintJson(j);
+}
 
 void AddCtlCommand(CLI::App& app, int* exit_code) {
   auto a = std::make_shared<Args>();

@@ -4,6 +4,8 @@
 //   2 bad arguments or unusable input (a module that does not load, a bad flag value).
 #pragma once
 
+#include <string>
+
 namespace CLI {
 class App;
 }
@@ -17,6 +19,8 @@ void AddUpCommand(CLI::App& app, int* exit_code);
 void AddCallCommand(CLI::App& app, int* exit_code);
 // `ctl`: the lattice client (cmd_ctl.cc, docs/control-v1.md).
 void AddCtlCommand(CLI::App& app, int* exit_code);
+// What every failure of `ctl -o json` prints on stdout: {"success":false,"message":…}.
+void PrintCtlJsonFailure(const std::string& message);
 void AddParCommand(CLI::App& app, int* exit_code);
 // The hidden `provider-host` child of a provider run in its own process.
 void AddProviderHostCommand(CLI::App& app, int* exit_code);

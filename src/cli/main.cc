@@ -8,8 +8,6 @@
 #include <string_view>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "cli/commands.h"
 #include "nats/nats_connection.h"
 
@@ -101,22 +99,13 @@ bool CtlWantsJson(int argc, char** argv) {
   for (int i = 2; i < argc; ++i) {
     const std::string_view arg = argv[i];
     if (arg == "--") break;
-    for (std::string_view flag : {"-o", "--output", "--format"}) {
-      if (arg == flag && i + 1 < argc && std::string_view(argv[i + 1]) == "json") return true;
-      if (arg.starts_with(flag) && arg.substr(flag.size()) == (flag == "-o" ? "json" : "=json")) {
-        return true;
-      }
+    if (arg == "-ojson" || arg == "--output=json" || arg == "--format=json") return true;
+    if ((arg == "-o" || arg == "--output" || arg == "--format") && i + 1 < argc &&
+        std::string_view(argv[i + 1]) == "json") {
+      return true;
     }
   }
   return false;
-}
-
-void PrintJsonFailure(const std::string& message) {
-  nlohmann::ordered_json j;  // as ctl prints it: success first
-  j["success"] = false;
-  j["message"] = message;
-  std::cout << j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace)
-            << std::endl;
 }
 
 }  // namespace
@@ -147,7 +136,7 @@ int main(int argc, char** argv) {
   }
   if (argv[1][0] != '-') {
     if (std::string wrong = CheckCommandPath(app, argc, argv); !wrong.empty()) {
-      if (CtlWantsJson(argc, argv)) PrintJsonFailure(wrong);
+      if (CtlWantsJson(argc, argv)) wasmcloud::cli::PrintCtlJsonFailure(wrong);
       std::cerr << wrong << "\n";
       return 2;
     }
@@ -155,7 +144,8 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    if (e.get_exit_code() != 0 && CtlWantsJson(argc, argv)) PrintJsonFailure(e.what());
+    if (e.get_exit_code() != 0 && CtlWantsJson(argc, argv))
+      wasmcloud::cli::PrintCtlJsonFailure(e.what());
     int rc = app.exit(e);
     // CLI11 answers --help and --version with 0; every real parse error is a usage error.
     return rc == 0 ? 0 : 2;

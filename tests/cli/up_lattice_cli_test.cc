@@ -93,6 +93,17 @@ class LatticeCliTest : public ::testing::Test {
     return RunCommand(args);
   }
 
+  // A plain NATS connection to the test's server, for a responder of the test's own
+  // (null, with a failure, when it cannot connect).
+  std::shared_ptr<nats::NatsConnection> RawConnection(const std::string& name) const {
+    nats::NatsConnectionOptions o;
+    o.servers = {server_->Url()};
+    o.name = name;
+    auto connection = nats::NatsConnection::Connect(o);
+    EXPECT_TRUE(connection.ok()) << connection.status().message();
+    return connection.ok() ? *connection : nullptr;
+  }
+
   std::string dir_ = testing::MakeTempDir();
   std::unique_ptr<NatsServer> server_;
   int manifests_ = 0;
@@ -311,12 +322,9 @@ TEST_F(LatticeCliTest, TheControlInterfaceIsServedOnItsOwnServerWhenGiven) {
 // with answers of 1,000,000 bytes, 70 of them: ctl keeps at most 64 MiB of answers (67
 // here), says how many it dropped, and still answers.
 TEST_F(LatticeCliTest, CtlKeepsAtMost64MiBOfTheAnswersToAScatterGather) {
-  nats::NatsConnectionOptions o;
-  o.servers = {"nats://127.0.0.1:" + std::to_string(server_->port())};
-  o.name = "flooder";
-  auto connection = nats::NatsConnection::Connect(o);
-  ASSERT_TRUE(connection.ok()) << connection.status().message();
-  nats::NatsTransport flooder(*connection);
+  auto connection = RawConnection("flooder");
+  ASSERT_TRUE(connection);
+  nats::NatsTransport flooder(connection);
   const Bytes big(1000 * 1000, 'x');
   std::atomic<int> published{0};
   auto sub = flooder.Subscribe("wasmbus.ctl.v1.default.host.ping", "", [&](lattice::Message m) {
@@ -344,12 +352,9 @@ TEST_F(LatticeCliTest, CtlKeepsAtMost64MiBOfTheAnswersToAScatterGather) {
 // host's words are printed escaped, one row per host.
 TEST_F(LatticeCliTest, CtlSaysWhichAnswersFailedAndEscapesWhatOtherHostsSay) {
   auto up = Up("actors: []\n");
-  nats::NatsConnectionOptions o;
-  o.servers = {"nats://127.0.0.1:" + std::to_string(server_->port())};
-  o.name = "forger";
-  auto connection = nats::NatsConnection::Connect(o);
-  ASSERT_TRUE(connection.ok()) << connection.status().message();
-  nats::NatsTransport forger(*connection);
+  auto connection = RawConnection("forger");
+  ASSERT_TRUE(connection);
+  nats::NatsTransport forger(connection);
   const std::string failure = R"({"success":false,"message":"cannot answer\nERROR [host] forged"})";
   const std::string odd =
       R"({"success":true,"response":{"id":"NODD\u001b[31m","uptime_seconds":"5",)"

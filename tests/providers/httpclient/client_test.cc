@@ -15,6 +15,7 @@
 #include "http_test_server.h"
 #include "httpclient/client.h"
 #include "httpclient/dispatch.h"
+#include "support/run_command.h"
 #include "wire/httpclient.h"
 
 namespace wasmcloud::httpclient {
@@ -107,7 +108,8 @@ TEST_F(ClientTest, ErrorCodes) {
   EXPECT_EQ(CodeOf(Get(server_->Url("/chunked/11"), quick)), Code::kResourceExhausted);
   EXPECT_EQ(CodeOf(Get(server_->Url("/redirect/3"), quick)), Code::kFailedPrecondition);
   EXPECT_EQ(CodeOf(Get(server_->Url("/redirect-file"), quick)), Code::kPermissionDenied);
-  EXPECT_EQ(CodeOf(Get("http://127.0.0.1:" + std::to_string(testing::UnusedPort()) + "/")),
+  EXPECT_EQ(CodeOf(Get("http://127.0.0.1:" +
+                       std::to_string(::wasmcloud::testing::FreeLoopbackPort()) + "/")),
             Code::kUnavailable);
   EXPECT_EQ(CodeOf(Get("file:///etc/passwd")), Code::kPermissionDenied);
   EXPECT_EQ(CodeOf(Get("http://")), Code::kInvalidArgument);

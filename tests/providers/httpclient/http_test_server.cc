@@ -254,8 +254,6 @@ done:
   fds_.erase(std::remove(fds_.begin(), fds_.end(), fd), fds_.end());
 }
 
-int UnusedPort() { return ::wasmcloud::testing::FreeLoopbackPort(); }
-
 }  // namespace wasmcloud::httpclient::testing
 
 namespace wasmcloud::httpclient::testing {

@@ -66,9 +66,6 @@ class TestHttpServer {
   size_t connections_ = 0;
 };
 
-// A port on 127.0.0.1 that nothing listens on (bound, then closed).
-int UnusedPort();
-
 }  // namespace wasmcloud::httpclient::testing
 
 namespace wasmcloud::httpclient::testing {

@@ -309,7 +309,8 @@ TEST_F(HttpClientProviderTest, ASilentServerTimesOut) {
 TEST_F(HttpClientProviderTest, UnreachableAndUnresolvable) {
   // Long enough for a slow resolver to give its answer before the request times out.
   ASSERT_TRUE(Ok(Bind({{"TIMEOUT_MS", "30000"}})));
-  const std::string url = "http://127.0.0.1:" + std::to_string(testing::UnusedPort()) + "/x";
+  const std::string url =
+      "http://127.0.0.1:" + std::to_string(::wasmcloud::testing::FreeLoopbackPort()) + "/x";
   const std::string refused = GetError(url);
   EXPECT_THAT(refused, StartsWith("Request: GET " + url + ": cannot connect ("));
   // A name under .invalid never resolves (RFC 6761); the resolver answers at once.
@@ -349,7 +350,8 @@ TEST_F(HttpClientProviderTest, OnlyHttpAndHttpsUrls) {
               StartsWith("Request: bad URL \"http://exa mple.com/\": "));
   // The scheme is not case-sensitive; user and password stay out of error messages.
   const std::string url =
-      "HTTP://user:secret@127.0.0.1:" + std::to_string(testing::UnusedPort()) + "/x";
+      "HTTP://user:secret@127.0.0.1:" + std::to_string(::wasmcloud::testing::FreeLoopbackPort()) +
+      "/x";
   const std::string message = GetError(url);
   EXPECT_THAT(message, HasSubstr("cannot connect"));
   EXPECT_THAT(message, ::testing::Not(HasSubstr("secret")));
