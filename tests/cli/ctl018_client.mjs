@@ -77,7 +77,8 @@ const HEALTH_RESPONSE = "82a76865616c746879c3a76d657373616765a0";
 const HTTP_GET = "85a66d6574686f64a3474554a470617468a12fab7175657279537472696e67a0a668656164657280a4626f6479c400";
 
 const REQUEST_TIMEOUT_MS = 3000;
-const GATHER_MS = 1200;
+const GATHER_MS = 10000;
+const GATHER_GRACE_MS = 300;
 const EVENT_TIMEOUT_MS = 15000;
 
 // ---------------------------------------------------------------------------- reporting
@@ -187,14 +188,24 @@ async function requestJson(subject, json, what) {
   const m = await request(subject, json === null ? new Uint8Array() : te.encode(JSON.stringify(json)), what);
   return parseJson(m.data, `the answer to ${what}`);
 }
-// request_multi + SubscriptionStream::collect: every reply within `ms`.
-async function gather(subject, json, ms = GATHER_MS) {
+// request_multi + SubscriptionStream::collect, which wait a fixed window; here until
+// `expect` replies came (GATHER_MS at most) and a grace for any beyond them, so that a
+// loaded machine answering late is not taken for a host that did not answer.
+async function gather(subject, json, expect) {
   const inbox = createInbox();
   const sub = nc.subscribe(inbox);
   const replies = [];
-  const done = (async () => { for await (const m of sub) replies.push(m.data); })();
+  let reached;
+  const enough = new Promise((resolve) => { reached = resolve; });
+  const done = (async () => {
+    for await (const m of sub) {
+      replies.push(m.data);
+      if (replies.length >= expect) reached();
+    }
+  })();
   nc.publish(subject, json === null ? new Uint8Array() : te.encode(JSON.stringify(json)), { reply: inbox });
-  await sleep(ms);
+  await Promise.race([enough, sleep(GATHER_MS)]);
+  await sleep(GATHER_GRACE_MS);
   sub.unsubscribe();
   await done;
   return replies;
@@ -418,7 +429,7 @@ async function main() {
   // 1: get.hosts, scatter-gather.
   step = 1;
   {
-    const replies = await gather(`wasmbus.ctl.${NS}.get.hosts`, null);
+    const replies = await gather(`wasmbus.ctl.${NS}.get.hosts`, null, 2);
     const hosts = replies.map((r) => parseJson(r, "a get.hosts answer"));
     hosts.forEach((h) => {
       checkKeys(h, ["id", "uptime"], "Host");
@@ -433,9 +444,9 @@ async function main() {
   step = 2;
   {
     const [all, east, west] = await Promise.all([
-      gather(`wasmbus.ctl.${NS}.auction.actor`, { actor_ref: cfg.ECHO_R0_REF, constraints: {} }),
-      gather(`wasmbus.ctl.${NS}.auction.actor`, { actor_ref: cfg.ECHO_R0_REF, constraints: { [LABEL_A_KEY]: LABEL_A_VALUE } }),
-      gather(`wasmbus.ctl.${NS}.auction.provider`, { provider_ref: cfg.PROVIDER_REF, link_name: "default", constraints: { [LABEL_B_KEY]: LABEL_B_VALUE } }),
+      gather(`wasmbus.ctl.${NS}.auction.actor`, { actor_ref: cfg.ECHO_R0_REF, constraints: {} }, 2),
+      gather(`wasmbus.ctl.${NS}.auction.actor`, { actor_ref: cfg.ECHO_R0_REF, constraints: { [LABEL_A_KEY]: LABEL_A_VALUE } }, 1),
+      gather(`wasmbus.ctl.${NS}.auction.provider`, { provider_ref: cfg.PROVIDER_REF, link_name: "default", constraints: { [LABEL_B_KEY]: LABEL_B_VALUE } }, 1),
     ]);
     const allIds = all.map((r) => parseJson(r, "an actor auction ack").host_id).sort();
     check(show(allIds) === show([HOST_A, HOST_B].sort()), `an unconstrained actor auction got bids from ${show(allIds)}`);

@@ -146,12 +146,12 @@ TEST_F(CtlCliTest, CtlDrivesTheLocalLatticeOfUpEndToEnd) {
       << watch.log();
 
   // The hosts: this one, with its labels; its inventory: built-in providers only.
-  Json hosts = ctl_json({"get", "hosts", "--timeout-ms", "500"});
+  Json hosts = ctl_json({"get", "hosts", "--timeout-ms", "2000"});
   ASSERT_TRUE(hosts.is_array() && hosts.size() == 1u) << hosts;
   const std::string host = hosts[0].value("id", "");
   ASSERT_EQ(host.size(), 56u);
   EXPECT_EQ(hosts[0]["labels"].value("hostcore.os", ""), "linux") << hosts;
-  auto text = ctl({"get", "hosts", "--timeout-ms", "500"});
+  auto text = ctl({"get", "hosts", "--timeout-ms", "2000"});
   EXPECT_TRUE(Contains(text.out, "HOST ID") && Contains(text.out, host)) << text.out;
   Json inventory = ctl_json({"get", "inventory", host});
   EXPECT_EQ(inventory.value("host_id", ""), host);
@@ -231,7 +231,7 @@ TEST_F(CtlCliTest, CtlDrivesTheLocalLatticeOfUpEndToEnd) {
   // Labels, stop the actor, delete the link.
   Json label = ctl_json({"label", "put", host, "zone", "east"});
   const std::string label_op = label.value("operation_id", "");
-  EXPECT_EQ(ctl_json({"get", "hosts", "--timeout-ms", "500"})[0]["labels"].value("zone", ""),
+  EXPECT_EQ(ctl_json({"get", "hosts", "--timeout-ms", "2000"})[0]["labels"].value("zone", ""),
             "east");
   Json stopped = ctl_json({"stop", "actor", host, echo});
   const std::string stop_op = stopped.value("operation_id", "");
@@ -289,7 +289,7 @@ TEST_F(CtlCliTest, RegistryCredentialsGivenThroughCtlAreUsedForLaterPulls) {
 
   auto put = RunCommand({"env", "WASMCLOUD_LATTICE_FILE=" + file,
                          "WASMCLOUD_REGISTRY_PASSWORD=s3cret-pass", WasmcloudBinary(), "ctl",
-                         "registry", "put", reg, "--user", "ops", "--timeout-ms", "500"});
+                         "registry", "put", reg, "--user", "ops", "--timeout-ms", "2000"});
   ASSERT_EQ(put.exit_code, 0) << put.err;
   EXPECT_TRUE(Contains(put.out, "given to 1 host(s)")) << put.out;
   auto started = Wasmcloud({"ctl", "start", "actor", ref}, file);

@@ -437,7 +437,7 @@ TEST_F(LatticeCliTest, HostsJoinALatticeOverMutualTls) {
   ASSERT_EQ(health.exit_code, 0) << health.err << b.log();
   EXPECT_EQ(health.out, std::string(kHealthResponse) + "\n");
   auto hosts = RunCommand(
-      join({WasmcloudBinary(), "ctl", "get", "hosts", "-o", "json", "--timeout-ms", "500"},
+      join({WasmcloudBinary(), "ctl", "get", "hosts", "-o", "json", "--timeout-ms", "2000"},
            {at, ca, mine}));
   ASSERT_EQ(hosts.exit_code, 0) << hosts.err;
   auto listed = nlohmann::json::parse(hosts.out, nullptr, false);

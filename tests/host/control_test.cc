@@ -96,6 +96,11 @@ class Listener {
     std::lock_guard lock(mu_);
     return messages_;
   }
+  // Waits (10 s at most) until `n` messages came.
+  void WaitForCount(std::size_t n) {
+    std::unique_lock lock(mu_);
+    cv_.wait_for(lock, std::chrono::seconds(10), [&] { return messages_.size() >= n; });
+  }
 
  private:
   std::mutex mu_;
@@ -142,20 +147,13 @@ class ControlTest : public ::testing::Test {
     if (!reply.ok()) return Json();
     return Json::parse(AsChars(reply->data), nullptr, false);
   }
-  // Scatter-gather: every reply that arrives within `window`.
+  // Scatter-gather: the replies to one publish. With `expect` > 0, waits (10 s at most)
+  // until that many came, then a grace for any beyond them; with 0, the 500 ms window a
+  // client uses (for "nobody answers").
   std::vector<Json> Gather(const std::string& suffix, const std::string& body = "",
-                           const std::string& lattice = "default",
-                           std::chrono::milliseconds window = std::chrono::milliseconds(500)) {
-    const std::string inbox = "_INBOX.test." + std::to_string(++inbox_);
-    auto replies = std::make_shared<Listener>(*transport_, inbox);
-    EXPECT_TRUE(
-        Ok(transport_->Publish(lattice::ControlSubject(lattice, suffix), AsBytes(body), inbox)));
-    std::this_thread::sleep_for(window);  // the window of a scatter-gather, as clients use
-    std::vector<Json> out;
-    for (auto& [s, j] : replies->All()) out.push_back(j);
-    return out;
+                           std::size_t expect = 0) {
+    return Collect(lattice::ControlSubject("default", suffix), body, expect);
   }
-
   // The same on the v1 subjects (docs/control-v1.md).
   Json AskV1(const std::string& suffix, const std::string& body = "") {
     auto reply = transport_->Request(lattice::control_json::v1::Subject("default", suffix),
@@ -163,12 +161,21 @@ class ControlTest : public ::testing::Test {
     if (!reply.ok()) return Json();
     return Json::parse(AsChars(reply->data), nullptr, false);
   }
-  std::vector<Json> GatherV1(const std::string& suffix, const std::string& body = "") {
+  std::vector<Json> GatherV1(const std::string& suffix, const std::string& body = "",
+                             std::size_t expect = 0) {
+    return Collect(lattice::control_json::v1::Subject("default", suffix), body, expect);
+  }
+  std::vector<Json> Collect(const std::string& subject, const std::string& body,
+                            std::size_t expect) {
     const std::string inbox = "_INBOX.test." + std::to_string(++inbox_);
     auto replies = std::make_shared<Listener>(*transport_, inbox);
-    EXPECT_TRUE(Ok(transport_->Publish(lattice::control_json::v1::Subject("default", suffix),
-                                       AsBytes(body), inbox)));
-    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    EXPECT_TRUE(Ok(transport_->Publish(subject, AsBytes(body), inbox)));
+    if (expect == 0) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    } else {
+      replies->WaitForCount(expect);
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));  // any beyond `expect`
+    }
     std::vector<Json> out;
     for (auto& [s, j] : replies->All()) out.push_back(j);
     return out;
@@ -189,7 +196,7 @@ TEST_F(ControlTest, EveryHostAnswersGetHostsAndEachItsOwnInventory) {
   AddHost({}, "other");  // another lattice: never answers
   ASSERT_TRUE(Ok(b.StartActor(Echo())));
 
-  std::vector<Json> hosts = Gather("get.hosts");
+  std::vector<Json> hosts = Gather("get.hosts", "", 2);
   std::set<std::string> ids;
   for (const Json& h : hosts) {
     ASSERT_TRUE(h.is_object()) << h;
@@ -231,7 +238,7 @@ TEST_F(ControlTest, LinksAndClaimsComeFromTheLatticeDataOnceAcrossHosts) {
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
 
-  std::vector<Json> links = Gather("get.links");
+  std::vector<Json> links = Gather("get.links", "", 1);
   ASSERT_EQ(links.size(), 1u) << "one host of the queue group answers";
   ASSERT_EQ(links[0]["links"].size(), 1u) << links[0];
   const Json& l = links[0]["links"][0];
@@ -242,7 +249,7 @@ TEST_F(ControlTest, LinksAndClaimsComeFromTheLatticeDataOnceAcrossHosts) {
           R"(","link_name":"default","contract_id":"wasmcloud:keyvalue","values":{"URL":"x"}})")
           .dump());
 
-  std::vector<Json> claims = Gather("get.claims");
+  std::vector<Json> claims = Gather("get.claims", "", 1);
   ASSERT_EQ(claims.size(), 1u);
   ASSERT_EQ(claims[0]["claims"].size(), 1u) << claims[0];
   const Json& v = claims[0]["claims"][0]["values"];
@@ -374,7 +381,7 @@ TEST_F(ControlTest, BackgroundCommandsAreOnePerTargetAndBounded) {
       Gather("auction.actor", R"({"actor_ref":")" + first + R"(","constraints":{}})").empty())
       << "it is starting here";
   EXPECT_EQ(Gather("auction.actor",
-                   R"({"actor_ref":")" + registry.Ref("other") + R"(","constraints":{}})")
+                   R"({"actor_ref":")" + registry.Ref("other") + R"(","constraints":{}})", 1)
                 .size(),
             1u);
   for (int i = 1; i < 32; ++i) {
@@ -409,7 +416,7 @@ TEST_F(ControlTest, AnswersGoToInboxesOnly) {
       AsBytes("not an invocation"), key)));
   // Answered on an inbox, the same auction gets A's bid: the requests above were handled.
   EXPECT_EQ(Gather("auction.actor",
-                   R"({"actor_ref":")" + std::string(kEchoKey) + R"(","constraints":{}})")
+                   R"({"actor_ref":")" + std::string(kEchoKey) + R"(","constraints":{}})", 1)
                 .size(),
             1u);
   EXPECT_TRUE(testing::Eventually([&] { return log.Count("not an inbox") == 2; })) << log.All();
@@ -450,13 +457,13 @@ TEST_F(ControlTest, OnlyQualifyingHostsAnswerAuctions) {
   ASSERT_TRUE(Ok(b.StartActor(Echo())));
 
   std::vector<Json> bids = Gather(
-      "auction.actor", R"({"actor_ref":")" + std::string(kEchoKey) + R"(","constraints":{}})");
+      "auction.actor", R"({"actor_ref":")" + std::string(kEchoKey) + R"(","constraints":{}})", 1);
   ASSERT_EQ(bids.size(), 1u) << "B runs echo: only A bids";
   EXPECT_EQ(bids[0]["host_id"], a.id());
   EXPECT_EQ(bids[0]["actor_ref"], kEchoKey);
   EXPECT_EQ(bids[0]["constraints"], Json::object());
 
-  bids = Gather("auction.actor", R"({"actor_ref":"some/ref:1","constraints":{"zone":"us"}})");
+  bids = Gather("auction.actor", R"({"actor_ref":"some/ref:1","constraints":{"zone":"us"}})", 1);
   ASSERT_EQ(bids.size(), 1u);
   EXPECT_EQ(bids[0]["host_id"], b.id());
   EXPECT_EQ(bids[0]["constraints"]["zone"], "us");
@@ -464,8 +471,10 @@ TEST_F(ControlTest, OnlyQualifyingHostsAnswerAuctions) {
       << "labels compare exactly";
   EXPECT_TRUE(Gather("auction.actor", R"({"constraints":{}})").empty()) << "malformed: no bid";
 
-  bids = Gather("auction.provider", R"({"provider_ref":")" + std::string(kExtrasPublicKey) +
-                                        R"(","link_name":"other","constraints":{"zone":"eu"}})");
+  bids = Gather("auction.provider",
+                R"({"provider_ref":")" + std::string(kExtrasPublicKey) +
+                    R"(","link_name":"other","constraints":{"zone":"eu"}})",
+                1);
   ASSERT_EQ(bids.size(), 1u);
   EXPECT_EQ(bids[0], Json::parse(R"({"provider_ref":")" + std::string(kExtrasPublicKey) +
                                  R"(","link_name":"other","host_id":")" + a.id() + "\"}"));
@@ -546,7 +555,7 @@ TEST_F(ControlTest, V1AnswersInItsEnvelopeAndSaysWhatItDoesNotServe) {
   Host& b = AddHost();
   ASSERT_TRUE(Ok(b.StartActor(Echo())));
 
-  std::vector<Json> pings = GatherV1("host.ping");
+  std::vector<Json> pings = GatherV1("host.ping", "", 2);
   std::set<std::string> ids;
   for (const Json& p : pings) {
     ASSERT_EQ(p.value("success", false), true) << p;
@@ -714,7 +723,7 @@ TEST_F(ControlTest, V1CommandsCarryTheirOperationIdIntoTheirEvents) {
                         R"(","contract_id":"wasmcloud:keyvalue","values":{"URL":"x"}})");
   ASSERT_EQ(link.value("success", false), true) << link;
   ASSERT_TRUE(both_have(1));
-  std::vector<Json> got = GatherV1("link.get");
+  std::vector<Json> got = GatherV1("link.get", "", 1);
   ASSERT_EQ(got.size(), 1u) << "one host of the queue group answers";
   ASSERT_EQ(got[0]["response"].size(), 1u) << got[0];
   const Json& l = got[0]["response"][0];
@@ -763,10 +772,10 @@ TEST_F(ControlTest, V1CommandsCarryTheirOperationIdIntoTheirEvents) {
 
   // Registry credentials: every host keeps them (plain subject).
   std::vector<Json> creds =
-      GatherV1("registry.put", R"({"registry":"127.0.0.1:5000","username":"u","password":"p"})");
+      GatherV1("registry.put", R"({"registry":"127.0.0.1:5000","username":"u","password":"p"})", 2);
   EXPECT_EQ(creds.size(), 2u);
   for (const Json& c : creds) EXPECT_EQ(c.value("success", false), true) << c;
-  EXPECT_EQ(GatherV1("registry.put", R"({"username":"u"})").size(), 2u)
+  EXPECT_EQ(GatherV1("registry.put", R"({"username":"u"})", 2).size(), 2u)
       << "a bad request is answered (refused) by every host";
 }
 
