@@ -80,17 +80,13 @@ void PrintClaimsText(const crypto::ModuleIdentity& id, const Status& verified) {
   std::cout.flush();
 }
 
-// Reads a module and checks that it is one; prints the error and returns nullopt if not.
-std::optional<Bytes> ReadModule(std::string_view command, const std::string& path) {
+// Reads a module and checks that it is one; the error says which file and why.
+Result<Bytes> ReadModule(const std::string& path) {
   auto bytes = ReadFile(path);
-  if (!bytes.ok()) {
-    PrintError(command, bytes.status().message());
-    return std::nullopt;
-  }
+  if (!bytes.ok()) return bytes.status();
   auto info = wasm::InspectModule(*bytes);
   if (!info.ok()) {
-    PrintError(command, path + " is not a WebAssembly module: " + info.status().message());
-    return std::nullopt;
+    return InvalidArgument(path + " is not a WebAssembly module: " + info.status().message());
   }
   return std::move(bytes).value();
 }
@@ -103,8 +99,18 @@ struct InspectOptions {
 };
 
 int RunInspect(const InspectOptions& o) {
-  auto module = ReadModule("claims inspect", o.module);
-  if (!module) return 2;
+  auto module = ReadModule(o.module);
+  if (!module.ok()) {
+    // Exit 2: nothing to inspect. The JSON form still says why, as `par inspect` does.
+    if (o.output == "json") {
+      Json j = {{"verified", false},
+                {"error", module.status().message()},
+                {"error_kind", "not a WebAssembly module"}};
+      std::cout << j.dump(-1, ' ', false, Json::error_handler_t::replace) << std::endl;
+    }
+    PrintError("claims inspect", module.status().message());
+    return 2;
+  }
   auto id = crypto::ReadModuleIdentity(*module);
   Status verified = id.ok()
                         ? crypto::VerifyModule(*module, crypto::VerifyOptions::ForActor()).status()
@@ -152,12 +158,12 @@ SigningKeyOptions SigningKeys(const SignOptions& o) {
 }
 
 int RunSign(const SignOptions& o) {
-  auto module = ReadModule("claims sign", o.module);
-  if (!module) return 2;
   auto fail = [](const Status& st) {
     PrintError("claims sign", st.message());
     return 2;
   };
+  auto module = ReadModule(o.module);
+  if (!module.ok()) return fail(module.status());
   for (const std::string& cap : o.caps) {
     if (Status s = CheckContractId(cap, "--cap"); !s.ok()) return fail(s);
   }

@@ -89,6 +89,16 @@ TEST(ClaimsCliTest, UnusableInputIsExitTwo) {
   EXPECT_NE(r.err.find("is not a WebAssembly module"), std::string::npos) << r.err;
   r = RunCommand({WasmcloudBinary(), "claims", "inspect", dir + "/missing.wasm"});
   EXPECT_EQ(r.exit_code, 2);
+  // The JSON form says why too (it printed nothing on stdout).
+  for (const std::string file : {"junk.wasm", "missing.wasm"}) {
+    r = RunCommand({WasmcloudBinary(), "claims", "inspect", dir + "/" + file, "-o", "json"});
+    EXPECT_EQ(r.exit_code, 2);
+    auto j = nlohmann::json::parse(r.out, nullptr, false);
+    ASSERT_TRUE(j.is_object()) << r.out;
+    EXPECT_EQ(j["verified"], false);
+    EXPECT_EQ(j["error_kind"], "not a WebAssembly module");
+    EXPECT_NE(j.value("error", "").find(file), std::string::npos) << j;
+  }
   r = RunCommand({WasmcloudBinary(), "claims", "sign", FixturePath("wascap/loop.wasm"), "-d",
                   dir + "/x.wasm"});  // --name missing
   EXPECT_EQ(r.exit_code, 2);
