@@ -502,8 +502,9 @@ class Session : public std::enable_shared_from_this<Session> {
             buffer_.commit(n);
             if (ec) return OnReadError(std::move(self), ReadError(ec));
             // The request has begun: the drain no longer closes the connection under it
-            // (unless it just did).
-            if (wait_.load(std::memory_order_relaxed) != Wait::kBusy) {
+            // (unless it just did). Empty lines alone (a CRLF after the last request, in a
+            // packet of its own) have not begun one.
+            if (wait_.load(std::memory_order_relaxed) != Wait::kBusy && !OnlyEmptyLines()) {
               Wait idle = Wait::kIdle;
               if (!wait_.compare_exchange_strong(idle, Wait::kBusy) && idle == Wait::kClosed) {
                 return End();

@@ -797,18 +797,25 @@ TEST_F(HttpServerTest, RemoveClosesThePortAndLetsRequestsInFlightFinish) {
   auto busy = HttpConnection::Connect(port);
   auto idle = HttpConnection::Connect(port);
   auto idle_crlf = HttpConnection::Connect(port);
+  auto idle_late_crlf = HttpConnection::Connect(port);
   ASSERT_TRUE(busy.ok());
   ASSERT_TRUE(idle.ok());
   ASSERT_TRUE(idle_crlf.ok());
+  ASSERT_TRUE(idle_late_crlf.ok());
   ASSERT_TRUE((*idle)->RoundTrip(FormatRequest("GET", "/first")).ok());
-  // A request followed by an empty line (as some clients end a POST): idle all the same.
+  // A request followed by an empty line (as some clients end a POST): idle all the same,
+  // whether the empty line comes with the request or after its response.
   ASSERT_TRUE((*idle_crlf)->RoundTrip(FormatRequest("GET", "/first") + "\r\n").ok());
+  ASSERT_TRUE((*idle_late_crlf)->RoundTrip(FormatRequest("GET", "/first")).ok());
+  ASSERT_TRUE((*idle_late_crlf)->Send("\r\n").ok());
+  std::this_thread::sleep_for(100ms);  // the server reads it (else the drain finds it idle)
   ASSERT_TRUE((*busy)->Send(FormatRequest("GET", "/block")).ok());
   ASSERT_TRUE(handler_->WaitBlocked(1));
 
   auto removed = std::async(std::launch::async, [&] { server_->Remove(kActor); });
   EXPECT_TRUE((*idle)->ClosedByServer(3s));  // an idle kept-alive connection goes at once
   EXPECT_TRUE((*idle_crlf)->ClosedByServer(3s));
+  EXPECT_TRUE((*idle_late_crlf)->ClosedByServer(3s));
   const auto deadline = std::chrono::steady_clock::now() + 3s;
   while (Accepts(port) && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(5ms);
