@@ -8,7 +8,9 @@
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -48,6 +50,26 @@ TEST(ProviderSdkInstallTest, AProviderBuiltOutsideTheTreeServesAnActor) {
   EXPECT_NE(symbols.out.find("wasmcloud_provider_create"), std::string::npos) << symbols.out;
   EXPECT_EQ(symbols.out.find("msgpack"), std::string::npos)
       << "only the ABI's functions are exported: " << symbols.out;
+
+  // Without CMake, as docs/providers.md says: pkg-config finds the prefix the package was
+  // installed into, not the one the build was configured with.
+  auto flags = RunCommand({"env", "PKG_CONFIG_PATH=" + prefix + "/lib/pkgconfig", "pkg-config",
+                           "--cflags", "--libs", "wasmcloud-provider-sdk"});
+  ASSERT_EQ(flags.exit_code, 0) << flags.err;
+  std::vector<std::string> compile = {"c++", "-shared", "-fPIC"};
+  std::istringstream words(flags.out);
+  for (std::string w; words >> w;) compile.push_back(w);
+  for (const std::string& w :
+       {std::string(WC_SOURCE_DIR) + "/examples/provider-outside-tree/counter_provider.cc",
+        std::string("-o"), dir + "/libcounter_pc.so"}) {
+    compile.push_back(w);
+  }
+  auto compiled = RunCommand(compile);
+  ASSERT_EQ(compiled.exit_code, 0) << flags.out << compiled.err;
+  auto pc_symbols = RunCommand({"nm", "-D", "--defined-only", dir + "/libcounter_pc.so"});
+  EXPECT_NE(pc_symbols.out.find("wasmcloud_provider_create"), std::string::npos) << pc_symbols.out;
+  EXPECT_EQ(pc_symbols.out.find("msgpack"), std::string::npos)
+      << "the version script of the .pc exports only the ABI's functions: " << pc_symbols.out;
 
   const std::string par = build + "/counter.par.gz";
   auto inspected = RunCommand({wasmcloud, "par", "inspect", par, "-o", "json"});
