@@ -21,6 +21,7 @@ void AddProviderHostCommand(CLI::App& app, int* exit_code) {
   struct Args {
     int fd = 3;
     std::string library;
+    int library_fd = -1;
     std::string contract;
     std::string log_level = "info";
     uint64_t max_open_files = 0;
@@ -35,6 +36,8 @@ void AddProviderHostCommand(CLI::App& app, int* exit_code) {
   auto args = std::make_shared<Args>();
   cmd->add_option("--fd", args->fd, "The socket to the host")->required();
   cmd->add_option("--library", args->library, "The provider library")->required();
+  cmd->add_option("--library-fd", args->library_fd,
+                  "A descriptor of the library to load (--library then only names it)");
   cmd->add_option("--contract", args->contract, "The contract it must implement");
   cmd->add_option("--log-level", args->log_level, "Log level");
   cmd->add_option("--max-open-files", args->max_open_files, "Open file limit");
@@ -52,6 +55,7 @@ void AddProviderHostCommand(CLI::App& app, int* exit_code) {
     provider::ProviderChildOptions o;
     o.fd = args->fd;
     o.library = args->library;
+    o.library_fd = args->library_fd;
     if (!args->contract.empty()) o.contract = args->contract;
     if (!ParseLogLevel(args->log_level, &o.log_level)) o.log_level = LogLevel::kInfo;
     o.confinement.seccomp = !args->no_seccomp;

@@ -103,10 +103,13 @@ namespace {
 // (cmake/Provider.cmake).
 constexpr std::string_view kFirstPartyVendor = "wasmcloud-cpp";
 
-// A provider library, in process or in a supervised child process.
+// A provider library, in process or in a supervised child process. `verified`: what
+// `library` held when it was verified (an archive's), which a child loads at every start;
+// unset (a bare library), the file is read once here for that.
 Result<std::shared_ptr<provider::Provider>> LoadLibrary(
-    const HostConfig& config, const std::string& library, std::optional<std::string> contract,
-    const std::string& source, ProviderIsolation isolation, bool first_party) {
+    const HostConfig& config, const std::string& library, std::optional<ByteView> verified,
+    std::optional<std::string> contract, const std::string& source, ProviderIsolation isolation,
+    bool first_party) {
   if (isolation == ProviderIsolation::kAuto) isolation = config.provider_isolation;
   bool in_process;
   switch (isolation) {
@@ -143,6 +146,15 @@ Result<std::shared_ptr<provider::Provider>> LoadLibrary(
   provider::ProcessProviderOptions o;
   o.executable = config.provider_host_exe;
   o.library = library;
+  // Restarts load these bytes, not what the path holds by then (library_copy.h).
+  Bytes read;
+  if (!verified) {
+    WC_ASSIGN_OR_RETURN(read, ReadFile(library));
+    verified = ByteView(read);
+  }
+  WC_ASSIGN_OR_RETURN(
+      o.library_copy,
+      provider::LibraryCopy::Make(*verified, library.substr(library.find_last_of('/') + 1)));
   o.contract = std::move(contract);
   o.display = source;
   o.log_level = config.log_level;
@@ -199,8 +211,8 @@ Result<NativeCapability> LoadProviderArchive(const HostConfig& config, ByteView 
   auto library = provider::ExtractForTarget(*archive, target, ProviderCacheRoot());
   if (!library.ok()) return library.status().WithContext(what);
   const bool first_party = archive->claims.wascap->vendor == kFirstPartyVendor;
-  auto loaded =
-      LoadLibrary(config, *library, archive->claims.wascap->capid, source, isolation, first_party);
+  auto loaded = LoadLibrary(config, *library, ByteView(archive->binaries.at(target)),
+                            archive->claims.wascap->capid, source, isolation, first_party);
   if (!loaded.ok()) {
     if (loaded.status().message().find("not a wasmcloud provider") != std::string::npos) {
       return Status(loaded.status().code(),
@@ -235,7 +247,7 @@ Result<NativeCapability> LoadProviderFile(const HostConfig& config, const std::s
   }
   NativeCapability capability;
   capability.link_name = std::string(link_name);
-  auto loaded = LoadLibrary(config, path, std::nullopt, path, isolation, false);
+  auto loaded = LoadLibrary(config, path, std::nullopt, std::nullopt, path, isolation, false);
   if (!loaded.ok()) return loaded.status();
   capability.provider = std::move(*loaded);
   return capability;

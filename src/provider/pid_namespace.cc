@@ -114,15 +114,21 @@ WC_CHILD_CODE int ChildMain(void* arg) {
     r = Sys(SYS_dup3, from[to - 1], to, 0);
     if (r < 0) Fail(args, kDup, r);
   }
+  int first_closed = kStatusFd + 1;
+  if (s.library_fd >= 0) {
+    r = Sys(SYS_dup3, s.library_fd, kLibraryFd, 0);
+    if (r < 0) Fail(args, kDup, r);
+    first_closed = kLibraryFd + 1;
+  }
   // Nothing else of the host's reaches the program; the report's descriptor stays open
   // (close-on-exec) until the exec.
-  if (Sys(SYS_close_range, 5, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
+  if (Sys(SYS_close_range, first_closed, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
     // Kernels before 5.11: every descriptor up to the limit.
     struct rlimit limit {};
     const long top = Sys(SYS_prlimit64, 0, RLIMIT_NOFILE, 0, reinterpret_cast<long>(&limit)) == 0
                          ? static_cast<long>(limit.rlim_cur)
                          : 65536;
-    for (long fd = 5; fd < top && fd < (1L << 20); ++fd) {
+    for (long fd = first_closed; fd < top && fd < (1L << 20); ++fd) {
       if (fd != args->report_fd) Sys(SYS_close, fd);
     }
   }

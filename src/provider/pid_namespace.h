@@ -19,6 +19,9 @@ namespace wasmcloud::provider {
 // The descriptor, in the child, on which its process 1 writes how the provider's process
 // ended (its wait status, 4 bytes in this machine's order) before it exits.
 constexpr int kStatusFd = 4;
+// Where a child in a namespace of its own gets the library it loads (a descriptor of the
+// host's copy; `provider-host --library-fd`).
+constexpr int kLibraryFd = 5;
 
 struct NamespaceSpawn {
   const char* path = nullptr;  // execve's
@@ -30,6 +33,8 @@ struct NamespaceSpawn {
   int stderr_fd = -1;
   int channel_fd = -1;
   int status_fd = -1;
+  // Becomes kLibraryFd when set (the provider's library, process_provider.h).
+  int library_fd = -1;
   // Set to their default action (the rest of what the host catches is reset by execve;
   // what it ignores stays ignored). The child starts with no signal blocked.
   std::vector<int> default_signals;

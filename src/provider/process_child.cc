@@ -25,6 +25,7 @@
 #include <thread>
 
 #include "core/thread_pool.h"
+#include "provider/library_copy.h"
 #include "provider/native_library.h"
 #include "provider/process_protocol.h"
 
@@ -167,11 +168,11 @@ Result<int> OpenLibrary(const std::string& path) {
   return Unavailable(why);
 }
 
-// What loads the library `fd` (opened as the host's user) now that this process is
-// another user: /proc/self/fd/N itself when that user may read the file (the directories
-// on its path are not looked at again), otherwise a copy in a memfd, made from `fd`
-// (which stays readable) and readable by anyone. The descriptors stay open for the
-// process's life.
+// What loads the library `fd` (the host's copy, or the file opened as the host's user
+// before this process became another): /proc/self/fd/N itself when this process may read
+// it (the directories on the file's path are not looked at again), otherwise a copy in a
+// memfd, made from `fd` (which stays readable) and readable by anyone. The descriptors
+// stay open for the process's life.
 Result<std::string> LoadablePath(int fd, const std::string& path) {
   const std::string by_fd = "/proc/self/fd/" + std::to_string(fd);
   if (const int probe = ::open(by_fd.c_str(), O_RDONLY | O_CLOEXEC); probe >= 0) {
@@ -180,15 +181,10 @@ Result<std::string> LoadablePath(int fd, const std::string& path) {
   } else if (errno != EACCES && errno != EPERM) {
     return Unavailable(path + ": cannot open: " + std::strerror(errno));
   }
-  // The name shows in /proc/<pid>/maps; at most 249 bytes.
-  const std::string name = std::filesystem::path(path).filename().string().substr(0, 200);
-#ifndef MFD_NOEXEC_SEAL
-#define MFD_NOEXEC_SEAL 0x0008U  // Linux 6.3; mapping it executable (dlopen) still works
-#endif
-  // Not executable by execve, which also works where memfds must be (vm.memfd_noexec=2).
-  int out = ::memfd_create(name.c_str(), MFD_CLOEXEC | MFD_NOEXEC_SEAL);
-  if (out < 0 && errno == EINVAL) out = ::memfd_create(name.c_str(), MFD_CLOEXEC);  // < 6.3
-  if (out < 0) return Unavailable(path + ": cannot make a copy (memfd): " + std::strerror(errno));
+  // The name shows in /proc/<pid>/maps.
+  Result<int> memfd = NewMemfd(std::filesystem::path(path).filename().string(), false);
+  if (!memfd.ok()) return Unavailable(path + ": cannot make a copy: " + memfd.status().message());
+  const int out = *memfd;
   off_t offset = 0;
   for (;;) {
     const ssize_t n = ::sendfile(out, fd, &offset, 1 << 20);
@@ -388,8 +384,16 @@ int RunProviderChild(const ProviderChildOptions& options) {
   // With --provider-user the library is opened while this process is still the host's
   // user: the user it becomes may be allowed to read neither the library nor the
   // directories on its way (the archive's cache). It is loaded through the descriptor.
+  // Given a descriptor (the host's sealed copy of what it verified, library_copy.h), the
+  // library is loaded through it and `library` only names it in messages.
   Result<int> library_fd = -1;
-  if (options.confinement.uid) library_fd = OpenLibrary(options.library);
+  if (options.library_fd >= 0) {
+    library_fd = options.library_fd;
+    // Not for the processes the provider starts.
+    ::fcntl(options.library_fd, F_SETFD, FD_CLOEXEC);
+  } else if (options.confinement.uid) {
+    library_fd = OpenLibrary(options.library);
+  }
   // First, while this process has one thread and nothing of the provider is loaded.
   Result<std::vector<std::string>> confined = ConfineProviderChild(options.confinement);
   // Die with the host. Not PR_SET_PDEATHSIG: it fires when the host *thread* that
@@ -426,7 +430,7 @@ int RunProviderChild(const ProviderChildOptions& options) {
     Log(LogLevel::kWarn, "provider", "confinement: " + warning);
   }
   Result<std::shared_ptr<Provider>> loaded = library_fd.status();
-  if (!options.confinement.uid) {
+  if (!options.confinement.uid && options.library_fd < 0) {
     loaded = LoadNativeProvider(options.library, options.contract);
   } else if (library_fd.ok()) {
     // A process's own /proc/self/fd stays open to it even when it is not dumpable.

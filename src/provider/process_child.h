@@ -11,8 +11,11 @@
 namespace wasmcloud::provider {
 
 struct ProviderChildOptions {
-  int fd = 3;                           // the host's end of the socket pair
-  std::string library;                  // the .so to load (C ABI of include/wasmcloud/provider.h)
+  int fd = 3;           // the host's end of the socket pair
+  std::string library;  // the .so to load (C ABI of include/wasmcloud/provider.h)
+  // A descriptor of the library to load instead of opening `library` (which then only
+  // names it): the host's sealed copy of what it verified (library_copy.h).
+  int library_fd = -1;
   std::optional<std::string> contract;  // checked against the provider's when given
   LogLevel log_level = LogLevel::kInfo;
   // The host started this process as the leader of a process group of its own: when the

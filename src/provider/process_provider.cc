@@ -214,17 +214,19 @@ struct Spawned {
 Result<Spawned> Spawn(const ProcessProviderOptions& o, int child_fd, int out_fd, int err_fd) {
   // Above 10 first, so that no dup2 below overwrites a source (a host started with 1 or
   // 2 closed hands them out again).
-  int high[3] = {::fcntl(out_fd, F_DUPFD_CLOEXEC, 10), ::fcntl(err_fd, F_DUPFD_CLOEXEC, 10),
-                 ::fcntl(child_fd, F_DUPFD_CLOEXEC, 10)};
+  const bool copy = o.library_copy != nullptr;
+  int high[4] = {::fcntl(out_fd, F_DUPFD_CLOEXEC, 10), ::fcntl(err_fd, F_DUPFD_CLOEXEC, 10),
+                 ::fcntl(child_fd, F_DUPFD_CLOEXEC, 10),
+                 copy ? ::fcntl(o.library_copy->fd(), F_DUPFD_CLOEXEC, 10) : -1};
   struct CloseHigh {
     int* fds;
     ~CloseHigh() {
-      for (int i = 0; i < 3; ++i) {
+      for (int i = 0; i < 4; ++i) {
         if (fds[i] >= 0) ::close(fds[i]);
       }
     }
   } close_high{high};
-  if (high[0] < 0 || high[1] < 0 || high[2] < 0) {
+  if (high[0] < 0 || high[1] < 0 || high[2] < 0 || (copy && high[3] < 0)) {
     return Unavailable(std::string("cannot start the provider process: ") + strerror(errno));
   }
   // argv[0] is the program's name as `ps` shows it: "/proc/self/exe" (how `up` starts
@@ -282,6 +284,10 @@ Result<Spawned> Spawn(const ProcessProviderOptions& o, int child_fd, int out_fd,
     ns_args.push_back("--status-fd");
     ns_args.push_back(std::to_string(kStatusFd));
     ns_args.push_back("--mount-proc");  // and a /proc of its own (process_child.cc)
+    if (copy) {
+      ns_args.push_back("--library-fd");
+      ns_args.push_back(std::to_string(kLibraryFd));
+    }
     std::vector<char*> argv;
     for (auto& a : ns_args) argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -293,6 +299,7 @@ Result<Spawned> Spawn(const ProcessProviderOptions& o, int child_fd, int out_fd,
     spawn.stderr_fd = high[1];
     spawn.channel_fd = high[2];
     spawn.status_fd = status_write;
+    spawn.library_fd = high[3];
     spawn.default_signals = default_signals;
     Result<pid_t> pid =
         status_write >= 0
@@ -316,6 +323,12 @@ Result<Spawned> Spawn(const ProcessProviderOptions& o, int child_fd, int out_fd,
               "docs/providers.md#a-pid-namespace-of-its-own)");
     }
   }
+  // The library's copy on 4 (in a namespace, 4 is process 1's report and the copy 5).
+  constexpr int kCopyFd = 4;
+  if (copy) {
+    args.push_back("--library-fd");
+    args.push_back(std::to_string(kCopyFd));
+  }
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -325,8 +338,9 @@ Result<Spawned> Spawn(const ProcessProviderOptions& o, int child_fd, int out_fd,
   posix_spawn_file_actions_adddup2(&fa, high[0], 1);
   posix_spawn_file_actions_adddup2(&fa, high[1], 2);
   posix_spawn_file_actions_adddup2(&fa, high[2], 3);
+  if (copy) posix_spawn_file_actions_adddup2(&fa, high[3], kCopyFd);
   // Nothing else of the host: its sockets and files are not the provider's.
-  posix_spawn_file_actions_addclosefrom_np(&fa, 4);
+  posix_spawn_file_actions_addclosefrom_np(&fa, copy ? kCopyFd + 1 : 4);
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);
   // The host blocks SIGINT/SIGTERM in its threads (one thread waits for them): the child

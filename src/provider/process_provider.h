@@ -14,13 +14,18 @@
 
 #include "core/log.h"
 #include "core/status.h"
+#include "provider/library_copy.h"
 #include "provider/provider.h"
 
 namespace wasmcloud::provider {
 
 struct ProcessProviderOptions {
-  std::string executable;                // the wasmcloud binary (it has `provider-host`)
-  std::string library;                   // the provider's .so
+  std::string executable;  // the wasmcloud binary (it has `provider-host`)
+  std::string library;     // the provider's .so
+  // The bytes every start and restart of the child loads (the host's sealed copy of what
+  // it verified, library_copy.h); `library` then only names them. Unset: the child opens
+  // `library` at each start.
+  std::shared_ptr<const LibraryCopy> library_copy;
   std::optional<std::string> contract;   // the contract it must implement, when known
   std::string display;                   // names it in log lines before the host starts it
   LogLevel log_level = LogLevel::kInfo;  // the child's log level

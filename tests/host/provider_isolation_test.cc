@@ -122,6 +122,24 @@ TEST_F(ProviderIsolationTest, ACrashingProviderDoesNotTakeTheHostDown) {
       << log_.All();
 }
 
+// The host keeps what it loaded: a restart after a crash loads the same library even
+// when its file is gone (`wasmcloud drain` emptied the cache, a /tmp cleaner).
+TEST_F(ProviderIsolationTest, ARestartDoesNotNeedTheLibrarysFileAnyMore) {
+  ASSERT_TRUE(Ok(host_->StopProvider(provider_key_, "wasmcloud:keyvalue", "default")));
+  const std::string dir = wasmcloud::testing::MakeTempDir();
+  const std::string library = dir + "/chaos.so";
+  std::filesystem::copy_file(WC_TEST_CHAOS, library);
+  auto pk = host_->StartCapabilityFromFile(library);
+  ASSERT_TRUE(Ok(pk));
+  ASSERT_TRUE(Ok(host_->SetLink(kKvCounterKey, "wasmcloud:keyvalue", "default", *pk, {})));
+  ASSERT_EQ(Get("/counter"), R"(200 {"counter":1})");
+  std::filesystem::remove_all(dir);
+  const std::string crashed = Get("/segv");
+  EXPECT_EQ(crashed.find("200"), std::string::npos) << crashed;
+  ASSERT_TRUE(Eventually([&] { return Get("/counter") == R"(200 {"counter":1})"; })) << log_.All();
+  EXPECT_EQ(log_.Count("restart failed"), 0u) << log_.All();
+}
+
 TEST_F(ProviderIsolationTest, AProviderCallThatNeverReturnsIsBounded) {
   ASSERT_EQ(Get("/counter"), R"(200 {"counter":1})");
   std::string blocked;

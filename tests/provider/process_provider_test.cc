@@ -33,9 +33,11 @@
 #include "core/bytes.h"
 #include "core/log.h"
 #include "core/sanitizers.h"
+#include "provider/library_copy.h"
 #include "provider/pid_namespace.h"
 #include "provider/process_protocol.h"
 #include "support/log_capture.h"
+#include "support/run_command.h"
 #include "support/up_process.h"
 
 namespace wasmcloud::provider {
@@ -556,6 +558,54 @@ TEST_F(ProcessProviderTest, TheChildRunsAsTheUserItIsGiven) {
       Text(Call(*provider_, whoami)),
       "uid=0 gid=0 groups=" + std::to_string(::getgroups(0, nullptr)) + " signal_host=ok read=ok");
 }
+
+// A child started from the host's copy of the library (library_copy.h) loads that copy
+// at every restart: the file its path names may have been replaced by another build of
+// the same key and revision (another host unpacked it into the shared cache) or removed
+// (`wasmcloud drain`); before, a restart loaded whatever the path held then, or failed
+// until the provider was given up on. With and without a PID namespace of its own (the
+// copy reaches the child on another descriptor in each).
+class LibraryCopyTest : public ProcessProviderTest, public ::testing::WithParamInterface<bool> {};
+
+TEST_P(LibraryCopyTest, ARestartLoadsTheCopyNotWhatThePathHoldsNow) {
+  const std::string dir = testing::MakeTempDir();
+  const std::string library = dir + "/x86_64-linux.so";
+  std::filesystem::copy_file(WC_TEST_CHAOS, library);
+  auto bytes = ReadFile(library);
+  ASSERT_TRUE(bytes.ok()) << bytes.status().message();
+  auto copy = LibraryCopy::Make(*bytes, "x86_64-linux.so");
+  ASSERT_TRUE(copy.ok()) << copy.status().message();
+  // Sealed: nothing can write into it, through any descriptor.
+  EXPECT_EQ(::write((*copy)->fd(), "x", 1), -1);
+  EXPECT_EQ(errno, EPERM);
+  auto o = Options(library.c_str());
+  o.library_copy = *copy;
+  o.pid_namespace = GetParam();
+  Launch(o);
+  if (GetParam() && log_.Count("runs in the host's PID namespace") > 0) {
+    GTEST_SKIP() << "no PID namespace here: " << log_.All();
+  }
+  EXPECT_EQ(Text(Call(*provider_, "bound")), kActor);
+
+  // Another provider (another contract) where the path points.
+  const std::string other = dir + "/other.so";
+  std::filesystem::copy_file(WC_TEST_C_PROVIDER, other);
+  std::filesystem::rename(other, library);
+  EXPECT_FALSE(Call(*provider_, "segv").ok());
+  ASSERT_TRUE(ServingAgain()) << log_.All();  // "bound" is chaos's
+  EXPECT_EQ(provider_->Describe().contract_id, "wasmcloud:keyvalue");
+
+  // Nothing where the path points.
+  std::filesystem::remove_all(dir);
+  const std::string before = Pid();
+  EXPECT_FALSE(Call(*provider_, "segv").ok());
+  ASSERT_TRUE(ServingAgain()) << log_.All();
+  EXPECT_NE(Pid(), before);
+  EXPECT_EQ(log_.Count("restart failed"), 0u) << log_.All();
+}
+
+INSTANTIATE_TEST_SUITE_P(Namespace, LibraryCopyTest, ::testing::Bool(),
+                         [](const auto& info) { return info.param ? "InOne" : "WithoutOne"; });
 
 // The NSpid line of /proc/<pid>/status: the pid in each PID namespace it is in, the
 // host's first ("1234\t1" for process 1 of a namespace of its own).
