@@ -781,9 +781,14 @@ std::optional<Failure> StartProvider(Lattice& l, const Args& a) {
                      "start provider " + a.ref + " (" + a.link_name + ") on host " + h);
 }
 
+std::variant<std::string, Failure> ActorKeyOf(Lattice& l, const std::string& given,
+                                              bool or_reference);
+
 std::optional<Failure> UpdateActor(Lattice& l, const Args& a) {
+  auto actor = ActorKeyOf(l, a.actor, /*or_reference=*/false);  // a call alias, as call
+  if (auto* f = std::get_if<Failure>(&actor)) return *f;
   Json body;
-  body["actor_id"] = a.actor;
+  body["actor_id"] = std::get<std::string>(actor);
   body["new_actor_ref"] = a.ref;
   body["host_id"] = a.host;
   return RunAndAwait(l, a, "actor.update." + a.host, body, {"actor_updated"},
@@ -809,8 +814,10 @@ std::variant<std::string, Failure> ActorKeyOf(Lattice& l, const std::string& giv
 }
 
 std::optional<Failure> StopActor(Lattice& l, const Args& a) {
+  auto actor = ActorKeyOf(l, a.actor, /*or_reference=*/true);  // a call alias, as call
+  if (auto* f = std::get_if<Failure>(&actor)) return *f;
   Json body;
-  body["actor_ref"] = a.actor;
+  body["actor_ref"] = std::get<std::string>(actor);
   body["host_id"] = a.host;
   return RunNow(l, a, "actor.stop." + a.host, body, "stop actor " + a.actor,
                 "stopped actor " + a.actor);
@@ -1018,7 +1025,7 @@ void AddCtlCommand(CLI::App& app, int* exit_code) {
   CLI::App* stop = group("stop", "Stop an actor, a provider or a host");
   CLI::App* xa = leaf(stop, "actor", "Stop an actor on a host", StopActor);
   xa->add_option("HOST", a->host, "host public key")->required();
-  xa->add_option("ACTOR", a->actor, "actor public key or OCI reference")->required();
+  xa->add_option("ACTOR", a->actor, "actor public key, call alias or OCI reference")->required();
   CLI::App* xp = leaf(stop, "provider", "Stop a provider on a host", StopProvider);
   xp->add_option("HOST", a->host, "host public key")->required();
   xp->add_option("PROVIDER", a->provider, "provider public key or OCI reference")->required();
@@ -1032,19 +1039,19 @@ void AddCtlCommand(CLI::App& app, int* exit_code) {
   CLI::App* ua = leaf(update, "actor", "Replace a running actor by a new revision from a registry",
                       UpdateActor);
   ua->add_option("HOST", a->host, "host public key")->required();
-  ua->add_option("ACTOR", a->actor, "actor public key")->required();
+  ua->add_option("ACTOR", a->actor, "actor public key or call alias")->required();
   ua->add_option("NEW_REF", a->ref, "OCI reference of the new revision")->required();
   wait_options(ua);
 
   CLI::App* link = group("link", "Put or delete a link definition");
   CLI::App* lp = leaf(link, "put", "Link an actor to a provider", LinkPut);
-  lp->add_option("ACTOR", a->actor, "actor public key")->required();
+  lp->add_option("ACTOR", a->actor, "actor public key, call alias or OCI reference")->required();
   lp->add_option("PROVIDER", a->provider, "provider public key")->required();
   lp->add_option("CONTRACT", a->contract, "contract id, e.g. wasmcloud:httpserver")->required();
   lp->add_option("VALUES", a->pairs, "KEY=VALUE link values");
   lp->add_option("-l,--link-name", a->link_name, "link name; default default");
   CLI::App* ld = leaf(link, "del", "Delete a link definition", LinkDel);
-  ld->add_option("ACTOR", a->actor, "actor public key")->required();
+  ld->add_option("ACTOR", a->actor, "actor public key, call alias or OCI reference")->required();
   ld->add_option("CONTRACT", a->contract, "contract id")->required();
   ld->add_option("-l,--link-name", a->link_name, "link name; default default");
 

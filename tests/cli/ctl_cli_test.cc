@@ -426,6 +426,24 @@ TEST_F(CtlCliTest, CallShowsTheReasonANestedCallFailedFor) {
                        "\"no-such-alias\" is neither an actor's public key nor a "
                        "call alias or OCI reference"))
       << nobody.err;
+  // Update and stop take the alias as well (they said "not running on host").
+  Json hosts = Json::parse(
+      Wasmcloud({"ctl", "get", "hosts", "-o", "json", "--timeout-ms", "2000"}, up.lattice_file())
+          .out,
+      nullptr, false);
+  ASSERT_TRUE(hosts.is_array() && hosts.size() == 1u) << hosts;
+  const std::string host = hosts[0].value("id", "");
+  auto update =
+      Wasmcloud({"ctl", "update", "actor", host, "examples/kvcounter", "x/y:2"}, up.lattice_file());
+  EXPECT_EQ(update.exit_code, 1);
+  EXPECT_FALSE(Contains(update.err, "not running")) << update.err;
+  EXPECT_TRUE(Contains(update.err, "--allow-live-updates")) << update.err;
+  auto stop = Wasmcloud({"ctl", "stop", "actor", host, "examples/kvcounter"}, up.lattice_file());
+  EXPECT_EQ(stop.exit_code, 0) << stop.err;
+  Json inventory =
+      Json::parse(Wasmcloud({"ctl", "get", "inventory", host, "-o", "json"}, up.lattice_file()).out,
+                  nullptr, false);
+  EXPECT_TRUE(inventory["actors"].empty()) << inventory;
   EXPECT_EQ(up.Stop(SIGTERM), 0) << up.log();
 }
 
