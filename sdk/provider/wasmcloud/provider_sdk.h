@@ -160,7 +160,10 @@ class Provider {
   // The link to `actor` was removed. Idempotent.
   virtual void RemoveActor(const std::string& actor) { (void)actor; }
   // A call from the actor with public key `actor`. Throw to fail the call: the
-  // exception's message reaches the actor.
+  // exception's message reaches the actor. A provider that refused an actor's BindActor
+  // (threw) may still be called for it, as in wasmCloud 0.18 (the link stays defined and
+  // calls route by it): keep track of the actors you bound and refuse the others' calls
+  // if serving them without their link values would be wrong.
   virtual Bytes HandleCall(const std::string& actor, const std::string& operation,
                            const uint8_t* data, size_t len) = 0;
   // "" when healthy, else what is wrong.
