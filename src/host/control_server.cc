@@ -5,6 +5,7 @@
 #include "core/log.h"
 #include "core/text.h"
 #include "crypto/claims.h"
+#include "host/artifacts.h"
 #include "lattice/control_json.h"
 #include "lattice/events.h"
 #include "lattice/subjects.h"
@@ -82,8 +83,15 @@ std::string UpdateKey(std::string_view actor_id) {
 std::optional<std::string> BadReference(std::string_view ref) {
   auto parsed = oci::ParseReference(ref);
   if (parsed.ok()) return std::nullopt;
-  return "\"" + std::string(ref.substr(0, 512)) +
-         "\" is not an OCI reference: " + parsed.status().message();
+  std::string why = "\"" + std::string(ref.substr(0, 512)) +
+                    "\" is not an OCI reference: " + parsed.status().message();
+  // A file of the client's machine: nothing a host (maybe on another machine) can read.
+  if (LooksLikeFilePath(ref)) {
+    why +=
+        " (a host starts a file only from a manifest of `wasmcloud up -m`; for the "
+        "lattice, push it to a registry with `wasmcloud reg push REF FILE` and start REF)";
+  }
+  return why;
 }
 
 // Why a command whose body names host `host_id` is not for this host `self` (nullopt when

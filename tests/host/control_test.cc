@@ -341,6 +341,11 @@ TEST_F(ControlTest, StartAndUpdateCommandsAreAcknowledgedFirst) {
   EXPECT_THAT(ack["failure"].get<std::string>(), HasSubstr("is not an OCI reference"));
   ack = Ask("cmd." + a.id() + ".lp", R"({"provider_ref":"","link_name":"default"})");
   EXPECT_THAT(ack["failure"].get<std::string>(), HasSubstr("is not an OCI reference"));
+  // A file of the client's machine says how to start one.
+  ack = Ask("cmd." + a.id() + ".lp",
+            R"({"provider_ref":"/tmp/x//build/clock.par.gz","link_name":"default"})");
+  EXPECT_THAT(ack["failure"].get<std::string>(),
+              HasSubstr("push it to a registry with `wasmcloud reg push REF FILE`"));
   // Stopping the hosts waits for the commands still running in the background.
   ASSERT_TRUE(Ok(a.Stop()));
   ASSERT_TRUE(Ok(b.Stop()));
