@@ -153,11 +153,13 @@ struct InspectOptions {
   std::string output = "text";
 };
 
-// Exit 2: the file is not something we can inspect. JSON output still says why.
-int NotAnArchive(const InspectOptions& o, std::string_view why) {
+// Exit 2: the file is not something we can inspect (or cannot be read: `why` is then
+// the whole message). JSON output still says why.
+int NotAnArchive(const InspectOptions& o, std::string_view why, bool unreadable = false) {
   constexpr std::string_view kPrefix = "not a provider archive: ";
   if (why.starts_with(kPrefix)) why.remove_prefix(kPrefix.size());
-  std::string message = o.file + " is not a provider archive: " + std::string(why);
+  std::string message =
+      unreadable ? std::string(why) : o.file + " is not a provider archive: " + std::string(why);
   if (o.output == "json") {
     PrintJson(
         Json{{"verified", false}, {"error", message}, {"error_kind", "not a provider archive"}});
@@ -174,7 +176,7 @@ int RunInspect(const InspectOptions& o) {
     return NotAnArchive(o, std::to_string(st.st_size) + " bytes is over the size limit");
   }
   auto bytes = ReadFile(o.file);
-  if (!bytes.ok()) return NotAnArchive(o, bytes.status().message());
+  if (!bytes.ok()) return NotAnArchive(o, bytes.status().message(), /*unreadable=*/true);
   auto par = provider::ReadProviderArchive(*bytes);
   if (!par.ok()) {
     // An archive whose claims.jwt is not a token is a claims failure (exit 1), as a

@@ -62,6 +62,20 @@ std::string UnknownCommand(CLI::App& app, std::string_view given, const std::str
   return text + " (" + path + " --help lists the commands)";
 }
 
+// For arguments CLI11 did not expect: a manifest given without -m (`wasmcloud up
+// demo.yaml`) gets the line that says how; "" otherwise.
+std::string ManifestHint(int argc, char** argv) {
+  for (int i = 2; i < argc; ++i) {
+    const std::string_view arg = argv[i], before = argv[i - 1];
+    if (arg.starts_with("-") || before == "-m" || before == "--manifest") continue;
+    if (arg.ends_with(".yaml") || arg.ends_with(".yml") || arg.ends_with(".json")) {
+      return "a manifest is given with -m: wasmcloud " + std::string(argv[1]) + " -m " +
+             std::string(arg);
+    }
+  }
+  return "";
+}
+
 // Walks the commands named at the start of argv (`ctl get links`): an unknown one, or an
 // option given before the last command (the options belong to the command that runs),
 // is said here; CLI11 would say "A subcommand is required" or list the arguments it did
@@ -147,6 +161,9 @@ int main(int argc, char** argv) {
     if (e.get_exit_code() != 0 && CtlWantsJson(argc, argv))
       wasmcloud::cli::PrintCtlJsonFailure(e.what());
     int rc = app.exit(e);
+    if (dynamic_cast<const CLI::ExtrasError*>(&e) != nullptr) {
+      if (std::string hint = ManifestHint(argc, argv); !hint.empty()) std::cerr << hint << "\n";
+    }
     // CLI11 answers --help and --version with 0; every real parse error is a usage error.
     return rc == 0 ? 0 : 2;
   }

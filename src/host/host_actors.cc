@@ -1,6 +1,7 @@
 // Actors: start (from bytes or a registry), stop, live update, identities, and what the
 // lattice data says about them (claims, call aliases, OCI references).
 #include "core/log.h"
+#include "crypto/identity_error.h"
 #include "host/artifacts.h"
 #include "host/host_core.h"
 
@@ -96,7 +97,13 @@ Result<std::string> HostCore::StartActor(ByteView bytes, std::optional<std::stri
                                          bool* already_running) {
   WC_RETURN_IF_ERROR(CheckRunning());
   auto loaded = actor::LoadActorModule(*engine_, bytes, LoadOptions(), image_ref);
-  if (!loaded.ok()) return loaded.status().WithContext("cannot start actor");
+  if (!loaded.ok()) {
+    Status s = loaded.status().WithContext("cannot start actor");
+    if (crypto::IdentityErrorOf(s) == crypto::IdentityError::kNoJwtSection) {
+      return Status(s.code(), s.message() + " (sign it with `wasmcloud claims sign`)");
+    }
+    return s;
+  }
   ActorPtr module = *loaded;
   const std::string& pk = module->public_key;
   // One start or update of this actor at a time: a concurrent one of another module of

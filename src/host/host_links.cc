@@ -186,7 +186,8 @@ Status HostCore::ApplyManifest(const Manifest& manifest) {
   }
   std::string message = "manifest " + manifest.source + ": " + std::to_string(failures.size()) +
                         " entr" + (failures.size() == 1 ? "y" : "ies") + " failed, " +
-                        std::to_string(applied) + " applied (and the labels):";
+                        std::to_string(applied) + " applied" +
+                        (manifest.labels.empty() ? ":" : " (and the labels):");
   for (const auto& f : failures) message += "\n  " + f;
   return Status(first_code, message);
 }

@@ -1112,6 +1112,19 @@ Result<Manifest> LoadManifest(const std::string& path, const EnvLookup& env) {
                              std::to_string(kMaxManifestBytes) + " bytes, above the limit");
   }
   if (!bytes.ok()) return bytes.status();  // "cannot open <path>: ..." (kNotFound, ...)
+  // What a manifest names, given in its place (`up -m echo.wasm`): say so, not where its
+  // bytes stop being UTF-8.
+  const std::string_view head = AsChars(*bytes).substr(0, 4);
+  if (head == std::string_view("\0asm", 4)) {
+    return InvalidArgument(path +
+                           " is a WebAssembly module, not a manifest: list it under `actors:` "
+                           "in a manifest (docs/manifest.md)");
+  }
+  if (head.substr(0, 2) == "\x1f\x8b") {
+    return InvalidArgument(path +
+                           " is gzip data (a provider archive?), not a manifest: list it under "
+                           "`capabilities:` as `image_ref` in a manifest (docs/manifest.md)");
+  }
   std::string dir = std::filesystem::path(path).parent_path().string();
   return ParseManifest(AsChars(*bytes), FormatForPath(path), path, dir, env);
 }

@@ -77,6 +77,20 @@ TEST(MainCliTest, AnUnknownCommandIsNamedWithTheClosestOne) {
   auto hidden = RunCommand({WasmcloudBinary(), "provider-hos"});
   EXPECT_EQ(hidden.exit_code, 2);
   EXPECT_EQ(hidden.err.find("provider-host"), std::string::npos) << hidden.err;
+  // A manifest given without -m: how to give it.
+  auto manifest = RunCommand({WasmcloudBinary(), "up", "--no-lattice", "demo.yaml"});
+  EXPECT_EQ(manifest.exit_code, 2);
+  EXPECT_EQ(manifest.err,
+            "The following argument was not expected: demo.yaml\nRun with --help for more "
+            "information.\na manifest is given with -m: wasmcloud up -m demo.yaml\n");
+  // A module given as the manifest: what it is and where it goes.
+  auto module = RunCommand({WasmcloudBinary(), "up", "--no-lattice", "-m",
+                            testing::FixturePath("wc-host-0.18/echo.wasm")});
+  EXPECT_EQ(module.exit_code, 2);
+  EXPECT_NE(module.err.find("echo.wasm is a WebAssembly module, not a manifest: list it under "
+                            "`actors:` in a manifest"),
+            std::string::npos)
+      << module.err;
 }
 
 }  // namespace

@@ -476,6 +476,9 @@ TEST_F(ParCliTamperTest, BrokenOrHostileFilesAreNotArchives) {
 
   auto r = RunCommand({WasmcloudBinary(), "par", "inspect", dir_ + "/missing.par.gz"});
   EXPECT_EQ(r.exit_code, 2);
+  // A file that cannot be read is just that (it said "is not a provider archive" first).
+  EXPECT_EQ(r.err, "wasmcloud par inspect: cannot open " + dir_ +
+                       "/missing.par.gz: No such file or directory\n");
   r = RunCommand({WasmcloudBinary(), "par", "inspect"});
   EXPECT_EQ(r.exit_code, 2);
   r = RunCommand({WasmcloudBinary(), "par", "inspect", dir_ + "/good.par.gz", "-o", "yaml"});

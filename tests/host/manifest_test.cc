@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "../support/run_command.h"
@@ -806,6 +807,19 @@ TEST(ManifestLoad, ReadsExpandsAndResolves) {
   EXPECT_EQ(endless.status().code(), Code::kResourceExhausted);
   EXPECT_EQ(endless.status().message(),
             "manifest /dev/zero has more than 16777216 bytes, above the limit");
+  // A module or an archive in the manifest's place says what it is and where it goes.
+  auto module = LoadManifest(wasmcloud::testing::FixturePath("wc-host-0.18/echo.wasm"), NoEnv());
+  ASSERT_FALSE(module.ok());
+  EXPECT_EQ(module.status().code(), Code::kInvalidArgument);
+  EXPECT_THAT(
+      module.status().message(),
+      ::testing::HasSubstr("echo.wasm is a WebAssembly module, not a manifest: list it under "
+                           "`actors:`"));
+  auto archive =
+      LoadManifest(wasmcloud::testing::FixturePath("providers/libwascc_redis.par.gz"), NoEnv());
+  ASSERT_FALSE(archive.ok());
+  EXPECT_THAT(archive.status().message(),
+              ::testing::HasSubstr("is gzip data (a provider archive?)"));
   fs::remove_all(dir);
 }
 
