@@ -207,8 +207,16 @@ int RunSign(const SignOptions& o) {
   } else {
     std::cout << "Signed " << o.destination << " as " << id->claims.sub << " (issuer "
               << id->claims.iss << ")\n";
-    std::cout << "  Capabilities  " << JoinOr(id->claims.wascap->caps, "(none)") << "\n"
-              << "  Hash          " << id->claims.wascap->hash << std::endl;
+    std::cout << "  Capabilities  " << JoinOr(id->claims.wascap->caps, "(none)") << "\n";
+    if (const auto& alias = id->claims.wascap->call_alias) {
+      // Normalised as 0.18 did (identity.md): say it when it is not what was given.
+      std::cout << "  Call Alias    " << *alias
+                << (o.call_alias && *o.call_alias != *alias
+                        ? " (normalised from \"" + *o.call_alias + "\", docs/identity.md)"
+                        : std::string())
+                << "\n";
+    }
+    std::cout << "  Hash          " << id->claims.wascap->hash << std::endl;
   }
   return 0;
 }

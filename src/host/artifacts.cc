@@ -132,6 +132,12 @@ Result<std::shared_ptr<provider::Provider>> LoadLibrary(
   }
   if (in_process && first_party) return provider::LoadNativeProvider(library, std::move(contract));
   if (in_process) {
+    // Said once per start: nothing else tells the operator why a crash of it ended the host.
+    Log(LogLevel::kWarn, "host",
+        source + ": runs in the host's process (" +
+            (isolation == ProviderIsolation::kInProcess ? "isolation: in-process"
+                                                        : "no provider-host executable") +
+            "): a crash of it ends the host; isolation: process runs it in a supervised child");
     // Not first-party: every call into it runs under a deadline (guarded_provider.h).
     provider::GuardOptions g;
     g.display = source;

@@ -58,9 +58,13 @@ Status HostCore::SetLink(std::string_view actor, std::string_view contract_id,
   // refusal (a busy port, since freed), the caller's SetLink tries again here.
   if (!bound.ok()) bound = binder_->Rebind(link);
   if (!bound.ok()) {
-    return Status(bound.code(), "set_link: " + bound.message() +
-                                    " (the link is kept and offered again when the provider "
-                                    "or the actor starts again)");
+    return Status(bound.code(),
+                  "set_link: " + bound.message() +
+                      " (the link is kept and offered again when the provider "
+                      "or the actor starts again; `wasmcloud ctl link del " +
+                      link.actor_id + " " + link.contract_id +
+                      (link.link_name == "default" ? std::string() : " -l " + link.link_name) +
+                      "` removes it)");
   }
   return Status::Ok();
 }

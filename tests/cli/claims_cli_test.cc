@@ -272,6 +272,16 @@ TEST(ClaimsCliTest, SignInspectVerifyRoundTripWithKeptKeys) {
   json again = InspectJson(out2, 0);
   EXPECT_EQ(again["iss"], got["iss"]);
   EXPECT_EQ(again["sub"], got["sub"]);
+  // The text form says the call alias as signed, and what it was made from when that
+  // differs (lookups take the normalised form).
+  r = RunCommand({WasmcloudBinary(), "claims", "sign", FixturePath("wascap/loop.wasm"), "-d",
+                  dir + "/alias.wasm", "--name", "Round Trip", "--keys-dir", keys, "--call-alias",
+                  "QA16 My-Clock.v2"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("  Call Alias    qa16_my_clock_v2 (normalised from \"QA16 My-Clock.v2\", "
+                       "docs/identity.md)\n"),
+            std::string::npos)
+      << r.out;
 
   // WASMCLOUD_KEYS_DIR is the default keys directory.
   std::string env_keys = dir + "/env-keys";

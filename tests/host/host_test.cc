@@ -1449,6 +1449,8 @@ TEST_F(KeyValueTest, BindErrorKeepsTheLink) {
   EXPECT_THAT(linked.message(),
               HasSubstr("refused to bind actor " + std::string(kKvCounterKey) + ": cannot bind"));
   EXPECT_THAT(linked.message(), HasSubstr("the link is kept"));
+  EXPECT_THAT(linked.message(), HasSubstr("`wasmcloud ctl link del " + std::string(kKvCounterKey) +
+                                          " wasmcloud:keyvalue` removes it)"));
   ASSERT_TRUE(WaitForBind(*provider, kKvCounterKey));
   EXPECT_EQ(host_->LinkDefinitions().size(), 1u);
   EXPECT_EQ(BodyOf(Count()), R"({"counter":1})");
