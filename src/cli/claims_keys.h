@@ -69,9 +69,10 @@ Result<std::optional<uint64_t>> DaysFromNow(const std::optional<int64_t>& days, 
 // a capability nothing provides.
 Status CheckContractId(std::string_view id, const char* flag);
 
-// Ok when `bytes` (read from `path`) are an ELF shared object that names
+// Ok when `bytes` (read from `path`) are an ELF shared object for the CPU of `target`
+// ("x86_64-linux": where the architecture is one this project knows) that names
 // wasmcloud_provider_create, what a provider library is; kInvalidArgument saying what they
 // are instead.
-Status CheckSharedLibrary(ByteView bytes, const std::string& path);
+Status CheckSharedLibrary(ByteView bytes, const std::string& path, std::string_view target);
 
 }  // namespace wasmcloud::cli

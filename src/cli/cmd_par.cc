@@ -237,7 +237,7 @@ int RunCreate(const CreateOptions& o) {
   auto binary = ReadFile(o.binary);
   if (!binary.ok()) return fail(binary.status());
   if (binary->empty()) return fail(InvalidArgument(o.binary + " is empty"));
-  if (Status s = CheckSharedLibrary(*binary, o.binary); !s.ok()) return fail(s);
+  if (Status s = CheckSharedLibrary(*binary, o.binary, o.arch); !s.ok()) return fail(s);
   if (Status s = CheckContractId(o.capid, "--capid"); !s.ok()) return fail(s);
   if (binary->size() > provider::ParLimits{}.max_member_size) {
     return fail(InvalidArgument(o.binary + " is over the size limit of a provider library"));

@@ -1,13 +1,17 @@
 #include "provider/native_library.h"
 
 #include <dlfcn.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <wasmcloud/provider.h>
 
 #include <atomic>
 #include <cstddef>
 #include <exception>
 #include <mutex>
+#include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -352,6 +356,39 @@ std::string LoadError(const std::string& opened) {
   return text;
 }
 
+// An ELF file built for another CPU than this process's, said by its e_machine ("" when
+// it is not such a file): glibc's dlerror for it is "cannot open shared object file: No
+// such file or directory", about a file that exists.
+std::string ForeignMachine(const std::string& file) {
+#if defined(__x86_64__)
+  constexpr unsigned kOwn = 62;
+  constexpr std::string_view kOwnName = "x86_64";
+#elif defined(__aarch64__)
+  constexpr unsigned kOwn = 183;
+  constexpr std::string_view kOwnName = "aarch64";
+#else
+  return "";
+#endif
+  uint8_t head[20] = {};
+  const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return "";
+  const ssize_t n = ::pread(fd, head, sizeof head, 0);
+  ::close(fd);
+  if (n != static_cast<ssize_t>(sizeof head) || head[0] != 0x7f || head[1] != 'E' ||
+      head[2] != 'L' || head[3] != 'F' || head[5] != 1) {
+    return "";
+  }
+  const unsigned machine = head[18] | (head[19] << 8);
+  if (machine == kOwn) return "";
+  const std::string name = machine == 62    ? "x86_64"
+                           : machine == 183 ? "aarch64"
+                           : machine == 243 ? "riscv64"
+                           : machine == 3   ? "x86"
+                           : machine == 40  ? "arm"
+                                            : "machine " + std::to_string(machine);
+  return "it is built for " + name + ", and this host runs on " + std::string(kOwnName);
+}
+
 }  // namespace
 
 Result<std::shared_ptr<Provider>> LoadNativeProvider(const std::string& path,
@@ -370,7 +407,11 @@ Result<std::shared_ptr<Provider>> LoadNativeProviderFrom(
   const std::string opened = file.find('/') == std::string::npos ? "./" + file : file;
   auto library = std::make_unique<LibraryHandle>(dlopen(opened.c_str(), RTLD_NOW | RTLD_LOCAL));
   if (library->get() == nullptr) {
-    return InvalidArgument(path + ": cannot load: " + LoadError(opened));
+    std::string why = LoadError(opened);
+    if (std::string foreign = ForeignMachine(opened); !foreign.empty()) {
+      why = foreign + " (" + why + ")";
+    }
+    return InvalidArgument(path + ": cannot load: " + why);
   }
 
   auto abi_version = reinterpret_cast<wc_provider_abi_version_fn>(

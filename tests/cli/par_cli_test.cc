@@ -308,6 +308,20 @@ TEST(ParCliTest, CreateRefusesUnusableInput) {
                   "--binary", dir + "/lib.so"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_TRUE(Contains(r.err, "--capid \"keyvalue\" is not a contract id (no namespace)")) << r.err;
+  // A library for another CPU than --arch says (it loaded nowhere, with glibc's "No such
+  // file or directory" on the host).
+  Bytes arm = ProviderLibrary();
+  arm[18] = 183;  // e_machine: EM_AARCH64
+  arm[19] = 0;
+  ASSERT_TRUE(WriteFile(dir + "/arm.so", arm).ok());
+  r = run({"--binary", dir + "/arm.so", "--arch", "x86_64-linux"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(Contains(r.err, dir + "/arm.so is built for aarch64, not for the target "
+                                    "x86_64-linux (--arch)"))
+      << r.err;
+  r = run({"--binary", dir + "/lib.so", "--arch", "aarch64-linux"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(Contains(r.err, "is built for x86_64, not for the target aarch64-linux")) << r.err;
   r = run({"--binary", dir + "/lib.so", "--arch", "../x"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_TRUE(Contains(r.err, "is not a target name")) << r.err;

@@ -428,6 +428,28 @@ TEST(NativeLibraryTest, NotALibrary) {
   EXPECT_THAT(r.status().message(), HasSubstr("invalid ELF header"));
 }
 
+// A library built for another CPU: glibc says "No such file or directory" about a file
+// that exists; the message says what it is built for.
+TEST(NativeLibraryTest, ALibraryForAnotherCpuSaysSo) {
+#if defined(__x86_64__)
+  const std::string dir = testing::MakeTempDir();
+  const std::string path = dir + "/libarm.so";
+  auto bytes = ReadFile(WC_TEST_C_PROVIDER);
+  ASSERT_TRUE(bytes.ok());
+  (*bytes)[18] = 183;  // e_machine: EM_AARCH64
+  (*bytes)[19] = 0;
+  ASSERT_TRUE(WriteFile(path, *bytes).ok());
+  auto r = LoadNativeProvider(path);
+  std::filesystem::remove_all(dir);
+  EXPECT_EQ(r.status().code(), Code::kInvalidArgument);
+  EXPECT_THAT(r.status().message(),
+              StartsWith(path + ": cannot load: it is built for aarch64, and this host runs on "
+                                "x86_64 ("));
+#else
+  GTEST_SKIP() << "written for an x86_64 host";
+#endif
+}
+
 TEST(NativeLibraryTest, MissingSymbol) {
   auto r = LoadNativeProvider(WC_TEST_ONE_SYMBOL);
   EXPECT_EQ(r.status().code(), Code::kInvalidArgument);
