@@ -122,8 +122,8 @@ struct LatticeOptions {
   std::chrono::milliseconds heartbeat_interval{30000};
   // Provider health: each local provider's Health is asked first this long after Start,
   // then every interval; a change (and the first answer) is a health_check_passed or
-  // health_check_failed event, and the last answer is in the v1 inventory. Zero interval:
-  // not polled. Only with a transport.
+  // health_check_failed event and a log line, and the last answer is in the v1 inventory.
+  // Zero interval: not polled. With or without a transport.
   std::chrono::milliseconds provider_health_first{5000};
   std::chrono::milliseconds provider_health_interval{30000};
   // Deadline of a call that goes to another host (lattice.md: 2 s).

@@ -302,7 +302,8 @@ Status HostCore::Start() {
         [this](nlohmann::json health) { PublishHeartbeat(std::move(health)); });
     heartbeat_->Start();
   }
-  if (lattice_.transport && lattice_.provider_health_interval.count() > 0) {
+  // With or without a lattice: a single host logs a provider turning unhealthy too.
+  if (lattice_.provider_health_interval.count() > 0) {
     HeartbeatOptions poll;
     poll.interval = lattice_.provider_health_interval;
     poll.first = lattice_.provider_health_first;

@@ -842,6 +842,40 @@ TEST_F(ControlTest, ProviderHealthIsPolledAndReportedWhenItChanges) {
   EXPECT_EQ(failures, 1) << "only changes are events";
 }
 
+// A host without a lattice polls its providers too: the log says when one turns unhealthy
+// (`up --no-lattice` said nothing), and the events reach an event sink.
+TEST(SinglePlayerHealthTest, AnUnhealthyProviderIsLogged) {
+  testing::LogCapture log;
+  auto events = std::make_shared<lattice::MemoryEventSink>();
+  LatticeOptions o;
+  o.events = events;
+  o.provider_health_first = std::chrono::milliseconds(50);
+  o.provider_health_interval = std::chrono::milliseconds(100);
+  HostConfig config;
+  config.workers = 2;
+  Host host(config, SharedEngine(), o);
+  ASSERT_TRUE(Ok(host.Start()));
+  auto provider = std::make_shared<test::FakeKeyValueProvider>();
+  provider->health = []() -> Status { return Unavailable("database unreachable"); };
+  NativeCapability cap;
+  cap.provider = provider;
+  cap.link_name = "cache";
+  auto key = host.StartNativeCapability(std::move(cap));
+  ASSERT_TRUE(Ok(key));
+  EXPECT_TRUE(testing::Eventually([&] {
+    return log.Count("WARN [host] provider " + *key +
+                     " (cache) is unhealthy: database "
+                     "unreachable") == 1;
+  })) << log.All();
+  EXPECT_TRUE(testing::Eventually([&] {
+    for (const auto& e : events->Events()) {
+      if (e.type == "health_check_failed" && e.data.value("public_key", "") == *key) return true;
+    }
+    return false;
+  }));
+  ASSERT_TRUE(Ok(host.Stop()));
+}
+
 TEST_F(ControlTest, TheHeartbeatReportsEachEntitysHealth) {
   Listener legacy(*transport_, "wasmbus.ctl.default.events");
   Listener cloud(*transport_, "wasmbus.evt.default.host_heartbeat");
