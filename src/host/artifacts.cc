@@ -197,7 +197,8 @@ std::vector<std::string> HostOnlyEnvironment() {
 Result<NativeCapability> LoadProviderArchive(const HostConfig& config, ByteView bytes,
                                              const std::string& source, std::string_view link_name,
                                              std::optional<std::string> image_ref,
-                                             ProviderIsolation isolation) {
+                                             ProviderIsolation isolation,
+                                             const BeforeLoad& before_load) {
   const std::string what = "provider archive " + source;
   auto archive = provider::ReadProviderArchive(bytes);
   if (!archive.ok()) return archive.status().WithContext(what);
@@ -212,6 +213,7 @@ Result<NativeCapability> LoadProviderArchive(const HostConfig& config, ByteView 
                               ", which is not an allowed issuer (--allowed-issuer)");
     }
   }
+  if (before_load) WC_RETURN_IF_ERROR(before_load(archive->claims.sub));
   std::string target = provider::NativeTarget();
   WC_RETURN_IF_ERROR(EnsurePrivateDirectory(ProviderCacheRoot(), "provider cache"));
   auto library = provider::ExtractForTarget(*archive, target, ProviderCacheRoot());
@@ -239,11 +241,13 @@ Result<NativeCapability> LoadProviderArchive(const HostConfig& config, ByteView 
 }
 
 Result<NativeCapability> LoadProviderFile(const HostConfig& config, const std::string& path,
-                                          std::string_view link_name, ProviderIsolation isolation) {
+                                          std::string_view link_name, ProviderIsolation isolation,
+                                          const BeforeLoad& before_load) {
   if (path.ends_with(".par.gz") || path.ends_with(".par")) {
     auto bytes = ReadFile(path);
     if (!bytes.ok()) return bytes.status().WithContext("provider archive " + path);
-    return LoadProviderArchive(config, *bytes, path, link_name, std::nullopt, isolation);
+    return LoadProviderArchive(config, *bytes, path, link_name, std::nullopt, isolation,
+                               before_load);
   }
   if (!config.allow_unsigned_providers) {
     return PermissionDenied(path +

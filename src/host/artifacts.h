@@ -3,6 +3,7 @@
 // Stateless: each function works from the host's configuration alone and holds no lock.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -42,15 +43,22 @@ Result<std::string> CanonicalReference(std::string_view oci_ref);
 // The library runs in process or in a supervised child process as `isolation` says
 // (kAuto: as config.provider_isolation says; its kAuto: first-party archives, whose
 // claims name the vendor "wasmcloud-cpp", in process, everything else in a child).
-Result<NativeCapability> LoadProviderArchive(
-    const HostConfig& config, ByteView bytes, const std::string& source, std::string_view link_name,
-    std::optional<std::string> image_ref, ProviderIsolation isolation = ProviderIsolation::kAuto);
+// `before_load`, when given, is asked with the archive's public key once its claims are
+// verified and before its library is loaded (or a child started): a refusal is returned
+// as is, and nothing of the provider ran (a duplicate of a running one, say).
+using BeforeLoad = std::function<Status(const std::string& public_key)>;
+Result<NativeCapability> LoadProviderArchive(const HostConfig& config, ByteView bytes,
+                                             const std::string& source, std::string_view link_name,
+                                             std::optional<std::string> image_ref,
+                                             ProviderIsolation isolation = ProviderIsolation::kAuto,
+                                             const BeforeLoad& before_load = {});
 
 // A provider file: an archive (`.par.gz`, `.par`) or a library built for the provider C
 // ABI (claims made by the host when it starts).
 Result<NativeCapability> LoadProviderFile(const HostConfig& config, const std::string& path,
                                           std::string_view link_name,
-                                          ProviderIsolation isolation = ProviderIsolation::kAuto);
+                                          ProviderIsolation isolation = ProviderIsolation::kAuto,
+                                          const BeforeLoad& before_load = {});
 
 // A manifest entry meant as a file: an absolute or ./ ../ path, or a last component
 // without a tag or digest that has the extension of an actor, a provider archive or a

@@ -25,6 +25,7 @@
 #include "core/thread_pool.h"
 #include "crypto/nkeys.h"
 #include "host/actor_table.h"
+#include "host/artifacts.h"
 #include "host/control_server.h"
 #include "host/dispatcher.h"
 #include "host/event_publisher.h"
@@ -139,6 +140,9 @@ class HostCore : public std::enable_shared_from_this<HostCore>, public lattice::
                         uint64_t add);
 
  private:
+  // For Load*Provider*: kAlreadyExists when the archive's provider already runs here under
+  // `link_name`, asked before its library is loaded.
+  BeforeLoad NotRunning(std::string_view link_name) const;
   // kAlreadyExists when another process answers to this host's id in the lattice (its
   // 0.18 inventory subject), asked before this host serves it.
   Status CheckNoOtherHostHasThisId(lattice::Transport& control);

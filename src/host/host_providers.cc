@@ -196,8 +196,17 @@ Result<std::string> HostCore::StartCapabilityFromFile(const std::string& path,
                                                       ProviderIsolation isolation) {
   WC_RETURN_IF_ERROR(CheckRunning());
   WC_ASSIGN_OR_RETURN(NativeCapability capability,
-                      LoadProviderFile(config_, path, link_name, isolation));
+                      LoadProviderFile(config_, path, link_name, isolation, NotRunning(link_name)));
   return StartNativeCapability(std::move(capability));
+}
+
+BeforeLoad HostCore::NotRunning(std::string_view link_name) const {
+  // The same refusal StartNativeCapability gives, before a second copy is constructed (a
+  // provider that opens ports or files in its constructor would have done so for nothing).
+  return [this, link = NormalizeLinkName(link_name)](const std::string& pk) {
+    if (!providers_.Find(pk, link)) return Status::Ok();
+    return AlreadyExists("provider " + pk + " is already running with link name " + link);
+  };
 }
 
 Result<std::string> HostCore::StartCapabilityFromRegistry(std::string_view oci_ref,
@@ -209,7 +218,7 @@ Result<std::string> HostCore::StartCapabilityFromRegistry(std::string_view oci_r
   if (!pulled.ok()) return pulled.status();
   WC_ASSIGN_OR_RETURN(NativeCapability capability,
                       LoadProviderArchive(config_, pulled->data, pulled->reference, link_name,
-                                          pulled->reference, isolation));
+                                          pulled->reference, isolation, NotRunning(link_name)));
   return StartNativeCapability(std::move(capability));
 }
 

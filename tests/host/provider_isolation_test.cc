@@ -140,6 +140,30 @@ TEST_F(ProviderIsolationTest, ARestartDoesNotNeedTheLibrarysFileAnyMore) {
   EXPECT_EQ(log_.Count("restart failed"), 0u) << log_.All();
 }
 
+// The same archive again under the same link name is refused before its library is
+// loaded: no second child is started (a provider that opens ports or files in its
+// constructor would have done so, and the child's end showed up as an alarming stderr
+// line).
+TEST_F(ProviderIsolationTest, ADuplicateIsRefusedBeforeItsLibraryLoads) {
+  const std::string archive = std::string(WC_BUILD_DIR) + "/providers/keyvalue.par.gz";
+  struct Restore {
+    LogLevel level = GetLogLevel();
+    ~Restore() { SetLogLevel(level); }
+  } restore;
+  SetLogLevel(LogLevel::kDebug);  // each child started is a debug line
+  auto first = host_->StartCapabilityFromFile(archive, "dup", ProviderIsolation::kProcess);
+  ASSERT_TRUE(Ok(first));
+  const size_t children = log_.Count("running the provider in a child process");
+  ASSERT_GE(children, 1u) << log_.All();
+  auto second = host_->StartCapabilityFromFile(archive, "dup", ProviderIsolation::kProcess);
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.status().code(), Code::kAlreadyExists);
+  EXPECT_EQ(second.status().message(),
+            "provider " + *first + " is already running with link name dup");
+  EXPECT_EQ(log_.Count("running the provider in a child process"), children) << log_.All();
+  EXPECT_EQ(log_.Count("closed the channel without a stop"), 0u) << log_.All();
+}
+
 TEST_F(ProviderIsolationTest, AProviderCallThatNeverReturnsIsBounded) {
   ASSERT_EQ(Get("/counter"), R"(200 {"counter":1})");
   std::string blocked;
