@@ -53,6 +53,11 @@ class HttpServerProvider final : public sdk::Provider {
   void BindActor(const std::string& actor, const sdk::LinkValues& values) override {
     Result<ListenerSettings> settings = ParseLinkValues(values);
     if (!settings.ok()) throw sdk::Error(settings.status().message());
+    for (const auto& [given, meant] : MisspeltLinkKeys(values)) {
+      host().Log(WC_LOG_WARN, "actor " + actor + ": link value " + given +
+                                  " is not one of this provider's and is ignored; did you mean " +
+                                  meant + "? (docs/httpserver.md)");
+    }
     // The host adds the actor's claims to the values: its name makes the log line that
     // says where it is served readable ("serving http://127.0.0.1:8080 → kvcounter (M…)").
     auto name = values.find("__wasmcloud_name");

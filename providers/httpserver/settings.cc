@@ -4,6 +4,7 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <limits>
 
@@ -71,6 +72,39 @@ Result<ListenerSettings> ParseLinkValues(const std::map<std::string, std::string
     WC_ASSIGN_OR_RETURN(s.max_connections, ParseNumber("MAX_CONNECTIONS", *v, 1, 1000000));
   }
   return s;
+}
+
+std::vector<std::pair<std::string, std::string>> MisspeltLinkKeys(
+    const std::map<std::string, std::string>& values) {
+  static constexpr std::string_view kKeys[] = {
+      "PORT",           "ADDRESS", "MAX_BODY_BYTES", "MAX_HEADER_BYTES", "READ_TIMEOUT_MS",
+      "MAX_CONNECTIONS"};
+  auto upper = [](std::string_view t) {
+    std::string u(t);
+    for (char& c : u) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    return u;
+  };
+  // One letter added, dropped or changed (after upper-casing).
+  auto one_off = [](std::string_view a, std::string_view b) {
+    if (a.size() < b.size()) std::swap(a, b);
+    if (a.size() - b.size() > 1) return false;
+    size_t i = 0;
+    while (i < b.size() && a[i] == b[i]) ++i;
+    if (a.size() == b.size()) return a.substr(i + 1) == b.substr(std::min(i + 1, b.size()));
+    return a.substr(i + 1) == b.substr(i);
+  };
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& [key, value] : values) {
+    if (std::find(std::begin(kKeys), std::end(kKeys), key) != std::end(kKeys)) continue;
+    const std::string u = upper(key);
+    for (std::string_view known : kKeys) {
+      if (u == known || (u.size() >= 4 && one_off(u, known))) {
+        out.emplace_back(key, std::string(known));
+        break;
+      }
+    }
+  }
+  return out;
 }
 
 size_t MaxConnections(const ListenerSettings& settings) {

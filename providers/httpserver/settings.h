@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "core/status.h"
 
@@ -43,5 +45,11 @@ size_t MaxConnections(const ListenerSettings& settings);
 // for a value out of range or not a number, an ADDRESS that is not an IP address, and
 // 0.18's BIND (not supported: it would silently listen elsewhere than asked).
 Result<ListenerSettings> ParseLinkValues(const std::map<std::string, std::string>& values);
+
+// The keys of `values` that look like a misspelt key of ParseLinkValues (another case, or
+// one letter off: `port`, `ADRESS`), each with the key meant: such a value is ignored, and
+// the link would otherwise serve on the defaults without a word. Sorted by key.
+std::vector<std::pair<std::string, std::string>> MisspeltLinkKeys(
+    const std::map<std::string, std::string>& values);
 
 }  // namespace wasmcloud::httpserver

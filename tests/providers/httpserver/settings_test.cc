@@ -69,5 +69,30 @@ TEST(ListenerSettingsTest, BadValuesSayWhichAndWhy) {
   }
 }
 
+// A key in another case or one letter off is said (its value is ignored: the link would
+// serve on the defaults); other keys (the host's __wasmcloud_*, 0.18's WORKERS, values
+// meant for someone else) are not.
+TEST(ListenerSettingsTest, MisspeltKeysAreFound) {
+  using Pairs = std::vector<std::pair<std::string, std::string>>;
+  EXPECT_EQ(MisspeltLinkKeys({{"port", "8080"},
+                              {"ADRESS", "0.0.0.0"},
+                              {"MAX_BODY_BYTE", "10"},
+                              {"READ_TIMEOUT_MSS", "5"},
+                              {"Max_Connections", "5"}}),
+            (Pairs{{"ADRESS", "ADDRESS"},
+                   {"MAX_BODY_BYTE", "MAX_BODY_BYTES"},
+                   {"Max_Connections", "MAX_CONNECTIONS"},
+                   {"READ_TIMEOUT_MSS", "READ_TIMEOUT_MS"},
+                   {"port", "PORT"}}));
+  EXPECT_EQ(MisspeltLinkKeys({{"PORT", "8080"},
+                              {"ADDRESS", "::1"},
+                              {"__wasmcloud_name", "x"},
+                              {"WORKERS", "4"},
+                              {"URL", "redis://x"},
+                              {"POST", "x"}}),
+            (Pairs{{"POST", "PORT"}}))
+      << "one letter off PORT: said; the rest are not";
+}
+
 }  // namespace
 }  // namespace wasmcloud::httpserver
