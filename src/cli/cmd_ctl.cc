@@ -1,7 +1,9 @@
 // `wasmcloud ctl`: a lattice client speaking the v1 control dialect (docs/control-v1.md)
 // to whatever hosts share a NATS server: the local lattice `up` started (found through
 // the local lattice file), or any lattice with --rpc-host. docs/cli.md#wasmcloud-ctl.
+#include <poll.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
@@ -139,6 +141,13 @@ class Lattice {
     }
     c.servers = {url};
     c.name = "wasmcloud-ctl";
+    // ctl logs at warn and above, so the "disconnected" line of an outage would stand
+    // alone (a `ctl watch events` seemed dead): the reconnection is said at the same level.
+    c.on_event = [](const nats::NatsConnectionEvent& e) {
+      if (e.kind == nats::NatsConnectionEvent::Kind::kReconnected) {
+        Log(LogLevel::kWarn, "nats", "reconnected to NATS at " + e.detail);
+      }
+    };
     c.connect_timeout = gone ? std::chrono::milliseconds(500) : std::chrono::milliseconds(5000);
     c.credentials_file = o.credsfile;
     if (!o.jwt.empty() && o.seed.empty()) {
@@ -178,7 +187,9 @@ class Lattice {
     if (!reply.ok()) {
       if (lattice::IsNoResponders(reply.status())) {
         return Failure{1, "no host of lattice " + ns_ + " on " + url_ +
-                              " answers (is a host running? `wasmcloud up` starts one)"};
+                              " answers (is a host running? `wasmcloud up` starts one; "
+                              "right after a restart of the NATS server, hosts answer again "
+                              "once they have reconnected, within a second or two)"};
       }
       if (reply.status().code() == Code::kDeadlineExceeded) {
         return Failure{1, "no answer to " + subject + " within " +
@@ -929,12 +940,23 @@ std::optional<Failure> Call(Lattice& l, const Args& a) {
   return std::nullopt;
 }
 
+// Whether whoever read our standard output has gone (a pipe whose reader exited: `… |
+// head -n 2`). The process ignores SIGPIPE (the NATS sockets), so nothing else would end
+// the watch.
+bool OutputClosed() {
+  pollfd p{STDOUT_FILENO, 0, 0};  // POLLERR and POLLHUP are reported without asking
+  return ::poll(&p, 1, 0) == 1 && (p.revents & (POLLERR | POLLHUP | POLLNVAL)) != 0;
+}
+
 std::optional<Failure> WatchEvents(Lattice& l, const Args& a) {
   l.Watch();
   std::cerr << "watching events of lattice " << l.ns() << " (Ctrl-C ends)" << std::endl;
-  for (int64_t seen = 0; a.count == 0 || seen < a.count; ++seen) {
-    auto e = l.NextEvent(std::chrono::milliseconds(-1));
-    if (!e) break;
+  for (int64_t seen = 0; a.count == 0 || seen < a.count;) {
+    // A write that fails ends the watch; so does a reader gone while no event comes.
+    if (!std::cout || OutputClosed()) return std::nullopt;
+    auto e = l.NextEvent(std::chrono::milliseconds(500));
+    if (!e) continue;
+    ++seen;
     if (a.o.json()) {
       PrintJson(*e);
     } else {

@@ -1,7 +1,10 @@
 // `wasmcloud provider-host`: the child process a host runs a provider in
 // (docs/providers.md#isolation-providers-in-a-child-process-supervised). Not for people:
 // the host starts it with the socket on --fd; it is hidden from --help.
+#include <sys/prctl.h>
+
 #include <CLI/CLI.hpp>
+#include <cerrno>
 
 #include <cstdint>
 #include <optional>
@@ -52,6 +55,9 @@ void AddProviderHostCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--uid", args->uid, "Run as this user id (the host's --provider-user)");
   cmd->add_option("--gid", args->gid, "Run as this group id (the host's --provider-user)");
   cmd->callback([args, exit_code] {
+    // Started as /proc/self/exe, the kernel names the process "exe" (ps, top, pgrep,
+    // pidof): it takes the name its argv[0] gives, "wasmcloud", as the host has.
+    ::prctl(PR_SET_NAME, program_invocation_short_name, 0, 0, 0);
     provider::ProviderChildOptions o;
     o.fd = args->fd;
     o.library = args->library;

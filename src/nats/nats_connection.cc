@@ -115,6 +115,7 @@ struct NatsConnection::Callbacks {
   using Ref = std::shared_ptr<Callbacks>;
 
   std::string servers;  // for log lines
+  std::string role;     // for log lines: which of the process's connections ("rpc")
   std::function<void(const NatsConnectionEvent&)> on_event;
 
   std::mutex mu;  // guards everything below, and on_event against Detach
@@ -171,15 +172,18 @@ void NatsConnection::Callbacks::OnDisconnected(natsConnection*, void* closure) {
     closing = c.closing;
   }
   Log(closing ? LogLevel::kDebug : LogLevel::kWarn, kLog,
-      "disconnected from NATS (" + c.servers + ")");
+      "disconnected from NATS (" + c.role + c.servers + ")");
   c.Report(NatsConnectionEvent::Kind::kDisconnected, c.servers);
 }
 
 void NatsConnection::Callbacks::OnReconnected(natsConnection* nc, void* closure) {
   char url[256] = {0};
   natsConnection_GetConnectedUrl(nc, url, sizeof url);
-  Log(LogLevel::kInfo, kLog, std::string("reconnected to NATS at ") + url);
-  From(closure).Report(NatsConnectionEvent::Kind::kReconnected, url);
+  Callbacks& c = From(closure);
+  Log(LogLevel::kInfo, kLog,
+      std::string("reconnected to NATS at ") + url +
+          (c.role.empty() ? std::string() : " (" + c.role.substr(0, c.role.size() - 2) + ")"));
+  c.Report(NatsConnectionEvent::Kind::kReconnected, url);
 }
 
 void NatsConnection::Callbacks::OnClosed(natsConnection* nc, void* closure) {
@@ -227,6 +231,12 @@ void NatsConnection::Callbacks::OnError(natsConnection* nc, natsSubscription* /*
 NatsConnection::NatsConnection(NatsConnectionOptions options)
     : options_(std::move(options)), callbacks_(std::make_shared<Callbacks>()) {
   callbacks_->servers = ServerList(options_.servers);
+  // A host has two connections to one server (rpc, control), named "wasmcloud:<key>:rpc":
+  // the lines say which ("rpc connection; nats://…").
+  if (const size_t colon = options_.name.rfind(':');
+      colon != std::string::npos && colon + 1 < options_.name.size()) {
+    callbacks_->role = options_.name.substr(colon + 1) + " connection; ";
+  }
   callbacks_->on_event = options_.on_event;
 }
 

@@ -240,6 +240,12 @@ TEST_F(CtlCliTest, CtlDrivesTheLocalLatticeOfUpEndToEnd) {
   const std::string unlink_op = unlinked.value("operation_id", "");
   EXPECT_TRUE(ctl_json({"get", "links"}).empty());
 
+  // A reader that goes away ends a watch (`… | head -n 1`), even while no event comes: it
+  // ignored the broken pipe and ran until killed, so the pipeline never ended.
+  auto piped = RunCommand({"timeout", "20", "env", "WASMCLOUD_LATTICE_FILE=" + file, "sh", "-c",
+                           "\"$0\" ctl watch events | true", WasmcloudBinary()});
+  EXPECT_EQ(piped.exit_code, 0) << "124: the watch outlived its reader; " << piped.err;
+
   // Stop the host through the lattice: up ends as on SIGTERM.
   Json stopping = ctl_json({"stop", "host", host});
   EXPECT_EQ(stopping.value("success", false), true);

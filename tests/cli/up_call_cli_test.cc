@@ -318,6 +318,12 @@ TEST(UpCliTest, AProviderRestartsAfterTheHostsBinaryWasRemoved) {
   std::vector<pid_t> children = testing::ChildProcesses(up.pid(), "provider-host");
   ASSERT_EQ(children.size(), 1u) << up.log();
   const pid_t first = children[0];
+  // Named as the host is (started through /proc/self/exe, the kernel called it "exe",
+  // which pgrep and pidof do not find by the program's name).
+  std::ifstream comm("/proc/" + std::to_string(first) + "/comm");
+  std::string name;
+  std::getline(comm, name);
+  EXPECT_EQ(name, "wasmcloud");
 
   std::filesystem::remove(binary);
   ASSERT_EQ(kill(first, SIGKILL), 0);

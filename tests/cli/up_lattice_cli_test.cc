@@ -247,6 +247,11 @@ TEST_F(LatticeCliTest, WhileNatsIsDownARemoteActorIs503AndItAnswersAgainAfter) {
   };
   Answer first = get();
   ASSERT_EQ(first.status, "HTTP/1.1 200 OK") << first.body << a->log() << b->log();
+  // A watcher says when it loses and gets back its connection (it said only the loss).
+  std::vector<std::string> watch_args = {"ctl", "watch", "events"};
+  for (const auto& x : Lattice()) watch_args.push_back(x);
+  UpProcess watch(watch_args, {}, /*stdout_too=*/true);
+  ASSERT_TRUE(watch.WaitFor("watching events of lattice default")) << watch.log();
 
   server_->Kill();
   // (Until A has seen its connection drop, a call may still wait out its deadline: 504.)
@@ -282,6 +287,15 @@ TEST_F(LatticeCliTest, WhileNatsIsDownARemoteActorIs503AndItAnswersAgainAfter) {
       },
       std::chrono::seconds(30)))
       << back.status << " " << back.body << a->log() << b->log();
+  EXPECT_TRUE(watch.WaitFor("reconnected to NATS at nats://127.0.0.1:")) << watch.log();
+  EXPECT_THAT(watch.log(), ::testing::HasSubstr("WARN [nats] disconnected from NATS"));
+  // The host's two connections say which is which.
+  for (const char* role : {"rpc", "ctl"}) {
+    EXPECT_THAT(a->log(), ::testing::HasSubstr("disconnected from NATS (" + std::string(role) +
+                                               " connection; nats://127.0.0.1:"));
+    EXPECT_TRUE(a->WaitFor(" (" + std::string(role) + " connection)\n")) << a->log();
+  }
+  watch.Stop(SIGTERM);
   EXPECT_EQ(a->Stop(SIGTERM), 0) << a->log();
   EXPECT_EQ(b->Stop(SIGTERM), 0) << b->log();
 }
