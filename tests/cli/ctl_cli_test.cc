@@ -527,9 +527,21 @@ TEST_F(CtlCliTest, FailuresSayWhatToDoAndExitNonZero) {
                                        ": is it still running?"))
       << silent.err;
   // A host that does not exist: no answer, and a hint.
-  auto ghost = Wasmcloud({"ctl", "stop", "actor", "NXXXX", "MXXXX", "--timeout-ms", "300"}, file);
+  auto ghost =
+      Wasmcloud({"ctl", "stop", "actor", "NXXXX",
+                 "MBCFOPM6JW2APJLXJD3Z5O4CN7CPYJ2B4FTKLJUR5YR5MITIU7HD3WD5", "--timeout-ms", "300"},
+                file);
   EXPECT_EQ(ghost.exit_code, 1);
-  EXPECT_TRUE(Contains(ghost.err, "cannot stop actor MXXXX: no answer")) << ghost.err;
+  EXPECT_TRUE(
+      Contains(ghost.err,
+               "cannot stop actor MBCFOPM6JW2APJLXJD3Z5O4CN7CPYJ2B4FTKLJUR5YR5MITIU7HD3WD5: "
+               "no answer"))
+      << ghost.err;
+  // Neither a key nor a call alias of the lattice: said before anything is sent.
+  auto nothing = Wasmcloud({"ctl", "stop", "actor", host, "MXXXX"}, file);
+  EXPECT_EQ(nothing.exit_code, 1);
+  EXPECT_TRUE(Contains(nothing.err, "\"MXXXX\" is neither an actor's public key nor a call alias"))
+      << nothing.err;
   // A refusal reads as one (it began "stopped actor …: " like a success).
   auto not_running = Wasmcloud(
       {"ctl", "stop", "actor", host, "MBCFOPM6JW2APJLXJD3Z5O4CN7CPYJ2B4FTKLJUR5YR5MITIU7HD3WD5"},
