@@ -230,6 +230,13 @@ Result<NativeCapability> LoadProviderArchive(const HostConfig& config, ByteView 
                         "rebuild the provider with sdk/provider): " +
                         loaded.status().message());
     }
+    const std::string& capid = archive->claims.wascap->capid;
+    if (loaded.status().message().ends_with(", expected " + capid)) {
+      return Status(loaded.status().code(),
+                    what + ": " + loaded.status().message() + " (the library declares another " +
+                        "contract than the archive's claims, `par create --capid " + capid +
+                        "`: pack it with the library's)");
+    }
     return loaded.status().WithContext(what);
   }
   NativeCapability capability;

@@ -158,6 +158,23 @@ TEST(CallCliTest, AProviderArchiveMadeByParCreateServesKvcounter) {
   EXPECT_NE(r.out.find("{\"counter\":1}"), std::string::npos) << r.out;
   EXPECT_TRUE(
       std::filesystem::exists(dir.path + "/wasmcloudcache/" + provider + "/0/x86_64-linux.so"));
+
+  // The same library packed under another contract: the host says which is which.
+  std::string other = dir.path + "/other.par.gz";
+  created = RunCommand({WasmcloudBinary(), "par", "create", "--capid", "acme:other", "--name", "KV",
+                        "--vendor", "test", "--binary", KeyValueLibrary(), "-d", other,
+                        "--keys-dir", dir.path + "/keys"});
+  ASSERT_EQ(created.exit_code, 0) << created.err;
+  std::string wrong = dir.Write("w.yaml", "capabilities:\n  - image_ref: other.par.gz\n");
+  r = RunCommand({"env", "TMPDIR=" + dir.path, WasmcloudBinary(), "call", "-m", wrong,
+                  "MCFMFDWFHGKELOXPCNCDXKK5OFLHBVEWRAOXR5JSQUD2TOFRE3DFPM7E", "HandleRequest",
+                  "--data-hex", kGetFoo});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("contract id wasmcloud:keyvalue, expected acme:other (the library "
+                       "declares another contract than the archive's claims, `par create "
+                       "--capid acme:other`: pack it with the library's)"),
+            std::string::npos)
+      << r.err;
 }
 
 TEST(CallCliTest, TheBuildPacksTheKeyValueProviderAsASignedArchive) {
