@@ -550,6 +550,23 @@ TEST_F(ProcessProviderTest, TheChildRunsAsTheUserItIsGiven) {
   provider_->Stop();
   provider_.reset();
 
+  // The host's sealed copy of the library (what a host hands its children): loaded as that
+  // user too, though the file the path names may be read by root alone.
+  auto bytes = ReadFile(library);
+  ASSERT_TRUE(bytes.ok());
+  auto copy = LibraryCopy::Make(*bytes, "chaos.so");
+  ASSERT_TRUE(copy.ok()) << copy.status().message();
+  auto o4 = Options(library.c_str());
+  o4.uid = 65534;
+  o4.gid = 65534;
+  o4.pid_namespace = false;
+  o4.library_copy = *copy;
+  Launch(o4);
+  EXPECT_EQ(Text(Call(*provider_, whoami)),
+            "uid=65534 gid=65534 groups=1 signal_host=EPERM read=EACCES");
+  provider_->Stop();
+  provider_.reset();
+
   // Without it: the host's user, which may read its own file.
   auto o3 = Options(library.c_str());
   o3.pid_namespace = false;
