@@ -90,7 +90,8 @@ std::vector<std::pair<std::string, std::string>> MisspeltLinkKeys(
     if (a.size() - b.size() > 1) return false;
     size_t i = 0;
     while (i < b.size() && a[i] == b[i]) ++i;
-    if (a.size() == b.size()) return a.substr(i + 1) == b.substr(std::min(i + 1, b.size()));
+    if (i == b.size()) return a.size() != b.size();  // equal, or one letter added at the end
+    if (a.size() == b.size()) return a.substr(i + 1) == b.substr(i + 1);
     return a.substr(i + 1) == b.substr(i);
   };
   std::vector<std::pair<std::string, std::string>> out;

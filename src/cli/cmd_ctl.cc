@@ -952,8 +952,10 @@ std::optional<Failure> WatchEvents(Lattice& l, const Args& a) {
   l.Watch();
   std::cerr << "watching events of lattice " << l.ns() << " (Ctrl-C ends)" << std::endl;
   for (int64_t seen = 0; a.count == 0 || seen < a.count;) {
-    // A write that fails ends the watch; so does a reader gone while no event comes.
-    if (!std::cout || OutputClosed()) return std::nullopt;
+    // A reader gone ends the watch, also while no event comes; another failed write (a
+    // full disk) is a failure.
+    if (OutputClosed()) return std::nullopt;
+    if (!std::cout) return Failure{1, "cannot write the events to the standard output"};
     auto e = l.NextEvent(std::chrono::milliseconds(500));
     if (!e) continue;
     ++seen;

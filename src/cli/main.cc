@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <chrono>
 #include <iostream>
+#include <sstream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -62,15 +63,20 @@ std::string UnknownCommand(CLI::App& app, std::string_view given, const std::str
   return text + " (" + path + " --help lists the commands)";
 }
 
-// For arguments CLI11 did not expect: a manifest given without -m (`wasmcloud up
-// demo.yaml`) gets the line that says how; "" otherwise.
-std::string ManifestHint(int argc, char** argv) {
-  for (int i = 2; i < argc; ++i) {
-    const std::string_view arg = argv[i], before = argv[i - 1];
-    if (arg.starts_with("-") || before == "-m" || before == "--manifest") continue;
-    if (arg.ends_with(".yaml") || arg.ends_with(".yml") || arg.ends_with(".json")) {
-      return "a manifest is given with -m: wasmcloud " + std::string(argv[1]) + " -m " +
-             std::string(arg);
+// For the arguments CLI11 did not expect (`extras`, its ExtrasError's words): a manifest
+// given to `up` or `call` without -m (`wasmcloud up demo.yaml`) gets the line that says
+// how; "" otherwise.
+std::string ManifestHint(int argc, char** argv, std::string_view extras) {
+  if (argc < 2) return "";
+  const std::string_view command = argv[1];
+  if (command != "up" && command != "call") return "";
+  // "The following argument(s) was/were not expected: a b"
+  const size_t colon = extras.find(": ");
+  if (colon == std::string_view::npos) return "";
+  std::istringstream words{std::string(extras.substr(colon + 2))};
+  for (std::string word; words >> word;) {
+    if (word.ends_with(".yaml") || word.ends_with(".yml") || word.ends_with(".json")) {
+      return "a manifest is given with -m: wasmcloud " + std::string(command) + " -m " + word;
     }
   }
   return "";
@@ -162,7 +168,9 @@ int main(int argc, char** argv) {
       wasmcloud::cli::PrintCtlJsonFailure(e.what());
     int rc = app.exit(e);
     if (dynamic_cast<const CLI::ExtrasError*>(&e) != nullptr) {
-      if (std::string hint = ManifestHint(argc, argv); !hint.empty()) std::cerr << hint << "\n";
+      if (std::string hint = ManifestHint(argc, argv, e.what()); !hint.empty()) {
+        std::cerr << hint << "\n";
+      }
     }
     // CLI11 answers --help and --version with 0; every real parse error is a usage error.
     return rc == 0 ? 0 : 2;

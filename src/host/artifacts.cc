@@ -105,7 +105,7 @@ constexpr std::string_view kFirstPartyVendor = "wasmcloud-cpp";
 
 // A provider library, in process or in a supervised child process. `verified`: what
 // `library` held when it was verified (an archive's), which a child loads at every start;
-// unset (a bare library), the file is read once here for that.
+// unset (a bare library), a child loads the file at each start.
 Result<std::shared_ptr<provider::Provider>> LoadLibrary(
     const HostConfig& config, const std::string& library, std::optional<ByteView> verified,
     std::optional<std::string> contract, const std::string& source, ProviderIsolation isolation,
@@ -152,15 +152,23 @@ Result<std::shared_ptr<provider::Provider>> LoadLibrary(
   provider::ProcessProviderOptions o;
   o.executable = config.provider_host_exe;
   o.library = library;
-  // Restarts load these bytes, not what the path holds by then (library_copy.h).
-  Bytes read;
-  if (!verified) {
-    WC_ASSIGN_OR_RETURN(read, ReadFile(library));
-    verified = ByteView(read);
+  // An archive's library: restarts load the bytes verified, not what the path holds by
+  // then (library_copy.h). A bare library (the developer's own file, nothing verified)
+  // is loaded from its path at each start, as it is in process: its $ORIGIN (libraries
+  // next to it) and its own path (dladdr) stay what they are.
+  if (verified) {
+    auto copy =
+        provider::LibraryCopy::Make(*verified, library.substr(library.find_last_of('/') + 1));
+    if (copy.ok()) {
+      o.library_copy = std::move(*copy);
+    } else {
+      // A sandbox that refuses memfds (or no memory for one): the provider still runs, as
+      // before there were copies.
+      Log(LogLevel::kWarn, "host",
+          source + ": " + copy.status().message() + "; its restarts load " + library +
+              " as it is then");
+    }
   }
-  WC_ASSIGN_OR_RETURN(
-      o.library_copy,
-      provider::LibraryCopy::Make(*verified, library.substr(library.find_last_of('/') + 1)));
   o.contract = std::move(contract);
   o.display = source;
   o.log_level = config.log_level;

@@ -26,25 +26,36 @@ Result<int> NewMemfd(std::string_view name, bool allow_sealing) {
 
 Result<std::shared_ptr<const LibraryCopy>> LibraryCopy::Make(ByteView bytes,
                                                              std::string_view name) {
-  WC_ASSIGN_OR_RETURN(int fd, NewMemfd(name, true));
-  std::shared_ptr<const LibraryCopy> copy(new LibraryCopy(fd));
-  auto fail = [&](std::string_view what) {
+  auto fail = [&](std::string_view what, int err) {
     return Unavailable("cannot copy the provider library " + std::string(name) + " (" +
-                       std::string(what) + "): " + std::strerror(errno));
+                       std::string(what) + "): " + std::strerror(err));
   };
+  Result<int> made = NewMemfd(name, true);
+  if (!made.ok()) return Unavailable(made.status().message() + " for " + std::string(name));
+  const int fd = *made;
+  struct CloseOnReturn {
+    int fd;
+    ~CloseOnReturn() { ::close(fd); }
+  } writable{fd};
   size_t off = 0;
   while (off < bytes.size()) {
     const ssize_t n = ::write(fd, bytes.data() + off, bytes.size() - off);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return fail("write");
+    if (n < 0) return fail("write", errno);
+    if (n == 0) return fail("write", EIO);
     off += static_cast<size_t>(n);
   }
   // Nothing may change it from now on, neither the host nor a child that gets a
-  // descriptor of it (a dup of this one, open for writing).
+  // descriptor of it.
   if (::fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) != 0) {
-    return fail("seal");
+    return fail("seal", errno);
   }
-  return copy;
+  // What is kept (and handed to children) is a read-only description of its own: a child
+  // shares neither the offset nor the write mode of the one the bytes went through.
+  const std::string self = "/proc/self/fd/" + std::to_string(fd);
+  const int ro = ::open(self.c_str(), O_RDONLY | O_CLOEXEC);
+  if (ro < 0) return fail("reopen", errno);
+  return std::shared_ptr<const LibraryCopy>(new LibraryCopy(ro));
 }
 
 LibraryCopy::~LibraryCopy() { ::close(fd_); }

@@ -367,7 +367,9 @@ std::string ForeignMachine(const std::string& file) {
   constexpr unsigned kOwn = 183;
   constexpr std::string_view kOwnName = "aarch64";
 #else
-  return "";
+  constexpr unsigned kOwn = 0;  // not looked at: an unknown CPU names no other
+  constexpr std::string_view kOwnName;
+  if (kOwn == 0) return "";
 #endif
   uint8_t head[20] = {};
   const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);

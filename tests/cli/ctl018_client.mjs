@@ -78,7 +78,7 @@ const HTTP_GET = "85a66d6574686f64a3474554a470617468a12fab7175657279537472696e67
 
 const REQUEST_TIMEOUT_MS = 3000;
 const GATHER_MS = 10000;
-const GATHER_GRACE_MS = 300;
+const GATHER_GRACE_MS = 500;
 const EVENT_TIMEOUT_MS = 15000;
 
 // ---------------------------------------------------------------------------- reporting

@@ -308,8 +308,9 @@ TEST(ParCliTest, CreateRefusesUnusableInput) {
                   "--binary", dir + "/lib.so"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_TRUE(Contains(r.err, "--capid \"keyvalue\" is not a contract id (no namespace)")) << r.err;
+#if defined(__x86_64__)
   // A library for another CPU than --arch says (it loaded nowhere, with glibc's "No such
-  // file or directory" on the host).
+  // file or directory" on the host). Written for an x86_64 build.
   Bytes arm = ProviderLibrary();
   arm[18] = 183;  // e_machine: EM_AARCH64
   arm[19] = 0;
@@ -322,6 +323,7 @@ TEST(ParCliTest, CreateRefusesUnusableInput) {
   r = run({"--binary", dir + "/lib.so", "--arch", "aarch64-linux"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_TRUE(Contains(r.err, "is built for x86_64, not for the target aarch64-linux")) << r.err;
+#endif
   r = run({"--binary", dir + "/lib.so", "--arch", "../x"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_TRUE(Contains(r.err, "is not a target name")) << r.err;

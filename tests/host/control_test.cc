@@ -174,7 +174,7 @@ class ControlTest : public ::testing::Test {
       std::this_thread::sleep_for(std::chrono::milliseconds(500));
     } else {
       replies->WaitForCount(expect);
-      std::this_thread::sleep_for(std::chrono::milliseconds(200));  // any beyond `expect`
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));  // any beyond `expect`
     }
     std::vector<Json> out;
     for (auto& [s, j] : replies->All()) out.push_back(j);

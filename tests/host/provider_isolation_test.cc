@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -122,22 +123,40 @@ TEST_F(ProviderIsolationTest, ACrashingProviderDoesNotTakeTheHostDown) {
       << log_.All();
 }
 
-// The host keeps what it loaded: a restart after a crash loads the same library even
-// when its file is gone (`wasmcloud drain` emptied the cache, a /tmp cleaner).
-TEST_F(ProviderIsolationTest, ARestartDoesNotNeedTheLibrarysFileAnyMore) {
+// The host keeps what it verified: a restart after a crash loads the archive's library
+// even when its unpacked file is gone (`wasmcloud drain` emptied the cache, a /tmp
+// cleaner) or was replaced by another build of the same key and revision.
+TEST_F(ProviderIsolationTest, ARestartLoadsTheVerifiedLibraryNotTheCachedFile) {
   ASSERT_TRUE(Ok(host_->StopProvider(provider_key_, "wasmcloud:keyvalue", "default")));
-  const std::string dir = wasmcloud::testing::MakeTempDir();
-  const std::string library = dir + "/chaos.so";
-  std::filesystem::copy_file(WC_TEST_CHAOS, library);
-  auto pk = host_->StartCapabilityFromFile(library);
+  struct TempDir {
+    std::string path = wasmcloud::testing::MakeTempDir();
+    ~TempDir() { std::filesystem::remove_all(path); }
+  } dir;
+  const std::string archive = dir.path + "/chaos.par.gz";
+  auto packed = wasmcloud::testing::RunCommand({WC_TEST_WASMCLOUD, "par", "create", "--capid",
+                                                "wasmcloud:keyvalue", "--name", "Chaos", "--vendor",
+                                                "test", "--binary", WC_TEST_CHAOS, "--keys-dir",
+                                                dir.path + "/keys", "-d", archive});
+  ASSERT_EQ(packed.exit_code, 0) << packed.err;
+  auto pk = host_->StartCapabilityFromFile(archive);
   ASSERT_TRUE(Ok(pk));
   ASSERT_TRUE(Ok(host_->SetLink(kKvCounterKey, "wasmcloud:keyvalue", "default", *pk, {})));
   ASSERT_EQ(Get("/counter"), R"(200 {"counter":1})");
-  std::filesystem::remove_all(dir);
-  const std::string crashed = Get("/segv");
-  EXPECT_EQ(crashed.find("200"), std::string::npos) << crashed;
-  ASSERT_TRUE(Eventually([&] { return Get("/counter") == R"(200 {"counter":1})"; })) << log_.All();
+  const char* tmp = std::getenv("TMPDIR");
+  const std::string unpacked = std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") +
+                               "/wasmcloudcache/" + *pk + "/0/x86_64-linux.so";
+  ASSERT_TRUE(std::filesystem::exists(unpacked)) << unpacked;
+  // Replaced by something else, then gone: each restart still runs the verified library.
+  for (const bool replace : {true, false}) {
+    std::filesystem::remove(unpacked);
+    if (replace) std::filesystem::copy_file(WC_TEST_WASMCLOUD, unpacked);
+    const std::string crashed = Get("/segv");
+    EXPECT_EQ(crashed.find("200"), std::string::npos) << crashed;
+    ASSERT_TRUE(Eventually([&] { return Get("/counter") == R"(200 {"counter":1})"; }))
+        << log_.All();
+  }
   EXPECT_EQ(log_.Count("restart failed"), 0u) << log_.All();
+  std::filesystem::remove_all(std::filesystem::path(unpacked).parent_path().parent_path());
 }
 
 // The same archive again under the same link name is refused before its library is
