@@ -826,9 +826,17 @@ std::variant<std::string, Failure> ActorKeyOf(Lattice& l, const std::string& giv
 
 std::optional<Failure> StopActor(Lattice& l, const Args& a) {
   auto actor = ActorKeyOf(l, a.actor, /*or_reference=*/true);  // a call alias, as call
-  if (auto* f = std::get_if<Failure>(&actor)) return *f;
+  std::string ref;
+  if (auto* f = std::get_if<Failure>(&actor)) {
+    // Not a key, an alias or a reference by its look ("echo"): the host has the last word
+    // (it resolves the references it started from), as before aliases were looked up here.
+    if (f->code != 1) return *f;
+    ref = a.actor;
+  } else {
+    ref = std::get<std::string>(actor);
+  }
   Json body;
-  body["actor_ref"] = std::get<std::string>(actor);
+  body["actor_ref"] = ref;
   body["host_id"] = a.host;
   return RunNow(l, a, "actor.stop." + a.host, body, "stop actor " + a.actor,
                 "stopped actor " + a.actor);

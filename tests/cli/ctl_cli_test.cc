@@ -537,11 +537,10 @@ TEST_F(CtlCliTest, FailuresSayWhatToDoAndExitNonZero) {
                "cannot stop actor MBCFOPM6JW2APJLXJD3Z5O4CN7CPYJ2B4FTKLJUR5YR5MITIU7HD3WD5: "
                "no answer"))
       << ghost.err;
-  // Neither a key nor a call alias of the lattice: said before anything is sent.
+  // Neither a key nor a call alias of the lattice: the host says it runs no such actor.
   auto nothing = Wasmcloud({"ctl", "stop", "actor", host, "MXXXX"}, file);
   EXPECT_EQ(nothing.exit_code, 1);
-  EXPECT_TRUE(Contains(nothing.err, "\"MXXXX\" is neither an actor's public key nor a call alias"))
-      << nothing.err;
+  EXPECT_TRUE(Contains(nothing.err, "cannot stop actor MXXXX: ")) << nothing.err;
   // A refusal reads as one (it began "stopped actor …: " like a success).
   auto not_running = Wasmcloud(
       {"ctl", "stop", "actor", host, "MBCFOPM6JW2APJLXJD3Z5O4CN7CPYJ2B4FTKLJUR5YR5MITIU7HD3WD5"},
