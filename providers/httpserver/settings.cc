@@ -4,9 +4,10 @@
 #include <sys/resource.h>
 
 #include <algorithm>
-#include <cctype>
 #include <charconv>
 #include <limits>
+
+#include "core/text.h"
 
 namespace wasmcloud::httpserver {
 namespace {
@@ -76,30 +77,17 @@ Result<ListenerSettings> ParseLinkValues(const std::map<std::string, std::string
 
 std::vector<std::pair<std::string, std::string>> MisspeltLinkKeys(
     const std::map<std::string, std::string>& values) {
+  // The keys ParseLinkValues reads.
   static constexpr std::string_view kKeys[] = {
       "PORT",           "ADDRESS", "MAX_BODY_BYTES", "MAX_HEADER_BYTES", "READ_TIMEOUT_MS",
       "MAX_CONNECTIONS"};
-  auto upper = [](std::string_view t) {
-    std::string u(t);
-    for (char& c : u) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    return u;
-  };
-  // One letter added, dropped or changed (after upper-casing).
-  auto one_off = [](std::string_view a, std::string_view b) {
-    if (a.size() < b.size()) std::swap(a, b);
-    if (a.size() - b.size() > 1) return false;
-    size_t i = 0;
-    while (i < b.size() && a[i] == b[i]) ++i;
-    if (i == b.size()) return a.size() != b.size();  // equal, or one letter added at the end
-    if (a.size() == b.size()) return a.substr(i + 1) == b.substr(i + 1);
-    return a.substr(i + 1) == b.substr(i);
-  };
   std::vector<std::pair<std::string, std::string>> out;
   for (const auto& [key, value] : values) {
     if (std::find(std::begin(kKeys), std::end(kKeys), key) != std::end(kKeys)) continue;
-    const std::string u = upper(key);
+    const std::string lower = AsciiLower(key);
     for (std::string_view known : kKeys) {
-      if (u == known || (u.size() >= 4 && one_off(u, known))) {
+      if (lower == AsciiLower(known) ||
+          (key.size() >= 4 && EditDistance(lower, AsciiLower(known)) == 1)) {
         out.emplace_back(key, std::string(known));
         break;
       }

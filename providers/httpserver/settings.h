@@ -47,7 +47,7 @@ size_t MaxConnections(const ListenerSettings& settings);
 Result<ListenerSettings> ParseLinkValues(const std::map<std::string, std::string>& values);
 
 // The keys of `values` that look like a misspelt key of ParseLinkValues (another case, or
-// one letter off: `port`, `ADRESS`), each with the key meant: such a value is ignored, and
+// one edit off: `port`, `ADRESS`), each with the key meant: such a value is ignored, and
 // the link would otherwise serve on the defaults without a word. Sorted by key.
 std::vector<std::pair<std::string, std::string>> MisspeltLinkKeys(
     const std::map<std::string, std::string>& values);

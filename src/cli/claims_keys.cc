@@ -11,6 +11,7 @@
 #include <iostream>
 
 #include "core/bytes.h"
+#include "provider/par.h"
 
 namespace wasmcloud::cli {
 namespace {
@@ -256,28 +257,13 @@ Status CheckSharedLibrary(ByteView bytes, const std::string& path, std::string_v
                            " is not a provider library for this host: not a 64-bit "
                            "little-endian ELF file");
   }
-  // e_machine, 16 bits at offset 18, against the target's architecture (the part before
-  // the first '-'), for the architectures this project knows; a library for another CPU
-  // fails to load with glibc's "cannot open shared object file: No such file or
-  // directory", which says nothing about why.
-  struct Arch {
-    std::string_view name;
-    unsigned machine;
-    std::string_view machine_name;
-  };
-  static constexpr Arch kArchs[] = {{"x86_64", 62, "x86_64"},    {"aarch64", 183, "aarch64"},
-                                    {"riscv64", 243, "riscv64"}, {"powerpc64le", 21, "ppc64"},
-                                    {"s390x", 22, "s390x"},      {"x86", 3, "x86"}};
+  // e_machine, 16 bits at offset 18, against the target's architecture: a library for
+  // another CPU fails to load with glibc's "cannot open shared object file: No such file
+  // or directory", which says nothing about why.
   const unsigned machine = bytes[18] | (bytes[19] << 8);
-  const std::string_view arch = target.substr(0, target.find('-'));
-  for (const Arch& want : kArchs) {
-    if (want.name != arch || want.machine == machine) continue;
-    std::string built = "machine " + std::to_string(machine);
-    for (const Arch& a : kArchs) {
-      if (a.machine == machine) built = std::string(a.machine_name);
-    }
-    return InvalidArgument(path + " is built for " + built + ", not for the target " +
-                           std::string(target) + " (--arch)");
+  if (auto want = provider::ElfMachineOfTarget(target); want && *want != machine) {
+    return InvalidArgument(path + " is built for " + provider::ElfMachineName(machine) +
+                           ", not for the target " + std::string(target) + " (--arch)");
   }
   if (!ExportsFunction(bytes, "wasmcloud_provider_create")) {
     return InvalidArgument(path +

@@ -792,20 +792,6 @@ std::optional<Failure> StartProvider(Lattice& l, const Args& a) {
                      "start provider " + a.ref + " (" + a.link_name + ") on host " + h);
 }
 
-std::variant<std::string, Failure> ActorKeyOf(Lattice& l, const std::string& given,
-                                              bool or_reference);
-
-std::optional<Failure> UpdateActor(Lattice& l, const Args& a) {
-  auto actor = ActorKeyOf(l, a.actor, /*or_reference=*/false);  // a call alias, as call
-  if (auto* f = std::get_if<Failure>(&actor)) return *f;
-  Json body;
-  body["actor_id"] = std::get<std::string>(actor);
-  body["new_actor_ref"] = a.ref;
-  body["host_id"] = a.host;
-  return RunAndAwait(l, a, "actor.update." + a.host, body, {"actor_updated"},
-                     {"actor_update_failed"}, "update actor " + a.actor + " to " + a.ref);
-}
-
 // The actor key a call alias names in the lattice's claims; the text itself when it is an
 // actor key. `or_reference`: an OCI reference is kept too (the host resolves those).
 std::variant<std::string, Failure> ActorKeyOf(Lattice& l, const std::string& given,
@@ -822,6 +808,17 @@ std::variant<std::string, Failure> ActorKeyOf(Lattice& l, const std::string& giv
   return Failure{1, "\"" + given + "\" is neither an actor's public key nor a call alias" +
                         (or_reference ? std::string(" or OCI reference") : std::string()) +
                         " in lattice " + l.ns() + " (wasmcloud ctl get claims lists them)"};
+}
+
+std::optional<Failure> UpdateActor(Lattice& l, const Args& a) {
+  auto actor = ActorKeyOf(l, a.actor, /*or_reference=*/false);  // a call alias, as call
+  if (auto* f = std::get_if<Failure>(&actor)) return *f;
+  Json body;
+  body["actor_id"] = std::get<std::string>(actor);
+  body["new_actor_ref"] = a.ref;
+  body["host_id"] = a.host;
+  return RunAndAwait(l, a, "actor.update." + a.host, body, {"actor_updated"},
+                     {"actor_update_failed"}, "update actor " + a.actor + " to " + a.ref);
 }
 
 std::optional<Failure> StopActor(Lattice& l, const Args& a) {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "core/text.h"
 #include "nats/nats_connection.h"
 
 namespace wasmcloud {
@@ -21,23 +22,6 @@ namespace {
 std::string VersionText() {
   return std::string("wasmcloud ") + WC_VERSION + " (commit " + wasmcloud::kGitCommit +
          "; V8 " WC_V8_VERSION " from Debian libnode108 " WC_LIBNODE_VERSION ")";
-}
-
-// Edits (insert, delete, replace, swap of neighbours) from a to b.
-size_t Distance(std::string_view a, std::string_view b) {
-  std::vector<std::vector<size_t>> d(a.size() + 1, std::vector<size_t>(b.size() + 1));
-  for (size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
-  for (size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    for (size_t j = 1; j <= b.size(); ++j) {
-      d[i][j] = std::min(
-          {d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) {
-        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
-      }
-    }
-  }
-  return d[a.size()][b.size()];
 }
 
 // For a first argument that is not an option and names no command: the error, with the
@@ -52,7 +36,8 @@ std::string UnknownCommand(CLI::App& app, std::string_view given, const std::str
   for (const CLI::App* sub : Commands(app)) {
     const std::string& name = sub->get_name();
     if (sub->get_group().empty()) continue;  // hidden (provider-host)
-    size_t distance = name.starts_with(given) && given.size() >= 2 ? 1 : Distance(given, name);
+    size_t distance =
+        name.starts_with(given) && given.size() >= 2 ? 1 : wasmcloud::EditDistance(given, name);
     if (distance < best_distance) {
       best = name;
       best_distance = distance;

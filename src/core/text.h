@@ -10,6 +10,9 @@ namespace wasmcloud {
 std::string AsciiLower(std::string_view text);
 // Whether `a` and `b` are equal but for the case of A-Z (no copy).
 bool AsciiEqualsIgnoreCase(std::string_view a, std::string_view b);
+// The edits (insert, delete, replace, swap of neighbours) that make `a` into `b`, for
+// "did you mean" hints on short words.
+size_t EditDistance(std::string_view a, std::string_view b);
 
 // `text` without leading and trailing ASCII whitespace (space, \t, \n, \v, \f, \r).
 std::string_view TrimAsciiSpace(std::string_view text);

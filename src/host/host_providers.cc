@@ -204,8 +204,7 @@ BeforeLoad HostCore::NotRunning(std::string_view link_name) const {
   // The same refusal StartNativeCapability gives, before a second copy is constructed (a
   // provider that opens ports or files in its constructor would have done so for nothing).
   return [this, link = NormalizeLinkName(link_name)](const std::string& pk) {
-    if (!providers_.Find(pk, link)) return Status::Ok();
-    return AlreadyExists("provider " + pk + " is already running with link name " + link);
+    return providers_.Find(pk, link) ? ProviderTable::AlreadyRunning(pk, link) : Status::Ok();
   };
 }
 

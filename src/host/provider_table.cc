@@ -45,6 +45,11 @@ ProviderPtr ProviderTable::FindByContract(std::string_view contract_id,
   return nullptr;
 }
 
+Status ProviderTable::AlreadyRunning(std::string_view public_key, std::string_view link_name) {
+  return AlreadyExists("provider " + std::string(public_key) +
+                       " is already running with link name " + std::string(link_name));
+}
+
 Status ProviderTable::Reserve(ProviderPtr entry, std::chrono::milliseconds wait) {
   Key key{entry->public_key, entry->link_name};
   {
@@ -56,8 +61,7 @@ Status ProviderTable::Reserve(ProviderPtr entry, std::chrono::milliseconds wait)
     }
     if (closed_) return FailedPrecondition("the host is stopping");
     if (!providers_.emplace(key, std::move(entry)).second) {
-      return AlreadyExists("provider " + key.first + " is already running with link name " +
-                           key.second);
+      return AlreadyRunning(key.first, key.second);
     }
   }
   on_change_();

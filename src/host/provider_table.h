@@ -90,6 +90,9 @@ class ProviderTable {
   explicit ProviderTable(std::function<void()> on_change) : on_change_(std::move(on_change)) {}
 
   ProviderPtr Find(std::string_view public_key, std::string_view link_name) const;
+  // The refusal of a second provider under (key, link name): Reserve's, and the host's
+  // before it loads one.
+  static Status AlreadyRunning(std::string_view public_key, std::string_view link_name);
   // The first running provider of `contract_id` under `link_name`, or null.
   ProviderPtr FindByContract(std::string_view contract_id, std::string_view link_name) const;
   // Takes (key, link name) for a provider that is starting. When a provider with that key

@@ -115,7 +115,7 @@ struct NatsConnection::Callbacks {
   using Ref = std::shared_ptr<Callbacks>;
 
   std::string servers;  // for log lines
-  std::string role;     // for log lines: which of the process's connections ("rpc")
+  std::string role;     // for log lines: which of the process's connections ("rpc"), or ""
   std::function<void(const NatsConnectionEvent&)> on_event;
 
   std::mutex mu;  // guards everything below, and on_event against Detach
@@ -172,7 +172,8 @@ void NatsConnection::Callbacks::OnDisconnected(natsConnection*, void* closure) {
     closing = c.closing;
   }
   Log(closing ? LogLevel::kDebug : LogLevel::kWarn, kLog,
-      "disconnected from NATS (" + c.role + c.servers + ")");
+      "disconnected from NATS (" + (c.role.empty() ? "" : c.role + " connection; ") + c.servers +
+          ")");
   c.Report(NatsConnectionEvent::Kind::kDisconnected, c.servers);
 }
 
@@ -182,7 +183,7 @@ void NatsConnection::Callbacks::OnReconnected(natsConnection* nc, void* closure)
   Callbacks& c = From(closure);
   Log(LogLevel::kInfo, kLog,
       std::string("reconnected to NATS at ") + url +
-          (c.role.empty() ? std::string() : " (" + c.role.substr(0, c.role.size() - 2) + ")"));
+          (c.role.empty() ? std::string() : " (" + c.role + " connection)"));
   c.Report(NatsConnectionEvent::Kind::kReconnected, url);
 }
 
@@ -235,7 +236,7 @@ NatsConnection::NatsConnection(NatsConnectionOptions options)
   // the lines say which ("rpc connection; nats://…").
   if (const size_t colon = options_.name.rfind(':');
       colon != std::string::npos && colon + 1 < options_.name.size()) {
-    callbacks_->role = options_.name.substr(colon + 1) + " connection; ";
+    callbacks_->role = options_.name.substr(colon + 1);
   }
   callbacks_->on_event = options_.on_event;
 }
@@ -361,10 +362,9 @@ Status TlsFailure(natsStatus s, bool tls, const NatsConnectionOptions& o, const 
 // See its use in Connect.
 constexpr int64_t kLibnatsLockSpinCount = 0;
 
-}  // namespace
-
-namespace {
+// Set by the first Connect: CloseLibraryAtExit has nothing to wait for otherwise.
 std::atomic<bool> g_library_used{false};
+
 }  // namespace
 
 void CloseLibraryAtExit(std::chrono::milliseconds timeout) {

@@ -19,6 +19,7 @@
 #include "core/log.h"
 #include "core/text.h"
 #include "provider/host_gate.h"
+#include "provider/par.h"
 
 namespace wasmcloud::provider {
 namespace {
@@ -360,17 +361,9 @@ std::string LoadError(const std::string& opened) {
 // it is not such a file): glibc's dlerror for it is "cannot open shared object file: No
 // such file or directory", about a file that exists.
 std::string ForeignMachine(const std::string& file) {
-#if defined(__x86_64__)
-  constexpr unsigned kOwn = 62;
-  constexpr std::string_view kOwnName = "x86_64";
-#elif defined(__aarch64__)
-  constexpr unsigned kOwn = 183;
-  constexpr std::string_view kOwnName = "aarch64";
-#else
-  constexpr unsigned kOwn = 0;  // not looked at: an unknown CPU names no other
-  constexpr std::string_view kOwnName;
-  if (kOwn == 0) return "";
-#endif
+  const std::string own = NativeTarget();
+  const std::optional<unsigned> own_machine = ElfMachineOfTarget(own);
+  if (!own_machine) return "";
   uint8_t head[20] = {};
   const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return "";
@@ -381,14 +374,9 @@ std::string ForeignMachine(const std::string& file) {
     return "";
   }
   const unsigned machine = head[18] | (head[19] << 8);
-  if (machine == kOwn) return "";
-  const std::string name = machine == 62    ? "x86_64"
-                           : machine == 183 ? "aarch64"
-                           : machine == 243 ? "riscv64"
-                           : machine == 3   ? "x86"
-                           : machine == 40  ? "arm"
-                                            : "machine " + std::to_string(machine);
-  return "it is built for " + name + ", and this host runs on " + std::string(kOwnName);
+  if (machine == *own_machine) return "";
+  return "it is built for " + ElfMachineName(machine) + ", and this host runs on " +
+         own.substr(0, own.find('-'));
 }
 
 }  // namespace

@@ -384,6 +384,32 @@ Status VerifyProviderArchive(const ProviderArchive& archive, const crypto::Verif
   return CheckHashes(*claims.wascap, archive.binaries);
 }
 
+namespace {
+struct Machine {
+  std::string_view arch;  // as NativeTarget names it
+  unsigned elf;
+  bool library_target;  // 64-bit little-endian: what a provider library may be
+};
+constexpr Machine kMachines[] = {
+    {"x86_64", 62, true}, {"aarch64", 183, true}, {"riscv64", 243, true}, {"powerpc64", 21, true},
+    {"x86", 3, false},    {"arm", 40, false},     {"s390x", 22, false},   {"mips", 8, false}};
+}  // namespace
+
+std::optional<unsigned> ElfMachineOfTarget(std::string_view target) {
+  const std::string_view arch = target.substr(0, target.find('-'));
+  for (const Machine& m : kMachines) {
+    if (m.arch == arch && m.library_target) return m.elf;
+  }
+  return std::nullopt;
+}
+
+std::string ElfMachineName(unsigned machine) {
+  for (const Machine& m : kMachines) {
+    if (m.elf == machine) return std::string(m.arch);
+  }
+  return "machine " + std::to_string(machine);
+}
+
 std::string NativeTarget() {
 #if defined(__x86_64__)
   std::string arch = "x86_64";

@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -66,6 +67,12 @@ Status VerifyProviderArchive(const ProviderArchive& archive, const crypto::Verif
 // This platform's target as Rust's std::env::consts give it ("{ARCH}-{OS}"):
 // "x86_64-linux", "aarch64-linux", "arm-linux", "x86_64-macos", ...
 std::string NativeTarget();
+// The ELF machine (e_machine) of a target's architecture ("x86_64-linux": 62) for the
+// 64-bit little-endian ones a provider library may be built for (x86_64, aarch64,
+// riscv64, powerpc64); nullopt for any other.
+std::optional<unsigned> ElfMachineOfTarget(std::string_view target);
+// What an e_machine names: "aarch64", "x86", … or "machine N".
+std::string ElfMachineName(unsigned machine);
 
 // Writes the library of `target` to `<cache_root>/<sub>/<rev or 0>/<target>.so` (mode
 // 0755, directories made as needed with mode 0755) and returns that path. The file is
